@@ -1,0 +1,147 @@
+# postbox: one static binary, many applets (see README.md).
+#
+#   make                   build ./postbox from .config (from configs/defconfig when absent)
+#   make check             build and run every test; ends with "N passed, N failed"
+#   make run               build and run the mail system on loopback with a demo user
+#   make defconfig | allnoconfig | allyesconfig | olddefconfig | menuconfig
+#   make savedefconfig | NAME_defconfig
+#   make size | bloatcheck | install DESTDIR= PREFIX= | clean | distclean
+#
+# Embedded builds: CROSS_COMPILE=, CC=, BEARSSL_DIR=, CDB_DIR= (each DIR
+# holding include/ and lib/) are honoured, and then nothing is fetched.
+# BUILD= and CONFIG= select a build folder and a .config (the test of the
+# configuration matrix builds several side by side).
+
+BUILD ?= build
+CONFIG ?= .config
+OUT ?= postbox
+PREFIX ?= /usr
+DESTDIR ?=
+CROSS_COMPILE ?=
+
+ifeq ($(origin CC),default)
+  ifneq ($(CROSS_COMPILE),)
+    CC = $(CROSS_COMPILE)gcc
+  else
+    CC = musl-gcc
+  endif
+endif
+ifeq ($(origin AR),default)
+  AR = $(CROSS_COMPILE)ar
+endif
+STRIP ?= $(CROSS_COMPILE)strip
+PYTHON ?= /usr/bin/python3
+
+OPTFLAGS ?= -Os
+CFLAGS_BASE := $(OPTFLAGS) -std=gnu11 -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+CFLAGS ?=
+LDFLAGS ?=
+
+# Third-party libraries: prebuilt when the caller says where, else built
+# from Debian's source packages by scripts/deps.sh into build/deps.
+DEPS := build/deps
+ifneq ($(BEARSSL_DIR)$(CDB_DIR),)
+  BEARSSL_DIR ?= $(DEPS)
+  CDB_DIR ?= $(DEPS)
+endif
+BEARSSL_DIR ?= $(DEPS)
+CDB_DIR ?= $(DEPS)
+DEPFLAGS := $(sort -I$(BEARSSL_DIR)/include -I$(CDB_DIR)/include)
+DEPLIBS := -L$(BEARSSL_DIR)/lib -L$(CDB_DIR)/lib -lbearssl -lcdb
+ifeq ($(BEARSSL_DIR)$(CDB_DIR),$(DEPS)$(DEPS))
+  DEPSTAMP := $(DEPS)/stamp
+endif
+
+LIB_SRCS := $(sort $(wildcard libmini/*.c))
+APPLET_SRCS := $(sort $(wildcard applets/*.c))
+APPLET_EXTRA := $(sort $(wildcard applets/*/*.c))
+SRCS := $(LIB_SRCS) $(APPLET_SRCS) $(APPLET_EXTRA)
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(filter $(BUILD)/obj/libmini/%,$(OBJS))
+GEN := $(BUILD)/gen/config.h $(BUILD)/gen/applets.h $(BUILD)/gen/usage.h
+KGEN := build/Kconfig.applets
+
+ALL_CFLAGS = $(CFLAGS_BASE) -I$(BUILD)/gen -Ilibmini $(DEPFLAGS) $(CFLAGS)
+
+.PHONY: all check run size bloatcheck install clean distclean FORCE \
+	defconfig allnoconfig allyesconfig olddefconfig menuconfig \
+	savedefconfig oldconfig unit deps
+.DEFAULT_GOAL := all
+
+all: $(OUT)
+
+$(OUT): $(BUILD)/postbox.unstripped
+	$(STRIP) -s -R .comment -R .note -o $@ $<
+	@echo "  built $@: $$(wc -c < $@) bytes"
+
+$(BUILD)/postbox.unstripped: $(OBJS) $(DEPSTAMP)
+	$(CC) -static -Wl,--gc-sections -Wl,-z,noseparate-code $(LDFLAGS) \
+		-o $@ $(OBJS) $(DEPLIBS)
+
+$(BUILD)/libmini.a: $(LIB_OBJS)
+	rm -f $@; $(AR) rcs $@ $(LIB_OBJS)
+
+$(BUILD)/obj/%.o: %.c | $(GEN) $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The generated headers: rewritten only when their content changes.
+$(GEN) &: $(CONFIG) $(APPLET_SRCS) scripts/gen.sh FORCE
+	@sh scripts/gen.sh $(BUILD)/gen $(CONFIG) $(APPLET_SRCS)
+
+$(DEPSTAMP):
+	sh scripts/deps.sh $(DEPS) "$(CC)" "$(AR)" "-Os -ffunction-sections -fdata-sections"
+deps: $(DEPSTAMP)
+
+# --- configuration (kconfiglib, run with Debian's python) ------------------
+$(KGEN): $(APPLET_SRCS) scripts/genkconfig.sh
+	@mkdir -p build
+	@sh scripts/genkconfig.sh $@ $(APPLET_SRCS)
+
+KCONF = sh scripts/kconfig.sh $(CONFIG)
+
+$(CONFIG):
+	@$(MAKE) --no-print-directory defconfig CONFIG=$(CONFIG)
+
+defconfig: $(KGEN)
+	$(KCONF) defconfig configs/defconfig
+%_defconfig: $(KGEN)
+	$(KCONF) defconfig configs/$@
+allnoconfig allyesconfig olddefconfig oldconfig alldefconfig: $(KGEN)
+	$(KCONF) $@
+menuconfig: $(KGEN)
+	$(KCONF) menuconfig
+savedefconfig: $(KGEN)
+	$(KCONF) savedefconfig defconfig
+
+# --- tests, size, install ------------------------------------------------
+check:
+	@sh tests/run.sh
+
+unit: $(BUILD)/libmini.a
+	@sh tests/unit.sh $(BUILD)
+
+run: all
+	@sh scripts/run.sh
+
+size:
+	@sh scripts/size.sh
+
+bloatcheck: all
+	@sh scripts/bloatcheck.sh $(BUILD)/postbox.unstripped
+
+install: all
+	sh scripts/install.sh "$(OUT)" "$(DESTDIR)" "$(PREFIX)"
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/gen $(BUILD)/postbox.unstripped $(BUILD)/libmini.a $(OUT) build/t build/cfg
+
+distclean:
+	rm -rf build $(OUT) .config .config.old
+
+FORCE:
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,30 @@
+/*
+ * libmini: postbox's shared runtime.  This is the index: it includes every
+ * module's header, and each header states the contract of its functions
+ * (who owns a buffer, the bounds, what is returned).
+ *
+ * Conventions:
+ *  - a module's file name is its prefix (buf.c exports buf_*);
+ *  - parsers take (dst, max) and explicit state, allocate nothing, and
+ *    return an error on overflow; growable buffers always have a cap;
+ *  - x-prefixed helpers exit on error: command-line and setup paths only,
+ *    never inside a server session;
+ *  - return values: 0 or a count on success, -1 (errno set) on failure,
+ *    unless the header says otherwise.
+ */
+#ifndef LIBMINI_H
+#define LIBMINI_H
+
+#include "config.h"
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sysexits.h>
+
+#include "applet.h"
+#include "x.h"
+#include "buf.h"
+#include "str.h"
+#include "log.h"
+
+#endif

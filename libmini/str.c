@@ -1,0 +1,126 @@
+/* str: bounded string helpers. */
+#include "libmini.h"
+#include <string.h>
+
+size_t str_lcpy(char *dst, const char *src, size_t max)
+{
+	size_t n = strlen(src);
+
+	if (max) {
+		size_t c = n < max - 1 ? n : max - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = 0;
+	}
+	return n;
+}
+
+size_t str_lcat(char *dst, const char *src, size_t max)
+{
+	size_t d = strnlen(dst, max);
+
+	if (d == max)
+		return d + strlen(src);
+	return d + str_lcpy(dst + d, src, max - d);
+}
+
+char *str_lower(char *s)
+{
+	char *p;
+
+	for (p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return s;
+}
+
+static int isblank_nl(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *str_trim(char *s)
+{
+	size_t n;
+
+	while (isblank_nl((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n && isblank_nl((unsigned char)s[n - 1]))
+		s[--n] = 0;
+	return s;
+}
+
+int str_starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int str_istarts(const char *s, const char *prefix)
+{
+	for (; *prefix; s++, prefix++) {
+		int a = (unsigned char)*s, b = (unsigned char)*prefix;
+
+		if (a >= 'A' && a <= 'Z')
+			a += 'a' - 'A';
+		if (b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		if (a != b)
+			return 0;
+	}
+	return 1;
+}
+
+int str_ends(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+int str_toul(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		unsigned d = (unsigned char)*s - '0';
+
+		if (d > 9 || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int str_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	while (p < end) {
+		unsigned c = *p++, need, min, cp;
+
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return 0;
+		if ((size_t)(end - p) < need)
+			return 0;
+		while (need--) {
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (*p++ & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,29 @@
+/* str: string helpers.  All bounded; none allocates. */
+#ifndef LIBMINI_STR_H
+#define LIBMINI_STR_H
+#include <stddef.h>
+
+/* Copies src into dst (max bytes, NUL included; max > 0).  Returns
+ * strlen(src): a result >= max means the copy was truncated. */
+size_t str_lcpy(char *dst, const char *src, size_t max);
+/* Appends src to the string in dst, as str_lcpy; returns the length the
+ * whole string would have. */
+size_t str_lcat(char *dst, const char *src, size_t max);
+/* ASCII lower-casing in place (sendmail folds keys this way, not by
+ * locale).  Returns s. */
+char *str_lower(char *s);
+/* Skips leading and cuts trailing blanks (space, tab, CR, LF) in place;
+ * returns the first non-blank character. */
+char *str_trim(char *s);
+/* 1 when s starts with prefix (str_istarts: ignoring ASCII case). */
+int str_starts(const char *s, const char *prefix);
+int str_istarts(const char *s, const char *prefix);
+/* 1 when s ends with suffix. */
+int str_ends(const char *s, const char *suffix);
+/* Parses a whole unsigned decimal number no greater than max; 0 on
+ * success, -1 when s is empty, has other characters or is too big. */
+int str_toul(const char *s, unsigned long max, unsigned long *out);
+/* Whether the n bytes at s are valid UTF-8 (no overlongs, no surrogates). */
+int str_utf8_valid(const char *s, size_t n);
+
+#endif
