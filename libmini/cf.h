@@ -1,0 +1,136 @@
+/*
+ * cf: the sendmail.cf subset postbox obeys (DESIGN.md §3).
+ *
+ * Read: C/F class lines (Cw, Fw-o /etc/mail/local-host-names, CR, FR, Ct,
+ * Ft, any class), D macro lines (single-letter and {long} names; $j, $w,
+ * $m and other macro references expanded when used, not when read), O
+ * option lines into the typed struct below (sendmail's defaults when
+ * absent), K map declarations, M mailer lines, V (version).  S, R, H, P, T,
+ * E, Q lines and unknown options are accepted and ignored: each distinct
+ * ignored kind is reported once through the note callback (the applet logs
+ * it).  Errors name file:line.
+ *
+ * Ownership: everything in struct cf is allocated by cf_load and released
+ * by cf_free.  The struct is large: keep it in main's frame or the heap,
+ * never in bss.
+ */
+#ifndef LIBMINI_CF_H
+#define LIBMINI_CF_H
+#include <stddef.h>
+
+#define CF_PATH "/etc/mail/sendmail.cf"
+#define CF_MAX_LINE 8192	/* one logical line, continuations joined */
+#define CF_MAX_DAEMONS 16
+#define CF_MAX_MAPS 32
+#define CF_MAX_MAILERS 16
+
+struct cf_list {		/* a class or a list-valued option */
+	char **v;
+	size_t n;
+};
+
+struct cf_daemon {		/* one DaemonPortOptions line */
+	char *name;		/* Name=, default "MTA" */
+	char *addr;		/* Addr=, NULL = any; "127.0.0.1", "::1" */
+	unsigned port;		/* Port=, numeric (smtp=25 submission=587 smtps=465) */
+	int family;		/* AF_INET (default) or AF_INET6 */
+	char modifiers[16];	/* M= letters, e.g. "Ea", "s" */
+};
+
+struct cf_map {			/* one K line: Kname type [-flags] path */
+	char *name;		/* "access", "virtuser", "aliases", ... */
+	char *type;		/* "hash", "btree", "dbm", "cdb", "text", ... */
+	char *path;		/* the file as written (no ".db" added) */
+	int optional;		/* -o */
+	char *flags;		/* the other flags, as written (-T<TMPF> ...) */
+};
+
+struct cf_mailer {		/* one M line: Mname, P=... F=... A=... */
+	char *name;		/* "local", "prog", "smtp", "esmtp", ... */
+	char *path;		/* P= */
+	char *flags;		/* F= */
+	char *argv;		/* A=, as written ("procmail -Y -a $h -d $u") */
+	unsigned long maxsize;	/* M=, 0 = none */
+};
+
+struct cf_opts {
+	/* Paths */
+	char *queue_dir;		/* QueueDirectory, /var/spool/mqueue */
+	struct cf_list alias_files;	/* AliasFile, /etc/mail/aliases */
+	struct cf_list forward_path;	/* ForwardPath, $z/.forward.$w:$z/.forward */
+	char *help_file;		/* HelpFile */
+	char *status_file;		/* StatusFile */
+	/* Limits */
+	unsigned long max_message_size;	/* MaxMessageSize, 0 = none */
+	unsigned max_rcpts;		/* MaxRecipientsPerMessage, 0 = none */
+	unsigned max_children;		/* MaxDaemonChildren, 0 = none */
+	unsigned conn_rate;		/* ConnectionRateThrottle, 0 = none */
+	unsigned max_hops;		/* MaxHopCount, 25 */
+	long min_free_blocks;		/* MinFreeBlocks, 100 */
+	unsigned log_level;		/* LogLevel, 9 */
+	char delivery_mode;		/* DeliveryMode: 'b' (default), 'i', 'q', 'd' */
+	/* Timeouts, seconds */
+	long to_initial, to_helo, to_mail, to_rcpt, to_datainit,
+	     to_datablock, to_datafinal, to_command, to_connect,
+	     to_iconnect, to_rset, to_quit, to_misc;
+	long to_queuewarn;		/* Timeout.queuewarn, 4h */
+	long to_queuereturn;		/* Timeout.queuereturn, 5d */
+	/* Privacy, auth, TLS */
+	char *privacy;			/* PrivacyOptions, as written, lower case */
+	struct cf_list auth_mechs;	/* AuthMechanisms */
+	char *auth_options;		/* AuthOptions, as written */
+	char *server_cert, *server_key;	/* ServerCertFile, ServerKeyFile */
+	char *ca_file, *ca_path;	/* CACertFile, CACertPath */
+	char *client_cert, *client_key;	/* ClientCertFile, ClientKeyFile */
+	char *greeting;			/* SmtpGreetingMessage, "$j Sendmail $v/$Z; $b" style */
+	char *default_user;		/* DefaultUser, "mailnull" when it exists, else 1:1 */
+	char *run_as_user;		/* RunAsUser */
+	char *trusted_user;		/* TrustedUser */
+	/* postbox's own options, named so they cannot clash with sendmail's */
+	char *mailbox;			/* PostboxMailbox: "mbox:/var/mail/%u" (default) or "maildir:~/Maildir" */
+	char *virtual_users;		/* PostboxVirtualUsers: passwd-file path */
+};
+
+struct cf {
+	char *path;			/* the file read (NULL: built-in defaults) */
+	struct cf_daemon daemons[CF_MAX_DAEMONS];
+	size_t n_daemons;
+	struct cf_map maps[CF_MAX_MAPS];
+	size_t n_maps;
+	struct cf_mailer mailers[CF_MAX_MAILERS];
+	size_t n_mailers;
+	struct cf_opts opt;
+	void *priv;			/* classes and macros (cf.c's own) */
+	/* Called once per distinct ignored thing ("rulesets", "option
+	 * Foo"), with file:line of its first occurrence.  NULL: silent. */
+	void (*note)(const char *what, const char *where);
+};
+
+/* Fills cf with the built-in defaults (no file).  Must be called before
+ * cf_load, which then overlays the file. */
+void cf_init(struct cf *cf);
+/* Reads PATH over the defaults.  0 on success; -1 with "file:line:
+ * message" (or "file: strerror") in err (errmax bytes) on failure; errno
+ * is ENOENT when the file does not exist, so a caller may run on the
+ * defaults.  F class files that are missing are an error unless -o. */
+int cf_load(struct cf *cf, const char *path, char *err, size_t errmax);
+void cf_free(struct cf *cf);
+
+/* Macro NAME ("j", "w", "{daemon_flags}"), unexpanded; NULL when unset.
+ * $w defaults to the short host name, $j to the FQDN when no Dj line
+ * (found without waiting on DNS: uname, then /etc/hosts only). */
+const char *cf_macro(const struct cf *cf, const char *name);
+/* Expands $x and ${name} references in S into dst (max bytes). Returns
+ * the length, or -1 when it did not fit (dst is then truncated). */
+int cf_expand(const struct cf *cf, const char *s, char *dst, size_t max);
+/* Whether WORD is in class NAME ("w", "R", "t", "{VirtHost}"), ASCII
+ * case-insensitive, as sendmail compares. */
+int cf_class_has(const struct cf *cf, const char *name, const char *word);
+/* The words of class NAME (NULL when the class is empty or unknown). */
+const struct cf_list *cf_class(const struct cf *cf, const char *name);
+/* Map NAME's declaration, or NULL. */
+const struct cf_map *cf_map(const struct cf *cf, const char *name);
+/* Mailer NAME's declaration, or NULL. */
+const struct cf_mailer *cf_mailer(const struct cf *cf, const char *name);
+
+#endif
