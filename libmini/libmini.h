@@ -26,5 +26,9 @@
 #include "buf.h"
 #include "str.h"
 #include "log.h"
+#include "file.h"
+#include "cf.h"
+#include "local.h"
+#include "queue.h"
 
 #endif
