@@ -188,7 +188,8 @@ void queue_unlock(struct queue_entry *q);
 int queue_list(const char *dir, char (**ids)[QUEUE_ID_LEN + 1], size_t *n);
 /* Reads entry ID's envelope without locking (for mailq): 0, or -1 with
  * errno (ENOENT: gone meanwhile).  *locked says whether a runner holds
- * it; *size is the data file's size. */
+ * it.  Never call it in a process that holds the entry's lock: closing
+ * any descriptor of a file drops the process's fcntl locks on it. */
 int queue_peek(const char *dir, const char *id, struct queue_env *e,
 	int *locked, char *err, size_t errmax);
 /* Removes what crashes leave behind in DIR: temporaries and data files
