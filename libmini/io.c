@@ -73,7 +73,7 @@ static ssize_t fd_write(struct io *io, const void *p, size_t n)
 	case FD_OTHER:
 		if (fd_ready(io, POLLOUT) < 0)
 			return -1;
-		/* POSIX: a writable pipe takes PIPE_BUF bytes without waiting */
+		/* Linux says a pipe is writable with a page free: PIPE_BUF */
 		if (n > PIPE_BUF)
 			n = PIPE_BUF;
 		/* fall through */

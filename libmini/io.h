@@ -9,17 +9,19 @@
  *
  * Blocking: a read or write that cannot progress waits with poll() until
  * the io's deadline, then fails with ETIMEDOUT.  The deadline limits
- * waiting only: a step that can progress at once succeeds even after it.  Blocking and non-blocking
- * fds both work (sockets are read with MSG_DONTWAIT, other blocking fds are
- * polled first), and EINTR is retried.  Writes to a socket use
- * MSG_NOSIGNAL; a server writing to a pipe should ignore SIGPIPE so that a
- * vanished peer is an EPIPE error, not a signal.
+ * waiting only: a step that can progress at once succeeds even after it.
+ * Blocking and non-blocking fds both work (sockets are read with
+ * MSG_DONTWAIT, other blocking fds are polled first), and EINTR is
+ * retried.  Writes to a socket use MSG_NOSIGNAL; a server writing to a
+ * pipe should ignore SIGPIPE so that a vanished peer is an EPIPE error,
+ * not a signal.
  *
  * Errors: hard errors (EPIPE, ECONNRESET, EIO, a transport's error) are
  * sticky: the io keeps the first one in err and fails every later call
- * with it (a reader still hands out lines it had buffered before).  A reader's timeout is not sticky and loses nothing (a partial
- * line stays buffered): after io_deadline() the read can be retried, which
- * is how IMAP IDLE wakes up to look at the mailbox.  A writer's timeout is
+ * with it (a reader still hands out lines it had buffered before).  A
+ * reader's timeout is not sticky and loses nothing (a partial line stays
+ * buffered): after io_deadline() the read can be retried, which is how
+ * IMAP IDLE wakes up to look at the mailbox.  A writer's timeout is
  * sticky, since part of a reply may already be gone.
  *
  * PIPELINING (RFC 2920 3.2, RFC 5321 4.5.3.2): a reader paired with a writer
@@ -44,7 +46,9 @@ struct io;
  * deadline, then calls again.  EINTR is retried at once; any other errno
  * becomes the io's sticky error.  The functions find their state in
  * io->ctx.  A TLS engine may read and write the socket inside either one
- * (a record to send while reading), which io->want expresses.
+ * (a record to send while reading), which io->want expresses; when that
+ * other direction is another fd (inetd's 0 and 1), the transport waits on
+ * it itself with io_wait() on that fd's io, under that io's deadline.
  */
 struct io_ops {
 	ssize_t (*read)(struct io *io, void *p, size_t n);
@@ -64,8 +68,8 @@ struct io {
 	size_t start, end;	/* reader: unread bytes; writer: unwritten */
 	int err;		/* sticky errno, 0 while healthy */
 	unsigned char eof;	/* reader: the transport said end of file */
-	unsigned char skip;	/* reader: still discarding an over-long line */
-	unsigned char fdkind;	/* io_fd_ops: what kind of fd (0 = unknown) */
+	unsigned char skip;	/* reader: discarding an over-long line */
+	unsigned char fdkind;	/* io_fd_ops: kind of fd (0 = unknown) */
 	short want;		/* poll events the transport waits for */
 	long long deadline;	/* CLOCK_MONOTONIC ms, 0 = none */
 	struct io *peer;	/* reader: the writer to flush before waiting */

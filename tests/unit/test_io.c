@@ -17,7 +17,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#define LONG_WAIT 10000		/* ms: only reached when a test is broken */
+#define LONG_WAIT 10000		/* ms: reached only by a broken test */
 #define SHORT_WAIT 30		/* ms: for deadlines that must expire */
 
 static void put(int fd, const void *p, size_t n)
@@ -29,8 +29,7 @@ static void put(int fd, const void *p, size_t n)
 		s += r;
 		n -= r;
 	}
-	if (n)
-		printf("FAIL: test peer write\n");
+	CHECK(n == 0, "test peer write");
 }
 
 /* Reader over a pipe that already holds S and is closed behind it. */
@@ -323,8 +322,10 @@ static void test_partial_writes(void)
 			n = (seed >> 8) % sizeof chunk;
 			memset(chunk, 'a' + i % 26, n);
 			if (i % 5 == 0) {
-				n = snprintf(chunk, sizeof chunk, "%zu line\r\n", i);
-				ok &= io_printf(&w, "%zu line\r\n", i) == (int)n;
+				n = snprintf(chunk, sizeof chunk,
+					"%zu line\r\n", i);
+				ok &= io_printf(&w, "%zu line\r\n", i) ==
+					(int)n;
 			} else {
 				ok &= io_write(&w, chunk, n) == 0;
 			}
