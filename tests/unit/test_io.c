@@ -29,7 +29,10 @@ static void put(int fd, const void *p, size_t n)
 		s += r;
 		n -= r;
 	}
-	CHECK(n == 0, "test peer write");
+	if (n) {
+		printf("FAIL: test peer write\n");
+		unit_failed++;
+	}
 }
 
 /* Reader over a pipe that already holds S and is closed behind it. */
