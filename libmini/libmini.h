@@ -27,5 +27,6 @@
 #include "str.h"
 #include "log.h"
 #include "file.h"
+#include "map.h"
 
 #endif
