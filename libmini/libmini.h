@@ -27,5 +27,7 @@
 #include "str.h"
 #include "log.h"
 #include "io.h"
+#include "file.h"
+#include "map.h"
 
 #endif
