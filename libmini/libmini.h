@@ -29,5 +29,6 @@
 #include "io.h"
 #include "file.h"
 #include "map.h"
+#include "cf.h"
 
 #endif
