@@ -116,6 +116,7 @@ int sm_addr_valid(const char *addr, char *err, size_t errmax)
 struct alist {
 	struct buf cur, angle;
 	int in_angle, had_angle, in_group;
+	int gap, spaced;		/* a blank between words of cur */
 	int (*fn)(void *, const char *);
 	void *ctx;
 };
@@ -133,9 +134,17 @@ static int emit(struct alist *a, char *err, size_t errmax)
 		if (a->fn(a->ctx, s) < 0)
 			return -1;
 	} else if (a->cur.len) {
+		/* "john doe@x" is no address (sendmail would guess
+		 * john.doe@x; guessing a recipient is worse than asking). */
+		if (a->spaced) {
+			snprintf(err, errmax, "unquoted blank in address '%s'",
+				buf_str(&a->cur));
+			return -1;
+		}
 		if (a->fn(a->ctx, buf_str(&a->cur)) < 0)
 			return -1;
 	}
+	a->gap = a->spaced = 0;
 	buf_reset(&a->cur);
 	buf_reset(&a->angle);
 	a->had_angle = 0;
@@ -193,6 +202,8 @@ int sm_addr_list(const char *s, int (*fn)(void *ctx, const char *addr),
 			continue;
 		}
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (!a.in_angle && a.cur.len)
+				a.gap = 1;
 			s++;
 			continue;
 		}
@@ -242,6 +253,11 @@ int sm_addr_list(const char *s, int (*fn)(void *ctx, const char *addr),
 			snprintf(err, errmax, "control character in address");
 			goto out;
 		}
+		if (to == &a.cur && a.gap && c != '.' && c != '@' &&
+		    a.cur.p[a.cur.len - 1] != '.' &&
+		    a.cur.p[a.cur.len - 1] != '@')
+			a.spaced = 1;
+		a.gap = 0;
 		if (buf_addc(to, c) < 0)
 			goto toolong;
 		s++;
