@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -752,6 +753,70 @@ static int read_env(const char *qf, struct queue_env *e, char *err,
 	return rc;
 }
 
+/* Applies jfID's records (queue_note) to the envelope just read.  A last
+ * line without its LF was cut by a crash: ignored, as is any record that
+ * does not fit (the envelope then says the recipient is pending, and it
+ * is tried again: at least once, never lost). */
+void queue_journal(struct queue_entry *q)
+{
+	char jf[1100], *text, *p, *nl, *f[6];
+	size_t len;
+	unsigned long idx;
+	int state;
+
+	if (qpath(jf, sizeof jf, q->dir, "jf", q->id) < 0 ||
+	    file_read_all(jf, QUEUE_MAX_ENVELOPE, &text, &len) < 0)
+		return;
+	for (p = text; (nl = memchr(p, '\n', text + len - p)) != NULL;
+	     p = nl + 1) {
+		*nl = 0;
+		if (memchr(p, 0, nl - p) || split_tabs(p, f, 6) != 6 ||
+		    strcmp(f[0], "state") != 0 ||
+		    str_toul(f[1], QUEUE_MAX_RCPTS, &idx) < 0 ||
+		    idx >= q->env.n ||
+		    (state = word_index(f[2], state_words, 4)) < 0 ||
+		    strlen(f[4]) >= sizeof q->env.rcpt[0].status)
+			continue;
+		q->env.rcpt[idx].state = state;
+		q->env.rcpt[idx].dsn_sent = f[3][0] == '1';
+		str_lcpy(q->env.rcpt[idx].status, f[4],
+			sizeof q->env.rcpt[idx].status);
+		queue_set(&q->env.rcpt[idx].reason, f[5]);
+	}
+	free(text);
+}
+
+int queue_note(struct queue_entry *q, size_t i)
+{
+	const struct queue_rcpt *r = &q->env.rcpt[i];
+	struct buf line = BUF_INIT(8192);
+	char jf[1100];
+	int fd, rc = -1, err;
+
+	if (i >= q->env.n || qpath(jf, sizeof jf, q->dir, "jf", q->id) < 0)
+		return -1;
+	if (!field_ok(r->reason, 1) || !field_ok(r->status, 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (buf_printf(&line, "state\t%zu\t%s\t%d\t%s\t%s\n", i,
+			queue_state_str(r->state), r->dsn_sent, r->status,
+			r->reason) < 0)
+		goto out;
+	fd = open(jf, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		QUEUE_MODE);
+	if (fd < 0)
+		goto out;
+	/* One write: a kill lands before it or after it. */
+	rc = file_write_all(fd, line.p, line.len);
+	err = errno;
+	close(fd);
+	errno = err;
+out:
+	buf_free(&line);
+	return rc;
+}
+
 int queue_lock(struct queue_entry *q, const char *dir, const char *id,
 	char *err, size_t errmax)
 {
@@ -794,6 +859,23 @@ int queue_lock(struct queue_entry *q, const char *dir, const char *id,
 		errno = e;
 		return -1;
 	}
+	/* A delivery whose runner died may still be finishing: its worker
+	 * holds an flock on the journal until it has recorded the result. */
+	if (qpath(lost, sizeof lost, dir, "jf", id) == 0) {
+		int jfd = open(lost, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (jfd >= 0) {
+			if (flock(jfd, LOCK_EX | LOCK_NB) < 0) {
+				close(jfd);
+				queue_unlock(q);
+				snprintf(err, errmax, "%s: delivery in progress", id);
+				errno = EAGAIN;
+				return -1;
+			}
+			close(jfd);
+		}
+		qpath(lost, sizeof lost, dir, "Qf", id);
+	}
 	/* Read the envelope only now: it is the state the last holder of
 	 * the lock left (or gone, when that holder finished the entry). */
 	if (read_env(qf, &q->env, why, sizeof why) < 0) {
@@ -810,6 +892,7 @@ int queue_lock(struct queue_entry *q, const char *dir, const char *id,
 		errno = e;
 		return -1;
 	}
+	queue_journal(q);
 	if (strcmp(q->env.id, id) != 0) {
 		rename(qf, lost);
 		snprintf(err, errmax, "%s: envelope names another id", id);
@@ -841,6 +924,9 @@ int queue_save(struct queue_entry *q)
 	}
 	if (file_atomic_commit(&a) < 0)
 		goto fail;
+	/* The journal is folded in; applying it again would be harmless. */
+	if (qpath(qf, sizeof qf, q->dir, "jf", q->id) == 0)
+		unlink(qf);
 	buf_free(&text);
 	return 0;
 fail:
@@ -864,6 +950,8 @@ int queue_remove(struct queue_entry *q)
 		rc = -1;
 	if (rc == 0 && unlink(df) < 0)
 		rc = -1;
+	if (rc == 0 && qpath(df, sizeof df, q->dir, "jf", q->id) == 0)
+		unlink(df);
 	if (file_fsync_dir(q->dir, 1) < 0)
 		rc = -1;
 	queue_unlock(q);
@@ -964,8 +1052,8 @@ int queue_clean(const char *dir, time_t now, time_t age)
 		temp = ((name[0] == 't' && (name[1] == 'd' || name[1] == 'f') &&
 			queue_id_valid(name + 2)) ||
 			(str_starts(name, ".qf") && str_ends(name, ".tmp")));
-		if (!temp && name[0] == 'd' && name[1] == 'f' &&
-		    queue_id_valid(name + 2)) {
+		if (!temp && (name[0] == 'd' || name[0] == 'j') &&
+		    name[1] == 'f' && queue_id_valid(name + 2)) {
 			if (qpath(qf, sizeof qf, dir, "qf", name + 2) < 0)
 				continue;
 			orphan = access(qf, F_OK) < 0 && errno == ENOENT;

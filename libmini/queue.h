@@ -6,6 +6,8 @@
  *          submitted and completed; never changed once committed;
  *   qfID   the envelope (format below); its presence is what makes the
  *          entry visible to runners, so it is renamed into place last.
+ *   jfID   the journal of results since the envelope was last written
+ *          (queue_note), applied when the entry is locked.
  * Temporaries that runners never look at: tdID and tfID (a submission in
  * progress) and ".qfID.*.tmp" (file_atomic's, an envelope update); a
  * crash leaves at worst such a file, and queue_clean removes them by age.
@@ -170,12 +172,24 @@ struct queue_entry {
 	struct queue_env env;
 };
 /* Locks entry ID of DIR without waiting and loads its envelope.  0, or
- * -1 with errno: EAGAIN another runner holds it, ENOENT it is gone (done
+ * -1 with errno: EAGAIN another runner holds it (or a dead runner's
+ * delivery worker still holds the journal's flock), ENOENT it is gone (done
  * meanwhile), EINVAL its envelope was corrupt (renamed QfID, reason in
  * err), others from the system. */
 int queue_lock(struct queue_entry *q, const char *dir, const char *id,
 	char *err, size_t errmax);
-/* Writes the envelope over qfID by atomic replace (file_atomic).  0/-1. */
+/* Records recipient I's state, status and reason at once: one O_APPEND
+ * write of a line to the journal jfID, no fsync.  A runner killed right
+ * after a delivery thus leaves the fact behind and the next one does not
+ * deliver again (a power failure may lose the line: then the target is
+ * tried again, never lost).  queue_lock applies the journal, queue_save
+ * folds it into the envelope.  0 or -1. */
+int queue_note(struct queue_entry *q, size_t i);
+/* Applies the journal to q->env again (after a worker that was to record
+ * a result died).  Records that do not fit are skipped. */
+void queue_journal(struct queue_entry *q);
+/* Writes the envelope over qfID by atomic replace (file_atomic), then
+ * drops the journal.  0 or -1. */
 int queue_save(struct queue_entry *q);
 /* The entry is finished: removes qfID, then dfID, fsyncs the folder,
  * releases the lock and the memory.  0 or -1. */

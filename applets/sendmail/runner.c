@@ -14,7 +14,11 @@
 #define _GNU_SOURCE	/* strcasestr */
 #include "sendmail.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,27 +65,33 @@ static size_t top_of(const struct queue_env *e, size_t i)
 	return i;
 }
 
-/* Records RES as recipient I's state and logs it sendmail's way. */
-static void record(struct sm *sm, struct queue_entry *q, size_t i,
+/* Sets recipient I's state from RES: 0 sent, 4xx/EX_TEMPFAIL pending,
+ * anything else failed. */
+static void set_result(struct queue_entry *q, size_t i,
+	const struct local_result *res)
+{
+	struct queue_rcpt *r = &q->env.rcpt[i];
+
+	str_lcpy(r->status, res->dsn, sizeof r->status);
+	queue_set(&r->reason, res->text);
+	if (res->status == 0)
+		r->state = QUEUE_SENT;
+	else if (res->status == EX_TEMPFAIL || res->dsn[0] == '4')
+		r->state = QUEUE_PENDING;
+	else
+		r->state = QUEUE_FAILED;
+}
+
+/* Logs recipient I's result sendmail's way (and prints it with -v). */
+static void log_result(struct sm *sm, struct queue_entry *q, size_t i,
 	const char *mailer, const struct local_result *res, time_t started)
 {
 	struct queue_rcpt *r = &q->env.rcpt[i];
 	char delay[32], xdelay[32];
-	const char *stat;
+	const char *stat = r->state == QUEUE_SENT ? "Sent" :
+		r->state == QUEUE_PENDING ? "Deferred" : "failed";
 	time_t now = time(NULL);
 
-	str_lcpy(r->status, res->dsn, sizeof r->status);
-	queue_set(&r->reason, res->text);
-	if (res->status == 0) {
-		r->state = QUEUE_SENT;
-		stat = "Sent";
-	} else if (res->status == EX_TEMPFAIL || res->dsn[0] == '4') {
-		r->state = QUEUE_PENDING;
-		stat = "Deferred";
-	} else {
-		r->state = QUEUE_FAILED;
-		stat = "failed";
-	}
 	fmt_delay((long)(now - q->env.created), delay, sizeof delay);
 	fmt_delay((long)(now - started), xdelay, sizeof xdelay);
 	if (res->status == 0)
@@ -146,6 +156,76 @@ void sm_runner_init(struct sm *sm)
 	sm->remote.deliver = remote_none;
 	sm->queuewarn = sm->cf.opt.to_queuewarn;
 	sm->queuereturn = sm->cf.opt.to_queuereturn;
+}
+
+/* Delivers target I in a worker process that records its own result
+ * (queue_note) before it reports to us, as Postfix's delivery agents
+ * mark their recipients done themselves: when this runner is killed in
+ * the middle, the delivery finishes and is recorded all the same.  The
+ * worker (and whatever local delivery forks) shares an flock on the
+ * journal; queue_lock refuses the entry while it is held, so the next
+ * runner waits for the result instead of delivering a second time. */
+static void deliver_target(struct sm *sm, struct queue_entry *q, size_t i)
+{
+	struct local_result res;
+	char jf[1100];
+	int jfd, fds[2];
+	ssize_t n;
+	pid_t pid;
+	time_t started = time(NULL);
+
+	memset(&res, 0, sizeof res);
+	if ((size_t)snprintf(jf, sizeof jf, "%s/jf%s", q->dir, q->id) >=
+	    sizeof jf)
+		return;
+	jfd = open(jf, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, QUEUE_MODE);
+	if (jfd < 0 || flock(jfd, LOCK_EX) < 0 || pipe(fds) < 0) {
+		if (jfd >= 0)
+			close(jfd);
+		log_msg(LOG_ERR, "%s: %s: %s", q->id, jf, strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		signal(SIGPIPE, SIG_IGN);
+		sm->local.deliver(sm, q, &i, 1, &res);
+		set_result(q, i, &res);
+		/* At once: the fact must outlive this process. */
+		if (q->env.rcpt[i].state != QUEUE_PENDING &&
+		    queue_note(q, i) < 0)
+			log_msg(LOG_ERR, "%s: cannot record the result: %s",
+				q->id, strerror(errno));
+		log_result(sm, q, i, sm->local.name, &res, started);
+		n = write(fds[1], &res, sizeof res);
+		_exit(n == sizeof res ? 0 : 1);
+	}
+	/* Our share of the flock goes; the worker's keeps it. */
+	close(jfd);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		log_msg(LOG_ERR, "%s: fork: %s", q->id, strerror(errno));
+		return;
+	}
+	do
+		n = read(fds[0], &res, sizeof res);
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n == sizeof res) {
+		set_result(q, i, &res);
+		return;
+	}
+	/* The worker died: what it recorded, if anything, is the truth. */
+	queue_journal(q);
+	if (q->env.rcpt[i].state == QUEUE_PENDING) {
+		str_lcpy(q->env.rcpt[i].status, "4.3.0",
+			sizeof q->env.rcpt[i].status);
+		queue_set(&q->env.rcpt[i].reason, "delivery process died");
+	}
 }
 
 /* --- expansion -------------------------------------------------------- */
@@ -414,9 +494,9 @@ static int finish(struct sm *sm, struct queue_entry *q)
 int sm_run_entry(struct sm *sm, const char *id)
 {
 	struct queue_entry q;
-	struct local_result res, *rres;
+	struct local_result *rres;
 	char err[600], user[64];
-	size_t i, nremote = 0, *remote, since_save = 0, save_every;
+	size_t i, nremote = 0, *remote;
 	time_t started;
 
 	if (queue_lock(&q, sm->qdir, id, err, sizeof err) < 0) {
@@ -429,9 +509,6 @@ int sm_run_entry(struct sm *sm, const char *id)
 		queue_unlock(&q);
 		return 0;
 	}
-	/* Saving a huge envelope after every target would be quadratic:
-	 * big lists save every 1/50th (a crash may then repeat those). */
-	save_every = q.env.n / 50 + 1;
 	for (i = 0; i < q.env.n; i++) {
 		struct queue_rcpt *r = &q.env.rcpt[i];
 
@@ -448,18 +525,7 @@ int sm_run_entry(struct sm *sm, const char *id)
 		}
 		if (r->target->kind == LOCAL_REMOTE)
 			continue;
-		started = time(NULL);
-		sm->local.deliver(sm, &q, &i, 1, &res);
-		record(sm, &q, i, sm->local.name, &res, started);
-		if (++since_save >= save_every) {
-			if (queue_save(&q) < 0) {
-				log_msg(LOG_ERR, "%s: cannot save the envelope: "
-					"%s", q.id, strerror(errno));
-				queue_unlock(&q);
-				return -1;
-			}
-			since_save = 0;
-		}
+		deliver_target(sm, &q, i);
 	}
 	/* The remote ones, all at once for the transport to group. */
 	remote = malloc((q.env.n + 1) * sizeof *remote);
@@ -481,9 +547,11 @@ int sm_run_entry(struct sm *sm, const char *id)
 	if (nremote) {
 		started = time(NULL);
 		sm->remote.deliver(sm, &q, remote, nremote, rres);
-		for (i = 0; i < nremote; i++)
-			record(sm, &q, remote[i], sm->remote.name, &rres[i],
-				started);
+		for (i = 0; i < nremote; i++) {
+			set_result(&q, remote[i], &rres[i]);
+			log_result(sm, &q, remote[i], sm->remote.name,
+				&rres[i], started);
+		}
 	}
 	free(remote);
 	free(rres);
