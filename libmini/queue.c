@@ -757,14 +757,15 @@ static int read_env(const char *qf, struct queue_env *e, char *err,
  * line without its LF was cut by a crash: ignored, as is any record that
  * does not fit (the envelope then says the recipient is pending, and it
  * is tried again: at least once, never lost). */
-void queue_journal(struct queue_entry *q)
+static void apply_journal(const char *dir, const char *id,
+	struct queue_env *e)
 {
 	char jf[1100], *text, *p, *nl, *f[6];
 	size_t len;
 	unsigned long idx;
 	int state;
 
-	if (qpath(jf, sizeof jf, q->dir, "jf", q->id) < 0 ||
+	if (qpath(jf, sizeof jf, dir, "jf", id) < 0 ||
 	    file_read_all(jf, QUEUE_MAX_ENVELOPE, &text, &len) < 0)
 		return;
 	for (p = text; (nl = memchr(p, '\n', text + len - p)) != NULL;
@@ -773,17 +774,22 @@ void queue_journal(struct queue_entry *q)
 		if (memchr(p, 0, nl - p) || split_tabs(p, f, 6) != 6 ||
 		    strcmp(f[0], "state") != 0 ||
 		    str_toul(f[1], QUEUE_MAX_RCPTS, &idx) < 0 ||
-		    idx >= q->env.n ||
+		    idx >= e->n ||
 		    (state = word_index(f[2], state_words, 4)) < 0 ||
-		    strlen(f[4]) >= sizeof q->env.rcpt[0].status)
+		    strlen(f[4]) >= sizeof e->rcpt[0].status)
 			continue;
-		q->env.rcpt[idx].state = state;
-		q->env.rcpt[idx].dsn_sent = f[3][0] == '1';
-		str_lcpy(q->env.rcpt[idx].status, f[4],
-			sizeof q->env.rcpt[idx].status);
-		queue_set(&q->env.rcpt[idx].reason, f[5]);
+		e->rcpt[idx].state = state;
+		e->rcpt[idx].dsn_sent = f[3][0] == '1';
+		str_lcpy(e->rcpt[idx].status, f[4],
+			sizeof e->rcpt[idx].status);
+		queue_set(&e->rcpt[idx].reason, f[5]);
 	}
 	free(text);
+}
+
+void queue_journal(struct queue_entry *q)
+{
+	apply_journal(q->dir, q->id, &q->env);
 }
 
 int queue_note(struct queue_entry *q, size_t i)
@@ -1032,7 +1038,10 @@ int queue_peek(const char *dir, const char *id, struct queue_env *e,
 			*locked = 1;
 		close(fd);
 	}
-	return read_env(qf, e, err, errmax);
+	if (read_env(qf, e, err, errmax) < 0)
+		return -1;
+	apply_journal(dir, id, e);
+	return 0;
 }
 
 int queue_clean(const char *dir, time_t now, time_t age)

@@ -223,8 +223,40 @@ static void test_cycle(void)
 	}
 	waitpid(pid, &st, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "peek sees the lock");
+	/* The journal: a noted result survives the runner; a line cut by a
+	 * crash is ignored. */
+	a.env.rcpt[0].state = QUEUE_FAILED;
+	str_lcpy(a.env.rcpt[0].status, "5.1.1", sizeof a.env.rcpt[0].status);
+	queue_set(&a.env.rcpt[0].reason, "User unknown");
+	CHECK(queue_note(&a, 0) == 0, "note");
+	snprintf(path, sizeof path, "%s/jf%s", dir, a.id);
+	{
+		int fd = open(path, O_WRONLY | O_APPEND);
+
+		CHECK(fd >= 0 && write(fd, "state\t0\tsent\t0\t2.0", 21) == 21,
+			"append a cut line");
+		close(fd);
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct queue_env pe;
+
+		queue_env_init(&pe);
+		if (queue_peek(dir, a.id, &pe, &locked, err, sizeof err) < 0)
+			_exit(2);
+		_exit(pe.rcpt[0].state == QUEUE_FAILED ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "peek applies the journal");
+	queue_unlock(&a);
+	CHECK(queue_lock(&a, dir, ids[0], err, sizeof err) == 0 &&
+		a.env.rcpt[0].state == QUEUE_FAILED &&
+		strcmp(a.env.rcpt[0].status, "5.1.1") == 0 &&
+		strcmp(a.env.rcpt[0].reason, "User unknown") == 0,
+		"journal applied at lock, cut line ignored");
 	a.env.rcpt[0].state = QUEUE_SENT;
 	CHECK(queue_save(&a) == 0, "save");
+	CHECK(access(path, F_OK) < 0, "save folds and drops the journal");
 	queue_env_init(&e);
 	CHECK(queue_peek(dir, ids[0], &e, &locked, err, sizeof err) == 0 &&
 		e.rcpt[0].state == QUEUE_SENT, "saved state read back");
