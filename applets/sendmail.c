@@ -1128,6 +1128,16 @@ static void ensure_queue_dir(const char *dir)
 	mkdir(path, 0700);
 }
 
+static int cf_is_safe(const char *path)
+{
+	struct stat st;
+
+	if (!path)
+		return 1;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		st.st_uid == 0 && !(st.st_mode & 022);
+}
+
 int sendmail_main(int argc, char **argv)
 {
 	struct opts o;
@@ -1140,9 +1150,11 @@ int sendmail_main(int argc, char **argv)
 	memset(&sm, 0, sizeof sm);
 	o.queuewarn = o.queuereturn = -1;
 	parse_args(&o, argc, argv);
-	/* Another config, queue or a traffic log chosen by a user is no
-	 * business of the queue's group: give it up (sendmail does). */
-	if ((o.cf_path || o.qdir || o.xfile) && getuid() != 0 &&
+	/* A queue or a traffic log chosen by a user is no business of the
+	 * queue's group, nor a config an administrator did not install
+	 * (root's, writable by nobody else): give the group up, as sendmail
+	 * gives up its privilege for -C. */
+	if ((!cf_is_safe(o.cf_path) || o.qdir || o.xfile) && getuid() != 0 &&
 	    getegid() != getgid()) {
 		if (setgid(getgid()) < 0)
 			xdie(EX_OSERR, "cannot drop the group");
