@@ -15,7 +15,9 @@
  * to smtpd.  Logs go to syslog (facility mail) in sendmail's key=value
  * style, to stderr with -v or when running as a foreground queue runner.
  *
- * Left out: -bt's rule testing (postbox has no rewriting rules), -bh/-bH
+ * -bt shows, for each address, every map key tried (access with its To:
+ * tag, virtusertable, aliases, mailertable) and the decision: postbox
+ * has no rulesets to test.  Left out: -bh/-bH
  * host status, the error modes' mailing back (-oem is accepted; errors
  * are printed and the exit code is set, so nothing is lost silently),
  * delivery at submission of unknown local users (they bounce by DSN).
@@ -46,6 +48,7 @@
 //usage:-q[TIME]	run the queue once, or every TIME (15m, 1h30m) in the foreground
 //usage:-bp	list the queue (as mailq); -bP: count it
 //usage:-bi	rebuild the aliases (newaliases);  -bv: verify addresses
+//usage:-bt	address test: the map keys tried and the decision
 //usage:-bs	SMTP on stdin/stdout;  -bd: SMTP daemon (both need smtpd)
 //usage:Accepted and ignored: -Am -Ac -G -U -m -n -s -c -d -e -h -p -M -D
 #include "sendmail/sendmail.h"
@@ -1180,9 +1183,6 @@ int sendmail_main(int argc, char **argv)
 		return hand_over("smtpd", &o, NULL);
 	case 'h': case 'H':
 		return EX_OK;	/* no host status database to show */
-	case 't':
-		xdie(EX_UNAVAILABLE, "-bt: postbox has no rewriting rules; "
-			"use -bv to see what an address resolves to");
 	}
 	load_cf(&sm, &o);
 	sm.cf.note = note_ignored;
@@ -1201,6 +1201,8 @@ int sendmail_main(int argc, char **argv)
 		sm.queuereturn = o.queuereturn;
 	if (o.mode == 'v')
 		return verify(&sm, &o);
+	if (o.mode == 't')
+		return sm_address_test(&sm, o.rcpts, o.nrcpts);
 	ensure_queue_dir(sm.qdir);
 	if (o.queue_run)
 		return queue_runner(&sm, &o);

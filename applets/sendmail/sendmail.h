@@ -67,6 +67,11 @@ void sm_date(time_t t, char *dst, size_t max);
 void sm_qualify(const struct sm *sm, const char *addr, char *dst,
 	size_t max);
 
+/* --- bt.c ------------------------------------------------------------ */
+/* -bt: for each of the N addresses (or each stdin line when N is 0),
+ * prints the map keys tried with their results and the decision. */
+int sm_address_test(struct sm *sm, char **addrs, int n);
+
 /* --- dsn.c ------------------------------------------------------------ */
 enum sm_dsn { SM_DSN_FAILED, SM_DSN_DELAYED, SM_DSN_DELIVERED };
 /* Queues an RFC 3464 report about recipients IDX (n of them) of entry Q
