@@ -234,6 +234,14 @@ static void set_queue_flag(struct opts *o, const char *v)
 		xdie(EX_USAGE, "Invalid -q interval '%s'", v);
 }
 
+static int has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* sendmail's getopt string, with -q's argument optional (sendmail
  * rewrites a bare -q the same way).  Arguments after "--" or that do not
  * start with '-' are recipients; like glibc's getopt, flags may follow
@@ -296,7 +304,14 @@ static void parse_args(struct opts *o, int argc, char **argv)
 				o->mode = *v;
 				break;
 			case 'C': o->cf_path = v; break;
-			case 'F': o->fullname = v; break;
+			case 'F':
+				/* Into a header: no line breaks (RFC 5322
+				 * 2.2), no other control characters. */
+				if (has_ctl(v))
+					xdie(EX_USAGE, "-F: control character "
+						"in the full name");
+				o->fullname = v;
+				break;
 			case 'f': case 'r':
 				if (o->from)
 					xdie(EX_USAGE, "More than one \"from\" person");
@@ -309,7 +324,13 @@ static void parse_args(struct opts *o, int argc, char **argv)
 					xdie(EX_USAGE, "Invalid -R value '%s'", v);
 				o->ret = v;
 				break;
-			case 'V': o->envid = v; break;
+			case 'V':
+				/* RFC 3461 4.4: printable US-ASCII. */
+				if (!*v || has_ctl(v) || strchr(v, ' ') ||
+				    strlen(v) > 100)
+					xdie(EX_USAGE, "Invalid -V envid '%s'", v);
+				o->envid = v;
+				break;
 			case 'X': o->xfile = v; break;
 			case 'o': set_option(o, v, 0); break;
 			case 'O': set_option(o, v, 1); break;

@@ -221,10 +221,11 @@ int sm_dsn_queue(struct sm *sm, struct queue_entry *q, enum sm_dsn what,
 		buf_free(&b);
 		return -1;
 	}
-	log_msg(LOG_INFO, "%s: %s: %s: to=%s", e->id, nq.id,
-		what == SM_DSN_FAILED ? "DSN: Return receipt failed" :
-		what == SM_DSN_DELAYED ? "DSN: Warning: delayed" :
-		"DSN: Return receipt", to);
+	/* sendmail's line: "QID: NEWQID: DSN: the first reason". */
+	log_msg(LOG_INFO, "%s: %s: %s: %s", e->id, nq.id,
+		what == SM_DSN_DELIVERED ? "return receipt" : "DSN",
+		e->rcpt[idx[0]].reason[0] ? e->rcpt[idx[0]].reason :
+		"Return receipt");
 	queue_env_free(&ne);
 	buf_free(&b);
 	return 0;
