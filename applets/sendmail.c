@@ -1194,14 +1194,28 @@ int sendmail_main(int argc, char **argv)
 	case 's':
 		return hand_over("smtpd", &o, "-i");
 	case 'd': case 'D':
+		/* -bd is smtpd -b (detached), -bD smtpd in the foreground;
+		 * "-bd -q30m" also starts the periodic queue runner. */
 		if (!applet_exists("smtpd"))
 			xdie(EX_UNAVAILABLE, "smtpd is not compiled into this "
 				"postbox");
-		if (o.mode == 'd' && fork() != 0)
-			return EX_OK;
-		if (o.mode == 'd')
+		if (!(o.queue_run && o.interval) || fork() != 0)
+			return hand_over("smtpd", &o, o.mode == 'd' ? "-b" :
+				NULL);
+		if (o.mode == 'd') {
+			int fd = open("/dev/null", O_RDWR);
+
 			setsid();
-		return hand_over("smtpd", &o, NULL);
+			if (fd >= 0) {
+				dup2(fd, 0);
+				dup2(fd, 1);
+				dup2(fd, 2);
+				if (fd > 2)
+					close(fd);
+			}
+			log_open(o.log_tag ? o.log_tag : "sendmail", 1);
+		}
+		break;
 	case 'h': case 'H':
 		return EX_OK;	/* no host status database to show */
 	}
