@@ -2033,7 +2033,9 @@ static void expand(const struct cf *cf, const char *s, struct cf_out *o,
 		default:
 			/* $&x is deferred to run time: the same for us */
 			ref = s[1] == '&' ? s + 2 : s + 1;
-			if (!is_alnum((unsigned char)*ref) && *ref != '{' &&
+			/* $1 (a rule's match), $#, $: ... are no macros */
+			if ((!is_alnum((unsigned char)*ref) ||
+			    is_digit((unsigned char)*ref)) && *ref != '{' &&
 			    *ref != '_')
 				break;
 			if (!(next = ref_name(ref, name)))
