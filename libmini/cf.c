@@ -68,7 +68,7 @@ struct cf_reader {
 
 #define IN_SIZE 16384
 
-/* ---- small helpers ------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------ */
 
 static int is_space(int c)
 {
@@ -119,9 +119,8 @@ static char *dupn(const char *s, size_t n)
 	return p;
 }
 
-static void rd_err(struct cf_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
+/* "path:line: message" into the caller's error buffer. */
+__attribute__((format(printf, 2, 3)))
 static void rd_err(struct cf_reader *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -217,7 +216,7 @@ static void note(struct cf_reader *r, const char *what)
 	}
 }
 
-/* ---- names: "w", "{VirtHost}" ------------------------------------- */
+/* ---- names: "w", "{VirtHost}" ------------------------------------------- */
 
 /* Parses a macro or class name at s: one character, or {name}; a
  * single character in braces is that character, as sendmail's macid.
@@ -260,7 +259,7 @@ static void bare_name(const char *in, char *name)
 	name[n] = 0;
 }
 
-/* ---- classes ------------------------------------------------------- */
+/* ---- classes ------------------------------------------------------------ */
 
 static struct cf_class *class_find(const struct cf_priv *p, const char *name)
 {
@@ -372,7 +371,7 @@ static void classes_finish(struct cf_priv *p)
 	}
 }
 
-/* ---- macros -------------------------------------------------------- */
+/* ---- macros ------------------------------------------------------------- */
 
 static struct cf_macro *macro_find(const struct cf_priv *p, const char *name)
 {
@@ -418,7 +417,7 @@ static int macro_set(struct cf *cf, struct cf_reader *r, const char *name,
 	return 0;
 }
 
-/* ---- host names, without DNS --------------------------------------- */
+/* ---- host names, without DNS -------------------------------------------- */
 
 /* Looks NAME up in /etc/hosts and copies a dotted name for it into fqdn
  * (the canonical name, else an alias "NAME.domain").  0 when found. */
@@ -459,7 +458,8 @@ static int hosts_fqdn(const char *name, char *fqdn, size_t max)
 		if (!match)
 			continue;
 		/* RFC 952 hosts format: address, canonical name, aliases */
-		if (n > 1 && strchr(w[1], '.') && w[1][strlen(w[1]) - 1] != '.') {
+		if (n > 1 && strchr(w[1], '.') &&
+		    w[1][strlen(w[1]) - 1] != '.') {
 			str_lcpy(fqdn, w[1], max);
 			found = 0;
 			break;
@@ -501,7 +501,7 @@ static void host_macros(struct cf *cf)
 		xdie(EX_OSERR, "out of memory");
 }
 
-/* ---- init and free -------------------------------------------------- */
+/* ---- init and free ------------------------------------------------------ */
 
 /* sendmail's DefaultUser: mailnull when that user exists, else 1:1 */
 static const char *default_user(void)
@@ -638,7 +638,7 @@ void cf_free(struct cf *cf)
 	cf->n_daemons = cf->n_maps = cf->n_mailers = 0;
 }
 
-/* ---- reading lines ------------------------------------------------- */
+/* ---- reading lines ------------------------------------------------------ */
 
 /* The next byte, -1 at the end, -2 on a read error or past
  * CF_MAX_FILE (error set). */
@@ -735,7 +735,7 @@ static void cut_comment(char *s)
 		*--q = 0;
 }
 
-/* ---- F class files -------------------------------------------------- */
+/* ---- F class files ------------------------------------------------------ */
 
 /* The scanf subset for F lines: an optional literal prefix, then "%s"
  * (one word), "%[set]" or "%[^set]" (the matched span, all its words).
@@ -887,7 +887,7 @@ static int line_F(struct cf_reader *r, char *s)
 	return fclass_read(r, name, file, *pat ? pat : "%s", optional);
 }
 
-/* ---- times and numbers ---------------------------------------------- */
+/* ---- times and numbers -------------------------------------------------- */
 
 int cf_parse_time(const char *s, int unit, long *secs)
 {
@@ -924,7 +924,7 @@ int cf_parse_time(const char *s, int unit, long *secs)
 	return 0;
 }
 
-/* ---- D, C, T, K, M lines --------------------------------------------- */
+/* ---- D, C, T, K, M lines ------------------------------------------------ */
 
 static int line_D(struct cf_reader *r, char *s)
 {
@@ -1134,7 +1134,7 @@ static int line_M(struct cf_reader *r, char *s)
 				return -1;
 			}
 			break;
-		default:	/* S= R= T= E= L= D= U= ...: rewriting, not ours */
+		default:	/* S= R= T= E= L= D= U= ...: not ours */
 			break;
 		}
 	}
@@ -1168,7 +1168,7 @@ nomem:
 	return oom(r);
 }
 
-/* ---- options --------------------------------------------------------- */
+/* ---- options ------------------------------------------------------------ */
 
 /* DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA, M=Ea, ... */
 static int opt_daemon(struct cf_reader *r, const char *val)
@@ -1257,7 +1257,7 @@ static int opt_daemon(struct cf_reader *r, const char *val)
 			}
 			break;
 		}
-		default:	/* Listen=, SndBufSize=, InputMailFilters=, ... */
+		default:	/* Listen=, SndBufSize=, ...: not ours */
 			break;
 		}
 	}
@@ -1697,7 +1697,7 @@ static int line_O(struct cf_reader *r, char *s)
 	return 0;
 }
 
-/* ---- the line dispatcher and cf_load ----------------------------------- */
+/* ---- the line dispatcher and cf_load ------------------------------------ */
 
 static int cf_line(struct cf_reader *r, char *s)
 {
@@ -1852,6 +1852,22 @@ const char *cf_macro(const struct cf *cf, const char *name)
 	return m ? m->value : NULL;
 }
 
+int cf_define(struct cf *cf, const char *name, const char *value)
+{
+	char bare[CF_MAX_NAME];
+
+	if (!cf->priv || !*name || strlen(name) >= CF_MAX_NAME) {
+		errno = EINVAL;
+		return -1;
+	}
+	bare_name(name, bare);
+	if (macro_set(cf, NULL, bare, value) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
 const struct cf_list *cf_class(const struct cf *cf, const char *name)
 {
 	char bare[CF_MAX_NAME];
@@ -1906,7 +1922,7 @@ const struct cf_mailer *cf_mailer(const struct cf *cf, const char *name)
 	return NULL;
 }
 
-/* ---- expansion ------------------------------------------------------------ */
+/* ---- expansion ---------------------------------------------------------- */
 
 struct cf_out {
 	char *dst;

@@ -115,15 +115,22 @@ struct cf_opts {
 	long min_free_blocks;		/* MinFreeBlocks, 100 */
 	unsigned log_level;		/* LogLevel, 9 */
 	char delivery_mode;		/* DeliveryMode: 'b' (default), 'i', 'q', 'd' */
-	char error_mode;		/* ErrorMode (Oe): 'p' (default), 'q', 'm', 'w', 'e' (added by cf) */
+	char error_mode;		/* ErrorMode (Oe): 'p' (default), 'q',
+					 * 'm', 'w', 'e' (added by cf) */
 	/* Timeouts, seconds */
+	/* Timeout.*: sendmail's defaults initial 5m, helo 5m, mail 10m,
+	 * rcpt 1h, datainit 5m, datablock 1h, datafinal 1h, command 1h,
+	 * connect 0 and iconnect 0 (the kernel's), rset 5m, quit 2m,
+	 * misc 2m */
 	long to_initial, to_helo, to_mail, to_rcpt, to_datainit,
 	     to_datablock, to_datafinal, to_command, to_connect,
 	     to_iconnect, to_rset, to_quit, to_misc;
 	long to_queuewarn;		/* Timeout.queuewarn, 4h */
 	long to_queuereturn;		/* Timeout.queuereturn, 5d */
 	/* Privacy, auth, TLS */
-	char *privacy;			/* PrivacyOptions, lower case, blanks removed */
+	char *privacy;			/* PrivacyOptions, lower case, no
+					 * blanks; "authwarnings,noexpn,novrfy"
+					 * built in (see above) */
 	struct cf_list auth_mechs;	/* AuthMechanisms, words as written; empty
 					 * when not given (the applet's default) */
 	char *auth_options;		/* AuthOptions, as written */
@@ -169,6 +176,12 @@ void cf_free(struct cf *cf);
  * $w defaults to the short host name, $j to the FQDN when no Dj line
  * (found without waiting on DNS: uname, then /etc/hosts only). */
 const char *cf_macro(const struct cf *cf, const char *name);
+/* Defines or replaces macro NAME ("{client_addr}", "r") with a copy of
+ * VALUE (NULL unsets it), for the run-time macros an applet knows, such
+ * as the client's address in the greeting.  0, or -1 with errno EINVAL
+ * (bad name) or ENOMEM (no memory, or CF_MAX_MACROS reached).
+ * (added by cf) */
+int cf_define(struct cf *cf, const char *name, const char *value);
 /* Expands $x and ${name} references in S into dst (max bytes). Returns
  * the length, or -1 when it did not fit (dst is then truncated).
  * Also $?x TEXT $| ELSE $. (x set and not empty), $&x (as $x), $$ (a

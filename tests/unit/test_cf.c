@@ -451,7 +451,7 @@ static void test_daemons(void)
 		char err[256], got[512] = "", one[128];
 
 		if (load(&cf, v[i].text, err, sizeof err) < 0) {
-			CHECK_STR(err, "(loads)", v[i].text);
+			CHECK_STR(err, "(loads)", "daemon vector loads");
 			cf_free(&cf);
 			continue;
 		}
@@ -463,7 +463,8 @@ static void test_daemons(void)
 				d->family == AF_INET6 ? 6 : 4, d->modifiers);
 			str_lcat(got, one, sizeof got);
 		}
-		CHECK_STR(got, v[i].want, v[i].text);
+		snprintf(one, sizeof one, "daemon vector %zu", i);
+		CHECK_STR(got, v[i].want, one);
 		cf_free(&cf);
 	}
 }
@@ -613,6 +614,17 @@ static void test_macros(void)
 		strcmp(buf, "mail.example.commai") == 0,
 		"expand overflow truncates");
 	CHECK(cf_expand(&cf, "$j", buf, 17) == 16, "expand exact fit");
+	CHECK(cf_define(&cf, "{client_addr}", "192.0.2.1") == 0 &&
+		cf_define(&cf, "j", "other.example") == 0,
+		"cf_define run-time macros");
+	CHECK(cf_expand(&cf, "$j$?{client_addr} from ${client_addr}$.", buf,
+		sizeof buf) > 0 && strcmp(buf, "other.example from 192.0.2.1")
+		== 0, "run-time macro in a conditional");
+	CHECK(cf_define(&cf, "{client_addr}", NULL) == 0 &&
+		cf_expand(&cf, "[$?{client_addr}x$.]", buf, sizeof buf) == 2,
+		"cf_define NULL unsets");
+	CHECK(cf_define(&cf, "", "x") == -1 && errno == EINVAL,
+		"cf_define bad name");
 	cf_free(&cf);
 }
 
