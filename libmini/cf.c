@@ -926,28 +926,80 @@ int cf_parse_time(const char *s, int unit, long *secs)
 
 /* ---- D, C, T, K, M lines ------------------------------------------------ */
 
+/* A value up to an unquoted DELIM (a mailer field's comma; 0 for a D
+ * line), as sendmail's munchstring: quotes removed, \r \n decoded,
+ * other \x kept as x.  Writes in place; returns the end of the field. */
+static char *munch(char *p, char **val, int delim)
+{
+	char *q = p, *floor = p;	/* floor: end of escaped or quoted text */
+	int quoted = 0;
+
+	*val = p;
+	for (; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			*q++ = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
+			floor = q;
+			continue;
+		}
+		if (*p == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*p == delim && !quoted) {
+			p++;
+			break;
+		}
+		*q++ = *p;
+		if (quoted)
+			floor = q;
+	}
+	/* trailing blanks of the field go, unless escaped or quoted */
+	while (q > floor && is_space((unsigned char)q[-1]))
+		q--;
+	*q = 0;
+	return p;
+}
+
+/* Dxvalue, D{name}value: the value as sendmail's munchstring leaves it,
+ * leading blanks dropped ("Dj mail.example.com" means the obvious). */
 static int line_D(struct cf_reader *r, char *s)
 {
-	char name[CF_MAX_NAME];
+	char name[CF_MAX_NAME], *val;
 	const char *v = parse_name(s + 1, name);
 
 	if (!v) {
 		rd_err(r, "bad macro name");
 		return -1;
 	}
-	return macro_set(r->cf, r, name, v);
+	munch(skip_space(v), &val, 0);
+	return macro_set(r->cf, r, name, val);
 }
 
+/* Cx words, C{name} words: macros in the words are expanded as the
+ * line is read, as sendmail does ("Cw $w.example.com"). */
 static int line_C(struct cf_reader *r, char *s)
 {
-	char name[CF_MAX_NAME];
+	char name[CF_MAX_NAME], *words;
 	const char *v = parse_name(s + 1, name);
+	int rc;
 
 	if (!v) {
 		rd_err(r, "bad class name");
 		return -1;
 	}
-	return class_words(r->cf, r, name, v);
+	if (!strchr(v, '$'))
+		return class_words(r->cf, r, name, v);
+	if (!(words = malloc(CF_MAX_LINE + 1)))
+		return oom(r);
+	if (cf_expand(r->cf, v, words, CF_MAX_LINE + 1) < 0) {
+		rd_err(r, "C%s: macro expansion too long or too deep", name);
+		free(words);
+		return -1;
+	}
+	rc = class_words(r->cf, r, name, words);
+	free(words);
+	return rc;
 }
 
 /* Map types that name a file; others (host, dequote, regex, ...) have
@@ -1045,38 +1097,6 @@ nomem:
 	return oom(r);
 }
 
-/* A mailer field's value up to an unquoted comma, as sendmail's
- * munchstring: quotes removed, \r \n decoded, other \x kept as x.
- * Writes in place; returns the end of the field. */
-static char *munch(char *p, char **val)
-{
-	char *q = p;
-	int quoted = 0;
-
-	*val = p;
-	for (; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-			*q++ = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
-			continue;
-		}
-		if (*p == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (*p == ',' && !quoted) {
-			p++;
-			break;
-		}
-		*q++ = *p;
-	}
-	/* trailing blanks of the field go, as sendmail trims */
-	while (q > *val && is_space((unsigned char)q[-1]))
-		q--;
-	*q = 0;
-	return p;
-}
-
 /* Mname, P=path, F=flags, ... A=argv */
 static int line_M(struct cf_reader *r, char *s)
 {
@@ -1113,7 +1133,7 @@ static int line_M(struct cf_reader *r, char *s)
 			return -1;
 		}
 		p = skip_space(p + 1);
-		p = munch(p, &val);
+		p = munch(p, &val, ',');
 		switch (code) {
 		case 'P':
 			if (set_str(&m.path, val) < 0)

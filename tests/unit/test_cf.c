@@ -337,6 +337,8 @@ static void test_errors(void)
 		{ "Mlocal, P=/bin/mail, F\n", "t_cf.cf:1: Mlocal: `=' expected" },
 		{ "Mlocal, P=/bin/mail, M=big, A=mail\n",
 		  "t_cf.cf:1: Mlocal: bad M= size \"big\"" },
+		{ "Da$a\nCw $a\n",
+		  "t_cf.cf:2: Cw: macro expansion too long or too deep" },
 		{ "C{unclosed words\n", "t_cf.cf:1: bad class name" },
 		{ "D{bad name}x\n", "t_cf.cf:1: bad macro name" },
 		{ "Fw\n", "t_cf.cf:1: Fw: file name expected" },
@@ -386,6 +388,7 @@ static void test_classes(void)
 		"FR-o t_cf_rd %[^\\#]\n"
 		"C{VirtHost} a.example\n\tb.example\n"
 		"Ct root\nTdaemon uucp\n"
+		"Dwhost\nDmexample.org\nCw $w.$m ${m}\n"
 		"F{Opt}-o t_cf_none\n"
 		"F{Prog}|/bin/hostname\n"
 		"CO @ % !\n", err, sizeof err) == 0, "classes load");
@@ -399,6 +402,9 @@ static void test_classes(void)
 	CHECK(cf_class_has(&cf, "w", "foo.example") &&
 		cf_class_has(&cf, "w", "localhost"), "Cw words");
 	CHECK(!cf_class_has(&cf, "w", "#"), "no comment words");
+	CHECK(cf_class_has(&cf, "w", "host.example.org") &&
+		cf_class_has(&cf, "w", "example.org"),
+		"C words expand macros when read");
 	CHECK(cf_class_has(&cf, "R", "r3") &&
 		cf_class_has(&cf, "R", "relay.example.net") &&
 		!cf_class_has(&cf, "R", "#skip"), "FR %[^#] takes all words");
@@ -568,12 +574,13 @@ static void test_macros(void)
 		{ "${daemon_flags}!", "cC!", 0 },
 		{ "$&{daemon_flags}", "cC", 0 },
 		{ "$$j", "$j", 0 },
-		{ "a$qb", "ab", 0 },
+		{ "a$Qb", "ab", 0 },
+		{ "[$q]", "[a, b x\n]", 0 },
 		{ "$?j yes $| no $.", " yes ", 0 },
-		{ "$?q yes $| no $.", " no ", 0 },
+		{ "$?Q yes $| no $.", " no ", 0 },
 		{ "$?{empty}E$|N$.", "N", 0 },
-		{ "$?j$?q A$| B$.$| C$.", " B", 0 },
-		{ "$?q$?j A$| B$.$| C$.", " C", 0 },
+		{ "$?j$?Q A$| B$.$| C$.", " B", 0 },
+		{ "$?Q$?j A$| B$.$| C$.", " C", 0 },
 		{ "$?jY$.", "Y", 0 },
 		{ "x ${unterminated", "x ${unterminated", 0 },
 		{ "${}", "${}", 0 },
@@ -590,7 +597,7 @@ static void test_macros(void)
 	CHECK(load(&cf, "Djmail.example.com\nDwmail\nDmexample.com\n"
 		"DS[relay.example.net]\nD{daemon_flags}cC\nD{empty}\n"
 		"Dv9\nDZcf\nDH$j Sendmail $v/$Z\nDg<$w>\n"
-		"Dr$r\n"
+		"Dr$r\nDq  \"a, b\" \\x\\n\n"
 		"De$f$f$f$f$f$f$f$f$f$f\nDf$h$h$h$h$h$h$h$h$h$h\n"
 		"Dh$i$i$i$i$i$i$i$i$i$i\nDi$k$k$k$k$k$k$k$k$k$k\n"
 		"Dk$l$l$l$l$l$l$l$l$l$l\nDl\n",
