@@ -798,7 +798,11 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 	r.errmax = cr->errmax;
 	r.fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (r.fd < 0) {
-		if (optional && (errno == ENOENT || errno == ENOTDIR))
+		/* -o: sendmail skips a file it cannot open, whatever why;
+		 * a file that exists but cannot be read is worth a note */
+		if (optional && errno != ENOENT && errno != ENOTDIR)
+			note(cr, "F class file unreadable (-o)");
+		if (optional)
 			return 0;
 		rd_err(cr, "%s: %s", file, strerror(errno));
 		return -1;
@@ -806,8 +810,12 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 	/* a FIFO or device would block or never end: regular files only,
 	 * as sendmail's SFF_REGONLY */
 	if (fstat(r.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rd_err(cr, "%s: not a regular file", file);
 		close(r.fd);
+		if (optional) {
+			note(cr, "F class file not a regular file (-o)");
+			return 0;
+		}
+		rd_err(cr, "%s: not a regular file", file);
 		return -1;
 	}
 	r.in = malloc(IN_SIZE);

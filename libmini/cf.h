@@ -25,6 +25,9 @@
  *  - Class w starts with the host's names ($w, $j), "localhost" and
  *    "[127.0.0.1]" (sendmail probes its interfaces; postbox takes
  *    loopback only).  T lines (Troot) add to class t, as sendmail does.
+ *  - F -o (optional): a file that cannot be opened, or is no regular
+ *    file, leaves the class as it is (noted unless simply missing);
+ *    without -o that is an error naming the cf's file:line.
  *  - F{x}|program is never run: the line is ignored and noted ("F class
  *    from a program (not run)"); F{x}@map likewise.  A scanf pattern
  *    after the file name is honoured in its common forms: "%s" (the

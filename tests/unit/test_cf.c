@@ -390,6 +390,7 @@ static void test_classes(void)
 		"Ct root\nTdaemon uucp\n"
 		"Dwhost\nDmexample.org\nCw $w.$m ${m}\n"
 		"F{Opt}-o t_cf_none\n"
+		"F{Dev}-o /dev/null\n"
 		"F{Prog}|/bin/hostname\n"
 		"CO @ % !\n", err, sizeof err) == 0, "classes load");
 	CHECK(cf_class_has(&cf, "w", "MAIL.example.com"), "Fw first word");
@@ -416,6 +417,9 @@ static void test_classes(void)
 	CHECK(l && strcmp(l->v[0], "daemon") == 0 &&
 		strcmp(l->v[2], "uucp") == 0, "class words sorted");
 	CHECK(cf_class(&cf, "Opt") == NULL, "F -o missing file: empty");
+	CHECK(cf_class(&cf, "Dev") == NULL &&
+		strstr(notes, "F class file not a regular file (-o)|"),
+		"F -o device: skipped and noted");
 	CHECK(cf_class(&cf, "Prog") == NULL, "F|program: not run");
 	CHECK(strstr(notes, "F class from a program (not run)|") != NULL,
 		"F|program noted");
