@@ -2,13 +2,15 @@
  * cf: the sendmail.cf subset postbox obeys (DESIGN.md §3).
  *
  * Read: C/F class lines (Cw, Fw-o /etc/mail/local-host-names, CR, FR, Ct,
- * Ft, any class), D macro lines (single-letter and {long} names; $j, $w,
- * $m and other macro references expanded when used, not when read), O
- * option lines into the typed struct below (sendmail's defaults when
- * absent), K map declarations, M mailer lines, V (version).  S, R, H, P, T,
- * E, Q lines and unknown options are accepted and ignored: each distinct
- * ignored kind is reported once through the note callback (the applet logs
- * it).  Errors name file:line.
+ * Ft, any class; macros in C words are expanded as the line is read, as
+ * sendmail does), T lines (class t), D macro lines (single-letter and
+ * {long} names; the value kept unexpanded, as sendmail's munchstring
+ * leaves it, leading blanks dropped), O option lines into the typed
+ * struct below (sendmail's defaults when absent), K map declarations, M
+ * mailer lines, V (version).  S, R, H, P, E, Q, X, L, G lines and unknown
+ * options are accepted and ignored: each distinct ignored kind is
+ * reported once through the note callback (the applet logs it).  Errors
+ * name file:line.
  *
  * Ownership: everything in struct cf is allocated by cf_init/cf_load and
  * released by cf_free.  The struct is large: keep it in main's frame or
@@ -40,6 +42,12 @@
  *  - An inline "#" comment is cut unless escaped ("\#") or "$#", as in
  *    sendmail 8 for V10 files; lines starting with space or tab
  *    continue the previous line (joined with one space).
+ *  - DaemonPortOptions: keys by their first letter, any case, as
+ *    sendmail (Addr, Family, Modifiers/M, Name, Port; others ignored);
+ *    Port by number or smtp/submission/smtps/submissions/lmtp; Addr an
+ *    IP address of the Family, or "localhost" (nothing is resolved).
+ *  - An empty string option ("O QueueDirectory=") restores the built-in
+ *    value (NULL for those without one).
  *  - Known sendmail options that postbox does not use, and unknown
  *    options, are noted as "option NAME" and otherwise ignored.
  * Limits: CF_MAX_LINE per logical line, CF_MAX_FILE bytes per file (the
