@@ -1810,7 +1810,7 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 	}
 	for (;;) {
 		size_t len = 0;
-		int got, c;
+		int got, c, comment;
 
 		r.at = r.lineno + 1;
 		got = rd_phys(&r, line, &len);
@@ -1818,9 +1818,20 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 			rc = got;
 			break;
 		}
+		/* A whole-line comment, folded lines and all, is skipped;
+		 * an inline comment ends with its physical line, so a
+		 * folded line goes on after it, as in sendmail. */
+		line[len] = 0;
+		comment = line[0] == '#';
+		if (!comment) {
+			cut_comment(line);
+			len = strlen(line);
+		}
 		/* sendmail folds a line that the next one continues with
 		 * a space or tab */
 		while ((c = rd_peek(&r)) == ' ' || c == '\t') {
+			size_t start;
+
 			if (len >= CF_MAX_LINE) {
 				rd_err(&r, "line longer than %d bytes",
 					CF_MAX_LINE);
@@ -1828,17 +1839,22 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 				goto out;
 			}
 			line[len++] = ' ';
+			start = len;
 			if (rd_phys(&r, line, &len) < 0) {
 				rc = -1;
 				goto out;
+			}
+			line[len] = 0;
+			if (!comment) {
+				cut_comment(line + start);
+				len = start + strlen(line + start);
 			}
 		}
 		if (c == -2) {
 			rc = -1;
 			break;
 		}
-		line[len] = 0;
-		if (line[0] == '#')
+		if (comment)
 			continue;
 		if (is_space((unsigned char)line[0])) {
 			/* a continuation with nothing before it */
@@ -1850,7 +1866,6 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 			}
 			continue;
 		}
-		cut_comment(line);
 		if (!line[0])
 			continue;
 		if ((rc = cf_line(&r, line)) < 0)

@@ -500,7 +500,11 @@ static void test_maps_mailers(void)
 		"\t\tA=mail.local -l\n"
 		"Mprocmail, P=/usr/bin/procmail, F=SPhnu9, M=1000000, "
 		"A=procmail -Y -m \"$h x\" \\,$f $u\n"
-		"Msmtp, P=[IPC], F=mDFMuX, E=\\r\\n, L=990, A=TCP $h\n",
+		"Msmtp, P=[IPC], F=mDFMuX, E=\\r\\n, L=990, A=TCP $h\n"
+		"Mcomment, P=/bin/x, # the program\n"
+		"\tF=lsDFM,\t# its flags\n"
+		"\tA=x -d $u\n"
+		"# a comment\n  folded into the comment: Zbad\n",
 		err, sizeof err) == 0, "maps and mailers load");
 	CHECK(cf.n_maps == 6, "six maps (one redefined)");
 	m = cf_map(&cf, "access");
@@ -538,6 +542,10 @@ static void test_maps_mailers(void)
 	CHECK(ml && strcmp(ml->path, "[IPC]") == 0 &&
 		strcmp(ml->argv, "TCP $h") == 0, "Msmtp");
 	CHECK(cf_mailer(&cf, "esmtp") == NULL, "unknown mailer");
+	ml = cf_mailer(&cf, "comment");
+	CHECK(ml && strcmp(ml->flags, "lsDFM") == 0 &&
+		strcmp(ml->argv, "x -d $u") == 0,
+		"inline comments end with their physical line");
 	cf_free(&cf);
 }
 
@@ -663,10 +671,12 @@ static void test_hostile(void)
 		"line at the limit loads");
 	cf_free(&cf);
 	/* continuations that add up past the limit */
-	memset(big, ' ', n);
-	memcpy(big, "Cw a\n", 5);
-	for (i = 100; i < n; i += 100)
+	memset(big, 'x', n);
+	memcpy(big, "Cw a", 4);
+	for (i = 100; i + 1 < n; i += 100) {
 		big[i] = '\n';
+		big[i + 1] = '\t';
+	}
 	put("t_cf.cf", big, n);
 	cf_init(&cf);
 	CHECK(cf_load(&cf, "t_cf.cf", err, sizeof err) == -1 &&
