@@ -26,6 +26,9 @@
 #include "buf.h"
 #include "str.h"
 #include "log.h"
+#include "io.h"
+#include "file.h"
+#include "map.h"
 #include "cf.h"
 
 #endif
