@@ -579,15 +579,16 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 	p->vlen = vlen;
 	p->hash = h;
 	p->dead = 0;
+	mk->n++;
 	if (slot) {
 		if (!*slot)
-			*slot = mk->n + 1;
+			*slot = mk->n;
 		else if (!keep) {	/* -r: the new value wins */
 			mk->rec[*slot - 1].dead = 1;
-			*slot = mk->n + 1;
+			*slot = mk->n;
+			return 2;
 		}
 	}
-	mk->n++;
 	return 0;
 }
 

@@ -261,7 +261,7 @@ static void test_make(void)
 		"make write mode");
 	map_make_init(&mk, MAP_MAKE_REPLACE);
 	CHECK(map_make_load(&mk, path, err, sizeof err) == 0, "make load (-o)");
-	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 0, "make replace (-r)");
+	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 2, "make replace (-r) says 2");
 	map_make_add(&mk, "j", 1, "4", 1);
 	map_make_write(&mk, path, 0644);
 	map_make_free(&mk);
