@@ -27,5 +27,9 @@
 #include "str.h"
 #include "log.h"
 #include "io.h"
+#include "mbox.h"
+#include "maildir.h"
+#include "vusers.h"
+#include "local.h"
 
 #endif
