@@ -13,7 +13,6 @@
  * (setgroups, setgid, setuid) before it opens any of the user's files.
  */
 #include "libmini.h"
-#include "file.h"
 #include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>

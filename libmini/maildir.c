@@ -6,7 +6,6 @@
  * without a stat.
  */
 #include "libmini.h"
-#include "file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -7,7 +7,6 @@
  * delivery leaves the mailbox byte-identical.
  */
 #include "libmini.h"
-#include "file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

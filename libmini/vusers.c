@@ -6,7 +6,6 @@
  * when the user on that line first gets mail.
  */
 #include "libmini.h"
-#include "file.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
