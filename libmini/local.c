@@ -13,7 +13,6 @@
  * (setgroups, setgid, setuid) before it opens any of the user's files.
  */
 #include "libmini.h"
-#include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -410,63 +409,42 @@ int local_mailbox(const struct cf *cf, const char *user, const char *home,
 
 /* ---- aliases ---------------------------------------------------------- */
 
-/* Looks KEY up in one aliases file's database (PATH + ".db", a cdb with
- * NUL-terminated keys and values, as sendmail's).  1 found (value in
+/* Looks KEY up in one aliases file's database (PATH + ".db", a cdb map
+ * with NUL-terminated keys and values, as sendmail's).  1 found (value in
  * val, the database's owner in st), 0 absent, -1 temporary (err). */
 static int alias_db_get(const char *file, const char *key, struct buf *val,
 	struct stat *st, char *err, size_t errmax)
 {
-	char db[FILE_PATH_MAX], k[1024];
-	struct cdb cdb;
-	unsigned vlen;
-	size_t klen;
-	int fd, rc;
+	char db[FILE_PATH_MAX];
+	struct map m;
+	int rc;
 
 	/* AliasFile may carry a type ("hash:/etc/mail/aliases"). */
 	if (file[0] != '/' && strchr(file, ':'))
 		file = strchr(file, ':') + 1;
-	if ((size_t)snprintf(db, sizeof db, "%s.db", file) >= sizeof db)
-		return 0;
-	klen = str_lcpy(k, key, sizeof k);
-	if (klen >= sizeof k)
-		return 0;
-	str_lower(k);
-	fd = open(db, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if ((size_t)snprintf(db, sizeof db, "%s.db", file) >= sizeof db ||
+	    strlen(key) + 1 >= MAP_KEY_MAX)
+		return 0;	/* no key that long can have been written */
+	if (map_open(&m, db, MAP_NUL, err, errmax) < 0) {
 		if (errno == ENOENT && access(file, F_OK) < 0)
 			return 0;	/* no aliases at all: fine */
-		seterr(err, errmax, "%s: %s%s", db, strerror(errno),
-			errno == ENOENT ? " (run newaliases)" : "");
+		if (errno == ENOENT)
+			str_lcat(err, " (run newaliases)", errmax);
 		return -1;
 	}
-	if (fstat(fd, st) < 0 || cdb_init(&cdb, fd) < 0) {
-		seterr(err, errmax, "%s: not a cdb map (run newaliases)", db);
-		close(fd);
+	buf_reset(val);
+	if (fstat(m.fd, st) < 0 || buf_reserve(val, LOCAL_MAX_ALIAS) < 0) {
+		seterr(err, errmax, "%s: %s", db, strerror(errno));
+		map_close(&m);
 		return -1;
 	}
-	rc = cdb_find(&cdb, k, klen + 1);	/* the key's NUL included */
-	if (rc == 0)
-		rc = cdb_find(&cdb, k, klen);
-	if (rc > 0) {
-		vlen = cdb_datalen(&cdb);
-		buf_reset(val);
-		if (vlen > LOCAL_MAX_ALIAS || buf_reserve(val, vlen + 1) < 0 ||
-		    cdb_read(&cdb, val->p, vlen, cdb_datapos(&cdb)) < 0) {
-			seterr(err, errmax, "%s: value of %s unreadable or "
-				"too long", db, k);
-			rc = -1;
-		} else {
-			while (vlen && val->p[vlen - 1] == 0)
-				vlen--;
-			val->len = vlen;
-			val->p[vlen] = 0;
-			rc = 1;
-		}
-	} else if (rc < 0) {
-		seterr(err, errmax, "%s: damaged map", db);
-	}
-	cdb_free(&cdb);
-	close(fd);
+	rc = map_lookup(&m, key, val->p, LOCAL_MAX_ALIAS);
+	if (rc > 0)
+		val->len = strlen(val->p);
+	else if (rc < 0)
+		seterr(err, errmax, "%s: lookup of %s: %s", db, key,
+			strerror(errno));
+	map_close(&m);
 	return rc;
 }
 
