@@ -34,6 +34,8 @@ struct creds {
 	gid_t gid;
 	char home[256];
 	int system;		/* from passwd (initgroups applies) */
+	int rootfile;		/* stands for a root-owned file: its
+				   :include:s are read as root */
 };
 
 struct expander {
@@ -48,6 +50,7 @@ struct expander {
 	struct buf names;	/* "\n"-joined names already expanded */
 	struct buf keys;	/* "\n"-joined keys of targets reported */
 	unsigned ntargets;
+	char loop[300];		/* the first name met again in a cycle */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -210,9 +213,10 @@ static void default_creds(const struct cf *cf, struct creds *c)
 static void ctl_for_owner(const struct cf *cf, struct creds *c, uid_t uid,
 	gid_t gid)
 {
-	if (uid == 0)
+	if (uid == 0) {
 		default_creds(cf, c);
-	else
+		c->rootfile = 1;
+	} else
 		creds_by_uid(c, uid, gid);
 }
 
@@ -821,7 +825,7 @@ static void expand_include(struct expander *x, const char *path,
 	const struct creds *ctl, const char *owner)
 {
 	struct buf data = BUF_INIT(LOCAL_MAX_LISTFILE);
-	struct creds fctl;
+	struct creds fctl, root;
 	struct stat st;
 	char why[256], tag[1100];
 	int i, rc;
@@ -829,8 +833,8 @@ static void expand_include(struct expander *x, const char *path,
 	snprintf(tag, sizeof tag, ":include:%s", path);
 	for (i = 0; i < x->depth; i++)
 		if (strcmp(x->stack[i], tag) == 0) {
-			report_error(x, "5.4.6", owner, "%s: aliasing/"
-				"forwarding loop broken", tag);
+			if (!x->loop[0])
+				str_lcpy(x->loop, tag, sizeof x->loop);
 			return;
 		}
 	if (x->depth >= LOCAL_MAX_DEPTH) {
@@ -838,8 +842,12 @@ static void expand_include(struct expander *x, const char *path,
 			"broken (%d deep)", x->depth);
 		return;
 	}
-	rc = list_read_as(ctl, path, LIST_INCLUDE, &data, &st, why,
-		sizeof why);
+	/* A path from root's own file (the aliases) is read as root; one
+	 * from a user's .forward or :include: as that user. */
+	memset(&root, 0, sizeof root);
+	str_lcpy(root.user, "root", sizeof root.user);
+	rc = list_read_as(ctl->rootfile ? &root : ctl, path, LIST_INCLUDE,
+		&data, &st, why, sizeof why);
 	if (rc < 0) {
 		seterr(x->err, x->errmax, "%s", why);
 		tempfail(x);
@@ -848,7 +856,7 @@ static void expand_include(struct expander *x, const char *path,
 		 * a log line; the other addresses still get the mail. */
 		log_msg(LOG_WARNING, "include %s ignored: %s", path, why);
 	} else {
-		if (st.st_uid == ctl->uid)
+		if (st.st_uid == ctl->uid || (st.st_uid == 0 && ctl->rootfile))
 			fctl = *ctl;
 		else
 			ctl_for_owner(x->cf, &fctl, st.st_uid, st.st_gid);
@@ -1059,11 +1067,14 @@ static void expand_name(struct expander *x, const char *name, int noalias,
 	if (x->depth > 0 && strcmp(x->stack[x->depth - 1], name) == 0)
 		noalias = 1;
 	else {
+		/* A cycle adds nothing new: what it leads to is being
+		 * expanded already.  Only a cycle that delivers nowhere is
+		 * an error (reported by local_expand). */
 		for (i = 0; i < x->depth; i++)
 			if (strcmp(x->stack[i], name) == 0) {
-				report_error(x, "5.4.6", owner, "%s: "
-					"aliasing/forwarding loop broken",
-					name);
+				if (!x->loop[0])
+					str_lcpy(x->loop, name,
+						sizeof x->loop);
 				return;
 			}
 		if (x->depth >= LOCAL_MAX_DEPTH) {
@@ -1154,6 +1165,9 @@ int local_expand(const struct cf *cf, const char *addr, local_target_fn fn,
 		report_error(&x, "5.1.3", NULL, "address too long");
 	else
 		expand_entry(&x, a, &none, NULL, 1);
+	if (x.rc == 0 && x.ntargets == 0 && x.loop[0])
+		report_error(&x, "5.4.6", NULL, "%s: aliasing/forwarding "
+			"loop broken", x.loop);
 	buf_free(&x.names);
 	buf_free(&x.keys);
 	return x.rc > 0 ? x.rc : 0;

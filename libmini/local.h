@@ -19,9 +19,11 @@
  *    neither is "no aliases".  owner-LIST, when it exists, becomes the
  *    .owner of every target of LIST.
  *  - a name naming itself inside its own alias or .forward ("root: root,
- *    admin") is its mailbox; a longer cycle, or more than LOCAL_MAX_DEPTH
- *    levels, is LOCAL_ERROR 5.4.6 "aliasing/forwarding loop broken";
- *    duplicate targets are reported once.
+ *    admin") is its mailbox; a longer cycle adds nothing (its members are
+ *    being expanded already), and when the whole expansion then reaches
+ *    no target at all, or goes deeper than LOCAL_MAX_DEPTH, the result is
+ *    LOCAL_ERROR 5.4.6 "aliasing/forwarding loop broken".  Duplicate
+ *    targets are reported once.
  *  - "\user" is the user's mailbox, no alias or .forward consulted.
  *  - users: PostboxVirtualUsers (vusers.h) first, then passwd.  Unknown:
  *    LOCAL_ERROR 5.1.1 "User unknown" (postmaster falls back to root,
@@ -30,9 +32,11 @@
  *    macros from the cf), read as the user; used only when owned by the
  *    user or root and not group- or world-writable, else ignored with a
  *    log line; an empty one is no forward.
- *  - :include:/path: read as the controlling user; ignored with a log
- *    line when world-writable or below a folder writable by group or
- *    others or owned by someone else than root or the reader.
+ *  - :include:/path: read as root when root's file (the aliases) names
+ *    it, else as the controlling user; ignored with a log line when
+ *    world-writable, or below a folder writable by group or others or
+ *    owned by someone else than root or the reader (sendmail's
+ *    safefile); its targets run as its owner.
  *  - |program, /file and :include: from the address itself (command line,
  *    RCPT) are LOCAL_ERROR 5.7.1 "Cannot mail directly to programs"
  *    ("files", ":include:s"), as sendmail refuses them.
