@@ -883,8 +883,17 @@ static void expand_entry(struct expander *x, char *e, const struct creds *ctl,
 	n = strlen(e);
 	/* "|prog args" and "/file name": quotes around the whole entry */
 	if (n >= 2 && e[0] == '"' && e[n - 1] == '"') {
+		char *r, *w;
+
 		e[n - 1] = 0;
 		e++;
+		/* RFC 5322 quoted-string: \" and \\ stand for " and \ */
+		for (r = w = e; *r; r++) {
+			if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				r++;
+			*w++ = *r;
+		}
+		*w = 0;
 		e = str_trim(e);
 	}
 	if (!*e)
@@ -1318,7 +1327,15 @@ static void job_mbox(const struct job *j, struct local_result *res)
 	if (j->mode == JOB_MBOX)
 		flags |= MBOX_OWNER;
 	if (mbox_append_open(&m, j->path, j->c.uid, flags) < 0) {
-		result_errno(res, j, errno);
+		struct stat st;
+
+		/* Someone else's file is not even writable for us: say why
+		 * it is refused rather than "Permission denied". */
+		err = errno;
+		if (err == EACCES && j->mode == JOB_MBOX &&
+		    lstat(j->path, &st) == 0 && st.st_uid != j->c.uid)
+			err = EPERM;
+		result_errno(res, j, err);
 		return;
 	}
 	if (mbox_append_from(&m, j->msg->sender, when) < 0 ||
