@@ -703,9 +703,19 @@ static void report(struct expander *x, struct local_target *t)
 	if (strchr(key, '\n') || set_has(&x->keys, key))
 		return;
 	if (++x->ntargets > LOCAL_MAX_TARGETS) {
-		if (x->ntargets == LOCAL_MAX_TARGETS + 1)
-			seterr(x->err, x->errmax, "more than %d targets",
-				LOCAL_MAX_TARGETS);
+		struct local_target over;
+
+		/* The rest bounces, once: sendmail's 5.5.3 wording. */
+		if (x->ntargets != LOCAL_MAX_TARGETS + 1)
+			return;
+		memset(&over, 0, sizeof over);
+		over.kind = LOCAL_ERROR;
+		str_lcpy(over.status, "5.5.3", sizeof over.status);
+		snprintf(over.text, sizeof over.text, "Too many recipients "
+			"(more than %d targets)", LOCAL_MAX_TARGETS);
+		str_lcpy(over.owner, t->owner, sizeof over.owner);
+		if (x->fn(x->ctx, &over) < 0)
+			x->rc = -1;
 		return;
 	}
 	if (set_add(&x->keys, key) < 0) {
@@ -934,7 +944,10 @@ static void expand_entry(struct expander *x, char *e, const struct creds *ctl,
 		report_error(x, t.status, owner, "%s", text);
 		return;
 	}
-	if (e[0] == '\\') {
+	/* "\\user" from a list: the mailbox, no alias or .forward.  From
+	 * the sender it is only a name: nobody outside may skip a user's
+	 * .forward. */
+	if (e[0] == '\\' && !raw) {
 		str_lcpy(user, e + 1, sizeof user);
 		expand_name(x, str_lower(user), 1, owner);
 		return;
@@ -971,7 +984,7 @@ static void expand_entry(struct expander *x, char *e, const struct creds *ctl,
 		return;
 	}
 	if (user[0] == '\\')
-		expand_name(x, str_lower(user + 1), 1, owner);
+		expand_name(x, str_lower(user + 1), !raw, owner);
 	else
 		expand_name(x, str_lower(user), 0, owner);
 }
@@ -1684,6 +1697,8 @@ static void mbox_prepare(const char *path, const struct creds *c,
 		return;
 	if (fchown(fd, c->uid, c->gid) < 0)
 		unlink(path);
+	else
+		file_fsync_dir(path, 0);
 	close(fd);
 }
 
@@ -1758,6 +1773,46 @@ static void run_job(const struct job *j, struct local_result *res)
 	*res = r;
 }
 
+/* Postfix's loop check: the header already holds the Delivered-To line
+ * we would add, so the message came back through a forward.  Looks at
+ * the first LOCAL_MAX_HEADER bytes of the header only. */
+static int delivered_before(const struct local_msg *msg, const char *rcpt)
+{
+	struct buf h = BUF_INIT(LOCAL_MAX_HEADER);
+	char chunk[8192], *line, *end, *v;
+	size_t n = strlen(rcpt), vl;
+	off_t off = 0;
+	ssize_t r;
+	int seen = 0;
+
+	while (h.len < LOCAL_MAX_HEADER &&
+	       (r = pread(msg->fd, chunk, sizeof chunk, off)) > 0) {
+		if (buf_add(&h, chunk, (size_t)r) < 0)
+			break;
+		off += r;
+		if (strstr(buf_str(&h), "\n\n"))
+			break;
+	}
+	for (line = h.p; line && *line && *line != '\n'; line = end) {
+		end = strchr(line, '\n');
+		if (end)
+			*end++ = 0;
+		if (strncasecmp(line, "Delivered-To:", 13) != 0)
+			continue;
+		for (v = line + 13; *v == ' ' || *v == '\t'; v++)
+			;
+		vl = strlen(v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
+			vl--;
+		if (vl == n && strncasecmp(v, rcpt, n) == 0) {
+			seen = 1;
+			break;
+		}
+	}
+	buf_free(&h);
+	return seen;
+}
+
 /* Mlocal with a P= other than mail.local or postbox: an external MDA. */
 static const struct cf_mailer *external_mda(const struct cf *cf)
 {
@@ -1813,6 +1868,13 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 	    j->c.uid == 0)
 		default_creds(cf, &j->c);	/* never as root */
 	make_prefix(j);
+	if (delivered_before(msg, msg->rcpt && *msg->rcpt ? msg->rcpt :
+	    t->user)) {
+		result(res, EX_UNAVAILABLE, "5.4.6", "mail forwarding loop "
+			"for %s", msg->rcpt && *msg->rcpt ? msg->rcpt : t->user);
+		free(j);
+		return res->status;
+	}
 	if (t->kind == LOCAL_FILE) {
 		j->mode = JOB_FILE;
 		str_lcpy(j->path, t->path, sizeof j->path);

@@ -67,6 +67,7 @@
 #define LOCAL_MAX_ALIAS 65536		/* bytes of one aliases.db value */
 #define LOCAL_PROG_TIMEOUT 3600		/* seconds for a |program or MDA */
 #define LOCAL_PROG_OUTPUT 1024		/* bytes of its output kept */
+#define LOCAL_MAX_HEADER (256UL << 10)	/* header bytes read for loops */
 
 enum local_kind {
 	LOCAL_MAILBOX,		/* user's mailbox: .user; .path holds the
@@ -155,7 +156,11 @@ int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
  *    bounce with the first LOCAL_PROG_OUTPUT bytes of its output in
  *    .text.  An MDA's exit codes read the same way.
  *  - LOCAL_ERROR: its status (4.x.x EX_TEMPFAIL, 5.1.1 EX_NOUSER, else
- *    EX_UNAVAILABLE); LOCAL_REMOTE: EX_TEMPFAIL (not ours). */
+ *    EX_UNAVAILABLE); LOCAL_REMOTE: EX_TEMPFAIL (not ours).
+ *  - a message whose header already holds "Delivered-To: RCPT" (the line
+ *    this delivery would add) came back through a forward: EX_UNAVAILABLE
+ *    5.4.6 "mail forwarding loop for RCPT", as Postfix.
+ * The caller must not ignore SIGCHLD (children are waited for). */
 int local_deliver(const struct cf *cf, const struct local_target *t,
 	const struct local_msg *msg, struct local_result *res);
 

@@ -142,9 +142,17 @@ int mbox_append_open(struct mbox_append *m, const char *path, uid_t owner,
 	/* Another program may rename or remove the mailbox while we wait
 	 * for its lock (a reader rewriting it): then lock the new one. */
 	for (tries = 0; tries < 5; tries++) {
-		fd = file_open_safe(path, O_RDWR | O_APPEND |
-			(flags & MBOX_CREATE ? O_CREAT : 0), 0600, owner,
+		fd = file_open_safe(path, O_RDWR | O_APPEND, 0600, owner,
 			checks);
+		if (fd < 0 && errno == ENOENT && (flags & MBOX_CREATE)) {
+			/* O_EXCL: we know it is ours to fsync the folder
+			 * for; losing a race to another creator is fine. */
+			fd = file_open_safe(path, O_RDWR | O_APPEND | O_CREAT |
+				O_EXCL, 0600, owner, checks);
+			if (fd < 0 && errno == EEXIST)
+				continue;
+			m->created = fd >= 0;
+		}
 		if (fd < 0)
 			return -1;
 		if (fstat(fd, &st) < 0) {
@@ -291,7 +299,10 @@ int mbox_append_commit(struct mbox_append *m)
 	if (m->last != '\n')
 		put(m, "\n", 1);
 	put(m, "\n", 1);
-	if (flush_out(m) < 0 || fsync(m->fd) < 0) {
+	/* A new mailbox's name must be on disk too, or a crash could take
+	 * the delivered message with it. */
+	if (flush_out(m) < 0 || fsync(m->fd) < 0 ||
+	    (m->created && file_fsync_dir(m->path, 0) < 0)) {
 		if (!m->err)
 			m->err = errno;
 		errno = m->err;

@@ -32,6 +32,7 @@ struct mbox_append {
 	int fd;			/* -1 when closed */
 	off_t old_size;		/* the size before this message */
 	int dotlocked;		/* PATH.lock is ours */
+	int created;		/* we created PATH (its folder needs fsync) */
 	int err;		/* first errno seen while writing, 0 none */
 	/* mboxrd quoting state, carried across mbox_append_write calls */
 	int bol;		/* at the beginning of a line */
@@ -59,7 +60,8 @@ int mbox_append_from(struct mbox_append *m, const char *sender, time_t when);
  * Buffered: errors may show here or at commit.  0 or -1 (errno). */
 int mbox_append_write(struct mbox_append *m, const void *p, size_t n);
 /* Ends the message (a newline when it lacks one, then the blank line),
- * flushes, fsyncs, unlocks and closes.  0; or -1 with errno after
+ * flushes, fsyncs (and the folder when the file was created here),
+ * unlocks and closes.  0; or -1 with errno after
  * truncating back to the old size (as mbox_append_abort). */
 int mbox_append_commit(struct mbox_append *m);
 /* Truncates back to the old size, fsyncs, unlocks, closes.  Keeps errno.
