@@ -337,16 +337,16 @@ int local_is_local(const struct cf *cf, const char *addr, char *user,
 		if (n && dom[n - 1] == '.')
 			dom[n - 1] = 0;
 	}
-	if (!a[0] || str_lcpy(user, a, max) >= max)
+	if (!a[0] || (dom && !*dom))
 		return -1;
-	if (!dom)
-		return 1;
-	if (!*dom)
-		return -1;
-	if (strcasecmp(dom, "localhost") == 0 ||
-	    strcasecmp(dom, "localhost.localdomain") == 0)
-		return 1;
-	return cf_class_has(cf, "w", dom) ? 1 : 0;
+	/* Remote is remote whatever its local part: callers test !0. */
+	if (dom && strcasecmp(dom, "localhost") != 0 &&
+	    strcasecmp(dom, "localhost.localdomain") != 0 &&
+	    !cf_class_has(cf, "w", dom)) {
+		str_lcpy(user, a, max);
+		return 0;
+	}
+	return str_lcpy(user, a, max) < max ? 1 : -1;
 }
 
 /* ---- the mailbox setting ------------------------------------------- */

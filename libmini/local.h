@@ -95,8 +95,9 @@ typedef int (*local_target_fn)(void *ctx, const struct local_target *t);
 
 /* Whether ADDR (user, user@host, <user@host>) is local: no domain, or a
  * domain in class w, or "localhost" (a trailing dot ignored).  Writes the
- * user part, as written, into user (max bytes).  1 local, 0 not, -1 for
- * a malformed address (empty user or domain, too long). */
+ * user part, as written, into user (max bytes; cut when remote).  1
+ * local, 0 not, -1 for a malformed address (empty user or domain, over
+ * 1 KiB) or a local user part that does not fit. */
 int local_is_local(const struct cf *cf, const char *addr, char *user,
 	size_t max);
 
