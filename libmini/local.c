@@ -118,14 +118,15 @@ static int user_find(const struct cf *cf, const char *name, struct creds *c,
 	if (!user_name_ok(name))
 		return 0;
 	if (cf->opt.virtual_users && *cf->opt.virtual_users) {
-		rc = vusers_lookup(cf->opt.virtual_users, name, &v, err, errmax);
+		rc = vusers_lookup(cf->opt.virtual_users, name, &v, err,
+			errmax);
 		if (rc < 0)
 			return -1;
 		if (rc > 0) {
 			if (!v.has_ids || !v.home[0]) {
 				seterr(err, errmax, "%s: user %s has no "
-					"uid, gid and home", cf->opt.virtual_users,
-					name);
+					"uid, gid and home",
+					cf->opt.virtual_users, name);
 				return -1;
 			}
 			str_lcpy(c->user, v.user, sizeof c->user);
@@ -598,7 +599,36 @@ struct list_reply {
 	char why[200];
 };
 
-static int drop_privileges(const struct creds *c, gid_t extra);
+/* Becomes C for good: groups (initgroups for passwd users; EXTRA added
+ * when not -1), gid, uid.  0, or -1 with errno. */
+static int drop_privileges(const struct creds *c, gid_t extra)
+{
+	gid_t groups[2];
+	int n = 0;
+
+	if (geteuid() != 0) {
+		errno = EPERM;
+		return c->uid == geteuid() ? 0 : -1;
+	}
+	if (c->system && extra == (gid_t)-1) {
+		if (initgroups(c->user, c->gid) < 0)
+			return -1;
+	} else {
+		groups[n++] = c->gid;
+		if (extra != (gid_t)-1 && extra != c->gid)
+			groups[n++] = extra;
+		if (setgroups(n, groups) < 0)
+			return -1;
+	}
+	if (setgid(c->gid) < 0 || setuid(c->uid) < 0)
+		return -1;
+	/* Paranoia: a root that could come back is no drop at all. */
+	if (c->uid != 0 && (geteuid() == 0 || setuid(0) == 0)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
 
 /* Reads a list file as the user AS: in a child that becomes AS when we
  * are root and AS is not, so a user can never make us read a file of
@@ -1106,7 +1136,7 @@ static void expand_name(struct expander *x, const char *name, int noalias,
 		}
 		if (!noalias) {
 			if (set_has(&x->names, name))
-				return;	/* expanded already: its targets are in */
+				return;	/* expanded already */
 			if (set_add(&x->names, name) < 0) {
 				tempfail(x);
 				return;
@@ -1370,7 +1400,8 @@ static void job_maildir(const struct job *j, struct local_result *res)
 	struct maildir_deliver d;
 	int err;
 
-	if (maildir_make(j->path) < 0 || maildir_deliver_open(&d, j->path) < 0) {
+	if (maildir_make(j->path) < 0 ||
+	    maildir_deliver_open(&d, j->path) < 0) {
 		result_errno(res, j, errno);
 		return;
 	}
@@ -1640,35 +1671,6 @@ static void do_job(const struct job *j, struct local_result *res)
 	}
 }
 
-static int drop_privileges(const struct creds *c, gid_t extra)
-{
-	gid_t groups[2];
-	int n = 0;
-
-	if (geteuid() != 0) {
-		errno = EPERM;
-		return c->uid == geteuid() ? 0 : -1;
-	}
-	if (c->system && extra == (gid_t)-1) {
-		if (initgroups(c->user, c->gid) < 0)
-			return -1;
-	} else {
-		groups[n++] = c->gid;
-		if (extra != (gid_t)-1 && extra != c->gid)
-			groups[n++] = extra;
-		if (setgroups(n, groups) < 0)
-			return -1;
-	}
-	if (setgid(c->gid) < 0 || setuid(c->uid) < 0)
-		return -1;
-	/* Paranoia: a root that could come back is no drop at all. */
-	if (c->uid != 0 && (geteuid() == 0 || setuid(0) == 0)) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
-}
-
 /* Root's part of an mbox delivery, before becoming the user: in a folder
  * root owns, the user alone can neither create the mailbox nor a lock.
  * Group-writable (Debian's /var/mail, root:mail 2775): lend the user that
@@ -1871,7 +1873,8 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 	if (delivered_before(msg, msg->rcpt && *msg->rcpt ? msg->rcpt :
 	    t->user)) {
 		result(res, EX_UNAVAILABLE, "5.4.6", "mail forwarding loop "
-			"for %s", msg->rcpt && *msg->rcpt ? msg->rcpt : t->user);
+			"for %s", msg->rcpt && *msg->rcpt ? msg->rcpt :
+			t->user);
 		free(j);
 		return res->status;
 	}
