@@ -541,6 +541,22 @@ static int list_read(const char *path, int kind, uid_t reader,
 	}
 	if (kind == LIST_INCLUDE && !dirs_safe(path, reader, why, max))
 		return 0;
+	/* sendmail's .forward rule: the folder holding it (the home) may
+	 * not be writable by others either, or they could swap the file. */
+	if (kind == LIST_FORWARD) {
+		char d[FILE_PATH_MAX], *slash;
+		struct stat ds;
+
+		str_lcpy(d, path, sizeof d);
+		slash = strrchr(d, '/');
+		slash == d ? (void)(slash[1] = 0) : (void)(*slash = 0);
+		if (stat(d, &ds) == 0 && ((ds.st_mode & (S_IWGRP | S_IWOTH)) ||
+		    (ds.st_uid != reader && ds.st_uid != 0))) {
+			seterr(why, max, "%s: in an unsafe folder: ignored",
+				path);
+			return 0;
+		}
+	}
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
@@ -1395,11 +1411,30 @@ static void job_mbox(const struct job *j, struct local_result *res)
 	result(res, 0, "2.0.0", "Delivered");
 }
 
+/* mkdir -p of PATH's parents, mode 0700. */
+static void make_parents(const char *path)
+{
+	char d[FILE_PATH_MAX], *p;
+
+	if (str_lcpy(d, path, sizeof d) >= sizeof d)
+		return;
+	for (p = d + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = 0;
+		if (mkdir(d, 0700) < 0 && errno != EEXIST)
+			return;
+		*p = '/';
+	}
+}
+
 static void job_maildir(const struct job *j, struct local_result *res)
 {
 	struct maildir_deliver d;
 	int err;
 
+	/* A virtual user's home may not exist yet (Dovecot makes it on
+	 * demand too): we are the user here, so make what is missing. */
+	if (maildir_make(j->path) < 0 && errno == ENOENT)
+		make_parents(j->path);
 	if (maildir_make(j->path) < 0 ||
 	    maildir_deliver_open(&d, j->path) < 0) {
 		result_errno(res, j, errno);

@@ -30,8 +30,9 @@
  *    RFC 5321 4.5.1).
  *  - ~/.forward per ForwardPath ($z home, $u user, $h detail, other
  *    macros from the cf), read as the user; used only when owned by the
- *    user or root and not group- or world-writable, else ignored with a
- *    log line; an empty one is no forward.
+ *    user or root and not group- or world-writable, in a folder with the
+ *    same properties, else ignored with a log line; an empty one is no
+ *    forward.
  *  - :include:/path: read as root when root's file (the aliases) names
  *    it, else as the controlling user; ignored with a log line when
  *    world-writable, or below a folder writable by group or others or
@@ -147,7 +148,7 @@ int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
  *    sender or "<>", $z home) as the user, or as root with F=S; else the
  *    mailbox of local_mailbox(): mbox (created 0600 when absent; refused,
  *    temporarily, when a symbolic link, hard-linked or not the user's) or
- *    Maildir (tmp/new/cur made when missing).
+ *    Maildir (made when missing, with the folders above it, as the user).
  *  - LOCAL_FILE: appended in mbox format as .uid (/dev/null: discarded);
  *    a file that cannot be opened is EX_CANTCREAT 5.2.0.
  *  - LOCAL_PROGRAM: /bin/sh -c .path as .uid, in .home (else /), with
