@@ -30,6 +30,9 @@
 #include "file.h"
 #include "map.h"
 #include "cf.h"
+#include "mbox.h"
+#include "maildir.h"
+#include "vusers.h"
 #include "local.h"
 #include "queue.h"
 
