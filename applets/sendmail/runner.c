@@ -118,11 +118,15 @@ static int local_transport(struct sm *sm, struct queue_entry *q,
 {
 	struct queue_rcpt *r = &q->env.rcpt[idx[0]];
 	struct local_msg msg;
+	char rcpt[SM_MAX_ADDR + 80];
 
 	memset(res, 0, sizeof *res);
+	/* Delivered-To names the address as submitted, qualified. */
+	sm_qualify(sm, q->env.rcpt[top_of(&q->env, idx[0])].addr, rcpt,
+		sizeof rcpt);
 	msg.fd = q->fd;
 	msg.sender = q->env.sender;
-	msg.rcpt = q->env.rcpt[top_of(&q->env, idx[0])].addr;
+	msg.rcpt = rcpt;
 	msg.qid = q->id;
 	msg.arrived = q->env.created;
 	if (sm->verbose) {
