@@ -1152,6 +1152,16 @@ static void ensure_queue_dir(const char *dir)
 	mkdir(path, 0700);
 }
 
+/* sendmail's restrictqrun, always on: root or the queue's owner (a
+ * container that runs everything as one user) works on the queue. */
+static int may_run_queue(const struct sm *sm)
+{
+	struct stat st;
+
+	return sm->uid == 0 || (stat(sm->qdir, &st) == 0 &&
+		st.st_uid == sm->uid);
+}
+
 static int cf_is_safe(const char *path)
 {
 	struct stat st;
@@ -1239,12 +1249,21 @@ int sendmail_main(int argc, char **argv)
 	if (o.mode == 't')
 		return sm_address_test(&sm, o.rcpts, o.nrcpts);
 	ensure_queue_dir(sm.qdir);
-	if (o.queue_run)
+	if (o.queue_run) {
+		if (!may_run_queue(&sm))
+			xdie(EX_NOPERM, "You do not have permission to process "
+				"the queue");
 		return queue_runner(&sm, &o);
+	}
 	submit(&sm, &o, qid);
-	/* -v means interactive delivery, as in sendmail. */
+	/* -v means interactive delivery, as in sendmail.  A user who does
+	 * not own the queue only submits: delivering as that user would
+	 * expand aliases and .forward files with the wrong rights; the
+	 * queue runner (root's) delivers. */
 	delivery = o.verbose ? 'i' : o.delivery ? o.delivery :
 		sm.cf.opt.delivery_mode;
+	if (!may_run_queue(&sm))
+		delivery = 'q';
 	if (delivery == 'i') {
 		sm.force = 1;
 		sm_run_entry(&sm, qid);

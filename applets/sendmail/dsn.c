@@ -95,7 +95,8 @@ static int write_report(struct sm *sm, struct queue_entry *q,
 {
 	const struct queue_env *e = &q->env;
 	const char *j = cf_macro(&sm->cf, "j");
-	char date[64], arrived[64], period[32], addr[SM_MAX_ADDR + 80];
+	char date[64], arrived[64], period[32], life[32];
+	char addr[SM_MAX_ADDR + 80];
 	char diag[700], subject[128], until[64];
 	time_t now = time(NULL);
 	size_t k;
@@ -106,6 +107,7 @@ static int write_report(struct sm *sm, struct queue_entry *q,
 	sm_date(e->created, arrived, sizeof arrived);
 	sm_date(e->created + sm->queuereturn, until, sizeof until);
 	fmt_period(sm->queuewarn, period, sizeof period);
+	fmt_period(sm->queuereturn, life, sizeof life);
 	snprintf(subject, sizeof subject, subject_of(what), period);
 	sm_qualify(sm, to, addr, sizeof addr);
 	buf_printf(b, "Received: from localhost (localhost)\n"
@@ -128,7 +130,7 @@ static int write_report(struct sm *sm, struct queue_entry *q,
 		buf_printf(b, "   ----- Transcript of session follows -----\n"
 			"Warning: message still undelivered after %s\n"
 			"Will keep trying until message is %s old\n\n",
-			period, "5 days");
+			period, life);
 	buf_printf(b, "   ----- %s -----\n", what == SM_DSN_FAILED ?
 		"The following addresses had permanent fatal errors" :
 		what == SM_DSN_DELAYED ?
