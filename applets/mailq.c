@@ -4,7 +4,8 @@
  * (-j, Postfix's "postqueue -j" field names, for monitoring).
  *
  *		/var/spool/mqueue (1 request)
- *   -----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------
+ *   -----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient---
+ *   (the column header goes on to "-----------", 79 characters)
  *   2AN6hXk0012345*     317 Mon Nov 23 10:41 <root@host.example>
  *                    (Deferred: remote delivery not configured)
  *   					 <user@example.com>

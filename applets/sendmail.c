@@ -67,7 +67,7 @@
 #define HDR_MAX_TOTAL (1UL << 20)	/* the whole header */
 #define HDR_MAX_FIELDS 1000
 #define BODY_CHUNK (64UL << 10)
-#define DEFAULT_MAX_RCPTS 10000		/* when MaxRecipientsPerMessage is 0 */
+#define DEFAULT_MAX_RCPTS 10000	/* when MaxRecipientsPerMessage is 0 */
 
 /* The command line, parsed once. */
 struct opts {
@@ -93,7 +93,7 @@ struct opts {
 
 /* A header field: offsets into the header text. */
 struct field {
-	size_t off, len;		/* the whole field, folded lines and LF */
+	size_t off, len;	/* the whole field: folded lines, LF */
 	size_t nlen;			/* the name's length */
 	int removed;
 };
@@ -295,11 +295,13 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			case 'B':
 				if (strcasecmp(v, "7BIT") &&
 				    strcasecmp(v, "8BITMIME"))
-					xdie(EX_USAGE, "Illegal body type '%s'", v);
+					xdie(EX_USAGE, "Illegal body type "
+						"'%s'", v);
 				o->body = v;
 				break;
 			case 'b':
-				if (strlen(v) != 1 || !strchr("mpPivsdDthH", *v))
+				if (strlen(v) != 1 ||
+				    !strchr("mpPivsdDthH", *v))
 					applet_usage();
 				o->mode = *v;
 				break;
@@ -314,21 +316,25 @@ static void parse_args(struct opts *o, int argc, char **argv)
 				break;
 			case 'f': case 'r':
 				if (o->from)
-					xdie(EX_USAGE, "More than one \"from\" person");
+					xdie(EX_USAGE, "More than one "
+						"\"from\" person");
 				o->from = v;
 				break;
 			case 'L': o->log_tag = v; break;
 			case 'N': o->notify = v; break;
 			case 'R':
-				if (strcasecmp(v, "full") && strcasecmp(v, "hdrs"))
-					xdie(EX_USAGE, "Invalid -R value '%s'", v);
+				if (strcasecmp(v, "full") &&
+				    strcasecmp(v, "hdrs"))
+					xdie(EX_USAGE, "Invalid -R value "
+						"'%s'", v);
 				o->ret = v;
 				break;
 			case 'V':
 				/* RFC 3461 4.4: printable US-ASCII. */
 				if (!*v || has_ctl(v) || strchr(v, ' ') ||
 				    strlen(v) > 100)
-					xdie(EX_USAGE, "Invalid -V envid '%s'", v);
+					xdie(EX_USAGE, "Invalid -V envid "
+						"'%s'", v);
 				o->envid = v;
 				break;
 			case 'X': o->xfile = v; break;
@@ -542,7 +548,7 @@ static int add_rcpt(void *ctx, const char *addr)
 	size_t i;
 
 	if (!*addr) {
-		snprintf(rc->err, sizeof rc->err, "<>: empty recipient address");
+		snprintf(rc->err, sizeof rc->err, "<>: empty recipient");
 		rc->bad = 1;
 		return -1;
 	}
@@ -558,8 +564,9 @@ static int add_rcpt(void *ctx, const char *addr)
 		for (k = 0; k < rc->seen_cap; k++) {
 			if (!old[k])
 				continue;
-			for (i = hash_str(old[k]) % cap; nw[i]; i = (i + 1) % cap)
-				;
+			i = hash_str(old[k]) % cap;
+			while (nw[i])
+				i = (i + 1) % cap;
 			nw[i] = old[k];
 		}
 		free(old);
@@ -571,8 +578,8 @@ static int add_rcpt(void *ctx, const char *addr)
 		if (strcasecmp(rc->seen[i], addr) == 0)
 			return 0;
 	if (rc->env->n >= rc->max) {
-		snprintf(rc->err, sizeof rc->err, "too many recipients (at most "
-			"%zu)", rc->max);
+		snprintf(rc->err, sizeof rc->err, "too many recipients "
+			"(at most %zu)", rc->max);
 		rc->bad = 2;
 		return -1;
 	}
@@ -611,7 +618,8 @@ static void header_rcpts(struct header *h, struct rcpts *rc)
 			if (!field_is(h, &h->f[i], names[k]))
 				continue;
 			v = field_value(h, &h->f[i]);
-			if (sm_addr_list(v, add_rcpt, rc, err, sizeof err) < 0) {
+			if (sm_addr_list(v, add_rcpt, rc, err,
+					sizeof err) < 0) {
 				if (!rc->bad)
 					xdie(EX_DATAERR, "%s header: %s",
 						names[k], err);
@@ -706,7 +714,11 @@ static void complete_header(struct sm *sm, struct opts *o, struct header *h,
 	/* RFC 5321 4.4: the trace field of this submission. */
 	buf_printf(out, "Received: (from %s@localhost)\n\tby %s (postbox) "
 		"id %s;\n\t%s\n", sm->user, j, qid, date);
-	if (o->from && !trusted(sm)) {
+	/* PrivacyOptions authwarnings (in postbox's default, and in
+	 * goaway) asks for sendmail's warning header. */
+	if (o->from && !trusted(sm) && sm->cf.opt.privacy &&
+	    (strstr(sm->cf.opt.privacy, "authwarnings") ||
+	     strstr(sm->cf.opt.privacy, "goaway"))) {
 		char own[SM_MAX_ADDR + 8];
 
 		sm_qualify(sm, sm->user, own, sizeof own);
@@ -806,7 +818,8 @@ static void __attribute__((noreturn)) queue_die(const char *dir, int err)
 		xdie_errno(EX_OSFILE, "queue directory %s", dir);
 	if (err == EACCES || err == EPERM)
 		xdie_errno(EX_NOPERM, "cannot write in queue directory %s "
-			"(is sendmail set-group-ID to the queue's group?)", dir);
+			"(is sendmail set-group-ID to the queue's group?)",
+			dir);
 	xdie_errno(EX_TEMPFAIL, "cannot queue the message in %s", dir);
 }
 
@@ -1097,7 +1110,7 @@ static void deliver_background(struct sm *sm, const char *qid)
 	int fd;
 
 	if (pid != 0)
-		return;		/* a failed fork leaves it to the runner */
+		return;	/* a failed fork leaves it to the runner */
 	setsid();
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {

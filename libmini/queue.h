@@ -43,7 +43,8 @@
  *   kind mail                   (mail | dsn | dsn2: bounce, double bounce)
  *   sender root@host            (empty for <>)
  *   size 1234                   (bytes of the data file)
- *   envid ...  ret full|hdrs  body 7bit|8bitmime   (RFC 3461 / 6152, may be empty)
+ *   envid ...  ret full|hdrs  body 7bit|8bitmime
+ *                               (RFC 3461 / 6152; each may be empty)
  *   msgid <...>                 (for the log)
  *   reason Deferred: ...        (the last one, for mailq)
  *   rcpt PARENT STATE NOTIFY DSNSENT STATUS ORCPT ADDRESS REASON
@@ -68,7 +69,7 @@
 #define QUEUE_VERSION 1
 #define QUEUE_MAX_RCPTS 100000		/* records in one envelope */
 #define QUEUE_MAX_ENVELOPE (64UL << 20)	/* bytes of one envelope file */
-#define QUEUE_MODE 0660			/* files: the submission group writes */
+#define QUEUE_MODE 0660		/* files: the submission group writes */
 
 enum queue_state { QUEUE_PENDING, QUEUE_SENT, QUEUE_FAILED, QUEUE_EXPANDED };
 enum queue_kind { QUEUE_MAIL, QUEUE_DSN, QUEUE_DSN2 };
@@ -86,9 +87,9 @@ struct queue_rcpt {
 	enum queue_state state;
 	unsigned notify;	/* QUEUE_NOTIFY_* bits, 0 = default */
 	int dsn_sent;		/* a DSN reported its final state */
-	char status[8];		/* last enhanced status ("4.4.1"), "" none */
+	char status[8];		/* last enhanced status or "" */
 	char *reason;		/* last reply or diagnostic, "" none */
-	struct local_target *target;	/* a local expansion's target, or NULL */
+	struct local_target *target;	/* a local expansion's, or NULL */
 };
 
 struct queue_env {
@@ -168,7 +169,7 @@ void queue_abort(struct queue_new *q);
 struct queue_entry {
 	char dir[1024];
 	char id[QUEUE_ID_LEN + 1];
-	int fd;			/* the data file, read-write, locked; -1 */
+	int fd;			/* the data file, read-write, locked */
 	struct queue_env env;
 };
 /* Locks entry ID of DIR without waiting and loads its envelope.  0, or

@@ -29,11 +29,14 @@ static const char *subject_of(enum sm_dsn what)
 static void fmt_period(long s, char *dst, size_t max)
 {
 	if (s % 86400 == 0 && s >= 86400)
-		snprintf(dst, max, "%ld day%s", s / 86400, s == 86400 ? "" : "s");
+		snprintf(dst, max, "%ld day%s", s / 86400,
+			s == 86400 ? "" : "s");
 	else if (s % 3600 == 0 && s >= 3600)
-		snprintf(dst, max, "%ld hour%s", s / 3600, s == 3600 ? "" : "s");
+		snprintf(dst, max, "%ld hour%s", s / 3600,
+			s == 3600 ? "" : "s");
 	else
-		snprintf(dst, max, "%ld minute%s", s / 60, s / 60 == 1 ? "" : "s");
+		snprintf(dst, max, "%ld minute%s", s / 60,
+			s / 60 == 1 ? "" : "s");
 }
 
 /* Diagnostic-Code: an SMTP reply when the reason does not hold one. */

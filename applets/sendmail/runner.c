@@ -519,7 +519,8 @@ int sm_run_entry(struct sm *sm, const char *id)
 		if (r->state != QUEUE_PENDING)
 			continue;
 		if (!r->target) {
-			if (!local_is_local(&sm->cf, r->addr, user, sizeof user))
+			if (!local_is_local(&sm->cf, r->addr, user,
+					sizeof user))
 				continue;	/* remote: below */
 			if (expand(sm, &q, i) < 0) {
 				queue_unlock(&q);

@@ -9,7 +9,7 @@
 #include "libmini.h"
 #include <stdio.h>
 
-#define SM_MAX_ADDR 320			/* RFC 5321 4.5.3.1: 64 + @ + 255 */
+#define SM_MAX_ADDR 320		/* RFC 5321 4.5.3.1: 64 + @ + 255 */
 
 /* Queue-run selection: -qR, -qS, -qI substrings, "!" negates. */
 struct sm_select {
@@ -36,9 +36,9 @@ struct sm {
 	const char *qdir;
 	char user[64];			/* the invoking user's login */
 	uid_t uid;
-	int verbose;			/* -v: transcript on stdout, log on stderr */
+	int verbose;			/* -v: transcript out, log err */
 	int force;			/* a -q run ignores the retry times */
-	long queuewarn, queuereturn;	/* Timeout.queuewarn / queuereturn */
+	long queuewarn, queuereturn;	/* Timeout.queue{warn,return} */
 	struct sm_transport local, remote;
 };
 
