@@ -285,8 +285,9 @@ static int add_target(void *ctx, const struct local_target *t)
 	return 0;
 }
 
-/* Expands local recipient I into targets and saves the envelope.
- * 0: expanded (or deferred with a reason); -1: the entry must stop. */
+/* Expands local recipient I into targets (in memory: the caller saves
+ * the envelope before any of them is delivered).  Returns the number of
+ * targets added; a failure leaves I pending with the reason. */
 static int expand(struct sm *sm, struct queue_entry *q, size_t i)
 {
 	struct expand x = { &q->env, i, 0 };
@@ -298,17 +299,12 @@ static int expand(struct sm *sm, struct queue_entry *q, size_t i)
 		sizeof err);
 	if (rc == 0 && !x.failed) {
 		q->env.rcpt[i].state = QUEUE_EXPANDED;
-		if (queue_save(q) == 0) {
-			for (k = before; k < q->env.n; k++)
-				if (q->env.rcpt[k].state == QUEUE_FAILED)
-					log_msg(LOG_INFO, "%s: to=%s, stat=%s",
-						q->id, q->env.rcpt[k].addr,
-						q->env.rcpt[k].reason);
-			return 0;
-		}
-		log_msg(LOG_ERR, "%s: cannot save the envelope: %s", q->id,
-			strerror(errno));
-		return -1;
+		for (k = before; k < q->env.n; k++)
+			if (q->env.rcpt[k].state == QUEUE_FAILED)
+				log_msg(LOG_INFO, "%s: to=%s, stat=%s", q->id,
+					q->env.rcpt[k].addr,
+					q->env.rcpt[k].reason);
+		return 1;
 	}
 	/* Forget a partial expansion: it was never saved. */
 	while (q->env.n > before) {
@@ -500,8 +496,9 @@ int sm_run_entry(struct sm *sm, const char *id)
 	struct queue_entry q;
 	struct local_result *rres;
 	char err[600], user[64];
-	size_t i, nremote = 0, *remote;
+	size_t i, n, nremote = 0, *remote;
 	time_t started;
+	int expanded = 0;
 
 	if (queue_lock(&q, sm->qdir, id, err, sizeof err) < 0) {
 		if (errno == EAGAIN || errno == ENOENT)
@@ -513,26 +510,32 @@ int sm_run_entry(struct sm *sm, const char *id)
 		queue_unlock(&q);
 		return 0;
 	}
+	/* 1. Expand every local recipient, then save once (a long list
+	 * would make saving after each one quadratic): no target is
+	 * delivered before the expansion that made it is on disk. */
+	n = q.env.n;
+	for (i = 0; i < n; i++) {
+		struct queue_rcpt *r = &q.env.rcpt[i];
+
+		if (r->state == QUEUE_PENDING && !r->target &&
+		    local_is_local(&sm->cf, r->addr, user, sizeof user))
+			expanded += expand(sm, &q, i);
+	}
+	if (expanded && queue_save(&q) < 0) {
+		log_msg(LOG_ERR, "%s: cannot save the envelope: %s", q.id,
+			strerror(errno));
+		queue_unlock(&q);
+		return -1;
+	}
+	/* 2. Deliver the local targets, each recording its own result. */
 	for (i = 0; i < q.env.n; i++) {
 		struct queue_rcpt *r = &q.env.rcpt[i];
 
-		if (r->state != QUEUE_PENDING)
-			continue;
-		if (!r->target) {
-			if (!local_is_local(&sm->cf, r->addr, user,
-					sizeof user))
-				continue;	/* remote: below */
-			if (expand(sm, &q, i) < 0) {
-				queue_unlock(&q);
-				return -1;
-			}
-			continue;
-		}
-		if (r->target->kind == LOCAL_REMOTE)
-			continue;
-		deliver_target(sm, &q, i);
+		if (r->state == QUEUE_PENDING && r->target &&
+		    r->target->kind != LOCAL_REMOTE)
+			deliver_target(sm, &q, i);
 	}
-	/* The remote ones, all at once for the transport to group. */
+	/* 3. The remote ones, all at once for the transport to group. */
 	remote = malloc((q.env.n + 1) * sizeof *remote);
 	rres = remote ? calloc(q.env.n + 1, sizeof *rres) : NULL;
 	if (!remote || !rres) {
