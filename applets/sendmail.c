@@ -1122,6 +1122,7 @@ static void deliver_background(struct sm *sm, const char *qid)
 			close(fd);
 	}
 	sm_run_entry(sm, qid);
+	sm_run_reports(sm);
 	_exit(0);
 }
 
@@ -1280,6 +1281,7 @@ int sendmail_main(int argc, char **argv)
 	if (delivery == 'i') {
 		sm.force = 1;
 		sm_run_entry(&sm, qid);
+		sm_run_reports(&sm);
 	} else if (delivery != 'q' && delivery != 'd') {
 		sm.force = 1;
 		fflush(stdout);

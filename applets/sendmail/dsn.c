@@ -226,6 +226,17 @@ int sm_dsn_queue(struct sm *sm, struct queue_entry *q, enum sm_dsn what,
 		buf_free(&b);
 		return -1;
 	}
+	if (sm->n_dsn == sm->cap_dsn) {
+		size_t cap = sm->cap_dsn ? sm->cap_dsn * 2 : 8;
+		void *p = realloc(sm->dsn_ids, cap * sizeof *sm->dsn_ids);
+
+		if (p) {
+			sm->dsn_ids = p;
+			sm->cap_dsn = cap;
+		}
+	}
+	if (sm->n_dsn < sm->cap_dsn)
+		str_lcpy(sm->dsn_ids[sm->n_dsn++], nq.id, QUEUE_ID_LEN + 1);
 	/* sendmail's line: "QID: NEWQID: DSN: the first reason". */
 	log_msg(LOG_INFO, "%s: %s: %s: %s", e->id, nq.id,
 		what == SM_DSN_DELIVERED ? "return receipt" : "DSN",

@@ -596,6 +596,18 @@ static int selected(struct sm *sm, const char *id,
 	return hit != sel->negate;
 }
 
+void sm_run_reports(struct sm *sm)
+{
+	size_t i;
+
+	/* A report about a report is queued while this loop runs: it is
+	 * appended and reached too (at most two levels: QUEUE_DSN2 makes
+	 * no more). */
+	for (i = 0; i < sm->n_dsn; i++)
+		sm_run_entry(sm, sm->dsn_ids[i]);
+	sm->n_dsn = 0;
+}
+
 int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 {
 	char (*ids)[QUEUE_ID_LEN + 1];
@@ -615,6 +627,7 @@ int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 		if (sm_run_entry(sm, ids[i]) < 0)
 			rc = -1;
 	}
+	sm_run_reports(sm);
 	free(ids);
 	return rc;
 }

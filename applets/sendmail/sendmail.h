@@ -40,6 +40,9 @@ struct sm {
 	int force;			/* a -q run ignores the retry times */
 	long queuewarn, queuereturn;	/* Timeout.queue{warn,return} */
 	struct sm_transport local, remote;
+	/* Reports queued by this process, delivered before it ends. */
+	char (*dsn_ids)[QUEUE_ID_LEN + 1];
+	size_t n_dsn, cap_dsn;
 };
 
 /* --- addr.c --------------------------------------------------------- */
@@ -59,6 +62,9 @@ void sm_runner_init(struct sm *sm);
 /* Works on entry ID once (locked; skipped when another runner holds it).
  * Returns 0, or -1 when the entry could not be worked on. */
 int sm_run_entry(struct sm *sm, const char *id);
+/* Works on the reports this process queued meanwhile (a bounce reaches
+ * its reader now, not at the next queue run). */
+void sm_run_reports(struct sm *sm);
 /* One queue run over every entry matching SEL (may be NULL). */
 int sm_run_queue(struct sm *sm, const struct sm_select *sel);
 /* The RFC 5322 date of T into dst. */
