@@ -461,11 +461,14 @@ static int finish(struct sm *sm, struct queue_entry *q)
 		}
 		pending = 0;
 	}
+	/* Failures are reported always (to the postmaster for mail from
+	 * <>); receipts and delay warnings only to a real sender. */
 	if (reports(sm, q, SM_DSN_FAILED, sel_failed) < 0 ||
-	    reports(sm, q, SM_DSN_DELIVERED, sel_delivered) < 0)
+	    (e->sender[0] && e->kind == QUEUE_MAIL &&
+	     reports(sm, q, SM_DSN_DELIVERED, sel_delivered) < 0))
 		unreported = 1;
-	if (pending && !e->warned && sm->queuewarn > 0 &&
-	    now - e->created >= sm->queuewarn) {
+	if (pending && !e->warned && sm->queuewarn > 0 && e->sender[0] &&
+	    e->kind == QUEUE_MAIL && now - e->created >= sm->queuewarn) {
 		if (reports(sm, q, SM_DSN_DELAYED, sel_delayed) == 0)
 			e->warned = 1;
 	}
