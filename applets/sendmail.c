@@ -17,10 +17,17 @@
  *
  * -bt shows, for each address, every map key tried (access with its To:
  * tag, virtusertable, aliases, mailertable) and the decision: postbox
- * has no rulesets to test.  Left out: -bh/-bH
- * host status, the error modes' mailing back (-oem is accepted; errors
- * are printed and the exit code is set, so nothing is lost silently),
- * delivery at submission of unknown local users (they bounce by DSN).
+ * has no rulesets to test.
+ *
+ * Only root or the queue folder's owner works on the queue; another user
+ * (through the binary's set-group-ID group, see queue.h) only submits,
+ * and the runner delivers.  A -C file not installed by root, -oQ and -X
+ * make a user give that group up, as sendmail gives up its privilege.
+ *
+ * Left out: -bh/-bH host status; mailing errors back (-oem is accepted:
+ * errors are printed and the exit code set, so nothing is lost
+ * silently); refusing unknown local users at submission (sendmail -bm
+ * does; here they bounce by DSN, from the first delivery attempt).
  */
 //applet:sendmail usr/sbin keepgroup
 //config:config SENDMAIL
