@@ -14,6 +14,12 @@
  * A qfID that cannot be parsed is renamed QfID (sendmail's "lost" queue
  * file) so no runner loops on it.
  *
+ * Permissions: for users other than root to submit, QueueDirectory is
+ * root:GROUP mode 2770 and the postbox binary is set-group-ID GROUP (any
+ * group of its own, e.g. "mail" or sendmail's "smmsp"); the dispatcher
+ * keeps that group only for sendmail and mailq, and every file here is
+ * created QUEUE_MODE (0660) whatever the umask.  Root runs the queue.
+ *
  * Queue IDs (14 characters, sendmail 8.12's shape): six base-60 digits
  * of the UTC time (year % 60, month, day, hour, minute, second), two
  * base-60 digits of a per-process counter, then the pid as 6 decimal
