@@ -984,28 +984,30 @@ struct verify {
 	int rc;
 };
 
+/* sendmail -bv names each final recipient (an alias's targets, not
+ * the alias): "root... deliverable: mailer local, user root". */
 static int verify_target(void *ctx, const struct local_target *t)
 {
 	struct verify *v = ctx;
 
 	switch (t->kind) {
 	case LOCAL_MAILBOX:
-		printf("%s... deliverable: mailer local, user %s\n", v->addr,
+		printf("%s... deliverable: mailer local, user %s\n", t->user,
 			t->user);
 		break;
 	case LOCAL_FILE:
-		printf("%s... deliverable: mailer *file*, user %s\n", v->addr,
+		printf("%s... deliverable: mailer *file*, user %s\n", t->path,
 			t->path);
 		break;
 	case LOCAL_PROGRAM:
-		printf("%s... deliverable: mailer prog, user \"|%s\"\n",
-			v->addr, t->path);
+		printf("\"|%s\"... deliverable: mailer prog, user \"|%s\"\n",
+			t->path, t->path);
 		break;
 	case LOCAL_REMOTE: {
 		const char *at = strrchr(t->path, '@');
 
 		printf("%s... deliverable: mailer esmtp, host %s, user %s\n",
-			v->addr, at ? at + 1 : t->path, t->path);
+			t->path, at ? at + 1 : t->path, t->path);
 		break;
 	}
 	default:
