@@ -66,6 +66,14 @@
  * so; we stop at a depth our stack surely holds. */
 #define M4_MAX_DEPTH	20000
 
+/* Byte classes for the fast scans (M.cls). */
+#define C_LQ		0x01	/* first byte of the open quote */
+#define C_RQ		0x02	/* first byte of the close quote */
+#define C_BC		0x04	/* first byte of the comment start */
+#define C_EC		0x08	/* first byte of the comment end */
+#define C_WORD		0x10	/* starts a name */
+#define C_NL		0x20	/* newline: lines are counted */
+
 #define CH_EOF		(-1)
 #define CH_MACRO	(-2)
 
@@ -158,6 +166,7 @@ static struct m4 {
 	/* quotes and comments; empty lq or bc disables them */
 	char *lq, *rq, *bc, *ec;
 	size_t lql, rql, bcl, ecl;
+	unsigned char cls[256];	/* C_* classes of each byte, for scans */
 	/* symbols */
 	struct sym **tab;
 	size_t tabsize, nsyms;
@@ -206,7 +215,7 @@ static void grow(struct buf *b, size_t n)
 		memory_exhausted();
 }
 
-static inline void put(struct buf *b, const void *p, size_t n)
+static inline __attribute__((always_inline)) void put(struct buf *b, const void *p, size_t n)
 {
 	if (b->len + n + 1 > b->cap)
 		grow(b, n);
@@ -215,7 +224,7 @@ static inline void put(struct buf *b, const void *p, size_t n)
 	b->p[b->len] = 0;
 }
 
-static inline void putc1(struct buf *b, int c)
+static inline __attribute__((always_inline)) void putc1(struct buf *b, int c)
 {
 	if (b->len + 2 > b->cap)
 		grow(b, 1);
@@ -768,6 +777,60 @@ static int peek_char(void)
 	return CH_EOF;
 }
 
+/* Fast scans: the top block, ready to be read as next_char would read
+ * it, when its next byte has none of the classes in stop; else NULL. */
+static struct input *plain_top(int stop)
+{
+	struct input *i;
+
+	if (M.nin == 0)
+		return NULL;
+	i = &M.in[M.nin - 1];
+	if (i->type == IN_MACRO || i->p >= i->end ||
+	    (M.cls[(unsigned char)*i->p] & stop))
+		return NULL;
+	if (M.input_change) {
+		M.cur_file = i->file;
+		M.cur_line = i->line;
+		M.input_change = 0;
+	}
+	if (i->type == IN_FILE && M.start_of_line) {
+		M.start_of_line = 0;
+		M.cur_line = ++i->line;
+	}
+	return i;
+}
+
+/* Consumes the run of bytes of i without a class in stop (at least one),
+ * counting lines as next_char does; returns where the run starts. */
+static const char *take_plain(struct input *i, int stop, size_t *n)
+{
+	const char *p = i->p, *q = p;
+	int nl = 0;
+
+	if (i->type == IN_FILE) {
+		while (q < i->end && !(M.cls[(unsigned char)*q] & stop)) {
+			if (*q++ == '\n')
+				nl++;
+		}
+		if (nl) {
+			/* The last newline's line starts at the next read. */
+			if (q[-1] == '\n') {
+				nl--;
+				M.start_of_line = 1;
+			}
+			i->line += nl;
+			M.cur_line = i->line;
+		}
+	} else {
+		while (q < i->end && !(M.cls[(unsigned char)*q] & stop))
+			q++;
+	}
+	i->p = q;
+	*n = (size_t)(q - p);
+	return p;
+}
+
 /* Whether the next n input characters are s (nothing is consumed). */
 static int lookahead(const char *s, size_t n)
 {
@@ -844,6 +907,13 @@ static int next_token(struct buf *dst)
 	if (match_delim(c, M.bc, M.bcl)) {
 		put(dst, M.bc, M.bcl);
 		for (;;) {
+			if ((i = plain_top(C_EC))) {
+				size_t n;
+				const char *p = take_plain(i, C_EC, &n);
+
+				put(dst, p, n);
+				continue;
+			}
 			c = next_char();
 			if (c == CH_EOF)
 				fatal_at(file, line,
@@ -884,6 +954,13 @@ static int next_token(struct buf *dst)
 	if (match_delim(c, M.lq, M.lql)) {
 		depth = 1;
 		for (;;) {
+			if ((i = plain_top(C_LQ | C_RQ))) {
+				size_t n;
+				const char *p = take_plain(i, C_LQ | C_RQ, &n);
+
+				put(dst, p, n);
+				continue;
+			}
 			c = next_char();
 			if (c == CH_EOF)
 				fatal_at(file, line,
@@ -1271,6 +1348,17 @@ static void expand_input(void)
 	int t;
 
 	for (;;) {
+		struct input *i;
+
+		/* Plain text goes straight out (but not with -s, which
+		 * watches every line). */
+		if (!M.synclines && (i = plain_top(C_LQ | C_BC | C_WORD))) {
+			size_t n;
+			const char *p = take_plain(i, C_LQ | C_BC | C_WORD, &n);
+
+			shipout(p, n);
+			continue;
+		}
 		M.tok.len = 0;
 		t = next_token(&M.tok);
 		if (t == T_EOF)
@@ -1533,6 +1621,25 @@ static void set_delims(char **l, size_t *ll, char **r, size_t *rl,
 	*rl = strlen(rs);
 }
 
+static void set_classes(void)
+{
+	int c;
+
+	memset(M.cls, 0, sizeof M.cls);
+	for (c = 0; c < 256; c++)
+		if (is_word1(c))
+			M.cls[c] |= C_WORD;
+	M.cls['\n'] |= C_NL;
+	if (M.lql)
+		M.cls[(unsigned char)M.lq[0]] |= C_LQ;
+	if (M.rql)
+		M.cls[(unsigned char)M.rq[0]] |= C_RQ;
+	if (M.bcl)
+		M.cls[(unsigned char)M.bc[0]] |= C_BC;
+	if (M.ecl)
+		M.cls[(unsigned char)M.ec[0]] |= C_EC;
+}
+
 static void bi_changequote(struct args *a, struct buf *o)
 {
 	if (bad_argc(a, 1, 3))
@@ -1540,6 +1647,7 @@ static void bi_changequote(struct args *a, struct buf *o)
 	set_delims(&M.lq, &M.lql, &M.rq, &M.rql,
 		a->argc >= 2 ? a->v[1] : NULL,
 		a->argc >= 3 ? a->v[2] : NULL, "`", "'");
+	set_classes();
 }
 
 static void bi_changecom(struct args *a, struct buf *o)
@@ -1551,6 +1659,7 @@ static void bi_changecom(struct args *a, struct buf *o)
 	else
 		set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, a->v[1],
 			a->argc >= 3 ? a->v[2] : NULL, "#", "\n");
+	set_classes();
 }
 
 static void bi_divert(struct args *a, struct buf *o)
@@ -3005,39 +3114,117 @@ static void bi_format(struct args *a, struct buf *o)
 
 /* --- regexp and patsubst ---------------------------------------------- */
 
-/* GNU m4 uses Emacs syntax: \( \) \| \{ \} are operators and ( ) | { }
- * are plain; * + ? at the start of an expression are plain; ^ and $
- * anchor only at the ends.  This rewrites it as a POSIX ERE. */
-static void emacs_to_ere(const char *re, struct buf *o)
+/* GNU m4 compiles with RE_SYNTAX_EMACS (0) and anchors at newlines:
+ * \( \) \| are operators and ( ) | { } plain; no intervals and no
+ * character classes; * + ? at the start of an expression are plain; ^
+ * and $ anchor only at the ends of an expression; [^a] and \W match a
+ * newline but . does not; \w \W \s \S \< \> \b \B are GNU's operators.
+ * This rewrites such a pattern as a POSIX ERE for musl (REG_NEWLINE),
+ * with brackets spelled out as explicit sets; map[] gives the ERE group
+ * of each of GNU's groups. */
+struct rx {
+	regex_t re;
+	int ngroups;		/* GNU's groups */
+	int map[10];
+	int nere;		/* groups in the ERE */
+};
+
+#define RX_ERPAREN	1000	/* glibc's "Unmatched ) or \)" */
+
+static void emit_set(struct buf *o, const unsigned char *set, struct rx *rx)
 {
-	const char *s = re;
-	int start = 1;		/* at the start of a (sub)expression */
+	int c, d, n = 0, has_rb = set[']'], has_dash = set['-'];
+	int has_hat = set['^'];
 
+	for (c = 1; c < 256; c++)
+		n += set[c] != 0;
+	if (n == 0) {
+		/* An empty set matches nothing: "end, then a". */
+		puts0(o, "\\($\\)a");
+		rx->nere++;
+		return;
+	}
+	if (n == 1 && has_hat) {
+		puts0(o, "\\^");
+		return;
+	}
+	putc1(o, '[');
+	if (has_rb)
+		putc1(o, ']');
+	for (c = 1; c < 256; c++) {
+		if (!set[c] || c == ']' || c == '-' || c == '^')
+			continue;
+		for (d = c; d + 1 < 256 && set[d + 1] && d + 1 != ']' &&
+		     d + 1 != '-' && d + 1 != '^'; d++)
+			;
+		putc1(o, c);
+		if (d > c + 1)
+			putc1(o, '-');
+		if (d > c)
+			putc1(o, d);
+		c = d;
+	}
+	if (has_hat)
+		putc1(o, '^');
+	if (has_dash)
+		putc1(o, '-');
+	putc1(o, ']');
+}
+
+static void class_set(unsigned char *set, int which, int negate)
+{
+	int c;
+
+	for (c = 1; c < 256; c++) {
+		int in = which == 'w' ? (isalnum(c) || c == '_') :
+			(c == ' ' || (c >= '\t' && c <= '\r'));
+
+		set[c] = negate ? !in : in;
+	}
+}
+
+/* 0, or a regcomp error code (RX_ERPAREN for an unmatched \)). */
+static int emacs_to_ere(const char *s, struct buf *o, struct rx *rx)
+{
+	unsigned char set[256];
+	int start = 1, stack[64], depth = 0, done = 0, c;
+
+	rx->ngroups = rx->nere = 0;
 	while (*s) {
-		int c = (unsigned char)*s++;
-
+		c = (unsigned char)*s++;
 		if (c == '\\') {
 			c = (unsigned char)*s++;
 			switch (c) {
 			case 0:
-				putc1(o, '\\');	/* regcomp says "trailing" */
-				return;
+				return REG_EESCAPE;
 			case '(':
-				putc1(o, '(');
+				if (depth == 64)
+					return REG_ESPACE;
+				rx->nere++;
+				if (rx->ngroups < 9)
+					rx->map[rx->ngroups + 1] = rx->nere;
+				stack[depth++] = ++rx->ngroups;
+				puts0(o, "\\(");
 				start = 1;
 				continue;
+			case ')':
+				if (depth == 0)
+					return RX_ERPAREN;
+				if (stack[--depth] < 10)
+					done |= 1 << stack[depth];
+				puts0(o, "\\)");
+				break;
 			case '|':
-				putc1(o, '|');
+				puts0(o, "\\|");
 				start = 1;
 				continue;
-			case ')': case '{': case '}':
+			case '{': case '}':
 				putc1(o, c);
 				break;
-			case 'w':
-				puts0(o, "[[:alnum:]_]");
-				break;
-			case 'W':
-				puts0(o, "[^[:alnum:]_]");
+			case 'w': case 'W': case 's': case 'S':
+				class_set(set, c == 'w' || c == 'W' ? 'w' : 's',
+					c == 'W' || c == 'S');
+				emit_set(o, set, rx);
 				break;
 			case '`':
 				putc1(o, '^');
@@ -3051,12 +3238,13 @@ static void emacs_to_ere(const char *re, struct buf *o)
 				break;
 			default:
 				if (c >= '1' && c <= '9') {
+					if (!(done & (1 << (c - '0'))))
+						return REG_ESUBREG;
 					putc1(o, '\\');
-					putc1(o, c);
-				} else if (strchr(".[]()|{}*+?^$\\", c)) {
-					putc1(o, '\\');
-					putc1(o, c);
+					putc1(o, '0' + rx->map[c - '0']);
 				} else {
+					if (strchr(".[]*^$\\", c))
+						putc1(o, '\\');
 					putc1(o, c);
 				}
 			}
@@ -3064,45 +3252,55 @@ static void emacs_to_ere(const char *re, struct buf *o)
 			continue;
 		}
 		switch (c) {
-		case '[':
-			/* A bracket expression is the same in both. */
-			putc1(o, '[');
-			if (*s == '^')
-				putc1(o, *s++);
-			if (*s == ']')
-				putc1(o, *s++);
-			while (*s && *s != ']') {
-				if (*s == '[' && (s[1] == ':' || s[1] == '.' ||
-						  s[1] == '=')) {
-					const char *e = strstr(s + 2,
-						s[1] == ':' ? ":]" :
-						s[1] == '.' ? ".]" : "=]");
+		case '[': {
+			int neg = 0, first = 1;
 
-					if (e) {
-						put(o, s, (size_t)(e + 2 - s));
-						s = e + 2;
-						continue;
-					}
+			memset(set, 0, sizeof set);
+			if (*s == '^')
+				neg = 1, s++;
+			if (*s == 0)
+				return REG_BADPAT;
+			for (;;) {
+				c = (unsigned char)*s;
+				if (c == 0)
+					return REG_EBRACK;
+				s++;
+				if (c == ']' && !first)
+					break;
+				first = 0;
+				/* No classes, no escapes; b-a is empty. */
+				if (*s == '-' && s[1] && s[1] != ']') {
+					int to = (unsigned char)s[1], k;
+
+					for (k = c; k <= to; k++)
+						set[k] = 1;
+					s += 2;
+					continue;
 				}
-				putc1(o, *s++);
+				set[c] = 1;
 			}
-			if (*s)
-				putc1(o, *s++);
+			if (neg)
+				for (c = 1; c < 256; c++)
+					set[c] = !set[c];
+			set[0] = 0;
+			emit_set(o, set, rx);
 			break;
-		case '*': case '+': case '?':
-			if (start) {
+		}
+		case '*':
+			if (start)
 				putc1(o, '\\');
-				putc1(o, c);
-			} else {
-				putc1(o, c);
-			}
+			putc1(o, c);
+			break;
+		case '+': case '?':
+			if (!start)
+				putc1(o, '\\');
+			putc1(o, c);
 			break;
 		case '^':
+			putc1(o, '^');
 			if (start)
-				putc1(o, '^');
-			else
-				puts0(o, "\\^");
-			continue;	/* still at the start */
+				continue;	/* still at the start */
+			break;
 		case '$':
 			if (*s == 0 || (s[0] == '\\' &&
 					(s[1] == ')' || s[1] == '|')))
@@ -3110,20 +3308,21 @@ static void emacs_to_ere(const char *re, struct buf *o)
 			else
 				puts0(o, "\\$");
 			break;
-		case '(': case ')': case '|': case '{': case '}':
-			putc1(o, '\\');
-			putc1(o, c);
-			break;
+		case '.':
 		default:
 			putc1(o, c);
 		}
 		start = 0;
 	}
+	if (depth)
+		return REG_EPAREN;
+	return 0;
 }
 
 static const char *regex_message(int err)
 {
 	switch (err) {
+	case RX_ERPAREN: return "Unmatched ) or \\)";
 	case REG_NOMATCH: return "No match";
 	case REG_BADPAT: return "Invalid regular expression";
 	case REG_ECOLLATE: return "Invalid collation character";
@@ -3141,13 +3340,14 @@ static const char *regex_message(int err)
 	return "Invalid regular expression";
 }
 
-static int compile_regex(regex_t *re, const char *pat, const char *fmt)
+static int compile_regex(struct rx *rx, const char *pat, const char *fmt)
 {
 	struct buf e = BUF_INIT(M4_MAX_TEXT);
 	int r;
 
-	emacs_to_ere(pat, &e);
-	r = regcomp(re, e.p ? e.p : "", REG_EXTENDED | REG_NEWLINE);
+	r = emacs_to_ere(pat, &e, rx);
+	if (!r)
+		r = regcomp(&rx->re, e.p ? e.p : "", REG_NEWLINE);
 	buf_free(&e);
 	if (r) {
 		warn(fmt, pat, regex_message(r));
@@ -3176,7 +3376,7 @@ static int regex_search(regex_t *re, const char *s, size_t off,
 }
 
 static void substitute(struct buf *o, const char *victim, const char *repl,
-	regmatch_t *m, size_t nsub)
+	regmatch_t *m, struct rx *rx)
 {
 	const char *bs;
 	int c;
@@ -3200,12 +3400,15 @@ static void substitute(struct buf *o, const char *victim, const char *repl,
 		case '1': case '2': case '3': case '4': case '5':
 		case '6': case '7': case '8': case '9':
 			c -= '0';
-			if ((size_t)c > nsub)
+			if (c > rx->ngroups) {
 				warn("Warning: sub-expression %d not present",
 					c);
-			else if (m[c].rm_so >= 0)
-				put(o, victim + m[c].rm_so,
-					(size_t)(m[c].rm_eo - m[c].rm_so));
+			} else {
+				c = rx->map[c];
+				if (m[c].rm_so >= 0)
+					put(o, victim + m[c].rm_so,
+					    (size_t)(m[c].rm_eo - m[c].rm_so));
+			}
 			repl++;
 			break;
 		case 0:
@@ -3218,33 +3421,35 @@ static void substitute(struct buf *o, const char *victim, const char *repl,
 	}
 }
 
+#define RX_NMATCH	64
+
 static void bi_regexp(struct args *a, struct buf *o)
 {
-	regex_t re;
-	regmatch_t m[10];
+	struct rx rx;
+	regmatch_t m[RX_NMATCH];
 
 	if (bad_argc(a, 3, 4)) {
 		if (a->argc == 2)
 			putint(o, 0);
 		return;
 	}
-	if (compile_regex(&re, a->v[2], "bad regular expression: `%s': %s"))
+	if (compile_regex(&rx, a->v[2], "bad regular expression: `%s': %s"))
 		return;
-	if (regex_search(&re, a->v[1], 0, m, 10) < 0) {
+	if (regex_search(&rx.re, a->v[1], 0, m, RX_NMATCH) < 0) {
 		if (a->argc == 3)
 			putint(o, -1);
 	} else if (a->argc == 3) {
 		putint(o, (long)m[0].rm_so);
 	} else {
-		substitute(o, a->v[1], a->v[3], m, re.re_nsub);
+		substitute(o, a->v[1], a->v[3], m, &rx);
 	}
-	regfree(&re);
+	regfree(&rx.re);
 }
 
 static void bi_patsubst(struct args *a, struct buf *o)
 {
-	regex_t re;
-	regmatch_t m[10];
+	struct rx rx;
+	regmatch_t m[RX_NMATCH];
 	size_t off = 0, len = a->argc > 1 ? a->l[1] : 0;
 	const char *v;
 
@@ -3254,17 +3459,17 @@ static void bi_patsubst(struct args *a, struct buf *o)
 		return;
 	}
 	v = a->v[1];
-	if (compile_regex(&re, a->v[2], "bad regular expression `%s': %s"))
+	if (compile_regex(&rx, a->v[2], "bad regular expression `%s': %s"))
 		return;
 	while (off <= len) {
-		if (regex_search(&re, v, off, m, 10) < 0) {
+		if (regex_search(&rx.re, v, off, m, RX_NMATCH) < 0) {
 			if (off < len)
 				put(o, v + off, len - off);
 			break;
 		}
 		if ((size_t)m[0].rm_so > off)
 			put(o, v + off, (size_t)m[0].rm_so - off);
-		substitute(o, v, arg(a, 3), m, re.re_nsub);
+		substitute(o, v, arg(a, 3), m, &rx);
 		off = (size_t)m[0].rm_eo;
 		/* An empty match moves on by one character. */
 		if (m[0].rm_so == m[0].rm_eo) {
@@ -3273,7 +3478,7 @@ static void bi_patsubst(struct args *a, struct buf *o)
 			off++;
 		}
 	}
-	regfree(&re);
+	regfree(&rx.re);
 }
 
 /* --- the table -------------------------------------------------------- */
@@ -3440,6 +3645,7 @@ int m4lite_main(int argc, char **argv)
 	make_diversion(0);
 	set_delims(&M.lq, &M.lql, &M.rq, &M.rql, NULL, NULL, "`", "'");
 	set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, NULL, NULL, "#", "\n");
+	set_classes();
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i], *optarg;
 		int c, has;
