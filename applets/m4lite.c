@@ -179,10 +179,11 @@ static struct m4 {
 	struct level **lv;
 	int nlv, depth, nesting_limit;
 	struct buf tok;		/* the current token */
+	struct buf trace;	/* the trace line of the current call */
 	int tokbi;		/* the builtin of a T_MACRO token */
 	/* settings and status */
 	int gnu, prefix, quiet, fatal, interactive, synclines;
-	int sysval, retcode, debug, arglen, macro_call_id;
+	int sysval, retcode, debug, arglen, macro_call_id, warned_0;
 	FILE *debugf;
 	const char *prog;
 	char **incdirs;
@@ -481,6 +482,29 @@ static void undivert_all(void)
 		insert_diversion(M.divs[i]->num);
 }
 
+/* GNU's debug messages: "m4debug:file:line: text" ('f', 'l' flags). */
+static void debug_message(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void debug_message(const char *fmt, ...)
+{
+	FILE *f = M.debugf ? M.debugf : stderr;
+	va_list ap;
+
+	fputs("m4debug:", f);
+	if (M.cur_line) {
+		if (M.debug & D_FILE)
+			fprintf(f, "%s:", M.cur_file);
+		if (M.debug & D_LINE)
+			fprintf(f, "%d:", M.cur_line);
+	}
+	fputc(' ', f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
 /* --- symbols ---------------------------------------------------------- */
 
 static unsigned hash_name(const char *s, size_t n)
@@ -632,13 +656,11 @@ static void pop_input(void)
 		M.sync_line = -1;
 		if (M.debug & D_INPUT) {
 			if (M.nin)
-				fprintf(M.debugf ? M.debugf : stderr,
-					"m4debug: input reverted to %s, line "
-					"%d\n", M.in[M.nin - 1].file,
+				debug_message("input reverted to %s, line %d",
+					M.in[M.nin - 1].file,
 					M.in[M.nin - 1].line);
 			else
-				fprintf(M.debugf ? M.debugf : stderr,
-					"m4debug: input exhausted\n");
+				debug_message("input exhausted");
 		}
 		/* A big file's memory is not worth keeping. */
 		if (i->data.cap > 1 << 20)
@@ -717,8 +739,7 @@ static int push_file(int fd, const char *name)
 	i->end = i->data.p + i->data.len;
 	M.sync_line = -1;
 	if (M.debug & D_INPUT)
-		fprintf(M.debugf ? M.debugf : stderr,
-			"m4debug: input read from %s\n", name);
+		debug_message("input read from %s", name);
 	return 0;
 }
 
@@ -901,9 +922,10 @@ static int next_token(struct buf *dst)
 		next_char();
 		return T_MACRO;
 	}
+	c = next_char();
+	/* Errors name the line where the token starts. */
 	file = M.cur_file;
 	line = M.cur_line;
-	c = next_char();
 	if (match_delim(c, M.bc, M.bcl)) {
 		put(dst, M.bc, M.bcl);
 		for (;;) {
@@ -1139,14 +1161,17 @@ static void trace_flush(struct buf *t)
 	putc1(t, '\n');
 	fwrite(t->p, 1, t->len, debug_out());
 	fflush(debug_out());
-	buf_free(t);
+	t->len = 0;
 }
 
+/* The line is kept until the call is over (GNU's trace obstack), so
+ * the builtin's own messages come first. */
 static void trace_pre(struct args *a, int id)
 {
-	struct buf t = BUF_INIT(M4_MAX_TEXT);
+	struct buf t = M.trace;
 	int i;
 
+	t.len = 0;
 	trace_header(&t, id);
 	put(&t, a->v[0], a->l[0]);
 	if (a->argc > 1 && (M.debug & D_ARGS)) {
@@ -1167,16 +1192,13 @@ static void trace_pre(struct args *a, int id)
 	if (M.debug & D_CALL) {
 		puts0(&t, " -> ???");
 		trace_flush(&t);
-	} else {
-		/* The line ends after the expansion is known. */
-		fwrite(t.p, 1, t.len, debug_out());
-		buf_free(&t);
 	}
+	M.trace = t;
 }
 
 static void trace_post(struct args *a, int id, struct buf *exp)
 {
-	struct buf t = BUF_INIT(M4_MAX_TEXT);
+	struct buf t = M.trace;
 
 	if (M.debug & D_CALL) {
 		trace_header(&t, id);
@@ -1189,6 +1211,7 @@ static void trace_post(struct args *a, int id, struct buf *exp)
 		trace_text(&t, exp->p, exp->len);
 	}
 	trace_flush(&t);
+	M.trace = t;
 }
 
 static int expand_word(struct buf *dst, size_t start);
@@ -1278,6 +1301,16 @@ static void expand_macro(struct sym *s, struct buf *dst, size_t start)
 		dst->p[start] = 0;
 	traced = (M.debug & D_TRACEALL) || s->traced;
 	id = ++M.macro_call_id;
+	if (traced && (M.debug & D_CALL)) {
+		struct buf t = M.trace;
+
+		t.len = 0;
+		trace_header(&t, id);
+		put(&t, lv->text.p, lv->text.len - 1);
+		puts0(&t, " ...");
+		trace_flush(&t);
+		M.trace = t;
+	}
 	if (peek_open()) {
 		next_char();
 		do {
@@ -1467,8 +1500,8 @@ static int path_open(const char *name, char **found)
 			continue;
 		}
 		if (M.debug & D_PATH)
-			fprintf(debug_out(), "m4debug: path search for `%s' "
-				"found `%s'\n", name, p.p);
+			debug_message("path search for `%s' found `%s'",
+				name, p.p);
 		*found = p.p;
 		return fd;
 	}
@@ -2604,6 +2637,9 @@ static int ev_exp(struct ev *e, int et, int32_t *v1)
 			return er;
 		if (v2 < 0)
 			return E_NEGEXP;
+		/* GNU: 0**0 is undefined, reported as a division. */
+		if (*v1 == 0 && v2 == 0)
+			return E_DIV;
 		/* Square and multiply: the same bits as GNU's loop. */
 		for (r = 1, b = (uint32_t)*v1; v2; v2 >>= 1, b *= b)
 			if (v2 & 1)
@@ -2972,7 +3008,7 @@ static void bi_format(struct args *a, struct buf *o)
 	const char *f, *pct;
 	char spec[32];
 	int k = 2, width = 0, prec = 0, haswidth, hasprec, n;
-	size_t sl;
+	size_t sl, before;
 
 	if (bad_argc(a, 2, -1))
 		return;
@@ -2992,6 +3028,7 @@ static void bi_format(struct args *a, struct buf *o)
 			f++;
 			continue;
 		}
+		before = o->len;
 		sl = 0;
 		spec[sl++] = '%';
 		while (strchr("-+ #0'", *f) && *f) {
@@ -3022,7 +3059,7 @@ static void bi_format(struct args *a, struct buf *o)
 						prec * 10 + (*f - '0');
 			}
 		}
-		while (*f && strchr("hlLqjzt", *f))
+		while (*f == 'h' || *f == 'l')
 			f++;
 		if (haswidth)
 			spec[sl++] = '*';
@@ -3031,9 +3068,12 @@ static void bi_format(struct args *a, struct buf *o)
 			spec[sl++] = '*';
 		}
 		if (!*f || !strchr("cdiouxXsaAeEfFgG", *f)) {
+			/* GNU skips the bad conversion and goes on. */
 			warn("Warning: unrecognized specifier in `%s'",
 				a->v[1]);
-			return;
+			if (*f)
+				f++;
+			continue;
 		}
 		switch (*f) {
 		case 'c':
@@ -3108,6 +3148,13 @@ static void bi_format(struct args *a, struct buf *o)
 		}
 		if (n < 0)
 			memory_exhausted();
+		/* GNU keeps each piece as a C string: a %c of 0 is lost. */
+		{
+			char *z = memchr(o->p + before, 0, o->len - before);
+
+			if (z)
+				o->len = (size_t)(z - o->p);
+		}
 		f++;
 	}
 }
@@ -3392,6 +3439,12 @@ static void substitute(struct buf *o, const char *victim, const char *repl,
 		c = (unsigned char)*repl;
 		switch (c) {
 		case '0':
+			if (!M.warned_0) {
+				warn("Warning: \\0 will disappear, use \\& "
+					"instead in replacements");
+				M.warned_0 = 1;
+			}
+			/* fall through */
 		case '&':
 			put(o, victim + m[0].rm_so,
 				(size_t)(m[0].rm_eo - m[0].rm_so));
