@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,8 +64,9 @@
  * GNU's messages.  A buffer over M4_MAX_TEXT means "memory exhausted". */
 #define M4_MAX_TEXT	((size_t)1 << 30)
 /* With -L0 ("unlimited") GNU recurses until its stack overflows and says
- * so; we stop at a depth our stack surely holds. */
-#define M4_MAX_DEPTH	20000
+ * so; we stop at a depth our stack surely holds: one level of nesting
+ * takes under 256 bytes of it (measured: 20000 levels fit in 4 MB). */
+#define M4_LEVEL_STACK	256
 
 /* Byte classes for the fast scans (M.cls). */
 #define C_LQ		0x01	/* first byte of the open quote */
@@ -173,11 +175,11 @@ static struct m4 {
 	/* output: stdout and diversions */
 	struct buf out;
 	struct diversion **divs;	/* sorted by number */
-	int ndivs, curdiv;
+	int ndivs, curdiv, div_ready;
 	struct buf *curbuf;	/* NULL: diverted to a negative number */
 	/* expansion */
 	struct level **lv;
-	int nlv, depth, nesting_limit;
+	int nlv, depth, nesting_limit, max_depth;
 	struct buf tok;		/* the current token */
 	struct buf trace;	/* the trace line of the current call */
 	int tokbi;		/* the builtin of a T_MACRO token */
@@ -190,8 +192,9 @@ static struct m4 {
 	int nincdirs;
 	char **names;		/* file names, kept for the whole run */
 	int nnames;
-	int sync_line;		/* -s: last line we told the reader */
-	const char *sync_file;
+	int sync_line;		/* -s: the reader's idea of the line */
+	int out_sol;		/* -s: output is at the start of a line */
+	int tok_line;		/* -s: where the token being shipped began */
 } M;
 
 static const struct builtin builtins[];
@@ -368,18 +371,39 @@ static void flush_out(void)
 	}
 }
 
-/* -s: GNU's "#line N "file"" before output that comes from a new place. */
-static void sync_line(struct buf *b, const char *file, int line)
+/* -s: GNU's sync lines.  At the start of an output line, when the token
+ * being written comes from another line than the reader would assume,
+ * "#line N" goes first ("#line N "FILE"" after a change of file or
+ * diversion).  Checked only where a token starts an output line. */
+static void shipout_sync(struct buf *b, const char *s, size_t n, int line)
 {
-	put(b, "#line ", 6);
-	putint(b, line);
-	if (file != M.sync_file) {
-		put(b, " \"", 2);
-		puts0(b, file);
-		putc1(b, '"');
-		M.sync_file = file;
+	size_t i;
+
+	if (M.out_sol) {
+		M.out_sol = 0;
+		M.sync_line++;
+		if (M.sync_line != line) {
+			put(b, "#line ", 6);
+			putint(b, line);
+			if (M.sync_line < 1 && M.cur_file[0]) {
+				put(b, " \"", 2);
+				puts0(b, M.cur_file);
+				putc1(b, '"');
+			}
+			putc1(b, '\n');
+			M.sync_line = line;
+		}
 	}
-	putc1(b, '\n');
+	for (i = 0; i < n; i++) {
+		putc1(b, s[i]);
+		if (s[i] == '\n') {
+			M.out_sol = 1;
+			if (i + 1 < n) {
+				M.out_sol = 0;
+				M.sync_line++;
+			}
+		}
+	}
 }
 
 /* Text for the current diversion (not rescanned). */
@@ -387,28 +411,13 @@ static void shipout(const char *s, size_t n)
 {
 	struct buf *b = M.curbuf;
 
-	if (!b || n == 0)
+	/* With -s even an empty token ends the reader's line check. */
+	if (!b || (n == 0 && !M.synclines))
 		return;
-	if (M.synclines) {
-		size_t i;
-
-		for (i = 0; i < n; i++) {
-			int at_bol = b->len == 0 || b->p[b->len - 1] == '\n';
-
-			if (at_bol && (M.sync_line != M.cur_line ||
-					M.sync_file != M.cur_file)) {
-				if (M.sync_line + 1 != M.cur_line ||
-						M.sync_file != M.cur_file)
-					sync_line(b, M.cur_file, M.cur_line);
-				M.sync_line = M.cur_line;
-			}
-			putc1(b, s[i]);
-			if (s[i] == '\n')
-				M.sync_line++;
-		}
-	} else {
+	if (M.synclines)
+		shipout_sync(b, s, n, M.tok_line);
+	else
 		put(b, s, n);
-	}
 	if (b == &M.out && (M.out.len >= 65536 || M.interactive))
 		flush_out();
 }
@@ -440,6 +449,10 @@ static struct diversion *find_div(int num, int create)
 
 static void make_diversion(int num)
 {
+	/* Staying put changes nothing, not even -s's idea of the line. */
+	if (num == M.curdiv && M.div_ready)
+		return;
+	M.div_ready = 1;
 	M.curdiv = num;
 	if (num == 0)
 		M.curbuf = &M.out;
@@ -925,7 +938,7 @@ static int next_token(struct buf *dst)
 	c = next_char();
 	/* Errors name the line where the token starts. */
 	file = M.cur_file;
-	line = M.cur_line;
+	line = M.tok_line = M.cur_line;
 	if (match_delim(c, M.bc, M.bcl)) {
 		put(dst, M.bc, M.bcl);
 		for (;;) {
@@ -1284,7 +1297,7 @@ static void expand_macro(struct sym *s, struct buf *dst, size_t start)
 	if (M.nesting_limit > 0 && M.depth + 1 > M.nesting_limit)
 		fatal_at(M.cur_file, M.cur_line, "recursion limit of %d "
 			"exceeded, use -L<N> to change it", M.nesting_limit);
-	if (M.depth + 1 > M4_MAX_DEPTH) {
+	if (M.depth + 1 > M.max_depth) {
 		flush_out();
 		fprintf(stderr, "%s: stack overflow\n", M.prog);
 		exit(1);
@@ -1718,13 +1731,13 @@ static void insert_file(int fd)
 	char *t = m4alloc(65536);
 	ssize_t r;
 
+	/* Raw, as GNU's insert_file: no sync lines. */
 	while ((r = read(fd, t, 65536)) > 0 || (r < 0 && errno == EINTR))
 		if (r > 0 && M.curbuf)
 			put(M.curbuf, t, (size_t)r);
 	free(t);
 	if (M.curbuf == &M.out && M.out.len >= 65536)
 		flush_out();
-	M.sync_line = -1;
 }
 
 static void bi_undivert(struct args *a, struct buf *o)
@@ -3691,10 +3704,21 @@ int m4lite_main(int argc, char **argv)
 
 	/* Diagnostics name the program as called, as GNU's do. */
 	M.prog = argv[0] ? argv[0] : "m4";
+	{
+		struct rlimit rl;
+
+		M.max_depth = 1 << 20;
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY)
+			M.max_depth = rl.rlim_cur > (1 << 19) ?
+				(int)((rl.rlim_cur - (1 << 18)) /
+				      M4_LEVEL_STACK) : 1000;
+	}
 	M.gnu = 1;
 	M.cur_file = "";
 	buf_init(&M.out, M4_MAX_TEXT);
 	buf_init(&M.tok, M4_MAX_TEXT);
+	M.out_sol = 1;
 	make_diversion(0);
 	set_delims(&M.lq, &M.lql, &M.rq, &M.rql, NULL, NULL, "`", "'");
 	set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, NULL, NULL, "#", "\n");
