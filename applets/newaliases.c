@@ -58,6 +58,7 @@
 #include "cf.h"
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,34 +202,38 @@ static void add_entry(struct newaliases *na, struct map_make *mk, char *s)
 		na->longest = vlen;
 }
 
-/* Reads the alias file F into mk.  0, or an exit code. */
-static int read_aliases(struct newaliases *na, FILE *f, struct map_make *mk)
+/* Reads the alias file on fd into mk.  0, or an exit code. */
+static int read_aliases(struct newaliases *na, int fd, struct map_make *mk)
 {
-	char *line = xmalloc(MAP_LINE_MAX), *entry = xmalloc(ALIAS_VALUE_MAX);
+	struct map_text *in = xmalloc(sizeof *in);
+	char *line, *entry = xmalloc(ALIAS_VALUE_MAX);
 	size_t len, elen = 0;
 	int r, have = 0, skipping = 0;
 
+	map_text_init(in, fd);
 	/* An entry is pending in "entry" until a line that does not start
 	 * with a blank ends it. */
 	for (;;) {
-		r = map_getline(f, line, &len);
+		r = map_text_line(in, &line, &len);
 		if (r < 0 && errno != E2BIG) {
 			na->line++;
 			entry_error(na, na->line, "read error: %s",
 				strerror(errno));
-			free(line);
+			free(in);
 			free(entry);
 			return EX_NOINPUT;
 		}
 		if (r != 0)
 			na->line++;
-		if (r < 0 || check_line(na, line, &len) < 0) {
+		if (r < 0 || (r > 0 && check_line(na, line, &len) < 0)) {
 			if (r < 0)
 				entry_error(na, na->line,
 					"alias line too long%s", "");
-			/* a bad first line ends the pending entry; a bad
+			/* a bad first line ends the pending entry (the start
+			 * of an over-long one is gone: end it too); a bad
 			 * entry is skipped as a whole */
-			if (have && line[0] != ' ' && line[0] != '\t')
+			if (have && (r < 0 || (line[0] != ' ' &&
+					line[0] != '\t')))
 				add_entry(na, mk, entry);
 			have = 0;
 			skipping = 1;
@@ -276,7 +281,7 @@ static int read_aliases(struct newaliases *na, FILE *f, struct map_make *mk)
 		have = 1;
 		na->entry_line = na->line;
 	}
-	free(line);
+	free(in);
 	free(entry);
 	return 0;
 }
@@ -293,8 +298,7 @@ static int rebuild(const char *spec, int verbose)
 	struct stat st;
 	mode_t mode = 0644;
 	size_t i;
-	FILE *f;
-	int rc, have = 0, n;
+	int fd, rc, have = 0, n;
 
 	/* "hash:/etc/mail/aliases"; "ldap:..." and the like are not files */
 	colon = strchr(spec, ':');
@@ -316,14 +320,14 @@ static int rebuild(const char *spec, int verbose)
 		xwarn("%s: name too long", spec);
 		return EX_USAGE;
 	}
-	f = fopen(spec, "re");
-	if (!f) {
+	fd = open(spec, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		xwarn("cannot open %s: %s", spec, strerror(errno));
 		return EX_NOINPUT;
 	}
 	map_make_init(&mk, MAP_MAKE_REPLACE);
-	rc = read_aliases(&na, f, &mk);
-	fclose(f);
+	rc = read_aliases(&na, fd, &mk);
+	close(fd);
 	/* sendmail's syserr() status; and the old map stays as it was */
 	if (rc == 0 && na.errors)
 		rc = EX_SOFTWARE;

@@ -712,30 +712,54 @@ fail:
 	return -1;
 }
 
-int map_getline(FILE *f, char *line, size_t *len)
+void map_text_init(struct map_text *t, int fd)
 {
-	size_t n = 0;
-	int c, over = 0;
+	t->fd = fd;
+	t->eof = 0;
+	t->pos = t->len = 0;
+}
 
-	while ((c = getc_unlocked(f)) != EOF) {
-		if (c == '\n')
-			break;
-		if (n < MAP_LINE_MAX - 1)
-			line[n++] = c;
-		else
+int map_text_line(struct map_text *t, char **line, size_t *len)
+{
+	size_t n;
+	ssize_t r;
+	char *nl;
+	int over = 0;
+
+	for (;;) {
+		nl = memchr(t->buf + t->pos, '\n', t->len - t->pos);
+		if (nl || t->eof) {
+			n = nl ? (size_t)(nl - (t->buf + t->pos)) :
+				t->len - t->pos;
+			if (!nl && n == 0 && !over)
+				return 0;
+			t->buf[t->pos + n] = 0;	/* the newline, or room kept */
+			*line = t->buf + t->pos;
+			*len = n;
+			t->pos += nl ? n + 1 : n;
+			if (over || n >= MAP_LINE_MAX) {
+				errno = E2BIG;
+				return -1;
+			}
+			return 1;
+		}
+		n = t->len - t->pos;
+		if (n >= MAP_LINE_MAX) {	/* too long: drop what we have */
 			over = 1;
-	}
-	line[n] = 0;
-	*len = n;
-	if (c == EOF) {
-		if (ferror(f))
+			n = 0;
+		} else if (t->pos)
+			memmove(t->buf, t->buf + t->pos, n);
+		t->pos = 0;
+		t->len = n;
+		/* one byte stays free for the NUL after a last line */
+		r = read(t->fd, t->buf + t->len, sizeof t->buf - 1 - t->len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
 			return -1;
-		if (n == 0 && !over)
-			return 0;
+		}
+		if (r == 0)
+			t->eof = 1;
+		t->len += r;
 	}
-	if (over) {
-		errno = E2BIG;
-		return -1;
-	}
-	return 1;
 }

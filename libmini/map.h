@@ -157,12 +157,23 @@ int map_make_load(struct map_make *mk, const char *path, char *err,
 int map_make_write(struct map_make *mk, const char *path, mode_t mode);
 void map_make_free(struct map_make *mk);
 
-/* Reads one line of at most MAP_LINE_MAX-1 bytes from F into line (without
- * its newline, NUL-terminated; *len its length, NULs inside kept).
- * 1 for a line, 0 at end of input, -1 with E2BIG for a longer line (the
- * rest of it is skipped so the next call reads the next line) or the
- * stream's errno on a read error.  The text parsers of makemap and
- * newaliases use it; "line" must hold MAP_LINE_MAX bytes. */
-int map_getline(FILE *f, char *line, size_t *len);
+/* The text side of makemap and newaliases: lines read from a file
+ * descriptor through a 64 KiB buffer (found with memchr, not byte by
+ * byte: a million-line map is read in well under a second).  The struct
+ * is big: allocate it. */
+struct map_text {
+	int fd;
+	int eof;
+	size_t pos, len;	/* the unread bytes are buf[pos..len) */
+	char buf[65536];
+};
+void map_text_init(struct map_text *t, int fd);
+/* The next line, its newline replaced by a NUL: *line points into t->buf
+ * (valid until the next call), *len is its length (NULs inside the line
+ * are kept and counted).  1 for a line; 0 at the end of the input; -1
+ * with E2BIG for a line of MAP_LINE_MAX bytes or more (it is skipped
+ * whole, the next call reads the line after it), or with the errno of
+ * read(2) (EISDIR for a folder on stdin, EIO, ...). */
+int map_text_line(struct map_text *t, char **line, size_t *len);
 
 #endif

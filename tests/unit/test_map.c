@@ -364,28 +364,58 @@ static void test_action(void)
 	}
 }
 
-static void test_getline(void)
+static void test_text(void)
 {
-	char *line = malloc(MAP_LINE_MAX), *big;
-	size_t len, n = MAP_LINE_MAX + 10;
-	FILE *f;
+	struct map_text *t = malloc(sizeof *t);
+	size_t len, n = MAP_LINE_MAX + 70000;
+	char *big, *line, name[320];
+	int fd;
 
+	/* an over-long line bigger than the buffer, then short ones */
 	big = malloc(n + 40);
 	memset(big, 'x', n);
-	memcpy(big + n, "\nnext\nab\0c\nlast", 15);
-	f = fmemopen(big, n + 15, "r");
-	CHECK(map_getline(f, line, &len) == -1 && errno == E2BIG,
-		"getline: over-long line E2BIG");
-	CHECK(map_getline(f, line, &len) == 1 && strcmp(line, "next") == 0,
-		"getline: next line after an over-long one");
-	CHECK(map_getline(f, line, &len) == 1 && len == 4 && line[2] == 0,
-		"getline: NUL kept, length counts it");
-	CHECK(map_getline(f, line, &len) == 1 && strcmp(line, "last") == 0,
-		"getline: last line without newline");
-	CHECK(map_getline(f, line, &len) == 0, "getline: end");
-	fclose(f);
+	memcpy(big + n, "\nnext\nab\0c\n\nlast", 16);
+	snprintf(name, sizeof name, "%s/text", dir);
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	file_write_all(fd, big, n + 16);
+	lseek(fd, 0, SEEK_SET);
+	map_text_init(t, fd);
+	CHECK(map_text_line(t, &line, &len) == -1 && errno == E2BIG,
+		"text: over-long line E2BIG");
+	CHECK(map_text_line(t, &line, &len) == 1 && strcmp(line, "next") == 0,
+		"text: next line after an over-long one");
+	CHECK(map_text_line(t, &line, &len) == 1 && len == 4 && line[2] == 0,
+		"text: NUL kept, length counts it");
+	CHECK(map_text_line(t, &line, &len) == 1 && len == 0, "text: empty");
+	CHECK(map_text_line(t, &line, &len) == 1 && strcmp(line, "last") == 0,
+		"text: last line without newline");
+	CHECK(map_text_line(t, &line, &len) == 0, "text: end");
+	CHECK(map_text_line(t, &line, &len) == 0, "text: end stays end");
+	/* exactly at the limit and one below */
+	ftruncate(fd, 0);
+	lseek(fd, 0, SEEK_SET);
+	memset(big, 'y', MAP_LINE_MAX);
+	big[MAP_LINE_MAX - 1] = '\n';
+	file_write_all(fd, big, MAP_LINE_MAX);
+	file_write_all(fd, big, MAP_LINE_MAX - 1);
+	big[MAP_LINE_MAX - 1] = 'y';
+	file_write_all(fd, big, MAP_LINE_MAX);
+	lseek(fd, 0, SEEK_SET);
+	map_text_init(t, fd);
+	CHECK(map_text_line(t, &line, &len) == 1 && len == MAP_LINE_MAX - 1,
+		"text: MAP_LINE_MAX - 1 bytes fit");
+	CHECK(map_text_line(t, &line, &len) == -1 && errno == E2BIG,
+		"text: MAP_LINE_MAX bytes do not (no newline at the end)");
+	CHECK(map_text_line(t, &line, &len) == 0, "text: then the end");
+	close(fd);
+	/* a folder */
+	fd = open(dir, O_RDONLY);
+	map_text_init(t, fd);
+	CHECK(map_text_line(t, &line, &len) == -1 && errno == EISDIR,
+		"text: read error passed on");
+	close(fd);
 	free(big);
-	free(line);
+	free(t);
 }
 
 int main(void)
@@ -397,7 +427,7 @@ int main(void)
 	test_lookup();
 	test_make();
 	test_action();
-	test_getline();
+	test_text();
 	if (!unit_failed) {
 		char cmd[300];
 
