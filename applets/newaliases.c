@@ -55,7 +55,6 @@
 //usage:-v	print each alias as it is stored
 
 #include "libmini.h"
-#include "cf.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -64,12 +63,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Until libmini/cf.c lands on main, a build without it still works: the
- * fallback below reads only "O AliasFile=" lines.  TODO: drop it then. */
-#pragma weak cf_init
-#pragma weak cf_load
-#pragma weak cf_free
 
 #define ALIAS_VALUE_MAX	8192	/* sendmail's BUFSIZ for one joined entry */
 
@@ -357,38 +350,6 @@ static int rebuild(const char *spec, int verbose)
 	return rc;
 }
 
-/* Only "O AliasFile=" and "OA", for builds without cf.c (see above). */
-static int fallback_cf(struct cf *cf, const char *path, char *err,
-	size_t errmax)
-{
-	char line[1024], *v;
-	FILE *f = fopen(path, "re");
-	int set = 0;
-
-	if (!f) {
-		snprintf(err, errmax, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof line, f)) {
-		if (str_starts(line, "O AliasFile="))
-			v = line + 12;
-		else if (str_starts(line, "OA"))
-			v = line + 2;
-		else
-			continue;
-		v = str_trim(v);
-		if (!set) {
-			cf->opt.alias_files.n = 0;
-			set = 1;
-		}
-		if (cf->opt.alias_files.n < 8)
-			cf->opt.alias_files.v[cf->opt.alias_files.n++] =
-				xstrdup(v);
-	}
-	fclose(f);
-	return 0;
-}
-
 int newaliases_main(int argc, char **argv)
 {
 	const char *cfpath = NULL, *override = NULL;
@@ -411,17 +372,8 @@ int newaliases_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		applet_usage();
-	if (cf_init) {
-		cf_init(cf);
-		r = cf_load(cf, cfpath ? cfpath : CF_PATH, err, sizeof err);
-	} else {
-		static char *dflt[8] = { "/etc/mail/aliases" };
-
-		cf->opt.alias_files.v = dflt;
-		cf->opt.alias_files.n = 1;
-		r = fallback_cf(cf, cfpath ? cfpath : CF_PATH, err,
-			sizeof err);
-	}
+	cf_init(cf);
+	r = cf_load(cf, cfpath ? cfpath : CF_PATH, err, sizeof err);
 	if (r < 0) {
 		/* no cf at all is fine unless -C named one */
 		if (errno != ENOENT || cfpath) {
@@ -447,8 +399,7 @@ int newaliases_main(int argc, char **argv)
 			if ((r = rebuild(cf->opt.alias_files.v[i], verbose)) && !rc)
 				rc = r;
 	}
-	if (cf_free)
-		cf_free(cf);
+	cf_free(cf);
 	free(cf);
 	if (fflush(stdout) == EOF && !rc)
 		rc = EX_IOERR;
