@@ -31,8 +31,8 @@
 //config:config MAKEMAP
 //config:	bool "makemap: build cdb maps from text (sendmail's makemap)"
 //config:	default y
-//usage:usage: makemap [-C file] [-N] [-c size] [-D char] [-d] [-e] [-f] [-l] [-o] [-r]
-//usage:	[-s] [-t delim] [-u] [-v] type name
+//usage:usage: makemap [-C file] [-N] [-c size] [-D char] [-d] [-e] [-f]
+//usage:	[-l] [-o] [-r] [-s] [-t delim] [-u] [-v] type name
 //usage:
 //usage:Reads "key value" lines on stdin and writes the cdb map name.db
 //usage:(name.cdb for type cdb). Types: dbm hash btree cdb implicit (all cdb).

@@ -395,9 +395,11 @@ int newaliases_main(int argc, char **argv)
 		 * and tutorials keep /etc/aliases. */
 		rc = rebuild("/etc/aliases", verbose);
 	} else {
-		for (i = 0; i < cf->opt.alias_files.n; i++)
-			if ((r = rebuild(cf->opt.alias_files.v[i], verbose)) && !rc)
+		for (i = 0; i < cf->opt.alias_files.n; i++) {
+			r = rebuild(cf->opt.alias_files.v[i], verbose);
+			if (r && !rc)
 				rc = r;
+		}
 	}
 	cf_free(cf);
 	free(cf);

@@ -744,7 +744,7 @@ int map_text_line(struct map_text *t, char **line, size_t *len)
 			return 1;
 		}
 		n = t->len - t->pos;
-		if (n >= MAP_LINE_MAX) {	/* too long: drop what we have */
+		if (n >= MAP_LINE_MAX) {	/* too long: drop it */
 			over = 1;
 			n = 0;
 		} else if (t->pos)

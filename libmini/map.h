@@ -141,8 +141,8 @@ struct map_make {
 };
 void map_make_init(struct map_make *mk, int flags);
 /* Adds a record.  0; 1 when KEY is already there and neither DUPS nor
- * REPLACE was asked (nothing added); 2 when REPLACE replaced a record; -1 with ENOMEM or E2BIG (more than
- * the 4 GiB a cdb file can hold). */
+ * REPLACE was asked (nothing added); 2 when REPLACE replaced a record;
+ * -1 with ENOMEM or E2BIG (more than the 4 GiB a cdb file can hold). */
 int map_make_add(struct map_make *mk, const void *key, size_t klen,
 	const void *val, size_t vlen);
 /* Adds every record of the cdb map at PATH (makemap -o): 0, or -1 with

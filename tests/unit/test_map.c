@@ -252,13 +252,13 @@ static void test_lookup(void)
 			fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			write(fd, page, sizeof page);
 			close(fd);
-			snprintf(want, sizeof want, "%s: a Berkeley DB %s file "
-				"from sendmail, not cdb; rebuild it: makemap %s "
-				"%s/access < %s/access", p2, bdb[i].kind,
-				bdb[i].kind, dir, dir);
+			snprintf(want, sizeof want, "%s: a Berkeley DB %s "
+				"file from sendmail, not cdb; rebuild it: "
+				"makemap %s %s/access < %s/access", p2,
+				bdb[i].kind, bdb[i].kind, dir, dir);
 			CHECK(map_open(&m, p2, 0, err, sizeof err) == -1 &&
 				errno == EPROTO && strcmp(err, want) == 0,
-				"Berkeley DB file named, with its rebuild command");
+				"Berkeley DB file: the rebuild command");
 		}
 		snprintf(p2, sizeof p2, "%s/aliases.db", dir);
 		fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -279,14 +279,17 @@ static void test_make(void)
 
 	map_make_init(&mk, 0);
 	CHECK(map_make_add(&mk, "k", 1, "1", 1) == 0, "make add");
-	CHECK(map_make_add(&mk, "k", 1, "2", 1) == 1, "make duplicate refused");
+	CHECK(map_make_add(&mk, "k", 1, "2", 1) == 1,
+		"make duplicate refused");
 	CHECK(map_make_write(&mk, path, 0640) == 0, "make write");
 	map_make_free(&mk);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
 		"make write mode");
 	map_make_init(&mk, MAP_MAKE_REPLACE);
-	CHECK(map_make_load(&mk, path, err, sizeof err) == 0, "make load (-o)");
-	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 2, "make replace (-r) says 2");
+	CHECK(map_make_load(&mk, path, err, sizeof err) == 0,
+		"make load (-o)");
+	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 2,
+		"make replace (-r) says 2");
 	map_make_add(&mk, "j", 1, "4", 1);
 	map_make_write(&mk, path, 0644);
 	map_make_free(&mk);
