@@ -532,24 +532,33 @@ void map_make_free(struct map_make *mk)
 	mk->n = mk->cap = mk->index_size = 0;
 }
 
+/* Where hash H starts probing: its bits mixed (djb's low bits cluster
+ * on keys that differ only at their end). */
+static size_t index_home(uint32_t h, size_t size)
+{
+	return (size_t)((h * 0x9e3779b97f4a7c15ULL) >> 20) & (size - 1);
+}
+
+/* Slots hold the hash (high half) and the record + 1 (low half), so a
+ * probe reads no record unless the hashes agree. */
 static int index_grow(struct map_make *mk)
 {
 	size_t size = mk->index_size ? mk->index_size * 2 : 1024, i, j;
-	unsigned *t = calloc(size, sizeof *t);
+	uint64_t *t = calloc(size, sizeof *t);
 
 	if (!t) {
 		errno = ENOMEM;
 		return -1;
 	}
 	for (i = 0; i < mk->index_size; i++) {
-		unsigned r = mk->index[i];
+		uint64_t e = mk->index[i];
 
-		if (!r)
+		if (!e)
 			continue;
-		for (j = mk->rec[r - 1].hash & (size - 1); t[j];
-				j = (j + 1) & (size - 1))
+		for (j = index_home(e >> 32, size); t[j]; j = (j + 1) &
+				(size - 1))
 			;
-		t[j] = r;
+		t[j] = e;
 	}
 	free(mk->index);
 	mk->index = t;
@@ -557,19 +566,21 @@ static int index_grow(struct map_make *mk)
 	return 0;
 }
 
-/* The index slot of KEY: holds its record + 1, or 0 where it would go. */
-static unsigned *index_slot(struct map_make *mk, const void *key,
+/* The index slot of KEY: holds its entry, or 0 where it would go. */
+static uint64_t *index_slot(struct map_make *mk, const void *key,
 	size_t klen, uint32_t h)
 {
-	size_t j = h & (mk->index_size - 1);
-	unsigned r;
+	size_t j = index_home(h, mk->index_size);
+	uint64_t e;
 
-	while ((r = mk->index[j])) {
-		struct map_make_rec *p = &mk->rec[r - 1];
+	while ((e = mk->index[j])) {
+		if ((uint32_t)(e >> 32) == h) {
+			struct map_make_rec *p = &mk->rec[(uint32_t)e - 1];
 
-		if (p->hash == h && p->klen == klen &&
-				memcmp(mk->data.p + p->off, key, klen) == 0)
-			break;
+			if (p->klen == klen && memcmp(mk->data.p + p->off,
+					key, klen) == 0)
+				break;
+		}
 		j = (j + 1) & (mk->index_size - 1);
 	}
 	return &mk->index[j];
@@ -580,7 +591,7 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 	const void *val, size_t vlen, int keep)
 {
 	struct map_make_rec *p;
-	unsigned *slot = NULL;
+	uint64_t *slot = NULL;
 	uint32_t h = cdb_hash(key, klen);
 	size_t off = mk->data.len;
 
@@ -622,10 +633,10 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 	mk->n++;
 	if (slot) {
 		if (!*slot)
-			*slot = mk->n;
+			*slot = (uint64_t)h << 32 | mk->n;
 		else if (!keep) {	/* -r: the new value wins */
-			mk->rec[*slot - 1].dead = 1;
-			*slot = mk->n;
+			mk->rec[(uint32_t)*slot - 1].dead = 1;
+			*slot = (uint64_t)h << 32 | mk->n;
 			return 2;
 		}
 	}

@@ -18,6 +18,7 @@
 #ifndef LIBMINI_MAP_H
 #define LIBMINI_MAP_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <cdb.h>
@@ -136,7 +137,7 @@ struct map_make {
 	struct buf data;		/* keys and values, back to back */
 	struct map_make_rec *rec;	/* n records (cap allocated) */
 	size_t n, cap;
-	unsigned *index;		/* open addressing over rec, 0 = free */
+	uint64_t *index;		/* open addressing over rec, 0 = free */
 	size_t index_size;		/* a power of two, or 0 */
 };
 void map_make_init(struct map_make *mk, int flags);
