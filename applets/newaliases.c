@@ -46,12 +46,12 @@
 //config:config NEWALIASES
 //config:	bool "newaliases: rebuild the aliases database (sendmail -bi)"
 //config:	default y
-//usage:usage: newaliases [-v] [-C file] [-O AliasFile=path]
+//usage:usage: newaliases [-v] [-C file] [-O AliasFile=path] [-oApath]
 //usage:
 //usage:Rebuilds aliases.db (cdb) from the AliasFile of the sendmail.cf.
 //usage:
 //usage:-C file	sendmail.cf to read (default /etc/mail/sendmail.cf)
-//usage:-O AliasFile=path	use this alias file instead
+//usage:-O AliasFile=path	use this alias file instead (also -oApath)
 //usage:-v	print each alias as it is stored
 
 #include "libmini.h"
@@ -358,13 +358,17 @@ int newaliases_main(int argc, char **argv)
 	int c, rc = 0, r, nocf = 0, verbose = 0;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "C:vO:d:")) != -1) {
+	while ((c = getopt(argc, argv, "C:vO:o:d:")) != -1) {
 		switch (c) {
 		case 'C': cfpath = optarg; break;
 		case 'v': verbose = 1; break;
 		case 'O':
 			if (str_istarts(optarg, "AliasFile="))
 				override = optarg + 10;
+			break;
+		case 'o':	/* sendmail's old one-letter form: -oAfile */
+			if (optarg[0] == 'A' && optarg[1])
+				override = optarg + 1;
 			break;
 		case 'd': break;	/* sendmail's debug flags */
 		default: applet_usage();
