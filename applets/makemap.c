@@ -102,11 +102,26 @@ static void map_path(struct makemap *mm)
 		xdie(EX_USAGE, "%s: name too long", mm->name);
 }
 
+/* ARG for a message: control characters shown as '?', so input can
+ * never forge a line on the terminal or in a log. */
+static const char *shown(const char *arg, char *dst, size_t max)
+{
+	size_t i;
+
+	for (i = 0; arg[i] && i + 1 < max; i++)
+		dst[i] = (unsigned char)arg[i] < ' ' || arg[i] == 0x7f ? '?' :
+			arg[i];
+	dst[i] = 0;
+	return dst;
+}
+
 static void line_error(struct makemap *mm, const char *fmt, const char *arg)
 {
+	char buf[MAP_KEY_MAX];
+
 	fprintf(stderr, "%s: %s: line %lu: ", applet_name, mm->name,
 		mm->line);
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, shown(arg, buf, sizeof buf));
 	fputc('\n', stderr);
 	mm->errors++;
 }
@@ -118,7 +133,7 @@ static void cidr_warn(struct makemap *mm, const char *key, size_t klen)
 	const char *ip, *p;
 	unsigned long bits;
 	int octets = 0, dots = 0;
-	char use[64];
+	char use[64], buf[MAP_KEY_MAX];
 
 	if (!memchr(key, '/', klen))
 		return;
@@ -141,7 +156,8 @@ static void cidr_warn(struct makemap *mm, const char *key, size_t klen)
 			sizeof use);
 	fprintf(stderr, "%s: %s: line %lu: %s: sendmail access maps match "
 		"octet prefixes, not CIDR; %s\n", applet_name, mm->name,
-		mm->line, key, use);
+		mm->line, shown(key, buf, sizeof buf), shown(use, use,
+		sizeof use));
 }
 
 /* One input line into the builder; errors counted in mm->errors. */
