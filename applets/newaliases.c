@@ -132,6 +132,12 @@ static int parse_name(struct newaliases *na, char *s, char **end, char *key)
 			quoted = !quoted;
 		else if (*p == '@' && !quoted)
 			at = 1;
+		else if ((unsigned char)*p < ' ' && *p != '\t') {
+			/* RFC 5322 3.2.3: no controls in a local part */
+			entry_error(na, na->entry_line,
+				"%.40s... illegal alias name", s);
+			return -1;
+		}
 	}
 	if (*p != ':') {
 		entry_error(na, na->entry_line, "missing colon%s", "");
