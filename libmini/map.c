@@ -79,6 +79,8 @@ int map_open(struct map *m, const char *path, int flags, char *err,
 	int e;
 
 	memset(&m->cdb, 0, sizeof m->cdb);
+	m->trace = NULL;
+	m->trace_ctx = NULL;
 	m->flags = flags;
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->fd < 0) {
@@ -198,6 +200,19 @@ int map_lookup(struct map *m, const char *key, char *val, size_t max)
 	return find_raw(m, k, n + 1, val, max);
 }
 
+/* One key, traced when asked. */
+static int access_key(struct map *m, const char *key, char *result,
+	size_t max, char *matched)
+{
+	int r = map_lookup(m, key, result, max);
+
+	if (m->trace)
+		m->trace(m->trace_ctx, key, r > 0 ? result : NULL);
+	if (r > 0 && matched)
+		str_lcpy(matched, key, MAP_KEY_MAX);
+	return r;
+}
+
 /* One access step: "TAG:key" then "key".  1 hit, 0 none, -1 error. */
 static int access_try(struct map *m, const char *tag, const char *key,
 	char *result, size_t max, char *matched)
@@ -211,17 +226,11 @@ static int access_try(struct map *m, const char *tag, const char *key,
 			errno = E2BIG;
 			return -1;
 		}
-		r = map_lookup(m, k, result, max);
-		if (r != 0) {
-			if (r > 0 && matched)
-				str_lcpy(matched, k, MAP_KEY_MAX);
+		r = access_key(m, k, result, max, matched);
+		if (r != 0)
 			return r;
-		}
 	}
-	r = map_lookup(m, key, result, max);
-	if (r > 0 && matched)
-		str_lcpy(matched, key, MAP_KEY_MAX);
-	return r;
+	return access_key(m, key, result, max, matched);
 }
 
 /* The next shorter address prefix, as proto.m4's rulesets A and D cut

@@ -39,6 +39,11 @@ struct map {
 	int flags;		/* MAP_* */
 	dev_t dev;		/* the file opened, for map_changed */
 	ino_t ino;
+	/* When set (after map_open, which clears it), map_access calls it
+	 * for every key it tries, in order, with the value found or NULL:
+	 * what sendmail -bt -d60.1 shows. */
+	void (*trace)(void *ctx, const char *key, const char *value);
+	void *trace_ctx;
 };
 
 /* Opens the cdb map at PATH for lookups.  0, or -1 with errno and one line

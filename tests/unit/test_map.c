@@ -169,6 +169,36 @@ static void test_access_order(void)
 	CHECK_STR(got, "", "null sender: no lookup (check_mail accepts <>)");
 }
 
+static void trace(void *ctx, const char *key, const char *value)
+{
+	char *out = ctx;
+
+	str_lcat(out, key, 512);
+	str_lcat(out, value ? "=" : " ", 512);
+	if (value) {
+		str_lcat(out, value, 512);
+		str_lcat(out, " ", 512);
+	}
+}
+
+static void test_trace(void)
+{
+	static const char *const keys[] = { "10.0", NULL };
+	char got[512] = "", res[64], err[256];
+	struct map m;
+
+	build(keys, NULL);
+	if (map_open(&m, path, 0, err, sizeof err) < 0)
+		return;
+	m.trace = trace;
+	m.trace_ctx = got;
+	map_access(&m, "Connect", MAP_ACCESS_IP, "10.0.2.15", res, sizeof res,
+		NULL);
+	map_close(&m);
+	CHECK_STR(got, "connect:10.0.2.15 10.0.2.15 connect:10.0.2 10.0.2 "
+		"connect:10.0 10.0=v:10.0 ", "trace: every key tried, in order");
+}
+
 static void test_lookup(void)
 {
 	static const char *const keys[] = { "mixed.example", NULL };
@@ -461,6 +491,7 @@ int main(void)
 	mkdir(dir, 0755);
 	snprintf(path, sizeof path, "%s/t.db", dir);
 	test_access_order();
+	test_trace();
 	test_lookup();
 	test_make();
 	test_action();
