@@ -25,25 +25,36 @@ static unsigned get32(const unsigned char *p, int big)
 		(unsigned)p[3] << 24 | p[2] << 16 | p[1] << 8 | p[0];
 }
 
+static int page_size(unsigned v)
+{
+	return v >= 512 && v <= 65536 && (v & (v - 1)) == 0;
+}
+
 /* "hash", "btree" or NULL: the magic sits at offset 0 in DB 1.85 files
- * and at 12 (after the LSN and page number) in DB 2 and later. */
+ * (then a version and the byte order or page size) and at 12, after the
+ * LSN and page number, in DB 2 and later (then a version and the page
+ * size).  The words after it keep a cdb (whose first words are table
+ * offsets, 2048 and up) from ever looking like one. */
 static const char *bdb_kind(const unsigned char *h, size_t n)
 {
-	static const unsigned offs[] = { 0, 12 };
-	size_t i;
-	int big;
+	const char *kind;
 	unsigned v;
+	int big;
 
-	for (i = 0; i < 2; i++) {
-		if (offs[i] + 4 > n)
-			continue;
-		for (big = 0; big < 2; big++) {
-			v = get32(h + offs[i], big);
-			if (v == BDB_HASH)
-				return "hash";
-			if (v == BDB_BTREE)
-				return "btree";
-		}
+	if (n < 24)
+		return NULL;
+	for (big = 0; big < 2; big++) {
+		v = get32(h, big);
+		kind = v == BDB_HASH ? "hash" : v == BDB_BTREE ? "btree" : NULL;
+		v = get32(h + 8, big);
+		if (kind && get32(h + 4, big) - 1 < 20 &&
+				(v == 1234 || v == 4321 || page_size(v)))
+			return kind;
+		v = get32(h + 12, big);
+		kind = v == BDB_HASH ? "hash" : v == BDB_BTREE ? "btree" : NULL;
+		if (kind && get32(h + 16, big) - 1 < 20 &&
+				page_size(get32(h + 20, big)))
+			return kind;
 	}
 	return NULL;
 }
@@ -72,7 +83,7 @@ static void bdb_error(const char *path, const char *kind, char *err,
 int map_open(struct map *m, const char *path, int flags, char *err,
 	size_t errmax)
 {
-	unsigned char head[16];
+	unsigned char head[24];
 	const char *kind;
 	struct stat st;
 	ssize_t n;

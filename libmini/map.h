@@ -50,7 +50,8 @@ struct map {
  * in err (errmax bytes, no newline): "PATH: strerror" (errno ENOENT for a
  * missing map, which a K line with -o allows), "PATH: not a cdb map"
  * (EINVAL), or, for a Berkeley DB file left by real sendmail (hash or
- * btree magic at offset 0 or 12, either byte order; EPROTO), a message
+ * btree magic at offset 0 or 12, either byte order, with a plausible
+ * version and page size after it; EPROTO), a message
  * naming the command that rebuilds it:
  *   "/etc/mail/access.db: a Berkeley DB hash file from sendmail, not cdb;
  *    rebuild it: makemap hash /etc/mail/access < /etc/mail/access"

@@ -264,21 +264,30 @@ static void test_lookup(void)
 		&& strstr(err, "not a cdb map"), "a short file is not a cdb");
 	{
 		static const struct {
-			unsigned char magic[4]; int off; const char *kind;
-		} bdb[] = {
-			{ { 0x61, 0x15, 0x06, 0x00 }, 12, "hash" },
-			{ { 0x00, 0x06, 0x15, 0x61 }, 12, "hash" },
-			{ { 0x62, 0x31, 0x05, 0x00 }, 12, "btree" },
-			{ { 0x00, 0x05, 0x31, 0x62 }, 0, "btree" },
-			{ { 0x61, 0x15, 0x06, 0x00 }, 0, "hash" },
+			unsigned magic, version, third; int off, big;
+			const char *kind;
+		} bdb[] = {	/* DB 5.3 (Debian) and DB 1.85 (BSD) headers */
+			{ 0x061561, 9, 4096, 12, 0, "hash" },
+			{ 0x061561, 9, 4096, 12, 1, "hash" },
+			{ 0x053162, 9, 8192, 12, 0, "btree" },
+			{ 0x053162, 3, 4096, 0, 1, "btree" },
+			{ 0x061561, 2, 1234, 0, 0, "hash" },
 		};
-		char page[4096], want[512], p2[320];
+		unsigned char page[4096];
+		char want[512], p2[320];
 		size_t i;
 
 		snprintf(p2, sizeof p2, "%s/access.db", dir);
 		for (i = 0; i < sizeof bdb / sizeof bdb[0]; i++) {
+			unsigned w[3] = { bdb[i].magic, bdb[i].version,
+				bdb[i].third }, j, k;
+
 			memset(page, 0, sizeof page);
-			memcpy(page + bdb[i].off, bdb[i].magic, 4);
+			for (j = 0; j < 3; j++)
+				for (k = 0; k < 4; k++)
+					page[bdb[i].off + 4 * j + k] = w[j] >>
+						(bdb[i].big ? 24 - 8 * k :
+						8 * k);
 			fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			write(fd, page, sizeof page);
 			close(fd);
@@ -297,6 +306,19 @@ static void test_lookup(void)
 		CHECK(map_open(&m, p2, 0, err, sizeof err) == -1 &&
 			str_ends(err, "rebuild it: newaliases"),
 			"Berkeley DB aliases.db: newaliases");
+	}
+	{
+		/* A cdb whose data ends at 0x00061561, the hash magic, in its
+		 * first word: still a cdb. */
+		static char big[0x61561 - 2048 - 8 - 1];
+
+		map_make_init(&mk, 0);
+		map_make_add(&mk, "k", 1, big, sizeof big);
+		map_make_write(&mk, path, 0644);
+		map_make_free(&mk);
+		CHECK(map_open(&m, path, 0, err, sizeof err) == 0,
+			"a cdb that starts like Berkeley DB magic is a cdb");
+		map_close(&m);
 	}
 }
 
