@@ -30,5 +30,6 @@
 #include "file.h"
 #include "map.h"
 #include "cf.h"
+#include "tls.h"
 
 #endif
