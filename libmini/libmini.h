@@ -31,5 +31,6 @@
 #include "map.h"
 #include "cf.h"
 #include "tls.h"
+#include "b64.h"
 
 #endif
