@@ -32,5 +32,7 @@
 #include "cf.h"
 #include "tls.h"
 #include "b64.h"
+#include "pwhash.h"
+#include "auth.h"
 
 #endif
