@@ -148,9 +148,13 @@ static void engine_reason(int e, char *err, size_t errmax)
 	const char *s;
 
 	if (e >= BR_ERR_SEND_FATAL_ALERT) {
-		snprintf(err, errmax, "sent alert %d (%s)",
-			e - BR_ERR_SEND_FATAL_ALERT,
-			alert_name(e - BR_ERR_SEND_FATAL_ALERT));
+		e -= BR_ERR_SEND_FATAL_ALERT;
+		/* the two a mail server sees from old or odd clients */
+		s = e == 70 ? "peer offers no TLS 1.2; " : e == 40 ?
+			"no common cipher suite (only ECDHE with AES-GCM or "
+			"ChaCha20 here); " : "";
+		snprintf(err, errmax, "%ssent alert %d (%s)", s, e,
+			alert_name(e));
 		return;
 	}
 	if (e >= BR_ERR_RECV_FATAL_ALERT) {
