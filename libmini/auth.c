@@ -153,7 +153,9 @@ static int unhex(const char *s, unsigned char *dst, size_t n)
 	int h, l;
 
 	for (i = 0; i < n; i++) {
-		if ((h = hexval(s[2 * i])) < 0 || (l = hexval(s[2 * i + 1])) < 0)
+		h = hexval(s[2 * i]);
+		l = h < 0 ? -1 : hexval(s[2 * i + 1]);
+		if (l < 0)
 			return -1;
 		dst[i] = h << 4 | l;
 	}
@@ -242,7 +244,8 @@ static int check_secret(const char *secret, const char *password,
 			!strcasecmp(scheme, "SHA512-CRYPT") ||
 			!strcasecmp(scheme, "BLF-CRYPT"))
 		return check_crypt(data, password, why);
-	if (!strcasecmp(scheme, "CRAM-MD5") || !strcasecmp(scheme, "HMAC-MD5")) {
+	if (!strcasecmp(scheme, "CRAM-MD5") ||
+			!strcasecmp(scheme, "HMAC-MD5")) {
 		if (cram_key_stored(&stored, data) < 0) {
 			*why = "malformed CRAM-MD5 secret (64 hex digits)";
 			return AUTH_FAIL;

@@ -62,8 +62,8 @@ ssize_t b64_decode(void *dst, size_t max, const char *src, size_t n,
 
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)src[i];
-		if ((flags & B64_SPACE) &&
-				(c == '\r' || c == '\n' || c == ' ' || c == '\t'))
+		if ((flags & B64_SPACE) && (c == '\r' || c == '\n' ||
+				c == ' ' || c == '\t'))
 			continue;
 		if (c == '=') {
 			/* only in the last quantum's third or fourth place */

@@ -477,7 +477,8 @@ static void bf_expand(struct blowfish *bf, const unsigned char *salt,
 			r ^= stream_word(salt, 16, &k);
 		}
 		bf_encrypt(bf, &l, &r);
-		dst = i < 18 ? &bf->p[i] : &bf->s[(i - 18) / 256][(i - 18) % 256];
+		dst = i < 18 ? &bf->p[i] :
+			&bf->s[(i - 18) / 256][(i - 18) % 256];
 		dst[0] = l;
 		dst[1] = r;
 	}
@@ -522,7 +523,8 @@ static int bcrypt(const char *pw, const char *setting, struct out *o,
 
 	if (!strchr("aby", setting[2]) || setting[3] != '$' ||
 			setting[4] < '0' || setting[4] > '3' ||
-			setting[5] < '0' || setting[5] > '9' || setting[6] != '$')
+			setting[5] < '0' || setting[5] > '9' ||
+			setting[6] != '$')
 		return invalid(why, "malformed bcrypt hash");
 	cost = (setting[4] - '0') * 10 + (setting[5] - '0');
 	if (cost < 4 || cost > 31)

@@ -79,9 +79,9 @@ struct tls {
 	struct io *r, *w;		/* the protocol's ios */
 	struct io raw_r, raw_w;		/* the fds, for records */
 	char dummy[2];
-	size_t accepted;		/* plaintext taken, records not all out */
+	size_t accepted;		/* plaintext taken, records not out */
 	int verify;
-	int ioerr;			/* errno of a failed socket read/write */
+	int ioerr;			/* errno of a failed read or write */
 	struct verifier *xv;
 	unsigned char *ibuf, *obuf;
 };
@@ -414,7 +414,9 @@ static int keypair_check(struct keypair *kp, char *err, size_t errmax)
 		goto out;
 	}
 	if (kp->key_type == BR_KEYTYPE_RSA) {
-		br_rsa_compute_modulus mod = br_rsa_compute_modulus_get_default();
+		br_rsa_compute_modulus mod;
+
+		mod = br_rsa_compute_modulus_get_default();
 
 		alen = mod(NULL, &kp->rsa);
 		mine = xmalloc(alen ? alen : 1);
