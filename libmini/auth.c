@@ -308,6 +308,31 @@ int auth_lookup_system(void *ctx, const char *user, char *secret,
 	return 1;
 }
 
+int auth_lookup_vusers(void *ctx, const char *user, char *secret,
+	size_t max)
+{
+	struct vusers_entry e;
+	char err[300];
+	int r;
+
+	r = vusers_lookup(ctx, user, &e, err, sizeof err);
+	if (r < 0) {
+		log_msg(LOG_ERR, "auth: %s", err);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	/* an empty field is no password: "{CRYPT}" with nothing fails */
+	r = str_lcpy(secret, e.pass[0] ? e.pass : "{CRYPT}", max) < max;
+	memset(&e, 0, sizeof e);
+	if (!r) {
+		log_msg(LOG_ERR, "auth: %s: %s: password field too long",
+			(const char *)ctx, user);
+		return -1;
+	}
+	return 1;
+}
+
 /* --- SASL ---------------------------------------------------------- */
 
 static void fail_log(struct auth *a, const char *user, const char *why)

@@ -69,6 +69,13 @@ typedef int (*auth_lookup_fn)(void *ctx, const char *user, char *secret,
 int auth_lookup_system(void *ctx, const char *user, char *secret,
 	size_t max);
 
+/* The virtual-user file (Dovecot's passwd-file form, vusers.h): CTX is
+ * its path (PostboxVirtualUsers); the secret is the password field as
+ * written.  A file with a broken line is a temporary failure (-1, logged
+ * as "path:line: message"), whoever is asked for. */
+int auth_lookup_vusers(void *ctx, const char *user, char *secret,
+	size_t max);
+
 /* Results of auth_check, auth_start and auth_step, with the replies RFC
  * 4954 6 gives them in SMTP. */
 enum {

@@ -3,6 +3,7 @@
  * and hostile responses. */
 #include "libmini.h"
 #include "unit.h"
+#include <unistd.h>
 
 /* Hashes of "pass word" made with openssl passwd -1/-5/-6 -salt saltsalt
  * and Python's crypt (glibc's libxcrypt: bcrypt, DES). */
@@ -219,6 +220,86 @@ int main(void)
 		AUTH_MALFORMED, "CRAM-MD5 without a space");
 	CHECK(auth_start(&a, "CRAM-MD5", AUTH_ALL, "dGlt", "mx", lookup, NULL,
 		"t") == AUTH_MALFORMED, "CRAM-MD5 refuses an initial response");
+
+	/* the virtual-user file (Dovecot passwd-file) as the back-end */
+	{
+		FILE *f = fopen("vusers.test", "w");
+		char cram_sec[80];
+		static const char *hostile[] = {
+			"mallory:{PLAIN}x:1:1::/home/m\r\n",	/* CR */
+			"eve:{PLAIN}x:abc:1::/home/e\n",	/* uid */
+			"ghost:{PLAIN}x:1:1::relative\n",	/* home */
+			":{PLAIN}nobody:1:1::/x\n",		/* no name */
+		};
+		size_t k;
+
+		auth_cram_secret("tanstaaftanstaaf", cram_sec, sizeof cram_sec);
+		fprintf(f, "# virtual users\n\n"
+			"alice:{SHA512-CRYPT}$6$saltsalt$cc1KsgmlKYtCcnNH8.sv7Fe8"
+			"mca8fAso5fHlNrb1VZa5WYQ.L3ChTcx06ID.LoaXZAf9CZNraK43XCp7"
+			"LxKHl1:5000:5000::/var/vmail/alice\n"
+			"tim:%s:5000:5000::/var/vmail/tim\n"
+			"nopass::5000:5000::/var/vmail/nopass\n"
+			"authonly:{PLAIN}pass word\n", cram_sec);
+		fclose(f);
+		r = auth_start(&a, "PLAIN", AUTH_ALL,
+			b64("\0alice\0pass word", 16), "mx", auth_lookup_vusers,
+			"vusers.test", "t");
+		CHECK(r == AUTH_SUCCESS, "vusers: PLAIN against SHA512-CRYPT");
+		r = auth_start(&a, "PLAIN", AUTH_ALL,
+			b64("\0authonly\0pass word", 19), "mx",
+			auth_lookup_vusers, "vusers.test", "t");
+		CHECK(r == AUTH_SUCCESS, "vusers: entry without ids");
+		r = auth_start(&a, "PLAIN", AUTH_ALL,
+			b64("\0nopass\0", 9), "mx", auth_lookup_vusers,
+			"vusers.test", "t");
+		CHECK(r == AUTH_MALFORMED, "vusers: empty password malformed");
+		r = auth_start(&a, "LOGIN", AUTH_ALL, b64("nopass", 6), "mx",
+			auth_lookup_vusers, "vusers.test", "t");
+		r = auth_step(&a, b64("x", 1));
+		CHECK(r == AUTH_FAIL, "vusers: empty password field fails");
+		r = auth_start(&a, "PLAIN", AUTH_ALL,
+			b64("\0bob\0pass word", 14), "mx", auth_lookup_vusers,
+			"vusers.test", "t");
+		CHECK(r == AUTH_FAIL, "vusers: unknown user");
+		auth_start(&a, "CRAM-MD5", AUTH_ALL, NULL, "mx",
+			auth_lookup_vusers, "vusers.test", "t");
+		str_lcpy(a.challenge, "<1896.697170952@postoffice.reston."
+			"mci.net>", sizeof a.challenge);
+		r = auth_step(&a, "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNz"
+			"MzNGQzODkw");
+		CHECK(r == AUTH_SUCCESS, "vusers: CRAM-MD5 with {CRAM-MD5}");
+		r = auth_start(&a, "PLAIN", AUTH_ALL,
+			b64("\0alice\0pass word", 16), "mx", auth_lookup_vusers,
+			"no-such-file", "t");
+		CHECK(r == AUTH_TEMPFAIL, "vusers: missing file is temporary");
+		for (k = 0; k < sizeof hostile / sizeof hostile[0]; k++) {
+			f = fopen("vusers.test", "a");
+			fputs(hostile[k], f);
+			fclose(f);
+			r = auth_start(&a, "PLAIN", AUTH_ALL,
+				b64("\0alice\0pass word", 16), "mx",
+				auth_lookup_vusers, "vusers.test", "t");
+			snprintf(buf, sizeof buf, "vusers: hostile line %zu "
+				"makes lookups temporary failures", k);
+			CHECK(r == AUTH_TEMPFAIL, buf);
+			/* take it out again for the next one */
+			f = fopen("vusers.test", "r+");
+			fseek(f, 0, SEEK_END);
+			r = ftruncate(fileno(f), ftell(f) -
+				(long)strlen(hostile[k]));
+			fclose(f);
+		}
+		f = fopen("vusers.test", "a");
+		fputs("nul:{PLAIN}a", f);
+		fputc(0, f);
+		fputs("b:1:1::/x\n", f);
+		fclose(f);
+		r = auth_start(&a, "PLAIN", AUTH_ALL,
+			b64("\0alice\0pass word", 16), "mx", auth_lookup_vusers,
+			"vusers.test", "t");
+		CHECK(r == AUTH_TEMPFAIL, "vusers: a NUL in the file");
+	}
 
 	/* the delay grows, then stays */
 	CHECK(auth_fail_delay_ms(0) == 0 && auth_fail_delay_ms(1) == 1000 &&
