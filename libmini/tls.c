@@ -1,6 +1,7 @@
 /* tls: TLS 1.2 on BearSSL behind the io transport (see tls.h). */
 #include "libmini.h"
 #include <bearssl.h>
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -82,6 +83,7 @@ struct tls {
 	size_t accepted;		/* plaintext taken, records not out */
 	int verify;
 	int ioerr;			/* errno of a failed read or write */
+	int first;			/* the first byte received, or -1 */
 	struct verifier *xv;
 	unsigned char *ibuf, *obuf;
 };
@@ -838,6 +840,8 @@ static int pump(struct tls *t, struct io *io, unsigned stop)
 			p = br_ssl_engine_recvrec_buf(t->eng, &len);
 			r = io_fd_ops.read(&t->raw_r, p, len);
 			if (r > 0) {
+				if (t->first < 0)
+					t->first = p[0];
 				br_ssl_engine_recvrec_ack(t->eng, r);
 				continue;
 			}
@@ -936,6 +940,7 @@ static struct tls *session_new(struct io *r, struct io *w, int client)
 	t->obuf = p + BR_SSL_BUFSIZE_INPUT;
 	t->r = r;
 	t->w = w;
+	t->first = -1;
 	io_init(&t->raw_r, r->fd, t->dummy, 1);
 	io_init(&t->raw_w, w->fd, t->dummy + 1, 1);
 	return t;
@@ -1007,6 +1012,12 @@ static int handshake(struct tls *t, unsigned long ms, char *err,
 			snprintf(err, errmax, "handshake timed out");
 		} else if (t->ioerr) {
 			snprintf(err, errmax, "%s", strerror(t->ioerr));
+		} else if (t->first >= 0x20 && t->first < 0x7f) {
+			/* a record starts with 22 (handshake) or 21 (alert);
+			 * text here is a peer that did not start TLS */
+			snprintf(err, errmax, "not TLS: the peer sent text "
+				"(\"%c...\")", t->first);
+			errno = EPROTO;
 		} else {
 			engine_reason(e, err, errmax);
 			errno = EPROTO;
@@ -1082,6 +1093,22 @@ fail:
 	return NULL;
 }
 
+/* "192.0.2.1", "2001:db8::1", "[192.0.2.1]", "[IPv6:2001:db8::1]" */
+static int ip_literal(const char *host)
+{
+	unsigned char a[16];
+	char tmp[64];
+	size_t n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+		return 1;
+	if (n >= sizeof tmp)
+		return 0;
+	str_lcpy(tmp, host, sizeof tmp);
+	return inet_pton(AF_INET, tmp, a) == 1 ||
+		inet_pton(AF_INET6, tmp, a) == 1;
+}
+
 struct tls *tls_client_start(struct io *reader, struct io *writer,
 	const struct tls_client_config *cfg, const char *host, int flags,
 	unsigned long ms, int *verify, char *err, size_t errmax)
@@ -1094,6 +1121,17 @@ struct tls *tls_client_start(struct io *reader, struct io *writer,
 
 	if (verify)
 		*verify = TLS_VERIFY_FAIL;
+	/* BearSSL checks DNS names only, and RFC 6066 3 puts no address
+	 * in SNI: an address literal is never verified */
+	if (host && ip_literal(host)) {
+		if (!(flags & TLS_OPPORTUNISTIC)) {
+			errno = EINVAL;
+			snprintf(err, errmax, "cannot verify a certificate for "
+				"an IP address (%.64s): name the host", host);
+			return NULL;
+		}
+		host = NULL;
+	}
 	if (ready(reader, writer, err, errmax) < 0)
 		return NULL;
 	if (!(t = session_new(reader, writer, 1))) {

@@ -105,7 +105,10 @@ enum {
  * dNSName, a wildcard in the left-most label only).  With it, the
  * handshake goes on whatever the certificate, and *VERIFY says OK or
  * FAIL (NONE when CFG has no anchors).  *VERIFY (may be NULL) is set on
- * success and on failure.  Otherwise as tls_server_start.
+ * success and on failure.  HOST as an address literal ("192.0.2.1",
+ * "[IPv6:...]") cannot be verified (BearSSL checks DNS names only):
+ * without TLS_OPPORTUNISTIC that fails (EINVAL) before any byte is sent;
+ * with it, no SNI is sent (RFC 6066 3).  Otherwise as tls_server_start.
  */
 struct tls *tls_client_start(struct io *reader, struct io *writer,
 	const struct tls_client_config *cfg, const char *host, int flags,

@@ -1,19 +1,23 @@
 /*
  * tlsdrv: a test driver for libmini/tls over the io layer.
  *
- *   tlsdrv server [-s] [-n COUNT] CERT KEY PORTFILE
+ *   tlsdrv server [-s] [-n COUNT] [-t MS] CERT KEY PORTFILE
  *	Listens on 127.0.0.1 (a free port, written to PORTFILE), serves up
  *	to COUNT connections (default 20), one child each, and speaks a
  *	pretend SMTP: 220 greeting, EHLO, STARTTLS (refused with 554 and
  *	the connection closed when plaintext follows it in the buffer),
  *	MAIL, RCPT, DATA (the body goes to stdout), INFO (version, cipher,
- *	bits), QUIT; -s: implicit TLS (handshake before the greeting).
+ *	bits), QUIT; -s: implicit TLS (handshake before the greeting);
+ *	-t: the handshake's deadline (default 10000 ms).
  *	Each session logs "tls: ..." lines to stderr.
- *   tlsdrv client [-o] [-a CAFILE] [-n NAME] PORT LINE
+ *   tlsdrv client [-o] [-a CAFILE] [-d CAPATH] [-n NAME] PORT LINE
  *	Connects to 127.0.0.1:PORT with TLS at once (SNI and host check
  *	with NAME; -o: opportunistic), prints "verify=... version=...
  *	cipher=...", sends LINE and prints the line the server sends back.
  *	Exit 0, or 1 with the reason on stdout as "error: ...".
+ *   tlsdrv anchors [CAFILE [CAPATH]]
+ *	Loads trust anchors (none given: Debian's bundle) and prints how
+ *	many there are.
  *   tlsdrv pair CERT KEY CAFILE NAME
  *	Server and client in one process pair over two pipes (the server
  *	on separate read and write fds, as under inetd): a handshake, a
@@ -47,11 +51,13 @@ static void conn_init(struct conn *c, int rfd, int wfd)
 	c->tls = NULL;
 }
 
+static unsigned long handshake_ms = 10000;
+
 static int start_tls(struct conn *c, const struct tls_server_config *cfg)
 {
 	char err[256];
 
-	c->tls = tls_server_start(&c->in, &c->out, cfg, 10000, err,
+	c->tls = tls_server_start(&c->in, &c->out, cfg, handshake_ms, err,
 		sizeof err);
 	if (!c->tls) {
 		fprintf(stderr, "tls: handshake failed: %s\n", err);
@@ -142,9 +148,11 @@ static int server_main(int argc, char **argv)
 	int opt, implicit = 0, count = 20, s, fd, one = 1;
 	FILE *f;
 
-	while ((opt = getopt(argc, argv, "sn:")) != -1) {
+	while ((opt = getopt(argc, argv, "sn:t:")) != -1) {
 		if (opt == 's')
 			implicit = 1;
+		else if (opt == 't')
+			handshake_ms = atol(optarg);
 		else if (opt == 'n')
 			count = atoi(optarg);
 		else
@@ -195,16 +203,18 @@ static int client_main(int argc, char **argv)
 	struct tls_client_config *cfg;
 	struct sockaddr_in sa;
 	struct conn c;
-	const char *ca = NULL, *name = NULL;
+	const char *ca = NULL, *name = NULL, *dir = NULL;
 	char err[256], line[1001];
 	size_t len;
 	int opt, flags = 0, fd, verify;
 
-	while ((opt = getopt(argc, argv, "oa:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "oa:d:n:")) != -1) {
 		if (opt == 'o')
 			flags |= TLS_OPPORTUNISTIC;
 		else if (opt == 'a')
 			ca = optarg;
+		else if (opt == 'd')
+			dir = optarg;
 		else if (opt == 'n')
 			name = optarg;
 		else
@@ -212,16 +222,12 @@ static int client_main(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return 64;
-	/* "-a none": no anchors at all */
-	cfg = tls_client_config_new(ca && strcmp(ca, "none") ? ca : NULL,
-		NULL, err, sizeof err);
+	/* "-a none": no anchors from a file (an empty one) */
+	cfg = tls_client_config_new(ca && strcmp(ca, "none") == 0 ?
+		"/dev/null" : ca, dir, err, sizeof err);
 	if (!cfg) {
 		printf("error: %s\n", err);
 		return 1;
-	}
-	if (ca && strcmp(ca, "none") == 0) {
-		tls_client_config_free(cfg);
-		cfg = tls_client_config_new("/dev/null", NULL, err, sizeof err);
 	}
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sa, 0, sizeof sa);
@@ -359,6 +365,23 @@ static int pair_main(int argc, char **argv)
 	return 0;
 }
 
+/* Loads trust anchors as the SMTP client would and prints the count. */
+static int anchors_main(int argc, char **argv)
+{
+	struct tls_client_config *cfg;
+	char err[256];
+
+	cfg = tls_client_config_new(argc > 1 ? argv[1] : NULL,
+		argc > 2 ? argv[2] : NULL, err, sizeof err);
+	if (!cfg) {
+		printf("error: %s\n", err);
+		return 1;
+	}
+	printf("%zu\n", tls_client_config_anchors(cfg));
+	tls_client_config_free(cfg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "server") == 0)
@@ -367,6 +390,8 @@ int main(int argc, char **argv)
 		return client_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "pair") == 0)
 		return pair_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "anchors") == 0)
+		return anchors_main(argc - 1, argv + 1);
 	fprintf(stderr, "usage: tlsdrv server|client|pair ...\n");
 	return 64;
 }
