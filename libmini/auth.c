@@ -107,6 +107,13 @@ size_t auth_mechs_list(int set, char *dst, size_t max)
 	return len;
 }
 
+int auth_offer(int set, const char *auth_options, int tls)
+{
+	int nocleartext = !auth_options || strchr(auth_options, 'p');
+
+	return tls || !nocleartext ? set : set & ~AUTH_PLAINTEXT;
+}
+
 /* --- secrets ------------------------------------------------------- */
 
 static int ct_equal(const void *a, const void *b, size_t n)

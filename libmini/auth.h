@@ -54,6 +54,12 @@ int auth_mechs_parse(const char *list);
  * the length (>= MAX: truncated). */
 size_t auth_mechs_list(int set, char *dst, size_t max);
 
+/* The mechanisms to offer now: SET, less PLAIN and LOGIN while the
+ * connection is not encrypted (TLS 0) when AuthOptions (sendmail's
+ * letters, NULL when not configured) has "p" -- postbox's default when
+ * AuthOptions is absent (RFC 4954 4: no passwords in the clear). */
+int auth_offer(int set, const char *auth_options, int tls);
+
 /*
  * A password back-end: looks USER up and writes its secret
  * ("{SCHEME}data", at most MAX bytes with the NUL) into SECRET.  Returns

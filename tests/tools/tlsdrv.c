@@ -10,10 +10,11 @@
  *	bits), QUIT; -s: implicit TLS (handshake before the greeting);
  *	-t: the handshake's deadline (default 10000 ms).
  *	Each session logs "tls: ..." lines to stderr.
- *   tlsdrv client [-o] [-a CAFILE] [-d CAPATH] [-n NAME] PORT LINE
- *	Connects to 127.0.0.1:PORT with TLS at once (SNI and host check
- *	with NAME; -o: opportunistic), prints "verify=... version=...
- *	cipher=...", sends LINE and prints the line the server sends back.
+ *   tlsdrv client [-oS] [-a CAFILE] [-d CAPATH] [-n NAME] PORT LINE
+ *	Connects to 127.0.0.1:PORT with TLS at once, or after EHLO and
+ *	STARTTLS in plaintext (-S), with SNI and host check of NAME (-o:
+ *	opportunistic), prints "verify=... version=... cipher=...", sends
+ *	LINE and prints the line the server sends back.
  *	Exit 0, or 1 with the reason on stdout as "error: ...".
  *   tlsdrv anchors [CAFILE [CAPATH]]
  *	Loads trust anchors (none given: Debian's bundle) and prints how
@@ -198,6 +199,28 @@ static int server_main(int argc, char **argv)
 	return 0;
 }
 
+/* Sends CMD (unless NULL) and reads a reply, multi-line included, which
+ * must start with CODE. */
+static int smtp_step(struct conn *c, const char *cmd, const char *code)
+{
+	char line[1001];
+	size_t len;
+
+	if (cmd)
+		io_printf(&c->out, "%s\r\n", cmd);
+	do {
+		if (io_getline(&c->in, line, sizeof line, &len) != IO_LINE) {
+			printf("error: no reply to %s\n", cmd ? cmd : "connect");
+			return -1;
+		}
+		if (!str_starts(line, code)) {
+			printf("error: %s: %s", cmd ? cmd : "connect", line);
+			return -1;
+		}
+	} while (line[3] == '-');
+	return 0;
+}
+
 static int client_main(int argc, char **argv)
 {
 	struct tls_client_config *cfg;
@@ -206,11 +229,13 @@ static int client_main(int argc, char **argv)
 	const char *ca = NULL, *name = NULL, *dir = NULL;
 	char err[256], line[1001];
 	size_t len;
-	int opt, flags = 0, fd, verify;
+	int opt, flags = 0, fd, verify, starttls = 0;
 
-	while ((opt = getopt(argc, argv, "oa:d:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "oSa:d:n:")) != -1) {
 		if (opt == 'o')
 			flags |= TLS_OPPORTUNISTIC;
+		else if (opt == 'S')
+			starttls = 1;
 		else if (opt == 'a')
 			ca = optarg;
 		else if (opt == 'd')
@@ -239,6 +264,13 @@ static int client_main(int argc, char **argv)
 		return 1;
 	}
 	conn_init(&c, fd, fd);
+	io_deadline(&c.in, 10000);
+	io_deadline(&c.out, 10000);
+	/* -S: the SMTP client's way, plaintext first (RFC 3207 4) */
+	if (starttls && (smtp_step(&c, NULL, "220") < 0 ||
+			smtp_step(&c, "EHLO client.example.test", "250") < 0 ||
+			smtp_step(&c, "STARTTLS", "220") < 0))
+		return 1;
 	c.tls = tls_client_start(&c.in, &c.out, cfg, name, flags, 10000,
 		&verify, err, sizeof err);
 	if (!c.tls) {

@@ -59,6 +59,57 @@ static int lookup(void *ctx, const char *user, char *secret, size_t max)
 	return 0;
 }
 
+/* Every user exists, with a password nobody guesses at random. */
+static int fuzz_lookup(void *ctx, const char *user, char *secret,
+	size_t max)
+{
+	str_lcpy(secret, "{PLAIN}not guessed at random", max);
+	return 1;
+}
+
+static unsigned long long fuzz_state = 88172645463325252ULL;
+
+static unsigned fuzz_next(void)
+{
+	fuzz_state ^= fuzz_state << 13;
+	fuzz_state ^= fuzz_state >> 7;
+	fuzz_state ^= fuzz_state << 17;
+	return (unsigned)fuzz_state;
+}
+
+/* Random responses, base64 and not, to each mechanism at each step: the
+ * machine answers with one of its results and never crashes. */
+static int fuzz(int rounds)
+{
+	static const char *names[] = { "PLAIN", "LOGIN", "CRAM-MD5" };
+	static const char pick[] = "\0\0  abcAZ09+/=*\r\n\x80\xff@.";
+	char raw[400], line[600];
+	struct auth a;
+	int i, k, n, r, bad = 0;
+
+	for (i = 0; i < rounds; i++) {
+		r = auth_start(&a, names[i % 3], AUTH_ALL, NULL, "mx",
+			fuzz_lookup, NULL, "fuzz");
+		for (k = 0; k < 3 && r == AUTH_CONTINUE; k++) {
+			n = fuzz_next() % sizeof raw;
+			for (int j = 0; j < n; j++)
+				raw[j] = fuzz_next() % 3 ? pick[fuzz_next() %
+					(sizeof pick - 1)] : (char)fuzz_next();
+			if (fuzz_next() % 4) {
+				b64_encode(line, sizeof line, raw, n);
+			} else {
+				memcpy(line, raw, n);
+				line[n] = 0;
+			}
+			r = auth_step(&a, line);
+		}
+		if (r == AUTH_SUCCESS || r == AUTH_NOMECH || r < 0 ||
+				r > AUTH_NOMECH)
+			bad++;
+	}
+	return bad;
+}
+
 /* base64 of the N bytes at S (static buffer of the test) */
 static const char *b64(const void *s, size_t n)
 {
@@ -115,6 +166,13 @@ int main(void)
 	CHECK_STR(buf, "CRAM-MD5 LOGIN PLAIN", "EHLO list");
 	auth_mechs_list(AUTH_CRAM_MD5, buf, sizeof buf);
 	CHECK_STR(buf, "CRAM-MD5", "EHLO list, TLS not up");
+	CHECK(auth_offer(AUTH_ALL, NULL, 0) == AUTH_CRAM_MD5,
+		"no AuthOptions: no PLAIN/LOGIN before TLS");
+	CHECK(auth_offer(AUTH_ALL, NULL, 1) == AUTH_ALL, "all over TLS");
+	CHECK(auth_offer(AUTH_ALL, "A", 0) == AUTH_ALL,
+		"AuthOptions without p: plaintext allowed");
+	CHECK(auth_offer(AUTH_ALL, "A,p", 0) == AUTH_CRAM_MD5,
+		"AuthOptions with p");
 	CHECK(auth_start(&a, "DIGEST-MD5", AUTH_ALL, NULL, "mx", lookup, NULL,
 		"t") == AUTH_NOMECH, "AUTH DIGEST-MD5: 504");
 	CHECK(auth_start(&a, "PLAIN", AUTH_CRAM_MD5, NULL, "mx", lookup, NULL,
@@ -300,6 +358,8 @@ int main(void)
 			"vusers.test", "t");
 		CHECK(r == AUTH_TEMPFAIL, "vusers: a NUL in the file");
 	}
+
+	CHECK(fuzz(30000) == 0, "30000 random exchanges: no success, no crash");
 
 	/* the delay grows, then stays */
 	CHECK(auth_fail_delay_ms(0) == 0 && auth_fail_delay_ms(1) == 1000 &&
