@@ -15,6 +15,17 @@
  * yescrypt ($y$, Debian 12's default) is not supported: such a login
  * fails with a log line that says so.  Comparisons take constant time.
  *
+ * Driving it (SMTP, RFC 4954 4; POP3 and IMAP alike):
+ *	r = auth_start(&a, mech, auth_offer(set, opts, tls), initial,
+ *		myhostname, lookup, lookup_ctx, "host [ip]");
+ *	while (r == AUTH_CONTINUE) {
+ *		reply "334 " a.out; read a line (at most AUTH_LINE_MAX)
+ *		r = auth_step(&a, line without CRLF);
+ *	}
+ *	AUTH_SUCCESS: 235, a.user is who; otherwise the reply in the enum
+ *	below, and after AUTH_FAIL auth_fail_delay(++failures), dropping
+ *	the connection after AUTH_FAILURES_MAX.
+ *
  * Logging: a failure is logged here ("AUTH PLAIN failed for alice from
  * HOST [IP]: bad password"), never with the password; success is the
  * caller's to log (sendmail: "AUTH=server, relay=..., authid=alice,
