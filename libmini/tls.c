@@ -84,6 +84,7 @@ struct tls {
 	int verify;
 	int ioerr;			/* errno of a failed read or write */
 	int first;			/* the first byte received, or -1 */
+	int truncated;			/* end of file without close_notify */
 	struct verifier *xv;
 	unsigned char *ibuf, *obuf;
 };
@@ -845,8 +846,10 @@ static int pump(struct tls *t, struct io *io, unsigned stop)
 				br_ssl_engine_recvrec_ack(t->eng, r);
 				continue;
 			}
-			if (r == 0)
-				return PUMP_EOF;	/* no close_notify */
+			if (r == 0) {
+				t->truncated = 1;	/* no close_notify */
+				return PUMP_EOF;
+			}
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
@@ -1237,6 +1240,11 @@ int tls_cipher_bits(const struct tls *t)
 	const struct suite *s = suite_of(t);
 
 	return s ? s->bits : 0;
+}
+
+int tls_truncated(const struct tls *t)
+{
+	return t->truncated;
 }
 
 int tls_verify(const struct tls *t)

@@ -124,6 +124,10 @@ const char *tls_cipher(const struct tls *t);
 int tls_cipher_bits(const struct tls *t);
 /* TLS_VERIFY_*: the client's verdict on the server (servers: NONE). */
 int tls_verify(const struct tls *t);
+/* 1 when the peer ended the connection without close_notify (RFC 5246
+ * 7.2.1: a reader's end of file may then be a truncation), 0 when it
+ * sent one or has not closed. */
+int tls_truncated(const struct tls *t);
 /* "OK", "NONE", "FAIL". */
 const char *tls_verify_name(int verify);
 

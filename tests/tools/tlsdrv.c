@@ -131,6 +131,8 @@ static void session(int fd, const struct tls_server_config *cfg,
 		}
 	}
 	if (c.tls) {
+		if (r == IO_EOF && tls_truncated(c.tls))
+			fprintf(stderr, "tls: peer sent no close_notify\n");
 		if (tls_close(c.tls) < 0)
 			fprintf(stderr, "tls: close: %s\n", strerror(errno));
 		else
@@ -362,7 +364,7 @@ static int pair_main(int argc, char **argv)
 		}
 		/* after the client's close_notify: a clean end of file */
 		if (io_getline(&c.in, line, sizeof line, &len) != IO_EOF ||
-				len) {
+				len || tls_truncated(c.tls)) {
 			printf("server: no clean end\n");
 			_exit(1);
 		}
