@@ -3,11 +3,14 @@
 #include <bearssl.h>
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #define PEM_FILE_MAX	(1UL << 20)	/* a certificate chain or a key */
 #define CA_FILE_MAX	(8UL << 20)	/* a CA bundle (Debian's: 220 KB) */
@@ -929,6 +932,7 @@ static struct tls *session_new(struct io *r, struct io *w, int client)
 		OUT_PAYLOAD + 85;
 	struct tls *t = malloc(size);
 	unsigned char *p;
+	int one = 1;
 
 	if (!t)
 		return NULL;
@@ -944,6 +948,10 @@ static struct tls *session_new(struct io *r, struct io *w, int client)
 	t->r = r;
 	t->w = w;
 	t->first = -1;
+	/* A flight is several records, each its own send(): Nagle's
+	 * algorithm would hold the second until the peer's delayed ACK,
+	 * 40 ms per handshake.  Not a socket (a pipe): no matter. */
+	setsockopt(w->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	io_init(&t->raw_r, r->fd, t->dummy, 1);
 	io_init(&t->raw_w, w->fd, t->dummy + 1, 1);
 	return t;
