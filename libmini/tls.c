@@ -455,10 +455,12 @@ static int keypair_load(struct keypair *kp, const char *certfile,
 	size_t len;
 
 	memset(kp, 0, sizeof *kp);
-	if (!certfile || !*certfile || !keyfile || !*keyfile) {
-		snprintf(err, errmax, "no certificate or key file given");
+	if (!certfile || !*certfile) {
+		snprintf(err, errmax, "no certificate file given");
 		return -1;
 	}
+	if (!keyfile || !*keyfile)
+		keyfile = certfile;	/* one PEM file with both */
 	if (file_read_all(certfile, PEM_FILE_MAX, &data, &len) < 0) {
 		snprintf(err, errmax, "%s: %s", certfile, strerror(errno));
 		return -1;
