@@ -252,11 +252,29 @@ static void add_line(struct makemap *mm, struct map_make *mk, char *s,
 	if (mm->verbose)
 		printf("key=`%s', val=`%s'\n", key, val);
 	/* -N: the terminating NUL belongs to the key and the value. */
+	mk->tag = mm->line;
 	r = map_make_add(mk, key, klen + mm->nul, val, vlen + mm->nul);
-	if (r == 1)
-		line_error(mm, "key %s: duplicate key", key);
-	else if (r < 0)
+	if (r < 0)
 		xdie_errno(EX_OSERR, "%s: line %lu", mm->name, mm->line);
+}
+
+/* A key that repeats an earlier one (found once all lines are in). */
+static void dup_key(void *ctx, unsigned long tag, const char *key,
+	size_t klen, int kind)
+{
+	struct makemap *mm = ctx;
+	unsigned long line = mm->line;
+	char k[MAP_KEY_MAX + 1];
+
+	if (kind != 1)
+		return;
+	if (klen > MAP_KEY_MAX)
+		klen = MAP_KEY_MAX;
+	memcpy(k, key, klen);
+	k[klen] = 0;		/* -N keys carry their NUL already */
+	mm->line = tag;
+	line_error(mm, "key %s: duplicate key", k);
+	mm->line = line;
 }
 
 static int dump(struct makemap *mm)
@@ -307,7 +325,7 @@ static int build(struct makemap *mm)
 	size_t len;
 	int r, have = 0;
 
-	map_make_init(&mk, mm->mkflags);
+	map_make_init(&mk, mm->mkflags | MAP_MAKE_LATER);
 	/* A rebuilt map keeps its mode and owner (root:smmsp 0640 on
 	 * sendmail systems); a new one is 0644. */
 	if (stat(mm->path, &st) == 0) {
@@ -340,8 +358,12 @@ static int build(struct makemap *mm)
 		return EX_NOINPUT;
 	}
 	free(in);
-	if (mm->errors)
+	if (map_make_dups(&mk, dup_key, mm) < 0)
+		xdie_errno(EX_OSERR, "%s", mm->name);
+	if (mm->errors) {
+		map_make_free(&mk);
 		return EX_DATAERR;	/* the old map stays as it was */
+	}
 	if (map_make_write(&mk, mm->path, mode) < 0) {
 		int e = errno;
 

@@ -529,10 +529,6 @@ bad:
 
 /* --- writing -------------------------------------------------------- */
 
-struct map_make_rec {
-	uint32_t off, klen, vlen, hash;
-	int dead;		/* replaced by a later record (-r) */
-};
 
 void map_make_init(struct map_make *mk, int flags)
 {
@@ -620,7 +616,7 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 		errno = E2BIG;
 		return -1;
 	}
-	if (!(mk->flags & MAP_MAKE_DUPS)) {
+	if (!(mk->flags & (MAP_MAKE_DUPS | MAP_MAKE_LATER))) {
 		/* at most half full, so a probe always ends */
 		if ((mk->n + 1) * 2 > mk->index_size && index_grow(mk) < 0)
 			return -1;
@@ -649,7 +645,9 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 	p->klen = klen;
 	p->vlen = vlen;
 	p->hash = h;
+	p->tag = (uint32_t)mk->tag;
 	p->dead = 0;
+	p->old = keep;
 	mk->n++;
 	if (slot) {
 		if (!*slot)
@@ -701,6 +699,115 @@ int map_make_load(struct map_make *mk, const char *path, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+static int same_key(const struct map_make *mk, const struct map_make_rec *a,
+	const struct map_make_rec *b)
+{
+	return a->klen == b->klen &&
+		memcmp(mk->data.p + a->off, mk->data.p + b->off, a->klen) == 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One run of records with equal hashes (A[i..j), in added order): the
+ * live records of distinct keys are kept in LIVE; each record either
+ * repeats one of them (an event) or joins them.  Events go to EV. */
+static void dup_run(struct map_make *mk, const uint64_t *a, size_t i,
+	size_t j, uint32_t *live, uint64_t *ev, size_t *nev)
+{
+	size_t nlive = 0, k, m;
+
+	for (k = i; k < j; k++) {
+		uint32_t rk = (uint32_t)a[k];
+		struct map_make_rec *pk = &mk->rec[rk];
+		int hit = 0;
+
+		for (m = 0; m < nlive; m++) {
+			struct map_make_rec *pm = &mk->rec[live[m]];
+
+			if (pm->dead || (pm->old && pk->old) ||
+					!same_key(mk, pm, pk))
+				continue;
+			hit = 1;
+			if (mk->flags & MAP_MAKE_REPLACE) {
+				pm->dead = 1;	/* the later value wins */
+				continue;
+			}
+			pk->dead = 1;		/* refused */
+			break;
+		}
+		if (hit && !pk->old)
+			ev[(*nev)++] = (uint64_t)rk << 1 |
+				!(mk->flags & MAP_MAKE_REPLACE);
+		if (!pk->dead)
+			live[nlive++] = rk;
+	}
+}
+
+long map_make_dups(struct map_make *mk, map_make_dup_fn fn, void *ctx)
+{
+	size_t n = mk->n, i, j, nev = 0, *count;
+	uint64_t *a, *b, *ev;
+	uint32_t *live;
+	long refused = 0;
+	int shift;
+
+	if ((mk->flags & MAP_MAKE_DUPS) || n < 2)
+		return 0;
+	a = malloc(n * sizeof *a);
+	b = malloc(n * sizeof *b);
+	ev = malloc(n * sizeof *ev);
+	live = malloc(n * sizeof *live);
+	count = malloc(65536 * sizeof *count);
+	if (!a || !b || !ev || !live || !count) {
+		free(a), free(b), free(ev), free(live), free(count);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		a[i] = (uint64_t)mk->rec[i].hash << 32 | i;
+	/* LSD radix sort on the hash, 16 bits a pass: stable, so equal
+	 * hashes stay in the order their records were added. */
+	for (shift = 32; shift < 64; shift += 16) {
+		size_t sum = 0;
+		uint64_t *t;
+
+		memset(count, 0, 65536 * sizeof *count);
+		for (i = 0; i < n; i++)
+			count[a[i] >> shift & 0xffff]++;
+		for (i = 0; i < 65536; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[a[i] >> shift & 0xffff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && a[j] >> 32 == a[i] >> 32; j++)
+			;
+		if (j - i > 1)
+			dup_run(mk, a, i, j, live, ev, &nev);
+	}
+	qsort(ev, nev, sizeof *ev, cmp_u64);	/* back in added order */
+	for (i = 0; i < nev; i++) {
+		struct map_make_rec *p = &mk->rec[ev[i] >> 1];
+		int kind = ev[i] & 1 ? 1 : 2;
+
+		refused += kind == 1;
+		if (fn)
+			fn(ctx, p->tag, mk->data.p + p->off, p->klen, kind);
+	}
+	free(a), free(b), free(ev), free(live), free(count);
+	return refused;
 }
 
 int map_make_write(struct map_make *mk, const char *path, mode_t mode)

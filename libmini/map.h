@@ -137,9 +137,18 @@ int map_action_parse(const char *value, struct map_action *a);
  * map_make_free. */
 #define MAP_MAKE_DUPS	 1	/* makemap -d: keep every value of a key */
 #define MAP_MAKE_REPLACE 2	/* makemap -r: a later value replaces */
-struct map_make_rec;
+#define MAP_MAKE_LATER	 4	/* duplicates found by map_make_dups, once,
+				   not by each add: a million keys need no
+				   hash probe (a cache miss) per key */
+struct map_make_rec {		/* one record; data at off: key, value */
+	uint32_t off, klen, vlen, hash, tag;
+	unsigned char dead;	/* replaced by a later record (-r), or refused */
+	unsigned char old;	/* read from the old map (-o) */
+};
 struct map_make {
 	int flags;
+	unsigned long tag;		/* given to records added from now on
+					   (the input line, for messages) */
 	struct buf data;		/* keys and values, back to back */
 	struct map_make_rec *rec;	/* n records (cap allocated) */
 	size_t n, cap;
@@ -147,7 +156,7 @@ struct map_make {
 	size_t index_size;		/* a power of two, or 0 */
 };
 void map_make_init(struct map_make *mk, int flags);
-/* Adds a record.  0; 1 when KEY is already there and neither DUPS nor
+/* Adds a record.  With MAP_MAKE_LATER: 0, or -1; else 0; 1 when KEY is already there and neither DUPS nor
  * REPLACE was asked (nothing added); 2 when REPLACE replaced a record;
  * -1 with ENOMEM or E2BIG (more than the 4 GiB a cdb file can hold). */
 int map_make_add(struct map_make *mk, const void *key, size_t klen,
@@ -158,6 +167,17 @@ int map_make_add(struct map_make *mk, const void *key, size_t klen,
  * as the first; a refused duplicate is EEXIST. */
 int map_make_load(struct map_make *mk, const char *path, char *err,
 	size_t errmax);
+/* With MAP_MAKE_LATER, before map_make_write: finds the duplicate keys
+ * and calls FN once for each record that repeats an earlier key, in the
+ * order the records were added, with that record's tag and key and KIND 1
+ * (refused: the record is dropped; neither DUPS nor REPLACE) or 2 (it
+ * replaced the earlier record: REPLACE).  Records of map_make_load count
+ * as earlier and are never compared with each other.  Returns the number
+ * of refused records, or -1 with ENOMEM.  One stable radix sort of the
+ * key hashes: linear, and sequential in memory. */
+typedef void (*map_make_dup_fn)(void *ctx, unsigned long tag,
+	const char *key, size_t klen, int kind);
+long map_make_dups(struct map_make *mk, map_make_dup_fn fn, void *ctx);
 /* Writes the map to PATH with MODE.  0, or -1 with errno (ENOSPC, EACCES,
  * ENOENT for a missing folder, ...): the old file at PATH is then
  * untouched. */
