@@ -741,12 +741,21 @@ static void report(struct expander *x, struct local_target *t)
 		return;
 	/* One delivery per mailbox, file or program (sendmail drops such
 	 * duplicates too). */
-	snprintf(key, sizeof key, "%d:%s:%s", (int)t->kind,
-		t->kind == LOCAL_PROGRAM || t->kind == LOCAL_FILE ?
-		t->user : t->kind == LOCAL_MAILBOX ? t->user : "",
-		t->kind == LOCAL_MAILBOX ? "" : t->kind == LOCAL_ERROR ?
-		t->text : t->path);
-	if (strchr(key, '\n') || set_has(&x->keys, key))
+	switch (t->kind) {
+	case LOCAL_MAILBOX:
+		snprintf(key, sizeof key, "m:%s", t->user);
+		break;
+	case LOCAL_ERROR:
+		snprintf(key, sizeof key, "e:%s:%s", t->status, t->text);
+		break;
+	case LOCAL_REMOTE:
+		snprintf(key, sizeof key, "r:%s", t->path);
+		break;
+	default:	/* the same program or file as two users: two runs */
+		snprintf(key, sizeof key, "%c:%s:%s", t->kind == LOCAL_FILE ?
+			'f' : 'p', t->user, t->path);
+	}
+	if (set_has(&x->keys, key))
 		return;
 	if (++x->ntargets > LOCAL_MAX_TARGETS) {
 		struct local_target over;
@@ -764,7 +773,7 @@ static void report(struct expander *x, struct local_target *t)
 			x->rc = -1;
 		return;
 	}
-	if (set_add(&x->keys, key) < 0) {
+	if (!strchr(key, '\n') && set_add(&x->keys, key) < 0) {
 		seterr(x->err, x->errmax, "out of memory");
 		tempfail(x);
 		return;
@@ -1200,7 +1209,12 @@ static void expand_name(struct expander *x, const char *name, int noalias,
 			report_mailbox(x, &c, "", owner);
 			goto out;
 		}
-		report_error(x, "5.1.1", owner, "User unknown");
+		/* Inside a list, say which member (sendmail's wording). */
+		if (x->depth > 1)
+			report_error(x, "5.1.1", owner, "%s... User unknown",
+				user);
+		else
+			report_error(x, "5.1.1", owner, "User unknown");
 		goto out;
 	}
 	if (noalias || !expand_forward(x, &c, detail, owner))
