@@ -34,5 +34,6 @@
 #include "maildir.h"
 #include "vusers.h"
 #include "local.h"
+#include "queue.h"
 
 #endif
