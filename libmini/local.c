@@ -414,6 +414,26 @@ int local_mailbox(const struct cf *cf, const char *user, const char *home,
 
 /* ---- aliases ---------------------------------------------------------- */
 
+/* Whether the text aliases file holds any entry (a line that is neither
+ * blank nor a comment).  A missing or unreadable file holds none. */
+static int text_has_entries(const char *file)
+{
+	char *data, *p;
+	size_t len;
+	int any = 0, bol = 1;
+
+	if (file_read_all(file, 16UL << 20, &data, &len) < 0)
+		return errno == EFBIG;
+	for (p = data; p < data + len && !any; p++) {
+		if (bol && *p != '#' && *p != '\n' && *p != ' ' &&
+		    *p != '\t' && *p != '\r')
+			any = 1;
+		bol = *p == '\n';
+	}
+	free(data);
+	return any;
+}
+
 /* Looks KEY up in one aliases file's database (PATH + ".db", a cdb map
  * with NUL-terminated keys and values, as sendmail's).  1 found (value in
  * val, the database's owner in st), 0 absent, -1 temporary (err). */
@@ -431,8 +451,11 @@ static int alias_db_get(const char *file, const char *key, struct buf *val,
 	    strlen(key) + 1 >= MAP_KEY_MAX)
 		return 0;	/* no key that long can have been written */
 	if (map_open(&m, db, MAP_NUL, err, errmax) < 0) {
-		if (errno == ENOENT && access(file, F_OK) < 0)
+		if (errno == ENOENT && !text_has_entries(file))
 			return 0;	/* no aliases at all: fine */
+		/* Aliases written but never built: wait for newaliases
+		 * rather than bounce what they would have taken (as
+		 * Postfix defers "alias database unavailable"). */
 		if (errno == ENOENT)
 			str_lcat(err, " (run newaliases)", errmax);
 		return -1;

@@ -15,9 +15,10 @@
  *  - aliases: every AliasFile in order, its database PATH.db (cdb, keys
  *    lower-cased, keys and values NUL-terminated; "type:" before PATH is
  *    ignored); for user+detail the keys user+detail, user+*, user.  A
- *    missing PATH.db while PATH exists is EX_TEMPFAIL ("run newaliases");
- *    neither is "no aliases".  owner-LIST, when it exists, becomes the
- *    .owner of every target of LIST.
+ *    missing PATH.db while PATH holds entries is EX_TEMPFAIL ("run
+ *    newaliases", as Postfix defers); no PATH, or one with only blank
+ *    and comment lines, is "no aliases".  owner-LIST, when it exists,
+ *    becomes the .owner of every target of LIST.
  *  - a name naming itself inside its own alias or .forward ("root: root,
  *    admin") is its mailbox; a longer cycle adds nothing (its members are
  *    being expanded already), and when the whole expansion then reaches
