@@ -25,10 +25,12 @@
  *    no target at all, or goes deeper than LOCAL_MAX_DEPTH, the result is
  *    LOCAL_ERROR 5.4.6 "aliasing/forwarding loop broken".  Duplicate
  *    targets are reported once.
- *  - "\user" is the user's mailbox, no alias or .forward consulted.
+ *  - "\user" in a list is the user's mailbox, no alias or .forward
+ *    consulted; as the address itself it is only the name "user" (no
+ *    sender may skip a user's .forward).
  *  - users: PostboxVirtualUsers (vusers.h) first, then passwd.  Unknown:
- *    LOCAL_ERROR 5.1.1 "User unknown" (postmaster falls back to root,
- *    RFC 5321 4.5.1).
+ *    LOCAL_ERROR 5.1.1 "User unknown", or "NAME... User unknown" for a
+ *    member of a list (postmaster falls back to root, RFC 5321 4.5.1).
  *  - ~/.forward per ForwardPath ($z home, $u user, $h detail, other
  *    macros from the cf), read as the user; used only when owned by the
  *    user or root and not group- or world-writable, in a folder with the
