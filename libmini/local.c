@@ -1521,6 +1521,26 @@ static void close_from(int lowest)
 
 /* Runs ARGV with the message on stdin, collecting its output (bounded),
  * within LOCAL_PROG_TIMEOUT seconds. */
+/* Reads what is there on FD (non-blocking) into out, keeping the first
+ * max bytes.  1 at end of file or on an error, else 0. */
+static int keep_output(int fd, char *out, size_t max, size_t *outn)
+{
+	char tmp[4096];
+	ssize_t r;
+	size_t k;
+
+	for (;;) {
+		r = read(fd, tmp, sizeof tmp);
+		if (r == 0)
+			return 1;
+		if (r < 0)
+			return errno != EAGAIN && errno != EINTR;
+		k = max - *outn < (size_t)r ? max - *outn : (size_t)r;
+		memcpy(out + *outn, tmp, k);
+		*outn += k;
+	}
+}
+
 static void run_command(const struct job *j, char *const argv[],
 	const char *what, struct local_result *res)
 {
@@ -1528,7 +1548,7 @@ static void run_command(const struct job *j, char *const argv[],
 	char chunk[16384];
 	size_t outn = 0, clen = 0, cpos = 0;
 	int in[2], op[2], status, i, eof_in = 0, eof_out = 0, prefix_done = 0;
-	int read_err = 0;
+	int read_err = 0, exited = 0, timed_out = 0;
 	off_t off = 0;
 	struct pollfd pfd[2];
 	struct timespec t0, now;
@@ -1577,19 +1597,23 @@ static void run_command(const struct job *j, char *const argv[],
 	close(in[0]);
 	close(op[1]);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!eof_out) {
+	/* Until it exits: a program may close its output early, or leave
+	 * a child behind that keeps it open. */
+	while (!exited) {
 		pfd[0].fd = eof_in ? -1 : in[1];
 		pfd[0].events = POLLOUT;
-		pfd[1].fd = op[0];
+		pfd[1].fd = eof_out ? -1 : op[0];
 		pfd[1].events = POLLIN;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= LOCAL_PROG_TIMEOUT) {
-			kill(pid, SIGKILL);
+			timed_out = 1;
 			break;
 		}
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
-			break;
+		if (poll(pfd, 2, eof_in && eof_out ? 10 : 1000) < 0 &&
+		    errno != EINTR)
+			pfd[0].revents = pfd[1].revents = 0;
 		if (!eof_in && (pfd[0].revents & (POLLOUT | POLLERR |
 		    POLLHUP))) {
 			if (cpos == clen) {
@@ -1625,40 +1649,36 @@ static void run_command(const struct job *j, char *const argv[],
 				}
 			}
 		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			char tmp[4096];
-
-			r = read(op[0], tmp, sizeof tmp);
-			if (r == 0 || (r < 0 && errno != EINTR &&
-			    errno != EAGAIN))
-				eof_out = 1;
-			else if (r > 0 && outn < sizeof out) {
-				size_t k = sizeof out - outn < (size_t)r ?
-					sizeof out - outn : (size_t)r;
-
-				memcpy(out + outn, tmp, k);
-				outn += k;
-			}
+		if (!eof_out && (pfd[1].revents & (POLLIN | POLLHUP |
+		    POLLERR)))
+			eof_out = keep_output(op[0], out, sizeof out, &outn);
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			exited = 1;
+			/* What it wrote before exiting, not what a
+			 * child it left behind may still write. */
+			if (!eof_out)
+				keep_output(op[0], out, sizeof out, &outn);
 		}
 	}
 	if (!eof_in)
 		close(in[1]);
 	close(op[0]);
-	if (!eof_out)
+	if (!exited) {
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			result(res, EX_TEMPFAIL, "4.3.0", "%s: wait: %s", what,
-				strerror(errno));
-			return;
-		}
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR) {
+				result(res, EX_TEMPFAIL, "4.3.0", "%s: wait: "
+					"%s", what, strerror(errno));
+				return;
+			}
+	}
 	output_text(text, sizeof text, out, outn);
 	if (read_err) {
 		result(res, EX_TEMPFAIL, "4.3.0", "reading the message: %s",
 			strerror(read_err));
 		return;
 	}
-	if (!eof_out) {
+	if (timed_out) {
 		result(res, EX_TEMPFAIL, "4.3.0", "%s: timed out after %d s",
 			what, LOCAL_PROG_TIMEOUT);
 		return;
