@@ -23,9 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE 1	/* <linux/fs.h>, absent from musl-gcc */
+#endif
 
 /* Who a target is delivered as (sendmail's controlling user). */
 struct creds {
@@ -1763,6 +1768,24 @@ static void do_job(const struct job *j, struct local_result *res)
 	}
 }
 
+/* rename() that never replaces: renameat2(RENAME_NOREPLACE) where the
+ * kernel and file system have it, else link() and unlink() (a reader may
+ * then see two links for an instant).  0, or -1 with errno (EEXIST). */
+static int rename_noreplace(const char *from, const char *to)
+{
+#ifdef SYS_renameat2
+	if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to,
+	    RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	if (link(from, to) < 0)
+		return -1;
+	unlink(from);
+	return 0;
+}
+
 /* Root's part of an mbox delivery, before becoming the user: in a folder
  * root owns, the user alone can neither create the mailbox nor a lock.
  * Group-writable (Debian's /var/mail, root:mail 2775): lend the user that
@@ -1771,7 +1794,7 @@ static void do_job(const struct job *j, struct local_result *res)
 static void mbox_prepare(const char *path, const struct creds *c,
 	gid_t *extra)
 {
-	char dir[FILE_PATH_MAX], *slash;
+	char dir[FILE_PATH_MAX], tmp[FILE_PATH_MAX], *slash;
 	struct stat st;
 	int fd;
 
@@ -1785,14 +1808,21 @@ static void mbox_prepare(const char *path, const struct creds *c,
 		*extra = st.st_gid;
 		return;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return;
+	/* Made under another name and linked into place, so that no one
+	 * ever sees it owned by root (a concurrent delivery would refuse
+	 * it as foreign); link() fails when another delivery was first. */
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.new", path,
+	    (long)getpid()) >= sizeof tmp)
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		0600);
 	if (fd < 0)
 		return;
-	if (fchown(fd, c->uid, c->gid) < 0)
-		unlink(path);
-	else
+	if (fchown(fd, c->uid, c->gid) == 0 && rename_noreplace(tmp, path) == 0)
 		file_fsync_dir(path, 0);
+	unlink(tmp);
 	close(fd);
 }
 
