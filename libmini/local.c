@@ -1446,11 +1446,10 @@ static void job_mbox(const struct job *j, struct local_result *res)
 		result_errno(res, j, err);
 		return;
 	}
-	if (mbox_append_commit(&m) < 0) {
+	if (mbox_append_commit(&m) < 0)
 		result_errno(res, j, errno);
-		return;
-	}
-	result(res, 0, "2.0.0", "Delivered");
+	else
+		result(res, 0, "2.0.0", "Delivered");
 }
 
 /* mkdir -p of PATH's parents, mode 0700. */
@@ -1596,6 +1595,12 @@ static void run_command(const struct job *j, char *const argv[],
 			if (chdir("/") < 0)
 				_exit(EX_OSERR);
 		signal(SIGPIPE, SIG_DFL);
+		{
+			sigset_t none;
+
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+		}
 		execve(argv[0], argv, envp);
 		_exit(errno == ENOENT ? EX_UNAVAILABLE : EX_OSERR);
 	}
@@ -1829,27 +1834,22 @@ static void mbox_prepare(const char *path, const struct creds *c,
 static void run_job(const struct job *j, struct local_result *res)
 {
 	struct local_result r;
-	void (*old)(int);
 	gid_t extra = (gid_t)-1;
 	size_t got = 0;
 	ssize_t n;
-	int p[2], status;
+	int p[2], status, root = geteuid() == 0;
 	pid_t pid;
 
-	if (geteuid() != 0) {
-		/* sendmail run by a user delivers only as that user; the
-		 * mail waits for a privileged queue run. */
-		if (!j->keep_root && j->c.uid != geteuid()) {
-			result(res, EX_TEMPFAIL, "4.3.0", "cannot deliver "
-				"as %s (uid %ld) when not running as root",
-				j->c.user, (long)j->c.uid);
-			return;
-		}
-		old = signal(SIGPIPE, SIG_IGN);
-		do_job(j, res);
-		signal(SIGPIPE, old);
+	/* sendmail run by a user delivers only as that user; the mail
+	 * waits for a privileged queue run. */
+	if (!root && !j->keep_root && j->c.uid != geteuid()) {
+		result(res, EX_TEMPFAIL, "4.3.0", "cannot deliver as %s "
+			"(uid %ld) when not running as root", j->c.user,
+			(long)j->c.uid);
 		return;
 	}
+	/* Always in a child, root or not: it becomes the user, and a
+	 * caller killed meanwhile does not cut a mailbox write short. */
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		result(res, EX_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
 		return;
@@ -1862,12 +1862,24 @@ static void run_job(const struct job *j, struct local_result *res)
 		return;
 	}
 	if (pid == 0) {
+		sigset_t stops;
+
 		close(p[0]);
 		signal(SIGPIPE, SIG_IGN);
+		/* A stop request (SIGTERM from a supervisor, ^C) waits until
+		 * the message is in or out and the result sent: only
+		 * SIGKILL can leave half a message. */
+		sigemptyset(&stops);
+		sigaddset(&stops, SIGTERM);
+		sigaddset(&stops, SIGINT);
+		sigaddset(&stops, SIGHUP);
+		sigaddset(&stops, SIGQUIT);
+		sigprocmask(SIG_BLOCK, &stops, NULL);
 		memset(&r, 0, sizeof r);
-		if (j->mode == JOB_MBOX)
+		if (j->mode == JOB_MBOX && root)
 			mbox_prepare(j->path, &j->c, &extra);
-		if (!j->keep_root && drop_privileges(&j->c, extra) < 0)
+		if (!j->keep_root && root &&
+		    drop_privileges(&j->c, extra) < 0)
 			result(&r, EX_TEMPFAIL, "4.3.0", "cannot become %s "
 				"(uid %ld): %s", j->c.user, (long)j->c.uid,
 				strerror(errno));
