@@ -51,12 +51,15 @@
  * aliases database; root is replaced by DefaultUser (then mailnull,
  * nobody, 65534), so no such target ever runs as root.
  *
- * Delivery: as root, local_deliver forks and the child becomes the target
- * user before touching any file.  Run by another user (no privileges), it
- * delivers only to targets of that same uid; others get EX_TEMPFAIL 4.3.0
- * and wait for a privileged queue run (sendmail run by a user cannot
- * write other users' mailboxes either, and the mail must not bounce for
- * it).  Every delivery first writes "Return-Path: <sender>" and
+ * Delivery: local_deliver runs each delivery in a child process, which,
+ * as root, becomes the target user before touching any file, and which
+ * finishes its write even when the caller is stopped (SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT wait; only SIGKILL cuts it short).  Run by another
+ * user (no privileges), it delivers only to targets of that same uid;
+ * others get EX_TEMPFAIL 4.3.0 and wait for a privileged queue run
+ * (sendmail run by a user cannot write other users' mailboxes either,
+ * and the mail must not bounce for it).  Every delivery first writes
+ * "Return-Path: <sender>" and
  * "Delivered-To: rcpt" above the message.
  */
 #ifndef LIBMINI_LOCAL_H
@@ -144,8 +147,7 @@ int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
 
 /* Delivers MSG to target T.  Never leaves a mailbox half-written: on any
  * failure the mbox is truncated back to its old size, a Maildir's tmp file
- * removed.  Forks to change user when running as root.  Returns
- * res->status.
+ * removed.  Returns res->status.
  *  - LOCAL_MAILBOX: Mlocal's P= when it names an external MDA (anything
  *    but mail.local or postbox): run with A= ($u user, $h detail, $f/$g
  *    sender or "<>", $z home) as the user, or as root with F=S; else the
