@@ -59,8 +59,7 @@
  * others get EX_TEMPFAIL 4.3.0 and wait for a privileged queue run
  * (sendmail run by a user cannot write other users' mailboxes either,
  * and the mail must not bounce for it).  Every delivery first writes
- * "Return-Path: <sender>" and
- * "Delivered-To: rcpt" above the message.
+ * "Return-Path: <sender>" and "Delivered-To: rcpt" above the message.
  */
 #ifndef LIBMINI_LOCAL_H
 #define LIBMINI_LOCAL_H
