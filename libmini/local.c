@@ -43,6 +43,15 @@ struct creds {
 				   :include:s are read as root */
 };
 
+/* A set of strings: the strings back to back in a capped buf, found
+ * through an open-addressing table of their offsets, so a list of 10000
+ * members costs 10000 lookups, not 10000 scans. */
+struct strset {
+	struct buf data;	/* "s\0s\0..." */
+	size_t *slot;		/* offset + 1; 0 is free */
+	size_t nslot, n;
+};
+
 struct expander {
 	const struct cf *cf;
 	local_target_fn fn;
@@ -52,8 +61,8 @@ struct expander {
 	int rc;			/* 0, EX_TEMPFAIL, or -1 when fn stopped */
 	const char *stack[LOCAL_MAX_DEPTH + 2];	/* names being expanded */
 	int depth;
-	struct buf names;	/* "\n"-joined names already expanded */
-	struct buf keys;	/* "\n"-joined keys of targets reported */
+	struct strset names;	/* names already expanded */
+	struct strset keys;	/* keys of the targets reported */
 	unsigned ntargets;
 	char loop[300];		/* the first name met again in a cycle */
 };
@@ -283,26 +292,72 @@ static int expand_vars(const struct cf *cf, const char *s,
 	return 0;
 }
 
-/* Set of "\n"-joined words in a buf (small sets: linear search). */
-static int set_has(const struct buf *b, const char *word)
+/* FNV-1a, for struct strset. */
+static size_t str_hash(const char *s)
 {
-	const char *p = buf_str(b), *hit;
-	size_t n = strlen(word);
+	size_t h = 2166136261u;
 
-	while ((hit = strstr(p, word)) != NULL) {
-		if ((hit == buf_str(b) || hit[-1] == '\n') &&
-		    (hit[n] == '\n' || hit[n] == 0))
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int strset_has(const struct strset *set, const char *s)
+{
+	size_t i;
+
+	if (!set->nslot)
+		return 0;
+	for (i = str_hash(s) & (set->nslot - 1); set->slot[i];
+	     i = (i + 1) & (set->nslot - 1))
+		if (strcmp(set->data.p + set->slot[i] - 1, s) == 0)
 			return 1;
-		p = hit + 1;
-	}
 	return 0;
 }
 
-static int set_add(struct buf *b, const char *word)
+static void strset_put(struct strset *set, size_t off)
 {
-	if (b->len && buf_addc(b, '\n') < 0)
+	size_t i = str_hash(set->data.p + off) & (set->nslot - 1);
+
+	while (set->slot[i])
+		i = (i + 1) & (set->nslot - 1);
+	set->slot[i] = off + 1;
+}
+
+/* Adds S (not there yet).  0, or -1 (the cap, or no memory). */
+static int strset_add(struct strset *set, const char *s)
+{
+	size_t off = set->data.len, i, old = set->nslot;
+	size_t *was = set->slot;
+
+	if (buf_add(&set->data, s, strlen(s) + 1) < 0)
 		return -1;
-	return buf_adds(b, word);
+	/* Keep the table at most half full: grow and rehash. */
+	if (2 * (set->n + 1) > set->nslot) {
+		set->nslot = old ? old * 2 : 64;
+		set->slot = calloc(set->nslot, sizeof *set->slot);
+		if (!set->slot) {
+			set->slot = was;
+			set->nslot = old;
+			set->data.len = off;
+			return -1;
+		}
+		for (i = 0; i < old; i++)
+			if (was[i])
+				strset_put(set, was[i] - 1);
+		free(was);
+	}
+	strset_put(set, off);
+	set->n++;
+	return 0;
+}
+
+static void strset_free(struct strset *set)
+{
+	buf_free(&set->data);
+	free(set->slot);
+	set->slot = NULL;
+	set->nslot = set->n = 0;
 }
 
 /* ---- local_is_local ------------------------------------------------- */
@@ -783,7 +838,7 @@ static void report(struct expander *x, struct local_target *t)
 		snprintf(key, sizeof key, "%c:%s:%s", t->kind == LOCAL_FILE ?
 			'f' : 'p', t->user, t->path);
 	}
-	if (set_has(&x->keys, key))
+	if (strset_has(&x->keys, key))
 		return;
 	if (++x->ntargets > LOCAL_MAX_TARGETS) {
 		struct local_target over;
@@ -801,7 +856,7 @@ static void report(struct expander *x, struct local_target *t)
 			x->rc = -1;
 		return;
 	}
-	if (!strchr(key, '\n') && set_add(&x->keys, key) < 0) {
+	if (strset_add(&x->keys, key) < 0) {
 		seterr(x->err, x->errmax, "out of memory");
 		tempfail(x);
 		return;
@@ -1188,9 +1243,9 @@ static void expand_name(struct expander *x, const char *name, int noalias,
 			return;
 		}
 		if (!noalias) {
-			if (set_has(&x->names, name))
+			if (strset_has(&x->names, name))
 				return;	/* expanded already */
-			if (set_add(&x->names, name) < 0) {
+			if (strset_add(&x->names, name) < 0) {
 				tempfail(x);
 				return;
 			}
@@ -1265,8 +1320,8 @@ int local_expand(const struct cf *cf, const char *addr, local_target_fn fn,
 	x.ctx = ctx;
 	x.err = err;
 	x.errmax = errmax;
-	buf_init(&x.names, 1UL << 20);
-	buf_init(&x.keys, 4UL << 20);
+	buf_init(&x.names.data, 1UL << 20);
+	buf_init(&x.keys.data, 4UL << 20);
 	if (err && errmax)
 		err[0] = 0;
 	memset(&none, 0, sizeof none);
@@ -1278,8 +1333,8 @@ int local_expand(const struct cf *cf, const char *addr, local_target_fn fn,
 	if (x.rc == 0 && x.ntargets == 0 && x.loop[0])
 		report_error(&x, "5.4.6", NULL, "%s: aliasing/forwarding "
 			"loop broken", x.loop);
-	buf_free(&x.names);
-	buf_free(&x.keys);
+	strset_free(&x.names);
+	strset_free(&x.keys);
 	return x.rc > 0 ? x.rc : 0;
 }
 
