@@ -1380,7 +1380,7 @@ static void result_errno(struct local_result *r, const struct job *j, int err)
 	case ENOSPC:
 		result(r, EX_TEMPFAIL, "4.3.1", "%s: %s", j->path, why);
 		return;
-	case EDQUOT:
+	case EDQUOT: case EFBIG:
 		result(r, EX_TEMPFAIL, "4.2.2", "%s: mailbox full (%s)",
 			j->path, why);
 		return;
@@ -1650,6 +1650,7 @@ static void run_command(const struct job *j, char *const argv[],
 			if (chdir("/") < 0)
 				_exit(EX_OSERR);
 		signal(SIGPIPE, SIG_DFL);
+		signal(SIGXFSZ, SIG_DFL);
 		{
 			sigset_t none;
 
@@ -1921,6 +1922,9 @@ static void run_job(const struct job *j, struct local_result *res)
 
 		close(p[0]);
 		signal(SIGPIPE, SIG_IGN);
+		/* Past RLIMIT_FSIZE a write fails with EFBIG (and the mbox
+		 * is cut back) instead of killing us half-way. */
+		signal(SIGXFSZ, SIG_IGN);
 		/* A stop request (SIGTERM from a supervisor, ^C) waits until
 		 * the message is in or out and the result sent: only
 		 * SIGKILL can leave half a message. */
