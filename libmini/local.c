@@ -2072,8 +2072,21 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 		return res->status;
 	}
 	if (t->kind == LOCAL_FILE) {
+		struct stat fst;
+
 		j->mode = JOB_FILE;
 		str_lcpy(j->path, t->path, sizeof j->path);
+		/* sendmail's mailfile(): a set-user-ID (set-group-ID) file
+		 * is written as its owner (group), how an administrator
+		 * lets an alias append to a file of a service user. */
+		if (stat(j->path, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			if ((fst.st_mode & S_ISUID) && fst.st_uid != 0) {
+				creds_by_uid(&j->c, fst.st_uid, fst.st_gid);
+				j->c.system = 0;
+			}
+			if ((fst.st_mode & S_ISGID) && fst.st_gid != 0)
+				j->c.gid = fst.st_gid;
+		}
 	} else if (t->kind == LOCAL_PROGRAM) {
 		j->mode = JOB_PROGRAM;
 	} else if ((mda = external_mda(cf)) != NULL) {

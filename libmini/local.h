@@ -153,8 +153,10 @@ int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
  *    mailbox of local_mailbox(): mbox (created 0600 when absent; refused,
  *    temporarily, when a symbolic link, hard-linked or not the user's) or
  *    Maildir (made when missing, with the folders above it, as the user).
- *  - LOCAL_FILE: appended in mbox format as .uid (/dev/null: discarded);
- *    a file that cannot be opened is EX_CANTCREAT 5.2.0.
+ *  - LOCAL_FILE: appended in mbox format as .uid, or as the file's owner
+ *    (group) when it is set-user-ID (set-group-ID) and not root's, as
+ *    sendmail does (/dev/null: discarded); a file that cannot be opened
+ *    is EX_CANTCREAT 5.2.0.
  *  - LOCAL_PROGRAM: /bin/sh -c .path as .uid, in .home (else /), with
  *    only SENDER RECIPIENT HOME USER LOGNAME SHELL=/bin/sh
  *    PATH=/usr/bin:/bin in its environment; exit 0 delivered; 75, 71, 74
