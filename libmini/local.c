@@ -1578,8 +1578,8 @@ static void close_from(int lowest)
 		close(fd);
 }
 
-/* Runs ARGV with the message on stdin, collecting its output (bounded),
- * within LOCAL_PROG_TIMEOUT seconds. */
+/* Runs PATH with ARGV and the message on stdin, collecting its output
+ * (bounded), within LOCAL_PROG_TIMEOUT seconds. */
 /* Reads what is there on FD (non-blocking) into out, keeping the first
  * max bytes.  1 at end of file or on an error, else 0. */
 static int keep_output(int fd, char *out, size_t max, size_t *outn)
@@ -1600,8 +1600,8 @@ static int keep_output(int fd, char *out, size_t max, size_t *outn)
 	}
 }
 
-static void run_command(const struct job *j, char *const argv[],
-	const char *what, struct local_result *res)
+static void run_command(const struct job *j, const char *path,
+	char *const argv[], const char *what, struct local_result *res)
 {
 	char envs[7][700], *envp[8], out[LOCAL_PROG_OUTPUT], text[400];
 	char chunk[16384];
@@ -1657,7 +1657,7 @@ static void run_command(const struct job *j, char *const argv[],
 			sigemptyset(&none);
 			sigprocmask(SIG_SETMASK, &none, NULL);
 		}
-		execve(argv[0], argv, envp);
+		execve(path, argv, envp);
 		_exit(errno == ENOENT ? EX_UNAVAILABLE : EX_OSERR);
 	}
 	close(in[0]);
@@ -1776,7 +1776,7 @@ static void job_program(const struct job *j, struct local_result *res)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)j->t->path, NULL };
 
-	run_command(j, argv, "program", res);
+	run_command(j, argv[0], argv, "program", res);
 }
 
 /* Mlocal's A= words, each expanded ($u $h $f $g $z, cf macros). */
@@ -1794,11 +1794,9 @@ static void job_mda(const struct job *j, struct local_result *res)
 		result(res, EX_TEMPFAIL, "4.3.5", "Mlocal A= too long");
 		return;
 	}
-	argv[n++] = m->path;
+	/* A='s first word is argv[0], as sendmail passes it; P= is run. */
 	for (w = strtok_r(words, " \t", &save); w;
 	     w = strtok_r(NULL, " \t", &save)) {
-		if (w == words)
-			continue;	/* A='s first word is argv[0] */
 		if (n == 32 || expand_vars(j->cf, w, &v, area + used,
 		    sizeof area - used) < 0) {
 			result(res, EX_TEMPFAIL, "4.3.5", "Mlocal A= too long");
@@ -1808,7 +1806,11 @@ static void job_mda(const struct job *j, struct local_result *res)
 		used += strlen(area + used) + 1;
 	}
 	argv[n] = NULL;
-	run_command(j, argv, "mailer local", res);
+	if (n == 0) {
+		result(res, EX_TEMPFAIL, "4.3.5", "Mlocal has no A=");
+		return;
+	}
+	run_command(j, m->path, argv, "mailer local", res);
 }
 
 static void do_job(const struct job *j, struct local_result *res)
