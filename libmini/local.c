@@ -1349,6 +1349,8 @@ struct job {
 	struct creds c;		/* whom to run as */
 	enum job_mode mode;
 	int keep_root;		/* Mlocal F=S: run the MDA as we are */
+	dev_t suid_dev;		/* a set-ID /file we run as the owner of: */
+	ino_t suid_ino;		/*   the file it must still be once open */
 	char path[FILE_PATH_MAX];
 	char prefix[1400];	/* Return-Path and Delivered-To */
 	size_t prefix_len;
@@ -1493,6 +1495,18 @@ static void job_mbox(const struct job *j, struct local_result *res)
 			err = EPERM;
 		result_errno(res, j, err);
 		return;
+	}
+	/* A path swapped between our look as root and this open must
+	 * not get written with the set-ID file's owner's rights. */
+	if (j->suid_ino) {
+		struct stat now;
+
+		if (fstat(m.fd, &now) < 0 || now.st_dev != j->suid_dev ||
+		    now.st_ino != j->suid_ino) {
+			mbox_append_abort(&m);
+			result_errno(res, j, EPERM);
+			return;
+		}
 	}
 	if (mbox_append_from(&m, j->msg->sender, when) < 0 ||
 	    copy_message(j, mbox_out, &m) < 0) {
@@ -2088,6 +2102,10 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 			}
 			if ((fst.st_mode & S_ISGID) && fst.st_gid != 0)
 				j->c.gid = fst.st_gid;
+			if (fst.st_mode & (S_ISUID | S_ISGID)) {
+				j->suid_dev = fst.st_dev;
+				j->suid_ino = fst.st_ino;
+			}
 		}
 	} else if (t->kind == LOCAL_PROGRAM) {
 		j->mode = JOB_PROGRAM;
