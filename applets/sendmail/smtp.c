@@ -962,7 +962,10 @@ static void log_rcpt(struct sm *sm, struct queue_entry *q, size_t i,
 
 	fmt_delay((long)(now - q->env.created), delay, sizeof delay);
 	fmt_delay((long)(now - started), xdelay, sizeof xdelay);
-	if (c)
+	if (c && strcmp(c->host, c->ip) == 0)
+		snprintf(relay, sizeof relay, " relay=[%s] [%s],", c->ip,
+			c->ip);
+	else if (c)
 		snprintf(relay, sizeof relay, " relay=%s. [%s],", c->host,
 			c->ip);
 	log_msg(LOG_INFO, "%s: to=<%s>, delay=%s, xdelay=%s, mailer=esmtp,"
