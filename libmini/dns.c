@@ -130,11 +130,10 @@ int dns_addrs(const char *host, unsigned port, struct dns_addr *a,
 
 	*n = 0;
 	/* "[192.0.2.1]" and "[IPv6:2001:db8::1]" (RFC 5321 4.1.3). */
-	if (*host == '[') {
+	if (*host == '[')
 		host++;
-		if (str_istarts(host, "IPv6:"))
-			host += 5;
-	}
+	if (str_istarts(host, "IPv6:"))
+		host += 5;
 	len = str_lcpy(name, host, sizeof name);
 	if (len >= sizeof name || !len)
 		return DNS_NOTFOUND;

@@ -81,7 +81,8 @@ struct conn {
 	struct tls *tls;
 	int verify;
 	unsigned ext;
-	int mechs;
+	int mechs;		/* AUTH_PLAIN, AUTH_LOGIN offered */
+	int ehlo;		/* get_reply: record the extensions */
 	char host[DNS_NAME_MAX];	/* as routed: "mx.example.com" */
 	char ip[48];
 	unsigned port;
@@ -299,6 +300,42 @@ static int route_for(struct sm *sm, const char *domain, struct route *r,
 
 /* --- the connection ------------------------------------------------------ */
 
+/* One EHLO line's keyword and parameters (RFC 5321 4.1.1.1), TEXT
+ * being the line after "250-". */
+static void capability(struct conn *c, const char *line)
+{
+	char text[SMTP_LINE], *p, *save = NULL;
+	int auth = 0;
+
+	str_lcpy(text, line, sizeof text);
+	for (p = strtok_r(text, " ", &save); p;
+	    p = strtok_r(NULL, " ", &save)) {
+		if (auth) {
+			/* Only the two we speak; no log line per
+			 * mechanism we do not know. */
+			if (strcasecmp(p, "PLAIN") == 0)
+				c->mechs |= AUTH_PLAIN;
+			else if (strcasecmp(p, "LOGIN") == 0)
+				c->mechs |= AUTH_LOGIN;
+			continue;
+		}
+		if (strcasecmp(p, "SIZE") == 0)
+			c->ext |= EXT_SIZE;
+		else if (strcasecmp(p, "8BITMIME") == 0)
+			c->ext |= EXT_8BIT;
+		else if (strcasecmp(p, "DSN") == 0)
+			c->ext |= EXT_DSN;
+		else if (strcasecmp(p, "STARTTLS") == 0)
+			c->ext |= EXT_STARTTLS;
+		else if (strcasecmp(p, "AUTH") == 0) {
+			c->ext |= EXT_AUTH;
+			auth = 1;
+			continue;
+		}
+		break;	/* the rest are the keyword's parameters */
+	}
+}
+
 /* Reads one reply (all its lines) under a deadline of S seconds. */
 static void get_reply(struct conn *c, long s, struct reply *rp)
 {
@@ -329,6 +366,9 @@ static void get_reply(struct conn *c, long s, struct reply *rp)
 				"malformed reply from %s", c->host);
 			return;
 		}
+		/* The first line of an EHLO reply is the greeting. */
+		if (c->ehlo && rp->text[0] && len > 4 && line[0] == '2')
+			capability(c, line + 4);
 		/* The lines' texts joined: "550 5.1.1 text more". */
 		tl = strlen(rp->text);
 		if (!tl)
@@ -450,38 +490,18 @@ fail:
 /* EHLO, falling back to HELO (RFC 5321 3.2); records the extensions. */
 static int hello(struct sm *sm, struct conn *c, struct reply *rp)
 {
-	char j[256], line[SMTP_LINE], *p, *save = NULL;
+	char j[256];
 	long s = secs_or(sm->cf.opt.to_helo, 300);
 
 	if (cf_expand(&sm->cf, "$j", j, sizeof j) < 0 || !*j)
 		str_lcpy(j, "localhost", sizeof j);
 	c->ext = 0;
 	c->mechs = 0;
+	c->ehlo = 1;
 	cmd(c, s, rp, "EHLO %s", j);
-	if (rp->code == 250) {
-		/* The joined text holds each line's keyword after a
-		 * space; look at each word that starts a capability. */
-		str_lcpy(line, rp->text, sizeof line);
-		for (p = strtok_r(line, " ", &save); p;
-		    p = strtok_r(NULL, " ", &save)) {
-			if (strcasecmp(p, "SIZE") == 0)
-				c->ext |= EXT_SIZE;
-			else if (strcasecmp(p, "8BITMIME") == 0)
-				c->ext |= EXT_8BIT;
-			else if (strcasecmp(p, "DSN") == 0)
-				c->ext |= EXT_DSN;
-			else if (strcasecmp(p, "STARTTLS") == 0)
-				c->ext |= EXT_STARTTLS;
-			else if (strcasecmp(p, "AUTH") == 0)
-				c->ext |= EXT_AUTH;
-			else if (c->ext & EXT_AUTH) {
-				int m = auth_mech_byname(p);
-
-				c->mechs |= m;
-			}
-		}
+	c->ehlo = 0;
+	if (rp->code == 250)
 		return 0;
-	}
 	if (rp->code == 0 || rp->code == 421)
 		return -1;
 	cmd(c, s, rp, "HELO %s", j);
