@@ -7,7 +7,8 @@
  *  1. mailertable (Kmailertable): the domain, then ".parent" keys up to
  *     ".", sendmail's search; values "smtp:HOSTS" (also esmtp, smtp8,
  *     relay, dsmtp) or "error:D.S.N:text" ("error:550 5.1.1 text");
- *  2. else the smart host (DS, SMART_HOST);
+ *  2. else the smart host (DS, SMART_HOST; "esmtp:[host]" names the
+ *     mailer whose port applies, as m4's SMART_HOST may);
  *  3. else the domain's MX (dns.h).
  * HOSTS: "host" (MX lookup), "[host]" (no MX lookup), separated by ':'
  * to try several in order; a ":port" whose word is all digits is the
@@ -62,6 +63,7 @@ struct hop {
 struct route {
 	int smart;		/* the smart host: verify, AUTH */
 	int direct;		/* MX of the recipient's domain itself */
+	char mailer[8];		/* whose A=TCP $h PORT gives the port */
 	int error;		/* mailertable error: */
 	char text[512];		/* the error's text */
 	char dsn[8];
@@ -180,6 +182,25 @@ static unsigned mailer_port(struct sm *sm, const char *name)
 	return 0;
 }
 
+/* The length of the SMTP mailer name that prefixes S ("esmtp:"), with
+ * its colon, or 0; the name goes into R. */
+static size_t mailer_prefix(const char *s, struct route *r)
+{
+	static const char *const names[] = { "smtp", "esmtp", "smtp8",
+		"dsmtp", "relay" };
+	size_t i, k;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		k = strlen(names[i]);
+		if (strncasecmp(s, names[i], k) == 0 && s[k] == ':') {
+			str_lcpy(r->mailer, names[i], sizeof r->mailer);
+			str_lower(r->mailer);
+			return k + 1;
+		}
+	}
+	return 0;
+}
+
 /* The map file of K line NAME (hash/btree/dbm maps are NAME.db as
  * makemap writes them); 0, or -1 when there is none. */
 static int map_file(struct sm *sm, const char *name, char *dst, size_t max,
@@ -241,6 +262,7 @@ static int route_for(struct sm *sm, const char *domain, struct route *r,
 	char val[1024], smart[1024];
 	const char *s = cf_macro(&sm->cf, "S");
 	char *colon;
+	size_t k;
 	int rc;
 
 	memset(r, 0, sizeof *r);
@@ -271,10 +293,8 @@ static int route_for(struct sm *sm, const char *domain, struct route *r,
 			str_lcpy(r->text, t, sizeof r->text);
 			return 0;
 		}
-		if (colon && (str_istarts(val, "smtp:") ||
-		    str_istarts(val, "esmtp:") || str_istarts(val, "smtp8:") ||
-		    str_istarts(val, "dsmtp:") || str_istarts(val, "relay:")) &&
-		    parse_hosts(colon + 1, r) == 0)
+		k = mailer_prefix(val, r);
+		if (k && parse_hosts(val + k, r) == 0)
 			return 0;
 		log_msg(LOG_ERR, "mailertable: %s: unusable entry \"%s\"",
 			domain, val);
@@ -282,8 +302,10 @@ static int route_for(struct sm *sm, const char *domain, struct route *r,
 		return -1;
 	}
 	if (s && *s) {
+		/* m4's SMART_HOST may name the mailer: "esmtp:[host]". */
+		str_lcpy(r->mailer, "relay", sizeof r->mailer);
 		if (cf_expand(&sm->cf, s, smart, sizeof smart) < 0 ||
-		    parse_hosts(smart, r) < 0) {
+		    parse_hosts(smart + mailer_prefix(smart, r), r) < 0) {
 			set_res(res, EX_TEMPFAIL, "4.3.5",
 				"bad smart host (DS) setting");
 			return -1;
@@ -293,6 +315,7 @@ static int route_for(struct sm *sm, const char *domain, struct route *r,
 	}
 	/* MX delivery to the domain itself. */
 	r->direct = 1;
+	str_lcpy(r->mailer, "esmtp", sizeof r->mailer);
 	r->n = 1;
 	str_lcpy(r->hops[0].name, domain, DNS_NAME_MAX);
 	return 0;
@@ -1059,7 +1082,7 @@ static void deliver_route(struct sm *sm, struct smtp *st,
 	struct dns_mx *mx = calloc(DNS_MAX_MX, sizeof *mx);
 	struct dns_addr addrs[DNS_MAX_ADDRS];
 	struct reply rp;
-	unsigned defport = mailer_port(sm, r->smart ? "relay" : "esmtp");
+	unsigned defport = mailer_port(sm, r->mailer);
 	size_t h, m, nmx, a, na, tries = 0, i;
 	int any_mx = 0, loop = 0, notfound = 0, rc;
 	time_t started = time(NULL);
