@@ -656,8 +656,11 @@ static int authenticate(struct sm *sm, struct conn *c, struct reply *rp)
 		return -1;
 	}
 	if (mech == AUTH_PLAIN) {
-		/* RFC 4616 2: authzid NUL authcid NUL passwd. */
-		const char *authz = strcmp(ai.user, ai.authid) ? ai.user : "";
+		/* RFC 4616 2: authzid NUL authcid NUL passwd.  No authzid:
+		 * the tutorials' "U:smmsp" "I:me@provider" means log in as
+		 * I, and providers refuse an authzid that is not the login
+		 * (Dovecot without master users, for one). */
+		const char *authz = "";
 		size_t a = strlen(authz), b = strlen(ai.authid);
 
 		n = a + 1 + b + 1 + strlen(ai.pass);
