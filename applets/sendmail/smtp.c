@@ -350,9 +350,16 @@ static void capability(struct conn *c, const char *line)
 			c->ext |= EXT_DSN;
 		else if (strcasecmp(p, "STARTTLS") == 0)
 			c->ext |= EXT_STARTTLS;
-		else if (strcasecmp(p, "AUTH") == 0) {
+		else if (strcasecmp(p, "AUTH") == 0 ||
+		    strncasecmp(p, "AUTH=", 5) == 0) {
+			/* "AUTH=LOGIN PLAIN": old servers' form, for
+			 * Outlook Express (RFC 4954 has only "AUTH"). */
 			c->ext |= EXT_AUTH;
 			auth = 1;
+			if (p[4] == '=' && strcasecmp(p + 5, "PLAIN") == 0)
+				c->mechs |= AUTH_PLAIN;
+			else if (p[4] == '=' && strcasecmp(p + 5, "LOGIN") == 0)
+				c->mechs |= AUTH_LOGIN;
 			continue;
 		}
 		break;	/* the rest are the keyword's parameters */
