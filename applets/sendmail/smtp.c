@@ -20,15 +20,18 @@
  * gets STARTTLS with certificate and host-name verification, and a TLS
  * failure defers (never plaintext after a failed handshake; a smart host
  * that offers no STARTTLS gets plaintext, without AUTH); MX hosts get
- * opportunistic STARTTLS (verify=NONE|FAIL is logged, not fatal).  AUTH
- * PLAIN or LOGIN from the authinfo map, over TLS only.  Every DNS,
+ * opportunistic STARTTLS (verify=NONE|FAIL is logged, not fatal), unless
+ * the access map has a TLS_Srv:host entry, sendmail's per-destination
+ * policy: VERIFY (verified TLS required) or ENCR:bits (TLS required).
+ * AUTH PLAIN or LOGIN from the authinfo map, over TLS only.  Every DNS,
  * connection, TLS and AUTH failure defers; only a 5xx reply to MAIL,
  * RCPT or DATA (or NXDOMAIN for the domain, a loop, too many hops)
  * fails a recipient.
  *
  * Left out: PIPELINING (commands wait for their reply), CHUNKING, SMTPUTF8
- * downgrades, 8-bit to 7-bit conversion, DANE/MTA-STS, a TLS policy map,
- * CRAM-MD5 as a client, host status caching across runs.
+ * downgrades, 8-bit to 7-bit conversion, DANE/MTA-STS, TLS_Srv's key
+ * sizes (bits are not compared), CRAM-MD5 as a client, host status
+ * caching across runs.
  */
 #include "sendmail.h"
 #include <errno.h>
@@ -712,6 +715,31 @@ static int authenticate(struct sm *sm, struct conn *c, struct reply *rp)
 	return -1;
 }
 
+/* sendmail's per-destination TLS policy: the access map's "TLS_Srv:"
+ * entries for the server's name and its parent domains, VERIFY[:bits]
+ * (a verified certificate) or ENCR:bits (any, but encrypted).  Returns
+ * 2, 1, 0 (none), or -1 when the map could not be read. */
+static int tls_policy(struct sm *sm, const char *host)
+{
+	char key[DNS_NAME_MAX + 16], val[256];
+	const char *d = host;
+	int rc;
+
+	while (d && *d) {
+		snprintf(key, sizeof key, "TLS_Srv:%s", d);
+		rc = lookup(sm, "access", key, val, sizeof val);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return str_istarts(val, "VERIFY") ? 2 :
+				str_istarts(val, "ENCR") ? 1 : 0;
+		d = strchr(d, '.');
+		if (d)
+			d++;
+	}
+	return 0;
+}
+
 /* Opens a session with HOST at address A: greeting, EHLO, STARTTLS,
  * EHLO again, AUTH.  Returns the connection, or NULL with RP's text
  * saying why (always a reason to try elsewhere or defer). */
@@ -721,6 +749,7 @@ static struct conn *session(struct sm *sm, struct smtp *st, const char *host,
 	struct conn *c = calloc(1, sizeof *c);
 	char err[256];
 	long s;
+	int policy, verify;
 
 	rp->code = 0;
 	if (!c) {
@@ -753,11 +782,22 @@ static struct conn *session(struct sm *sm, struct smtp *st, const char *host,
 	if (rp->code != 220 || hello(sm, c, rp) < 0)
 		goto fail;
 	s = secs_or(sm->cf.opt.to_helo, 300);
+	/* The smart host is verified whenever it offers STARTTLS; TLS_Srv
+	 * entries make TLS (and verification) a condition. */
+	policy = tls_policy(sm, host);
+	if (policy < 0 || (policy > 0 && (!CFG_TLS ||
+	    !(c->ext & EXT_STARTTLS)))) {
+		snprintf(rp->text, sizeof rp->text, policy < 0 ?
+			"access map lookup failed (TLS_Srv:%s)" :
+			"TLS_Srv:%s requires STARTTLS, not offered", host);
+		goto fail;
+	}
+	verify = smart || policy == 2;
 	if (CFG_TLS && (c->ext & EXT_STARTTLS)) {
 		struct tls_client_config *cfg = tls_config(sm, st);
 
 		if (!cfg) {
-			if (smart) {
+			if (verify || policy) {
 				str_lcpy(rp->text, "no trust anchors for "
 					"STARTTLS", sizeof rp->text);
 				goto fail;
@@ -765,11 +805,11 @@ static struct conn *session(struct sm *sm, struct smtp *st, const char *host,
 		} else {
 			cmd(c, s, rp, "STARTTLS");
 			if (rp->code != 220) {
-				if (smart || rp->code == 0)
+				if (verify || policy || rp->code == 0)
 					goto fail;
 			} else {
 				c->tls = tls_client_start(&c->in, &c->out,
-					cfg, host, smart ? 0 :
+					cfg, host, verify ? 0 :
 					TLS_OPPORTUNISTIC, (unsigned long)s *
 					1000, &c->verify, err, sizeof err);
 				log_msg(c->tls ? LOG_INFO : LOG_WARNING,
