@@ -22,9 +22,8 @@ struct sm;
 
 /* A transport delivers the message to recipients it is given and sets
  * each one's result.  local runs one target; remote gets every pending
- * non-local recipient of the entry at once, so an SMTP client can group
- * them by destination (issue 5 adds it; until then the recipients stay
- * deferred). */
+ * non-local recipient of the entry at once, so the SMTP client (smtp.c)
+ * groups them by destination. */
 struct sm_transport {
 	const char *name;		/* the log's mailer= */
 	int (*deliver)(struct sm *sm, struct queue_entry *q,

@@ -86,6 +86,7 @@ struct conn {
 	struct tls *tls;
 	int verify;
 	unsigned ext;
+	unsigned long maxsize;	/* SIZE's limit, 0 none (RFC 1870) */
 	int mechs;		/* AUTH_PLAIN, AUTH_LOGIN offered */
 	int ehlo;		/* get_reply: record the extensions */
 	char host[DNS_NAME_MAX];	/* as routed: "mx.example.com" */
@@ -345,8 +346,13 @@ static void capability(struct conn *c, const char *line)
 				c->mechs |= AUTH_LOGIN;
 			continue;
 		}
-		if (strcasecmp(p, "SIZE") == 0)
+		if (strcasecmp(p, "SIZE") == 0) {
 			c->ext |= EXT_SIZE;
+			p = strtok_r(NULL, " ", &save);
+			if (!p || str_toul(p, ~0UL, &c->maxsize) < 0)
+				c->maxsize = 0;
+			break;
+		}
 		else if (strcasecmp(p, "8BITMIME") == 0)
 			c->ext |= EXT_8BIT;
 		else if (strcasecmp(p, "DSN") == 0)
@@ -529,6 +535,7 @@ static int hello(struct sm *sm, struct conn *c, struct reply *rp)
 	if (cf_expand(&sm->cf, "$j", j, sizeof j) < 0 || !*j)
 		str_lcpy(j, "localhost", sizeof j);
 	c->ext = 0;
+	c->maxsize = 0;
 	c->mechs = 0;
 	c->ehlo = 1;
 	cmd(c, s, rp, "EHLO %s", j);
@@ -935,6 +942,16 @@ static int transaction(struct sm *sm, struct conn *c, struct queue_entry *q,
 	if (!ok) {
 		for (i = 0; i < n; i++)
 			set_res(&res[i], EX_TEMPFAIL, "4.3.0", "out of memory");
+		return 0;
+	}
+	/* RFC 1870 6: a message over the server's fixed limit is not
+	 * sent; it would never fit. */
+	if ((c->ext & EXT_SIZE) && c->maxsize && e->size > c->maxsize) {
+		snprintf(params, sizeof params, "552 5.3.4 Message size "
+			"exceeds fixed maximum message size (%lu)", c->maxsize);
+		for (i = 0; i < n; i++)
+			set_res(&res[i], EX_UNAVAILABLE, "5.3.4", params);
+		free(ok);
 		return 0;
 	}
 	params[0] = 0;
