@@ -539,9 +539,17 @@ int sm_run_entry(struct sm *sm, const char *id)
 	}
 	if (nremote) {
 		sm->remote.deliver(sm, &q, remote, nremote, rres);
-		/* The transport logs each line itself, with relay=. */
-		for (i = 0; i < nremote; i++)
+		/* The transport logs each line itself, with relay=.  A
+		 * result is journaled at once, as a local one is: a runner
+		 * killed before the envelope is saved must not send the
+		 * message a second time. */
+		for (i = 0; i < nremote; i++) {
 			set_result(&q, remote[i], &rres[i]);
+			if (q.env.rcpt[remote[i]].state != QUEUE_PENDING &&
+			    queue_note(&q, remote[i]) < 0)
+				log_msg(LOG_ERR, "%s: cannot record the "
+					"result: %s", q.id, strerror(errno));
+		}
 	}
 	free(remote);
 	free(rres);
