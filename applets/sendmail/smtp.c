@@ -141,8 +141,11 @@ static int parse_hosts(const char *hosts, struct route *r)
 		tok = str_trim(tok);
 		if (!*tok)
 			continue;
-		if (str_toul(tok, 65535, &port) == 0) {
-			if (!r->n || port == 0)
+		/* All digits: a port, which must be one (never a host
+		 * name to look up). */
+		if (strspn(tok, "0123456789") == strlen(tok)) {
+			if (!r->n || str_toul(tok, 65535, &port) < 0 ||
+			    port == 0)
 				return -1;
 			r->hops[r->n - 1].port = (unsigned)port;
 			continue;
