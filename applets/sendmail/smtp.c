@@ -1218,6 +1218,17 @@ static void deliver_route(struct sm *sm, struct smtp *st,
 					conn_quit(c, sm);
 					c = st->conn = NULL;
 				}
+				/* A kept connection may have been closed by
+				 * the server meanwhile: RSET tells, and a
+				 * new one replaces it. */
+				if (c) {
+					cmd(c, secs_or(sm->cf.opt.to_rset, 300),
+						&rp, "RSET");
+					if (rp.code != 250) {
+						conn_free(c);
+						c = st->conn = NULL;
+					}
+				}
 				if (!c)
 					c = session(sm, st, mx[m].host,
 						&addrs[a], port, r->smart, &rp);
