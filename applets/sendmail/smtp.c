@@ -89,6 +89,8 @@ struct conn {
 	unsigned long maxsize;	/* SIZE's limit, 0 none (RFC 1870) */
 	int mechs;		/* AUTH_PLAIN, AUTH_LOGIN offered */
 	int ehlo;		/* get_reply: record the extensions */
+	int verbose;		/* -v: the transcript on stdout */
+	int secret;		/* the next commands carry AUTH data */
 	char host[DNS_NAME_MAX];	/* as routed: "mx.example.com" */
 	char ip[48];
 	unsigned port;
@@ -400,6 +402,8 @@ static void get_reply(struct conn *c, long s, struct reply *rp)
 		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = 0;
+		if (c->verbose)
+			printf("%.*s\n", (int)strnlen(line, len), line);
 		if (len < 3 || line[0] < '2' || line[0] > '5' ||
 		    line[1] < '0' || line[1] > '9' || line[2] < '0' ||
 		    line[2] > '9' || (len > 3 && line[3] != ' ' &&
@@ -455,6 +459,14 @@ cmd(struct conn *c, long s, struct reply *rp, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	/* sendmail -v's transcript; never a secret (AUTH's lines). */
+	if (c->verbose && n >= 0) {
+		if (!str_istarts(line, "AUTH ") && !c->secret)
+			printf(">>> %s\n", line);
+		else
+			printf(">>> (AUTH data)\n");
+		fflush(stdout);
+	}
 	io_deadline(&c->out, (unsigned long)s * 1000);
 	if (n < 0 || (size_t)n >= sizeof line - 2 ||
 	    io_write(&c->out, line, (size_t)n) < 0 ||
@@ -675,6 +687,7 @@ static int authenticate(struct sm *sm, struct conn *c, struct reply *rp)
 			"mechanism we may use (PLAIN, LOGIN)", c->host);
 		return -1;
 	}
+	c->secret = 1;
 	if (mech == AUTH_PLAIN) {
 		/* RFC 4616 2: authzid NUL authcid NUL passwd.  No authzid:
 		 * the tutorials' "U:smmsp" "I:me@provider" means log in as
@@ -705,6 +718,7 @@ static int authenticate(struct sm *sm, struct conn *c, struct reply *rp)
 			cmd(c, s, rp, "%s", enc);
 		}
 	}
+	c->secret = 0;
 	explicit_bzero(&ai, sizeof ai);
 	explicit_bzero(msg, sizeof msg);
 	explicit_bzero(enc, sizeof enc);
@@ -783,6 +797,11 @@ static struct conn *session(struct sm *sm, struct smtp *st, const char *host,
 				why, host, a->text);
 		free(c);
 		return NULL;
+	}
+	c->verbose = sm->verbose;
+	if (c->verbose) {
+		printf("Connecting to %s port %u...\n", a->text, port);
+		fflush(stdout);
 	}
 	io_init(&c->in, c->fd, c->inbuf, sizeof c->inbuf);
 	io_init(&c->out, c->fd, c->outbuf, sizeof c->outbuf);
@@ -917,6 +936,10 @@ static int send_data(struct sm *sm, struct conn *c, int fd)
 	if ((!bol && io_write(&c->out, "\r\n", 2) < 0) ||
 	    io_write(&c->out, ".\r\n", 3) < 0 || io_flush(&c->out) < 0)
 		goto out;
+	if (c->verbose) {
+		printf(">>> .\n");
+		fflush(stdout);
+	}
 	rc = 0;
 out:
 	free(in);
