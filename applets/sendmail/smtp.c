@@ -1098,8 +1098,10 @@ static void log_rcpt(struct sm *sm, struct queue_entry *q, size_t i,
 
 	fmt_delay((long)(now - q->env.created), delay, sizeof delay);
 	fmt_delay((long)(now - started), xdelay, sizeof xdelay);
-	if (c && strcmp(c->host, c->ip) == 0)
-		snprintf(relay, sizeof relay, " relay=[%s] [%s],", c->ip,
+	/* An address literal is logged in brackets, as sendmail does. */
+	if (c && (strcmp(c->host, c->ip) == 0 ||
+	    str_istarts(c->host, "IPv6:")))
+		snprintf(relay, sizeof relay, " relay=[%s] [%s],", c->host,
 			c->ip);
 	else if (c)
 		snprintf(relay, sizeof relay, " relay=%s. [%s],", c->host,
