@@ -26,5 +26,6 @@
 #include "buf.h"
 #include "str.h"
 #include "log.h"
+#include "net.h"
 
 #endif
