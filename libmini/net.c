@@ -259,6 +259,7 @@ int net_listen(struct net_server *s, const struct cf_daemon *d, size_t n,
 	size_t i;
 
 	memset(s, 0, sizeof *s);
+	s->watch_fd = -1;
 	if (n > CF_MAX_DAEMONS) {
 		snprintf(err, errmax, "more than %d DaemonPortOptions",
 			CF_MAX_DAEMONS);
@@ -353,6 +354,8 @@ static void child(struct net_server *s, size_t li, int c,
 	sigprocmask(SIG_SETMASK, old, NULL);
 	for (i = 0; i < s->n; i++)
 		close(s->l[i].fd);
+	if (s->watch_fd >= 0)
+		close(s->watch_fd);
 	/* The session's socket blocks; its reads have their own deadlines. */
 	fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK);
 	if (dup2(c, 0) < 0 || dup2(c, 1) < 0)
@@ -470,7 +473,7 @@ static void drain(struct net_server *s, const sigset_t *old)
 
 int net_serve(struct net_server *s)
 {
-	struct pollfd pfd[CF_MAX_DAEMONS];
+	struct pollfd pfd[CF_MAX_DAEMONS + 1];
 	sigset_t block, old;
 	time_t second = 0;
 	unsigned in_second = 0;
@@ -522,13 +525,18 @@ int net_serve(struct net_server *s)
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		n = ppoll(pfd, s->n, tsp, &old);
+		pfd[s->n].fd = s->watch_fd;
+		pfd[s->n].events = POLLIN;
+		pfd[s->n].revents = 0;
+		n = ppoll(pfd, s->n + 1, tsp, &old);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -1;
 			break;
 		}
+		if (pfd[s->n].revents && s->watch)
+			s->watch(s->ctx);
 		for (i = 0; i < s->n && n > 0; i++) {
 			int c;
 

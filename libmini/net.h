@@ -88,6 +88,11 @@ struct net_server {
 	 * is the child's exit status. */
 	int (*session)(void *ctx, const struct net_listener *l);
 	void *ctx;
+	/* One more fd the loop watches (net_listen sets -1: none), and what
+	 * to do when it is readable: the listener's own work, e.g. smtpd's
+	 * delivery requests from its sessions.  Closed in the children. */
+	int watch_fd;
+	void (*watch)(void *ctx);
 	/* net.c's state: the running children, kept across net_serve calls */
 	struct net_child *kids;
 	size_t n_kids, cap_kids;
