@@ -27,5 +27,9 @@
 #include "str.h"
 #include "log.h"
 #include "net.h"
+#include "io.h"
+#include "file.h"
+#include "map.h"
+#include "cf.h"
 
 #endif
