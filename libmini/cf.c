@@ -68,7 +68,7 @@ struct cf_reader {
 
 #define IN_SIZE 16384
 
-/* ---- small helpers ------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------ */
 
 static int is_space(int c)
 {
@@ -119,9 +119,8 @@ static char *dupn(const char *s, size_t n)
 	return p;
 }
 
-static void rd_err(struct cf_reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
+/* "path:line: message" into the caller's error buffer. */
+__attribute__((format(printf, 2, 3)))
 static void rd_err(struct cf_reader *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -217,7 +216,7 @@ static void note(struct cf_reader *r, const char *what)
 	}
 }
 
-/* ---- names: "w", "{VirtHost}" ------------------------------------- */
+/* ---- names: "w", "{VirtHost}" ------------------------------------------- */
 
 /* Parses a macro or class name at s: one character, or {name}; a
  * single character in braces is that character, as sendmail's macid.
@@ -260,7 +259,7 @@ static void bare_name(const char *in, char *name)
 	name[n] = 0;
 }
 
-/* ---- classes ------------------------------------------------------- */
+/* ---- classes ------------------------------------------------------------ */
 
 static struct cf_class *class_find(const struct cf_priv *p, const char *name)
 {
@@ -372,7 +371,7 @@ static void classes_finish(struct cf_priv *p)
 	}
 }
 
-/* ---- macros -------------------------------------------------------- */
+/* ---- macros ------------------------------------------------------------- */
 
 static struct cf_macro *macro_find(const struct cf_priv *p, const char *name)
 {
@@ -418,7 +417,7 @@ static int macro_set(struct cf *cf, struct cf_reader *r, const char *name,
 	return 0;
 }
 
-/* ---- host names, without DNS --------------------------------------- */
+/* ---- host names, without DNS -------------------------------------------- */
 
 /* Looks NAME up in /etc/hosts and copies a dotted name for it into fqdn
  * (the canonical name, else an alias "NAME.domain").  0 when found. */
@@ -459,7 +458,8 @@ static int hosts_fqdn(const char *name, char *fqdn, size_t max)
 		if (!match)
 			continue;
 		/* RFC 952 hosts format: address, canonical name, aliases */
-		if (n > 1 && strchr(w[1], '.') && w[1][strlen(w[1]) - 1] != '.') {
+		if (n > 1 && strchr(w[1], '.') &&
+		    w[1][strlen(w[1]) - 1] != '.') {
 			str_lcpy(fqdn, w[1], max);
 			found = 0;
 			break;
@@ -501,7 +501,7 @@ static void host_macros(struct cf *cf)
 		xdie(EX_OSERR, "out of memory");
 }
 
-/* ---- init and free -------------------------------------------------- */
+/* ---- init and free ------------------------------------------------------ */
 
 /* sendmail's DefaultUser: mailnull when that user exists, else 1:1 */
 static const char *default_user(void)
@@ -638,7 +638,7 @@ void cf_free(struct cf *cf)
 	cf->n_daemons = cf->n_maps = cf->n_mailers = 0;
 }
 
-/* ---- reading lines ------------------------------------------------- */
+/* ---- reading lines ------------------------------------------------------ */
 
 /* The next byte, -1 at the end, -2 on a read error or past
  * CF_MAX_FILE (error set). */
@@ -735,7 +735,7 @@ static void cut_comment(char *s)
 		*--q = 0;
 }
 
-/* ---- F class files -------------------------------------------------- */
+/* ---- F class files ------------------------------------------------------ */
 
 /* The scanf subset for F lines: an optional literal prefix, then "%s"
  * (one word), "%[set]" or "%[^set]" (the matched span, all its words).
@@ -798,7 +798,11 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 	r.errmax = cr->errmax;
 	r.fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (r.fd < 0) {
-		if (optional && (errno == ENOENT || errno == ENOTDIR))
+		/* -o: sendmail skips a file it cannot open, whatever why;
+		 * a file that exists but cannot be read is worth a note */
+		if (optional && errno != ENOENT && errno != ENOTDIR)
+			note(cr, "F class file unreadable (-o)");
+		if (optional)
 			return 0;
 		rd_err(cr, "%s: %s", file, strerror(errno));
 		return -1;
@@ -806,8 +810,12 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 	/* a FIFO or device would block or never end: regular files only,
 	 * as sendmail's SFF_REGONLY */
 	if (fstat(r.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rd_err(cr, "%s: not a regular file", file);
 		close(r.fd);
+		if (optional) {
+			note(cr, "F class file not a regular file (-o)");
+			return 0;
+		}
+		rd_err(cr, "%s: not a regular file", file);
 		return -1;
 	}
 	r.in = malloc(IN_SIZE);
@@ -887,7 +895,7 @@ static int line_F(struct cf_reader *r, char *s)
 	return fclass_read(r, name, file, *pat ? pat : "%s", optional);
 }
 
-/* ---- times and numbers ---------------------------------------------- */
+/* ---- times and numbers -------------------------------------------------- */
 
 int cf_parse_time(const char *s, int unit, long *secs)
 {
@@ -924,30 +932,82 @@ int cf_parse_time(const char *s, int unit, long *secs)
 	return 0;
 }
 
-/* ---- D, C, T, K, M lines --------------------------------------------- */
+/* ---- D, C, T, K, M lines ------------------------------------------------ */
 
+/* A value up to an unquoted DELIM (a mailer field's comma; 0 for a D
+ * line), as sendmail's munchstring: quotes removed, \r \n decoded,
+ * other \x kept as x.  Writes in place; returns the end of the field. */
+static char *munch(char *p, char **val, int delim)
+{
+	char *q = p, *floor = p;	/* floor: end of escaped or quoted text */
+	int quoted = 0;
+
+	*val = p;
+	for (; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			*q++ = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
+			floor = q;
+			continue;
+		}
+		if (*p == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*p == delim && !quoted) {
+			p++;
+			break;
+		}
+		*q++ = *p;
+		if (quoted)
+			floor = q;
+	}
+	/* trailing blanks of the field go, unless escaped or quoted */
+	while (q > floor && is_space((unsigned char)q[-1]))
+		q--;
+	*q = 0;
+	return p;
+}
+
+/* Dxvalue, D{name}value: the value as sendmail's munchstring leaves it,
+ * leading blanks dropped ("Dj mail.example.com" means the obvious). */
 static int line_D(struct cf_reader *r, char *s)
 {
-	char name[CF_MAX_NAME];
+	char name[CF_MAX_NAME], *val;
 	const char *v = parse_name(s + 1, name);
 
 	if (!v) {
 		rd_err(r, "bad macro name");
 		return -1;
 	}
-	return macro_set(r->cf, r, name, v);
+	munch(skip_space(v), &val, 0);
+	return macro_set(r->cf, r, name, val);
 }
 
+/* Cx words, C{name} words: macros in the words are expanded as the
+ * line is read, as sendmail does ("Cw $w.example.com"). */
 static int line_C(struct cf_reader *r, char *s)
 {
-	char name[CF_MAX_NAME];
+	char name[CF_MAX_NAME], *words;
 	const char *v = parse_name(s + 1, name);
+	int rc;
 
 	if (!v) {
 		rd_err(r, "bad class name");
 		return -1;
 	}
-	return class_words(r->cf, r, name, v);
+	if (!strchr(v, '$'))
+		return class_words(r->cf, r, name, v);
+	if (!(words = malloc(CF_MAX_LINE + 1)))
+		return oom(r);
+	if (cf_expand(r->cf, v, words, CF_MAX_LINE + 1) < 0) {
+		rd_err(r, "C%s: macro expansion too long or too deep", name);
+		free(words);
+		return -1;
+	}
+	rc = class_words(r->cf, r, name, words);
+	free(words);
+	return rc;
 }
 
 /* Map types that name a file; others (host, dequote, regex, ...) have
@@ -1045,38 +1105,6 @@ nomem:
 	return oom(r);
 }
 
-/* A mailer field's value up to an unquoted comma, as sendmail's
- * munchstring: quotes removed, \r \n decoded, other \x kept as x.
- * Writes in place; returns the end of the field. */
-static char *munch(char *p, char **val)
-{
-	char *q = p;
-	int quoted = 0;
-
-	*val = p;
-	for (; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-			*q++ = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
-			continue;
-		}
-		if (*p == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (*p == ',' && !quoted) {
-			p++;
-			break;
-		}
-		*q++ = *p;
-	}
-	/* trailing blanks of the field go, as sendmail trims */
-	while (q > *val && is_space((unsigned char)q[-1]))
-		q--;
-	*q = 0;
-	return p;
-}
-
 /* Mname, P=path, F=flags, ... A=argv */
 static int line_M(struct cf_reader *r, char *s)
 {
@@ -1113,7 +1141,7 @@ static int line_M(struct cf_reader *r, char *s)
 			return -1;
 		}
 		p = skip_space(p + 1);
-		p = munch(p, &val);
+		p = munch(p, &val, ',');
 		switch (code) {
 		case 'P':
 			if (set_str(&m.path, val) < 0)
@@ -1134,7 +1162,7 @@ static int line_M(struct cf_reader *r, char *s)
 				return -1;
 			}
 			break;
-		default:	/* S= R= T= E= L= D= U= ...: rewriting, not ours */
+		default:	/* S= R= T= E= L= D= U= ...: not ours */
 			break;
 		}
 	}
@@ -1168,7 +1196,7 @@ nomem:
 	return oom(r);
 }
 
-/* ---- options --------------------------------------------------------- */
+/* ---- options ------------------------------------------------------------ */
 
 /* DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA, M=Ea, ... */
 static int opt_daemon(struct cf_reader *r, const char *val)
@@ -1257,7 +1285,7 @@ static int opt_daemon(struct cf_reader *r, const char *val)
 			}
 			break;
 		}
-		default:	/* Listen=, SndBufSize=, InputMailFilters=, ... */
+		default:	/* Listen=, SndBufSize=, ...: not ours */
 			break;
 		}
 	}
@@ -1697,7 +1725,7 @@ static int line_O(struct cf_reader *r, char *s)
 	return 0;
 }
 
-/* ---- the line dispatcher and cf_load ----------------------------------- */
+/* ---- the line dispatcher and cf_load ------------------------------------ */
 
 static int cf_line(struct cf_reader *r, char *s)
 {
@@ -1782,7 +1810,7 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 	}
 	for (;;) {
 		size_t len = 0;
-		int got, c;
+		int got, c, comment;
 
 		r.at = r.lineno + 1;
 		got = rd_phys(&r, line, &len);
@@ -1790,9 +1818,20 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 			rc = got;
 			break;
 		}
+		/* A whole-line comment, folded lines and all, is skipped;
+		 * an inline comment ends with its physical line, so a
+		 * folded line goes on after it, as in sendmail. */
+		line[len] = 0;
+		comment = line[0] == '#';
+		if (!comment) {
+			cut_comment(line);
+			len = strlen(line);
+		}
 		/* sendmail folds a line that the next one continues with
 		 * a space or tab */
 		while ((c = rd_peek(&r)) == ' ' || c == '\t') {
+			size_t start;
+
 			if (len >= CF_MAX_LINE) {
 				rd_err(&r, "line longer than %d bytes",
 					CF_MAX_LINE);
@@ -1800,17 +1839,22 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 				goto out;
 			}
 			line[len++] = ' ';
+			start = len;
 			if (rd_phys(&r, line, &len) < 0) {
 				rc = -1;
 				goto out;
+			}
+			line[len] = 0;
+			if (!comment) {
+				cut_comment(line + start);
+				len = start + strlen(line + start);
 			}
 		}
 		if (c == -2) {
 			rc = -1;
 			break;
 		}
-		line[len] = 0;
-		if (line[0] == '#')
+		if (comment)
 			continue;
 		if (is_space((unsigned char)line[0])) {
 			/* a continuation with nothing before it */
@@ -1822,7 +1866,6 @@ int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
 			}
 			continue;
 		}
-		cut_comment(line);
 		if (!line[0])
 			continue;
 		if ((rc = cf_line(&r, line)) < 0)
@@ -1850,6 +1893,22 @@ const char *cf_macro(const struct cf *cf, const char *name)
 	bare_name(name, bare);
 	m = macro_find(cf->priv, bare);
 	return m ? m->value : NULL;
+}
+
+int cf_define(struct cf *cf, const char *name, const char *value)
+{
+	char bare[CF_MAX_NAME];
+
+	if (!cf->priv || !*name || strlen(name) >= CF_MAX_NAME) {
+		errno = EINVAL;
+		return -1;
+	}
+	bare_name(name, bare);
+	if (macro_set(cf, NULL, bare, value) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
 const struct cf_list *cf_class(const struct cf *cf, const char *name)
@@ -1906,7 +1965,7 @@ const struct cf_mailer *cf_mailer(const struct cf *cf, const char *name)
 	return NULL;
 }
 
-/* ---- expansion ------------------------------------------------------------ */
+/* ---- expansion ---------------------------------------------------------- */
 
 struct cf_out {
 	char *dst;
@@ -2033,7 +2092,9 @@ static void expand(const struct cf *cf, const char *s, struct cf_out *o,
 		default:
 			/* $&x is deferred to run time: the same for us */
 			ref = s[1] == '&' ? s + 2 : s + 1;
-			if (!is_alnum((unsigned char)*ref) && *ref != '{' &&
+			/* $1 (a rule's match), $#, $: ... are no macros */
+			if ((!is_alnum((unsigned char)*ref) ||
+			    is_digit((unsigned char)*ref)) && *ref != '{' &&
 			    *ref != '_')
 				break;
 			if (!(next = ref_name(ref, name)))

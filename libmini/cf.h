@@ -2,13 +2,15 @@
  * cf: the sendmail.cf subset postbox obeys (DESIGN.md §3).
  *
  * Read: C/F class lines (Cw, Fw-o /etc/mail/local-host-names, CR, FR, Ct,
- * Ft, any class), D macro lines (single-letter and {long} names; $j, $w,
- * $m and other macro references expanded when used, not when read), O
- * option lines into the typed struct below (sendmail's defaults when
- * absent), K map declarations, M mailer lines, V (version).  S, R, H, P, T,
- * E, Q lines and unknown options are accepted and ignored: each distinct
- * ignored kind is reported once through the note callback (the applet logs
- * it).  Errors name file:line.
+ * Ft, any class; macros in C words are expanded as the line is read, as
+ * sendmail does), T lines (class t), D macro lines (single-letter and
+ * {long} names; the value kept unexpanded, as sendmail's munchstring
+ * leaves it, leading blanks dropped), O option lines into the typed
+ * struct below (sendmail's defaults when absent), K map declarations, M
+ * mailer lines, V (version).  S, R, H, P, E, Q, X, L, G lines and unknown
+ * options are accepted and ignored: each distinct ignored kind is
+ * reported once through the note callback (the applet logs it).  Errors
+ * name file:line.
  *
  * Ownership: everything in struct cf is allocated by cf_init/cf_load and
  * released by cf_free.  The struct is large: keep it in main's frame or
@@ -25,6 +27,9 @@
  *  - Class w starts with the host's names ($w, $j), "localhost" and
  *    "[127.0.0.1]" (sendmail probes its interfaces; postbox takes
  *    loopback only).  T lines (Troot) add to class t, as sendmail does.
+ *  - F -o (optional): a file that cannot be opened, or is no regular
+ *    file, leaves the class as it is (noted unless simply missing);
+ *    without -o that is an error naming the cf's file:line.
  *  - F{x}|program is never run: the line is ignored and noted ("F class
  *    from a program (not run)"); F{x}@map likewise.  A scanf pattern
  *    after the file name is honoured in its common forms: "%s" (the
@@ -37,6 +42,12 @@
  *  - An inline "#" comment is cut unless escaped ("\#") or "$#", as in
  *    sendmail 8 for V10 files; lines starting with space or tab
  *    continue the previous line (joined with one space).
+ *  - DaemonPortOptions: keys by their first letter, any case, as
+ *    sendmail (Addr, Family, Modifiers/M, Name, Port; others ignored);
+ *    Port by number or smtp/submission/smtps/submissions/lmtp; Addr an
+ *    IP address of the Family, or "localhost" (nothing is resolved).
+ *  - An empty string option ("O QueueDirectory=") restores the built-in
+ *    value (NULL for those without one).
  *  - Known sendmail options that postbox does not use, and unknown
  *    options, are noted as "option NAME" and otherwise ignored.
  * Limits: CF_MAX_LINE per logical line, CF_MAX_FILE bytes per file (the
@@ -115,15 +126,22 @@ struct cf_opts {
 	long min_free_blocks;		/* MinFreeBlocks, 100 */
 	unsigned log_level;		/* LogLevel, 9 */
 	char delivery_mode;		/* DeliveryMode: 'b' (default), 'i', 'q', 'd' */
-	char error_mode;		/* ErrorMode (Oe): 'p' (default), 'q', 'm', 'w', 'e' (added by cf) */
+	char error_mode;		/* ErrorMode (Oe): 'p' (default), 'q',
+					 * 'm', 'w', 'e' (added by cf) */
 	/* Timeouts, seconds */
+	/* Timeout.*: sendmail's defaults initial 5m, helo 5m, mail 10m,
+	 * rcpt 1h, datainit 5m, datablock 1h, datafinal 1h, command 1h,
+	 * connect 0 and iconnect 0 (the kernel's), rset 5m, quit 2m,
+	 * misc 2m */
 	long to_initial, to_helo, to_mail, to_rcpt, to_datainit,
 	     to_datablock, to_datafinal, to_command, to_connect,
 	     to_iconnect, to_rset, to_quit, to_misc;
 	long to_queuewarn;		/* Timeout.queuewarn, 4h */
 	long to_queuereturn;		/* Timeout.queuereturn, 5d */
 	/* Privacy, auth, TLS */
-	char *privacy;			/* PrivacyOptions, lower case, blanks removed */
+	char *privacy;			/* PrivacyOptions, lower case, no
+					 * blanks; "authwarnings,noexpn,novrfy"
+					 * built in (see above) */
 	struct cf_list auth_mechs;	/* AuthMechanisms, words as written; empty
 					 * when not given (the applet's default) */
 	char *auth_options;		/* AuthOptions, as written */
@@ -169,6 +187,12 @@ void cf_free(struct cf *cf);
  * $w defaults to the short host name, $j to the FQDN when no Dj line
  * (found without waiting on DNS: uname, then /etc/hosts only). */
 const char *cf_macro(const struct cf *cf, const char *name);
+/* Defines or replaces macro NAME ("{client_addr}", "r") with a copy of
+ * VALUE (NULL unsets it), for the run-time macros an applet knows, such
+ * as the client's address in the greeting.  0, or -1 with errno EINVAL
+ * (bad name) or ENOMEM (no memory, or CF_MAX_MACROS reached).
+ * (added by cf) */
+int cf_define(struct cf *cf, const char *name, const char *value);
 /* Expands $x and ${name} references in S into dst (max bytes). Returns
  * the length, or -1 when it did not fit (dst is then truncated).
  * Also $?x TEXT $| ELSE $. (x set and not empty), $&x (as $x), $$ (a

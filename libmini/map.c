@@ -224,12 +224,67 @@ static int access_try(struct map *m, const char *tag, const char *key,
 	return r;
 }
 
-/* Domains: the whole name, then each parent down to the top label. */
-static int access_domain(struct map *m, const char *tag, const char *d,
-	char *result, size_t max, char *matched)
+/* The next shorter address prefix, as proto.m4's rulesets A and D cut
+ * it: "$+::$-", "$+:$-" or "$+.$-" (the last group or octet, and a "::"
+ * before it).  S ends at *END; returns 0 when nothing is left to try. */
+static int ip_cut(char *s, char **end)
 {
+	char *p = *end;
+
+	while (p > s && p[-1] != ':' && p[-1] != '.')
+		p--;
+	if (p == s || p == *end)
+		return 0;
+	p--;
+	if (*p == ':' && p > s && p[-1] == ':')
+		p--;
+	if (p == s)
+		return 0;
+	*end = p;
+	return 1;
+}
+
+/* Ruleset A (LookUpAddress): 10.0.2.15, 10.0.2, 10.0, 10;
+ * IPv6:2001:db8::1, IPv6:2001:db8, IPv6:2001, IPv6. */
+static int access_a(struct map *m, const char *tag, char *k, char *result,
+	size_t max, char *matched)
+{
+	char *end = k + strlen(k), save;
 	int r;
 
+	for (;;) {
+		save = *end;
+		*end = 0;
+		r = access_try(m, tag, k, result, max, matched);
+		*end = save;
+		if (r != 0 || !ip_cut(k, &end))
+			return r;
+	}
+}
+
+/* Ruleset D (LookUpDomain): host.foo.example, foo.example, example; an
+ * address literal [10.0.2.15] as [10.0.2.15], [10.0.2], [10.0], [10]. */
+static int access_d(struct map *m, const char *tag, char *d, char *result,
+	size_t max, char *matched)
+{
+	size_t n = strlen(d);
+	char *end;
+	int r;
+
+	if (d[0] == '[' && n > 2 && d[n - 1] == ']') {
+		end = d + n - 1;
+		for (;;) {
+			char save[2] = { end[0], end[1] };
+
+			end[0] = ']';
+			end[1] = 0;
+			r = access_try(m, tag, d, result, max, matched);
+			end[0] = save[0];
+			end[1] = save[1];
+			if (r != 0 || !ip_cut(d + 1, &end))
+				return r;
+		}
+	}
 	while (*d) {
 		r = access_try(m, tag, d, result, max, matched);
 		if (r != 0)
@@ -242,51 +297,32 @@ static int access_domain(struct map *m, const char *tag, const char *d,
 	return 0;
 }
 
-/* Addresses: the whole text, then cut at each last SEP (octets, IPv6
- * groups), each with PREFIX ("IPv6:") in front. */
-static int access_ip(struct map *m, const char *tag, const char *prefix,
-	const char *ip, int sep, char *result, size_t max, char *matched)
-{
-	char k[MAP_KEY_MAX];
-	size_t plen = strlen(prefix);
-	char *cut;
-	int r;
-
-	if (plen + strlen(ip) >= sizeof k) {
-		errno = E2BIG;
-		return -1;
-	}
-	memcpy(k, prefix, plen);
-	str_lcpy(k + plen, ip, sizeof k - plen);
-	while (k[plen]) {
-		r = access_try(m, tag, k, result, max, matched);
-		if (r != 0)
-			return r;
-		cut = strrchr(k + plen, sep);
-		if (!cut)
-			break;
-		*cut = 0;
-	}
-	return 0;
-}
-
-static int access_addr_ip(struct map *m, const char *tag, const char *ip,
+/* Rulesets F (LookUpFull, KEY "user+det@dom") and U (LookUpUser, KEY
+ * "user+det@"): KEY, then with "+*" for the detail, then without it. */
+static int access_fu(struct map *m, const char *tag, const char *key,
 	char *result, size_t max, char *matched)
 {
-	if (str_istarts(ip, "::ffff:") && strchr(ip, '.'))
-		ip += 7;
-	if (str_istarts(ip, "IPv6:"))
-		ip += 5;
-	if (strchr(ip, ':'))
-		return access_ip(m, tag, m->flags & MAP_NOFOLD ? "IPv6:" :
-			"ipv6:", ip, ':', result, max, matched);
-	return access_ip(m, tag, "", ip, '.', result, max, matched);
+	char k[MAP_KEY_MAX];
+	const char *plus, *at = strrchr(key, '@');
+	int r;
+
+	r = access_try(m, tag, key, result, max, matched);
+	/* "$+ + $* @": the first '+' after at least one character */
+	plus = at ? memchr(key + 1, '+', at - key) : NULL;
+	if (r != 0 || !plus || key[0] == '@')
+		return r;
+	snprintf(k, sizeof k, "%.*s+*%s", (int)(plus - key), key, at);
+	r = access_try(m, tag, k, result, max, matched);
+	if (r != 0)
+		return r;
+	snprintf(k, sizeof k, "%.*s%s", (int)(plus - key), key, at);
+	return access_try(m, tag, k, result, max, matched);
 }
 
 int map_access(struct map *m, const char *tag, int kind, const char *value,
 	char *result, size_t max, char *matched)
 {
-	char t[32] = "", v[MAP_KEY_MAX], *at, *dom;
+	char t[32] = "", v[MAP_KEY_MAX], *at;
 	size_t n;
 	int r;
 
@@ -301,10 +337,12 @@ int map_access(struct map *m, const char *tag, int kind, const char *value,
 			t[n - 1] = 0;
 		tag = t;
 	}
-	if (str_lcpy(v, value, sizeof v) >= sizeof v) {
+	/* room for an "IPv6:" prefix or "+*" */
+	if (strlen(value) + 6 >= sizeof v) {
 		errno = E2BIG;
 		return -1;
 	}
+	str_lcpy(v, value, sizeof v);
 	/* Folded here, so the key reported as matched is the one stored. */
 	if (!(m->flags & MAP_NOFOLD)) {
 		str_lower(t);
@@ -313,51 +351,53 @@ int map_access(struct map *m, const char *tag, int kind, const char *value,
 	n = strlen(v);
 	switch (kind) {
 	case MAP_ACCESS_IP:
-		return access_addr_ip(m, tag, v, result, max, matched);
+		if (str_istarts(v, "::ffff:") && strchr(v, '.'))
+			memmove(v, v + 7, n - 6);
+		else if (strchr(v, ':') && !str_istarts(v, "IPv6:")) {
+			/* sendmail's ${client_addr} for IPv6 */
+			memmove(v + 5, v, n + 1);
+			memcpy(v, m->flags & MAP_NOFOLD ? "IPv6:" : "ipv6:",
+				5);
+		}
+		return access_a(m, tag, v, result, max, matched);
 	case MAP_ACCESS_HOST:
 		if (n > 1 && v[n - 1] == '.')
 			v[n - 1] = 0;
-		/* an unresolved client: "[10.0.2.15]", tried as it is */
-		if (v[0] == '[')
-			return access_try(m, tag, v, result, max, matched);
-		return access_domain(m, tag, v, result, max, matched);
+		return access_d(m, tag, v, result, max, matched);
 	case MAP_ACCESS_ADDR:
+	case MAP_ACCESS_RCPT:
 		break;
 	default:
 		errno = EINVAL;
 		return -1;
 	}
-	/* RFC 5321 4.5.5: the null reverse-path. */
+	/* RFC 1123 5.2.9: check_mail accepts <> before any lookup. */
 	if (n == 0 || strcmp(v, "<>") == 0)
-		return access_try(m, tag, "<>", result, max, matched);
+		return 0;
+	if (n > 1 && v[n - 1] == '.')	/* "strip trailing dots" */
+		v[--n] = 0;
 	at = strrchr(v, '@');
-	if (!at)
-		return access_domain(m, tag, v, result, max, matched);
-	dom = at + 1;
-	if (n > 1 && v[n - 1] == '.')
-		v[n - 1] = 0;
-	r = access_try(m, tag, v, result, max, matched);
+	if (!at) {			/* a local user: <U:user@> only */
+		v[n] = '@';
+		v[n + 1] = 0;
+		return access_fu(m, tag, v, result, max, matched);
+	}
+	/* <F:user@dom> */
+	r = access_fu(m, tag, v, result, max, matched);
 	if (r != 0)
 		return r;
-	/* "user@": the local part with its '@'. */
-	if (at > v) {
+	/* <U:user@>: senders, and recipients in local domains */
+	if (kind == MAP_ACCESS_ADDR && at > v) {
 		char c = at[1];
 
 		at[1] = 0;
-		r = access_try(m, tag, v, result, max, matched);
+		r = access_fu(m, tag, v, result, max, matched);
 		at[1] = c;
 		if (r != 0)
 			return r;
 	}
-	if (*dom == '[') {	/* RFC 5321 4.1.3: an address literal */
-		n = strlen(dom);
-		if (n > 2 && dom[n - 1] == ']') {
-			dom[n - 1] = 0;
-			return access_addr_ip(m, tag, dom + 1, result, max,
-				matched);
-		}
-	}
-	return access_domain(m, tag, dom, result, max, matched);
+	/* <D:dom> */
+	return access_d(m, tag, at + 1, result, max, matched);
 }
 
 /* "D.S.N" with class 2, 4 or 5 and numbers of up to 3 digits (RFC 3463). */
@@ -579,15 +619,16 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 	p->vlen = vlen;
 	p->hash = h;
 	p->dead = 0;
+	mk->n++;
 	if (slot) {
 		if (!*slot)
-			*slot = mk->n + 1;
+			*slot = mk->n;
 		else if (!keep) {	/* -r: the new value wins */
 			mk->rec[*slot - 1].dead = 1;
-			*slot = mk->n + 1;
+			*slot = mk->n;
+			return 2;
 		}
 	}
-	mk->n++;
 	return 0;
 }
 

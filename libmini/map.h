@@ -64,28 +64,41 @@ int map_changed(const struct map *m, const char *path);
  * (makemap -d) the first one written is returned. */
 int map_lookup(struct map *m, const char *key, char *val, size_t max);
 
-/* sendmail's access map search (issue 4 §3, sendmail 8.17 -d60.1): the
- * most specific key first, and at each step "TAG:key" before "key"; the
- * first key found wins.  TAG is "Connect", "From", "To" (a trailing ':' is
- * allowed) or NULL for untagged keys only.  KIND says what VALUE is:
- *  MAP_ACCESS_HOST  a host name: host.foo.example, foo.example, example
- *                   (a trailing dot ignored; "[addr]" is tried as is);
- *  MAP_ACCESS_IP    an address: 10.0.2.15, 10.0.2, 10.0, 10; IPv6 as
- *                   IPv6:2001:db8::1, IPv6:2001:db8:, IPv6:2001:db8,
- *                   IPv6:2001 (text cut at each last ':'); "::ffff:a.b.c.d"
- *                   is searched as IPv4;
- *  MAP_ACCESS_ADDR  an address user@sub.example.org: the full address,
- *                   then "user@", then sub.example.org, example.org, org
- *                   (the order issue 4 states); a domain literal
- *                   user@[10.0.2.15] walks the IP prefixes; a bare domain
- *                   walks only the domains; "" or "<>" (the null sender)
- *                   is looked up as "<>".
+/* sendmail's access map search, as the rulesets of cf/m4/proto.m4 (8.17)
+ * do it: at each step "TAG:key" before "key", the most specific key
+ * first, the first key found wins.  TAG is "Connect", "From", "To" (a
+ * trailing ':' is allowed) or NULL for untagged keys only.  KIND says what
+ * VALUE is and which rulesets run:
+ *  MAP_ACCESS_HOST  a client or domain name (ruleset D): host.foo.example,
+ *                   foo.example, example (a trailing dot ignored); an
+ *                   unresolved client's "[10.0.2.15]" as [10.0.2.15],
+ *                   [10.0.2], [10.0], [10] (IPv6: "[IPv6:2001:db8::1]",
+ *                   "[IPv6:2001:db8]", "[IPv6:2001]", "[IPv6]");
+ *  MAP_ACCESS_IP    the client's address (ruleset A): 10.0.2.15, 10.0.2,
+ *                   10.0, 10; IPv6 as sendmail's ${client_addr}, with an
+ *                   "IPv6:" prefix added when missing: IPv6:2001:db8::1,
+ *                   IPv6:2001:db8, IPv6:2001, IPv6 ("::" cut with the
+ *                   group after it); "::ffff:a.b.c.d" is searched as IPv4;
+ *  MAP_ACCESS_ADDR  a sender, check_mail's <F:x@dom> <U:x@> <D:dom>:
+ *                   x@sub.example.org, then x@, then sub.example.org,
+ *                   example.org, org (an address literal x@[10.0.2.15]
+ *                   walks as in HOST); an address without '@' only x@;
+ *                   "" and "<>" (the null sender, RFC 1123 5.2.9) are
+ *                   never looked up: 0;
+ *  MAP_ACCESS_RCPT  a recipient in a domain that is not local,
+ *                   check_rcpt's <F:x@dom> <D:dom> (no "x@"; for local
+ *                   domains use MAP_ACCESS_ADDR, as sendmail does).
+ * Full addresses and "x@" keys with a +detail are tried as sendmail's F
+ * and U rulesets do: x+det@dom, x+*@dom, x@dom (each tagged, untagged).
+ * Connect: is D on the client's name, then A on its address (two calls).
  * On a hit, returns 1 with the value in result (max bytes) and the key
- * that matched, tag included, in matched (MAP_KEY_MAX bytes; may be NULL).
- * 0 when nothing matched; -1 as map_lookup. */
+ * that matched, tag included, in matched (MAP_KEY_MAX bytes; may be NULL);
+ * keys are folded to lower case unless MAP_NOFOLD.  0 when nothing
+ * matched; -1 as map_lookup (E2BIG for a value over MAP_KEY_MAX - 7). */
 #define MAP_ACCESS_HOST	1
 #define MAP_ACCESS_IP	2
 #define MAP_ACCESS_ADDR	3
+#define MAP_ACCESS_RCPT	4
 int map_access(struct map *m, const char *tag, int kind, const char *value,
 	char *result, size_t max, char *matched);
 
@@ -128,7 +141,7 @@ struct map_make {
 };
 void map_make_init(struct map_make *mk, int flags);
 /* Adds a record.  0; 1 when KEY is already there and neither DUPS nor
- * REPLACE was asked (nothing added); -1 with ENOMEM or E2BIG (more than
+ * REPLACE was asked (nothing added); 2 when REPLACE replaced a record; -1 with ENOMEM or E2BIG (more than
  * the 4 GiB a cdb file can hold). */
 int map_make_add(struct map_make *mk, const void *key, size_t klen,
 	const void *val, size_t vlen);

@@ -3,8 +3,8 @@
  * built-in defaults when FILE is "-") and prints a canonical dump: the
  * daemons, classes w, R and t, macros j, S and M, every typed option, the
  * maps and the mailers.  The host's own names (which differ per machine)
- * are printed as $host in classes and $j as macro j, so a dump can be
- * compared exactly.
+ * are left out of classes and shown as $j for macro j, so a dump can be
+ * compared exactly (unless the host is named like a word of the cf).
  *
  *   cfdump [-n] [-c CLASS]... [-e STRING]... FILE
  *     -n         also print each note ("note: WHAT @ LINE")
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,9 +57,12 @@ static void dump_class(const struct cf *cf, const char *name)
 	for (i = 0; i < l->n; i++) {
 		const char *w = l->v[i];
 
-		if ((host_j && strcasecmp(w, host_j) == 0) ||
-		    (host_w && strcasecmp(w, host_w) == 0))
-			w = "$host";
+		/* the machine's own names: left out (but "localhost",
+		 * which every dump shows) */
+		if (((host_j && strcasecmp(w, host_j) == 0) ||
+		    (host_w && strcasecmp(w, host_w) == 0)) &&
+		    strcasecmp(w, "localhost") != 0)
+			continue;
 		if (n && strcmp(v[n - 1], w) == 0)
 			continue;
 		v[n++] = w;

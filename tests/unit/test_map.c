@@ -78,14 +78,14 @@ static void test_access_order(void)
 	static const char *const host[] = {
 		"example", "connect:example", "foo.example",
 		"connect:foo.example", "host.foo.example",
-		"connect:host.foo.example", "oo.example", "From:foo.example",
+		"connect:host.foo.example", "oo.example", "from:foo.example",
 		NULL };
 	static const char *const ip4[] = {
 		"10", "connect:10", "10.0", "connect:10.0", "10.0.2",
 		"connect:10.0.2", "10.0.2.15", "connect:10.0.2.15", "10.0.2.1",
 		"connect:10.0.2.1", "0.2.15", NULL };
 	static const char *const ip6[] = {
-		"ipv6:2001", "connect:ipv6:2001", "ipv6:2001:db8",
+		"ipv6", "ipv6:2001", "connect:ipv6:2001", "ipv6:2001:db8",
 		"connect:ipv6:2001:db8", "ipv6:2001:db8:",
 		"connect:ipv6:2001:db8::1", "2001:db8::1", NULL };
 	static const char *const addr[] = {
@@ -93,11 +93,20 @@ static void test_access_order(void)
 		"sub.example.org", "from:sub.example.org", "x@", "from:x@",
 		"x@sub.example.org", "from:x@sub.example.org", "to:x@",
 		"@sub.example.org", NULL };
+	static const char *const detail[] = {
+		"x@d.org", "to:x@d.org", "x+*@d.org", "to:x+*@d.org",
+		"x+tag@d.org", "to:x+tag@d.org", "x@", "x+*@", "x+tag@",
+		"d.org", NULL };
 	static const char *const lit[] = {
-		"x@", "10.0.2", "from:10.0.2.15", "[10.0.2.15]", NULL };
-	static const char *const nul[] = { "from:<>", "<>", NULL };
+		"x@", "10.0.2", "from:[10.0.2]", "[10.0.2.15]", "[10]", NULL };
 	static const char *const unres[] = {
-		"connect:[10.0.2.15]", "[10.0.2.15]", "10.0.2.15", NULL };
+		"connect:[10.0.2.15]", "[10.0.2.15]", "10.0.2.15", "[10.0.2]",
+		"connect:[10]", NULL };
+	static const char *const unres6[] = {
+		"[ipv6:2001:db8::1]", "[ipv6:2001:db8]", "[ipv6:2001]",
+		"[ipv6]", NULL };
+	static const char *const user[] = { "joe@", "from:joe@", "joe", NULL };
+	static const char *const nul[] = { "from:<>", "<>", "", NULL };
 	char got[2048];
 
 	search_order(host, "Connect", MAP_ACCESS_HOST, "Host.Foo.Example.",
@@ -116,32 +125,48 @@ static void test_access_order(void)
 		"IPv4-mapped IPv6 searched as IPv4");
 	search_order(ip6, "Connect", MAP_ACCESS_IP, "2001:DB8::1", got,
 		sizeof got);
-	CHECK_STR(got, "connect:ipv6:2001:db8::1 ipv6:2001:db8: "
-		"connect:ipv6:2001:db8 ipv6:2001:db8 connect:ipv6:2001 ipv6:2001",
-		"IPv6: IPv6: keys, groups stripped from the right");
-	search_order(addr, "From", MAP_ACCESS_ADDR, "x@Sub.Example.ORG", got,
+	CHECK_STR(got, "connect:ipv6:2001:db8::1 connect:ipv6:2001:db8 "
+		"ipv6:2001:db8 connect:ipv6:2001 ipv6:2001 ipv6",
+		"IPv6: IPv6: keys, :: and groups stripped as ruleset A");
+	search_order(ip6, "Connect", MAP_ACCESS_IP, "IPv6:2001:db8::1", got,
+		sizeof got);
+	CHECK(strncmp(got, "connect:ipv6:2001:db8::1 connect", 32) == 0,
+		"IPv6: an IPv6: prefix given is kept");
+	search_order(addr, "From", MAP_ACCESS_ADDR, "x@Sub.Example.ORG.", got,
 		sizeof got);
 	CHECK_STR(got, "from:x@sub.example.org x@sub.example.org from:x@ x@ "
 		"from:sub.example.org sub.example.org from:example.org "
 		"example.org from:org org",
-		"address: full, user@, then the domain and its parents");
+		"sender: full, user@, then the domain and its parents");
 	search_order(addr, NULL, MAP_ACCESS_ADDR, "x@sub.example.org", got,
 		sizeof got);
 	CHECK_STR(got, "x@sub.example.org x@ sub.example.org example.org org",
 		"untagged search uses untagged keys only");
-	search_order(addr, "To", MAP_ACCESS_ADDR, "example.org", got,
+	search_order(addr, "To", MAP_ACCESS_RCPT, "x@sub.example.org", got,
 		sizeof got);
-	CHECK_STR(got, "example.org org", "a bare domain walks the domains");
+	CHECK_STR(got, "x@sub.example.org sub.example.org example.org org",
+		"recipient (not local): full, then the domains, no user@");
+	search_order(detail, "To", MAP_ACCESS_ADDR, "x+tag@d.org", got,
+		sizeof got);
+	CHECK_STR(got, "to:x+tag@d.org x+tag@d.org to:x+*@d.org x+*@d.org "
+		"to:x@d.org x@d.org x+tag@ x+*@ x@ d.org",
+		"+detail: x+det, x+*, x (rulesets F and U)");
 	search_order(lit, "From", MAP_ACCESS_ADDR, "x@[10.0.2.15]", got,
 		sizeof got);
-	CHECK_STR(got, "x@ from:10.0.2.15 10.0.2",
-		"address literal walks the IP prefixes");
-	search_order(nul, "From", MAP_ACCESS_ADDR, "<>", got, sizeof got);
-	CHECK_STR(got, "from:<> <>", "null sender looked up as <>");
+	CHECK_STR(got, "x@ [10.0.2.15] from:[10.0.2] [10]",
+		"address literal walks bracketed prefixes (ruleset D)");
 	search_order(unres, "Connect", MAP_ACCESS_HOST, "[10.0.2.15]", got,
 		sizeof got);
-	CHECK_STR(got, "connect:[10.0.2.15] [10.0.2.15]",
-		"unresolved client: [addr] only, as host");
+	CHECK_STR(got, "connect:[10.0.2.15] [10.0.2.15] [10.0.2] connect:[10]",
+		"unresolved client name: [addr] and its bracketed prefixes");
+	search_order(unres6, "Connect", MAP_ACCESS_HOST, "[IPv6:2001:db8::1]",
+		got, sizeof got);
+	CHECK_STR(got, "[ipv6:2001:db8::1] [ipv6:2001:db8] [ipv6:2001] [ipv6]",
+		"unresolved IPv6 client name");
+	search_order(user, "From", MAP_ACCESS_ADDR, "Joe", got, sizeof got);
+	CHECK_STR(got, "from:joe@ joe@", "address without @: user@ only");
+	search_order(nul, "From", MAP_ACCESS_ADDR, "<>", got, sizeof got);
+	CHECK_STR(got, "", "null sender: no lookup (check_mail accepts <>)");
 }
 
 static void test_lookup(void)
@@ -261,7 +286,7 @@ static void test_make(void)
 		"make write mode");
 	map_make_init(&mk, MAP_MAKE_REPLACE);
 	CHECK(map_make_load(&mk, path, err, sizeof err) == 0, "make load (-o)");
-	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 0, "make replace (-r)");
+	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 2, "make replace (-r) says 2");
 	map_make_add(&mk, "j", 1, "4", 1);
 	map_make_write(&mk, path, 0644);
 	map_make_free(&mk);
