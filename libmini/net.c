@@ -278,6 +278,11 @@ int net_listen(struct net_server *s, const struct cf_daemon *d, size_t n,
 /* --- the accept loop ---------------------------------------------------- */
 
 static volatile sig_atomic_t got_chld, got_term, got_hup;
+/* The caller's signal mask, kept from the first net_serve call to the
+ * NET_STOP return: across a NET_RELOAD the signals stay blocked and
+ * handled, so a SIGTERM during the reload waits for the next call. */
+static sigset_t saved_mask;
+static int armed;
 
 static void on_signal(int sig)
 {
@@ -487,10 +492,15 @@ int net_serve(struct net_server *s)
 	sigaddset(&block, SIGHUP);
 	/* Signals are only taken inside ppoll: no race between a flag's
 	 * test and the wait. */
-	sigprocmask(SIG_BLOCK, &block, &old);
-	got_term = got_hup = 0;
+	if (!armed) {
+		sigprocmask(SIG_BLOCK, &block, &saved_mask);
+		got_term = 0;
+		set_handlers(1);
+		armed = 1;
+	}
+	old = saved_mask;
+	got_hup = 0;
 	got_chld = 1;
-	set_handlers(1);
 	for (;;) {
 		struct timespec ts, *tsp = NULL;
 		int full, n;
@@ -556,7 +566,10 @@ int net_serve(struct net_server *s)
 			handle(s, i, c, &old);
 		}
 	}
-	set_handlers(0);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r != NET_RELOAD) {
+		set_handlers(0);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		armed = 0;
+	}
 	return r;
 }

@@ -115,7 +115,9 @@ int net_listen(struct net_server *s, const struct cf_daemon *d, size_t n,
  * accepting, closes the listeners and waits for the running sessions (a
  * second SIGTERM passes SIGTERM on to them); returns NET_STOP, NET_RELOAD
  * on SIGHUP, or -1 with errno on a fatal error (poll, fork failing are
- * logged and retried, not fatal). */
+ * logged and retried, not fatal).  After NET_RELOAD, SIGCHLD, SIGTERM,
+ * SIGINT and SIGHUP stay blocked (they are taken by the next call); after
+ * the other returns the caller's mask and default handlers are back. */
 int net_serve(struct net_server *s);
 
 /* Number of sessions running now. */
