@@ -31,7 +31,7 @@ struct net_peer {
 				   local client, treated as loopback */
 	int family;		/* AF_INET, AF_INET6; AF_UNSPEC when local */
 	char ip[NET_IP_MAX];	/* "192.0.2.1", "2001:db8::1" (IPv4-mapped
-				   IPv6 shown as IPv4); "127.0.0.1" when local */
+				   IPv6 shown as IPv4); 127.0.0.1 if local */
 	unsigned port;		/* 0 when unknown */
 	char host[NET_HOST_MAX];	/* TCPREMOTEHOST when set, else "" */
 	char local_ip[NET_IP_MAX];	/* "" when unknown */
@@ -54,12 +54,12 @@ int net_is_loopback(const struct net_peer *p);
 int net_parse_ip(struct net_peer *p, const char *ip);
 
 struct net_listener {
-	int fd;			/* listening socket, close-on-exec, nonblocking */
-	char name[32];		/* DaemonPortOptions Name= ("MTA", "MSA") */
+	int fd;			/* listening; cloexec, nonblocking */
+	char name[32];		/* DaemonPortOptions Name= (MTA, MSA) */
 	char modifiers[16];	/* M= letters */
 	int family;
 	char addr[NET_IP_MAX];	/* as bound ("0.0.0.0", "::1") */
-	unsigned port;		/* as bound (the real port when 0 was asked) */
+	unsigned port;		/* as bound (the real one for 0) */
 };
 
 struct net_child;		/* net.c's own: a running session */
