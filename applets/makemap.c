@@ -10,17 +10,22 @@
  * as sendmail 8.17's own cdb support does.  -u dumps a map as
  * "key<TAB>value" lines, also maps made by tinycdb's "cdb -c".
  *
- * Differences from sendmail's makemap, all on the side of not losing data:
- * a bad input line (too long, NUL byte, invalid UTF-8, no value, duplicate
- * key) is reported as "makemap: MAP: line N: problem", as sendmail does,
- * but then no map is written at all (sendmail writes the good lines);
- * leading blanks are skipped and a trailing CR is dropped (files edited on
- * Windows); keys are limited to 1022 bytes and lines to 8191.  CIDR keys
- * ("192.168.0.0/24"), which sendmail's access map never matches, draw a
- * warning.  -C, -c, -s are accepted and ignored (no TrustedUser checks,
- * no hash cache).  Exit codes (sysexits.h): 64 bad usage or type, 65 bad
- * input, 66 unreadable input or map to dump, 73 the map cannot be created,
- * 74 a write failed (disk full).
+ * Messages and exit codes are those of sendmail 8.17's makemap (checked
+ * against Debian's build): "makemap: MAP: line N: no RHS for LHS k",
+ * "...: key k: duplicate key", "...: syntax error (leading space)",
+ * "...: line too long (8191 bytes max)", "makemap: error opening type
+ * hash map MAP: strerror"; -d with -r keeps every value, as there.
+ * Differences, all on the side of not losing data: after a bad input line
+ * (also a NUL byte or invalid UTF-8, which sendmail does not notice) no map
+ * is written at all (sendmail writes the good lines), so the old one stays
+ * byte-identical; a line of blanks is skipped and a trailing CR dropped;
+ * keys are limited to 1022 bytes and lines to 8191 (sendmail: 1024).  CIDR
+ * keys ("192.168.0.0/24"), which sendmail's access map never matches, draw
+ * a warning.  -C, -c, -s are accepted and ignored (no TrustedUser checks,
+ * no hash cache).  Exit codes (sysexits.h): 64 bad usage, 65 bad input,
+ * 66 unreadable input, 73 the map cannot be opened or created (also an
+ * unknown type and a missing map for -u, as sendmail), 74 a write failed
+ * (disk full).
  */
 //applet:makemap usr/sbin drop
 //config:config MAKEMAP
@@ -30,7 +35,7 @@
 //usage:	[-s] [-t delim] [-u] [-v] type name
 //usage:
 //usage:Reads "key value" lines on stdin and writes the cdb map name.db
-//usage:(name.cdb for type cdb). Types: hash btree dbm cdb (all cdb).
+//usage:(name.cdb for type cdb). Types: dbm hash btree cdb implicit (all cdb).
 //usage:
 //usage:-C file	sendmail.cf to read (accepted, ignored)
 //usage:-N	include the trailing NUL in keys and values
@@ -69,7 +74,8 @@ struct makemap {
 	int errors;
 };
 
-static const char *const types[] = { "dbm", "hash", "btree", "cdb" };
+static const char *const types[] = { "dbm", "hash", "btree", "cdb",
+	"implicit" };
 
 static int known_type(const char *t)
 {
@@ -148,10 +154,12 @@ static void add_line(struct makemap *mm, struct map_make *mk, char *s,
 	}
 	if (len && s[len - 1] == '\r')
 		s[--len] = 0;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == 0 || *s == mm->comment)
+	if (s[strspn(s, " \t")] == 0 || *s == mm->comment)
+		return;		/* blank lines too, unlike sendmail */
+	if (*s == ' ' || *s == '\t') {
+		line_error(mm, "syntax error (leading space)%s", "");
 		return;
+	}
 	if (!str_utf8_valid(s, strlen(s))) {
 		line_error(mm, "invalid UTF-8%s", "");
 		return;
@@ -170,6 +178,8 @@ static void add_line(struct makemap *mm, struct map_make *mk, char *s,
 		p++;
 	val = p;
 	vlen = strlen(val);
+	if (mm->fold)	/* before the checks: sendmail's messages show it */
+		str_lower(key);
 	if (klen + 2 > MAP_KEY_MAX) {
 		line_error(mm, "key too long (%s bytes max)", "1022");
 		return;
@@ -182,8 +192,6 @@ static void add_line(struct makemap *mm, struct map_make *mk, char *s,
 		line_error(mm, "no RHS for LHS %s", key);
 		return;
 	}
-	if (mm->fold)
-		str_lower(key);
 	cidr_warn(mm, key);
 	if (mm->verbose)
 		printf("key=`%s', val=`%s'\n", key, val);
@@ -203,8 +211,12 @@ static int dump(struct makemap *mm)
 	int r;
 
 	if (map_open(&m, mm->path, 0, err, sizeof err) < 0) {
-		xwarn("%s", err);
-		return EX_NOINPUT;
+		if (errno == EPROTO)	/* Berkeley DB: say how to rebuild */
+			xwarn("%s", err);
+		else
+			xwarn("error opening type %s map %s: %s", mm->type,
+				mm->name, strerror(errno));
+		return EX_CANTCREAT;
 	}
 	cdb_seqinit(&pos, &m.cdb);
 	while ((r = cdb_seqnext(&pos, &m.cdb)) > 0) {
@@ -247,7 +259,11 @@ static int build(struct makemap *mm)
 	}
 	if (mm->append && map_make_load(&mk, mm->path, err, sizeof err) < 0
 			&& errno != ENOENT) {
-		xwarn("%s", err);
+		if (errno == EPROTO)
+			xwarn("%s", err);
+		else
+			xwarn("error opening type %s map %s: %s", mm->type,
+				mm->name, strerror(errno));
 		return EX_CANTCREAT;
 	}
 	line = xmalloc(MAP_LINE_MAX);
@@ -275,11 +291,11 @@ static int build(struct makemap *mm)
 		if (e == ENOSPC || e == EIO || e == EDQUOT || e == EFBIG ||
 				e == E2BIG || e == ENOMEM) {
 			xwarn("error writing type %s map %s: %s", mm->type,
-				mm->path, strerror(e));
+				mm->name, strerror(e));
 			return EX_IOERR;
 		}
 		xwarn("error opening type %s map %s: %s", mm->type,
-			mm->path, strerror(e));
+			mm->name, strerror(e));
 		return EX_CANTCREAT;
 	}
 	map_make_free(&mk);
@@ -328,12 +344,9 @@ int makemap_main(int argc, char **argv)
 		applet_usage();
 	mm.type = argv[optind];
 	mm.name = argv[optind + 1];
-	if (!known_type(mm.type)) {
-		xwarn("Unknown database type %s", mm.type);
-		applet_usage();
-	}
-	if ((mm.mkflags & MAP_MAKE_DUPS) && (mm.mkflags & MAP_MAKE_REPLACE))
-		xdie(EX_USAGE, "-d and -r are mutually exclusive");
+	if (!known_type(mm.type))
+		xdie(EX_CANTCREAT, "error opening type %s map %s: Unknown "
+			"database type", mm.type, mm.name);
 	map_path(&mm);
 	if (undump)
 		return dump(&mm);

@@ -24,16 +24,23 @@
  * at all: /etc/mail/aliases (sendmail's compiled-in default on Debian),
  * or /etc/aliases when that does not exist.  -O AliasFile=PATH overrides.
  *
- * Errors name "FILE: line N:" as sendmail's do.  sendmail reports a bad
- * entry and builds the map without it; newaliases reports every bad entry
- * and then keeps the old map as it was (exit 65), so an edit that broke an
- * alias never silently drops it.  A duplicate name is sendmail's warning
- * and the later value wins.  Limits: a line 8191 bytes, a joined value
- * 8191 bytes (sendmail's BUFSIZ), a name 1022 bytes.  Values are not
- * parsed as addresses (sendmail's CheckAliases is off by default) beyond a
- * check that quotes are balanced.  Exit codes (sysexits.h): 64 usage, 65
- * bad entries, 66 an unreadable alias file, 72 a missing -C file, 73 the
- * map cannot be created, 74 a write failed.
+ * Errors are sendmail 8.17's (checked against Debian's build), as
+ * "FILE: line N: message": "missing colon", "NAME... missing value for
+ * alias", "Non-continuation line starts with space", "alias line too
+ * long", "NAME... cannot alias non-local names", and the warning "NAME...
+ * Warning: duplicate alias name name" (the later value wins).  Names are
+ * stored as written (quotes kept, inner blanks kept), folded.  sendmail
+ * builds the map without a bad entry and exits 70 (its syserr status);
+ * newaliases reports every bad entry, also NUL bytes, invalid UTF-8 and
+ * unbalanced quotes, which sendmail lets through, exits 70 too, and keeps
+ * the old map byte-identical, so an edit that broke an alias never
+ * silently drops it.  Errors go to stderr (sendmail: stdout).  Lines are
+ * numbered from an entry's first line (sendmail: its last).  Limits: a
+ * line and a joined entry 8191 bytes (sendmail's BUFSIZ), a name 1022.
+ * Values are not parsed as addresses (sendmail's CheckAliases is off by
+ * default).  Exit codes (sysexits.h): 64 usage, 66 an unreadable alias
+ * file, 70 bad entries, 72 a missing -C file, 73 the map cannot be
+ * created, 74 a write failed (disk full).
  */
 //applet:newaliases usr/bin drop
 //config:config NEWALIASES
@@ -99,66 +106,48 @@ static int check_line(struct newaliases *na, char *s, size_t *len)
 	return 0;
 }
 
-/* The name before the colon: unquoted, checked, folded, into key.  END
- * gets the position after the colon.  0, or -1 after an error. */
+/* The name before the colon, as written (quotes kept, as sendmail keeps
+ * them), trailing blanks cut, folded, into key.  END gets the position
+ * after the colon.  0, or -1 after an error. */
 static int parse_name(struct newaliases *na, char *s, char **end, char *key)
 {
-	char *p = s, *k = key;
-	int quoted = 0;
+	char *p, *e;
+	int quoted = 0, at = 0;
+	size_t n;
 
-	/* RFC 5322 3.4.1 local part: an atom or a quoted string */
-	for (; *p && (quoted || *p != ':'); p++) {
-		if (*p == '"') {
-			quoted = !quoted;
-			continue;
-		}
+	/* RFC 5322 3.4.1: a quoted local part may hold a colon */
+	for (p = s; *p && (quoted || *p != ':'); p++) {
 		if (*p == '\\' && quoted && p[1])
 			p++;
-		else if (!quoted && (*p == ' ' || *p == '\t')) {
-			/* "name :" is allowed, "na me:" is not */
-			char *q = p;
-
-			while (*q == ' ' || *q == '\t')
-				q++;
-			if (*q != ':' && k > key) {
-				entry_error(na, na->entry_line,
-					"%.40s... illegal alias name", s);
-				return -1;
-			}
-			p = q - 1;
-			continue;
-		} else if (!quoted && strchr("<>()[],;\\", *p)) {
-			entry_error(na, na->entry_line,
-				"%.40s... illegal alias name", s);
-			return -1;
-		} else if (!quoted && *p == '@') {
-			entry_error(na, na->entry_line,
-				"%.40s... cannot alias non-local names", s);
-			return -1;
-		}
-		if ((unsigned char)*p < ' ' && *p != '\t') {
-			entry_error(na, na->entry_line,
-				"%.40s... illegal alias name", s);
-			return -1;
-		}
-		if (k - key >= MAP_KEY_MAX - 2) {
-			entry_error(na, na->entry_line,
-				"%.40s... alias name too long", s);
-			return -1;
-		}
-		*k++ = *p;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '@' && !quoted)
+			at = 1;
 	}
-	*k = 0;
-	if (*p != ':' || quoted) {
-		entry_error(na, na->entry_line, "%.40s... missing colon", s);
+	if (*p != ':') {
+		entry_error(na, na->entry_line, "missing colon%s", "");
 		return -1;
 	}
-	if (k == key) {
+	for (e = p; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	n = e - s;
+	if (n == 0) {
 		entry_error(na, na->entry_line, "%.40s... illegal alias name",
 			s);
 		return -1;
 	}
-	str_lower(key);
+	if (n >= MAP_KEY_MAX - 1) {
+		entry_error(na, na->entry_line, "%.40s... alias name too long",
+			s);
+		return -1;
+	}
+	memcpy(key, s, n);
+	key[n] = 0;
+	if (at) {
+		entry_error(na, na->entry_line,
+			"%s... cannot alias non-local names", key);
+		return -1;
+	}
 	*end = p + 1;
 	return 0;
 }
@@ -174,13 +163,12 @@ static void add_entry(struct newaliases *na, struct map_make *mk, char *s)
 		return;
 	while (isspace((unsigned char)*rhs))
 		rhs++;
-	for (p = rhs; *p && isspace((unsigned char)*p); p++)
-		;
-	if (!*p) {
+	if (!*rhs) {
 		entry_error(na, na->entry_line,
 			"%.40s... missing value for alias", s);
 		return;
 	}
+	/* sendmail finds an unbalanced quote only when it delivers */
 	for (p = rhs; *p; p++) {
 		if (*p == '\\' && p[1])
 			p++;
@@ -193,16 +181,20 @@ static void add_entry(struct newaliases *na, struct map_make *mk, char *s)
 	}
 	klen = strlen(key);
 	vlen = strlen(rhs);
+	/* sendmail's alias database: keys folded, keys and values with
+	 * their NUL */
+	p = xstrdup(key);
+	str_lower(key);
 	if (na->verbose)
 		printf("%s: %s\n", key, rhs);
-	/* sendmail's alias database: keys and values NUL-terminated */
 	r = map_make_add(mk, key, klen + 1, rhs, vlen + 1);
 	if (r < 0)
 		xdie_errno(EX_OSERR, "%s: line %lu", na->file, na->entry_line);
 	/* sendmail warns, and the later value wins */
 	if (r == 2)
-		fprintf(stderr, "%s: line %lu: Warning: duplicate alias name "
-			"%s\n", na->file, na->entry_line, key);
+		fprintf(stderr, "%s: line %lu: %s... Warning: duplicate alias "
+			"name %s\n", na->file, na->entry_line, p, key);
+	free(p);
 	na->n++;
 	na->bytes += klen + vlen;
 	if (vlen > na->longest)
@@ -230,13 +222,15 @@ static int read_aliases(struct newaliases *na, FILE *f, struct map_make *mk)
 		}
 		if (r != 0)
 			na->line++;
-		if (r > 0 && check_line(na, line, &len) < 0) {
-			skipping = 1;	/* its entry is bad as a whole */
-			continue;
-		}
-		if (r < 0) {
-			entry_error(na, na->line, "line too long (%s bytes "
-				"max)", "8191");
+		if (r < 0 || check_line(na, line, &len) < 0) {
+			if (r < 0)
+				entry_error(na, na->line,
+					"alias line too long%s", "");
+			/* a bad first line ends the pending entry; a bad
+			 * entry is skipped as a whole */
+			if (have && line[0] != ' ' && line[0] != '\t')
+				add_entry(na, mk, entry);
+			have = 0;
 			skipping = 1;
 			continue;
 		}
@@ -253,9 +247,8 @@ static int read_aliases(struct newaliases *na, FILE *f, struct map_make *mk)
 				continue;
 			}
 			if (elen + len >= ALIAS_VALUE_MAX) {
-				entry_error(na, na->entry_line,
-					"alias too long (%s bytes max)",
-					"8191");
+				entry_error(na, na->line,
+					"alias line too long%s", "");
 				have = 0;
 				skipping = 1;
 				continue;
@@ -271,7 +264,12 @@ static int read_aliases(struct newaliases *na, FILE *f, struct map_make *mk)
 		skipping = 0;
 		if (r == 0)
 			break;
-		if (line[0] == '#' || line[0] == 0)
+		/* blank lines after a comment belong to it (sendmail) */
+		if (line[0] == '#') {
+			skipping = 1;
+			continue;
+		}
+		if (line[0] == 0)
 			continue;
 		memcpy(entry, line, len + 1);
 		elen = len;
@@ -326,8 +324,9 @@ static int rebuild(const char *spec, int verbose)
 	map_make_init(&mk, MAP_MAKE_REPLACE);
 	rc = read_aliases(&na, f, &mk);
 	fclose(f);
+	/* sendmail's syserr() status; and the old map stays as it was */
 	if (rc == 0 && na.errors)
-		rc = EX_DATAERR;	/* the old map stays as it was */
+		rc = EX_SOFTWARE;
 	if (rc == 0) {
 		if (stat(db, &st) == 0) {
 			mode = st.st_mode & 07777;

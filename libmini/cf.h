@@ -154,6 +154,12 @@ struct cf_opts {
 	char *trusted_user;		/* TrustedUser */
 	/* postbox's own options, named so they cannot clash with sendmail's */
 	char *mailbox;			/* PostboxMailbox: "mbox:/var/mail/%u" (default) or "maildir:~/Maildir" */
+	/* PostboxMailbox is TYPE:PATH, TYPE "mbox" (a file) or "maildir"
+	 * (a folder with tmp/ new/ cur/).  In PATH, "%u" is the user name,
+	 * "%%" a '%', and a leading "~" the user's home (passwd or
+	 * PostboxVirtualUsers); any other '%' is an error.  The result must
+	 * be absolute.  local_mailbox() (local.h) resolves it, for delivery
+	 * and for pop3d, imapd and mail alike. */
 	char *virtual_users;		/* PostboxVirtualUsers: passwd-file path */
 };
 

@@ -31,5 +31,10 @@
 #include "file.h"
 #include "map.h"
 #include "cf.h"
+#include "mbox.h"
+#include "maildir.h"
+#include "vusers.h"
+#include "local.h"
+#include "queue.h"
 
 #endif
