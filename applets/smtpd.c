@@ -366,8 +366,9 @@ static int tagged_ip(struct smap *sm, const char *tag, const char *ip,
 
 static int is_atext(int c)
 {
-	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) ||
-		(c >= 0x80);
+	/* RFC 5322 3.2.3 atext (and UTF-8, checked later) */
+	return isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c)) ||
+		c >= 0x80;
 }
 
 /* RFC 5321 4.1.2: parses a Path or "<>" at *P into addr (PATH_MAX_SMTP):
@@ -579,16 +580,22 @@ static void check_connect(struct smtpd *s)
 	s->client_relay = net_is_loopback(&s->peer);
 	if (s->peer.local)
 		return;
-	if (s->peer.host[0])
+	if (s->peer.host[0]) {
 		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
 			MAP_ACCESS_HOST, s->peer.host, &a, key);
-	if (r == 0) {
-		char ip[NET_IP_MAX + 8];
+	} else {
+		/* no name (postbox does no DNS): sendmail tries the client
+		 * as the literal [addr] first */
+		char lit[NET_IP_MAX + 8];
 
-		snprintf(ip, sizeof ip, "%s", s->peer.ip);
+		snprintf(lit, sizeof lit, "[%s%s]", s->peer.family ==
+			AF_INET6 ? "IPv6:" : "", s->peer.ip);
 		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
-			MAP_ACCESS_IP, ip, &a, key);
+			MAP_ACCESS_HOST, lit, &a, key);
 	}
+	if (r == 0)
+		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
+			MAP_ACCESS_IP, s->peer.ip, &a, key);
 	if (r < 0) {
 		snprintf(s->nullserver, sizeof s->nullserver,
 			"451 4.3.0 Temporary lookup failure, try again later");
