@@ -17,6 +17,23 @@
  * (Connect:, From:, To:), class w and R, virtusertable and mailertable at
  * RCPT time.  250 after DATA only after the durable queue commit.
  *
+ * The queue folder: sessions run as RunAsUser, else DefaultUser (as local
+ * delivery reads it: mailnull, nobody, 65534), with QueueDirectory's group
+ * when that folder is group-writable, so it must be (2770 root:GROUP,
+ * GROUP the one postbox's sendmail is set-group-ID to; the queue writes
+ * its files 0660).  Started as root with no such folder, smtpd makes it
+ * 02770 root:<the session user's group>.  Not root: no privilege change.
+ *
+ * Limits: a command line of 2048 octets (RFC 5321 4.5.3.1.4's 512 plus
+ * the parameters), text lines of 1000, MaxRecipientsPerMessage (100 when
+ * unset: 452 beyond), MaxMessageSize (SIZE= and mid-DATA), MaxHopCount,
+ * Timeout.command per command and Timeout.datablock per read of DATA;
+ * after 5 protocol errors a second of delay each, after 10 a 421.  The
+ * listener: MaxDaemonChildren (no accept while full), ConnectionRateThrottle
+ * (per second), and sendmail's ClientConn:ADDR / ClientConn: access
+ * entries as the per-address cap.  GreetPause:ADDR waits that many
+ * milliseconds before the greeting, to catch clients that talk first.
+ *
  * Left out: STARTTLS and AUTH (issue 5: the seams are s->tls,
  * s->authenticated, ehlo_extensions() and io_transport); ETRN, TURN; DNS
  * (no reverse lookups: a client's name is only what TCPREMOTEHOST says);
@@ -25,7 +42,7 @@
  */
 //applet:smtpd usr/sbin drop
 //config:config SMTPD
-//config:	bool "smtpd: ESMTP server with sendmail's access control"
+//config:	bool "smtpd: ESMTP server, sendmail's access rules (~24 KiB)"
 //config:	default y
 //config:	help
 //config:	  The SMTP server: port 25/587 listener or inetd mode (-i),
@@ -473,7 +490,7 @@ static int parse_path(const char **pp, char *addr, int null_ok, int utf8,
 	if (at && at[1] == '[') {
 		struct net_peer t;
 		char lit[64];
-		const char *in = strchr(addr, '@') + 2;
+		const char *in = addr + (at - start) + 2;
 		size_t l = strlen(in) - 1;
 
 		if (l >= sizeof lit)
