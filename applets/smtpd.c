@@ -102,6 +102,7 @@ static const char *const map_names[N_MAPS] = { "access", "virtuser",
 struct smap {			/* a map the session may consult */
 	struct map m;
 	int state;		/* 0 none, 1 open, -1 failed (try later) */
+	char *path;		/* the cdb file (malloc'ed), NULL none */
 };
 
 struct rcpt {
@@ -280,6 +281,7 @@ static void smap_open(struct smap *sm, const struct cf *cf, const char *name,
 	}
 	if (map_open(&sm->m, file, 0, err, sizeof err) == 0) {
 		sm->state = 1;
+		sm->path = strdup(file);
 		return;
 	}
 	if (errno == ENOENT && optional)
@@ -293,6 +295,8 @@ static void smap_close(struct smap *sm)
 	if (sm->state == 1)
 		map_close(&sm->m);
 	sm->state = 0;
+	free(sm->path);
+	sm->path = NULL;
 }
 
 /* The access map's action for TAG:VALUE.  1 with A filled, 0 when nothing
@@ -2123,6 +2127,12 @@ static unsigned ip_limit(void *arg, const struct net_peer *p)
 	char val[64];
 	unsigned long n;
 
+	/* a map rebuilt by makemap since: read the new one */
+	if (c->access.state == 1 && c->access.path &&
+			map_changed(&c->access.m, c->access.path)) {
+		smap_close(&c->access);
+		smap_open(&c->access, c->cf, "access", NULL, 1);
+	}
 	/* FEATURE(conncontrol): ClientConn:ip N, ClientConn: N */
 	if (tagged_ip(&c->access, "ClientConn", p->ip, val, sizeof val) <= 0
 			|| str_toul(val, 100000, &n) < 0)
