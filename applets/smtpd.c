@@ -217,9 +217,8 @@ static int privacy_has(const struct cf *cf, const char *word)
 	return 0;
 }
 
-static void reply(struct smtpd *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void reply(struct smtpd *s, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+reply(struct smtpd *s, const char *fmt, ...)
 {
 	char line[600];
 	va_list ap;
