@@ -88,6 +88,23 @@ static unsigned env_port(const char *name)
 	return (unsigned)n;
 }
 
+/* TCPREMOTEHOST comes from a PTR record the client controls: only a
+ * plain host name (letters, digits, '-', '.', '_') is kept, so it can go
+ * into a Received: line or a log as it is. */
+static void peer_host(struct net_peer *p)
+{
+	const char *v = getenv("TCPREMOTEHOST"), *c;
+
+	if (!v || !*v || strlen(v) >= sizeof p->host)
+		return;
+	for (c = v; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				(*c >= '0' && *c <= '9') || *c == '-' ||
+				*c == '.' || *c == '_'))
+			return;
+	str_lcpy(p->host, v, sizeof p->host);
+}
+
 static void peer_local(struct net_peer *p)
 {
 	memset(p, 0, sizeof *p);
@@ -116,8 +133,7 @@ void net_peer(struct net_peer *p)
 					&lport, NULL, NULL) == 0)
 			p->local_port = lport;
 		/* A name the listener or tcpsvd learned is kept. */
-		if ((v = getenv("TCPREMOTEHOST")) && strlen(v) < sizeof p->host)
-			str_lcpy(p->host, v, sizeof p->host);
+		peer_host(p);
 		return;
 	}
 	/* A pipe or a socketpair: trust UCSPI when it names an address. */
@@ -125,8 +141,7 @@ void net_peer(struct net_peer *p)
 	if (v && net_parse_ip(p, v) == 0) {
 		p->local = 0;
 		p->port = env_port("TCPREMOTEPORT");
-		if ((v = getenv("TCPREMOTEHOST")) && strlen(v) < sizeof p->host)
-			str_lcpy(p->host, v, sizeof p->host);
+		peer_host(p);
 		if ((v = getenv("TCPLOCALIP"))) {
 			struct net_peer l;
 
