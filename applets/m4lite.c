@@ -1,0 +1,3975 @@
+/*
+ * m4lite: a macro processor compatible with GNU m4 1.4.19, enough to build
+ * sendmail.cf from the real sendmail-cf package byte for byte (stdout,
+ * stderr and exit status).  Installed also as "m4".
+ *
+ * Follows POSIX m4 (XCU "m4") and GNU m4's documented behaviour: quoting,
+ * comments, argument collection, rescanning, diversions, m4wrap (LIFO, as
+ * GNU 1.4.x), the POSIX builtins and GNU's extensions (__file__, __line__,
+ * __program__, __gnu__, __unix__, indir, builtin, format, regexp, patsubst,
+ * esyscmd, debugmode, debugfile, mkstemp).  Diagnostics use the name we
+ * were called by, as GNU m4 does ("m4:file:line: message" when called as
+ * m4), so scripts that parse them see the same text.
+ *
+ * Left out: frozen state files (-F, -R), changeword, --warn-macro-sequence,
+ * -H (the hash table grows by itself), the "c", "x", "i" and "p" debug
+ * flags beyond what tracing prints.  regexp and patsubst translate GNU's
+ * Emacs-style syntax to POSIX ERE for musl's regcomp: word-boundary
+ * operators (\b \B \< \>) and buffer anchors (\` \') are approximated.
+ */
+//applet:m4lite usr/bin drop m4
+//config:config M4LITE
+//config:	bool "m4lite: GNU-compatible m4 macro processor (also m4)"
+//config:	default y
+//config:	help
+//config:	  A macro processor compatible with GNU m4, able to run the
+//config:	  sendmail-cf package that turns sendmail.mc into sendmail.cf.
+//usage:usage: m4 [OPTION]... [FILE]...
+//usage:
+//usage:Process macros in FILEs (stdin when none, or for -).
+//usage:-D NAME[=VALUE]	define NAME as VALUE (or empty)
+//usage:-U NAME	undefine NAME
+//usage:-I DIR	append DIR to the include path (then $M4PATH)
+//usage:-s	emit #line NUM "FILE" sync lines
+//usage:-P	prefix every builtin with m4_
+//usage:-G	traditional: no GNU extensions
+//usage:-g	GNU extensions (undoes -G)
+//usage:-E	warnings set the exit status (twice: stop at the first)
+//usage:-Q	quiet: no warnings about arguments of builtins
+//usage:-e, -i	interactive: unbuffered output
+//usage:-L N	nesting limit (0: unlimited)
+//usage:-d[FLAGS]	debug flags (aeqtflcxipV; none means aeq)
+//usage:-t NAME	trace NAME
+//usage:-l NUM	limit traced argument lengths
+//usage:--debugfile[=FILE]	debug output to FILE (none: discard)
+//usage:--version	print the version
+#define _GNU_SOURCE
+#include "libmini.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* No fixed limits that real inputs hit; these stop runaway inputs with
+ * GNU's messages.  A buffer over M4_MAX_TEXT means "memory exhausted". */
+#define M4_MAX_TEXT	((size_t)1 << 30)
+/* With -L0 ("unlimited") GNU recurses until its stack overflows and says
+ * so; we stop at a depth our stack surely holds: one level of nesting
+ * takes under 256 bytes of it (measured: 20000 levels fit in 4 MB). */
+#define M4_LEVEL_STACK	256
+
+/* Byte classes for the fast scans (M.cls). */
+#define C_LQ		0x01	/* first byte of the open quote */
+#define C_RQ		0x02	/* first byte of the close quote */
+#define C_BC		0x04	/* first byte of the comment start */
+#define C_EC		0x08	/* first byte of the comment end */
+#define C_WORD		0x10	/* starts a name */
+#define C_NL		0x20	/* newline: lines are counted */
+
+#define CH_EOF		(-1)
+#define CH_MACRO	(-2)
+
+enum { T_EOF, T_STRING, T_WORD, T_OPEN, T_COMMA, T_CLOSE, T_SIMPLE,
+	T_MACRO };
+enum { IN_FILE, IN_STRING, IN_MACRO };
+
+/* Debug flags, GNU's letters. */
+#define D_ARGS		0x001	/* a */
+#define D_EXPAND	0x002	/* e */
+#define D_QUOTE		0x004	/* q */
+#define D_TRACEALL	0x008	/* t */
+#define D_LINE		0x010	/* l */
+#define D_FILE		0x020	/* f */
+#define D_PATH		0x040	/* p */
+#define D_CALL		0x080	/* c */
+#define D_INPUT		0x100	/* i */
+#define D_CALLID	0x200	/* x */
+#define D_DEFAULT	(D_ARGS | D_EXPAND | D_QUOTE)
+
+/* One definition of a macro; pushdef stacks them.  A definition in use
+ * by a pending call is kept alive by refs after it is popped. */
+struct def {
+	struct def *prev;
+	int bi;			/* builtin index, or -1 for text */
+	int refs, dead;
+	size_t len;
+	char *text;
+};
+
+struct sym {
+	struct sym *next;	/* hash chain */
+	struct def *top;	/* NULL: traced but undefined */
+	unsigned hash;
+	int traced;
+	size_t nlen;
+	char name[];
+};
+
+/* An input source.  Strings carry the location where they were pushed,
+ * files their own line counter: GNU reports errors at those. */
+struct input {
+	int type;
+	int advance;		/* FILE: start_of_line to restore on pop */
+	int bi;			/* MACRO: the builtin */
+	int line;
+	const char *file;
+	const char *p, *end;
+	struct buf data;	/* owned, kept for reuse after a pop */
+};
+
+struct diversion {
+	int num;
+	struct buf text;
+};
+
+/* One level of macro expansion: its arguments and its result. */
+struct level {
+	struct buf text;	/* arguments, each NUL-terminated */
+	size_t *off;
+	int *bi;
+	char **argv;
+	size_t *argl;
+	int cap;
+	struct buf exp;		/* the expansion being built */
+};
+
+struct args {
+	int argc;
+	char **v;		/* v[0] is the name called */
+	size_t *l;
+	int *bi;		/* builtin token arguments, else -1 */
+};
+
+struct m4;
+typedef void builtin_fn(struct args *a, struct buf *o);
+
+struct builtin {
+	const char *name;
+	builtin_fn *fn;
+	unsigned char gnu, groks, blind;
+};
+
+static struct m4 {
+	/* input stack and the m4wrap stack */
+	struct input *in, *wrap;
+	int nin, incap, nwrap, wrapcap;
+	const char *cur_file;
+	int cur_line, start_of_line, input_change;
+	/* quotes and comments; empty lq or bc disables them */
+	char *lq, *rq, *bc, *ec;
+	size_t lql, rql, bcl, ecl;
+	unsigned char cls[256];	/* C_* classes of each byte, for scans */
+	/* symbols */
+	struct sym **tab;
+	size_t tabsize, nsyms;
+	/* output: stdout and diversions */
+	struct buf out;
+	struct diversion **divs;	/* sorted by number */
+	int ndivs, curdiv, div_ready;
+	struct buf *curbuf;	/* NULL: diverted to a negative number */
+	/* expansion */
+	struct level **lv;
+	int nlv, depth, nesting_limit, max_depth;
+	struct buf tok;		/* the current token */
+	struct buf trace;	/* the trace line of the current call */
+	int tokbi;		/* the builtin of a T_MACRO token */
+	/* settings and status */
+	int gnu, prefix, quiet, fatal, interactive, synclines;
+	int sysval, retcode, debug, arglen, macro_call_id, warned_0;
+	FILE *debugf;
+	const char *prog;
+	char **incdirs;
+	int nincdirs;
+	char **names;		/* file names, kept for the whole run */
+	int nnames;
+	int sync_line;		/* -s: the reader's idea of the line */
+	int out_sol;		/* -s: output is at the start of a line */
+	int tok_line;		/* -s: where the token being shipped began */
+} M;
+
+static const struct builtin builtins[];
+
+/* --- memory and messages -------------------------------------------- */
+
+static void flush_out(void);
+
+static void memory_exhausted(void)
+{
+	flush_out();
+	fprintf(stderr, "%s: memory exhausted\n", M.prog);
+	exit(1);
+}
+
+/* Room for n more bytes (and a NUL) in b, or die as GNU does. */
+static void grow(struct buf *b, size_t n)
+{
+	if (b->max == 0)
+		b->max = M4_MAX_TEXT;
+	if (buf_reserve(b, n) < 0)
+		memory_exhausted();
+}
+
+static inline __attribute__((always_inline)) void put(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		grow(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static inline __attribute__((always_inline)) void putc1(struct buf *b, int c)
+{
+	if (b->len + 2 > b->cap)
+		grow(b, 1);
+	b->p[b->len++] = (char)c;
+	b->p[b->len] = 0;
+}
+
+static void puts0(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void putint(struct buf *b, long v)
+{
+	char t[32];
+
+	put(b, t, (size_t)snprintf(t, sizeof t, "%ld", v));
+}
+
+static void *m4alloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		memory_exhausted();
+	return p;
+}
+
+static void *m4realloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		memory_exhausted();
+	return p;
+}
+
+static char *m4strndup(const char *s, size_t n)
+{
+	char *p = m4alloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+/* GNU's m4_error: "prog:file:line: message", or "prog: message" once the
+ * input is exhausted (line 0).  -E makes any message fail the run; -E -E
+ * stops at the first. */
+static void vmessage(const char *file, int line, int err, const char *fmt,
+	va_list ap)
+{
+	flush_out();
+	if (line)
+		fprintf(stderr, "%s:%s:%d: ", M.prog, file, line);
+	else
+		fprintf(stderr, "%s: ", M.prog);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err));
+	fputc('\n', stderr);
+	fflush(stderr);
+	if (M.fatal && !M.retcode)
+		M.retcode = 1;
+	if (M.fatal > 1)
+		exit(1);
+}
+
+static void warn(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(M.cur_file, M.cur_line, 0, fmt, ap);
+	va_end(ap);
+}
+
+static void warn_errno(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void warn_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(M.cur_file, M.cur_line, err, fmt, ap);
+	va_end(ap);
+}
+
+/* A fatal error at a given place: what GNU prints, then exit 1 with the
+ * output written so far (diversions are lost, as in GNU). */
+static void fatal_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+static void fatal_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	M.fatal = 0;
+	vmessage(file, line, 0, fmt, ap);
+	va_end(ap);
+	flush_out();
+	exit(1);
+}
+
+static const char *intern_name(const char *s)
+{
+	int i;
+
+	for (i = M.nnames - 1; i >= 0 && i >= M.nnames - 8; i--)
+		if (strcmp(M.names[i], s) == 0)
+			return M.names[i];
+	M.names = m4realloc(M.names, (M.nnames + 1) * sizeof *M.names);
+	M.names[M.nnames] = m4strndup(s, strlen(s));
+	return M.names[M.nnames++];
+}
+
+/* --- output and diversions ------------------------------------------ */
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void flush_out(void)
+{
+	if (M.out.len) {
+		write_all(1, M.out.p, M.out.len);
+		M.out.len = 0;
+	}
+}
+
+/* -s: GNU's sync lines.  At the start of an output line, when the token
+ * being written comes from another line than the reader would assume,
+ * "#line N" goes first ("#line N "FILE"" after a change of file or
+ * diversion).  Checked only where a token starts an output line. */
+static void shipout_sync(struct buf *b, const char *s, size_t n, int line)
+{
+	size_t i;
+
+	if (M.out_sol) {
+		M.out_sol = 0;
+		M.sync_line++;
+		if (M.sync_line != line) {
+			put(b, "#line ", 6);
+			putint(b, line);
+			if (M.sync_line < 1 && M.cur_file[0]) {
+				put(b, " \"", 2);
+				puts0(b, M.cur_file);
+				putc1(b, '"');
+			}
+			putc1(b, '\n');
+			M.sync_line = line;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		putc1(b, s[i]);
+		if (s[i] == '\n') {
+			M.out_sol = 1;
+			if (i + 1 < n) {
+				M.out_sol = 0;
+				M.sync_line++;
+			}
+		}
+	}
+}
+
+/* Text for the current diversion (not rescanned). */
+static void shipout(const char *s, size_t n)
+{
+	struct buf *b = M.curbuf;
+
+	/* With -s even an empty token ends the reader's line check. */
+	if (!b || (n == 0 && !M.synclines))
+		return;
+	if (M.synclines)
+		shipout_sync(b, s, n, M.tok_line);
+	else
+		put(b, s, n);
+	if (b == &M.out && (M.out.len >= 65536 || M.interactive))
+		flush_out();
+}
+
+static struct diversion *find_div(int num, int create)
+{
+	int lo = 0, hi = M.ndivs, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (M.divs[mid]->num == num)
+			return M.divs[mid];
+		if (M.divs[mid]->num < num)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!create)
+		return NULL;
+	M.divs = m4realloc(M.divs, (M.ndivs + 1) * sizeof *M.divs);
+	memmove(&M.divs[lo + 1], &M.divs[lo],
+		(M.ndivs - lo) * sizeof *M.divs);
+	M.ndivs++;
+	M.divs[lo] = m4alloc(sizeof **M.divs);
+	M.divs[lo]->num = num;
+	buf_init(&M.divs[lo]->text, M4_MAX_TEXT);
+	return M.divs[lo];
+}
+
+static void make_diversion(int num)
+{
+	/* Staying put changes nothing, not even -s's idea of the line. */
+	if (num == M.curdiv && M.div_ready)
+		return;
+	M.div_ready = 1;
+	M.curdiv = num;
+	if (num == 0)
+		M.curbuf = &M.out;
+	else if (num < 0)
+		M.curbuf = NULL;
+	else
+		M.curbuf = &find_div(num, 1)->text;
+	M.sync_line = -1;
+}
+
+/* Appends diversion num to the current output and empties it; undiverting
+ * stdout or the current diversion does nothing. */
+static void insert_diversion(int num)
+{
+	struct diversion *d;
+	struct buf *b;
+
+	if (num <= 0 || num == M.curdiv)
+		return;
+	d = find_div(num, 0);
+	if (!d || d->text.len == 0)
+		return;
+	b = M.curbuf;
+	if (b) {
+		put(b, d->text.p, d->text.len);
+		if (b == &M.out && M.out.len >= 65536)
+			flush_out();
+	}
+	/* The memory goes back to the allocator: the text is gone. */
+	buf_free(&d->text);
+	d->text.max = M4_MAX_TEXT;
+	M.sync_line = -1;
+}
+
+static void undivert_all(void)
+{
+	int i;
+
+	for (i = 0; i < M.ndivs; i++)
+		insert_diversion(M.divs[i]->num);
+}
+
+/* GNU's debug messages: "m4debug:file:line: text" ('f', 'l' flags). */
+static void debug_message(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void debug_message(const char *fmt, ...)
+{
+	FILE *f = M.debugf ? M.debugf : stderr;
+	va_list ap;
+
+	fputs("m4debug:", f);
+	if (M.cur_line) {
+		if (M.debug & D_FILE)
+			fprintf(f, "%s:", M.cur_file);
+		if (M.debug & D_LINE)
+			fprintf(f, "%d:", M.cur_line);
+	}
+	fputc(' ', f);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+/* --- symbols ---------------------------------------------------------- */
+
+static unsigned hash_name(const char *s, size_t n)
+{
+	unsigned h = 2166136261u;
+
+	while (n--)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static void rehash(void)
+{
+	size_t ns = M.tabsize ? M.tabsize * 4 : 1024, i;
+	struct sym **t = m4alloc(ns * sizeof *t), *s, *next;
+
+	memset(t, 0, ns * sizeof *t);
+	for (i = 0; i < M.tabsize; i++)
+		for (s = M.tab[i]; s; s = next) {
+			next = s->next;
+			s->next = t[s->hash & (ns - 1)];
+			t[s->hash & (ns - 1)] = s;
+		}
+	free(M.tab);
+	M.tab = t;
+	M.tabsize = ns;
+}
+
+static struct sym *lookup(const char *name, size_t n, int create)
+{
+	unsigned h = hash_name(name, n);
+	struct sym *s;
+
+	if (M.tabsize)
+		for (s = M.tab[h & (M.tabsize - 1)]; s; s = s->next)
+			if (s->hash == h && s->nlen == n &&
+			    memcmp(s->name, name, n) == 0)
+				return s;
+	if (!create)
+		return NULL;
+	if (M.nsyms >= M.tabsize)
+		rehash();
+	s = m4alloc(sizeof *s + n + 1);
+	memcpy(s->name, name, n);
+	s->name[n] = 0;
+	s->nlen = n;
+	s->hash = h;
+	s->top = NULL;
+	s->traced = 0;
+	s->next = M.tab[h & (M.tabsize - 1)];
+	M.tab[h & (M.tabsize - 1)] = s;
+	M.nsyms++;
+	return s;
+}
+
+static void forget_sym(struct sym *s)
+{
+	struct sym **pp = &M.tab[s->hash & (M.tabsize - 1)];
+
+	if (s->top || s->traced)
+		return;
+	while (*pp != s)
+		pp = &(*pp)->next;
+	*pp = s->next;
+	M.nsyms--;
+	free(s);
+}
+
+static void drop_def(struct def *d)
+{
+	if (d->refs) {
+		d->dead = 1;
+		return;
+	}
+	free(d->text);
+	free(d);
+}
+
+static struct def *new_def(int bi, const char *text, size_t len)
+{
+	struct def *d = m4alloc(sizeof *d);
+
+	d->prev = NULL;
+	d->bi = bi;
+	d->refs = d->dead = 0;
+	d->len = bi >= 0 ? 0 : len;
+	d->text = bi >= 0 ? NULL : m4strndup(text, len);
+	return d;
+}
+
+/* define (push 0) replaces the top definition, pushdef stacks a new one.
+ * A pending call keeps using the definition it started with. */
+static void define_sym(const char *name, size_t n, int bi, const char *text,
+	size_t len, int push)
+{
+	struct sym *s = lookup(name, n, 1);
+	struct def *d = new_def(bi, text, len);
+
+	if (s->top) {
+		d->prev = s->top->prev;
+		if (push)
+			d->prev = s->top;
+		else
+			drop_def(s->top);
+	}
+	s->top = d;
+}
+
+static void undefine_sym(struct sym *s, int all)
+{
+	struct def *d;
+
+	while ((d = s->top)) {
+		s->top = d->prev;
+		drop_def(d);
+		if (!all)
+			break;
+	}
+	forget_sym(s);
+}
+
+/* --- input ------------------------------------------------------------ */
+
+static struct input *push_block(int type)
+{
+	struct input *i;
+
+	if (M.nin == M.incap) {
+		M.incap = M.incap ? M.incap * 2 : 64;
+		M.in = m4realloc(M.in, M.incap * sizeof *M.in);
+		memset(M.in + M.nin, 0, (M.incap - M.nin) * sizeof *M.in);
+	}
+	i = &M.in[M.nin++];
+	i->type = type;
+	i->file = M.cur_file;
+	i->line = M.cur_line;
+	i->data.len = 0;
+	i->p = i->end = NULL;
+	M.input_change = 1;
+	return i;
+}
+
+static void pop_input(void)
+{
+	struct input *i = &M.in[--M.nin];
+
+	if (i->type == IN_FILE) {
+		M.start_of_line = i->advance;
+		M.sync_line = -1;
+		if (M.debug & D_INPUT) {
+			if (M.nin)
+				debug_message("input reverted to %s, line %d",
+					M.in[M.nin - 1].file,
+					M.in[M.nin - 1].line);
+			else
+				debug_message("input exhausted");
+		}
+		/* A big file's memory is not worth keeping. */
+		if (i->data.cap > 1 << 20)
+			buf_free(&i->data);
+	}
+	M.input_change = 1;
+}
+
+/* Exhausted strings on top of the stack are dropped before a push, so
+ * tail recursion runs in constant input depth. */
+static void pop_spent_strings(void)
+{
+	while (M.nin > 0 && M.in[M.nin - 1].type == IN_STRING &&
+	       M.in[M.nin - 1].p == M.in[M.nin - 1].end)
+		pop_input();
+}
+
+/* Pushes the text of b for rescanning; b's memory is swapped with the
+ * block's, so nothing is copied. */
+static void push_string_buf(struct buf *b)
+{
+	struct input *i;
+	struct buf t;
+
+	if (b->len == 0)
+		return;
+	pop_spent_strings();
+	i = push_block(IN_STRING);
+	t = i->data;
+	i->data = *b;
+	*b = t;
+	b->len = 0;
+	i->p = i->data.p;
+	i->end = i->data.p + i->data.len;
+}
+
+static void push_macro(int bi)
+{
+	struct input *i = push_block(IN_MACRO);
+
+	i->bi = bi;
+}
+
+/* Reads all of fd into a new file block named name (interned). */
+static int push_file(int fd, const char *name)
+{
+	struct input *i;
+	ssize_t r;
+
+	pop_spent_strings();
+	i = push_block(IN_FILE);
+	for (;;) {
+		if (i->data.cap - i->data.len < 65536 + 1)
+			grow(&i->data, 65536);
+		r = read(fd, i->data.p + i->data.len,
+			i->data.cap - i->data.len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+
+			M.nin--;
+			errno = err;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		i->data.len += (size_t)r;
+	}
+	i->data.p[i->data.len] = 0;
+	i->file = intern_name(name);
+	i->line = 0;
+	i->advance = M.start_of_line;
+	M.start_of_line = 1;
+	i->p = i->data.p;
+	i->end = i->data.p + i->data.len;
+	M.sync_line = -1;
+	if (M.debug & D_INPUT)
+		debug_message("input read from %s", name);
+	return 0;
+}
+
+static int next_char(void)
+{
+	struct input *i;
+	int c;
+
+	for (;;) {
+		if (M.nin == 0) {
+			M.cur_file = "";
+			M.cur_line = 0;
+			return CH_EOF;
+		}
+		i = &M.in[M.nin - 1];
+		if (M.input_change) {
+			M.cur_file = i->file;
+			M.cur_line = i->line;
+			M.input_change = 0;
+		}
+		if (i->type == IN_STRING) {
+			if (i->p < i->end)
+				return (unsigned char)*i->p++;
+		} else if (i->type == IN_FILE) {
+			if (M.start_of_line) {
+				M.start_of_line = 0;
+				M.cur_line = ++i->line;
+			}
+			if (i->p < i->end) {
+				c = (unsigned char)*i->p++;
+				if (c == '\n')
+					M.start_of_line = 1;
+				return c;
+			}
+		} else {
+			M.tokbi = i->bi;
+			pop_input();
+			return CH_MACRO;
+		}
+		pop_input();
+	}
+}
+
+static int peek_char(void)
+{
+	int k;
+
+	for (k = M.nin - 1; k >= 0; k--) {
+		struct input *i = &M.in[k];
+
+		if (i->type == IN_MACRO)
+			return CH_MACRO;
+		if (i->p < i->end)
+			return (unsigned char)*i->p;
+	}
+	return CH_EOF;
+}
+
+/* Fast scans: the top block, ready to be read as next_char would read
+ * it, when its next byte has none of the classes in stop; else NULL. */
+static struct input *plain_top(int stop)
+{
+	struct input *i;
+
+	if (M.nin == 0)
+		return NULL;
+	i = &M.in[M.nin - 1];
+	if (i->type == IN_MACRO || i->p >= i->end ||
+	    (M.cls[(unsigned char)*i->p] & stop))
+		return NULL;
+	if (M.input_change) {
+		M.cur_file = i->file;
+		M.cur_line = i->line;
+		M.input_change = 0;
+	}
+	if (i->type == IN_FILE && M.start_of_line) {
+		M.start_of_line = 0;
+		M.cur_line = ++i->line;
+	}
+	return i;
+}
+
+/* Consumes the run of bytes of i without a class in stop (at least one),
+ * counting lines as next_char does; returns where the run starts. */
+static const char *take_plain(struct input *i, int stop, size_t *n)
+{
+	const char *p = i->p, *q = p;
+	int nl = 0;
+
+	if (i->type == IN_FILE) {
+		while (q < i->end && !(M.cls[(unsigned char)*q] & stop)) {
+			if (*q++ == '\n')
+				nl++;
+		}
+		if (nl) {
+			/* The last newline's line starts at the next read. */
+			if (q[-1] == '\n') {
+				nl--;
+				M.start_of_line = 1;
+			}
+			i->line += nl;
+			M.cur_line = i->line;
+		}
+	} else {
+		while (q < i->end && !(M.cls[(unsigned char)*q] & stop))
+			q++;
+	}
+	i->p = q;
+	*n = (size_t)(q - p);
+	return p;
+}
+
+/* Whether the next n input characters are s (nothing is consumed). */
+static int lookahead(const char *s, size_t n)
+{
+	int k = M.nin - 1;
+	const char *p;
+
+	if (n == 0)
+		return 1;
+	if (k < 0)
+		return 0;
+	p = M.in[k].p;
+	while (n) {
+		struct input *i = &M.in[k];
+
+		if (i->type == IN_MACRO)
+			return 0;
+		if (p < i->end) {
+			if (*p != *s)
+				return 0;
+			p++, s++, n--;
+		} else {
+			if (--k < 0)
+				return 0;
+			p = M.in[k].p;
+		}
+	}
+	return 1;
+}
+
+/* After c was read: whether c starts delimiter s (consumed if so). */
+static int match_delim(int c, const char *s, size_t n)
+{
+	if (n == 0 || c != (unsigned char)s[0])
+		return 0;
+	if (n > 1) {
+		if (!lookahead(s + 1, n - 1))
+			return 0;
+		while (--n)
+			next_char();
+	}
+	return 1;
+}
+
+static inline int is_word1(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static inline int is_word(int c)
+{
+	return is_word1(c) || (c >= '0' && c <= '9');
+}
+
+/* GNU's next_token: the token's text is appended to dst (quoted strings
+ * without their outer quotes, comments whole). */
+static int next_token(struct buf *dst)
+{
+	const char *file;
+	int c, line, depth;
+	struct input *i;
+
+	c = peek_char();
+	if (c == CH_EOF) {
+		next_char();
+		return T_EOF;
+	}
+	if (c == CH_MACRO) {
+		next_char();
+		return T_MACRO;
+	}
+	c = next_char();
+	/* Errors name the line where the token starts. */
+	file = M.cur_file;
+	line = M.tok_line = M.cur_line;
+	if (match_delim(c, M.bc, M.bcl)) {
+		put(dst, M.bc, M.bcl);
+		for (;;) {
+			if ((i = plain_top(C_EC))) {
+				size_t n;
+				const char *p = take_plain(i, C_EC, &n);
+
+				put(dst, p, n);
+				continue;
+			}
+			c = next_char();
+			if (c == CH_EOF)
+				fatal_at(file, line,
+					"ERROR: end of file in comment");
+			if (c == CH_MACRO)
+				continue;
+			if (match_delim(c, M.ec, M.ecl)) {
+				put(dst, M.ec, M.ecl);
+				break;
+			}
+			putc1(dst, c);
+		}
+		return T_STRING;
+	}
+	if (is_word1(c)) {
+		putc1(dst, c);
+		for (;;) {
+			/* Fast path: the rest of the word in this block
+			 * (a word holds no newline, so lines don't move). */
+			i = M.nin ? &M.in[M.nin - 1] : NULL;
+			if (i && i->type != IN_MACRO && i->p < i->end) {
+				const char *p = i->p;
+
+				while (p < i->end && is_word((unsigned char)*p))
+					p++;
+				put(dst, i->p, (size_t)(p - i->p));
+				i->p = p;
+				if (p < i->end)
+					break;
+			}
+			c = peek_char();
+			if (c < 0 || !is_word(c))
+				break;
+			putc1(dst, next_char());
+		}
+		return T_WORD;
+	}
+	if (match_delim(c, M.lq, M.lql)) {
+		depth = 1;
+		for (;;) {
+			if ((i = plain_top(C_LQ | C_RQ))) {
+				size_t n;
+				const char *p = take_plain(i, C_LQ | C_RQ, &n);
+
+				put(dst, p, n);
+				continue;
+			}
+			c = next_char();
+			if (c == CH_EOF)
+				fatal_at(file, line,
+					"ERROR: end of file in string");
+			if (c == CH_MACRO)
+				continue;
+			if (match_delim(c, M.rq, M.rql)) {
+				if (--depth == 0)
+					break;
+				put(dst, M.rq, M.rql);
+			} else if (match_delim(c, M.lq, M.lql)) {
+				depth++;
+				put(dst, M.lq, M.lql);
+			} else {
+				putc1(dst, c);
+			}
+		}
+		return T_STRING;
+	}
+	putc1(dst, c);
+	switch (c) {
+	case '(':
+		return T_OPEN;
+	case ',':
+		return T_COMMA;
+	case ')':
+		return T_CLOSE;
+	}
+	return T_SIMPLE;
+}
+
+/* GNU's peek_token () == TOKEN_OPEN: a '(' that starts no comment and no
+ * quote. */
+static int peek_open(void)
+{
+	if (peek_char() != '(')
+		return 0;
+	if (M.bcl && M.bc[0] == '(' && lookahead(M.bc, M.bcl))
+		return 0;
+	if (M.lql && M.lq[0] == '(' && lookahead(M.lq, M.lql))
+		return 0;
+	return 1;
+}
+
+/* --- expansion -------------------------------------------------------- */
+
+static FILE *debug_out(void)
+{
+	return M.debugf ? M.debugf : stderr;
+}
+
+static struct level *get_level(int depth)
+{
+	if (depth >= M.nlv) {
+		int n = M.nlv ? M.nlv * 2 : 16, k;
+
+		while (n <= depth)
+			n *= 2;
+		M.lv = m4realloc(M.lv, n * sizeof *M.lv);
+		for (k = M.nlv; k < n; k++) {
+			M.lv[k] = m4alloc(sizeof **M.lv);
+			memset(M.lv[k], 0, sizeof **M.lv);
+			M.lv[k]->text.max = M4_MAX_TEXT;
+			M.lv[k]->exp.max = M4_MAX_TEXT;
+		}
+		M.nlv = n;
+	}
+	return M.lv[depth];
+}
+
+static void level_arg(struct level *lv, int k, size_t off, int bi)
+{
+	if (k >= lv->cap) {
+		lv->cap = lv->cap ? lv->cap * 2 : 16;
+		lv->off = m4realloc(lv->off, lv->cap * sizeof *lv->off);
+		lv->bi = m4realloc(lv->bi, lv->cap * sizeof *lv->bi);
+		lv->argv = m4realloc(lv->argv, lv->cap * sizeof *lv->argv);
+		lv->argl = m4realloc(lv->argl, lv->cap * sizeof *lv->argl);
+	}
+	lv->off[k] = off;
+	lv->bi[k] = bi;
+}
+
+/* Appends args first..argc-1 joined by sep, each quoted when asked. */
+static void dump_args(struct buf *o, struct args *a, int first,
+	const char *sep, int quoted)
+{
+	int i;
+
+	for (i = first; i < a->argc; i++) {
+		if (i > first)
+			puts0(o, sep);
+		if (quoted)
+			put(o, M.lq, M.lql);
+		put(o, a->v[i], a->l[i]);
+		if (quoted)
+			put(o, M.rq, M.rql);
+	}
+}
+
+static void expand_user(struct def *d, struct args *a, struct buf *o)
+{
+	const char *t = d->text, *e = d->text + d->len, *dollar;
+	int n;
+
+	while (t < e) {
+		dollar = memchr(t, '$', (size_t)(e - t));
+		if (!dollar) {
+			put(o, t, (size_t)(e - t));
+			break;
+		}
+		put(o, t, (size_t)(dollar - t));
+		t = dollar + 1;
+		if (t < e && *t >= '0' && *t <= '9') {
+			/* GNU reads $10 as the tenth argument; -G as $1 0. */
+			if (!M.gnu) {
+				n = *t++ - '0';
+			} else {
+				for (n = 0; t < e && *t >= '0' && *t <= '9';
+				     t++)
+					n = n > INT_MAX / 10 - 10 ? INT_MAX :
+						n * 10 + (*t - '0');
+			}
+			if (n < a->argc)
+				put(o, a->v[n], a->l[n]);
+		} else if (t < e && *t == '#') {
+			putint(o, a->argc - 1);
+			t++;
+		} else if (t < e && (*t == '*' || *t == '@')) {
+			dump_args(o, a, 1, ",", *t == '@');
+			t++;
+		} else {
+			putc1(o, '$');
+		}
+	}
+}
+
+/* Trace output in GNU's form ("m4trace:file:line: -N- name(args)"). */
+static void trace_text(struct buf *t, const char *s, size_t n)
+{
+	if (M.debug & D_QUOTE)
+		put(t, M.lq, M.lql);
+	if (M.arglen > 0 && n > (size_t)M.arglen) {
+		put(t, s, (size_t)M.arglen);
+		put(t, "...", 3);
+	} else {
+		put(t, s, n);
+	}
+	if (M.debug & D_QUOTE)
+		put(t, M.rq, M.rql);
+}
+
+static void trace_header(struct buf *t, int id)
+{
+	puts0(t, "m4trace:");
+	if (M.debug & D_FILE) {
+		puts0(t, M.cur_file);
+		putc1(t, ':');
+	}
+	if (M.debug & D_LINE) {
+		putint(t, M.cur_line);
+		putc1(t, ':');
+	}
+	puts0(t, " -");
+	putint(t, M.depth);
+	puts0(t, "- ");
+	if (M.debug & D_CALLID) {
+		puts0(t, "id ");
+		putint(t, id);
+		puts0(t, ": ");
+	}
+}
+
+static void trace_flush(struct buf *t)
+{
+	putc1(t, '\n');
+	fwrite(t->p, 1, t->len, debug_out());
+	fflush(debug_out());
+	t->len = 0;
+}
+
+/* The line is kept until the call is over (GNU's trace obstack), so
+ * the builtin's own messages come first. */
+static void trace_pre(struct args *a, int id)
+{
+	struct buf t = M.trace;
+	int i;
+
+	t.len = 0;
+	trace_header(&t, id);
+	put(&t, a->v[0], a->l[0]);
+	if (a->argc > 1 && (M.debug & D_ARGS)) {
+		putc1(&t, '(');
+		for (i = 1; i < a->argc; i++) {
+			if (i > 1)
+				puts0(&t, ", ");
+			if (a->bi[i] >= 0) {
+				putc1(&t, '<');
+				puts0(&t, builtins[a->bi[i]].name);
+				putc1(&t, '>');
+			} else {
+				trace_text(&t, a->v[i], a->l[i]);
+			}
+		}
+		putc1(&t, ')');
+	}
+	if (M.debug & D_CALL) {
+		puts0(&t, " -> ???");
+		trace_flush(&t);
+	}
+	M.trace = t;
+}
+
+static void trace_post(struct args *a, int id, struct buf *exp)
+{
+	struct buf t = M.trace;
+
+	if (M.debug & D_CALL) {
+		trace_header(&t, id);
+		put(&t, a->v[0], a->l[0]);
+		if (a->argc > 1)
+			puts0(&t, "(...)");
+	}
+	if (exp->len && (M.debug & D_EXPAND)) {
+		puts0(&t, " -> ");
+		trace_text(&t, exp->p, exp->len);
+	}
+	trace_flush(&t);
+	M.trace = t;
+}
+
+static int expand_word(struct buf *dst, size_t start);
+
+/* GNU's expand_argument: one argument into lv->text.  Returns 1 when a
+ * comma ended it, 0 for the closing parenthesis. */
+static int collect_arg(struct level *lv, int *bi)
+{
+	const char *file = M.cur_file;
+	int line = M.cur_line, t, paren = 0;
+	size_t start = lv->text.len, ts;
+
+	*bi = -1;
+	/* POSIX: leading unquoted white space is skipped. */
+	for (;;) {
+		t = next_token(&lv->text);
+		if (t == T_SIMPLE &&
+		    isspace((unsigned char)lv->text.p[lv->text.len - 1])) {
+			lv->text.len--;
+			continue;
+		}
+		break;
+	}
+	if (t == T_WORD)
+		expand_word(&lv->text, start);
+	for (;;) {
+		switch (t) {
+		case T_COMMA:
+		case T_CLOSE:
+			if (paren == 0) {
+				lv->text.len--;
+				lv->text.p[lv->text.len] = 0;
+				return t == T_COMMA;
+			}
+			if (t == T_CLOSE)
+				paren--;
+			break;
+		case T_OPEN:
+			paren++;
+			break;
+		case T_EOF:
+			fatal_at(file, line,
+				"ERROR: end of file in argument list");
+		case T_MACRO:
+			if (lv->text.len == start)
+				*bi = M.tokbi;
+			break;
+		}
+		ts = lv->text.len;
+		t = next_token(&lv->text);
+		if (t == T_WORD)
+			expand_word(&lv->text, ts);
+	}
+}
+
+static void call_builtin(int bi, struct args *a, struct buf *o)
+{
+	builtins[bi].fn(a, o);
+}
+
+/* GNU's expand_macro: the name is at dst+start (removed from dst). */
+static void expand_macro(struct sym *s, struct buf *dst, size_t start)
+{
+	struct def *d = s->top;
+	const char *ofile = M.cur_file, *cfile;
+	int oline = M.cur_line, cline, argc = 0, more, bi, id, traced, k;
+	struct level *lv;
+	struct args a;
+
+	if (M.nesting_limit > 0 && M.depth + 1 > M.nesting_limit)
+		fatal_at(M.cur_file, M.cur_line, "recursion limit of %d "
+			"exceeded, use -L<N> to change it", M.nesting_limit);
+	if (M.depth + 1 > M.max_depth) {
+		flush_out();
+		fprintf(stderr, "%s: stack overflow\n", M.prog);
+		exit(1);
+	}
+	M.depth++;
+	d->refs++;
+	lv = get_level(M.depth);
+	lv->text.len = 0;
+	level_arg(lv, argc++, 0, -1);
+	put(&lv->text, dst->p + start, dst->len - start);
+	putc1(&lv->text, 0);
+	dst->len = start;
+	if (dst->p)
+		dst->p[start] = 0;
+	traced = (M.debug & D_TRACEALL) || s->traced;
+	id = ++M.macro_call_id;
+	if (traced && (M.debug & D_CALL)) {
+		struct buf t = M.trace;
+
+		t.len = 0;
+		trace_header(&t, id);
+		put(&t, lv->text.p, lv->text.len - 1);
+		puts0(&t, " ...");
+		trace_flush(&t);
+		M.trace = t;
+	}
+	if (peek_open()) {
+		next_char();
+		do {
+			size_t off = lv->text.len;
+
+			more = collect_arg(lv, &bi);
+			/* A builtin token stands alone: text around it is
+			 * dropped.  Only define, pushdef, builtin and indir
+			 * take it; the others see "". */
+			if (bi >= 0) {
+				lv->text.len = off;
+				if (!(d->bi >= 0 && builtins[d->bi].groks))
+					bi = -1;
+			}
+			putc1(&lv->text, 0);
+			level_arg(lv, argc++, off, bi);
+		} while (more);
+	}
+	for (k = 0; k < argc; k++) {
+		size_t end = k + 1 < argc ? lv->off[k + 1] : lv->text.len;
+
+		lv->argv[k] = lv->text.p + lv->off[k];
+		lv->argl[k] = end - lv->off[k] - 1;
+	}
+	a.argc = argc;
+	a.v = lv->argv;
+	a.l = lv->argl;
+	a.bi = lv->bi;
+	cfile = M.cur_file;
+	cline = M.cur_line;
+	M.cur_file = ofile;
+	M.cur_line = oline;
+	if (traced)
+		trace_pre(&a, id);
+	lv->exp.len = 0;
+	if (d->bi >= 0)
+		call_builtin(d->bi, &a, &lv->exp);
+	else
+		expand_user(d, &a, &lv->exp);
+	if (traced)
+		trace_post(&a, id, &lv->exp);
+	push_string_buf(&lv->exp);
+	M.cur_file = cfile;
+	M.cur_line = cline;
+	if (--d->refs == 0 && d->dead)
+		drop_def(d);
+	M.depth--;
+}
+
+/* A word just read into dst+start: a macro call, or plain text (left in
+ * dst).  Returns 1 when it was a call. */
+static int expand_word(struct buf *dst, size_t start)
+{
+	struct sym *s = lookup(dst->p + start, dst->len - start, 0);
+	int bi;
+
+	if (!s || !s->top)
+		return 0;
+	bi = s->top->bi;
+	if (bi >= 0 && builtins[bi].blind && !peek_open())
+		return 0;
+	expand_macro(s, dst, start);
+	return 1;
+}
+
+static void expand_input(void)
+{
+	int t;
+
+	for (;;) {
+		struct input *i;
+
+		/* Plain text goes straight out (but not with -s, which
+		 * watches every line). */
+		if (!M.synclines && (i = plain_top(C_LQ | C_BC | C_WORD))) {
+			size_t n;
+			const char *p = take_plain(i, C_LQ | C_BC | C_WORD, &n);
+
+			shipout(p, n);
+			continue;
+		}
+		M.tok.len = 0;
+		t = next_token(&M.tok);
+		if (t == T_EOF)
+			break;
+		if (t == T_MACRO)
+			continue;
+		if (t == T_WORD && expand_word(&M.tok, 0))
+			continue;
+		shipout(M.tok.p, M.tok.len);
+	}
+}
+
+/* --- builtins: helpers ----------------------------------------------- */
+
+static const char *arg(struct args *a, int i)
+{
+	return i < a->argc ? a->v[i] : "";
+}
+
+/* GNU's bad_argc: min and max count the name; 1 when too few. */
+static int bad_argc(struct args *a, int min, int max)
+{
+	if (min > 0 && a->argc < min) {
+		if (!M.quiet)
+			warn("Warning: too few arguments to builtin `%s'",
+				a->v[0]);
+		return 1;
+	}
+	if (max > 0 && a->argc > max && !M.quiet)
+		warn("Warning: excess arguments to builtin `%s' ignored",
+			a->v[0]);
+	return 0;
+}
+
+static int numeric_arg(struct args *a, const char *s, int *val)
+{
+	char *end;
+	long v;
+
+	if (*s == 0) {
+		*val = 0;
+		warn("empty string treated as 0 in builtin `%s'", a->v[0]);
+		return 1;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	*val = (int)v;
+	if (*end) {
+		warn("non-numeric argument to builtin `%s'", a->v[0]);
+		return 0;
+	}
+	if (isspace((unsigned char)*s))
+		warn("leading whitespace ignored in builtin `%s'", a->v[0]);
+	else if (errno == ERANGE)
+		warn("numeric overflow detected in builtin `%s'", a->v[0]);
+	return 1;
+}
+
+static void put_quoted(struct buf *o, const char *s, size_t n)
+{
+	put(o, M.lq, M.lql);
+	put(o, s, n);
+	put(o, M.rq, M.rql);
+}
+
+/* GNU's m4_path_search: the name as given, then each -I and M4PATH
+ * folder unless the name is absolute.  Directories are refused. */
+static int path_open(const char *name, char **found)
+{
+	struct stat st;
+	int fd, e, i;
+	struct buf p = BUF_INIT(M4_MAX_TEXT);
+
+	*found = NULL;
+	if (*name == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			errno = EISDIR;
+			fd = -1;
+		} else {
+			*found = m4strndup(name, strlen(name));
+			return fd;
+		}
+	}
+	if (name[0] == '/' || M.nincdirs == 0)
+		return -1;
+	e = errno;
+	for (i = 0; i < M.nincdirs; i++) {
+		size_t dl = strlen(M.incdirs[i]);
+
+		p.len = 0;
+		puts0(&p, M.incdirs[i]);
+		if (dl && M.incdirs[i][dl - 1] != '/')
+			putc1(&p, '/');
+		puts0(&p, name);
+		fd = open(p.p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		if (M.debug & D_PATH)
+			debug_message("path search for `%s' found `%s'",
+				name, p.p);
+		*found = p.p;
+		return fd;
+	}
+	buf_free(&p);
+	errno = e;
+	return -1;
+}
+
+/* --- builtins --------------------------------------------------------- */
+
+static void define_common(struct args *a, int push)
+{
+	if (bad_argc(a, 2, 3))
+		return;
+	if (a->bi[1] >= 0) {
+		warn("Warning: %s: invalid macro name ignored", a->v[0]);
+		return;
+	}
+	if (a->argc >= 3 && a->bi[2] >= 0)
+		define_sym(a->v[1], a->l[1], a->bi[2], NULL, 0, push);
+	else
+		define_sym(a->v[1], a->l[1], -1, arg(a, 2),
+			a->argc >= 3 ? a->l[2] : 0, push);
+}
+
+static void bi_define(struct args *a, struct buf *o)
+{
+	define_common(a, 0);
+}
+
+static void bi_pushdef(struct args *a, struct buf *o)
+{
+	define_common(a, 1);
+}
+
+static void undef_common(struct args *a, int all)
+{
+	int i;
+	struct sym *s;
+
+	if (bad_argc(a, 2, -1))
+		return;
+	for (i = 1; i < a->argc; i++) {
+		s = lookup(a->v[i], a->l[i], 0);
+		if (s && s->top)
+			undefine_sym(s, all);
+	}
+}
+
+static void bi_undefine(struct args *a, struct buf *o)
+{
+	undef_common(a, 1);
+}
+
+static void bi_popdef(struct args *a, struct buf *o)
+{
+	undef_common(a, 0);
+}
+
+static void bi_defn(struct args *a, struct buf *o)
+{
+	struct sym *s;
+	int i;
+
+	if (bad_argc(a, 2, -1))
+		return;
+	for (i = 1; i < a->argc; i++) {
+		s = lookup(a->v[i], a->l[i], 0);
+		if (!s || !s->top)
+			continue;
+		if (s->top->bi < 0)
+			put_quoted(o, s->top->text, s->top->len);
+		else if (a->argc != 2)
+			warn("Warning: cannot concatenate builtin `%s'",
+				a->v[i]);
+		else
+			push_macro(s->top->bi);
+	}
+}
+
+static int is_defined(struct args *a, int i)
+{
+	struct sym *s = lookup(a->v[i], a->l[i], 0);
+
+	return s && s->top;
+}
+
+static void bi_ifdef(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 3, 4))
+		return;
+	if (is_defined(a, 1))
+		put(o, a->v[2], a->l[2]);
+	else if (a->argc >= 4)
+		put(o, a->v[3], a->l[3]);
+}
+
+static void bi_ifelse(struct args *a, struct buf *o)
+{
+	int i, argc = a->argc;
+
+	/* ifelse(comment) is POSIX's way to say nothing. */
+	if (argc == 2)
+		return;
+	if (bad_argc(a, 4, -1))
+		return;
+	if ((argc + 2) % 3 > 1 && !M.quiet)
+		warn("Warning: excess arguments to builtin `%s' ignored",
+			a->v[0]);
+	for (i = 1;; i += 3) {
+		if (a->l[i] == a->l[i + 1] &&
+		    memcmp(a->v[i], a->v[i + 1], a->l[i]) == 0) {
+			put(o, a->v[i + 2], a->l[i + 2]);
+			return;
+		}
+		switch (argc - i) {
+		case 3:
+			return;
+		case 4:
+		case 5:
+			put(o, a->v[i + 3], a->l[i + 3]);
+			return;
+		}
+	}
+}
+
+static void bi_shift(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 2, -1))
+		return;
+	dump_args(o, a, 2, ",", 1);
+}
+
+static void set_delims(char **l, size_t *ll, char **r, size_t *rl,
+	const char *ls, const char *rs, const char *dl, const char *dr)
+{
+	/* GNU: no arguments restore the defaults; an empty start
+	 * disables; a non-empty start never gets an empty end. */
+	if (!ls) {
+		ls = dl;
+		rs = dr;
+	} else if (!rs || (*ls && !*rs)) {
+		rs = dr;
+	}
+	free(*l);
+	free(*r);
+	*l = m4strndup(ls, strlen(ls));
+	*r = m4strndup(rs, strlen(rs));
+	*ll = strlen(ls);
+	*rl = strlen(rs);
+}
+
+static void set_classes(void)
+{
+	int c;
+
+	memset(M.cls, 0, sizeof M.cls);
+	for (c = 0; c < 256; c++)
+		if (is_word1(c))
+			M.cls[c] |= C_WORD;
+	M.cls['\n'] |= C_NL;
+	if (M.lql)
+		M.cls[(unsigned char)M.lq[0]] |= C_LQ;
+	if (M.rql)
+		M.cls[(unsigned char)M.rq[0]] |= C_RQ;
+	if (M.bcl)
+		M.cls[(unsigned char)M.bc[0]] |= C_BC;
+	if (M.ecl)
+		M.cls[(unsigned char)M.ec[0]] |= C_EC;
+}
+
+static void bi_changequote(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 3))
+		return;
+	set_delims(&M.lq, &M.lql, &M.rq, &M.rql,
+		a->argc >= 2 ? a->v[1] : NULL,
+		a->argc >= 3 ? a->v[2] : NULL, "`", "'");
+	set_classes();
+}
+
+static void bi_changecom(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 3))
+		return;
+	if (a->argc == 1)
+		set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, "", "", "#", "\n");
+	else
+		set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, a->v[1],
+			a->argc >= 3 ? a->v[2] : NULL, "#", "\n");
+	set_classes();
+}
+
+static void bi_divert(struct args *a, struct buf *o)
+{
+	int n = 0;
+
+	if (bad_argc(a, 1, 2))
+		return;
+	if (a->argc >= 2 && !numeric_arg(a, a->v[1], &n))
+		return;
+	make_diversion(n);
+}
+
+static void bi_divnum(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 1))
+		return;
+	putint(o, M.curdiv);
+}
+
+static void insert_file(int fd)
+{
+	char *t = m4alloc(65536);
+	ssize_t r;
+
+	/* Raw, as GNU's insert_file: no sync lines. */
+	while ((r = read(fd, t, 65536)) > 0 || (r < 0 && errno == EINTR))
+		if (r > 0 && M.curbuf)
+			put(M.curbuf, t, (size_t)r);
+	free(t);
+	if (M.curbuf == &M.out && M.out.len >= 65536)
+		flush_out();
+}
+
+static void bi_undivert(struct args *a, struct buf *o)
+{
+	int i, fd;
+	long n;
+	char *end, *found;
+
+	if (a->argc == 1) {
+		undivert_all();
+		return;
+	}
+	for (i = 1; i < a->argc; i++) {
+		n = strtol(a->v[i], &end, 10);
+		if (*end == 0 && !isspace((unsigned char)a->v[i][0])) {
+			insert_diversion((int)n);
+		} else if (!M.gnu) {
+			warn("non-numeric argument to builtin `%s'", a->v[0]);
+		} else {
+			fd = path_open(a->v[i], &found);
+			if (fd < 0) {
+				warn_errno(errno, "cannot undivert `%s'",
+					a->v[i]);
+				continue;
+			}
+			free(found);
+			insert_file(fd);
+			close(fd);
+		}
+	}
+}
+
+/* dnl: the rest of the line goes, newline included. */
+static void bi_dnl(struct args *a, struct buf *o)
+{
+	const char *file = M.cur_file;
+	int line = M.cur_line, c;
+
+	if (bad_argc(a, 1, 1))
+		return;
+	while ((c = next_char()) != CH_EOF && c != '\n')
+		;
+	if (c == CH_EOF) {
+		const char *sf = M.cur_file;
+		int sl = M.cur_line;
+
+		M.cur_file = file;
+		M.cur_line = line;
+		warn("Warning: end of file treated as newline");
+		M.cur_file = sf;
+		M.cur_line = sl;
+	}
+	/* Crossing into another input: let the next read fix the place
+	 * that expand_macro is about to restore. */
+	if (file != M.cur_file || line != M.cur_line)
+		M.input_change = 1;
+}
+
+static int sym_cmp(const void *x, const void *y)
+{
+	const struct sym *a = *(struct sym *const *)x;
+	const struct sym *b = *(struct sym *const *)y;
+
+	return strcmp(a->name, b->name);
+}
+
+static void dump_one(struct sym *s)
+{
+	struct buf t = BUF_INIT(M4_MAX_TEXT);
+
+	puts0(&t, s->name);
+	puts0(&t, ":\t");
+	if (s->top->bi >= 0) {
+		putc1(&t, '<');
+		puts0(&t, builtins[s->top->bi].name);
+		putc1(&t, '>');
+	} else if (M.debug & D_QUOTE) {
+		put_quoted(&t, s->top->text, s->top->len);
+	} else {
+		put(&t, s->top->text, s->top->len);
+	}
+	putc1(&t, '\n');
+	fwrite(t.p, 1, t.len, debug_out());
+	fflush(debug_out());
+	buf_free(&t);
+}
+
+static void bi_dumpdef(struct args *a, struct buf *o)
+{
+	struct sym **v, *s;
+	size_t n = 0, i;
+	int k;
+
+	v = m4alloc((M.nsyms + a->argc) * sizeof *v);
+	if (a->argc == 1) {
+		for (i = 0; i < M.tabsize; i++)
+			for (s = M.tab[i]; s; s = s->next)
+				if (s->top)
+					v[n++] = s;
+	} else {
+		for (k = 1; k < a->argc; k++) {
+			s = lookup(a->v[k], a->l[k], 0);
+			if (s && s->top)
+				v[n++] = s;
+			else
+				warn("undefined macro `%s'", a->v[k]);
+		}
+	}
+	qsort(v, n, sizeof *v, sym_cmp);
+	for (i = 0; i < n; i++)
+		dump_one(v[i]);
+	free(v);
+}
+
+static void bi_errprint(struct args *a, struct buf *o)
+{
+	struct buf t = BUF_INIT(M4_MAX_TEXT);
+
+	if (bad_argc(a, 2, -1))
+		return;
+	dump_args(&t, a, 1, " ", 0);
+	flush_out();
+	fwrite(t.p, 1, t.len, stderr);
+	fflush(stderr);
+	buf_free(&t);
+}
+
+static void incr_common(struct args *a, struct buf *o, int by)
+{
+	int v;
+
+	if (bad_argc(a, 2, 2))
+		return;
+	if (!numeric_arg(a, a->v[1], &v))
+		return;
+	putint(o, (int)((unsigned)v + (unsigned)by));
+}
+
+static void bi_incr(struct args *a, struct buf *o)
+{
+	incr_common(a, o, 1);
+}
+
+static void bi_decr(struct args *a, struct buf *o)
+{
+	incr_common(a, o, -1);
+}
+
+static void bi_index(struct args *a, struct buf *o)
+{
+	const char *p;
+
+	if (bad_argc(a, 3, 3)) {
+		/* GNU: index(`abc') is 0, builtin(`index') is empty. */
+		if (a->argc == 2)
+			putint(o, 0);
+		return;
+	}
+	p = memmem(a->v[1], a->l[1], a->v[2], a->l[2]);
+	putint(o, p ? (long)(p - a->v[1]) : -1);
+}
+
+static void bi_len(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 2, 2))
+		return;
+	putint(o, (long)a->l[1]);
+}
+
+static void bi_substr(struct args *a, struct buf *o)
+{
+	int start, length, avail;
+
+	if (bad_argc(a, 3, 4)) {
+		if (a->argc == 2)
+			put(o, a->v[1], a->l[1]);
+		return;
+	}
+	avail = length = (int)a->l[1];
+	if (!numeric_arg(a, a->v[2], &start))
+		return;
+	if (a->argc >= 4 && !numeric_arg(a, a->v[3], &length))
+		return;
+	if (start < 0 || length <= 0 || start >= avail)
+		return;
+	if (length > avail - start)
+		length = avail - start;
+	put(o, a->v[1] + start, (size_t)length);
+}
+
+/* translit's ranges, as GNU: "a-d" is abcd, "d-a" is dcba, a leading or
+ * trailing '-' is itself. */
+static void expand_ranges(const char *s, size_t n, struct buf *o)
+{
+	unsigned char from = 0, to;
+	size_t i;
+
+	for (i = 0; i < n; from = (unsigned char)s[i++]) {
+		if (s[i] == '-' && from != 0) {
+			if (i + 1 >= n) {
+				putc1(o, '-');
+				break;
+			}
+			to = (unsigned char)s[++i];
+			if (from <= to) {
+				while (from++ < to)
+					putc1(o, from);
+			} else {
+				while (--from >= to) {
+					putc1(o, from);
+					if (from == 0)
+						break;
+				}
+			}
+		} else {
+			putc1(o, s[i]);
+		}
+	}
+}
+
+static void bi_translit(struct args *a, struct buf *o)
+{
+	struct buf from = BUF_INIT(M4_MAX_TEXT), to = BUF_INIT(M4_MAX_TEXT);
+	short map[256];
+	size_t i, j;
+
+	if (bad_argc(a, 3, 4)) {
+		if (a->argc == 2)
+			put(o, a->v[1], a->l[1]);
+		return;
+	}
+	expand_ranges(a->v[2], a->l[2], &from);
+	if (a->argc >= 4)
+		expand_ranges(a->v[3], a->l[3], &to);
+	for (i = 0; i < 256; i++)
+		map[i] = (short)i;
+	{
+		char seen[256];
+
+		memset(seen, 0, sizeof seen);
+		for (i = 0, j = 0; i < from.len; i++) {
+			unsigned char c = (unsigned char)from.p[i];
+
+			if (!seen[c]) {
+				seen[c] = 1;
+				map[c] = j < to.len ?
+					(unsigned char)to.p[j] : -1;
+			}
+			if (j < to.len)
+				j++;
+		}
+	}
+	for (i = 0; i < a->l[1]; i++) {
+		short c = map[(unsigned char)a->v[1][i]];
+
+		if (c >= 0)
+			putc1(o, c);
+	}
+	buf_free(&from);
+	buf_free(&to);
+}
+
+static void include_common(struct args *a, int silent)
+{
+	char *found;
+	int fd;
+
+	if (bad_argc(a, 2, 2))
+		return;
+	fd = path_open(a->v[1], &found);
+	if (fd < 0) {
+		if (!silent) {
+			warn_errno(errno, "cannot open `%s'", a->v[1]);
+			M.retcode = 1;
+		}
+		return;
+	}
+	if (push_file(fd, found) < 0 && !silent) {
+		warn_errno(errno, "cannot open `%s'", a->v[1]);
+		M.retcode = 1;
+	}
+	close(fd);
+	free(found);
+}
+
+static void bi_include(struct args *a, struct buf *o)
+{
+	include_common(a, 0);
+}
+
+static void bi_sinclude(struct args *a, struct buf *o)
+{
+	include_common(a, 1);
+}
+
+/* indir and builtin call with the arguments shifted by one. */
+static void call_shifted(int bi, struct def *d, struct args *a,
+	struct buf *o)
+{
+	struct args b;
+	int i;
+
+	b.argc = a->argc - 1;
+	b.v = a->v + 1;
+	b.l = a->l + 1;
+	b.bi = a->bi + 1;
+	if (bi < 0 || !builtins[bi].groks)
+		for (i = 1; i < b.argc; i++)
+			if (b.bi[i] >= 0) {
+				b.bi[i] = -1;
+				b.v[i] = (char *)"";
+				b.l[i] = 0;
+			}
+	if (bi >= 0)
+		call_builtin(bi, &b, o);
+	else
+		expand_user(d, &b, o);
+}
+
+static void bi_indir(struct args *a, struct buf *o)
+{
+	struct sym *s;
+	struct def *d;
+
+	if (bad_argc(a, 2, -1))
+		return;
+	if (a->bi[1] >= 0) {
+		warn("Warning: %s: invalid macro name ignored", a->v[0]);
+		return;
+	}
+	s = lookup(a->v[1], a->l[1], 0);
+	if (!s || !s->top) {
+		warn("undefined macro `%s'", a->v[1]);
+		return;
+	}
+	d = s->top;
+	d->refs++;
+	call_shifted(d->bi, d, a, o);
+	if (--d->refs == 0 && d->dead)
+		drop_def(d);
+}
+
+static int find_builtin(const char *name)
+{
+	int i;
+
+	for (i = 0; builtins[i].name; i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static void bi_builtin(struct args *a, struct buf *o)
+{
+	int bi;
+
+	if (bad_argc(a, 2, -1))
+		return;
+	if (a->bi[1] >= 0) {
+		warn("Warning: %s: invalid macro name ignored", a->v[0]);
+		return;
+	}
+	bi = find_builtin(a->v[1]);
+	if (bi < 0 || (!M.gnu && builtins[bi].gnu)) {
+		warn("undefined builtin `%s'", a->v[1]);
+		return;
+	}
+	call_shifted(bi, NULL, a, o);
+}
+
+static void bi_m4exit(struct args *a, struct buf *o)
+{
+	int code = 0;
+
+	bad_argc(a, 1, 2);
+	if (a->argc >= 2 && !numeric_arg(a, a->v[1], &code))
+		code = 1;
+	if (code < 0 || code > 255) {
+		warn("exit status out of range: `%d'", code);
+		code = 1;
+	}
+	if (code == 0 && M.retcode)
+		code = M.retcode;
+	/* Diversions and m4wrap text are dropped, as GNU does. */
+	flush_out();
+	if (M.debugf)
+		fflush(M.debugf);
+	exit(code);
+}
+
+static void bi_m4wrap(struct args *a, struct buf *o)
+{
+	struct input *i;
+
+	if (bad_argc(a, 2, -1))
+		return;
+	if (M.nwrap == M.wrapcap) {
+		M.wrapcap = M.wrapcap ? M.wrapcap * 2 : 16;
+		M.wrap = m4realloc(M.wrap, M.wrapcap * sizeof *M.wrap);
+	}
+	i = &M.wrap[M.nwrap++];
+	memset(i, 0, sizeof *i);
+	i->type = IN_STRING;
+	i->file = M.cur_file;
+	i->line = M.cur_line;
+	if (M.gnu)
+		dump_args(&i->data, a, 1, " ", 0);
+	else
+		put(&i->data, a->v[1], a->l[1]);
+	if (!i->data.p)
+		putc1(&i->data, 0), i->data.len = 0;
+	i->p = i->data.p;
+	i->end = i->data.p + i->data.len;
+}
+
+static void mkstemp_common(struct args *a, struct buf *o)
+{
+	struct buf t = BUF_INIT(M4_MAX_TEXT);
+	size_t len = a->l[1];
+	int i, fd;
+
+	put(&t, a->v[1], len);
+	for (i = 0; len > 0 && i < 6 && (size_t)i < len; i++)
+		if (a->v[1][len - i - 1] != 'X')
+			break;
+	put(&t, "XXXXXX", (size_t)(6 - i));
+	fd = mkstemp(t.p);
+	if (fd < 0) {
+		warn_errno(errno, "%s: cannot create tempfile `%s'",
+			a->v[0], a->v[1]);
+	} else {
+		close(fd);
+		put_quoted(o, t.p, t.len);
+	}
+	buf_free(&t);
+}
+
+static void bi_mkstemp(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 2, 2))
+		return;
+	mkstemp_common(a, o);
+}
+
+static void bi_maketemp(struct args *a, struct buf *o)
+{
+	char pid[32];
+	size_t len, i, np;
+
+	if (bad_argc(a, 2, 2))
+		return;
+	if (M.gnu) {
+		mkstemp_common(a, o);
+		return;
+	}
+	/* POSIX (and -G): trailing X's become the process id. */
+	warn("recommend using mkstemp instead");
+	len = a->l[1];
+	for (i = len; i > 1; i--)
+		if (a->v[1][i - 1] != 'X')
+			break;
+	put(o, a->v[1], i);
+	np = (size_t)snprintf(pid, sizeof pid, "%d", (int)getpid());
+	if (np > len - i) {
+		put(o, pid + np - (len - i), len - i);
+	} else {
+		while (i++ < len - np)
+			putc1(o, '0');
+		put(o, pid, np);
+	}
+}
+
+static void bi_sysval(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 1))
+		return;
+	putint(o, M.sysval);
+}
+
+/* Runs /bin/sh -c cmd; with out, its standard output is captured. */
+static void run_shell(const char *cmd, struct buf *out)
+{
+	int pfd[2] = { -1, -1 }, status;
+	pid_t pid;
+	char *t;
+	ssize_t r;
+
+	flush_out();
+	fflush(stderr);
+	if (M.debugf)
+		fflush(M.debugf);
+	if (out && pipe(pfd) < 0) {
+		warn_errno(errno, "cannot run command `%s'", cmd);
+		M.sysval = 127;
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		warn_errno(errno, "cannot run command `%s'", cmd);
+		if (out) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		M.sysval = 127;
+		return;
+	}
+	if (pid == 0) {
+		if (out) {
+			close(pfd[0]);
+			if (pfd[1] != 1) {
+				dup2(pfd[1], 1);
+				close(pfd[1]);
+			}
+		}
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (out) {
+		close(pfd[1]);
+		t = m4alloc(65536);
+		while ((r = read(pfd[0], t, 65536)) != 0) {
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			put(out, t, (size_t)r);
+		}
+		free(t);
+		close(pfd[0]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			M.sysval = 127;
+			return;
+		}
+	if (WIFSIGNALED(status))
+		M.sysval = WTERMSIG(status) << 8;
+	else
+		M.sysval = WEXITSTATUS(status);
+}
+
+static void bi_syscmd(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 2, 2))
+		return;
+	if (a->v[1][0] == 0) {
+		M.sysval = 0;
+		return;
+	}
+	run_shell(a->v[1], NULL);
+}
+
+static void bi_esyscmd(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 2, 2))
+		return;
+	if (a->v[1][0] == 0) {
+		M.sysval = 0;
+		return;
+	}
+	run_shell(a->v[1], o);
+}
+
+static void bi_traceon_off(struct args *a, int on)
+{
+	struct sym *s;
+	int i;
+
+	if (a->argc == 1) {
+		if (on)
+			M.debug |= D_TRACEALL;
+		else
+			M.debug &= ~D_TRACEALL;
+		return;
+	}
+	for (i = 1; i < a->argc; i++) {
+		s = lookup(a->v[i], a->l[i], on);
+		if (!s)
+			continue;
+		s->traced = on;
+		if (!on)
+			forget_sym(s);
+	}
+}
+
+static void bi_traceon(struct args *a, struct buf *o)
+{
+	bi_traceon_off(a, 1);
+}
+
+static void bi_traceoff(struct args *a, struct buf *o)
+{
+	bi_traceon_off(a, 0);
+}
+
+/* GNU's debug flag letters; -1 when one is unknown. */
+static int debug_flags(const char *s)
+{
+	int f = 0;
+
+	if (!*s)
+		return D_DEFAULT;
+	for (; *s; s++) {
+		switch (*s) {
+		case 'a': f |= D_ARGS; break;
+		case 'e': f |= D_EXPAND; break;
+		case 'q': f |= D_QUOTE; break;
+		case 't': f |= D_TRACEALL; break;
+		case 'l': f |= D_LINE; break;
+		case 'f': f |= D_FILE; break;
+		case 'p': f |= D_PATH; break;
+		case 'c': f |= D_CALL; break;
+		case 'i': f |= D_INPUT; break;
+		case 'x': f |= D_CALLID; break;
+		case 'V': f |= 0x3ff; break;
+		default: return -1;
+		}
+	}
+	return f;
+}
+
+static void bi_debugmode(struct args *a, struct buf *o)
+{
+	const char *s;
+	int f, how = 0;
+
+	if (bad_argc(a, 1, 2))
+		return;
+	if (a->argc == 1) {
+		M.debug = 0;
+		return;
+	}
+	s = a->v[1];
+	if (*s == '+' || *s == '-')
+		how = *s++;
+	f = debug_flags(s);
+	if (f < 0) {
+		warn("Debugmode: bad debug flags: `%s'", a->v[1]);
+		return;
+	}
+	if (how == '+')
+		M.debug |= f;
+	else if (how == '-')
+		M.debug &= ~f;
+	else
+		M.debug = f;
+}
+
+static int set_debugfile(const char *name)
+{
+	FILE *f = NULL;
+
+	if (name && *name) {
+		f = fopen(name, "a");
+		if (!f)
+			return -1;
+	} else if (name) {
+		f = fopen("/dev/null", "w");
+		if (!f)
+			return -1;
+	}
+	if (M.debugf)
+		fclose(M.debugf);
+	M.debugf = f;
+	return 0;
+}
+
+static void bi_debugfile(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 2))
+		return;
+	if (set_debugfile(a->argc >= 2 ? a->v[1] : NULL) < 0)
+		warn_errno(errno, "cannot set debug file `%s'", a->v[1]);
+}
+
+static void bi_file(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 1))
+		return;
+	put_quoted(o, M.cur_file, strlen(M.cur_file));
+}
+
+static void bi_line(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 1))
+		return;
+	putint(o, M.cur_line);
+}
+
+static void bi_program(struct args *a, struct buf *o)
+{
+	if (bad_argc(a, 1, 1))
+		return;
+	put_quoted(o, M.prog, strlen(M.prog));
+}
+
+/* --- eval: GNU's grammar and errors, 32-bit wrapping arithmetic ------- */
+
+enum { E_OK, E_DIV, E_MOD, E_NEGEXP, E_MISSRIGHT, E_BADINPUT, E_EXCESS,
+	E_BADOP, E_SYNTAX };
+enum { K_ERROR, K_BADOP, K_PLUS, K_MINUS, K_EXP, K_TIMES, K_DIVIDE,
+	K_MODULO, K_ASSIGN, K_EQ, K_NOTEQ, K_GT, K_GTEQ, K_LS, K_LSEQ,
+	K_LSHIFT, K_RSHIFT, K_LNOT, K_LAND, K_LOR, K_NOT, K_AND, K_OR,
+	K_XOR, K_LEFTP, K_RIGHTP, K_NUMBER, K_EOT };
+
+struct ev {
+	const char *s, *last;
+};
+
+static int ev_lex(struct ev *e, int32_t *val)
+{
+	const char *s;
+	int base, digit;
+	uint32_t v;
+
+	while (isspace((unsigned char)*e->s))
+		e->s++;
+	e->last = e->s;
+	s = e->s;
+	if (*s == 0)
+		return K_EOT;
+	if (isdigit((unsigned char)*s)) {
+		if (*s == '0') {
+			s++;
+			switch (*s) {
+			case 'x': case 'X':
+				base = 16, s++;
+				break;
+			case 'b': case 'B':
+				base = 2, s++;
+				break;
+			case 'r': case 'R':
+				base = 0, s++;
+				while (isdigit((unsigned char)*s) && base <= 36)
+					base = 10 * base + *s++ - '0';
+				if (base == 0 || base > 36 || *s != ':') {
+					e->s = s;
+					return K_ERROR;
+				}
+				s++;
+				break;
+			default:
+				base = 8;
+			}
+		} else {
+			base = 10;
+		}
+		for (v = 0; *s; s++) {
+			if (isdigit((unsigned char)*s))
+				digit = *s - '0';
+			else if (islower((unsigned char)*s))
+				digit = *s - 'a' + 10;
+			else if (isupper((unsigned char)*s))
+				digit = *s - 'A' + 10;
+			else
+				break;
+			if (base == 1) {
+				if (digit == 1)
+					v++;
+				else if (digit == 0 && !v)
+					continue;
+				else
+					break;
+			} else if (digit >= base) {
+				break;
+			} else {
+				v = v * (uint32_t)base + (uint32_t)digit;
+			}
+		}
+		*val = (int32_t)v;
+		e->s = s;
+		return K_NUMBER;
+	}
+	e->s = s + 1;
+	switch (*s) {
+	case '+':
+		return s[1] == '+' || s[1] == '=' ? K_BADOP : K_PLUS;
+	case '-':
+		return s[1] == '-' || s[1] == '=' ? K_BADOP : K_MINUS;
+	case '*':
+		if (s[1] == '*') {
+			e->s++;
+			return K_EXP;
+		}
+		return s[1] == '=' ? K_BADOP : K_TIMES;
+	case '/':
+		return s[1] == '=' ? K_BADOP : K_DIVIDE;
+	case '%':
+		return s[1] == '=' ? K_BADOP : K_MODULO;
+	case '=':
+		if (s[1] == '=') {
+			e->s++;
+			return K_EQ;
+		}
+		return K_ASSIGN;
+	case '!':
+		if (s[1] == '=') {
+			e->s++;
+			return K_NOTEQ;
+		}
+		return K_LNOT;
+	case '>':
+		if (s[1] == '=') {
+			e->s++;
+			return K_GTEQ;
+		}
+		if (s[1] == '>') {
+			e->s++;
+			return s[2] == '=' ? K_BADOP : K_RSHIFT;
+		}
+		return K_GT;
+	case '<':
+		if (s[1] == '=') {
+			e->s++;
+			return K_LSEQ;
+		}
+		if (s[1] == '<') {
+			e->s++;
+			return s[2] == '=' ? K_BADOP : K_LSHIFT;
+		}
+		return K_LS;
+	case '^':
+		return s[1] == '=' ? K_BADOP : K_XOR;
+	case '~':
+		return K_NOT;
+	case '&':
+		if (s[1] == '&') {
+			e->s++;
+			return K_LAND;
+		}
+		return s[1] == '=' ? K_BADOP : K_AND;
+	case '|':
+		if (s[1] == '|') {
+			e->s++;
+			return K_LOR;
+		}
+		return s[1] == '=' ? K_BADOP : K_OR;
+	case '(':
+		return K_LEFTP;
+	case ')':
+		return K_RIGHTP;
+	}
+	return K_ERROR;
+}
+
+static int ev_or(struct ev *e, int et, int32_t *v1);
+
+static int ev_simple(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	int er;
+
+	switch (et) {
+	case K_LEFTP:
+		et = ev_lex(e, v1);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_or(e, et, v1)) != E_OK)
+			return er;
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if (et != K_RIGHTP)
+			return E_MISSRIGHT;
+		return E_OK;
+	case K_NUMBER:
+		return E_OK;
+	case K_BADOP:
+		return E_BADOP;
+	}
+	return E_SYNTAX;
+}
+
+static int ev_unary(struct ev *e, int et, int32_t *v1)
+{
+	int er, et2;
+
+	if (et == K_PLUS || et == K_MINUS || et == K_NOT || et == K_LNOT) {
+		et2 = ev_lex(e, v1);
+		if (et2 == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_unary(e, et2, v1)) != E_OK)
+			return er;
+		if (et == K_MINUS)
+			*v1 = (int32_t)-(uint32_t)*v1;
+		else if (et == K_NOT)
+			*v1 = ~*v1;
+		else if (et == K_LNOT)
+			*v1 = *v1 == 0;
+		return E_OK;
+	}
+	return ev_simple(e, et, v1);
+}
+
+static int ev_exp(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	uint32_t r, b;
+	int er;
+
+	if ((er = ev_unary(e, et, v1)) != E_OK)
+		return er;
+	while ((et = ev_lex(e, &v2)) == K_EXP) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_exp(e, et, &v2)) != E_OK)
+			return er;
+		if (v2 < 0)
+			return E_NEGEXP;
+		/* GNU: 0**0 is undefined, reported as a division. */
+		if (*v1 == 0 && v2 == 0)
+			return E_DIV;
+		/* Square and multiply: the same bits as GNU's loop. */
+		for (r = 1, b = (uint32_t)*v1; v2; v2 >>= 1, b *= b)
+			if (v2 & 1)
+				r *= b;
+		*v1 = (int32_t)r;
+	}
+	if (et == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+static int ev_mult(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	int er, op;
+
+	if ((er = ev_exp(e, et, v1)) != E_OK)
+		return er;
+	while ((op = ev_lex(e, &v2)) == K_TIMES || op == K_DIVIDE ||
+	       op == K_MODULO) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_exp(e, et, &v2)) != E_OK)
+			return er;
+		if (op == K_TIMES) {
+			*v1 = (int32_t)((uint32_t)*v1 * (uint32_t)v2);
+		} else if (op == K_DIVIDE) {
+			if (v2 == 0)
+				return E_DIV;
+			*v1 = v2 == -1 ? (int32_t)-(uint32_t)*v1 : *v1 / v2;
+		} else {
+			if (v2 == 0)
+				return E_MOD;
+			*v1 = v2 == -1 ? 0 : *v1 % v2;
+		}
+	}
+	if (op == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+static int ev_add(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	int er, op;
+
+	if ((er = ev_mult(e, et, v1)) != E_OK)
+		return er;
+	while ((op = ev_lex(e, &v2)) == K_PLUS || op == K_MINUS) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_mult(e, et, &v2)) != E_OK)
+			return er;
+		if (op == K_PLUS)
+			*v1 = (int32_t)((uint32_t)*v1 + (uint32_t)v2);
+		else
+			*v1 = (int32_t)((uint32_t)*v1 - (uint32_t)v2);
+	}
+	if (op == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+static int ev_shift(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	uint32_t u;
+	int er, op;
+
+	if ((er = ev_add(e, et, v1)) != E_OK)
+		return er;
+	while ((op = ev_lex(e, &v2)) == K_LSHIFT || op == K_RSHIFT) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_add(e, et, &v2)) != E_OK)
+			return er;
+		u = (uint32_t)*v1;
+		v2 &= 31;
+		if (op == K_LSHIFT)
+			*v1 = (int32_t)(u << v2);
+		else
+			*v1 = *v1 < 0 ? (int32_t)~(~u >> v2) :
+				(int32_t)(u >> v2);
+	}
+	if (op == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+static int ev_cmp(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	int er, op;
+
+	if ((er = ev_shift(e, et, v1)) != E_OK)
+		return er;
+	while ((op = ev_lex(e, &v2)) == K_GT || op == K_GTEQ ||
+	       op == K_LS || op == K_LSEQ) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_shift(e, et, &v2)) != E_OK)
+			return er;
+		switch (op) {
+		case K_GT: *v1 = *v1 > v2; break;
+		case K_GTEQ: *v1 = *v1 >= v2; break;
+		case K_LS: *v1 = *v1 < v2; break;
+		default: *v1 = *v1 <= v2; break;
+		}
+	}
+	if (op == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+static int ev_eq(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	int er, op;
+
+	if ((er = ev_cmp(e, et, v1)) != E_OK)
+		return er;
+	while ((op = ev_lex(e, &v2)) == K_EQ || op == K_NOTEQ ||
+	       op == K_ASSIGN) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		if ((er = ev_cmp(e, et, &v2)) != E_OK)
+			return er;
+		if (op == K_ASSIGN) {
+			warn("Warning: recommend ==, not =, for equality "
+				"operator");
+			op = K_EQ;
+		}
+		*v1 = (op == K_EQ) == (*v1 == v2);
+	}
+	if (op == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+/* The bitwise levels share one shape. */
+static int ev_bits(struct ev *e, int et, int32_t *v1, int level)
+{
+	static const int ops[] = { K_AND, K_XOR, K_OR };
+	int32_t v2;
+	int er, op;
+
+	er = level == 0 ? ev_eq(e, et, v1) : ev_bits(e, et, v1, level - 1);
+	if (er != E_OK)
+		return er;
+	while ((op = ev_lex(e, &v2)) == ops[level]) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		er = level == 0 ? ev_eq(e, et, &v2) :
+			ev_bits(e, et, &v2, level - 1);
+		if (er != E_OK)
+			return er;
+		if (op == K_AND)
+			*v1 &= v2;
+		else if (op == K_XOR)
+			*v1 ^= v2;
+		else
+			*v1 |= v2;
+	}
+	if (op == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+static int ev_and(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	int er;
+
+	if ((er = ev_bits(e, et, v1, 2)) != E_OK)
+		return er;
+	while ((et = ev_lex(e, &v2)) == K_LAND) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		/* Short-circuit: errors past a false left side are not. */
+		er = ev_bits(e, et, &v2, 2);
+		if (er == E_OK)
+			*v1 = *v1 && v2;
+		else if (*v1 == 0 && er < E_SYNTAX)
+			;
+		else
+			return er;
+	}
+	if (et == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+static int ev_or(struct ev *e, int et, int32_t *v1)
+{
+	int32_t v2;
+	int er;
+
+	if ((er = ev_and(e, et, v1)) != E_OK)
+		return er;
+	while ((et = ev_lex(e, &v2)) == K_LOR) {
+		et = ev_lex(e, &v2);
+		if (et == K_ERROR)
+			return E_BADINPUT;
+		er = ev_and(e, et, &v2);
+		if (er == E_OK)
+			*v1 = *v1 || v2;
+		else if (*v1 != 0 && er < E_SYNTAX)
+			*v1 = 1;
+		else
+			return er;
+	}
+	if (et == K_ERROR)
+		return E_BADINPUT;
+	e->s = e->last;
+	return E_OK;
+}
+
+/* 0 and *val on success; else GNU's message and -1. */
+static int evaluate(const char *expr, int32_t *val)
+{
+	static const char *const msg[] = {
+		"", "divide by zero in eval: %s",
+		"modulo by zero in eval: %s",
+		"negative exponent in eval: %s",
+		"bad expression in eval (missing right parenthesis): %s",
+		"bad expression in eval (bad input): %s",
+		"bad expression in eval (excess input): %s",
+		"invalid operator in eval: %s",
+		"bad expression in eval: %s",
+	};
+	struct ev e = { expr, expr };
+	int et, er;
+
+	et = ev_lex(&e, val);
+	er = ev_or(&e, et, val);
+	if (er == E_OK && *e.s) {
+		int32_t v;
+
+		er = ev_lex(&e, &v) == K_BADOP ? E_BADOP : E_EXCESS;
+	}
+	if (er == E_OK)
+		return 0;
+	warn(msg[er], expr);
+	return -1;
+}
+
+static void bi_eval(struct args *a, struct buf *o)
+{
+	int radix = 10, width = 1, neg;
+	int32_t value = 0;
+	uint32_t u;
+	char digits[40];
+	int n = 0, i;
+
+	if (bad_argc(a, 2, 4))
+		return;
+	if (a->argc >= 3 && *a->v[2] && !numeric_arg(a, a->v[2], &radix))
+		return;
+	if (radix < 1 || radix > 36) {
+		warn("radix %d in builtin `%s' out of range", radix, a->v[0]);
+		return;
+	}
+	if (a->argc >= 4 && !numeric_arg(a, a->v[3], &width))
+		return;
+	if (width < 0) {
+		warn("negative width to builtin `%s'", a->v[0]);
+		return;
+	}
+	if (!*a->v[1])
+		warn("empty string treated as 0 in builtin `%s'", a->v[0]);
+	else if (evaluate(a->v[1], &value) < 0)
+		return;
+	neg = value < 0;
+	u = neg ? -(uint32_t)value : (uint32_t)value;
+	if (neg)
+		putc1(o, '-');
+	if (radix == 1) {
+		for (i = (int)u; i < width; i++)
+			putc1(o, '0');
+		while (u--)
+			putc1(o, '1');
+		return;
+	}
+	do {
+		digits[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[u % radix];
+		u /= (uint32_t)radix;
+	} while (u);
+	for (i = n; i < width; i++)
+		putc1(o, '0');
+	while (n)
+		putc1(o, digits[--n]);
+}
+
+/* --- format: printf with m4 arguments (GNU's format.c) --------------- */
+
+static const char *fmt_next(struct args *a, int *k)
+{
+	if (*k >= a->argc)
+		return NULL;
+	return a->v[(*k)++];
+}
+
+static long fmt_int(struct args *a, int *k)
+{
+	const char *s = fmt_next(a, k);
+	char *end;
+	long v;
+
+	if (!s)
+		return 0;
+	if (!*s) {
+		warn("empty string treated as 0");
+		return 0;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end)
+		warn("non-numeric argument %s", s);
+	else if (isspace((unsigned char)*s))
+		warn("leading whitespace ignored");
+	else if (errno == ERANGE || (int)v != v)
+		warn("numeric overflow detected");
+	return v;
+}
+
+static double fmt_double(struct args *a, int *k)
+{
+	const char *s = fmt_next(a, k);
+	char *end;
+	double v;
+
+	if (!s)
+		return 0;
+	if (!*s) {
+		warn("empty string treated as 0");
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end)
+		warn("non-numeric argument %s", s);
+	else if (isspace((unsigned char)*s))
+		warn("leading whitespace ignored");
+	else if (errno == ERANGE)
+		warn("numeric overflow detected");
+	return v;
+}
+
+static void bi_format(struct args *a, struct buf *o)
+{
+	const char *f, *pct;
+	char spec[32];
+	int k = 2, width = 0, prec = 0, haswidth, hasprec, n;
+	size_t sl, before;
+
+	if (bad_argc(a, 2, -1))
+		return;
+	if (!o->max)
+		o->max = M4_MAX_TEXT;
+	f = a->v[1];
+	for (;;) {
+		pct = strchr(f, '%');
+		if (!pct) {
+			puts0(o, f);
+			return;
+		}
+		put(o, f, (size_t)(pct - f));
+		f = pct + 1;
+		if (*f == '%') {
+			putc1(o, '%');
+			f++;
+			continue;
+		}
+		before = o->len;
+		sl = 0;
+		spec[sl++] = '%';
+		while (strchr("-+ #0'", *f) && *f) {
+			if (*f != '\'' && sl < 10)
+				spec[sl++] = *f;
+			f++;
+		}
+		haswidth = hasprec = 0;
+		if (*f == '*') {
+			width = (int)fmt_int(a, &k);
+			haswidth = 1;
+			f++;
+		} else if (isdigit((unsigned char)*f)) {
+			for (width = 0; isdigit((unsigned char)*f); f++)
+				width = width > 100000000 ? width :
+					width * 10 + (*f - '0');
+			haswidth = 1;
+		}
+		if (*f == '.') {
+			f++;
+			hasprec = 1;
+			if (*f == '*') {
+				prec = (int)fmt_int(a, &k);
+				f++;
+			} else {
+				for (prec = 0; isdigit((unsigned char)*f); f++)
+					prec = prec > 100000000 ? prec :
+						prec * 10 + (*f - '0');
+			}
+		}
+		while (*f == 'h' || *f == 'l')
+			f++;
+		if (haswidth)
+			spec[sl++] = '*';
+		if (hasprec) {
+			spec[sl++] = '.';
+			spec[sl++] = '*';
+		}
+		if (!*f || !strchr("cdiouxXsaAeEfFgG", *f)) {
+			/* GNU skips the bad conversion and goes on. */
+			warn("Warning: unrecognized specifier in `%s'",
+				a->v[1]);
+			if (*f)
+				f++;
+			continue;
+		}
+		switch (*f) {
+		case 'c':
+		case 'd': case 'i':
+			spec[sl++] = *f;
+			spec[sl] = 0;
+			{
+				int v = (int)fmt_int(a, &k);
+
+				if (*f == 'c')
+					v = (unsigned char)v;
+				if (haswidth && hasprec)
+					n = buf_printf(o, spec, width, prec, v);
+				else if (haswidth)
+					n = buf_printf(o, spec, width, v);
+				else if (hasprec)
+					n = buf_printf(o, spec, prec, v);
+				else
+					n = buf_printf(o, spec, v);
+			}
+			break;
+		case 'o': case 'u': case 'x': case 'X':
+			spec[sl++] = *f;
+			spec[sl] = 0;
+			{
+				unsigned v = (unsigned)fmt_int(a, &k);
+
+				if (haswidth && hasprec)
+					n = buf_printf(o, spec, width, prec, v);
+				else if (haswidth)
+					n = buf_printf(o, spec, width, v);
+				else if (hasprec)
+					n = buf_printf(o, spec, prec, v);
+				else
+					n = buf_printf(o, spec, v);
+			}
+			break;
+		case 's':
+			spec[sl++] = 's';
+			spec[sl] = 0;
+			{
+				const char *v = fmt_next(a, &k);
+
+				if (!v)
+					v = "";
+				if (haswidth && hasprec)
+					n = buf_printf(o, spec, width, prec, v);
+				else if (haswidth)
+					n = buf_printf(o, spec, width, v);
+				else if (hasprec)
+					n = buf_printf(o, spec, prec, v);
+				else
+					n = buf_printf(o, spec, v);
+			}
+			break;
+		default:
+			spec[sl++] = *f;
+			spec[sl] = 0;
+			{
+				double v = fmt_double(a, &k);
+
+				if (haswidth && hasprec)
+					n = buf_printf(o, spec, width, prec, v);
+				else if (haswidth)
+					n = buf_printf(o, spec, width, v);
+				else if (hasprec)
+					n = buf_printf(o, spec, prec, v);
+				else
+					n = buf_printf(o, spec, v);
+			}
+			break;
+		}
+		if (n < 0)
+			memory_exhausted();
+		/* GNU keeps each piece as a C string: a %c of 0 is lost. */
+		{
+			char *z = memchr(o->p + before, 0, o->len - before);
+
+			if (z)
+				o->len = (size_t)(z - o->p);
+		}
+		f++;
+	}
+}
+
+/* --- regexp and patsubst ---------------------------------------------- */
+
+/* GNU m4 compiles with RE_SYNTAX_EMACS (0) and anchors at newlines:
+ * \( \) \| are operators and ( ) | { } plain; no intervals and no
+ * character classes; * + ? at the start of an expression are plain; ^
+ * and $ anchor only at the ends of an expression; [^a] and \W match a
+ * newline but . does not; \w \W \s \S \< \> \b \B are GNU's operators.
+ * This rewrites such a pattern as a POSIX ERE for musl (REG_NEWLINE),
+ * with brackets spelled out as explicit sets; map[] gives the ERE group
+ * of each of GNU's groups. */
+struct rx {
+	regex_t re;
+	int ngroups;		/* GNU's groups */
+	int map[10];
+	int nere;		/* groups in the ERE */
+};
+
+#define RX_ERPAREN	1000	/* glibc's "Unmatched ) or \)" */
+
+static void emit_set(struct buf *o, const unsigned char *set, struct rx *rx)
+{
+	int c, d, n = 0, has_rb = set[']'], has_dash = set['-'];
+	int has_hat = set['^'];
+
+	for (c = 1; c < 256; c++)
+		n += set[c] != 0;
+	if (n == 0) {
+		/* An empty set matches nothing: "end, then a". */
+		puts0(o, "\\($\\)a");
+		rx->nere++;
+		return;
+	}
+	if (n == 1 && has_hat) {
+		puts0(o, "\\^");
+		return;
+	}
+	putc1(o, '[');
+	if (has_rb)
+		putc1(o, ']');
+	for (c = 1; c < 256; c++) {
+		if (!set[c] || c == ']' || c == '-' || c == '^')
+			continue;
+		for (d = c; d + 1 < 256 && set[d + 1] && d + 1 != ']' &&
+		     d + 1 != '-' && d + 1 != '^'; d++)
+			;
+		putc1(o, c);
+		if (d > c + 1)
+			putc1(o, '-');
+		if (d > c)
+			putc1(o, d);
+		c = d;
+	}
+	if (has_hat)
+		putc1(o, '^');
+	if (has_dash)
+		putc1(o, '-');
+	putc1(o, ']');
+}
+
+static void class_set(unsigned char *set, int which, int negate)
+{
+	int c;
+
+	for (c = 1; c < 256; c++) {
+		int in = which == 'w' ? (isalnum(c) || c == '_') :
+			(c == ' ' || (c >= '\t' && c <= '\r'));
+
+		set[c] = negate ? !in : in;
+	}
+}
+
+/* 0, or a regcomp error code (RX_ERPAREN for an unmatched \)). */
+static int emacs_to_ere(const char *s, struct buf *o, struct rx *rx)
+{
+	unsigned char set[256];
+	int start = 1, stack[64], depth = 0, done = 0, c;
+
+	rx->ngroups = rx->nere = 0;
+	while (*s) {
+		c = (unsigned char)*s++;
+		if (c == '\\') {
+			c = (unsigned char)*s++;
+			switch (c) {
+			case 0:
+				return REG_EESCAPE;
+			case '(':
+				if (depth == 64)
+					return REG_ESPACE;
+				rx->nere++;
+				if (rx->ngroups < 9)
+					rx->map[rx->ngroups + 1] = rx->nere;
+				stack[depth++] = ++rx->ngroups;
+				puts0(o, "\\(");
+				start = 1;
+				continue;
+			case ')':
+				if (depth == 0)
+					return RX_ERPAREN;
+				if (stack[--depth] < 10)
+					done |= 1 << stack[depth];
+				puts0(o, "\\)");
+				break;
+			case '|':
+				puts0(o, "\\|");
+				start = 1;
+				continue;
+			case '{': case '}':
+				putc1(o, c);
+				break;
+			case 'w': case 'W': case 's': case 'S':
+				class_set(set, c == 'w' || c == 'W' ? 'w' : 's',
+					c == 'W' || c == 'S');
+				emit_set(o, set, rx);
+				break;
+			case '`':
+				putc1(o, '^');
+				break;
+			case '\'':
+				putc1(o, '$');
+				break;
+			case '<': case '>': case 'b': case 'B':
+				putc1(o, '\\');
+				putc1(o, c);
+				break;
+			default:
+				if (c >= '1' && c <= '9') {
+					if (!(done & (1 << (c - '0'))))
+						return REG_ESUBREG;
+					putc1(o, '\\');
+					putc1(o, '0' + rx->map[c - '0']);
+				} else {
+					if (strchr(".[]*^$\\", c))
+						putc1(o, '\\');
+					putc1(o, c);
+				}
+			}
+			start = 0;
+			continue;
+		}
+		switch (c) {
+		case '[': {
+			int neg = 0, first = 1;
+
+			memset(set, 0, sizeof set);
+			if (*s == '^')
+				neg = 1, s++;
+			if (*s == 0)
+				return REG_BADPAT;
+			for (;;) {
+				c = (unsigned char)*s;
+				if (c == 0)
+					return REG_EBRACK;
+				s++;
+				if (c == ']' && !first)
+					break;
+				first = 0;
+				/* No classes, no escapes; b-a is empty. */
+				if (*s == '-' && s[1] && s[1] != ']') {
+					int to = (unsigned char)s[1], k;
+
+					for (k = c; k <= to; k++)
+						set[k] = 1;
+					s += 2;
+					continue;
+				}
+				set[c] = 1;
+			}
+			if (neg)
+				for (c = 1; c < 256; c++)
+					set[c] = !set[c];
+			set[0] = 0;
+			emit_set(o, set, rx);
+			break;
+		}
+		case '*':
+			if (start)
+				putc1(o, '\\');
+			putc1(o, c);
+			break;
+		case '+': case '?':
+			if (!start)
+				putc1(o, '\\');
+			putc1(o, c);
+			break;
+		case '^':
+			putc1(o, '^');
+			if (start)
+				continue;	/* still at the start */
+			break;
+		case '$':
+			if (*s == 0 || (s[0] == '\\' &&
+					(s[1] == ')' || s[1] == '|')))
+				putc1(o, '$');
+			else
+				puts0(o, "\\$");
+			break;
+		case '.':
+		default:
+			putc1(o, c);
+		}
+		start = 0;
+	}
+	if (depth)
+		return REG_EPAREN;
+	return 0;
+}
+
+static const char *regex_message(int err)
+{
+	switch (err) {
+	case RX_ERPAREN: return "Unmatched ) or \\)";
+	case REG_NOMATCH: return "No match";
+	case REG_BADPAT: return "Invalid regular expression";
+	case REG_ECOLLATE: return "Invalid collation character";
+	case REG_ECTYPE: return "Invalid character class name";
+	case REG_EESCAPE: return "Trailing backslash";
+	case REG_ESUBREG: return "Invalid back reference";
+	case REG_EBRACK: return "Unmatched [, [^, [:, [., or [=";
+	case REG_EPAREN: return "Unmatched ( or \\(";
+	case REG_EBRACE: return "Unmatched \\{";
+	case REG_BADBR: return "Invalid content of \\{\\}";
+	case REG_ERANGE: return "Invalid range end";
+	case REG_ESPACE: return "Memory exhausted";
+	case REG_BADRPT: return "Invalid preceding regular expression";
+	}
+	return "Invalid regular expression";
+}
+
+static int compile_regex(struct rx *rx, const char *pat, const char *fmt)
+{
+	struct buf e = BUF_INIT(M4_MAX_TEXT);
+	int r;
+
+	r = emacs_to_ere(pat, &e, rx);
+	if (!r)
+		r = regcomp(&rx->re, e.p ? e.p : "", REG_NEWLINE);
+	buf_free(&e);
+	if (r) {
+		warn(fmt, pat, regex_message(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Searches s (n bytes) from off; 0 with m[] set, else -1. */
+static int regex_search(regex_t *re, const char *s, size_t off,
+	regmatch_t *m, size_t nm)
+{
+	size_t i;
+	int r;
+
+	r = regexec(re, s + off, nm, m, off > 0 && s[off - 1] != '\n' ?
+		REG_NOTBOL : 0);
+	if (r)
+		return -1;
+	for (i = 0; i < nm; i++)
+		if (m[i].rm_so >= 0) {
+			m[i].rm_so += (regoff_t)off;
+			m[i].rm_eo += (regoff_t)off;
+		}
+	return 0;
+}
+
+static void substitute(struct buf *o, const char *victim, const char *repl,
+	regmatch_t *m, struct rx *rx)
+{
+	const char *bs;
+	int c;
+
+	for (;;) {
+		bs = strchr(repl, '\\');
+		if (!bs) {
+			puts0(o, repl);
+			return;
+		}
+		put(o, repl, (size_t)(bs - repl));
+		repl = bs + 1;
+		c = (unsigned char)*repl;
+		switch (c) {
+		case '0':
+			if (!M.warned_0) {
+				warn("Warning: \\0 will disappear, use \\& "
+					"instead in replacements");
+				M.warned_0 = 1;
+			}
+			/* fall through */
+		case '&':
+			put(o, victim + m[0].rm_so,
+				(size_t)(m[0].rm_eo - m[0].rm_so));
+			repl++;
+			break;
+		case '1': case '2': case '3': case '4': case '5':
+		case '6': case '7': case '8': case '9':
+			c -= '0';
+			if (c > rx->ngroups) {
+				warn("Warning: sub-expression %d not present",
+					c);
+			} else {
+				c = rx->map[c];
+				if (m[c].rm_so >= 0)
+					put(o, victim + m[c].rm_so,
+					    (size_t)(m[c].rm_eo - m[c].rm_so));
+			}
+			repl++;
+			break;
+		case 0:
+			warn("Warning: trailing \\ ignored in replacement");
+			return;
+		default:
+			putc1(o, c);
+			repl++;
+		}
+	}
+}
+
+#define RX_NMATCH	64
+
+static void bi_regexp(struct args *a, struct buf *o)
+{
+	struct rx rx;
+	regmatch_t m[RX_NMATCH];
+
+	if (bad_argc(a, 3, 4)) {
+		if (a->argc == 2)
+			putint(o, 0);
+		return;
+	}
+	if (compile_regex(&rx, a->v[2], "bad regular expression: `%s': %s"))
+		return;
+	if (regex_search(&rx.re, a->v[1], 0, m, RX_NMATCH) < 0) {
+		if (a->argc == 3)
+			putint(o, -1);
+	} else if (a->argc == 3) {
+		putint(o, (long)m[0].rm_so);
+	} else {
+		substitute(o, a->v[1], a->v[3], m, &rx);
+	}
+	regfree(&rx.re);
+}
+
+static void bi_patsubst(struct args *a, struct buf *o)
+{
+	struct rx rx;
+	regmatch_t m[RX_NMATCH];
+	size_t off = 0, len = a->argc > 1 ? a->l[1] : 0;
+	const char *v;
+
+	if (bad_argc(a, 3, 4)) {
+		if (a->argc == 2)
+			put(o, a->v[1], a->l[1]);
+		return;
+	}
+	v = a->v[1];
+	if (compile_regex(&rx, a->v[2], "bad regular expression `%s': %s"))
+		return;
+	while (off <= len) {
+		if (regex_search(&rx.re, v, off, m, RX_NMATCH) < 0) {
+			if (off < len)
+				put(o, v + off, len - off);
+			break;
+		}
+		if ((size_t)m[0].rm_so > off)
+			put(o, v + off, (size_t)m[0].rm_so - off);
+		substitute(o, v, arg(a, 3), m, &rx);
+		off = (size_t)m[0].rm_eo;
+		/* An empty match moves on by one character. */
+		if (m[0].rm_so == m[0].rm_eo) {
+			if (off < len)
+				putc1(o, v[off]);
+			off++;
+		}
+	}
+	regfree(&rx.re);
+}
+
+/* --- the table -------------------------------------------------------- */
+
+/* name, function, GNU extension, takes builtin tokens as arguments,
+ * recognized only with arguments ("blind"). */
+static const struct builtin builtins[] = {
+	{ "__file__", bi_file, 1, 0, 0 },
+	{ "__line__", bi_line, 1, 0, 0 },
+	{ "__program__", bi_program, 1, 0, 0 },
+	{ "builtin", bi_builtin, 1, 1, 1 },
+	{ "changecom", bi_changecom, 0, 0, 0 },
+	{ "changequote", bi_changequote, 0, 0, 0 },
+	{ "debugfile", bi_debugfile, 1, 0, 0 },
+	{ "debugmode", bi_debugmode, 1, 0, 0 },
+	{ "decr", bi_decr, 0, 0, 1 },
+	{ "define", bi_define, 0, 1, 1 },
+	{ "defn", bi_defn, 0, 0, 1 },
+	{ "divert", bi_divert, 0, 0, 0 },
+	{ "divnum", bi_divnum, 0, 0, 0 },
+	{ "dnl", bi_dnl, 0, 0, 0 },
+	{ "dumpdef", bi_dumpdef, 0, 0, 0 },
+	{ "errprint", bi_errprint, 0, 0, 1 },
+	{ "esyscmd", bi_esyscmd, 1, 0, 1 },
+	{ "eval", bi_eval, 0, 0, 1 },
+	{ "format", bi_format, 1, 0, 1 },
+	{ "ifdef", bi_ifdef, 0, 0, 1 },
+	{ "ifelse", bi_ifelse, 0, 0, 1 },
+	{ "include", bi_include, 0, 0, 1 },
+	{ "incr", bi_incr, 0, 0, 1 },
+	{ "index", bi_index, 0, 0, 1 },
+	{ "indir", bi_indir, 1, 1, 1 },
+	{ "len", bi_len, 0, 0, 1 },
+	{ "m4exit", bi_m4exit, 0, 0, 0 },
+	{ "m4wrap", bi_m4wrap, 0, 0, 1 },
+	{ "maketemp", bi_maketemp, 0, 0, 1 },
+	{ "mkstemp", bi_mkstemp, 0, 0, 1 },
+	{ "patsubst", bi_patsubst, 1, 0, 1 },
+	{ "popdef", bi_popdef, 0, 0, 1 },
+	{ "pushdef", bi_pushdef, 0, 1, 1 },
+	{ "regexp", bi_regexp, 1, 0, 1 },
+	{ "shift", bi_shift, 0, 0, 1 },
+	{ "sinclude", bi_sinclude, 0, 0, 1 },
+	{ "substr", bi_substr, 0, 0, 1 },
+	{ "syscmd", bi_syscmd, 0, 0, 1 },
+	{ "sysval", bi_sysval, 0, 0, 0 },
+	{ "traceoff", bi_traceoff, 0, 0, 0 },
+	{ "traceon", bi_traceon, 0, 0, 0 },
+	{ "translit", bi_translit, 0, 0, 1 },
+	{ "undefine", bi_undefine, 0, 0, 1 },
+	{ "undivert", bi_undivert, 0, 0, 0 },
+	{ NULL, NULL, 0, 0, 0 }
+};
+
+/* --- command line ----------------------------------------------------- */
+
+struct longopt {
+	const char *name;
+	int has_arg;		/* 0 no, 1 required, 2 optional */
+	int val;
+};
+
+/* GNU m4's table, in its order (ambiguity messages list them so). */
+static const struct longopt longopts[] = {
+	{ "arglength", 1, 'l' }, { "debug", 2, 'd' },
+	{ "define", 1, 'D' }, { "error-output", 1, 'o' },
+	{ "fatal-warnings", 0, 'E' }, { "freeze-state", 1, 'F' },
+	{ "gnu", 0, 'g' }, { "hashsize", 1, 'H' },
+	{ "include", 1, 'I' }, { "interactive", 0, 'i' },
+	{ "nesting-limit", 1, 'L' }, { "prefix-builtins", 0, 'P' },
+	{ "quiet", 0, 'Q' }, { "reload-state", 1, 'R' },
+	{ "silent", 0, 'Q' }, { "synclines", 0, 's' },
+	{ "trace", 1, 't' }, { "traditional", 0, 'G' },
+	{ "undefine", 1, 'U' }, { "warn-macro-sequence", 2, 'W' },
+	{ "debugfile", 2, 'X' }, { "diversions", 1, 'N' },
+	{ "help", 0, 'h' }, { "version", 0, 'v' },
+	{ NULL, 0, 0 }
+};
+
+struct deferred {
+	int code;
+	const char *arg;
+};
+
+static void usage_fail(void)
+{
+	fprintf(stderr, "Try `%s --help' for more information.\n", M.prog);
+	exit(1);
+}
+
+static void define_builtins(void)
+{
+	struct buf n = BUF_INIT(256);
+	int i;
+
+	for (i = 0; builtins[i].name; i++) {
+		if (!M.gnu && builtins[i].gnu)
+			continue;
+		n.len = 0;
+		if (M.prefix)
+			puts0(&n, "m4_");
+		puts0(&n, builtins[i].name);
+		define_sym(n.p, n.len, i, NULL, 0, 0);
+	}
+	buf_free(&n);
+	if (M.gnu) {
+		define_sym("__gnu__", 7, -1, "", 0, 0);
+		define_sym("__unix__", 8, -1, "", 0, 0);
+	} else {
+		define_sym("unix", 4, -1, "", 0, 0);
+	}
+}
+
+static void add_incdir(const char *d)
+{
+	M.incdirs = m4realloc(M.incdirs, (M.nincdirs + 1) * sizeof(char *));
+	M.incdirs[M.nincdirs++] = (char *)d;
+}
+
+static void process_file(const char *name)
+{
+	char *found;
+	int fd;
+
+	if (strcmp(name, "-") == 0) {
+		if (push_file(0, "stdin") < 0) {
+			xwarn("read error");
+			M.retcode = 1;
+			return;
+		}
+	} else {
+		fd = path_open(name, &found);
+		if (fd < 0) {
+			flush_out();
+			fprintf(stderr, "%s: cannot open `%s': %s\n", M.prog,
+				name, strerror(errno));
+			M.retcode = 1;
+			return;
+		}
+		if (push_file(fd, found) < 0) {
+			flush_out();
+			fprintf(stderr, "%s: %s: read error\n", M.prog, name);
+			M.retcode = 1;
+		}
+		close(fd);
+		free(found);
+	}
+	expand_input();
+}
+
+int m4lite_main(int argc, char **argv)
+{
+	struct deferred *defs = m4alloc(argc * sizeof *defs);
+	char **files = m4alloc(argc * sizeof *files);
+	int ndefs = 0, nfiles = 0, i, k, f;
+	const char *p, *env;
+
+	/* Diagnostics name the program as called, as GNU's do. */
+	M.prog = argv[0] ? argv[0] : "m4";
+	{
+		struct rlimit rl;
+
+		M.max_depth = 1 << 20;
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY)
+			M.max_depth = rl.rlim_cur > (1 << 19) ?
+				(int)((rl.rlim_cur - (1 << 18)) /
+				      M4_LEVEL_STACK) : 1000;
+	}
+	M.gnu = 1;
+	M.cur_file = "";
+	buf_init(&M.out, M4_MAX_TEXT);
+	buf_init(&M.tok, M4_MAX_TEXT);
+	M.out_sol = 1;
+	make_diversion(0);
+	set_delims(&M.lq, &M.lql, &M.rq, &M.rql, NULL, NULL, "`", "'");
+	set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, NULL, NULL, "#", "\n");
+	set_classes();
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i], *optarg;
+		int c, has;
+
+		if (strcmp(a, "--") == 0) {
+			while (++i < argc)
+				files[nfiles++] = argv[i];
+			break;
+		}
+		if (a[0] != '-' || a[1] == 0) {
+			files[nfiles++] = a;
+			continue;
+		}
+		if (a[1] == '-') {
+			const char *name = a + 2, *eq = strchr(name, '=');
+			size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+			const struct longopt *lo = NULL;
+			int amb = 0;
+
+			for (k = 0; longopts[k].name; k++) {
+				if (strncmp(longopts[k].name, name, nl))
+					continue;
+				if (strlen(longopts[k].name) == nl) {
+					lo = &longopts[k];
+					amb = 0;
+					break;
+				}
+				if (!lo)
+					lo = &longopts[k];
+				else if (lo->val != longopts[k].val ||
+					 lo->has_arg != longopts[k].has_arg)
+					amb = 1;
+			}
+			if (amb) {
+				fprintf(stderr, "%s: option '--%.*s' is "
+					"ambiguous; possibilities:", M.prog,
+					(int)strlen(name), name);
+				for (k = 0; longopts[k].name; k++)
+					if (!strncmp(longopts[k].name, name,
+						     nl))
+						fprintf(stderr, " '--%s'",
+							longopts[k].name);
+				fputc('\n', stderr);
+				usage_fail();
+			}
+			if (!lo) {
+				fprintf(stderr, "%s: unrecognized option "
+					"'%s'\n", M.prog, a);
+				usage_fail();
+			}
+			c = lo->val;
+			optarg = eq ? (char *)eq + 1 : NULL;
+			if (lo->has_arg == 0 && eq) {
+				fprintf(stderr, "%s: option '--%s' doesn't "
+					"allow an argument\n", M.prog,
+					lo->name);
+				usage_fail();
+			}
+			if (lo->has_arg == 1 && !eq) {
+				if (i + 1 >= argc) {
+					fprintf(stderr, "%s: option '--%s' "
+						"requires an argument\n",
+						M.prog, lo->name);
+					usage_fail();
+				}
+				optarg = argv[++i];
+			}
+			has = 1;
+			goto handle;
+		}
+		for (k = 1; a[k]; k++) {
+			c = (unsigned char)a[k];
+			p = strchr("B:D:EF:GH:I:L:N:PQR:S:T:U:W:d::egil:o:st:",
+				c);
+			if (!p || c == ':') {
+				fprintf(stderr, "%s: invalid option -- '%c'\n",
+					M.prog, c);
+				usage_fail();
+			}
+			optarg = NULL;
+			if (p[1] == ':' && p[2] == ':') {
+				if (a[k + 1])
+					optarg = a + k + 1;
+			} else if (p[1] == ':') {
+				if (a[k + 1]) {
+					optarg = a + k + 1;
+				} else if (i + 1 < argc) {
+					optarg = argv[++i];
+				} else {
+					fprintf(stderr, "%s: option requires "
+						"an argument -- '%c'\n",
+						M.prog, c);
+					usage_fail();
+				}
+			}
+			has = 1;
+handle:
+			switch (c) {
+			case 'D': case 'U': case 's': case 't': case 'X':
+				defs[ndefs].code = c;
+				defs[ndefs++].arg = optarg;
+				break;
+			case 'o':
+				defs[ndefs].code = 'X';
+				defs[ndefs++].arg = optarg;
+				break;
+			case 'E':
+				M.fatal++;
+				break;
+			case 'F': case 'R':
+				fprintf(stderr, "%s: frozen state files are "
+					"not supported\n", M.prog);
+				exit(1);
+			case 'G':
+				M.gnu = 0;
+				break;
+			case 'g':
+				M.gnu = 1;
+				break;
+			case 'I':
+				add_incdir(optarg);
+				break;
+			case 'L':
+				M.nesting_limit = atoi(optarg);
+				break;
+			case 'P':
+				M.prefix = 1;
+				break;
+			case 'Q':
+				M.quiet = 1;
+				break;
+			case 'e': case 'i':
+				M.interactive = 1;
+				break;
+			case 'd':
+				f = debug_flags(optarg ? optarg : "");
+				if (f < 0) {
+					fprintf(stderr, "%s: bad debug flags: "
+						"`%s'\n", M.prog, optarg);
+					f = 0;
+				}
+				M.debug = f;
+				break;
+			case 'l':
+				M.arglen = atoi(optarg);
+				break;
+			case 'h':
+				applet_help();
+				exit(0);
+			case 'v':
+				printf("m4 (postbox m4lite) 1.4.19\n"
+					"Compatible with GNU M4 1.4.19.\n");
+				exit(0);
+			default:	/* B H N S T W: accepted, unused */
+				break;
+			}
+			if (optarg || a[1] == '-')
+				break;
+		}
+		(void)has;
+	}
+	env = getenv("M4PATH");
+	if (env && *env) {
+		char *e = m4strndup(env, strlen(env)), *s = e, *colon;
+
+		for (;;) {
+			colon = strchr(s, ':');
+			if (colon)
+				*colon = 0;
+			add_incdir(*s ? s : ".");
+			if (!colon)
+				break;
+			s = colon + 1;
+		}
+	}
+	if (M.interactive)
+		signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_DFL);
+	define_builtins();
+	for (i = 0; i < ndefs; i++) {
+		const char *v = defs[i].arg, *eq;
+		struct sym *s;
+
+		switch (defs[i].code) {
+		case 'D':
+			eq = strchr(v, '=');
+			if (eq)
+				define_sym(v, (size_t)(eq - v), -1, eq + 1,
+					strlen(eq + 1), 0);
+			else
+				define_sym(v, strlen(v), -1, "", 0, 0);
+			break;
+		case 'U':
+			s = lookup(v, strlen(v), 0);
+			if (s && s->top)
+				undefine_sym(s, 1);
+			break;
+		case 't':
+			lookup(v, strlen(v), 1)->traced = 1;
+			break;
+		case 's':
+			M.synclines = 1;
+			break;
+		case 'X':
+			if (set_debugfile(v) < 0) {
+				fprintf(stderr, "%s: cannot set debug file "
+					"`%s': %s\n", M.prog, v ? v : "stderr",
+					strerror(errno));
+				if (M.fatal)
+					M.retcode = 1;
+			}
+			break;
+		}
+	}
+	if (nfiles == 0)
+		process_file("-");
+	for (i = 0; i < nfiles; i++)
+		process_file(files[i]);
+	/* m4wrap text: GNU 1.4 reads the last wrapped first, and text
+	 * wrapped meanwhile runs in a further round. */
+	while (M.nwrap) {
+		struct input *w = M.wrap;
+		int n = M.nwrap;
+
+		M.wrap = NULL;
+		M.nwrap = M.wrapcap = 0;
+		for (k = 0; k < n; k++) {
+			struct input *b;
+
+			pop_spent_strings();
+			b = push_block(IN_STRING);
+			buf_free(&b->data);
+			b->data = w[k].data;
+			b->file = w[k].file;
+			b->line = w[k].line;
+			b->p = b->data.p;
+			b->end = b->data.p + b->data.len;
+		}
+		free(w);
+		expand_input();
+	}
+	make_diversion(0);
+	undivert_all();
+	flush_out();
+	if (M.debugf)
+		fclose(M.debugf);
+	free(defs);
+	free(files);
+	return M.retcode;
+}

@@ -1,0 +1,3 @@
+define(`x', `X')x
+changecom(`/*', `*/')/* this comment
+never ends x

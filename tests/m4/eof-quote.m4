@@ -1,0 +1,3 @@
+define(`x', `X')x
+`this quote never ends
+x

@@ -1,0 +1,2 @@
+dnl m4args: -E
+len(`a', `b') after warning

@@ -1,0 +1,1 @@
+include(`nothere')m4exit

@@ -1,0 +1,2 @@
+divert(1)kept?
+divert`'m4exit

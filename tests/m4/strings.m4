@@ -1,0 +1,12 @@
+dnl len index substr translit incr decr.
+len(`') len(`abc') len(`a b,c')
+index(`hello', `l') index(`hello', `z') index(`hello', `') index(`', `')
+substr(`hello', 1) substr(`hello', 1, 3) substr(`hello', -1) substr(`hello', 10)
+substr(`hello', 0, 0) substr(`hello', 2, 100) substr(`hello', `') substr(`hello', 1x)
+translit(`hello', `lo', `01') translit(`hello', `a-z', `A-Z')
+translit(`hello', `a-y', `b-z') translit(`abc', `c-a', `xyz')
+translit(`a-b', `-', `_') translit(`a-b', `a-', `12') translit(`hello', `l')
+translit(`hello', `elo', `E') translit(`aaa', `aa', `bc') translit(`9-0', `0-9')
+incr(1) incr(-1) decr(0) incr(2147483647) decr(-2147483648) incr( 5) incr(5 )
+incr(x) incr() decr(99999999999)
+index(`abc') substr(`abc') translit(`abc') len(`a', `b')
