@@ -497,7 +497,7 @@ int net_serve(struct net_server *s)
 	sigset_t block, old;
 	time_t second = 0;
 	unsigned in_second = 0;
-	int r = NET_STOP;
+	int r = NET_STOP, pause = 0;
 	size_t i;
 
 	sigemptyset(&block);
@@ -538,12 +538,17 @@ int net_serve(struct net_server *s)
 			if (now != second)
 				second = now, in_second = 0;
 			/* Over the rate: sleep until the next second. */
-			if (in_second >= s->conn_rate) {
-				full = 1;
-				ts.tv_sec = 0;
-				ts.tv_nsec = 100000000;
-				tsp = &ts;
-			}
+			if (in_second >= s->conn_rate)
+				pause = 1;
+		}
+		/* Out of descriptors, or over the rate: 100 ms without
+		 * accepting (the kernel's backlog holds the clients). */
+		if (pause) {
+			full = 1;
+			ts.tv_sec = 0;
+			ts.tv_nsec = 100000000;
+			tsp = &ts;
+			pause = 0;
 		}
 		for (i = 0; i < s->n; i++) {
 			pfd[i].fd = full ? -1 : s->l[i].fd;
@@ -571,6 +576,9 @@ int net_serve(struct net_server *s)
 			if (c < 0) {
 				/* EAGAIN: another process took it;
 				 * EMFILE: wait for a session to end. */
+				if (errno == EMFILE || errno == ENFILE ||
+						errno == ENOBUFS || errno == ENOMEM)
+					pause = 1;
 				if (errno != EAGAIN && errno != EINTR &&
 						errno != ECONNABORTED)
 					log_msg(LOG_ERR, "%s: accept: %s",
