@@ -194,7 +194,9 @@ static int write_received(struct smtpd *s, struct queue_new *q)
 	buf_printf(&b, "Received: from %s\n\tby %s (postbox) with %s id %s",
 		from, s->j, proto, q->id);
 	if (t->n == 1)
-		buf_printf(&b, "\n\tfor <%s>", t->rcpt[0].addr);
+		/* the address the client gave, not a virtusertable target */
+		buf_printf(&b, "\n\tfor <%s>", str_istarts(t->rcpt[0].orcpt,
+			"rfc822;") ? t->rcpt[0].orcpt + 7 : t->rcpt[0].addr);
 	r = buf_printf(&b, "; %s\n", date);
 	if (r == 0)
 		r = file_write_all(q->fd, b.p, b.len);
