@@ -337,8 +337,18 @@ static int data_read(struct smtpd *s)
 				"DATA", s->peer.ip);
 			return -1;
 		}
-		if (smtpd_ds_byte(d, c, 1))
+		switch (smtpd_ds_byte(d, c, 1)) {
+		case 1:
 			return 0;
+		case 2:
+			/* RFC 5321 2.3.8: not our end of data; what follows
+			 * cannot be told from commands, so stop here */
+			reply(s, "421 4.5.0 %s Bare LF as the end of DATA "
+				"(RFC 5321 2.3.8); closing", s->j);
+			log_msg(LOG_NOTICE, "[%s]: bare LF before \".\" in "
+				"DATA: closing", s->peer.ip);
+			return -1;
+		}
 	}
 }
 

@@ -1,7 +1,10 @@
 /* smtpd: the DATA and BDAT byte machine.  Only CRLF.CRLF ends DATA
  * (RFC 5321 4.1.1.4); every SMTP smuggling spelling is data, and a
  * message holding a bare CR or LF, a NUL or an over-long line is
- * refused, never normalised. */
+ * refused at the real end, never normalised.  A "." line ended by a bare
+ * LF (LF.LF, CRLF.LF: how a client without CRLF means the end) is
+ * reported at once, and the session closes with 421: what follows it
+ * could be data or commands, and guessing is what smuggling exploits. */
 #include "smtpd.h"
 
 /* --- the DATA/BDAT byte machine ------------------------------------------ */
@@ -56,7 +59,9 @@ static void ds_emit(struct dstate *d, int c)
 }
 
 /* One byte off the wire.  DOT: DATA (dot-stuffing, CRLF.CRLF ends);
- * else BDAT.  Returns 1 at the end of the data. */
+ * else BDAT.  Returns 1 at the end of the data; 2 for a line "." ended
+ * by a bare LF (a client that means the end with LF, or a smuggler: not
+ * the end, the caller refuses and closes). */
 int smtpd_ds_byte(struct dstate *d, int c, int dot)
 {
 	switch (d->st) {
@@ -72,7 +77,20 @@ int smtpd_ds_byte(struct dstate *d, int c, int dot)
 			d->st = D_BOL_DOT_CR;
 			return 0;
 		}
+		if (c == '\n')
+			return 2;	/* CRLF . LF */
 		/* RFC 5321 4.5.2: the leading dot of a line is removed */
+		break;
+	case D_LF:
+		if (c == '.') {
+			d->st = D_LF_DOT;
+			return 0;
+		}
+		break;
+	case D_LF_DOT:
+		if (c == '\n')
+			return 2;	/* LF . LF */
+		ds_emit(d, '.');
 		break;
 	case D_BOL_DOT_CR:
 		if (c == '\n')
@@ -99,6 +117,8 @@ int smtpd_ds_byte(struct dstate *d, int c, int dot)
 	if (c == '\n') {
 		/* a bare LF ends no line: the next "." is data */
 		d->bad |= BAD_LF;
+		if (dot)
+			d->st = D_LF;
 		return 0;
 	}
 	if (c == 0)

@@ -75,7 +75,7 @@ struct txn {			/* one mail transaction; NULL when none */
 
 /* DATA and BDAT: a byte-level state machine, so that only CRLF.CRLF ends
  * the data (RFC 5321 4.1.1.4) and every smuggling spelling is data. */
-enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR };
+enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR, D_LF, D_LF_DOT };
 #define BAD_LF		1
 #define BAD_CR		2
 #define BAD_NUL		4
@@ -175,7 +175,8 @@ int smtpd_user_exists(struct smtpd *s, const char *user);
 int smtpd_check_rcpt(struct smtpd *s, const char *addr, char *dst,
 	size_t max, char *why, size_t whymax);
 
-/* data.c: one byte off the wire (DOT: DATA, else BDAT); 1 at CRLF.CRLF. */
+/* data.c: one byte off the wire (DOT: DATA, else BDAT); 1 at CRLF.CRLF,
+ * 2 at a "." line ended by a bare LF (refuse and close). */
 int smtpd_ds_byte(struct dstate *d, int c, int dot);
 /* Writes out what the machine holds. */
 void smtpd_ds_flush(struct dstate *d);
