@@ -75,12 +75,13 @@
 #define C_EC		0x08	/* first byte of the comment end */
 #define C_WORD		0x10	/* starts a name */
 #define C_NL		0x20	/* newline: lines are counted */
+#define C_NUL		0x40	/* NUL: GNU's C strings end there */
 
 #define CH_EOF		(-1)
 #define CH_MACRO	(-2)
 
 enum { T_EOF, T_STRING, T_WORD, T_OPEN, T_COMMA, T_CLOSE, T_SIMPLE,
-	T_MACRO };
+	T_MACRO, T_NUL };
 enum { IN_FILE, IN_STRING, IN_MACRO };
 
 /* Debug flags, GNU's letters. */
@@ -121,6 +122,7 @@ struct input {
 	int type;
 	int advance;		/* FILE: start_of_line to restore on pop */
 	int bi;			/* MACRO: the builtin */
+	int fd;			/* FILE: open until popped (-1: stdin) */
 	int line;
 	const char *file;
 	const char *p, *end;
@@ -274,6 +276,29 @@ static char *m4strndup(const char *s, size_t n)
 	return p;
 }
 
+/* GNU m4 prints glibc's texts; musl words some errors differently.
+ * These are the ones file and process operations can give. */
+static const char *m4_strerror(int e)
+{
+	switch (e) {
+	case EIO: return "Input/output error";
+	case ECHILD: return "No child processes";
+	case ENOMEM: return "Cannot allocate memory";
+	case EBUSY: return "Device or resource busy";
+	case EXDEV: return "Invalid cross-device link";
+	case EMFILE: return "Too many open files";
+	case ENOTTY: return "Inappropriate ioctl for device";
+	case ESPIPE: return "Illegal seek";
+	case EDOM: return "Numerical argument out of domain";
+	case ERANGE: return "Numerical result out of range";
+	case EDEADLK: return "Resource deadlock avoided";
+	case ENAMETOOLONG: return "File name too long";
+	case ELOOP: return "Too many levels of symbolic links";
+	case EOVERFLOW: return "Value too large for defined data type";
+	}
+	return strerror(e);
+}
+
 /* GNU's m4_error: "prog:file:line: message", or "prog: message" once the
  * input is exhausted (line 0).  -E makes any message fail the run; -E -E
  * stops at the first. */
@@ -287,7 +312,7 @@ static void vmessage(const char *file, int line, int err, const char *fmt,
 		fprintf(stderr, "%s: ", M.prog);
 	vfprintf(stderr, fmt, ap);
 	if (err)
-		fprintf(stderr, ": %s", strerror(err));
+		fprintf(stderr, ": %s", m4_strerror(err));
 	fputc('\n', stderr);
 	fflush(stderr);
 	if (M.fatal && !M.retcode)
@@ -665,6 +690,8 @@ static void pop_input(void)
 	struct input *i = &M.in[--M.nin];
 
 	if (i->type == IN_FILE) {
+		if (i->fd > 0)
+			close(i->fd);
 		M.start_of_line = i->advance;
 		M.sync_line = -1;
 		if (M.debug & D_INPUT) {
@@ -722,12 +749,19 @@ static int push_file(int fd, const char *name)
 {
 	struct input *i;
 	ssize_t r;
+	struct stat st;
+	size_t chunk = 4096;
 
+	/* Room for the whole file at once when its size is known. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (unsigned long long)st.st_size < M4_MAX_TEXT)
+		chunk = (size_t)st.st_size + 1;
 	pop_spent_strings();
 	i = push_block(IN_FILE);
 	for (;;) {
-		if (i->data.cap - i->data.len < 65536 + 1)
-			grow(&i->data, 65536);
+		if (i->data.cap - i->data.len < chunk + 1)
+			grow(&i->data, chunk);
+		chunk = 65536;
 		r = read(fd, i->data.p + i->data.len,
 			i->data.cap - i->data.len - 1);
 		if (r < 0 && errno == EINTR)
@@ -744,6 +778,9 @@ static int push_file(int fd, const char *name)
 		i->data.len += (size_t)r;
 	}
 	i->data.p[i->data.len] = 0;
+	/* GNU keeps each file open while it is read: so do we, and an
+	 * include loop meets the same "Too many open files". */
+	i->fd = fd;
 	i->file = intern_name(name);
 	i->line = 0;
 	i->advance = M.start_of_line;
@@ -920,11 +957,21 @@ static inline int is_word(int c)
 
 /* GNU's next_token: the token's text is appended to dst (quoted strings
  * without their outer quotes, comments whole). */
+/* GNU keeps token texts as C strings: a NUL ends what is kept. */
+static void cut_nul(struct buf *dst, size_t start)
+{
+	char *z = memchr(dst->p + start, 0, dst->len - start);
+
+	if (z)
+		dst->len = (size_t)(z - dst->p);
+}
+
 static int next_token(struct buf *dst)
 {
 	const char *file;
 	int c, line, depth;
 	struct input *i;
+	size_t start = dst->len;
 
 	c = peek_char();
 	if (c == CH_EOF) {
@@ -942,9 +989,9 @@ static int next_token(struct buf *dst)
 	if (match_delim(c, M.bc, M.bcl)) {
 		put(dst, M.bc, M.bcl);
 		for (;;) {
-			if ((i = plain_top(C_EC))) {
+			if ((i = plain_top(C_EC | C_NUL))) {
 				size_t n;
-				const char *p = take_plain(i, C_EC, &n);
+				const char *p = take_plain(i, C_EC | C_NUL, &n);
 
 				put(dst, p, n);
 				continue;
@@ -961,6 +1008,7 @@ static int next_token(struct buf *dst)
 			}
 			putc1(dst, c);
 		}
+		cut_nul(dst, start);
 		return T_STRING;
 	}
 	if (is_word1(c)) {
@@ -989,9 +1037,10 @@ static int next_token(struct buf *dst)
 	if (match_delim(c, M.lq, M.lql)) {
 		depth = 1;
 		for (;;) {
-			if ((i = plain_top(C_LQ | C_RQ))) {
+			if ((i = plain_top(C_LQ | C_RQ | C_NUL))) {
 				size_t n;
-				const char *p = take_plain(i, C_LQ | C_RQ, &n);
+				const char *p = take_plain(i, C_LQ | C_RQ | C_NUL,
+					&n);
 
 				put(dst, p, n);
 				continue;
@@ -1013,8 +1062,11 @@ static int next_token(struct buf *dst)
 				putc1(dst, c);
 			}
 		}
+		cut_nul(dst, start);
 		return T_STRING;
 	}
+	if (c == 0)
+		return T_NUL;
 	putc1(dst, c);
 	switch (c) {
 	case '(':
@@ -1398,9 +1450,11 @@ static void expand_input(void)
 
 		/* Plain text goes straight out (but not with -s, which
 		 * watches every line). */
-		if (!M.synclines && (i = plain_top(C_LQ | C_BC | C_WORD))) {
+		if (!M.synclines &&
+		    (i = plain_top(C_LQ | C_BC | C_WORD | C_NUL))) {
 			size_t n;
-			const char *p = take_plain(i, C_LQ | C_BC | C_WORD, &n);
+			const char *p = take_plain(i,
+				C_LQ | C_BC | C_WORD | C_NUL, &n);
 
 			shipout(p, n);
 			continue;
@@ -1411,6 +1465,10 @@ static void expand_input(void)
 			break;
 		if (t == T_MACRO)
 			continue;
+		if (t == T_NUL) {
+			shipout("", 0);
+			continue;
+		}
 		if (t == T_WORD && expand_word(&M.tok, 0))
 			continue;
 		shipout(M.tok.p, M.tok.len);
@@ -1676,6 +1734,7 @@ static void set_classes(void)
 		if (is_word1(c))
 			M.cls[c] |= C_WORD;
 	M.cls['\n'] |= C_NL;
+	M.cls[0] |= C_NUL;
 	if (M.lql)
 		M.cls[(unsigned char)M.lq[0]] |= C_LQ;
 	if (M.rql)
@@ -2015,11 +2074,13 @@ static void include_common(struct args *a, int silent)
 		}
 		return;
 	}
-	if (push_file(fd, found) < 0 && !silent) {
-		warn_errno(errno, "cannot open `%s'", a->v[1]);
-		M.retcode = 1;
+	if (push_file(fd, found) < 0) {
+		if (!silent) {
+			warn_errno(errno, "cannot open `%s'", a->v[1]);
+			M.retcode = 1;
+		}
+		close(fd);
 	}
-	close(fd);
 	free(found);
 }
 
@@ -2368,6 +2429,8 @@ static void bi_debugmode(struct args *a, struct buf *o)
 
 	if (bad_argc(a, 1, 2))
 		return;
+	/* GNU drops the pending trace line of this very call. */
+	M.trace.len = 0;
 	if (a->argc == 1) {
 		M.debug = 0;
 		return;
@@ -3680,7 +3743,7 @@ static void process_file(const char *name)
 		if (fd < 0) {
 			flush_out();
 			fprintf(stderr, "%s: cannot open `%s': %s\n", M.prog,
-				name, strerror(errno));
+				name, m4_strerror(errno));
 			M.retcode = 1;
 			return;
 		}
@@ -3688,8 +3751,8 @@ static void process_file(const char *name)
 			flush_out();
 			fprintf(stderr, "%s: %s: read error\n", M.prog, name);
 			M.retcode = 1;
+			close(fd);
 		}
-		close(fd);
 		free(found);
 	}
 	expand_input();
@@ -3930,7 +3993,7 @@ handle:
 			if (set_debugfile(v) < 0) {
 				fprintf(stderr, "%s: cannot set debug file "
 					"`%s': %s\n", M.prog, v ? v : "stderr",
-					strerror(errno));
+					m4_strerror(errno));
 				if (M.fatal)
 					M.retcode = 1;
 			}
