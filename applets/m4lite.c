@@ -661,6 +661,7 @@ static void undefine_sym(struct sym *s, int all)
 		if (!all)
 			break;
 	}
+	/* A traced name stays traced (GNU keeps a placeholder). */
 	forget_sym(s);
 }
 
@@ -2369,11 +2370,19 @@ static void bi_traceon_off(struct args *a, int on)
 	struct sym *s;
 	int i;
 
+	/* GNU: without arguments, every macro defined now (not the 't'
+	 * flag, which also covers macros defined later). */
 	if (a->argc == 1) {
-		if (on)
-			M.debug |= D_TRACEALL;
-		else
-			M.debug &= ~D_TRACEALL;
+		size_t k;
+		struct sym *next;
+
+		for (k = 0; k < M.tabsize; k++)
+			for (s = M.tab[k]; s; s = next) {
+				next = s->next;
+				s->traced = on;
+				if (!on)
+					forget_sym(s);
+			}
 		return;
 	}
 	for (i = 1; i < a->argc; i++) {
@@ -2429,8 +2438,6 @@ static void bi_debugmode(struct args *a, struct buf *o)
 
 	if (bad_argc(a, 1, 2))
 		return;
-	/* GNU drops the pending trace line of this very call. */
-	M.trace.len = 0;
 	if (a->argc == 1) {
 		M.debug = 0;
 		return;
@@ -2443,6 +2450,9 @@ static void bi_debugmode(struct args *a, struct buf *o)
 		warn("Debugmode: bad debug flags: `%s'", a->v[1]);
 		return;
 	}
+	/* GNU's debug_decode drops the pending trace line (this very
+	 * call's) whenever flags parse. */
+	M.trace.len = 0;
 	if (how == '+')
 		M.debug |= f;
 	else if (how == '-')
@@ -2974,6 +2984,9 @@ static int evaluate(const char *expr, int32_t *val)
 	if (er == E_OK)
 		return 0;
 	warn(msg[er], expr);
+	/* GNU fails the run for this one error of eval's only. */
+	if (er == E_BADOP)
+		M.retcode = 1;
 	return -1;
 }
 
