@@ -26,5 +26,14 @@
 #include "buf.h"
 #include "str.h"
 #include "log.h"
+#include "io.h"
+#include "file.h"
+#include "map.h"
+#include "cf.h"
+#include "mbox.h"
+#include "maildir.h"
+#include "vusers.h"
+#include "local.h"
+#include "queue.h"
 
 #endif

@@ -19,6 +19,27 @@ TINYCDB_VER=0.78
 say() { echo "deps: $*" >&2; }
 die() { echo "deps: error: $*" >&2; exit 1; }
 
+# The toolchain and tools this script needs, from Debian's packages.
+need=
+case $CC in musl-gcc) command -v musl-gcc >/dev/null || need="$need musl-tools" ;; esac
+command -v make >/dev/null || need="$need make"
+command -v "$AR" >/dev/null || need="$need binutils"
+command -v xz >/dev/null || need="$need xz-utils"
+command -v gcc >/dev/null || need="$need gcc libc6-dev"
+if [ -n "$need" ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing$need"
+		export DEBIAN_FRONTEND=noninteractive
+		# shellcheck disable=SC2086
+		apt-get install -y -q --no-install-recommends $need >&2 ||
+		{ apt-get update -q >&2 &&
+		  apt-get install -y -q --no-install-recommends $need >&2; } ||
+			die "cannot install$need"
+	else
+		die "missing tools; run: apt-get install$need"
+	fi
+fi
+
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 ccver=$($CC --version 2>/dev/null | head -n 1) || die "compiler '$CC' not found"

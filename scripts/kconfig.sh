@@ -22,5 +22,5 @@ defconfig)	exec "$py" -m defconfig --kconfig Kconfig "$1" ;;
 savedefconfig)	exec "$py" -m savedefconfig --kconfig Kconfig --out "$1" ;;
 menuconfig)	exec "$py" -m menuconfig Kconfig ;;
 oldconfig)	exec "$py" -m oldconfig Kconfig ;;
-*)		exec "$py" -m "$target" --kconfig Kconfig ;;
+*)		exec "$py" -m "$target" Kconfig ;;
 esac

@@ -17,7 +17,10 @@ rm -rf build/t; mkdir -p build/t
 : > "$RESULTS"
 export RESULTS
 
-if ! make -s >build/t/build.log 2>&1; then
+# A .config older than the applet set gains the new applets at their
+# defaults (the user's own choices are kept).
+if [ -f .config ]; then make -s olddefconfig >build/t/build.log 2>&1; fi
+if ! make -s >>build/t/build.log 2>&1; then
 	cat build/t/build.log
 	echo "FAIL: build"
 	echo "0 passed, 1 failed"

@@ -1,0 +1,285 @@
+/*
+ * mailq: lists the mail queue in sendmail 8's -bp format (sendmail -bp
+ * runs this too), counts it (-bP), or prints one JSON object per entry
+ * (-j, Postfix's "postqueue -j" field names, for monitoring).
+ *
+ *		/var/spool/mqueue (1 request)
+ *   -----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------
+ *   2AN6hXk0012345*     317 Mon Nov 23 10:41 <root@host.example>
+ *                    (Deferred: remote delivery not configured)
+ *   					 <user@example.com>
+ *   		Total requests: 1
+ *
+ * '*' after the ID: a runner holds the entry.  An empty queue prints
+ * "/var/spool/mqueue is empty" and "Total requests: 0", as sendmail 8.12
+ * and later do ("Mail queue is empty" is older sendmail's and Postfix's
+ * wording).  PrivacyOptions=restrictmailq limits the listing to root and
+ * the queue folder's group, as in sendmail.
+ *
+ * Left out: -v's priority column (postbox has no priorities), queue
+ * groups, quarantine.
+ */
+//applet:mailq usr/bin keepgroup
+//config:config MAILQ
+//config:	bool "mailq: list the mail queue (sendmail -bp)"
+//config:	default y
+//usage:usage: mailq [-v] [-j] [-bP] [-C FILE] [-OQueueDirectory=DIR] [-qRsubstr|-qSsubstr|-qIsubstr]
+//usage:
+//usage:-j	one JSON object per entry (queue_id, arrival_time,
+//usage:	message_size, sender, recipients[address, delay_reason])
+//usage:-bP	print the number of entries only
+//usage:-C FILE	configuration (default /etc/mail/sendmail.cf)
+//usage:-O QueueDirectory=DIR, -oQDIR	list another queue
+//usage:-qRstr, -qSstr, -qIstr	only entries whose recipient, sender or
+//usage:	ID contains str ("-q!R..." inverts)
+#include "libmini.h"
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct mailq {
+	const char *cf_path, *qdir;
+	int json, count, verbose;
+	char sel, *substr;
+	int negate;
+};
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static int matches(const struct mailq *m, const char *id,
+	const struct queue_env *e)
+{
+	size_t i;
+	int hit = 0;
+
+	if (!m->sel)
+		return 1;
+	if (m->sel == 'I')
+		hit = strstr(id, m->substr) != NULL;
+	else if (m->sel == 'S')
+		hit = strstr(e->sender, m->substr) != NULL;
+	else
+		for (i = 0; i < e->n && !hit; i++)
+			hit = e->rcpt[i].state == QUEUE_PENDING &&
+				strstr(e->rcpt[i].addr, m->substr) != NULL;
+	return hit != m->negate;
+}
+
+static void print_json(const struct mailq *m, const struct queue_env *e,
+	int locked)
+{
+	size_t i;
+	int first = 1;
+
+	printf("{\"queue_name\":");
+	json_str(m->qdir);
+	printf(",\"queue_id\":\"%s\",\"arrival_time\":%lld,"
+		"\"message_size\":%lu,\"locked\":%s,\"attempts\":%u,"
+		"\"next_attempt\":%lld,\"sender\":", e->id,
+		(long long)e->created, e->size, locked ? "true" : "false",
+		e->tries, (long long)e->next);
+	json_str(e->sender);
+	printf(",\"recipients\":[");
+	for (i = 0; i < e->n; i++) {
+		const struct queue_rcpt *r = &e->rcpt[i];
+
+		if (r->state != QUEUE_PENDING)
+			continue;
+		printf("%s{\"address\":", first ? "" : ",");
+		json_str(r->addr);
+		if (r->reason[0]) {
+			printf(",\"delay_reason\":");
+			json_str(r->reason);
+		}
+		if (r->status[0])
+			printf(",\"status\":\"%s\"", r->status);
+		putchar('}');
+		first = 0;
+	}
+	printf("]}\n");
+}
+
+static void print_entry(const struct mailq *m, const struct queue_env *e,
+	int locked)
+{
+	char when[32];
+	size_t i;
+
+	/* ctime's "Mon Nov 23 10:41", as sendmail prints %.16s of it. */
+	{
+		time_t t = e->created;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(when, sizeof when, "%a %b %e %H:%M", &tm);
+	}
+	printf("%14s%c%8lu %.16s <%s>", e->id, locked ? '*' : ' ', e->size,
+		when, e->sender);
+	if (e->reason[0] || e->body[0]) {
+		char body[12];
+
+		str_lcpy(body, e->body, sizeof body);
+		for (i = 0; body[i]; i++)
+			if (body[i] >= 'a' && body[i] <= 'z')
+				body[i] -= 32;
+		printf("\n    %10.10s", body);
+		if (e->reason[0])
+			printf("   (%.*s)", m->verbose ? 100 : 60, e->reason);
+	}
+	for (i = 0; i < e->n; i++)
+		if (e->rcpt[i].state == QUEUE_PENDING)
+			printf("\n\t\t\t\t\t <%s>", e->rcpt[i].addr);
+	putchar('\n');
+}
+
+/* PrivacyOptions=restrictmailq: root, or a member of the queue's group. */
+static int may_list(const struct cf *cf, const char *qdir)
+{
+	struct stat st;
+	gid_t groups[256];
+	int n, i;
+
+	if (!cf->opt.privacy || !strstr(cf->opt.privacy, "restrictmailq") ||
+	    getuid() == 0)
+		return 1;
+	if (stat(qdir, &st) < 0)
+		return 1;	/* the listing will say what is wrong */
+	if (getgid() == st.st_gid)
+		return 1;
+	n = getgroups(256, groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == st.st_gid)
+			return 1;
+	return 0;
+}
+
+static void parse_args(struct mailq *m, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-j") == 0)
+			m->json = 1;
+		else if (strcmp(a, "-v") == 0)
+			m->verbose = 1;
+		else if (strcmp(a, "-bP") == 0)
+			m->count = 1;
+		else if (strcmp(a, "-bp") == 0 || strcmp(a, "-Ac") == 0 ||
+			 strcmp(a, "-Am") == 0)
+			;
+		else if (strcmp(a, "-C") == 0 && i + 1 < argc)
+			m->cf_path = argv[++i];
+		else if (str_starts(a, "-C") && a[2])
+			m->cf_path = a + 2;
+		else if (str_starts(a, "-oQ") && a[3])
+			m->qdir = a + 3;
+		else if (strcmp(a, "-O") == 0 && i + 1 < argc &&
+			 str_istarts(argv[i + 1], "QueueDirectory="))
+			m->qdir = argv[++i] + 15;
+		else if (str_istarts(a, "-OQueueDirectory=") && a[17])
+			m->qdir = a + 17;
+		else if (a[0] == '-' && (a[1] == 'O' || a[1] == 'o'))
+			;	/* other options: accepted, as sendmail does */
+		else if (str_starts(a, "-q")) {
+			const char *v = a + 2;
+
+			m->negate = *v == '!';
+			if (m->negate)
+				v++;
+			if ((*v != 'R' && *v != 'S' && *v != 'I') || !v[1])
+				applet_usage();
+			m->sel = *v;
+			m->substr = (char *)v + 1;
+		} else
+			applet_usage();
+	}
+}
+
+int mailq_main(int argc, char **argv)
+{
+	struct mailq m;
+	struct cf cf;
+	char err[600], (*ids)[QUEUE_ID_LEN + 1];
+	size_t n, i, shown = 0;
+	struct queue_env *envs;
+	int *locked;
+
+	memset(&m, 0, sizeof m);
+	parse_args(&m, argc, argv);
+	cf_init(&cf);
+	if (cf_load(&cf, m.cf_path ? m.cf_path : CF_PATH, err,
+			sizeof err) < 0) {
+		if (errno != ENOENT || m.cf_path)
+			xdie(EX_CONFIG, "%s", err);
+		cf_free(&cf);
+		cf_init(&cf);
+	}
+	if (!m.qdir)
+		m.qdir = cf.opt.queue_dir ? cf.opt.queue_dir : QUEUE_DIR;
+	if (!may_list(&cf, m.qdir))
+		xdie(EX_NOPERM, "510 You are not permitted to see the queue");
+	if (queue_list(m.qdir, &ids, &n) < 0)
+		xdie_errno(errno == ENOENT ? EX_OSFILE : EX_NOPERM, "%s",
+			m.qdir);
+	envs = xzalloc((n + 1) * sizeof *envs);
+	locked = xzalloc((n + 1) * sizeof *locked);
+	/* Read first, print after: the count heads the listing. */
+	for (i = 0; i < n; i++) {
+		queue_env_init(&envs[i]);
+		if (queue_peek(m.qdir, ids[i], &envs[i], &locked[i], err,
+				sizeof err) < 0 ||
+		    !matches(&m, ids[i], &envs[i])) {
+			queue_env_free(&envs[i]);
+			envs[i].id[0] = 0;
+			continue;
+		}
+		shown++;
+	}
+	if (m.count) {
+		printf("%s: entries=%zu\n", m.qdir, shown);
+	} else if (m.json) {
+		for (i = 0; i < n; i++)
+			if (envs[i].id[0])
+				print_json(&m, &envs[i], locked[i]);
+	} else if (!shown) {
+		printf("%s is empty\n\t\tTotal requests: 0\n", m.qdir);
+	} else {
+		printf("\t\t%s (%zu request%s)\n", m.qdir, shown,
+			shown == 1 ? "" : "s");
+		printf("-----Q-ID----- --Size-- -----Q-Time----- "
+			"------------Sender/Recipient-----------\n");
+		for (i = 0; i < n; i++)
+			if (envs[i].id[0])
+				print_entry(&m, &envs[i], locked[i]);
+		printf("\t\tTotal requests: %zu\n", shown);
+	}
+	for (i = 0; i < n; i++)
+		queue_env_free(&envs[i]);
+	free(envs);
+	free(locked);
+	free(ids);
+	cf_free(&cf);
+	fflush(stdout);
+	return EX_OK;
+}

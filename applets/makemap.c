@@ -1,0 +1,357 @@
+/*
+ * makemap: sendmail's map builder, writing cdb (tinycdb) files.
+ *
+ *   makemap hash /etc/mail/access < /etc/mail/access
+ *
+ * reads "key value" lines on stdin and writes /etc/mail/access.db through
+ * a temporary, fsync and rename, so a reader (smtpd) never sees half a map
+ * and a failed run leaves the old map byte-identical.  Types hash, btree
+ * and dbm all write cdb under sendmail's ".db" name; type cdb uses ".cdb",
+ * as sendmail 8.17's own cdb support does.  -u dumps a map as
+ * "key<TAB>value" lines, also maps made by tinycdb's "cdb -c".
+ *
+ * Messages and exit codes are those of sendmail 8.17's makemap (checked
+ * against Debian's build): "makemap: MAP: line N: no RHS for LHS k",
+ * "...: key k: duplicate key", "...: syntax error (leading space)",
+ * "...: line too long (8191 bytes max)", "makemap: error opening type
+ * hash map MAP: strerror"; -d with -r keeps every value, as there.
+ * Differences, all on the side of not losing data: after a bad input line
+ * (also a NUL byte or invalid UTF-8, which sendmail does not notice) no map
+ * is written at all (sendmail writes the good lines), so the old one stays
+ * byte-identical; a line of blanks is skipped and a trailing CR dropped;
+ * keys are limited to 1022 bytes and lines to 8191 (sendmail: 1024).  CIDR
+ * keys ("192.168.0.0/24"), which sendmail's access map never matches, draw
+ * a warning.  -C, -c, -s are accepted and ignored (no TrustedUser checks,
+ * no hash cache).  Exit codes (sysexits.h): 64 bad usage, 65 bad input,
+ * 66 unreadable input, 73 the map cannot be opened or created (also an
+ * unknown type and a missing map for -u, as sendmail), 74 a write failed
+ * (disk full).
+ */
+//applet:makemap usr/sbin drop
+//config:config MAKEMAP
+//config:	bool "makemap: build cdb maps from text (sendmail's makemap)"
+//config:	default y
+//usage:usage: makemap [-C file] [-N] [-c size] [-D char] [-d] [-e] [-f] [-l] [-o] [-r]
+//usage:	[-s] [-t delim] [-u] [-v] type name
+//usage:
+//usage:Reads "key value" lines on stdin and writes the cdb map name.db
+//usage:(name.cdb for type cdb). Types: dbm hash btree cdb implicit (all cdb).
+//usage:
+//usage:-C file	sendmail.cf to read (accepted, ignored)
+//usage:-N	include the trailing NUL in keys and values
+//usage:-c size	hash cache size (accepted, ignored)
+//usage:-D char	comment character (default #)
+//usage:-d	allow duplicate keys (keep every value)
+//usage:-e	allow empty values
+//usage:-f	do not fold keys to lower case
+//usage:-l	list the supported map types
+//usage:-o	append to an existing map
+//usage:-r	a duplicate key replaces the earlier value
+//usage:-s	skip safety checks (accepted)
+//usage:-t delim	key/value delimiter instead of white space
+//usage:-u	dump the map as key<TAB>value lines
+//usage:-v	print each key and value as it is added
+
+#include "libmini.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct makemap {
+	const char *type;	/* hash, btree, dbm, cdb */
+	const char *name;	/* as given: names the input in messages */
+	char path[FILE_PATH_MAX];	/* the map file */
+	int nul, fold, empty, verbose, append;
+	int sep;		/* -t, 0 = white space */
+	int comment;		/* -D, '#' */
+	int mkflags;		/* MAP_MAKE_* */
+	unsigned long line;
+	int errors;
+};
+
+static const char *const types[] = { "dbm", "hash", "btree", "cdb",
+	"implicit" };
+
+static int known_type(const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(t, types[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* sendmail's naming: "access" -> "access.db"; a ".db" name stays. */
+static void map_path(struct makemap *mm)
+{
+	const char *ext = strcmp(mm->type, "cdb") == 0 ? ".cdb" : ".db";
+	int n;
+
+	if (str_ends(mm->name, ext))
+		n = snprintf(mm->path, sizeof mm->path, "%s", mm->name);
+	else
+		n = snprintf(mm->path, sizeof mm->path, "%s%s", mm->name, ext);
+	if (n < 0 || (size_t)n >= sizeof mm->path)
+		xdie(EX_USAGE, "%s: name too long", mm->name);
+}
+
+static void line_error(struct makemap *mm, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: %s: line %lu: ", applet_name, mm->name,
+		mm->line);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	mm->errors++;
+}
+
+/* sendmail's access map compares octet prefixes (10.0.2), never CIDR
+ * masks: "192.168.0.0/24" would silently match nothing. */
+static void cidr_warn(struct makemap *mm, const char *key)
+{
+	const char *ip = strrchr(key, ':'), *p;
+	unsigned long bits;
+	int octets = 0, dots = 0;
+	char use[64];
+
+	ip = ip ? ip + 1 : key;
+	for (p = ip; isdigit((unsigned char)*p) || *p == '.'; p++)
+		dots += *p == '.';
+	if (p == ip || *p != '/' || dots > 3 ||
+			str_toul(p + 1, 32, &bits) < 0)
+		return;
+	if (bits % 8 == 0 && bits > 0) {
+		/* The first bits/8 octets, with the tag kept. */
+		octets = bits / 8;
+		for (p = ip; *p != '/'; p++)
+			if (*p == '.' && --octets == 0)
+				break;
+		snprintf(use, sizeof use, "use %.*s", (int)(p - key), key);
+	} else
+		str_lcpy(use, "list the octet prefixes it covers",
+			sizeof use);
+	fprintf(stderr, "%s: %s: line %lu: %s: sendmail access maps match "
+		"octet prefixes, not CIDR; %s\n", applet_name, mm->name,
+		mm->line, key, use);
+}
+
+/* One input line into the builder; errors counted in mm->errors. */
+static void add_line(struct makemap *mm, struct map_make *mk, char *s,
+	size_t len)
+{
+	char *key, *val, *p;
+	size_t klen, vlen;
+	int r;
+
+	if (memchr(s, 0, len)) {
+		line_error(mm, "NUL byte in input%s", "");
+		return;
+	}
+	if (len && s[len - 1] == '\r')
+		s[--len] = 0;
+	if (s[strspn(s, " \t")] == 0 || *s == mm->comment)
+		return;		/* blank lines too, unlike sendmail */
+	if (*s == ' ' || *s == '\t') {
+		line_error(mm, "syntax error (leading space)%s", "");
+		return;
+	}
+	if (!str_utf8_valid(s, strlen(s))) {
+		line_error(mm, "invalid UTF-8%s", "");
+		return;
+	}
+	key = s;
+	if (mm->sep)
+		for (p = s; *p && *p != mm->sep; p++)
+			;
+	else
+		for (p = s; *p && !isspace((unsigned char)*p); p++)
+			;
+	klen = p - key;
+	if (*p)
+		*p++ = 0;
+	while (isspace((unsigned char)*p))
+		p++;
+	val = p;
+	vlen = strlen(val);
+	if (mm->fold)	/* before the checks: sendmail's messages show it */
+		str_lower(key);
+	if (klen + 2 > MAP_KEY_MAX) {
+		line_error(mm, "key too long (%s bytes max)", "1022");
+		return;
+	}
+	if (klen == 0) {
+		line_error(mm, "no key%s", "");
+		return;
+	}
+	if (vlen == 0 && !mm->empty) {
+		line_error(mm, "no RHS for LHS %s", key);
+		return;
+	}
+	cidr_warn(mm, key);
+	if (mm->verbose)
+		printf("key=`%s', val=`%s'\n", key, val);
+	/* -N: the terminating NUL belongs to the key and the value. */
+	r = map_make_add(mk, key, klen + mm->nul, val, vlen + mm->nul);
+	if (r == 1)
+		line_error(mm, "key %s: duplicate key", key);
+	else if (r < 0)
+		xdie_errno(EX_OSERR, "%s: line %lu", mm->name, mm->line);
+}
+
+static int dump(struct makemap *mm)
+{
+	char err[FILE_PATH_MAX + 200];
+	struct map m;
+	unsigned pos;
+	int r;
+
+	if (map_open(&m, mm->path, 0, err, sizeof err) < 0) {
+		if (errno == EPROTO)	/* Berkeley DB: say how to rebuild */
+			xwarn("%s", err);
+		else
+			xwarn("error opening type %s map %s: %s", mm->type,
+				mm->name, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	cdb_seqinit(&pos, &m.cdb);
+	while ((r = cdb_seqnext(&pos, &m.cdb)) > 0) {
+		const char *k = cdb_getkey(&m.cdb), *v = cdb_getdata(&m.cdb);
+		unsigned kl = cdb_keylen(&m.cdb), vl = cdb_datalen(&m.cdb);
+
+		if (!k || !v)
+			break;
+		/* sendmail prints "%.*s": text up to a NUL (the -N one). */
+		fwrite(k, 1, strnlen(k, kl), stdout);
+		putchar(mm->sep ? mm->sep : '\t');
+		fwrite(v, 1, strnlen(v, vl), stdout);
+		putchar('\n');
+	}
+	map_close(&m);
+	if (r < 0) {
+		xwarn("%s: damaged map", mm->path);
+		return EX_DATAERR;
+	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		xdie_errno(EX_IOERR, "standard output");
+	return 0;
+}
+
+static int build(struct makemap *mm)
+{
+	char err[FILE_PATH_MAX + 200], *line;
+	struct map_make mk;
+	struct stat st;
+	mode_t mode = 0644;
+	size_t len;
+	int r, have = 0;
+
+	map_make_init(&mk, mm->mkflags);
+	/* A rebuilt map keeps its mode and owner (root:smmsp 0640 on
+	 * sendmail systems); a new one is 0644. */
+	if (stat(mm->path, &st) == 0) {
+		mode = st.st_mode & 07777;
+		have = 1;
+	}
+	if (mm->append && map_make_load(&mk, mm->path, err, sizeof err) < 0
+			&& errno != ENOENT) {
+		if (errno == EPROTO)
+			xwarn("%s", err);
+		else
+			xwarn("error opening type %s map %s: %s", mm->type,
+				mm->name, strerror(errno));
+		return EX_CANTCREAT;
+	}
+	line = xmalloc(MAP_LINE_MAX);
+	while ((r = map_getline(stdin, line, &len)) != 0) {
+		mm->line++;
+		if (r > 0) {
+			add_line(mm, &mk, line, len);
+			continue;
+		}
+		if (errno == E2BIG) {
+			line_error(mm, "line too long (%s bytes max)", "8191");
+			continue;
+		}
+		line_error(mm, "read error: %s", strerror(errno));
+		free(line);
+		return EX_NOINPUT;
+	}
+	free(line);
+	if (mm->errors)
+		return EX_DATAERR;	/* the old map stays as it was */
+	if (map_make_write(&mk, mm->path, mode) < 0) {
+		int e = errno;
+
+		map_make_free(&mk);
+		if (e == ENOSPC || e == EIO || e == EDQUOT || e == EFBIG ||
+				e == E2BIG || e == ENOMEM) {
+			xwarn("error writing type %s map %s: %s", mm->type,
+				mm->name, strerror(e));
+			return EX_IOERR;
+		}
+		xwarn("error opening type %s map %s: %s", mm->type,
+			mm->name, strerror(e));
+		return EX_CANTCREAT;
+	}
+	map_make_free(&mk);
+	if (have && geteuid() == 0)
+		chown(mm->path, st.st_uid, st.st_gid);
+	return 0;
+}
+
+int makemap_main(int argc, char **argv)
+{
+	struct makemap mm;
+	int c, list = 0, undump = 0;
+	size_t i;
+
+	memset(&mm, 0, sizeof mm);
+	mm.fold = 1;
+	mm.comment = '#';
+	while ((c = getopt(argc, argv, "C:Nc:D:deflorst:uv")) != -1) {
+		switch (c) {
+		case 'C': case 'c': case 's':
+			break;
+		case 'N': mm.nul = 1; break;
+		case 'D': mm.comment = (unsigned char)optarg[0]; break;
+		case 'd': mm.mkflags |= MAP_MAKE_DUPS; break;
+		case 'e': mm.empty = 1; break;
+		case 'f': mm.fold = 0; break;
+		case 'l': list = 1; break;
+		case 'o': mm.append = 1; break;
+		case 'r': mm.mkflags |= MAP_MAKE_REPLACE; break;
+		case 't':
+			if (!optarg[0] || optarg[1])
+				applet_usage();
+			mm.sep = (unsigned char)optarg[0];
+			break;
+		case 'u': undump = 1; break;
+		case 'v': mm.verbose = 1; break;
+		default: applet_usage();
+		}
+	}
+	if (list) {
+		for (i = 0; i < sizeof types / sizeof types[0]; i++)
+			puts(types[i]);
+		return 0;
+	}
+	if (argc - optind != 2)
+		applet_usage();
+	mm.type = argv[optind];
+	mm.name = argv[optind + 1];
+	if (!known_type(mm.type))
+		xdie(EX_CANTCREAT, "error opening type %s map %s: Unknown "
+			"database type", mm.type, mm.name);
+	map_path(&mm);
+	if (undump)
+		return dump(&mm);
+	c = build(&mm);
+	if (fflush(stdout) == EOF && c == 0)
+		c = EX_IOERR;
+	return c;
+}

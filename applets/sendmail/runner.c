@@ -1,0 +1,612 @@
+/*
+ * The queue runner: works on queued entries, one locked entry at a time.
+ *
+ * For each pending recipient: a local one is expanded (aliases,
+ * :include:, .forward) into final targets, and the expansion is saved in
+ * the envelope BEFORE anything is delivered, so a crash never re-expands
+ * into a second copy; each target is then delivered and its result saved.
+ * Remote recipients go to the remote transport (none yet: they stay
+ * deferred, "remote delivery not configured").  4xx and EX_TEMPFAIL retry
+ * after queue_backoff(); 5xx fail.  After Timeout.queuewarn a delay DSN,
+ * after Timeout.queuereturn the pending ones fail (4.4.7) and bounce.
+ * Entry done: envelope removed, then data.
+ */
+#define _GNU_SOURCE	/* strcasestr */
+#include "sendmail.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void sm_date(time_t t, char *dst, size_t max)
+{
+	struct tm tm;
+
+	/* RFC 5322 3.3, with a numeric zone; the C locale's names. */
+	localtime_r(&t, &tm);
+	if (!strftime(dst, max, "%a, %d %b %Y %H:%M:%S %z", &tm))
+		str_lcpy(dst, "Thu, 01 Jan 1970 00:00:00 +0000", max);
+}
+
+void sm_qualify(const struct sm *sm, const char *addr, char *dst,
+	size_t max)
+{
+	const char *j = cf_macro(&sm->cf, "j");
+
+	if (!*addr || strchr(addr, '@') || !j)
+		str_lcpy(dst, addr, max);
+	else
+		snprintf(dst, max, "%s@%s", addr, j);
+}
+
+/* sendmail's delay= format: [days+]HH:MM:SS. */
+static void fmt_delay(long s, char *dst, size_t max)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 86400)
+		snprintf(dst, max, "%ld+%02ld:%02ld:%02ld", s / 86400,
+			s / 3600 % 24, s / 60 % 60, s % 60);
+	else
+		snprintf(dst, max, "%02ld:%02ld:%02ld", s / 3600, s / 60 % 60,
+			s % 60);
+}
+
+/* The recipient given at submission that recipient I descends from. */
+static size_t top_of(const struct queue_env *e, size_t i)
+{
+	while (e->rcpt[i].parent >= 0)
+		i = (size_t)e->rcpt[i].parent;
+	return i;
+}
+
+/* Sets recipient I's state from RES: 0 sent, 4xx/EX_TEMPFAIL pending,
+ * anything else failed. */
+static void set_result(struct queue_entry *q, size_t i,
+	const struct local_result *res)
+{
+	struct queue_rcpt *r = &q->env.rcpt[i];
+
+	str_lcpy(r->status, res->dsn, sizeof r->status);
+	queue_set(&r->reason, res->text);
+	if (res->status == 0)
+		r->state = QUEUE_SENT;
+	else if (res->status == EX_TEMPFAIL || res->dsn[0] == '4')
+		r->state = QUEUE_PENDING;
+	else
+		r->state = QUEUE_FAILED;
+}
+
+/* Logs recipient I's result sendmail's way (and prints it with -v). */
+static void log_result(struct sm *sm, struct queue_entry *q, size_t i,
+	const char *mailer, const struct local_result *res, time_t started)
+{
+	struct queue_rcpt *r = &q->env.rcpt[i];
+	char delay[32], xdelay[32];
+	const char *stat = r->state == QUEUE_SENT ? "Sent" :
+		r->state == QUEUE_PENDING ? "Deferred" : "failed";
+	time_t now = time(NULL);
+
+	fmt_delay((long)(now - q->env.created), delay, sizeof delay);
+	fmt_delay((long)(now - started), xdelay, sizeof xdelay);
+	if (res->status == 0)
+		log_msg(LOG_INFO, "%s: to=%s, delay=%s, xdelay=%s, mailer=%s, "
+			"dsn=%s, stat=Sent", q->id, r->addr, delay, xdelay,
+			mailer, res->dsn);
+	else
+		log_msg(LOG_INFO, "%s: to=%s, delay=%s, xdelay=%s, mailer=%s, "
+			"dsn=%s, stat=%s: %s", q->id, r->addr, delay, xdelay,
+			mailer, res->dsn, stat, res->text);
+	if (sm->verbose) {
+		if (res->status == 0)
+			printf("%s... Sent\n", r->addr);
+		else
+			printf("%s... %s: %s\n", r->addr, stat, res->text);
+		fflush(stdout);
+	}
+}
+
+/* --- transports ------------------------------------------------------- */
+
+static int local_transport(struct sm *sm, struct queue_entry *q,
+	const size_t *idx, size_t n, struct local_result *res)
+{
+	struct queue_rcpt *r = &q->env.rcpt[idx[0]];
+	struct local_msg msg;
+
+	memset(res, 0, sizeof *res);
+	msg.fd = q->fd;
+	msg.sender = q->env.sender;
+	msg.rcpt = q->env.rcpt[top_of(&q->env, idx[0])].addr;
+	msg.qid = q->id;
+	msg.arrived = q->env.created;
+	if (sm->verbose) {
+		printf("%s... Connecting to local...\n", r->addr);
+		fflush(stdout);
+	}
+	return local_deliver(&sm->cf, r->target, &msg, res);
+}
+
+/* Until the SMTP client exists (issue 5), remote mail waits. */
+static int remote_none(struct sm *sm, struct queue_entry *q,
+	const size_t *idx, size_t n, struct local_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof res[i]);
+		res[i].status = EX_TEMPFAIL;
+		str_lcpy(res[i].dsn, "4.3.5", sizeof res[i].dsn);
+		str_lcpy(res[i].text, "remote delivery not configured",
+			sizeof res[i].text);
+	}
+	return EX_TEMPFAIL;
+}
+
+void sm_runner_init(struct sm *sm)
+{
+	sm->local.name = "local";
+	sm->local.deliver = local_transport;
+	sm->remote.name = "esmtp";
+	sm->remote.deliver = remote_none;
+	sm->queuewarn = sm->cf.opt.to_queuewarn;
+	sm->queuereturn = sm->cf.opt.to_queuereturn;
+}
+
+/* Delivers target I in a worker process that records its own result
+ * (queue_note) before it reports to us, as Postfix's delivery agents
+ * mark their recipients done themselves: when this runner is killed in
+ * the middle, the delivery finishes and is recorded all the same.  The
+ * worker (and whatever local delivery forks) shares an flock on the
+ * journal; queue_lock refuses the entry while it is held, so the next
+ * runner waits for the result instead of delivering a second time. */
+static void deliver_target(struct sm *sm, struct queue_entry *q, size_t i)
+{
+	struct local_result res;
+	char jf[1100];
+	int jfd, fds[2];
+	ssize_t n;
+	pid_t pid;
+	time_t started = time(NULL);
+
+	memset(&res, 0, sizeof res);
+	if ((size_t)snprintf(jf, sizeof jf, "%s/jf%s", q->dir, q->id) >=
+	    sizeof jf)
+		return;
+	jfd = open(jf, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, QUEUE_MODE);
+	if (jfd < 0 || flock(jfd, LOCK_EX) < 0 || pipe(fds) < 0) {
+		if (jfd >= 0)
+			close(jfd);
+		log_msg(LOG_ERR, "%s: %s: %s", q->id, jf, strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		signal(SIGPIPE, SIG_IGN);
+		sm->local.deliver(sm, q, &i, 1, &res);
+		set_result(q, i, &res);
+		/* At once: the fact must outlive this process. */
+		if (q->env.rcpt[i].state != QUEUE_PENDING &&
+		    queue_note(q, i) < 0)
+			log_msg(LOG_ERR, "%s: cannot record the result: %s",
+				q->id, strerror(errno));
+		log_result(sm, q, i, sm->local.name, &res, started);
+		n = write(fds[1], &res, sizeof res);
+		_exit(n == sizeof res ? 0 : 1);
+	}
+	/* Our share of the flock goes; the worker's keeps it. */
+	close(jfd);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		log_msg(LOG_ERR, "%s: fork: %s", q->id, strerror(errno));
+		return;
+	}
+	do
+		n = read(fds[0], &res, sizeof res);
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n == sizeof res) {
+		set_result(q, i, &res);
+		return;
+	}
+	/* The worker died: what it recorded, if anything, is the truth. */
+	queue_journal(q);
+	if (q->env.rcpt[i].state == QUEUE_PENDING) {
+		str_lcpy(q->env.rcpt[i].status, "4.3.0",
+			sizeof q->env.rcpt[i].status);
+		queue_set(&q->env.rcpt[i].reason, "delivery process died");
+	}
+}
+
+/* --- expansion -------------------------------------------------------- */
+
+struct expand {
+	struct queue_env *env;
+	size_t parent;
+	int failed;
+};
+
+static int add_target(void *ctx, const struct local_target *t)
+{
+	struct expand *x = ctx;
+	struct queue_env *e = x->env;
+	struct queue_rcpt *r;
+	char what[1100];
+	unsigned notify = e->rcpt[x->parent].notify;
+	char *orcpt = e->rcpt[x->parent].orcpt;
+
+	switch (t->kind) {
+	case LOCAL_MAILBOX:
+		str_lcpy(what, t->user, sizeof what);
+		break;
+	case LOCAL_PROGRAM:
+		snprintf(what, sizeof what, "|%s", t->path);
+		break;
+	case LOCAL_ERROR:
+		str_lcpy(what, e->rcpt[x->parent].addr, sizeof what);
+		break;
+	default:
+		str_lcpy(what, t->path, sizeof what);
+		break;
+	}
+	/* A target whose text cannot be kept in the envelope (a TAB in a
+	 * program's command line) is refused rather than mangled. */
+	if (!*what || strchr(what, '\t')) {
+		x->failed = 1;
+		return 0;
+	}
+	r = queue_env_add(e, what, (int)x->parent);
+	if (!r || queue_set(&r->orcpt, orcpt) < 0 ||
+	    queue_rcpt_target(r, t) < 0) {
+		x->failed = 1;
+		return -1;
+	}
+	r->notify = notify;
+	if (t->kind == LOCAL_ERROR) {
+		r->state = QUEUE_FAILED;
+		str_lcpy(r->status, t->status[0] ? t->status : "5.1.1",
+			sizeof r->status);
+		queue_set(&r->reason, t->text[0] ? t->text : "User unknown");
+	}
+	return 0;
+}
+
+/* Expands local recipient I into targets and saves the envelope.
+ * 0: expanded (or deferred with a reason); -1: the entry must stop. */
+static int expand(struct sm *sm, struct queue_entry *q, size_t i)
+{
+	struct expand x = { &q->env, i, 0 };
+	size_t before = q->env.n, k;
+	char err[512] = "";
+	int rc;
+
+	rc = local_expand(&sm->cf, q->env.rcpt[i].addr, add_target, &x, err,
+		sizeof err);
+	if (rc == 0 && !x.failed) {
+		q->env.rcpt[i].state = QUEUE_EXPANDED;
+		if (queue_save(q) == 0) {
+			for (k = before; k < q->env.n; k++)
+				if (q->env.rcpt[k].state == QUEUE_FAILED)
+					log_msg(LOG_INFO, "%s: to=%s, stat=%s",
+						q->id, q->env.rcpt[k].addr,
+						q->env.rcpt[k].reason);
+			return 0;
+		}
+		log_msg(LOG_ERR, "%s: cannot save the envelope: %s", q->id,
+			strerror(errno));
+		return -1;
+	}
+	/* Forget a partial expansion: it was never saved. */
+	while (q->env.n > before) {
+		struct queue_rcpt *r = &q->env.rcpt[--q->env.n];
+
+		free(r->addr);
+		free(r->orcpt);
+		free(r->reason);
+		free(r->target);
+	}
+	if (x.failed && rc == 0) {
+		rc = EX_TEMPFAIL;
+		str_lcpy(err, "cannot record the expansion", sizeof err);
+	}
+	str_lcpy(q->env.rcpt[i].status, "4.3.0", sizeof q->env.rcpt[i].status);
+	queue_set(&q->env.rcpt[i].reason, err[0] ? err : "temporary failure");
+	log_msg(LOG_INFO, "%s: to=%s, stat=Deferred: %s", q->id,
+		q->env.rcpt[i].addr, q->env.rcpt[i].reason);
+	return 0;
+}
+
+/* --- after the attempts: DSNs, retry or removal ----------------------- */
+
+static int wants(const struct queue_rcpt *r, unsigned bit)
+{
+	if (r->notify & QUEUE_NOTIFY_NEVER)
+		return 0;
+	if (!r->notify)		/* RFC 3461 4.1: default failure,delay */
+		return bit != QUEUE_NOTIFY_SUCCESS;
+	return (r->notify & bit) != 0;
+}
+
+/* Who gets a report about recipient I: its alias list's owner-, else
+ * the envelope sender; a message from <> reports to the postmaster, a
+ * report about a report to the postmaster once, then nobody. */
+static const char *report_to(const struct queue_env *e, size_t i)
+{
+	const struct queue_rcpt *r = &e->rcpt[i];
+
+	if (r->target && r->target->owner[0])
+		return r->target->owner;
+	if (e->kind == QUEUE_DSN2)
+		return NULL;
+	if (!e->sender[0] || e->kind == QUEUE_DSN)
+		return "postmaster";
+	return e->sender;
+}
+
+/* Sends the reports of kind WHAT about the recipients SEL picks, one per
+ * addressee.  Returns -1 when one could not be queued. */
+static int reports(struct sm *sm, struct queue_entry *q, enum sm_dsn what,
+	int (*sel)(const struct queue_rcpt *r))
+{
+	struct queue_env *e = &q->env;
+	size_t *idx = malloc((e->n ? e->n : 1) * sizeof *idx);
+	char *done = calloc(e->n ? e->n : 1, 1);
+	size_t i, k, n;
+	int rc = 0;
+
+	if (!idx || !done) {
+		free(idx);
+		free(done);
+		return -1;
+	}
+	for (i = 0; i < e->n; i++) {
+		const char *to;
+
+		if (done[i] || !sel(&e->rcpt[i]))
+			continue;
+		to = report_to(e, i);
+		n = 0;
+		for (k = i; k < e->n; k++) {
+			const char *t2;
+
+			if (done[k] || !sel(&e->rcpt[k]))
+				continue;
+			t2 = report_to(e, k);
+			if ((to && t2 && strcmp(to, t2) == 0) || (!to && !t2)) {
+				idx[n++] = k;
+				done[k] = 1;
+			}
+		}
+		if (!to) {
+			log_msg(LOG_ERR, "%s: a report about a report failed; "
+				"dropped (postmaster unreachable)", q->id);
+		} else if (sm_dsn_queue(sm, q, what, to, idx, n) < 0) {
+			rc = -1;
+			continue;
+		}
+		/* Reported (or given up): never again. */
+		for (k = 0; k < n; k++)
+			if (what != SM_DSN_DELAYED)
+				e->rcpt[idx[k]].dsn_sent = 1;
+	}
+	free(idx);
+	free(done);
+	return rc;
+}
+
+static int sel_failed(const struct queue_rcpt *r)
+{
+	return r->state == QUEUE_FAILED && !r->dsn_sent &&
+		wants(r, QUEUE_NOTIFY_FAILURE);
+}
+
+static int sel_delivered(const struct queue_rcpt *r)
+{
+	return r->state == QUEUE_SENT && !r->dsn_sent &&
+		wants(r, QUEUE_NOTIFY_SUCCESS);
+}
+
+static int sel_delayed(const struct queue_rcpt *r)
+{
+	return r->state == QUEUE_PENDING && wants(r, QUEUE_NOTIFY_DELAY);
+}
+
+static int finish(struct sm *sm, struct queue_entry *q)
+{
+	struct queue_env *e = &q->env;
+	time_t now = time(NULL);
+	size_t i, pending = 0, unreported = 0;
+	const char *last = NULL;
+	char why[600];
+
+	for (i = 0; i < e->n; i++)
+		if (e->rcpt[i].state == QUEUE_PENDING) {
+			pending++;
+			last = e->rcpt[i].reason;
+		}
+	/* Timeout.queuereturn: what is still pending fails now (RFC 3463
+	 * 4.4.7, delivery time expired). */
+	if (pending && sm->queuereturn >= 0 &&
+	    now - e->created >= sm->queuereturn) {
+		long days = sm->queuereturn / 86400;
+
+		for (i = 0; i < e->n; i++) {
+			struct queue_rcpt *r = &e->rcpt[i];
+
+			if (r->state != QUEUE_PENDING)
+				continue;
+			if (days > 0)
+				snprintf(why, sizeof why, "Cannot send message "
+					"for %ld day%s: %s", days, days == 1 ?
+					"" : "s", r->reason);
+			else
+				snprintf(why, sizeof why, "Cannot send message "
+					"within the queue lifetime: %s",
+					r->reason);
+			r->state = QUEUE_FAILED;
+			str_lcpy(r->status, "4.4.7", sizeof r->status);
+			queue_set(&r->reason, why);
+			log_msg(LOG_INFO, "%s: to=%s, stat=%s", q->id, r->addr,
+				why);
+		}
+		pending = 0;
+	}
+	if (reports(sm, q, SM_DSN_FAILED, sel_failed) < 0 ||
+	    reports(sm, q, SM_DSN_DELIVERED, sel_delivered) < 0)
+		unreported = 1;
+	if (pending && !e->warned && sm->queuewarn > 0 &&
+	    now - e->created >= sm->queuewarn) {
+		if (reports(sm, q, SM_DSN_DELAYED, sel_delayed) == 0)
+			e->warned = 1;
+	}
+	if (!pending && !unreported) {
+		if (queue_remove(q) < 0) {
+			log_msg(LOG_ERR, "%s: cannot remove: %s", q->id,
+				strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	e->tries++;
+	e->next = now + queue_backoff(e->tries);
+	snprintf(why, sizeof why, "Deferred: %s", last ? last :
+		"could not queue a delivery report");
+	queue_set(&e->reason, why);
+	if (queue_save(q) < 0)
+		log_msg(LOG_ERR, "%s: cannot save the envelope: %s", q->id,
+			strerror(errno));
+	queue_unlock(q);
+	return 0;
+}
+
+/* --- one entry ---------------------------------------------------------- */
+
+int sm_run_entry(struct sm *sm, const char *id)
+{
+	struct queue_entry q;
+	struct local_result *rres;
+	char err[600], user[64];
+	size_t i, nremote = 0, *remote;
+	time_t started;
+
+	if (queue_lock(&q, sm->qdir, id, err, sizeof err) < 0) {
+		if (errno == EAGAIN || errno == ENOENT)
+			return 0;
+		log_msg(LOG_ERR, "%s", err);
+		return -1;
+	}
+	if (!sm->force && q.env.next > time(NULL)) {
+		queue_unlock(&q);
+		return 0;
+	}
+	for (i = 0; i < q.env.n; i++) {
+		struct queue_rcpt *r = &q.env.rcpt[i];
+
+		if (r->state != QUEUE_PENDING)
+			continue;
+		if (!r->target) {
+			if (!local_is_local(&sm->cf, r->addr, user, sizeof user))
+				continue;	/* remote: below */
+			if (expand(sm, &q, i) < 0) {
+				queue_unlock(&q);
+				return -1;
+			}
+			continue;
+		}
+		if (r->target->kind == LOCAL_REMOTE)
+			continue;
+		deliver_target(sm, &q, i);
+	}
+	/* The remote ones, all at once for the transport to group. */
+	remote = malloc((q.env.n + 1) * sizeof *remote);
+	rres = remote ? calloc(q.env.n + 1, sizeof *rres) : NULL;
+	if (!remote || !rres) {
+		free(remote);
+		queue_unlock(&q);
+		return -1;
+	}
+	for (i = 0; i < q.env.n; i++) {
+		struct queue_rcpt *r = &q.env.rcpt[i];
+
+		if (r->state == QUEUE_PENDING &&
+		    ((r->target && r->target->kind == LOCAL_REMOTE) ||
+		     (!r->target && !local_is_local(&sm->cf, r->addr, user,
+			sizeof user))))
+			remote[nremote++] = i;
+	}
+	if (nremote) {
+		started = time(NULL);
+		sm->remote.deliver(sm, &q, remote, nremote, rres);
+		for (i = 0; i < nremote; i++) {
+			set_result(&q, remote[i], &rres[i]);
+			log_result(sm, &q, remote[i], sm->remote.name,
+				&rres[i], started);
+		}
+	}
+	free(remote);
+	free(rres);
+	return finish(sm, &q);
+}
+
+static int selected(struct sm *sm, const char *id,
+	const struct sm_select *sel)
+{
+	struct queue_env e;
+	char err[256];
+	int locked, hit = 0;
+	size_t i;
+
+	if (!sel || !sel->what)
+		return 1;
+	if (sel->what == 'I') {
+		hit = strstr(id, sel->substr) != NULL;
+		return hit != sel->negate;
+	}
+	queue_env_init(&e);
+	if (queue_peek(sm->qdir, id, &e, &locked, err, sizeof err) < 0) {
+		queue_env_free(&e);
+		return 0;
+	}
+	if (sel->what == 'S') {
+		hit = strcasestr(e.sender, sel->substr) != NULL;
+	} else {
+		for (i = 0; i < e.n && !hit; i++)
+			hit = e.rcpt[i].state == QUEUE_PENDING &&
+				strcasestr(e.rcpt[i].addr, sel->substr);
+	}
+	queue_env_free(&e);
+	return hit != sel->negate;
+}
+
+int sm_run_queue(struct sm *sm, const struct sm_select *sel)
+{
+	char (*ids)[QUEUE_ID_LEN + 1];
+	size_t n, i;
+	int rc = 0;
+
+	/* A crash's leftovers go after a day: far longer than any commit
+	 * or envelope update takes. */
+	queue_clean(sm->qdir, time(NULL), 86400);
+	if (queue_list(sm->qdir, &ids, &n) < 0) {
+		log_msg(LOG_ERR, "%s: %s", sm->qdir, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!selected(sm, ids[i], sel))
+			continue;
+		if (sm_run_entry(sm, ids[i]) < 0)
+			rc = -1;
+	}
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * sendmail's own parts (applets/sendmail.c and the files of applets/sendmail/):
+ * the state of one run, the address parser, the queue runner with its
+ * transports, and the DSN writer.  Not a libmini module: only sendmail
+ * uses these (smtpd will share the address parser when it needs it).
+ */
+#ifndef SENDMAIL_SENDMAIL_H
+#define SENDMAIL_SENDMAIL_H
+#include "libmini.h"
+#include <stdio.h>
+
+#define SM_MAX_ADDR 320			/* RFC 5321 4.5.3.1: 64 + @ + 255 */
+
+/* Queue-run selection: -qR, -qS, -qI substrings, "!" negates. */
+struct sm_select {
+	char what;			/* 'R', 'S', 'I' or 0 for all */
+	int negate;
+	const char *substr;
+};
+
+struct sm;
+
+/* A transport delivers the message to recipients it is given and sets
+ * each one's result.  local runs one target; remote gets every pending
+ * non-local recipient of the entry at once, so an SMTP client can group
+ * them by destination (issue 5 adds it; until then the recipients stay
+ * deferred). */
+struct sm_transport {
+	const char *name;		/* the log's mailer= */
+	int (*deliver)(struct sm *sm, struct queue_entry *q,
+		const size_t *idx, size_t n, struct local_result *res);
+};
+
+struct sm {
+	struct cf cf;
+	const char *qdir;
+	char user[64];			/* the invoking user's login */
+	uid_t uid;
+	int verbose;			/* -v: transcript on stdout, log on stderr */
+	int force;			/* a -q run ignores the retry times */
+	long queuewarn, queuereturn;	/* Timeout.queuewarn / queuereturn */
+	struct sm_transport local, remote;
+};
+
+/* --- addr.c --------------------------------------------------------- */
+/* Calls FN with each address (addr-spec, display names and comments
+ * dropped, "<>" as "") of the RFC 5322 address list S: "a@b, Name
+ * <c@d>, group: e@f;".  0, or -1 with the reason in err; FN returning
+ * -1 stops with -1. */
+int sm_addr_list(const char *s, int (*fn)(void *ctx, const char *addr),
+	void *ctx, char *err, size_t errmax);
+/* Whether ADDR is a well-formed addr-spec or bare local part (RFC 5321
+ * 4.1.2 syntax, UTF-8 allowed): 1, or 0 with the reason in err. */
+int sm_addr_valid(const char *addr, char *err, size_t errmax);
+
+/* --- runner.c --------------------------------------------------------- */
+/* Sets up the transports (local, remote) and the timeouts from sm->cf. */
+void sm_runner_init(struct sm *sm);
+/* Works on entry ID once (locked; skipped when another runner holds it).
+ * Returns 0, or -1 when the entry could not be worked on. */
+int sm_run_entry(struct sm *sm, const char *id);
+/* One queue run over every entry matching SEL (may be NULL). */
+int sm_run_queue(struct sm *sm, const struct sm_select *sel);
+/* The RFC 5322 date of T into dst. */
+void sm_date(time_t t, char *dst, size_t max);
+/* Qualifies ADDR with $j when it has no domain, into dst. */
+void sm_qualify(const struct sm *sm, const char *addr, char *dst,
+	size_t max);
+
+/* --- bt.c ------------------------------------------------------------ */
+/* -bt: for each of the N addresses (or each stdin line when N is 0),
+ * prints the map keys tried with their results and the decision. */
+int sm_address_test(struct sm *sm, char **addrs, int n);
+
+/* --- dsn.c ------------------------------------------------------------ */
+enum sm_dsn { SM_DSN_FAILED, SM_DSN_DELAYED, SM_DSN_DELIVERED };
+/* Queues an RFC 3464 report about recipients IDX (n of them) of entry Q
+ * to TO (never ""); the report's envelope sender is <>.  Returns 0, or
+ * -1 when it could not be queued (try again later). */
+int sm_dsn_queue(struct sm *sm, struct queue_entry *q, enum sm_dsn what,
+	const char *to, const size_t *idx, size_t n);
+
+#endif

@@ -1,0 +1,2130 @@
+/*
+ * cf: reads the configuring lines of a sendmail.cf (cf.h has the subset
+ * and the choices).  One pass: each logical line is parsed into the fixed
+ * struct at once; rulesets and other lines postbox does not obey are only
+ * noted.  Nothing here runs a program or asks DNS.
+ */
+#include "libmini.h"
+#include "cf.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CF_MAX_NOTES 128	/* distinct notes remembered */
+#define CF_MAX_NAME 64		/* a {long} macro or class name */
+#define CF_EXPAND_DEPTH 10	/* sendmail's MaxMacroRecursion */
+#define CF_EXPAND_STEPS 10000	/* macro references in one expansion */
+#define CF_MAX_HOSTS (1UL << 20)	/* bytes of /etc/hosts read */
+
+struct cf_class {
+	char *name;
+	struct cf_list words;
+	size_t cap;
+	int sorted;
+};
+
+struct cf_macro {
+	char *name;
+	char *value;
+};
+
+struct cf_priv {
+	struct cf_class *classes;
+	size_t n_classes, cap_classes;
+	size_t n_words;
+	struct cf_macro *macros;
+	size_t n_macros, cap_macros;
+	char *noted[CF_MAX_NOTES];
+	size_t n_noted;
+	/* whether the file already replaced a built-in list value */
+	int daemons_set, aliases_set, privacy_set;
+};
+
+/* One file being read: the cf itself or an F class file. */
+struct cf_reader {
+	struct cf *cf;
+	const char *path;
+	int fd;
+	char *in;		/* read buffer */
+	size_t in_pos, in_len;
+	int eof;
+	unsigned long total;	/* bytes read so far (CF_MAX_FILE) */
+	unsigned lineno;	/* physical lines read */
+	unsigned at;		/* first physical line of the logical one */
+	char *err;
+	size_t errmax;
+};
+
+#define IN_SIZE 16384
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
+		c == '\v' || c == '\f';
+}
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_alnum(int c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
+}
+
+/* ASCII case-insensitive compare: sendmail folds class words this way,
+ * never by locale. */
+static int icmp(const char *a, const char *b)
+{
+	for (; *a && lower((unsigned char)*a) == lower((unsigned char)*b);
+	     a++, b++)
+		;
+	return lower((unsigned char)*a) - lower((unsigned char)*b);
+}
+
+static char *skip_space(const char *s)
+{
+	while (is_space((unsigned char)*s))
+		s++;
+	return (char *)s;
+}
+
+static char *dupn(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = 0;
+	}
+	return p;
+}
+
+/* "path:line: message" into the caller's error buffer. */
+__attribute__((format(printf, 2, 3)))
+static void rd_err(struct cf_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(r->err, r->errmax, "%s:%u: ", r->path, r->at);
+	if (n < 0 || (size_t)n >= r->errmax)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, r->errmax - n, fmt, ap);
+	va_end(ap);
+}
+
+static int oom(struct cf_reader *r)
+{
+	rd_err(r, "out of memory");
+	return -1;
+}
+
+/* Replaces *dst with a copy of s (s may be NULL).  0 or -1. */
+static int set_str(char **dst, const char *s)
+{
+	char *p = NULL;
+
+	if (s && !(p = strdup(s)))
+		return -1;
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+static void list_free(struct cf_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int list_add(struct cf_list *l, const char *s, size_t n)
+{
+	char **v, *w;
+
+	if (!(w = dupn(s, n)))
+		return -1;
+	v = realloc(l->v, (l->n + 1) * sizeof *v);
+	if (!v) {
+		free(w);
+		return -1;
+	}
+	v[l->n++] = w;
+	l->v = v;
+	return 0;
+}
+
+/* Splits s at any character of seps (blanks always separate too) and
+ * appends the non-empty pieces. */
+static int list_split(struct cf_list *l, const char *s, const char *seps)
+{
+	while (*s) {
+		size_t n;
+
+		while (*s && (is_space((unsigned char)*s) || strchr(seps, *s)))
+			s++;
+		for (n = 0; s[n] && !is_space((unsigned char)s[n]) &&
+		     !strchr(seps, s[n]); n++)
+			;
+		if (n && list_add(l, s, n) < 0)
+			return -1;
+		s += n;
+	}
+	return 0;
+}
+
+/* Notes an ignored thing once per load (cf.h: the note callback). */
+static void note(struct cf_reader *r, const char *what)
+{
+	struct cf_priv *p = r->cf->priv;
+	char where[512];
+	size_t i;
+
+	for (i = 0; i < p->n_noted; i++)
+		if (strcmp(p->noted[i], what) == 0)
+			return;
+	if (p->n_noted < CF_MAX_NOTES && (p->noted[p->n_noted] = strdup(what)))
+		p->n_noted++;
+	if (r->cf->note) {
+		snprintf(where, sizeof where, "%s:%u", r->path, r->at);
+		r->cf->note(what, where);
+	}
+}
+
+/* ---- names: "w", "{VirtHost}" ------------------------------------------- */
+
+/* Parses a macro or class name at s: one character, or {name}; a
+ * single character in braces is that character, as sendmail's macid.
+ * Copies the bare name into name (CF_MAX_NAME); returns the text after
+ * it, or NULL when malformed. */
+static const char *parse_name(const char *s, char *name)
+{
+	size_t n;
+
+	if (*s != '{') {
+		if (!*s || is_space((unsigned char)*s))
+			return NULL;
+		name[0] = *s;
+		name[1] = 0;
+		return s + 1;
+	}
+	for (n = 1; s[n] && s[n] != '}'; n++)
+		if (n >= CF_MAX_NAME || !(is_alnum((unsigned char)s[n]) ||
+		    strchr("_.-", s[n])))
+			return NULL;
+	if (s[n] != '}' || n == 1)
+		return NULL;
+	memcpy(name, s + 1, n - 1);
+	name[n - 1] = 0;
+	return s + n + 1;
+}
+
+/* The bare form of a name a caller gives: "w", "{w}", "{VirtHost}". */
+static void bare_name(const char *in, char *name)
+{
+	size_t n = strlen(in);
+
+	if (n > 2 && in[0] == '{' && in[n - 1] == '}') {
+		in++;
+		n -= 2;
+	}
+	if (n >= CF_MAX_NAME)
+		n = CF_MAX_NAME - 1;
+	memcpy(name, in, n);
+	name[n] = 0;
+}
+
+/* ---- classes ------------------------------------------------------------ */
+
+static struct cf_class *class_find(const struct cf_priv *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_classes; i++)
+		if (strcmp(p->classes[i].name, name) == 0)
+			return &p->classes[i];
+	return NULL;
+}
+
+/* Adds one word; -1 with the error in r (r may be NULL in cf_init). */
+static int class_add(struct cf *cf, struct cf_reader *r, const char *name,
+	const char *w, size_t n)
+{
+	struct cf_priv *p = cf->priv;
+	struct cf_class *c = class_find(p, name);
+
+	if (p->n_words >= CF_MAX_CLASS_WORDS) {
+		if (r)
+			rd_err(r, "too many class words (%d max)",
+				CF_MAX_CLASS_WORDS);
+		return -1;
+	}
+	if (!c) {
+		if (p->n_classes >= CF_MAX_CLASSES) {
+			if (r)
+				rd_err(r, "too many classes (%d max)",
+					CF_MAX_CLASSES);
+			return -1;
+		}
+		if (p->n_classes == p->cap_classes) {
+			size_t cap = p->cap_classes ? 2 * p->cap_classes : 16;
+			struct cf_class *v;
+
+			v = realloc(p->classes, cap * sizeof *v);
+			if (!v)
+				return r ? oom(r) : -1;
+			p->classes = v;
+			p->cap_classes = cap;
+		}
+		c = &p->classes[p->n_classes];
+		memset(c, 0, sizeof *c);
+		if (!(c->name = strdup(name)))
+			return r ? oom(r) : -1;
+		p->n_classes++;
+	}
+	if (c->words.n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		char **v = realloc(c->words.v, cap * sizeof *v);
+
+		if (!v)
+			return r ? oom(r) : -1;
+		c->words.v = v;
+		c->cap = cap;
+	}
+	if (!(c->words.v[c->words.n] = dupn(w, n)))
+		return r ? oom(r) : -1;
+	c->words.n++;
+	c->sorted = 0;
+	p->n_words++;
+	return 0;
+}
+
+/* Adds every blank-separated word of s to class name. */
+static int class_words(struct cf *cf, struct cf_reader *r, const char *name,
+	const char *s)
+{
+	for (;;) {
+		size_t n;
+
+		s = skip_space(s);
+		if (!*s)
+			return 0;
+		for (n = 0; s[n] && !is_space((unsigned char)s[n]); n++)
+			;
+		if (class_add(cf, r, name, s, n) < 0)
+			return -1;
+		s += n;
+	}
+}
+
+static int cmp_word(const void *a, const void *b)
+{
+	return icmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts each class and drops duplicates, so lookups can bisect. */
+static void classes_finish(struct cf_priv *p)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < p->n_classes; i++) {
+		struct cf_class *c = &p->classes[i];
+
+		if (c->sorted)
+			continue;
+		qsort(c->words.v, c->words.n, sizeof *c->words.v, cmp_word);
+		for (j = k = 0; j < c->words.n; j++) {
+			if (k && icmp(c->words.v[k - 1], c->words.v[j]) == 0) {
+				free(c->words.v[j]);
+				p->n_words--;
+				continue;
+			}
+			c->words.v[k++] = c->words.v[j];
+		}
+		c->words.n = k;
+		c->sorted = 1;
+	}
+}
+
+/* ---- macros ------------------------------------------------------------- */
+
+static struct cf_macro *macro_find(const struct cf_priv *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_macros; i++)
+		if (strcmp(p->macros[i].name, name) == 0)
+			return &p->macros[i];
+	return NULL;
+}
+
+static int macro_set(struct cf *cf, struct cf_reader *r, const char *name,
+	const char *value)
+{
+	struct cf_priv *p = cf->priv;
+	struct cf_macro *m = macro_find(p, name);
+
+	if (!m) {
+		if (p->n_macros >= CF_MAX_MACROS) {
+			if (r)
+				rd_err(r, "too many macros (%d max)",
+					CF_MAX_MACROS);
+			return -1;
+		}
+		if (p->n_macros == p->cap_macros) {
+			size_t cap = p->cap_macros ? 2 * p->cap_macros : 32;
+			struct cf_macro *v;
+
+			v = realloc(p->macros, cap * sizeof *v);
+			if (!v)
+				return r ? oom(r) : -1;
+			p->macros = v;
+			p->cap_macros = cap;
+		}
+		m = &p->macros[p->n_macros];
+		m->value = NULL;
+		if (!(m->name = strdup(name)))
+			return r ? oom(r) : -1;
+		p->n_macros++;
+	}
+	if (set_str(&m->value, value) < 0)
+		return r ? oom(r) : -1;
+	return 0;
+}
+
+/* ---- host names, without DNS -------------------------------------------- */
+
+/* Looks NAME up in /etc/hosts and copies a dotted name for it into fqdn
+ * (the canonical name, else an alias "NAME.domain").  0 when found. */
+static int hosts_fqdn(const char *name, char *fqdn, size_t max)
+{
+	char line[1024];
+	size_t nlen = strlen(name);
+	FILE *f = fopen("/etc/hosts", "re");
+	unsigned long total = 0;
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (found < 0 && fgets(line, sizeof line, f)) {
+		char *w[16], *s = line, *hash;
+		size_t n = 0, i;
+		int match = 0;
+
+		total += strlen(line);
+		if (total > CF_MAX_HOSTS)
+			break;
+		if ((hash = strchr(line, '#')))
+			*hash = 0;
+		while (n < 16) {
+			s = skip_space(s);
+			if (!*s)
+				break;
+			w[n++] = s;
+			while (*s && !is_space((unsigned char)*s))
+				s++;
+			if (*s)
+				*s++ = 0;
+		}
+		for (i = 1; i < n; i++)
+			if (icmp(w[i], name) == 0 ||
+			    (str_istarts(w[i], name) && w[i][nlen] == '.'))
+				match = 1;
+		if (!match)
+			continue;
+		/* RFC 952 hosts format: address, canonical name, aliases */
+		if (n > 1 && strchr(w[1], '.') &&
+		    w[1][strlen(w[1]) - 1] != '.') {
+			str_lcpy(fqdn, w[1], max);
+			found = 0;
+			break;
+		}
+		for (i = 2; i < n; i++)
+			if (str_istarts(w[i], name) && w[i][nlen] == '.' &&
+			    w[i][nlen + 1]) {
+				str_lcpy(fqdn, w[i], max);
+				found = 0;
+				break;
+			}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Sets $w (short name), $j (FQDN), $m (domain) and $k (node name) from
+ * uname, and /etc/hosts when the node name has no dot: never a DNS
+ * query, so a start without network never waits. */
+static void host_macros(struct cf *cf)
+{
+	struct utsname u;
+	char fqdn[256], shortname[256], *dot;
+
+	if (uname(&u) < 0 || !u.nodename[0])
+		str_lcpy(u.nodename, "localhost", sizeof u.nodename);
+	str_lcpy(fqdn, u.nodename, sizeof fqdn);
+	if (!strchr(fqdn, '.'))
+		hosts_fqdn(u.nodename, fqdn, sizeof fqdn);
+	str_lcpy(shortname, fqdn, sizeof shortname);
+	if ((dot = strchr(shortname, '.')))
+		*dot = 0;
+	if (macro_set(cf, NULL, "w", shortname) < 0 ||
+	    macro_set(cf, NULL, "j", fqdn) < 0 ||
+	    macro_set(cf, NULL, "k", u.nodename) < 0 ||
+	    (dot && macro_set(cf, NULL, "m", dot + 1) < 0) ||
+	    class_add(cf, NULL, "w", shortname, strlen(shortname)) < 0 ||
+	    class_add(cf, NULL, "w", fqdn, strlen(fqdn)) < 0)
+		xdie(EX_OSERR, "out of memory");
+}
+
+/* ---- init and free ------------------------------------------------------ */
+
+/* sendmail's DefaultUser: mailnull when that user exists, else 1:1 */
+static const char *default_user(void)
+{
+	return getpwnam("mailnull") ? "mailnull" : "1:1";
+}
+
+void cf_init(struct cf *cf)
+{
+	struct cf_opts *o = &cf->opt;
+	struct cf_daemon *d = &cf->daemons[0];
+	static const char *const builtin_w[] = { "localhost", "[127.0.0.1]" };
+	size_t i;
+
+	memset(cf, 0, sizeof *cf);
+	cf->priv = xzalloc(sizeof(struct cf_priv));
+	/* DESIGN §3: with no DaemonPortOptions, listen on loopback only. */
+	d->name = xstrdup("MTA");
+	d->addr = xstrdup("127.0.0.1");
+	d->port = 25;
+	d->family = AF_INET;
+	cf->n_daemons = 1;
+
+	o->queue_dir = xstrdup("/var/spool/mqueue");
+	if (list_add(&o->alias_files, "/etc/mail/aliases", 17) < 0 ||
+	    list_split(&o->forward_path, "$z/.forward.$w:$z/.forward", ":") < 0)
+		xdie(EX_OSERR, "out of memory");
+	o->max_hops = 25;
+	o->min_free_blocks = 100;
+	o->log_level = 9;
+	o->delivery_mode = 'b';
+	o->error_mode = 'p';
+	/* sendmail's built-in timeouts (readcf.c inittimeouts) */
+	o->to_initial = 5 * 60;
+	o->to_helo = 5 * 60;
+	o->to_mail = 10 * 60;
+	o->to_rcpt = 60 * 60;
+	o->to_datainit = 5 * 60;
+	o->to_datablock = 60 * 60;
+	o->to_datafinal = 60 * 60;
+	o->to_command = 60 * 60;
+	o->to_rset = 5 * 60;
+	o->to_quit = 2 * 60;
+	o->to_misc = 2 * 60;
+	o->to_queuewarn = 4 * 3600;
+	o->to_queuereturn = 5 * 86400;
+	/* Safer than sendmail's empty default: no address harvesting. */
+	o->privacy = xstrdup("authwarnings,noexpn,novrfy");
+	o->greeting = xstrdup("$j Sendmail $v/$Z; $b");
+	o->default_user = xstrdup(default_user());
+	o->mailbox = xstrdup("mbox:/var/mail/%u");
+
+	host_macros(cf);
+	if (macro_set(cf, NULL, "v", POSTBOX_VERSION) < 0 ||
+	    macro_set(cf, NULL, "Z", POSTBOX_VERSION) < 0 ||
+	    macro_set(cf, NULL, "n", "MAILER-DAEMON") < 0)
+		xdie(EX_OSERR, "out of memory");
+	for (i = 0; i < sizeof builtin_w / sizeof *builtin_w; i++)
+		if (class_add(cf, NULL, "w", builtin_w[i],
+		    strlen(builtin_w[i])) < 0)
+			xdie(EX_OSERR, "out of memory");
+	classes_finish(cf->priv);
+}
+
+static void daemon_free(struct cf_daemon *d)
+{
+	free(d->name);
+	free(d->addr);
+	memset(d, 0, sizeof *d);
+}
+
+static void map_free(struct cf_map *m)
+{
+	free(m->name);
+	free(m->type);
+	free(m->path);
+	free(m->flags);
+	memset(m, 0, sizeof *m);
+}
+
+static void mailer_free(struct cf_mailer *m)
+{
+	free(m->name);
+	free(m->path);
+	free(m->flags);
+	free(m->argv);
+	memset(m, 0, sizeof *m);
+}
+
+void cf_free(struct cf *cf)
+{
+	struct cf_opts *o = &cf->opt;
+	struct cf_priv *p = cf->priv;
+	char **strs[] = {
+		&o->queue_dir, &o->help_file, &o->status_file, &o->privacy,
+		&o->auth_options, &o->server_cert, &o->server_key,
+		&o->ca_file, &o->ca_path, &o->client_cert, &o->client_key,
+		&o->greeting, &o->default_user, &o->run_as_user,
+		&o->trusted_user, &o->mailbox, &o->virtual_users, &cf->path,
+	};
+	size_t i, j;
+
+	for (i = 0; i < cf->n_daemons; i++)
+		daemon_free(&cf->daemons[i]);
+	for (i = 0; i < cf->n_maps; i++)
+		map_free(&cf->maps[i]);
+	for (i = 0; i < cf->n_mailers; i++)
+		mailer_free(&cf->mailers[i]);
+	for (i = 0; i < sizeof strs / sizeof *strs; i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	list_free(&o->alias_files);
+	list_free(&o->forward_path);
+	list_free(&o->auth_mechs);
+	if (p) {
+		for (i = 0; i < p->n_classes; i++) {
+			for (j = 0; j < p->classes[i].words.n; j++)
+				free(p->classes[i].words.v[j]);
+			free(p->classes[i].words.v);
+			free(p->classes[i].name);
+		}
+		free(p->classes);
+		for (i = 0; i < p->n_macros; i++) {
+			free(p->macros[i].name);
+			free(p->macros[i].value);
+		}
+		free(p->macros);
+		for (i = 0; i < p->n_noted; i++)
+			free(p->noted[i]);
+		free(p);
+	}
+	cf->priv = NULL;
+	cf->n_daemons = cf->n_maps = cf->n_mailers = 0;
+}
+
+/* ---- reading lines ------------------------------------------------------ */
+
+/* The next byte, -1 at the end, -2 on a read error or past
+ * CF_MAX_FILE (error set). */
+static int rd_getc(struct cf_reader *r)
+{
+	if (r->in_pos == r->in_len) {
+		ssize_t n;
+
+		if (r->eof)
+			return -1;
+		do
+			n = read(r->fd, r->in, IN_SIZE);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			rd_err(r, "%s", strerror(errno));
+			return -2;
+		}
+		if (n == 0) {
+			r->eof = 1;
+			return -1;
+		}
+		r->total += n;
+		if (r->total > CF_MAX_FILE) {
+			rd_err(r, "file larger than %lu bytes", CF_MAX_FILE);
+			return -2;
+		}
+		r->in_pos = 0;
+		r->in_len = n;
+	}
+	return (unsigned char)r->in[r->in_pos++];
+}
+
+static int rd_peek(struct cf_reader *r)
+{
+	int c = rd_getc(r);
+
+	if (c >= 0)
+		r->in_pos--;
+	return c;
+}
+
+/* Appends one physical line (without its LF) to line[*len], bounded by
+ * CF_MAX_LINE.  1 when a line was read, 0 at the end, -1 on error. */
+static int rd_phys(struct cf_reader *r, char *line, size_t *len)
+{
+	int c, any = 0;
+
+	r->lineno++;
+	for (;;) {
+		c = rd_getc(r);
+		if (c == -2)
+			return -1;
+		if (c == -1) {
+			if (!any)
+				r->lineno--;
+			return any;
+		}
+		any = 1;
+		if (c == '\n')
+			return 1;
+		if (c == 0) {
+			r->at = r->lineno;
+			rd_err(r, "NUL byte in line");
+			return -1;
+		}
+		if (*len >= CF_MAX_LINE) {
+			rd_err(r, "line longer than %d bytes", CF_MAX_LINE);
+			return -1;
+		}
+		line[(*len)++] = (char)c;
+	}
+}
+
+/* Cuts an inline comment as sendmail 8 does for V10 files: "#" ends the
+ * line unless written "$#" (a rule's $# operator) or "\#" (a literal
+ * "#", the backslash removed); then trims trailing blanks. */
+static void cut_comment(char *s)
+{
+	char *p, *q;
+
+	for (p = q = s; *p; p++) {
+		if (*p == '#' && p > s) {
+			if (p[-1] == '\\') {
+				q[-1] = '#';
+				continue;
+			}
+			if (p[-1] != '$')
+				break;
+		}
+		*q++ = *p;
+	}
+	*q = 0;
+	while (q > s && is_space((unsigned char)q[-1]))
+		*--q = 0;
+}
+
+/* ---- F class files ------------------------------------------------------ */
+
+/* The scanf subset for F lines: an optional literal prefix, then "%s"
+ * (one word), "%[set]" or "%[^set]" (the matched span, all its words).
+ * Returns the words' span in *w / *n, or 0 when the line does not match. */
+static int fpattern(const char *pat, const char *s, const char **w, size_t *n)
+{
+	const char *set, *end;
+	int neg;
+
+	while (*pat && !(pat[0] == '%' && pat[1] != '%')) {
+		if (pat[0] == '%')
+			pat++;
+		if (is_space((unsigned char)*pat)) {
+			s = skip_space(s);
+			pat = skip_space(pat);
+			continue;
+		}
+		if (*s++ != *pat++)
+			return 0;
+	}
+	if (!*pat || pat[1] != '[') {
+		/* "%s" or anything else: the first word */
+		s = skip_space(s);
+		*w = s;
+		for (*n = 0; s[*n] && !is_space((unsigned char)s[*n]); (*n)++)
+			;
+		return *n > 0;
+	}
+	set = pat + 2;
+	neg = *set == '^';
+	if (neg)
+		set++;
+	/* "]" first in the set is a member, as in scanf */
+	end = strchr(*set == ']' ? set + 1 : set, ']');
+	if (!end)
+		return 0;
+	*w = s;
+	for (*n = 0; s[*n]; (*n)++) {
+		int in = memchr(set, s[*n], end - set) != NULL;
+
+		if (in == neg)
+			break;
+	}
+	return *n > 0;
+}
+
+static int fclass_read(struct cf_reader *cr, const char *name,
+	const char *file, const char *pat, int optional)
+{
+	struct cf_reader r;
+	struct stat st;
+	char *line;
+	size_t len;
+	int rc = 0, got;
+
+	memset(&r, 0, sizeof r);
+	r.cf = cr->cf;
+	r.path = file;
+	r.err = cr->err;
+	r.errmax = cr->errmax;
+	r.fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (r.fd < 0) {
+		/* -o: sendmail skips a file it cannot open, whatever why;
+		 * a file that exists but cannot be read is worth a note */
+		if (optional && errno != ENOENT && errno != ENOTDIR)
+			note(cr, "F class file unreadable (-o)");
+		if (optional)
+			return 0;
+		rd_err(cr, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	/* a FIFO or device would block or never end: regular files only,
+	 * as sendmail's SFF_REGONLY */
+	if (fstat(r.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(r.fd);
+		if (optional) {
+			note(cr, "F class file not a regular file (-o)");
+			return 0;
+		}
+		rd_err(cr, "%s: not a regular file", file);
+		return -1;
+	}
+	r.in = malloc(IN_SIZE);
+	line = malloc(CF_MAX_LINE + 1);
+	if (!r.in || !line) {
+		rc = oom(cr);
+		goto out;
+	}
+	for (;;) {
+		const char *w;
+		size_t n;
+
+		len = 0;
+		r.at = r.lineno + 1;
+		got = rd_phys(&r, line, &len);
+		if (got <= 0) {
+			rc = got;
+			break;
+		}
+		line[len] = 0;
+		if (line[0] == '#')
+			continue;
+		if (fpattern(pat, line, &w, &n)) {
+			char *words = dupn(w, n);
+
+			if (!words) {
+				rc = oom(cr);
+				break;
+			}
+			rc = class_words(r.cf, &r, name, words);
+			free(words);
+			if (rc < 0)
+				break;
+		}
+	}
+out:
+	free(line);
+	free(r.in);
+	close(r.fd);
+	return rc;
+}
+
+/* Fx[-o] /path [pattern] */
+static int line_F(struct cf_reader *r, char *s)
+{
+	char name[CF_MAX_NAME], *file, *pat;
+	const char *p = parse_name(s + 1, name);
+	int optional = 0;
+
+	if (!p) {
+		rd_err(r, "bad class name");
+		return -1;
+	}
+	p = skip_space(p);
+	if (p[0] == '-' && p[1] == 'o') {
+		optional = 1;
+		p = skip_space(p + 2);
+	}
+	if (*p == '|') {
+		note(r, "F class from a program (not run)");
+		return 0;
+	}
+	if (*p == '@') {
+		note(r, "F class from a map");
+		return 0;
+	}
+	if (!*p) {
+		rd_err(r, "F%s: file name expected", s + 1);
+		return -1;
+	}
+	file = (char *)p;
+	while (*p && !is_space((unsigned char)*p))
+		p++;
+	pat = (char *)skip_space(p);
+	if (*p)
+		*(char *)p = 0;
+	return fclass_read(r, name, file, *pat ? pat : "%s", optional);
+}
+
+/* ---- times and numbers -------------------------------------------------- */
+
+int cf_parse_time(const char *s, int unit, long *secs)
+{
+	long total = 0;
+	const long max = 0x7fffffffL;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		long v = 0, mul;
+
+		if (!is_digit((unsigned char)*s))
+			return -1;
+		for (; is_digit((unsigned char)*s); s++) {
+			v = v * 10 + (*s - '0');
+			if (v > max)
+				return -1;
+		}
+		switch (*s ? *s : unit) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		case 'w': mul = 7 * 86400; break;
+		default: return -1;
+		}
+		if (*s)
+			s++;
+		if (v > (max - total) / mul)
+			return -1;
+		total += v * mul;
+	}
+	*secs = total;
+	return 0;
+}
+
+/* ---- D, C, T, K, M lines ------------------------------------------------ */
+
+/* A value up to an unquoted DELIM (a mailer field's comma; 0 for a D
+ * line), as sendmail's munchstring: quotes removed, \r \n decoded,
+ * other \x kept as x.  Writes in place; returns the end of the field. */
+static char *munch(char *p, char **val, int delim)
+{
+	char *q = p, *floor = p;	/* floor: end of escaped or quoted text */
+	int quoted = 0;
+
+	*val = p;
+	for (; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			*q++ = *p == 'n' ? '\n' : *p == 'r' ? '\r' : *p;
+			floor = q;
+			continue;
+		}
+		if (*p == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*p == delim && !quoted) {
+			p++;
+			break;
+		}
+		*q++ = *p;
+		if (quoted)
+			floor = q;
+	}
+	/* trailing blanks of the field go, unless escaped or quoted */
+	while (q > floor && is_space((unsigned char)q[-1]))
+		q--;
+	*q = 0;
+	return p;
+}
+
+/* Dxvalue, D{name}value: the value as sendmail's munchstring leaves it,
+ * leading blanks dropped ("Dj mail.example.com" means the obvious). */
+static int line_D(struct cf_reader *r, char *s)
+{
+	char name[CF_MAX_NAME], *val;
+	const char *v = parse_name(s + 1, name);
+
+	if (!v) {
+		rd_err(r, "bad macro name");
+		return -1;
+	}
+	munch(skip_space(v), &val, 0);
+	return macro_set(r->cf, r, name, val);
+}
+
+/* Cx words, C{name} words: macros in the words are expanded as the
+ * line is read, as sendmail does ("Cw $w.example.com"). */
+static int line_C(struct cf_reader *r, char *s)
+{
+	char name[CF_MAX_NAME], *words;
+	const char *v = parse_name(s + 1, name);
+	int rc;
+
+	if (!v) {
+		rd_err(r, "bad class name");
+		return -1;
+	}
+	if (!strchr(v, '$'))
+		return class_words(r->cf, r, name, v);
+	if (!(words = malloc(CF_MAX_LINE + 1)))
+		return oom(r);
+	if (cf_expand(r->cf, v, words, CF_MAX_LINE + 1) < 0) {
+		rd_err(r, "C%s: macro expansion too long or too deep", name);
+		free(words);
+		return -1;
+	}
+	rc = class_words(r->cf, r, name, words);
+	free(words);
+	return rc;
+}
+
+/* Map types that name a file; others (host, dequote, regex, ...) have
+ * arguments but no file. */
+static int map_has_file(const char *type)
+{
+	static const char *const files[] = {
+		"hash", "btree", "dbm", "cdb", "text", "implicit",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof files / sizeof *files; i++)
+		if (strcmp(type, files[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Kname type [-flags] [path] */
+static int line_K(struct cf_reader *r, char *s)
+{
+	struct cf *cf = r->cf;
+	struct cf_map m, *slot = NULL;
+	struct buf flags = BUF_INIT(CF_MAX_LINE);
+	char *name, *type, *p = s + 1;
+	size_t i;
+
+	memset(&m, 0, sizeof m);
+	name = p;
+	while (*p && !is_space((unsigned char)*p))
+		p++;
+	if (*p)
+		*p++ = 0;
+	p = skip_space(p);
+	type = p;
+	while (*p && !is_space((unsigned char)*p))
+		p++;
+	if (*p)
+		*p++ = 0;
+	p = skip_space(p);
+	if (!*name || !*type) {
+		rd_err(r, "K line: map name and type expected");
+		return -1;
+	}
+	/* sendmail's map flags: one word each, "-x" plus an optional
+	 * argument glued to it; -o makes a missing file no error. */
+	while (*p) {
+		char *w = p;
+		size_t n;
+
+		while (*p && !is_space((unsigned char)*p))
+			p++;
+		n = p - w;
+		p = skip_space(p);
+		if (n == 2 && w[0] == '-' && w[1] == 'o') {
+			m.optional = 1;
+			continue;
+		}
+		if (map_has_file(type) && w[0] != '-' && !m.path) {
+			if (!(m.path = dupn(w, n)))
+				goto nomem;
+			continue;
+		}
+		if ((flags.len && buf_addc(&flags, ' ') < 0) ||
+		    buf_add(&flags, w, n) < 0)
+			goto nomem;
+	}
+	if (map_has_file(type) && !m.path) {
+		rd_err(r, "K%s: %s map needs a file", name, type);
+		buf_free(&flags);
+		return -1;
+	}
+	if (!(m.name = strdup(name)) || !(m.type = strdup(type)) ||
+	    !(m.flags = strdup(buf_str(&flags))))
+		goto nomem;
+	buf_free(&flags);
+	/* a second K line of the same name redefines the map */
+	for (i = 0; i < cf->n_maps; i++)
+		if (strcmp(cf->maps[i].name, name) == 0)
+			slot = &cf->maps[i];
+	if (!slot) {
+		if (cf->n_maps >= CF_MAX_MAPS) {
+			rd_err(r, "too many K lines (%d max)", CF_MAX_MAPS);
+			map_free(&m);
+			return -1;
+		}
+		slot = &cf->maps[cf->n_maps++];
+	} else {
+		map_free(slot);
+	}
+	*slot = m;
+	return 0;
+nomem:
+	buf_free(&flags);
+	map_free(&m);
+	return oom(r);
+}
+
+/* Mname, P=path, F=flags, ... A=argv */
+static int line_M(struct cf_reader *r, char *s)
+{
+	struct cf *cf = r->cf;
+	struct cf_mailer m, *slot = NULL;
+	char *p = s + 1, *name, *end;
+	size_t i;
+
+	memset(&m, 0, sizeof m);
+	name = p;
+	while (*p && *p != ',' && !is_space((unsigned char)*p))
+		p++;
+	end = p;
+	if (*p)
+		p++;
+	*end = 0;
+	if (!*name) {
+		rd_err(r, "M line: mailer name expected");
+		return -1;
+	}
+	while (*p) {
+		char code, *val;
+
+		while (*p == ',' || is_space((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		code = *p;
+		while (*p && *p != '=' && *p != ',')
+			p++;
+		if (*p != '=') {
+			rd_err(r, "M%s: `=' expected", name);
+			mailer_free(&m);
+			return -1;
+		}
+		p = skip_space(p + 1);
+		p = munch(p, &val, ',');
+		switch (code) {
+		case 'P':
+			if (set_str(&m.path, val) < 0)
+				goto nomem;
+			break;
+		case 'F':
+			if (set_str(&m.flags, val) < 0)
+				goto nomem;
+			break;
+		case 'A':
+			if (set_str(&m.argv, val) < 0)
+				goto nomem;
+			break;
+		case 'M':
+			if (str_toul(val, (unsigned long)-1, &m.maxsize) < 0) {
+				rd_err(r, "M%s: bad M= size \"%s\"", name, val);
+				mailer_free(&m);
+				return -1;
+			}
+			break;
+		default:	/* S= R= T= E= L= D= U= ...: not ours */
+			break;
+		}
+	}
+	if (!m.path || !*m.path || !m.argv || !*m.argv) {
+		rd_err(r, "M%s: %s= required", name,
+			!m.path || !*m.path ? "P" : "A");
+		mailer_free(&m);
+		return -1;
+	}
+	if (!m.flags && !(m.flags = strdup("")))
+		goto nomem;
+	if (!(m.name = strdup(name)))
+		goto nomem;
+	for (i = 0; i < cf->n_mailers; i++)
+		if (strcmp(cf->mailers[i].name, name) == 0)
+			slot = &cf->mailers[i];
+	if (!slot) {
+		if (cf->n_mailers >= CF_MAX_MAILERS) {
+			rd_err(r, "too many M lines (%d max)", CF_MAX_MAILERS);
+			mailer_free(&m);
+			return -1;
+		}
+		slot = &cf->mailers[cf->n_mailers++];
+	} else {
+		mailer_free(slot);
+	}
+	*slot = m;
+	return 0;
+nomem:
+	mailer_free(&m);
+	return oom(r);
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+/* DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA, M=Ea, ... */
+static int opt_daemon(struct cf_reader *r, const char *val)
+{
+	struct cf *cf = r->cf;
+	struct cf_priv *p = cf->priv;
+	struct cf_daemon d;
+	char *copy = strdup(val), *s, *next, *addr = NULL;
+	size_t i;
+
+	if (!copy)
+		return oom(r);
+	memset(&d, 0, sizeof d);
+	d.port = 25;
+	d.family = AF_INET;
+	for (s = copy; s; s = next) {
+		char *key, *v, *eq;
+
+		if ((next = strchr(s, ',')))
+			*next++ = 0;
+		key = skip_space(s);
+		if (!*key)
+			continue;
+		if (!(eq = strchr(key, '='))) {
+			rd_err(r, "DaemonPortOptions: \"%s\": `=' expected",
+				key);
+			goto bad;
+		}
+		*eq = 0;
+		v = str_trim(eq + 1);
+		str_trim(key);
+		/* sendmail looks at the key's first letter only */
+		switch (*key) {
+		case 'A': case 'a':
+			addr = v;
+			break;
+		case 'F': case 'f':
+			if (icmp(v, "inet") == 0) {
+				d.family = AF_INET;
+			} else if (icmp(v, "inet6") == 0) {
+				d.family = AF_INET6;
+			} else {
+				rd_err(r, "DaemonPortOptions: Family=%s: "
+					"only inet and inet6", v);
+				goto bad;
+			}
+			break;
+		case 'M': case 'm':
+			for (i = 0; v[i]; i++)
+				if (!is_alnum((unsigned char)v[i])) {
+					rd_err(r, "DaemonPortOptions: bad "
+						"modifier \"%c\"", v[i]);
+					goto bad;
+				}
+			if (i >= sizeof d.modifiers) {
+				rd_err(r, "DaemonPortOptions: too many "
+					"modifiers (%zu max)",
+					sizeof d.modifiers - 1);
+				goto bad;
+			}
+			memcpy(d.modifiers, v, i + 1);
+			break;
+		case 'N': case 'n':
+			if (set_str(&d.name, v) < 0)
+				goto nomem;
+			break;
+		case 'P': case 'p': {
+			static const struct { const char *n; unsigned p; }
+			svc[] = {
+				{ "smtp", 25 }, { "submission", 587 },
+				{ "smtps", 465 }, { "submissions", 465 },
+				{ "lmtp", 24 },
+			};
+			unsigned long port;
+
+			for (i = 0; i < sizeof svc / sizeof *svc; i++)
+				if (icmp(v, svc[i].n) == 0)
+					break;
+			if (i < sizeof svc / sizeof *svc) {
+				d.port = svc[i].p;
+			} else if (str_toul(v, 65535, &port) == 0 && port) {
+				d.port = port;
+			} else {
+				rd_err(r, "DaemonPortOptions: bad Port=%s", v);
+				goto bad;
+			}
+			break;
+		}
+		default:	/* Listen=, SndBufSize=, ...: not ours */
+			break;
+		}
+	}
+	if (addr && *addr) {
+		unsigned char bin[16];
+
+		/* no resolver here: an address, or localhost */
+		if (icmp(addr, "localhost") == 0)
+			addr = d.family == AF_INET6 ? "::1" : "127.0.0.1";
+		if (inet_pton(d.family, addr, bin) != 1) {
+			rd_err(r, "DaemonPortOptions: Addr=%s is not an %s "
+				"address", addr,
+				d.family == AF_INET6 ? "IPv6" : "IPv4");
+			goto bad;
+		}
+		if (!(d.addr = strdup(addr)))
+			goto nomem;
+	}
+	if (!d.name && !(d.name = strdup("MTA")))
+		goto nomem;
+	free(copy);
+	if (!p->daemons_set) {
+		for (i = 0; i < cf->n_daemons; i++)
+			daemon_free(&cf->daemons[i]);
+		cf->n_daemons = 0;
+		p->daemons_set = 1;
+	}
+	if (cf->n_daemons >= CF_MAX_DAEMONS) {
+		rd_err(r, "too many DaemonPortOptions (%d max)",
+			CF_MAX_DAEMONS);
+		daemon_free(&d);
+		return -1;
+	}
+	cf->daemons[cf->n_daemons++] = d;
+	return 0;
+nomem:
+	oom(r);
+bad:
+	free(copy);
+	daemon_free(&d);
+	return -1;
+}
+
+struct cf_timeout {
+	const char *name;
+	unsigned short off;
+	char unit;
+};
+
+#define TO(n, f, u) { n, offsetof(struct cf_opts, f), u }
+static const struct cf_timeout cf_timeouts[] = {
+	TO("initial", to_initial, 'm'), TO("helo", to_helo, 'm'),
+	TO("mail", to_mail, 'm'), TO("rcpt", to_rcpt, 'm'),
+	TO("datainit", to_datainit, 'm'), TO("datablock", to_datablock, 'm'),
+	TO("datafinal", to_datafinal, 'm'), TO("command", to_command, 'm'),
+	TO("connect", to_connect, 'm'), TO("iconnect", to_iconnect, 'm'),
+	TO("rset", to_rset, 'm'), TO("quit", to_quit, 'm'),
+	TO("misc", to_misc, 'm'),
+	TO("queuewarn", to_queuewarn, 'h'),
+	TO("queuewarn.*", to_queuewarn, 'h'),
+	TO("queuewarn.normal", to_queuewarn, 'h'),
+	TO("queuereturn", to_queuereturn, 'd'),
+	TO("queuereturn.*", to_queuereturn, 'd'),
+	TO("queuereturn.normal", to_queuereturn, 'd'),
+};
+
+static int set_time(struct cf_reader *r, const char *opt, const char *v,
+	int unit, long *dst)
+{
+	if (cf_parse_time(v, unit, dst) < 0) {
+		rd_err(r, "%s: bad time \"%s\"", opt, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* One Timeout.NAME=value; names postbox has no use for are noted. */
+static int opt_timeout(struct cf_reader *r, const char *name, const char *v)
+{
+	char what[128];
+	size_t i;
+	long t;
+
+	for (i = 0; i < sizeof cf_timeouts / sizeof *cf_timeouts; i++)
+		if (icmp(name, cf_timeouts[i].name) == 0)
+			return set_time(r, "Timeout", v, cf_timeouts[i].unit,
+				(long *)((char *)&r->cf->opt +
+				cf_timeouts[i].off));
+	/* still a time: a typo'd value is an error, a valid one a note */
+	if (set_time(r, "Timeout", v, 'm', &t) < 0)
+		return -1;
+	snprintf(what, sizeof what, "option Timeout.%s", name);
+	note(r, what);
+	return 0;
+}
+
+/* The old Or form: "15m" (sets the SMTP reply timeouts) or
+ * "mail=10m,rcpt=1h". */
+static int opt_readtimeout(struct cf_reader *r, const char *val)
+{
+	char *copy = strdup(val), *s, *next;
+	struct cf_opts *o = &r->cf->opt;
+	int rc = 0;
+
+	if (!copy)
+		return oom(r);
+	for (s = copy; s && rc == 0; s = next) {
+		char *eq;
+
+		if ((next = strchr(s, ',')))
+			*next++ = 0;
+		s = str_trim(s);
+		if (!*s)
+			continue;
+		if (is_digit((unsigned char)*s)) {
+			long t;
+
+			if ((rc = set_time(r, "ReadTimeout", s, 'm', &t)) < 0)
+				break;
+			o->to_mail = o->to_rcpt = o->to_datainit = t;
+			o->to_datablock = o->to_datafinal = o->to_command = t;
+			continue;
+		}
+		if (!(eq = strpbrk(s, ":="))) {
+			rd_err(r, "ReadTimeout: \"%s\": `=' expected", s);
+			rc = -1;
+			break;
+		}
+		*eq = 0;
+		rc = opt_timeout(r, str_trim(s), str_trim(eq + 1));
+	}
+	free(copy);
+	return rc;
+}
+
+enum {
+	OT_STR, OT_SIZE, OT_UINT, OT_LONG, OT_MODE, OT_EMODE, OT_ALIAS,
+	OT_FWD, OT_PRIV, OT_MECHS, OT_DAEMON, OT_RTIMEOUT, OT_QTIMEOUT,
+	OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_IGNORE,
+};
+
+struct cf_optdef {
+	const char *name;
+	char letter;		/* the old one-letter form, 0 when none */
+	unsigned char type;
+	unsigned short off;	/* into struct cf_opts */
+	const char *dflt;	/* OT_STR: the value an empty one restores */
+};
+
+#define OPT(n, l, t, f) { n, l, t, offsetof(struct cf_opts, f), NULL }
+#define OPTD(n, l, f, d) { n, l, OT_STR, offsetof(struct cf_opts, f), d }
+#define OPTX(n, l, t) { n, l, t, 0, NULL }
+static const struct cf_optdef cf_optdefs[] = {
+	OPTD("QueueDirectory", 'Q', queue_dir, "/var/spool/mqueue"),
+	OPTX("AliasFile", 'A', OT_ALIAS),
+	OPTX("ForwardPath", 'J', OT_FWD),
+	OPT("HelpFile", 'H', OT_STR, help_file),
+	OPT("StatusFile", 'S', OT_STR, status_file),
+	OPT("MaxMessageSize", 0, OT_SIZE, max_message_size),
+	OPT("MaxRecipientsPerMessage", 0, OT_UINT, max_rcpts),
+	OPT("MaxDaemonChildren", 0, OT_UINT, max_children),
+	OPT("ConnectionRateThrottle", 0, OT_UINT, conn_rate),
+	OPT("MaxHopCount", 'h', OT_UINT, max_hops),
+	OPT("MinFreeBlocks", 0, OT_LONG, min_free_blocks),
+	OPTX("", 'b', OT_MINFREE),	/* Ob10/1000000: blocks/max size */
+	OPT("LogLevel", 'L', OT_UINT, log_level),
+	OPT("DeliveryMode", 'd', OT_MODE, delivery_mode),
+	OPT("ErrorMode", 'e', OT_EMODE, error_mode),
+	OPTX("ReadTimeout", 'r', OT_RTIMEOUT),
+	OPTX("QueueTimeout", 'T', OT_QTIMEOUT),
+	OPTX("PrivacyOptions", 'p', OT_PRIV),
+	OPTX("AuthMechanisms", 0, OT_MECHS),
+	OPT("AuthOptions", 0, OT_STR, auth_options),
+	OPT("ServerCertFile", 0, OT_STR, server_cert),
+	OPT("ServerKeyFile", 0, OT_STR, server_key),
+	OPT("CACertFile", 0, OT_STR, ca_file),
+	OPT("CACertPath", 0, OT_STR, ca_path),
+	OPT("ClientCertFile", 0, OT_STR, client_cert),
+	OPT("ClientKeyFile", 0, OT_STR, client_key),
+	OPTD("SmtpGreetingMessage", 0, greeting, "$j Sendmail $v/$Z; $b"),
+	OPTX("DefaultUser", 'u', OT_USER),
+	OPT("RunAsUser", 0, OT_STR, run_as_user),
+	OPT("TrustedUser", 0, OT_STR, trusted_user),
+	OPTX("DaemonPortOptions", 'O', OT_DAEMON),
+	OPTX("", 'M', OT_MACRO),		/* OMxvalue defines $x */
+	OPT("PostboxMailbox", 0, OT_MAILBOX, mailbox),
+	OPT("PostboxVirtualUsers", 0, OT_STR, virtual_users),
+	/* one-letter names of options postbox ignores: noted by name */
+	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
+	OPTX("CheckpointInterval", 'C', OT_IGNORE),
+	OPTX("HoldExpensive", 'c', OT_IGNORE),
+	OPTX("ErrorHeader", 'E', OT_IGNORE),
+	OPTX("TempFileMode", 'F', OT_IGNORE),
+	OPTX("SaveFromLine", 'f', OT_IGNORE),
+	OPTX("MatchGECOS", 'G', OT_IGNORE),
+	OPTX("ResolverOptions", 'I', OT_IGNORE),
+	OPTX("IgnoreDots", 'i', OT_IGNORE),
+	OPTX("SendMimeErrors", 'j', OT_IGNORE),
+	OPTX("ConnectionCacheSize", 'k', OT_IGNORE),
+	OPTX("ConnectionCacheTimeout", 'K', OT_IGNORE),
+	OPTX("UseErrorsTo", 'l', OT_IGNORE),
+	OPTX("MeToo", 'm', OT_IGNORE),
+	OPTX("CheckAliases", 'n', OT_IGNORE),
+	OPTX("OldStyleHeaders", 'o', OT_IGNORE),
+	OPTX("PostmasterCopy", 'P', OT_IGNORE),
+	OPTX("QueueFactor", 'q', OT_IGNORE),
+	OPTX("DontPruneRoutes", 'R', OT_IGNORE),
+	OPTX("SuperSafe", 's', OT_IGNORE),
+	OPTX("TimeZoneSpec", 't', OT_IGNORE),
+	OPTX("UserDatabaseSpec", 'U', OT_IGNORE),
+	OPTX("FallbackMXhost", 'V', OT_IGNORE),
+	OPTX("Verbose", 'v', OT_IGNORE),
+	OPTX("TryNullMXList", 'w', OT_IGNORE),
+	OPTX("QueueLA", 'x', OT_IGNORE),
+	OPTX("RefuseLA", 'X', OT_IGNORE),
+	OPTX("ForkEachJob", 'Y', OT_IGNORE),
+	OPTX("RecipientFactor", 'y', OT_IGNORE),
+	OPTX("ClassFactor", 'z', OT_IGNORE),
+	OPTX("RetryFactor", 'Z', OT_IGNORE),
+	OPTX("SevenBitInput", '7', OT_IGNORE),
+	OPTX("EightBitMode", '8', OT_IGNORE),
+};
+
+/* PrivacyOptions: sendmail ORs the flags of every line together; kept
+ * as one lower-case list without blanks or empty items. */
+static int opt_privacy(struct cf_reader *r, const char *v)
+{
+	struct cf_priv *p = r->cf->priv;
+	struct cf_opts *o = &r->cf->opt;
+	struct buf b = BUF_INIT(CF_MAX_LINE);
+	const char *s = "";
+	int rc = 0;
+
+	if (p->privacy_set && o->privacy)
+		s = o->privacy;
+	for (; rc == 0 && s; s = s == v ? NULL : v) {
+		const char *c;
+
+		for (c = s; rc == 0 && *c; c++) {
+			if (is_space((unsigned char)*c))
+				continue;
+			if (*c == ',' && (!b.len || b.p[b.len - 1] == ','))
+				continue;
+			rc = buf_addc(&b, lower((unsigned char)*c));
+		}
+		if (rc == 0 && b.len && b.p[b.len - 1] != ',')
+			rc = buf_addc(&b, ',');
+	}
+	while (b.len && b.p[b.len - 1] == ',')
+		b.p[--b.len] = 0;
+	if (rc == 0)
+		rc = set_str(&o->privacy, buf_str(&b));
+	buf_free(&b);
+	p->privacy_set = 1;
+	return rc < 0 ? oom(r) : 0;
+}
+
+static int set_uint(struct cf_reader *r, const char *opt, const char *v,
+	unsigned long max, unsigned long *out)
+{
+	if (str_toul(v, max, out) < 0) {
+		rd_err(r, "%s: bad number \"%s\"", opt, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* Applies option DEF (named OPT as written) with value V. */
+static int opt_apply(struct cf_reader *r, const struct cf_optdef *def,
+	const char *opt, char *v)
+{
+	struct cf *cf = r->cf;
+	struct cf_opts *o = &cf->opt;
+	struct cf_priv *p = cf->priv;
+	void *field = (char *)o + def->off;
+	unsigned long n;
+	char what[128], *slash;
+
+	switch (def->type) {
+	case OT_STR:
+		/* an empty value restores the built-in one */
+		if (set_str(field, *v ? v : def->dflt) < 0)
+			return oom(r);
+		return 0;
+	case OT_USER:
+		if (set_str(&o->default_user, *v ? v : default_user()) < 0)
+			return oom(r);
+		return 0;
+	case OT_MAILBOX:
+		/* the one mailbox setting MTA, pop3d, imapd and mail share */
+		if (!str_starts(v, "mbox:") && !str_starts(v, "maildir:")) {
+			rd_err(r, "%s: \"%s\": mbox:PATH or maildir:PATH "
+				"expected", opt, v);
+			return -1;
+		}
+		if (set_str(field, v) < 0)
+			return oom(r);
+		return 0;
+	case OT_SIZE:
+		return set_uint(r, opt, v, (unsigned long)-1, field);
+	case OT_UINT:
+		if (set_uint(r, opt, v, 0xffffffffUL, &n) < 0)
+			return -1;
+		*(unsigned *)field = n;
+		return 0;
+	case OT_LONG:
+		if (set_uint(r, opt, v, 0x7fffffffUL, &n) < 0)
+			return -1;
+		*(long *)field = n;
+		return 0;
+	case OT_MINFREE:
+		if ((slash = strchr(v, '/'))) {
+			*slash++ = 0;
+			if (set_uint(r, opt, slash, (unsigned long)-1,
+			    &o->max_message_size) < 0)
+				return -1;
+		}
+		if (set_uint(r, opt, v, 0x7fffffffUL, &n) < 0)
+			return -1;
+		o->min_free_blocks = n;
+		return 0;
+	case OT_MODE:
+		/* sendmail reads the first letter: background, interactive,
+		 * queue, deferred */
+		if (!*v || !strchr("biqd", lower((unsigned char)*v))) {
+			rd_err(r, "%s: bad mode \"%s\"", opt, v);
+			return -1;
+		}
+		o->delivery_mode = lower((unsigned char)*v);
+		return 0;
+	case OT_EMODE:
+		if (!*v || !strchr("pqmwe", *v)) {
+			rd_err(r, "%s: bad mode \"%s\"", opt, v);
+			return -1;
+		}
+		o->error_mode = *v;
+		return 0;
+	case OT_ALIAS:
+		/* sendmail accumulates AliasFile lines */
+		if (!p->aliases_set) {
+			list_free(&o->alias_files);
+			p->aliases_set = 1;
+		}
+		if (list_split(&o->alias_files, v, ",") < 0)
+			return oom(r);
+		return 0;
+	case OT_FWD:
+		list_free(&o->forward_path);
+		if (list_split(&o->forward_path, v, ":") < 0)
+			return oom(r);
+		return 0;
+	case OT_PRIV:
+		return opt_privacy(r, v);
+	case OT_MECHS:
+		list_free(&o->auth_mechs);
+		if (list_split(&o->auth_mechs, v, ",") < 0)
+			return oom(r);
+		return 0;
+	case OT_DAEMON:
+		return opt_daemon(r, v);
+	case OT_RTIMEOUT:
+		return opt_readtimeout(r, v);
+	case OT_QTIMEOUT:
+		/* OT5d/4h: queuereturn[/queuewarn] */
+		if ((slash = strchr(v, '/'))) {
+			*slash++ = 0;
+			if (set_time(r, opt, slash, 'h', &o->to_queuewarn) < 0)
+				return -1;
+		}
+		return set_time(r, opt, v, 'd', &o->to_queuereturn);
+	case OT_MACRO: {
+		char name[CF_MAX_NAME];
+		const char *val = parse_name(v, name);
+
+		if (!val) {
+			rd_err(r, "OM: bad macro name");
+			return -1;
+		}
+		return macro_set(cf, r, name, val);
+	}
+	default:
+		break;
+	}
+	snprintf(what, sizeof what, "option %s", def->name);
+	note(r, what);
+	return 0;
+}
+
+/* O Name=value, or the old one-letter Oxvalue */
+static int line_O(struct cf_reader *r, char *s)
+{
+	const struct cf_optdef *def = NULL;
+	char *name, *v, what[160];
+	size_t i, n;
+
+	if (!s[1]) {
+		rd_err(r, "O line: option expected");
+		return -1;
+	}
+	if (!is_space((unsigned char)s[1])) {
+		for (i = 0; i < sizeof cf_optdefs / sizeof *cf_optdefs; i++)
+			if (cf_optdefs[i].letter == s[1])
+				def = &cf_optdefs[i];
+		v = str_trim(s + 2);
+		if (!def) {
+			snprintf(what, sizeof what, "option %c", s[1]);
+			note(r, what);
+			return 0;
+		}
+		snprintf(what, sizeof what, "%s", *def->name ? def->name :
+			"O");
+		return opt_apply(r, def, what, v);
+	}
+	name = skip_space(s + 1);
+	for (n = 0; name[n] && name[n] != '=' &&
+	     !is_space((unsigned char)name[n]); n++)
+		;
+	v = skip_space(name + n);
+	if (*v == '=')
+		v = skip_space(v + 1);
+	else if (*v)
+		v = skip_space(v);	/* "O Name value": sendmail allows it */
+	name[n] = 0;
+	if (!n) {
+		rd_err(r, "O line: option name expected");
+		return -1;
+	}
+	str_trim(v);
+	if (str_istarts(name, "Timeout.") && name[8])
+		return opt_timeout(r, name + 8, v);
+	for (i = 0; i < sizeof cf_optdefs / sizeof *cf_optdefs; i++)
+		if (*cf_optdefs[i].name && icmp(cf_optdefs[i].name, name) == 0)
+			return opt_apply(r, &cf_optdefs[i], cf_optdefs[i].name,
+				v);
+	snprintf(what, sizeof what, "option %.100s", name);
+	note(r, what);
+	return 0;
+}
+
+/* ---- the line dispatcher and cf_load ------------------------------------ */
+
+static int cf_line(struct cf_reader *r, char *s)
+{
+	switch (s[0]) {
+	case 'C':
+		return line_C(r, s);
+	case 'F':
+		return line_F(r, s);
+	case 'D':
+		return line_D(r, s);
+	case 'O':
+		return line_O(r, s);
+	case 'K':
+		return line_K(r, s);
+	case 'M':
+		return line_M(r, s);
+	case 'T':	/* trusted users, the old form of class t */
+		return class_words(r->cf, r, "t", s + 1);
+	case 'V':
+		return 0;
+	case 'S':
+	case 'R':
+		note(r, "rulesets");
+		return 0;
+	case 'H':
+		note(r, "header definitions");
+		return 0;
+	case 'P':
+		note(r, "precedence definitions");
+		return 0;
+	case 'X':
+		note(r, "mail filters");
+		return 0;
+	case 'Q':
+		note(r, "queue groups");
+		return 0;
+	case 'E':
+		note(r, "environment (E lines)");
+		return 0;
+	case 'L':
+	case 'G':
+		note(r, s[0] == 'L' ? "L lines" : "G lines");
+		return 0;
+	default:
+		rd_err(r, "unknown control line \"%.20s\"", s);
+		return -1;
+	}
+}
+
+int cf_load(struct cf *cf, const char *path, char *err, size_t errmax)
+{
+	struct cf_reader r;
+	char *line;
+	int rc = 0;
+
+	memset(&r, 0, sizeof r);
+	r.cf = cf;
+	r.path = path;
+	r.err = err;
+	r.errmax = errmax;
+	if (errmax)
+		err[0] = 0;
+	if (set_str(&cf->path, path) < 0) {
+		snprintf(err, errmax, "%s: out of memory", path);
+		errno = ENOMEM;
+		return -1;
+	}
+	r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (r.fd < 0) {
+		int e = errno;
+
+		snprintf(err, errmax, "%s: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	r.in = malloc(IN_SIZE);
+	line = malloc(CF_MAX_LINE + 1);
+	if (!r.in || !line) {
+		snprintf(err, errmax, "%s: out of memory", path);
+		rc = -1;
+		goto out;
+	}
+	for (;;) {
+		size_t len = 0;
+		int got, c, comment;
+
+		r.at = r.lineno + 1;
+		got = rd_phys(&r, line, &len);
+		if (got <= 0) {
+			rc = got;
+			break;
+		}
+		/* A whole-line comment, folded lines and all, is skipped;
+		 * an inline comment ends with its physical line, so a
+		 * folded line goes on after it, as in sendmail. */
+		line[len] = 0;
+		comment = line[0] == '#';
+		if (!comment) {
+			cut_comment(line);
+			len = strlen(line);
+		}
+		/* sendmail folds a line that the next one continues with
+		 * a space or tab */
+		while ((c = rd_peek(&r)) == ' ' || c == '\t') {
+			size_t start;
+
+			if (len >= CF_MAX_LINE) {
+				rd_err(&r, "line longer than %d bytes",
+					CF_MAX_LINE);
+				rc = -1;
+				goto out;
+			}
+			line[len++] = ' ';
+			start = len;
+			if (rd_phys(&r, line, &len) < 0) {
+				rc = -1;
+				goto out;
+			}
+			line[len] = 0;
+			if (!comment) {
+				cut_comment(line + start);
+				len = start + strlen(line + start);
+			}
+		}
+		if (c == -2) {
+			rc = -1;
+			break;
+		}
+		if (comment)
+			continue;
+		if (is_space((unsigned char)line[0])) {
+			/* a continuation with nothing before it */
+			if (*skip_space(line)) {
+				rd_err(&r, "continuation line without a line "
+					"to continue");
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (!line[0])
+			continue;
+		if ((rc = cf_line(&r, line)) < 0)
+			break;
+	}
+out:
+	classes_finish(cf->priv);
+	free(line);
+	free(r.in);
+	close(r.fd);
+	if (rc < 0)
+		errno = EINVAL;
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+const char *cf_macro(const struct cf *cf, const char *name)
+{
+	char bare[CF_MAX_NAME];
+	const struct cf_macro *m;
+
+	if (!cf->priv)
+		return NULL;
+	bare_name(name, bare);
+	m = macro_find(cf->priv, bare);
+	return m ? m->value : NULL;
+}
+
+int cf_define(struct cf *cf, const char *name, const char *value)
+{
+	char bare[CF_MAX_NAME];
+
+	if (!cf->priv || !*name || strlen(name) >= CF_MAX_NAME) {
+		errno = EINVAL;
+		return -1;
+	}
+	bare_name(name, bare);
+	if (macro_set(cf, NULL, bare, value) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+const struct cf_list *cf_class(const struct cf *cf, const char *name)
+{
+	char bare[CF_MAX_NAME];
+	const struct cf_class *c;
+
+	if (!cf->priv)
+		return NULL;
+	bare_name(name, bare);
+	c = class_find(cf->priv, bare);
+	return c && c->words.n ? &c->words : NULL;
+}
+
+int cf_class_has(const struct cf *cf, const char *name, const char *word)
+{
+	const struct cf_list *l = cf_class(cf, name);
+	size_t lo = 0, hi;
+
+	if (!l)
+		return 0;
+	hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = icmp(word, l->v[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+const struct cf_map *cf_map(const struct cf *cf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cf->n_maps; i++)
+		if (strcmp(cf->maps[i].name, name) == 0)
+			return &cf->maps[i];
+	return NULL;
+}
+
+const struct cf_mailer *cf_mailer(const struct cf *cf, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cf->n_mailers; i++)
+		if (strcmp(cf->mailers[i].name, name) == 0)
+			return &cf->mailers[i];
+	return NULL;
+}
+
+/* ---- expansion ---------------------------------------------------------- */
+
+struct cf_out {
+	char *dst;
+	size_t max, len;
+	unsigned steps;
+	int fail;
+};
+
+static void out_add(struct cf_out *o, const char *s, size_t n)
+{
+	if (o->fail)
+		return;
+	if (n >= o->max - o->len) {
+		n = o->max - o->len - 1;
+		o->fail = 1;
+	}
+	memcpy(o->dst + o->len, s, n);
+	o->len += n;
+	o->dst[o->len] = 0;
+}
+
+/* The current date for $b, RFC 5322 3.3 ("Mon, 23 Nov 2026 10:40:47
+ * +0000"), in local time. */
+static void rfc5322_now(char *buf, size_t max)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!localtime_r(&now, &tm) ||
+	    !strftime(buf, max, "%a, %d %b %Y %H:%M:%S %z", &tm))
+		str_lcpy(buf, "", max);
+}
+
+/* Reads a macro reference's name at s (after "$", "$?" or "$&"): one
+ * character or {name}.  Returns the text after it, or NULL when a {
+ * is not closed. */
+static const char *ref_name(const char *s, char *name)
+{
+	const char *e;
+
+	if (*s != '{') {
+		name[0] = *s;
+		name[1] = 0;
+		return *s ? s + 1 : s;
+	}
+	e = strchr(s, '}');
+	if (!e || e - s - 1 >= CF_MAX_NAME || e == s + 1)
+		return NULL;
+	memcpy(name, s + 1, e - s - 1);
+	name[e - s - 1] = 0;
+	return e + 1;
+}
+
+static const char *macro_value(const struct cf *cf, const char *name,
+	char *datebuf, size_t datemax)
+{
+	const char *v = cf_macro(cf, name);
+
+	if (!v && strcmp(name, "b") == 0) {
+		rfc5322_now(datebuf, datemax);
+		v = datebuf;
+	}
+	return v;
+}
+
+/* Sendmail's expansion: $?x starts a conditional, $| flips it, $. ends
+ * it; nested conditionals inside a skipped part are counted, not
+ * evaluated. */
+static void expand(const struct cf *cf, const char *s, struct cf_out *o,
+	int depth)
+{
+	int skipping = 0;
+	unsigned iflev = 0, skiplev = 0;
+	char name[CF_MAX_NAME], date[64];
+
+	if (depth > CF_EXPAND_DEPTH) {
+		o->fail = 1;
+		return;
+	}
+	while (*s && !o->fail) {
+		const char *v, *next, *ref;
+
+		if (*s != '$' || !s[1]) {
+			if (!skipping)
+				out_add(o, s, 1);
+			s++;
+			continue;
+		}
+		switch (s[1]) {
+		case '$':
+			if (!skipping)
+				out_add(o, "$", 1);
+			s += 2;
+			continue;
+		case '?':
+			if (!(next = ref_name(s + 2, name)) || !*name)
+				break;
+			iflev++;
+			if (skipping) {
+				skiplev++;
+			} else {
+				v = macro_value(cf, name, date, sizeof date);
+				skipping = !v || !*v;
+			}
+			s = next;
+			continue;
+		case '|':
+			if (!iflev)
+				break;
+			if (!skiplev)
+				skipping = !skipping;
+			s += 2;
+			continue;
+		case '.':
+			if (!iflev)
+				break;
+			iflev--;
+			if (!skiplev)
+				skipping = 0;
+			else
+				skiplev--;
+			s += 2;
+			continue;
+		default:
+			/* $&x is deferred to run time: the same for us */
+			ref = s[1] == '&' ? s + 2 : s + 1;
+			/* $1 (a rule's match), $#, $: ... are no macros */
+			if ((!is_alnum((unsigned char)*ref) ||
+			    is_digit((unsigned char)*ref)) && *ref != '{' &&
+			    *ref != '_')
+				break;
+			if (!(next = ref_name(ref, name)))
+				break;	/* an unclosed ${ stays as is */
+			s = next;
+			if (skipping)
+				continue;
+			if (++o->steps > CF_EXPAND_STEPS) {
+				o->fail = 1;
+				return;
+			}
+			v = macro_value(cf, name, date, sizeof date);
+			if (v)
+				expand(cf, v, o, depth + 1);
+			continue;
+		}
+		/* not an operator here: the text stays as written */
+		if (!skipping)
+			out_add(o, s, 2);
+		s += 2;
+	}
+}
+
+int cf_expand(const struct cf *cf, const char *s, char *dst, size_t max)
+{
+	struct cf_out o = { dst, max, 0, 0, 0 };
+
+	if (!max)
+		return -1;
+	dst[0] = 0;
+	expand(cf, s, &o, 0);
+	return o.fail ? -1 : (int)o.len;
+}

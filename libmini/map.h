@@ -1,0 +1,168 @@
+/*
+ * map: sendmail's keyed maps as cdb files (tinycdb), read and written.
+ *
+ * Storage (what makemap and newaliases write, what the readers expect):
+ *  - one cdb file under sendmail's name ("access.db", "aliases.db");
+ *  - keys in lower case unless the map was built with makemap -f;
+ *  - keys and values without a trailing NUL, except with makemap -N and in
+ *    aliases.db, which, like sendmail's, holds NUL-terminated keys and
+ *    values and the end marker key "@" (value "@").  Readers need not know:
+ *    map_lookup tries the key without, then with, the trailing NUL
+ *    (sendmail's default for a K line with neither -N nor -O) and drops a
+ *    trailing NUL from the value.
+ *
+ * Reading: struct map is caller-owned (small; stack or a session struct).
+ * The file is mmap'ed by tinycdb: a map replaced by rename keeps being read
+ * from the old file until map_changed says so and the caller reopens it.
+ */
+#ifndef LIBMINI_MAP_H
+#define LIBMINI_MAP_H
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <cdb.h>
+#include "buf.h"
+
+#define MAP_KEY_MAX	1024	/* a key, NUL included (longer: E2BIG) */
+#define MAP_VALUE_MAX	8192	/* a makemap value, NUL included */
+#define MAP_LINE_MAX	8192	/* an input line of makemap/newaliases */
+
+/* K line flags sendmail knows, as map_open flags. */
+#define MAP_NOFOLD	1	/* -f: keys are case-sensitive, no folding */
+#define MAP_NUL		2	/* -N: keys only with the trailing NUL */
+#define MAP_NONUL	4	/* -O: keys only without it */
+
+struct map {
+	struct cdb cdb;
+	int fd;			/* -1 when closed */
+	int flags;		/* MAP_* */
+	dev_t dev;		/* the file opened, for map_changed */
+	ino_t ino;
+};
+
+/* Opens the cdb map at PATH for lookups.  0, or -1 with errno and one line
+ * in err (errmax bytes, no newline): "PATH: strerror" (errno ENOENT for a
+ * missing map, which a K line with -o allows), "PATH: not a cdb map"
+ * (EINVAL), or, for a Berkeley DB file left by real sendmail (hash or
+ * btree magic at offset 0 or 12, either byte order; EPROTO), a message
+ * naming the command that rebuilds it:
+ *   "/etc/mail/access.db: a Berkeley DB hash file from sendmail, not cdb;
+ *    rebuild it: makemap hash /etc/mail/access < /etc/mail/access"
+ * ("newaliases" for aliases.db).  FLAGS are MAP_*. */
+int map_open(struct map *m, const char *path, int flags, char *err,
+	size_t errmax);
+void map_close(struct map *m);
+/* 1 when PATH is no longer the file M has open (replaced by makemap,
+ * removed); then close and reopen. 0 when it still is. */
+int map_changed(const struct map *m, const char *path);
+
+/* Looks KEY up (folded to lower case unless MAP_NOFOLD).  On a hit, copies
+ * the value (its trailing NUL dropped) into val as a C string and returns
+ * 1; returns 0 when absent; -1 with E2BIG when the key is MAP_KEY_MAX or
+ * longer or the value does not fit in max bytes (val then holds a
+ * truncated copy), EIO for a damaged map.  With several values for one key
+ * (makemap -d) the first one written is returned. */
+int map_lookup(struct map *m, const char *key, char *val, size_t max);
+
+/* sendmail's access map search, as the rulesets of cf/m4/proto.m4 (8.17)
+ * do it: at each step "TAG:key" before "key", the most specific key
+ * first, the first key found wins.  TAG is "Connect", "From", "To" (a
+ * trailing ':' is allowed) or NULL for untagged keys only.  KIND says what
+ * VALUE is and which rulesets run:
+ *  MAP_ACCESS_HOST  a client or domain name (ruleset D): host.foo.example,
+ *                   foo.example, example (a trailing dot ignored); an
+ *                   unresolved client's "[10.0.2.15]" as [10.0.2.15],
+ *                   [10.0.2], [10.0], [10] (IPv6: "[IPv6:2001:db8::1]",
+ *                   "[IPv6:2001:db8]", "[IPv6:2001]", "[IPv6]");
+ *  MAP_ACCESS_IP    the client's address (ruleset A): 10.0.2.15, 10.0.2,
+ *                   10.0, 10; IPv6 as sendmail's ${client_addr}, with an
+ *                   "IPv6:" prefix added when missing: IPv6:2001:db8::1,
+ *                   IPv6:2001:db8, IPv6:2001, IPv6 ("::" cut with the
+ *                   group after it); "::ffff:a.b.c.d" is searched as IPv4;
+ *  MAP_ACCESS_ADDR  a sender, check_mail's <F:x@dom> <U:x@> <D:dom>:
+ *                   x@sub.example.org, then x@, then sub.example.org,
+ *                   example.org, org (an address literal x@[10.0.2.15]
+ *                   walks as in HOST); an address without '@' only x@;
+ *                   "" and "<>" (the null sender, RFC 1123 5.2.9) are
+ *                   never looked up: 0;
+ *  MAP_ACCESS_RCPT  a recipient in a domain that is not local,
+ *                   check_rcpt's <F:x@dom> <D:dom> (no "x@"; for local
+ *                   domains use MAP_ACCESS_ADDR, as sendmail does).
+ * Full addresses and "x@" keys with a +detail are tried as sendmail's F
+ * and U rulesets do: x+det@dom, x+*@dom, x@dom (each tagged, untagged).
+ * Connect: is D on the client's name, then A on its address (two calls).
+ * On a hit, returns 1 with the value in result (max bytes) and the key
+ * that matched, tag included, in matched (MAP_KEY_MAX bytes; may be NULL);
+ * keys are folded to lower case unless MAP_NOFOLD.  0 when nothing
+ * matched; -1 as map_lookup (E2BIG for a value over MAP_KEY_MAX - 7). */
+#define MAP_ACCESS_HOST	1
+#define MAP_ACCESS_IP	2
+#define MAP_ACCESS_ADDR	3
+#define MAP_ACCESS_RCPT	4
+int map_access(struct map *m, const char *tag, int kind, const char *value,
+	char *result, size_t max, char *matched);
+
+/* An access map value, parsed. */
+enum map_act {
+	MAP_ACT_OK = 1,		/* OK: accept (no relaying) */
+	MAP_ACT_RELAY,		/* RELAY */
+	MAP_ACT_REJECT,		/* REJECT: 550 5.7.1 Access denied */
+	MAP_ACT_DISCARD,	/* DISCARD: accept, drop silently */
+	MAP_ACT_SKIP,		/* SKIP: stop searching, use the default */
+	MAP_ACT_ERROR		/* ERROR:..., or a bare "### text" */
+};
+struct map_action {
+	enum map_act act;
+	unsigned code;		/* 550 for REJECT; the ### of ERROR; else 0 */
+	char dsn[12];		/* "5.7.1"; "" when the value gave none */
+	char text[256];		/* reply text without code and DSN */
+};
+/* Parses VALUE: OK, RELAY, REJECT, DISCARD, SKIP (any case, surrounding
+ * blanks ignored), ERROR:D.S.N:### text, ERROR:### text, each optionally
+ * quoted (ERROR:"550 text"), and the deprecated bare "### text".  The code
+ * must be 4xx or 5xx and the DSN's class must match it.  0, or -1 (EINVAL)
+ * for anything else; an over-long text is cut to fit. */
+int map_action_parse(const char *value, struct map_action *a);
+
+/* Writing: collects records in memory, refuses or handles duplicates, then
+ * writes the cdb file through file_atomic (temp, fsync, rename, fsync the
+ * folder), so a reader never sees half a map.  All memory is released by
+ * map_make_free. */
+#define MAP_MAKE_DUPS	 1	/* makemap -d: keep every value of a key */
+#define MAP_MAKE_REPLACE 2	/* makemap -r: a later value replaces */
+struct map_make_rec;
+struct map_make {
+	int flags;
+	struct buf data;		/* keys and values, back to back */
+	struct map_make_rec *rec;	/* n records (cap allocated) */
+	size_t n, cap;
+	unsigned *index;		/* open addressing over rec, 0 = free */
+	size_t index_size;		/* a power of two, or 0 */
+};
+void map_make_init(struct map_make *mk, int flags);
+/* Adds a record.  0; 1 when KEY is already there and neither DUPS nor
+ * REPLACE was asked (nothing added); 2 when REPLACE replaced a record; -1 with ENOMEM or E2BIG (more than
+ * the 4 GiB a cdb file can hold). */
+int map_make_add(struct map_make *mk, const void *key, size_t klen,
+	const void *val, size_t vlen);
+/* Adds every record of the cdb map at PATH (makemap -o): 0, or -1 with
+ * errno and a line in err as map_open's (ENOENT when there is none: the
+ * caller decides).  Duplicates follow the flags, the old record counting
+ * as the first; a refused duplicate is EEXIST. */
+int map_make_load(struct map_make *mk, const char *path, char *err,
+	size_t errmax);
+/* Writes the map to PATH with MODE.  0, or -1 with errno (ENOSPC, EACCES,
+ * ENOENT for a missing folder, ...): the old file at PATH is then
+ * untouched. */
+int map_make_write(struct map_make *mk, const char *path, mode_t mode);
+void map_make_free(struct map_make *mk);
+
+/* Reads one line of at most MAP_LINE_MAX-1 bytes from F into line (without
+ * its newline, NUL-terminated; *len its length, NULs inside kept).
+ * 1 for a line, 0 at end of input, -1 with E2BIG for a longer line (the
+ * rest of it is skipped so the next call reads the next line) or the
+ * stream's errno on a read error.  The text parsers of makemap and
+ * newaliases use it; "line" must hold MAP_LINE_MAX bytes. */
+int map_getline(FILE *f, char *line, size_t *len);
+
+#endif

@@ -1,0 +1,21 @@
+#!/bin/sh
+# size.sh: "make size".  The stripped size of allnoconfig, defconfig,
+# allyesconfig and of one configuration per applet (allnoconfig plus that
+# applet), in bytes and KiB, with each applet's share over allnoconfig.
+set -eu
+cd "$(dirname "$0")/.."
+row() { printf '%-24s %9s %8s %s\n' "$1" "$2" "$3" "$4"; }
+sz() { wc -c < "$1" | tr -d ' '; }
+kib() { awk "BEGIN { printf \"%.1f\", $1 / 1024 }"; }
+row configuration bytes KiB "over allnoconfig"
+base=$(sz "$(sh scripts/buildcfg.sh allnoconfig allnoconfig)")
+row allnoconfig "$base" "$(kib "$base")" ""
+for k in defconfig allyesconfig; do
+	s=$(sz "$(sh scripts/buildcfg.sh "$k" "$k")")
+	row "$k" "$s" "$(kib "$s")" "+$((s - base))"
+done
+for a in $(/usr/bin/python3 scripts/configs.py applets); do
+	n=$(echo "$a" | tr 'A-Z_' 'a-z-')
+	s=$(sz "$(sh scripts/buildcfg.sh "only-$n" single "$a")")
+	row "$n only" "$s" "$(kib "$s")" "+$((s - base))"
+done

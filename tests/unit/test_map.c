@@ -1,0 +1,412 @@
+/* Unit tests of map: cdb lookups, sendmail's access search order, access
+ * values, the map writer and the bounded line reader. */
+#include "libmini.h"
+#include "unit.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256], path[300];
+
+/* Writes a map of KEYS (NULL-terminated), each with "v:KEY" as value,
+ * skipping the one named SKIP... (a NULL-terminated list). */
+static void build(const char *const *keys, const char *const *skip)
+{
+	struct map_make mk;
+	char v[MAP_KEY_MAX + 2];
+	size_t i, j;
+
+	map_make_init(&mk, 0);
+	for (i = 0; keys[i]; i++) {
+		for (j = 0; skip && skip[j]; j++)
+			if (strcmp(skip[j], keys[i]) == 0)
+				break;
+		if (skip && skip[j])
+			continue;
+		snprintf(v, sizeof v, "v:%s", keys[i]);
+		map_make_add(&mk, keys[i], strlen(keys[i]), v, strlen(v));
+	}
+	if (map_make_write(&mk, path, 0644) < 0)
+		printf("FAIL: build %s: %s\n", path, strerror(errno));
+	map_make_free(&mk);
+}
+
+/* The order in which map_access finds KEYS: build the map with all of
+ * them, note the key found, remove it, again.  Joined with spaces. */
+static void search_order(const char *const *keys, const char *tag, int kind,
+	const char *value, char *out, size_t max)
+{
+	const char *found[64];
+	char res[256], matched[MAP_KEY_MAX], err[256];
+	struct map m;
+	size_t n = 0;
+	int r;
+
+	out[0] = 0;
+	for (;;) {
+		found[n] = NULL;
+		build(keys, found);
+		if (map_open(&m, path, 0, err, sizeof err) < 0) {
+			str_lcat(out, "(open failed)", max);
+			return;
+		}
+		r = map_access(&m, tag, kind, value, res, sizeof res, matched);
+		map_close(&m);
+		if (r != 1)
+			break;
+		if (strncmp(res, "v:", 2) || strcmp(res + 2, matched)) {
+			str_lcat(out, "(value/key mismatch)", max);
+			return;
+		}
+		for (size_t i = 0; keys[i]; i++)
+			if (strcmp(keys[i], matched) == 0)
+				found[n] = keys[i];
+		if (!found[n] || n == 62)
+			break;
+		if (n)
+			str_lcat(out, " ", max);
+		str_lcat(out, matched, max);
+		n++;
+	}
+}
+
+static void test_access_order(void)
+{
+	static const char *const host[] = {
+		"example", "connect:example", "foo.example",
+		"connect:foo.example", "host.foo.example",
+		"connect:host.foo.example", "oo.example", "from:foo.example",
+		NULL };
+	static const char *const ip4[] = {
+		"10", "connect:10", "10.0", "connect:10.0", "10.0.2",
+		"connect:10.0.2", "10.0.2.15", "connect:10.0.2.15", "10.0.2.1",
+		"connect:10.0.2.1", "0.2.15", NULL };
+	static const char *const ip6[] = {
+		"ipv6", "ipv6:2001", "connect:ipv6:2001", "ipv6:2001:db8",
+		"connect:ipv6:2001:db8", "ipv6:2001:db8:",
+		"connect:ipv6:2001:db8::1", "2001:db8::1", NULL };
+	static const char *const addr[] = {
+		"org", "from:org", "example.org", "from:example.org",
+		"sub.example.org", "from:sub.example.org", "x@", "from:x@",
+		"x@sub.example.org", "from:x@sub.example.org", "to:x@",
+		"@sub.example.org", NULL };
+	static const char *const detail[] = {
+		"x@d.org", "to:x@d.org", "x+*@d.org", "to:x+*@d.org",
+		"x+tag@d.org", "to:x+tag@d.org", "x@", "x+*@", "x+tag@",
+		"d.org", NULL };
+	static const char *const lit[] = {
+		"x@", "10.0.2", "from:[10.0.2]", "[10.0.2.15]", "[10]", NULL };
+	static const char *const unres[] = {
+		"connect:[10.0.2.15]", "[10.0.2.15]", "10.0.2.15", "[10.0.2]",
+		"connect:[10]", NULL };
+	static const char *const unres6[] = {
+		"[ipv6:2001:db8::1]", "[ipv6:2001:db8]", "[ipv6:2001]",
+		"[ipv6]", NULL };
+	static const char *const user[] = { "joe@", "from:joe@", "joe", NULL };
+	static const char *const nul[] = { "from:<>", "<>", "", NULL };
+	char got[2048];
+
+	search_order(host, "Connect", MAP_ACCESS_HOST, "Host.Foo.Example.",
+		got, sizeof got);
+	CHECK_STR(got, "connect:host.foo.example host.foo.example "
+		"connect:foo.example foo.example connect:example example",
+		"host: labels stripped from the left, tagged first");
+	search_order(ip4, "Connect:", MAP_ACCESS_IP, "10.0.2.15", got,
+		sizeof got);
+	CHECK_STR(got, "connect:10.0.2.15 10.0.2.15 connect:10.0.2 10.0.2 "
+		"connect:10.0 10.0 connect:10 10",
+		"IPv4: octets stripped from the right, tagged first");
+	search_order(ip4, "Connect", MAP_ACCESS_IP, "::ffff:10.0.2.15", got,
+		sizeof got);
+	CHECK(strncmp(got, "connect:10.0.2.15 10.0.2.15", 27) == 0,
+		"IPv4-mapped IPv6 searched as IPv4");
+	search_order(ip6, "Connect", MAP_ACCESS_IP, "2001:DB8::1", got,
+		sizeof got);
+	CHECK_STR(got, "connect:ipv6:2001:db8::1 connect:ipv6:2001:db8 "
+		"ipv6:2001:db8 connect:ipv6:2001 ipv6:2001 ipv6",
+		"IPv6: IPv6: keys, :: and groups stripped as ruleset A");
+	search_order(ip6, "Connect", MAP_ACCESS_IP, "IPv6:2001:db8::1", got,
+		sizeof got);
+	CHECK(strncmp(got, "connect:ipv6:2001:db8::1 connect", 32) == 0,
+		"IPv6: an IPv6: prefix given is kept");
+	search_order(addr, "From", MAP_ACCESS_ADDR, "x@Sub.Example.ORG.", got,
+		sizeof got);
+	CHECK_STR(got, "from:x@sub.example.org x@sub.example.org from:x@ x@ "
+		"from:sub.example.org sub.example.org from:example.org "
+		"example.org from:org org",
+		"sender: full, user@, then the domain and its parents");
+	search_order(addr, NULL, MAP_ACCESS_ADDR, "x@sub.example.org", got,
+		sizeof got);
+	CHECK_STR(got, "x@sub.example.org x@ sub.example.org example.org org",
+		"untagged search uses untagged keys only");
+	search_order(addr, "To", MAP_ACCESS_RCPT, "x@sub.example.org", got,
+		sizeof got);
+	CHECK_STR(got, "x@sub.example.org sub.example.org example.org org",
+		"recipient (not local): full, then the domains, no user@");
+	search_order(detail, "To", MAP_ACCESS_ADDR, "x+tag@d.org", got,
+		sizeof got);
+	CHECK_STR(got, "to:x+tag@d.org x+tag@d.org to:x+*@d.org x+*@d.org "
+		"to:x@d.org x@d.org x+tag@ x+*@ x@ d.org",
+		"+detail: x+det, x+*, x (rulesets F and U)");
+	search_order(lit, "From", MAP_ACCESS_ADDR, "x@[10.0.2.15]", got,
+		sizeof got);
+	CHECK_STR(got, "x@ [10.0.2.15] from:[10.0.2] [10]",
+		"address literal walks bracketed prefixes (ruleset D)");
+	search_order(unres, "Connect", MAP_ACCESS_HOST, "[10.0.2.15]", got,
+		sizeof got);
+	CHECK_STR(got, "connect:[10.0.2.15] [10.0.2.15] [10.0.2] connect:[10]",
+		"unresolved client name: [addr] and its bracketed prefixes");
+	search_order(unres6, "Connect", MAP_ACCESS_HOST, "[IPv6:2001:db8::1]",
+		got, sizeof got);
+	CHECK_STR(got, "[ipv6:2001:db8::1] [ipv6:2001:db8] [ipv6:2001] [ipv6]",
+		"unresolved IPv6 client name");
+	search_order(user, "From", MAP_ACCESS_ADDR, "Joe", got, sizeof got);
+	CHECK_STR(got, "from:joe@ joe@", "address without @: user@ only");
+	search_order(nul, "From", MAP_ACCESS_ADDR, "<>", got, sizeof got);
+	CHECK_STR(got, "", "null sender: no lookup (check_mail accepts <>)");
+}
+
+static void test_lookup(void)
+{
+	static const char *const keys[] = { "mixed.example", NULL };
+	struct map_make mk;
+	struct map m;
+	char v[64], err[512];
+	int fd;
+
+	build(keys, NULL);
+	CHECK(map_open(&m, path, 0, err, sizeof err) == 0, "open a cdb");
+	CHECK(map_lookup(&m, "MIXED.example", v, sizeof v) == 1 &&
+		strcmp(v, "v:mixed.example") == 0, "lookup folds the key");
+	CHECK(map_lookup(&m, "nosuch", v, sizeof v) == 0, "lookup miss");
+	CHECK(map_lookup(&m, "mixed.example", v, 5) == -1 && errno == E2BIG &&
+		strcmp(v, "v:mi") == 0, "value bounded: E2BIG, truncated");
+	{
+		char big[MAP_KEY_MAX + 1];
+
+		memset(big, 'a', MAP_KEY_MAX);
+		big[MAP_KEY_MAX] = 0;
+		CHECK(map_lookup(&m, big, v, sizeof v) == -1 &&
+			errno == E2BIG, "over-long key: E2BIG");
+	}
+	map_close(&m);
+	CHECK(map_open(&m, path, MAP_NOFOLD, err, sizeof err) == 0 &&
+		map_lookup(&m, "MIXED.example", v, sizeof v) == 0,
+		"MAP_NOFOLD keeps case");
+	CHECK(!map_changed(&m, path), "map_changed: same file");
+	build(keys, NULL);
+	CHECK(map_changed(&m, path), "map_changed after a rebuild");
+	map_close(&m);
+
+	/* NUL-terminated keys and values, as in aliases.db and -N maps */
+	map_make_init(&mk, 0);
+	map_make_add(&mk, "root", 5, "admin\0", 6);
+	map_make_add(&mk, "@", 2, "@", 2);
+	map_make_add(&mk, "plain", 5, "p", 1);
+	CHECK(map_make_write(&mk, path, 0644) == 0, "write -N style map");
+	map_make_free(&mk);
+	CHECK(map_open(&m, path, 0, err, sizeof err) == 0, "open -N map");
+	CHECK(map_lookup(&m, "Root", v, sizeof v) == 1 &&
+		strcmp(v, "admin") == 0, "NUL key found, value NUL dropped");
+	CHECK(map_lookup(&m, "@", v, sizeof v) == 1 && strcmp(v, "@") == 0,
+		"the @ end marker");
+	map_close(&m);
+	CHECK(map_open(&m, path, MAP_NONUL, err, sizeof err) == 0 &&
+		map_lookup(&m, "root", v, sizeof v) == 0 &&
+		map_lookup(&m, "plain", v, sizeof v) == 1, "MAP_NONUL (-O)");
+	map_close(&m);
+	CHECK(map_open(&m, path, MAP_NUL, err, sizeof err) == 0 &&
+		map_lookup(&m, "root", v, sizeof v) == 1 &&
+		map_lookup(&m, "plain", v, sizeof v) == 0, "MAP_NUL (-N)");
+	map_close(&m);
+
+	/* Errors: missing, not a cdb, Berkeley DB in all four spellings */
+	CHECK(map_open(&m, "/nonexistent/access.db", 0, err, sizeof err) ==
+		-1 && errno == ENOENT && strcmp(err, "/nonexistent/access.db: "
+		"No such file or directory") == 0, "missing map: ENOENT");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	write(fd, "short", 5);
+	close(fd);
+	CHECK(map_open(&m, path, 0, err, sizeof err) == -1 && errno == EINVAL
+		&& strstr(err, "not a cdb map"), "a short file is not a cdb");
+	{
+		static const struct {
+			unsigned char magic[4]; int off; const char *kind;
+		} bdb[] = {
+			{ { 0x61, 0x15, 0x06, 0x00 }, 12, "hash" },
+			{ { 0x00, 0x06, 0x15, 0x61 }, 12, "hash" },
+			{ { 0x62, 0x31, 0x05, 0x00 }, 12, "btree" },
+			{ { 0x00, 0x05, 0x31, 0x62 }, 0, "btree" },
+			{ { 0x61, 0x15, 0x06, 0x00 }, 0, "hash" },
+		};
+		char page[4096], want[512], p2[320];
+		size_t i;
+
+		snprintf(p2, sizeof p2, "%s/access.db", dir);
+		for (i = 0; i < sizeof bdb / sizeof bdb[0]; i++) {
+			memset(page, 0, sizeof page);
+			memcpy(page + bdb[i].off, bdb[i].magic, 4);
+			fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			write(fd, page, sizeof page);
+			close(fd);
+			snprintf(want, sizeof want, "%s: a Berkeley DB %s file "
+				"from sendmail, not cdb; rebuild it: makemap %s "
+				"%s/access < %s/access", p2, bdb[i].kind,
+				bdb[i].kind, dir, dir);
+			CHECK(map_open(&m, p2, 0, err, sizeof err) == -1 &&
+				errno == EPROTO && strcmp(err, want) == 0,
+				"Berkeley DB file named, with its rebuild command");
+		}
+		snprintf(p2, sizeof p2, "%s/aliases.db", dir);
+		fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		write(fd, page, sizeof page);
+		close(fd);
+		CHECK(map_open(&m, p2, 0, err, sizeof err) == -1 &&
+			str_ends(err, "rebuild it: newaliases"),
+			"Berkeley DB aliases.db: newaliases");
+	}
+}
+
+static void test_make(void)
+{
+	struct map_make mk;
+	struct map m;
+	char v[64], err[512];
+	struct stat st;
+
+	map_make_init(&mk, 0);
+	CHECK(map_make_add(&mk, "k", 1, "1", 1) == 0, "make add");
+	CHECK(map_make_add(&mk, "k", 1, "2", 1) == 1, "make duplicate refused");
+	CHECK(map_make_write(&mk, path, 0640) == 0, "make write");
+	map_make_free(&mk);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
+		"make write mode");
+	map_make_init(&mk, MAP_MAKE_REPLACE);
+	CHECK(map_make_load(&mk, path, err, sizeof err) == 0, "make load (-o)");
+	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 2, "make replace (-r) says 2");
+	map_make_add(&mk, "j", 1, "4", 1);
+	map_make_write(&mk, path, 0644);
+	map_make_free(&mk);
+	map_open(&m, path, 0, err, sizeof err);
+	CHECK(map_lookup(&m, "k", v, sizeof v) == 1 && strcmp(v, "3") == 0 &&
+		map_lookup(&m, "j", v, sizeof v) == 1, "replaced value read");
+	map_close(&m);
+	map_make_init(&mk, MAP_MAKE_DUPS);
+	map_make_add(&mk, "k", 1, "a", 1);
+	CHECK(map_make_add(&mk, "k", 1, "b", 1) == 0, "make dups (-d)");
+	map_make_write(&mk, path, 0644);
+	map_make_free(&mk);
+	map_open(&m, path, 0, err, sizeof err);
+	CHECK(map_lookup(&m, "k", v, sizeof v) == 1 && strcmp(v, "a") == 0,
+		"dups: first value found");
+	map_close(&m);
+	/* many keys: the index grows */
+	map_make_init(&mk, 0);
+	for (int i = 0; i < 5000; i++) {
+		char k[16];
+		int n = snprintf(k, sizeof k, "key%d", i);
+
+		if (map_make_add(&mk, k, n, k, n) != 0)
+			break;
+	}
+	CHECK(mk.n == 5000 && map_make_add(&mk, "key4999", 7, "x", 1) == 1,
+		"5000 keys, duplicate still found");
+	map_make_free(&mk);
+	map_make_init(&mk, 0);
+	CHECK(map_make_write(&mk, "/nonexistent/x.db", 0644) == -1 &&
+		errno == ENOENT, "write into a missing folder: ENOENT");
+	map_make_free(&mk);
+}
+
+static void test_action(void)
+{
+	static const struct {
+		const char *in; int rc; int act; unsigned code;
+		const char *dsn, *text;
+	} v[] = {
+		{ "OK", 0, MAP_ACT_OK, 0, "", "" },
+		{ " relay\t", 0, MAP_ACT_RELAY, 0, "", "" },
+		{ "REJECT", 0, MAP_ACT_REJECT, 550, "5.7.1", "Access denied" },
+		{ "DISCARD", 0, MAP_ACT_DISCARD, 0, "", "" },
+		{ "SKIP", 0, MAP_ACT_SKIP, 0, "", "" },
+		{ "ERROR:5.7.1:550 Go away", 0, MAP_ACT_ERROR, 550, "5.7.1",
+			"Go away" },
+		{ "ERROR:550 Go away", 0, MAP_ACT_ERROR, 550, "", "Go away" },
+		{ "ERROR:\"550 We don't accept mail from spammers\"", 0,
+			MAP_ACT_ERROR, 550, "",
+			"We don't accept mail from spammers" },
+		{ "ERROR:4.3.2:\"421 try later\"", 0, MAP_ACT_ERROR, 421,
+			"4.3.2", "try later" },
+		{ "550 Spammer", 0, MAP_ACT_ERROR, 550, "", "Spammer" },
+		{ "553 5.1.8 bad domain", 0, MAP_ACT_ERROR, 553, "5.1.8",
+			"bad domain" },
+		{ "ERROR:4.7.1:550 mismatch", -1, 0, 0, "", "" },
+		{ "ERROR:250 ok?", -1, 0, 0, "", "" },
+		{ "ERROR:", -1, 0, 0, "", "" },
+		{ "5500 x", -1, 0, 0, "", "" },
+		{ "FRIEND", -1, 0, 0, "", "" },
+		{ "", -1, 0, 0, "", "" },
+	};
+	struct map_action a;
+	char name[128];
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int rc = map_action_parse(v[i].in, &a);
+
+		snprintf(name, sizeof name, "action \"%s\"", v[i].in);
+		CHECK(rc == v[i].rc && (rc < 0 || (a.act == (int)v[i].act &&
+			a.code == v[i].code && !strcmp(a.dsn, v[i].dsn) &&
+			!strcmp(a.text, v[i].text))), name);
+	}
+}
+
+static void test_getline(void)
+{
+	char *line = malloc(MAP_LINE_MAX), *big;
+	size_t len, n = MAP_LINE_MAX + 10;
+	FILE *f;
+
+	big = malloc(n + 40);
+	memset(big, 'x', n);
+	memcpy(big + n, "\nnext\nab\0c\nlast", 15);
+	f = fmemopen(big, n + 15, "r");
+	CHECK(map_getline(f, line, &len) == -1 && errno == E2BIG,
+		"getline: over-long line E2BIG");
+	CHECK(map_getline(f, line, &len) == 1 && strcmp(line, "next") == 0,
+		"getline: next line after an over-long one");
+	CHECK(map_getline(f, line, &len) == 1 && len == 4 && line[2] == 0,
+		"getline: NUL kept, length counts it");
+	CHECK(map_getline(f, line, &len) == 1 && strcmp(line, "last") == 0,
+		"getline: last line without newline");
+	CHECK(map_getline(f, line, &len) == 0, "getline: end");
+	fclose(f);
+	free(big);
+	free(line);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/test_map.%ld", (long)getpid());
+	mkdir(dir, 0755);
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	test_access_order();
+	test_lookup();
+	test_make();
+	test_action();
+	test_getline();
+	if (!unit_failed) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (fork() == 0) {
+			execl("/bin/sh", "sh", "-c", cmd, (char *)0);
+			_exit(127);
+		}
+		wait(NULL);
+	}
+	return unit_done();
+}
