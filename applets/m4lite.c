@@ -24,6 +24,14 @@
 //config:	help
 //config:	  A macro processor compatible with GNU m4, able to run the
 //config:	  sendmail-cf package that turns sendmail.mc into sendmail.cf.
+//config:config M4LITE_CF
+//config:	bool "built-in cf macros for sendmail.mc (when sendmail-cf is absent)"
+//config:	default y
+//config:	depends on M4LITE
+//config:	help
+//config:	  include(`/usr/share/sendmail-cf/m4/cf.m4') with no such file
+//config:	  uses postbox's own cf macros (configs/cf/cf.m4), which
+//config:	  make the sendmail.cf subset postbox reads.
 //usage:usage: m4 [OPTION]... [FILE]...
 //usage:
 //usage:Process macros in FILEs (stdin when none, or for -).
@@ -745,6 +753,20 @@ static void push_macro(int bi)
 	i->bi = bi;
 }
 
+/* The file block i, filled, becomes the input (GNU's push_file). */
+static void start_file(struct input *i, const char *name)
+{
+	i->file = intern_name(name);
+	i->line = 0;
+	i->advance = M.start_of_line;
+	M.start_of_line = 1;
+	i->p = i->data.p;
+	i->end = i->data.p + i->data.len;
+	M.sync_line = -1;
+	if (M.debug & D_INPUT)
+		debug_message("input read from %s", name);
+}
+
 /* Reads all of fd into a new file block named name (interned). */
 static int push_file(int fd, const char *name)
 {
@@ -782,17 +804,22 @@ static int push_file(int fd, const char *name)
 	/* GNU keeps each file open while it is read: so do we, and an
 	 * include loop meets the same "Too many open files". */
 	i->fd = fd;
-	i->file = intern_name(name);
-	i->line = 0;
-	i->advance = M.start_of_line;
-	M.start_of_line = 1;
-	i->p = i->data.p;
-	i->end = i->data.p + i->data.len;
-	M.sync_line = -1;
-	if (M.debug & D_INPUT)
-		debug_message("input read from %s", name);
+	start_file(i, name);
 	return 0;
 }
+
+/* A file whose text is built in (the cf macros). */
+static void push_text_file(const char *text, const char *name)
+{
+	struct input *i;
+
+	pop_spent_strings();
+	i = push_block(IN_FILE);
+	put(&i->data, text, strlen(text));
+	i->fd = -1;
+	start_file(i, name);
+}
+
 
 static int next_char(void)
 {
@@ -2060,6 +2087,16 @@ static void bi_translit(struct args *a, struct buf *o)
 	buf_free(&to);
 }
 
+/* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
+extern const char m4lite_cf_m4[];
+
+/* Whether name is where sendmail-cf's cf.m4 usually lives. */
+static int is_cf_m4(const char *name)
+{
+	return strcmp(name, "/usr/share/sendmail-cf/m4/cf.m4") == 0 ||
+		strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0;
+}
+
 static void include_common(struct args *a, int silent)
 {
 	char *found;
@@ -2068,6 +2105,13 @@ static void include_common(struct args *a, int silent)
 	if (bad_argc(a, 2, 2))
 		return;
 	fd = path_open(a->v[1], &found);
+	/* DESIGN.md section 3: the tutorial's include of sendmail-cf works
+	 * on an image without it, with postbox's own macros. */
+	if (fd < 0 && errno == ENOENT && is_cf_m4(a->v[1]) &&
+	    CFG_M4LITE_CF) {
+		push_text_file(m4lite_cf_m4, a->v[1]);
+		return;
+	}
 	if (fd < 0) {
 		if (!silent) {
 			warn_errno(errno, "cannot open `%s'", a->v[1]);
