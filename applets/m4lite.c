@@ -25,7 +25,7 @@
 //config:	  A macro processor compatible with GNU m4, able to run the
 //config:	  sendmail-cf package that turns sendmail.mc into sendmail.cf.
 //config:config M4LITE_CF
-//config:	bool "built-in cf macros for sendmail.mc (when sendmail-cf is absent)"
+//config:	bool "built-in cf macros (when sendmail-cf is absent)"
 //config:	default y
 //config:	depends on M4LITE
 //config:	help
@@ -204,7 +204,7 @@ static struct m4 {
 	int nnames;
 	int sync_line;		/* -s: the reader's idea of the line */
 	int out_sol;		/* -s: output is at the start of a line */
-	int tok_line;		/* -s: where the token being shipped began */
+	int tok_line;		/* -s: where the shipped token began */
 } M;
 
 static const struct builtin builtins[];
@@ -229,7 +229,9 @@ static void grow(struct buf *b, size_t n)
 		memory_exhausted();
 }
 
-static inline __attribute__((always_inline)) void put(struct buf *b, const void *p, size_t n)
+#define M4_INLINE static inline __attribute__((always_inline))
+
+M4_INLINE void put(struct buf *b, const void *p, size_t n)
 {
 	if (b->len + n + 1 > b->cap)
 		grow(b, n);
@@ -238,7 +240,7 @@ static inline __attribute__((always_inline)) void put(struct buf *b, const void 
 	b->p[b->len] = 0;
 }
 
-static inline __attribute__((always_inline)) void putc1(struct buf *b, int c)
+M4_INLINE void putc1(struct buf *b, int c)
 {
 	if (b->len + 2 > b->cap)
 		grow(b, 1);
@@ -1067,8 +1069,9 @@ static int next_token(struct buf *dst)
 		for (;;) {
 			if ((i = plain_top(C_LQ | C_RQ | C_NUL))) {
 				size_t n;
-				const char *p = take_plain(i, C_LQ | C_RQ | C_NUL,
-					&n);
+				const char *p;
+
+				p = take_plain(i, C_LQ | C_RQ | C_NUL, &n);
 
 				put(dst, p, n);
 				continue;
