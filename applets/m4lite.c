@@ -131,6 +131,7 @@ struct input {
 	int advance;		/* FILE: start_of_line to restore on pop */
 	int bi;			/* MACRO: the builtin */
 	int fd;			/* FILE: open until popped (-1: stdin) */
+	int more;		/* FILE: a pipe or tty, read as needed */
 	int line;
 	const char *file;
 	const char *p, *end;
@@ -688,6 +689,7 @@ static struct input *push_block(int type)
 	}
 	i = &M.in[M.nin++];
 	i->type = type;
+	i->more = 0;
 	i->file = M.cur_file;
 	i->line = M.cur_line;
 	i->data.len = 0;
@@ -783,6 +785,18 @@ static int push_file(int fd, const char *name)
 		chunk = (size_t)st.st_size + 1;
 	pop_spent_strings();
 	i = push_block(IN_FILE);
+	i->more = 0;
+	/* A pipe or a terminal is read as the input needs it, as GNU
+	 * does: output flows, and an endless producer is no problem. */
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISBLK(st.st_mode)) {
+		i->more = 1;
+		grow(&i->data, 0);
+		i->data.p[0] = 0;
+		i->fd = fd;
+		start_file(i, name);
+		return 0;
+	}
 	for (;;) {
 		if (i->data.cap - i->data.len < chunk + 1)
 			grow(&i->data, chunk);
@@ -817,11 +831,39 @@ static void push_text_file(const char *text, const char *name)
 
 	pop_spent_strings();
 	i = push_block(IN_FILE);
+	i->more = 0;
 	put(&i->data, text, strlen(text));
 	i->fd = -1;
 	start_file(i, name);
 }
 
+
+/* More of a pipe's input: the unread rest moves to the front, then one
+ * read (it blocks, as GNU's getc does).  0 at the end of the input. */
+static size_t refill(struct input *i)
+{
+	size_t keep = (size_t)(i->end - i->p);
+	ssize_t r;
+
+	if (!i->more)
+		return 0;
+	memmove(i->data.p, i->p, keep);
+	i->data.len = keep;
+	if (i->data.cap - keep < 65536 + 1)
+		grow(&i->data, 65536);
+	do
+		r = read(i->fd < 0 ? 0 : i->fd, i->data.p + keep, 65536);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		i->more = 0;
+		r = 0;
+	}
+	i->data.len += (size_t)r;
+	i->data.p[i->data.len] = 0;
+	i->p = i->data.p;
+	i->end = i->data.p + i->data.len;
+	return (size_t)r;
+}
 
 static int next_char(void)
 {
@@ -848,6 +890,8 @@ static int next_char(void)
 				M.start_of_line = 0;
 				M.cur_line = ++i->line;
 			}
+			if (i->p == i->end)
+				refill(i);
 			if (i->p < i->end) {
 				c = (unsigned char)*i->p++;
 				if (c == '\n')
@@ -872,6 +916,8 @@ static int peek_char(void)
 
 		if (i->type == IN_MACRO)
 			return CH_MACRO;
+		if (i->p == i->end)
+			refill(i);
 		if (i->p < i->end)
 			return (unsigned char)*i->p;
 	}
@@ -948,6 +994,12 @@ static int lookahead(const char *s, size_t n)
 
 		if (i->type == IN_MACRO)
 			return 0;
+		if (p == i->end && i->more) {
+			size_t off = (size_t)(p - i->p);
+
+			refill(i);
+			p = i->p + off;
+		}
 		if (p < i->end) {
 			if (*p != *s)
 				return 0;
