@@ -556,6 +556,7 @@ static void debug_message(const char *fmt, ...)
 
 /* --- symbols ---------------------------------------------------------- */
 
+/* FNV-1a: names are short, and this spreads them well enough. */
 static unsigned hash_name(const char *s, size_t n)
 {
 	unsigned h = 2166136261u;
@@ -565,6 +566,8 @@ static unsigned hash_name(const char *s, size_t n)
 	return h;
 }
 
+/* The table grows by four whenever it is full, so chains stay short
+ * (sendmail-cf defines a few thousand names). */
 static void rehash(void)
 {
 	size_t ns = M.tabsize ? M.tabsize * 4 : 1024, i;
@@ -678,6 +681,8 @@ static void undefine_sym(struct sym *s, int all)
 
 /* --- input ------------------------------------------------------------ */
 
+/* A new block on top of the input; slots and their buffers are reused,
+ * so steady-state expansion allocates nothing. */
 static struct input *push_block(int type)
 {
 	struct input *i;
@@ -865,6 +870,10 @@ static size_t refill(struct input *i)
 	return (size_t)r;
 }
 
+/* GNU's next_char: exhausted blocks are popped here, and a file's line
+ * counts up when the character after a newline is read (so a token that
+ * ends a line still reports that line).  After a pop, the place becomes
+ * that of the block below (input_change), as GNU's current_file/line. */
 static int next_char(void)
 {
 	struct input *i;
@@ -1182,6 +1191,9 @@ static FILE *debug_out(void)
 	return M.debugf ? M.debugf : stderr;
 }
 
+/* Each nesting depth keeps its argument and expansion buffers for the
+ * next call at that depth: pointers into a level stay valid while
+ * deeper levels come and go (an array of pointers, never moved). */
 static struct level *get_level(int depth)
 {
 	if (depth >= M.nlv) {
@@ -1231,6 +1243,8 @@ static void dump_args(struct buf *o, struct args *a, int first,
 	}
 }
 
+/* A user macro's expansion: $0-$9 (GNU: any number), $#, $* (joined by
+ * commas) and $@ (the same, each quoted); any other '$' is itself. */
 static void expand_user(struct def *d, struct args *a, struct buf *o)
 {
 	const char *t = d->text, *e = d->text + d->len, *dollar;
@@ -1691,6 +1705,8 @@ static void bi_pushdef(struct args *a, struct buf *o)
 	define_common(a, 1);
 }
 
+/* undefine drops the whole pushdef stack, popdef its top; names that
+ * are not defined are no error (GNU is silent too). */
 static void undef_common(struct args *a, int all)
 {
 	int i;
@@ -1715,6 +1731,9 @@ static void bi_popdef(struct args *a, struct buf *o)
 	undef_common(a, 0);
 }
 
+/* Text comes back quoted, so it is not expanded when rescanned; a
+ * builtin comes back as a token that only define and pushdef can use,
+ * and only alone (GNU warns when it would be joined to other text). */
 static void bi_defn(struct args *a, struct buf *o)
 {
 	struct sym *s;
@@ -1782,6 +1801,7 @@ static void bi_ifelse(struct args *a, struct buf *o)
 	}
 }
 
+/* All but the first argument, each quoted, as $@ would give them. */
 static void bi_shift(struct args *a, struct buf *o)
 {
 	if (bad_argc(a, 2, -1))
@@ -1850,6 +1870,8 @@ static void bi_changecom(struct args *a, struct buf *o)
 	set_classes();
 }
 
+/* Any int is a diversion: negative ones discard, 0 is standard output,
+ * the others collect until undiverted or the end of input. */
 static void bi_divert(struct args *a, struct buf *o)
 {
 	int n = 0;
@@ -1882,6 +1904,8 @@ static void insert_file(int fd)
 		flush_out();
 }
 
+/* Undiverted text goes out as it is, never rescanned.  A non-numeric
+ * argument is a file to copy (GNU), found as include finds files. */
 static void bi_undivert(struct args *a, struct buf *o)
 {
 	int i, fd;
@@ -1967,6 +1991,8 @@ static void dump_one(struct sym *s)
 	buf_free(&t);
 }
 
+/* To the debug output, sorted by name as GNU 1.4.19 does; text is
+ * quoted only with the 'q' debug flag. */
 static void bi_dumpdef(struct args *a, struct buf *o)
 {
 	struct sym **v, *s;
@@ -1994,6 +2020,8 @@ static void bi_dumpdef(struct args *a, struct buf *o)
 	free(v);
 }
 
+/* Arguments joined by spaces, no newline added; standard output is
+ * flushed first so the two streams keep their order on a terminal. */
 static void bi_errprint(struct args *a, struct buf *o)
 {
 	struct buf t = BUF_INIT(M4_MAX_TEXT);
@@ -2007,6 +2035,7 @@ static void bi_errprint(struct args *a, struct buf *o)
 	buf_free(&t);
 }
 
+/* 32-bit int arithmetic that wraps, as GNU's does on every platform. */
 static void incr_common(struct args *a, struct buf *o, int by)
 {
 	int v;
@@ -2049,6 +2078,8 @@ static void bi_len(struct args *a, struct buf *o)
 	putint(o, (long)a->l[1]);
 }
 
+/* Out-of-range starts and lengths give nothing rather than an error
+ * (POSIX leaves them undefined; this is GNU's choice). */
 static void bi_substr(struct args *a, struct buf *o)
 {
 	int start, length, avail;
@@ -2100,6 +2131,9 @@ static void expand_ranges(const char *s, size_t n, struct buf *o)
 	}
 }
 
+/* Each character of the first set maps to the one at the same place
+ * in the second, or is deleted past its end; the first mapping of a
+ * repeated character wins (POSIX). */
 static void bi_translit(struct args *a, struct buf *o)
 {
 	struct buf from = BUF_INIT(M4_MAX_TEXT), to = BUF_INIT(M4_MAX_TEXT);
@@ -2289,6 +2323,8 @@ static void bi_m4exit(struct args *a, struct buf *o)
 	exit(code);
 }
 
+/* The text waits on its own stack, each entry remembering where m4wrap
+ * was called (errors in it name that place, as GNU's do). */
 static void bi_m4wrap(struct args *a, struct buf *o)
 {
 	struct input *i;
@@ -2304,12 +2340,11 @@ static void bi_m4wrap(struct args *a, struct buf *o)
 	i->type = IN_STRING;
 	i->file = M.cur_file;
 	i->line = M.cur_line;
+	/* GNU joins all arguments with spaces; POSIX takes the first. */
 	if (M.gnu)
 		dump_args(&i->data, a, 1, " ", 0);
 	else
 		put(&i->data, a->v[1], a->l[1]);
-	if (!i->data.p)
-		putc1(&i->data, 0), i->data.len = 0;
 	i->p = i->data.p;
 	i->end = i->data.p + i->data.len;
 }
@@ -2343,6 +2378,8 @@ static void bi_mkstemp(struct args *a, struct buf *o)
 	mkstemp_common(a, o);
 }
 
+/* GNU makes maketemp as safe as mkstemp (the file is created); only
+ * -G keeps POSIX's insecure "trailing X's become the pid". */
 static void bi_maketemp(struct args *a, struct buf *o)
 {
 	char pid[32];
@@ -2442,6 +2479,8 @@ static void run_shell(const char *cmd, struct buf *out)
 		M.sysval = WEXITSTATUS(status);
 }
 
+/* The command's output goes straight to our standard output (flushed
+ * first, so the order holds); its status is sysval's. */
 static void bi_syscmd(struct args *a, struct buf *o)
 {
 	if (bad_argc(a, 2, 2))
@@ -2453,6 +2492,7 @@ static void bi_syscmd(struct args *a, struct buf *o)
 	run_shell(a->v[1], NULL);
 }
 
+/* The command's standard output becomes the expansion, rescanned. */
 static void bi_esyscmd(struct args *a, struct buf *o)
 {
 	if (bad_argc(a, 2, 2))
@@ -3089,6 +3129,8 @@ static int evaluate(const char *expr, int32_t *val)
 	return -1;
 }
 
+/* eval(expr, radix, width): radix 1 to 36 (1 is unary), width pads
+ * the digits with zeros after any '-'. */
 static void bi_eval(struct args *a, struct buf *o)
 {
 	int radix = 10, width = 1, neg;
@@ -3191,6 +3233,9 @@ static double fmt_double(struct args *a, int *k)
 	return v;
 }
 
+/* printf with m4 strings: each conversion takes the next argument,
+ * missing ones count as 0 or "".  The pieces go through snprintf with
+ * a format rebuilt from the flags, width and precision seen. */
 static void bi_format(struct args *a, struct buf *o)
 {
 	const char *f, *pct;
@@ -3664,6 +3709,8 @@ static void substitute(struct buf *o, const char *victim, const char *repl,
 
 #define RX_NMATCH	64
 
+/* The index of the first match (-1 for none), or with a replacement
+ * its expansion (nothing for no match). */
 static void bi_regexp(struct args *a, struct buf *o)
 {
 	struct rx rx;
@@ -3687,6 +3734,8 @@ static void bi_regexp(struct args *a, struct buf *o)
 	regfree(&rx.re);
 }
 
+/* Every match replaced, left to right; an empty match copies one
+ * character and moves on, so "a*" on "aaa" gives two replacements. */
 static void bi_patsubst(struct args *a, struct buf *o)
 {
 	struct rx rx;
