@@ -2659,7 +2659,23 @@ enum { K_ERROR, K_BADOP, K_PLUS, K_MINUS, K_EXP, K_TIMES, K_DIVIDE,
 
 struct ev {
 	const char *s, *last;
+	int depth;		/* nested parentheses and unary operators */
 };
+
+/* Parentheses, unary operators and ** recurse; past what the stack
+ * holds, GNU's words for its own overflow, and exit 1.  Weights are in
+ * stack frames of about 64 bytes (measured: a parenthesis takes 13). */
+#define EV_PAREN	13
+
+static void ev_deeper(struct ev *e, int weight)
+{
+	e->depth += weight;
+	if (e->depth > M.max_depth * 3) {
+		flush_out();
+		fprintf(stderr, "%s: stack overflow\n", M.prog);
+		exit(1);
+	}
+}
 
 static int ev_lex(struct ev *e, int32_t *val)
 {
@@ -2806,6 +2822,7 @@ static int ev_simple(struct ev *e, int et, int32_t *v1)
 
 	switch (et) {
 	case K_LEFTP:
+		ev_deeper(e, EV_PAREN);
 		et = ev_lex(e, v1);
 		if (et == K_ERROR)
 			return E_BADINPUT;
@@ -2816,6 +2833,7 @@ static int ev_simple(struct ev *e, int et, int32_t *v1)
 			return E_BADINPUT;
 		if (et != K_RIGHTP)
 			return E_MISSRIGHT;
+		e->depth -= EV_PAREN;
 		return E_OK;
 	case K_NUMBER:
 		return E_OK;
@@ -2830,6 +2848,7 @@ static int ev_unary(struct ev *e, int et, int32_t *v1)
 	int er, et2;
 
 	if (et == K_PLUS || et == K_MINUS || et == K_NOT || et == K_LNOT) {
+		ev_deeper(e, 1);
 		et2 = ev_lex(e, v1);
 		if (et2 == K_ERROR)
 			return E_BADINPUT;
@@ -2841,6 +2860,7 @@ static int ev_unary(struct ev *e, int et, int32_t *v1)
 			*v1 = ~*v1;
 		else if (et == K_LNOT)
 			*v1 = *v1 == 0;
+		e->depth--;
 		return E_OK;
 	}
 	return ev_simple(e, et, v1);
@@ -2858,8 +2878,10 @@ static int ev_exp(struct ev *e, int et, int32_t *v1)
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
+		ev_deeper(e, 1);
 		if ((er = ev_exp(e, et, &v2)) != E_OK)
 			return er;
+		e->depth--;
 		if (v2 < 0)
 			return E_NEGEXP;
 		/* GNU: 0**0 is undefined, reported as a division. */
@@ -3110,7 +3132,7 @@ static int evaluate(const char *expr, int32_t *val)
 		"invalid operator in eval: %s",
 		"bad expression in eval: %s",
 	};
-	struct ev e = { expr, expr };
+	struct ev e = { expr, expr, 0 };
 	int et, er;
 
 	et = ev_lex(&e, val);
