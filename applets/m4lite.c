@@ -7,15 +7,24 @@
  * comments, argument collection, rescanning, diversions, m4wrap (LIFO, as
  * GNU 1.4.x), the POSIX builtins and GNU's extensions (__file__, __line__,
  * __program__, __gnu__, __unix__, indir, builtin, format, regexp, patsubst,
- * esyscmd, debugmode, debugfile, mkstemp).  Diagnostics use the name we
- * were called by, as GNU m4 does ("m4:file:line: message" when called as
- * m4), so scripts that parse them see the same text.
+ * esyscmd, debugmode, debugfile, mkstemp), -s sync lines and tracing.
+ * Diagnostics use the name we were called by, as GNU m4 does
+ * ("m4:file:line: message" when called as m4), with glibc's wording of
+ * system errors, so scripts that parse them see the same text.
  *
- * Left out: frozen state files (-F, -R), changeword, --warn-macro-sequence,
- * -H (the hash table grows by itself), the "c", "x", "i" and "p" debug
- * flags beyond what tracing prints.  regexp and patsubst translate GNU's
- * Emacs-style syntax to POSIX ERE for musl's regcomp: word-boundary
- * operators (\b \B \< \>) and buffer anchors (\` \') are approximated.
+ * Regular files are read whole; pipes and terminals as the input needs
+ * them.  Nesting deeper than the stack holds ends with GNU's "stack
+ * overflow" (exit 1) rather than a crash; a buffer past 1 GiB is GNU's
+ * "memory exhausted".
+ *
+ * include() of sendmail-cf's cf.m4 at its usual paths, when absent, reads
+ * postbox's own cf macros (configs/cf/cf.m4, built in: m4lite/cfdata.c).
+ *
+ * Left out: frozen state files (-F, -R), changeword, --warn-macro-sequence
+ * (accepted, no warnings), -H (the hash table grows by itself).  regexp
+ * and patsubst translate GNU's Emacs syntax (RE_SYNTAX_EMACS) to a POSIX
+ * BRE for musl's regcomp: word operators (\b \B \< \>) and buffer
+ * anchors (\` \') follow musl's idea of them.
  */
 //applet:m4lite usr/bin drop m4
 //config:config M4LITE
