@@ -1899,6 +1899,16 @@ static void bi_divnum(struct args *a, struct buf *o)
 	putint(o, M.curdiv);
 }
 
+/* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
+extern const char m4lite_cf_m4[];
+
+/* Whether name is where sendmail-cf's cf.m4 usually lives. */
+static int is_cf_m4(const char *name)
+{
+	return strcmp(name, "/usr/share/sendmail-cf/m4/cf.m4") == 0 ||
+		strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0;
+}
+
 static void insert_file(int fd)
 {
 	char *t = m4alloc(65536);
@@ -1933,6 +1943,14 @@ static void bi_undivert(struct args *a, struct buf *o)
 			warn("non-numeric argument to builtin `%s'", a->v[0]);
 		} else {
 			fd = path_open(a->v[i], &found);
+			/* The built-in cf macros stand in for the file
+			 * here too: undivert prints them. */
+			if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
+			    is_cf_m4(a->v[i])) {
+				if (M.curbuf)
+					puts0(M.curbuf, m4lite_cf_m4);
+				continue;
+			}
 			if (fd < 0) {
 				warn_errno(errno, "cannot undivert `%s'",
 					a->v[i]);
@@ -2185,16 +2203,6 @@ static void bi_translit(struct args *a, struct buf *o)
 	buf_free(&to);
 }
 
-/* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
-extern const char m4lite_cf_m4[];
-
-/* Whether name is where sendmail-cf's cf.m4 usually lives. */
-static int is_cf_m4(const char *name)
-{
-	return strcmp(name, "/usr/share/sendmail-cf/m4/cf.m4") == 0 ||
-		strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0;
-}
-
 static void include_common(struct args *a, int silent)
 {
 	char *found;
@@ -2205,8 +2213,8 @@ static void include_common(struct args *a, int silent)
 	fd = path_open(a->v[1], &found);
 	/* DESIGN.md section 3: the tutorial's include of sendmail-cf works
 	 * on an image without it, with postbox's own macros. */
-	if (fd < 0 && errno == ENOENT && is_cf_m4(a->v[1]) &&
-	    CFG_M4LITE_CF) {
+	if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
+	    is_cf_m4(a->v[1])) {
 		push_text_file(m4lite_cf_m4, a->v[1]);
 		return;
 	}
