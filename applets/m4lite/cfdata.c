@@ -5,7 +5,9 @@
  *
  * The file goes in as it is, by the assembler's .incbin (the build runs
  * from the top of the tree), NUL-terminated.  make does not see this
- * dependency: after editing configs/cf/cf.m4, touch this file.
+ * dependency: after editing configs/cf/cf.m4, touch this file (m4.test
+ * compares undivert() of the built-in copy with the file, and fails on a
+ * stale one).
  */
 __asm__(
 	"	.section .rodata.m4lite_cf_m4,\"a\"\n"
