@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "str.h"
 #include "log.h"
+#include "net.h"
 #include "io.h"
 #include "file.h"
 #include "map.h"
