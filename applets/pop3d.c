@@ -100,7 +100,7 @@ struct pop3 {
 	struct mailbox mb;
 	unsigned long retr, dele;
 	off_t retr_bytes;
-	char inbuf[IO_BUF], outbuf[IO_BUF];
+	char inbuf[AUTH_LINE_MAX + 2], outbuf[IO_BUF];
 	char line[AUTH_LINE_MAX + 2];
 	char body[16384];
 };

@@ -1271,16 +1271,18 @@ static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
 			svc[] = {
 				{ "smtp", 25 }, { "submission", 587 },
 				{ "smtps", 465 }, { "submissions", 465 },
-				{ "lmtp", 24 }, { "pop3", 110 },
-				{ "pop3s", 995 }, { "imap", 143 },
-				{ "imaps", 993 },
+				{ "lmtp", 24 },
+				/* PostboxPop3PortOptions only */
+				{ "pop3", 110 }, { "pop3s", 995 },
+				{ "imap", 143 }, { "imaps", 993 },
 			};
+			size_t nsvc = pop3 ? sizeof svc / sizeof *svc : 5;
 			unsigned long port;
 
-			for (i = 0; i < sizeof svc / sizeof *svc; i++)
+			for (i = 0; i < nsvc; i++)
 				if (icmp(v, svc[i].n) == 0)
 					break;
-			if (i < sizeof svc / sizeof *svc) {
+			if (i < nsvc) {
 				d.port = svc[i].p;
 			} else if (str_toul(v, 65535, &port) == 0 && port) {
 				d.port = port;
