@@ -298,7 +298,10 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 	}
 	/* from here on, the session is the owner: no way back, so a
 	 * mailbox that cannot be opened ends it */
-	if (mailbox_open(&s->mb, path, kind, 0, err, sizeof err) < 0) {
+	/* a Maildir that nothing was delivered to yet is made, as the
+	 * delivery would (Dovecot does the same) */
+	if (mailbox_open(&s->mb, path, kind, MAILBOX_CREATE, err,
+	    sizeof err) < 0) {
 		if (errno == EWOULDBLOCK)
 			reply(s, "-ERR [IN-USE] Mailbox is locked by another "
 				"POP3 session");
