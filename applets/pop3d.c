@@ -63,6 +63,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <poll.h>
 #include <unistd.h>
 
 #define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
@@ -92,6 +94,9 @@ struct pop3 {
 	char host[256];		/* $j */
 	struct io in, out;
 	struct tls *tls;
+	int secure;		/* TLS on (the monitor learns it from the child) */
+	int chan;		/* to the privileged monitor, -1: none */
+	int handoff;		/* login child: the monitor took the session */
 	int state;
 	int quit;
 	unsigned failures, errors;
@@ -320,8 +325,8 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 	s->state = ST_TRANS;
 	n = mailbox_count(&s->mb, &total);
 	log_msg(LOG_INFO, "login: user=<%s>, method=%s, rip=%s%s, "
-		"messages=%zu", user, how, s->peer.ip, s->tls ? ", TLS" : "",
-		n);
+		"messages=%zu", user, how, s->peer.ip,
+		s->tls || s->secure ? ", TLS" : "", n);
 	reply(s, "+OK Logged in, %zu message%s (%lld octets)", n,
 		n == 1 ? "" : "s", (long long)total);
 }
@@ -341,9 +346,99 @@ static void cmd_user(struct pop3 *s, const char *arg)
 	reply(s, "+OK");
 }
 
-static void cmd_pass(struct pop3 *s, const char *arg)
+/* USER and PASS against the back-ends: AUTH_SUCCESS, AUTH_FAIL or
+ * AUTH_TEMPFAIL; failures logged (auth.h's wording). */
+static int check_pass(struct pop3 *s, const char *user, const char *pass)
 {
 	char secret[AUTH_SECRET_MAX];
+	int r = lookup(s, user, secret, sizeof secret);
+
+	if (r < 0)
+		return AUTH_TEMPFAIL;
+	if (r == 0) {
+		log_msg(LOG_NOTICE, "USER/PASS failed for %s from %s: no such "
+			"user", user, s->client);
+		return AUTH_FAIL;
+	}
+	r = auth_check(secret, pass, user);
+	explicit_bzero(secret, sizeof secret);
+	if (r != AUTH_SUCCESS)
+		log_msg(LOG_NOTICE, "USER/PASS failed for %s from %s: bad "
+			"password", user, s->client);
+	return r == AUTH_SUCCESS ? AUTH_SUCCESS : AUTH_FAIL;
+}
+
+/* --- the login child and its monitor -------------------------------------- */
+
+/* Records between them: TYPE (1 byte), LEN (2 bytes, big-endian), LEN
+ * bytes.  'P' [tls] user NUL pass; 'A' [tls] [allowed] [has initial]
+ * mech NUL initial; 'S' line.  Answers: TYPE = the AUTH_* result,
+ * payload = the challenge. */
+static int read_full(int fd, void *p, size_t n)
+{
+	char *c = p;
+
+	while (n > 0) {
+		ssize_t k = read(fd, c, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int chan_send(int fd, int type, const void *p, size_t n)
+{
+	unsigned char h[3];
+
+	if (n > 0xffff)
+		return -1;
+	h[0] = (unsigned char)type;
+	h[1] = (unsigned char)(n >> 8);
+	h[2] = (unsigned char)n;
+	if (file_write_all(fd, h, 3) < 0)
+		return -1;
+	return n ? file_write_all(fd, p, n) : 0;
+}
+
+/* One record into BUF (MAX bytes, NUL-terminated; longer is an error). */
+static int chan_recv(int fd, int *type, char *buf, size_t max, size_t *n)
+{
+	unsigned char h[3];
+
+	if (read_full(fd, h, 3) < 0)
+		return -1;
+	*type = h[0];
+	*n = (size_t)h[1] << 8 | h[2];
+	if (*n >= max || read_full(fd, buf, *n) < 0)
+		return -1;
+	buf[*n] = 0;
+	return 0;
+}
+
+/* Child: a request and its answer; the challenge into OUT. */
+static int chan_ask(struct pop3 *s, int type, const char *p, size_t n,
+	char *out, size_t max)
+{
+	int r;
+	size_t len;
+
+	if (chan_send(s->chan, type, p, n) < 0 ||
+	    chan_recv(s->chan, &r, out, max, &len) < 0) {
+		log_msg(LOG_ERR, "%s: the login monitor is gone", s->client);
+		return AUTH_TEMPFAIL;
+	}
+	return r;
+}
+
+static void cmd_pass(struct pop3 *s, const char *arg)
+{
+	char req[AUTH_USER_MAX + AUTH_PASS_MAX + 2], out[8];
+	size_t ul, pl;
 	int r;
 
 	if (!plaintext_ok(s)) {
@@ -355,27 +450,32 @@ static void cmd_pass(struct pop3 *s, const char *arg)
 		reply(s, "-ERR No username given; USER first");
 		return;
 	}
-	r = lookup(s, s->user, secret, sizeof secret);
-	if (r < 0) {
+	ul = strlen(s->user);
+	pl = strlen(arg);
+	if (pl >= AUTH_PASS_MAX) {
+		r = AUTH_FAIL;
+	} else if (s->chan >= 0) {
+		req[0] = s->tls != NULL;
+		memcpy(req + 1, s->user, ul + 1);
+		memcpy(req + 2 + ul, arg, pl);
+		r = chan_ask(s, 'P', req, ul + 2 + pl, out, sizeof out);
+		explicit_bzero(req, sizeof req);
+	} else {
+		r = check_pass(s, s->user, arg);
+	}
+	if (r == AUTH_SUCCESS) {
+		if (s->chan >= 0)
+			s->handoff = s->quit = 1;	/* the monitor answers */
+		else
+			do_login(s, s->user, "USER");
+		return;
+	}
+	s->user[0] = 0;
+	if (r == AUTH_TEMPFAIL)
 		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
 			"try again later");
-		s->user[0] = 0;
-		return;
-	}
-	if (r == 0 || auth_check(secret, arg, s->user) != AUTH_SUCCESS) {
-		if (r == 0)
-			log_msg(LOG_NOTICE, "USER/PASS failed for %s from "
-				"%s: no such user", s->user, s->client);
-		else
-			log_msg(LOG_NOTICE, "USER/PASS failed for %s from "
-				"%s: bad password", s->user, s->client);
-		explicit_bzero(secret, sizeof secret);
-		s->user[0] = 0;
+	else
 		failed(s, "Authentication failed");
-		return;
-	}
-	explicit_bzero(secret, sizeof secret);
-	do_login(s, s->user, "USER");
 }
 
 /* RFC 5034 4: AUTH mech [initial-response]; bare AUTH lists them (the
@@ -404,8 +504,20 @@ static void cmd_auth(struct pop3 *s, char *arg)
 		while (*initial == ' ')
 			initial++;
 	}
-	r = auth_start(&a, mech, allowed, initial, s->host, lookup, s,
-		s->client);
+	if (s->chan >= 0) {
+		char req[CMD_MAX + 8];
+		size_t ml = strlen(mech), il = initial ? strlen(initial) : 0;
+
+		req[0] = s->tls != NULL;
+		req[1] = (char)allowed;
+		req[2] = initial != NULL;
+		memcpy(req + 3, mech, ml + 1);
+		memcpy(req + 4 + ml, initial ? initial : "", il);
+		r = chan_ask(s, 'A', req, 4 + ml + il, a.out, sizeof a.out);
+	} else {
+		r = auth_start(&a, mech, allowed, initial, s->host, lookup, s,
+			s->client);
+	}
 	while (r == AUTH_CONTINUE) {
 		reply(s, "+ %s", a.out);
 		io_deadline(&s->in, POP3_TIMEOUT * 1000UL);
@@ -415,11 +527,18 @@ static void cmd_auth(struct pop3 *s, char *arg)
 			return;
 		}
 		s->line[strcspn(s->line, "\r\n")] = 0;
-		r = auth_step(&a, s->line);
+		if (s->chan >= 0)
+			r = chan_ask(s, 'S', s->line, strlen(s->line), a.out,
+				sizeof a.out);
+		else
+			r = auth_step(&a, s->line);
 	}
 	switch (r) {
 	case AUTH_SUCCESS:
-		do_login(s, a.user, auth_mech_name(a.mech));
+		if (s->chan >= 0)
+			s->handoff = s->quit = 1;	/* the monitor answers */
+		else
+			do_login(s, a.user, auth_mech_name(a.mech));
 		break;
 	case AUTH_FAIL:
 		failed(s, "Authentication failed");
@@ -836,16 +955,191 @@ static void session_loop(struct pop3 *s)
 	io_flush(&s->out);
 }
 
+/* Monitor (root): answers the login child's checks until one succeeds.
+ * 0 with the user and method, -1 when the child ended first. */
+static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
+	size_t hmax)
+{
+	char *buf = s->line, *u, *p;
+	size_t n, len = 0;
+	int type, r, started = 0;
+	struct auth a;
+
+	for (;;) {
+		if (chan_recv(s->chan, &type, buf, sizeof s->line, &n) < 0)
+			return -1;
+		if (n < 1)
+			return -1;
+		s->secure = buf[0] != 0;
+		if (type == 'P') {
+			u = buf + 1;
+			len = strlen(u);
+			if (len + 1 >= n || len >= umax)
+				return -1;
+			p = u + len + 1;
+			r = check_pass(s, u, p);
+			if (r == AUTH_SUCCESS) {
+				str_lcpy(user, u, umax);
+				str_lcpy(how, "USER", hmax);
+			}
+			explicit_bzero(buf, n);
+		} else if (type == 'A' && n >= 4) {
+			u = buf + 3;
+			len = strlen(u);
+			if (len + 4 > n)
+				return -1;
+			r = auth_start(&a, u, (unsigned char)buf[1],
+				buf[2] ? u + len + 1 : NULL, s->host, lookup,
+				s, s->client);
+			started = 1;
+		} else if (type == 'S' && started) {
+			r = auth_step(&a, buf);
+		} else {
+			return -1;
+		}
+		if (type != 'P') {
+			if (r != AUTH_CONTINUE)
+				started = 0;
+			if (r == AUTH_SUCCESS) {
+				str_lcpy(user, a.user, umax);
+				str_lcpy(how, auth_mech_name(a.mech), hmax);
+			}
+		}
+		if (chan_send(s->chan, r, type != 'P' && r == AUTH_CONTINUE ?
+		    a.out : "", type != 'P' && r == AUTH_CONTINUE ?
+		    strlen(a.out) : 0) < 0)
+			return -1;
+		if (r == AUTH_SUCCESS)
+			return 0;
+	}
+}
+
+/* Login child, after the monitor took the session: it stays as the
+ * TLS end, moving bytes between the client and the mail process. */
+static void proxy(struct pop3 *s)
+{
+	struct pollfd pf[2];
+	char *buf = s->body;
+	int client_eof = 0;
+	ssize_t k;
+
+	for (;;) {
+		/* what the client sent, buffered or inside TLS, first */
+		while (!client_eof) {
+			io_deadline(&s->in, 1);
+			k = io_read(&s->in, buf, sizeof s->body);
+			if (k > 0) {
+				if (file_write_all(s->chan, buf, (size_t)k) < 0)
+					return;
+				continue;
+			}
+			if (k == 0) {
+				client_eof = 1;
+				shutdown(s->chan, SHUT_WR);
+			} else if (errno != ETIMEDOUT) {
+				return;
+			}
+			break;
+		}
+		pf[0].fd = client_eof ? -1 : s->in.fd;
+		pf[0].events = POLLIN;
+		pf[1].fd = s->chan;
+		pf[1].events = POLLIN;
+		if (poll(pf, 2, 2 * POP3_TIMEOUT * 1000) <= 0)
+			return;
+		if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			k = read(s->chan, buf, sizeof s->body);
+			if (k <= 0)
+				return;
+			io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+			if (io_write(&s->out, buf, (size_t)k) < 0 ||
+			    io_flush(&s->out) < 0)
+				return;
+		}
+	}
+}
+
+/* Root: the login child speaks to the client as DefaultUser, this
+ * process checks passwords, then becomes the mailbox owner and serves
+ * the mailbox through the child. */
+static int split(struct pop3 *s)
+{
+	char user[AUTH_USER_MAX], how[16];
+	int sp[2], st, nul;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_msg(LOG_ERR, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_ERR, "fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		s->chan = sp[1];
+		/* for good: nothing here can get root back */
+		if (setgroups(1, &s->c->pre_gid) < 0 || seteuid(0) < 0 ||
+		    setresgid(s->c->pre_gid, s->c->pre_gid,
+		    s->c->pre_gid) < 0 || setresuid(s->c->pre_uid,
+		    s->c->pre_uid, s->c->pre_uid) < 0 ||
+		    getuid() != s->c->pre_uid) {
+			log_msg(LOG_ERR, "cannot drop privilege: %s",
+				strerror(errno));
+			_exit(EX_OSERR);
+		}
+		s->c->root = 0;
+		return 1;
+	}
+	close(sp[1]);
+	s->chan = sp[0];
+	/* the connection is the child's: the client sees it close then */
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		if (nul > 1)
+			close(nul);
+	}
+	if (monitor(s, user, sizeof user, how, sizeof how) == 0) {
+		io_init(&s->in, s->chan, s->inbuf, sizeof s->inbuf);
+		io_init(&s->out, s->chan, s->outbuf, sizeof s->outbuf);
+		io_pair(&s->in, &s->out);
+		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+		do_login(s, user, how);
+		session_loop(s);
+		if (s->state == ST_TRANS)
+			mailbox_close(&s->mb);	/* no QUIT */
+	}
+	explicit_bzero(user, sizeof user);
+	/* closing with unread input would reset the child's end before it
+	 * passed our last reply on: end our side, drain, then close */
+	shutdown(s->chan, SHUT_WR);
+	for (;;) {
+		struct pollfd pf = { s->chan, POLLIN, 0 };
+
+		if (poll(&pf, 1, 5000) <= 0 ||
+		    read(s->chan, s->body, sizeof s->body) <= 0)
+			break;
+	}
+	close(s->chan);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
 /* The session on fds 0/1.  L is the listener (NULL in -i mode). */
 static int session(struct ctx *c, const struct net_listener *l)
 {
 	struct pop3 *s;
+	int child;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (c->root && (setegid(c->pre_gid) < 0 || seteuid(c->pre_uid) < 0)) {
-		log_msg(LOG_ERR, "cannot drop privilege: %s", strerror(errno));
-		return EX_OSERR;
-	}
 	s = calloc(1, sizeof *s);
 	if (!s) {
 		log_msg(LOG_ERR, "out of memory");
@@ -854,6 +1148,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	s->c = c;
 	s->cf = c->cf;
 	s->l = l;
+	s->chan = -1;
 	s->mb.fd = s->mb.lockfd = -1;
 	net_peer(&s->peer);
 	if (s->peer.host[0])
@@ -864,6 +1159,16 @@ static int session(struct ctx *c, const struct net_listener *l)
 	if (cf_expand(c->cf, "$j", s->host, sizeof s->host) < 0 ||
 	    !s->host[0])
 		str_lcpy(s->host, "localhost", sizeof s->host);
+	/* as root: a login child that parses everything the client says,
+	 * and this process, which checks passwords and switches users */
+	if (c->root) {
+		int r = split(s);
+
+		if (r <= 0) {
+			free(s);
+			return r < 0 ? EX_OSERR : 0;
+		}
+	}
 	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
 	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf);
 	io_pair(&s->in, &s->out);
@@ -878,11 +1183,16 @@ static int session(struct ctx *c, const struct net_listener *l)
 	}
 	reply(s, "+OK postbox POP3 server ready");
 	session_loop(s);
+	if (s->handoff)
+		proxy(s);
 	if (s->state == ST_TRANS)
 		mailbox_close(&s->mb);	/* no QUIT: nothing deleted */
 	if (s->tls)
 		tls_close(s->tls);
+	child = s->chan >= 0;
 	free(s);
+	if (child)
+		_exit(0);	/* the login child: its parent cleans up */
 	return 0;
 }
 
