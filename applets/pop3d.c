@@ -17,11 +17,14 @@
  * same back-ends as smtpd); USER/PASS and plaintext SASL only over TLS
  * unless AuthOptions lacks "p" (auth_offer).
  *
- * Privileges: a session started as root runs with the effective uid of
- * DefaultUser until the login (root stays the saved uid, used only to
- * read password files and to switch); after the login it becomes the
- * mailbox owner (system or virtual user) for good, before it opens the
- * mailbox.  Root cannot log in.
+ * Privileges (Dovecot's login/mail split): a session started as root
+ * forks a login child that becomes DefaultUser for good and does all
+ * the talking (TLS, the command parser, SASL framing); the root process
+ * only answers its password checks over a socketpair.  After a login it
+ * becomes the mailbox owner (system or virtual user) for good, opens the
+ * mailbox and serves it through the child, which stays the TLS end and
+ * copies bytes.  Root cannot log in.  Not started as root, one process
+ * does it all as the caller.
  *
  * The maildrop is locked for the session (mailbox.h: a second login gets
  * [IN-USE]); mail delivered meanwhile is kept and shows next session.
@@ -29,8 +32,8 @@
  *
  * Left out: APOP (no greeting timestamp: fetchmail and BusyBox then use
  * USER/PASS or SASL), LAST (RFC 1725, removed in 1939: -ERR), the
- * LOGIN-DELAY and EXPIRE policies (never announced), a separate
- * pre-login process (the Dovecot-style login/mail split).
+ * LOGIN-DELAY and EXPIRE policies (never announced), implicit TLS in
+ * -i mode (inetd on 995: run the listener instead).
  */
 //applet:pop3d usr/sbin drop
 //config:config POP3D
