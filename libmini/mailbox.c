@@ -1214,6 +1214,11 @@ int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 			errno = ESTALE;
 			return -1;
 		}
+		/* cut short behind our back: say so before a reply */
+		if (fstat(mb->fd, &st) < 0 || st.st_size < m->off + m->len) {
+			errno = ESTALE;
+			return -1;
+		}
 		r->fd = mb->fd;
 		r->pos = m->off;
 		r->end = m->off + m->len;
