@@ -32,8 +32,7 @@
  *
  * Left out: APOP (no greeting timestamp: fetchmail and BusyBox then use
  * USER/PASS or SASL), LAST (RFC 1725, removed in 1939: -ERR), the
- * LOGIN-DELAY and EXPIRE policies (never announced), implicit TLS in
- * -i mode (inetd on 995: run the listener instead).
+ * LOGIN-DELAY and EXPIRE policies (never announced).
  */
 //applet:pop3d usr/sbin drop
 //config:config POP3D
@@ -42,7 +41,7 @@
 //config:	help
 //config:	  The POP3 server on the mailboxes the MTA delivers to:
 //config:	  ports 110/995 or inetd mode (-i), STLS, SASL AUTH.
-//usage:usage: pop3d [-C FILE] [-b] [-i] [-v] [-p PIDFILE]
+//usage:usage: pop3d [-C FILE] [-b] [-i [-s]] [-v] [-p PIDFILE]
 //usage:
 //usage:Serve POP3 on every PostboxPop3PortOptions (default 127.0.0.1:110, and
 //usage:995 with TLS when ServerCertFile is set), in the foreground logging to
@@ -51,6 +50,7 @@
 //usage:-C FILE	configuration (default /etc/mail/sendmail.cf)
 //usage:-b	detach, log to syslog, write a pidfile
 //usage:-i	one session on stdin/stdout (inetd, tcpsvd, s6)
+//usage:-s	with -i: implicit TLS first (port 995 under inetd or tcpsvd)
 //usage:-p FILE	the pidfile of -b (default /var/run/pop3d.pid)
 //usage:-v	verbose: log every command
 #define _GNU_SOURCE
@@ -81,6 +81,7 @@ struct ctx {
 	const char *cfpath;
 	int verbose;
 	int root;		/* started as root: switch users */
+	int implicit;		/* -i -s: TLS before the greeting */
 	uid_t pre_uid;		/* DefaultUser, before the login */
 	gid_t pre_gid;
 	struct tls_server_config *tls;
@@ -1179,8 +1180,10 @@ static int session(struct ctx *c, const struct net_listener *l)
 	if (c->verbose)
 		log_msg(LOG_DEBUG, "connection from %s", s->client);
 	/* M=s: implicit TLS (port 995), before the greeting */
-	if (CFG_TLS && l && strchr(l->modifiers, 's') &&
+	if (CFG_TLS && ((l && strchr(l->modifiers, 's')) || c->implicit) &&
 	    (!c->tls || start_tls(s) < 0)) {
+		if (!c->tls)
+			log_msg(LOG_ERR, "implicit TLS without ServerCertFile");
 		free(s);
 		return 0;
 	}
@@ -1324,17 +1327,18 @@ int pop3d_main(int argc, char **argv)
 
 	memset(&c, 0, sizeof c);
 	optind = 1;
-	while ((opt = getopt(argc, argv, "C:bip:v")) != -1) {
+	while ((opt = getopt(argc, argv, "C:bip:sv")) != -1) {
 		switch (opt) {
 		case 'C': cfpath = optarg; break;
 		case 'b': background = 1; break;
 		case 'i': inetd = 1; break;
 		case 'p': pidfile = optarg; break;
+		case 's': c.implicit = 1; break;
 		case 'v': c.verbose = 1; break;
 		default: applet_usage();
 		}
 	}
-	if (optind != argc || (inetd && background))
+	if (optind != argc || (inetd && background) || (c.implicit && !inetd))
 		applet_usage();
 	log_open("pop3d", 0);
 	if (c.verbose)
