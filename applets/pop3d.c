@@ -967,9 +967,14 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 	char *buf = s->line, *u, *p;
 	size_t n, len = 0;
 	int type, r, started = 0;
+	unsigned failures = 0;
 	struct auth a;
 
+	/* the child's own limit, kept here too: a subverted child gets
+	 * no more guesses than a client */
 	for (;;) {
+		if (failures >= AUTH_FAILURES_MAX)
+			return -1;
 		if (chan_recv(s->chan, &type, buf, sizeof s->line, &n) < 0)
 			return -1;
 		if (n < 1)
@@ -1015,6 +1020,8 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 			return -1;
 		if (r == AUTH_SUCCESS)
 			return 0;
+		if (r == AUTH_FAIL)
+			failures++;
 	}
 }
 
