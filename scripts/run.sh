@@ -14,6 +14,8 @@ bin=$(pwd)/postbox
 root=$(pwd)/build/run
 [ -n "$root" ] && [ -x "$bin" ] || exit 1
 smtp_port=${SMTP_PORT:-2525}
+pop3_port=${POP3_PORT:-2110}
+pop3s_port=${POP3S_PORT:-2995}
 user=$(id -un)
 has() { "$bin" --list | grep -qx "$1"; }
 show() { sed "s|$root|build/run|g"; }
@@ -37,6 +39,23 @@ else
 fi
 echo "demo:{PLAIN}demo:$duid:$dgid::$root/home/demo" > "$root/users"
 
+# A self-signed certificate for the TLS services (pop3d's STLS and 995).
+tls=
+if has pop3d; then
+	if ! command -v openssl >/dev/null && [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl >/dev/null 2>&1 || true
+	fi
+	if command -v openssl >/dev/null &&
+	   openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+		-keyout "$root/key.pem" -out "$root/cert.pem" -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost >/dev/null 2>&1; then
+		chmod 0600 "$root/key.pem"
+		tls=1
+	else
+		echo "(no openssl: POP3 without TLS; apt-get install openssl)"
+	fi
+fi
+
 cat > "$root/sendmail.cf" <<EOF
 # The demo's sendmail.cf: every path inside build/run.
 Djmail.example.test
@@ -49,7 +68,18 @@ O AliasFile=$root/aliases
 O DefaultUser=nobody
 O SmtpGreetingMessage=\$j postbox demo; \$b
 Kaccess hash -o $root/access
+O PostboxPop3PortOptions=Port=$pop3_port, Addr=127.0.0.1, Name=POP3
 EOF
+if [ -n "$tls" ]; then
+	cat >> "$root/sendmail.cf" <<EOF
+O ServerCertFile=$root/cert.pem
+O ServerKeyFile=$root/key.pem
+O PostboxPop3PortOptions=Port=$pop3s_port, Addr=127.0.0.1, Name=POP3S, M=s
+EOF
+else
+	# Without TLS, let the demo's password go in plain text on loopback.
+	echo "O AuthOptions=" >> "$root/sendmail.cf"
+fi
 cat > "$root/aliases" <<EOF
 postmaster: root
 root: demo
@@ -94,6 +124,10 @@ fi
 echo $! > "$root/smtpd.pid"
 "$bin" sendmail -C "$root/sendmail.cf" -q1m 2>>"$root/queue.log" &
 echo $! > "$root/queue.pid"
+if has pop3d; then
+	"$bin" pop3d -C "$root/sendmail.cf" 2>>"$root/pop3d.log" &
+	echo $! > "$root/pop3d.pid"
+fi
 stop() {
 	for p in "$root"/*.pid; do
 		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
@@ -126,6 +160,27 @@ done
 echo "\$ grep '^Subject:' build/run/mail/demo"
 grep '^Subject:' "$root/mail/demo" || true
 
+if has pop3d; then
+	/usr/bin/python3 - "$pop3_port" "$root/cert.pem" "$tls" <<'EOF' || echo "(the POP3 demo failed: see build/run/pop3d.log)"
+import poplib, ssl, sys
+port, cert, tls = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+p = poplib.POP3("127.0.0.1", port, timeout=10)
+print("$ POP3 on 127.0.0.1:%d as demo/demo%s (Python poplib)" %
+      (port, " after STLS" if tls else ""))
+if tls:
+    ctx = ssl.create_default_context(cafile=cert)
+    ctx.check_hostname = False
+    p.stls(ctx)
+p.user("demo"); p.pass_("demo")
+n, size = p.stat()
+print("  STAT: %d messages, %d octets" % (n, size))
+for line in p.top(n, 0)[1]:
+    if line.startswith(b"Subject:"):
+        print("  message %d: %s" % (n, line.decode()))
+p.quit()
+EOF
+fi
+
 cat <<EOF
 
 postbox is running (smtpd pid $(cat "$root/smtpd.pid"), queue runner pid $(cat "$root/queue.pid")):
@@ -133,6 +188,9 @@ postbox is running (smtpd pid $(cat "$root/smtpd.pid"), queue runner pid $(cat "
   swaks --server 127.0.0.1:$smtp_port --to demo@example.test
   ./postbox mailq -C build/run/sendmail.cf      the queue
   less build/run/mail/demo                      demo's mailbox (mbox)
+  curl --ssl-reqd -k --user demo:demo pop3://127.0.0.1:$pop3_port/1     POP3 with STLS
+  curl -k --user demo:demo pop3s://127.0.0.1:$pop3s_port/           POP3 over TLS
+  Thunderbird/Evolution: POP3 server 127.0.0.1, port $pop3s_port (SSL/TLS) or $pop3_port (STARTTLS), user demo, password demo
   build/run/smtpd.log, build/run/queue.log      the daemons' logs
 Ctrl-C stops it.
 EOF
