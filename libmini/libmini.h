@@ -35,5 +35,9 @@
 #include "vusers.h"
 #include "local.h"
 #include "queue.h"
+#include "tls.h"
+#include "b64.h"
+#include "pwhash.h"
+#include "auth.h"
 
 #endif

@@ -1,0 +1,143 @@
+/*
+ * tls: TLS 1.2 on BearSSL behind the io transport hook (DESIGN.md §5), so
+ * protocol code only reads and writes lines and never sees BearSSL.
+ *
+ * Only TLS 1.2 (BearSSL has no TLS 1.3) with forward-secret AEAD suites:
+ * ECDHE with AES-GCM or ChaCha20-Poly1305, RSA or ECDSA certificates.
+ * TLS 1.0/1.1, static RSA, CBC and 3DES suites are refused.
+ *
+ * Life of a server:
+ *   as root, at start-up:   cfg = tls_server_config_new(cert, key, ...)
+ *   per session (after fork and privilege drop):
+ *	STARTTLS:  reply "220 Ready to start TLS", then
+ *		   t = tls_server_start(&in, &out, cfg, ms, err, sizeof err)
+ *	implicit TLS (port 465, M=s): the same, before the greeting
+ *	...io_getline(&in)/io_printf(&out) as before, now encrypted...
+ *	end:	   tls_close(t)
+ * The session needs no file (entropy comes from the getrandom system
+ * call), so it works in a chroot.
+ *
+ * Memory: a session takes about 25 KB (server) or 30 KB (client, with
+ * its certificate checker) from the heap: BearSSL's engine, a full
+ * 16 KB + 325 input buffer, which TLS requires, and a 4 KB + 85 output
+ * buffer (records we send carry at most 4 KB of data).  Nothing is
+ * static.
+ */
+#ifndef LIBMINI_TLS_H
+#define LIBMINI_TLS_H
+#include <stddef.h>
+
+struct io;
+struct tls;
+struct tls_server_config;
+struct tls_client_config;
+
+#define TLS_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
+
+/* Loads the server's certificate chain (PEM, the server's certificate
+ * first, then its intermediates; CERTFILE) and private key (PEM: RSA in
+ * PKCS#1 "RSA PRIVATE KEY", EC in SEC1 "EC PRIVATE KEY", either in PKCS#8
+ * "PRIVATE KEY"; KEYFILE, which may be CERTFILE itself) and checks that
+ * the key belongs to the certificate.  Encrypted keys are refused.  Call
+ * it before the privilege drop: the key file is usually root's only.
+ * Returns the config (owned by the caller, shared read-only by every
+ * session), or NULL with a message naming the file in ERR (ERRMAX
+ * bytes). */
+struct tls_server_config *tls_server_config_new(const char *certfile,
+	const char *keyfile, char *err, size_t errmax);
+void tls_server_config_free(struct tls_server_config *cfg);
+
+/* Loads the client's trust anchors: every certificate of the PEM bundle
+ * CAFILE and of the files named HASH.N (c_rehash's form; else *.pem and
+ * *.crt) in the folder CAPATH.  Both NULL (or "") means TLS_CA_DEFAULT,
+ * and then a missing file is no error (zero anchors: verification
+ * fails, opportunistic TLS still works).  Certificates that BearSSL
+ * cannot decode are skipped.  NULL with a message in ERR when a named
+ * file or folder cannot be read. */
+struct tls_client_config *tls_client_config_new(const char *cafile,
+	const char *capath, char *err, size_t errmax);
+/* Adds a client certificate and key (ClientCertFile, ClientKeyFile),
+ * loaded as tls_server_config_new does; sent when a server asks.
+ * 0, or -1 with a message in ERR. */
+int tls_client_config_cert(struct tls_client_config *cfg,
+	const char *certfile, const char *keyfile, char *err, size_t errmax);
+/* The number of trust anchors loaded. */
+size_t tls_client_config_anchors(const struct tls_client_config *cfg);
+void tls_client_config_free(struct tls_client_config *cfg);
+
+/*
+ * Performs the server side of a handshake over READER and WRITER (two
+ * ios, on one socket or on inetd's fds 0 and 1), then switches both to
+ * the TLS transport.  Both ios' deadlines are set to MS milliseconds
+ * from now (0: none) for the handshake; set them again afterwards.
+ *
+ * RFC 3207 4: READER must hold no buffered plaintext, since bytes that
+ * arrived before the handshake would otherwise be read as if they came
+ * over TLS (the STARTTLS injection attack): with io_pending(READER) > 0
+ * this refuses at once with errno EBUSY, before any TLS byte is sent.
+ * WRITER's pending output (the "220 Ready to start TLS") is flushed
+ * first.
+ *
+ * Returns the session (free it with tls_close) or NULL with errno and a
+ * one-line reason in ERR ("client offers no TLS 1.2", "received alert
+ * 48 (unknown_ca)", "timed out", ...).  After a failure the connection
+ * is unusable: end the session without another reply.
+ */
+struct tls *tls_server_start(struct io *reader, struct io *writer,
+	const struct tls_server_config *cfg, unsigned long ms,
+	char *err, size_t errmax);
+
+/* Verification results, in sendmail's ${verify} words (tls_verify_name). */
+enum {
+	TLS_VERIFY_NONE,	/* not attempted (opportunistic, no anchors) */
+	TLS_VERIFY_OK,		/* chain to a trust anchor, host name matches */
+	TLS_VERIFY_FAIL,	/* could not be verified */
+};
+
+/* Client flags. */
+#define TLS_OPPORTUNISTIC 1	/* a failed verification does not abort */
+
+/*
+ * The client side: SNI and certificate verification against HOST (a
+ * DNS name; NULL sends no SNI and checks no name).  Without
+ * TLS_OPPORTUNISTIC, the handshake fails unless the chain ends at one of
+ * CFG's anchors, is valid now and names HOST (RFC 6125: subjectAltName
+ * dNSName, a wildcard in the left-most label only).  With it, the
+ * handshake goes on whatever the certificate, and *VERIFY says OK or
+ * FAIL (NONE when CFG has no anchors).  *VERIFY (may be NULL) is set on
+ * success and on failure.  HOST as an address literal ("192.0.2.1",
+ * "[IPv6:...]") cannot be verified (BearSSL checks DNS names only):
+ * without TLS_OPPORTUNISTIC that fails (EINVAL) before any byte is sent;
+ * with it, no SNI is sent (RFC 6066 3).  Otherwise as tls_server_start.
+ */
+struct tls *tls_client_start(struct io *reader, struct io *writer,
+	const struct tls_client_config *cfg, const char *host, int flags,
+	unsigned long ms, int *verify, char *err, size_t errmax);
+
+/* "TLSv1.2": the protocol version, as OpenSSL names it (for Received:
+ * and the log). */
+const char *tls_version(const struct tls *t);
+/* The cipher suite in OpenSSL's naming, as sendmail and Postfix log it:
+ * "ECDHE-RSA-AES256-GCM-SHA384". */
+const char *tls_cipher(const struct tls *t);
+/* The cipher's key bits (128 or 256), for "bits=256/256". */
+int tls_cipher_bits(const struct tls *t);
+/* TLS_VERIFY_*: the client's verdict on the server (servers: NONE). */
+int tls_verify(const struct tls *t);
+/* 1 when the peer ended the connection without close_notify (RFC 5246
+ * 7.2.1: a reader's end of file may then be a truncation), 0 when it
+ * sent one or has not closed. */
+int tls_truncated(const struct tls *t);
+/* "OK", "NONE", "FAIL". */
+const char *tls_verify_name(int verify);
+
+/*
+ * Ends the session: flushes the writer's pending data, sends close_notify
+ * (RFC 5246 7.2.1; the peer's is not awaited) under the writer's deadline,
+ * puts both ios back on the plain fd transport and frees the session.
+ * Returns 0, or -1 with errno when the flush or close_notify could not be
+ * sent (the session is freed all the same).  T NULL does nothing.
+ */
+int tls_close(struct tls *t);
+
+#endif
