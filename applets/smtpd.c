@@ -1,0 +1,2436 @@
+/*
+ * smtpd: the ESMTP server (RFC 5321) with sendmail's access control,
+ * relay rules and limits (DESIGN.md §1, §3-§5, issue 4).
+ *
+ * One session function speaks SMTP on fds 0/1.  `smtpd -i` (inetd,
+ * tcpsvd, s6-tcpserver, `sendmail -bs`, the tests) calls it directly; the
+ * built-in listener (libmini/net) binds every DaemonPortOptions socket as
+ * root, forks per connection and calls the same function.  Each session
+ * drops to RunAsUser, else DefaultUser, with the group of QueueDirectory
+ * (which must be group-writable), before it reads a byte; a privileged
+ * parent (the listener, or the -i helper) starts delivery of what the
+ * sessions queued, as `sendmail -qI<ID>` does.
+ *
+ * Extensions: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152),
+ * ENHANCEDSTATUSCODES (2034, 3463), DSN (3461), SMTPUTF8 (6531),
+ * CHUNKING/BDAT (3030).  Access control is sendmail's access map
+ * (Connect:, From:, To:), class w and R, virtusertable and mailertable at
+ * RCPT time.  250 after DATA only after the durable queue commit.
+ *
+ * Left out: STARTTLS and AUTH (issue 5: the seams are s->tls,
+ * s->authenticated, ehlo_extensions() and io_transport); ETRN, TURN; DNS
+ * (no reverse lookups: a client's name is only what TCPREMOTEHOST says);
+ * %-hack, bang-path and source-route routing (refused, never relayed).
+ * Bare CR or LF and NUL in a message are rejected, never normalised.
+ */
+//applet:smtpd usr/sbin drop
+//config:config SMTPD
+//config:	bool "smtpd: ESMTP server with sendmail's access control"
+//config:	default y
+//config:	help
+//config:	  The SMTP server: port 25/587 listener or inetd mode (-i),
+//config:	  sendmail's access map, relay rules and limits.
+//usage:usage: smtpd [-C FILE] [-b] [-i] [-v] [-p PIDFILE]
+//usage:
+//usage:Speak ESMTP: listen on every DaemonPortOptions (default 127.0.0.1:25),
+//usage:in the foreground logging to stderr, or with -i on stdin/stdout.
+//usage:
+//usage:-C FILE	configuration (default /etc/mail/sendmail.cf)
+//usage:-b	detach, log to syslog, write a pidfile
+//usage:-i	one session on stdin/stdout (inetd, tcpsvd, s6, sendmail -bs)
+//usage:-p FILE	the pidfile of -b (default /var/run/smtpd.pid)
+//usage:-v	verbose: log every command and reply
+#define _GNU_SOURCE
+#include "libmini.h"
+#include "io.h"
+#include "map.h"
+#include "queue.h"
+#include "file.h"
+#include "local.h"
+#include "vusers.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* RFC 5321 4.5.3.1.4: 512 octets a command line, plus what the SIZE,
+ * DSN and SMTPUTF8 parameters may add (RFC 3461 4: ORCPT and ENVID). */
+#define CMD_MAX		2048
+#define PATH_MAX_SMTP	256	/* RFC 5321 4.5.3.1.3, with brackets */
+#define LOCAL_MAX	64	/* 4.5.3.1.1 */
+#define DOMAIN_MAX	255	/* 4.5.3.1.2 */
+#define TEXT_LINE_MAX	998	/* 4.5.3.1.6: 1000 with CRLF */
+#define IO_BUF		4096
+#define SOFT_ERRORS	5	/* then one second of delay per error */
+#define HARD_ERRORS	10	/* then 421 and close */
+#define RCPTS_DEFAULT	100	/* MaxRecipientsPerMessage when 0 */
+
+enum { MAP_ACCESS_I, MAP_VIRTUSER_I, MAP_MAILERTABLE_I, MAP_ALIASES_I,
+	N_MAPS };
+static const char *const map_names[N_MAPS] = { "access", "virtuser",
+	"mailertable", NULL };
+
+struct smap {			/* a map the session may consult */
+	struct map m;
+	int state;		/* 0 none, 1 open, -1 failed (try later) */
+};
+
+struct rcpt {
+	char *addr;		/* as queued (after virtusertable) */
+	char *orcpt;		/* RFC 3461 ORCPT, "" none */
+	unsigned notify;
+};
+
+struct txn {			/* one mail transaction; NULL when none */
+	char sender[PATH_MAX_SMTP];	/* "" is <> */
+	unsigned long size_decl;	/* SIZE=, 0 none */
+	char body[12];		/* "7bit", "8bitmime", "" */
+	char ret[8];		/* "full", "hdrs", "" */
+	char envid[104];	/* ENVID xtext, "" none */
+	int smtputf8;
+	int discard;		/* an access DISCARD: accept, then drop */
+	struct rcpt *rcpt;
+	size_t n, cap;
+	/* BDAT: the entry being written, NULL between chunks of none */
+	struct queue_new *q;
+	struct dstate *ds;
+	int bdat_failed;	/* a chunk failed: the rest is read, refused */
+};
+
+/* DATA and BDAT: a byte-level state machine, so that only CRLF.CRLF ends
+ * the data (RFC 5321 4.1.1.4) and every smuggling spelling is data. */
+enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR };
+#define BAD_LF		1
+#define BAD_CR		2
+#define BAD_NUL		4
+#define BAD_LONG	8
+#define BAD_WRITE	16
+
+struct dstate {
+	int st, bad, over, in_header;
+	unsigned linelen;
+	char hdr[12];		/* the first bytes of a header line */
+	unsigned hlen;
+	unsigned hops;		/* Received: headers seen */
+	unsigned long size, max;
+	char msgid[200];
+	int msgid_next;		/* the header being read is Message-ID */
+	unsigned mlen;
+	int fd;
+	char out[4096];
+	size_t olen;
+};
+
+struct ctx;
+
+struct smtpd {
+	const struct cf *cf;
+	struct ctx *ctx;
+	const struct net_listener *l;	/* NULL in -i mode */
+	struct io in, out;
+	char inbuf[IO_BUF], outbuf[IO_BUF];
+	char line[CMD_MAX + 1];
+	struct net_peer peer;
+	char j[256];		/* $j */
+	char helo[256];
+	int esmtp, quit;
+	int tls;		/* issue 5: STARTTLS done */
+	int authenticated;	/* issue 5: AUTH succeeded */
+	int client_relay;	/* may relay (Connect: RELAY, loopback) */
+	int client_discard;	/* Connect: DISCARD */
+	char nullserver[300];	/* set: every command gets this reply */
+	unsigned errors;
+	struct txn *txn;
+	struct smap maps[N_MAPS];
+	char *vusers;		/* PostboxVirtualUsers, read as root */
+	size_t vusers_len;
+	int vusers_err;		/* it could not be read: try later */
+	int verbose;
+};
+
+struct ctx {			/* the daemon's, shared by the sessions */
+	struct cf *cf;
+	const char *cfpath;
+	uid_t uid;
+	gid_t gid;
+	int drop;		/* running as root: drop in each session */
+	int wake_r, wake_w;	/* sessions tell the parent what to send */
+	int verbose;
+	struct smap access;	/* the listener's, for ClientConn: */
+	struct net_server *srv;	/* the listener's sockets, or NULL */
+};
+
+/* --- small helpers -------------------------------------------------------- */
+
+static int str_ieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+static int privacy_has(const struct cf *cf, const char *word)
+{
+	const char *p = cf->opt.privacy ? cf->opt.privacy : "";
+	size_t n = strlen(word);
+
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		/* goaway: every restriction sendmail has */
+		if ((l == n && strncasecmp(p, word, n) == 0) ||
+				(l == 6 && strncasecmp(p, "goaway", 6) == 0))
+			return 1;
+		p += l;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void reply(struct smtpd *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void reply(struct smtpd *s, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof line - 3)
+		n = sizeof line - 3;
+	if (s->verbose)
+		log_msg(LOG_DEBUG, ">>> %.*s", n, line);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	io_write(&s->out, line, n);
+}
+
+/* A permanent or temporary error the client caused: counted, slowed. */
+static void bad(struct smtpd *s)
+{
+	s->errors++;
+	if (s->errors > SOFT_ERRORS && s->errors < HARD_ERRORS) {
+		io_flush(&s->out);
+		sleep(1);
+	}
+}
+
+/* --- maps ----------------------------------------------------------------- */
+
+/* The cdb file behind a K line: sendmail's hash/btree maps add ".db". */
+static void map_file(const struct cf_map *k, char *dst, size_t max)
+{
+	if (str_ends(k->path, ".db") || str_ends(k->path, ".cdb"))
+		str_lcpy(dst, k->path, max);
+	else
+		snprintf(dst, max, "%s%s", k->path,
+			strcmp(k->type, "cdb") == 0 ? ".cdb" : ".db");
+}
+
+static void smap_open(struct smap *sm, const struct cf *cf, const char *name,
+	const char *path, int optional)
+{
+	const struct cf_map *k = name ? cf_map(cf, name) : NULL;
+	char file[FILE_PATH_MAX], err[512];
+
+	sm->state = 0;
+	sm->m.fd = -1;
+	if (name) {
+		if (!k || !k->path)
+			return;
+		map_file(k, file, sizeof file);
+		optional = k->optional;
+	} else {
+		if (!path)
+			return;
+		snprintf(file, sizeof file, "%s.db", path);
+	}
+	if (map_open(&sm->m, file, 0, err, sizeof err) == 0) {
+		sm->state = 1;
+		return;
+	}
+	if (errno == ENOENT && optional)
+		return;
+	log_msg(LOG_ERR, "%s", err);
+	sm->state = -1;
+}
+
+static void smap_close(struct smap *sm)
+{
+	if (sm->state == 1)
+		map_close(&sm->m);
+	sm->state = 0;
+}
+
+/* The access map's action for TAG:VALUE.  1 with A filled, 0 when nothing
+ * (or SKIP) matched, -1 when the map could not be read (try later).  When
+ * MATCHED is given it gets the key that matched. */
+static int access_lookup(struct smap *sm, const char *tag, int kind,
+	const char *value, struct map_action *a, char *matched)
+{
+	char val[MAP_VALUE_MAX], key[MAP_KEY_MAX];
+	int r;
+
+	if (sm->state == 0)
+		return 0;
+	if (sm->state < 0)
+		return -1;
+	r = map_access(&sm->m, tag, kind, value, val, sizeof val, key);
+	if (r < 0)
+		return r;
+	/* The tutorials' "@spam.com DISCARD": sendmail has no such key, but
+	 * users write it meaning the domain.  Tried for the address's own
+	 * domain when nothing as specific (an address, user@, or the
+	 * domain itself) matched. */
+	if (kind != MAP_ACCESS_HOST && kind != MAP_ACCESS_IP) {
+		const char *at = strrchr(value, '@'), *k = key;
+		int weaker;
+
+		if (r > 0 && strchr(k, ':') && !str_istarts(k, "ipv6"))
+			k = strchr(k, ':') + 1;
+		weaker = r == 0 || (!strchr(k, '@') && at &&
+			!str_ieq(k, at + 1));
+		if (at && at[1] && weaker) {
+			char k2[MAP_KEY_MAX], v2[MAP_VALUE_MAX];
+			int i, r2 = 0;
+
+			for (i = 0; i < 2 && r2 == 0; i++) {
+				snprintf(k2, sizeof k2, "%s%s%s", i ? "" :
+					tag, i ? "" : ":", at);
+				r2 = map_lookup(&sm->m, k2, v2, sizeof v2);
+			}
+			if (r2 < 0)
+				return -1;
+			if (r2 > 0) {
+				str_lcpy(val, v2, sizeof val);
+				str_lcpy(key, k2, sizeof key);
+				r = 1;
+			}
+		}
+	}
+	if (r == 0)
+		return 0;
+	if (matched)
+		str_lcpy(matched, key, MAP_KEY_MAX);
+	if (map_action_parse(val, a) < 0) {
+		log_msg(LOG_WARNING, "access map: %s: bad value \"%s\"",
+			key, val);
+		return 0;
+	}
+	return a->act == MAP_ACT_SKIP ? 0 : 1;
+}
+
+/* TAG:ip, TAG:ip-prefix ..., then TAG: alone: sendmail's tagged-only
+ * walk for ClientConn: and GreetPause: (FEATURE(conncontrol),
+ * FEATURE(greet_pause)).  1 with the value, 0 none, -1 error. */
+static int tagged_ip(struct smap *sm, const char *tag, const char *ip,
+	char *val, size_t max)
+{
+	char key[MAP_KEY_MAX];
+	int r, sep = strchr(ip, ':') ? ':' : '.';
+	char *cut;
+
+	if (sm->state <= 0)
+		return sm->state;
+	snprintf(key, sizeof key, "%s:%s%s", tag, sep == ':' ? "IPv6:" : "",
+		ip);
+	for (;;) {
+		if ((r = map_lookup(&sm->m, key, val, max)) != 0)
+			return r;
+		cut = strrchr(key + strlen(tag) + 1, sep);
+		if (!cut)
+			break;
+		*cut = 0;
+	}
+	snprintf(key, sizeof key, "%s:", tag);
+	return map_lookup(&sm->m, key, val, max);
+}
+
+/* --- addresses ------------------------------------------------------------ */
+
+static int is_atext(int c)
+{
+	/* RFC 5322 3.2.3 atext (and UTF-8, checked later) */
+	return isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c)) ||
+		c >= 0x80;
+}
+
+/* RFC 5321 4.1.2: parses a Path or "<>" at *P into addr (PATH_MAX_SMTP):
+ * "<local@domain>", also without brackets (sendmail's leniency) and with
+ * a source route "@a,@b:" (4.1.1.3: ignored).  A local part alone is
+ * allowed (RCPT TO:<postmaster>).  Leaves *P after the path.  0, or -1
+ * with a reply in why. */
+static int parse_path(const char **pp, char *addr, int null_ok, int utf8,
+	char *why, size_t whymax)
+{
+	const char *p = *pp, *start, *at = NULL;
+	int bracket = 0, quoted = 0;
+	size_t n = 0, local = 0, dom;
+
+	while (*p == ' ')
+		p++;
+	if (*p == '<')
+		bracket = 1, p++;
+	/* a source route: @host,@host: */
+	if (bracket && *p == '@') {
+		const char *colon = strchr(p, ':');
+
+		if (!colon || colon - p > DOMAIN_MAX * 2)
+			goto syntax;
+		p = colon + 1;
+	}
+	start = p;
+	if (bracket && *p == '>') {
+		if (!null_ok)
+			goto syntax;
+		addr[0] = 0;
+		*pp = p + 1;
+		return 0;
+	}
+	/* the local part: dot-string or quoted-string */
+	if (*p == '"') {
+		quoted = 1;
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				goto syntax;
+		}
+		if (*p != '"')
+			goto syntax;
+		p++;
+	} else {
+		while (is_atext((unsigned char)*p) || *p == '.')
+			p++;
+	}
+	local = p - start;
+	if (local == 0 || local > LOCAL_MAX + (quoted ? 2 : 0))
+		goto syntax;
+	if (!quoted && (start[0] == '.' || p[-1] == '.' ||
+			memmem(start, local, "..", 2)))
+		goto syntax;
+	if (*p == '@') {
+		at = p++;
+		if (*p == '[') {
+			const char *e = strchr(p, ']');
+
+			if (!e)
+				goto syntax;
+			p = e + 1;
+		} else {
+			while (isalnum((unsigned char)*p) || *p == '-' ||
+					*p == '.' || (unsigned char)*p >= 0x80)
+				p++;
+		}
+		dom = p - at - 1;
+		if (dom == 0 || dom > DOMAIN_MAX)
+			goto syntax;
+	}
+	if (bracket) {
+		if (*p != '>')
+			goto syntax;
+		n = p - start;
+		p++;
+	} else {
+		n = p - start;
+		if (*p && *p != ' ')
+			goto syntax;
+	}
+	if (n >= PATH_MAX_SMTP)
+		goto syntax;
+	memcpy(addr, start, n);
+	addr[n] = 0;
+	/* RFC 6531 3.3: non-ASCII only with SMTPUTF8, and valid UTF-8 */
+	{
+		size_t i;
+		int high = 0;
+
+		for (i = 0; i < n; i++)
+			high |= (unsigned char)addr[i] >= 0x80;
+		if (high && (!utf8 || !str_utf8_valid(addr, n))) {
+			snprintf(why, whymax, "553 5.6.7 <%s>... Non-ASCII "
+				"address requires SMTPUTF8", addr);
+			return -1;
+		}
+	}
+	/* a domain literal must be an address we understand */
+	if (at && at[1] == '[') {
+		struct net_peer t;
+		char lit[64];
+		const char *in = strchr(addr, '@') + 2;
+		size_t l = strlen(in) - 1;
+
+		if (l >= sizeof lit)
+			goto syntax;
+		memcpy(lit, in, l);
+		lit[l] = 0;
+		if (str_istarts(lit, "IPv6:"))
+			memmove(lit, lit + 5, strlen(lit + 5) + 1);
+		else if (strchr(lit, ':'))
+			goto syntax;
+		if (net_parse_ip(&t, lit) < 0)
+			goto syntax;
+	}
+	*pp = p;
+	return 0;
+syntax:
+	snprintf(why, whymax, "553 5.1.3 %.*s... Syntax error in mailbox "
+		"address (RFC 5321 4.1.2)", 300, *pp);
+	return -1;
+}
+
+/* The domain of ADDR (after the last '@' outside quotes), or NULL. */
+static const char *addr_domain(const char *addr)
+{
+	const char *p = addr, *at = NULL;
+	int q = 0;
+
+	for (; *p; p++) {
+		if (*p == '\\' && q && p[1])
+			p++;
+		else if (*p == '"')
+			q = !q;
+		else if (*p == '@' && !q)
+			at = p;
+	}
+	return at ? at + 1 : NULL;
+}
+
+/* Normalises ADDR in place: the domain in lower case without a trailing
+ * dot (sendmail compares domains that way). */
+static void addr_normalise(char *addr)
+{
+	char *d = (char *)addr_domain(addr);
+	size_t n;
+
+	if (!d)
+		return;
+	str_lower(d);
+	n = strlen(d);
+	if (n > 1 && d[n - 1] == '.')
+		d[n - 1] = 0;
+}
+
+/* Whether the local part of ADDR routes elsewhere: %-hack, bang path,
+ * or a quoted '@' (RFC 5321 3.6, 4.1.2: we never honour these). */
+static int addr_routes(const char *addr)
+{
+	const char *d = addr_domain(addr);
+	size_t n = d ? (size_t)(d - 1 - addr) : strlen(addr);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (addr[i] == '%' || addr[i] == '!' || addr[i] == '@' ||
+				addr[i] == ':')
+			return 1;
+	return 0;
+}
+
+/* --- access control (issue 4 §3) ----------------------------------------- */
+
+/* The reply for an access action that refuses (REJECT, ERROR:); WHAT is
+ * the address ("" for a connection). */
+static void action_reply(const struct map_action *a, const char *what,
+	char *dst, size_t max)
+{
+	char who[PATH_MAX_SMTP + 8] = "";
+
+	if (*what)
+		snprintf(who, sizeof who, "<%s>... ", what);
+	if (a->act == MAP_ACT_REJECT) {
+		snprintf(dst, max, "550 5.7.1 %sAccess denied", who);
+		return;
+	}
+	unsigned code = a->code ? a->code : 550;
+	char dsn[16];
+
+	/* no D.S.N given: sendmail says X.0.0 */
+	if (a->dsn[0])
+		str_lcpy(dsn, a->dsn, sizeof dsn);
+	else
+		snprintf(dsn, sizeof dsn, "%u.0.0", code / 100);
+	snprintf(dst, max, "%u %s %s%s", code, dsn, who,
+		a->text[0] ? a->text : "Access denied");
+}
+
+/* At connect: Connect: by the client's name, then its address (§3). */
+static void check_connect(struct smtpd *s)
+{
+	struct map_action a;
+	char key[MAP_KEY_MAX];
+	int r = 0;
+
+	/* loopback relays unless an access entry says otherwise (below) */
+	s->client_relay = net_is_loopback(&s->peer);
+	if (s->peer.local)
+		return;
+	if (s->peer.host[0]) {
+		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
+			MAP_ACCESS_HOST, s->peer.host, &a, key);
+	} else {
+		/* no name (postbox does no DNS): sendmail tries the client
+		 * as the literal [addr] first */
+		char lit[NET_IP_MAX + 8];
+
+		snprintf(lit, sizeof lit, "[%s%s]", s->peer.family ==
+			AF_INET6 ? "IPv6:" : "", s->peer.ip);
+		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
+			MAP_ACCESS_HOST, lit, &a, key);
+	}
+	if (r == 0)
+		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
+			MAP_ACCESS_IP, s->peer.ip, &a, key);
+	if (r < 0) {
+		snprintf(s->nullserver, sizeof s->nullserver,
+			"451 4.3.0 Temporary lookup failure, try again later");
+		return;
+	}
+	if (r == 0)
+		return;
+	/* an entry for the client decides, for loopback too: that is how
+	 * a second loopback address is made untrusted */
+	s->client_relay = a.act == MAP_ACT_RELAY;
+	if (a.act == MAP_ACT_DISCARD)
+		s->client_discard = 1;
+	else if (a.act == MAP_ACT_REJECT || a.act == MAP_ACT_ERROR)
+		action_reply(&a, "", s->nullserver, sizeof s->nullserver);
+	if (s->nullserver[0])
+		log_msg(LOG_NOTICE, "[%s]: connection refused by access "
+			"entry %s", s->peer.ip, key);
+}
+
+/* A domain, or one of its parents, in class NAME (class R: relay-domains
+ * names a domain and its subdomains, as in sendmail). */
+static int class_walk(const struct cf *cf, const char *name, const char *dom)
+{
+	while (dom && *dom) {
+		if (cf_class_has(cf, name, dom))
+			return 1;
+		dom = strchr(dom, '.');
+		if (dom)
+			dom++;
+	}
+	return 0;
+}
+
+/* Whether ADDR's domain is ours: none, class w, localhost, or our own
+ * address literal. */
+static int is_local_domain(struct smtpd *s, const char *addr, char *user,
+	size_t max)
+{
+	const char *d = addr_domain(addr);
+	char lit[NET_IP_MAX + 2];
+
+	if (local_is_local(s->cf, addr, user, max) == 1)
+		return 1;
+	if (d && s->peer.local_ip[0]) {
+		snprintf(lit, sizeof lit, "[%s]", s->peer.local_ip);
+		if (str_ieq(d, lit)) {
+			size_t n = d - 1 - addr;
+
+			if (n >= max)
+				n = max - 1;
+			memcpy(user, addr, n);
+			user[n] = 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Whether USER is in the virtual-user file read at the start. */
+static int vuser_exists(struct smtpd *s, const char *user)
+{
+	struct vusers_entry e;
+	char err[256];
+	size_t off = 0;
+
+	if (s->vusers_err)
+		return -1;
+	while (off < s->vusers_len) {
+		const char *line = s->vusers + off;
+		const char *nl = memchr(line, '\n', s->vusers_len - off);
+		size_t len = nl ? (size_t)(nl - line) : s->vusers_len - off;
+
+		off += len + 1;
+		if (vusers_parse_line(line, len, &e, err, sizeof err) == 1 &&
+				strcmp(e.user, user) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether USER (or USER without its +detail) is someone we deliver to:
+ * postmaster (RFC 5321 4.5.1), an alias, a virtual user, an account.
+ * 1 yes, 0 no, -1 cannot tell now. */
+static int local_user_exists(struct smtpd *s, const char *user)
+{
+	char name[LOCAL_MAX + 1], val[MAP_VALUE_MAX];
+	struct smap *al = &s->maps[MAP_ALIASES_I];
+	int r, pass;
+
+	if (strlen(user) > LOCAL_MAX)
+		return 0;
+	str_lcpy(name, user, sizeof name);
+	for (pass = 0; pass < 2; pass++) {
+		char lower[LOCAL_MAX + 1], *plus;
+
+		if (pass == 1) {
+			/* sendmail's user+detail: the user decides */
+			if (!(plus = strchr(name, '+')) || plus == name)
+				break;
+			*plus = 0;
+		}
+		str_lcpy(lower, name, sizeof lower);
+		str_lower(lower);
+		if (strcmp(lower, "postmaster") == 0)
+			return 1;
+		if (al->state == 1) {
+			r = map_lookup(&al->m, lower, val, sizeof val);
+			if (r != 0)
+				return r > 0 ? 1 : -1;
+		} else if (al->state < 0) {
+			return -1;
+		}
+		if (s->vusers && (r = vuser_exists(s, name)) != 0)
+			return r;
+		errno = 0;
+		if (getpwnam(name) || getpwnam(lower))
+			return 1;
+		if (errno != 0 && errno != ENOENT && errno != ESRCH)
+			return -1;
+	}
+	return 0;
+}
+
+/* virtusertable (sendmail's FEATURE(virtusertable)): user@domain, then
+ * @domain with %1 the user.  1 with the new address in dst, or with an
+ * error reply in why (dst ""); 0 none; -1 cannot tell now. */
+static int virtuser(struct smtpd *s, const char *addr, char *dst,
+	size_t max, char *why, size_t whymax)
+{
+	struct smap *vm = &s->maps[MAP_VIRTUSER_I];
+	const char *d = addr_domain(addr);
+	char val[MAP_VALUE_MAX], key[MAP_KEY_MAX], user[LOCAL_MAX + 3];
+	size_t ul;
+	int r;
+
+	if (vm->state == 0 || !d)
+		return 0;
+	if (vm->state < 0)
+		return -1;
+	ul = d - 1 - addr;
+	if (ul >= sizeof user)
+		return 0;
+	memcpy(user, addr, ul);
+	user[ul] = 0;
+	r = map_lookup(&vm->m, addr, val, sizeof val);
+	if (r == 0) {
+		snprintf(key, sizeof key, "@%s", d);
+		r = map_lookup(&vm->m, key, val, sizeof val);
+	}
+	if (r <= 0)
+		return r;
+	dst[0] = 0;
+	if (str_istarts(val, "error:")) {
+		const char *e = val + 6;
+		struct map_action a;
+		char tmp[MAP_VALUE_MAX];
+
+		/* error:nouser and friends: sendmail's named errors */
+		if (str_ieq(e, "nouser")) {
+			snprintf(why, whymax, "550 5.1.1 <%s>... User unknown",
+				addr);
+			return 1;
+		}
+		snprintf(tmp, sizeof tmp, "ERROR:%s", e);
+		if (map_action_parse(tmp, &a) == 0)
+			action_reply(&a, addr, why, whymax);
+		else
+			snprintf(why, whymax, "550 5.1.1 <%s>... %.200s",
+				addr, e);
+		return 1;
+	}
+	/* %1: the user part of the original address */
+	{
+		const char *v = val;
+		size_t n = 0;
+
+		for (; *v && n + 1 < max; v++) {
+			if (v[0] == '%' && v[1] == '1') {
+				n += str_lcpy(dst + n, user, max - n);
+				if (n >= max)
+					return 0;
+				v++;
+			} else {
+				dst[n++] = *v;
+			}
+		}
+		dst[n < max ? n : max - 1] = 0;
+	}
+	return 1;
+}
+
+/* mailertable: an error: entry refuses at RCPT time, local:user makes the
+ * recipient local.  1 with why set, or 2 with user set (local); 0
+ * nothing to say; -1 cannot tell now. */
+static int mailertable(struct smtpd *s, const char *addr, char *user,
+	size_t umax, char *why, size_t whymax)
+{
+	struct smap *mt = &s->maps[MAP_MAILERTABLE_I];
+	const char *d = addr_domain(addr);
+	char val[MAP_VALUE_MAX], key[MAP_KEY_MAX];
+	int r = 0;
+
+	if (mt->state == 0 || !d)
+		return 0;
+	if (mt->state < 0)
+		return -1;
+	/* the domain, then .parent ... then "." (sendmail's order) */
+	str_lcpy(key, d, sizeof key);
+	if ((r = map_lookup(&mt->m, key, val, sizeof val)) == 0) {
+		const char *p = d;
+
+		while ((p = strchr(p + 1, '.')) != NULL)
+			if ((r = map_lookup(&mt->m, p, val, sizeof val)) != 0)
+				break;
+		if (r == 0)
+			r = map_lookup(&mt->m, ".", val, sizeof val);
+	}
+	if (r <= 0)
+		return r;
+	if (str_istarts(val, "error:")) {
+		char tmp[MAP_VALUE_MAX];
+		struct map_action a;
+
+		snprintf(tmp, sizeof tmp, "ERROR:%s", val + 6);
+		if (map_action_parse(tmp, &a) == 0)
+			action_reply(&a, addr, why, whymax);
+		else
+			snprintf(why, whymax, "550 5.1.2 <%s>... %.200s", addr,
+				val + 6);
+		return 1;
+	}
+	if (str_istarts(val, "local:")) {
+		const char *u = val + 6;
+		size_t n;
+
+		if (!*u) {
+			n = d - 1 - addr;
+			if (n >= umax)
+				n = umax - 1;
+			memcpy(user, addr, n);
+			user[n] = 0;
+		} else {
+			str_lcpy(user, u, umax);
+		}
+		return 2;
+	}
+	return 0;
+}
+
+/* May the client relay to ADDR (not local)?  §3: authenticated,
+ * Connect: RELAY or loopback, a relay domain, a To: RELAY domain. */
+static int relay_ok(struct smtpd *s, const char *addr, int *tempfail)
+{
+	const char *d = addr_domain(addr);
+	struct map_action a;
+	int r;
+
+	*tempfail = 0;
+	if (s->authenticated || s->client_relay)
+		return 1;
+	if (!d)
+		return 0;
+	if (class_walk(s->cf, "R", d))
+		return 1;
+	/* To:domain RELAY: the domain walk only; a full address counts only
+	 * with relaytofulladdress, which postbox does not read */
+	r = access_lookup(&s->maps[MAP_ACCESS_I], "To", MAP_ACCESS_HOST, d,
+		&a, NULL);
+	if (r < 0)
+		*tempfail = 1;
+	return r > 0 && a.act == MAP_ACT_RELAY;
+}
+
+/* --- the DATA/BDAT byte machine ------------------------------------------ */
+
+static void ds_flush(struct dstate *d)
+{
+	if (d->olen && !(d->bad & BAD_WRITE) &&
+			file_write_all(d->fd, d->out, d->olen) < 0)
+		d->bad |= BAD_WRITE;
+	d->olen = 0;
+}
+
+/* One byte of the message as stored (LF line ends). */
+static void ds_emit(struct dstate *d, int c)
+{
+	if (d->in_header) {
+		if (c == '\n') {
+			if (d->hlen == 0)
+				d->in_header = 0;	/* the empty line */
+			d->hlen = 0;
+			d->msgid_next = 0;
+		} else {
+			if (d->hlen < sizeof d->hdr - 1) {
+				d->hdr[d->hlen++] = c;
+				d->hdr[d->hlen] = 0;
+				if (d->hlen == 9 &&
+						strncasecmp(d->hdr, "received:",
+							9) == 0)
+					d->hops++;
+				if (d->hlen == 11 && strncasecmp(d->hdr,
+						"message-id:", 11) == 0) {
+					d->msgid_next = 1;
+					d->mlen = 0;
+				}
+			} else if (d->msgid_next && c != ' ' && c != '\t' &&
+					d->mlen < sizeof d->msgid - 1) {
+				d->msgid[d->mlen++] = c;
+				d->msgid[d->mlen] = 0;
+			}
+		}
+	}
+	if (d->bad || d->over)
+		return;
+	if (d->max && d->size >= d->max) {
+		d->over = 1;	/* RFC 1870 6.1: refused at the end */
+		return;
+	}
+	d->size++;
+	d->out[d->olen++] = c;
+	if (d->olen == sizeof d->out)
+		ds_flush(d);
+}
+
+/* One byte off the wire.  DOT: DATA (dot-stuffing, CRLF.CRLF ends);
+ * else BDAT.  Returns 1 at the end of the data. */
+static int ds_byte(struct dstate *d, int c, int dot)
+{
+	switch (d->st) {
+	case D_BOL:
+		d->linelen = 0;
+		if (dot && c == '.') {
+			d->st = D_BOL_DOT;
+			return 0;
+		}
+		break;
+	case D_BOL_DOT:
+		if (c == '\r') {
+			d->st = D_BOL_DOT_CR;
+			return 0;
+		}
+		/* RFC 5321 4.5.2: the leading dot of a line is removed */
+		break;
+	case D_BOL_DOT_CR:
+		if (c == '\n')
+			return 1;	/* RFC 5321 4.1.1.4: CRLF.CRLF */
+		/* ".\r" and more: a bare CR, and never the end */
+		d->bad |= BAD_CR;
+		ds_emit(d, '.');
+		break;
+	case D_CR:
+		if (c == '\n') {
+			ds_emit(d, '\n');
+			d->st = D_BOL;
+			return 0;
+		}
+		/* RFC 5321 2.3.8: CR only in CRLF */
+		d->bad |= BAD_CR;
+		break;
+	}
+	d->st = D_MID;
+	if (c == '\r') {
+		d->st = D_CR;
+		return 0;
+	}
+	if (c == '\n') {
+		/* a bare LF ends no line: the next "." is data */
+		d->bad |= BAD_LF;
+		return 0;
+	}
+	if (c == 0)
+		d->bad |= BAD_NUL;
+	if (++d->linelen > TEXT_LINE_MAX)
+		d->bad |= BAD_LONG;
+	ds_emit(d, c);
+	return 0;
+}
+
+/* The reply for a message the machine refused, or NULL. */
+static const char *ds_refusal(const struct dstate *d)
+{
+	if (d->bad & BAD_NUL)
+		return "554 5.6.0 Message contains NUL characters";
+	if (d->bad & (BAD_LF | BAD_CR))
+		return "554 5.6.0 Message contains bare CR or LF "
+			"(RFC 5321 2.3.8)";
+	if (d->bad & BAD_LONG)
+		return "554 5.6.0 Message has a line over 1000 octets "
+			"(RFC 5321 4.5.3.1.6)";
+	if (d->over)
+		return "552 5.3.4 Message size exceeds fixed maximum "
+			"message size";
+	if (d->bad & BAD_WRITE)
+		return "451 4.3.0 Error writing the queue, try again later";
+	return NULL;
+}
+
+/* --- transactions --------------------------------------------------------- */
+
+static void txn_free(struct smtpd *s)
+{
+	struct txn *t = s->txn;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i < t->n; i++) {
+		free(t->rcpt[i].addr);
+		free(t->rcpt[i].orcpt);
+	}
+	free(t->rcpt);
+	if (t->q) {
+		queue_abort(t->q);
+		free(t->q);
+	}
+	free(t->ds);
+	free(t);
+	s->txn = NULL;
+}
+
+static int txn_add(struct txn *t, const char *addr, const char *orcpt,
+	unsigned notify)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		struct rcpt *r = realloc(t->rcpt, cap * sizeof *r);
+
+		if (!r)
+			return -1;
+		t->rcpt = r;
+		t->cap = cap;
+	}
+	t->rcpt[t->n].addr = strdup(addr);
+	t->rcpt[t->n].orcpt = strdup(orcpt);
+	t->rcpt[t->n].notify = notify;
+	if (!t->rcpt[t->n].addr || !t->rcpt[t->n].orcpt) {
+		free(t->rcpt[t->n].addr);
+		free(t->rcpt[t->n].orcpt);
+		return -1;
+	}
+	t->n++;
+	return 0;
+}
+
+/* RFC 5322 3.3 date, local time. */
+static void rfc5322_date(char *dst, size_t max)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(dst, max, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* The Received: line (RFC 5321 4.4), LF line ends, into the data file. */
+static int write_received(struct smtpd *s, struct queue_new *q)
+{
+	struct txn *t = s->txn;
+	char date[64], proto[16], from[600];
+	struct buf b = BUF_INIT(4096);
+	int r;
+
+	/* RFC 3848 protocol names */
+	snprintf(proto, sizeof proto, "%s%s%s%s",
+		t->smtputf8 ? "UTF8" : "", s->esmtp ? "ESMTP" : "SMTP",
+		s->tls ? "S" : "", s->authenticated ? "A" : "");
+	if (s->peer.local)
+		snprintf(from, sizeof from, "%s (localhost)",
+			s->helo[0] ? s->helo : "localhost");
+	else
+		snprintf(from, sizeof from, "%s (%s%s[%s])",
+			s->helo[0] ? s->helo : s->peer.ip, s->peer.host,
+			s->peer.host[0] ? " " : "", s->peer.ip);
+	rfc5322_date(date, sizeof date);
+	buf_printf(&b, "Received: from %s\n\tby %s (postbox) with %s id %s",
+		from, s->j, proto, q->id);
+	if (t->n == 1)
+		buf_printf(&b, "\n\tfor <%s>", t->rcpt[0].addr);
+	r = buf_printf(&b, "; %s\n", date);
+	if (r == 0)
+		r = file_write_all(q->fd, b.p, b.len);
+	buf_free(&b);
+	return r;
+}
+
+/* Opens the queue entry and its machine for DATA or the first BDAT.
+ * NULL, or the reply that refuses. */
+static const char *data_open(struct smtpd *s)
+{
+	struct txn *t = s->txn;
+
+	t->q = calloc(1, sizeof *t->q);
+	t->ds = calloc(1, sizeof *t->ds);
+	if (!t->q || !t->ds) {
+		free(t->q);
+		free(t->ds);
+		t->q = NULL, t->ds = NULL;
+		return "451 4.3.0 Out of memory, try again later";
+	}
+	if (queue_open(t->q, s->cf->opt.queue_dir) < 0) {
+		log_msg(LOG_ERR, "%s: cannot open a queue file: %s",
+			s->cf->opt.queue_dir, strerror(errno));
+		free(t->q);
+		t->q = NULL;
+		return "451 4.3.0 Queue not available, try again later";
+	}
+	t->ds->fd = t->q->fd;
+	t->ds->in_header = 1;
+	t->ds->st = D_BOL;
+	t->ds->max = s->cf->opt.max_message_size;
+	if (write_received(s, t->q) < 0)
+		t->ds->bad |= BAD_WRITE;
+	return NULL;
+}
+
+/* Tells the privileged parent to deliver QID now (DeliveryMode b, i). */
+static void wake_delivery(struct smtpd *s, const char *qid)
+{
+	char line[QUEUE_ID_LEN + 2];
+	char mode = s->cf->opt.delivery_mode;
+
+	if (!s->ctx || s->ctx->wake_w < 0 || mode == 'q' || mode == 'd')
+		return;
+	snprintf(line, sizeof line, "%s\n", qid);
+	/* one short write to a pipe is atomic (PIPE_BUF) */
+	if (write(s->ctx->wake_w, line, strlen(line)) < 0)
+		log_msg(LOG_WARNING, "%s: delivery not started: %s", qid,
+			strerror(errno));
+}
+
+/* End of DATA or the last BDAT: refuse, or commit and then say 250. */
+static void data_finish(struct smtpd *s)
+{
+	struct txn *t = s->txn;
+	struct dstate *d = t->ds;
+	const char *why;
+	struct queue_env e;
+	char qid[QUEUE_ID_LEN + 1];
+	size_t i;
+	int ok = 1;
+
+	ds_flush(d);
+	why = ds_refusal(d);
+	if (!why && d->hops > s->cf->opt.max_hops && s->cf->opt.max_hops)
+		why = "554 5.4.6 Too many hops";
+	if (why) {
+		log_msg(LOG_NOTICE, "[%s]: message refused: %s", s->peer.ip,
+			why);
+		reply(s, "%s", why);
+		bad(s);
+		txn_free(s);
+		return;
+	}
+	str_lcpy(qid, t->q->id, sizeof qid);
+	if (t->discard || s->client_discard) {
+		/* access DISCARD: accepted, then dropped, as sendmail does */
+		log_msg(LOG_INFO, "%s: discarded from <%s>", qid, t->sender);
+		reply(s, "250 2.0.0 %s Message accepted for delivery", qid);
+		txn_free(s);
+		return;
+	}
+	queue_env_init(&e);
+	e.kind = QUEUE_MAIL;
+	e.created = e.next = time(NULL);
+	ok &= queue_set(&e.sender, t->sender) == 0;
+	ok &= queue_set(&e.envid, t->envid) == 0;
+	ok &= queue_set(&e.msgid, d->msgid) == 0;
+	str_lcpy(e.ret, t->ret, sizeof e.ret);
+	str_lcpy(e.body, t->body, sizeof e.body);
+	for (i = 0; ok && i < t->n; i++) {
+		struct queue_rcpt *r = queue_env_add(&e, t->rcpt[i].addr, -1);
+
+		if (!r || queue_set(&r->orcpt, t->rcpt[i].orcpt) < 0) {
+			ok = 0;
+			break;
+		}
+		r->notify = t->rcpt[i].notify;
+	}
+	/* DESIGN §4: nothing is acknowledged before it is on disk */
+	if (!ok || queue_commit(t->q, &e) < 0) {
+		log_msg(LOG_ERR, "%s: queue commit failed: %s", qid,
+			strerror(errno));
+		reply(s, "451 4.3.0 Error writing the queue, try again later");
+	} else {
+		free(t->q);
+		t->q = NULL;
+		log_msg(LOG_INFO, "%s: from=<%s>, size=%lu, nrcpts=%zu, "
+			"relay=%s [%s]", qid, t->sender, d->size, t->n,
+			s->helo[0] ? s->helo : "-", s->peer.ip);
+		reply(s, "250 2.0.0 %s Message accepted for delivery", qid);
+		wake_delivery(s, qid);
+	}
+	queue_env_free(&e);
+	txn_free(s);
+}
+
+/* Reads the data after 354 to CRLF.CRLF.  0 at the end, -1 when the
+ * client went away or timed out (after the reply). */
+static int data_read(struct smtpd *s)
+{
+	struct dstate *d = s->txn->ds;
+	unsigned long ms = s->cf->opt.to_datablock * 1000UL;
+	unsigned char c;
+	ssize_t r;
+
+	for (;;) {
+		/* RFC 5321 4.5.3.2.5: a timeout per block, not per message */
+		if (io_pending(&s->in) == 0)
+			io_deadline(&s->in, ms);
+		r = io_read(&s->in, &c, 1);
+		if (r <= 0) {
+			if (r < 0 && errno == ETIMEDOUT)
+				reply(s, "421 4.4.2 %s Timeout waiting for "
+					"data", s->j);
+			log_msg(LOG_NOTICE, "[%s]: lost input channel during "
+				"DATA", s->peer.ip);
+			return -1;
+		}
+		if (ds_byte(d, c, 1))
+			return 0;
+	}
+}
+
+/* --- commands ------------------------------------------------------------- */
+
+static void ehlo_extensions(struct smtpd *s)
+{
+	unsigned long max = s->cf->opt.max_message_size;
+
+	reply(s, "250-ENHANCEDSTATUSCODES");
+	reply(s, "250-PIPELINING");
+	reply(s, "250-8BITMIME");
+	if (max)
+		reply(s, "250-SIZE %lu", max);
+	else
+		reply(s, "250-SIZE");
+	reply(s, "250-DSN");
+	reply(s, "250-SMTPUTF8");
+	reply(s, "250-CHUNKING");
+	/* issue 5: STARTTLS and AUTH are listed here */
+	reply(s, "250 HELP");
+}
+
+static void cmd_helo(struct smtpd *s, const char *arg, int esmtp)
+{
+	const char *p;
+
+	if (!*arg) {
+		reply(s, "501 5.0.0 %s requires domain address",
+			esmtp ? "EHLO" : "HELO");
+		bad(s);
+		return;
+	}
+	for (p = arg; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			break;
+	if (*p || p - arg >= (long)sizeof s->helo) {
+		reply(s, "501 5.0.0 Invalid domain name");
+		bad(s);
+		return;
+	}
+	/* RFC 5321 4.1.4: EHLO/HELO also resets the transaction */
+	txn_free(s);
+	str_lcpy(s->helo, arg, sizeof s->helo);
+	s->esmtp = esmtp;
+	if (s->peer.local)
+		reply(s, "250%c%s Hello %s, pleased to meet you",
+			esmtp ? '-' : ' ', s->j, "localhost");
+	else
+		reply(s, "250%c%s Hello %s [%s], pleased to meet you",
+			esmtp ? '-' : ' ', s->j,
+			s->peer.host[0] ? s->peer.host : arg, s->peer.ip);
+	if (esmtp)
+		ehlo_extensions(s);
+}
+
+/* RFC 3461 4: xtext, printable ASCII without '=' and '+' except as
+ * "+XX". */
+static int xtext_ok(const char *v, size_t max)
+{
+	size_t n = 0;
+
+	for (; *v; v++, n++) {
+		if (*v == '+') {
+			if (!isxdigit((unsigned char)v[1]) ||
+					!isxdigit((unsigned char)v[2]))
+				return 0;
+			v += 2;
+		} else if (*v < '!' || *v > '~' || *v == '=') {
+			return 0;
+		}
+	}
+	return n > 0 && n <= max;
+}
+
+static void cmd_mail(struct smtpd *s, const char *arg)
+{
+	char addr[PATH_MAX_SMTP], why[600], param[CMD_MAX];
+	const char *p = arg;
+	struct map_action a;
+	struct txn *t;
+	int utf8 = 0, r;
+
+	if (s->txn) {
+		reply(s, "503 5.5.0 Sender already specified");
+		bad(s);
+		return;
+	}
+	if (!s->helo[0] && privacy_has(s->cf, "needmailhelo")) {
+		reply(s, "503 5.0.0 Polite people say HELO first");
+		bad(s);
+		return;
+	}
+	if (!str_istarts(p, "FROM:")) {
+		reply(s, "501 5.5.2 Syntax error in parameters scanning "
+			"\"from\"");
+		bad(s);
+		return;
+	}
+	p += 5;
+	/* SMTPUTF8 changes what the path may hold: look ahead for it */
+	{
+		const char *q = strchr(p, '>');
+
+		for (q = q ? q : p; (q = strchr(q, ' ')) != NULL; q++)
+			if (strncasecmp(q + 1, "SMTPUTF8", 8) == 0 &&
+					(q[9] == 0 || q[9] == ' '))
+				utf8 = 1;
+	}
+	if (parse_path(&p, addr, 1, utf8, why, sizeof why) < 0) {
+		reply(s, "%s", why);
+		bad(s);
+		return;
+	}
+	t = calloc(1, sizeof *t);
+	if (!t) {
+		reply(s, "451 4.3.0 Out of memory, try again later");
+		return;
+	}
+	str_lcpy(t->sender, addr, sizeof t->sender);
+	addr_normalise(t->sender);
+	/* ESMTP parameters (RFC 5321 4.1.2 Mail-parameters) */
+	while (*p) {
+		char *eq, *v;
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " ");
+		memcpy(param, p, n);
+		param[n] = 0;
+		p += n;
+		eq = strchr(param, '=');
+		v = eq ? eq + 1 : NULL;
+		if (eq)
+			*eq = 0;
+		if (str_ieq(param, "SIZE") && v) {
+			unsigned long sz, max = s->cf->opt.max_message_size;
+
+			if (str_toul(v, 0xffffffffffUL, &sz) < 0) {
+				snprintf(why, sizeof why, "501 5.5.4 Syntax "
+					"error in SIZE parameter");
+				goto refuse;
+			}
+			/* RFC 1870 6.1: refuse early */
+			if (max && sz > max) {
+				snprintf(why, sizeof why, "552 5.3.4 Message "
+					"size exceeds fixed maximum message "
+					"size (%lu)", max);
+				goto refuse;
+			}
+			t->size_decl = sz;
+		} else if (str_ieq(param, "BODY") && v) {
+			if (str_ieq(v, "7BIT"))
+				str_lcpy(t->body, "7bit", sizeof t->body);
+			else if (str_ieq(v, "8BITMIME"))
+				str_lcpy(t->body, "8bitmime", sizeof t->body);
+			else {
+				snprintf(why, sizeof why, "501 5.5.4 Unknown "
+					"BODY type %.40s", v);
+				goto refuse;
+			}
+		} else if (str_ieq(param, "SMTPUTF8") && !v) {
+			t->smtputf8 = 1;
+		} else if (str_ieq(param, "RET") && v) {
+			if (str_ieq(v, "FULL") || str_ieq(v, "HDRS")) {
+				str_lcpy(t->ret, v, sizeof t->ret);
+				str_lower(t->ret);
+			} else {
+				snprintf(why, sizeof why, "501 5.5.4 Bad "
+					"argument \"%.40s\" to RET", v);
+				goto refuse;
+			}
+		} else if (str_ieq(param, "ENVID") && v) {
+			if (!xtext_ok(v, 100) || t->envid[0]) {
+				snprintf(why, sizeof why, "501 5.5.4 Syntax "
+					"error in ENVID parameter");
+				goto refuse;
+			}
+			str_lcpy(t->envid, v, sizeof t->envid);
+		} else if (str_ieq(param, "AUTH") && v) {
+			/* RFC 4954 5: ignored unless the session is
+			 * authenticated (issue 5) */
+		} else {
+			snprintf(why, sizeof why, "555 5.5.4 %.40s parameter "
+				"unrecognized", param);
+			goto refuse;
+		}
+	}
+	/* §3: the sender in the access map */
+	r = access_lookup(&s->maps[MAP_ACCESS_I], "From", MAP_ACCESS_ADDR,
+		t->sender[0] ? t->sender : "<>", &a, NULL);
+	if (r < 0) {
+		snprintf(why, sizeof why, "451 4.3.0 <%s>... Temporary lookup "
+			"failure", t->sender);
+		goto refuse;
+	}
+	if (r > 0 && (a.act == MAP_ACT_REJECT || a.act == MAP_ACT_ERROR)) {
+		action_reply(&a, t->sender, why, sizeof why);
+		log_msg(LOG_NOTICE, "[%s]: sender <%s> refused: %s",
+			s->peer.ip, t->sender, why);
+		free(t);
+		reply(s, "%s", why);
+		return;
+	}
+	if (r > 0 && a.act == MAP_ACT_DISCARD)
+		t->discard = 1;
+	s->txn = t;
+	reply(s, "250 2.1.0 <%s>... Sender ok", t->sender);
+	return;
+refuse:
+	free(t);
+	reply(s, "%s", why);
+	bad(s);
+}
+
+/* RCPT parameters: NOTIFY, ORCPT (RFC 3461 4.1, 4.2). */
+static int rcpt_params(const char *p, unsigned *notify, char *orcpt,
+	size_t omax, char *why, size_t whymax)
+{
+	char param[CMD_MAX];
+
+	*notify = 0;
+	orcpt[0] = 0;
+	while (*p) {
+		char *eq, *v;
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, " ");
+		memcpy(param, p, n);
+		param[n] = 0;
+		p += n;
+		eq = strchr(param, '=');
+		v = eq ? eq + 1 : NULL;
+		if (eq)
+			*eq = 0;
+		if (str_ieq(param, "NOTIFY") && v) {
+			char low[64];
+
+			str_lcpy(low, v, sizeof low);
+			str_lower(low);
+			if (strlen(v) >= sizeof low ||
+					queue_notify_parse(low, notify) < 0) {
+				snprintf(why, whymax, "501 5.5.4 Bad argument "
+					"\"%.40s\" to NOTIFY", v);
+				return -1;
+			}
+		} else if (str_ieq(param, "ORCPT") && v) {
+			const char *semi = strchr(v, ';');
+
+			if (!semi || semi == v || !xtext_ok(semi + 1, 500) ||
+					strlen(v) >= omax) {
+				snprintf(why, whymax, "501 5.5.4 Syntax error "
+					"in ORCPT parameter");
+				return -1;
+			}
+			str_lcpy(orcpt, v, omax);
+		} else {
+			snprintf(why, whymax, "555 5.5.4 %.40s parameter "
+				"unrecognized", param);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The recipient checks in sendmail's order (issue 4 §2, §3).  0 with the
+ * address to queue in dst, or -1 with the reply in why. */
+static int check_rcpt(struct smtpd *s, const char *addr, char *dst,
+	size_t max, char *why, size_t whymax)
+{
+	char user[LOCAL_MAX + 8], vdst[PATH_MAX_SMTP];
+	struct map_action a;
+	int r, tempfail;
+
+	str_lcpy(dst, addr, max);
+	/* §3: To: in the access map, most specific first; user@ keys only
+	 * for our own domains (sendmail's check_rcpt) */
+	r = access_lookup(&s->maps[MAP_ACCESS_I], "To",
+		is_local_domain(s, addr, user, sizeof user) ? MAP_ACCESS_ADDR :
+		MAP_ACCESS_RCPT, addr, &a, NULL);
+	if (r < 0)
+		goto temp;
+	if (r > 0 && (a.act == MAP_ACT_REJECT || a.act == MAP_ACT_ERROR)) {
+		action_reply(&a, addr, why, whymax);
+		return -1;
+	}
+	if (r > 0 && a.act == MAP_ACT_DISCARD)
+		s->txn->discard = 1;
+	/* %-hack, bang paths, quoted '@': routing we never do */
+	if (addr_routes(addr)) {
+		if (!s->client_relay && !s->authenticated)
+			goto relay;
+		snprintf(why, whymax, "553 5.1.3 <%s>... Routing through the "
+			"local part is not supported", addr);
+		return -1;
+	}
+	/* virtusertable for our domains and class {VirtHost} */
+	if (addr_domain(addr) && (is_local_domain(s, addr, user, sizeof user)
+			|| cf_class_has(s->cf, "{VirtHost}",
+				addr_domain(addr)))) {
+		r = virtuser(s, addr, vdst, sizeof vdst, why, whymax);
+		if (r < 0)
+			goto temp;
+		if (r > 0 && !vdst[0])
+			return -1;
+		if (r > 0) {
+			str_lcpy(dst, vdst, max);
+			/* a virtual address that maps to a remote one was
+			 * ours to accept: no relay check, only local users */
+			if (!is_local_domain(s, dst, user, sizeof user))
+				return 0;
+			goto local;
+		}
+	}
+	if (is_local_domain(s, addr, user, sizeof user))
+		goto local;
+	r = mailertable(s, addr, user, sizeof user, why, whymax);
+	if (r < 0)
+		goto temp;
+	if (r == 1)
+		return -1;
+	if (r == 2)
+		goto local;
+	if (relay_ok(s, addr, &tempfail))
+		return 0;
+	if (tempfail)
+		goto temp;
+relay:
+	log_msg(LOG_NOTICE, "[%s]: relaying to <%s> denied", s->peer.ip,
+		addr);
+	snprintf(why, whymax, "550 5.7.1 <%s>... Relaying denied", addr);
+	return -1;
+local:
+	r = local_user_exists(s, user);
+	if (r < 0)
+		goto temp;
+	if (r == 0) {
+		snprintf(why, whymax, "550 5.1.1 <%s>... User unknown", addr);
+		return -1;
+	}
+	return 0;
+temp:
+	snprintf(why, whymax, "451 4.3.0 <%s>... Temporary lookup failure, "
+		"try again later", addr);
+	return -1;
+}
+
+static void cmd_rcpt(struct smtpd *s, const char *arg)
+{
+	char addr[PATH_MAX_SMTP], dst[PATH_MAX_SMTP], why[700];
+	char orcpt[520];
+	const char *p = arg;
+	unsigned notify, max = s->cf->opt.max_rcpts;
+
+	if (!s->txn) {
+		reply(s, "503 5.0.0 Need MAIL before RCPT");
+		bad(s);
+		return;
+	}
+	if (s->txn->q) {
+		reply(s, "503 5.5.1 RCPT not allowed during BDAT");
+		bad(s);
+		return;
+	}
+	if (!str_istarts(p, "TO:")) {
+		reply(s, "501 5.5.2 Syntax error in parameters scanning "
+			"\"to\"");
+		bad(s);
+		return;
+	}
+	p += 3;
+	if (parse_path(&p, addr, 0, s->txn->smtputf8, why, sizeof why) < 0 ||
+			rcpt_params(p, &notify, orcpt, sizeof orcpt, why,
+				sizeof why) < 0) {
+		reply(s, "%s", why);
+		bad(s);
+		return;
+	}
+	addr_normalise(addr);
+	/* RFC 5321 4.5.3.1.8: 452 for too many, the client retries later */
+	if (s->txn->n >= (max ? max : RCPTS_DEFAULT)) {
+		reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	if (check_rcpt(s, addr, dst, sizeof dst, why, sizeof why) < 0) {
+		/* a policy refusal is no protocol error (sendmail does not
+		 * count it either): relay probes get every answer */
+		reply(s, "%s", why);
+		return;
+	}
+	if (!orcpt[0] && strcmp(dst, addr) != 0)
+		snprintf(orcpt, sizeof orcpt, "rfc822;%s", addr);
+	if (txn_add(s->txn, dst, orcpt, notify) < 0) {
+		reply(s, "452 4.3.0 Out of memory");
+		return;
+	}
+	reply(s, "250 2.1.5 <%s>... Recipient ok", addr);
+}
+
+static void cmd_data(struct smtpd *s, const char *arg)
+{
+	const char *why;
+
+	if (!s->txn) {
+		reply(s, "503 5.0.0 Need MAIL command");
+		bad(s);
+		return;
+	}
+	if (s->txn->n == 0) {
+		reply(s, "503 5.0.0 Need RCPT (recipient)");
+		bad(s);
+		return;
+	}
+	if (s->txn->q) {
+		reply(s, "503 5.5.1 DATA not allowed during BDAT");
+		bad(s);
+		return;
+	}
+	if (*arg) {
+		reply(s, "501 5.5.4 DATA takes no parameters");
+		bad(s);
+		return;
+	}
+	if ((why = data_open(s)) != NULL) {
+		reply(s, "%s", why);
+		return;
+	}
+	reply(s, "354 Enter mail, end with \".\" on a line by itself");
+	if (data_read(s) < 0) {
+		txn_free(s);
+		s->quit = 1;
+		return;
+	}
+	data_finish(s);
+}
+
+/* RFC 3030 2: BDAT size [LAST].  The chunk is always read, even when
+ * refused, so the session stays in step. */
+static void cmd_bdat(struct smtpd *s, const char *arg)
+{
+	unsigned long size, left;
+	char num[24];
+	const char *rest, *why = NULL;
+	struct txn *t = s->txn;
+	size_t n = strcspn(arg, " ");
+	int last;
+
+	rest = arg + n;
+	while (*rest == ' ')
+		rest++;
+	last = str_ieq(rest, "LAST");
+	if (n >= sizeof num || (*rest && !last)) {
+		size = 1;	/* makes the check below fail */
+		num[0] = 0;
+	} else {
+		memcpy(num, arg, n);
+		num[n] = 0;
+	}
+	if (!num[0] || str_toul(num, 0xffffffffffUL, &size) < 0) {
+		/* out of step: the chunk cannot be skipped */
+		reply(s, "501 5.5.4 Syntax error in BDAT parameters");
+		s->quit = 1;
+		return;
+	}
+	if (!t)
+		why = "503 5.0.0 Need MAIL command";
+	else if (t->n == 0)
+		why = "503 5.0.0 Need RCPT (recipient)";
+	else if (t->bdat_failed)
+		why = "451 4.3.0 Queue not available, try again later";
+	else if (!t->q && (why = data_open(s)) != NULL)
+		t->bdat_failed = 1;
+	for (left = size; left > 0; ) {
+		char chunk[4096];
+		size_t want = left < sizeof chunk ? left : sizeof chunk;
+		ssize_t r, i;
+
+		if (io_pending(&s->in) == 0)
+			io_deadline(&s->in, s->cf->opt.to_datablock * 1000UL);
+		r = io_read(&s->in, chunk, want);
+		if (r <= 0) {
+			if (r < 0 && errno == ETIMEDOUT)
+				reply(s, "421 4.4.2 %s Timeout waiting for "
+					"data", s->j);
+			txn_free(s);
+			s->quit = 1;
+			return;
+		}
+		left -= r;
+		if (!why)
+			for (i = 0; i < r; i++)
+				ds_byte(t->ds, (unsigned char)chunk[i], 0);
+	}
+	if (why) {
+		reply(s, "%s", why);
+		if (t && last)
+			txn_free(s);
+		if (why[0] == '5')
+			bad(s);
+		return;
+	}
+	if (!last) {
+		reply(s, "250 2.0.0 %lu octets received", size);
+		return;
+	}
+	/* a message that ends without CRLF gets one */
+	if (t->ds->st != D_BOL)
+		ds_byte(t->ds, '\r', 0), ds_byte(t->ds, '\n', 0);
+	data_finish(s);
+}
+
+static void cmd_help(struct smtpd *s, const char *arg)
+{
+	reply(s, "214-2.0.0 This is postbox smtpd");
+	reply(s, "214-2.0.0 Topics:");
+	reply(s, "214-2.0.0 \tHELO\tEHLO\tMAIL\tRCPT\tDATA");
+	reply(s, "214-2.0.0 \tBDAT\tRSET\tNOOP\tQUIT\tHELP");
+	reply(s, "214-2.0.0 \tVRFY\tEXPN");
+	reply(s, "214-2.0.0 For local information send email to "
+		"Postmaster at your site.");
+	reply(s, "214 2.0.0 End of HELP info");
+}
+
+static void cmd_vrfy(struct smtpd *s, const char *arg, int expn)
+{
+	char addr[PATH_MAX_SMTP], user[LOCAL_MAX + 8], why[600];
+	const char *p = arg;
+	int r;
+
+	/* PrivacyOptions novrfy, noexpn (the default): sendmail's words */
+	if (expn && privacy_has(s->cf, "noexpn")) {
+		reply(s, "502 5.7.0 Sorry, we do not allow this operation");
+		return;
+	}
+	if (!expn && privacy_has(s->cf, "novrfy")) {
+		reply(s, "252 2.5.2 Cannot VRFY user; try RCPT to attempt "
+			"delivery (or try finger)");
+		return;
+	}
+	if (!*p || parse_path(&p, addr, 0, 0, why, sizeof why) < 0) {
+		reply(s, "501 5.5.2 Argument required");
+		bad(s);
+		return;
+	}
+	if (!is_local_domain(s, addr, user, sizeof user)) {
+		reply(s, "252 2.1.5 <%s>... Cannot VRFY a remote address",
+			addr);
+		return;
+	}
+	r = local_user_exists(s, user);
+	if (r > 0)
+		reply(s, "250 2.1.5 <%s@%s>", user, s->j);
+	else if (r == 0)
+		reply(s, "550 5.1.1 <%s>... User unknown", addr);
+	else
+		reply(s, "451 4.3.0 Temporary lookup failure");
+}
+
+/* One command line (terminator removed). */
+static void command(struct smtpd *s, char *line)
+{
+	char *arg = line;
+	size_t n;
+
+	n = strcspn(line, " ");
+	arg = line + n;
+	if (*arg)
+		*arg++ = 0;
+	while (*arg == ' ')
+		arg++;
+	/* trailing blanks are not part of any argument */
+	n = strlen(arg);
+	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t'))
+		arg[--n] = 0;
+	if (str_ieq(line, "QUIT")) {
+		reply(s, "221 2.0.0 %s closing connection", s->j);
+		s->quit = 1;
+		return;
+	}
+	if (str_ieq(line, "NOOP")) {
+		reply(s, "250 2.0.0 OK");
+		return;
+	}
+	if (str_ieq(line, "RSET")) {
+		txn_free(s);
+		reply(s, "250 2.0.0 Reset state");
+		return;
+	}
+	/* a refused client may only leave (RFC 5321 3.1: 554 greeting) */
+	if (s->nullserver[0]) {
+		reply(s, "%s", s->nullserver);
+		bad(s);
+		return;
+	}
+	if (str_ieq(line, "EHLO"))
+		cmd_helo(s, arg, 1);
+	else if (str_ieq(line, "HELO"))
+		cmd_helo(s, arg, 0);
+	else if (str_ieq(line, "MAIL"))
+		cmd_mail(s, arg);
+	else if (str_ieq(line, "RCPT"))
+		cmd_rcpt(s, arg);
+	else if (str_ieq(line, "DATA"))
+		cmd_data(s, arg);
+	else if (str_ieq(line, "BDAT"))
+		cmd_bdat(s, arg);
+	else if (str_ieq(line, "HELP"))
+		cmd_help(s, arg);
+	else if (str_ieq(line, "VRFY"))
+		cmd_vrfy(s, arg, 0);
+	else if (str_ieq(line, "EXPN"))
+		cmd_vrfy(s, arg, 1);
+	else {
+		reply(s, "500 5.5.1 Command unrecognized: \"%.40s\"", line);
+		bad(s);
+	}
+}
+
+/* --- the session ---------------------------------------------------------- */
+
+/* Whether the client spoke before the greeting (RFC 5321 4.3.1: the
+ * client waits for it).  WAIT_MS: GreetPause. */
+static int talked_first(struct smtpd *s, long wait_ms)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+	char c;
+
+	if (s->peer.local)
+		return 0;	/* a pipe holds the whole test transcript */
+	if (poll(&p, 1, wait_ms) <= 0 || !(p.revents & POLLIN))
+		return 0;
+	/* readable at EOF is not talking */
+	return recv(0, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
+static void greet(struct smtpd *s)
+{
+	char text[512], val[64];
+	const char *g = s->cf->opt.greeting;
+	unsigned long pause = 0;
+
+	if (!g || !*g)
+		g = "$j ESMTP postbox; $b";
+	if (cf_expand(s->cf, g, text, sizeof text) < 0)
+		text[sizeof text - 1] = 0;
+	if (tagged_ip(&s->maps[MAP_ACCESS_I], "GreetPause", s->peer.ip,
+			val, sizeof val) > 0)
+		str_toul(val, 60000, &pause);
+	if (talked_first(s, (long)pause)) {
+		log_msg(LOG_NOTICE, "[%s]: rejecting commands due to "
+			"pre-greeting traffic", s->peer.ip);
+		reply(s, "554 %s ESMTP not accepting messages", s->j);
+		snprintf(s->nullserver, sizeof s->nullserver,
+			"503 5.5.0 Polite people wait for the greeting");
+		return;
+	}
+	if (s->nullserver[0] == '4') {
+		reply(s, "421 %s %s", s->j, s->nullserver + 10);
+		s->quit = 1;
+		return;
+	}
+	if (s->nullserver[0]) {
+		reply(s, "554 %s ESMTP not accepting messages", s->j);
+		return;
+	}
+	/* RFC 5321 4.3.1: the greeting; sendmail inserts "ESMTP" as its
+	 * second word when the text lacks it (RFC 1869 4.2 clients look) */
+	{
+		char *nl = strchr(text, '\n');
+		size_t w = strcspn(text, " ");
+
+		if (nl)
+			*nl = 0;
+		if (strstr(text, "ESMTP"))
+			reply(s, "220 %s", text);
+		else
+			reply(s, "220 %.*s ESMTP%s", (int)w, text, text + w);
+	}
+}
+
+/* Reads and obeys commands until QUIT, an error, or the end. */
+static void session_loop(struct smtpd *s)
+{
+	unsigned long ms = s->cf->opt.to_command * 1000UL;
+
+	greet(s);
+	while (!s->quit) {
+		size_t len = 0;
+		int r;
+
+		if (s->errors >= HARD_ERRORS) {
+			reply(s, "421 4.7.0 %s Too many errors", s->j);
+			log_msg(LOG_NOTICE, "[%s]: too many errors",
+				s->peer.ip);
+			break;
+		}
+		/* RFC 5321 4.5.3.2.7: the server's wait for a command; the
+		 * replies to it get as long to leave */
+		io_deadline(&s->in, ms);
+		io_deadline(&s->out, ms);
+		r = io_getline(&s->in, s->line, sizeof s->line, &len);
+		if (r == IO_TIMEOUT) {
+			reply(s, "421 4.4.2 %s Timeout waiting for input",
+				s->j);
+			log_msg(LOG_NOTICE, "[%s]: timeout waiting for input",
+				s->peer.ip);
+			break;
+		}
+		if (r == IO_ERR || r == IO_EOF) {
+			if (!s->quit)
+				log_msg(LOG_INFO, "[%s]: lost input channel",
+					s->peer.ip);
+			break;
+		}
+		if (r == IO_LONG) {
+			reply(s, "500 5.5.0 Command line too long");
+			bad(s);
+			continue;
+		}
+		/* the terminator: CRLF, or a bare LF (tolerated in commands,
+		 * never in DATA) */
+		len--;
+		if (len > 0 && s->line[len - 1] == '\r')
+			len--;
+		s->line[len] = 0;
+		if (memchr(s->line, 0, len)) {
+			reply(s, "500 5.5.2 NUL in command");
+			bad(s);
+			continue;
+		}
+		if (memchr(s->line, '\r', len)) {
+			reply(s, "500 5.5.2 Bare CR in command (RFC 5321 "
+				"2.3.8)");
+			bad(s);
+			continue;
+		}
+		if (s->verbose)
+			log_msg(LOG_DEBUG, "<<< %s", s->line);
+		command(s, s->line);
+	}
+	io_flush(&s->out);
+}
+
+/* Drops to the session user before the first byte is read. */
+static int drop_privilege(const struct ctx *c)
+{
+	if (!c->drop)
+		return 0;
+	if (setgroups(1, &c->gid) < 0 || setgid(c->gid) < 0 ||
+			setuid(c->uid) < 0 || getuid() != c->uid ||
+			geteuid() != c->uid)
+		return -1;
+	return 0;
+}
+
+/* The session on fds 0/1.  L is the listener (NULL in -i mode). */
+static int session(struct ctx *c, const struct net_listener *l)
+{
+	struct smtpd *s;
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		log_msg(LOG_ERR, "out of memory");
+		return EX_TEMPFAIL;
+	}
+	s->cf = c->cf;
+	s->ctx = c;
+	s->l = l;
+	s->verbose = c->verbose;
+	net_peer(&s->peer);
+	/* the maps are opened as root (they may be 0640), then we drop */
+	for (i = 0; i < N_MAPS; i++)
+		smap_open(&s->maps[i], c->cf, map_names[i],
+			i == MAP_ALIASES_I && c->cf->opt.alias_files.n ?
+			c->cf->opt.alias_files.v[0] : NULL, 1);
+	/* the virtual users' file holds password hashes: root reads it */
+	if (c->cf->opt.virtual_users && *c->cf->opt.virtual_users &&
+			file_read_all(c->cf->opt.virtual_users, VUSERS_MAX_FILE,
+				&s->vusers, &s->vusers_len) < 0) {
+		log_msg(LOG_ERR, "%s: %s", c->cf->opt.virtual_users,
+			strerror(errno));
+		s->vusers_err = 1;
+	}
+	if (drop_privilege(c) < 0) {
+		log_msg(LOG_ERR, "cannot drop privilege to %u:%u: %s",
+			(unsigned)c->uid, (unsigned)c->gid, strerror(errno));
+		static const char msg[] = "421 4.3.0 Server configuration "
+			"error\r\n";
+
+		if (write(1, msg, sizeof msg - 1) < 0)
+			return EX_OSERR;
+		return EX_OSERR;
+	}
+	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
+	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf);
+	/* RFC 2920: replies to a pipelined group leave in one write */
+	io_pair(&s->in, &s->out);
+	io_deadline(&s->out, s->cf->opt.to_command * 1000UL);
+	if (cf_expand(c->cf, "$j", s->j, sizeof s->j) < 0 || !s->j[0])
+		str_lcpy(s->j, "localhost", sizeof s->j);
+	check_connect(s);
+	if (s->verbose)
+		log_msg(LOG_DEBUG, "connection from [%s]%s", s->peer.ip,
+			s->peer.local ? " (local)" : "");
+	session_loop(s);
+	txn_free(s);
+	for (i = 0; i < N_MAPS; i++)
+		smap_close(&s->maps[i]);
+	free(s->vusers);
+	free(s);
+	return 0;
+}
+
+/* --- delivery, started by the privileged parent --------------------------- */
+
+/* Runs `sendmail -C CF -qI<ID>` in a child: the queue runner's own path
+ * delivers what a session committed. */
+static void deliver_now(struct ctx *c, const char *qid)
+{
+	char qarg[QUEUE_ID_LEN + 4];
+	char *argv[5];
+	pid_t pid;
+
+	if (!applet_exists("sendmail"))
+		return;
+	snprintf(qarg, sizeof qarg, "-qI%.14s", qid);
+	argv[0] = "sendmail";
+	argv[1] = "-C";
+	argv[2] = (char *)(c->cfpath ? c->cfpath : CF_PATH);
+	argv[3] = qarg;
+	argv[4] = NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		size_t i;
+
+		for (i = 0; c->srv && i < c->srv->n; i++)
+			close(c->srv->l[i].fd);
+		if (c->wake_r >= 0)
+			close(c->wake_r);
+		signal(SIGPIPE, SIG_DFL);
+		_exit(applet_run("sendmail", 4, argv) & 0xff);
+	}
+	if (pid < 0)
+		log_msg(LOG_WARNING, "%s: cannot start delivery: %s", qid,
+			strerror(errno));
+}
+
+/* Reads the wake pipe once: one queue ID per line (each written whole).
+ * Returns what read returned. */
+static ssize_t wake_read(struct ctx *c)
+{
+	char buf[(QUEUE_ID_LEN + 1) * 32 + 1];
+	ssize_t n;
+	char *p, *nl;
+
+	n = read(c->wake_r, buf, sizeof buf - 1);
+	if (n <= 0)
+		return n;
+	buf[n] = 0;
+	for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
+		*nl = 0;
+		if (queue_id_valid(p))
+			deliver_now(c, p);
+	}
+	return n;
+}
+
+static void on_wake(void *arg)
+{
+	wake_read(arg);
+}
+
+/* --- running it ----------------------------------------------------------- */
+
+static unsigned ip_limit(void *arg, const struct net_peer *p)
+{
+	struct ctx *c = arg;
+	char val[64];
+	unsigned long n;
+
+	/* FEATURE(conncontrol): ClientConn:ip N, ClientConn: N */
+	if (tagged_ip(&c->access, "ClientConn", p->ip, val, sizeof val) <= 0
+			|| str_toul(val, 100000, &n) < 0)
+		return 0;
+	return (unsigned)n;
+}
+
+static void refuse(void *arg, int fd, const struct net_peer *p)
+{
+	static const char msg[] = "421 4.7.0 Too many concurrent SMTP "
+		"connections from your address; please try again later\r\n";
+
+	if (send(fd, msg, sizeof msg - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return;
+}
+
+static int net_session(void *arg, const struct net_listener *l)
+{
+	struct ctx *c = arg;
+
+	c->wake_r = -1;		/* net closed it: the listener's end */
+	return session(c, l);
+}
+
+static void note(const char *what, const char *where)
+{
+	log_msg(LOG_INFO, "%s: ignored: %s", where, what);
+}
+
+/* Loads the cf (the built-in defaults when the default file is absent).
+ * 0, or -1 with the reason logged. */
+static int load_cf(struct cf *cf, const char *path, int explicit)
+{
+	char err[512];
+
+	cf_init(cf);
+	cf->note = note;
+	if (cf_load(cf, path, err, sizeof err) == 0)
+		return 0;
+	if (errno == ENOENT && !explicit) {
+		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
+			path);
+		cf_free(cf);
+		cf_init(cf);
+		return 0;
+	}
+	xwarn("%s", err);
+	return -1;
+}
+
+/* The session user: RunAsUser, else DefaultUser ("user", "user:group",
+ * "uid:gid"), with QueueDirectory's group when that folder is
+ * group-writable (the queue's files are group-writable, QUEUE_MODE). */
+static int session_user(struct ctx *c)
+{
+	const struct cf_opts *o = &c->cf->opt;
+	const char *spec = o->run_as_user;
+	char name[128], *colon;
+	struct passwd *pw;
+	struct stat st;
+	unsigned long n;
+
+	c->drop = geteuid() == 0;
+	if (!c->drop)
+		return 0;
+	/* DefaultUser as local delivery reads it (one definition) */
+	if (!o->run_as_user || !*o->run_as_user) {
+		local_default_user(c->cf, &c->uid, &c->gid);
+		goto group;
+	}
+	str_lcpy(name, spec, sizeof name);
+	colon = strchr(name, ':');
+	if (colon)
+		*colon++ = 0;
+	if (str_toul(name, 0xfffffffeUL, &n) == 0) {
+		c->uid = (uid_t)n;
+		c->gid = (gid_t)n;
+	} else if ((pw = getpwnam(name)) || (pw = getpwnam("nobody"))) {
+		c->uid = pw->pw_uid;
+		c->gid = pw->pw_gid;
+	} else {
+		c->uid = c->gid = 65534;
+	}
+	if (colon) {
+		struct group *gr;
+
+		if (str_toul(colon, 0xfffffffeUL, &n) == 0)
+			c->gid = (gid_t)n;
+		else if ((gr = getgrnam(colon)))
+			c->gid = gr->gr_gid;
+	}
+	if (c->uid == 0) {
+		xwarn("RunAsUser is root: sessions must not run as root");
+		return -1;
+	}
+group:
+	/* a bare image: make the queue folder for the sessions' group */
+	if (stat(o->queue_dir, &st) < 0 && errno == ENOENT) {
+		if (mkdir(o->queue_dir, 02770) == 0 &&
+				chown(o->queue_dir, 0, c->gid) == 0)
+			chmod(o->queue_dir, 02770);
+	}
+	if (stat(o->queue_dir, &st) == 0 && (st.st_mode & S_IWGRP))
+		c->gid = st.st_gid;
+	else
+		log_msg(LOG_WARNING, "%s: not writable by its group: sessions "
+			"(uid %u) cannot queue; chgrp GROUP %s && chmod "
+			"2770 %s",
+			o->queue_dir, (unsigned)c->uid, o->queue_dir,
+			o->queue_dir);
+	return 0;
+}
+
+/* -i: one session on fds 0/1.  A privileged parent stays behind to start
+ * the deliveries (the session itself runs as the session user). */
+static int inetd_mode(struct ctx *c)
+{
+	int p[2], st = 0, nul;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return session(c, NULL);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return session(c, NULL);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		c->wake_w = p[1];
+		c->wake_r = -1;
+		_exit(session(c, NULL));
+	}
+	close(p[1]);
+	c->wake_r = p[0];
+	/* the connection is the session's: the peer sees it close then */
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		if (nul > 1)
+			close(nul);
+	}
+	/* until the session closes its end */
+	for (;;) {
+		ssize_t n = wake_read(c);
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+	close(c->wake_r);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	/* the deliveries finish on their own; reap what is done */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
+}
+
+static void detach(const char *pidfile)
+{
+	char line[32];
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		xdie_errno(EX_OSERR, "fork");
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		xdie_errno(EX_OSERR, "chdir /");
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		snprintf(line, sizeof line, "%d\n", (int)getpid());
+		if (write(fd, line, strlen(line)) < 0)
+			log_msg(LOG_WARNING, "%s: %s", pidfile,
+				strerror(errno));
+		close(fd);
+	} else {
+		log_msg(LOG_WARNING, "%s: %s", pidfile, strerror(errno));
+	}
+}
+
+/* M=s and M=a need TLS and AUTH, which come later (issue 5). */
+static int check_daemons(const struct cf *cf)
+{
+	size_t i;
+
+	for (i = 0; i < cf->n_daemons; i++) {
+		const struct cf_daemon *d = &cf->daemons[i];
+
+		if (strchr(d->modifiers, 's')) {
+			xwarn("DaemonPortOptions Name=%s: M=s (implicit TLS) "
+				"is not supported yet", d->name ? d->name :
+				"MTA");
+			return -1;
+		}
+		if (strchr(d->modifiers, 'a')) {
+			xwarn("DaemonPortOptions Name=%s: M=a (require AUTH) "
+				"is not supported yet", d->name ? d->name :
+				"MTA");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void set_limits(struct net_server *srv, const struct cf *cf)
+{
+	srv->max_children = cf->opt.max_children;
+	srv->conn_rate = cf->opt.conn_rate;
+}
+
+static int daemon_mode(struct ctx *c, int background, const char *pidfile)
+{
+	struct net_server srv;
+	char err[512];
+	int p[2], r;
+	size_t i;
+
+	if (net_listen(&srv, c->cf->daemons, c->cf->n_daemons, err,
+			sizeof err) < 0) {
+		xwarn("%s", err);
+		return EX_OSERR;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		xwarn("pipe: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	c->wake_r = p[0];
+	c->wake_w = p[1];
+	if (background)
+		detach(pidfile);
+	log_open("smtpd", background);
+	smap_open(&c->access, c->cf, "access", NULL, 1);
+	set_limits(&srv, c->cf);
+	srv.ip_limit = ip_limit;
+	srv.refuse = refuse;
+	srv.session = net_session;
+	srv.ctx = c;
+	c->srv = &srv;
+	srv.watch_fd = c->wake_r;
+	srv.watch = on_wake;
+	for (i = 0; i < srv.n; i++)
+		log_msg(LOG_INFO, "listening on %s port %u (%s)",
+			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
+	while ((r = net_serve(&srv)) == NET_RELOAD) {
+		struct cf *fresh = xzalloc(sizeof *fresh);
+
+		/* SIGHUP: the new cf for the next sessions; the sockets
+		 * stay (a new DaemonPortOptions needs a restart) */
+		if (load_cf(fresh, c->cfpath ? c->cfpath : CF_PATH,
+				c->cfpath != NULL) < 0) {
+			log_msg(LOG_ERR, "reload failed, keeping the old "
+				"configuration");
+			free(fresh);
+			continue;
+		}
+		cf_free(c->cf);
+		free(c->cf);
+		c->cf = fresh;
+		session_user(c);
+		set_limits(&srv, c->cf);
+		smap_close(&c->access);
+		smap_open(&c->access, c->cf, "access", NULL, 1);
+		log_msg(LOG_INFO, "configuration reloaded");
+	}
+	log_msg(LOG_INFO, "stopped");
+	net_close(&srv);
+	smap_close(&c->access);
+	if (background)
+		unlink(pidfile);
+	return r < 0 ? EX_OSERR : EX_OK;
+}
+
+int smtpd_main(int argc, char **argv)
+{
+	const char *cfpath = NULL, *pidfile = "/var/run/smtpd.pid";
+	int inetd = 0, background = 0, verbose = 0, opt, r;
+	struct ctx c;
+
+	memset(&c, 0, sizeof c);
+	c.wake_r = c.wake_w = -1;
+	optind = 1;
+	while ((opt = getopt(argc, argv, "C:bip:v")) != -1) {
+		switch (opt) {
+		case 'C': cfpath = optarg; break;
+		case 'b': background = 1; break;
+		case 'i': inetd = 1; break;
+		case 'p': pidfile = optarg; break;
+		case 'v': verbose = 1; break;
+		default: applet_usage();
+		}
+	}
+	if (optind != argc || (inetd && background))
+		applet_usage();
+	log_open("smtpd", 0);
+	if (verbose)
+		log_level(LOG_DEBUG);
+	c.cf = xzalloc(sizeof *c.cf);
+	c.cfpath = cfpath;
+	c.verbose = verbose;
+	if (load_cf(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
+		return EX_CONFIG;
+	if ((!inetd && check_daemons(c.cf) < 0) || session_user(&c) < 0)
+		return EX_CONFIG;
+	if (inetd)
+		r = inetd_mode(&c);
+	else
+		r = daemon_mode(&c, background, pidfile);
+	cf_free(c.cf);
+	free(c.cf);
+	return r;
+}

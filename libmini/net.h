@@ -1,0 +1,134 @@
+/*
+ * net: the listening side of every server (DESIGN.md §1, STYLE.md
+ * "Servers").
+ *
+ * One session function speaks on fds 0/1 whatever started it:
+ *  - the built-in listener (net_listen + net_serve) binds the
+ *    DaemonPortOptions sockets as root, accepts, forks one process per
+ *    connection, puts the socket on fds 0 and 1, sets the UCSPI variables
+ *    (PROTO=TCP, TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT;
+ *    TCPREMOTEHOST is left unset: no DNS here) and calls the session;
+ *  - inetd, tcpsvd and s6-tcpserver start the server with the connection
+ *    (or a pipe and the UCSPI variables) already on fds 0/1.
+ * In both cases the session calls net_peer() to learn who the client is:
+ * getpeername() on fd 0 when it is a socket, else the UCSPI variables,
+ * else a local client (a pipe from a test or sendmail -bs: loopback rules).
+ *
+ * Privilege: net_listen runs as root to bind low ports; the session
+ * function drops to its unprivileged user before it reads a byte.
+ */
+#ifndef LIBMINI_NET_H
+#define LIBMINI_NET_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "cf.h"
+
+#define NET_IP_MAX 46		/* INET6_ADDRSTRLEN */
+#define NET_HOST_MAX 256
+
+struct net_peer {
+	int local;		/* 1: no network peer (pipe, no UCSPI): a
+				   local client, treated as loopback */
+	int family;		/* AF_INET, AF_INET6; AF_UNSPEC when local */
+	char ip[NET_IP_MAX];	/* "192.0.2.1", "2001:db8::1" (IPv4-mapped
+				   IPv6 shown as IPv4); 127.0.0.1 if local */
+	unsigned port;		/* 0 when unknown */
+	char host[NET_HOST_MAX];	/* TCPREMOTEHOST when set, else "" */
+	char local_ip[NET_IP_MAX];	/* "" when unknown */
+	unsigned local_port;		/* 0 when unknown */
+	unsigned char addr[16];	/* the address in network order (4 or 16
+				   bytes used, per family) */
+};
+
+/* Fills P for the client on fd 0: getpeername()/getsockname() when fd 0 is
+ * an IPv4/IPv6 socket; else TCPREMOTEIP/TCPREMOTEPORT/TCPREMOTEHOST/
+ * TCPLOCALIP/TCPLOCALPORT when TCPREMOTEIP holds a valid numeric address;
+ * else a local client.  Never fails; never waits on DNS. */
+void net_peer(struct net_peer *p);
+
+/* Whether P is loopback: local, 127.0.0.0/8 or ::1. */
+int net_is_loopback(const struct net_peer *p);
+
+/* Parses numeric IP (v4 or v6, IPv4-mapped v6 folded to v4) into P's
+ * family, ip and addr.  0, or -1 when IP is not a numeric address. */
+int net_parse_ip(struct net_peer *p, const char *ip);
+
+struct net_listener {
+	int fd;			/* listening; cloexec, nonblocking */
+	char name[32];		/* DaemonPortOptions Name= (MTA, MSA) */
+	char modifiers[16];	/* M= letters */
+	int family;
+	char addr[NET_IP_MAX];	/* as bound ("0.0.0.0", "::1") */
+	unsigned port;		/* as bound (the real one for 0) */
+};
+
+struct net_child;		/* net.c's own: a running session */
+
+struct net_server {
+	struct net_listener l[CF_MAX_DAEMONS];
+	size_t n;
+	/* Limits; 0 = none.  Set before net_serve, may change between calls
+	 * (after a SIGHUP reload). */
+	unsigned max_children;	/* MaxDaemonChildren: accept no more while
+				   this many sessions run (they wait in the
+				   kernel's backlog) */
+	unsigned conn_rate;	/* ConnectionRateThrottle: accept at most
+				   this many connections per second; the
+				   rest wait for the next second */
+	/* Per-address cap: the most concurrent sessions from P's address
+	 * (0 = none), asked once per connection in the listener.  NULL: no
+	 * cap. */
+	unsigned (*ip_limit)(void *ctx, const struct net_peer *p);
+	/* Called in the listener for a connection refused by ip_limit, with
+	 * the socket (nonblocking, an empty send buffer) so the protocol can
+	 * say why ("421 4.7.0 Too many connections").  NULL: just close. */
+	void (*refuse)(void *ctx, int fd, const struct net_peer *p);
+	/* Runs in the child with the connection on fds 0/1, the listening
+	 * sockets closed and the signals back to default; its return value
+	 * is the child's exit status. */
+	int (*session)(void *ctx, const struct net_listener *l);
+	void *ctx;
+	/* One more fd the loop watches (net_listen sets -1: none), and what
+	 * to do when it is readable: the listener's own work, e.g. smtpd's
+	 * delivery requests from its sessions.  Closed in the children. */
+	int watch_fd;
+	void (*watch)(void *ctx);
+	/* net.c's state: the running children, kept across net_serve calls */
+	struct net_child *kids;
+	size_t n_kids, cap_kids;
+};
+
+/* Binds one listening socket per daemon spec (SO_REUSEADDR; IPV6_V6ONLY
+ * for inet6 so a v4 and a v6 wildcard can coexist; backlog 128).  Addr
+ * must be numeric (NULL or "" = any address of the family).  0, or -1
+ * with "Name: Addr port: reason" in err (errmax bytes); on failure no
+ * socket stays open.  S is zeroed first. */
+int net_listen(struct net_server *s, const struct cf_daemon *d, size_t n,
+	char *err, size_t errmax);
+
+#define NET_STOP	0	/* SIGTERM (or SIGINT): no more accepts, all
+				   sessions finished, listeners closed */
+#define NET_RELOAD	1	/* SIGHUP: re-read the configuration and call
+				   net_serve again (listeners stay open) */
+
+/* The accept loop.  Reaps children on SIGCHLD; on SIGTERM/SIGINT stops
+ * accepting, closes the listeners and waits for the running sessions (a
+ * second SIGTERM passes SIGTERM on to them); returns NET_STOP, NET_RELOAD
+ * on SIGHUP, or -1 with errno on a fatal error (poll, fork failing are
+ * logged and retried, not fatal).  After NET_RELOAD, SIGCHLD, SIGTERM,
+ * SIGINT and SIGHUP stay blocked (they are taken by the next call); after
+ * the other returns the caller's mask and default handlers are back. */
+int net_serve(struct net_server *s);
+
+/* Number of sessions running now. */
+size_t net_children(const struct net_server *s);
+
+/* Closes the listeners and forgets the children (they are not killed). */
+void net_close(struct net_server *s);
+
+/* Service name or number to a port ("smtp" 25, "submission" 587, "smtps"
+ * 465, "pop3" 110, "pop3s" 995, "imap" 143, "imaps" 993, or 1..65535);
+ * 0 when unknown.  No /etc/services: a bare image has none. */
+unsigned net_port(const char *s);
+
+#endif
