@@ -594,8 +594,10 @@ static void add_others(struct mail *m, struct buf *out, const char *list)
 			continue;
 		if (out->len)
 			buf_adds(out, ", ");
-		if (a.name[0])
+		if (a.name[0] && strpbrk(a.name, "()<>[]:;@\\,.\""))
 			buf_printf(out, "\"%s\" <%s>", a.name, a.addr);
+		else if (a.name[0])
+			buf_printf(out, "%s <%s>", a.name, a.addr);
 		else
 			buf_adds(out, a.addr);
 	}

@@ -306,6 +306,16 @@ int mail_send(struct mail *m, struct mail_draft *d)
 	time_t now = time(NULL);
 	int rc;
 
+	/* an address list is one field: a line break in it is an attempt
+	 * to add another, never an address */
+	if (strpbrk(buf_str(&d->to), "\r\n") || strpbrk(buf_str(&d->cc),
+			"\r\n") || strpbrk(buf_str(&d->bcc), "\r\n") ||
+			(from && strpbrk(from, "\r\n"))) {
+		xwarn("a line break in an address: not sent");
+		rc = EX_DATAERR;
+		argv = NULL;
+		goto out;
+	}
 	mail_expand_aliases(m, buf_str(&d->to), &to);
 	mail_expand_aliases(m, buf_str(&d->cc), &cc);
 	mail_expand_aliases(m, buf_str(&d->bcc), &bcc);

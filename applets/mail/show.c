@@ -321,7 +321,7 @@ void mail_headline(struct mail *m, size_t i, FILE *out)
 		if (mail_field(m, i, "To", &whob))
 			who = buf_str(&whob);
 	}
-	buf_printf(&l, "%c%c%4zu ", i == m->cur ? '>' : ' ',
+	buf_printf(&l, "%c%c%3zu ", i == m->cur ? '>' : ' ',
 		status_letter(m, i), i + 1);
 	fw = width >= 80 ? 20 : width >= 60 ? 16 : 10;
 	add_width(&l, who, fw, 1);
@@ -428,9 +428,19 @@ static void render_text(struct buf *out, const struct msg_part *pt)
 /* Size of a part once decoded, near enough for a listing. */
 static size_t decoded_size(const struct msg_part *pt)
 {
-	if (pt->encoding == MSG_BASE64)
-		return pt->blen / 78 * 57 + pt->blen % 78 * 3 / 4;
-	return pt->blen;
+	size_t i, n = 0;
+	char c;
+
+	if (pt->encoding != MSG_BASE64)
+		return pt->blen;
+	for (i = 0; i < pt->blen; i++) {
+		c = pt->body[i];
+		if (c == '=')
+			break;
+		n += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			(c >= '0' && c <= '9') || c == '+' || c == '/';
+	}
+	return n * 3 / 4;
 }
 
 static void attachment_line(struct buf *out, const struct msg_part *pt,
