@@ -193,9 +193,11 @@ static int receive(struct mail *m, const char *path, int system,
 	mail_close(m, 0);
 	if (m->interactive)
 		puts("postbox mail.  Type ? for help.");
-	if (mail_open(m, path, system, 0) < 0)
+	noheader |= !mail_bool(m, "header");
+	/* -N: neither the folder line nor the summary, as BSD mailx */
+	if (mail_open(m, path, system, noheader) < 0)
 		return 1;
-	if (!noheader && mail_bool(m, "header")) {
+	if (!noheader) {
 		char cmd[] = "headers";
 
 		mail_command(m, cmd);

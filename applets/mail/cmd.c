@@ -102,6 +102,9 @@ static int msglist(struct mail *m, char **w, int n, unsigned char *sel,
 				unsigned sf0 = m->mb.msg[i].flags0;
 				int hit = 0;
 
+				if (f & M_READ)
+					sf |= MAILBOX_SEEN;
+
 				switch (t[1]) {
 				case 'n': hit = !(sf & MAILBOX_SEEN) &&
 					!(sf0 & MAILBOX_OLD); break;
@@ -238,6 +241,31 @@ static void envelope(struct mail *m, size_t i, char *sender, size_t max,
 	}
 }
 
+/* Writes the message at P (N bytes) to A as a read message: its Status
+ * fields replaced by "Status: RO", as mailx marks the copies it saves. */
+static int write_read_copy(struct mbox_append *a, const char *p, size_t n)
+{
+	size_t i = 0, e;
+	const char *nl;
+	int skip = 0;
+
+	while (i < n) {
+		nl = memchr(p + i, '\n', n - i);
+		e = nl ? (size_t)(nl - p) + 1 : n;
+		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < n &&
+				p[i + 1] == '\n'))
+			break;
+		if (p[i] != ' ' && p[i] != '\t')
+			skip = strncasecmp(p + i, "Status:", 7) == 0;
+		if (!skip && mbox_append_write(a, p + i, e - i) < 0)
+			return -1;
+		i = e;
+	}
+	if (mbox_append_write(a, "Status: RO\n", 11) < 0)
+		return -1;
+	return mbox_append_write(a, p + i, n - i);
+}
+
 /* Appends message I to the folder at PATH (an mbox, or a Maildir when
  * PATH is a folder); BODY_ONLY for write.  0, or -1 after a message. */
 static int append_msg(struct mail *m, size_t i, const char *path,
@@ -295,7 +323,7 @@ static int append_msg(struct mail *m, size_t i, const char *path,
 		if (mbox_append_open(a, path, getuid(), MBOX_CREATE) < 0) {
 			printf("%s: %s\n", path, strerror(errno));
 		} else if (mbox_append_from(a, sender, when) < 0 ||
-				mbox_append_write(a, p, n) < 0 ||
+				write_read_copy(a, p, n) < 0 ||
 				mbox_append_commit(a) < 0) {
 			printf("%s: %s\n", path, strerror(errno));
 			mbox_append_abort(a);
@@ -555,7 +583,7 @@ static int c_save(struct mail *m, char **w, int n, int mode)
 		cnt++;
 		m->cur = i;
 		if (mode != 'c' && mode != 'C')
-			m->msg[i].flags |= M_SAVED;
+			m->msg[i].flags |= M_SAVED | M_READ;
 	}
 	if (cnt)
 		printf("\"%s\" %zu message%s\n", path, cnt, cnt > 1 ? "s" :
@@ -930,16 +958,15 @@ static void help(void)
 /* The commands, in the order their abbreviations resolve (POSIX gives
  * the shortest prefix of each). */
 static const char *const commands[] = {
-	"next", "alias", "print", "type", "Type", "Print", "visual", "top",
-	"touch", "preserve", "delete", "dp", "dt", "undelete", "unset",
-	"mail", "mbox", "more", "page", "quit", "reply", "Reply", "respond",
-	"Respond", "edit", "echo", "exit", "else", "endif", "size", "save",
-	"Save", "set", "shell", "source", "copy", "Copy", "chdir", "cd",
-	"file", "folder", "folders", "from", "followup", "Followup",
-	"headers", "help", "hold", "if", "ignore", "discard", "retain",
-	"unalias", "unignore", "unretain", "group", "list", "write", "xit",
-	"z", "pipe", "parts", "savepart", "version", "alternates", "inc",
-	"newmail", NULL,
+	"next", "alias", "alternates", "print", "preserve", "type", "Type",
+	"Print", "visual", "top", "touch", "delete", "dp", "dt", "undelete",
+	"unset", "mail", "mbox", "more", "page", "pipe", "parts", "quit",
+	"reply", "Reply", "respond", "Respond", "edit", "echo", "exit", "else",
+	"endif", "save", "Save", "set", "shell", "size", "source", "savepart",
+	"copy", "Copy", "chdir", "cd", "from", "file", "folder", "folders",
+	"followup", "Followup", "headers", "help", "hold", "ignore", "if",
+	"discard", "retain", "unalias", "unignore", "unretain", "group",
+	"list", "write", "xit", "z", "version", "inc", "newmail", NULL,
 };
 
 static const char *resolve(const char *w)
