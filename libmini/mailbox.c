@@ -103,7 +103,12 @@ static int scan_next(struct scan *s, const char **p, size_t *len, off_t *off,
 		ssize_t r;
 		size_t want;
 
-		if (nl || (avail && (s->eof || s->fill == SCAN_BUF))) {
+		/* a piece without its newline only at the end of the
+		 * file or when the line fills the whole buffer: a partial
+		 * line at the end of a full buffer is moved down first, or
+		 * a From_ line split there would never be seen whole */
+		if (nl || (avail && (s->eof || (s->fill == SCAN_BUF &&
+				s->start == 0)))) {
 			*p = b;
 			*len = nl ? (size_t)(nl + 1 - b) : avail;
 			*off = s->pos + (off_t)s->start;
