@@ -174,6 +174,7 @@ static int receive(struct mail *m, const char *path, int system,
 		mailbox_close(&m->mb);
 		return n ? 0 : 1;
 	}
+	m->want_rdonly = headers_only;
 	if (mail_open(m, path, system, 1) < 0)
 		return 1;
 	if (m->mb.n == 0) {
@@ -190,16 +191,14 @@ static int receive(struct mail *m, const char *path, int system,
 		mail_close(m, 0);
 		return 0;
 	}
-	mail_close(m, 0);
 	if (m->interactive)
 		puts("postbox mail.  Type ? for help.");
 	noheader |= !mail_bool(m, "header");
 	/* -N: neither the folder line nor the summary, as BSD mailx */
-	if (mail_open(m, path, system, noheader) < 0)
-		return 1;
 	if (!noheader) {
 		char cmd[] = "headers";
 
+		mail_announce(m);
 		mail_command(m, cmd);
 	}
 	return mail_loop(m);

@@ -159,7 +159,7 @@ int mail_open(struct mail *m, const char *path, int system, int quiet)
 	struct stat st;
 	char err[MAILBOX_ERR_MAX];
 	int kind = LOCAL_MBOX, flags = 0;
-	size_t i, nnew = 0, unread = 0;
+	size_t i;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		kind = LOCAL_MAILDIR;
@@ -167,7 +167,7 @@ int mail_open(struct mail *m, const char *path, int system, int quiet)
 		printf("%s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (access(path, W_OK) < 0 && errno != ENOENT)
+	if (m->want_rdonly || (access(path, W_OK) < 0 && errno != ENOENT))
 		flags |= MAILBOX_RDONLY;
 	memset(&m->mb, 0, sizeof m->mb);
 	if (mailbox_open(&m->mb, path, kind, flags, err, sizeof err) < 0) {
@@ -185,22 +185,27 @@ int mail_open(struct mail *m, const char *path, int system, int quiet)
 	m->cur = 0;
 	for (i = m->mb.n; i-- > 0; ) {
 		if (!(m->mb.msg[i].flags & MAILBOX_SEEN)) {
-			unread++;
-			if (!(m->mb.msg[i].flags0 & MAILBOX_OLD))
-				nnew++;
 			m->cur = i;
 		} else {
 			m->msg[i].flags |= M_SEEN0;
 		}
 	}
-	if (quiet)
-		return 0;
-	if (m->mb.n == 0) {
-		printf("\"%s\": 0 messages\n", path);
-		return 0;
-	}
-	printf("\"%s\": %zu message%s", path, m->mb.n, m->mb.n > 1 ? "s" :
-		"");
+	if (!quiet)
+		mail_announce(m);
+	return 0;
+}
+
+void mail_announce(struct mail *m)
+{
+	size_t i, nnew = 0, unread = 0;
+
+	for (i = 0; i < m->mb.n; i++)
+		if (!(m->mb.msg[i].flags & MAILBOX_SEEN)) {
+			unread++;
+			nnew += !(m->mb.msg[i].flags0 & MAILBOX_OLD);
+		}
+	printf("\"%s\": %zu message%s", m->folder, m->mb.n,
+		m->mb.n == 1 ? "" : "s");
 	if (nnew)
 		printf(" %zu new", nnew);
 	if (unread > nnew)
@@ -208,7 +213,6 @@ int mail_open(struct mail *m, const char *path, int system, int quiet)
 	if (m->rdonly)
 		printf(" [Read only]");
 	putchar('\n');
-	return 0;
 }
 
 /* The From_ sender and date of message I, for copying it into an mbox. */

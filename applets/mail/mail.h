@@ -49,6 +49,7 @@ struct mail {
 	struct mailbox mb;
 	int open;			/* mb is open */
 	int rdonly;
+	int want_rdonly;		/* -H: open read-only */
 	int system;			/* the user's system mailbox */
 	struct mail_msg *msg;		/* mb.n entries */
 	size_t cur;			/* current message (0-based) */
@@ -64,6 +65,10 @@ struct mail {
 	int tty;			/* stdin is a terminal */
 	int cols, rows;
 	int exit_code;
+	/* scratch reused by mail_scan (malloc churn costs in big mboxes) */
+	struct mailbox_reader *rd;
+	struct msg_hdr *hs;
+	struct buf shdr;
 	int rcdepth;
 	int cond_skip;			/* inside a false if ... endif */
 	int cond_depth;
@@ -138,6 +143,8 @@ time_t mail_parse_date(const char *s);
 /* Opens folder PATH (system: the user's mailbox); prints the banner
  * unless quiet.  0, or -1 with a message printed. */
 int mail_open(struct mail *m, const char *path, int system, int quiet);
+/* Prints the folder line: "PATH": N messages M new ... */
+void mail_announce(struct mail *m);
 /* Ends the folder session: quit semantics (SAVE 1) or exit (0). */
 int mail_close(struct mail *m, int save);
 /* The interactive loop. */

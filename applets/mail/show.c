@@ -191,10 +191,7 @@ void mail_scan(struct mail *m, size_t i)
 {
 	struct mail_msg *mm = &m->msg[i];
 	struct mailbox_msg *bm = &m->mb.msg[i];
-	struct mailbox_reader *r;
-	struct buf hdr = BUF_INIT(256 * 1024), v = BUF_INIT(4096),
-		d = BUF_INIT(4096);
-	struct msg_hdr *hs;
+	struct buf *hdr = &m->shdr, v = BUF_INIT(4096), d = BUF_INIT(4096);
 	struct msg_hdrs h;
 	const struct msg_hdr *f;
 	char chunk[16384], line[256];
@@ -206,31 +203,38 @@ void mail_scan(struct mail *m, size_t i)
 		return;
 	mm->flags |= M_SCANNED;
 	mm->bytes = bm->len;
-	r = xmalloc(sizeof *r);
-	if (mailbox_msg_open(&m->mb, i, r) == 0) {
-		while ((n = mailbox_msg_read(r, chunk, sizeof chunk)) > 0) {
+	if (!m->rd) {
+		m->rd = xmalloc(sizeof *m->rd);
+		m->hs = xmalloc(MSG_HDR_MAX * sizeof *m->hs);
+		buf_init(hdr, 256 * 1024);
+	}
+	buf_reset(hdr);
+	if (mailbox_msg_open(&m->mb, i, m->rd) == 0) {
+		while ((n = mailbox_msg_read(m->rd, chunk, sizeof chunk)) > 0) {
 			for (k = 0; k < n; k++)
 				lines += chunk[k] == '\n';
 			if (inhdr) {
-				buf_add(&hdr, chunk, n);
-				if (strstr(buf_str(&hdr), "\n\n") ||
-						strstr(buf_str(&hdr), "\n\r\n") ||
-						hdr.len >= hdr.max)
+				size_t before = hdr->len > 3 ? hdr->len - 3 : 0;
+
+				buf_add(hdr, chunk, n);
+				if (memmem(hdr->p + before, hdr->len - before,
+						"\n\n", 2) || memmem(hdr->p +
+						before, hdr->len - before,
+						"\n\r\n", 3) ||
+						hdr->len >= hdr->max)
 					inhdr = 0;
 			}
 		}
-		mailbox_msg_close(r);
+		mailbox_msg_close(m->rd);
 	}
-	free(r);
 	/* the From_ line and the blank line after, as mailx counts */
 	if (m->mb.kind == LOCAL_MBOX) {
 		lines += 2;
 		mm->bytes += bm->off - bm->from + 1;
 	}
 	mm->lines = lines;
-	hs = xmalloc(MSG_HDR_MAX * sizeof *hs);
-	h = (struct msg_hdrs){ hs, 0, MSG_HDR_MAX, 0, 0 };
-	msg_headers(&h, buf_str(&hdr), hdr.len);
+	h = (struct msg_hdrs){ m->hs, 0, MSG_HDR_MAX, 0, 0 };
+	msg_headers(&h, buf_str(hdr), hdr->len);
 	if ((f = msg_hdr_find(&h, "From", NULL)) ||
 			(f = msg_hdr_find(&h, "Sender", NULL)) ||
 			(f = msg_hdr_find(&h, "Return-Path", NULL))) {
@@ -274,8 +278,6 @@ void mail_scan(struct mail *m, size_t i)
 	}
 	if (!mm->subject)
 		mm->subject = xstrdup("");
-	free(hs);
-	buf_free(&hdr);
 	buf_free(&v);
 	buf_free(&d);
 }
