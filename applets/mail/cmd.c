@@ -245,14 +245,36 @@ static void envelope(struct mail *m, size_t i, char *sender, size_t max,
 	}
 }
 
-/* Writes the message at P (N bytes) to A as a read message: its Status
- * fields replaced by "Status: RO", as mailx marks the copies it saves. */
-static int write_read_copy(struct mbox_append *a, const char *p, size_t n)
+/* Where a copied message goes: an mbox, a Maildir or a plain file. */
+struct sink {
+	int kind;			/* 0 mbox, 1 Maildir, 2 fd */
+	struct mbox_append *a;
+	struct maildir_deliver d;
+	int fd;
+	int body_only;			/* write: no header */
+	int inhdr;			/* still collecting the header */
+	struct buf hdr;
+};
+
+static int sink_raw(struct sink *s, const char *p, size_t n)
 {
-	size_t i = 0, e;
-	const char *nl;
+	if (s->kind == 0)
+		return mbox_append_write(s->a, p, n);
+	if (s->kind == 1)
+		return maildir_deliver_write(&s->d, p, n);
+	return file_write_all(s->fd, p, n);
+}
+
+/* The header collected: written with its Status fields replaced by
+ * "Status: RO" (mailx marks the copies it saves read), or left out for
+ * write; then whatever followed it. */
+static int sink_header(struct sink *s)
+{
+	const char *p = s->hdr.p ? s->hdr.p : "", *nl;
+	size_t n = s->hdr.len, i = 0, e;
 	int skip = 0;
 
+	s->inhdr = 0;
 	while (i < n) {
 		nl = memchr(p + i, '\n', n - i);
 		e = nl ? (size_t)(nl - p) + 1 : n;
@@ -261,83 +283,100 @@ static int write_read_copy(struct mbox_append *a, const char *p, size_t n)
 			break;
 		if (p[i] != ' ' && p[i] != '\t')
 			skip = strncasecmp(p + i, "Status:", 7) == 0;
-		if (!skip && mbox_append_write(a, p + i, e - i) < 0)
+		if (!s->body_only && !skip && sink_raw(s, p + i, e - i) < 0)
 			return -1;
 		i = e;
 	}
-	if (mbox_append_write(a, "Status: RO\n", 11) < 0)
+	if (s->body_only) {
+		/* the blank line ends the header; the body follows */
+		if (i < n)
+			i += p[i] == '\r' ? 2 : 1;
+	} else if (s->kind == 0 && sink_raw(s, "Status: RO\n", 11) < 0) {
 		return -1;
-	return mbox_append_write(a, p + i, n - i);
+	}
+	return sink_raw(s, p + i, n - i);
+}
+
+static int sink_put(void *ctx, const char *p, size_t n)
+{
+	struct sink *s = ctx;
+	size_t from;
+
+	if (!s->inhdr)
+		return sink_raw(s, p, n);
+	from = s->hdr.len > 3 ? s->hdr.len - 3 : 0;
+	if (buf_add(&s->hdr, p, n) < 0)
+		return sink_header(s) < 0 ? -1 : sink_raw(s, p, n);
+	if (memmem(s->hdr.p + from, s->hdr.len - from, "\n\n", 2) ||
+			memmem(s->hdr.p + from, s->hdr.len - from, "\n\r\n", 3))
+		return sink_header(s);
+	return 0;
 }
 
 /* Appends message I to the folder at PATH (an mbox, or a Maildir when
- * PATH is a folder); BODY_ONLY for write.  0, or -1 after a message. */
+ * PATH is a folder; a plain file for write, BODY_ONLY), streamed, so a
+ * message of any size is copied whole.  0, or -1 after a message, and
+ * then nothing of it is left in the target. */
 static int append_msg(struct mail *m, size_t i, const char *path,
 	int body_only)
 {
-	struct buf msg = BUF_INIT(MAIL_MSG_MAX);
-	const char *p;
-	size_t n;
+	struct sink s;
 	char sender[320];
 	time_t when;
 	struct stat st;
 	int rc = -1;
 
-	if (mail_read_msg(m, i, &msg) < 0) {
-		printf("message %zu: %s\n", i + 1, strerror(errno));
-		goto out;
-	}
-	p = msg.p ? msg.p : "";
-	n = msg.len;
+	memset(&s, 0, sizeof s);
+	s.body_only = body_only;
+	s.inhdr = 1;
+	s.fd = -1;
+	s.d.fd = -1;
+	buf_init(&s.hdr, 1 << 20);
 	if (body_only) {
-		struct msg_hdr hs[1];
-		struct msg_hdrs h = { hs, 0, 1, 0, 0 };
-
-		msg_headers(&h, p, n);
-		p += h.size;
-		n -= h.size;
-		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+		s.kind = 2;
+		s.fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
 			O_CLOEXEC, 0600);
-
-		if (fd < 0 || file_write_all(fd, p, n) < 0)
-			printf("%s: %s\n", path, strerror(errno));
-		else
-			rc = 0;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		struct maildir_deliver d;
-
-		if (maildir_deliver_open(&d, path) < 0 ||
-				maildir_deliver_write(&d, p, n) < 0 ||
-				maildir_deliver_commit(&d, NULL, 0) < 0) {
-			printf("%s: %s\n", path, strerror(errno));
-			maildir_deliver_abort(&d);
-		} else {
-			rc = 0;
+		if (s.fd < 0)
+			goto fail;
+	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		s.kind = 1;
+		if (maildir_deliver_open(&s.d, path) < 0)
+			goto fail;
+	} else {
+		s.a = xmalloc(sizeof *s.a);
+		envelope(m, i, sender, sizeof sender, &when);
+		if (mbox_append_open(s.a, path, getuid(), MBOX_CREATE) < 0) {
+			free(s.a);
+			s.a = NULL;
+			goto fail;
 		}
-		goto out;
+		if (mbox_append_from(s.a, sender, when) < 0)
+			goto fail;
 	}
-	envelope(m, i, sender, sizeof sender, &when);
-	{
-		struct mbox_append *a = xmalloc(sizeof *a);
-
-		if (mbox_append_open(a, path, getuid(), MBOX_CREATE) < 0) {
-			printf("%s: %s\n", path, strerror(errno));
-		} else if (mbox_append_from(a, sender, when) < 0 ||
-				write_read_copy(a, p, n) < 0 ||
-				mbox_append_commit(a) < 0) {
-			printf("%s: %s\n", path, strerror(errno));
-			mbox_append_abort(a);
-		} else {
-			rc = 0;
-		}
-		free(a);
+	if (mail_stream_msg(m, i, sink_put, &s) < 0 ||
+			(s.inhdr && sink_header(&s) < 0))
+		goto fail;
+	if (s.kind == 0 && mbox_append_commit(s.a) < 0)
+		goto fail;
+	if (s.kind == 1 && maildir_deliver_commit(&s.d, NULL, 0) < 0)
+		goto fail;
+	if (s.kind == 2 && close(s.fd) < 0) {
+		s.fd = -1;
+		goto fail;
 	}
+	rc = 0;
+	goto out;
+fail:
+	printf("%s: %s\n", path, strerror(errno));
+	if (s.a)
+		mbox_append_abort(s.a);
+	if (s.kind == 1)
+		maildir_deliver_abort(&s.d);
+	if (s.kind == 2 && s.fd >= 0)
+		close(s.fd);
 out:
-	buf_free(&msg);
+	free(s.a);
+	buf_free(&s.hdr);
 	return rc;
 }
 

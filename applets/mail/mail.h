@@ -122,8 +122,13 @@ int mail_send(struct mail *m, struct mail_draft *d);
 void mail_scan(struct mail *m, size_t i);
 /* Prints the header summary line of message I. */
 void mail_headline(struct mail *m, size_t i, FILE *out);
-/* Reads message I into OUT (at most MAIL_MSG_MAX bytes).  0 or -1. */
+/* Reads message I into OUT (at most its cap): 0, 1 when the message was
+ * longer than that (OUT holds its start), -1 with errno. */
 int mail_read_msg(struct mail *m, size_t i, struct buf *out);
+/* Streams message I to PUT in chunks (any size).  0, or -1 with errno
+ * (from the reader, or PUT's). */
+int mail_stream_msg(struct mail *m, size_t i,
+	int (*put)(void *ctx, const char *p, size_t n), void *ctx);
 /* Prints message I: ALL headers or the retained ones, TOP lines of the
  * body (-1: all), MIME decoded into the terminal's charset. */
 int mail_print(struct mail *m, size_t i, FILE *out, int all, long top);

@@ -25,7 +25,8 @@ int mail_read_msg(struct mail *m, size_t i, struct buf *out)
 	}
 	for (;;) {
 		if (buf_reserve(out, 16384) < 0) {
-			/* too big to show whole: what fits */
+			/* too big to show whole: what fits, and say so */
+			rc = 1;
 			break;
 		}
 		n = mailbox_msg_read(r, out->p + out->len, 16384);
@@ -40,6 +41,32 @@ int mail_read_msg(struct mail *m, size_t i, struct buf *out)
 	}
 	mailbox_msg_close(r);
 	free(r);
+	return rc;
+}
+
+int mail_stream_msg(struct mail *m, size_t i,
+	int (*put)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	struct mailbox_reader *r = xmalloc(sizeof *r);
+	char *chunk = xmalloc(65536);
+	ssize_t n;
+	int rc = 0;
+
+	if (mailbox_msg_open(&m->mb, i, r) < 0) {
+		free(r);
+		free(chunk);
+		return -1;
+	}
+	while ((n = mailbox_msg_read(r, chunk, 65536)) > 0)
+		if (put(ctx, chunk, n) < 0) {
+			rc = -1;
+			break;
+		}
+	if (n < 0)
+		rc = -1;
+	mailbox_msg_close(r);
+	free(r);
+	free(chunk);
 	return rc;
 }
 
@@ -542,6 +569,9 @@ int mail_print(struct mail *m, size_t i, FILE *out, int all, long top)
 		return -1;
 	}
 	n = walk_msg(&msg, &parts);
+	if (msg.len >= msg.max - 16384)
+		buf_printf(&o, "[-- message %zu is too big: only its first "
+			"%zu bytes are shown --]\n", i + 1, msg.len);
 	add_fields(m, &o, msg.p ? msg.p : "", msg.len, all);
 	buf_addc(&o, '\n');
 	hend = o.len;
@@ -649,7 +679,7 @@ int mail_field(struct mail *m, size_t i, const char *name, struct buf *out)
 	const struct msg_hdr *f;
 	int found = 0;
 
-	if (mail_read_msg(m, i, &msg) == 0) {
+	if (mail_read_msg(m, i, &msg) >= 0) {
 		msg_headers(&h, msg.p ? msg.p : "", msg.len);
 		if ((f = msg_hdr_find(&h, name, NULL))) {
 			msg_unfold(&v, f->value, f->vlen);
