@@ -68,7 +68,7 @@ ALL_CFLAGS = $(CFLAGS_BASE) -I$(BUILD)/gen -Ilibmini $(DEPFLAGS) $(CFLAGS)
 
 .PHONY: all check run size bloatcheck install clean distclean FORCE \
 	defconfig allnoconfig allyesconfig olddefconfig menuconfig \
-	savedefconfig oldconfig unit deps
+	savedefconfig oldconfig unit deps bench
 .DEFAULT_GOAL := all
 
 all: $(OUT)
@@ -126,6 +126,9 @@ unit: $(BUILD)/libmini.a
 
 run: all
 	@sh scripts/run.sh
+
+bench: all
+	@/usr/bin/python3 scripts/bench.py $(BENCH)
 
 size:
 	@sh scripts/size.sh

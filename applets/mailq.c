@@ -4,7 +4,8 @@
  * (-j, Postfix's "postqueue -j" field names, for monitoring).
  *
  *		/var/spool/mqueue (1 request)
- *   -----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------
+ *   -----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient---
+ *   (the column header goes on to "-----------", 79 characters)
  *   2AN6hXk0012345*     317 Mon Nov 23 10:41 <root@host.example>
  *                    (Deferred: remote delivery not configured)
  *   					 <user@example.com>
@@ -216,6 +217,20 @@ static void parse_args(struct mailq *m, int argc, char **argv)
 	}
 }
 
+/* A config the administrator did not install (root's, writable by
+ * nobody else) or another queue folder gets none of the queue's group:
+ * mailq -C would otherwise read a message file as its config. */
+static void drop_group_if(const struct mailq *m)
+{
+	struct stat st;
+	int safe = !m->cf_path || (stat(m->cf_path, &st) == 0 &&
+		S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022));
+
+	if ((!safe || m->qdir) && getuid() != 0 && getegid() != getgid() &&
+	    setgid(getgid()) < 0)
+		xdie(EX_OSERR, "cannot drop the group");
+}
+
 int mailq_main(int argc, char **argv)
 {
 	struct mailq m;
@@ -227,6 +242,7 @@ int mailq_main(int argc, char **argv)
 
 	memset(&m, 0, sizeof m);
 	parse_args(&m, argc, argv);
+	drop_group_if(&m);
 	cf_init(&cf);
 	if (cf_load(&cf, m.cf_path ? m.cf_path : CF_PATH, err,
 			sizeof err) < 0) {

@@ -46,29 +46,23 @@
 //config:config NEWALIASES
 //config:	bool "newaliases: rebuild the aliases database (sendmail -bi)"
 //config:	default y
-//usage:usage: newaliases [-v] [-C file] [-O AliasFile=path]
+//usage:usage: newaliases [-v] [-C file] [-O AliasFile=path] [-oApath]
 //usage:
 //usage:Rebuilds aliases.db (cdb) from the AliasFile of the sendmail.cf.
 //usage:
 //usage:-C file	sendmail.cf to read (default /etc/mail/sendmail.cf)
-//usage:-O AliasFile=path	use this alias file instead
+//usage:-O AliasFile=path	use this alias file instead (also -oApath)
 //usage:-v	print each alias as it is stored
 
 #include "libmini.h"
-#include "cf.h"
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Until libmini/cf.c lands on main, a build without it still works: the
- * fallback below reads only "O AliasFile=" lines.  TODO: drop it then. */
-#pragma weak cf_init
-#pragma weak cf_load
-#pragma weak cf_free
 
 #define ALIAS_VALUE_MAX	8192	/* sendmail's BUFSIZ for one joined entry */
 
@@ -81,11 +75,26 @@ struct newaliases {
 	unsigned long n, longest, bytes;	/* sendmail's statistics */
 };
 
+/* ARG for a message: control characters shown as '?', so input can
+ * never forge a line on the terminal or in a log. */
+static const char *shown(const char *arg, char *dst, size_t max)
+{
+	size_t i;
+
+	for (i = 0; arg[i] && i + 1 < max; i++)
+		dst[i] = (unsigned char)arg[i] < ' ' || arg[i] == 0x7f ? '?' :
+			arg[i];
+	dst[i] = 0;
+	return dst;
+}
+
 static void entry_error(struct newaliases *na, unsigned long line,
 	const char *fmt, const char *arg)
 {
+	char buf[MAP_KEY_MAX];
+
 	fprintf(stderr, "%s: line %lu: ", na->file, line);
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, shown(arg, buf, sizeof buf));
 	fputc('\n', stderr);
 	na->errors++;
 }
@@ -123,6 +132,12 @@ static int parse_name(struct newaliases *na, char *s, char **end, char *key)
 			quoted = !quoted;
 		else if (*p == '@' && !quoted)
 			at = 1;
+		else if ((unsigned char)*p < ' ' && *p != '\t') {
+			/* RFC 5322 3.2.3: no controls in a local part */
+			entry_error(na, na->entry_line,
+				"%.40s... illegal alias name", s);
+			return -1;
+		}
 	}
 	if (*p != ':') {
 		entry_error(na, na->entry_line, "missing colon%s", "");
@@ -193,7 +208,9 @@ static void add_entry(struct newaliases *na, struct map_make *mk, char *s)
 	/* sendmail warns, and the later value wins */
 	if (r == 2)
 		fprintf(stderr, "%s: line %lu: %s... Warning: duplicate alias "
-			"name %s\n", na->file, na->entry_line, p, key);
+			"name %s\n", na->file, na->entry_line,
+			shown(p, p, strlen(p) + 1),
+			shown(key, key, sizeof key));
 	free(p);
 	na->n++;
 	na->bytes += klen + vlen;
@@ -201,34 +218,38 @@ static void add_entry(struct newaliases *na, struct map_make *mk, char *s)
 		na->longest = vlen;
 }
 
-/* Reads the alias file F into mk.  0, or an exit code. */
-static int read_aliases(struct newaliases *na, FILE *f, struct map_make *mk)
+/* Reads the alias file on fd into mk.  0, or an exit code. */
+static int read_aliases(struct newaliases *na, int fd, struct map_make *mk)
 {
-	char *line = xmalloc(MAP_LINE_MAX), *entry = xmalloc(ALIAS_VALUE_MAX);
+	struct map_text *in = xmalloc(sizeof *in);
+	char *line, *entry = xmalloc(ALIAS_VALUE_MAX);
 	size_t len, elen = 0;
 	int r, have = 0, skipping = 0;
 
+	map_text_init(in, fd);
 	/* An entry is pending in "entry" until a line that does not start
 	 * with a blank ends it. */
 	for (;;) {
-		r = map_getline(f, line, &len);
+		r = map_text_line(in, &line, &len);
 		if (r < 0 && errno != E2BIG) {
 			na->line++;
 			entry_error(na, na->line, "read error: %s",
 				strerror(errno));
-			free(line);
+			free(in);
 			free(entry);
 			return EX_NOINPUT;
 		}
 		if (r != 0)
 			na->line++;
-		if (r < 0 || check_line(na, line, &len) < 0) {
+		if (r < 0 || (r > 0 && check_line(na, line, &len) < 0)) {
 			if (r < 0)
 				entry_error(na, na->line,
 					"alias line too long%s", "");
-			/* a bad first line ends the pending entry; a bad
+			/* a bad first line ends the pending entry (the start
+			 * of an over-long one is gone: end it too); a bad
 			 * entry is skipped as a whole */
-			if (have && line[0] != ' ' && line[0] != '\t')
+			if (have && (r < 0 || (line[0] != ' ' &&
+					line[0] != '\t')))
 				add_entry(na, mk, entry);
 			have = 0;
 			skipping = 1;
@@ -276,7 +297,7 @@ static int read_aliases(struct newaliases *na, FILE *f, struct map_make *mk)
 		have = 1;
 		na->entry_line = na->line;
 	}
-	free(line);
+	free(in);
 	free(entry);
 	return 0;
 }
@@ -293,8 +314,7 @@ static int rebuild(const char *spec, int verbose)
 	struct stat st;
 	mode_t mode = 0644;
 	size_t i;
-	FILE *f;
-	int rc, have = 0, n;
+	int fd, rc, have = 0, n;
 
 	/* "hash:/etc/mail/aliases"; "ldap:..." and the like are not files */
 	colon = strchr(spec, ':');
@@ -316,14 +336,14 @@ static int rebuild(const char *spec, int verbose)
 		xwarn("%s: name too long", spec);
 		return EX_USAGE;
 	}
-	f = fopen(spec, "re");
-	if (!f) {
+	fd = open(spec, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		xwarn("cannot open %s: %s", spec, strerror(errno));
 		return EX_NOINPUT;
 	}
 	map_make_init(&mk, MAP_MAKE_REPLACE);
-	rc = read_aliases(&na, f, &mk);
-	fclose(f);
+	rc = read_aliases(&na, fd, &mk);
+	close(fd);
 	/* sendmail's syserr() status; and the old map stays as it was */
 	if (rc == 0 && na.errors)
 		rc = EX_SOFTWARE;
@@ -353,38 +373,6 @@ static int rebuild(const char *spec, int verbose)
 	return rc;
 }
 
-/* Only "O AliasFile=" and "OA", for builds without cf.c (see above). */
-static int fallback_cf(struct cf *cf, const char *path, char *err,
-	size_t errmax)
-{
-	char line[1024], *v;
-	FILE *f = fopen(path, "re");
-	int set = 0;
-
-	if (!f) {
-		snprintf(err, errmax, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof line, f)) {
-		if (str_starts(line, "O AliasFile="))
-			v = line + 12;
-		else if (str_starts(line, "OA"))
-			v = line + 2;
-		else
-			continue;
-		v = str_trim(v);
-		if (!set) {
-			cf->opt.alias_files.n = 0;
-			set = 1;
-		}
-		if (cf->opt.alias_files.n < 8)
-			cf->opt.alias_files.v[cf->opt.alias_files.n++] =
-				xstrdup(v);
-	}
-	fclose(f);
-	return 0;
-}
-
 int newaliases_main(int argc, char **argv)
 {
 	const char *cfpath = NULL, *override = NULL;
@@ -393,7 +381,7 @@ int newaliases_main(int argc, char **argv)
 	int c, rc = 0, r, nocf = 0, verbose = 0;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "C:vO:d:")) != -1) {
+	while ((c = getopt(argc, argv, "C:vO:o:d:")) != -1) {
 		switch (c) {
 		case 'C': cfpath = optarg; break;
 		case 'v': verbose = 1; break;
@@ -401,23 +389,18 @@ int newaliases_main(int argc, char **argv)
 			if (str_istarts(optarg, "AliasFile="))
 				override = optarg + 10;
 			break;
+		case 'o':	/* sendmail's old one-letter form: -oAfile */
+			if (optarg[0] == 'A' && optarg[1])
+				override = optarg + 1;
+			break;
 		case 'd': break;	/* sendmail's debug flags */
 		default: applet_usage();
 		}
 	}
 	if (optind != argc)
 		applet_usage();
-	if (cf_init) {
-		cf_init(cf);
-		r = cf_load(cf, cfpath ? cfpath : CF_PATH, err, sizeof err);
-	} else {
-		static char *dflt[8] = { "/etc/mail/aliases" };
-
-		cf->opt.alias_files.v = dflt;
-		cf->opt.alias_files.n = 1;
-		r = fallback_cf(cf, cfpath ? cfpath : CF_PATH, err,
-			sizeof err);
-	}
+	cf_init(cf);
+	r = cf_load(cf, cfpath ? cfpath : CF_PATH, err, sizeof err);
 	if (r < 0) {
 		/* no cf at all is fine unless -C named one */
 		if (errno != ENOENT || cfpath) {
@@ -439,12 +422,13 @@ int newaliases_main(int argc, char **argv)
 		 * and tutorials keep /etc/aliases. */
 		rc = rebuild("/etc/aliases", verbose);
 	} else {
-		for (i = 0; i < cf->opt.alias_files.n; i++)
-			if ((r = rebuild(cf->opt.alias_files.v[i], verbose)) && !rc)
+		for (i = 0; i < cf->opt.alias_files.n; i++) {
+			r = rebuild(cf->opt.alias_files.v[i], verbose);
+			if (r && !rc)
 				rc = r;
+		}
 	}
-	if (cf_free)
-		cf_free(cf);
+	cf_free(cf);
 	free(cf);
 	if (fflush(stdout) == EOF && !rc)
 		rc = EX_IOERR;

@@ -17,10 +17,17 @@
  *
  * -bt shows, for each address, every map key tried (access with its To:
  * tag, virtusertable, aliases, mailertable) and the decision: postbox
- * has no rulesets to test.  Left out: -bh/-bH
- * host status, the error modes' mailing back (-oem is accepted; errors
- * are printed and the exit code is set, so nothing is lost silently),
- * delivery at submission of unknown local users (they bounce by DSN).
+ * has no rulesets to test.
+ *
+ * Only root or the queue folder's owner works on the queue; another user
+ * (through the binary's set-group-ID group, see queue.h) only submits,
+ * and the runner delivers.  A -C file not installed by root, -oQ and -X
+ * make a user give that group up, as sendmail gives up its privilege.
+ *
+ * Left out: -bh/-bH host status; mailing errors back (-oem is accepted:
+ * errors are printed and the exit code set, so nothing is lost
+ * silently); refusing unknown local users at submission (sendmail -bm
+ * does; here they bounce by DSN, from the first delivery attempt).
  */
 //applet:sendmail usr/sbin keepgroup
 //config:config SENDMAIL
@@ -67,7 +74,7 @@
 #define HDR_MAX_TOTAL (1UL << 20)	/* the whole header */
 #define HDR_MAX_FIELDS 1000
 #define BODY_CHUNK (64UL << 10)
-#define DEFAULT_MAX_RCPTS 10000		/* when MaxRecipientsPerMessage is 0 */
+#define DEFAULT_MAX_RCPTS 10000	/* when MaxRecipientsPerMessage is 0 */
 
 /* The command line, parsed once. */
 struct opts {
@@ -93,7 +100,7 @@ struct opts {
 
 /* A header field: offsets into the header text. */
 struct field {
-	size_t off, len;		/* the whole field, folded lines and LF */
+	size_t off, len;	/* the whole field: folded lines, LF */
 	size_t nlen;			/* the name's length */
 	int removed;
 };
@@ -234,6 +241,14 @@ static void set_queue_flag(struct opts *o, const char *v)
 		xdie(EX_USAGE, "Invalid -q interval '%s'", v);
 }
 
+static int has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* sendmail's getopt string, with -q's argument optional (sendmail
  * rewrites a bare -q the same way).  Arguments after "--" or that do not
  * start with '-' are recipients; like glibc's getopt, flags may follow
@@ -287,29 +302,48 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			case 'B':
 				if (strcasecmp(v, "7BIT") &&
 				    strcasecmp(v, "8BITMIME"))
-					xdie(EX_USAGE, "Illegal body type '%s'", v);
+					xdie(EX_USAGE, "Illegal body type "
+						"'%s'", v);
 				o->body = v;
 				break;
 			case 'b':
-				if (strlen(v) != 1 || !strchr("mpPivsdDthH", *v))
+				if (strlen(v) != 1 ||
+				    !strchr("mpPivsdDthH", *v))
 					applet_usage();
 				o->mode = *v;
 				break;
 			case 'C': o->cf_path = v; break;
-			case 'F': o->fullname = v; break;
+			case 'F':
+				/* Into a header: no line breaks (RFC 5322
+				 * 2.2), no other control characters. */
+				if (has_ctl(v))
+					xdie(EX_USAGE, "-F: control character "
+						"in the full name");
+				o->fullname = v;
+				break;
 			case 'f': case 'r':
 				if (o->from)
-					xdie(EX_USAGE, "More than one \"from\" person");
+					xdie(EX_USAGE, "More than one "
+						"\"from\" person");
 				o->from = v;
 				break;
 			case 'L': o->log_tag = v; break;
 			case 'N': o->notify = v; break;
 			case 'R':
-				if (strcasecmp(v, "full") && strcasecmp(v, "hdrs"))
-					xdie(EX_USAGE, "Invalid -R value '%s'", v);
+				if (strcasecmp(v, "full") &&
+				    strcasecmp(v, "hdrs"))
+					xdie(EX_USAGE, "Invalid -R value "
+						"'%s'", v);
 				o->ret = v;
 				break;
-			case 'V': o->envid = v; break;
+			case 'V':
+				/* RFC 3461 4.4: printable US-ASCII. */
+				if (!*v || has_ctl(v) || strchr(v, ' ') ||
+				    strlen(v) > 100)
+					xdie(EX_USAGE, "Invalid -V envid "
+						"'%s'", v);
+				o->envid = v;
+				break;
 			case 'X': o->xfile = v; break;
 			case 'o': set_option(o, v, 0); break;
 			case 'O': set_option(o, v, 1); break;
@@ -521,7 +555,7 @@ static int add_rcpt(void *ctx, const char *addr)
 	size_t i;
 
 	if (!*addr) {
-		snprintf(rc->err, sizeof rc->err, "<>: empty recipient address");
+		snprintf(rc->err, sizeof rc->err, "<>: empty recipient");
 		rc->bad = 1;
 		return -1;
 	}
@@ -537,8 +571,9 @@ static int add_rcpt(void *ctx, const char *addr)
 		for (k = 0; k < rc->seen_cap; k++) {
 			if (!old[k])
 				continue;
-			for (i = hash_str(old[k]) % cap; nw[i]; i = (i + 1) % cap)
-				;
+			i = hash_str(old[k]) % cap;
+			while (nw[i])
+				i = (i + 1) % cap;
 			nw[i] = old[k];
 		}
 		free(old);
@@ -550,8 +585,8 @@ static int add_rcpt(void *ctx, const char *addr)
 		if (strcasecmp(rc->seen[i], addr) == 0)
 			return 0;
 	if (rc->env->n >= rc->max) {
-		snprintf(rc->err, sizeof rc->err, "too many recipients (at most "
-			"%zu)", rc->max);
+		snprintf(rc->err, sizeof rc->err, "too many recipients "
+			"(at most %zu)", rc->max);
 		rc->bad = 2;
 		return -1;
 	}
@@ -590,7 +625,8 @@ static void header_rcpts(struct header *h, struct rcpts *rc)
 			if (!field_is(h, &h->f[i], names[k]))
 				continue;
 			v = field_value(h, &h->f[i]);
-			if (sm_addr_list(v, add_rcpt, rc, err, sizeof err) < 0) {
+			if (sm_addr_list(v, add_rcpt, rc, err,
+					sizeof err) < 0) {
 				if (!rc->bad)
 					xdie(EX_DATAERR, "%s header: %s",
 						names[k], err);
@@ -685,7 +721,11 @@ static void complete_header(struct sm *sm, struct opts *o, struct header *h,
 	/* RFC 5321 4.4: the trace field of this submission. */
 	buf_printf(out, "Received: (from %s@localhost)\n\tby %s (postbox) "
 		"id %s;\n\t%s\n", sm->user, j, qid, date);
-	if (o->from && !trusted(sm)) {
+	/* PrivacyOptions authwarnings (in postbox's default, and in
+	 * goaway) asks for sendmail's warning header. */
+	if (o->from && !trusted(sm) && sm->cf.opt.privacy &&
+	    (strstr(sm->cf.opt.privacy, "authwarnings") ||
+	     strstr(sm->cf.opt.privacy, "goaway"))) {
 		char own[SM_MAX_ADDR + 8];
 
 		sm_qualify(sm, sm->user, own, sizeof own);
@@ -785,7 +825,8 @@ static void __attribute__((noreturn)) queue_die(const char *dir, int err)
 		xdie_errno(EX_OSFILE, "queue directory %s", dir);
 	if (err == EACCES || err == EPERM)
 		xdie_errno(EX_NOPERM, "cannot write in queue directory %s "
-			"(is sendmail set-group-ID to the queue's group?)", dir);
+			"(is sendmail set-group-ID to the queue's group?)",
+			dir);
 	xdie_errno(EX_TEMPFAIL, "cannot queue the message in %s", dir);
 }
 
@@ -943,28 +984,30 @@ struct verify {
 	int rc;
 };
 
+/* sendmail -bv names each final recipient (an alias's targets, not
+ * the alias): "root... deliverable: mailer local, user root". */
 static int verify_target(void *ctx, const struct local_target *t)
 {
 	struct verify *v = ctx;
 
 	switch (t->kind) {
 	case LOCAL_MAILBOX:
-		printf("%s... deliverable: mailer local, user %s\n", v->addr,
+		printf("%s... deliverable: mailer local, user %s\n", t->user,
 			t->user);
 		break;
 	case LOCAL_FILE:
-		printf("%s... deliverable: mailer *file*, user %s\n", v->addr,
+		printf("%s... deliverable: mailer *file*, user %s\n", t->path,
 			t->path);
 		break;
 	case LOCAL_PROGRAM:
-		printf("%s... deliverable: mailer prog, user \"|%s\"\n",
-			v->addr, t->path);
+		printf("\"|%s\"... deliverable: mailer prog, user \"|%s\"\n",
+			t->path, t->path);
 		break;
 	case LOCAL_REMOTE: {
 		const char *at = strrchr(t->path, '@');
 
 		printf("%s... deliverable: mailer esmtp, host %s, user %s\n",
-			v->addr, at ? at + 1 : t->path, t->path);
+			t->path, at ? at + 1 : t->path, t->path);
 		break;
 	}
 	default:
@@ -1076,7 +1119,7 @@ static void deliver_background(struct sm *sm, const char *qid)
 	int fd;
 
 	if (pid != 0)
-		return;		/* a failed fork leaves it to the runner */
+		return;	/* a failed fork leaves it to the runner */
 	setsid();
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
@@ -1088,6 +1131,7 @@ static void deliver_background(struct sm *sm, const char *qid)
 			close(fd);
 	}
 	sm_run_entry(sm, qid);
+	sm_run_reports(sm);
 	_exit(0);
 }
 
@@ -1129,6 +1173,16 @@ static void ensure_queue_dir(const char *dir)
 		*p = '/';
 	}
 	mkdir(path, 0700);
+}
+
+/* sendmail's restrictqrun, always on: root or the queue's owner (a
+ * container that runs everything as one user) works on the queue. */
+static int may_run_queue(const struct sm *sm)
+{
+	struct stat st;
+
+	return sm->uid == 0 || (stat(sm->qdir, &st) == 0 &&
+		st.st_uid == sm->uid);
 }
 
 static int cf_is_safe(const char *path)
@@ -1173,14 +1227,28 @@ int sendmail_main(int argc, char **argv)
 	case 's':
 		return hand_over("smtpd", &o, "-i");
 	case 'd': case 'D':
+		/* -bd is smtpd -b (detached), -bD smtpd in the foreground;
+		 * "-bd -q30m" also starts the periodic queue runner. */
 		if (!applet_exists("smtpd"))
 			xdie(EX_UNAVAILABLE, "smtpd is not compiled into this "
 				"postbox");
-		if (o.mode == 'd' && fork() != 0)
-			return EX_OK;
-		if (o.mode == 'd')
+		if (!(o.queue_run && o.interval) || fork() != 0)
+			return hand_over("smtpd", &o, o.mode == 'd' ? "-b" :
+				NULL);
+		if (o.mode == 'd') {
+			int fd = open("/dev/null", O_RDWR);
+
 			setsid();
-		return hand_over("smtpd", &o, NULL);
+			if (fd >= 0) {
+				dup2(fd, 0);
+				dup2(fd, 1);
+				dup2(fd, 2);
+				if (fd > 2)
+					close(fd);
+			}
+			log_open(o.log_tag ? o.log_tag : "sendmail", 1);
+		}
+		break;
 	case 'h': case 'H':
 		return EX_OK;	/* no host status database to show */
 	}
@@ -1204,15 +1272,25 @@ int sendmail_main(int argc, char **argv)
 	if (o.mode == 't')
 		return sm_address_test(&sm, o.rcpts, o.nrcpts);
 	ensure_queue_dir(sm.qdir);
-	if (o.queue_run)
+	if (o.queue_run) {
+		if (!may_run_queue(&sm))
+			xdie(EX_NOPERM, "You do not have permission to process "
+				"the queue");
 		return queue_runner(&sm, &o);
+	}
 	submit(&sm, &o, qid);
-	/* -v means interactive delivery, as in sendmail. */
+	/* -v means interactive delivery, as in sendmail.  A user who does
+	 * not own the queue only submits: delivering as that user would
+	 * expand aliases and .forward files with the wrong rights; the
+	 * queue runner (root's) delivers. */
 	delivery = o.verbose ? 'i' : o.delivery ? o.delivery :
 		sm.cf.opt.delivery_mode;
+	if (!may_run_queue(&sm))
+		delivery = 'q';
 	if (delivery == 'i') {
 		sm.force = 1;
 		sm_run_entry(&sm, qid);
+		sm_run_reports(&sm);
 	} else if (delivery != 'q' && delivery != 'd') {
 		sm.force = 1;
 		fflush(stdout);

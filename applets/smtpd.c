@@ -17,6 +17,23 @@
  * (Connect:, From:, To:), class w and R, virtusertable and mailertable at
  * RCPT time.  250 after DATA only after the durable queue commit.
  *
+ * The queue folder: sessions run as RunAsUser, else DefaultUser (as local
+ * delivery reads it: mailnull, nobody, 65534), with QueueDirectory's group
+ * when that folder is group-writable, so it must be (2770 root:GROUP,
+ * GROUP the one postbox's sendmail is set-group-ID to; the queue writes
+ * its files 0660).  Started as root with no such folder, smtpd makes it
+ * 02770 root:<the session user's group>.  Not root: no privilege change.
+ *
+ * Limits: a command line of 2048 octets (RFC 5321 4.5.3.1.4's 512 plus
+ * the parameters), text lines of 1000, MaxRecipientsPerMessage (100 when
+ * unset: 452 beyond), MaxMessageSize (SIZE= and mid-DATA), MaxHopCount,
+ * Timeout.command per command and Timeout.datablock per read of DATA;
+ * after 5 protocol errors a second of delay each, after 10 a 421.  The
+ * listener: MaxDaemonChildren (no accept while full), ConnectionRateThrottle
+ * (per second), and sendmail's ClientConn:ADDR / ClientConn: access
+ * entries as the per-address cap.  GreetPause:ADDR waits that many
+ * milliseconds before the greeting, to catch clients that talk first.
+ *
  * Left out: STARTTLS and AUTH (issue 5: the seams are s->tls,
  * s->authenticated, ehlo_extensions() and io_transport); ETRN, TURN; DNS
  * (no reverse lookups: a client's name is only what TCPREMOTEHOST says);
@@ -25,7 +42,7 @@
  */
 //applet:smtpd usr/sbin drop
 //config:config SMTPD
-//config:	bool "smtpd: ESMTP server with sendmail's access control"
+//config:	bool "smtpd: ESMTP server, sendmail's access rules (~24 KiB)"
 //config:	default y
 //config:	help
 //config:	  The SMTP server: port 25/587 listener or inetd mode (-i),
@@ -40,144 +57,12 @@
 //usage:-i	one session on stdin/stdout (inetd, tcpsvd, s6, sendmail -bs)
 //usage:-p FILE	the pidfile of -b (default /var/run/smtpd.pid)
 //usage:-v	verbose: log every command and reply
-#define _GNU_SOURCE
-#include "libmini.h"
-#include "io.h"
-#include "map.h"
-#include "queue.h"
-#include "file.h"
-#include "local.h"
-#include "vusers.h"
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
-#include <pwd.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "smtpd/smtpd.h"
 
-/* RFC 5321 4.5.3.1.4: 512 octets a command line, plus what the SIZE,
- * DSN and SMTPUTF8 parameters may add (RFC 3461 4: ORCPT and ENVID). */
-#define CMD_MAX		2048
-#define PATH_MAX_SMTP	256	/* RFC 5321 4.5.3.1.3, with brackets */
-#define LOCAL_MAX	64	/* 4.5.3.1.1 */
-#define DOMAIN_MAX	255	/* 4.5.3.1.2 */
-#define TEXT_LINE_MAX	998	/* 4.5.3.1.6: 1000 with CRLF */
-#define IO_BUF		4096
-#define SOFT_ERRORS	5	/* then one second of delay per error */
-#define HARD_ERRORS	10	/* then 421 and close */
-#define RCPTS_DEFAULT	100	/* MaxRecipientsPerMessage when 0 */
-
-enum { MAP_ACCESS_I, MAP_VIRTUSER_I, MAP_MAILERTABLE_I, MAP_ALIASES_I,
-	N_MAPS };
 static const char *const map_names[N_MAPS] = { "access", "virtuser",
 	"mailertable", NULL };
 
-struct smap {			/* a map the session may consult */
-	struct map m;
-	int state;		/* 0 none, 1 open, -1 failed (try later) */
-};
-
-struct rcpt {
-	char *addr;		/* as queued (after virtusertable) */
-	char *orcpt;		/* RFC 3461 ORCPT, "" none */
-	unsigned notify;
-};
-
-struct txn {			/* one mail transaction; NULL when none */
-	char sender[PATH_MAX_SMTP];	/* "" is <> */
-	unsigned long size_decl;	/* SIZE=, 0 none */
-	char body[12];		/* "7bit", "8bitmime", "" */
-	char ret[8];		/* "full", "hdrs", "" */
-	char envid[104];	/* ENVID xtext, "" none */
-	int smtputf8;
-	int discard;		/* an access DISCARD: accept, then drop */
-	struct rcpt *rcpt;
-	size_t n, cap;
-	/* BDAT: the entry being written, NULL between chunks of none */
-	struct queue_new *q;
-	struct dstate *ds;
-	int bdat_failed;	/* a chunk failed: the rest is read, refused */
-};
-
-/* DATA and BDAT: a byte-level state machine, so that only CRLF.CRLF ends
- * the data (RFC 5321 4.1.1.4) and every smuggling spelling is data. */
-enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR };
-#define BAD_LF		1
-#define BAD_CR		2
-#define BAD_NUL		4
-#define BAD_LONG	8
-#define BAD_WRITE	16
-
-struct dstate {
-	int st, bad, over, in_header;
-	unsigned linelen;
-	char hdr[12];		/* the first bytes of a header line */
-	unsigned hlen;
-	unsigned hops;		/* Received: headers seen */
-	unsigned long size, max;
-	char msgid[200];
-	int msgid_next;		/* the header being read is Message-ID */
-	unsigned mlen;
-	int fd;
-	char out[4096];
-	size_t olen;
-};
-
-struct ctx;
-
-struct smtpd {
-	const struct cf *cf;
-	struct ctx *ctx;
-	const struct net_listener *l;	/* NULL in -i mode */
-	struct io in, out;
-	char inbuf[IO_BUF], outbuf[IO_BUF];
-	char line[CMD_MAX + 1];
-	struct net_peer peer;
-	char j[256];		/* $j */
-	char helo[256];
-	int esmtp, quit;
-	int tls;		/* issue 5: STARTTLS done */
-	int authenticated;	/* issue 5: AUTH succeeded */
-	int client_relay;	/* may relay (Connect: RELAY, loopback) */
-	int client_discard;	/* Connect: DISCARD */
-	char nullserver[300];	/* set: every command gets this reply */
-	unsigned errors;
-	struct txn *txn;
-	struct smap maps[N_MAPS];
-	char *vusers;		/* PostboxVirtualUsers, read as root */
-	size_t vusers_len;
-	int vusers_err;		/* it could not be read: try later */
-	int verbose;
-};
-
-struct ctx {			/* the daemon's, shared by the sessions */
-	struct cf *cf;
-	const char *cfpath;
-	uid_t uid;
-	gid_t gid;
-	int drop;		/* running as root: drop in each session */
-	int wake_r, wake_w;	/* sessions tell the parent what to send */
-	int verbose;
-	struct smap access;	/* the listener's, for ClientConn: */
-	struct net_server *srv;	/* the listener's sockets, or NULL */
-};
-
 /* --- small helpers -------------------------------------------------------- */
-
-static int str_ieq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
 
 static int privacy_has(const struct cf *cf, const char *word)
 {
@@ -199,9 +84,8 @@ static int privacy_has(const struct cf *cf, const char *word)
 	return 0;
 }
 
-static void reply(struct smtpd *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void reply(struct smtpd *s, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+reply(struct smtpd *s, const char *fmt, ...)
 {
 	char line[600];
 	va_list ap;
@@ -230,769 +114,6 @@ static void bad(struct smtpd *s)
 		sleep(1);
 	}
 }
-
-/* --- maps ----------------------------------------------------------------- */
-
-/* The cdb file behind a K line: sendmail's hash/btree maps add ".db". */
-static void map_file(const struct cf_map *k, char *dst, size_t max)
-{
-	if (str_ends(k->path, ".db") || str_ends(k->path, ".cdb"))
-		str_lcpy(dst, k->path, max);
-	else
-		snprintf(dst, max, "%s%s", k->path,
-			strcmp(k->type, "cdb") == 0 ? ".cdb" : ".db");
-}
-
-static void smap_open(struct smap *sm, const struct cf *cf, const char *name,
-	const char *path, int optional)
-{
-	const struct cf_map *k = name ? cf_map(cf, name) : NULL;
-	char file[FILE_PATH_MAX], err[512];
-
-	sm->state = 0;
-	sm->m.fd = -1;
-	if (name) {
-		if (!k || !k->path)
-			return;
-		map_file(k, file, sizeof file);
-		optional = k->optional;
-	} else {
-		if (!path)
-			return;
-		snprintf(file, sizeof file, "%s.db", path);
-	}
-	if (map_open(&sm->m, file, 0, err, sizeof err) == 0) {
-		sm->state = 1;
-		return;
-	}
-	if (errno == ENOENT && optional)
-		return;
-	log_msg(LOG_ERR, "%s", err);
-	sm->state = -1;
-}
-
-static void smap_close(struct smap *sm)
-{
-	if (sm->state == 1)
-		map_close(&sm->m);
-	sm->state = 0;
-}
-
-/* The access map's action for TAG:VALUE.  1 with A filled, 0 when nothing
- * (or SKIP) matched, -1 when the map could not be read (try later).  When
- * MATCHED is given it gets the key that matched. */
-static int access_lookup(struct smap *sm, const char *tag, int kind,
-	const char *value, struct map_action *a, char *matched)
-{
-	char val[MAP_VALUE_MAX], key[MAP_KEY_MAX];
-	int r;
-
-	if (sm->state == 0)
-		return 0;
-	if (sm->state < 0)
-		return -1;
-	r = map_access(&sm->m, tag, kind, value, val, sizeof val, key);
-	if (r < 0)
-		return r;
-	/* The tutorials' "@spam.com DISCARD": sendmail has no such key, but
-	 * users write it meaning the domain.  Tried for the address's own
-	 * domain when nothing as specific (an address, user@, or the
-	 * domain itself) matched. */
-	if (kind != MAP_ACCESS_HOST && kind != MAP_ACCESS_IP) {
-		const char *at = strrchr(value, '@'), *k = key;
-		int weaker;
-
-		if (r > 0 && strchr(k, ':') && !str_istarts(k, "ipv6"))
-			k = strchr(k, ':') + 1;
-		weaker = r == 0 || (!strchr(k, '@') && at &&
-			!str_ieq(k, at + 1));
-		if (at && at[1] && weaker) {
-			char k2[MAP_KEY_MAX], v2[MAP_VALUE_MAX];
-			int i, r2 = 0;
-
-			for (i = 0; i < 2 && r2 == 0; i++) {
-				snprintf(k2, sizeof k2, "%s%s%s", i ? "" :
-					tag, i ? "" : ":", at);
-				r2 = map_lookup(&sm->m, k2, v2, sizeof v2);
-			}
-			if (r2 < 0)
-				return -1;
-			if (r2 > 0) {
-				str_lcpy(val, v2, sizeof val);
-				str_lcpy(key, k2, sizeof key);
-				r = 1;
-			}
-		}
-	}
-	if (r == 0)
-		return 0;
-	if (matched)
-		str_lcpy(matched, key, MAP_KEY_MAX);
-	if (map_action_parse(val, a) < 0) {
-		log_msg(LOG_WARNING, "access map: %s: bad value \"%s\"",
-			key, val);
-		return 0;
-	}
-	return a->act == MAP_ACT_SKIP ? 0 : 1;
-}
-
-/* TAG:ip, TAG:ip-prefix ..., then TAG: alone: sendmail's tagged-only
- * walk for ClientConn: and GreetPause: (FEATURE(conncontrol),
- * FEATURE(greet_pause)).  1 with the value, 0 none, -1 error. */
-static int tagged_ip(struct smap *sm, const char *tag, const char *ip,
-	char *val, size_t max)
-{
-	char key[MAP_KEY_MAX];
-	int r, sep = strchr(ip, ':') ? ':' : '.';
-	char *cut;
-
-	if (sm->state <= 0)
-		return sm->state;
-	snprintf(key, sizeof key, "%s:%s%s", tag, sep == ':' ? "IPv6:" : "",
-		ip);
-	for (;;) {
-		if ((r = map_lookup(&sm->m, key, val, max)) != 0)
-			return r;
-		cut = strrchr(key + strlen(tag) + 1, sep);
-		if (!cut)
-			break;
-		*cut = 0;
-	}
-	snprintf(key, sizeof key, "%s:", tag);
-	return map_lookup(&sm->m, key, val, max);
-}
-
-/* --- addresses ------------------------------------------------------------ */
-
-static int is_atext(int c)
-{
-	/* RFC 5322 3.2.3 atext (and UTF-8, checked later) */
-	return isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c)) ||
-		c >= 0x80;
-}
-
-/* RFC 5321 4.1.2: parses a Path or "<>" at *P into addr (PATH_MAX_SMTP):
- * "<local@domain>", also without brackets (sendmail's leniency) and with
- * a source route "@a,@b:" (4.1.1.3: ignored).  A local part alone is
- * allowed (RCPT TO:<postmaster>).  Leaves *P after the path.  0, or -1
- * with a reply in why. */
-static int parse_path(const char **pp, char *addr, int null_ok, int utf8,
-	char *why, size_t whymax)
-{
-	const char *p = *pp, *start, *at = NULL;
-	int bracket = 0, quoted = 0;
-	size_t n = 0, local = 0, dom;
-
-	while (*p == ' ')
-		p++;
-	if (*p == '<')
-		bracket = 1, p++;
-	/* a source route: @host,@host: */
-	if (bracket && *p == '@') {
-		const char *colon = strchr(p, ':');
-
-		if (!colon || colon - p > DOMAIN_MAX * 2)
-			goto syntax;
-		p = colon + 1;
-	}
-	start = p;
-	if (bracket && *p == '>') {
-		if (!null_ok)
-			goto syntax;
-		addr[0] = 0;
-		*pp = p + 1;
-		return 0;
-	}
-	/* the local part: dot-string or quoted-string */
-	if (*p == '"') {
-		quoted = 1;
-		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && p[1])
-				p++;
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				goto syntax;
-		}
-		if (*p != '"')
-			goto syntax;
-		p++;
-	} else {
-		while (is_atext((unsigned char)*p) || *p == '.')
-			p++;
-	}
-	local = p - start;
-	if (local == 0 || local > LOCAL_MAX + (quoted ? 2 : 0))
-		goto syntax;
-	if (!quoted && (start[0] == '.' || p[-1] == '.' ||
-			memmem(start, local, "..", 2)))
-		goto syntax;
-	if (*p == '@') {
-		at = p++;
-		if (*p == '[') {
-			const char *e = strchr(p, ']');
-
-			if (!e)
-				goto syntax;
-			p = e + 1;
-		} else {
-			while (isalnum((unsigned char)*p) || *p == '-' ||
-					*p == '.' || (unsigned char)*p >= 0x80)
-				p++;
-		}
-		dom = p - at - 1;
-		if (dom == 0 || dom > DOMAIN_MAX)
-			goto syntax;
-	}
-	if (bracket) {
-		if (*p != '>')
-			goto syntax;
-		n = p - start;
-		p++;
-	} else {
-		n = p - start;
-		if (*p && *p != ' ')
-			goto syntax;
-	}
-	if (n >= PATH_MAX_SMTP)
-		goto syntax;
-	memcpy(addr, start, n);
-	addr[n] = 0;
-	/* RFC 6531 3.3: non-ASCII only with SMTPUTF8, and valid UTF-8 */
-	{
-		size_t i;
-		int high = 0;
-
-		for (i = 0; i < n; i++)
-			high |= (unsigned char)addr[i] >= 0x80;
-		if (high && (!utf8 || !str_utf8_valid(addr, n))) {
-			snprintf(why, whymax, "553 5.6.7 <%s>... Non-ASCII "
-				"address requires SMTPUTF8", addr);
-			return -1;
-		}
-	}
-	/* a domain literal must be an address we understand */
-	if (at && at[1] == '[') {
-		struct net_peer t;
-		char lit[64];
-		const char *in = strchr(addr, '@') + 2;
-		size_t l = strlen(in) - 1;
-
-		if (l >= sizeof lit)
-			goto syntax;
-		memcpy(lit, in, l);
-		lit[l] = 0;
-		if (str_istarts(lit, "IPv6:"))
-			memmove(lit, lit + 5, strlen(lit + 5) + 1);
-		else if (strchr(lit, ':'))
-			goto syntax;
-		if (net_parse_ip(&t, lit) < 0)
-			goto syntax;
-	}
-	*pp = p;
-	return 0;
-syntax:
-	snprintf(why, whymax, "553 5.1.3 %.*s... Syntax error in mailbox "
-		"address (RFC 5321 4.1.2)", 300, *pp);
-	return -1;
-}
-
-/* The domain of ADDR (after the last '@' outside quotes), or NULL. */
-static const char *addr_domain(const char *addr)
-{
-	const char *p = addr, *at = NULL;
-	int q = 0;
-
-	for (; *p; p++) {
-		if (*p == '\\' && q && p[1])
-			p++;
-		else if (*p == '"')
-			q = !q;
-		else if (*p == '@' && !q)
-			at = p;
-	}
-	return at ? at + 1 : NULL;
-}
-
-/* Normalises ADDR in place: the domain in lower case without a trailing
- * dot (sendmail compares domains that way). */
-static void addr_normalise(char *addr)
-{
-	char *d = (char *)addr_domain(addr);
-	size_t n;
-
-	if (!d)
-		return;
-	str_lower(d);
-	n = strlen(d);
-	if (n > 1 && d[n - 1] == '.')
-		d[n - 1] = 0;
-}
-
-/* Whether the local part of ADDR routes elsewhere: %-hack, bang path,
- * or a quoted '@' (RFC 5321 3.6, 4.1.2: we never honour these). */
-static int addr_routes(const char *addr)
-{
-	const char *d = addr_domain(addr);
-	size_t n = d ? (size_t)(d - 1 - addr) : strlen(addr);
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (addr[i] == '%' || addr[i] == '!' || addr[i] == '@' ||
-				addr[i] == ':')
-			return 1;
-	return 0;
-}
-
-/* --- access control (issue 4 §3) ----------------------------------------- */
-
-/* The reply for an access action that refuses (REJECT, ERROR:); WHAT is
- * the address ("" for a connection). */
-static void action_reply(const struct map_action *a, const char *what,
-	char *dst, size_t max)
-{
-	char who[PATH_MAX_SMTP + 8] = "";
-
-	if (*what)
-		snprintf(who, sizeof who, "<%s>... ", what);
-	if (a->act == MAP_ACT_REJECT) {
-		snprintf(dst, max, "550 5.7.1 %sAccess denied", who);
-		return;
-	}
-	unsigned code = a->code ? a->code : 550;
-	char dsn[16];
-
-	/* no D.S.N given: sendmail says X.0.0 */
-	if (a->dsn[0])
-		str_lcpy(dsn, a->dsn, sizeof dsn);
-	else
-		snprintf(dsn, sizeof dsn, "%u.0.0", code / 100);
-	snprintf(dst, max, "%u %s %s%s", code, dsn, who,
-		a->text[0] ? a->text : "Access denied");
-}
-
-/* At connect: Connect: by the client's name, then its address (§3). */
-static void check_connect(struct smtpd *s)
-{
-	struct map_action a;
-	char key[MAP_KEY_MAX];
-	int r = 0;
-
-	/* loopback relays unless an access entry says otherwise (below) */
-	s->client_relay = net_is_loopback(&s->peer);
-	if (s->peer.local)
-		return;
-	if (s->peer.host[0]) {
-		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
-			MAP_ACCESS_HOST, s->peer.host, &a, key);
-	} else {
-		/* no name (postbox does no DNS): sendmail tries the client
-		 * as the literal [addr] first */
-		char lit[NET_IP_MAX + 8];
-
-		snprintf(lit, sizeof lit, "[%s%s]", s->peer.family ==
-			AF_INET6 ? "IPv6:" : "", s->peer.ip);
-		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
-			MAP_ACCESS_HOST, lit, &a, key);
-	}
-	if (r == 0)
-		r = access_lookup(&s->maps[MAP_ACCESS_I], "Connect",
-			MAP_ACCESS_IP, s->peer.ip, &a, key);
-	if (r < 0) {
-		snprintf(s->nullserver, sizeof s->nullserver,
-			"451 4.3.0 Temporary lookup failure, try again later");
-		return;
-	}
-	if (r == 0)
-		return;
-	/* an entry for the client decides, for loopback too: that is how
-	 * a second loopback address is made untrusted */
-	s->client_relay = a.act == MAP_ACT_RELAY;
-	if (a.act == MAP_ACT_DISCARD)
-		s->client_discard = 1;
-	else if (a.act == MAP_ACT_REJECT || a.act == MAP_ACT_ERROR)
-		action_reply(&a, "", s->nullserver, sizeof s->nullserver);
-	if (s->nullserver[0])
-		log_msg(LOG_NOTICE, "[%s]: connection refused by access "
-			"entry %s", s->peer.ip, key);
-}
-
-/* A domain, or one of its parents, in class NAME (class R: relay-domains
- * names a domain and its subdomains, as in sendmail). */
-static int class_walk(const struct cf *cf, const char *name, const char *dom)
-{
-	while (dom && *dom) {
-		if (cf_class_has(cf, name, dom))
-			return 1;
-		dom = strchr(dom, '.');
-		if (dom)
-			dom++;
-	}
-	return 0;
-}
-
-/* Whether ADDR's domain is ours: none, class w, localhost, or our own
- * address literal. */
-static int is_local_domain(struct smtpd *s, const char *addr, char *user,
-	size_t max)
-{
-	const char *d = addr_domain(addr);
-	char lit[NET_IP_MAX + 2];
-
-	if (local_is_local(s->cf, addr, user, max) == 1)
-		return 1;
-	if (d && s->peer.local_ip[0]) {
-		snprintf(lit, sizeof lit, "[%s]", s->peer.local_ip);
-		if (str_ieq(d, lit)) {
-			size_t n = d - 1 - addr;
-
-			if (n >= max)
-				n = max - 1;
-			memcpy(user, addr, n);
-			user[n] = 0;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Whether USER is in the virtual-user file read at the start. */
-static int vuser_exists(struct smtpd *s, const char *user)
-{
-	struct vusers_entry e;
-	char err[256];
-	size_t off = 0;
-
-	if (s->vusers_err)
-		return -1;
-	while (off < s->vusers_len) {
-		const char *line = s->vusers + off;
-		const char *nl = memchr(line, '\n', s->vusers_len - off);
-		size_t len = nl ? (size_t)(nl - line) : s->vusers_len - off;
-
-		off += len + 1;
-		if (vusers_parse_line(line, len, &e, err, sizeof err) == 1 &&
-				strcmp(e.user, user) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Whether USER (or USER without its +detail) is someone we deliver to:
- * postmaster (RFC 5321 4.5.1), an alias, a virtual user, an account.
- * 1 yes, 0 no, -1 cannot tell now. */
-static int local_user_exists(struct smtpd *s, const char *user)
-{
-	char name[LOCAL_MAX + 1], val[MAP_VALUE_MAX];
-	struct smap *al = &s->maps[MAP_ALIASES_I];
-	int r, pass;
-
-	if (strlen(user) > LOCAL_MAX)
-		return 0;
-	str_lcpy(name, user, sizeof name);
-	for (pass = 0; pass < 2; pass++) {
-		char lower[LOCAL_MAX + 1], *plus;
-
-		if (pass == 1) {
-			/* sendmail's user+detail: the user decides */
-			if (!(plus = strchr(name, '+')) || plus == name)
-				break;
-			*plus = 0;
-		}
-		str_lcpy(lower, name, sizeof lower);
-		str_lower(lower);
-		if (strcmp(lower, "postmaster") == 0)
-			return 1;
-		if (al->state == 1) {
-			r = map_lookup(&al->m, lower, val, sizeof val);
-			if (r != 0)
-				return r > 0 ? 1 : -1;
-		} else if (al->state < 0) {
-			return -1;
-		}
-		if (s->vusers && (r = vuser_exists(s, name)) != 0)
-			return r;
-		errno = 0;
-		if (getpwnam(name) || getpwnam(lower))
-			return 1;
-		if (errno != 0 && errno != ENOENT && errno != ESRCH)
-			return -1;
-	}
-	return 0;
-}
-
-/* virtusertable (sendmail's FEATURE(virtusertable)): user@domain, then
- * @domain with %1 the user.  1 with the new address in dst, or with an
- * error reply in why (dst ""); 0 none; -1 cannot tell now. */
-static int virtuser(struct smtpd *s, const char *addr, char *dst,
-	size_t max, char *why, size_t whymax)
-{
-	struct smap *vm = &s->maps[MAP_VIRTUSER_I];
-	const char *d = addr_domain(addr);
-	char val[MAP_VALUE_MAX], key[MAP_KEY_MAX], user[LOCAL_MAX + 3];
-	size_t ul;
-	int r;
-
-	if (vm->state == 0 || !d)
-		return 0;
-	if (vm->state < 0)
-		return -1;
-	ul = d - 1 - addr;
-	if (ul >= sizeof user)
-		return 0;
-	memcpy(user, addr, ul);
-	user[ul] = 0;
-	r = map_lookup(&vm->m, addr, val, sizeof val);
-	if (r == 0) {
-		snprintf(key, sizeof key, "@%s", d);
-		r = map_lookup(&vm->m, key, val, sizeof val);
-	}
-	if (r <= 0)
-		return r;
-	dst[0] = 0;
-	if (str_istarts(val, "error:")) {
-		const char *e = val + 6;
-		struct map_action a;
-		char tmp[MAP_VALUE_MAX];
-
-		/* error:nouser and friends: sendmail's named errors */
-		if (str_ieq(e, "nouser")) {
-			snprintf(why, whymax, "550 5.1.1 <%s>... User unknown",
-				addr);
-			return 1;
-		}
-		snprintf(tmp, sizeof tmp, "ERROR:%s", e);
-		if (map_action_parse(tmp, &a) == 0)
-			action_reply(&a, addr, why, whymax);
-		else
-			snprintf(why, whymax, "550 5.1.1 <%s>... %.200s",
-				addr, e);
-		return 1;
-	}
-	/* %1: the user part of the original address */
-	{
-		const char *v = val;
-		size_t n = 0;
-
-		for (; *v && n + 1 < max; v++) {
-			if (v[0] == '%' && v[1] == '1') {
-				n += str_lcpy(dst + n, user, max - n);
-				if (n >= max)
-					return 0;
-				v++;
-			} else {
-				dst[n++] = *v;
-			}
-		}
-		dst[n < max ? n : max - 1] = 0;
-	}
-	return 1;
-}
-
-/* mailertable: an error: entry refuses at RCPT time, local:user makes the
- * recipient local.  1 with why set, or 2 with user set (local); 0
- * nothing to say; -1 cannot tell now. */
-static int mailertable(struct smtpd *s, const char *addr, char *user,
-	size_t umax, char *why, size_t whymax)
-{
-	struct smap *mt = &s->maps[MAP_MAILERTABLE_I];
-	const char *d = addr_domain(addr);
-	char val[MAP_VALUE_MAX], key[MAP_KEY_MAX];
-	int r = 0;
-
-	if (mt->state == 0 || !d)
-		return 0;
-	if (mt->state < 0)
-		return -1;
-	/* the domain, then .parent ... then "." (sendmail's order) */
-	str_lcpy(key, d, sizeof key);
-	if ((r = map_lookup(&mt->m, key, val, sizeof val)) == 0) {
-		const char *p = d;
-
-		while ((p = strchr(p + 1, '.')) != NULL)
-			if ((r = map_lookup(&mt->m, p, val, sizeof val)) != 0)
-				break;
-		if (r == 0)
-			r = map_lookup(&mt->m, ".", val, sizeof val);
-	}
-	if (r <= 0)
-		return r;
-	if (str_istarts(val, "error:")) {
-		char tmp[MAP_VALUE_MAX];
-		struct map_action a;
-
-		snprintf(tmp, sizeof tmp, "ERROR:%s", val + 6);
-		if (map_action_parse(tmp, &a) == 0)
-			action_reply(&a, addr, why, whymax);
-		else
-			snprintf(why, whymax, "550 5.1.2 <%s>... %.200s", addr,
-				val + 6);
-		return 1;
-	}
-	if (str_istarts(val, "local:")) {
-		const char *u = val + 6;
-		size_t n;
-
-		if (!*u) {
-			n = d - 1 - addr;
-			if (n >= umax)
-				n = umax - 1;
-			memcpy(user, addr, n);
-			user[n] = 0;
-		} else {
-			str_lcpy(user, u, umax);
-		}
-		return 2;
-	}
-	return 0;
-}
-
-/* May the client relay to ADDR (not local)?  §3: authenticated,
- * Connect: RELAY or loopback, a relay domain, a To: RELAY domain. */
-static int relay_ok(struct smtpd *s, const char *addr, int *tempfail)
-{
-	const char *d = addr_domain(addr);
-	struct map_action a;
-	int r;
-
-	*tempfail = 0;
-	if (s->authenticated || s->client_relay)
-		return 1;
-	if (!d)
-		return 0;
-	if (class_walk(s->cf, "R", d))
-		return 1;
-	/* To:domain RELAY: the domain walk only; a full address counts only
-	 * with relaytofulladdress, which postbox does not read */
-	r = access_lookup(&s->maps[MAP_ACCESS_I], "To", MAP_ACCESS_HOST, d,
-		&a, NULL);
-	if (r < 0)
-		*tempfail = 1;
-	return r > 0 && a.act == MAP_ACT_RELAY;
-}
-
-/* --- the DATA/BDAT byte machine ------------------------------------------ */
-
-static void ds_flush(struct dstate *d)
-{
-	if (d->olen && !(d->bad & BAD_WRITE) &&
-			file_write_all(d->fd, d->out, d->olen) < 0)
-		d->bad |= BAD_WRITE;
-	d->olen = 0;
-}
-
-/* One byte of the message as stored (LF line ends). */
-static void ds_emit(struct dstate *d, int c)
-{
-	if (d->in_header) {
-		if (c == '\n') {
-			if (d->hlen == 0)
-				d->in_header = 0;	/* the empty line */
-			d->hlen = 0;
-			d->msgid_next = 0;
-		} else {
-			if (d->hlen < sizeof d->hdr - 1) {
-				d->hdr[d->hlen++] = c;
-				d->hdr[d->hlen] = 0;
-				if (d->hlen == 9 &&
-						strncasecmp(d->hdr, "received:",
-							9) == 0)
-					d->hops++;
-				if (d->hlen == 11 && strncasecmp(d->hdr,
-						"message-id:", 11) == 0) {
-					d->msgid_next = 1;
-					d->mlen = 0;
-				}
-			} else if (d->msgid_next && c != ' ' && c != '\t' &&
-					d->mlen < sizeof d->msgid - 1) {
-				d->msgid[d->mlen++] = c;
-				d->msgid[d->mlen] = 0;
-			}
-		}
-	}
-	if (d->bad || d->over)
-		return;
-	if (d->max && d->size >= d->max) {
-		d->over = 1;	/* RFC 1870 6.1: refused at the end */
-		return;
-	}
-	d->size++;
-	d->out[d->olen++] = c;
-	if (d->olen == sizeof d->out)
-		ds_flush(d);
-}
-
-/* One byte off the wire.  DOT: DATA (dot-stuffing, CRLF.CRLF ends);
- * else BDAT.  Returns 1 at the end of the data. */
-static int ds_byte(struct dstate *d, int c, int dot)
-{
-	switch (d->st) {
-	case D_BOL:
-		d->linelen = 0;
-		if (dot && c == '.') {
-			d->st = D_BOL_DOT;
-			return 0;
-		}
-		break;
-	case D_BOL_DOT:
-		if (c == '\r') {
-			d->st = D_BOL_DOT_CR;
-			return 0;
-		}
-		/* RFC 5321 4.5.2: the leading dot of a line is removed */
-		break;
-	case D_BOL_DOT_CR:
-		if (c == '\n')
-			return 1;	/* RFC 5321 4.1.1.4: CRLF.CRLF */
-		/* ".\r" and more: a bare CR, and never the end */
-		d->bad |= BAD_CR;
-		ds_emit(d, '.');
-		break;
-	case D_CR:
-		if (c == '\n') {
-			ds_emit(d, '\n');
-			d->st = D_BOL;
-			return 0;
-		}
-		/* RFC 5321 2.3.8: CR only in CRLF */
-		d->bad |= BAD_CR;
-		break;
-	}
-	d->st = D_MID;
-	if (c == '\r') {
-		d->st = D_CR;
-		return 0;
-	}
-	if (c == '\n') {
-		/* a bare LF ends no line: the next "." is data */
-		d->bad |= BAD_LF;
-		return 0;
-	}
-	if (c == 0)
-		d->bad |= BAD_NUL;
-	if (++d->linelen > TEXT_LINE_MAX)
-		d->bad |= BAD_LONG;
-	ds_emit(d, c);
-	return 0;
-}
-
-/* The reply for a message the machine refused, or NULL. */
-static const char *ds_refusal(const struct dstate *d)
-{
-	if (d->bad & BAD_NUL)
-		return "554 5.6.0 Message contains NUL characters";
-	if (d->bad & (BAD_LF | BAD_CR))
-		return "554 5.6.0 Message contains bare CR or LF "
-			"(RFC 5321 2.3.8)";
-	if (d->bad & BAD_LONG)
-		return "554 5.6.0 Message has a line over 1000 octets "
-			"(RFC 5321 4.5.3.1.6)";
-	if (d->over)
-		return "552 5.3.4 Message size exceeds fixed maximum "
-			"message size";
-	if (d->bad & BAD_WRITE)
-		return "451 4.3.0 Error writing the queue, try again later";
-	return NULL;
-}
-
 /* --- transactions --------------------------------------------------------- */
 
 static void txn_free(struct smtpd *s)
@@ -1073,7 +194,9 @@ static int write_received(struct smtpd *s, struct queue_new *q)
 	buf_printf(&b, "Received: from %s\n\tby %s (postbox) with %s id %s",
 		from, s->j, proto, q->id);
 	if (t->n == 1)
-		buf_printf(&b, "\n\tfor <%s>", t->rcpt[0].addr);
+		/* the address the client gave, not a virtusertable target */
+		buf_printf(&b, "\n\tfor <%s>", str_istarts(t->rcpt[0].orcpt,
+			"rfc822;") ? t->rcpt[0].orcpt + 7 : t->rcpt[0].addr);
 	r = buf_printf(&b, "; %s\n", date);
 	if (r == 0)
 		r = file_write_all(q->fd, b.p, b.len);
@@ -1137,8 +260,8 @@ static void data_finish(struct smtpd *s)
 	size_t i;
 	int ok = 1;
 
-	ds_flush(d);
-	why = ds_refusal(d);
+	smtpd_ds_flush(d);
+	why = smtpd_ds_refusal(d);
 	if (!why && d->hops > s->cf->opt.max_hops && s->cf->opt.max_hops)
 		why = "554 5.4.6 Too many hops";
 	if (why) {
@@ -1214,8 +337,18 @@ static int data_read(struct smtpd *s)
 				"DATA", s->peer.ip);
 			return -1;
 		}
-		if (ds_byte(d, c, 1))
+		switch (smtpd_ds_byte(d, c, 1)) {
+		case 1:
 			return 0;
+		case 2:
+			/* RFC 5321 2.3.8: not our end of data; what follows
+			 * cannot be told from commands, so stop here */
+			reply(s, "421 4.5.0 %s Bare LF as the end of DATA "
+				"(RFC 5321 2.3.8); closing", s->j);
+			log_msg(LOG_NOTICE, "[%s]: bare LF before \".\" in "
+				"DATA: closing", s->peer.ip);
+			return -1;
+		}
 	}
 }
 
@@ -1325,7 +458,7 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 					(q[9] == 0 || q[9] == ' '))
 				utf8 = 1;
 	}
-	if (parse_path(&p, addr, 1, utf8, why, sizeof why) < 0) {
+	if (smtpd_parse_path(&p, addr, 1, utf8, why, sizeof why) < 0) {
 		reply(s, "%s", why);
 		bad(s);
 		return;
@@ -1336,7 +469,7 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 		return;
 	}
 	str_lcpy(t->sender, addr, sizeof t->sender);
-	addr_normalise(t->sender);
+	smtpd_addr_normalise(t->sender);
 	/* ESMTP parameters (RFC 5321 4.1.2 Mail-parameters) */
 	while (*p) {
 		char *eq, *v;
@@ -1408,7 +541,7 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 		}
 	}
 	/* §3: the sender in the access map */
-	r = access_lookup(&s->maps[MAP_ACCESS_I], "From", MAP_ACCESS_ADDR,
+	r = smtpd_access(&s->maps[MAP_ACCESS_I], "From", MAP_ACCESS_ADDR,
 		t->sender[0] ? t->sender : "<>", &a, NULL);
 	if (r < 0) {
 		snprintf(why, sizeof why, "451 4.3.0 <%s>... Temporary lookup "
@@ -1416,7 +549,7 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 		goto refuse;
 	}
 	if (r > 0 && (a.act == MAP_ACT_REJECT || a.act == MAP_ACT_ERROR)) {
-		action_reply(&a, t->sender, why, sizeof why);
+		smtpd_action_reply(&a, t->sender, why, sizeof why);
 		log_msg(LOG_NOTICE, "[%s]: sender <%s> refused: %s",
 			s->peer.ip, t->sender, why);
 		free(t);
@@ -1488,88 +621,6 @@ static int rcpt_params(const char *p, unsigned *notify, char *orcpt,
 	return 0;
 }
 
-/* The recipient checks in sendmail's order (issue 4 §2, §3).  0 with the
- * address to queue in dst, or -1 with the reply in why. */
-static int check_rcpt(struct smtpd *s, const char *addr, char *dst,
-	size_t max, char *why, size_t whymax)
-{
-	char user[LOCAL_MAX + 8], vdst[PATH_MAX_SMTP];
-	struct map_action a;
-	int r, tempfail;
-
-	str_lcpy(dst, addr, max);
-	/* §3: To: in the access map, most specific first; user@ keys only
-	 * for our own domains (sendmail's check_rcpt) */
-	r = access_lookup(&s->maps[MAP_ACCESS_I], "To",
-		is_local_domain(s, addr, user, sizeof user) ? MAP_ACCESS_ADDR :
-		MAP_ACCESS_RCPT, addr, &a, NULL);
-	if (r < 0)
-		goto temp;
-	if (r > 0 && (a.act == MAP_ACT_REJECT || a.act == MAP_ACT_ERROR)) {
-		action_reply(&a, addr, why, whymax);
-		return -1;
-	}
-	if (r > 0 && a.act == MAP_ACT_DISCARD)
-		s->txn->discard = 1;
-	/* %-hack, bang paths, quoted '@': routing we never do */
-	if (addr_routes(addr)) {
-		if (!s->client_relay && !s->authenticated)
-			goto relay;
-		snprintf(why, whymax, "553 5.1.3 <%s>... Routing through the "
-			"local part is not supported", addr);
-		return -1;
-	}
-	/* virtusertable for our domains and class {VirtHost} */
-	if (addr_domain(addr) && (is_local_domain(s, addr, user, sizeof user)
-			|| cf_class_has(s->cf, "{VirtHost}",
-				addr_domain(addr)))) {
-		r = virtuser(s, addr, vdst, sizeof vdst, why, whymax);
-		if (r < 0)
-			goto temp;
-		if (r > 0 && !vdst[0])
-			return -1;
-		if (r > 0) {
-			str_lcpy(dst, vdst, max);
-			/* a virtual address that maps to a remote one was
-			 * ours to accept: no relay check, only local users */
-			if (!is_local_domain(s, dst, user, sizeof user))
-				return 0;
-			goto local;
-		}
-	}
-	if (is_local_domain(s, addr, user, sizeof user))
-		goto local;
-	r = mailertable(s, addr, user, sizeof user, why, whymax);
-	if (r < 0)
-		goto temp;
-	if (r == 1)
-		return -1;
-	if (r == 2)
-		goto local;
-	if (relay_ok(s, addr, &tempfail))
-		return 0;
-	if (tempfail)
-		goto temp;
-relay:
-	log_msg(LOG_NOTICE, "[%s]: relaying to <%s> denied", s->peer.ip,
-		addr);
-	snprintf(why, whymax, "550 5.7.1 <%s>... Relaying denied", addr);
-	return -1;
-local:
-	r = local_user_exists(s, user);
-	if (r < 0)
-		goto temp;
-	if (r == 0) {
-		snprintf(why, whymax, "550 5.1.1 <%s>... User unknown", addr);
-		return -1;
-	}
-	return 0;
-temp:
-	snprintf(why, whymax, "451 4.3.0 <%s>... Temporary lookup failure, "
-		"try again later", addr);
-	return -1;
-}
-
 static void cmd_rcpt(struct smtpd *s, const char *arg)
 {
 	char addr[PATH_MAX_SMTP], dst[PATH_MAX_SMTP], why[700];
@@ -1594,20 +645,20 @@ static void cmd_rcpt(struct smtpd *s, const char *arg)
 		return;
 	}
 	p += 3;
-	if (parse_path(&p, addr, 0, s->txn->smtputf8, why, sizeof why) < 0 ||
-			rcpt_params(p, &notify, orcpt, sizeof orcpt, why,
-				sizeof why) < 0) {
+	if (smtpd_parse_path(&p, addr, 0, s->txn->smtputf8, why,
+			sizeof why) < 0 || rcpt_params(p, &notify, orcpt,
+			sizeof orcpt, why, sizeof why) < 0) {
 		reply(s, "%s", why);
 		bad(s);
 		return;
 	}
-	addr_normalise(addr);
+	smtpd_addr_normalise(addr);
 	/* RFC 5321 4.5.3.1.8: 452 for too many, the client retries later */
 	if (s->txn->n >= (max ? max : RCPTS_DEFAULT)) {
 		reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
-	if (check_rcpt(s, addr, dst, sizeof dst, why, sizeof why) < 0) {
+	if (smtpd_check_rcpt(s, addr, dst, sizeof dst, why, sizeof why) < 0) {
 		/* a policy refusal is no protocol error (sendmail does not
 		 * count it either): relay probes get every answer */
 		reply(s, "%s", why);
@@ -1712,9 +763,8 @@ static void cmd_bdat(struct smtpd *s, const char *arg)
 			return;
 		}
 		left -= r;
-		if (!why)
-			for (i = 0; i < r; i++)
-				ds_byte(t->ds, (unsigned char)chunk[i], 0);
+		for (i = 0; !why && i < r; i++)
+			smtpd_ds_byte(t->ds, (unsigned char)chunk[i], 0);
 	}
 	if (why) {
 		reply(s, "%s", why);
@@ -1730,7 +780,7 @@ static void cmd_bdat(struct smtpd *s, const char *arg)
 	}
 	/* a message that ends without CRLF gets one */
 	if (t->ds->st != D_BOL)
-		ds_byte(t->ds, '\r', 0), ds_byte(t->ds, '\n', 0);
+		smtpd_ds_byte(t->ds, '\r', 0), smtpd_ds_byte(t->ds, '\n', 0);
 	data_finish(s);
 }
 
@@ -1762,17 +812,17 @@ static void cmd_vrfy(struct smtpd *s, const char *arg, int expn)
 			"delivery (or try finger)");
 		return;
 	}
-	if (!*p || parse_path(&p, addr, 0, 0, why, sizeof why) < 0) {
+	if (!*p || smtpd_parse_path(&p, addr, 0, 0, why, sizeof why) < 0) {
 		reply(s, "501 5.5.2 Argument required");
 		bad(s);
 		return;
 	}
-	if (!is_local_domain(s, addr, user, sizeof user)) {
+	if (!smtpd_is_local(s, addr, user, sizeof user)) {
 		reply(s, "252 2.1.5 <%s>... Cannot VRFY a remote address",
 			addr);
 		return;
 	}
-	r = local_user_exists(s, user);
+	r = smtpd_user_exists(s, user);
 	if (r > 0)
 		reply(s, "250 2.1.5 <%s@%s>", user, s->j);
 	else if (r == 0)
@@ -1868,7 +918,7 @@ static void greet(struct smtpd *s)
 		g = "$j ESMTP postbox; $b";
 	if (cf_expand(s->cf, g, text, sizeof text) < 0)
 		text[sizeof text - 1] = 0;
-	if (tagged_ip(&s->maps[MAP_ACCESS_I], "GreetPause", s->peer.ip,
+	if (smtpd_tagged_ip(&s->maps[MAP_ACCESS_I], "GreetPause", s->peer.ip,
 			val, sizeof val) > 0)
 		str_toul(val, 60000, &pause);
 	if (talked_first(s, (long)pause)) {
@@ -1997,7 +1047,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	net_peer(&s->peer);
 	/* the maps are opened as root (they may be 0640), then we drop */
 	for (i = 0; i < N_MAPS; i++)
-		smap_open(&s->maps[i], c->cf, map_names[i],
+		smtpd_map_open(&s->maps[i], c->cf, map_names[i],
 			i == MAP_ALIASES_I && c->cf->opt.alias_files.n ?
 			c->cf->opt.alias_files.v[0] : NULL, 1);
 	/* the virtual users' file holds password hashes: root reads it */
@@ -2025,14 +1075,14 @@ static int session(struct ctx *c, const struct net_listener *l)
 	io_deadline(&s->out, s->cf->opt.to_command * 1000UL);
 	if (cf_expand(c->cf, "$j", s->j, sizeof s->j) < 0 || !s->j[0])
 		str_lcpy(s->j, "localhost", sizeof s->j);
-	check_connect(s);
+	smtpd_check_connect(s);
 	if (s->verbose)
 		log_msg(LOG_DEBUG, "connection from [%s]%s", s->peer.ip,
 			s->peer.local ? " (local)" : "");
 	session_loop(s);
 	txn_free(s);
 	for (i = 0; i < N_MAPS; i++)
-		smap_close(&s->maps[i]);
+		smtpd_map_close(&s->maps[i]);
 	free(s->vusers);
 	free(s);
 	return 0;
@@ -2106,9 +1156,15 @@ static unsigned ip_limit(void *arg, const struct net_peer *p)
 	char val[64];
 	unsigned long n;
 
+	/* a map rebuilt by makemap since: read the new one */
+	if (c->access.state == 1 && c->access.path &&
+			map_changed(&c->access.m, c->access.path)) {
+		smtpd_map_close(&c->access);
+		smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
+	}
 	/* FEATURE(conncontrol): ClientConn:ip N, ClientConn: N */
-	if (tagged_ip(&c->access, "ClientConn", p->ip, val, sizeof val) <= 0
-			|| str_toul(val, 100000, &n) < 0)
+	if (smtpd_tagged_ip(&c->access, "ClientConn", p->ip, val,
+			sizeof val) <= 0 || str_toul(val, 100000, &n) < 0)
 		return 0;
 	return (unsigned)n;
 }
@@ -2354,7 +1410,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	if (background)
 		detach(pidfile);
 	log_open("smtpd", background);
-	smap_open(&c->access, c->cf, "access", NULL, 1);
+	smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
 	set_limits(&srv, c->cf);
 	srv.ip_limit = ip_limit;
 	srv.refuse = refuse;
@@ -2383,13 +1439,13 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		c->cf = fresh;
 		session_user(c);
 		set_limits(&srv, c->cf);
-		smap_close(&c->access);
-		smap_open(&c->access, c->cf, "access", NULL, 1);
+		smtpd_map_close(&c->access);
+		smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
 		log_msg(LOG_INFO, "configuration reloaded");
 	}
 	log_msg(LOG_INFO, "stopped");
 	net_close(&srv);
-	smap_close(&c->access);
+	smtpd_map_close(&c->access);
 	if (background)
 		unlink(pidfile);
 	return r < 0 ? EX_OSERR : EX_OK;

@@ -59,12 +59,29 @@ const char *auth_mech_name(int mech)
 	return "";
 }
 
+/* One AuthMechanisms word: its bit, or 0 (logged). */
+static int mech_word(const char *word)
+{
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < NMECHS; i++)
+		if (strcasecmp(word, mechs[i].name) == 0)
+			return mechs[i].mech;
+	if ((why = refusal(word)))
+		log_msg(LOG_NOTICE, "AuthMechanisms: %s", why);
+	else
+		log_msg(LOG_NOTICE, "AuthMechanisms: %s is not supported "
+			"(postbox has CRAM-MD5 LOGIN PLAIN); ignored", word);
+	return 0;
+}
+
 int auth_mechs_parse(const char *list)
 {
 	char word[64];
-	const char *p = list, *why;
-	size_t n, i;
-	int set = 0, m;
+	const char *p = list;
+	size_t n;
+	int set = 0;
 
 	if (!list || !*list)
 		return AUTH_ALL;
@@ -75,19 +92,20 @@ int auth_mechs_parse(const char *list)
 		n = strcspn(p, " \t,");
 		str_lcpy(word, p, n + 1 < sizeof word ? n + 1 : sizeof word);
 		p += n;
-		m = 0;
-		for (i = 0; i < NMECHS; i++)
-			if (strcasecmp(word, mechs[i].name) == 0)
-				m = mechs[i].mech;
-		if (m)
-			set |= m;
-		else if ((why = refusal(word)))
-			log_msg(LOG_NOTICE, "AuthMechanisms: %s", why);
-		else
-			log_msg(LOG_NOTICE, "AuthMechanisms: %s is not "
-				"supported (postbox has CRAM-MD5 LOGIN PLAIN); "
-				"ignored", word);
+		set |= mech_word(word);
 	}
+	return set;
+}
+
+int auth_mechs_words(char *const *words, size_t n)
+{
+	size_t i;
+	int set = 0;
+
+	if (n == 0)
+		return AUTH_ALL;
+	for (i = 0; i < n; i++)
+		set |= mech_word(words[i]);
 	return set;
 }
 

@@ -60,6 +60,9 @@ const char *auth_mech_name(int mech);
  * PLAIN"; blanks or commas between), unknown words logged once and
  * skipped.  NULL or "" gives AUTH_ALL. */
 int auth_mechs_parse(const char *list);
+/* The same for a list of words (cf's auth_mechs: V, N); N 0 gives
+ * AUTH_ALL. */
+int auth_mechs_words(char *const *v, size_t n);
 /* Writes the names of SET into DST (MAX bytes), space separated, in the
  * order CRAM-MD5 LOGIN PLAIN, for EHLO's "250-AUTH ..." line.  Returns
  * the length (>= MAX: truncated). */

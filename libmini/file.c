@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DOTLOCK_STALE 300	/* seconds: sendmail's mail.local breaks older locks */
+/* Seconds: sendmail's mail.local breaks older dotlocks. */
+#define DOTLOCK_STALE 300
 
 /* The folder part of PATH into dst ("." when PATH has no slash). */
 static int dir_of(const char *path, char *dst, size_t max)

@@ -23,9 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE 1	/* <linux/fs.h>, absent from musl-gcc */
+#endif
 
 /* Who a target is delivered as (sendmail's controlling user). */
 struct creds {
@@ -38,6 +43,15 @@ struct creds {
 				   :include:s are read as root */
 };
 
+/* A set of strings: the strings back to back in a capped buf, found
+ * through an open-addressing table of their offsets, so a list of 10000
+ * members costs 10000 lookups, not 10000 scans. */
+struct strset {
+	struct buf data;	/* "s\0s\0..." */
+	size_t *slot;		/* offset + 1; 0 is free */
+	size_t nslot, n;
+};
+
 struct expander {
 	const struct cf *cf;
 	local_target_fn fn;
@@ -47,8 +61,8 @@ struct expander {
 	int rc;			/* 0, EX_TEMPFAIL, or -1 when fn stopped */
 	const char *stack[LOCAL_MAX_DEPTH + 2];	/* names being expanded */
 	int depth;
-	struct buf names;	/* "\n"-joined names already expanded */
-	struct buf keys;	/* "\n"-joined keys of targets reported */
+	struct strset names;	/* names already expanded */
+	struct strset keys;	/* keys of the targets reported */
 	unsigned ntargets;
 	char loop[300];		/* the first name met again in a cycle */
 };
@@ -278,26 +292,72 @@ static int expand_vars(const struct cf *cf, const char *s,
 	return 0;
 }
 
-/* Set of "\n"-joined words in a buf (small sets: linear search). */
-static int set_has(const struct buf *b, const char *word)
+/* FNV-1a, for struct strset. */
+static size_t str_hash(const char *s)
 {
-	const char *p = buf_str(b), *hit;
-	size_t n = strlen(word);
+	size_t h = 2166136261u;
 
-	while ((hit = strstr(p, word)) != NULL) {
-		if ((hit == buf_str(b) || hit[-1] == '\n') &&
-		    (hit[n] == '\n' || hit[n] == 0))
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int strset_has(const struct strset *set, const char *s)
+{
+	size_t i;
+
+	if (!set->nslot)
+		return 0;
+	for (i = str_hash(s) & (set->nslot - 1); set->slot[i];
+	     i = (i + 1) & (set->nslot - 1))
+		if (strcmp(set->data.p + set->slot[i] - 1, s) == 0)
 			return 1;
-		p = hit + 1;
-	}
 	return 0;
 }
 
-static int set_add(struct buf *b, const char *word)
+static void strset_put(struct strset *set, size_t off)
 {
-	if (b->len && buf_addc(b, '\n') < 0)
+	size_t i = str_hash(set->data.p + off) & (set->nslot - 1);
+
+	while (set->slot[i])
+		i = (i + 1) & (set->nslot - 1);
+	set->slot[i] = off + 1;
+}
+
+/* Adds S (not there yet).  0, or -1 (the cap, or no memory). */
+static int strset_add(struct strset *set, const char *s)
+{
+	size_t off = set->data.len, i, old = set->nslot;
+	size_t *was = set->slot;
+
+	if (buf_add(&set->data, s, strlen(s) + 1) < 0)
 		return -1;
-	return buf_adds(b, word);
+	/* Keep the table at most half full: grow and rehash. */
+	if (2 * (set->n + 1) > set->nslot) {
+		set->nslot = old ? old * 2 : 64;
+		set->slot = calloc(set->nslot, sizeof *set->slot);
+		if (!set->slot) {
+			set->slot = was;
+			set->nslot = old;
+			set->data.len = off;
+			return -1;
+		}
+		for (i = 0; i < old; i++)
+			if (was[i])
+				strset_put(set, was[i] - 1);
+		free(was);
+	}
+	strset_put(set, off);
+	set->n++;
+	return 0;
+}
+
+static void strset_free(struct strset *set)
+{
+	buf_free(&set->data);
+	free(set->slot);
+	set->slot = NULL;
+	set->nslot = set->n = 0;
 }
 
 /* ---- local_is_local ------------------------------------------------- */
@@ -414,6 +474,26 @@ int local_mailbox(const struct cf *cf, const char *user, const char *home,
 
 /* ---- aliases ---------------------------------------------------------- */
 
+/* Whether the text aliases file holds any entry (a line that is neither
+ * blank nor a comment).  A missing or unreadable file holds none. */
+static int text_has_entries(const char *file)
+{
+	char *data, *p;
+	size_t len;
+	int any = 0, bol = 1;
+
+	if (file_read_all(file, 16UL << 20, &data, &len) < 0)
+		return errno == EFBIG;
+	for (p = data; p < data + len && !any; p++) {
+		if (bol && *p != '#' && *p != '\n' && *p != ' ' &&
+		    *p != '\t' && *p != '\r')
+			any = 1;
+		bol = *p == '\n';
+	}
+	free(data);
+	return any;
+}
+
 /* Looks KEY up in one aliases file's database (PATH + ".db", a cdb map
  * with NUL-terminated keys and values, as sendmail's).  1 found (value in
  * val, the database's owner in st), 0 absent, -1 temporary (err). */
@@ -431,8 +511,11 @@ static int alias_db_get(const char *file, const char *key, struct buf *val,
 	    strlen(key) + 1 >= MAP_KEY_MAX)
 		return 0;	/* no key that long can have been written */
 	if (map_open(&m, db, MAP_NUL, err, errmax) < 0) {
-		if (errno == ENOENT && access(file, F_OK) < 0)
+		if (errno == ENOENT && !text_has_entries(file))
 			return 0;	/* no aliases at all: fine */
+		/* Aliases written but never built: wait for newaliases
+		 * rather than bounce what they would have taken (as
+		 * Postfix defers "alias database unavailable"). */
 		if (errno == ENOENT)
 			str_lcat(err, " (run newaliases)", errmax);
 		return -1;
@@ -741,12 +824,21 @@ static void report(struct expander *x, struct local_target *t)
 		return;
 	/* One delivery per mailbox, file or program (sendmail drops such
 	 * duplicates too). */
-	snprintf(key, sizeof key, "%d:%s:%s", (int)t->kind,
-		t->kind == LOCAL_PROGRAM || t->kind == LOCAL_FILE ?
-		t->user : t->kind == LOCAL_MAILBOX ? t->user : "",
-		t->kind == LOCAL_MAILBOX ? "" : t->kind == LOCAL_ERROR ?
-		t->text : t->path);
-	if (strchr(key, '\n') || set_has(&x->keys, key))
+	switch (t->kind) {
+	case LOCAL_MAILBOX:
+		snprintf(key, sizeof key, "m:%s", t->user);
+		break;
+	case LOCAL_ERROR:
+		snprintf(key, sizeof key, "e:%s:%s", t->status, t->text);
+		break;
+	case LOCAL_REMOTE:
+		snprintf(key, sizeof key, "r:%s", t->path);
+		break;
+	default:	/* the same program or file as two users: two runs */
+		snprintf(key, sizeof key, "%c:%s:%s", t->kind == LOCAL_FILE ?
+			'f' : 'p', t->user, t->path);
+	}
+	if (strset_has(&x->keys, key))
 		return;
 	if (++x->ntargets > LOCAL_MAX_TARGETS) {
 		struct local_target over;
@@ -764,7 +856,7 @@ static void report(struct expander *x, struct local_target *t)
 			x->rc = -1;
 		return;
 	}
-	if (set_add(&x->keys, key) < 0) {
+	if (strset_add(&x->keys, key) < 0) {
 		seterr(x->err, x->errmax, "out of memory");
 		tempfail(x);
 		return;
@@ -1151,9 +1243,9 @@ static void expand_name(struct expander *x, const char *name, int noalias,
 			return;
 		}
 		if (!noalias) {
-			if (set_has(&x->names, name))
+			if (strset_has(&x->names, name))
 				return;	/* expanded already */
-			if (set_add(&x->names, name) < 0) {
+			if (strset_add(&x->names, name) < 0) {
 				tempfail(x);
 				return;
 			}
@@ -1200,7 +1292,12 @@ static void expand_name(struct expander *x, const char *name, int noalias,
 			report_mailbox(x, &c, "", owner);
 			goto out;
 		}
-		report_error(x, "5.1.1", owner, "User unknown");
+		/* Inside a list, say which member (sendmail's wording). */
+		if (x->depth > 1)
+			report_error(x, "5.1.1", owner, "%s... User unknown",
+				user);
+		else
+			report_error(x, "5.1.1", owner, "User unknown");
 		goto out;
 	}
 	if (noalias || !expand_forward(x, &c, detail, owner))
@@ -1223,8 +1320,8 @@ int local_expand(const struct cf *cf, const char *addr, local_target_fn fn,
 	x.ctx = ctx;
 	x.err = err;
 	x.errmax = errmax;
-	buf_init(&x.names, 1UL << 20);
-	buf_init(&x.keys, 4UL << 20);
+	buf_init(&x.names.data, 1UL << 20);
+	buf_init(&x.keys.data, 4UL << 20);
 	if (err && errmax)
 		err[0] = 0;
 	memset(&none, 0, sizeof none);
@@ -1236,8 +1333,8 @@ int local_expand(const struct cf *cf, const char *addr, local_target_fn fn,
 	if (x.rc == 0 && x.ntargets == 0 && x.loop[0])
 		report_error(&x, "5.4.6", NULL, "%s: aliasing/forwarding "
 			"loop broken", x.loop);
-	buf_free(&x.names);
-	buf_free(&x.keys);
+	strset_free(&x.names);
+	strset_free(&x.keys);
 	return x.rc > 0 ? x.rc : 0;
 }
 
@@ -1252,6 +1349,8 @@ struct job {
 	struct creds c;		/* whom to run as */
 	enum job_mode mode;
 	int keep_root;		/* Mlocal F=S: run the MDA as we are */
+	dev_t suid_dev;		/* a set-ID /file we run as the owner of: */
+	ino_t suid_ino;		/*   the file it must still be once open */
 	char path[FILE_PATH_MAX];
 	char prefix[1400];	/* Return-Path and Delivered-To */
 	size_t prefix_len;
@@ -1283,7 +1382,7 @@ static void result_errno(struct local_result *r, const struct job *j, int err)
 	case ENOSPC:
 		result(r, EX_TEMPFAIL, "4.3.1", "%s: %s", j->path, why);
 		return;
-	case EDQUOT:
+	case EDQUOT: case EFBIG:
 		result(r, EX_TEMPFAIL, "4.2.2", "%s: mailbox full (%s)",
 			j->path, why);
 		return;
@@ -1397,6 +1496,18 @@ static void job_mbox(const struct job *j, struct local_result *res)
 		result_errno(res, j, err);
 		return;
 	}
+	/* A path swapped between our look as root and this open must
+	 * not get written with the set-ID file's owner's rights. */
+	if (j->suid_ino) {
+		struct stat now;
+
+		if (fstat(m.fd, &now) < 0 || now.st_dev != j->suid_dev ||
+		    now.st_ino != j->suid_ino) {
+			mbox_append_abort(&m);
+			result_errno(res, j, EPERM);
+			return;
+		}
+	}
 	if (mbox_append_from(&m, j->msg->sender, when) < 0 ||
 	    copy_message(j, mbox_out, &m) < 0) {
 		err = errno;
@@ -1404,11 +1515,10 @@ static void job_mbox(const struct job *j, struct local_result *res)
 		result_errno(res, j, err);
 		return;
 	}
-	if (mbox_append_commit(&m) < 0) {
+	if (mbox_append_commit(&m) < 0)
 		result_errno(res, j, errno);
-		return;
-	}
-	result(res, 0, "2.0.0", "Delivered");
+	else
+		result(res, 0, "2.0.0", "Delivered");
 }
 
 /* mkdir -p of PATH's parents, mode 0700. */
@@ -1482,16 +1592,36 @@ static void close_from(int lowest)
 		close(fd);
 }
 
-/* Runs ARGV with the message on stdin, collecting its output (bounded),
- * within LOCAL_PROG_TIMEOUT seconds. */
-static void run_command(const struct job *j, char *const argv[],
-	const char *what, struct local_result *res)
+/* Runs PATH with ARGV and the message on stdin, collecting its output
+ * (bounded), within LOCAL_PROG_TIMEOUT seconds. */
+/* Reads what is there on FD (non-blocking) into out, keeping the first
+ * max bytes.  1 at end of file or on an error, else 0. */
+static int keep_output(int fd, char *out, size_t max, size_t *outn)
+{
+	char tmp[4096];
+	ssize_t r;
+	size_t k;
+
+	for (;;) {
+		r = read(fd, tmp, sizeof tmp);
+		if (r == 0)
+			return 1;
+		if (r < 0)
+			return errno != EAGAIN && errno != EINTR;
+		k = max - *outn < (size_t)r ? max - *outn : (size_t)r;
+		memcpy(out + *outn, tmp, k);
+		*outn += k;
+	}
+}
+
+static void run_command(const struct job *j, const char *path,
+	char *const argv[], const char *what, struct local_result *res)
 {
 	char envs[7][700], *envp[8], out[LOCAL_PROG_OUTPUT], text[400];
 	char chunk[16384];
 	size_t outn = 0, clen = 0, cpos = 0;
 	int in[2], op[2], status, i, eof_in = 0, eof_out = 0, prefix_done = 0;
-	int read_err = 0;
+	int read_err = 0, exited = 0, timed_out = 0;
 	off_t off = 0;
 	struct pollfd pfd[2];
 	struct timespec t0, now;
@@ -1534,25 +1664,36 @@ static void run_command(const struct job *j, char *const argv[],
 			if (chdir("/") < 0)
 				_exit(EX_OSERR);
 		signal(SIGPIPE, SIG_DFL);
-		execve(argv[0], argv, envp);
+		signal(SIGXFSZ, SIG_DFL);
+		{
+			sigset_t none;
+
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+		}
+		execve(path, argv, envp);
 		_exit(errno == ENOENT ? EX_UNAVAILABLE : EX_OSERR);
 	}
 	close(in[0]);
 	close(op[1]);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!eof_out) {
+	/* Until it exits: a program may close its output early, or leave
+	 * a child behind that keeps it open. */
+	while (!exited) {
 		pfd[0].fd = eof_in ? -1 : in[1];
 		pfd[0].events = POLLOUT;
-		pfd[1].fd = op[0];
+		pfd[1].fd = eof_out ? -1 : op[0];
 		pfd[1].events = POLLIN;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= LOCAL_PROG_TIMEOUT) {
-			kill(pid, SIGKILL);
+			timed_out = 1;
 			break;
 		}
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
-			break;
+		if (poll(pfd, 2, eof_in && eof_out ? 10 : 1000) < 0 &&
+		    errno != EINTR)
+			pfd[0].revents = pfd[1].revents = 0;
 		if (!eof_in && (pfd[0].revents & (POLLOUT | POLLERR |
 		    POLLHUP))) {
 			if (cpos == clen) {
@@ -1588,40 +1729,36 @@ static void run_command(const struct job *j, char *const argv[],
 				}
 			}
 		}
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			char tmp[4096];
-
-			r = read(op[0], tmp, sizeof tmp);
-			if (r == 0 || (r < 0 && errno != EINTR &&
-			    errno != EAGAIN))
-				eof_out = 1;
-			else if (r > 0 && outn < sizeof out) {
-				size_t k = sizeof out - outn < (size_t)r ?
-					sizeof out - outn : (size_t)r;
-
-				memcpy(out + outn, tmp, k);
-				outn += k;
-			}
+		if (!eof_out && (pfd[1].revents & (POLLIN | POLLHUP |
+		    POLLERR)))
+			eof_out = keep_output(op[0], out, sizeof out, &outn);
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			exited = 1;
+			/* What it wrote before exiting, not what a
+			 * child it left behind may still write. */
+			if (!eof_out)
+				keep_output(op[0], out, sizeof out, &outn);
 		}
 	}
 	if (!eof_in)
 		close(in[1]);
 	close(op[0]);
-	if (!eof_out)
+	if (!exited) {
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			result(res, EX_TEMPFAIL, "4.3.0", "%s: wait: %s", what,
-				strerror(errno));
-			return;
-		}
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR) {
+				result(res, EX_TEMPFAIL, "4.3.0", "%s: wait: "
+					"%s", what, strerror(errno));
+				return;
+			}
+	}
 	output_text(text, sizeof text, out, outn);
 	if (read_err) {
 		result(res, EX_TEMPFAIL, "4.3.0", "reading the message: %s",
 			strerror(read_err));
 		return;
 	}
-	if (!eof_out) {
+	if (timed_out) {
 		result(res, EX_TEMPFAIL, "4.3.0", "%s: timed out after %d s",
 			what, LOCAL_PROG_TIMEOUT);
 		return;
@@ -1653,7 +1790,7 @@ static void job_program(const struct job *j, struct local_result *res)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)j->t->path, NULL };
 
-	run_command(j, argv, "program", res);
+	run_command(j, argv[0], argv, "program", res);
 }
 
 /* Mlocal's A= words, each expanded ($u $h $f $g $z, cf macros). */
@@ -1671,11 +1808,9 @@ static void job_mda(const struct job *j, struct local_result *res)
 		result(res, EX_TEMPFAIL, "4.3.5", "Mlocal A= too long");
 		return;
 	}
-	argv[n++] = m->path;
+	/* A='s first word is argv[0], as sendmail passes it; P= is run. */
 	for (w = strtok_r(words, " \t", &save); w;
 	     w = strtok_r(NULL, " \t", &save)) {
-		if (w == words)
-			continue;	/* A='s first word is argv[0] */
 		if (n == 32 || expand_vars(j->cf, w, &v, area + used,
 		    sizeof area - used) < 0) {
 			result(res, EX_TEMPFAIL, "4.3.5", "Mlocal A= too long");
@@ -1685,7 +1820,11 @@ static void job_mda(const struct job *j, struct local_result *res)
 		used += strlen(area + used) + 1;
 	}
 	argv[n] = NULL;
-	run_command(j, argv, "mailer local", res);
+	if (n == 0) {
+		result(res, EX_TEMPFAIL, "4.3.5", "Mlocal has no A=");
+		return;
+	}
+	run_command(j, m->path, argv, "mailer local", res);
 }
 
 static void do_job(const struct job *j, struct local_result *res)
@@ -1706,6 +1845,24 @@ static void do_job(const struct job *j, struct local_result *res)
 	}
 }
 
+/* rename() that never replaces: renameat2(RENAME_NOREPLACE) where the
+ * kernel and file system have it, else link() and unlink() (a reader may
+ * then see two links for an instant).  0, or -1 with errno (EEXIST). */
+static int rename_noreplace(const char *from, const char *to)
+{
+#ifdef SYS_renameat2
+	if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to,
+	    RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+#endif
+	if (link(from, to) < 0)
+		return -1;
+	unlink(from);
+	return 0;
+}
+
 /* Root's part of an mbox delivery, before becoming the user: in a folder
  * root owns, the user alone can neither create the mailbox nor a lock.
  * Group-writable (Debian's /var/mail, root:mail 2775): lend the user that
@@ -1714,7 +1871,7 @@ static void do_job(const struct job *j, struct local_result *res)
 static void mbox_prepare(const char *path, const struct creds *c,
 	gid_t *extra)
 {
-	char dir[FILE_PATH_MAX], *slash;
+	char dir[FILE_PATH_MAX], tmp[FILE_PATH_MAX], *slash;
 	struct stat st;
 	int fd;
 
@@ -1728,41 +1885,43 @@ static void mbox_prepare(const char *path, const struct creds *c,
 		*extra = st.st_gid;
 		return;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return;
+	/* Made under another name and linked into place, so that no one
+	 * ever sees it owned by root (a concurrent delivery would refuse
+	 * it as foreign); link() fails when another delivery was first. */
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.%ld.new", path,
+	    (long)getpid()) >= sizeof tmp)
+		return;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		0600);
 	if (fd < 0)
 		return;
-	if (fchown(fd, c->uid, c->gid) < 0)
-		unlink(path);
-	else
+	if (fchown(fd, c->uid, c->gid) == 0 && rename_noreplace(tmp, path) == 0)
 		file_fsync_dir(path, 0);
+	unlink(tmp);
 	close(fd);
 }
 
 static void run_job(const struct job *j, struct local_result *res)
 {
 	struct local_result r;
-	void (*old)(int);
 	gid_t extra = (gid_t)-1;
 	size_t got = 0;
 	ssize_t n;
-	int p[2], status;
+	int p[2], status, root = geteuid() == 0;
 	pid_t pid;
 
-	if (geteuid() != 0) {
-		/* sendmail run by a user delivers only as that user; the
-		 * mail waits for a privileged queue run. */
-		if (!j->keep_root && j->c.uid != geteuid()) {
-			result(res, EX_TEMPFAIL, "4.3.0", "cannot deliver "
-				"as %s (uid %ld) when not running as root",
-				j->c.user, (long)j->c.uid);
-			return;
-		}
-		old = signal(SIGPIPE, SIG_IGN);
-		do_job(j, res);
-		signal(SIGPIPE, old);
+	/* sendmail run by a user delivers only as that user; the mail
+	 * waits for a privileged queue run. */
+	if (!root && !j->keep_root && j->c.uid != geteuid()) {
+		result(res, EX_TEMPFAIL, "4.3.0", "cannot deliver as %s "
+			"(uid %ld) when not running as root", j->c.user,
+			(long)j->c.uid);
 		return;
 	}
+	/* Always in a child, root or not: it becomes the user, and a
+	 * caller killed meanwhile does not cut a mailbox write short. */
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		result(res, EX_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
 		return;
@@ -1775,12 +1934,27 @@ static void run_job(const struct job *j, struct local_result *res)
 		return;
 	}
 	if (pid == 0) {
+		sigset_t stops;
+
 		close(p[0]);
 		signal(SIGPIPE, SIG_IGN);
+		/* Past RLIMIT_FSIZE a write fails with EFBIG (and the mbox
+		 * is cut back) instead of killing us half-way. */
+		signal(SIGXFSZ, SIG_IGN);
+		/* A stop request (SIGTERM from a supervisor, ^C) waits until
+		 * the message is in or out and the result sent: only
+		 * SIGKILL can leave half a message. */
+		sigemptyset(&stops);
+		sigaddset(&stops, SIGTERM);
+		sigaddset(&stops, SIGINT);
+		sigaddset(&stops, SIGHUP);
+		sigaddset(&stops, SIGQUIT);
+		sigprocmask(SIG_BLOCK, &stops, NULL);
 		memset(&r, 0, sizeof r);
-		if (j->mode == JOB_MBOX)
+		if (j->mode == JOB_MBOX && root)
 			mbox_prepare(j->path, &j->c, &extra);
-		if (!j->keep_root && drop_privileges(&j->c, extra) < 0)
+		if (!j->keep_root && root &&
+		    drop_privileges(&j->c, extra) < 0)
 			result(&r, EX_TEMPFAIL, "4.3.0", "cannot become %s "
 				"(uid %ld): %s", j->c.user, (long)j->c.uid,
 				strerror(errno));
@@ -1914,8 +2088,25 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 		return res->status;
 	}
 	if (t->kind == LOCAL_FILE) {
+		struct stat fst;
+
 		j->mode = JOB_FILE;
 		str_lcpy(j->path, t->path, sizeof j->path);
+		/* sendmail's mailfile(): a set-user-ID (set-group-ID) file
+		 * is written as its owner (group), how an administrator
+		 * lets an alias append to a file of a service user. */
+		if (stat(j->path, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			if ((fst.st_mode & S_ISUID) && fst.st_uid != 0) {
+				creds_by_uid(&j->c, fst.st_uid, fst.st_gid);
+				j->c.system = 0;
+			}
+			if ((fst.st_mode & S_ISGID) && fst.st_gid != 0)
+				j->c.gid = fst.st_gid;
+			if (fst.st_mode & (S_ISUID | S_ISGID)) {
+				j->suid_dev = fst.st_dev;
+				j->suid_ino = fst.st_ino;
+			}
+		}
 	} else if (t->kind == LOCAL_PROGRAM) {
 		j->mode = JOB_PROGRAM;
 	} else if ((mda = external_mda(cf)) != NULL) {

@@ -15,19 +15,22 @@
  *  - aliases: every AliasFile in order, its database PATH.db (cdb, keys
  *    lower-cased, keys and values NUL-terminated; "type:" before PATH is
  *    ignored); for user+detail the keys user+detail, user+*, user.  A
- *    missing PATH.db while PATH exists is EX_TEMPFAIL ("run newaliases");
- *    neither is "no aliases".  owner-LIST, when it exists, becomes the
- *    .owner of every target of LIST.
+ *    missing PATH.db while PATH holds entries is EX_TEMPFAIL ("run
+ *    newaliases", as Postfix defers); no PATH, or one with only blank
+ *    and comment lines, is "no aliases".  owner-LIST, when it exists,
+ *    becomes the .owner of every target of LIST.
  *  - a name naming itself inside its own alias or .forward ("root: root,
  *    admin") is its mailbox; a longer cycle adds nothing (its members are
  *    being expanded already), and when the whole expansion then reaches
  *    no target at all, or goes deeper than LOCAL_MAX_DEPTH, the result is
  *    LOCAL_ERROR 5.4.6 "aliasing/forwarding loop broken".  Duplicate
  *    targets are reported once.
- *  - "\user" is the user's mailbox, no alias or .forward consulted.
+ *  - "\user" in a list is the user's mailbox, no alias or .forward
+ *    consulted; as the address itself it is only the name "user" (no
+ *    sender may skip a user's .forward).
  *  - users: PostboxVirtualUsers (vusers.h) first, then passwd.  Unknown:
- *    LOCAL_ERROR 5.1.1 "User unknown" (postmaster falls back to root,
- *    RFC 5321 4.5.1).
+ *    LOCAL_ERROR 5.1.1 "User unknown", or "NAME... User unknown" for a
+ *    member of a list (postmaster falls back to root, RFC 5321 4.5.1).
  *  - ~/.forward per ForwardPath ($z home, $u user, $h detail, other
  *    macros from the cf), read as the user; used only when owned by the
  *    user or root and not group- or world-writable, in a folder with the
@@ -48,13 +51,15 @@
  * aliases database; root is replaced by DefaultUser (then mailnull,
  * nobody, 65534), so no such target ever runs as root.
  *
- * Delivery: as root, local_deliver forks and the child becomes the target
- * user before touching any file.  Run by another user (no privileges), it
- * delivers only to targets of that same uid; others get EX_TEMPFAIL 4.3.0
- * and wait for a privileged queue run (sendmail run by a user cannot
- * write other users' mailboxes either, and the mail must not bounce for
- * it).  Every delivery first writes "Return-Path: <sender>" and
- * "Delivered-To: rcpt" above the message.
+ * Delivery: local_deliver runs each delivery in a child process, which,
+ * as root, becomes the target user before touching any file, and which
+ * finishes its write even when the caller is stopped (SIGTERM, SIGINT,
+ * SIGHUP, SIGQUIT wait; only SIGKILL cuts it short).  Run by another
+ * user (no privileges), it delivers only to targets of that same uid;
+ * others get EX_TEMPFAIL 4.3.0 and wait for a privileged queue run
+ * (sendmail run by a user cannot write other users' mailboxes either,
+ * and the mail must not bounce for it).  Every delivery first writes
+ * "Return-Path: <sender>" and "Delivered-To: rcpt" above the message.
  */
 #ifndef LIBMINI_LOCAL_H
 #define LIBMINI_LOCAL_H
@@ -141,16 +146,17 @@ int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
 
 /* Delivers MSG to target T.  Never leaves a mailbox half-written: on any
  * failure the mbox is truncated back to its old size, a Maildir's tmp file
- * removed.  Forks to change user when running as root.  Returns
- * res->status.
+ * removed.  Returns res->status.
  *  - LOCAL_MAILBOX: Mlocal's P= when it names an external MDA (anything
  *    but mail.local or postbox): run with A= ($u user, $h detail, $f/$g
  *    sender or "<>", $z home) as the user, or as root with F=S; else the
  *    mailbox of local_mailbox(): mbox (created 0600 when absent; refused,
  *    temporarily, when a symbolic link, hard-linked or not the user's) or
  *    Maildir (made when missing, with the folders above it, as the user).
- *  - LOCAL_FILE: appended in mbox format as .uid (/dev/null: discarded);
- *    a file that cannot be opened is EX_CANTCREAT 5.2.0.
+ *  - LOCAL_FILE: appended in mbox format as .uid, or as the file's owner
+ *    (group) when it is set-user-ID (set-group-ID) and not root's, as
+ *    sendmail does (/dev/null: discarded); a file that cannot be opened
+ *    is EX_CANTCREAT 5.2.0.
  *  - LOCAL_PROGRAM: /bin/sh -c .path as .uid, in .home (else /), with
  *    only SENDER RECIPIENT HOME USER LOGNAME SHELL=/bin/sh
  *    PATH=/usr/bin:/bin in its environment; exit 0 delivered; 75, 71, 74

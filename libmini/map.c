@@ -25,25 +25,36 @@ static unsigned get32(const unsigned char *p, int big)
 		(unsigned)p[3] << 24 | p[2] << 16 | p[1] << 8 | p[0];
 }
 
+static int page_size(unsigned v)
+{
+	return v >= 512 && v <= 65536 && (v & (v - 1)) == 0;
+}
+
 /* "hash", "btree" or NULL: the magic sits at offset 0 in DB 1.85 files
- * and at 12 (after the LSN and page number) in DB 2 and later. */
+ * (then a version and the byte order or page size) and at 12, after the
+ * LSN and page number, in DB 2 and later (then a version and the page
+ * size).  The words after it keep a cdb (whose first words are table
+ * offsets, 2048 and up) from ever looking like one. */
 static const char *bdb_kind(const unsigned char *h, size_t n)
 {
-	static const unsigned offs[] = { 0, 12 };
-	size_t i;
-	int big;
+	const char *kind;
 	unsigned v;
+	int big;
 
-	for (i = 0; i < 2; i++) {
-		if (offs[i] + 4 > n)
-			continue;
-		for (big = 0; big < 2; big++) {
-			v = get32(h + offs[i], big);
-			if (v == BDB_HASH)
-				return "hash";
-			if (v == BDB_BTREE)
-				return "btree";
-		}
+	if (n < 24)
+		return NULL;
+	for (big = 0; big < 2; big++) {
+		v = get32(h, big);
+		kind = v == BDB_HASH ? "hash" : v == BDB_BTREE ? "btree" : NULL;
+		v = get32(h + 8, big);
+		if (kind && get32(h + 4, big) - 1 < 20 &&
+				(v == 1234 || v == 4321 || page_size(v)))
+			return kind;
+		v = get32(h + 12, big);
+		kind = v == BDB_HASH ? "hash" : v == BDB_BTREE ? "btree" : NULL;
+		if (kind && get32(h + 16, big) - 1 < 20 &&
+				page_size(get32(h + 20, big)))
+			return kind;
 	}
 	return NULL;
 }
@@ -72,13 +83,15 @@ static void bdb_error(const char *path, const char *kind, char *err,
 int map_open(struct map *m, const char *path, int flags, char *err,
 	size_t errmax)
 {
-	unsigned char head[16];
+	unsigned char head[24];
 	const char *kind;
 	struct stat st;
 	ssize_t n;
 	int e;
 
 	memset(&m->cdb, 0, sizeof m->cdb);
+	m->trace = NULL;
+	m->trace_ctx = NULL;
 	m->flags = flags;
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->fd < 0) {
@@ -198,6 +211,19 @@ int map_lookup(struct map *m, const char *key, char *val, size_t max)
 	return find_raw(m, k, n + 1, val, max);
 }
 
+/* One key, traced when asked. */
+static int access_key(struct map *m, const char *key, char *result,
+	size_t max, char *matched)
+{
+	int r = map_lookup(m, key, result, max);
+
+	if (m->trace)
+		m->trace(m->trace_ctx, key, r > 0 ? result : NULL);
+	if (r > 0 && matched)
+		str_lcpy(matched, key, MAP_KEY_MAX);
+	return r;
+}
+
 /* One access step: "TAG:key" then "key".  1 hit, 0 none, -1 error. */
 static int access_try(struct map *m, const char *tag, const char *key,
 	char *result, size_t max, char *matched)
@@ -211,17 +237,11 @@ static int access_try(struct map *m, const char *tag, const char *key,
 			errno = E2BIG;
 			return -1;
 		}
-		r = map_lookup(m, k, result, max);
-		if (r != 0) {
-			if (r > 0 && matched)
-				str_lcpy(matched, k, MAP_KEY_MAX);
+		r = access_key(m, k, result, max, matched);
+		if (r != 0)
 			return r;
-		}
 	}
-	r = map_lookup(m, key, result, max);
-	if (r > 0 && matched)
-		str_lcpy(matched, key, MAP_KEY_MAX);
-	return r;
+	return access_key(m, key, result, max, matched);
 }
 
 /* The next shorter address prefix, as proto.m4's rulesets A and D cut
@@ -509,10 +529,6 @@ bad:
 
 /* --- writing -------------------------------------------------------- */
 
-struct map_make_rec {
-	uint32_t off, klen, vlen, hash;
-	int dead;		/* replaced by a later record (-r) */
-};
 
 void map_make_init(struct map_make *mk, int flags)
 {
@@ -532,24 +548,33 @@ void map_make_free(struct map_make *mk)
 	mk->n = mk->cap = mk->index_size = 0;
 }
 
+/* Where hash H starts probing: its bits mixed (djb's low bits cluster
+ * on keys that differ only at their end). */
+static size_t index_home(uint32_t h, size_t size)
+{
+	return (size_t)((h * 0x9e3779b97f4a7c15ULL) >> 20) & (size - 1);
+}
+
+/* Slots hold the hash (high half) and the record + 1 (low half), so a
+ * probe reads no record unless the hashes agree. */
 static int index_grow(struct map_make *mk)
 {
 	size_t size = mk->index_size ? mk->index_size * 2 : 1024, i, j;
-	unsigned *t = calloc(size, sizeof *t);
+	uint64_t *t = calloc(size, sizeof *t);
 
 	if (!t) {
 		errno = ENOMEM;
 		return -1;
 	}
 	for (i = 0; i < mk->index_size; i++) {
-		unsigned r = mk->index[i];
+		uint64_t e = mk->index[i];
 
-		if (!r)
+		if (!e)
 			continue;
-		for (j = mk->rec[r - 1].hash & (size - 1); t[j];
-				j = (j + 1) & (size - 1))
+		for (j = index_home(e >> 32, size); t[j]; j = (j + 1) &
+				(size - 1))
 			;
-		t[j] = r;
+		t[j] = e;
 	}
 	free(mk->index);
 	mk->index = t;
@@ -557,19 +582,21 @@ static int index_grow(struct map_make *mk)
 	return 0;
 }
 
-/* The index slot of KEY: holds its record + 1, or 0 where it would go. */
-static unsigned *index_slot(struct map_make *mk, const void *key,
+/* The index slot of KEY: holds its entry, or 0 where it would go. */
+static uint64_t *index_slot(struct map_make *mk, const void *key,
 	size_t klen, uint32_t h)
 {
-	size_t j = h & (mk->index_size - 1);
-	unsigned r;
+	size_t j = index_home(h, mk->index_size);
+	uint64_t e;
 
-	while ((r = mk->index[j])) {
-		struct map_make_rec *p = &mk->rec[r - 1];
+	while ((e = mk->index[j])) {
+		if ((uint32_t)(e >> 32) == h) {
+			struct map_make_rec *p = &mk->rec[(uint32_t)e - 1];
 
-		if (p->hash == h && p->klen == klen &&
-				memcmp(mk->data.p + p->off, key, klen) == 0)
-			break;
+			if (p->klen == klen && memcmp(mk->data.p + p->off,
+					key, klen) == 0)
+				break;
+		}
 		j = (j + 1) & (mk->index_size - 1);
 	}
 	return &mk->index[j];
@@ -580,7 +607,7 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 	const void *val, size_t vlen, int keep)
 {
 	struct map_make_rec *p;
-	unsigned *slot = NULL;
+	uint64_t *slot = NULL;
 	uint32_t h = cdb_hash(key, klen);
 	size_t off = mk->data.len;
 
@@ -589,7 +616,7 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 		errno = E2BIG;
 		return -1;
 	}
-	if (!(mk->flags & MAP_MAKE_DUPS)) {
+	if (!(mk->flags & (MAP_MAKE_DUPS | MAP_MAKE_LATER))) {
 		/* at most half full, so a probe always ends */
 		if ((mk->n + 1) * 2 > mk->index_size && index_grow(mk) < 0)
 			return -1;
@@ -618,14 +645,16 @@ static int make_add(struct map_make *mk, const void *key, size_t klen,
 	p->klen = klen;
 	p->vlen = vlen;
 	p->hash = h;
+	p->tag = (uint32_t)mk->tag;
 	p->dead = 0;
+	p->old = keep;
 	mk->n++;
 	if (slot) {
 		if (!*slot)
-			*slot = mk->n;
+			*slot = (uint64_t)h << 32 | mk->n;
 		else if (!keep) {	/* -r: the new value wins */
-			mk->rec[*slot - 1].dead = 1;
-			*slot = mk->n;
+			mk->rec[(uint32_t)*slot - 1].dead = 1;
+			*slot = (uint64_t)h << 32 | mk->n;
 			return 2;
 		}
 	}
@@ -672,6 +701,115 @@ int map_make_load(struct map_make *mk, const char *path, char *err,
 	return 0;
 }
 
+static int same_key(const struct map_make *mk, const struct map_make_rec *a,
+	const struct map_make_rec *b)
+{
+	return a->klen == b->klen &&
+		memcmp(mk->data.p + a->off, mk->data.p + b->off, a->klen) == 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One run of records with equal hashes (A[i..j), in added order): the
+ * live records of distinct keys are kept in LIVE; each record either
+ * repeats one of them (an event) or joins them.  Events go to EV. */
+static void dup_run(struct map_make *mk, const uint64_t *a, size_t i,
+	size_t j, uint32_t *live, uint64_t *ev, size_t *nev)
+{
+	size_t nlive = 0, k, m;
+
+	for (k = i; k < j; k++) {
+		uint32_t rk = (uint32_t)a[k];
+		struct map_make_rec *pk = &mk->rec[rk];
+		int hit = 0;
+
+		for (m = 0; m < nlive; m++) {
+			struct map_make_rec *pm = &mk->rec[live[m]];
+
+			if (pm->dead || (pm->old && pk->old) ||
+					!same_key(mk, pm, pk))
+				continue;
+			hit = 1;
+			if (mk->flags & MAP_MAKE_REPLACE) {
+				pm->dead = 1;	/* the later value wins */
+				continue;
+			}
+			pk->dead = 1;		/* refused */
+			break;
+		}
+		if (hit && !pk->old)
+			ev[(*nev)++] = (uint64_t)rk << 1 |
+				!(mk->flags & MAP_MAKE_REPLACE);
+		if (!pk->dead)
+			live[nlive++] = rk;
+	}
+}
+
+long map_make_dups(struct map_make *mk, map_make_dup_fn fn, void *ctx)
+{
+	size_t n = mk->n, i, j, nev = 0, *count;
+	uint64_t *a, *b, *ev;
+	uint32_t *live;
+	long refused = 0;
+	int shift;
+
+	if ((mk->flags & MAP_MAKE_DUPS) || n < 2)
+		return 0;
+	a = malloc(n * sizeof *a);
+	b = malloc(n * sizeof *b);
+	ev = malloc(n * sizeof *ev);
+	live = malloc(n * sizeof *live);
+	count = malloc(65536 * sizeof *count);
+	if (!a || !b || !ev || !live || !count) {
+		free(a), free(b), free(ev), free(live), free(count);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		a[i] = (uint64_t)mk->rec[i].hash << 32 | i;
+	/* LSD radix sort on the hash, 16 bits a pass: stable, so equal
+	 * hashes stay in the order their records were added. */
+	for (shift = 32; shift < 64; shift += 16) {
+		size_t sum = 0;
+		uint64_t *t;
+
+		memset(count, 0, 65536 * sizeof *count);
+		for (i = 0; i < n; i++)
+			count[a[i] >> shift & 0xffff]++;
+		for (i = 0; i < 65536; i++) {
+			size_t c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[a[i] >> shift & 0xffff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && a[j] >> 32 == a[i] >> 32; j++)
+			;
+		if (j - i > 1)
+			dup_run(mk, a, i, j, live, ev, &nev);
+	}
+	qsort(ev, nev, sizeof *ev, cmp_u64);	/* back in added order */
+	for (i = 0; i < nev; i++) {
+		struct map_make_rec *p = &mk->rec[ev[i] >> 1];
+		int kind = ev[i] & 1 ? 1 : 2;
+
+		refused += kind == 1;
+		if (fn)
+			fn(ctx, p->tag, mk->data.p + p->off, p->klen, kind);
+	}
+	free(a), free(b), free(ev), free(live), free(count);
+	return refused;
+}
+
 int map_make_write(struct map_make *mk, const char *path, mode_t mode)
 {
 	struct file_atomic a;
@@ -712,30 +850,54 @@ fail:
 	return -1;
 }
 
-int map_getline(FILE *f, char *line, size_t *len)
+void map_text_init(struct map_text *t, int fd)
 {
-	size_t n = 0;
-	int c, over = 0;
+	t->fd = fd;
+	t->eof = 0;
+	t->pos = t->len = 0;
+}
 
-	while ((c = getc_unlocked(f)) != EOF) {
-		if (c == '\n')
-			break;
-		if (n < MAP_LINE_MAX - 1)
-			line[n++] = c;
-		else
+int map_text_line(struct map_text *t, char **line, size_t *len)
+{
+	size_t n;
+	ssize_t r;
+	char *nl;
+	int over = 0;
+
+	for (;;) {
+		nl = memchr(t->buf + t->pos, '\n', t->len - t->pos);
+		if (nl || t->eof) {
+			n = nl ? (size_t)(nl - (t->buf + t->pos)) :
+				t->len - t->pos;
+			if (!nl && n == 0 && !over)
+				return 0;
+			t->buf[t->pos + n] = 0;	/* the newline, or room kept */
+			*line = t->buf + t->pos;
+			*len = n;
+			t->pos += nl ? n + 1 : n;
+			if (over || n >= MAP_LINE_MAX) {
+				errno = E2BIG;
+				return -1;
+			}
+			return 1;
+		}
+		n = t->len - t->pos;
+		if (n >= MAP_LINE_MAX) {	/* too long: drop it */
 			over = 1;
-	}
-	line[n] = 0;
-	*len = n;
-	if (c == EOF) {
-		if (ferror(f))
+			n = 0;
+		} else if (t->pos)
+			memmove(t->buf, t->buf + t->pos, n);
+		t->pos = 0;
+		t->len = n;
+		/* one byte stays free for the NUL after a last line */
+		r = read(t->fd, t->buf + t->len, sizeof t->buf - 1 - t->len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
 			return -1;
-		if (n == 0 && !over)
-			return 0;
+		}
+		if (r == 0)
+			t->eof = 1;
+		t->len += r;
 	}
-	if (over) {
-		errno = E2BIG;
-		return -1;
-	}
-	return 1;
 }

@@ -18,6 +18,7 @@
 #ifndef LIBMINI_MAP_H
 #define LIBMINI_MAP_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <cdb.h>
@@ -38,13 +39,19 @@ struct map {
 	int flags;		/* MAP_* */
 	dev_t dev;		/* the file opened, for map_changed */
 	ino_t ino;
+	/* When set (after map_open, which clears it), map_access calls it
+	 * for every key it tries, in order, with the value found or NULL:
+	 * what sendmail -bt -d60.1 shows. */
+	void (*trace)(void *ctx, const char *key, const char *value);
+	void *trace_ctx;
 };
 
 /* Opens the cdb map at PATH for lookups.  0, or -1 with errno and one line
  * in err (errmax bytes, no newline): "PATH: strerror" (errno ENOENT for a
  * missing map, which a K line with -o allows), "PATH: not a cdb map"
  * (EINVAL), or, for a Berkeley DB file left by real sendmail (hash or
- * btree magic at offset 0 or 12, either byte order; EPROTO), a message
+ * btree magic at offset 0 or 12, either byte order, with a plausible
+ * version and page size after it; EPROTO), a message
  * naming the command that rebuilds it:
  *   "/etc/mail/access.db: a Berkeley DB hash file from sendmail, not cdb;
  *    rebuild it: makemap hash /etc/mail/access < /etc/mail/access"
@@ -130,19 +137,28 @@ int map_action_parse(const char *value, struct map_action *a);
  * map_make_free. */
 #define MAP_MAKE_DUPS	 1	/* makemap -d: keep every value of a key */
 #define MAP_MAKE_REPLACE 2	/* makemap -r: a later value replaces */
-struct map_make_rec;
+#define MAP_MAKE_LATER	 4	/* duplicates found by map_make_dups, once,
+				   not by each add: a million keys need no
+				   hash probe (a cache miss) per key */
+struct map_make_rec {		/* one record; data at off: key, value */
+	uint32_t off, klen, vlen, hash, tag;
+	unsigned char dead;	/* replaced by a later record (-r), or refused */
+	unsigned char old;	/* read from the old map (-o) */
+};
 struct map_make {
 	int flags;
+	unsigned long tag;		/* given to records added from now on
+					   (the input line, for messages) */
 	struct buf data;		/* keys and values, back to back */
 	struct map_make_rec *rec;	/* n records (cap allocated) */
 	size_t n, cap;
-	unsigned *index;		/* open addressing over rec, 0 = free */
+	uint64_t *index;		/* open addressing over rec, 0 = free */
 	size_t index_size;		/* a power of two, or 0 */
 };
 void map_make_init(struct map_make *mk, int flags);
-/* Adds a record.  0; 1 when KEY is already there and neither DUPS nor
- * REPLACE was asked (nothing added); 2 when REPLACE replaced a record; -1 with ENOMEM or E2BIG (more than
- * the 4 GiB a cdb file can hold). */
+/* Adds a record.  With MAP_MAKE_LATER: 0, or -1; else 0; 1 when KEY is already there and neither DUPS nor
+ * REPLACE was asked (nothing added); 2 when REPLACE replaced a record;
+ * -1 with ENOMEM or E2BIG (more than the 4 GiB a cdb file can hold). */
 int map_make_add(struct map_make *mk, const void *key, size_t klen,
 	const void *val, size_t vlen);
 /* Adds every record of the cdb map at PATH (makemap -o): 0, or -1 with
@@ -151,18 +167,40 @@ int map_make_add(struct map_make *mk, const void *key, size_t klen,
  * as the first; a refused duplicate is EEXIST. */
 int map_make_load(struct map_make *mk, const char *path, char *err,
 	size_t errmax);
+/* With MAP_MAKE_LATER, before map_make_write: finds the duplicate keys
+ * and calls FN once for each record that repeats an earlier key, in the
+ * order the records were added, with that record's tag and key and KIND 1
+ * (refused: the record is dropped; neither DUPS nor REPLACE) or 2 (it
+ * replaced the earlier record: REPLACE).  Records of map_make_load count
+ * as earlier and are never compared with each other.  Returns the number
+ * of refused records, or -1 with ENOMEM.  One stable radix sort of the
+ * key hashes: linear, and sequential in memory. */
+typedef void (*map_make_dup_fn)(void *ctx, unsigned long tag,
+	const char *key, size_t klen, int kind);
+long map_make_dups(struct map_make *mk, map_make_dup_fn fn, void *ctx);
 /* Writes the map to PATH with MODE.  0, or -1 with errno (ENOSPC, EACCES,
  * ENOENT for a missing folder, ...): the old file at PATH is then
  * untouched. */
 int map_make_write(struct map_make *mk, const char *path, mode_t mode);
 void map_make_free(struct map_make *mk);
 
-/* Reads one line of at most MAP_LINE_MAX-1 bytes from F into line (without
- * its newline, NUL-terminated; *len its length, NULs inside kept).
- * 1 for a line, 0 at end of input, -1 with E2BIG for a longer line (the
- * rest of it is skipped so the next call reads the next line) or the
- * stream's errno on a read error.  The text parsers of makemap and
- * newaliases use it; "line" must hold MAP_LINE_MAX bytes. */
-int map_getline(FILE *f, char *line, size_t *len);
+/* The text side of makemap and newaliases: lines read from a file
+ * descriptor through a 64 KiB buffer (found with memchr, not byte by
+ * byte: a million-line map is read in well under a second).  The struct
+ * is big: allocate it. */
+struct map_text {
+	int fd;
+	int eof;
+	size_t pos, len;	/* the unread bytes are buf[pos..len) */
+	char buf[65536];
+};
+void map_text_init(struct map_text *t, int fd);
+/* The next line, its newline replaced by a NUL: *line points into t->buf
+ * (valid until the next call), *len is its length (NULs inside the line
+ * are kept and counted).  1 for a line; 0 at the end of the input; -1
+ * with E2BIG for a line of MAP_LINE_MAX bytes or more (it is skipped
+ * whole, the next call reads the line after it), or with the errno of
+ * read(2) (EISDIR for a folder on stdin, EIO, ...). */
+int map_text_line(struct map_text *t, char **line, size_t *len);
 
 #endif

@@ -12,7 +12,9 @@
  * The writer never corrupts a mailbox: it opens without following
  * symbolic links, checks the owner on the open file, takes an fcntl lock
  * and a dotlock, remembers the size, appends, fsyncs, and on any failure
- * truncates the file back to that size.
+ * truncates the file back to that size.  (A writer killed outright, by
+ * SIGKILL or a crash, cannot truncate: its partial message stays, as with
+ * mail.local and Postfix; the queue then delivers the message again.)
  */
 #ifndef LIBMINI_MBOX_H
 #define LIBMINI_MBOX_H

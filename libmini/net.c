@@ -88,6 +88,23 @@ static unsigned env_port(const char *name)
 	return (unsigned)n;
 }
 
+/* TCPREMOTEHOST comes from a PTR record the client controls: only a
+ * plain host name (letters, digits, '-', '.', '_') is kept, so it can go
+ * into a Received: line or a log as it is. */
+static void peer_host(struct net_peer *p)
+{
+	const char *v = getenv("TCPREMOTEHOST"), *c;
+
+	if (!v || !*v || strlen(v) >= sizeof p->host)
+		return;
+	for (c = v; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				(*c >= '0' && *c <= '9') || *c == '-' ||
+				*c == '.' || *c == '_'))
+			return;
+	str_lcpy(p->host, v, sizeof p->host);
+}
+
 static void peer_local(struct net_peer *p)
 {
 	memset(p, 0, sizeof *p);
@@ -116,8 +133,7 @@ void net_peer(struct net_peer *p)
 					&lport, NULL, NULL) == 0)
 			p->local_port = lport;
 		/* A name the listener or tcpsvd learned is kept. */
-		if ((v = getenv("TCPREMOTEHOST")) && strlen(v) < sizeof p->host)
-			str_lcpy(p->host, v, sizeof p->host);
+		peer_host(p);
 		return;
 	}
 	/* A pipe or a socketpair: trust UCSPI when it names an address. */
@@ -125,8 +141,7 @@ void net_peer(struct net_peer *p)
 	if (v && net_parse_ip(p, v) == 0) {
 		p->local = 0;
 		p->port = env_port("TCPREMOTEPORT");
-		if ((v = getenv("TCPREMOTEHOST")) && strlen(v) < sizeof p->host)
-			str_lcpy(p->host, v, sizeof p->host);
+		peer_host(p);
 		if ((v = getenv("TCPLOCALIP"))) {
 			struct net_peer l;
 
@@ -482,7 +497,7 @@ int net_serve(struct net_server *s)
 	sigset_t block, old;
 	time_t second = 0;
 	unsigned in_second = 0;
-	int r = NET_STOP;
+	int r = NET_STOP, pause = 0;
 	size_t i;
 
 	sigemptyset(&block);
@@ -523,12 +538,17 @@ int net_serve(struct net_server *s)
 			if (now != second)
 				second = now, in_second = 0;
 			/* Over the rate: sleep until the next second. */
-			if (in_second >= s->conn_rate) {
-				full = 1;
-				ts.tv_sec = 0;
-				ts.tv_nsec = 100000000;
-				tsp = &ts;
-			}
+			if (in_second >= s->conn_rate)
+				pause = 1;
+		}
+		/* Out of descriptors, or over the rate: 100 ms without
+		 * accepting (the kernel's backlog holds the clients). */
+		if (pause) {
+			full = 1;
+			ts.tv_sec = 0;
+			ts.tv_nsec = 100000000;
+			tsp = &ts;
+			pause = 0;
 		}
 		for (i = 0; i < s->n; i++) {
 			pfd[i].fd = full ? -1 : s->l[i].fd;
@@ -556,6 +576,9 @@ int net_serve(struct net_server *s)
 			if (c < 0) {
 				/* EAGAIN: another process took it;
 				 * EMFILE: wait for a session to end. */
+				if (errno == EMFILE || errno == ENFILE ||
+						errno == ENOBUFS || errno == ENOMEM)
+					pause = 1;
 				if (errno != EAGAIN && errno != EINTR &&
 						errno != ECONNABORTED)
 					log_msg(LOG_ERR, "%s: accept: %s",

@@ -33,7 +33,8 @@ struct net_peer {
 	char ip[NET_IP_MAX];	/* "192.0.2.1", "2001:db8::1" (IPv4-mapped
 				   IPv6 shown as IPv4); 127.0.0.1 if local */
 	unsigned port;		/* 0 when unknown */
-	char host[NET_HOST_MAX];	/* TCPREMOTEHOST when set, else "" */
+	char host[NET_HOST_MAX];	/* TCPREMOTEHOST when set and a plain
+					   host name (no blanks, controls), else "" */
 	char local_ip[NET_IP_MAX];	/* "" when unknown */
 	unsigned local_port;		/* 0 when unknown */
 	unsigned char addr[16];	/* the address in network order (4 or 16

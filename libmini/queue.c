@@ -874,7 +874,8 @@ int queue_lock(struct queue_entry *q, const char *dir, const char *id,
 			if (flock(jfd, LOCK_EX | LOCK_NB) < 0) {
 				close(jfd);
 				queue_unlock(q);
-				snprintf(err, errmax, "%s: delivery in progress", id);
+				snprintf(err, errmax, "%s: delivery in "
+					"progress", id);
 				errno = EAGAIN;
 				return -1;
 			}
@@ -889,8 +890,8 @@ int queue_lock(struct queue_entry *q, const char *dir, const char *id,
 		if (e == EINVAL) {
 			rename(qf, lost);
 			file_fsync_dir(dir, 1);
-			snprintf(err, errmax, "%s: bad envelope, renamed to Qf%s: %s",
-				id, id, why);
+			snprintf(err, errmax, "%s: bad envelope, renamed "
+				"to Qf%s: %s", id, id, why);
 		} else {
 			snprintf(err, errmax, "%s", why);
 		}

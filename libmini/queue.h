@@ -14,6 +14,12 @@
  * A qfID that cannot be parsed is renamed QfID (sendmail's "lost" queue
  * file) so no runner loops on it.
  *
+ * Permissions: for users other than root to submit, QueueDirectory is
+ * root:GROUP mode 2770 and the postbox binary is set-group-ID GROUP (any
+ * group of its own, e.g. "mail" or sendmail's "smmsp"); the dispatcher
+ * keeps that group only for sendmail and mailq, and every file here is
+ * created QUEUE_MODE (0660) whatever the umask.  Root runs the queue.
+ *
  * Queue IDs (14 characters, sendmail 8.12's shape): six base-60 digits
  * of the UTC time (year % 60, month, day, hour, minute, second), two
  * base-60 digits of a per-process counter, then the pid as 6 decimal
@@ -43,7 +49,8 @@
  *   kind mail                   (mail | dsn | dsn2: bounce, double bounce)
  *   sender root@host            (empty for <>)
  *   size 1234                   (bytes of the data file)
- *   envid ...  ret full|hdrs  body 7bit|8bitmime   (RFC 3461 / 6152, may be empty)
+ *   envid ...  ret full|hdrs  body 7bit|8bitmime
+ *                               (RFC 3461 / 6152; each may be empty)
  *   msgid <...>                 (for the log)
  *   reason Deferred: ...        (the last one, for mailq)
  *   rcpt PARENT STATE NOTIFY DSNSENT STATUS ORCPT ADDRESS REASON
@@ -68,7 +75,7 @@
 #define QUEUE_VERSION 1
 #define QUEUE_MAX_RCPTS 100000		/* records in one envelope */
 #define QUEUE_MAX_ENVELOPE (64UL << 20)	/* bytes of one envelope file */
-#define QUEUE_MODE 0660			/* files: the submission group writes */
+#define QUEUE_MODE 0660		/* files: the submission group writes */
 
 enum queue_state { QUEUE_PENDING, QUEUE_SENT, QUEUE_FAILED, QUEUE_EXPANDED };
 enum queue_kind { QUEUE_MAIL, QUEUE_DSN, QUEUE_DSN2 };
@@ -86,9 +93,9 @@ struct queue_rcpt {
 	enum queue_state state;
 	unsigned notify;	/* QUEUE_NOTIFY_* bits, 0 = default */
 	int dsn_sent;		/* a DSN reported its final state */
-	char status[8];		/* last enhanced status ("4.4.1"), "" none */
+	char status[8];		/* last enhanced status or "" */
 	char *reason;		/* last reply or diagnostic, "" none */
-	struct local_target *target;	/* a local expansion's target, or NULL */
+	struct local_target *target;	/* a local expansion's, or NULL */
 };
 
 struct queue_env {
@@ -168,7 +175,7 @@ void queue_abort(struct queue_new *q);
 struct queue_entry {
 	char dir[1024];
 	char id[QUEUE_ID_LEN + 1];
-	int fd;			/* the data file, read-write, locked; -1 */
+	int fd;			/* the data file, read-write, locked */
 	struct queue_env env;
 };
 /* Locks entry ID of DIR without waiting and loads its envelope.  0, or

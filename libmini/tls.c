@@ -3,11 +3,14 @@
 #include <bearssl.h>
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #define PEM_FILE_MAX	(1UL << 20)	/* a certificate chain or a key */
 #define CA_FILE_MAX	(8UL << 20)	/* a CA bundle (Debian's: 220 KB) */
@@ -452,10 +455,12 @@ static int keypair_load(struct keypair *kp, const char *certfile,
 	size_t len;
 
 	memset(kp, 0, sizeof *kp);
-	if (!certfile || !*certfile || !keyfile || !*keyfile) {
-		snprintf(err, errmax, "no certificate or key file given");
+	if (!certfile || !*certfile) {
+		snprintf(err, errmax, "no certificate file given");
 		return -1;
 	}
+	if (!keyfile || !*keyfile)
+		keyfile = certfile;	/* one PEM file with both */
 	if (file_read_all(certfile, PEM_FILE_MAX, &data, &len) < 0) {
 		snprintf(err, errmax, "%s: %s", certfile, strerror(errno));
 		return -1;
@@ -929,6 +934,7 @@ static struct tls *session_new(struct io *r, struct io *w, int client)
 		OUT_PAYLOAD + 85;
 	struct tls *t = malloc(size);
 	unsigned char *p;
+	int one = 1;
 
 	if (!t)
 		return NULL;
@@ -944,6 +950,10 @@ static struct tls *session_new(struct io *r, struct io *w, int client)
 	t->r = r;
 	t->w = w;
 	t->first = -1;
+	/* A flight is several records, each its own send(): Nagle's
+	 * algorithm would hold the second until the peer's delayed ACK,
+	 * 40 ms per handshake.  Not a socket (a pipe): no matter. */
+	setsockopt(w->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	io_init(&t->raw_r, r->fd, t->dummy, 1);
 	io_init(&t->raw_w, w->fd, t->dummy + 1, 1);
 	return t;

@@ -37,9 +37,10 @@ struct tls_client_config;
 /* Loads the server's certificate chain (PEM, the server's certificate
  * first, then its intermediates; CERTFILE) and private key (PEM: RSA in
  * PKCS#1 "RSA PRIVATE KEY", EC in SEC1 "EC PRIVATE KEY", either in PKCS#8
- * "PRIVATE KEY"; KEYFILE, which may be CERTFILE itself) and checks that
- * the key belongs to the certificate.  Encrypted keys are refused.  Call
- * it before the privilege drop: the key file is usually root's only.
+ * "PRIVATE KEY"; KEYFILE, which may be CERTFILE itself, or NULL for
+ * that) and checks that the key belongs to the certificate.  Encrypted
+ * keys are refused.  Call it before the privilege drop: the key file is
+ * usually root's only.
  * Returns the config (owned by the caller, shared read-only by every
  * session), or NULL with a message naming the file in ERR (ERRMAX
  * bytes). */

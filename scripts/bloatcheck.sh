@@ -6,7 +6,8 @@
 set -eu
 bin=$1
 mkdir -p build/bloat
-nm --size-sort -S "$bin" | awk '{ print $4, strtonum("0x" $2) }' | sort > build/bloat/current
+nm --size-sort -S "$bin" | awk '{ print $4, $2 }' |
+while read -r name size; do echo "$name $((0x$size))"; done | sort > build/bloat/current
 if [ ! -f build/bloat/baseline ] || [ -n "${BASELINE:-}" ]; then
 	cp build/bloat/current build/bloat/baseline
 	echo "bloatcheck: baseline saved ($(awk '{ s += $2 } END { print s }' build/bloat/baseline) bytes in symbols)"

@@ -6,10 +6,12 @@
 # into an image as it is.  The cf macros go to PREFIX/share/postbox/cf.
 set -eu
 bin=$1 dest=$2 prefix=$3
+case $bin in */*) ;; *) bin=./$bin ;; esac
 pfx=${prefix%/}
+list=$("$bin" --list-full)	# fails here, not silently in a pipe
 install -d "$dest$pfx/sbin"
 install -m 0755 "$bin" "$dest$pfx/sbin/postbox"
-"$bin" --list-full | while read -r path; do
+echo "$list" | while read -r path; do
 	dir=${path%/*} name=${path##*/}
 	# usr/sbin -> PREFIX/sbin, sbin -> /sbin when PREFIX is /usr, ...
 	case $dir in
@@ -24,4 +26,4 @@ if [ -d configs/cf ]; then
 	install -d "$dest$pfx/share/postbox"
 	cp -R configs/cf "$dest$pfx/share/postbox/"
 fi
-echo "installed $dest$pfx/sbin/postbox and $("$bin" --list | wc -l) links"
+echo "installed $dest$pfx/sbin/postbox and $(echo "$list" | wc -l) links"

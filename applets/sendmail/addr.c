@@ -37,7 +37,8 @@ int sm_addr_valid(const char *addr, char *err, size_t errmax)
 			if (*p == '\\' && p[1])
 				p++;
 			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				snprintf(err, errmax, "control character in address");
+				snprintf(err, errmax, "control character "
+					"in address");
 				return 0;
 			}
 		}
@@ -52,11 +53,13 @@ int sm_addr_valid(const char *addr, char *err, size_t errmax)
 		for (; *p && *p != '@'; p++) {
 			if (*p == '.' && (p == start || p[1] == '.' ||
 			    p[1] == '@' || !p[1])) {
-				snprintf(err, errmax, "misplaced '.' in local part");
+				snprintf(err, errmax, "misplaced '.' in "
+					"local part");
 				return 0;
 			}
 			if (*p != '.' && !is_atext((unsigned char)*p)) {
-				snprintf(err, errmax, "invalid character '%s%c' in "
+				snprintf(err, errmax, "invalid character "
+					"'%s%c' in "
 					"address", (unsigned char)*p < 0x20 ?
 					"^" : "", (unsigned char)*p < 0x20 ?
 					*p + '@' : *p);
@@ -71,7 +74,8 @@ int sm_addr_valid(const char *addr, char *err, size_t errmax)
 	if (!*p)
 		return 1;
 	if (*p != '@') {
-		snprintf(err, errmax, "invalid character after quoted local part");
+		snprintf(err, errmax, "invalid character after the "
+			"quoted local part");
 		return 0;
 	}
 	at = p;

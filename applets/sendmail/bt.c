@@ -205,7 +205,8 @@ int sm_address_test(struct sm *sm, char **addrs, int n)
 				char name[64], key[1024], val[1024];
 				size_t k;
 
-				if (sscanf(w + 5, "%63s %1023s", name, key) != 2) {
+				if (sscanf(w + 5, "%63s %1023s", name,
+						key) != 2) {
 					printf("usage: /map NAME KEY\n");
 					continue;
 				}

@@ -29,11 +29,14 @@ static const char *subject_of(enum sm_dsn what)
 static void fmt_period(long s, char *dst, size_t max)
 {
 	if (s % 86400 == 0 && s >= 86400)
-		snprintf(dst, max, "%ld day%s", s / 86400, s == 86400 ? "" : "s");
+		snprintf(dst, max, "%ld day%s", s / 86400,
+			s == 86400 ? "" : "s");
 	else if (s % 3600 == 0 && s >= 3600)
-		snprintf(dst, max, "%ld hour%s", s / 3600, s == 3600 ? "" : "s");
+		snprintf(dst, max, "%ld hour%s", s / 3600,
+			s == 3600 ? "" : "s");
 	else
-		snprintf(dst, max, "%ld minute%s", s / 60, s / 60 == 1 ? "" : "s");
+		snprintf(dst, max, "%ld minute%s", s / 60,
+			s / 60 == 1 ? "" : "s");
 }
 
 /* Diagnostic-Code: an SMTP reply when the reason does not hold one. */
@@ -95,7 +98,8 @@ static int write_report(struct sm *sm, struct queue_entry *q,
 {
 	const struct queue_env *e = &q->env;
 	const char *j = cf_macro(&sm->cf, "j");
-	char date[64], arrived[64], period[32], addr[SM_MAX_ADDR + 80];
+	char date[64], arrived[64], period[32], life[32];
+	char addr[SM_MAX_ADDR + 80];
 	char diag[700], subject[128], until[64];
 	time_t now = time(NULL);
 	size_t k;
@@ -106,6 +110,7 @@ static int write_report(struct sm *sm, struct queue_entry *q,
 	sm_date(e->created, arrived, sizeof arrived);
 	sm_date(e->created + sm->queuereturn, until, sizeof until);
 	fmt_period(sm->queuewarn, period, sizeof period);
+	fmt_period(sm->queuereturn, life, sizeof life);
 	snprintf(subject, sizeof subject, subject_of(what), period);
 	sm_qualify(sm, to, addr, sizeof addr);
 	buf_printf(b, "Received: from localhost (localhost)\n"
@@ -128,7 +133,7 @@ static int write_report(struct sm *sm, struct queue_entry *q,
 		buf_printf(b, "   ----- Transcript of session follows -----\n"
 			"Warning: message still undelivered after %s\n"
 			"Will keep trying until message is %s old\n\n",
-			period, "5 days");
+			period, life);
 	buf_printf(b, "   ----- %s -----\n", what == SM_DSN_FAILED ?
 		"The following addresses had permanent fatal errors" :
 		what == SM_DSN_DELAYED ?
@@ -221,10 +226,22 @@ int sm_dsn_queue(struct sm *sm, struct queue_entry *q, enum sm_dsn what,
 		buf_free(&b);
 		return -1;
 	}
-	log_msg(LOG_INFO, "%s: %s: %s: to=%s", e->id, nq.id,
-		what == SM_DSN_FAILED ? "DSN: Return receipt failed" :
-		what == SM_DSN_DELAYED ? "DSN: Warning: delayed" :
-		"DSN: Return receipt", to);
+	if (sm->n_dsn == sm->cap_dsn) {
+		size_t cap = sm->cap_dsn ? sm->cap_dsn * 2 : 8;
+		void *p = realloc(sm->dsn_ids, cap * sizeof *sm->dsn_ids);
+
+		if (p) {
+			sm->dsn_ids = p;
+			sm->cap_dsn = cap;
+		}
+	}
+	if (sm->n_dsn < sm->cap_dsn)
+		str_lcpy(sm->dsn_ids[sm->n_dsn++], nq.id, QUEUE_ID_LEN + 1);
+	/* sendmail's line: "QID: NEWQID: DSN: the first reason". */
+	log_msg(LOG_INFO, "%s: %s: %s: %s", e->id, nq.id,
+		what == SM_DSN_DELIVERED ? "return receipt" : "DSN",
+		e->rcpt[idx[0]].reason[0] ? e->rcpt[idx[0]].reason :
+		"Return receipt");
 	queue_env_free(&ne);
 	buf_free(&b);
 	return 0;

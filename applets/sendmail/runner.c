@@ -118,11 +118,15 @@ static int local_transport(struct sm *sm, struct queue_entry *q,
 {
 	struct queue_rcpt *r = &q->env.rcpt[idx[0]];
 	struct local_msg msg;
+	char rcpt[SM_MAX_ADDR + 80];
 
 	memset(res, 0, sizeof *res);
+	/* Delivered-To names the address as submitted, qualified. */
+	sm_qualify(sm, q->env.rcpt[top_of(&q->env, idx[0])].addr, rcpt,
+		sizeof rcpt);
 	msg.fd = q->fd;
 	msg.sender = q->env.sender;
-	msg.rcpt = q->env.rcpt[top_of(&q->env, idx[0])].addr;
+	msg.rcpt = rcpt;
 	msg.qid = q->id;
 	msg.arrived = q->env.created;
 	if (sm->verbose) {
@@ -281,8 +285,9 @@ static int add_target(void *ctx, const struct local_target *t)
 	return 0;
 }
 
-/* Expands local recipient I into targets and saves the envelope.
- * 0: expanded (or deferred with a reason); -1: the entry must stop. */
+/* Expands local recipient I into targets (in memory: the caller saves
+ * the envelope before any of them is delivered).  Returns the number of
+ * targets added; a failure leaves I pending with the reason. */
 static int expand(struct sm *sm, struct queue_entry *q, size_t i)
 {
 	struct expand x = { &q->env, i, 0 };
@@ -294,17 +299,12 @@ static int expand(struct sm *sm, struct queue_entry *q, size_t i)
 		sizeof err);
 	if (rc == 0 && !x.failed) {
 		q->env.rcpt[i].state = QUEUE_EXPANDED;
-		if (queue_save(q) == 0) {
-			for (k = before; k < q->env.n; k++)
-				if (q->env.rcpt[k].state == QUEUE_FAILED)
-					log_msg(LOG_INFO, "%s: to=%s, stat=%s",
-						q->id, q->env.rcpt[k].addr,
-						q->env.rcpt[k].reason);
-			return 0;
-		}
-		log_msg(LOG_ERR, "%s: cannot save the envelope: %s", q->id,
-			strerror(errno));
-		return -1;
+		for (k = before; k < q->env.n; k++)
+			if (q->env.rcpt[k].state == QUEUE_FAILED)
+				log_msg(LOG_INFO, "%s: to=%s, stat=%s", q->id,
+					q->env.rcpt[k].addr,
+					q->env.rcpt[k].reason);
+		return 1;
 	}
 	/* Forget a partial expansion: it was never saved. */
 	while (q->env.n > before) {
@@ -461,11 +461,14 @@ static int finish(struct sm *sm, struct queue_entry *q)
 		}
 		pending = 0;
 	}
+	/* Failures are reported always (to the postmaster for mail from
+	 * <>); receipts and delay warnings only to a real sender. */
 	if (reports(sm, q, SM_DSN_FAILED, sel_failed) < 0 ||
-	    reports(sm, q, SM_DSN_DELIVERED, sel_delivered) < 0)
+	    (e->sender[0] && e->kind == QUEUE_MAIL &&
+	     reports(sm, q, SM_DSN_DELIVERED, sel_delivered) < 0))
 		unreported = 1;
-	if (pending && !e->warned && sm->queuewarn > 0 &&
-	    now - e->created >= sm->queuewarn) {
+	if (pending && !e->warned && sm->queuewarn > 0 && e->sender[0] &&
+	    e->kind == QUEUE_MAIL && now - e->created >= sm->queuewarn) {
 		if (reports(sm, q, SM_DSN_DELAYED, sel_delayed) == 0)
 			e->warned = 1;
 	}
@@ -496,8 +499,9 @@ int sm_run_entry(struct sm *sm, const char *id)
 	struct queue_entry q;
 	struct local_result *rres;
 	char err[600], user[64];
-	size_t i, nremote = 0, *remote;
+	size_t i, n, nremote = 0, *remote;
 	time_t started;
+	int expanded = 0;
 
 	if (queue_lock(&q, sm->qdir, id, err, sizeof err) < 0) {
 		if (errno == EAGAIN || errno == ENOENT)
@@ -509,25 +513,32 @@ int sm_run_entry(struct sm *sm, const char *id)
 		queue_unlock(&q);
 		return 0;
 	}
+	/* 1. Expand every local recipient, then save once (a long list
+	 * would make saving after each one quadratic): no target is
+	 * delivered before the expansion that made it is on disk. */
+	n = q.env.n;
+	for (i = 0; i < n; i++) {
+		struct queue_rcpt *r = &q.env.rcpt[i];
+
+		if (r->state == QUEUE_PENDING && !r->target &&
+		    local_is_local(&sm->cf, r->addr, user, sizeof user))
+			expanded += expand(sm, &q, i);
+	}
+	if (expanded && queue_save(&q) < 0) {
+		log_msg(LOG_ERR, "%s: cannot save the envelope: %s", q.id,
+			strerror(errno));
+		queue_unlock(&q);
+		return -1;
+	}
+	/* 2. Deliver the local targets, each recording its own result. */
 	for (i = 0; i < q.env.n; i++) {
 		struct queue_rcpt *r = &q.env.rcpt[i];
 
-		if (r->state != QUEUE_PENDING)
-			continue;
-		if (!r->target) {
-			if (!local_is_local(&sm->cf, r->addr, user, sizeof user))
-				continue;	/* remote: below */
-			if (expand(sm, &q, i) < 0) {
-				queue_unlock(&q);
-				return -1;
-			}
-			continue;
-		}
-		if (r->target->kind == LOCAL_REMOTE)
-			continue;
-		deliver_target(sm, &q, i);
+		if (r->state == QUEUE_PENDING && r->target &&
+		    r->target->kind != LOCAL_REMOTE)
+			deliver_target(sm, &q, i);
 	}
-	/* The remote ones, all at once for the transport to group. */
+	/* 3. The remote ones, all at once for the transport to group. */
 	remote = malloc((q.env.n + 1) * sizeof *remote);
 	rres = remote ? calloc(q.env.n + 1, sizeof *rres) : NULL;
 	if (!remote || !rres) {
@@ -588,6 +599,18 @@ static int selected(struct sm *sm, const char *id,
 	return hit != sel->negate;
 }
 
+void sm_run_reports(struct sm *sm)
+{
+	size_t i;
+
+	/* A report about a report is queued while this loop runs: it is
+	 * appended and reached too (at most two levels: QUEUE_DSN2 makes
+	 * no more). */
+	for (i = 0; i < sm->n_dsn; i++)
+		sm_run_entry(sm, sm->dsn_ids[i]);
+	sm->n_dsn = 0;
+}
+
 int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 {
 	char (*ids)[QUEUE_ID_LEN + 1];
@@ -607,6 +630,7 @@ int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 		if (sm_run_entry(sm, ids[i]) < 0)
 			rc = -1;
 	}
+	sm_run_reports(sm);
 	free(ids);
 	return rc;
 }

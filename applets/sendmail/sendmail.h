@@ -9,7 +9,7 @@
 #include "libmini.h"
 #include <stdio.h>
 
-#define SM_MAX_ADDR 320			/* RFC 5321 4.5.3.1: 64 + @ + 255 */
+#define SM_MAX_ADDR 320		/* RFC 5321 4.5.3.1: 64 + @ + 255 */
 
 /* Queue-run selection: -qR, -qS, -qI substrings, "!" negates. */
 struct sm_select {
@@ -36,10 +36,13 @@ struct sm {
 	const char *qdir;
 	char user[64];			/* the invoking user's login */
 	uid_t uid;
-	int verbose;			/* -v: transcript on stdout, log on stderr */
+	int verbose;			/* -v: transcript out, log err */
 	int force;			/* a -q run ignores the retry times */
-	long queuewarn, queuereturn;	/* Timeout.queuewarn / queuereturn */
+	long queuewarn, queuereturn;	/* Timeout.queue{warn,return} */
 	struct sm_transport local, remote;
+	/* Reports queued by this process, delivered before it ends. */
+	char (*dsn_ids)[QUEUE_ID_LEN + 1];
+	size_t n_dsn, cap_dsn;
 };
 
 /* --- addr.c --------------------------------------------------------- */
@@ -59,6 +62,9 @@ void sm_runner_init(struct sm *sm);
 /* Works on entry ID once (locked; skipped when another runner holds it).
  * Returns 0, or -1 when the entry could not be worked on. */
 int sm_run_entry(struct sm *sm, const char *id);
+/* Works on the reports this process queued meanwhile (a bounce reaches
+ * its reader now, not at the next queue run). */
+void sm_run_reports(struct sm *sm);
 /* One queue run over every entry matching SEL (may be NULL). */
 int sm_run_queue(struct sm *sm, const struct sm_select *sel);
 /* The RFC 5322 date of T into dst. */

@@ -6,9 +6,10 @@
  *	prints each target of each ADDR, one per line:
  *	  mailbox USER[+DETAIL] | file PATH as USER | program CMD as USER |
  *	  remote ADDR | error STATUS TEXT   (then " owner=OWNER" when set)
- *   localdrv [-C CF] [-f SENDER] [-r RCPT] deliver ADDR...
+ *   localdrv [-C CF] [-f SENDER] [-r RCPT] [-L BYTES] deliver ADDR...
  *	expands each ADDR and delivers the message read from stdin to each
- *	target, printing "TARGET: STATUS DSN TEXT"
+ *	target, printing "TARGET: STATUS DSN TEXT"; -L sets RLIMIT_FSIZE
+ *	once the message is read (a write failing half-way)
  *   localdrv [-C CF] mailbox USER HOME
  *	prints local_mailbox's kind and path
  *   localdrv vusers FILE USER
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 const char *applet_name = "localdrv";
@@ -104,13 +106,15 @@ int main(int argc, char **argv)
 	struct local_msg msg = { -1, "", NULL, "TEST", 0 };
 	struct run r = { cf, &msg, 0, 0 };
 	const char *cfpath = NULL, *rcpt = NULL, *cmd;
+	long limit = 0;
 	char err[512];
 	int c, i;
 
-	while ((c = getopt(argc, argv, "C:f:r:t:")) != -1) {
+	while ((c = getopt(argc, argv, "C:f:L:r:t:")) != -1) {
 		switch (c) {
 		case 'C': cfpath = optarg; break;
 		case 'f': msg.sender = optarg; break;
+		case 'L': limit = atol(optarg); break;
 		case 'r': rcpt = optarg; break;
 		case 't': msg.arrived = atol(optarg); break;
 		default: return EX_USAGE;
@@ -160,6 +164,12 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "deliver") == 0) {
 		r.deliver = 1;
 		msg.fd = message_fd();
+		if (limit > 0) {
+			struct rlimit rl = { (rlim_t)limit, (rlim_t)limit };
+
+			if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+				xdie_errno(EX_OSERR, "setrlimit");
+		}
 	} else if (strcmp(cmd, "expand") != 0)
 		return EX_USAGE;
 	for (i = optind; i < argc; i++) {

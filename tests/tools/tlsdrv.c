@@ -10,11 +10,13 @@
  *	bits), QUIT; -s: implicit TLS (handshake before the greeting);
  *	-t: the handshake's deadline (default 10000 ms).
  *	Each session logs "tls: ..." lines to stderr.
- *   tlsdrv client [-oS] [-a CAFILE] [-d CAPATH] [-n NAME] PORT LINE
+ *   tlsdrv client [-oS] [-a CAFILE] [-d CAPATH] [-c CERTKEY] [-n NAME]
+ *	PORT LINE
  *	Connects to 127.0.0.1:PORT with TLS at once, or after EHLO and
  *	STARTTLS in plaintext (-S), with SNI and host check of NAME (-o:
  *	opportunistic), prints "verify=... version=... cipher=...", sends
- *	LINE and prints the line the server sends back.
+ *	LINE and prints the line the server sends back.  -c: a client
+ *	certificate with its key in one PEM file.
  *	Exit 0, or 1 with the reason on stdout as "error: ...".
  *   tlsdrv anchors [CAFILE [CAPATH]]
  *	Loads trust anchors (none given: Debian's bundle) and prints how
@@ -228,12 +230,12 @@ static int client_main(int argc, char **argv)
 	struct tls_client_config *cfg;
 	struct sockaddr_in sa;
 	struct conn c;
-	const char *ca = NULL, *name = NULL, *dir = NULL;
+	const char *ca = NULL, *name = NULL, *dir = NULL, *cert = NULL;
 	char err[256], line[1001];
 	size_t len;
 	int opt, flags = 0, fd, verify, starttls = 0;
 
-	while ((opt = getopt(argc, argv, "oSa:d:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "oSa:c:d:n:")) != -1) {
 		if (opt == 'o')
 			flags |= TLS_OPPORTUNISTIC;
 		else if (opt == 'S')
@@ -242,6 +244,8 @@ static int client_main(int argc, char **argv)
 			ca = optarg;
 		else if (opt == 'd')
 			dir = optarg;
+		else if (opt == 'c')
+			cert = optarg;
 		else if (opt == 'n')
 			name = optarg;
 		else
@@ -253,6 +257,11 @@ static int client_main(int argc, char **argv)
 	cfg = tls_client_config_new(ca && strcmp(ca, "none") == 0 ?
 		"/dev/null" : ca, dir, err, sizeof err);
 	if (!cfg) {
+		printf("error: %s\n", err);
+		return 1;
+	}
+	if (cert && tls_client_config_cert(cfg, cert, NULL, err,
+			sizeof err) < 0) {
 		printf("error: %s\n", err);
 		return 1;
 	}

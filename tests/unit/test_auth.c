@@ -161,6 +161,13 @@ int main(void)
 	r = auth_mechs_parse("EXTERNAL GSSAPI DIGEST-MD5 CRAM-MD5 LOGIN PLAIN");
 	CHECK(r == AUTH_ALL, "confAUTH_MECHANISMS parsed");
 	CHECK(auth_mechs_parse("LOGIN,PLAIN") == AUTH_PLAINTEXT, "commas");
+	{
+		char *w[] = { "EXTERNAL", "login", "CRAM-MD5" };
+
+		CHECK(auth_mechs_words(w, 3) == (AUTH_LOGIN | AUTH_CRAM_MD5),
+			"AuthMechanisms words");
+		CHECK(auth_mechs_words(w, 0) == AUTH_ALL, "no words: all");
+	}
 	CHECK(auth_mechs_parse("") == AUTH_ALL, "empty means all");
 	auth_mechs_list(AUTH_ALL, buf, sizeof buf);
 	CHECK_STR(buf, "CRAM-MD5 LOGIN PLAIN", "EHLO list");

@@ -62,5 +62,35 @@ int main(void)
 		"decode one short: E2BIG");
 	CHECK(b64_decode(dec, 1, "Zm8=", 4, 0) == -1 && errno == E2BIG,
 		"decode padded one short: E2BIG");
+	/* random round trips; random text decodes only when canonical */
+	{
+		static const char set[] = "ABCxyz019+/=\r\n !";
+		unsigned long long x = 0x9e3779b97f4a7c15ULL;
+		unsigned char raw[64], back[64];
+		char text[100], again[100];
+		int i, j, n, bad = 0;
+
+		for (i = 0; i < 20000; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			n = x % sizeof raw;
+			for (j = 0; j < n; j++)
+				raw[j] = x >> (j % 56);
+			b64_encode(text, sizeof text, raw, n);
+			if (b64_decode(back, sizeof back, text, strlen(text),
+					0) != n || memcmp(raw, back, n) != 0)
+				bad++;
+			n = x % 24;
+			for (j = 0; j < n; j++) {
+				x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+				text[j] = set[x % (sizeof set - 1)];
+			}
+			text[n] = 0;
+			j = b64_decode(back, sizeof back, text, n, 0);
+			if (j >= 0 && (b64_encode(again, sizeof again, back,
+					j) < 0 || strcmp(again, text) != 0))
+				bad++;
+		}
+		CHECK(bad == 0, "random round trips and canonical decoding");
+	}
 	return unit_done();
 }

@@ -18,7 +18,11 @@ static int collect(void *ctx, const struct local_target *t)
 
 int main(void)
 {
-	static const struct { const char *addr; int rc; const char *user; } v[] = {
+	static const struct {
+		const char *addr;
+		int rc;
+		const char *user;
+	} v[] = {
 		{ "alice", 1, "alice" },
 		{ "alice@example.com", 1, "alice" },
 		{ "<alice@EXAMPLE.com.>", 1, "alice" },
@@ -39,7 +43,8 @@ int main(void)
 	static const struct { const char *addr, *want; } raw[] = {
 		{ "|/bin/sh", "4 5.7.1 Cannot mail directly to programs;" },
 		{ "/etc/passwd", "4 5.7.1 Cannot mail directly to files;" },
-		{ ":include:/x", "4 5.7.1 Cannot mail directly to :include:s;" },
+		{ ":include:/x",
+			"4 5.7.1 Cannot mail directly to :include:s;" },
 		{ "\"|id\"@example.com",
 			"4 5.7.1 Cannot mail directly to programs;" },
 		{ "error:5.0.0 no", "4 5.1.1 User unknown;" },

@@ -169,6 +169,36 @@ static void test_access_order(void)
 	CHECK_STR(got, "", "null sender: no lookup (check_mail accepts <>)");
 }
 
+static void trace(void *ctx, const char *key, const char *value)
+{
+	char *out = ctx;
+
+	str_lcat(out, key, 512);
+	str_lcat(out, value ? "=" : " ", 512);
+	if (value) {
+		str_lcat(out, value, 512);
+		str_lcat(out, " ", 512);
+	}
+}
+
+static void test_trace(void)
+{
+	static const char *const keys[] = { "10.0", NULL };
+	char got[512] = "", res[64], err[256];
+	struct map m;
+
+	build(keys, NULL);
+	if (map_open(&m, path, 0, err, sizeof err) < 0)
+		return;
+	m.trace = trace;
+	m.trace_ctx = got;
+	map_access(&m, "Connect", MAP_ACCESS_IP, "10.0.2.15", res, sizeof res,
+		NULL);
+	map_close(&m);
+	CHECK_STR(got, "connect:10.0.2.15 10.0.2.15 connect:10.0.2 10.0.2 "
+		"connect:10.0 10.0=v:10.0 ", "trace: every key tried, in order");
+}
+
 static void test_lookup(void)
 {
 	static const char *const keys[] = { "mixed.example", NULL };
@@ -234,31 +264,40 @@ static void test_lookup(void)
 		&& strstr(err, "not a cdb map"), "a short file is not a cdb");
 	{
 		static const struct {
-			unsigned char magic[4]; int off; const char *kind;
-		} bdb[] = {
-			{ { 0x61, 0x15, 0x06, 0x00 }, 12, "hash" },
-			{ { 0x00, 0x06, 0x15, 0x61 }, 12, "hash" },
-			{ { 0x62, 0x31, 0x05, 0x00 }, 12, "btree" },
-			{ { 0x00, 0x05, 0x31, 0x62 }, 0, "btree" },
-			{ { 0x61, 0x15, 0x06, 0x00 }, 0, "hash" },
+			unsigned magic, version, third; int off, big;
+			const char *kind;
+		} bdb[] = {	/* DB 5.3 (Debian) and DB 1.85 (BSD) headers */
+			{ 0x061561, 9, 4096, 12, 0, "hash" },
+			{ 0x061561, 9, 4096, 12, 1, "hash" },
+			{ 0x053162, 9, 8192, 12, 0, "btree" },
+			{ 0x053162, 3, 4096, 0, 1, "btree" },
+			{ 0x061561, 2, 1234, 0, 0, "hash" },
 		};
-		char page[4096], want[512], p2[320];
+		unsigned char page[4096];
+		char want[512], p2[320];
 		size_t i;
 
 		snprintf(p2, sizeof p2, "%s/access.db", dir);
 		for (i = 0; i < sizeof bdb / sizeof bdb[0]; i++) {
+			unsigned w[3] = { bdb[i].magic, bdb[i].version,
+				bdb[i].third }, j, k;
+
 			memset(page, 0, sizeof page);
-			memcpy(page + bdb[i].off, bdb[i].magic, 4);
+			for (j = 0; j < 3; j++)
+				for (k = 0; k < 4; k++)
+					page[bdb[i].off + 4 * j + k] = w[j] >>
+						(bdb[i].big ? 24 - 8 * k :
+						8 * k);
 			fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			write(fd, page, sizeof page);
 			close(fd);
-			snprintf(want, sizeof want, "%s: a Berkeley DB %s file "
-				"from sendmail, not cdb; rebuild it: makemap %s "
-				"%s/access < %s/access", p2, bdb[i].kind,
-				bdb[i].kind, dir, dir);
+			snprintf(want, sizeof want, "%s: a Berkeley DB %s "
+				"file from sendmail, not cdb; rebuild it: "
+				"makemap %s %s/access < %s/access", p2,
+				bdb[i].kind, bdb[i].kind, dir, dir);
 			CHECK(map_open(&m, p2, 0, err, sizeof err) == -1 &&
 				errno == EPROTO && strcmp(err, want) == 0,
-				"Berkeley DB file named, with its rebuild command");
+				"Berkeley DB file: the rebuild command");
 		}
 		snprintf(p2, sizeof p2, "%s/aliases.db", dir);
 		fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -267,6 +306,19 @@ static void test_lookup(void)
 		CHECK(map_open(&m, p2, 0, err, sizeof err) == -1 &&
 			str_ends(err, "rebuild it: newaliases"),
 			"Berkeley DB aliases.db: newaliases");
+	}
+	{
+		/* A cdb whose data ends at 0x00061561, the hash magic, in its
+		 * first word: still a cdb. */
+		static char big[0x61561 - 2048 - 8 - 1];
+
+		map_make_init(&mk, 0);
+		map_make_add(&mk, "k", 1, big, sizeof big);
+		map_make_write(&mk, path, 0644);
+		map_make_free(&mk);
+		CHECK(map_open(&m, path, 0, err, sizeof err) == 0,
+			"a cdb that starts like Berkeley DB magic is a cdb");
+		map_close(&m);
 	}
 }
 
@@ -279,14 +331,17 @@ static void test_make(void)
 
 	map_make_init(&mk, 0);
 	CHECK(map_make_add(&mk, "k", 1, "1", 1) == 0, "make add");
-	CHECK(map_make_add(&mk, "k", 1, "2", 1) == 1, "make duplicate refused");
+	CHECK(map_make_add(&mk, "k", 1, "2", 1) == 1,
+		"make duplicate refused");
 	CHECK(map_make_write(&mk, path, 0640) == 0, "make write");
 	map_make_free(&mk);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
 		"make write mode");
 	map_make_init(&mk, MAP_MAKE_REPLACE);
-	CHECK(map_make_load(&mk, path, err, sizeof err) == 0, "make load (-o)");
-	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 2, "make replace (-r) says 2");
+	CHECK(map_make_load(&mk, path, err, sizeof err) == 0,
+		"make load (-o)");
+	CHECK(map_make_add(&mk, "k", 1, "3", 1) == 2,
+		"make replace (-r) says 2");
 	map_make_add(&mk, "j", 1, "4", 1);
 	map_make_write(&mk, path, 0644);
 	map_make_free(&mk);
@@ -364,40 +419,199 @@ static void test_action(void)
 	}
 }
 
-static void test_getline(void)
+static void test_text(void)
 {
-	char *line = malloc(MAP_LINE_MAX), *big;
-	size_t len, n = MAP_LINE_MAX + 10;
-	FILE *f;
+	struct map_text *t = malloc(sizeof *t);
+	size_t len, n = MAP_LINE_MAX + 70000;
+	char *big, *line, name[320];
+	int fd;
 
+	/* an over-long line bigger than the buffer, then short ones */
 	big = malloc(n + 40);
 	memset(big, 'x', n);
-	memcpy(big + n, "\nnext\nab\0c\nlast", 15);
-	f = fmemopen(big, n + 15, "r");
-	CHECK(map_getline(f, line, &len) == -1 && errno == E2BIG,
-		"getline: over-long line E2BIG");
-	CHECK(map_getline(f, line, &len) == 1 && strcmp(line, "next") == 0,
-		"getline: next line after an over-long one");
-	CHECK(map_getline(f, line, &len) == 1 && len == 4 && line[2] == 0,
-		"getline: NUL kept, length counts it");
-	CHECK(map_getline(f, line, &len) == 1 && strcmp(line, "last") == 0,
-		"getline: last line without newline");
-	CHECK(map_getline(f, line, &len) == 0, "getline: end");
-	fclose(f);
+	memcpy(big + n, "\nnext\nab\0c\n\nlast", 16);
+	snprintf(name, sizeof name, "%s/text", dir);
+	fd = open(name, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	file_write_all(fd, big, n + 16);
+	lseek(fd, 0, SEEK_SET);
+	map_text_init(t, fd);
+	CHECK(map_text_line(t, &line, &len) == -1 && errno == E2BIG,
+		"text: over-long line E2BIG");
+	CHECK(map_text_line(t, &line, &len) == 1 && strcmp(line, "next") == 0,
+		"text: next line after an over-long one");
+	CHECK(map_text_line(t, &line, &len) == 1 && len == 4 && line[2] == 0,
+		"text: NUL kept, length counts it");
+	CHECK(map_text_line(t, &line, &len) == 1 && len == 0, "text: empty");
+	CHECK(map_text_line(t, &line, &len) == 1 && strcmp(line, "last") == 0,
+		"text: last line without newline");
+	CHECK(map_text_line(t, &line, &len) == 0, "text: end");
+	CHECK(map_text_line(t, &line, &len) == 0, "text: end stays end");
+	/* exactly at the limit and one below */
+	ftruncate(fd, 0);
+	lseek(fd, 0, SEEK_SET);
+	memset(big, 'y', MAP_LINE_MAX);
+	big[MAP_LINE_MAX - 1] = '\n';
+	file_write_all(fd, big, MAP_LINE_MAX);
+	file_write_all(fd, big, MAP_LINE_MAX - 1);
+	big[MAP_LINE_MAX - 1] = 'y';
+	file_write_all(fd, big, MAP_LINE_MAX);
+	lseek(fd, 0, SEEK_SET);
+	map_text_init(t, fd);
+	CHECK(map_text_line(t, &line, &len) == 1 && len == MAP_LINE_MAX - 1,
+		"text: MAP_LINE_MAX - 1 bytes fit");
+	CHECK(map_text_line(t, &line, &len) == -1 && errno == E2BIG,
+		"text: MAP_LINE_MAX bytes do not (no newline at the end)");
+	CHECK(map_text_line(t, &line, &len) == 0, "text: then the end");
+	close(fd);
+	/* a folder */
+	fd = open(dir, O_RDONLY);
+	map_text_init(t, fd);
+	CHECK(map_text_line(t, &line, &len) == -1 && errno == EISDIR,
+		"text: read error passed on");
+	close(fd);
 	free(big);
-	free(line);
+	free(t);
+}
+
+/* Random input never crashes or overruns (a fixed seed: deterministic). */
+static void test_fuzz(void)
+{
+	static const char alphabet[] = "ab.:@[]+*<>\"\\ 0123456789IPv6\xff";
+	static const char *const keys[] = { "a", "a@", "b.a", "[1.2]", NULL };
+	char v[300], res[16], matched[MAP_KEY_MAX];
+	struct map_action act;
+	unsigned seed = 12345;
+	struct map m;
+	int i, j, n, bad = 0;
+
+	build(keys, NULL);
+	if (map_open(&m, path, 0, v, sizeof v) < 0)
+		return;
+	for (i = 0; i < 20000; i++) {
+		seed = seed * 1103515245 + 12345;
+		n = (seed >> 16) % (sizeof v - 1);
+		for (j = 0; j < n; j++) {
+			seed = seed * 1103515245 + 12345;
+			v[j] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		v[n] = 0;
+		if (map_access(&m, i & 1 ? "From" : NULL, 1 + i % 4, v, res,
+				sizeof res, matched) > 0 &&
+				strncmp(res, "v:", 2) != 0)
+			bad++;
+		map_action_parse(v, &act);
+		if (strlen(act.text) >= sizeof act.text)
+			bad++;
+	}
+	map_close(&m);
+	CHECK(bad == 0, "fuzz: 20000 random access keys and values");
+}
+
+
+/* map_make_dups: the duplicates of MAP_MAKE_LATER, found by one sort. */
+struct dupseen { char text[512]; };
+
+static void dup_note(void *ctx, unsigned long tag, const char *key,
+	size_t klen, int kind)
+{
+	struct dupseen *d = ctx;
+	size_t n = strlen(d->text);
+
+	snprintf(d->text + n, sizeof d->text - n, "%lu:%.*s:%d ", tag,
+		(int)klen, key, kind);
+}
+
+static long dups_of(int flags, const char *keys, struct dupseen *d,
+	size_t *live)
+{
+	struct map_make mk;
+	const char *k;
+	long r;
+	size_t i;
+
+	map_make_init(&mk, flags | MAP_MAKE_LATER);
+	d->text[0] = 0;
+	for (k = keys, i = 1; *k; k++, i++) {
+		mk.tag = i;
+		map_make_add(&mk, k, 1, "v", 1);
+	}
+	r = map_make_dups(&mk, dup_note, d);
+	*live = 0;
+	for (i = 0; i < mk.n; i++)
+		*live += !mk.rec[i].dead;
+	map_make_free(&mk);
+	return r;
+}
+
+static void test_dups(void)
+{
+	struct dupseen d;
+	struct map_make mk;
+	size_t live, i;
+	long r;
+
+	r = dups_of(0, "abacba", &d, &live);
+	CHECK(r == 3 && live == 3, "dups: three refused, three kept");
+	CHECK_STR(d.text, "3:a:1 5:b:1 6:a:1 ", "dups: reported in line order");
+	r = dups_of(MAP_MAKE_REPLACE, "abacba", &d, &live);
+	CHECK(r == 0 && live == 3, "dups -r: the later value wins");
+	CHECK_STR(d.text, "3:a:2 5:b:2 6:a:2 ", "dups -r: replaced in order");
+	r = dups_of(MAP_MAKE_DUPS, "aaaa", &d, &live);
+	CHECK(r == 0 && live == 4 && !d.text[0], "dups -d: all kept, none reported");
+	r = dups_of(0, "abc", &d, &live);
+	CHECK(r == 0 && live == 3 && !d.text[0], "dups: none in distinct keys");
+	/* Keys with equal hashes but different bytes are not duplicates:
+	 * force the hashes equal by hand. */
+	map_make_init(&mk, MAP_MAKE_LATER);
+	map_make_add(&mk, "x", 1, "1", 1);
+	map_make_add(&mk, "y", 1, "2", 1);
+	map_make_add(&mk, "x", 1, "3", 1);
+	for (i = 0; i < mk.n; i++)
+		mk.rec[i].hash = 7;
+	d.text[0] = 0;
+	r = map_make_dups(&mk, dup_note, &d);
+	CHECK(r == 1 && !mk.rec[0].dead && !mk.rec[1].dead && mk.rec[2].dead,
+		"dups: equal hashes, only equal keys collide");
+	map_make_free(&mk);
+	/* Old records (makemap -o) are never compared with each other. */
+	map_make_init(&mk, MAP_MAKE_LATER);
+	map_make_add(&mk, "o", 1, "1", 1);
+	map_make_add(&mk, "o", 1, "2", 1);
+	mk.rec[0].old = mk.rec[1].old = 1;
+	map_make_add(&mk, "n", 1, "3", 1);
+	r = map_make_dups(&mk, NULL, NULL);
+	CHECK(r == 0 && !mk.rec[0].dead && !mk.rec[1].dead,
+		"dups: old records kept beside each other");
+	map_make_add(&mk, "o", 1, "4", 1);
+	r = map_make_dups(&mk, NULL, NULL);
+	CHECK(r == 1 && mk.rec[3].dead, "dups: a new record repeating an old one is refused");
+	map_make_free(&mk);
+	/* 200,000 keys, every tenth repeated: linear, and exact. */
+	map_make_init(&mk, MAP_MAKE_LATER);
+	for (i = 0; i < 200000; i++) {
+		char k[32];
+		int n = snprintf(k, sizeof k, "key%zu", i % 10 ? i : i / 10);
+
+		map_make_add(&mk, k, n, "v", 1);
+	}
+	r = map_make_dups(&mk, NULL, NULL);
+	CHECK(r == 18000, "dups: 200,000 keys, the 18,000 repeats found");
+	map_make_free(&mk);
 }
 
 int main(void)
 {
+	test_dups();
 	snprintf(dir, sizeof dir, "/tmp/test_map.%ld", (long)getpid());
 	mkdir(dir, 0755);
 	snprintf(path, sizeof path, "%s/t.db", dir);
 	test_access_order();
+	test_trace();
 	test_lookup();
 	test_make();
 	test_action();
-	test_getline();
+	test_text();
+	test_fuzz();
 	if (!unit_failed) {
 		char cmd[300];
 

@@ -45,7 +45,8 @@ static int append(const char *name, const char *msg, size_t chunk)
 	struct mbox_append m;
 	size_t n = strlen(msg), k;
 
-	if (mbox_append_open(&m, at(name), getuid(), MBOX_CREATE | MBOX_OWNER) < 0)
+	if (mbox_append_open(&m, at(name), getuid(),
+	    MBOX_CREATE | MBOX_OWNER) < 0)
 		return -1;
 	if (mbox_append_from(&m, "a@b", 0) < 0)
 		return -1;
@@ -100,7 +101,8 @@ static void test_quoting(void)
 	for (i = 0; i < sizeof v / sizeof v[0]; i++)
 		for (chunk = 1; chunk <= 64; chunk *= 8) {
 			snprintf(name, sizeof name, "q%zu.%zu", i, chunk);
-			CHECK(append(name, v[i].in, chunk) == 0, "quote: append");
+			CHECK(append(name, v[i].in, chunk) == 0,
+				"quote: append");
 			snprintf(want, sizeof want,
 				"From a@b Thu Jan  1 00:00:00 1970\n%s\n",
 				v[i].out);
@@ -190,8 +192,8 @@ static void test_maildir(void)
 	}
 	CHECK(maildir_unique(name, 12, &tv, 1, 1, "host") == -1,
 		"maildir unique name: too small is -1");
-	CHECK(maildir_make(at("Maildir")) == 0 && maildir_make(at("Maildir")) == 0,
-		"maildir_make twice");
+	CHECK(maildir_make(at("Maildir")) == 0 &&
+		maildir_make(at("Maildir")) == 0, "maildir_make twice");
 	CHECK(maildir_deliver_open(&d, at("Maildir")) == 0, "deliver open");
 	CHECK(maildir_deliver_write(&d, "Subject: x\n\nbody\n", 17) == 0,
 		"deliver write");
@@ -216,7 +218,8 @@ static void test_vusers(void)
 		long uid; const char *home; } v[] = {
 		{ "alice:{PLAIN}pw:5000:5001::/var/vmail/alice", 1, "alice",
 			5000, "/var/vmail/alice" },
-		{ "bob:{SHA512-CRYPT}$6$x$y:1:2:Bob B:/home/b:/bin/sh:extra=a:b",
+		{ "bob:{SHA512-CRYPT}$6$x$y:1:2:Bob B:/home/b:/bin/sh:"
+			"extra=a:b",
 			1, "bob", 1, "/home/b" },
 		{ "carol:{PLAIN}x", 1, "carol", -1, "" },
 		{ "# comment", 0, NULL, 0, NULL },
@@ -230,8 +233,8 @@ static void test_vusers(void)
 		{ "d:pw:1:1::relative", -1, NULL, 0, NULL },
 		{ "d/e:pw:1:1::/h", -1, NULL, 0, NULL },
 		{ "d:pw:1:1::/h\r", -1, NULL, 0, NULL },
-		{ "a_very_long_user_name_that_is_longer_than_sixty_four_bytes_in_all_x:"
-			"pw", -1, NULL, 0, NULL },
+		{ "a_very_long_user_name_that_is_longer_than_sixty_four_"
+			"bytes_in_all_x:pw", -1, NULL, 0, NULL },
 	};
 	struct vusers_entry e;
 	char err[128], line[VUSERS_MAX_LINE + 10];
@@ -275,12 +278,14 @@ static void test_mailbox(void)
 	static const struct { const char *spec, *user, *home; int kind;
 		const char *path; } v[] = {
 		{ NULL, "alice", "/home/a", LOCAL_MBOX, "/var/mail/alice" },
-		{ "mbox:/var/mail/%u", "bob", "/h", LOCAL_MBOX, "/var/mail/bob" },
+		{ "mbox:/var/mail/%u", "bob", "/h", LOCAL_MBOX,
+			"/var/mail/bob" },
 		{ "maildir:~/Maildir", "bob", "/home/bob", LOCAL_MAILDIR,
 			"/home/bob/Maildir" },
 		{ "maildir:~/Maildir/", "bob", "/home/bob", LOCAL_MAILDIR,
 			"/home/bob/Maildir" },
-		{ "mbox:~/mbox", "bob", "/home/bob", LOCAL_MBOX, "/home/bob/mbox" },
+		{ "mbox:~/mbox", "bob", "/home/bob", LOCAL_MBOX,
+			"/home/bob/mbox" },
 		{ "maildir:/srv/mail/%u/%%x", "c", "/h", LOCAL_MAILDIR,
 			"/srv/mail/c/%x" },
 		{ "mbox:/var/mail/%u", "../etc", "/h", -1, NULL },

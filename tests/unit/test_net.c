@@ -83,6 +83,9 @@ static void test_peer(void)
 	CHECK_STR(p.ip, "192.0.2.7", "UCSPI TCPREMOTEIP");
 	CHECK_STR(p.host, "client.example.org", "UCSPI TCPREMOTEHOST");
 	CHECK_STR(p.local_ip, "192.0.2.1", "UCSPI TCPLOCALIP");
+	setenv("TCPREMOTEHOST", "evil\r\nX-Injected: 1", 1);
+	net_peer(&p);
+	CHECK_STR(p.host, "", "UCSPI TCPREMOTEHOST with CR LF is dropped");
 	setenv("TCPREMOTEIP", "not-an-address", 1);
 	net_peer(&p);
 	CHECK(p.local, "pipe, bad TCPREMOTEIP: local");

@@ -1,0 +1,186 @@
+/*
+ * smtpd's own header: the session's state and the functions its files
+ * share (applets/smtpd.c: commands, session, listener; smtpd/access.c:
+ * maps, addresses, access control; smtpd/data.c: the DATA byte machine).
+ */
+#ifndef SMTPD_H
+#define SMTPD_H
+#define _GNU_SOURCE
+#include "libmini.h"
+#include "io.h"
+#include "map.h"
+#include "queue.h"
+#include "file.h"
+#include "local.h"
+#include "vusers.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* RFC 5321 4.5.3.1.4: 512 octets a command line, plus what the SIZE,
+ * DSN and SMTPUTF8 parameters may add (RFC 3461 4: ORCPT and ENVID). */
+#define CMD_MAX		2048
+#define PATH_MAX_SMTP	256	/* RFC 5321 4.5.3.1.3, with brackets */
+#define LOCAL_MAX	64	/* 4.5.3.1.1 */
+#define DOMAIN_MAX	255	/* 4.5.3.1.2 */
+#define TEXT_LINE_MAX	998	/* 4.5.3.1.6: 1000 with CRLF */
+#define IO_BUF		4096
+#define SOFT_ERRORS	5	/* then one second of delay per error */
+#define HARD_ERRORS	10	/* then 421 and close */
+#define RCPTS_DEFAULT	100	/* MaxRecipientsPerMessage when 0 */
+
+enum { MAP_ACCESS_I, MAP_VIRTUSER_I, MAP_MAILERTABLE_I, MAP_ALIASES_I,
+	N_MAPS };
+
+struct smap {			/* a map the session may consult */
+	struct map m;
+	int state;		/* 0 none, 1 open, -1 failed (try later) */
+	char *path;		/* the cdb file (malloc'ed), NULL none */
+};
+
+struct rcpt {
+	char *addr;		/* as queued (after virtusertable) */
+	char *orcpt;		/* RFC 3461 ORCPT, "" none */
+	unsigned notify;
+};
+
+struct txn {			/* one mail transaction; NULL when none */
+	char sender[PATH_MAX_SMTP];	/* "" is <> */
+	unsigned long size_decl;	/* SIZE=, 0 none */
+	char body[12];		/* "7bit", "8bitmime", "" */
+	char ret[8];		/* "full", "hdrs", "" */
+	char envid[104];	/* ENVID xtext, "" none */
+	int smtputf8;
+	int discard;		/* an access DISCARD: accept, then drop */
+	struct rcpt *rcpt;
+	size_t n, cap;
+	/* BDAT: the entry being written, NULL between chunks of none */
+	struct queue_new *q;
+	struct dstate *ds;
+	int bdat_failed;	/* a chunk failed: the rest is read, refused */
+};
+
+/* DATA and BDAT: a byte-level state machine, so that only CRLF.CRLF ends
+ * the data (RFC 5321 4.1.1.4) and every smuggling spelling is data. */
+enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR, D_LF, D_LF_DOT };
+#define BAD_LF		1
+#define BAD_CR		2
+#define BAD_NUL		4
+#define BAD_LONG	8
+#define BAD_WRITE	16
+
+struct dstate {
+	int st, bad, over, in_header;
+	unsigned linelen;
+	char hdr[12];		/* the first bytes of a header line */
+	unsigned hlen;
+	unsigned hops;		/* Received: headers seen */
+	unsigned long size, max;
+	char msgid[200];
+	int msgid_next;		/* the header being read is Message-ID */
+	unsigned mlen;
+	int fd;
+	char out[4096];
+	size_t olen;
+};
+
+struct ctx;
+
+struct smtpd {
+	const struct cf *cf;
+	struct ctx *ctx;
+	const struct net_listener *l;	/* NULL in -i mode */
+	struct io in, out;
+	char inbuf[IO_BUF], outbuf[IO_BUF];
+	char line[CMD_MAX + 1];
+	struct net_peer peer;
+	char j[256];		/* $j */
+	char helo[256];
+	int esmtp, quit;
+	int tls;		/* issue 5: STARTTLS done */
+	int authenticated;	/* issue 5: AUTH succeeded */
+	int client_relay;	/* may relay (Connect: RELAY, loopback) */
+	int client_discard;	/* Connect: DISCARD */
+	char nullserver[300];	/* set: every command gets this reply */
+	unsigned errors;
+	struct txn *txn;
+	struct smap maps[N_MAPS];
+	char *vusers;		/* PostboxVirtualUsers, read as root */
+	size_t vusers_len;
+	int vusers_err;		/* it could not be read: try later */
+	int verbose;
+};
+
+struct ctx {			/* the daemon's, shared by the sessions */
+	struct cf *cf;
+	const char *cfpath;
+	uid_t uid;
+	gid_t gid;
+	int drop;		/* running as root: drop in each session */
+	int wake_r, wake_w;	/* sessions tell the parent what to send */
+	int verbose;
+	struct smap access;	/* the listener's, for ClientConn: */
+	struct net_server *srv;	/* the listener's sockets, or NULL */
+};
+
+static inline int str_ieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+/* access.c: maps.  smtpd_map_open opens the cdb behind K line NAME (or
+ * PATH.db when NAME is NULL); state 0 when absent and optional, -1 when it
+ * failed (lookups then say "try later"). */
+void smtpd_map_open(struct smap *sm, const struct cf *cf, const char *name,
+	const char *path, int optional);
+void smtpd_map_close(struct smap *sm);
+/* The access action for TAG:VALUE (map_access's search, plus the
+ * tutorials' "@domain" keys): 1 with A, 0 none or SKIP, -1 try later. */
+int smtpd_access(struct smap *sm, const char *tag, int kind,
+	const char *value, struct map_action *a, char *matched);
+/* TAG:ip, its prefixes, then TAG: (ClientConn:, GreetPause:). */
+int smtpd_tagged_ip(struct smap *sm, const char *tag, const char *ip,
+	char *val, size_t max);
+/* access.c: addresses.  A Path at *PP into addr (PATH_MAX_SMTP): 0, or
+ * -1 with the reply in why. */
+int smtpd_parse_path(const char **pp, char *addr, int null_ok, int utf8,
+	char *why, size_t whymax);
+void smtpd_addr_normalise(char *addr);
+/* access.c: decisions.  The reply for a refusing access action. */
+void smtpd_action_reply(const struct map_action *a, const char *what,
+	char *dst, size_t max);
+/* At connect: Connect: entries, loopback; sets client_relay,
+ * client_discard or nullserver. */
+void smtpd_check_connect(struct smtpd *s);
+/* Whether ADDR is in one of our domains; its user part into user. */
+int smtpd_is_local(struct smtpd *s, const char *addr, char *user,
+	size_t max);
+/* Whether USER receives mail here: 1, 0, -1 try later. */
+int smtpd_user_exists(struct smtpd *s, const char *user);
+/* All RCPT checks: 0 with the address to queue in dst, or -1 with the
+ * reply in why. */
+int smtpd_check_rcpt(struct smtpd *s, const char *addr, char *dst,
+	size_t max, char *why, size_t whymax);
+
+/* data.c: one byte off the wire (DOT: DATA, else BDAT); 1 at CRLF.CRLF,
+ * 2 at a "." line ended by a bare LF (refuse and close). */
+int smtpd_ds_byte(struct dstate *d, int c, int dot);
+/* Writes out what the machine holds. */
+void smtpd_ds_flush(struct dstate *d);
+/* The reply for a message the machine refused, or NULL. */
+const char *smtpd_ds_refusal(const struct dstate *d);
+
+#endif

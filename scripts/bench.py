@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""bench.py: "make bench".  Measures postbox against its peers on the same
+machine, in one run, and prints medians and ratios (BENCH.md).  Never a
+test: nothing here passes or fails.
+
+  bench.py [SECTION...]     sections: makemap (default: all)
+
+Peers are installed from Debian's packages when missing and run privately
+(no service is started or left running).  Everything stays on loopback and
+every loop is bounded.
+"""
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+POSTBOX = os.path.join(SRC, "postbox")
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+
+
+def apt_install(*pkgs, env_extra=None):
+    missing = [p for p in pkgs if subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+        text=True).stdout.find("ok installed") < 0]
+    if not missing:
+        return True
+    if os.geteuid() != 0:
+        print("  (missing %s: apt-get install %s)" % (" ".join(missing),
+              " ".join(missing)))
+        return False
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    env.update(env_extra or {})
+    r = subprocess.run(["apt-get", "install", "-y", "-q",
+                        "--no-install-recommends"] + missing,
+                       env=env, capture_output=True, text=True)
+    return r.returncode == 0
+
+
+def timed(cmd, stdin_path=None, cwd=None, env=None):
+    """Wall seconds and child CPU seconds of one run of cmd."""
+    fin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    r0 = os.times()
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, stdin=fin, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, cwd=cwd, env=env)
+    t1 = time.perf_counter()
+    r1 = os.times()
+    if stdin_path:
+        fin.close()
+    if p.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
+                           p.stderr.decode(errors="replace")[:300]))
+    return t1 - t0, (r1.children_user - r0.children_user +
+                     r1.children_system - r0.children_system)
+
+
+def median_of(fn, runs=RUNS):
+    walls, cpus = [], []
+    for _ in range(runs):
+        w, c = fn()
+        walls.append(w)
+        cpus.append(c)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def row(name, wall, cpu, ref=None):
+    ratio = "" if ref is None else "%6.2fx" % (wall / ref)
+    print("  %-34s %9.3f s %9.3f s cpu %s" % (name, wall, cpu, ratio))
+
+
+def postfix_private(d):
+    """A private Postfix config folder for postmap (no daemon started)."""
+    # Debconf first, so the package installs with "No configuration" and
+    # sets up nothing; no Postfix daemon is ever started here.
+    subprocess.run(["sh", "-c", "echo 'postfix postfix/main_mailer_type "
+                    "select No configuration' | debconf-set-selections"],
+                   capture_output=True)
+    if not apt_install("postfix"):
+        return None
+    cfg = os.path.join(d, "postfix")
+    os.makedirs(cfg, exist_ok=True)
+    with open(os.path.join(cfg, "main.cf"), "w") as f:
+        f.write("compatibility_level = 3.6\nalias_maps =\n"
+                "queue_directory = %s/pq\ndata_directory = %s/pd\n" % (d, d))
+    return cfg
+
+
+def bench_makemap():
+    print("makemap: a 1,000,000-entry access-style map (median of %d)" % RUNS)
+    apt_install("tinycdb")
+    d = tempfile.mkdtemp(prefix="bench-makemap-")
+    src = os.path.join(d, "access")
+    with open(src, "w") as f:
+        for i in range(1000000):
+            if i % 3 == 0:
+                f.write("Connect:10.%d.%d.%d\tRELAY\n" %
+                        (i >> 16 & 255, i >> 8 & 255, i & 255))
+            elif i % 3 == 1:
+                f.write("From:user%d@example%d.org\tREJECT\n" % (i, i % 997))
+            else:
+                f.write("To:host%d.example.net\tERROR:5.7.1:550 no\n" % i)
+    pb = median_of(lambda: timed([POSTBOX, "makemap", "hash",
+                                  os.path.join(d, "pb")], src))
+    row("postbox makemap hash", *pb)
+    if shutil.which("cdb"):
+        # tinycdb's own builder on the same input ("key value" lines).
+        c = median_of(lambda: timed(["cdb", "-c", "-m",
+                                     os.path.join(d, "t.cdb")], src))
+        row("tinycdb cdb -c -m", *c)
+        print("  ratio postbox/cdb: %.2f (goal <= 1.3)" % (pb[0] / c[0]))
+    cfg = postfix_private(d)
+    if cfg and shutil.which("postmap"):
+        env = dict(os.environ, MAIL_CONFIG=cfg)
+        shutil.copy(src, os.path.join(d, "pf"))
+        p = median_of(lambda: timed(["postmap", "-c", cfg, "hash:" +
+                                     os.path.join(d, "pf")], env=env),
+                      runs=max(1, RUNS // 2))
+        row("postfix postmap hash", *p)
+        print("  ratio postbox/postmap: %.2f" % (pb[0] / p[0]))
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def latencies(cmd, stdin_bytes, n, env=None):
+    """Wall seconds of n sequential runs of cmd, each fed stdin_bytes."""
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, input=stdin_bytes, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, env=env)
+        out.append(time.perf_counter() - t0)
+        if p.returncode != 0:
+            raise RuntimeError("%s: exit %d: %s" % (
+                " ".join(cmd), p.returncode, p.stderr[:300]))
+    return out
+
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def bench_sendmail():
+    n = int(os.environ.get("BENCH_N", "200"))
+    print("sendmail -t: submission latency until exit, durable, queue-only "
+          "(%d sequential runs)" % n)
+    msg = (b"To: nobody@localhost\nSubject: bench\n\n" + b"x" * 1000 +
+           b"\n")
+    d = tempfile.mkdtemp(prefix="bench-sendmail-")
+    os.makedirs(d + "/q")
+    with open(d + "/sendmail.cf", "w") as f:
+        f.write("O QueueDirectory=%s/q\nO DeliveryMode=q\n" % d)
+    pb = latencies([POSTBOX, "sendmail", "-C", d + "/sendmail.cf", "-t",
+                    "-i"], msg, n)
+    print("  %-34s p50 %7.2f ms  p90 %7.2f ms" % (
+        "postbox sendmail -t", pct(pb, .5) * 1e3, pct(pb, .9) * 1e3))
+    ref = None
+    cfg = postfix_private(d) if os.geteuid() == 0 else None
+    if cfg and os.path.exists("/usr/sbin/postdrop"):
+        with open(cfg + "/main.cf", "a") as f:
+            f.write("myhostname = bench.localdomain\n"
+                    "mydestination = localhost\n"
+                    "inet_interfaces = 127.0.0.1\n"
+                    "inet_protocols = ipv4\n")
+        shutil.copy("/etc/postfix/master.cf", cfg + "/master.cf") \
+            if os.path.exists("/etc/postfix/master.cf") else None
+        # The folders postdrop writes (no daemon: the maildrop just fills;
+        # postdrop's warning that pickup is not running is expected).
+        for sub, mode in (("maildrop", 0o1730), ("public", 0o2710)):
+            os.makedirs("%s/pq/%s" % (d, sub), exist_ok=True)
+            shutil.chown("%s/pq/%s" % (d, sub), "postfix", "postdrop")
+            os.chmod("%s/pq/%s" % (d, sub), mode)
+        env = dict(os.environ, MAIL_CONFIG=cfg)
+        try:
+            pf = latencies(["/usr/sbin/sendmail", "-C", cfg, "-t", "-i"],
+                           msg, n, env=env)
+            ref = pct(pf, .5)
+            print("  %-34s p50 %7.2f ms  p90 %7.2f ms" % (
+                "postfix sendmail -t (postdrop)", pct(pf, .5) * 1e3,
+                pct(pf, .9) * 1e3))
+            print("  ratio postbox/postfix: %.2f (goal <= 0.25)" %
+                  (pct(pb, .5) / ref))
+        except RuntimeError as e:
+            print("  postfix: failed: %s" % e)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def bench_m4():
+    cfdir = "/usr/share/sendmail/cf/cf"
+    apt_install("m4", "sendmail-cf")
+    if not os.path.isdir(cfdir) or not shutil.which("m4"):
+        print("m4: sendmail-cf or GNU m4 missing")
+        return
+    mcs = sorted(f for f in os.listdir(cfdir) if f.endswith(".mc"))
+    print("m4: the %d sendmail-cf examples, all in a row (median of %d)" %
+          (len(mcs), RUNS))
+    link = tempfile.mkdtemp(prefix="bench-m4-") + "/m4"
+    os.symlink(POSTBOX, link)
+
+    def run_all(m4):
+        def one():
+            w = c = 0.0
+            for mc in mcs:
+                a, b = timed([m4, "../m4/cf.m4", mc], cwd=cfdir)
+                w += a
+                c += b
+            return w, c
+        return one
+    pb = median_of(run_all(link))
+    gnu = median_of(run_all(shutil.which("m4")))
+    row("postbox m4", *pb)
+    row("GNU m4", *gnu)
+    print("  ratio postbox/GNU: %.2f wall, %.2f cpu (goal <= 0.7)" %
+          (pb[0] / gnu[0], pb[1] / gnu[1] if gnu[1] else 0))
+    shutil.rmtree(os.path.dirname(link), ignore_errors=True)
+
+
+SECTIONS = {"makemap": bench_makemap, "sendmail": bench_sendmail,
+            "m4": bench_m4}
+
+
+def main(argv):
+    if not os.path.exists(POSTBOX):
+        subprocess.run(["make", "-C", SRC, "-s"], check=True)
+    names = argv[1:] or list(SECTIONS)
+    print("postbox bench: %s, %d cores, %s" % (
+        time.strftime("%Y-%m-%d"), os.cpu_count(),
+        subprocess.run(["uname", "-m"], capture_output=True,
+                       text=True).stdout.strip()))
+    for n in names:
+        if n not in SECTIONS:
+            print("bench: no section %s (have: %s)" % (n, " ".join(SECTIONS)))
+            return 2
+        try:
+            SECTIONS[n]()
+        except Exception as e:  # a peer that fails is reported, not fatal
+            print("  %s: failed: %s" % (n, e))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
