@@ -1219,6 +1219,11 @@ int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 			errno = ESTALE;
 			return -1;
 		}
+		/* cut short behind our back: say so before a reply */
+		if (fstat(mb->fd, &st) < 0 || st.st_size < m->off + m->len) {
+			errno = ESTALE;
+			return -1;
+		}
 		r->fd = mb->fd;
 		r->pos = m->off;
 		r->end = m->off + m->len;
@@ -1300,6 +1305,30 @@ ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
 		}
 	}
 	return (ssize_t)out;
+}
+
+int mailbox_from_line(struct mailbox *mb, size_t i, char *dst, size_t max)
+{
+	const struct mailbox_msg *m = &mb->msg[i];
+	off_t len = m->off - m->from;
+	ssize_t r;
+
+	if (max == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	dst[0] = 0;
+	if (mb->kind != LOCAL_MBOX || mb->fd < 0)
+		return 0;
+	if (len > (off_t)max - 1)
+		len = (off_t)max - 1;
+	r = pread(mb->fd, dst, (size_t)len, m->from);
+	if (r < 0)
+		return -1;
+	while (r > 0 && (dst[r - 1] == '\n' || dst[r - 1] == '\r'))
+		r--;
+	dst[r] = 0;
+	return (int)r;
 }
 
 void mailbox_msg_close(struct mailbox_reader *r)

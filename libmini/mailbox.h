@@ -155,6 +155,12 @@ int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r);
 ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n);
 void mailbox_msg_close(struct mailbox_reader *r);
 
+/* The mbox From_ line of message I ("From SENDER DATE", no newline, at
+ * most MAX - 1 bytes, cut there) into DST, for mail's header summary:
+ * the length, 0 for a Maildir message (use its Return-Path), -1 with
+ * errno. */
+int mailbox_from_line(struct mailbox *mb, size_t i, char *dst, size_t max);
+
 /* The uidlist path of the mailbox at PATH of KIND into DST (MAX bytes).
  * 0, or -1 (ENAMETOOLONG). */
 int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max);
