@@ -70,8 +70,14 @@ static int volatile_field(const char *p, size_t n)
 		"x-keywords:", "x-uid:", "x-imap:", "x-imapbase:",
 		"content-length:", "lines:" };
 	size_t i, k;
+	int c = n ? p[0] | 0x20 : 0;
 
+	/* every name starts with one of these: most fields stop here */
+	if (c != 's' && c != 'x' && c != 'c' && c != 'l')
+		return 0;
 	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		if (names[i][0] != c)
+			continue;
 		k = strlen(names[i]);
 		if (n >= k && strncasecmp(p, names[i], k) == 0)
 			return 1;

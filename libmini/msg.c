@@ -100,7 +100,7 @@ const struct msg_hdr *msg_hdr_find(const struct msg_hdrs *h,
 
 int msg_unfold(struct buf *out, const char *value, size_t vlen)
 {
-	size_t i, start = out->len;
+	size_t i, j, start = out->len;
 	unsigned char c;
 
 	while (vlen && (is_blank(value[0]) || value[0] == '\r' ||
@@ -108,21 +108,26 @@ int msg_unfold(struct buf *out, const char *value, size_t vlen)
 		value++;
 		vlen--;
 	}
-	for (i = 0; i < vlen; i++) {
-		c = value[i];
-		if (c == '\r' || c == '\n')
-			continue;
+	if (buf_reserve(out, vlen) < 0)
+		return -1;
+	/* spans without CR or LF go in whole (the common case is one) */
+	for (i = 0; i < vlen; i = j + 1) {
+		for (j = i; j < vlen && value[j] != '\r' && value[j] != '\n';
+				j++)
+			;
+		memcpy(out->p + out->len, value + i, j - i);
+		out->len += j - i;
+	}
+	out->p[out->len] = 0;
+	for (i = start; i < out->len; i++) {
+		c = out->p[i];
 		if (c == '\t')
-			c = ' ';
+			out->p[i] = ' ';
 		else if (c < 32 || c == 127)
-			c = '?';
-		if (buf_addc(out, c) < 0)
-			return -1;
+			out->p[i] = '?';
 	}
 	while (out->len > start && out->p[out->len - 1] == ' ')
 		out->p[--out->len] = 0;
-	if (out->len == start && buf_add(out, "", 0) < 0)
-		return -1;
 	return 0;
 }
 

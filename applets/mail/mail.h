@@ -69,6 +69,9 @@ struct mail {
 	struct mailbox_reader *rd;
 	struct msg_hdr *hs;
 	struct buf shdr;
+	time_t tz_hour;			/* the summary's localtime cache */
+	long tz_off;
+	int tz_valid;
 	int rcdepth;
 	int cond_skip;			/* inside a false if ... endif */
 	int cond_depth;

@@ -87,9 +87,10 @@ static int cp_width(unsigned c)
 	return 1;
 }
 
-/* Appends the UTF-8 string S to OUT cut to WIDTH columns, padded with
- * blanks to WIDTH when PAD. */
-static void add_width(struct buf *out, const char *s, int width, int pad)
+/* Appends the UTF-8 string S to DST (at *O, room to MAX) cut to WIDTH
+ * columns, padded with blanks to WIDTH when PAD. */
+static void add_width(char *dst, size_t max, size_t *o, const char *s,
+	int width, int pad)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	int used = 0, w, len;
@@ -98,9 +99,7 @@ static void add_width(struct buf *out, const char *s, int width, int pad)
 	while (*p) {
 		c = *p;
 		len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-		if (len == 1) {
-			c = *p;
-		} else {
+		if (len > 1) {
 			int k;
 
 			c &= 0xff >> (len + 1);
@@ -110,14 +109,33 @@ static void add_width(struct buf *out, const char *s, int width, int pad)
 				break;
 		}
 		w = cp_width(c);
-		if (used + w > width)
+		if (used + w > width || *o + len >= max)
 			break;
-		buf_add(out, p, len);
+		memcpy(dst + *o, p, len);
+		*o += len;
 		used += w;
 		p += len;
 	}
-	while (pad && used++ < width)
-		buf_addc(out, ' ');
+	while (pad && used++ < width && *o + 1 < max)
+		dst[(*o)++] = ' ';
+}
+
+/* Appends the decimal V to DST at *O in a field of WIDTH, right-aligned
+ * (LEFT 0) or left-aligned. */
+static void add_num(char *dst, size_t *o, unsigned long long v, int width,
+	int left)
+{
+	char t[24];
+	int n = 0, k;
+
+	do
+		t[n++] = '0' + v % 10;
+	while ((v /= 10));
+	for (k = n; !left && k < width; k++)
+		dst[(*o)++] = ' ';
+	(void)left;
+	while (n)
+		dst[(*o)++] = t[--n];
 }
 
 void mail_tty_puts(struct mail *m, FILE *out, const char *s, size_t n)
@@ -149,6 +167,21 @@ static long days_from_civil(long y, int mo, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* Reads a decimal number of at most 4 digits at *S; -1 when none. */
+static int get_num(const char **s)
+{
+	int v = 0, n = 0;
+
+	while (**s == ' ' || **s == '\t')
+		(*s)++;
+	while (**s >= '0' && **s <= '9' && n < 4) {
+		v = v * 10 + (**s - '0');
+		(*s)++;
+		n++;
+	}
+	return n ? v : -1;
+}
+
 time_t mail_parse_date(const char *s)
 {
 	/* RFC 5322 3.3: [day ","] DD Mon YYYY HH:MM[:SS] zone, with the
@@ -160,39 +193,54 @@ time_t mail_parse_date(const char *s)
 		{ "PDT", -700 }, { "KST", 900 }, { "JST", 900 },
 		{ "CET", 100 }, { "CEST", 200 }, { "UTC", 0 },
 	};
-	char mon[4], zone[8] = "";
-	int d, y, hh, mm, ss = 0, off = 0, n = 0, k;
-	size_t i;
+	int d, y, hh, mm, ss = 0, off = 0, k, sign;
+	size_t i, zl;
+	const char *c;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
-	if (*s && strchr(s, ',') && strchr(s, ',') - s < 10)
-		s = strchr(s, ',') + 1;
-	if (sscanf(s, " %d %3s %d %d:%d%n", &d, mon, &y, &hh, &mm, &n) < 5)
+	if ((c = strchr(s, ',')) && c - s < 10)
+		s = c + 1;
+	if ((d = get_num(&s)) < 0)
 		return -1;
-	s += n;
-	if (*s == ':' && sscanf(s, ":%d%n", &ss, &n) == 1)
-		s += n;
-	if (sscanf(s, " %7s", zone) == 1) {
-		if ((zone[0] == '+' || zone[0] == '-') && strlen(zone) == 5) {
-			off = atoi(zone + 1);
-			if (zone[0] == '-')
-				off = -off;
-		} else {
-			for (i = 0; i < sizeof zones / sizeof zones[0]; i++)
-				if (strcasecmp(zone, zones[i].n) == 0)
-					off = zones[i].off;
-		}
+	while (*s == ' ' || *s == '\t' || *s == '-')
+		s++;
+	for (k = 0; k < 12; k++)
+		if (strncasecmp(s, months[k], 3) == 0)
+			break;
+	if (k == 12)
+		return -1;
+	s += 3;
+	while (*s && *s != ' ' && *s != '\t' && *s != '-')
+		s++;		/* "May" or a full month name */
+	if (*s == '-')
+		s++;
+	if ((y = get_num(&s)) < 0 || (hh = get_num(&s)) < 0 || *s++ != ':' ||
+			(mm = get_num(&s)) < 0)
+		return -1;
+	if (*s == ':') {
+		s++;
+		if ((ss = get_num(&s)) < 0)
+			return -1;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if ((*s == '+' || *s == '-') && s[1] >= '0' && s[1] <= '9') {
+		sign = *s++ == '-' ? -1 : 1;
+		off = sign * atoi(s);
+	} else {
+		zl = strcspn(s, " \t()");
+		for (i = 0; i < sizeof zones / sizeof zones[0]; i++)
+			if (strlen(zones[i].n) == zl &&
+					strncasecmp(s, zones[i].n, zl) == 0)
+				off = zones[i].off;
 	}
 	/* 4.3: two-digit years */
 	if (y < 50)
 		y += 2000;
 	else if (y < 1000)
 		y += 1900;
-	for (k = 0; k < 12; k++)
-		if (strncasecmp(mon, months[k], 3) == 0)
-			break;
-	if (k == 12 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
+	if (d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
 		return -1;
 	return (time_t)days_from_civil(y, k + 1, d) * 86400 + hh * 3600 +
 		mm * 60 + ss - (off / 100 * 3600 + off % 100 * 60);
@@ -330,18 +378,38 @@ static char status_letter(const struct mail *m, size_t i)
 	return 'O';
 }
 
+/* localtime_r, with the zone offset of the last hour asked for kept:
+ * musl looks the zone up again on every call, which a 10,000-line
+ * summary feels.  Offsets change on hour boundaries at most. */
+static struct tm *local_tm(struct mail *m, time_t t, struct tm *tm)
+{
+	time_t t2;
+
+	if (m->tz_hour != t / 3600 || !m->tz_valid) {
+		if (!localtime_r(&t, tm))
+			return NULL;
+		m->tz_hour = t / 3600;
+		m->tz_off = tm->tm_gmtoff;
+		m->tz_valid = 1;
+		return tm;
+	}
+	t2 = t + m->tz_off;
+	return gmtime_r(&t2, tm);
+}
+
 void mail_headline(struct mail *m, size_t i, FILE *out)
 {
+	static const char wdays[] = "SunMonTueWedThuFriSat";
+	static const char mons[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	struct mail_msg *mm = &m->msg[i];
-	struct buf l = BUF_INIT(4096), whob = BUF_INIT(1024);
-	char date[32] = "", num[64];
-	int width = m->cols > 20 ? m->cols - 1 : 79, fw;
+	struct buf whob = BUF_INIT(1024);
+	char line[1024];
+	size_t o = 0, start;
+	int width = m->cols > 20 ? m->cols - 1 : 79, fw, k;
 	const char *who;
-	struct tm *tm;
+	struct tm tm;
 
 	mail_scan(m, i);
-	if (mm->date > 0 && (tm = localtime(&mm->date)))
-		strftime(date, sizeof date, "%a %b %e %H:%M", tm);
 	who = mm->from;
 	/* POSIX showto: mail from the user shows its recipient */
 	if (mail_bool(m, "showto") && mm->fromaddr &&
@@ -350,20 +418,50 @@ void mail_headline(struct mail *m, size_t i, FILE *out)
 		if (mail_field(m, i, "To", &whob))
 			who = buf_str(&whob);
 	}
-	buf_printf(&l, "%c%c%3zu ", i == m->cur ? '>' : ' ',
-		status_letter(m, i), i + 1);
+	if (width > (int)sizeof line - 8)
+		width = sizeof line - 8;
+	/* >N  1 root               Thu May 21 17:31   22/783   "Hi JY" */
+	line[o++] = i == m->cur ? '>' : ' ';
+	line[o++] = status_letter(m, i);
+	add_num(line, &o, i + 1, 3, 0);
+	line[o++] = ' ';
 	fw = width >= 80 ? 20 : width >= 60 ? 16 : 10;
-	add_width(&l, who, fw, 1);
-	snprintf(num, sizeof num, "%4ld/%-5lld", mm->lines, mm->bytes);
-	buf_printf(&l, "  %-16s %s ", date, num);
-	if (width > (int)l.len + 2) {
-		buf_addc(&l, '"');
-		add_width(&l, mm->subject, width - l.len - 1, 0);
-		buf_addc(&l, '"');
+	add_width(line, sizeof line, &o, who, fw, 1);
+	line[o++] = ' ';
+	line[o++] = ' ';
+	start = o;
+	if (mm->date > 0 && local_tm(m, mm->date, &tm)) {
+		memcpy(line + o, wdays + tm.tm_wday % 7 * 3, 3);
+		line[o + 3] = ' ';
+		memcpy(line + o + 4, mons + tm.tm_mon % 12 * 3, 3);
+		line[o + 7] = ' ';
+		line[o + 8] = tm.tm_mday >= 10 ? '0' + tm.tm_mday / 10 : ' ';
+		line[o + 9] = '0' + tm.tm_mday % 10;
+		line[o + 10] = ' ';
+		line[o + 11] = '0' + tm.tm_hour / 10;
+		line[o + 12] = '0' + tm.tm_hour % 10;
+		line[o + 13] = ':';
+		line[o + 14] = '0' + tm.tm_min / 10;
+		line[o + 15] = '0' + tm.tm_min % 10;
+		o += 16;
 	}
-	buf_addc(&l, '\n');
-	mail_tty_puts(m, out, l.p, l.len);
-	buf_free(&l);
+	while (o < start + 17)
+		line[o++] = ' ';
+	add_num(line, &o, mm->lines < 0 ? 0 : mm->lines, 4, 0);
+	line[o++] = '/';
+	start = o;
+	add_num(line, &o, mm->bytes < 0 ? 0 : mm->bytes, 0, 1);
+	for (k = o - start; k < 5; k++)
+		line[o++] = ' ';
+	line[o++] = ' ';
+	if (width > (int)o + 2) {
+		line[o++] = '"';
+		add_width(line, sizeof line - 2, &o, mm->subject,
+			width - (int)o - 1, 0);
+		line[o++] = '"';
+	}
+	line[o++] = '\n';
+	mail_tty_puts(m, out, line, o);
 	buf_free(&whob);
 }
 
