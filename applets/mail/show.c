@@ -339,12 +339,23 @@ void mail_scan(struct mail *m, size_t i)
 		if (mm->date < 0)
 			mm->date = 0;
 	}
-	if (!mm->date && m->mb.kind == LOCAL_MBOX &&
+	if ((!mm->date || !mm->from) && m->mb.kind == LOCAL_MBOX &&
 			bm->off - bm->from < (off_t)sizeof line &&
+			bm->off - bm->from > 5 &&
 			pread(m->mb.fd, line, bm->off - bm->from, bm->from) ==
 			bm->off - bm->from) {
 		line[bm->off - bm->from - 1] = 0;
-		mm->date = from_line_date(line);
+		if (!mm->date)
+			mm->date = from_line_date(line);
+		/* no From field: the envelope sender of the From_ line */
+		if (!mm->from) {
+			size_t sl = strcspn(line + 5, " ");
+
+			mm->from = xmalloc(sl + 1);
+			memcpy(mm->from, line + 5, sl);
+			mm->from[sl] = 0;
+			mm->fromaddr = xstrdup(mm->from);
+		}
 	}
 	if (!mm->from) {
 		/* the envelope sender of the From_ line */
