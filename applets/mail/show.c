@@ -354,6 +354,10 @@ void mail_scan(struct mail *m, size_t i)
 			mm->from = xmalloc(sl + 1);
 			memcpy(mm->from, line + 5, sl);
 			mm->from[sl] = 0;
+			for (sl = 0; mm->from[sl]; sl++)
+				if ((unsigned char)mm->from[sl] < 32 ||
+						mm->from[sl] == 127)
+					mm->from[sl] = '?';
 			mm->fromaddr = xstrdup(mm->from);
 		}
 	}
