@@ -153,6 +153,7 @@ static void setup(struct mail *m)
 	/* POSIX defaults: ignore the transport's fields when printing */
 	mail_set(m, "header", NULL);
 	mail_set(m, "save", NULL);
+	mail_set(m, "asksub", NULL);
 	(void)path;
 }
 
@@ -191,7 +192,7 @@ static int receive(struct mail *m, const char *path, int system,
 		mail_close(m, 0);
 		return 0;
 	}
-	if (m->interactive)
+	if (m->interactive && !mail_bool(m, "quiet"))
 		puts("postbox mail.  Type ? for help.");
 	noheader |= !mail_bool(m, "header");
 	/* -N: neither the folder line nor the summary, as BSD mailx */

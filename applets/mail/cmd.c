@@ -1553,7 +1553,15 @@ int mail_loop(struct mail *m)
 			fputs(prompt ? prompt : "& ", stdout);
 			fflush(stdout);
 		}
+		if (m->interactive)
+			mail_catch_int(m, 1);
 		if (!fgets(line, sizeof line, stdin)) {
+			if (m->interactive && mail_interrupted()) {
+				/* an interrupt at the prompt: a new prompt */
+				clearerr(stdin);
+				putchar('\n');
+				continue;
+			}
 			/* end of input is quit (POSIX), unless ignoreeof */
 			if (m->interactive && mail_bool(m, "ignoreeof")) {
 				clearerr(stdin);
@@ -1568,6 +1576,8 @@ int mail_loop(struct mail *m)
 		len = strlen(line);
 		if (len && line[len - 1] == '\n')
 			line[--len] = 0;
+		if (m->interactive)
+			mail_catch_int(m, 0);
 		if (mail_command(m, line))
 			return m->exit_code;
 		fflush(stdout);

@@ -117,6 +117,10 @@ void mail_draft_free(struct mail_draft *d);
 /* Reads the body (tilde escapes when interactive), then sends.  Returns
  * an exit code. */
 int mail_compose(struct mail *m, struct mail_draft *d, int edit_headers);
+/* SIGINT caught (ON 1) so a read returns and mail_interrupted() says
+ * so, or back to the default (0); nothing under -i. */
+void mail_catch_int(struct mail *m, int on);
+int mail_interrupted(void);
 /* Builds the message and hands it to sendmail.  Returns an exit code. */
 int mail_send(struct mail *m, struct mail_draft *d);
 

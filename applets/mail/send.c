@@ -416,6 +416,37 @@ out:
 	return rc;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_int(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void mail_catch_int(struct mail *m, int on)
+{
+	struct sigaction sa;
+
+	/* -i (the ignore variable): interrupts stay ignored */
+	if (mail_bool(m, "ignore"))
+		return;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: the read in progress returns, so it is seen */
+	sa.sa_handler = on ? on_int : SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	interrupted = 0;
+}
+
+int mail_interrupted(void)
+{
+	int was = interrupted;
+
+	interrupted = 0;
+	return was;
+}
+
 /* Reads one line from stdin into LINE without its newline; 0 at EOF. */
 static int get_line(char *line, size_t max)
 {
@@ -544,6 +575,7 @@ static void tilde_help(void)
 	"~t users	Add users to to list\n"
 	"~v		Invoke display editor on message\n"
 	"~w file		Write message onto file\n"
+	"~a, ~A		Insert the sign (Sign) variable\n"
 	"~!command	Invoke the shell\n"
 	"~|command	Pipe the message through the command\n"
 	"~.		End of message\n"
@@ -716,6 +748,17 @@ static int tilde(struct mail *m, struct mail_draft *d, char *line)
 	case '?':
 		tilde_help();
 		break;
+	case 'a':
+	case 'A': {
+		/* POSIX: the sign (Sign) variable */
+		const char *sig = mail_var(m, c == 'a' ? "sign" : "Sign");
+
+		if (sig && *sig) {
+			buf_adds(&d->body, sig);
+			buf_addc(&d->body, '\n');
+		}
+		break;
+	}
 	case '~':
 		buf_adds(&d->body, line + 1);
 		buf_addc(&d->body, '\n');
@@ -731,7 +774,7 @@ int mail_compose(struct mail *m, struct mail_draft *d, int edit_headers)
 {
 	char line[MAIL_LINE_MAX];
 	ssize_t r;
-	int t = 0;
+	int t = 0, ints = 0;
 
 	if (!m->tty) {
 		/* not a terminal: the body as it comes, tildes and all */
@@ -745,10 +788,29 @@ int mail_compose(struct mail *m, struct mail_draft *d, int edit_headers)
 	} else {
 		if (edit_headers && !d->to.len)
 			prompt_field("To: ", &d->to, 0);
-		if (!d->subject.len && (edit_headers || !mail_bool(m,
-				"noasksub")))
+		if (!d->subject.len && (edit_headers || mail_bool(m,
+				"asksub") || mail_bool(m, "ask")))
 			prompt_field("Subject: ", &d->subject, 1);
-		while (get_line(line, sizeof line)) {
+		mail_catch_int(m, 1);
+		for (;;) {
+			if (!get_line(line, sizeof line)) {
+				/* POSIX: a first interrupt warns, a second
+				 * kills the letter (kept in dead.letter) */
+				if (!mail_interrupted())
+					break;
+				clearerr(stdin);
+				if (++ints < 2) {
+					puts("\n(Interrupt -- one more to kill "
+						"letter)");
+					continue;
+				}
+				putchar('\n');
+				save_dead(m, d->body.p ? d->body.p : "",
+					d->body.len);
+				mail_catch_int(m, 0);
+				return 1;
+			}
+			ints = 0;
 			/* a single dot ends the message, as in mailx */
 			if (strcmp(line, ".") == 0 && !mail_bool(m, "nodot"))
 				break;
@@ -760,6 +822,7 @@ int mail_compose(struct mail *m, struct mail_draft *d, int edit_headers)
 			buf_adds(&d->body, line);
 			buf_addc(&d->body, '\n');
 		}
+		mail_catch_int(m, 0);
 		if (t < 0)
 			return 1;
 		if (mail_bool(m, "askcc"))
