@@ -451,6 +451,8 @@ done:
 	free(m->msg);
 	m->msg = NULL;
 	m->open = 0;
+	/* the window belongs to the file just closed */
+	m->win_len = 0;
 	str_lcpy(m->prevfolder, m->folder, sizeof m->prevfolder);
 	return 0;
 }

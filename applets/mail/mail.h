@@ -69,6 +69,9 @@ struct mail {
 	struct mailbox_reader *rd;
 	struct msg_hdr *hs;
 	struct buf shdr;
+	char *win;			/* a window of the mbox for summaries */
+	off_t win_off;
+	size_t win_len;
 	time_t tz_hour;			/* the summary's localtime cache */
 	long tz_off;
 	int tz_valid;

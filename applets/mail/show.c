@@ -262,6 +262,28 @@ static time_t from_line_date(const char *line)
 	return mktime(&tm);
 }
 
+#define SUMMARY_WINDOW	(1 << 20)
+
+/* Makes m->win hold the LEN bytes of the mbox at OFF (one pread of a
+ * window when they are not there yet).  0, or -1. */
+static int window(struct mail *m, off_t off, size_t len)
+{
+	ssize_t r;
+
+	if (m->win && off >= m->win_off &&
+			off + (off_t)len <= m->win_off + (off_t)m->win_len)
+		return 0;
+	if (!m->win)
+		m->win = xmalloc(SUMMARY_WINDOW);
+	m->win_len = 0;
+	r = pread(m->mb.fd, m->win, SUMMARY_WINDOW, off);
+	if (r < (ssize_t)len)
+		return -1;
+	m->win_off = off;
+	m->win_len = r;
+	return 0;
+}
+
 void mail_scan(struct mail *m, size_t i)
 {
 	struct mail_msg *mm = &m->msg[i];
@@ -284,7 +306,20 @@ void mail_scan(struct mail *m, size_t i)
 		buf_init(hdr, 256 * 1024);
 	}
 	buf_reset(hdr);
-	if (mailbox_msg_open(&m->mb, i, m->rd) == 0) {
+	if (m->mb.kind == LOCAL_MBOX && bm->len <= SUMMARY_WINDOW / 4 &&
+			window(m, bm->off, bm->len) == 0) {
+		/* the index's offsets over a window of the file: the
+		 * summary needs the header and a line count, neither of
+		 * which the mboxrd quoting of the body changes */
+		const char *p = m->win + (bm->off - m->win_off), *e;
+		size_t len = bm->len, hl;
+
+		for (e = p; (e = memchr(e, '\n', p + len - e)); e++)
+			lines++;
+		e = memmem(p, len, "\n\n", 2);
+		hl = e ? (size_t)(e - p) + 2 : len;
+		buf_add(hdr, p, hl < hdr->max ? hl : hdr->max);
+	} else if (mailbox_msg_open(&m->mb, i, m->rd) == 0) {
 		while ((n = mailbox_msg_read(m->rd, chunk, sizeof chunk)) > 0) {
 			for (k = 0; k < n; k++)
 				lines += chunk[k] == '\n';
