@@ -22,7 +22,7 @@
 //config:	bool "mail: read and send mail (POSIX mailx)"
 //config:	default y
 //config:config MAIL_CJK
-//config:	bool "mail: charsets through iconv (EUC-KR, CP949, ISO-2022-KR, Shift_JIS, GB18030, ISO-8859-x, KOI8-R; about 180 KB)"
+//config:	bool "mail: CJK, ISO-8859-x, KOI8-R charsets (musl iconv, +180 KB)"
 //config:	default y
 //config:	depends on MAIL
 //usage:usage: mail [-s SUBJECT] [-c CC] [-b BCC] [-r FROM] [-a FILE]... [-E] [-n] [-v] ADDRESS...
