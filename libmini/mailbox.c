@@ -718,6 +718,40 @@ static int maildir_scan_sub(struct mailbox *mb, const char *sub,
 	return 0;
 }
 
+/* strcmp with runs of digits compared as numbers: Python's mailbox and
+ * others write the microseconds of "SEC.M<usec>P<pid>" unpadded, so
+ * "M99999" was delivered before "M100000". */
+static int natural_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+			const char *x = a, *y = b;
+			size_t la, lb;
+
+			while (*x == '0' && x[1] >= '0' && x[1] <= '9')
+				x++;
+			while (*y == '0' && y[1] >= '0' && y[1] <= '9')
+				y++;
+			for (a = x; *a >= '0' && *a <= '9'; a++)
+				;
+			for (b = y; *b >= '0' && *b <= '9'; b++)
+				;
+			la = a - x;
+			lb = b - y;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			if (memcmp(x, y, la))
+				return memcmp(x, y, la);
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
 static int maildir_cmp(const void *a, const void *b)
 {
 	const struct mailbox_msg *x = a, *y = b;
@@ -727,7 +761,7 @@ static int maildir_cmp(const void *a, const void *b)
 	if (x->uid != y->uid)
 		return x->uid == 0 ? 1 : y->uid == 0 ? -1 :
 			x->uid < y->uid ? -1 : 1;
-	return strcmp(strchr(x->name, '/'), strchr(y->name, '/'));
+	return natural_cmp(strchr(x->name, '/'), strchr(y->name, '/'));
 }
 
 static int maildir_open(struct mailbox *mb, int flags, char *err,
