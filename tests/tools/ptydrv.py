@@ -76,14 +76,20 @@ def main():
             pid = 0
             break
     if pid:
+        # the pty may close before the child is reaped: wait a while
+        end = time.time() + 10
         try:
-            p, st = os.waitpid(pid, os.WNOHANG)
-            if p:
-                status = os.waitstatus_to_exitcode(st)
-            else:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                status = 124
+            while True:
+                p, st = os.waitpid(pid, os.WNOHANG)
+                if p:
+                    status = os.waitstatus_to_exitcode(st)
+                    break
+                if time.time() > end:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    status = 124
+                    break
+                pump(0.05)
         except ChildProcessError:
             pass
     sys.stdout.write(out.decode('utf-8', 'replace').replace('\r', ''))
