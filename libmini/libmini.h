@@ -37,6 +37,8 @@
 #include "vusers.h"
 #include "local.h"
 #include "queue.h"
+#include "qp.h"
+#include "msg.h"
 #include "tls.h"
 #include "b64.h"
 #include "pwhash.h"

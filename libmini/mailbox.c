@@ -70,8 +70,14 @@ static int volatile_field(const char *p, size_t n)
 		"x-keywords:", "x-uid:", "x-imap:", "x-imapbase:",
 		"content-length:", "lines:" };
 	size_t i, k;
+	int c = n ? p[0] | 0x20 : 0;
 
+	/* every name starts with one of these: most fields stop here */
+	if (c != 's' && c != 'x' && c != 'c' && c != 'l')
+		return 0;
 	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		if (names[i][0] != c)
+			continue;
 		k = strlen(names[i]);
 		if (n >= k && strncasecmp(p, names[i], k) == 0)
 			return 1;
@@ -103,7 +109,12 @@ static int scan_next(struct scan *s, const char **p, size_t *len, off_t *off,
 		ssize_t r;
 		size_t want;
 
-		if (nl || (avail && (s->eof || s->fill == SCAN_BUF))) {
+		/* a piece without its newline only at the end of the
+		 * file or when the line fills the whole buffer: a partial
+		 * line at the end of a full buffer is moved down first, or
+		 * a From_ line split there would never be seen whole */
+		if (nl || (avail && (s->eof || (s->fill == SCAN_BUF &&
+				s->start == 0)))) {
 			*p = b;
 			*len = nl ? (size_t)(nl + 1 - b) : avail;
 			*off = s->pos + (off_t)s->start;
@@ -707,6 +718,40 @@ static int maildir_scan_sub(struct mailbox *mb, const char *sub,
 	return 0;
 }
 
+/* strcmp with runs of digits compared as numbers: Python's mailbox and
+ * others write the microseconds of "SEC.M<usec>P<pid>" unpadded, so
+ * "M99999" was delivered before "M100000". */
+static int natural_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+			const char *x = a, *y = b;
+			size_t la, lb;
+
+			while (*x == '0' && x[1] >= '0' && x[1] <= '9')
+				x++;
+			while (*y == '0' && y[1] >= '0' && y[1] <= '9')
+				y++;
+			for (a = x; *a >= '0' && *a <= '9'; a++)
+				;
+			for (b = y; *b >= '0' && *b <= '9'; b++)
+				;
+			la = a - x;
+			lb = b - y;
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			if (memcmp(x, y, la))
+				return memcmp(x, y, la);
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
 static int maildir_cmp(const void *a, const void *b)
 {
 	const struct mailbox_msg *x = a, *y = b;
@@ -716,7 +761,7 @@ static int maildir_cmp(const void *a, const void *b)
 	if (x->uid != y->uid)
 		return x->uid == 0 ? 1 : y->uid == 0 ? -1 :
 			x->uid < y->uid ? -1 : 1;
-	return strcmp(strchr(x->name, '/'), strchr(y->name, '/'));
+	return natural_cmp(strchr(x->name, '/'), strchr(y->name, '/'));
 }
 
 static int maildir_open(struct mailbox *mb, int flags, char *err,
