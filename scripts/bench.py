@@ -466,8 +466,59 @@ def bench_mail():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def fsync_rate(d, n=2000):
+    """The disk's limit: open, write 1 KiB, fsync, close, rename, fsync
+    the folder, n times (BENCH.md)."""
+    data = b"x" * 1024
+    dfd = os.open(d, os.O_RDONLY)
+    t0 = time.perf_counter()
+    for i in range(n):
+        tmp = "%s/t%d" % (d, i)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(tmp, "%s/f%d" % (d, i))
+        os.fsync(dfd)
+    t = time.perf_counter() - t0
+    os.close(dfd)
+    return n / t
+
+
+def bench_local():
+    n = int(os.environ.get("BENCH_LOCAL", "10000"))
+    print("local delivery: %d x 1 KiB messages queued with -odq, then one "
+          "sendmail -q run" % n)
+    d = tempfile.mkdtemp(prefix="bench-local-")
+    os.makedirs(d + "/disk")
+    print("  the disk: %.0f fsync+rename per second (one writer)" %
+          fsync_rate(d + "/disk"))
+    body = b"Subject: bench\n\n" + (b"x" * 63 + b"\n") * 16
+    user = "root" if os.geteuid() == 0 else os.environ.get("USER", "root")
+    for kind, spec in (("mbox", "mbox:%s/mail/%%u" % d),
+                       ("Maildir", "maildir:%s/md/%%u" % d)):
+        q = "%s/q-%s" % (d, kind)
+        os.makedirs(q)
+        os.makedirs(d + "/mail", exist_ok=True)
+        cf = "%s/%s.cf" % (d, kind)
+        with open(cf, "w") as f:
+            f.write("O QueueDirectory=%s\nO PostboxMailbox=%s\n"
+                    "O AliasFile=%s/aliases\nO DeliveryMode=q\n" %
+                    (q, spec, d))
+        open(d + "/aliases", "w").close()
+        for _ in range(n):
+            subprocess.run([POSTBOX, "sendmail", "-C", cf, "-odq", user],
+                           input=body, check=True)
+        w, c = timed([POSTBOX, "sendmail", "-C", cf, "-q"])
+        left = len([x for x in os.listdir(q) if x.startswith("qf")])
+        print("  %-8s %7.0f msg/s  %5.2f ms CPU/msg  (%d left queued)" %
+              (kind, n / w, c * 1e3 / n, left))
+    shutil.rmtree(d, ignore_errors=True)
+
+
 SECTIONS = {"makemap": bench_makemap, "sendmail": bench_sendmail,
-            "m4": bench_m4, "smtpd": bench_smtpd, "mail": bench_mail}
+            "m4": bench_m4, "smtpd": bench_smtpd, "mail": bench_mail,
+            "local": bench_local}
 
 
 def main(argv):
