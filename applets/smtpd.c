@@ -13,9 +13,10 @@
  *
  * Extensions: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152),
  * ENHANCEDSTATUSCODES (2034, 3463), DSN (3461), SMTPUTF8 (6531),
- * CHUNKING/BDAT (3030).  Access control is sendmail's access map
- * (Connect:, From:, To:), class w and R, virtusertable and mailertable at
- * RCPT time.  250 after DATA only after the durable queue commit.
+ * CHUNKING/BDAT (3030), STARTTLS (3207), AUTH (4954).  Access control
+ * is sendmail's access map (Connect:, From:, To:), class w and R,
+ * virtusertable and mailertable at RCPT time.  250 after DATA only
+ * after the durable queue commit.
  *
  * The queue folder: sessions run as RunAsUser, else DefaultUser (as local
  * delivery reads it: mailnull, nobody, 65534), with QueueDirectory's group
@@ -34,8 +35,28 @@
  * entries as the per-address cap.  GreetPause:ADDR waits that many
  * milliseconds before the greeting, to catch clients that talk first.
  *
- * Left out: STARTTLS and AUTH (issue 5: the seams are s->tls,
- * s->authenticated, ehlo_extensions() and io_transport); ETRN, TURN; DNS
+ * TLS and AUTH (issue 5): STARTTLS (RFC 3207) is offered after EHLO when
+ * ServerCertFile is set, until the session is encrypted; commands that
+ * rode in behind STARTTLS get 554 and end the session (the injection
+ * attack), and after the handshake the EHLO, transaction and AUTH are
+ * forgotten (4.2).  DaemonPortOptions M=s: TLS before the greeting (RFC
+ * 8314, port 465).  AUTH (RFC 4954) is offered when AuthMechanisms,
+ * PostboxVirtualUsers or a daemon's M=a is set (not on M=A daemons):
+ * PLAIN and LOGIN only under TLS unless AuthOptions lacks p (postbox's
+ * default has it).  Secrets come from PostboxVirtualUsers (read as root
+ * before the drop), else from /etc/shadow: then the sessions keep the
+ * shadow group (the price of system logins without a root helper) and
+ * CRAM-MD5 is not offered (crypt hashes cannot answer it).  M=a: 530
+ * before MAIL until AUTH.  Relaying after AUTH: with class
+ * {TrustAuthMech} (sendmail's TRUST_AUTH_MECH) only for its mechanisms;
+ * without it for any (sendmail would relay for none: a hand-written cf
+ * that offers AUTH means it).  Three failed AUTHs (slowed 1, 2, 4 s) end
+ * the session with 421.  Received: carries sendmail's comments
+ * "(authenticated bits=0)" (who is in the log, not the header) and
+ * "(version=TLSv1.2 cipher=... bits=256 verify=NOT)"; client
+ * certificates are never asked for.
+ *
+ * Left out: ETRN, TURN; AUTH= on MAIL is checked, never trusted; DNS
  * (no reverse lookups: a client's name is only what TCPREMOTEHOST says);
  * %-hack, bang-path and source-route routing (refused, never relayed).
  * Bare CR or LF and NUL in a message are rejected, never normalised.
@@ -1015,6 +1036,8 @@ static void cmd_auth(struct smtpd *s, char *arg)
 		int g;
 
 		reply(s, "334 %s", a.out);
+		/* RFC 5321 4.5.3.2.7's command timeout, per response */
+		io_deadline(&s->in, s->cf->opt.to_command * 1000UL);
 		g = io_getline(&s->in, s->line, sizeof s->line, &len);
 		if (g == IO_TIMEOUT) {
 			reply(s, "421 4.4.2 %s Timeout waiting for input",

@@ -114,7 +114,7 @@ struct smtpd {
 	int esmtp, quit;
 	struct tls *tls;	/* STARTTLS or M=s done, else NULL */
 	int authenticated;	/* AUTH succeeded (ESMTPA, M=a) */
-	int auth_relay;		/* ...with a mechanism trusted to relay */
+	int auth_relay;		/* ...by a mechanism trusted to relay */
 	char authid[AUTH_USER_MAX];	/* who, "" before AUTH */
 	int auth_mech;		/* AUTH_PLAIN, ... which did it */
 	unsigned auth_fails;	/* failed AUTH attempts */
@@ -141,7 +141,7 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	struct smap access;	/* the listener's, for ClientConn: */
 	struct net_server *srv;	/* the listener's sockets, or NULL */
 	struct tls_server_config *tlscfg;	/* ServerCertFile, or NULL */
-	int mechs;		/* AuthMechanisms as AUTH_* bits, 0: no AUTH */
+	int mechs;		/* AuthMechanisms as AUTH_* bits, 0 none */
 	gid_t shadow_gid;	/* kept for auth_lookup_system, 0 none */
 };
 
