@@ -88,6 +88,9 @@ $(BUILD)/obj/%.o: %.c | $(GEN) $(DEPSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# Files taken in by .incbin, which -MMD does not see.
+$(BUILD)/obj/applets/m4lite/cfdata.o: configs/cf/cf.m4
+
 # The generated headers: rewritten only when their content changes.
 $(GEN) &: $(CONFIG) $(APPLET_SRCS) scripts/gen.sh FORCE
 	@sh scripts/gen.sh $(BUILD)/gen $(CONFIG) $(APPLET_SRCS)

@@ -7,23 +7,40 @@
  * comments, argument collection, rescanning, diversions, m4wrap (LIFO, as
  * GNU 1.4.x), the POSIX builtins and GNU's extensions (__file__, __line__,
  * __program__, __gnu__, __unix__, indir, builtin, format, regexp, patsubst,
- * esyscmd, debugmode, debugfile, mkstemp).  Diagnostics use the name we
- * were called by, as GNU m4 does ("m4:file:line: message" when called as
- * m4), so scripts that parse them see the same text.
+ * esyscmd, debugmode, debugfile, mkstemp), -s sync lines and tracing.
+ * Diagnostics use the name we were called by, as GNU m4 does
+ * ("m4:file:line: message" when called as m4), with glibc's wording of
+ * system errors, so scripts that parse them see the same text.
  *
- * Left out: frozen state files (-F, -R), changeword, --warn-macro-sequence,
- * -H (the hash table grows by itself), the "c", "x", "i" and "p" debug
- * flags beyond what tracing prints.  regexp and patsubst translate GNU's
- * Emacs-style syntax to POSIX ERE for musl's regcomp: word-boundary
- * operators (\b \B \< \>) and buffer anchors (\` \') are approximated.
+ * Regular files are read whole; pipes and terminals as the input needs
+ * them.  Nesting deeper than the stack holds ends with GNU's "stack
+ * overflow" (exit 1) rather than a crash; a buffer past 1 GiB is GNU's
+ * "memory exhausted".
+ *
+ * include() of sendmail-cf's cf.m4 at its usual paths, when absent, reads
+ * postbox's own cf macros (configs/cf/cf.m4, built in: m4lite/cfdata.c).
+ *
+ * Left out: frozen state files (-F, -R), changeword, --warn-macro-sequence
+ * (accepted, no warnings), -H (the hash table grows by itself).  regexp
+ * and patsubst translate GNU's Emacs syntax (RE_SYNTAX_EMACS) to a POSIX
+ * BRE for musl's regcomp: word operators (\b \B \< \>) and buffer
+ * anchors (\` \') follow musl's idea of them.
  */
 //applet:m4lite usr/bin drop m4
 //config:config M4LITE
-//config:	bool "m4lite: GNU-compatible m4 macro processor (also m4)"
+//config:	bool "m4lite: GNU-compatible m4 (also m4), 112 KB with cf macros"
 //config:	default y
 //config:	help
 //config:	  A macro processor compatible with GNU m4, able to run the
 //config:	  sendmail-cf package that turns sendmail.mc into sendmail.cf.
+//config:config M4LITE_CF
+//config:	bool "built-in cf macros when sendmail-cf is absent (14 KB)"
+//config:	default y
+//config:	depends on M4LITE
+//config:	help
+//config:	  include(`/usr/share/sendmail-cf/m4/cf.m4') with no such file
+//config:	  uses postbox's own cf macros (configs/cf/cf.m4), which
+//config:	  make the sendmail.cf subset postbox reads.
 //usage:usage: m4 [OPTION]... [FILE]...
 //usage:
 //usage:Process macros in FILEs (stdin when none, or for -).
@@ -75,12 +92,13 @@
 #define C_EC		0x08	/* first byte of the comment end */
 #define C_WORD		0x10	/* starts a name */
 #define C_NL		0x20	/* newline: lines are counted */
+#define C_NUL		0x40	/* NUL: GNU's C strings end there */
 
 #define CH_EOF		(-1)
 #define CH_MACRO	(-2)
 
 enum { T_EOF, T_STRING, T_WORD, T_OPEN, T_COMMA, T_CLOSE, T_SIMPLE,
-	T_MACRO };
+	T_MACRO, T_NUL };
 enum { IN_FILE, IN_STRING, IN_MACRO };
 
 /* Debug flags, GNU's letters. */
@@ -121,6 +139,8 @@ struct input {
 	int type;
 	int advance;		/* FILE: start_of_line to restore on pop */
 	int bi;			/* MACRO: the builtin */
+	int fd;			/* FILE: open until popped (-1: stdin) */
+	int more;		/* FILE: a pipe or tty, read as needed */
 	int line;
 	const char *file;
 	const char *p, *end;
@@ -194,7 +214,7 @@ static struct m4 {
 	int nnames;
 	int sync_line;		/* -s: the reader's idea of the line */
 	int out_sol;		/* -s: output is at the start of a line */
-	int tok_line;		/* -s: where the token being shipped began */
+	int tok_line;		/* -s: where the shipped token began */
 } M;
 
 static const struct builtin builtins[];
@@ -219,7 +239,9 @@ static void grow(struct buf *b, size_t n)
 		memory_exhausted();
 }
 
-static inline __attribute__((always_inline)) void put(struct buf *b, const void *p, size_t n)
+#define M4_INLINE static inline __attribute__((always_inline))
+
+static void put(struct buf *b, const void *p, size_t n)
 {
 	if (b->len + n + 1 > b->cap)
 		grow(b, n);
@@ -228,7 +250,7 @@ static inline __attribute__((always_inline)) void put(struct buf *b, const void 
 	b->p[b->len] = 0;
 }
 
-static inline __attribute__((always_inline)) void putc1(struct buf *b, int c)
+M4_INLINE void putc1(struct buf *b, int c)
 {
 	if (b->len + 2 > b->cap)
 		grow(b, 1);
@@ -274,6 +296,29 @@ static char *m4strndup(const char *s, size_t n)
 	return p;
 }
 
+/* GNU m4 prints glibc's texts; musl words some errors differently.
+ * These are the ones file and process operations can give. */
+static const char *m4_strerror(int e)
+{
+	switch (e) {
+	case EIO: return "Input/output error";
+	case ECHILD: return "No child processes";
+	case ENOMEM: return "Cannot allocate memory";
+	case EBUSY: return "Device or resource busy";
+	case EXDEV: return "Invalid cross-device link";
+	case EMFILE: return "Too many open files";
+	case ENOTTY: return "Inappropriate ioctl for device";
+	case ESPIPE: return "Illegal seek";
+	case EDOM: return "Numerical argument out of domain";
+	case ERANGE: return "Numerical result out of range";
+	case EDEADLK: return "Resource deadlock avoided";
+	case ENAMETOOLONG: return "File name too long";
+	case ELOOP: return "Too many levels of symbolic links";
+	case EOVERFLOW: return "Value too large for defined data type";
+	}
+	return strerror(e);
+}
+
 /* GNU's m4_error: "prog:file:line: message", or "prog: message" once the
  * input is exhausted (line 0).  -E makes any message fail the run; -E -E
  * stops at the first. */
@@ -287,7 +332,7 @@ static void vmessage(const char *file, int line, int err, const char *fmt,
 		fprintf(stderr, "%s: ", M.prog);
 	vfprintf(stderr, fmt, ap);
 	if (err)
-		fprintf(stderr, ": %s", strerror(err));
+		fprintf(stderr, ": %s", m4_strerror(err));
 	fputc('\n', stderr);
 	fflush(stderr);
 	if (M.fatal && !M.retcode)
@@ -520,6 +565,7 @@ static void debug_message(const char *fmt, ...)
 
 /* --- symbols ---------------------------------------------------------- */
 
+/* FNV-1a: names are short, and this spreads them well enough. */
 static unsigned hash_name(const char *s, size_t n)
 {
 	unsigned h = 2166136261u;
@@ -529,6 +575,8 @@ static unsigned hash_name(const char *s, size_t n)
 	return h;
 }
 
+/* The table grows by four whenever it is full, so chains stay short
+ * (sendmail-cf defines a few thousand names). */
 static void rehash(void)
 {
 	size_t ns = M.tabsize ? M.tabsize * 4 : 1024, i;
@@ -636,11 +684,14 @@ static void undefine_sym(struct sym *s, int all)
 		if (!all)
 			break;
 	}
+	/* A traced name stays traced (GNU keeps a placeholder). */
 	forget_sym(s);
 }
 
 /* --- input ------------------------------------------------------------ */
 
+/* A new block on top of the input; slots and their buffers are reused,
+ * so steady-state expansion allocates nothing. */
 static struct input *push_block(int type)
 {
 	struct input *i;
@@ -652,6 +703,7 @@ static struct input *push_block(int type)
 	}
 	i = &M.in[M.nin++];
 	i->type = type;
+	i->more = 0;
 	i->file = M.cur_file;
 	i->line = M.cur_line;
 	i->data.len = 0;
@@ -665,6 +717,8 @@ static void pop_input(void)
 	struct input *i = &M.in[--M.nin];
 
 	if (i->type == IN_FILE) {
+		if (i->fd > 0)
+			close(i->fd);
 		M.start_of_line = i->advance;
 		M.sync_line = -1;
 		if (M.debug & D_INPUT) {
@@ -717,17 +771,50 @@ static void push_macro(int bi)
 	i->bi = bi;
 }
 
+/* The file block i, filled, becomes the input (GNU's push_file). */
+static void start_file(struct input *i, const char *name)
+{
+	i->file = intern_name(name);
+	i->line = 0;
+	i->advance = M.start_of_line;
+	M.start_of_line = 1;
+	i->p = i->data.p;
+	i->end = i->data.p + i->data.len;
+	M.sync_line = -1;
+	if (M.debug & D_INPUT)
+		debug_message("input read from %s", name);
+}
+
 /* Reads all of fd into a new file block named name (interned). */
 static int push_file(int fd, const char *name)
 {
 	struct input *i;
 	ssize_t r;
+	struct stat st;
+	size_t chunk = 4096;
 
+	/* Room for the whole file at once when its size is known. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (unsigned long long)st.st_size < M4_MAX_TEXT)
+		chunk = (size_t)st.st_size + 1;
 	pop_spent_strings();
 	i = push_block(IN_FILE);
+	i->more = 0;
+	/* A pipe or a terminal is read as the input needs it, as GNU
+	 * does: output flows, and an endless producer is no problem. */
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISBLK(st.st_mode)) {
+		i->more = 1;
+		grow(&i->data, 0);
+		i->data.p[0] = 0;
+		i->fd = fd;
+		start_file(i, name);
+		return 0;
+	}
 	for (;;) {
-		if (i->data.cap - i->data.len < 65536 + 1)
-			grow(&i->data, 65536);
+		if (i->data.cap - i->data.len < chunk + 1)
+			grow(&i->data, chunk);
+		chunk = 65536;
 		r = read(fd, i->data.p + i->data.len,
 			i->data.cap - i->data.len - 1);
 		if (r < 0 && errno == EINTR)
@@ -744,18 +831,58 @@ static int push_file(int fd, const char *name)
 		i->data.len += (size_t)r;
 	}
 	i->data.p[i->data.len] = 0;
-	i->file = intern_name(name);
-	i->line = 0;
-	i->advance = M.start_of_line;
-	M.start_of_line = 1;
-	i->p = i->data.p;
-	i->end = i->data.p + i->data.len;
-	M.sync_line = -1;
-	if (M.debug & D_INPUT)
-		debug_message("input read from %s", name);
+	/* GNU keeps each file open while it is read: so do we, and an
+	 * include loop meets the same "Too many open files". */
+	i->fd = fd;
+	start_file(i, name);
 	return 0;
 }
 
+/* A file whose text is built in (the cf macros). */
+static void push_text_file(const char *text, const char *name)
+{
+	struct input *i;
+
+	pop_spent_strings();
+	i = push_block(IN_FILE);
+	i->more = 0;
+	put(&i->data, text, strlen(text));
+	i->fd = -1;
+	start_file(i, name);
+}
+
+
+/* More of a pipe's input: the unread rest moves to the front, then one
+ * read (it blocks, as GNU's getc does).  0 at the end of the input. */
+static size_t refill(struct input *i)
+{
+	size_t keep = (size_t)(i->end - i->p);
+	ssize_t r;
+
+	if (!i->more)
+		return 0;
+	memmove(i->data.p, i->p, keep);
+	i->data.len = keep;
+	if (i->data.cap - keep < 65536 + 1)
+		grow(&i->data, 65536);
+	do
+		r = read(i->fd < 0 ? 0 : i->fd, i->data.p + keep, 65536);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		i->more = 0;
+		r = 0;
+	}
+	i->data.len += (size_t)r;
+	i->data.p[i->data.len] = 0;
+	i->p = i->data.p;
+	i->end = i->data.p + i->data.len;
+	return (size_t)r;
+}
+
+/* GNU's next_char: exhausted blocks are popped here, and a file's line
+ * counts up when the character after a newline is read (so a token that
+ * ends a line still reports that line).  After a pop, the place becomes
+ * that of the block below (input_change), as GNU's current_file/line. */
 static int next_char(void)
 {
 	struct input *i;
@@ -781,6 +908,8 @@ static int next_char(void)
 				M.start_of_line = 0;
 				M.cur_line = ++i->line;
 			}
+			if (i->p == i->end)
+				refill(i);
 			if (i->p < i->end) {
 				c = (unsigned char)*i->p++;
 				if (c == '\n')
@@ -805,6 +934,8 @@ static int peek_char(void)
 
 		if (i->type == IN_MACRO)
 			return CH_MACRO;
+		if (i->p == i->end)
+			refill(i);
 		if (i->p < i->end)
 			return (unsigned char)*i->p;
 	}
@@ -881,6 +1012,12 @@ static int lookahead(const char *s, size_t n)
 
 		if (i->type == IN_MACRO)
 			return 0;
+		if (p == i->end && i->more) {
+			size_t off = (size_t)(p - i->p);
+
+			refill(i);
+			p = i->p + off;
+		}
 		if (p < i->end) {
 			if (*p != *s)
 				return 0;
@@ -920,11 +1057,21 @@ static inline int is_word(int c)
 
 /* GNU's next_token: the token's text is appended to dst (quoted strings
  * without their outer quotes, comments whole). */
+/* GNU keeps token texts as C strings: a NUL ends what is kept. */
+static void cut_nul(struct buf *dst, size_t start)
+{
+	char *z = memchr(dst->p + start, 0, dst->len - start);
+
+	if (z)
+		dst->len = (size_t)(z - dst->p);
+}
+
 static int next_token(struct buf *dst)
 {
 	const char *file;
 	int c, line, depth;
 	struct input *i;
+	size_t start = dst->len;
 
 	c = peek_char();
 	if (c == CH_EOF) {
@@ -942,9 +1089,9 @@ static int next_token(struct buf *dst)
 	if (match_delim(c, M.bc, M.bcl)) {
 		put(dst, M.bc, M.bcl);
 		for (;;) {
-			if ((i = plain_top(C_EC))) {
+			if ((i = plain_top(C_EC | C_NUL))) {
 				size_t n;
-				const char *p = take_plain(i, C_EC, &n);
+				const char *p = take_plain(i, C_EC | C_NUL, &n);
 
 				put(dst, p, n);
 				continue;
@@ -961,6 +1108,7 @@ static int next_token(struct buf *dst)
 			}
 			putc1(dst, c);
 		}
+		cut_nul(dst, start);
 		return T_STRING;
 	}
 	if (is_word1(c)) {
@@ -989,9 +1137,11 @@ static int next_token(struct buf *dst)
 	if (match_delim(c, M.lq, M.lql)) {
 		depth = 1;
 		for (;;) {
-			if ((i = plain_top(C_LQ | C_RQ))) {
+			if ((i = plain_top(C_LQ | C_RQ | C_NUL))) {
 				size_t n;
-				const char *p = take_plain(i, C_LQ | C_RQ, &n);
+				const char *p;
+
+				p = take_plain(i, C_LQ | C_RQ | C_NUL, &n);
 
 				put(dst, p, n);
 				continue;
@@ -1013,8 +1163,11 @@ static int next_token(struct buf *dst)
 				putc1(dst, c);
 			}
 		}
+		cut_nul(dst, start);
 		return T_STRING;
 	}
+	if (c == 0)
+		return T_NUL;
 	putc1(dst, c);
 	switch (c) {
 	case '(':
@@ -1047,6 +1200,9 @@ static FILE *debug_out(void)
 	return M.debugf ? M.debugf : stderr;
 }
 
+/* Each nesting depth keeps its argument and expansion buffers for the
+ * next call at that depth: pointers into a level stay valid while
+ * deeper levels come and go (an array of pointers, never moved). */
 static struct level *get_level(int depth)
 {
 	if (depth >= M.nlv) {
@@ -1096,6 +1252,8 @@ static void dump_args(struct buf *o, struct args *a, int first,
 	}
 }
 
+/* A user macro's expansion: $0-$9 (GNU: any number), $#, $* (joined by
+ * commas) and $@ (the same, each quoted); any other '$' is itself. */
 static void expand_user(struct def *d, struct args *a, struct buf *o)
 {
 	const char *t = d->text, *e = d->text + d->len, *dollar;
@@ -1398,9 +1556,11 @@ static void expand_input(void)
 
 		/* Plain text goes straight out (but not with -s, which
 		 * watches every line). */
-		if (!M.synclines && (i = plain_top(C_LQ | C_BC | C_WORD))) {
+		if (!M.synclines &&
+		    (i = plain_top(C_LQ | C_BC | C_WORD | C_NUL))) {
 			size_t n;
-			const char *p = take_plain(i, C_LQ | C_BC | C_WORD, &n);
+			const char *p = take_plain(i,
+				C_LQ | C_BC | C_WORD | C_NUL, &n);
 
 			shipout(p, n);
 			continue;
@@ -1411,6 +1571,10 @@ static void expand_input(void)
 			break;
 		if (t == T_MACRO)
 			continue;
+		if (t == T_NUL) {
+			shipout("", 0);
+			continue;
+		}
 		if (t == T_WORD && expand_word(&M.tok, 0))
 			continue;
 		shipout(M.tok.p, M.tok.len);
@@ -1550,6 +1714,8 @@ static void bi_pushdef(struct args *a, struct buf *o)
 	define_common(a, 1);
 }
 
+/* undefine drops the whole pushdef stack, popdef its top; names that
+ * are not defined are no error (GNU is silent too). */
 static void undef_common(struct args *a, int all)
 {
 	int i;
@@ -1574,6 +1740,9 @@ static void bi_popdef(struct args *a, struct buf *o)
 	undef_common(a, 0);
 }
 
+/* Text comes back quoted, so it is not expanded when rescanned; a
+ * builtin comes back as a token that only define and pushdef can use,
+ * and only alone (GNU warns when it would be joined to other text). */
 static void bi_defn(struct args *a, struct buf *o)
 {
 	struct sym *s;
@@ -1641,6 +1810,7 @@ static void bi_ifelse(struct args *a, struct buf *o)
 	}
 }
 
+/* All but the first argument, each quoted, as $@ would give them. */
 static void bi_shift(struct args *a, struct buf *o)
 {
 	if (bad_argc(a, 2, -1))
@@ -1676,6 +1846,7 @@ static void set_classes(void)
 		if (is_word1(c))
 			M.cls[c] |= C_WORD;
 	M.cls['\n'] |= C_NL;
+	M.cls[0] |= C_NUL;
 	if (M.lql)
 		M.cls[(unsigned char)M.lq[0]] |= C_LQ;
 	if (M.rql)
@@ -1708,6 +1879,8 @@ static void bi_changecom(struct args *a, struct buf *o)
 	set_classes();
 }
 
+/* Any int is a diversion: negative ones discard, 0 is standard output,
+ * the others collect until undiverted or the end of input. */
 static void bi_divert(struct args *a, struct buf *o)
 {
 	int n = 0;
@@ -1726,6 +1899,16 @@ static void bi_divnum(struct args *a, struct buf *o)
 	putint(o, M.curdiv);
 }
 
+/* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
+extern const char m4lite_cf_m4[];
+
+/* Whether name is where sendmail-cf's cf.m4 usually lives. */
+static int is_cf_m4(const char *name)
+{
+	return strcmp(name, "/usr/share/sendmail-cf/m4/cf.m4") == 0 ||
+		strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0;
+}
+
 static void insert_file(int fd)
 {
 	char *t = m4alloc(65536);
@@ -1740,6 +1923,8 @@ static void insert_file(int fd)
 		flush_out();
 }
 
+/* Undiverted text goes out as it is, never rescanned.  A non-numeric
+ * argument is a file to copy (GNU), found as include finds files. */
 static void bi_undivert(struct args *a, struct buf *o)
 {
 	int i, fd;
@@ -1758,6 +1943,14 @@ static void bi_undivert(struct args *a, struct buf *o)
 			warn("non-numeric argument to builtin `%s'", a->v[0]);
 		} else {
 			fd = path_open(a->v[i], &found);
+			/* The built-in cf macros stand in for the file
+			 * here too: undivert prints them. */
+			if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
+			    is_cf_m4(a->v[i])) {
+				if (M.curbuf)
+					puts0(M.curbuf, m4lite_cf_m4);
+				continue;
+			}
 			if (fd < 0) {
 				warn_errno(errno, "cannot undivert `%s'",
 					a->v[i]);
@@ -1825,6 +2018,8 @@ static void dump_one(struct sym *s)
 	buf_free(&t);
 }
 
+/* To the debug output, sorted by name as GNU 1.4.19 does; text is
+ * quoted only with the 'q' debug flag. */
 static void bi_dumpdef(struct args *a, struct buf *o)
 {
 	struct sym **v, *s;
@@ -1852,6 +2047,8 @@ static void bi_dumpdef(struct args *a, struct buf *o)
 	free(v);
 }
 
+/* Arguments joined by spaces, no newline added; standard output is
+ * flushed first so the two streams keep their order on a terminal. */
 static void bi_errprint(struct args *a, struct buf *o)
 {
 	struct buf t = BUF_INIT(M4_MAX_TEXT);
@@ -1865,6 +2062,7 @@ static void bi_errprint(struct args *a, struct buf *o)
 	buf_free(&t);
 }
 
+/* 32-bit int arithmetic that wraps, as GNU's does on every platform. */
 static void incr_common(struct args *a, struct buf *o, int by)
 {
 	int v;
@@ -1907,6 +2105,8 @@ static void bi_len(struct args *a, struct buf *o)
 	putint(o, (long)a->l[1]);
 }
 
+/* Out-of-range starts and lengths give nothing rather than an error
+ * (POSIX leaves them undefined; this is GNU's choice). */
 static void bi_substr(struct args *a, struct buf *o)
 {
 	int start, length, avail;
@@ -1958,6 +2158,9 @@ static void expand_ranges(const char *s, size_t n, struct buf *o)
 	}
 }
 
+/* Each character of the first set maps to the one at the same place
+ * in the second, or is deleted past its end; the first mapping of a
+ * repeated character wins (POSIX). */
 static void bi_translit(struct args *a, struct buf *o)
 {
 	struct buf from = BUF_INIT(M4_MAX_TEXT), to = BUF_INIT(M4_MAX_TEXT);
@@ -2008,6 +2211,13 @@ static void include_common(struct args *a, int silent)
 	if (bad_argc(a, 2, 2))
 		return;
 	fd = path_open(a->v[1], &found);
+	/* DESIGN.md section 3: the tutorial's include of sendmail-cf works
+	 * on an image without it, with postbox's own macros. */
+	if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
+	    is_cf_m4(a->v[1])) {
+		push_text_file(m4lite_cf_m4, a->v[1]);
+		return;
+	}
 	if (fd < 0) {
 		if (!silent) {
 			warn_errno(errno, "cannot open `%s'", a->v[1]);
@@ -2015,11 +2225,13 @@ static void include_common(struct args *a, int silent)
 		}
 		return;
 	}
-	if (push_file(fd, found) < 0 && !silent) {
-		warn_errno(errno, "cannot open `%s'", a->v[1]);
-		M.retcode = 1;
+	if (push_file(fd, found) < 0) {
+		if (!silent) {
+			warn_errno(errno, "cannot open `%s'", a->v[1]);
+			M.retcode = 1;
+		}
+		close(fd);
 	}
-	close(fd);
 	free(found);
 }
 
@@ -2128,6 +2340,8 @@ static void bi_m4exit(struct args *a, struct buf *o)
 	exit(code);
 }
 
+/* The text waits on its own stack, each entry remembering where m4wrap
+ * was called (errors in it name that place, as GNU's do). */
 static void bi_m4wrap(struct args *a, struct buf *o)
 {
 	struct input *i;
@@ -2143,12 +2357,11 @@ static void bi_m4wrap(struct args *a, struct buf *o)
 	i->type = IN_STRING;
 	i->file = M.cur_file;
 	i->line = M.cur_line;
+	/* GNU joins all arguments with spaces; POSIX takes the first. */
 	if (M.gnu)
 		dump_args(&i->data, a, 1, " ", 0);
 	else
 		put(&i->data, a->v[1], a->l[1]);
-	if (!i->data.p)
-		putc1(&i->data, 0), i->data.len = 0;
 	i->p = i->data.p;
 	i->end = i->data.p + i->data.len;
 }
@@ -2182,6 +2395,8 @@ static void bi_mkstemp(struct args *a, struct buf *o)
 	mkstemp_common(a, o);
 }
 
+/* GNU makes maketemp as safe as mkstemp (the file is created); only
+ * -G keeps POSIX's insecure "trailing X's become the pid". */
 static void bi_maketemp(struct args *a, struct buf *o)
 {
 	char pid[32];
@@ -2281,6 +2496,8 @@ static void run_shell(const char *cmd, struct buf *out)
 		M.sysval = WEXITSTATUS(status);
 }
 
+/* The command's output goes straight to our standard output (flushed
+ * first, so the order holds); its status is sysval's. */
 static void bi_syscmd(struct args *a, struct buf *o)
 {
 	if (bad_argc(a, 2, 2))
@@ -2292,6 +2509,7 @@ static void bi_syscmd(struct args *a, struct buf *o)
 	run_shell(a->v[1], NULL);
 }
 
+/* The command's standard output becomes the expansion, rescanned. */
 static void bi_esyscmd(struct args *a, struct buf *o)
 {
 	if (bad_argc(a, 2, 2))
@@ -2308,11 +2526,19 @@ static void bi_traceon_off(struct args *a, int on)
 	struct sym *s;
 	int i;
 
+	/* GNU: without arguments, every macro defined now (not the 't'
+	 * flag, which also covers macros defined later). */
 	if (a->argc == 1) {
-		if (on)
-			M.debug |= D_TRACEALL;
-		else
-			M.debug &= ~D_TRACEALL;
+		size_t k;
+		struct sym *next;
+
+		for (k = 0; k < M.tabsize; k++)
+			for (s = M.tab[k]; s; s = next) {
+				next = s->next;
+				s->traced = on;
+				if (!on)
+					forget_sym(s);
+			}
 		return;
 	}
 	for (i = 1; i < a->argc; i++) {
@@ -2380,6 +2606,9 @@ static void bi_debugmode(struct args *a, struct buf *o)
 		warn("Debugmode: bad debug flags: `%s'", a->v[1]);
 		return;
 	}
+	/* GNU's debug_decode drops the pending trace line (this very
+	 * call's) whenever flags parse. */
+	M.trace.len = 0;
 	if (how == '+')
 		M.debug |= f;
 	else if (how == '-')
@@ -2447,7 +2676,23 @@ enum { K_ERROR, K_BADOP, K_PLUS, K_MINUS, K_EXP, K_TIMES, K_DIVIDE,
 
 struct ev {
 	const char *s, *last;
+	int depth;		/* nested parentheses and unary operators */
 };
+
+/* Parentheses, unary operators and ** recurse; past what the stack
+ * holds, GNU's words for its own overflow, and exit 1.  Weights are in
+ * stack frames of about 64 bytes (measured: a parenthesis takes 13). */
+#define EV_PAREN	13
+
+static void ev_deeper(struct ev *e, int weight)
+{
+	e->depth += weight;
+	if (e->depth > M.max_depth * 3) {
+		flush_out();
+		fprintf(stderr, "%s: stack overflow\n", M.prog);
+		exit(1);
+	}
+}
 
 static int ev_lex(struct ev *e, int32_t *val)
 {
@@ -2594,6 +2839,7 @@ static int ev_simple(struct ev *e, int et, int32_t *v1)
 
 	switch (et) {
 	case K_LEFTP:
+		ev_deeper(e, EV_PAREN);
 		et = ev_lex(e, v1);
 		if (et == K_ERROR)
 			return E_BADINPUT;
@@ -2604,6 +2850,7 @@ static int ev_simple(struct ev *e, int et, int32_t *v1)
 			return E_BADINPUT;
 		if (et != K_RIGHTP)
 			return E_MISSRIGHT;
+		e->depth -= EV_PAREN;
 		return E_OK;
 	case K_NUMBER:
 		return E_OK;
@@ -2618,6 +2865,7 @@ static int ev_unary(struct ev *e, int et, int32_t *v1)
 	int er, et2;
 
 	if (et == K_PLUS || et == K_MINUS || et == K_NOT || et == K_LNOT) {
+		ev_deeper(e, 1);
 		et2 = ev_lex(e, v1);
 		if (et2 == K_ERROR)
 			return E_BADINPUT;
@@ -2629,6 +2877,7 @@ static int ev_unary(struct ev *e, int et, int32_t *v1)
 			*v1 = ~*v1;
 		else if (et == K_LNOT)
 			*v1 = *v1 == 0;
+		e->depth--;
 		return E_OK;
 	}
 	return ev_simple(e, et, v1);
@@ -2646,8 +2895,10 @@ static int ev_exp(struct ev *e, int et, int32_t *v1)
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
+		ev_deeper(e, 1);
 		if ((er = ev_exp(e, et, &v2)) != E_OK)
 			return er;
+		e->depth--;
 		if (v2 < 0)
 			return E_NEGEXP;
 		/* GNU: 0**0 is undefined, reported as a division. */
@@ -2898,7 +3149,7 @@ static int evaluate(const char *expr, int32_t *val)
 		"invalid operator in eval: %s",
 		"bad expression in eval: %s",
 	};
-	struct ev e = { expr, expr };
+	struct ev e = { expr, expr, 0 };
 	int et, er;
 
 	et = ev_lex(&e, val);
@@ -2911,9 +3162,14 @@ static int evaluate(const char *expr, int32_t *val)
 	if (er == E_OK)
 		return 0;
 	warn(msg[er], expr);
+	/* GNU fails the run for this one error of eval's only. */
+	if (er == E_BADOP)
+		M.retcode = 1;
 	return -1;
 }
 
+/* eval(expr, radix, width): radix 1 to 36 (1 is unary), width pads
+ * the digits with zeros after any '-'. */
 static void bi_eval(struct args *a, struct buf *o)
 {
 	int radix = 10, width = 1, neg;
@@ -3016,6 +3272,9 @@ static double fmt_double(struct args *a, int *k)
 	return v;
 }
 
+/* printf with m4 strings: each conversion takes the next argument,
+ * missing ones count as 0 or "".  The pieces go through snprintf with
+ * a format rebuilt from the flags, width and precision seen. */
 static void bi_format(struct args *a, struct buf *o)
 {
 	const char *f, *pct;
@@ -3489,6 +3748,8 @@ static void substitute(struct buf *o, const char *victim, const char *repl,
 
 #define RX_NMATCH	64
 
+/* The index of the first match (-1 for none), or with a replacement
+ * its expansion (nothing for no match). */
 static void bi_regexp(struct args *a, struct buf *o)
 {
 	struct rx rx;
@@ -3512,6 +3773,8 @@ static void bi_regexp(struct args *a, struct buf *o)
 	regfree(&rx.re);
 }
 
+/* Every match replaced, left to right; an empty match copies one
+ * character and moves on, so "a*" on "aaa" gives two replacements. */
 static void bi_patsubst(struct args *a, struct buf *o)
 {
 	struct rx rx;
@@ -3680,7 +3943,7 @@ static void process_file(const char *name)
 		if (fd < 0) {
 			flush_out();
 			fprintf(stderr, "%s: cannot open `%s': %s\n", M.prog,
-				name, strerror(errno));
+				name, m4_strerror(errno));
 			M.retcode = 1;
 			return;
 		}
@@ -3688,8 +3951,8 @@ static void process_file(const char *name)
 			flush_out();
 			fprintf(stderr, "%s: %s: read error\n", M.prog, name);
 			M.retcode = 1;
+			close(fd);
 		}
-		close(fd);
 		free(found);
 	}
 	expand_input();
@@ -3930,7 +4193,7 @@ handle:
 			if (set_debugfile(v) < 0) {
 				fprintf(stderr, "%s: cannot set debug file "
 					"`%s': %s\n", M.prog, v ? v : "stderr",
-					strerror(errno));
+					m4_strerror(errno));
 				if (M.fatal)
 					M.retcode = 1;
 			}

@@ -606,6 +606,9 @@ void cf_free(struct cf *cf)
 
 	for (i = 0; i < cf->n_daemons; i++)
 		daemon_free(&cf->daemons[i]);
+	for (i = 0; i < cf->n_pop3_daemons; i++)
+		daemon_free(&cf->pop3_daemons[i]);
+	cf->n_pop3_daemons = 0;
 	for (i = 0; i < cf->n_maps; i++)
 		map_free(&cf->maps[i]);
 	for (i = 0; i < cf->n_mailers; i++)
@@ -1199,7 +1202,7 @@ nomem:
 /* ---- options ------------------------------------------------------------ */
 
 /* DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA, M=Ea, ... */
-static int opt_daemon(struct cf_reader *r, const char *val)
+static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
 {
 	struct cf *cf = r->cf;
 	struct cf_priv *p = cf->priv;
@@ -1210,7 +1213,7 @@ static int opt_daemon(struct cf_reader *r, const char *val)
 	if (!copy)
 		return oom(r);
 	memset(&d, 0, sizeof d);
-	d.port = 25;
+	d.port = pop3 ? 110 : 25;
 	d.family = AF_INET;
 	for (s = copy; s; s = next) {
 		char *key, *v, *eq;
@@ -1269,13 +1272,17 @@ static int opt_daemon(struct cf_reader *r, const char *val)
 				{ "smtp", 25 }, { "submission", 587 },
 				{ "smtps", 465 }, { "submissions", 465 },
 				{ "lmtp", 24 },
+				/* PostboxPop3PortOptions only */
+				{ "pop3", 110 }, { "pop3s", 995 },
+				{ "imap", 143 }, { "imaps", 993 },
 			};
+			size_t nsvc = pop3 ? sizeof svc / sizeof *svc : 5;
 			unsigned long port;
 
-			for (i = 0; i < sizeof svc / sizeof *svc; i++)
+			for (i = 0; i < nsvc; i++)
 				if (icmp(v, svc[i].n) == 0)
 					break;
-			if (i < sizeof svc / sizeof *svc) {
+			if (i < nsvc) {
 				d.port = svc[i].p;
 			} else if (str_toul(v, 65535, &port) == 0 && port) {
 				d.port = port;
@@ -1307,6 +1314,22 @@ static int opt_daemon(struct cf_reader *r, const char *val)
 	if (!d.name && !(d.name = strdup("MTA")))
 		goto nomem;
 	free(copy);
+	if (pop3) {
+		/* PostboxPop3PortOptions: no built-in lines to replace */
+		if (cf->n_pop3_daemons >= CF_MAX_DAEMONS) {
+			rd_err(r, "too many PostboxPop3PortOptions (%d max)",
+				CF_MAX_DAEMONS);
+			daemon_free(&d);
+			return -1;
+		}
+		if (!strcmp(d.name, "MTA")) {
+			free(d.name);
+			if (!(d.name = strdup("POP3")))
+				goto nomem;
+		}
+		cf->pop3_daemons[cf->n_pop3_daemons++] = d;
+		return 0;
+	}
 	if (!p->daemons_set) {
 		for (i = 0; i < cf->n_daemons; i++)
 			daemon_free(&cf->daemons[i]);
@@ -1423,7 +1446,7 @@ static int opt_readtimeout(struct cf_reader *r, const char *val)
 
 enum {
 	OT_STR, OT_SIZE, OT_UINT, OT_LONG, OT_MODE, OT_EMODE, OT_ALIAS,
-	OT_FWD, OT_PRIV, OT_MECHS, OT_DAEMON, OT_RTIMEOUT, OT_QTIMEOUT,
+	OT_FWD, OT_PRIV, OT_MECHS, OT_DAEMON, OT_POP3D, OT_RTIMEOUT, OT_QTIMEOUT,
 	OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_IGNORE,
 };
 
@@ -1473,6 +1496,7 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("", 'M', OT_MACRO),		/* OMxvalue defines $x */
 	OPT("PostboxMailbox", 0, OT_MAILBOX, mailbox),
 	OPT("PostboxVirtualUsers", 0, OT_STR, virtual_users),
+	OPTX("PostboxPop3PortOptions", 0, OT_POP3D),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),
@@ -1645,7 +1669,9 @@ static int opt_apply(struct cf_reader *r, const struct cf_optdef *def,
 			return oom(r);
 		return 0;
 	case OT_DAEMON:
-		return opt_daemon(r, v);
+		return opt_daemon(r, v, 0);
+	case OT_POP3D:
+		return opt_daemon(r, v, 1);
 	case OT_RTIMEOUT:
 		return opt_readtimeout(r, v);
 	case OT_QTIMEOUT:

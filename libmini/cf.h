@@ -167,6 +167,12 @@ struct cf {
 	char *path;			/* the file read (NULL: built-in defaults) */
 	struct cf_daemon daemons[CF_MAX_DAEMONS];
 	size_t n_daemons;
+	/* PostboxPop3PortOptions, DaemonPortOptions' syntax (Name default
+	 * "POP3", Port also pop3 pop3s imap imaps, M=s implicit TLS); none
+	 * given: pop3d's built-in 127.0.0.1 110 (and 995 with a
+	 * certificate).  (added by pop3d) */
+	struct cf_daemon pop3_daemons[CF_MAX_DAEMONS];
+	size_t n_pop3_daemons;
 	struct cf_map maps[CF_MAX_MAPS];
 	size_t n_maps;
 	struct cf_mailer mailers[CF_MAX_MAILERS];

@@ -33,6 +33,7 @@
 #include "cf.h"
 #include "mbox.h"
 #include "maildir.h"
+#include "mailbox.h"
 #include "vusers.h"
 #include "local.h"
 #include "queue.h"

@@ -93,13 +93,13 @@ int mbox_from_line(char *dst, size_t max, const char *sender, time_t when)
 
 /* fcntl lock, polled so that a mailbox held forever cannot hang us:
  * F_SETLKW has no timeout. */
-static int lock_fcntl(int fd)
+static int lock_fcntl(int fd, int type)
 {
 	struct timespec ts;
 	long waited_ms = 0, step = 2;
 
 	for (;;) {
-		if (file_lock(fd, F_WRLCK, 0) == 0)
+		if (file_lock(fd, type, 0) == 0)
 			return 0;
 		if (errno != EAGAIN && errno != EINTR)
 			return -1;
@@ -114,6 +114,36 @@ static int lock_fcntl(int fd)
 		if (step < 100)
 			step *= 2;
 	}
+}
+
+int mbox_lock(int fd, const char *path, int type, int flags,
+	int *dotlocked)
+{
+	*dotlocked = 0;
+	if (lock_fcntl(fd, type) < 0)
+		return -1;
+	if (type != F_WRLCK || (flags & MBOX_NODOTLOCK))
+		return 0;
+	if (file_dotlock(path, MBOX_LOCK_TIMEOUT) == 0)
+		*dotlocked = 1;
+	else if (errno != EACCES && errno != EPERM && errno != EROFS) {
+		int err = errno;
+
+		file_lock(fd, F_UNLCK, 0);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void mbox_unlock(int fd, const char *path, int dotlocked)
+{
+	int err = errno;
+
+	if (dotlocked)
+		file_dotunlock(path);
+	file_lock(fd, F_UNLCK, 0);
+	errno = err;
 }
 
 static void close_keep_errno(int fd)
@@ -166,7 +196,7 @@ int mbox_append_open(struct mbox_append *m, const char *path, uid_t owner,
 			errno = EMLINK;
 			return -1;
 		}
-		if (lock_fcntl(fd) < 0) {
+		if (lock_fcntl(fd, F_WRLCK) < 0) {
 			close_keep_errno(fd);
 			return -1;
 		}

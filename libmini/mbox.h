@@ -6,8 +6,8 @@
  * blank line.  mboxrd quoting keeps the body intact: on writing, any line
  * matching ^>*From  gets one more '>'; a reader removes one.
  *
- * This module holds the writer (mbox_append_*); the reader that mail,
- * pop3d and imapd share will join it here (mbox_read_* / mbox_scan_*).
+ * This module holds the writer (mbox_append_*) and the delivery locks
+ * (mbox_lock); the reader that mail, pop3d and imapd share is mailbox.h.
  *
  * The writer never corrupts a mailbox: it opens without following
  * symbolic links, checks the owner on the open file, takes an fcntl lock
@@ -69,6 +69,18 @@ int mbox_append_commit(struct mbox_append *m);
 /* Truncates back to the old size, fsyncs, unlocks, closes.  Keeps errno.
  * Safe to call on a closed struct. */
 void mbox_append_abort(struct mbox_append *m);
+
+/* The delivery locks on FD, open on PATH: the fcntl lock TYPE (F_RDLCK
+ * to read, F_WRLCK to change), waited for up to MBOX_LOCK_TIMEOUT
+ * seconds, then for F_WRLCK the dotlock PATH.lock (unless MBOX_NODOTLOCK
+ * in FLAGS; a folder where it cannot be created means fcntl only).
+ * *DOTLOCKED says whether PATH.lock is ours.  0, or -1 with errno
+ * (EAGAIN after the timeout) and nothing held.  Readers and rewriters
+ * (mailbox.c) exclude delivery with them. */
+int mbox_lock(int fd, const char *path, int type, int flags,
+	int *dotlocked);
+/* Releases what mbox_lock took.  Keeps errno. */
+void mbox_unlock(int fd, const char *path, int dotlocked);
 
 /* Formats "From SENDER Www Mmm dd hh:mm:ss yyyy\n" into dst (max bytes):
  * SENDER "" becomes MAILER-DAEMON, blanks and control characters in it

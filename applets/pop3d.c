@@ -1,0 +1,1384 @@
+/*
+ * pop3d: the POP3 server (RFC 1939) on the mailboxes the MTA delivers to
+ * (PostboxMailbox, DESIGN.md §3), for Evolution, Thunderbird, fetchmail
+ * and getmail (issue 8).
+ *
+ * One session function speaks on fds 0/1: `pop3d -i` (inetd, tcpsvd, s6,
+ * the tests) calls it directly; the built-in listener binds every
+ * PostboxPop3PortOptions socket (DaemonPortOptions' syntax; default
+ * 127.0.0.1 port 110, and 995 with M=s when ServerCertFile is set), forks
+ * per connection and calls the same function.
+ *
+ * Extensions: CAPA (RFC 2449) with RESP-CODES ([IN-USE], [AUTH],
+ * [SYS/TEMP], [SYS/PERM]) and AUTH-RESP-CODE, STLS (RFC 2595; pipelined
+ * plaintext after it is discarded, never read as if it came over TLS),
+ * SASL AUTH (RFC 5034: PLAIN, LOGIN, CRAM-MD5), implicit TLS (M=s, port
+ * 995).  Passwords: PostboxVirtualUsers, then the system accounts (the
+ * same back-ends as smtpd); USER/PASS and plaintext SASL only over TLS
+ * unless AuthOptions lacks "p" (auth_offer).
+ *
+ * Privileges (Dovecot's login/mail split): a session started as root
+ * forks a login child that becomes DefaultUser for good and does all
+ * the talking (TLS, the command parser, SASL framing); the root process
+ * only answers its password checks over a socketpair.  After a login it
+ * becomes the mailbox owner (system or virtual user) for good, opens the
+ * mailbox and serves it through the child, which stays the TLS end and
+ * copies bytes.  Root cannot log in.  Not started as root, one process
+ * does it all as the caller.
+ *
+ * The maildrop is locked for the session (mailbox.h: a second login gets
+ * [IN-USE]); mail delivered meanwhile is kept and shows next session.
+ * Deletions happen only in the UPDATE state after QUIT.
+ *
+ * Left out: APOP (no greeting timestamp: fetchmail and BusyBox then use
+ * USER/PASS or SASL), LAST (RFC 1725, removed in 1939: -ERR), the
+ * LOGIN-DELAY and EXPIRE policies (never announced).
+ */
+//applet:pop3d usr/sbin drop
+//config:config POP3D
+//config:	bool "pop3d: POP3 server (RFC 1939, STLS, SASL)"
+//config:	default y
+//config:	help
+//config:	  The POP3 server on the mailboxes the MTA delivers to:
+//config:	  ports 110/995 or inetd mode (-i), STLS, SASL AUTH.
+//usage:usage: pop3d [-C FILE] [-b] [-i [-s]] [-v] [-p PIDFILE]
+//usage:
+//usage:Serve POP3 on every PostboxPop3PortOptions (default 127.0.0.1:110, and
+//usage:995 with TLS when ServerCertFile is set), in the foreground logging to
+//usage:stderr, or with -i on stdin/stdout.
+//usage:
+//usage:-C FILE	configuration (default /etc/mail/sendmail.cf)
+//usage:-b	detach, log to syslog, write a pidfile
+//usage:-i	one session on stdin/stdout (inetd, tcpsvd, s6)
+//usage:-s	with -i: implicit TLS first (port 995 under inetd or tcpsvd)
+//usage:-p FILE	the pidfile of -b (default /var/run/pop3d.pid)
+//usage:-v	verbose: log every command
+#define _GNU_SOURCE
+#include "libmini.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
+
+#define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
+#define IO_BUF		4096
+#define POP3_TIMEOUT	600	/* RFC 1939 3: at least 10 minutes */
+#define TLS_TIMEOUT	60
+#define ERRORS_MAX	20	/* unknown commands, then close */
+
+struct ctx {
+	struct cf *cf;
+	const char *cfpath;
+	int verbose;
+	int root;		/* started as root: switch users */
+	int implicit;		/* -i -s: TLS before the greeting */
+	uid_t pre_uid;		/* DefaultUser, before the login */
+	gid_t pre_gid;
+	struct tls_server_config *tls;
+};
+
+enum { ST_AUTH, ST_TRANS };
+
+struct pop3 {
+	struct ctx *c;
+	const struct cf *cf;
+	const struct net_listener *l;
+	struct net_peer peer;
+	char client[NET_HOST_MAX + NET_IP_MAX + 8];	/* "host [ip]" */
+	char host[256];		/* $j */
+	struct io in, out;
+	struct tls *tls;
+	int secure;		/* TLS on (the monitor learns it from the child) */
+	int chan;		/* to the privileged monitor, -1: none */
+	int handoff;		/* login child: the monitor took the session */
+	int state;
+	int quit;
+	unsigned failures, errors;
+	char user[AUTH_USER_MAX];	/* from USER */
+	char login[AUTH_USER_MAX];	/* who logged in */
+	struct mailbox mb;
+	unsigned long retr, dele;
+	off_t retr_bytes;
+	char inbuf[AUTH_LINE_MAX + 2], outbuf[IO_BUF];
+	char line[AUTH_LINE_MAX + 2];
+	char body[16384];
+};
+
+static void reply(struct pop3 *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void reply(struct pop3 *s, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (s->c->verbose)
+		log_msg(LOG_DEBUG, ">>> %s", text);
+	io_puts(&s->out, text);
+	io_puts(&s->out, "\r\n");
+}
+
+/* --- privileges ----------------------------------------------------------- */
+
+/* Root for a moment (reading password files), then back. */
+static void priv_up(struct pop3 *s)
+{
+	if (s->c->root && seteuid(0) == 0)
+		setegid(0);
+}
+
+static void priv_down(struct pop3 *s)
+{
+	if (s->c->root && setegid(s->c->pre_gid) == 0)
+		seteuid(s->c->pre_uid);
+}
+
+/* PostboxVirtualUsers, then the system accounts (auth.h). */
+static int lookup(void *arg, const char *user, char *secret, size_t max)
+{
+	struct pop3 *s = arg;
+	const char *vu = s->cf->opt.virtual_users;
+	int r = 0;
+
+	priv_up(s);
+	if (vu && *vu)
+		r = auth_lookup_vusers((void *)vu, user, secret, max);
+	if (r == 0 && CFG_AUTH)
+		r = auth_lookup_system(NULL, user, secret, max);
+	priv_down(s);
+	return r;
+}
+
+/* Who USER is: uid, gid, home, from the virtual users or passwd.  1, 0
+ * unknown or without ids (no mailbox), -1 temporary. */
+static int owner(struct pop3 *s, const char *user, uid_t *uid, gid_t *gid,
+	char *home, size_t max)
+{
+	const char *vu = s->cf->opt.virtual_users;
+	struct vusers_entry e;
+	struct passwd *pw;
+	char err[512];
+	int r = 0;
+
+	if (vu && *vu) {
+		priv_up(s);
+		r = vusers_lookup(vu, user, &e, err, sizeof err);
+		priv_down(s);
+		if (r < 0) {
+			log_msg(LOG_ERR, "%s", err);
+			return -1;
+		}
+		if (r > 0) {
+			if (!e.has_ids)
+				return 0;
+			*uid = e.uid;
+			*gid = e.gid;
+			str_lcpy(home, e.home, max);
+			return 1;
+		}
+	}
+	errno = 0;
+	if (!(pw = getpwnam(user)))
+		return errno && errno != ENOENT ? -1 : 0;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	str_lcpy(home, pw->pw_dir ? pw->pw_dir : "", max);
+	return 1;
+}
+
+/* For good: the mailbox owner, with the group of an mbox folder that is
+ * group-writable (Debian's /var/mail, 2775 root:mail: the rewrite's
+ * temporary file and dotlock live there, as Dovecot's
+ * mail_privileged_group). */
+static int become(struct pop3 *s, uid_t uid, gid_t gid, const char *path,
+	int kind)
+{
+	gid_t groups[2];
+	size_t n = 0;
+	char folder[4096], *slash;
+	struct stat st;
+
+	if (!s->c->root)
+		return uid == geteuid() ? 0 : (errno = EPERM, -1);
+	if (uid == 0)
+		return errno = EPERM, -1;
+	groups[n++] = gid;
+	str_lcpy(folder, path, sizeof folder);
+	slash = strrchr(folder, '/');
+	if (kind == LOCAL_MBOX && slash && slash != folder) {
+		*slash = 0;
+		priv_up(s);
+		if (stat(folder, &st) == 0 && (st.st_mode & S_IWGRP) &&
+		    !(st.st_mode & S_IWOTH) && st.st_gid != 0 &&
+		    st.st_gid != gid)
+			groups[n++] = st.st_gid;
+	} else {
+		priv_up(s);
+	}
+	if (setgroups(n, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0 || getuid() != uid ||
+	    geteuid() != uid)
+		return -1;
+	return 0;
+}
+
+/* --- login ---------------------------------------------------------------- */
+
+static int plaintext_ok(struct pop3 *s)
+{
+	return (auth_offer(AUTH_PLAINTEXT, s->cf->opt.auth_options,
+		s->tls != NULL) & AUTH_PLAINTEXT) != 0;
+}
+
+static int mechs(struct pop3 *s)
+{
+	const struct cf_list *l = &s->cf->opt.auth_mechs;
+	int set = AUTH_ALL;
+	char words[1024] = "";
+	size_t i;
+
+	if (l->n) {
+		for (i = 0; i < l->n; i++) {
+			str_lcat(words, l->v[i], sizeof words);
+			str_lcat(words, " ", sizeof words);
+		}
+		set = auth_mechs_parse(words);
+	}
+	return auth_offer(set, s->cf->opt.auth_options, s->tls != NULL);
+}
+
+static void failed(struct pop3 *s, const char *text)
+{
+	auth_fail_delay(++s->failures);
+	reply(s, "-ERR [AUTH] %s", text);
+	if (s->failures >= AUTH_FAILURES_MAX) {
+		reply(s, "-ERR [AUTH] Too many authentication failures");
+		log_msg(LOG_NOTICE, "%s: too many authentication failures",
+			s->client);
+		s->quit = 1;
+	}
+}
+
+/* USER is authenticated: become the owner, open the mailbox. */
+static void do_login(struct pop3 *s, const char *user, const char *how)
+{
+	char home[256], path[4096], err[MAILBOX_ERR_MAX];
+	uid_t uid;
+	gid_t gid;
+	int kind, r;
+	off_t total;
+	size_t n;
+
+	r = owner(s, user, &uid, &gid, home, sizeof home);
+	if (r <= 0) {
+		reply(s, r < 0 ? "-ERR [SYS/TEMP] User database unavailable"
+			: "-ERR [SYS/PERM] No mailbox for this user");
+		log_msg(LOG_WARNING, "%s: %s: %s", s->client, user,
+			r < 0 ? "user database unavailable" : "no mailbox");
+		s->quit = 1;
+		return;
+	}
+	kind = local_mailbox(s->cf, user, home, path, sizeof path);
+	if (kind < 0) {
+		reply(s, "-ERR [SYS/PERM] No mailbox for this user");
+		log_msg(LOG_WARNING, "%s: %s: PostboxMailbox gives no "
+			"mailbox: %s", s->client, user, strerror(errno));
+		s->quit = 1;
+		return;
+	}
+	if (become(s, uid, gid, path, kind) < 0) {
+		reply(s, "-ERR [SYS/PERM] Cannot serve this user");
+		log_msg(LOG_ERR, "%s: %s: cannot switch to uid %u: %s",
+			s->client, user, (unsigned)uid, strerror(errno));
+		s->quit = 1;
+		return;
+	}
+	/* from here on, the session is the owner: no way back, so a
+	 * mailbox that cannot be opened ends it */
+	/* a Maildir that nothing was delivered to yet is made, as the
+	 * delivery would (Dovecot does the same) */
+	if (mailbox_open(&s->mb, path, kind, MAILBOX_CREATE, err,
+	    sizeof err) < 0) {
+		if (errno == EWOULDBLOCK)
+			reply(s, "-ERR [IN-USE] Mailbox is locked by another "
+				"POP3 session");
+		else if (errno == EINVAL || errno == EFBIG || errno == ELOOP)
+			reply(s, "-ERR [SYS/PERM] Mailbox is damaged or not "
+				"a mailbox; ask the postmaster");
+		else
+			reply(s, "-ERR [SYS/TEMP] Cannot open the mailbox, "
+				"try again later");
+		log_msg(errno == EWOULDBLOCK ? LOG_INFO : LOG_ERR,
+			"%s: %s: %s", s->client, user, err);
+		s->quit = 1;
+		return;
+	}
+	str_lcpy(s->login, user, sizeof s->login);
+	s->state = ST_TRANS;
+	n = mailbox_count(&s->mb, &total);
+	log_msg(LOG_INFO, "login: user=<%s>, method=%s, rip=%s%s, "
+		"messages=%zu", user, how, s->peer.ip,
+		s->tls || s->secure ? ", TLS" : "", n);
+	reply(s, "+OK Logged in, %zu message%s (%lld octets)", n,
+		n == 1 ? "" : "s", (long long)total);
+}
+
+static void cmd_user(struct pop3 *s, const char *arg)
+{
+	if (!plaintext_ok(s)) {
+		reply(s, "-ERR [AUTH] Plaintext authentication disallowed on "
+			"non-secure (SSL/TLS) connections; use STLS first");
+		return;
+	}
+	if (!*arg || strlen(arg) >= sizeof s->user) {
+		reply(s, "-ERR Usage: USER name");
+		return;
+	}
+	str_lcpy(s->user, arg, sizeof s->user);
+	reply(s, "+OK");
+}
+
+/* USER and PASS against the back-ends: AUTH_SUCCESS, AUTH_FAIL or
+ * AUTH_TEMPFAIL; failures logged (auth.h's wording). */
+static int check_pass(struct pop3 *s, const char *user, const char *pass)
+{
+	char secret[AUTH_SECRET_MAX];
+	int r = lookup(s, user, secret, sizeof secret);
+
+	if (r < 0)
+		return AUTH_TEMPFAIL;
+	if (r == 0) {
+		log_msg(LOG_NOTICE, "USER/PASS failed for %s from %s: no such "
+			"user", user, s->client);
+		return AUTH_FAIL;
+	}
+	r = auth_check(secret, pass, user);
+	explicit_bzero(secret, sizeof secret);
+	if (r != AUTH_SUCCESS)
+		log_msg(LOG_NOTICE, "USER/PASS failed for %s from %s: bad "
+			"password", user, s->client);
+	return r == AUTH_SUCCESS ? AUTH_SUCCESS : AUTH_FAIL;
+}
+
+/* --- the login child and its monitor -------------------------------------- */
+
+/* Records between them: TYPE (1 byte), LEN (2 bytes, big-endian), LEN
+ * bytes.  'P' [tls] user NUL pass; 'A' [tls] [allowed] [has initial]
+ * mech NUL initial; 'S' line.  Answers: TYPE = the AUTH_* result,
+ * payload = the challenge. */
+static int read_full(int fd, void *p, size_t n)
+{
+	char *c = p;
+
+	while (n > 0) {
+		ssize_t k = read(fd, c, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int chan_send(int fd, int type, const void *p, size_t n)
+{
+	unsigned char h[3];
+
+	if (n > 0xffff)
+		return -1;
+	h[0] = (unsigned char)type;
+	h[1] = (unsigned char)(n >> 8);
+	h[2] = (unsigned char)n;
+	if (file_write_all(fd, h, 3) < 0)
+		return -1;
+	return n ? file_write_all(fd, p, n) : 0;
+}
+
+/* One record into BUF (MAX bytes, NUL-terminated; longer is an error). */
+static int chan_recv(int fd, int *type, char *buf, size_t max, size_t *n)
+{
+	unsigned char h[3];
+
+	if (read_full(fd, h, 3) < 0)
+		return -1;
+	*type = h[0];
+	*n = (size_t)h[1] << 8 | h[2];
+	if (*n >= max || read_full(fd, buf, *n) < 0)
+		return -1;
+	buf[*n] = 0;
+	return 0;
+}
+
+/* Child: a request and its answer; the challenge into OUT. */
+static int chan_ask(struct pop3 *s, int type, const char *p, size_t n,
+	char *out, size_t max)
+{
+	int r;
+	size_t len;
+
+	if (chan_send(s->chan, type, p, n) < 0 ||
+	    chan_recv(s->chan, &r, out, max, &len) < 0) {
+		log_msg(LOG_ERR, "%s: the login monitor is gone", s->client);
+		return AUTH_TEMPFAIL;
+	}
+	return r;
+}
+
+static void cmd_pass(struct pop3 *s, const char *arg)
+{
+	char req[AUTH_USER_MAX + AUTH_PASS_MAX + 2], out[8];
+	size_t ul, pl;
+	int r;
+
+	if (!plaintext_ok(s)) {
+		reply(s, "-ERR [AUTH] Plaintext authentication disallowed on "
+			"non-secure (SSL/TLS) connections; use STLS first");
+		return;
+	}
+	if (!s->user[0]) {
+		reply(s, "-ERR No username given; USER first");
+		return;
+	}
+	ul = strlen(s->user);
+	pl = strlen(arg);
+	if (pl >= AUTH_PASS_MAX) {
+		r = AUTH_FAIL;
+	} else if (s->chan >= 0) {
+		req[0] = s->tls != NULL;
+		memcpy(req + 1, s->user, ul + 1);
+		memcpy(req + 2 + ul, arg, pl);
+		r = chan_ask(s, 'P', req, ul + 2 + pl, out, sizeof out);
+		explicit_bzero(req, sizeof req);
+	} else {
+		r = check_pass(s, s->user, arg);
+	}
+	if (r == AUTH_SUCCESS) {
+		if (s->chan >= 0)
+			s->handoff = s->quit = 1;	/* the monitor answers */
+		else
+			do_login(s, s->user, "USER");
+		return;
+	}
+	s->user[0] = 0;
+	if (r == AUTH_TEMPFAIL)
+		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
+			"try again later");
+	else
+		failed(s, "Authentication failed");
+}
+
+/* RFC 5034 4: AUTH mech [initial-response]; bare AUTH lists them (the
+ * RFC 1734 form fetchmail probes with). */
+static void cmd_auth(struct pop3 *s, char *arg)
+{
+	struct auth a;
+	char *mech = arg, *initial = NULL, list[128], *w;
+	int r, allowed = mechs(s);
+	size_t len;
+
+	if (!CFG_AUTH) {
+		reply(s, "-ERR Unknown command");
+		return;
+	}
+	if (!*arg) {
+		reply(s, "+OK Supported mechanisms follow");
+		auth_mechs_list(allowed, list, sizeof list);
+		for (w = strtok(list, " "); w; w = strtok(NULL, " "))
+			reply(s, "%s", w);
+		reply(s, ".");
+		return;
+	}
+	if ((initial = strchr(arg, ' '))) {
+		*initial++ = 0;
+		while (*initial == ' ')
+			initial++;
+	}
+	if (s->chan >= 0) {
+		char req[CMD_MAX + 8];
+		size_t ml = strlen(mech), il = initial ? strlen(initial) : 0;
+
+		req[0] = s->tls != NULL;
+		req[1] = (char)allowed;
+		req[2] = initial != NULL;
+		memcpy(req + 3, mech, ml + 1);
+		memcpy(req + 4 + ml, initial ? initial : "", il);
+		r = chan_ask(s, 'A', req, 4 + ml + il, a.out, sizeof a.out);
+	} else {
+		r = auth_start(&a, mech, allowed, initial, s->host, lookup, s,
+			s->client);
+	}
+	while (r == AUTH_CONTINUE) {
+		reply(s, "+ %s", a.out);
+		io_deadline(&s->in, POP3_TIMEOUT * 1000UL);
+		r = io_getline(&s->in, s->line, sizeof s->line, &len);
+		if (r != IO_LINE) {
+			s->quit = 1;
+			return;
+		}
+		s->line[strcspn(s->line, "\r\n")] = 0;
+		if (s->chan >= 0)
+			r = chan_ask(s, 'S', s->line, strlen(s->line), a.out,
+				sizeof a.out);
+		else
+			r = auth_step(&a, s->line);
+	}
+	switch (r) {
+	case AUTH_SUCCESS:
+		if (s->chan >= 0)
+			s->handoff = s->quit = 1;	/* the monitor answers */
+		else
+			do_login(s, a.user, auth_mech_name(a.mech));
+		break;
+	case AUTH_FAIL:
+		failed(s, "Authentication failed");
+		break;
+	case AUTH_MALFORMED:
+		reply(s, "-ERR Invalid base64 data or syntax");
+		break;
+	case AUTH_CANCEL:
+		reply(s, "-ERR Authentication cancelled");
+		break;
+	case AUTH_TEMPFAIL:
+		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
+			"try again later");
+		break;
+	default:
+		if (auth_mech_byname(mech) & AUTH_PLAINTEXT && !s->tls &&
+		    !plaintext_ok(s))
+			reply(s, "-ERR [AUTH] Plaintext authentication "
+				"disallowed on non-secure (SSL/TLS) "
+				"connections; use STLS first");
+		else
+			reply(s, "-ERR Unsupported authentication mechanism");
+	}
+	explicit_bzero(&a, sizeof a);
+}
+
+static int start_tls(struct pop3 *s)
+{
+	char err[256];
+
+	s->tls = tls_server_start(&s->in, &s->out, s->c->tls,
+		TLS_TIMEOUT * 1000UL, err, sizeof err);
+	if (!s->tls) {
+		log_msg(LOG_NOTICE, "%s: TLS handshake failed: %s",
+			s->client, err);
+		s->quit = 1;
+		return -1;
+	}
+	if (s->c->verbose)
+		log_msg(LOG_DEBUG, "%s: %s %s", s->client, tls_version(s->tls),
+			tls_cipher(s->tls));
+	return 0;
+}
+
+/* RFC 2595 4: STLS, then a fresh session; plaintext that came with the
+ * command is thrown away, never read as if it had come over TLS. */
+static void cmd_stls(struct pop3 *s)
+{
+	char junk[256];
+	size_t dropped = 0;
+	ssize_t k;
+
+	if (!CFG_TLS || !s->c->tls || s->tls) {
+		reply(s, s->tls ? "-ERR TLS is already active" :
+			"-ERR STLS not available");
+		return;
+	}
+	reply(s, "+OK Begin TLS negotiation now");
+	while (io_pending(&s->in) &&
+	    (k = io_read(&s->in, junk, sizeof junk)) > 0)
+		dropped += (size_t)k;
+	if (dropped)
+		log_msg(LOG_NOTICE, "%s: %zu bytes of plaintext pipelined "
+			"after STLS discarded", s->client, dropped);
+	if (start_tls(s) == 0)
+		s->user[0] = 0;
+}
+
+static void cmd_capa(struct pop3 *s)
+{
+	char list[128];
+	int m = mechs(s);
+
+	reply(s, "+OK Capability list follows");
+	reply(s, "TOP");
+	reply(s, "UIDL");
+	reply(s, "RESP-CODES");
+	reply(s, "AUTH-RESP-CODE");
+	reply(s, "PIPELINING");
+	if (s->state == ST_AUTH) {
+		if (plaintext_ok(s))
+			reply(s, "USER");
+		if (CFG_AUTH && m) {
+			auth_mechs_list(m, list, sizeof list);
+			reply(s, "SASL %s", list);
+		}
+		if (CFG_TLS && s->c->tls && !s->tls)
+			reply(s, "STLS");
+	}
+	reply(s, "IMPLEMENTATION postbox");
+	reply(s, ".");
+}
+
+/* --- the transaction state ------------------------------------------------ */
+
+/* Message number ARG (1-based, RFC 1939 5), not deleted.  Its index, or
+ * -1 after the reply. */
+static long msgno(struct pop3 *s, const char *arg, const char **rest)
+{
+	unsigned long n = 0;
+	const char *p = arg;
+
+	while (*p >= '0' && *p <= '9' && n < 100000000UL)
+		n = n * 10 + (unsigned long)(*p++ - '0');
+	if (p == arg || (*p && *p != ' ') || (!rest && *p)) {
+		reply(s, "-ERR Invalid message number: %.40s", arg);
+		return -1;
+	}
+	if (rest)
+		*rest = *p ? p + 1 : p;
+	if (n < 1 || n > s->mb.n) {
+		reply(s, "-ERR There's no message %lu", n);
+		return -1;
+	}
+	if (s->mb.msg[n - 1].flags & MAILBOX_DELETED) {
+		reply(s, "-ERR Message %lu is deleted", n);
+		return -1;
+	}
+	return (long)n - 1;
+}
+
+struct emit {
+	int bol;		/* at a line start */
+	int cr;			/* the last byte written was CR */
+	int header;		/* still in the header */
+	size_t linelen;		/* bytes of this line so far */
+	long lines, max;	/* body lines sent; the most (-1 all) */
+	int done;
+};
+
+/* Sends stored bytes as RFC 1939 3 wants them: CRLF line ends, a '.'
+ * doubled at a line start; TOP stops after MAX body lines. */
+static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
+{
+	while (n > 0 && !e->done) {
+		const char *nl;
+		size_t seg;
+
+		if (e->bol) {
+			if (!e->header && e->max >= 0 && e->lines >= e->max) {
+				e->done = 1;
+				break;
+			}
+			if (p[0] == '.' && io_write(&s->out, ".", 1) < 0)
+				return -1;
+			e->bol = 0;
+		}
+		nl = memchr(p, '\n', n);
+		seg = nl ? (size_t)(nl - p) : n;
+		if (seg && io_write(&s->out, p, seg) < 0)
+			return -1;
+		if (seg) {
+			e->cr = p[seg - 1] == '\r';
+			e->linelen += seg;
+		}
+		if (!nl)
+			break;
+		if (io_write(&s->out, e->cr ? "\n" : "\r\n", e->cr ? 1 : 2) < 0)
+			return -1;
+		if (e->header) {
+			if (e->linelen == 0 || (e->linelen == 1 && e->cr))
+				e->header = 0;
+		} else {
+			e->lines++;
+		}
+		e->linelen = 0;
+		e->cr = 0;
+		e->bol = 1;
+		p = nl + 1;
+		n -= seg + 1;
+	}
+	return 0;
+}
+
+static void send_msg(struct pop3 *s, long i, long max_lines)
+{
+	struct mailbox_reader *r = malloc(sizeof *r);
+	struct emit e = { 1, 0, 1, 0, 0, max_lines, 0 };
+	ssize_t k;
+
+	if (!r) {
+		reply(s, "-ERR [SYS/TEMP] Out of memory");
+		return;
+	}
+	if (mailbox_msg_open(&s->mb, (size_t)i, r) < 0) {
+		/* gone behind our back: say so, lose nothing else */
+		reply(s, "-ERR [SYS/TEMP] Message %ld was removed by another "
+			"client", i + 1);
+		log_msg(LOG_WARNING, "%s: %s: message %ld: %s", s->client,
+			s->login, i + 1, strerror(errno));
+		free(r);
+		return;
+	}
+	if (max_lines < 0)
+		reply(s, "+OK %lld octets", (long long)s->mb.msg[i].size);
+	else
+		reply(s, "+OK");
+	while (!e.done && (k = mailbox_msg_read(r, s->body,
+	    sizeof s->body)) > 0)
+		if (emit(s, &e, s->body, (size_t)k) < 0)
+			break;
+	if (k < 0) {
+		/* the "+OK" is gone: only the connection can say it */
+		log_msg(LOG_ERR, "%s: %s: reading message %ld: %s", s->client,
+			s->login, i + 1, strerror(errno));
+		s->quit = 1;
+		io_flush(&s->out);
+		mailbox_msg_close(r);
+		free(r);
+		return;
+	}
+	if (!e.bol)
+		io_write(&s->out, "\r\n", 2);
+	io_write(&s->out, ".\r\n", 3);
+	mailbox_msg_close(r);
+	free(r);
+	if (max_lines < 0) {
+		s->retr++;
+		s->retr_bytes += s->mb.msg[i].size;
+	}
+}
+
+static void uidl_line(struct pop3 *s, size_t i, int single)
+{
+	/* RFC 1939 7: 1-70 printable characters, never reused: the
+	 * mailbox's UIDVALIDITY and the message's UID */
+	reply(s, "%s%zu %u.%u", single ? "+OK " : "", i + 1,
+		s->mb.validity, s->mb.msg[i].uid);
+}
+
+static void cmd_list(struct pop3 *s, const char *arg, int uidl)
+{
+	size_t i;
+	long n;
+
+	if (*arg) {
+		if ((n = msgno(s, arg, NULL)) < 0)
+			return;
+		if (uidl)
+			uidl_line(s, (size_t)n, 1);
+		else
+			reply(s, "+OK %ld %lld", n + 1,
+				(long long)s->mb.msg[n].size);
+		return;
+	}
+	reply(s, "+OK");
+	for (i = 0; i < s->mb.n; i++) {
+		if (s->mb.msg[i].flags & MAILBOX_DELETED)
+			continue;
+		if (uidl)
+			uidl_line(s, i, 0);
+		else
+			reply(s, "%zu %lld", i + 1,
+				(long long)s->mb.msg[i].size);
+	}
+	reply(s, ".");
+}
+
+static void cmd_top(struct pop3 *s, const char *arg)
+{
+	const char *rest;
+	unsigned long lines;
+	long n;
+
+	if ((n = msgno(s, arg, &rest)) < 0)
+		return;
+	if (str_toul(rest, 0x7fffffffUL, &lines) < 0) {
+		reply(s, "-ERR Usage: TOP msg lines");
+		return;
+	}
+	send_msg(s, n, (long)lines);
+}
+
+/* RFC 1939 6: the UPDATE state. */
+static void cmd_quit(struct pop3 *s)
+{
+	char err[MAILBOX_ERR_MAX];
+	size_t left, i;
+	unsigned long gone = 0;
+
+	s->quit = 1;
+	if (s->state != ST_TRANS) {
+		reply(s, "+OK Bye");
+		return;
+	}
+	for (i = 0; i < s->mb.n; i++)
+		if (s->mb.msg[i].flags & MAILBOX_DELETED)
+			gone++;
+	left = mailbox_count(&s->mb, NULL);
+	s->state = ST_AUTH;
+	if (mailbox_commit(&s->mb, err, sizeof err) < 0) {
+		log_msg(LOG_ERR, "%s: %s: %s", s->client, s->login, err);
+		reply(s, "-ERR [SYS/TEMP] Some deleted messages were not "
+			"removed");
+		return;
+	}
+	log_msg(LOG_INFO, "logout: user=<%s>, retr=%lu/%lld, del=%lu/%zu",
+		s->login, s->retr, (long long)s->retr_bytes, gone,
+		(size_t)(left + gone));
+	reply(s, "+OK Logging out, %zu message%s left", left,
+		left == 1 ? "" : "s");
+}
+
+static void command(struct pop3 *s, char *line)
+{
+	char *arg = line + strcspn(line, " ");
+	long n;
+
+	if (*arg)
+		*arg++ = 0;
+	if (!strcasecmp(line, "QUIT")) {
+		cmd_quit(s);
+	} else if (!strcasecmp(line, "CAPA")) {
+		cmd_capa(s);
+	} else if (s->state == ST_AUTH) {
+		if (!strcasecmp(line, "USER"))
+			cmd_user(s, arg);
+		else if (!strcasecmp(line, "PASS"))
+			cmd_pass(s, arg);
+		else if (!strcasecmp(line, "AUTH"))
+			cmd_auth(s, arg);
+		else if (!strcasecmp(line, "STLS"))
+			cmd_stls(s);
+		else if (!strcasecmp(line, "APOP"))
+			reply(s, "-ERR APOP is not enabled");
+		else {
+			s->errors++;
+			reply(s, "-ERR Unknown command or not logged in");
+		}
+	} else if (!strcasecmp(line, "STAT")) {
+		off_t total;
+		size_t k = mailbox_count(&s->mb, &total);
+
+		reply(s, "+OK %zu %lld", k, (long long)total);
+	} else if (!strcasecmp(line, "LIST")) {
+		cmd_list(s, arg, 0);
+	} else if (!strcasecmp(line, "UIDL")) {
+		cmd_list(s, arg, 1);
+	} else if (!strcasecmp(line, "RETR")) {
+		if ((n = msgno(s, arg, NULL)) >= 0)
+			send_msg(s, n, -1);
+	} else if (!strcasecmp(line, "TOP")) {
+		cmd_top(s, arg);
+	} else if (!strcasecmp(line, "DELE")) {
+		if ((n = msgno(s, arg, NULL)) >= 0) {
+			s->mb.msg[n].flags |= MAILBOX_DELETED;
+			reply(s, "+OK Marked to be deleted");
+		}
+	} else if (!strcasecmp(line, "NOOP")) {
+		reply(s, "+OK");
+	} else if (!strcasecmp(line, "RSET")) {
+		size_t i;
+
+		for (i = 0; i < s->mb.n; i++)
+			s->mb.msg[i].flags &= ~MAILBOX_DELETED;
+		reply(s, "+OK");
+	} else if (!strcasecmp(line, "LAST")) {
+		/* RFC 1725's, gone from RFC 1939 */
+		reply(s, "-ERR LAST is not supported");
+	} else {
+		s->errors++;
+		reply(s, "-ERR Unknown command");
+	}
+}
+
+static void session_loop(struct pop3 *s)
+{
+	while (!s->quit) {
+		size_t len = 0;
+		int r;
+
+		if (s->errors >= ERRORS_MAX) {
+			reply(s, "-ERR Too many bad commands");
+			break;
+		}
+		io_deadline(&s->in, POP3_TIMEOUT * 1000UL);
+		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+		r = io_getline(&s->in, s->line, CMD_MAX + 1, &len);
+		if (r == IO_TIMEOUT) {
+			reply(s, "-ERR Disconnected for inactivity");
+			log_msg(LOG_INFO, "%s: %s: autologout", s->client,
+				s->login[0] ? s->login : "(not logged in)");
+			break;
+		}
+		if (r == IO_ERR || (r == IO_EOF && len == 0) ||
+		    (r == IO_EOF && !s->line[0])) {
+			if (s->state == ST_TRANS)
+				log_msg(LOG_INFO, "%s: %s: connection lost, "
+					"nothing deleted", s->client, s->login);
+			break;
+		}
+		if (r == IO_LONG) {
+			s->errors++;
+			reply(s, "-ERR Command line too long");
+			continue;
+		}
+		if (len && s->line[len - 1] == '\n')
+			len--;
+		if (len && s->line[len - 1] == '\r')
+			len--;
+		s->line[len] = 0;
+		if (memchr(s->line, 0, len)) {
+			s->errors++;
+			reply(s, "-ERR NUL in command");
+			continue;
+		}
+		if (s->c->verbose)
+			log_msg(LOG_DEBUG, "<<< %s", str_istarts(s->line,
+				"PASS ") ? "PASS ****" : s->line);
+		command(s, s->line);
+		if (r == IO_EOF)
+			break;
+	}
+	io_flush(&s->out);
+}
+
+/* Monitor (root): answers the login child's checks until one succeeds.
+ * 0 with the user and method, -1 when the child ended first. */
+static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
+	size_t hmax)
+{
+	char *buf = s->line, *u, *p;
+	size_t n, len = 0;
+	int type, r, started = 0;
+	unsigned failures = 0;
+	struct auth a;
+
+	/* the child's own limit, kept here too: a subverted child gets
+	 * no more guesses than a client */
+	for (;;) {
+		if (failures >= AUTH_FAILURES_MAX)
+			return -1;
+		if (chan_recv(s->chan, &type, buf, sizeof s->line, &n) < 0)
+			return -1;
+		if (n < 1)
+			return -1;
+		s->secure = buf[0] != 0;
+		if (type == 'P') {
+			u = buf + 1;
+			len = strlen(u);
+			if (len + 1 >= n || len >= umax)
+				return -1;
+			p = u + len + 1;
+			r = check_pass(s, u, p);
+			if (r == AUTH_SUCCESS) {
+				str_lcpy(user, u, umax);
+				str_lcpy(how, "USER", hmax);
+			}
+			explicit_bzero(buf, n);
+		} else if (type == 'A' && n >= 4) {
+			u = buf + 3;
+			len = strlen(u);
+			if (len + 4 > n)
+				return -1;
+			r = auth_start(&a, u, (unsigned char)buf[1],
+				buf[2] ? u + len + 1 : NULL, s->host, lookup,
+				s, s->client);
+			started = 1;
+		} else if (type == 'S' && started) {
+			r = auth_step(&a, buf);
+		} else {
+			return -1;
+		}
+		if (type != 'P') {
+			if (r != AUTH_CONTINUE)
+				started = 0;
+			if (r == AUTH_SUCCESS) {
+				str_lcpy(user, a.user, umax);
+				str_lcpy(how, auth_mech_name(a.mech), hmax);
+			}
+		}
+		if (chan_send(s->chan, r, type != 'P' && r == AUTH_CONTINUE ?
+		    a.out : "", type != 'P' && r == AUTH_CONTINUE ?
+		    strlen(a.out) : 0) < 0)
+			return -1;
+		if (r == AUTH_SUCCESS)
+			return 0;
+		if (r == AUTH_FAIL)
+			failures++;
+	}
+}
+
+/* Login child, after the monitor took the session: it stays as the
+ * TLS end, moving bytes between the client and the mail process. */
+static void proxy(struct pop3 *s)
+{
+	struct pollfd pf[2];
+	char *buf = s->body;
+	int client_eof = 0;
+	ssize_t k;
+
+	for (;;) {
+		/* what the client sent, buffered or inside TLS, first */
+		while (!client_eof) {
+			io_deadline(&s->in, 1);
+			k = io_read(&s->in, buf, sizeof s->body);
+			if (k > 0) {
+				if (file_write_all(s->chan, buf, (size_t)k) < 0)
+					return;
+				continue;
+			}
+			if (k == 0) {
+				client_eof = 1;
+				shutdown(s->chan, SHUT_WR);
+			} else if (errno != ETIMEDOUT) {
+				return;
+			}
+			break;
+		}
+		pf[0].fd = client_eof ? -1 : s->in.fd;
+		pf[0].events = POLLIN;
+		pf[1].fd = s->chan;
+		pf[1].events = POLLIN;
+		if (poll(pf, 2, 2 * POP3_TIMEOUT * 1000) <= 0)
+			return;
+		if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			k = read(s->chan, buf, sizeof s->body);
+			if (k <= 0)
+				return;
+			io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+			if (io_write(&s->out, buf, (size_t)k) < 0 ||
+			    io_flush(&s->out) < 0)
+				return;
+		}
+	}
+}
+
+/* Root: the login child speaks to the client as DefaultUser, this
+ * process checks passwords, then becomes the mailbox owner and serves
+ * the mailbox through the child. */
+static int split(struct pop3 *s)
+{
+	char user[AUTH_USER_MAX], how[16];
+	int sp[2], st, nul;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_msg(LOG_ERR, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		log_msg(LOG_ERR, "fork: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		s->chan = sp[1];
+		/* for good: nothing here can get root back */
+		if (setgroups(1, &s->c->pre_gid) < 0 || seteuid(0) < 0 ||
+		    setresgid(s->c->pre_gid, s->c->pre_gid,
+		    s->c->pre_gid) < 0 || setresuid(s->c->pre_uid,
+		    s->c->pre_uid, s->c->pre_uid) < 0 ||
+		    getuid() != s->c->pre_uid) {
+			log_msg(LOG_ERR, "cannot drop privilege: %s",
+				strerror(errno));
+			_exit(EX_OSERR);
+		}
+		s->c->root = 0;
+		return 1;
+	}
+	close(sp[1]);
+	s->chan = sp[0];
+	/* the connection is the child's: the client sees it close then */
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		if (nul > 1)
+			close(nul);
+	}
+	if (monitor(s, user, sizeof user, how, sizeof how) == 0) {
+		io_init(&s->in, s->chan, s->inbuf, sizeof s->inbuf);
+		io_init(&s->out, s->chan, s->outbuf, sizeof s->outbuf);
+		io_pair(&s->in, &s->out);
+		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+		do_login(s, user, how);
+		session_loop(s);
+		if (s->state == ST_TRANS)
+			mailbox_close(&s->mb);	/* no QUIT */
+	}
+	explicit_bzero(user, sizeof user);
+	/* closing with unread input would reset the child's end before it
+	 * passed our last reply on: end our side, drain, then close */
+	shutdown(s->chan, SHUT_WR);
+	for (;;) {
+		struct pollfd pf = { s->chan, POLLIN, 0 };
+
+		if (poll(&pf, 1, 5000) <= 0 ||
+		    read(s->chan, s->body, sizeof s->body) <= 0)
+			break;
+	}
+	close(s->chan);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* The session on fds 0/1.  L is the listener (NULL in -i mode). */
+static int session(struct ctx *c, const struct net_listener *l)
+{
+	struct pop3 *s;
+	int child;
+
+	signal(SIGPIPE, SIG_IGN);
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		log_msg(LOG_ERR, "out of memory");
+		return EX_TEMPFAIL;
+	}
+	s->c = c;
+	s->cf = c->cf;
+	s->l = l;
+	s->chan = -1;
+	s->mb.fd = s->mb.lockfd = -1;
+	net_peer(&s->peer);
+	if (s->peer.host[0])
+		snprintf(s->client, sizeof s->client, "%s [%s]", s->peer.host,
+			s->peer.ip);
+	else
+		snprintf(s->client, sizeof s->client, "[%s]", s->peer.ip);
+	if (cf_expand(c->cf, "$j", s->host, sizeof s->host) < 0 ||
+	    !s->host[0])
+		str_lcpy(s->host, "localhost", sizeof s->host);
+	/* as root: a login child that parses everything the client says,
+	 * and this process, which checks passwords and switches users */
+	if (c->root) {
+		int r = split(s);
+
+		if (r <= 0) {
+			free(s);
+			return r < 0 ? EX_OSERR : 0;
+		}
+	}
+	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
+	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf);
+	io_pair(&s->in, &s->out);
+	io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+	if (c->verbose)
+		log_msg(LOG_DEBUG, "connection from %s", s->client);
+	/* M=s: implicit TLS (port 995), before the greeting */
+	if (CFG_TLS && ((l && strchr(l->modifiers, 's')) || c->implicit) &&
+	    (!c->tls || start_tls(s) < 0)) {
+		if (!c->tls)
+			log_msg(LOG_ERR, "implicit TLS without ServerCertFile");
+		free(s);
+		return 0;
+	}
+	reply(s, "+OK postbox POP3 server ready");
+	session_loop(s);
+	if (s->handoff)
+		proxy(s);
+	if (s->state == ST_TRANS)
+		mailbox_close(&s->mb);	/* no QUIT: nothing deleted */
+	if (s->tls)
+		tls_close(s->tls);
+	child = s->chan >= 0;
+	free(s);
+	if (child)
+		_exit(0);	/* the login child: its parent cleans up */
+	return 0;
+}
+
+/* --- running it ----------------------------------------------------------- */
+
+static int net_session(void *arg, const struct net_listener *l)
+{
+	return session(arg, l);
+}
+
+static void note(const char *what, const char *where)
+{
+	log_msg(LOG_INFO, "%s: ignored: %s", where, what);
+}
+
+static int load_cf(struct cf *cf, const char *path, int explicit)
+{
+	char err[512];
+
+	cf_init(cf);
+	cf->note = note;
+	if (cf_load(cf, path, err, sizeof err) == 0)
+		return 0;
+	if (errno == ENOENT && !explicit) {
+		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
+			path);
+		cf_free(cf);
+		cf_init(cf);
+		return 0;
+	}
+	xwarn("%s", err);
+	return -1;
+}
+
+static void detach(const char *pidfile)
+{
+	char line[32];
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		xdie_errno(EX_OSERR, "fork");
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		xdie_errno(EX_OSERR, "chdir /");
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		snprintf(line, sizeof line, "%d\n", (int)getpid());
+		if (write(fd, line, strlen(line)) < 0)
+			log_msg(LOG_WARNING, "%s: %s", pidfile,
+				strerror(errno));
+		close(fd);
+	}
+}
+
+/* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
+ * certificate, 127.0.0.1 995 M=s (DESIGN.md §3: loopback by default). */
+static int daemon_mode(struct ctx *c, int background, const char *pidfile)
+{
+	struct cf_daemon def[2];
+	const struct cf_daemon *d = c->cf->pop3_daemons;
+	struct net_server srv;
+	char err[512];
+	size_t n = c->cf->n_pop3_daemons, i;
+	int r;
+
+	if (!n) {
+		memset(def, 0, sizeof def);
+		def[0].name = "POP3";
+		def[0].addr = "127.0.0.1";
+		def[0].port = 110;
+		def[0].family = AF_INET;
+		def[1] = def[0];
+		def[1].name = "POP3S";
+		def[1].port = 995;
+		str_lcpy(def[1].modifiers, "s", sizeof def[1].modifiers);
+		d = def;
+		n = c->tls ? 2 : 1;
+	}
+	for (i = 0; i < n; i++)
+		if (strchr(d[i].modifiers, 's') && !c->tls) {
+			xwarn("PostboxPop3PortOptions Name=%s: M=s needs "
+				"ServerCertFile", d[i].name);
+			return EX_CONFIG;
+		}
+	if (net_listen(&srv, d, n, err, sizeof err) < 0) {
+		xwarn("%s", err);
+		return EX_OSERR;
+	}
+	if (background)
+		detach(pidfile);
+	log_open("pop3d", background);
+	srv.max_children = c->cf->opt.max_children;
+	srv.conn_rate = c->cf->opt.conn_rate;
+	srv.session = net_session;
+	srv.ctx = c;
+	for (i = 0; i < srv.n; i++)
+		log_msg(LOG_INFO, "listening on %s port %u (%s)",
+			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
+	while ((r = net_serve(&srv)) == NET_RELOAD)
+		log_msg(LOG_INFO, "SIGHUP: restart pop3d to reload");
+	log_msg(LOG_INFO, "stopped");
+	net_close(&srv);
+	if (background)
+		unlink(pidfile);
+	return r < 0 ? EX_OSERR : EX_OK;
+}
+
+int pop3d_main(int argc, char **argv)
+{
+	const char *cfpath = NULL, *pidfile = "/var/run/pop3d.pid";
+	int inetd = 0, background = 0, opt, r;
+	struct ctx c;
+
+	memset(&c, 0, sizeof c);
+	optind = 1;
+	while ((opt = getopt(argc, argv, "C:bip:sv")) != -1) {
+		switch (opt) {
+		case 'C': cfpath = optarg; break;
+		case 'b': background = 1; break;
+		case 'i': inetd = 1; break;
+		case 'p': pidfile = optarg; break;
+		case 's': c.implicit = 1; break;
+		case 'v': c.verbose = 1; break;
+		default: applet_usage();
+		}
+	}
+	if (optind != argc || (inetd && background) || (c.implicit && !inetd))
+		applet_usage();
+	log_open("pop3d", 0);
+	if (c.verbose)
+		log_level(LOG_DEBUG);
+	c.cf = xzalloc(sizeof *c.cf);
+	c.cfpath = cfpath;
+	if (load_cf(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
+		return EX_CONFIG;
+	c.root = geteuid() == 0;
+	if (c.root)
+		local_default_user(c.cf, &c.pre_uid, &c.pre_gid);
+	/* the key is root's: read it before any session starts */
+	if (CFG_TLS && c.cf->opt.server_cert && *c.cf->opt.server_cert) {
+		char err[512];
+		const char *key = c.cf->opt.server_key &&
+			*c.cf->opt.server_key ? c.cf->opt.server_key :
+			c.cf->opt.server_cert;
+
+		c.tls = tls_server_config_new(c.cf->opt.server_cert, key, err,
+			sizeof err);
+		if (!c.tls) {
+			xwarn("%s", err);
+			if (!inetd)
+				return EX_CONFIG;
+		}
+	}
+	if (inetd)
+		r = session(&c, NULL);
+	else
+		r = daemon_mode(&c, background, pidfile);
+	if (c.tls)
+		tls_server_config_free(c.tls);
+	cf_free(c.cf);
+	free(c.cf);
+	return r;
+}

@@ -1,0 +1,1334 @@
+/*
+ * mailbox: the shared mbox/Maildir reader (contracts in mailbox.h).
+ *
+ * An mbox is read once, streamed through a 64 KiB window, into an index
+ * of offsets; nothing of a message stays in memory.  Messages are split at
+ * "From " lines that start the file or follow a blank line (mboxrd: the
+ * writer quotes every other ^>*From  line, so the rule is exact for our
+ * own mailboxes).
+ */
+#include "libmini.h"
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCAN_BUF	65536
+#define QUOTE_WINDOW	256	/* bytes looked at for ^>+From  */
+#define UIDLIST_LINE	1024
+#define UIDLIST_MAX	(256UL << 20)
+#define FNV_OFF		0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+static void seterr(char *err, size_t max, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t max, const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	if (err && max) {
+		va_start(ap, fmt);
+		vsnprintf(err, max, fmt, ap);
+		va_end(ap);
+	}
+	errno = e;
+}
+
+static uint64_t fnv(uint64_t h, const char *p, size_t n)
+{
+	while (n--) {
+		h ^= (unsigned char)*p++;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* mboxrd: whether the line at P (N bytes available) is ^>+From . */
+static int quoted_from(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n > QUOTE_WINDOW)
+		n = QUOTE_WINDOW;
+	while (i < n && p[i] == '>')
+		i++;
+	return i > 0 && n - i >= 5 && memcmp(p + i, "From ", 5) == 0;
+}
+
+/* Header fields that MUAs rewrite: left out of the key. */
+static int volatile_field(const char *p, size_t n)
+{
+	static const char *const names[] = { "status:", "x-status:",
+		"x-keywords:", "x-uid:", "x-imap:", "x-imapbase:",
+		"content-length:", "lines:" };
+	size_t i, k;
+
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		k = strlen(names[i]);
+		if (n >= k && strncasecmp(p, names[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* --- a line scanner over part of a file ---------------------------------- */
+
+struct scan {
+	int fd;
+	off_t pos;		/* file offset of buf[0] */
+	off_t limit;		/* stop here (-1: end of file) */
+	size_t start, fill;
+	int eof;
+	char *buf;
+};
+
+/* The next line piece: *P, *LEN bytes at file offset *OFF; *LF when it
+ * ends the line.  A line longer than the buffer comes in pieces.  1, 0 at
+ * the end, -1 on a read error. */
+static int scan_next(struct scan *s, const char **p, size_t *len, off_t *off,
+	int *lf)
+{
+	for (;;) {
+		char *b = s->buf + s->start;
+		size_t avail = s->fill - s->start;
+		char *nl = memchr(b, '\n', avail);
+		ssize_t r;
+		size_t want;
+
+		if (nl || (avail && (s->eof || s->fill == SCAN_BUF))) {
+			*p = b;
+			*len = nl ? (size_t)(nl + 1 - b) : avail;
+			*off = s->pos + (off_t)s->start;
+			*lf = nl != NULL;
+			s->start += *len;
+			return 1;
+		}
+		if (s->eof)
+			return 0;
+		if (s->start) {
+			memmove(s->buf, b, avail);
+			s->pos += (off_t)s->start;
+			s->start = 0;
+			s->fill = avail;
+		}
+		want = SCAN_BUF - s->fill;
+		if (s->limit >= 0) {
+			off_t left = s->limit - (s->pos + (off_t)s->fill);
+
+			if (left <= 0) {
+				s->eof = 1;
+				continue;
+			}
+			if ((off_t)want > left)
+				want = (size_t)left;
+		}
+		r = pread(s->fd, s->buf + s->fill, want,
+			s->pos + (off_t)s->fill);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			s->eof = 1;
+		s->fill += (size_t)r;
+	}
+}
+
+static int scan_init(struct scan *s, int fd, off_t from, off_t limit)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = fd;
+	s->pos = from;
+	s->limit = limit;
+	s->buf = malloc(SCAN_BUF);
+	return s->buf ? 0 : -1;
+}
+
+/* --- the index ------------------------------------------------------------ */
+
+static struct mailbox_msg *msg_add(struct mailbox *mb)
+{
+	struct mailbox_msg *m;
+
+	if (mb->n >= MAILBOX_MAX_MSGS) {
+		errno = EFBIG;
+		return NULL;
+	}
+	if (mb->n == mb->cap) {
+		size_t cap = mb->cap ? mb->cap * 2 : 64;
+
+		m = realloc(mb->msg, cap * sizeof *m);
+		if (!m)
+			return NULL;
+		mb->msg = m;
+		mb->cap = cap;
+	}
+	m = &mb->msg[mb->n++];
+	memset(m, 0, sizeof *m);
+	return m;
+}
+
+static unsigned status_flags(const char *p, size_t n, int x)
+{
+	unsigned f = 0;
+	size_t i = x ? 9 : 7;	/* past "X-Status:" or "Status:" */
+
+	for (; i < n && p[i] != '\n'; i++) {
+		switch (p[i]) {
+		case 'R': f |= x ? 0 : MAILBOX_SEEN; break;
+		case 'O': f |= x ? 0 : MAILBOX_OLD; break;
+		case 'A': f |= x ? MAILBOX_ANSWERED : 0; break;
+		case 'F': f |= x ? MAILBOX_FLAGGED : 0; break;
+		case 'T': f |= x ? MAILBOX_DRAFT : 0; break;
+		case 'D': f |= x ? MAILBOX_TRASHED : 0; break;
+		}
+	}
+	return f;
+}
+
+/* The mbox scanner's state between lines. */
+struct mscan {
+	struct mailbox_msg *m;	/* the message being read, NULL before */
+	int cont;		/* the next piece continues a line */
+	int in_from;		/* inside the From_ line */
+	int in_header;
+	int hash_line;		/* this header line goes into the key */
+	int keep_field;		/* the current field goes into the key */
+	int prev_blank;		/* the last whole line was empty */
+	size_t pending;		/* a blank line held back (may separate) */
+	char last;		/* the last byte of the current line so far */
+	uint64_t h;
+};
+
+static void mscan_finish(struct mscan *st, off_t end, int lf)
+{
+	struct mailbox_msg *m = st->m;
+
+	if (!m)
+		return;
+	/* the blank line before the next From_ line (or the end) is the
+	 * separator, not part of the message */
+	m->len = end - (off_t)st->pending - m->off;
+	if (m->len < 0)
+		m->len = 0;
+	if (!lf && !st->in_from)
+		m->size += 2;	/* a last line without newline gets CRLF */
+	m->key = st->h;
+	m->flags0 = m->flags;
+	st->m = NULL;
+}
+
+/* Scans the mbox MB->fd from FROM to its end, adding messages.  TAIL:
+ * blank lines before the first From_ line are skipped (what a writer adds
+ * after a mailbox that did not end with one).  0, or -1 with errno and
+ * ERR. */
+static int mbox_scan(struct mailbox *mb, off_t from, int tail, char *err,
+	size_t errmax)
+{
+	struct scan s;
+	struct mscan st;
+	const char *p;
+	size_t len;
+	off_t off = from, at_end = from;
+	int lf = 1, r;
+
+	if (scan_init(&s, mb->fd, from, -1) < 0)
+		return -1;
+	memset(&st, 0, sizeof st);
+	st.prev_blank = 1;
+	while ((r = scan_next(&s, &p, &len, &off, &lf)) > 0) {
+		at_end = off + (off_t)len;
+		if (st.cont) {
+			/* the rest of a long line */
+			if (st.in_from || st.hash_line)
+				st.h = fnv(st.h, p, len);
+			if (st.m && !st.in_from) {
+				char before = len >= 2 ? p[len - 2] : st.last;
+
+				st.m->size += (off_t)len;
+				if (lf && before != '\r')
+					st.m->size++;
+			}
+			st.last = p[len - 1];
+			if (lf) {
+				if (st.in_from) {
+					st.in_from = 0;
+					st.m->off = off + (off_t)len;
+				}
+				st.cont = 0;
+			}
+			continue;
+		}
+		/* a line start */
+		if (len >= 5 && memcmp(p, "From ", 5) == 0 && st.prev_blank) {
+			mscan_finish(&st, off, 1);
+			if (!(st.m = msg_add(mb))) {
+				seterr(err, errmax, "%s: %s", mb->path,
+					strerror(errno));
+				goto fail;
+			}
+			st.m->from = off;
+			st.m->off = off + (off_t)len;
+			st.h = fnv(FNV_OFF, p, len);
+			st.in_from = !lf;
+			st.in_header = 1;
+			st.pending = 0;
+			st.prev_blank = 0;
+			st.hash_line = 0;
+			st.cont = !lf;
+			st.last = p[len - 1];
+			st.keep_field = 0;
+			tail = 0;
+			continue;
+		}
+		if (!st.m) {
+			if (tail && len <= 2 && p[len - 1] == '\n' &&
+			    (len == 1 || p[0] == '\r'))
+				continue;
+			errno = EINVAL;
+			seterr(err, errmax, "%s: not an mbox file (no \"From \" "
+				"line at offset %lld)", mb->path,
+				(long long)off);
+			goto fail;
+		}
+		if (st.pending) {
+			st.m->size += 2;
+			st.pending = 0;
+		}
+		st.prev_blank = lf && (len == 1 || (len == 2 && p[0] == '\r'));
+		st.hash_line = 0;
+		if (st.in_header) {
+			if (st.prev_blank) {
+				st.in_header = 0;
+			} else if (p[0] != ' ' && p[0] != '\t') {
+				st.keep_field = !volatile_field(p, len);
+				st.hash_line = st.keep_field;
+				if (len >= 7 && !strncasecmp(p, "Status:", 7))
+					st.m->flags |= status_flags(p, len, 0);
+				if (len >= 9 && !strncasecmp(p, "X-Status:", 9))
+					st.m->flags |= status_flags(p, len, 1);
+			} else {
+				/* a folded line: as its field */
+				st.hash_line = st.keep_field;
+			}
+			if (st.hash_line)
+				st.h = fnv(st.h, p, len);
+		}
+		if (st.prev_blank && !st.in_header) {
+			/* maybe the separator: counted when a line follows */
+			st.pending = len;
+		} else {
+			st.m->size += (off_t)len;
+			if (quoted_from(p, len))
+				st.m->size--;
+			if (lf && (len < 2 || p[len - 2] != '\r'))
+				st.m->size++;
+		}
+		st.cont = !lf;
+		st.last = p[len - 1];
+	}
+	if (r < 0) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		goto fail;
+	}
+	mscan_finish(&st, at_end, lf);
+	mb->end = at_end;
+	free(s.buf);
+	return 0;
+fail:
+	free(s.buf);
+	return -1;
+}
+
+uint64_t mailbox_key(const char *from_line, size_t flen, const char *hdr,
+	size_t hlen)
+{
+	uint64_t h = fnv(FNV_OFF, from_line, flen);
+	const char *p = hdr, *end = hdr + hlen, *nl;
+	int keep = 0;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (!nl)
+			nl = end - 1;
+		if (p[0] == '\n' || (p[0] == '\r' && p + 1 < end &&
+		    p[1] == '\n'))
+			break;
+		if (p[0] != ' ' && p[0] != '\t')
+			keep = !volatile_field(p, nl + 1 - p);
+		if (keep)
+			h = fnv(h, p, nl + 1 - p);
+	}
+	return h;
+}
+
+off_t mailbox_sent_size(const char *p, size_t n, int quoted)
+{
+	const char *end = p + n, *nl;
+	off_t size = 0;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (quoted && quoted_from(p, end - p))
+			size--;
+		if (!nl) {
+			size += (end - p) + 2;
+			break;
+		}
+		size += (nl + 1 - p);
+		if (nl == p || nl[-1] != '\r')
+			size++;
+	}
+	return size;
+}
+
+/* --- the uidlist ---------------------------------------------------------- */
+
+struct uident {
+	unsigned uid;
+	off_t size;
+	size_t idx;		/* position in the file */
+	int used;
+	char key[MAILDIR_NAME_MAX];
+};
+
+static int uident_cmp(const void *a, const void *b)
+{
+	const struct uident *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (kind == LOCAL_MAILDIR)
+		n = snprintf(dst, max, "%s/postbox-uidlist", path);
+	else if (slash)
+		n = snprintf(dst, max, "%.*s/.%s.uidlist",
+			(int)(slash - path), path, slash + 1);
+	else
+		n = snprintf(dst, max, ".%s.uidlist", path);
+	if (n < 0 || (size_t)n >= max) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the uidlist, sorted by key.  A missing or broken one gives none
+ * and a fresh UIDVALIDITY. */
+static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
+{
+	struct uident *u = NULL;
+	char *data = NULL, *p, *nl;
+	size_t len, n = 0, cap = 0, line = 1;
+	unsigned long v, nx;
+
+	*count = 0;
+	mb->validity = (unsigned)time(NULL);
+	mb->next_uid = 1;
+	if (file_read_all(mb->uidlist, UIDLIST_MAX, &data, &len) < 0) {
+		if (errno != ENOENT)
+			log_msg(LOG_WARNING, "%s: %s: new UIDs", mb->uidlist,
+				strerror(errno));
+		mb->uids_dirty = 1;
+		return NULL;
+	}
+	if (sscanf(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) != 2 ||
+	    !v || !nx || v > 0xffffffffUL || nx > 0xffffffffUL)
+		goto bad;
+	p = strchr(data, '\n');
+	for (p = p ? p + 1 : data + len; *p; p = nl + 1) {
+		struct uident *e;
+		unsigned long uid;
+		long long size;
+		int used = 0;
+
+		line++;
+		if (!(nl = strchr(p, '\n')) || nl - p >= UIDLIST_LINE)
+			goto bad;
+		*nl = 0;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if (!(e = realloc(u, cap * sizeof *u)))
+				goto bad;
+			u = e;
+		}
+		e = &u[n];
+		if (sscanf(p, "%lu %255s %lld%n", &uid, e->key, &size,
+		    &used) != 3 || p[used] || !uid || uid >= nx ||
+		    size < 0 || (n && uid <= u[n - 1].uid))
+			goto bad;
+		e->uid = uid;
+		e->size = size;
+		e->idx = n++;
+		e->used = 0;
+	}
+	free(data);
+	mb->validity = v;
+	mb->next_uid = nx;
+	if (n)
+		qsort(u, n, sizeof *u, uident_cmp);
+	*count = n;
+	return u;
+bad:
+	log_msg(LOG_WARNING, "%s:%zu: broken line: new UIDs", mb->uidlist,
+		line);
+	free(data);
+	free(u);
+	mb->uids_dirty = 1;
+	return NULL;
+}
+
+/* The first unused entry with KEY at a file position >= POS. */
+static struct uident *uident_find(struct uident *u, size_t n,
+	const char *key, size_t pos)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(u[mid].key, key);
+
+		if (c < 0 || (c == 0 && u[mid].idx < pos))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && strcmp(u[lo].key, key) == 0; lo++)
+		if (!u[lo].used)
+			return &u[lo];
+	return NULL;
+}
+
+static void msg_key(const struct mailbox *mb, const struct mailbox_msg *m,
+	char *dst, size_t max)
+{
+	if (mb->kind == LOCAL_MAILDIR) {
+		const char *base = strchr(m->name, '/') + 1;
+
+		snprintf(dst, max, "%.*s", (int)strcspn(base, ":"), base);
+	} else {
+		snprintf(dst, max, "%016llx", (unsigned long long)m->key);
+	}
+}
+
+static int uidlist_save(struct mailbox *mb)
+{
+	struct file_atomic a;
+	char key[MAILDIR_NAME_MAX], line[UIDLIST_LINE];
+	struct buf b;
+	size_t i;
+	int n;
+
+	if (mb->rdonly || !mb->uids_dirty)
+		return 0;
+	if (file_atomic_open(&a, mb->uidlist, 0600) < 0)
+		return -1;
+	n = snprintf(line, sizeof line, "postbox-uidlist 1 V%u N%u\n",
+		mb->validity, mb->next_uid);
+	buf_init(&b, UIDLIST_MAX);
+	if (buf_add(&b, line, n) < 0)
+		goto fail;
+	for (i = 0; i < mb->n; i++) {
+		msg_key(mb, &mb->msg[i], key, sizeof key);
+		n = snprintf(line, sizeof line, "%u %s %lld\n",
+			mb->msg[i].uid, key, (long long)mb->msg[i].size);
+		if (buf_add(&b, line, n) < 0)
+			goto fail;
+	}
+	if (file_write_all(a.fd, b.p, b.len) < 0 || file_atomic_commit(&a) < 0)
+		goto fail2;
+	buf_free(&b);
+	mb->uids_dirty = 0;
+	return 0;
+fail:
+	file_atomic_abort(&a);
+fail2:
+	n = errno;
+	buf_free(&b);
+	errno = n;
+	return -1;
+}
+
+/* Gives messages FIRST.. their UIDs: the uidlist's when the key matches
+ * in order, else new ones; keeps them ascending. */
+static void assign_uids(struct mailbox *mb, struct uident *u, size_t nu,
+	size_t first)
+{
+	char key[MAILDIR_NAME_MAX];
+	unsigned last = first ? mb->msg[first - 1].uid : 0;
+	size_t i, pos = 0;
+
+	for (i = first; i < mb->n; i++) {
+		struct mailbox_msg *m = &mb->msg[i];
+		struct uident *e;
+
+		msg_key(mb, m, key, sizeof key);
+		e = u ? uident_find(u, nu, key,
+			mb->kind == LOCAL_MBOX ? pos : 0) : NULL;
+		if (e && e->uid > last) {
+			e->used = 1;
+			m->uid = e->uid;
+			pos = e->idx + 1;
+		} else {
+			m->uid = mb->next_uid++;
+			mb->uids_dirty = 1;
+		}
+		last = m->uid;
+	}
+	/* entries of messages gone: the file shrinks */
+	for (i = 0; i < nu; i++)
+		if (!u[i].used)
+			mb->uids_dirty = 1;
+}
+
+/* --- Maildir -------------------------------------------------------------- */
+
+static unsigned info_flags(const char *name)
+{
+	const char *info = strstr(name, ":2,");
+	unsigned f = 0;
+
+	if (!info)
+		return 0;
+	for (info += 3; *info; info++) {
+		switch (*info) {
+		case 'S': f |= MAILBOX_SEEN; break;
+		case 'R': f |= MAILBOX_ANSWERED; break;
+		case 'F': f |= MAILBOX_FLAGGED; break;
+		case 'D': f |= MAILBOX_DRAFT; break;
+		case 'T': f |= MAILBOX_TRASHED; break;
+		}
+	}
+	return f;
+}
+
+static int file_sent_size(int dirfd, const char *name, off_t *size)
+{
+	struct scan s;
+	const char *p;
+	size_t len;
+	off_t off, total = 0;
+	int fd, lf = 1, r, last_cr = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (scan_init(&s, fd, 0, -1) < 0) {
+		close(fd);
+		return -1;
+	}
+	while ((r = scan_next(&s, &p, &len, &off, &lf)) > 0) {
+		total += (off_t)len;
+		if (lf && !((len >= 2 && p[len - 2] == '\r') ||
+		    (len == 1 && last_cr)))
+			total++;
+		last_cr = len && p[len - 1] == '\r';
+	}
+	if (r == 0 && !lf && total)
+		total += 2;
+	free(s.buf);
+	close(fd);
+	*size = total;
+	return r < 0 ? -1 : 0;
+}
+
+static int maildir_scan_sub(struct mailbox *mb, const char *sub,
+	struct uident *u, size_t nu, char *err, size_t errmax)
+{
+	char path[MAILBOX_ERR_MAX + 4096], key[MAILDIR_NAME_MAX];
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int dfd;
+
+	snprintf(path, sizeof path, "%s/%s", mb->path, sub);
+	if (!(dir = opendir(path))) {
+		seterr(err, errmax, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	dfd = dirfd(dir);
+	while ((errno = 0, d = readdir(dir))) {
+		struct mailbox_msg *m;
+		struct uident *e;
+		size_t nlen = strlen(d->d_name);
+
+		/* dot files (Dovecot's, editors') and odd names: not ours */
+		if (d->d_name[0] == '.' || nlen >= MAILDIR_NAME_MAX - 8)
+			continue;
+		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (!(m = msg_add(mb)) ||
+		    !(m->name = malloc(nlen + 5))) {
+			seterr(err, errmax, "%s: %s", path, strerror(errno));
+			closedir(dir);
+			return -1;
+		}
+		memcpy(m->name, sub, 3);
+		m->name[3] = '/';
+		memcpy(m->name + 4, d->d_name, nlen + 1);
+		m->flags = m->flags0 = info_flags(d->d_name) |
+			(sub[0] == 'c' ? MAILBOX_OLD : 0);
+		m->len = st.st_size;
+		msg_key(mb, m, key, sizeof key);
+		e = u ? uident_find(u, nu, key, 0) : NULL;
+		if (e && e->size > 0) {
+			m->size = e->size;
+		} else if (file_sent_size(dfd, d->d_name, &m->size) < 0) {
+			/* gone while we looked: not there */
+			free(m->name);
+			mb->n--;
+			continue;
+		}
+	}
+	if (errno) {
+		seterr(err, errmax, "%s: %s", path, strerror(errno));
+		closedir(dir);
+		return -1;
+	}
+	closedir(dir);
+	return 0;
+}
+
+static int maildir_cmp(const void *a, const void *b)
+{
+	const struct mailbox_msg *x = a, *y = b;
+
+	/* known messages by UID (u's index order), then new ones by name
+	 * (their names start with the delivery time) */
+	if (x->uid != y->uid)
+		return x->uid == 0 ? 1 : y->uid == 0 ? -1 :
+			x->uid < y->uid ? -1 : 1;
+	return strcmp(strchr(x->name, '/'), strchr(y->name, '/'));
+}
+
+static int maildir_open(struct mailbox *mb, int flags, char *err,
+	size_t errmax)
+{
+	struct uident *u;
+	size_t nu, i;
+	char key[MAILDIR_NAME_MAX];
+
+	if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	mb->lockfd = open(mb->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mb->lockfd < 0) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	if (flock(mb->lockfd, (mb->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		seterr(err, errmax, "%s: in use by another session",
+			mb->path);
+		return -1;
+	}
+	u = uidlist_load(mb, &nu);
+	if (maildir_scan_sub(mb, "cur", u, nu, err, errmax) < 0 ||
+	    maildir_scan_sub(mb, "new", u, nu, err, errmax) < 0) {
+		free(u);
+		return -1;
+	}
+	/* the UIDs they had, then sort, then new ones for the rest */
+	for (i = 0; i < mb->n; i++) {
+		struct uident *e;
+
+		msg_key(mb, &mb->msg[i], key, sizeof key);
+		e = u ? uident_find(u, nu, key, 0) : NULL;
+		if (e) {
+			e->used = 1;
+			mb->msg[i].uid = e->uid;
+		} else {
+			mb->uids_dirty = 1;
+		}
+	}
+	for (i = 0; i < nu; i++)
+		if (!u[i].used)
+			mb->uids_dirty = 1;
+	if (mb->n)
+		qsort(mb->msg, mb->n, sizeof *mb->msg, maildir_cmp);
+	for (i = 0; i < mb->n; i++)
+		if (!mb->msg[i].uid)
+			mb->msg[i].uid = mb->next_uid++;
+	free(u);
+	if (uidlist_save(mb) < 0)
+		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
+			strerror(errno));
+	return 0;
+}
+
+/* Finds the current name of Maildir message M (another client may have
+ * changed its flags): 0 with m->name updated, or -1 ENOENT. */
+static int maildir_refind(struct mailbox *mb, struct mailbox_msg *m)
+{
+	static const char *const subs[] = { "cur", "new" };
+	char path[4200], key[MAILDIR_NAME_MAX];
+	struct dirent *d;
+	size_t i, klen;
+	DIR *dir;
+
+	msg_key(mb, m, key, sizeof key);
+	klen = strlen(key);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof path, "%s/%s", mb->path, subs[i]);
+		if (!(dir = opendir(path)))
+			continue;
+		while ((d = readdir(dir))) {
+			char *name;
+
+			if (strncmp(d->d_name, key, klen) != 0 ||
+			    (d->d_name[klen] && d->d_name[klen] != ':'))
+				continue;
+			name = malloc(strlen(d->d_name) + 5);
+			if (!name)
+				break;
+			snprintf(name, strlen(d->d_name) + 5, "%s/%s",
+				subs[i], d->d_name);
+			free(m->name);
+			m->name = name;
+			closedir(dir);
+			return 0;
+		}
+		closedir(dir);
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
+{
+	char from[4200], to[4200], info[16];
+	static const char letters[] = "DFRST";
+	static const unsigned bits[] = { MAILBOX_DRAFT, MAILBOX_FLAGGED,
+		MAILBOX_ANSWERED, MAILBOX_SEEN, MAILBOX_TRASHED };
+	size_t i, k, j;
+	int rc = 0, moved = 0, tries, r;
+
+	for (i = 0; i < mb->n; i++) {
+		struct mailbox_msg *m = &mb->msg[i];
+		unsigned f = m->flags;
+
+		if (!(f & MAILBOX_DELETED) && m->name[0] == 'c' &&
+		    f == m->flags0)
+			continue;
+		for (tries = 0; tries < 2; tries++) {
+			const char *base = strchr(m->name, '/') + 1;
+
+			snprintf(from, sizeof from, "%s/%s", mb->path,
+				m->name);
+			if (f & MAILBOX_DELETED) {
+				r = unlink(from);
+			} else {
+				for (k = j = 0; k < 5; k++)
+					if (f & bits[k])
+						info[j++] = letters[k];
+				info[j] = 0;
+				snprintf(to, sizeof to, "%s/cur/%.*s:2,%s",
+					mb->path, (int)strcspn(base, ":"),
+					base, info);
+				r = rename(from, to);
+				moved |= r == 0;
+			}
+			/* another client renamed it: find its new name;
+			 * when gone, there is nothing left to do */
+			if (r == 0 || errno != ENOENT ||
+			    maildir_refind(mb, m) < 0)
+				break;
+		}
+		if (r < 0 && errno != ENOENT) {
+			seterr(err, errmax, "%s: %s", from, strerror(errno));
+			rc = -1;
+		}
+	}
+	if (moved) {
+		snprintf(to, sizeof to, "%s/cur", mb->path);
+		file_fsync_dir(to, 1);
+	}
+	snprintf(to, sizeof to, "%s/new", mb->path);
+	file_fsync_dir(to, 1);
+	return rc;
+}
+
+/* --- mbox ----------------------------------------------------------------- */
+
+static int mbox_open_scan(struct mailbox *mb, char *err, size_t errmax)
+{
+	struct uident *u;
+	struct stat st;
+	size_t nu;
+	int dot;
+
+	mb->fd = file_open_safe(mb->path, (mb->rdonly ? O_RDONLY : O_RDWR),
+		0, 0, 0);
+	if (mb->fd < 0) {
+		if (errno == ENOENT) {
+			/* no mail yet: an empty mailbox */
+			u = uidlist_load(mb, &nu);
+			free(u);
+			return 0;
+		}
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	mb->lockfd = mb->fd;
+	if (flock(mb->fd, (mb->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		seterr(err, errmax, "%s: in use by another session",
+			mb->path);
+		return -1;
+	}
+	/* RFC-less but universal: no delivery while we read */
+	if (mbox_lock(mb->fd, mb->path, F_RDLCK, 0, &dot) < 0) {
+		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
+			strerror(errno));
+		return -1;
+	}
+	if (fstat(mb->fd, &st) < 0 || mbox_scan(mb, 0, 0, err, errmax) < 0) {
+		if (errno != EINVAL)
+			seterr(err, errmax, "%s: %s", mb->path,
+				strerror(errno));
+		mbox_unlock(mb->fd, mb->path, 0);
+		return -1;
+	}
+	mbox_unlock(mb->fd, mb->path, 0);
+	mb->dev = st.st_dev;
+	mb->ino = st.st_ino;
+	u = uidlist_load(mb, &nu);
+	assign_uids(mb, u, nu, 0);
+	free(u);
+	if (uidlist_save(mb) < 0)
+		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
+			strerror(errno));
+	return 0;
+}
+
+/* Writes the header of M with its Status/X-Status from M->flags. */
+static int write_header(struct mailbox *mb, const struct mailbox_msg *m,
+	struct buf *b, int fd, off_t *done)
+{
+	struct scan s;
+	const char *p;
+	size_t len;
+	off_t off;
+	int lf = 1, r, skip = 0, cont = 0;
+	char st[64];
+	unsigned f = m->flags;
+
+	if (scan_init(&s, mb->fd, m->off, m->off + m->len) < 0)
+		return -1;
+	*done = 0;
+	while ((r = scan_next(&s, &p, &len, &off, &lf)) > 0) {
+		if (!cont) {
+			if (p[0] == '\n' || (len == 2 && p[0] == '\r'))
+				break;
+			if (p[0] != ' ' && p[0] != '\t')
+				skip = (len >= 7 &&
+					!strncasecmp(p, "Status:", 7)) ||
+					(len >= 9 &&
+					!strncasecmp(p, "X-Status:", 9));
+		}
+		cont = !lf;
+		*done = off + (off_t)len - m->off;
+		if (!skip && buf_add(b, p, len) < 0)
+			goto fail;
+		if (b->len >= SCAN_BUF) {
+			if (file_write_all(fd, b->p, b->len) < 0)
+				goto fail;
+			b->len = 0;
+		}
+	}
+	if (r < 0)
+		goto fail;
+	if (cont && buf_add(b, "\n", 1) < 0)
+		goto fail;
+	len = (size_t)snprintf(st, sizeof st, "Status: %s%s\n",
+		f & MAILBOX_SEEN ? "R" : "", "O");
+	if (buf_add(b, st, len) < 0)
+		goto fail;
+	if (f & (MAILBOX_ANSWERED | MAILBOX_FLAGGED | MAILBOX_DRAFT |
+	    MAILBOX_TRASHED)) {
+		len = (size_t)snprintf(st, sizeof st, "X-Status: %s%s%s%s\n",
+			f & MAILBOX_ANSWERED ? "A" : "",
+			f & MAILBOX_FLAGGED ? "F" : "",
+			f & MAILBOX_DRAFT ? "T" : "",
+			f & MAILBOX_TRASHED ? "D" : "");
+		if (buf_add(b, st, len) < 0)
+			goto fail;
+	}
+	free(s.buf);
+	return 0;
+fail:
+	free(s.buf);
+	return -1;
+}
+
+static int copy_range(int from, int to, off_t off, off_t len, struct buf *b)
+{
+	while (len > 0) {
+		size_t want = len > SCAN_BUF ? SCAN_BUF : (size_t)len;
+		ssize_t r;
+
+		if (b->len && file_write_all(to, b->p, b->len) < 0)
+			return -1;
+		b->len = 0;
+		if (buf_reserve(b, want) < 0)
+			return -1;
+		r = pread(from, b->p, want, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = ESTALE;
+			return -1;
+		}
+		b->len = (size_t)r;
+		off += r;
+		len -= r;
+	}
+	return 0;
+}
+
+static int mbox_rewrite(struct mailbox *mb)
+{
+	struct file_atomic a;
+	struct stat st;
+	struct buf b;
+	size_t i;
+	int err;
+
+	if (fstat(mb->fd, &st) < 0 ||
+	    file_atomic_open(&a, mb->path, st.st_mode & 07777) < 0)
+		return -1;
+	buf_init(&b, 4 * SCAN_BUF);
+	/* as root, keep the owner; as the owner, it is ours already */
+	if (fchown(a.fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+		goto fail;
+	for (i = 0; i < mb->n; i++) {
+		struct mailbox_msg *m = &mb->msg[i];
+		off_t hdr = 0;
+		char lastc = '\n';
+
+		if (m->flags & MAILBOX_DELETED)
+			continue;
+		if (copy_range(mb->fd, a.fd, m->from, m->off - m->from, &b) < 0)
+			goto fail;
+		if ((m->flags & ~MAILBOX_DELETED) !=
+		    (m->flags0 & ~MAILBOX_DELETED)) {
+			if (b.len && file_write_all(a.fd, b.p, b.len) < 0)
+				goto fail;
+			b.len = 0;
+			if (write_header(mb, m, &b, a.fd, &hdr) < 0)
+				goto fail;
+		}
+		if (copy_range(mb->fd, a.fd, m->off + hdr, m->len - hdr,
+		    &b) < 0)
+			goto fail;
+		if (m->len > hdr && b.len)
+			lastc = b.p[b.len - 1];
+		else if (m->len > 0 && pread(mb->fd, &lastc, 1,
+		    m->off + m->len - 1) != 1)
+			goto fail;
+		/* mboxrd: every message ends with a blank line */
+		if (buf_add(&b, lastc == '\n' ? "\n" : "\n\n",
+		    lastc == '\n' ? 1 : 2) < 0)
+			goto fail;
+	}
+	if (b.len && file_write_all(a.fd, b.p, b.len) < 0)
+		goto fail;
+	buf_free(&b);
+	return file_atomic_commit(&a);
+fail:
+	err = errno;
+	buf_free(&b);
+	file_atomic_abort(&a);
+	errno = err;
+	return -1;
+}
+
+static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
+{
+	struct stat st, cur;
+	size_t i, old_n = mb->n;
+	int dot, change = 0, rc = 0;
+
+	if (mb->fd < 0)
+		return 0;
+	for (i = 0; i < mb->n; i++)
+		if (mb->msg[i].flags != mb->msg[i].flags0)
+			change = 1;
+	if (!change)
+		return 0;
+	if (mbox_lock(mb->fd, mb->path, F_WRLCK, 0, &dot) < 0) {
+		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
+			strerror(errno));
+		return -1;
+	}
+	/* the file we scanned, still there, not shorter */
+	if (fstat(mb->fd, &st) < 0 || lstat(mb->path, &cur) < 0 ||
+	    cur.st_ino != mb->ino || cur.st_dev != mb->dev ||
+	    st.st_size < mb->end) {
+		errno = ESTALE;
+		seterr(err, errmax, "%s: changed by another program; "
+			"nothing deleted", mb->path);
+		rc = -1;
+		goto out;
+	}
+	/* mail delivered during the session: kept */
+	if (st.st_size > mb->end) {
+		if (mbox_scan(mb, mb->end, 1, err, errmax) < 0) {
+			rc = -1;
+			goto out;
+		}
+		/* the UIDs given at open stay; new ones follow */
+		assign_uids(mb, NULL, 0, old_n);
+	}
+	if (mbox_rewrite(mb) < 0) {
+		seterr(err, errmax, "%s: cannot rewrite: %s", mb->path,
+			strerror(errno));
+		rc = -1;
+		goto out;
+	}
+	for (i = 0; i < mb->n; i++)
+		if (mb->msg[i].flags & MAILBOX_DELETED)
+			mb->uids_dirty = 1;
+	if (mb->uids_dirty) {
+		/* the saved list, without the deleted */
+		size_t k = 0;
+
+		for (i = 0; i < mb->n; i++)
+			if (!(mb->msg[i].flags & MAILBOX_DELETED))
+				mb->msg[k++] = mb->msg[i];
+		mb->n = k;
+		if (uidlist_save(mb) < 0)
+			log_msg(LOG_WARNING, "%s: %s", mb->uidlist,
+				strerror(errno));
+	}
+out:
+	mbox_unlock(mb->fd, mb->path, dot);
+	return rc;
+}
+
+/* --- the interface -------------------------------------------------------- */
+
+int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
+	char *err, size_t errmax)
+{
+	int rc;
+
+	memset(mb, 0, sizeof *mb);
+	mb->fd = mb->lockfd = -1;
+	mb->kind = kind;
+	mb->rdonly = flags & MAILBOX_RDONLY;
+	if (str_lcpy(mb->path, path, sizeof mb->path) >= sizeof mb->path ||
+	    mailbox_uidlist_path(path, kind, mb->uidlist,
+	    sizeof mb->uidlist) < 0) {
+		errno = ENAMETOOLONG;
+		seterr(err, errmax, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (kind == LOCAL_MAILDIR)
+		rc = maildir_open(mb, flags, err, errmax);
+	else
+		rc = mbox_open_scan(mb, err, errmax);
+	if (rc < 0) {
+		int e = errno;
+
+		mailbox_close(mb);
+		errno = e;
+	}
+	return rc;
+}
+
+void mailbox_close(struct mailbox *mb)
+{
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		free(mb->msg[i].name);
+	free(mb->msg);
+	mb->msg = NULL;
+	mb->n = mb->cap = 0;
+	if (mb->lockfd >= 0 && mb->lockfd != mb->fd)
+		close(mb->lockfd);
+	if (mb->fd >= 0)
+		close(mb->fd);	/* the flock goes with it */
+	mb->fd = mb->lockfd = -1;
+}
+
+int mailbox_commit(struct mailbox *mb, char *err, size_t errmax)
+{
+	int rc = 0, e;
+
+	if (!mb->rdonly)
+		rc = mb->kind == LOCAL_MAILDIR ?
+			maildir_commit(mb, err, errmax) :
+			mbox_commit(mb, err, errmax);
+	e = errno;
+	mailbox_close(mb);
+	errno = e;
+	return rc;
+}
+
+size_t mailbox_count(const struct mailbox *mb, off_t *total)
+{
+	size_t i, n = 0;
+	off_t t = 0;
+
+	for (i = 0; i < mb->n; i++)
+		if (!(mb->msg[i].flags & MAILBOX_DELETED)) {
+			n++;
+			t += mb->msg[i].size;
+		}
+	if (total)
+		*total = t;
+	return n;
+}
+
+int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
+{
+	struct mailbox_msg *m = &mb->msg[i];
+	char path[4200];
+	struct stat st;
+	int tries;
+
+	memset(r, 0, offsetof(struct mailbox_reader, buf));
+	r->bol = 1;
+	if (mb->kind == LOCAL_MBOX) {
+		if (mb->fd < 0) {
+			errno = ESTALE;
+			return -1;
+		}
+		/* cut short behind our back: say so before a reply */
+		if (fstat(mb->fd, &st) < 0 || st.st_size < m->off + m->len) {
+			errno = ESTALE;
+			return -1;
+		}
+		r->fd = mb->fd;
+		r->pos = m->off;
+		r->end = m->off + m->len;
+		r->quoted = 1;
+		return 0;
+	}
+	for (tries = 0; tries < 2; tries++) {
+		snprintf(path, sizeof path, "%s/%s", mb->path, m->name);
+		r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (r->fd >= 0)
+			break;
+		if (errno != ENOENT || maildir_refind(mb, m) < 0)
+			return -1;
+	}
+	if (r->fd < 0)
+		return -1;
+	if (fstat(r->fd, &st) < 0) {
+		close(r->fd);
+		return -1;
+	}
+	r->own = 1;
+	r->end = st.st_size;
+	return 0;
+}
+
+ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
+{
+	size_t out = 0;
+
+	while (out < n) {
+		size_t avail = r->fill - r->start;
+		char *p = r->buf + r->start;
+
+		/* enough look-ahead at a line start for the quoting rule */
+		if (avail < QUOTE_WINDOW && r->pos < r->end) {
+			size_t want = sizeof r->buf - avail;
+			ssize_t got;
+
+			memmove(r->buf, p, avail);
+			r->start = 0;
+			r->fill = avail;
+			if ((off_t)want > r->end - r->pos)
+				want = (size_t)(r->end - r->pos);
+			got = pread(r->fd, r->buf + r->fill, want, r->pos);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				return out ? (ssize_t)out : -1;
+			if (got == 0) {
+				/* shorter than the index says */
+				r->end = r->pos;
+				if (!out) {
+					errno = ESTALE;
+					return -1;
+				}
+				return (ssize_t)out;
+			}
+			r->pos += got;
+			r->fill += (size_t)got;
+			continue;
+		}
+		if (!avail)
+			break;
+		if (r->bol && r->quoted && quoted_from(p, avail)) {
+			r->start++;	/* drop one '>' */
+			p++;
+			avail--;
+		}
+		{
+			char *nl = memchr(p, '\n', avail);
+			size_t k = nl ? (size_t)(nl + 1 - p) : avail;
+
+			if (k > n - out)
+				k = n - out;
+			memcpy(dst + out, p, k);
+			out += k;
+			r->start += k;
+			r->bol = p[k - 1] == '\n';
+		}
+	}
+	return (ssize_t)out;
+}
+
+int mailbox_from_line(struct mailbox *mb, size_t i, char *dst, size_t max)
+{
+	const struct mailbox_msg *m = &mb->msg[i];
+	off_t len = m->off - m->from;
+	ssize_t r;
+
+	if (max == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	dst[0] = 0;
+	if (mb->kind != LOCAL_MBOX || mb->fd < 0)
+		return 0;
+	if (len > (off_t)max - 1)
+		len = (off_t)max - 1;
+	r = pread(mb->fd, dst, (size_t)len, m->from);
+	if (r < 0)
+		return -1;
+	while (r > 0 && (dst[r - 1] == '\n' || dst[r - 1] == '\r'))
+		r--;
+	dst[r] = 0;
+	return (int)r;
+}
+
+void mailbox_msg_close(struct mailbox_reader *r)
+{
+	if (r->own && r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}

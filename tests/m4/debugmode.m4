@@ -1,0 +1,1 @@
+debugmode(`+t')len(x)debugmode(`-t')len(x)

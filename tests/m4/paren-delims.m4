@@ -1,0 +1,2 @@
+changecom(`(', `)')define(`f', `[$1]')f(x)f (y)
+changecom`'changequote(`(', `)')f(x)f((q))
