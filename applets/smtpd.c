@@ -1285,8 +1285,15 @@ static void session_loop(struct smtpd *s)
 			bad(s);
 			continue;
 		}
-		if (s->verbose)
-			log_msg(LOG_DEBUG, "<<< %s", s->line);
+		if (s->verbose) {
+			/* AUTH's initial response may hold a password */
+			int n = (int)len;
+
+			if (str_istarts(s->line, "AUTH "))
+				n = 5 + (int)strcspn(s->line + 5, " ");
+			log_msg(LOG_DEBUG, "<<< %.*s%s", n, s->line,
+				s->line[n] ? " ..." : "");
+		}
 		command(s, s->line);
 	}
 	io_flush(&s->out);
