@@ -7,7 +7,7 @@
  *   -----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient---
  *   (the column header goes on to "-----------", 79 characters)
  *   2AN6hXk0012345*     317 Mon Nov 23 10:41 <root@host.example>
- *                    (Deferred: remote delivery not configured)
+ *                    (Deferred: Connection refused by [192.0.2.1])
  *   					 <user@example.com>
  *   		Total requests: 1
  *

@@ -15,6 +15,10 @@
  * to smtpd.  Logs go to syslog (facility mail) in sendmail's key=value
  * style, to stderr with -v or when running as a foreground queue runner.
  *
+ * Mail for other domains goes out over SMTP (applets/sendmail/smtp.c:
+ * mailertable, smart host or MX; STARTTLS, AUTH from authinfo; RFC 5321,
+ * 3207, 4954).
+ *
  * -bt shows, for each address, every map key tried (access with its To:
  * tag, virtusertable, aliases, mailertable) and the decision: postbox
  * has no rulesets to test.

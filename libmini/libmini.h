@@ -41,5 +41,6 @@
 #include "b64.h"
 #include "pwhash.h"
 #include "auth.h"
+#include "dns.h"
 
 #endif

@@ -2,7 +2,7 @@
 """configs.py: configurations made through kconfiglib's Python API.
 
   configs.py random SEED OUT     a random configuration (bools on or off)
-  configs.py single APPLET OUT   allnoconfig plus one applet (and what it needs)
+  configs.py single APPLET[,APPLET] OUT   allnoconfig plus those applets (and what they need)
   configs.py applets             the applet symbols, one per line
 
 Run from the source tree with Debian's /usr/bin/python3 (kconfiglib is
@@ -48,16 +48,19 @@ def main(argv):
         for s in kconf.unique_defined_syms:
             if s.orig_type == kconfiglib.BOOL:
                 s.set_value(0)
-        want = kconf.syms.get(argv[2].upper().replace("-", "_"))
-        if want is None:
-            print("configs.py: no symbol " + argv[2], file=sys.stderr)
-            return 1
-        # Switch on what the applet depends on, then the applet.
-        for dep in kconfiglib.expr_items(want.direct_dep):
-            if isinstance(dep, kconfiglib.Symbol) and dep.orig_type == kconfiglib.BOOL:
-                dep.set_value(2)
-        want.set_value(2)
-        kconf.write_config(argv[3], header="# only %s\n" % want.name)
+        names = argv[2].upper().replace("-", "_").split(",")
+        for name in names:
+            want = kconf.syms.get(name)
+            if want is None:
+                print("configs.py: no symbol " + name, file=sys.stderr)
+                return 1
+            # Switch on what the applet depends on, then the applet.
+            for dep in kconfiglib.expr_items(want.direct_dep):
+                if isinstance(dep, kconfiglib.Symbol) and \
+                        dep.orig_type == kconfiglib.BOOL:
+                    dep.set_value(2)
+            want.set_value(2)
+        kconf.write_config(argv[3], header="# only %s\n" % " ".join(names))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -173,8 +173,13 @@ static void bt_address(struct sm *sm, struct bt_map *maps, const char *addr)
 	}
 	if (maps[3].open)
 		bt_try(&maps[3], ".", val, sizeof val);
-	printf("decision    %s: mailer esmtp, host %s (remote delivery "
-		"%s)\n", addr, at + 1, "not configured");
+	/* What smtp.c does next: the smart host, else the MX lookup. */
+	if (cf_macro(&sm->cf, "S") && *cf_macro(&sm->cf, "S"))
+		printf("decision    %s: mailer relay, host %s (smart host)\n",
+			addr, cf_macro(&sm->cf, "S"));
+	else
+		printf("decision    %s: mailer esmtp, host %s (MX lookup)\n",
+			addr, at + 1);
 }
 
 int sm_address_test(struct sm *sm, char **addrs, int n)

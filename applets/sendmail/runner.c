@@ -5,8 +5,7 @@
  * :include:, .forward) into final targets, and the expansion is saved in
  * the envelope BEFORE anything is delivered, so a crash never re-expands
  * into a second copy; each target is then delivered and its result saved.
- * Remote recipients go to the remote transport (none yet: they stay
- * deferred, "remote delivery not configured").  4xx and EX_TEMPFAIL retry
+ * Remote recipients go to the remote transport (smtp.c) all at once.  4xx and EX_TEMPFAIL retry
  * after queue_backoff(); 5xx fail.  After Timeout.queuewarn a delay DSN,
  * after Timeout.queuereturn the pending ones fail (4.4.7) and bounce.
  * Entry done: envelope removed, then data.
@@ -136,28 +135,12 @@ static int local_transport(struct sm *sm, struct queue_entry *q,
 	return local_deliver(&sm->cf, r->target, &msg, res);
 }
 
-/* Until the SMTP client exists (issue 5), remote mail waits. */
-static int remote_none(struct sm *sm, struct queue_entry *q,
-	const size_t *idx, size_t n, struct local_result *res)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		memset(&res[i], 0, sizeof res[i]);
-		res[i].status = EX_TEMPFAIL;
-		str_lcpy(res[i].dsn, "4.3.5", sizeof res[i].dsn);
-		str_lcpy(res[i].text, "remote delivery not configured",
-			sizeof res[i].text);
-	}
-	return EX_TEMPFAIL;
-}
-
 void sm_runner_init(struct sm *sm)
 {
 	sm->local.name = "local";
 	sm->local.deliver = local_transport;
 	sm->remote.name = "esmtp";
-	sm->remote.deliver = remote_none;
+	sm->remote.deliver = sm_smtp_deliver;
 	sm->queuewarn = sm->cf.opt.to_queuewarn;
 	sm->queuereturn = sm->cf.opt.to_queuereturn;
 }
@@ -500,7 +483,6 @@ int sm_run_entry(struct sm *sm, const char *id)
 	struct local_result *rres;
 	char err[600], user[64];
 	size_t i, n, nremote = 0, *remote;
-	time_t started;
 	int expanded = 0;
 
 	if (queue_lock(&q, sm->qdir, id, err, sizeof err) < 0) {
@@ -556,12 +538,17 @@ int sm_run_entry(struct sm *sm, const char *id)
 			remote[nremote++] = i;
 	}
 	if (nremote) {
-		started = time(NULL);
 		sm->remote.deliver(sm, &q, remote, nremote, rres);
+		/* The transport logs each line itself, with relay=.  A
+		 * result is journaled at once, as a local one is: a runner
+		 * killed before the envelope is saved must not send the
+		 * message a second time. */
 		for (i = 0; i < nremote; i++) {
 			set_result(&q, remote[i], &rres[i]);
-			log_result(sm, &q, remote[i], sm->remote.name,
-				&rres[i], started);
+			if (q.env.rcpt[remote[i]].state != QUEUE_PENDING &&
+			    queue_note(&q, remote[i]) < 0)
+				log_msg(LOG_ERR, "%s: cannot record the "
+					"result: %s", q.id, strerror(errno));
 		}
 	}
 	free(remote);
@@ -609,6 +596,7 @@ void sm_run_reports(struct sm *sm)
 	for (i = 0; i < sm->n_dsn; i++)
 		sm_run_entry(sm, sm->dsn_ids[i]);
 	sm->n_dsn = 0;
+	sm_smtp_end(sm);
 }
 
 int sm_run_queue(struct sm *sm, const struct sm_select *sel)

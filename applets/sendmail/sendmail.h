@@ -22,9 +22,8 @@ struct sm;
 
 /* A transport delivers the message to recipients it is given and sets
  * each one's result.  local runs one target; remote gets every pending
- * non-local recipient of the entry at once, so an SMTP client can group
- * them by destination (issue 5 adds it; until then the recipients stay
- * deferred). */
+ * non-local recipient of the entry at once, so the SMTP client (smtp.c)
+ * groups them by destination. */
 struct sm_transport {
 	const char *name;		/* the log's mailer= */
 	int (*deliver)(struct sm *sm, struct queue_entry *q,
@@ -40,6 +39,7 @@ struct sm {
 	int force;			/* a -q run ignores the retry times */
 	long queuewarn, queuereturn;	/* Timeout.queue{warn,return} */
 	struct sm_transport local, remote;
+	struct smtp *smtp;		/* smtp.c's state for the run */
 	/* Reports queued by this process, delivered before it ends. */
 	char (*dsn_ids)[QUEUE_ID_LEN + 1];
 	size_t n_dsn, cap_dsn;
@@ -72,6 +72,16 @@ void sm_date(time_t t, char *dst, size_t max);
 /* Qualifies ADDR with $j when it has no domain, into dst. */
 void sm_qualify(const struct sm *sm, const char *addr, char *dst,
 	size_t max);
+
+/* --- smtp.c ---------------------------------------------------------- */
+/* The remote transport (struct sm_transport's deliver): routes IDX[N]
+ * by domain (mailertable, smart host, MX), delivers over SMTP, sets each
+ * RES and logs each recipient's line (with relay= and verify=).  May keep
+ * the connection open for the next message of the run. */
+int sm_smtp_deliver(struct sm *sm, struct queue_entry *q, const size_t *idx,
+	size_t n, struct local_result *res);
+/* Ends the run's kept connection (QUIT) and frees the transport's state. */
+void sm_smtp_end(struct sm *sm);
 
 /* --- bt.c ------------------------------------------------------------ */
 /* -bt: for each of the N addresses (or each stdin line when N is 0),

@@ -3,6 +3,7 @@
  * hostile files, Maildir flags and foreign files. */
 #include "libmini.h"
 #include "unit.h"
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -353,9 +354,22 @@ static void test_fuzz(void)
 	CHECK(bad == 0, "fuzz: 3000 hostile mboxes, sizes agree");
 }
 
+static int rm_entry(const char *path, const struct stat *st, int type,
+	struct FTW *ftw)
+{
+	return remove(path) < 0 ? -1 : 0;
+}
+
 int main(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/test_mailbox.%d", (int)getpid());
+	char cwd[512];
+	int rc;
+
+	/* A scratch folder in the build tree (the unit tests run in
+	 * build/unit), removed at the end: nothing is left in /tmp. */
+	if (!getcwd(cwd, sizeof cwd))
+		return 1;
+	snprintf(dir, sizeof dir, "%s/test_mailbox.%d", cwd, (int)getpid());
 	mkdir(dir, 0700);
 	log_open("test", 0);
 	test_sizes();
@@ -363,5 +377,7 @@ int main(void)
 	test_mbox_bad();
 	test_maildir();
 	test_fuzz();
-	return unit_done();
+	rc = unit_done();
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
 }
