@@ -13,9 +13,10 @@
  *
  * Extensions: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152),
  * ENHANCEDSTATUSCODES (2034, 3463), DSN (3461), SMTPUTF8 (6531),
- * CHUNKING/BDAT (3030).  Access control is sendmail's access map
- * (Connect:, From:, To:), class w and R, virtusertable and mailertable at
- * RCPT time.  250 after DATA only after the durable queue commit.
+ * CHUNKING/BDAT (3030), STARTTLS (3207), AUTH (4954).  Access control
+ * is sendmail's access map (Connect:, From:, To:), class w and R,
+ * virtusertable and mailertable at RCPT time.  250 after DATA only
+ * after the durable queue commit.
  *
  * The queue folder: sessions run as RunAsUser, else DefaultUser (as local
  * delivery reads it: mailnull, nobody, 65534), with QueueDirectory's group
@@ -34,8 +35,28 @@
  * entries as the per-address cap.  GreetPause:ADDR waits that many
  * milliseconds before the greeting, to catch clients that talk first.
  *
- * Left out: STARTTLS and AUTH (issue 5: the seams are s->tls,
- * s->authenticated, ehlo_extensions() and io_transport); ETRN, TURN; DNS
+ * TLS and AUTH (issue 5): STARTTLS (RFC 3207) is offered after EHLO when
+ * ServerCertFile is set, until the session is encrypted; commands that
+ * rode in behind STARTTLS get 554 and end the session (the injection
+ * attack), and after the handshake the EHLO, transaction and AUTH are
+ * forgotten (4.2).  DaemonPortOptions M=s: TLS before the greeting (RFC
+ * 8314, port 465).  AUTH (RFC 4954) is offered when AuthMechanisms,
+ * PostboxVirtualUsers or a daemon's M=a is set (not on M=A daemons):
+ * PLAIN and LOGIN only under TLS unless AuthOptions lacks p (postbox's
+ * default has it).  Secrets come from PostboxVirtualUsers (read as root
+ * before the drop), else from /etc/shadow: then the sessions keep the
+ * shadow group (the price of system logins without a root helper) and
+ * CRAM-MD5 is not offered (crypt hashes cannot answer it).  M=a: 530
+ * before MAIL until AUTH.  Relaying after AUTH: with class
+ * {TrustAuthMech} (sendmail's TRUST_AUTH_MECH) only for its mechanisms;
+ * without it for any (sendmail would relay for none: a hand-written cf
+ * that offers AUTH means it).  Three failed AUTHs (slowed 1, 2, 4 s) end
+ * the session with 421.  Received: carries sendmail's comments
+ * "(authenticated bits=0)" (who is in the log, not the header) and
+ * "(version=TLSv1.2 cipher=... bits=256 verify=NOT)"; client
+ * certificates are never asked for.
+ *
+ * Left out: ETRN, TURN; AUTH= on MAIL is checked, never trusted; DNS
  * (no reverse lookups: a client's name is only what TCPREMOTEHOST says);
  * %-hack, bang-path and source-route routing (refused, never relayed).
  * Bare CR or LF and NUL in a message are rejected, never normalised.
@@ -191,8 +212,19 @@ static int write_received(struct smtpd *s, struct queue_new *q)
 			s->helo[0] ? s->helo : s->peer.ip, s->peer.host,
 			s->peer.host[0] ? " " : "", s->peer.ip);
 	rfc5322_date(date, sizeof date);
-	buf_printf(&b, "Received: from %s\n\tby %s (postbox) with %s id %s",
-		from, s->j, proto, q->id);
+	buf_printf(&b, "Received: from %s", from);
+	/* sendmail's $?{auth_type}: AUTH happened, not who (the log says
+	 * who); bits= is the SASL security layer, which none of ours has */
+	if (s->authenticated)
+		buf_printf(&b, "\n\t(authenticated bits=0)");
+	buf_printf(&b, "\n\tby %s (postbox) with %s id %s", s->j, proto,
+		q->id);
+	/* sendmail's $?{tls_version}: we never ask for a client certificate,
+	 * so verify=NOT */
+	if (CFG_TLS && s->tls)
+		buf_printf(&b, "\n\t(version=%s cipher=%s bits=%d "
+			"verify=NOT)", tls_version(s->tls), tls_cipher(s->tls),
+			tls_cipher_bits(s->tls));
 	if (t->n == 1)
 		/* the address the client gave, not a virtusertable target */
 		buf_printf(&b, "\n\tfor <%s>", str_istarts(t->rcpt[0].orcpt,
@@ -354,9 +386,28 @@ static int data_read(struct smtpd *s)
 
 /* --- commands ------------------------------------------------------------- */
 
+/* The daemon's M= letters has C ("" in -i mode). */
+static int daemon_has(const struct smtpd *s, int c)
+{
+	return s->l && strchr(s->l->modifiers, c) != NULL;
+}
+
+/* The mechanisms offered now: AuthMechanisms, less PLAIN and LOGIN
+ * before TLS with AuthOptions p (RFC 4954 4); 0 when AUTH is off, or
+ * off on this daemon (sendmail's M=A). */
+static int auth_set(const struct smtpd *s)
+{
+	if (!CFG_AUTH || !s->ctx || !s->ctx->mechs || daemon_has(s, 'A'))
+		return 0;
+	return auth_offer(s->ctx->mechs, s->cf->opt.auth_options,
+		s->tls != NULL);
+}
+
 static void ehlo_extensions(struct smtpd *s)
 {
 	unsigned long max = s->cf->opt.max_message_size;
+	char l[64];
+	int set;
 
 	reply(s, "250-ENHANCEDSTATUSCODES");
 	reply(s, "250-PIPELINING");
@@ -368,7 +419,14 @@ static void ehlo_extensions(struct smtpd *s)
 	reply(s, "250-DSN");
 	reply(s, "250-SMTPUTF8");
 	reply(s, "250-CHUNKING");
-	/* issue 5: STARTTLS and AUTH are listed here */
+	/* RFC 3207 4: not once the session is encrypted */
+	if (CFG_TLS && s->ctx && s->ctx->tlscfg && !s->tls)
+		reply(s, "250-STARTTLS");
+	/* RFC 4954 3: not once authenticated */
+	if (!s->authenticated && (set = auth_set(s)) != 0) {
+		auth_mechs_list(set, l, sizeof l);
+		reply(s, "250-AUTH %s", l);
+	}
 	reply(s, "250 HELP");
 }
 
@@ -439,6 +497,12 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 	}
 	if (!s->helo[0] && privacy_has(s->cf, "needmailhelo")) {
 		reply(s, "503 5.0.0 Polite people say HELO first");
+		bad(s);
+		return;
+	}
+	/* sendmail's M=a: this daemon takes mail only after AUTH */
+	if (daemon_has(s, 'a') && !s->authenticated) {
+		reply(s, "530 5.7.0 Authentication required");
 		bad(s);
 		return;
 	}
@@ -532,8 +596,14 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 			}
 			str_lcpy(t->envid, v, sizeof t->envid);
 		} else if (str_ieq(param, "AUTH") && v) {
-			/* RFC 4954 5: ignored unless the session is
-			 * authenticated (issue 5) */
+			/* RFC 4954 5: an xtext mailbox or <>; we trust no
+			 * other server's word for it, so it is only checked
+			 * (sendmail without a trusted AUTH= does the same) */
+			if (strcmp(v, "<>") != 0 && !xtext_ok(v, 500)) {
+				snprintf(why, sizeof why, "501 5.5.4 Syntax "
+					"error in AUTH parameter");
+				goto refuse;
+			}
 		} else {
 			snprintf(why, sizeof why, "555 5.5.4 %.40s parameter "
 				"unrecognized", param);
@@ -831,6 +901,208 @@ static void cmd_vrfy(struct smtpd *s, const char *arg, int expn)
 		reply(s, "451 4.3.0 Temporary lookup failure");
 }
 
+/* Forgets what the client told us before the handshake (RFC 3207
+ * 4.2): its EHLO, the transaction, an AUTH. */
+static void session_reset(struct smtpd *s)
+{
+	txn_free(s);
+	s->helo[0] = 0;
+	s->esmtp = 0;
+	s->authenticated = s->auth_relay = 0;
+	s->authid[0] = 0;
+	s->auth_mech = 0;
+}
+
+/* Logs the session's TLS, as sendmail does. */
+static void tls_log(struct smtpd *s)
+{
+	log_msg(LOG_INFO, "STARTTLS=server, relay=%s%s[%s], version=%s, "
+		"verify=NOT, cipher=%s, bits=%d/%d", s->peer.host,
+		s->peer.host[0] ? " " : "", s->peer.ip, tls_version(s->tls),
+		tls_cipher(s->tls), tls_cipher_bits(s->tls),
+		tls_cipher_bits(s->tls));
+}
+
+/* The handshake, for STARTTLS and M=s.  0, or -1 (logged) when the
+ * connection is unusable: the session ends without another reply. */
+static int tls_begin(struct smtpd *s)
+{
+	char err[256];
+
+	s->tls = tls_server_start(&s->in, &s->out, s->ctx->tlscfg,
+		s->cf->opt.to_command * 1000UL, err, sizeof err);
+	if (!s->tls) {
+		log_msg(LOG_NOTICE, "STARTTLS=server, relay=[%s], error: %s",
+			s->peer.ip, err);
+		return -1;
+	}
+	tls_log(s);
+	return 0;
+}
+
+/* RFC 3207 4. */
+static void cmd_starttls(struct smtpd *s, const char *arg)
+{
+	if (!CFG_TLS || !s->ctx || !s->ctx->tlscfg) {
+		reply(s, "500 5.5.1 Command unrecognized: \"STARTTLS\"");
+		bad(s);
+		return;
+	}
+	if (s->tls) {
+		reply(s, "503 5.5.0 TLS already active");
+		bad(s);
+		return;
+	}
+	if (*arg) {
+		reply(s, "501 5.5.4 Syntax error (no parameters allowed)");
+		bad(s);
+		return;
+	}
+	/* RFC 3207 4, 6: what the client sent behind STARTTLS came in the
+	 * clear and must not be read as if it came over TLS (the STARTTLS
+	 * injection attack): refuse it, discard it, end the session */
+	if (io_pending(&s->in)) {
+		log_msg(LOG_NOTICE, "[%s]: STARTTLS: commands pipelined after "
+			"STARTTLS: closing", s->peer.ip);
+		reply(s, "554 5.5.1 Error: command pipelining after "
+			"STARTTLS");
+		s->quit = 1;
+		return;
+	}
+	reply(s, "220 2.0.0 Ready to start TLS");
+	if (tls_begin(s) < 0) {
+		s->quit = 1;
+		return;
+	}
+	session_reset(s);
+}
+
+/* Whether the mechanism that authenticated may relay: sendmail's
+ * TRUST_AUTH_MECH puts those in class {TrustAuthMech}; without that
+ * class any mechanism may (sendmail would let none: see README). */
+static int auth_trusted(const struct smtpd *s)
+{
+	const struct cf_list *c = cf_class(s->cf, "{TrustAuthMech}");
+
+	return !c || c->n == 0 || cf_class_has(s->cf, "{TrustAuthMech}",
+		auth_mech_name(s->auth_mech));
+}
+
+/* RFC 4954 4: AUTH mechanism [initial-response]. */
+static void cmd_auth(struct smtpd *s, char *arg)
+{
+	char client[NET_IP_MAX + 300];
+	const char *initial = NULL;
+	auth_lookup_fn lookup = auth_lookup_system;
+	void *lctx = NULL;
+	struct auth a;
+	char *sp;
+	int set = auth_set(s), r;
+
+	if (!set) {
+		reply(s, "503 5.3.3 AUTH not available");
+		bad(s);
+		return;
+	}
+	if (!s->esmtp) {
+		reply(s, "503 5.5.1 Error: send EHLO first");
+		bad(s);
+		return;
+	}
+	if (s->authenticated) {
+		reply(s, "503 5.5.0 Already Authenticated");
+		bad(s);
+		return;
+	}
+	if (s->txn) {
+		reply(s, "503 5.5.0 AUTH not permitted during a mail "
+			"transaction");
+		bad(s);
+		return;
+	}
+	if ((sp = strchr(arg, ' ')) != NULL) {
+		*sp++ = 0;
+		initial = sp;
+	}
+	if (s->cf->opt.virtual_users && *s->cf->opt.virtual_users) {
+		lookup = smtpd_vuser_secret;
+		lctx = s;
+	}
+	snprintf(client, sizeof client, "%s%s[%s]", s->peer.host,
+		s->peer.host[0] ? " " : "", s->peer.ip);
+	r = auth_start(&a, arg, set, initial, s->j, lookup, lctx, client);
+	while (r == AUTH_CONTINUE) {
+		size_t len = 0;
+		int g;
+
+		reply(s, "334 %s", a.out);
+		/* RFC 5321 4.5.3.2.7's command timeout, per response */
+		io_deadline(&s->in, s->cf->opt.to_command * 1000UL);
+		g = io_getline(&s->in, s->line, sizeof s->line, &len);
+		if (g == IO_TIMEOUT) {
+			reply(s, "421 4.4.2 %s Timeout waiting for input",
+				s->j);
+			s->quit = 1;
+			goto out;
+		}
+		if (g == IO_ERR || g == IO_EOF) {
+			s->quit = 1;
+			goto out;
+		}
+		if (g == IO_LONG) {
+			r = AUTH_MALFORMED;
+			break;
+		}
+		len--;
+		if (len > 0 && s->line[len - 1] == '\r')
+			len--;
+		s->line[len] = 0;
+		r = auth_step(&a, s->line);
+	}
+	switch (r) {
+	case AUTH_SUCCESS:
+		s->authenticated = 1;
+		s->auth_mech = a.mech;
+		str_lcpy(s->authid, a.user, sizeof s->authid);
+		s->auth_relay = auth_trusted(s);
+		log_msg(LOG_INFO, "AUTH=server, relay=%s, authid=%s, mech=%s, "
+			"bits=0", client, s->authid, auth_mech_name(a.mech));
+		reply(s, "235 2.7.0 Authentication successful");
+		break;
+	case AUTH_FAIL:
+		/* RFC 4954 9: slow guessing down, then stop it */
+		io_flush(&s->out);
+		auth_fail_delay(++s->auth_fails);
+		reply(s, "535 5.7.8 Authentication credentials invalid");
+		if (s->auth_fails >= AUTH_FAILURES_MAX) {
+			log_msg(LOG_NOTICE, "[%s]: too many AUTH failures: "
+				"closing", s->peer.ip);
+			reply(s, "421 4.7.0 %s Too many authentication "
+				"failures", s->j);
+			s->quit = 1;
+		}
+		break;
+	case AUTH_MALFORMED:
+		reply(s, "501 5.5.2 Cannot decode response");
+		bad(s);
+		break;
+	case AUTH_CANCEL:
+		reply(s, "501 5.0.0 AUTH aborted");
+		break;
+	case AUTH_TEMPFAIL:
+		reply(s, "454 4.7.0 Temporary authentication failure");
+		break;
+	default:
+		reply(s, "504 5.5.4 Unrecognized authentication type");
+		bad(s);
+		break;
+	}
+out:
+	memset(&a, 0, sizeof a);
+	/* the response line may hold a password */
+	memset(s->line, 0, sizeof s->line);
+}
+
 /* One command line (terminator removed). */
 static void command(struct smtpd *s, char *line)
 {
@@ -879,6 +1151,10 @@ static void command(struct smtpd *s, char *line)
 		cmd_data(s, arg);
 	else if (str_ieq(line, "BDAT"))
 		cmd_bdat(s, arg);
+	else if (str_ieq(line, "STARTTLS"))
+		cmd_starttls(s, arg);
+	else if (str_ieq(line, "AUTH"))
+		cmd_auth(s, arg);
 	else if (str_ieq(line, "HELP"))
 		cmd_help(s, arg);
 	else if (str_ieq(line, "VRFY"))
@@ -1009,8 +1285,15 @@ static void session_loop(struct smtpd *s)
 			bad(s);
 			continue;
 		}
-		if (s->verbose)
-			log_msg(LOG_DEBUG, "<<< %s", s->line);
+		if (s->verbose) {
+			/* AUTH's initial response may hold a password */
+			int n = (int)len;
+
+			if (str_istarts(s->line, "AUTH "))
+				n = 5 + (int)strcspn(s->line + 5, " ");
+			log_msg(LOG_DEBUG, "<<< %.*s%s", n, s->line,
+				s->line[n] ? " ..." : "");
+		}
 		command(s, s->line);
 	}
 	io_flush(&s->out);
@@ -1019,9 +1302,12 @@ static void session_loop(struct smtpd *s)
 /* Drops to the session user before the first byte is read. */
 static int drop_privilege(const struct ctx *c)
 {
+	/* AUTH against /etc/shadow needs its group (see smtpd_main) */
+	gid_t g[2] = { c->gid, c->shadow_gid };
+
 	if (!c->drop)
 		return 0;
-	if (setgroups(1, &c->gid) < 0 || setgid(c->gid) < 0 ||
+	if (setgroups(c->shadow_gid ? 2 : 1, g) < 0 || setgid(c->gid) < 0 ||
 			setuid(c->uid) < 0 || getuid() != c->uid ||
 			geteuid() != c->uid)
 		return -1;
@@ -1079,7 +1365,15 @@ static int session(struct ctx *c, const struct net_listener *l)
 	if (s->verbose)
 		log_msg(LOG_DEBUG, "connection from [%s]%s", s->peer.ip,
 			s->peer.local ? " (local)" : "");
-	session_loop(s);
+	/* M=s (port 465, RFC 8314 3.3): TLS from the first byte */
+	if (CFG_TLS && c->tlscfg && daemon_has(s, 's')) {
+		if (tls_begin(s) == 0)
+			session_loop(s);
+	} else {
+		session_loop(s);
+	}
+	if (CFG_TLS && s->tls)
+		tls_close(s->tls);
 	txn_free(s);
 	for (i = 0; i < N_MAPS; i++)
 		smtpd_map_close(&s->maps[i]);
@@ -1358,25 +1652,77 @@ static void detach(const char *pidfile)
 	}
 }
 
-/* M=s and M=a need TLS and AUTH, which come later (issue 5). */
-static int check_daemons(const struct cf *cf)
+/* M=s needs a certificate (and TLS built in), M=a AUTH built in and a
+ * mechanism to offer: refused at start-up rather than silently open. */
+static int check_daemons(const struct ctx *c)
 {
+	const struct cf *cf = c->cf;
 	size_t i;
 
 	for (i = 0; i < cf->n_daemons; i++) {
 		const struct cf_daemon *d = &cf->daemons[i];
+		const char *name = d->name ? d->name : "MTA";
 
-		if (strchr(d->modifiers, 's')) {
+		if (strchr(d->modifiers, 's') && !c->tlscfg) {
 			xwarn("DaemonPortOptions Name=%s: M=s (implicit TLS) "
-				"is not supported yet", d->name ? d->name :
-				"MTA");
+				"needs %s", name, CFG_TLS ? "ServerCertFile" :
+				"a postbox built with CONFIG_TLS");
 			return -1;
 		}
-		if (strchr(d->modifiers, 'a')) {
+		if (strchr(d->modifiers, 'a') && (!c->mechs ||
+				strchr(d->modifiers, 'A'))) {
 			xwarn("DaemonPortOptions Name=%s: M=a (require AUTH) "
-				"is not supported yet", d->name ? d->name :
-				"MTA");
+				"needs %s", name, CFG_AUTH ? "AuthMechanisms "
+				"or PostboxVirtualUsers, and no M=A" :
+				"a postbox built with CONFIG_AUTH");
 			return -1;
+		}
+	}
+	return 0;
+}
+
+/* As root, before any session: the certificate and key of CF (usually
+ * root's only), the mechanisms, the shadow group, into C (its old
+ * certificate freed).  0, or -1 with why warned and C unchanged. */
+static int load_secrets(struct ctx *c, const struct cf *cf)
+{
+	const struct cf_opts *o = &cf->opt;
+	struct tls_server_config *tlscfg = NULL;
+	char err[512];
+	size_t i;
+	int need_auth = 0;
+
+	if (CFG_TLS && o->server_cert && *o->server_cert) {
+		tlscfg = tls_server_config_new(o->server_cert,
+			o->server_key && *o->server_key ? o->server_key :
+			NULL, err, sizeof err);
+		if (!tlscfg) {
+			xwarn("%s", err);
+			return -1;
+		}
+	}
+	if (CFG_TLS && c->tlscfg)
+		tls_server_config_free(c->tlscfg);
+	c->tlscfg = tlscfg;
+	/* AUTH is offered when configured: AuthMechanisms, a virtual-user
+	 * file, or a daemon with M=a */
+	for (i = 0; i < cf->n_daemons; i++)
+		if (strchr(cf->daemons[i].modifiers, 'a'))
+			need_auth = 1;
+	c->mechs = 0;
+	c->shadow_gid = 0;
+	if (CFG_AUTH && (o->auth_mechs.n || need_auth ||
+			(o->virtual_users && *o->virtual_users))) {
+		c->mechs = auth_mechs_words(o->auth_mechs.v, o->auth_mechs.n);
+		if (!o->virtual_users || !*o->virtual_users) {
+			struct group *gr = getgrnam("shadow");
+
+			/* system accounts: /etc/shadow holds crypt hashes,
+			 * which CRAM-MD5 cannot use; the sessions keep the
+			 * shadow group to read them */
+			c->mechs &= ~AUTH_CRAM_MD5;
+			if (gr && c->drop)
+				c->shadow_gid = gr->gr_gid;
 		}
 	}
 	return 0;
@@ -1434,6 +1780,13 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 			free(fresh);
 			continue;
 		}
+		if (load_secrets(c, fresh) < 0) {
+			log_msg(LOG_ERR, "reload failed, keeping the old "
+				"configuration");
+			cf_free(fresh);
+			free(fresh);
+			continue;
+		}
 		cf_free(c->cf);
 		free(c->cf);
 		c->cf = fresh;
@@ -1480,12 +1833,15 @@ int smtpd_main(int argc, char **argv)
 	c.verbose = verbose;
 	if (load_cf(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
 		return EX_CONFIG;
-	if ((!inetd && check_daemons(c.cf) < 0) || session_user(&c) < 0)
+	if (session_user(&c) < 0 || load_secrets(&c, c.cf) < 0 ||
+			(!inetd && check_daemons(&c) < 0))
 		return EX_CONFIG;
 	if (inetd)
 		r = inetd_mode(&c);
 	else
 		r = daemon_mode(&c, background, pidfile);
+	if (CFG_TLS && c.tlscfg)
+		tls_server_config_free(c.tlscfg);
 	cf_free(c.cf);
 	free(c.cf);
 	return r;

@@ -451,6 +451,50 @@ static int vuser_exists(struct smtpd *s, const char *user)
 	return 0;
 }
 
+int smtpd_vuser_secret(void *ctx, const char *user, char *secret,
+	size_t max)
+{
+	struct smtpd *s = ctx;
+	struct vusers_entry e;
+	char err[256];
+	size_t off = 0;
+	unsigned lineno = 0;
+	int r = 0;
+
+	if (s->vusers_err || !s->vusers) {
+		log_msg(LOG_ERR, "auth: %s could not be read at the start of "
+			"the session", s->cf->opt.virtual_users);
+		return -1;
+	}
+	/* the whole file is checked, as auth_lookup_vusers does: a broken
+	 * line is a temporary failure whoever asks */
+	while (off < s->vusers_len && r >= 0) {
+		const char *line = s->vusers + off;
+		const char *nl = memchr(line, '\n', s->vusers_len - off);
+		size_t len = nl ? (size_t)(nl - line) : s->vusers_len - off;
+		int p;
+
+		off += len + 1;
+		lineno++;
+		p = vusers_parse_line(line, len, &e, err, sizeof err);
+		if (p < 0) {
+			log_msg(LOG_ERR, "auth: %s:%u: %s",
+				s->cf->opt.virtual_users, lineno, err);
+			r = -1;
+		}
+		if (p != 1 || r != 0 || strcmp(e.user, user) != 0)
+			continue;
+		/* an empty field is no password: "{CRYPT}" alone fails */
+		r = str_lcpy(secret, e.pass[0] ? e.pass : "{CRYPT}", max) <
+			max ? 1 : -1;
+		if (r < 0)
+			log_msg(LOG_ERR, "auth: %s: %s: password field too "
+				"long", s->cf->opt.virtual_users, user);
+	}
+	memset(&e, 0, sizeof e);
+	return r;
+}
+
 /* Whether USER (or USER without its +detail) is someone we deliver to:
  * postmaster (RFC 5321 4.5.1), an alias, a virtual user, an account.
  * 1 yes, 0 no, -1 cannot tell now. */
@@ -629,7 +673,7 @@ static int relay_ok(struct smtpd *s, const char *addr, int *tempfail)
 	int r;
 
 	*tempfail = 0;
-	if (s->authenticated || s->client_relay)
+	if (s->auth_relay || s->client_relay)
 		return 1;
 	if (!d)
 		return 0;
@@ -669,7 +713,7 @@ int smtpd_check_rcpt(struct smtpd *s, const char *addr, char *dst,
 		s->txn->discard = 1;
 	/* %-hack, bang paths, quoted '@': routing we never do */
 	if (addr_routes(addr)) {
-		if (!s->client_relay && !s->authenticated)
+		if (!s->client_relay && !s->auth_relay)
 			goto relay;
 		snprintf(why, whymax, "553 5.1.3 <%s>... Routing through the "
 			"local part is not supported", addr);

@@ -13,6 +13,8 @@
 #include "file.h"
 #include "local.h"
 #include "vusers.h"
+#include "tls.h"
+#include "auth.h"
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -110,8 +112,12 @@ struct smtpd {
 	char j[256];		/* $j */
 	char helo[256];
 	int esmtp, quit;
-	int tls;		/* issue 5: STARTTLS done */
-	int authenticated;	/* issue 5: AUTH succeeded */
+	struct tls *tls;	/* STARTTLS or M=s done, else NULL */
+	int authenticated;	/* AUTH succeeded (ESMTPA, M=a) */
+	int auth_relay;		/* ...by a mechanism trusted to relay */
+	char authid[AUTH_USER_MAX];	/* who, "" before AUTH */
+	int auth_mech;		/* AUTH_PLAIN, ... which did it */
+	unsigned auth_fails;	/* failed AUTH attempts */
 	int client_relay;	/* may relay (Connect: RELAY, loopback) */
 	int client_discard;	/* Connect: DISCARD */
 	char nullserver[300];	/* set: every command gets this reply */
@@ -134,6 +140,9 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	int verbose;
 	struct smap access;	/* the listener's, for ClientConn: */
 	struct net_server *srv;	/* the listener's sockets, or NULL */
+	struct tls_server_config *tlscfg;	/* ServerCertFile, or NULL */
+	int mechs;		/* AuthMechanisms as AUTH_* bits, 0 none */
+	gid_t shadow_gid;	/* kept for auth_lookup_system, 0 none */
 };
 
 static inline int str_ieq(const char *a, const char *b)
@@ -167,6 +176,10 @@ void smtpd_action_reply(const struct map_action *a, const char *what,
 void smtpd_check_connect(struct smtpd *s);
 /* Whether ADDR is in one of our domains; its user part into user. */
 int smtpd_is_local(struct smtpd *s, const char *addr, char *user,
+	size_t max);
+/* auth_lookup_fn over the virtual-user file read as root at the start
+ * (CTX: the session): the secret of USER, 1, 0 none, -1 try later. */
+int smtpd_vuser_secret(void *ctx, const char *user, char *secret,
 	size_t max);
 /* Whether USER receives mail here: 1, 0, -1 try later. */
 int smtpd_user_exists(struct smtpd *s, const char *user);
