@@ -14,6 +14,7 @@ bin=$(pwd)/postbox
 root=$(pwd)/build/run
 [ -n "$root" ] && [ -x "$bin" ] || exit 1
 smtp_port=${SMTP_PORT:-2525}
+submission_port=${SUBMISSION_PORT:-2587}
 pop3_port=${POP3_PORT:-2110}
 pop3s_port=${POP3S_PORT:-2995}
 user=$(id -un)
@@ -41,7 +42,7 @@ echo "demo:{PLAIN}demo:$duid:$dgid::$root/home/demo" > "$root/users"
 
 # A self-signed certificate for the TLS services (pop3d's STLS and 995).
 tls=
-if has pop3d; then
+if has pop3d || has smtpd; then
 	if ! command -v openssl >/dev/null && [ "$(id -u)" = 0 ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl >/dev/null 2>&1 || true
 	fi
@@ -75,6 +76,7 @@ if [ -n "$tls" ]; then
 O ServerCertFile=$root/cert.pem
 O ServerKeyFile=$root/key.pem
 O PostboxPop3PortOptions=Port=$pop3s_port, Addr=127.0.0.1, Name=POP3S, M=s
+O DaemonPortOptions=Port=$submission_port,Addr=127.0.0.1,Name=MSA,M=Ea
 EOF
 else
 	# Without TLS, let the demo's password go in plain text on loopback.
@@ -160,6 +162,26 @@ done
 echo "\$ grep '^Subject:' build/run/mail/demo"
 grep '^Subject:' "$root/mail/demo" || true
 
+if [ -n "$tls" ]; then
+	/usr/bin/python3 - "$submission_port" "$root/cert.pem" <<'EOF' || echo "(the submission demo failed: see build/run/smtpd.log)"
+import smtplib, ssl, sys
+port, cert = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=cert)
+ctx.check_hostname = False
+with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+    print("$ submission on 127.0.0.1:%d: STARTTLS, AUTH as demo/demo (Python smtplib)" % port)
+    s.starttls(context=ctx)
+    s.login("demo", "demo")
+    s.sendmail("demo@example.test", ["demo@example.test"],
+               "From: demo@example.test\r\nTo: demo@example.test\r\n"
+               "Subject: hello over submission\r\n\r\nSent with TLS and AUTH.\r\n")
+    print("  message accepted")
+EOF
+	i=0
+	while [ $i -lt 50 ] && ! grep -q 'hello over submission' "$root/mail/demo" 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+fi
 if has pop3d; then
 	/usr/bin/python3 - "$pop3_port" "$root/cert.pem" "$tls" <<'EOF' || echo "(the POP3 demo failed: see build/run/pop3d.log)"
 import poplib, ssl, sys
@@ -186,6 +208,7 @@ cat <<EOF
 postbox is running (smtpd pid $(cat "$root/smtpd.pid"), queue runner pid $(cat "$root/queue.pid")):
   telnet 127.0.0.1 $smtp_port                      talk SMTP by hand
   swaks --server 127.0.0.1:$smtp_port --to demo@example.test
+  swaks --server 127.0.0.1:$submission_port --tls --auth PLAIN --auth-user demo --auth-password demo --to someone@example.org
   ./postbox mailq -C build/run/sendmail.cf      the queue
   less build/run/mail/demo                      demo's mailbox (mbox)
   curl --ssl-reqd -k --user demo:demo pop3://127.0.0.1:$pop3_port/1     POP3 with STLS
