@@ -1240,39 +1240,6 @@ static int load_cf(struct cf *cf, const char *path, int explicit)
 	return -1;
 }
 
-static void detach(const char *pidfile)
-{
-	char line[32];
-	pid_t pid;
-	int fd;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		xdie_errno(EX_OSERR, "fork");
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	if (chdir("/") < 0)
-		xdie_errno(EX_OSERR, "chdir /");
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		snprintf(line, sizeof line, "%d\n", (int)getpid());
-		if (write(fd, line, strlen(line)) < 0)
-			log_msg(LOG_WARNING, "%s: %s", pidfile,
-				strerror(errno));
-		close(fd);
-	}
-}
-
 /* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
  * certificate, 127.0.0.1 995 M=s (DESIGN.md §3: loopback by default). */
 static int daemon_mode(struct ctx *c, int background, const char *pidfile)
@@ -1308,7 +1275,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		return EX_OSERR;
 	}
 	if (background)
-		detach(pidfile);
+		net_detach(pidfile);
 	log_open("pop3d", background);
 	srv.max_children = c->cf->opt.max_children;
 	srv.conn_rate = c->cf->opt.conn_rate;

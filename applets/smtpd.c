@@ -1617,41 +1617,6 @@ static int inetd_mode(struct ctx *c)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
 }
 
-static void detach(const char *pidfile)
-{
-	char line[32];
-	pid_t pid;
-	int fd;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		xdie_errno(EX_OSERR, "fork");
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	if (chdir("/") < 0)
-		xdie_errno(EX_OSERR, "chdir /");
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		snprintf(line, sizeof line, "%d\n", (int)getpid());
-		if (write(fd, line, strlen(line)) < 0)
-			log_msg(LOG_WARNING, "%s: %s", pidfile,
-				strerror(errno));
-		close(fd);
-	} else {
-		log_msg(LOG_WARNING, "%s: %s", pidfile, strerror(errno));
-	}
-}
-
 /* M=s needs a certificate (and TLS built in), M=a AUTH built in and a
  * mechanism to offer: refused at start-up rather than silently open. */
 static int check_daemons(const struct ctx *c)
@@ -1754,7 +1719,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	c->wake_r = p[0];
 	c->wake_w = p[1];
 	if (background)
-		detach(pidfile);
+		net_detach(pidfile);
 	log_open("smtpd", background);
 	smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
 	set_limits(&srv, c->cf);

@@ -596,3 +596,41 @@ int net_serve(struct net_server *s)
 	}
 	return r;
 }
+
+/* A daemon's -b: the classic double step (fork, setsid), stdio on
+ * /dev/null, and a pidfile; a pidfile that cannot be written is logged,
+ * not fatal (the daemon runs all the same). */
+void net_detach(const char *pidfile)
+{
+	char line[32];
+	pid_t pid;
+	int fd;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		xdie_errno(EX_OSERR, "fork");
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		xdie_errno(EX_OSERR, "chdir /");
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		snprintf(line, sizeof line, "%d\n", (int)getpid());
+		if (write(fd, line, strlen(line)) < 0)
+			log_msg(LOG_WARNING, "%s: %s", pidfile,
+				strerror(errno));
+		close(fd);
+	} else {
+		log_msg(LOG_WARNING, "%s: %s", pidfile, strerror(errno));
+	}
+}

@@ -132,4 +132,9 @@ void net_close(struct net_server *s);
  * 0 when unknown.  No /etc/services: a bare image has none. */
 unsigned net_port(const char *s);
 
+/* Detaches a daemon (-b): forks (the parent exits 0), setsid, chdir /,
+ * fds 0-2 on /dev/null, then writes our pid to PIDFILE (a failure there is
+ * logged, not fatal).  Setup path only: exits EX_OSERR when fork fails. */
+void net_detach(const char *pidfile);
+
 #endif
