@@ -1216,30 +1216,6 @@ static int net_session(void *arg, const struct net_listener *l)
 	return session(arg, l);
 }
 
-static void note(const char *what, const char *where)
-{
-	log_msg(LOG_INFO, "%s: ignored: %s", where, what);
-}
-
-static int load_cf(struct cf *cf, const char *path, int explicit)
-{
-	char err[512];
-
-	cf_init(cf);
-	cf->note = note;
-	if (cf_load(cf, path, err, sizeof err) == 0)
-		return 0;
-	if (errno == ENOENT && !explicit) {
-		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
-			path);
-		cf_free(cf);
-		cf_init(cf);
-		return 0;
-	}
-	xwarn("%s", err);
-	return -1;
-}
-
 /* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
  * certificate, 127.0.0.1 995 M=s (DESIGN.md §3: loopback by default). */
 static int daemon_mode(struct ctx *c, int background, const char *pidfile)
@@ -1319,7 +1295,7 @@ int pop3d_main(int argc, char **argv)
 		log_level(LOG_DEBUG);
 	c.cf = xzalloc(sizeof *c.cf);
 	c.cfpath = cfpath;
-	if (load_cf(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
+	if (cf_load_daemon(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
 		return EX_CONFIG;
 	c.root = geteuid() == 0;
 	if (c.root)

@@ -1480,32 +1480,6 @@ static int net_session(void *arg, const struct net_listener *l)
 	return session(c, l);
 }
 
-static void note(const char *what, const char *where)
-{
-	log_msg(LOG_INFO, "%s: ignored: %s", where, what);
-}
-
-/* Loads the cf (the built-in defaults when the default file is absent).
- * 0, or -1 with the reason logged. */
-static int load_cf(struct cf *cf, const char *path, int explicit)
-{
-	char err[512];
-
-	cf_init(cf);
-	cf->note = note;
-	if (cf_load(cf, path, err, sizeof err) == 0)
-		return 0;
-	if (errno == ENOENT && !explicit) {
-		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
-			path);
-		cf_free(cf);
-		cf_init(cf);
-		return 0;
-	}
-	xwarn("%s", err);
-	return -1;
-}
-
 /* The session user: RunAsUser, else DefaultUser ("user", "user:group",
  * "uid:gid"), with QueueDirectory's group when that folder is
  * group-writable (the queue's files are group-writable, QUEUE_MODE). */
@@ -1738,7 +1712,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 
 		/* SIGHUP: the new cf for the next sessions; the sockets
 		 * stay (a new DaemonPortOptions needs a restart) */
-		if (load_cf(fresh, c->cfpath ? c->cfpath : CF_PATH,
+		if (cf_load_daemon(fresh, c->cfpath ? c->cfpath : CF_PATH,
 				c->cfpath != NULL) < 0) {
 			log_msg(LOG_ERR, "reload failed, keeping the old "
 				"configuration");
@@ -1796,7 +1770,7 @@ int smtpd_main(int argc, char **argv)
 	c.cf = xzalloc(sizeof *c.cf);
 	c.cfpath = cfpath;
 	c.verbose = verbose;
-	if (load_cf(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
+	if (cf_load_daemon(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
 		return EX_CONFIG;
 	if (session_user(&c) < 0 || load_secrets(&c, c.cf) < 0 ||
 			(!inetd && check_daemons(&c) < 0))

@@ -2154,3 +2154,27 @@ int cf_expand(const struct cf *cf, const char *s, char *dst, size_t max)
 	expand(cf, s, &o, 0);
 	return o.fail ? -1 : (int)o.len;
 }
+
+static void cf_log_note(const char *what, const char *where)
+{
+	log_msg(LOG_INFO, "%s: ignored: %s", where, what);
+}
+
+int cf_load_daemon(struct cf *cf, const char *path, int explicit)
+{
+	char err[512];
+
+	cf_init(cf);
+	cf->note = cf_log_note;
+	if (cf_load(cf, path, err, sizeof err) == 0)
+		return 0;
+	if (errno == ENOENT && !explicit) {
+		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
+			path);
+		cf_free(cf);
+		cf_init(cf);
+		return 0;
+	}
+	xwarn("%s", err);
+	return -1;
+}
