@@ -482,9 +482,32 @@ static int xtext_ok(const char *v, size_t max)
 	return n > 0 && n <= max;
 }
 
+/* The next ESMTP parameter in P ("KEY" or "KEY=VALUE", RFC 5321 4.1.2)
+ * into PARAM (CMD_MAX bytes: no word of a command line is longer), with
+ * *val at its value or NULL.  Returns where the rest starts, NULL at the
+ * end. */
+static const char *next_param(const char *p, char *param, char **val)
+{
+	char *eq;
+	size_t n;
+
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return NULL;
+	n = strcspn(p, " ");
+	memcpy(param, p, n);
+	param[n] = 0;
+	eq = strchr(param, '=');
+	*val = eq ? eq + 1 : NULL;
+	if (eq)
+		*eq = 0;
+	return p + n;
+}
+
 static void cmd_mail(struct smtpd *s, const char *arg)
 {
-	char addr[PATH_MAX_SMTP], why[600], param[CMD_MAX];
+	char addr[PATH_MAX_SMTP], why[600], param[CMD_MAX], *v;
 	const char *p = arg;
 	struct map_action a;
 	struct txn *t;
@@ -535,22 +558,7 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 	str_lcpy(t->sender, addr, sizeof t->sender);
 	smtpd_addr_normalise(t->sender);
 	/* ESMTP parameters (RFC 5321 4.1.2 Mail-parameters) */
-	while (*p) {
-		char *eq, *v;
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, " ");
-		memcpy(param, p, n);
-		param[n] = 0;
-		p += n;
-		eq = strchr(param, '=');
-		v = eq ? eq + 1 : NULL;
-		if (eq)
-			*eq = 0;
+	while ((p = next_param(p, param, &v)) != NULL) {
 		if (str_ieq(param, "SIZE") && v) {
 			unsigned long sz, max = s->cf->opt.max_message_size;
 
@@ -641,26 +649,11 @@ refuse:
 static int rcpt_params(const char *p, unsigned *notify, char *orcpt,
 	size_t omax, char *why, size_t whymax)
 {
-	char param[CMD_MAX];
+	char param[CMD_MAX], *v;
 
 	*notify = 0;
 	orcpt[0] = 0;
-	while (*p) {
-		char *eq, *v;
-		size_t n;
-
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		n = strcspn(p, " ");
-		memcpy(param, p, n);
-		param[n] = 0;
-		p += n;
-		eq = strchr(param, '=');
-		v = eq ? eq + 1 : NULL;
-		if (eq)
-			*eq = 0;
+	while ((p = next_param(p, param, &v)) != NULL) {
 		if (str_ieq(param, "NOTIFY") && v) {
 			char low[64];
 
