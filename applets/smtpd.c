@@ -1500,8 +1500,9 @@ static void agent_start(struct ctx *c)
 }
 
 /* The agent ended.  Stopped by a signal of ours or at EOF it exits 0;
- * otherwise it crashed: started again, unless it keeps doing so (then
- * the queue runner delivers until the next SIGHUP). */
+ * otherwise it crashed: started again at once, unless it crashed three
+ * times in a row within 10 s of its start (then the queue runner
+ * delivers until the next SIGHUP). */
 static void agent_reaped(void *arg, pid_t pid, int st)
 {
 	struct ctx *c = arg;
@@ -1517,7 +1518,9 @@ static void agent_reaped(void *arg, pid_t pid, int st)
 	else
 		log_msg(LOG_ERR, "delivery agent exited with status %d",
 			WEXITSTATUS(st));
-	if (time(NULL) - c->agent_started < 10) {
+	c->agent_fails = time(NULL) - c->agent_started < 10 ?
+		c->agent_fails + 1 : 0;
+	if (c->agent_fails >= 3) {
 		log_msg(LOG_ERR, "delivery agent failing: messages wait for "
 			"the queue runner (sendmail -q) until SIGHUP");
 		return;
@@ -1822,6 +1825,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
 		/* the agent reads the cf again between two entries; one
 		 * that had given up starts afresh */
+		c->agent_fails = 0;
 		if (c->agent)
 			kill(c->agent, SIGHUP);
 		else

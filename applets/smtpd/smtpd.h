@@ -145,6 +145,7 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	gid_t shadow_gid;	/* kept for auth_lookup_system, 0 none */
 	pid_t agent;		/* the delivery agent (sendmail -bQ), 0 none */
 	time_t agent_started;
+	unsigned agent_fails;	/* crashes within 10 s of a start, in a row */
 };
 
 static inline int str_ieq(const char *a, const char *b)
