@@ -263,6 +263,8 @@ static const char *data_open(struct smtpd *s)
 	t->ds->in_header = 1;
 	t->ds->st = D_BOL;
 	t->ds->max = s->cf->opt.max_message_size;
+	t->ds->normalize = s->cf->opt.bare_line_ends &&
+		strcasecmp(s->cf->opt.bare_line_ends, "normalize") == 0;
 	if (write_received(s, t->q) < 0)
 		t->ds->bad |= BAD_WRITE;
 	return NULL;
@@ -1876,6 +1878,13 @@ int smtpd_main(int argc, char **argv)
 	c.verbose = verbose;
 	if (cf_load_daemon(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
 		return EX_CONFIG;
+	if (c.cf->opt.bare_line_ends &&
+			strcasecmp(c.cf->opt.bare_line_ends, "reject") &&
+			strcasecmp(c.cf->opt.bare_line_ends, "normalize")) {
+		xwarn("PostboxBareLineEnds=%s: reject or normalize",
+			c.cf->opt.bare_line_ends);
+		return EX_CONFIG;
+	}
 	if (session_user(&c) < 0 || load_secrets(&c, c.cf) < 0 ||
 			(!inetd && check_daemons(&c) < 0))
 		return EX_CONFIG;

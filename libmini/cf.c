@@ -1496,6 +1496,7 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("", 'M', OT_MACRO),		/* OMxvalue defines $x */
 	OPT("PostboxMailbox", 0, OT_MAILBOX, mailbox),
 	OPT("PostboxVirtualUsers", 0, OT_STR, virtual_users),
+	OPT("PostboxBareLineEnds", 0, OT_STR, bare_line_ends),
 	OPTX("PostboxPop3PortOptions", 0, OT_POP3D),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),

@@ -161,6 +161,8 @@ struct cf_opts {
 	 * be absolute.  local_mailbox() (local.h) resolves it, for delivery
 	 * and for pop3d, imapd and mail alike. */
 	char *virtual_users;		/* PostboxVirtualUsers: passwd-file path */
+	char *bare_line_ends;		/* PostboxBareLineEnds: "reject" (NULL,
+					   the default) or "normalize" */
 };
 
 struct cf {

@@ -86,6 +86,7 @@ enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR, D_LF, D_LF_DOT };
 
 struct dstate {
 	int st, bad, over, in_header;
+	int normalize;		/* PostboxBareLineEnds=normalize */
 	unsigned linelen;
 	char hdr[12];		/* the first bytes of a header line */
 	unsigned hlen;
