@@ -55,6 +55,7 @@
 //usage:-v	verbose: log every command
 #define _GNU_SOURCE
 #include "libmini.h"
+#include <bearssl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -68,6 +69,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
@@ -104,6 +106,7 @@ struct pop3 {
 	int state;
 	int quit;
 	unsigned failures, errors;
+	char stamp[320];	/* APOP's "<pid.rand.time@host>", "": off */
 	char user[AUTH_USER_MAX];	/* from USER */
 	char login[AUTH_USER_MAX];	/* who logged in */
 	struct mailbox mb;
@@ -271,10 +274,63 @@ static void failed(struct pop3 *s, const char *text)
 	}
 }
 
+/* RFC 2449 6.5 LOGIN-DELAY (PostboxPop3LoginDelay): the time of a
+ * mailbox's last POP3 login is the modification time of an empty file
+ * beside its uidlist (mailbox.h): DIR/.NAME.pop3-login for the mbox
+ * DIR/NAME, DIR/postbox-pop3-login in the Maildir DIR.  One file per
+ * mailbox, named from the mailbox path (never from what the client
+ * sent), made and read as the mailbox owner; nothing is read from it,
+ * so its content cannot be hostile.  Its path into DST; 0, or -1. */
+static int login_record(const char *mbpath, int kind, char *dst, size_t max)
+{
+	size_t n;
+
+	if (mailbox_uidlist_path(mbpath, kind, dst, max) < 0)
+		return -1;
+	n = strlen(dst);
+	if (n < 7 || strcmp(dst + n - 7, "uidlist") ||
+	    n - 7 + sizeof "pop3-login" > max)
+		return -1;
+	memcpy(dst + n - 7, "pop3-login", sizeof "pop3-login");
+	return 0;
+}
+
+/* Seconds before the owner may log in again; 0: now.  A record that is
+ * not a regular file of ours, or from the future (the clock went back),
+ * is ignored: the policy must not lock anyone out for good. */
+static long login_wait(struct pop3 *s, const char *record)
+{
+	long delay = s->cf->opt.pop3_login_delay;
+	time_t now = time(NULL);
+	struct stat st;
+
+	if (delay <= 0 || lstat(record, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_mtime > now ||
+	    now - st.st_mtime >= delay)
+		return 0;
+	return delay - (long)(now - st.st_mtime);
+}
+
+static void login_stamp(struct pop3 *s, const char *record)
+{
+	int fd = open(record, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    futimens(fd, NULL) < 0)
+		log_msg(LOG_WARNING, "%s: %s: LOGIN-DELAY record %s: %s",
+			s->client, s->login, record, fd < 0 ? strerror(errno) :
+			"not a regular file");
+	if (fd >= 0)
+		close(fd);
+}
+
 /* USER is authenticated: become the owner, open the mailbox. */
 static void do_login(struct pop3 *s, const char *user, const char *how)
 {
-	char home[256], path[4096], err[MAILBOX_ERR_MAX];
+	char home[256], path[4096], err[MAILBOX_ERR_MAX], record[4096];
+	long wait = 0;
 	uid_t uid;
 	gid_t gid;
 	int kind, r;
@@ -307,6 +363,19 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 	}
 	/* from here on, the session is the owner: no way back, so a
 	 * mailbox that cannot be opened ends it */
+	/* RFC 2449 8.1.2: [LOGIN-DELAY] only after the password was good */
+	record[0] = 0;
+	if (s->cf->opt.pop3_login_delay > 0 &&
+	    login_record(path, kind, record, sizeof record) == 0 &&
+	    (wait = login_wait(s, record)) > 0) {
+		reply(s, "-ERR [LOGIN-DELAY] Minimum time between logins is "
+			"%ld seconds; try again in %ld seconds",
+			s->cf->opt.pop3_login_delay, wait);
+		log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, %ld "
+			"seconds left", s->client, user, wait);
+		s->quit = 1;
+		return;
+	}
 	/* a Maildir that nothing was delivered to yet is made, as the
 	 * delivery would (Dovecot does the same) */
 	if (mailbox_open(&s->mb, path, kind, MAILBOX_CREATE, err,
@@ -326,6 +395,8 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 		return;
 	}
 	str_lcpy(s->login, user, sizeof s->login);
+	if (record[0])
+		login_stamp(s, record);
 	s->state = ST_TRANS;
 	n = mailbox_count(&s->mb, &total);
 	log_msg(LOG_INFO, "login: user=<%s>, method=%s, rip=%s%s, "
@@ -372,11 +443,80 @@ static int check_pass(struct pop3 *s, const char *user, const char *pass)
 	return r == AUTH_SUCCESS ? AUTH_SUCCESS : AUTH_FAIL;
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* RFC 1939 7: APOP NAME DIGEST, DIGEST being MD5(timestamp password) in
+ * hex.  Only a secret the server holds in the clear can give it: a
+ * PostboxVirtualUsers {PLAIN} (or {CLEARTEXT}) password.  A hash (the
+ * system accounts' {CRYPT}, the vusers' *-CRYPT) cannot, and neither can
+ * {CRAM-MD5}, which keeps HMAC-MD5 states, not the password: those get
+ * AUTH_NOMECH, logged.  AUTH_SUCCESS, AUTH_FAIL, AUTH_TEMPFAIL too. */
+static int check_apop(struct pop3 *s, const char *user, const char *hex)
+{
+	char secret[AUTH_SECRET_MAX], *data = secret;
+	unsigned char want[16], got[16], diff = 0;
+	br_md5_context md;
+	size_t i;
+	int r;
+
+	for (i = 0; i < 32; i++) {
+		int h = hexval(hex[i]);
+
+		if (h < 0)
+			return AUTH_MALFORMED;
+		got[i / 2] = (unsigned char)(i % 2 ? got[i / 2] << 4 | h : h);
+	}
+	if (hex[32] || !s->stamp[0])
+		return AUTH_MALFORMED;
+	r = lookup(s, user, secret, sizeof secret);
+	if (r < 0)
+		return AUTH_TEMPFAIL;
+	if (r == 0) {
+		log_msg(LOG_NOTICE, "APOP failed for %s from %s: no such "
+			"user", user, s->client);
+		return AUTH_FAIL;
+	}
+	if (str_istarts(secret, "{PLAIN}"))
+		data = secret + 7;
+	else if (str_istarts(secret, "{CLEARTEXT}"))
+		data = secret + 11;
+	if (data == secret || !*data) {
+		log_msg(LOG_NOTICE, "APOP refused for %s from %s: %s; APOP "
+			"needs a {PLAIN} password in PostboxVirtualUsers",
+			user, s->client, data == secret ? "the password is "
+			"stored as a hash" : "empty password");
+		explicit_bzero(secret, sizeof secret);
+		return AUTH_NOMECH;
+	}
+	br_md5_init(&md);
+	br_md5_update(&md, s->stamp, strlen(s->stamp));
+	br_md5_update(&md, data, strlen(data));
+	br_md5_out(&md, want);
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(&md, sizeof md);
+	/* constant time: every byte compared */
+	for (i = 0; i < 16; i++)
+		diff |= want[i] ^ got[i];
+	if (diff) {
+		log_msg(LOG_NOTICE, "APOP failed for %s from %s: bad digest",
+			user, s->client);
+		return AUTH_FAIL;
+	}
+	return AUTH_SUCCESS;
+}
+
 /* --- the login child and its monitor -------------------------------------- */
 
 /* Records between them: TYPE (1 byte), LEN (2 bytes, big-endian), LEN
- * bytes.  'P' [tls] user NUL pass; 'A' [tls] [allowed] [has initial]
- * mech NUL initial; 'S' line.  Answers: TYPE = the AUTH_* result,
+ * bytes.  'P' [tls] user NUL pass; 'D' [tls] user NUL digest (APOP, 32
+ * hex digits, checked against the monitor's own copy of the timestamp);
+ * 'A' [tls] [allowed] [has initial] mech NUL initial; 'S' line.  Answers: TYPE = the AUTH_* result,
  * payload = the challenge. */
 static int read_full(int fd, void *p, size_t n)
 {
@@ -480,6 +620,63 @@ static void cmd_pass(struct pop3 *s, const char *arg)
 			"try again later");
 	else
 		failed(s, "Authentication failed");
+}
+
+/* RFC 1939 7: APOP name digest, when PostboxPop3Apop put a timestamp in
+ * the greeting.  No password crosses the wire, so it is allowed before
+ * TLS (as CRAM-MD5); failures are slowed and counted as PASS's. */
+static void cmd_apop(struct pop3 *s, char *arg)
+{
+	char req[AUTH_USER_MAX + 40], out[8], *sp = strrchr(arg, ' ');
+	size_t ul, i;
+	int r;
+
+	if (!s->stamp[0]) {
+		reply(s, "-ERR APOP is not enabled");
+		return;
+	}
+	if (!sp || sp == arg || strlen(sp + 1) != 32) {
+		reply(s, "-ERR Usage: APOP name digest (32 hex digits)");
+		return;
+	}
+	*sp = 0;
+	ul = strlen(arg);
+	for (i = 0; i < ul; i++)
+		if ((unsigned char)arg[i] < 0x20 || arg[i] == 0x7f)
+			break;
+	if (i < ul || ul >= AUTH_USER_MAX) {
+		reply(s, "-ERR Usage: APOP name digest (32 hex digits)");
+		return;
+	}
+	if (s->chan >= 0) {
+		req[0] = s->tls != NULL;
+		memcpy(req + 1, arg, ul + 1);
+		memcpy(req + 2 + ul, sp + 1, 32);
+		r = chan_ask(s, 'D', req, ul + 34, out, sizeof out);
+	} else {
+		r = check_apop(s, arg, sp + 1);
+	}
+	switch (r) {
+	case AUTH_SUCCESS:
+		if (s->chan >= 0)
+			s->handoff = s->quit = 1;	/* the monitor answers */
+		else
+			do_login(s, arg, "APOP");
+		break;
+	case AUTH_MALFORMED:
+		reply(s, "-ERR Usage: APOP name digest (32 hex digits)");
+		break;
+	case AUTH_TEMPFAIL:
+		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
+			"try again later");
+		break;
+	case AUTH_NOMECH:
+		failed(s, "APOP is not possible for this account (password "
+			"stored hashed); use USER/PASS or AUTH");
+		break;
+	default:
+		failed(s, "Authentication failed");
+	}
 }
 
 /* RFC 5034 4: AUTH mech [initial-response]; bare AUTH lists them (the
@@ -622,6 +819,9 @@ static void cmd_capa(struct pop3 *s)
 	reply(s, "RESP-CODES");
 	reply(s, "AUTH-RESP-CODE");
 	reply(s, "PIPELINING");
+	/* RFC 2449 6.5: one value for every user */
+	if (s->cf->opt.pop3_login_delay > 0)
+		reply(s, "LOGIN-DELAY %ld", s->cf->opt.pop3_login_delay);
 	if (s->state == ST_AUTH) {
 		if (plaintext_ok(s))
 			reply(s, "USER");
@@ -867,7 +1067,7 @@ static void command(struct pop3 *s, char *line)
 		else if (!strcasecmp(line, "STLS"))
 			cmd_stls(s);
 		else if (!strcasecmp(line, "APOP"))
-			reply(s, "-ERR APOP is not enabled");
+			cmd_apop(s, arg);
 		else {
 			s->errors++;
 			reply(s, "-ERR Unknown command or not logged in");
@@ -965,6 +1165,7 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 	size_t hmax)
 {
 	char *buf = s->line, *u, *p;
+	const char *ch;
 	size_t n, len = 0;
 	int type, r, started = 0;
 	unsigned failures = 0;
@@ -992,6 +1193,16 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 				str_lcpy(how, "USER", hmax);
 			}
 			explicit_bzero(buf, n);
+		} else if (type == 'D' && s->stamp[0]) {
+			u = buf + 1;
+			len = strlen(u);
+			if (len + 34 != n)
+				return -1;
+			r = check_apop(s, u, u + len + 1);
+			if (r == AUTH_SUCCESS) {
+				str_lcpy(user, u, umax);
+				str_lcpy(how, "APOP", hmax);
+			}
 		} else if (type == 'A' && n >= 4) {
 			u = buf + 3;
 			len = strlen(u);
@@ -1006,7 +1217,7 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 		} else {
 			return -1;
 		}
-		if (type != 'P') {
+		if (type != 'P' && type != 'D') {
 			if (r != AUTH_CONTINUE)
 				started = 0;
 			if (r == AUTH_SUCCESS) {
@@ -1014,13 +1225,13 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 				str_lcpy(how, auth_mech_name(a.mech), hmax);
 			}
 		}
-		if (chan_send(s->chan, r, type != 'P' && r == AUTH_CONTINUE ?
-		    a.out : "", type != 'P' && r == AUTH_CONTINUE ?
-		    strlen(a.out) : 0) < 0)
+		ch = (type == 'A' || type == 'S') && r == AUTH_CONTINUE ?
+			a.out : "";
+		if (chan_send(s->chan, r, ch, strlen(ch)) < 0)
 			return -1;
 		if (r == AUTH_SUCCESS)
 			return 0;
-		if (r == AUTH_FAIL)
+		if (r == AUTH_FAIL || (type == 'D' && r == AUTH_NOMECH))
 			failures++;
 	}
 }
@@ -1144,6 +1355,24 @@ static int split(struct pop3 *s)
 	return 0;
 }
 
+/* APOP's timestamp, in RFC 1939 7's msg-id form: the pid and the time
+ * make it unique on this host, 64 random bits make it unguessable (a
+ * digest seen once is worth nothing later). */
+static int make_stamp(struct pop3 *s)
+{
+	unsigned char rnd[8];
+	unsigned long long r = 0;
+	size_t i;
+
+	if (getentropy(rnd, sizeof rnd) < 0)
+		return -1;
+	for (i = 0; i < sizeof rnd; i++)
+		r = r << 8 | rnd[i];
+	snprintf(s->stamp, sizeof s->stamp, "<%ld.%llx.%lld@%.200s>",
+		(long)getpid(), r, (long long)time(NULL), s->host);
+	return 0;
+}
+
 /* The session on fds 0/1.  L is the listener (NULL in -i mode). */
 static int session(struct ctx *c, const struct net_listener *l)
 {
@@ -1170,6 +1399,14 @@ static int session(struct ctx *c, const struct net_listener *l)
 	if (cf_expand(c->cf, "$j", s->host, sizeof s->host) < 0 ||
 	    !s->host[0])
 		str_lcpy(s->host, "localhost", sizeof s->host);
+	/* RFC 1939 7: a timestamp unique to this session, made before the
+	 * split so that the monitor checks digests against its own copy */
+	if (c->cf->opt.pop3_apop && make_stamp(s) < 0) {
+		log_msg(LOG_ERR, "no entropy for the APOP timestamp: %s",
+			strerror(errno));
+		free(s);
+		return EX_TEMPFAIL;
+	}
 	/* as root: a login child that parses everything the client says,
 	 * and this process, which checks passwords and switches users */
 	if (c->root) {
@@ -1194,7 +1431,9 @@ static int session(struct ctx *c, const struct net_listener *l)
 		free(s);
 		return 0;
 	}
-	reply(s, "+OK postbox POP3 server ready");
+	/* RFC 1939 7: the timestamp tells clients APOP is there */
+	reply(s, "+OK postbox POP3 server ready%s%s", s->stamp[0] ? " " : "",
+		s->stamp);
 	session_loop(s);
 	if (s->handoff)
 		proxy(s);
