@@ -10,7 +10,7 @@
  * per connection and calls the same function.
  *
  * Extensions: CAPA (RFC 2449) with RESP-CODES ([IN-USE], [AUTH],
- * [SYS/TEMP], [SYS/PERM]) and AUTH-RESP-CODE, STLS (RFC 2595; pipelined
+ * [SYS/TEMP], [SYS/PERM], [LOGIN-DELAY]) and AUTH-RESP-CODE, STLS (RFC 2595; pipelined
  * plaintext after it is discarded, never read as if it came over TLS),
  * SASL AUTH (RFC 5034: PLAIN, LOGIN, CRAM-MD5), implicit TLS (M=s, port
  * 995).  Passwords: PostboxVirtualUsers, then the system accounts (the
@@ -30,9 +30,21 @@
  * [IN-USE]); mail delivered meanwhile is kept and shows next session.
  * Deletions happen only in the UPDATE state after QUIT.
  *
- * Left out: APOP (no greeting timestamp: fetchmail and BusyBox then use
- * USER/PASS or SASL), LAST (RFC 1725, removed in 1939: -ERR), the
- * LOGIN-DELAY and EXPIRE policies (never announced).
+ * APOP (RFC 1939 7) only with PostboxPop3Apop=true: then the greeting
+ * carries a "<pid.random.time@host>" timestamp (clients such as
+ * BusyBox's popmaildir switch to APOP on seeing one; fetchmail with
+ * "protocol apop"), and the digest is checked against the user's secret
+ * in the clear, which only a PostboxVirtualUsers {PLAIN} password is:
+ * hashed secrets (system accounts, *-CRYPT, {CRAM-MD5}) get a clear
+ * -ERR [AUTH] and a log line.  Without it, no timestamp and APOP is -ERR.
+ *
+ * LOGIN-DELAY (RFC 2449 6.5) with PostboxPop3LoginDelay=SECONDS: in CAPA,
+ * and a login sooner than that after the last one of the same mailbox
+ * gets -ERR [LOGIN-DELAY]; the last login time is the mtime of an empty
+ * file beside the mailbox's uidlist (login_record).
+ *
+ * Left out: LAST (RFC 1725, removed in 1939: -ERR), the EXPIRE policy
+ * (never announced).
  */
 //applet:pop3d usr/sbin drop
 //config:config POP3D
@@ -53,6 +65,10 @@
 //usage:-s	with -i: implicit TLS first (port 995 under inetd or tcpsvd)
 //usage:-p FILE	the pidfile of -b (default /var/run/pop3d.pid)
 //usage:-v	verbose: log every command
+//usage:
+//usage:cf options: PostboxPop3PortOptions (listeners), PostboxPop3Apop=true
+//usage:(APOP: a timestamp in the greeting; {PLAIN} virtual users only),
+//usage:PostboxPop3LoginDelay=SECONDS (RFC 2449 LOGIN-DELAY, e.g. 15m).
 #define _GNU_SOURCE
 #include "libmini.h"
 #include <bearssl.h>
