@@ -1258,17 +1258,21 @@ static void proxy(struct pop3 *s)
 {
 	struct pollfd pf[2];
 	char *buf = s->body;
-	int client_eof = 0;
+	int client_eof = 0, from_client = 1;
 	ssize_t k;
 
 	for (;;) {
-		/* what the client sent, buffered or inside TLS, first */
-		while (!client_eof) {
+		/* what the client sent, buffered or inside TLS, first; only
+		 * when there is some (or may be: a full read can leave more
+		 * in the TLS engine), so that a message streaming to the
+		 * client never waits on the 1 ms read timeout */
+		while (!client_eof && (from_client || io_pending(&s->in))) {
 			io_deadline(&s->in, 1);
 			k = io_read(&s->in, buf, sizeof s->body);
 			if (k > 0) {
 				if (file_write_all(s->chan, buf, (size_t)k) < 0)
 					return;
+				from_client = (size_t)k == sizeof s->body;
 				continue;
 			}
 			if (k == 0) {
@@ -1279,12 +1283,15 @@ static void proxy(struct pop3 *s)
 			}
 			break;
 		}
+		from_client = 0;
 		pf[0].fd = client_eof ? -1 : s->in.fd;
 		pf[0].events = POLLIN;
 		pf[1].fd = s->chan;
 		pf[1].events = POLLIN;
 		if (poll(pf, 2, 2 * POP3_TIMEOUT * 1000) <= 0)
 			return;
+		if (pf[0].revents)
+			from_client = 1;
 		if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			k = read(s->chan, buf, sizeof s->body);
 			if (k <= 0)
