@@ -89,7 +89,7 @@
 #include <unistd.h>
 
 #define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
-#define IO_BUF		4096
+#define OUT_BUF		65536	/* a RETR goes out in large writes */
 #define POP3_TIMEOUT	600	/* RFC 1939 3: at least 10 minutes */
 #define TLS_TIMEOUT	60
 #define ERRORS_MAX	20	/* unknown commands, then close */
@@ -119,6 +119,9 @@ struct pop3 {
 	int secure;		/* TLS on (the monitor learns it from the child) */
 	int chan;		/* to the privileged monitor, -1: none */
 	int handoff;		/* login child: the monitor took the session */
+	char *pre;		/* mail process: input the login child had */
+	size_t pre_n, pre_off;	/* buffered when it handed a plaintext
+				   session over (handoff_input) */
 	int state;
 	int quit;
 	unsigned failures, errors;
@@ -126,9 +129,10 @@ struct pop3 {
 	char user[AUTH_USER_MAX];	/* from USER */
 	char login[AUTH_USER_MAX];	/* who logged in */
 	struct mailbox mb;
+	struct mailbox_reader *rd;	/* RETR's and TOP's, made once */
 	unsigned long retr, dele;
 	off_t retr_bytes;
-	char inbuf[AUTH_LINE_MAX + 2], outbuf[IO_BUF];
+	char inbuf[AUTH_LINE_MAX + 2], outbuf[OUT_BUF];
 	char line[AUTH_LINE_MAX + 2];
 	char body[16384];
 };
@@ -935,10 +939,13 @@ static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
 
 static void send_msg(struct pop3 *s, long i, long max_lines)
 {
-	struct mailbox_reader *r = malloc(sizeof *r);
+	struct mailbox_reader *r;
 	struct emit e = { 1, 0, 1, 0, 0, max_lines, 0 };
 	ssize_t k;
 
+	if (!s->rd)
+		s->rd = malloc(sizeof *s->rd);
+	r = s->rd;
 	if (!r) {
 		reply(s, "-ERR [SYS/TEMP] Out of memory");
 		return;
@@ -949,7 +956,6 @@ static void send_msg(struct pop3 *s, long i, long max_lines)
 			"client", i + 1);
 		log_msg(LOG_WARNING, "%s: %s: message %ld: %s", s->client,
 			s->login, i + 1, strerror(errno));
-		free(r);
 		return;
 	}
 	if (max_lines < 0)
@@ -967,14 +973,12 @@ static void send_msg(struct pop3 *s, long i, long max_lines)
 		s->quit = 1;
 		io_flush(&s->out);
 		mailbox_msg_close(r);
-		free(r);
 		return;
 	}
 	if (!e.bol)
 		io_write(&s->out, "\r\n", 2);
 	io_write(&s->out, ".\r\n", 3);
 	mailbox_msg_close(r);
-	free(r);
 	if (max_lines < 0) {
 		s->retr++;
 		s->retr_bytes += s->mb.msg[i].size;
@@ -1196,7 +1200,8 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 			return -1;
 		if (n < 1)
 			return -1;
-		s->secure = buf[0] != 0;
+		if (type != 'S')
+			s->secure = buf[0] != 0;
 		if (type == 'P') {
 			u = buf + 1;
 			len = strlen(u);
@@ -1304,13 +1309,73 @@ static void proxy(struct pop3 *s)
 	}
 }
 
+/* Login child, plaintext session: the mail process serves the client on
+ * its own copy of the connection (Dovecot passes the fd; here it is
+ * inherited), so no byte of a RETR passes through this process.  It
+ * only gets what the client sent after the login, which this process
+ * had read: one 'I' record. */
+static void handoff_input(struct pop3 *s)
+{
+	char *buf = s->body;
+	size_t n = 0;
+	ssize_t k;
+
+	while (io_pending(&s->in) && n < sizeof s->body &&
+	    (k = io_read(&s->in, buf + n, sizeof s->body - n)) > 0)
+		n += (size_t)k;
+	chan_send(s->chan, 'I', buf, n);
+}
+
+/* The mail process's reader transport: the login child's leftover input
+ * first, then the connection. */
+static ssize_t pre_read(struct io *io, void *dst, size_t n)
+{
+	struct pop3 *s = io->ctx;
+	size_t k = s->pre_n - s->pre_off;
+
+	if (!k)
+		return io_fd_ops.read(io, dst, n);
+	if (k > n)
+		k = n;
+	memcpy(dst, s->pre + s->pre_off, k);
+	s->pre_off += k;
+	return (ssize_t)k;
+}
+
+static ssize_t pre_write(struct io *io, const void *p, size_t n)
+{
+	return io_fd_ops.write(io, p, n);
+}
+
+static const struct io_ops pre_ops = { pre_read, pre_write };
+
+/* Mail process: takes a plaintext session over from the login child,
+ * on CIN and COUT (its copies of the connection).  0, or -1. */
+static int take_over(struct pop3 *s, int cin, int cout)
+{
+	int type;
+	size_t n;
+
+	s->pre = malloc(sizeof s->body + 1);
+	if (!s->pre || chan_recv(s->chan, &type, s->pre, sizeof s->body + 1,
+	    &n) < 0 || type != 'I')
+		return -1;
+	s->pre_n = n;
+	s->pre_off = 0;
+	io_init(&s->in, cin, s->inbuf, sizeof s->inbuf);
+	io_init(&s->out, cout, s->outbuf, sizeof s->outbuf);
+	io_transport(&s->in, &pre_ops, s);
+	io_pair(&s->in, &s->out);
+	return 0;
+}
+
 /* Root: the login child speaks to the client as DefaultUser, this
  * process checks passwords, then becomes the mailbox owner and serves
  * the mailbox through the child. */
 static int split(struct pop3 *s)
 {
 	char user[AUTH_USER_MAX], how[16];
-	int sp[2], st, nul;
+	int sp[2], st, nul, cin, cout, r;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -1343,7 +1408,10 @@ static int split(struct pop3 *s)
 	}
 	close(sp[1]);
 	s->chan = sp[0];
-	/* the connection is the child's: the client sees it close then */
+	/* the connection is the child's (the client sees it close then),
+	 * but for a copy kept for a plaintext session to take over */
+	cin = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	cout = fcntl(1, F_DUPFD_CLOEXEC, 3);
 	nul = open("/dev/null", O_RDWR);
 	if (nul >= 0) {
 		dup2(nul, 0);
@@ -1351,10 +1419,21 @@ static int split(struct pop3 *s)
 		if (nul > 1)
 			close(nul);
 	}
-	if (monitor(s, user, sizeof user, how, sizeof how) == 0) {
+	r = monitor(s, user, sizeof user, how, sizeof how);
+	if (r == 0 && (s->secure || cin < 0 || cout < 0)) {
+		/* TLS: the child keeps the connection and relays */
+		close(cin);
+		close(cout);
+		cin = cout = -1;
 		io_init(&s->in, s->chan, s->inbuf, sizeof s->inbuf);
 		io_init(&s->out, s->chan, s->outbuf, sizeof s->outbuf);
 		io_pair(&s->in, &s->out);
+	} else if (r == 0 && take_over(s, cin, cout) < 0) {
+		log_msg(LOG_ERR, "%s: the login child did not hand over",
+			s->client);
+		r = -1;
+	}
+	if (r == 0) {
 		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
 		do_login(s, user, how);
 		session_loop(s);
@@ -1362,6 +1441,11 @@ static int split(struct pop3 *s)
 			mailbox_close(&s->mb);	/* no QUIT */
 	}
 	explicit_bzero(user, sizeof user);
+	free(s->pre);
+	if (cout >= 0)
+		shutdown(cout, SHUT_WR);
+	close(cin);
+	close(cout);
 	/* closing with unread input would reset the child's end before it
 	 * passed our last reply on: end our side, drain, then close */
 	shutdown(s->chan, SHUT_WR);
@@ -1436,6 +1520,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 		int r = split(s);
 
 		if (r <= 0) {
+			free(s->rd);
 			free(s);
 			return r < 0 ? EX_OSERR : 0;
 		}
@@ -1458,13 +1543,16 @@ static int session(struct ctx *c, const struct net_listener *l)
 	reply(s, "+OK postbox POP3 server ready%s%s", s->stamp[0] ? " " : "",
 		s->stamp);
 	session_loop(s);
-	if (s->handoff)
+	if (s->handoff && !s->tls)
+		handoff_input(s);
+	else if (s->handoff)
 		proxy(s);
 	if (s->state == ST_TRANS)
 		mailbox_close(&s->mb);	/* no QUIT: nothing deleted */
 	if (s->tls)
 		tls_close(s->tls);
 	child = s->chan >= 0;
+	free(s->rd);
 	free(s);
 	if (child)
 		_exit(0);	/* the login child: its parent cleans up */

@@ -1293,6 +1293,32 @@ ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
 {
 	size_t out = 0;
 
+	/* nothing to undo (Maildir): straight from the file into DST */
+	while (!r->quoted && out < n && r->pos < r->end) {
+		size_t want = n - out;
+		ssize_t got;
+
+		if ((off_t)want > r->end - r->pos)
+			want = (size_t)(r->end - r->pos);
+		got = pread(r->fd, dst + out, want, r->pos);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return out ? (ssize_t)out : -1;
+		if (got == 0) {
+			/* shorter than when it was opened */
+			r->end = r->pos;
+			if (!out) {
+				errno = ESTALE;
+				return -1;
+			}
+			break;
+		}
+		r->pos += got;
+		out += (size_t)got;
+	}
+	if (!r->quoted)
+		return (ssize_t)out;
 	while (out < n) {
 		size_t avail = r->fill - r->start;
 		char *p = r->buf + r->start;
@@ -1333,9 +1359,18 @@ ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
 			avail--;
 		}
 		{
-			char *nl = memchr(p, '\n', avail);
-			size_t k = nl ? (size_t)(nl + 1 - p) : avail;
+			/* up to the next '>' at a line start, where the
+			 * quoting may have to be undone: rare, so long runs */
+			const char *q = p + 1, *end = p + avail;
+			size_t k = avail;
 
+			while (q < end && (q = memchr(q, '>', end - q))) {
+				if (q[-1] == '\n') {
+					k = (size_t)(q - p);
+					break;
+				}
+				q++;
+			}
 			if (k > n - out)
 				k = n - out;
 			memcpy(dst + out, p, k);
