@@ -130,6 +130,7 @@ struct pop3 {
 	char login[AUTH_USER_MAX];	/* who logged in */
 	struct mailbox mb;
 	struct mailbox_reader *rd;	/* RETR's and TOP's, made once */
+	char *stage;		/* emit's, 2 * sizeof body, made once */
 	unsigned long retr, dele;
 	off_t retr_bytes;
 	char inbuf[AUTH_LINE_MAX + 2], outbuf[OUT_BUF];
@@ -894,10 +895,15 @@ struct emit {
 };
 
 /* Sends stored bytes as RFC 1939 3 wants them: CRLF line ends, a '.'
- * doubled at a line start; TOP stops after MAX body lines. */
+ * doubled at a line start; TOP stops after MAX body lines.  The lines
+ * are converted into s->stage (at most twice the input: "." LF becomes
+ * ".." CR LF) and go to the writer in one piece. */
 static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
 {
-	while (n > 0 && !e->done) {
+	const char *end = p + n;
+	char *o = s->stage;
+
+	while (p < end && !e->done) {
 		const char *nl;
 		size_t seg;
 
@@ -906,22 +912,23 @@ static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
 				e->done = 1;
 				break;
 			}
-			if (p[0] == '.' && io_write(&s->out, ".", 1) < 0)
-				return -1;
+			if (*p == '.')
+				*o++ = '.';
 			e->bol = 0;
 		}
-		nl = memchr(p, '\n', n);
-		seg = nl ? (size_t)(nl - p) : n;
-		if (seg && io_write(&s->out, p, seg) < 0)
-			return -1;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		seg = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		memcpy(o, p, seg);
+		o += seg;
 		if (seg) {
 			e->cr = p[seg - 1] == '\r';
 			e->linelen += seg;
 		}
 		if (!nl)
 			break;
-		if (io_write(&s->out, e->cr ? "\n" : "\r\n", e->cr ? 1 : 2) < 0)
-			return -1;
+		if (!e->cr)
+			*o++ = '\r';
+		*o++ = '\n';
 		if (e->header) {
 			if (e->linelen == 0 || (e->linelen == 1 && e->cr))
 				e->header = 0;
@@ -932,9 +939,8 @@ static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
 		e->cr = 0;
 		e->bol = 1;
 		p = nl + 1;
-		n -= seg + 1;
 	}
-	return 0;
+	return io_write(&s->out, s->stage, (size_t)(o - s->stage));
 }
 
 static void send_msg(struct pop3 *s, long i, long max_lines)
@@ -945,8 +951,10 @@ static void send_msg(struct pop3 *s, long i, long max_lines)
 
 	if (!s->rd)
 		s->rd = malloc(sizeof *s->rd);
+	if (!s->stage)
+		s->stage = malloc(2 * sizeof s->body);
 	r = s->rd;
-	if (!r) {
+	if (!r || !s->stage) {
 		reply(s, "-ERR [SYS/TEMP] Out of memory");
 		return;
 	}
@@ -1521,6 +1529,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 
 		if (r <= 0) {
 			free(s->rd);
+			free(s->stage);
 			free(s);
 			return r < 0 ? EX_OSERR : 0;
 		}
@@ -1553,6 +1562,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 		tls_close(s->tls);
 	child = s->chan >= 0;
 	free(s->rd);
+	free(s->stage);
 	free(s);
 	if (child)
 		_exit(0);	/* the login child: its parent cleans up */
