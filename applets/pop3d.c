@@ -93,6 +93,8 @@
 #define POP3_TIMEOUT	600	/* RFC 1939 3: at least 10 minutes */
 #define TLS_TIMEOUT	60
 #define ERRORS_MAX	20	/* unknown commands, then close */
+#define AUTH_DELAYED	100	/* monitor to child: good password, but
+				   LOGIN-DELAY; payload: seconds left */
 
 struct ctx {
 	struct cf *cf;
@@ -347,6 +349,46 @@ static void login_stamp(struct pop3 *s, const char *record)
 		close(fd);
 }
 
+/* The seconds USER must still wait (LOGIN-DELAY), 0 when none: looked
+ * at with the owner's ids (root, the monitor, takes them for a moment),
+ * before anything is committed to, so that the client may stay in the
+ * AUTHORIZATION state and QUIT as usual. */
+static long delay_left(struct pop3 *s, const char *user)
+{
+	char home[256], path[4096], record[4096];
+	long wait = 0;
+	uid_t uid;
+	gid_t gid;
+	int kind;
+
+	if (s->cf->opt.pop3_login_delay <= 0 ||
+	    owner(s, user, &uid, &gid, home, sizeof home) <= 0 ||
+	    (kind = local_mailbox(s->cf, user, home, path, sizeof path)) < 0 ||
+	    login_record(path, kind, record, sizeof record) < 0)
+		return 0;
+	if (!s->c->root)
+		return login_wait(s, record);
+	if (uid == 0)
+		return 0;
+	priv_up(s);
+	if (setegid(gid) == 0 && seteuid(uid) == 0)
+		wait = login_wait(s, record);
+	priv_up(s);
+	priv_down(s);
+	return wait;
+}
+
+/* RFC 2449 8.1.2: the reply to the PASS, APOP or AUTH of a user who
+ * logged in too recently; the session stays in AUTHORIZATION. */
+static void delayed(struct pop3 *s, long wait)
+{
+	s->errors++;
+	s->user[0] = 0;
+	reply(s, "-ERR [LOGIN-DELAY] Minimum time between logins is %ld "
+		"seconds; try again in %ld seconds",
+		s->cf->opt.pop3_login_delay, wait);
+}
+
 /* USER is authenticated: become the owner, open the mailbox. */
 static void do_login(struct pop3 *s, const char *user, const char *how)
 {
@@ -383,18 +425,19 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 		return;
 	}
 	/* from here on, the session is the owner: no way back, so a
-	 * mailbox that cannot be opened ends it */
-	/* RFC 2449 8.1.2: [LOGIN-DELAY] only after the password was good */
+	 * mailbox that cannot be opened ends it (not root: nothing changed,
+	 * and a [LOGIN-DELAY] leaves the session in AUTHORIZATION) */
+	/* RFC 2449 8.1.2: [LOGIN-DELAY] only after the password was good;
+	 * the monitor asked before it answered the child (delay_left), this
+	 * is for the single process and a login that raced another */
 	record[0] = 0;
 	if (s->cf->opt.pop3_login_delay > 0 &&
 	    login_record(path, kind, record, sizeof record) == 0 &&
 	    (wait = login_wait(s, record)) > 0) {
-		reply(s, "-ERR [LOGIN-DELAY] Minimum time between logins is "
-			"%ld seconds; try again in %ld seconds",
-			s->cf->opt.pop3_login_delay, wait);
+		delayed(s, wait);
 		log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, %ld "
 			"seconds left", s->client, user, wait);
-		s->quit = 1;
+		s->quit = s->c->root;
 		return;
 	}
 	/* a Maildir that nothing was delivered to yet is made, as the
@@ -602,7 +645,7 @@ static int chan_ask(struct pop3 *s, int type, const char *p, size_t n,
 
 static void cmd_pass(struct pop3 *s, const char *arg)
 {
-	char req[AUTH_USER_MAX + AUTH_PASS_MAX + 2], out[8];
+	char req[AUTH_USER_MAX + AUTH_PASS_MAX + 2], out[32];
 	size_t ul, pl;
 	int r;
 
@@ -636,7 +679,9 @@ static void cmd_pass(struct pop3 *s, const char *arg)
 		return;
 	}
 	s->user[0] = 0;
-	if (r == AUTH_TEMPFAIL)
+	if (r == AUTH_DELAYED)
+		delayed(s, strtol(out, NULL, 10));
+	else if (r == AUTH_TEMPFAIL)
 		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
 			"try again later");
 	else
@@ -648,7 +693,7 @@ static void cmd_pass(struct pop3 *s, const char *arg)
  * TLS (as CRAM-MD5); failures are slowed and counted as PASS's. */
 static void cmd_apop(struct pop3 *s, char *arg)
 {
-	char req[AUTH_USER_MAX + 40], out[8], *sp = strrchr(arg, ' ');
+	char req[AUTH_USER_MAX + 40], out[32], *sp = strrchr(arg, ' ');
 	size_t ul, i;
 	int r;
 
@@ -694,6 +739,9 @@ static void cmd_apop(struct pop3 *s, char *arg)
 	case AUTH_NOMECH:
 		failed(s, "APOP is not possible for this account (password "
 			"stored hashed); use USER/PASS or AUTH");
+		break;
+	case AUTH_DELAYED:
+		delayed(s, strtol(out, NULL, 10));
 		break;
 	default:
 		failed(s, "Authentication failed");
@@ -770,6 +818,9 @@ static void cmd_auth(struct pop3 *s, char *arg)
 		break;
 	case AUTH_CANCEL:
 		reply(s, "-ERR Authentication cancelled");
+		break;
+	case AUTH_DELAYED:
+		delayed(s, strtol(a.out, NULL, 10));
 		break;
 	case AUTH_TEMPFAIL:
 		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
@@ -1192,8 +1243,9 @@ static void session_loop(struct pop3 *s)
 static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 	size_t hmax)
 {
-	char *buf = s->line, *u, *p;
+	char *buf = s->line, *u, *p, left[24];
 	const char *ch;
+	long wait;
 	size_t n, len = 0;
 	int type, r, started = 0;
 	unsigned failures = 0;
@@ -1256,6 +1308,14 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 		}
 		ch = (type == 'A' || type == 'S') && r == AUTH_CONTINUE ?
 			a.out : "";
+		/* RFC 2449 8.1.2: a good password, but too soon */
+		if (r == AUTH_SUCCESS && (wait = delay_left(s, user)) > 0) {
+			log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, "
+				"%ld seconds left", s->client, user, wait);
+			snprintf(left, sizeof left, "%ld", wait);
+			r = AUTH_DELAYED;
+			ch = left;
+		}
 		if (chan_send(s->chan, r, ch, strlen(ch)) < 0)
 			return -1;
 		if (r == AUTH_SUCCESS)
