@@ -40,8 +40,9 @@
  *
  * LOGIN-DELAY (RFC 2449 6.5) with PostboxPop3LoginDelay=SECONDS: in CAPA,
  * and a login sooner than that after the last one of the same mailbox
- * gets -ERR [LOGIN-DELAY]; the last login time is the mtime of an empty
- * file beside the mailbox's uidlist (login_record).
+ * gets -ERR [LOGIN-DELAY] and stays in AUTHORIZATION; the last login
+ * time is the mtime of an empty file beside the mailbox's uidlist
+ * (login_record).
  *
  * Left out: LAST (RFC 1725, removed in 1939: -ERR), the EXPIRE policy
  * (never announced).
