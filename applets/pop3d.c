@@ -10,8 +10,9 @@
  * per connection and calls the same function.
  *
  * Extensions: CAPA (RFC 2449) with RESP-CODES ([IN-USE], [AUTH],
- * [SYS/TEMP], [SYS/PERM], [LOGIN-DELAY]) and AUTH-RESP-CODE, STLS (RFC 2595; pipelined
- * plaintext after it is discarded, never read as if it came over TLS),
+ * [SYS/TEMP], [SYS/PERM], [LOGIN-DELAY]) and AUTH-RESP-CODE, STLS (RFC
+ * 2595; pipelined plaintext after it is discarded, never read as if it
+ * came over TLS),
  * SASL AUTH (RFC 5034: PLAIN, LOGIN, CRAM-MD5), implicit TLS (M=s, port
  * 995).  Passwords: PostboxVirtualUsers, then the system accounts (the
  * same back-ends as smtpd); USER/PASS and plaintext SASL only over TLS
@@ -90,7 +91,7 @@
 #include <unistd.h>
 
 #define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
-#define OUT_BUF		65536	/* a RETR goes out in large writes */
+#define OUT_BUF		65536	/* RETR goes out in large writes */
 #define POP3_TIMEOUT	600	/* RFC 1939 3: at least 10 minutes */
 #define TLS_TIMEOUT	60
 #define ERRORS_MAX	20	/* unknown commands, then close */
@@ -581,8 +582,10 @@ static int check_apop(struct pop3 *s, const char *user, const char *hex)
 /* Records between them: TYPE (1 byte), LEN (2 bytes, big-endian), LEN
  * bytes.  'P' [tls] user NUL pass; 'D' [tls] user NUL digest (APOP, 32
  * hex digits, checked against the monitor's own copy of the timestamp);
- * 'A' [tls] [allowed] [has initial] mech NUL initial; 'S' line.  Answers: TYPE = the AUTH_* result,
- * payload = the challenge. */
+ * 'A' [tls] [allowed] [has initial] mech NUL initial; 'S' line;
+ * 'I' (the child's last, a plaintext session handed over) the input it
+ * had buffered.  Answers: TYPE = the AUTH_* result (or AUTH_DELAYED),
+ * payload = the challenge (or the seconds left). */
 static int read_full(int fd, void *p, size_t n)
 {
 	char *c = p;
@@ -725,8 +728,9 @@ static void cmd_apop(struct pop3 *s, char *arg)
 	}
 	switch (r) {
 	case AUTH_SUCCESS:
+		/* split: the monitor takes the session and answers */
 		if (s->chan >= 0)
-			s->handoff = s->quit = 1;	/* the monitor answers */
+			s->handoff = s->quit = 1;
 		else
 			do_login(s, arg, "APOP");
 		break;

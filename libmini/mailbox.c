@@ -1285,7 +1285,6 @@ size_t mailbox_count(const struct mailbox *mb, off_t *total)
 int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 {
 	struct mailbox_msg *m = &mb->msg[i];
-	char path[4200];
 	struct stat st;
 	int tries;
 
@@ -1308,8 +1307,9 @@ int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 		return 0;
 	}
 	for (tries = 0; tries < 2; tries++) {
-		snprintf(path, sizeof path, "%s/%s", mb->path, m->name);
-		r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		/* relative to the open folder: no walk down its path */
+		r->fd = openat(mb->lockfd, m->name, O_RDONLY | O_NOFOLLOW |
+			O_CLOEXEC);
 		if (r->fd >= 0)
 			break;
 		if (errno != ENOENT || maildir_refind(mb, m) < 0)
