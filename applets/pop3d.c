@@ -23,9 +23,12 @@
  * the talking (TLS, the command parser, SASL framing); the root process
  * only answers its password checks over a socketpair.  After a login it
  * becomes the mailbox owner (system or virtual user) for good, opens the
- * mailbox and serves it through the child, which stays the TLS end and
- * copies bytes.  Root cannot log in.  Not started as root, one process
- * does it all as the caller.
+ * mailbox and serves it: over TLS through the child, which stays the TLS
+ * end and copies bytes; in plaintext on its own copy of the connection,
+ * the child handing over the input it had read and leaving (Dovecot
+ * passes the fd the same way), so a RETR costs no extra copy.  Root
+ * cannot log in.  Not started as root, one process does it all as the
+ * caller.
  *
  * The maildrop is locked for the session (mailbox.h: a second login gets
  * [IN-USE]); mail delivered meanwhile is kept and shows next session.
