@@ -722,12 +722,31 @@ def postbox_pop3d(d, port, kind):
 def dovecot_pop3d(d, port, kind):
     """A private Dovecot (BENCH.md): its own config folder and base_dir,
     static passdb and userdb (nobody), foreground, stopped by PID."""
-    if not apt_install("dovecot-core", "dovecot-pop3d"):
+    # the package must not start its system service: a policy-rc.d that
+    # says 101 ("action forbidden") for the install, unless one exists
+    rcd = "/usr/sbin/policy-rc.d"
+    made = False
+    if not os.path.exists(rcd):
+        with open(rcd, "w") as f:
+            f.write("#!/bin/sh\n# bench.py: no service starts\nexit 101\n")
+        os.chmod(rcd, 0o755)
+        made = True
+    try:
+        ok = apt_install("dovecot-core", "dovecot-pop3d")
+    finally:
+        if made:
+            os.unlink(rcd)
+    if not ok:
         raise RuntimeError("dovecot-core/dovecot-pop3d not installable")
-    # the package's own service stays off (policy-rc.d made sure it did
-    # not start): never rely on it, never leave it enabled
+    # and it stays off: disabled, and stopped should anything have
+    # started it (only the private instance below runs)
     subprocess.run(["update-rc.d", "dovecot", "disable"],
                    capture_output=True)
+    if shutil.which("systemctl") and os.path.isdir("/run/systemd/system"):
+        subprocess.run(["systemctl", "disable", "--now", "dovecot"],
+                       capture_output=True)
+    elif os.path.exists("/run/dovecot/master.pid"):
+        subprocess.run(["service", "dovecot", "stop"], capture_output=True)
     loc = "mbox:~/mail:INBOX=%s/mail/%%n" % d if kind == "mbox" else \
         "maildir:~/Maildir"
     for sub in ("run", "state"):
