@@ -1496,6 +1496,7 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("", 'M', OT_MACRO),		/* OMxvalue defines $x */
 	OPT("PostboxMailbox", 0, OT_MAILBOX, mailbox),
 	OPT("PostboxVirtualUsers", 0, OT_STR, virtual_users),
+	OPT("PostboxBareLineEnds", 0, OT_STR, bare_line_ends),
 	OPTX("PostboxPop3PortOptions", 0, OT_POP3D),
 	OPT("PostboxPop3Apop", 0, OT_BOOL, pop3_apop),
 	OPT("PostboxPop3LoginDelay", 0, OT_SECS, pop3_login_delay),

@@ -161,6 +161,8 @@ struct cf_opts {
 	 * be absolute.  local_mailbox() (local.h) resolves it, for delivery
 	 * and for pop3d, imapd and mail alike. */
 	char *virtual_users;		/* PostboxVirtualUsers: passwd-file path */
+	char *bare_line_ends;		/* PostboxBareLineEnds: "reject" (NULL,
+					   the default) or "normalize" */
 	/* PostboxPop3Apop: a boolean (sendmail's: t/y/empty true, f/n
 	 * false), default false; true: pop3d's greeting has the RFC 1939
 	 * 7 timestamp and APOP works */
