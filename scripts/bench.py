@@ -836,50 +836,6 @@ class Pop3Client:
         self.s.close()
 
 
-def tree_pids(pid):
-    kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    pp = int(f.read().rsplit(")", 1)[1].split()[1])
-                kids.setdefault(pp, []).append(int(d))
-            except (OSError, IndexError, ValueError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def tree_cpu(pid):
-    """CPU seconds of PID's tree: its own and reaped children's, plus
-    those of the live descendants."""
-    t = 0.0
-    for p in tree_pids(pid):
-        try:
-            t += proc_cpu(p)
-        except OSError:
-            pass
-    return t
-
-
-def tree_pss(pid):
-    """Summed Pss (KiB) over PID's process tree (smaps_rollup)."""
-    kb = 0
-    for p in tree_pids(pid):
-        try:
-            with open("/proc/%d/smaps_rollup" % p) as f:
-                for ln in f:
-                    if ln.startswith("Pss:"):
-                        kb += int(ln.split()[1])
-        except OSError:
-            pass
-    return kb
-
-
 def wait_port(port, limit=20):
     import socket
 
