@@ -653,6 +653,10 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 				log_msg(LOG_ERR, "%s", err);
 			continue;
 		}
+		if (!sm->force && it[i].q.env.next > time(NULL)) {
+			queue_unlock(&it[i].q);	/* not due yet */
+			continue;
+		}
 		if (!batchable(sm, &it[i].q)) {
 			queue_unlock(&it[i].q);
 			other[i] = 1;
@@ -800,10 +804,12 @@ void sm_run_reports(struct sm *sm)
 	sm_smtp_end(sm);
 }
 
+#define RUN_BATCH 64	/* entries locked at once by a queue run */
+
 int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 {
 	char (*ids)[QUEUE_ID_LEN + 1];
-	size_t n, i;
+	size_t n, i, k;
 	int rc = 0;
 
 	/* A crash's leftovers go after a day: far longer than any commit
@@ -813,12 +819,18 @@ int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 		log_msg(LOG_ERR, "%s: %s", sm->qdir, strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	/* in batches: a backlog for one mailbox costs an fsync per batch */
+	for (i = 0, k = 0; i < n; i++) {
 		if (!selected(sm, ids[i], sel))
 			continue;
-		if (sm_run_entry(sm, ids[i]) < 0)
-			rc = -1;
+		if (k != i)
+			memcpy(ids[k], ids[i], sizeof ids[k]);
+		k++;
 	}
+	for (i = 0; i < k; i += RUN_BATCH)
+		if (sm_run_batch(sm, ids + i, k - i < RUN_BATCH ? k - i :
+		    RUN_BATCH) < 0)
+			rc = -1;
 	sm_run_reports(sm);
 	free(ids);
 	return rc;
