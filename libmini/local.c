@@ -1910,34 +1910,33 @@ static void mbox_prepare(const char *path, const struct creds *c,
 	close(fd);
 }
 
-static void run_job(const struct job *j, struct local_result *res)
-{
-	struct local_result r;
-	gid_t extra = (gid_t)-1;
-	size_t got = 0;
-	ssize_t n;
-	int p[2], status, root = geteuid() == 0;
-	pid_t pid;
+typedef void (*job_work)(struct job *j, const struct local_msg *const *msgs,
+	size_t n, struct local_result *res);
 
-	/* sendmail run by a user delivers only as that user; the mail
-	 * waits for a privileged queue run. */
-	if (!root && !j->keep_root && j->c.uid != geteuid()) {
-		result(res, EX_TEMPFAIL, "4.3.0", "cannot deliver as %s "
-			"(uid %ld) when not running as root", j->c.user,
-			(long)j->c.uid);
-		return;
-	}
-	/* Always in a child, root or not: it becomes the user, and a
-	 * caller killed meanwhile does not cut a mailbox write short. */
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		result(res, EX_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
-		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		result(res, EX_TEMPFAIL, "4.3.0", "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
+/* Runs WORK on the N messages in a child that becomes J's user, root or
+ * not (a caller killed meanwhile does not cut a mailbox write short),
+ * calls each message's done hook there, and brings the N results back;
+ * one that does not come back is "delivery process died". */
+static void in_child(struct job *j, const struct local_msg *const *msgs,
+	size_t n, struct local_result *res, job_work work)
+{
+	gid_t extra = (gid_t)-1;
+	size_t k, got = 0;
+	ssize_t r;
+	int p[2] = { -1, -1 }, root = geteuid() == 0;
+	pid_t pid = -1;
+
+	memset(res, 0, n * sizeof *res);
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		int err = errno;
+
+		if (p[0] >= 0) {
+			close(p[0]);
+			close(p[1]);
+		}
+		for (k = 0; k < n; k++)
+			result(&res[k], EX_TEMPFAIL, "4.3.0", "fork: %s",
+				strerror(err));
 		return;
 	}
 	if (pid == 0) {
@@ -1949,7 +1948,7 @@ static void run_job(const struct job *j, struct local_result *res)
 		 * is cut back) instead of killing us half-way. */
 		signal(SIGXFSZ, SIG_IGN);
 		/* A stop request (SIGTERM from a supervisor, ^C) waits until
-		 * the message is in or out and the result sent: only
+		 * the messages are in or out and the results sent: only
 		 * SIGKILL can leave half a message. */
 		sigemptyset(&stops);
 		sigaddset(&stops, SIGTERM);
@@ -1957,40 +1956,69 @@ static void run_job(const struct job *j, struct local_result *res)
 		sigaddset(&stops, SIGHUP);
 		sigaddset(&stops, SIGQUIT);
 		sigprocmask(SIG_BLOCK, &stops, NULL);
-		memset(&r, 0, sizeof r);
 		if (j->mode == JOB_MBOX && root)
 			mbox_prepare(j->path, &j->c, &extra);
 		if (!j->keep_root && root &&
-		    drop_privileges(&j->c, extra) < 0)
-			result(&r, EX_TEMPFAIL, "4.3.0", "cannot become %s "
-				"(uid %ld): %s", j->c.user, (long)j->c.uid,
-				strerror(errno));
-		else
-			do_job(j, &r);
-		if (j->msg->done && j->msg->done(j->msg->done_arg, &r) == 0)
-			r.recorded = 1;
-		file_write_all(p[1], &r, sizeof r);
+		    drop_privileges(&j->c, extra) < 0) {
+			for (k = 0; k < n; k++)
+				result(&res[k], EX_TEMPFAIL, "4.3.0", "cannot "
+					"become %s (uid %ld): %s", j->c.user,
+					(long)j->c.uid, strerror(errno));
+		} else {
+			work(j, msgs, n, res);
+		}
+		for (k = 0; k < n; k++)
+			if (msgs[k]->done &&
+			    msgs[k]->done(msgs[k]->done_arg, &res[k]) == 0)
+				res[k].recorded = 1;
+		file_write_all(p[1], res, n * sizeof *res);
 		_exit(0);
 	}
 	close(p[1]);
-	while (got < sizeof r &&
-	       (n = read(p[0], (char *)&r + got, sizeof r - got)) != 0) {
-		if (n < 0 && errno == EINTR)
+	while (got < n * sizeof *res &&
+	       (r = read(p[0], (char *)res + got, n * sizeof *res - got)) != 0) {
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (r < 0)
 			break;
-		got += n;
+		got += (size_t)r;
 	}
 	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	if (got != sizeof r) {
-		result(res, EX_TEMPFAIL, "4.3.0", "delivery process died");
+	for (k = 0; k < n; k++) {
+		if ((k + 1) * sizeof *res > got) {
+			memset(&res[k], 0, sizeof res[k]);
+			result(&res[k], EX_TEMPFAIL, "4.3.0",
+				"delivery process died");
+		}
+		res[k].dsn[sizeof res[k].dsn - 1] = 0;
+		res[k].text[sizeof res[k].text - 1] = 0;
+	}
+}
+
+static void one_job(struct job *j, const struct local_msg *const *msgs,
+	size_t n, struct local_result *res)
+{
+	(void)msgs;
+	(void)n;
+	do_job(j, res);
+}
+
+static void run_job(struct job *j, struct local_result *res)
+{
+	const struct local_msg *one[1];
+
+	/* sendmail run by a user delivers only as that user; the mail
+	 * waits for a privileged queue run. */
+	if (geteuid() != 0 && !j->keep_root && j->c.uid != geteuid()) {
+		result(res, EX_TEMPFAIL, "4.3.0", "cannot deliver as %s "
+			"(uid %ld) when not running as root", j->c.user,
+			(long)j->c.uid);
 		return;
 	}
-	r.dsn[sizeof r.dsn - 1] = 0;
-	r.text[sizeof r.text - 1] = 0;
-	*res = r;
+	one[0] = j->msg;
+	in_child(j, one, 1, res, one_job);
 }
 
 /* Postfix's loop check: the header already holds the Delivered-To line
@@ -2047,11 +2075,26 @@ static const struct cf_mailer *external_mda(const struct cf *cf)
 	return m;
 }
 
+/* J for target T: who to run as. */
+static void job_init(struct job *j, const struct cf *cf,
+	const struct local_target *t)
+{
+	struct passwd *pw;
+
+	j->cf = cf;
+	j->t = t;
+	str_lcpy(j->c.user, t->user, sizeof j->c.user);
+	j->c.uid = t->uid;
+	j->c.gid = t->gid;
+	str_lcpy(j->c.home, t->home, sizeof j->c.home);
+	pw = t->user[0] ? getpwnam(t->user) : NULL;
+	j->c.system = pw && pw->pw_uid == t->uid;
+}
+
 int local_deliver(const struct cf *cf, const struct local_target *t,
 	const struct local_msg *msg, struct local_result *res)
 {
 	const struct cf_mailer *mda;
-	struct passwd *pw;
 	struct job *j;
 	int kind;
 
@@ -2075,15 +2118,8 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 		result(res, EX_TEMPFAIL, "4.3.0", "out of memory");
 		return res->status;
 	}
-	j->cf = cf;
-	j->t = t;
+	job_init(j, cf, t);
 	j->msg = msg;
-	str_lcpy(j->c.user, t->user, sizeof j->c.user);
-	j->c.uid = t->uid;
-	j->c.gid = t->gid;
-	str_lcpy(j->c.home, t->home, sizeof j->c.home);
-	pw = t->user[0] ? getpwnam(t->user) : NULL;
-	j->c.system = pw && pw->pw_uid == t->uid;
 	if ((t->kind == LOCAL_FILE || t->kind == LOCAL_PROGRAM) &&
 	    j->c.uid == 0)
 		default_creds(cf, &j->c);	/* never as root */
@@ -2209,98 +2245,26 @@ void local_deliver_batch(const struct cf *cf, const struct local_target *t,
 	const struct local_msg *const *msgs, size_t n,
 	struct local_result *res)
 {
-	struct passwd *pw;
 	struct job *j;
-	gid_t extra = (gid_t)-1;
-	size_t k, got = 0;
-	ssize_t r;
-	int p[2], root = geteuid() == 0;
-	pid_t pid;
+	size_t k;
 
 	memset(res, 0, n * sizeof *res);
 	j = t->kind == LOCAL_MAILBOX && !external_mda(cf) ?
 		calloc(1, sizeof *j) : NULL;
 	if (j) {
-		j->cf = cf;
-		j->t = t;
-		str_lcpy(j->c.user, t->user, sizeof j->c.user);
-		j->c.uid = t->uid;
-		j->c.gid = t->gid;
-		str_lcpy(j->c.home, t->home, sizeof j->c.home);
-		pw = t->user[0] ? getpwnam(t->user) : NULL;
-		j->c.system = pw && pw->pw_uid == t->uid;
+		job_init(j, cf, t);
 		j->mode = JOB_MBOX;
 	}
 	/* Maildir (a file and an fsync per message anyway), an MDA, a user
 	 * we cannot become: one by one, as ever. */
 	if (!j || n < 2 || local_mailbox(cf, t->user, t->home, j->path,
-	    sizeof j->path) != LOCAL_MBOX || (!root && t->uid != geteuid()) ||
-	    pipe2(p, O_CLOEXEC) < 0) {
+	    sizeof j->path) != LOCAL_MBOX ||
+	    (geteuid() != 0 && t->uid != geteuid())) {
 		free(j);
 		for (k = 0; k < n; k++)
 			local_deliver(cf, t, msgs[k], &res[k]);
 		return;
 	}
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		free(j);
-		for (k = 0; k < n; k++)
-			result(&res[k], EX_TEMPFAIL, "4.3.0", "fork: %s",
-				strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		sigset_t stops;
-
-		/* as run_job: the user's process, stops deferred */
-		close(p[0]);
-		signal(SIGPIPE, SIG_IGN);
-		signal(SIGXFSZ, SIG_IGN);
-		sigemptyset(&stops);
-		sigaddset(&stops, SIGTERM);
-		sigaddset(&stops, SIGINT);
-		sigaddset(&stops, SIGHUP);
-		sigaddset(&stops, SIGQUIT);
-		sigprocmask(SIG_BLOCK, &stops, NULL);
-		if (root)
-			mbox_prepare(j->path, &j->c, &extra);
-		if (root && drop_privileges(&j->c, extra) < 0) {
-			for (k = 0; k < n; k++)
-				result(&res[k], EX_TEMPFAIL, "4.3.0", "cannot "
-					"become %s (uid %ld): %s", j->c.user,
-					(long)j->c.uid, strerror(errno));
-		} else {
-			batch_child(j, msgs, n, res);
-		}
-		for (k = 0; k < n; k++)
-			if (msgs[k]->done &&
-			    msgs[k]->done(msgs[k]->done_arg, &res[k]) == 0)
-				res[k].recorded = 1;
-		file_write_all(p[1], res, n * sizeof *res);
-		_exit(0);
-	}
-	close(p[1]);
-	while (got < n * sizeof *res &&
-	       (r = read(p[0], (char *)res + got, n * sizeof *res - got)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		got += (size_t)r;
-	}
-	close(p[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	for (k = 0; k < n; k++) {
-		if ((k + 1) * sizeof *res > got) {
-			memset(&res[k], 0, sizeof res[k]);
-			result(&res[k], EX_TEMPFAIL, "4.3.0",
-				"delivery process died");
-		}
-		res[k].dsn[sizeof res[k].dsn - 1] = 0;
-		res[k].text[sizeof res[k].text - 1] = 0;
-	}
+	in_child(j, msgs, n, res, batch_child);
 	free(j);
 }
