@@ -61,6 +61,8 @@
 //usage:-bi	rebuild the aliases (newaliases);  -bv: verify addresses
 //usage:-bt	address test: the map keys tried and the decision
 //usage:-bs	SMTP on stdin/stdout;  -bd: SMTP daemon (both need smtpd)
+//usage:-bQ	deliver the queue IDs read from stdin, one a line (smtpd's
+//usage:	delivery agent, started by smtpd; postbox's own)
 //usage:Accepted and ignored: -Am -Ac -G -U -m -n -s -c -d -e -h -p -M -D
 #include "sendmail/sendmail.h"
 #include <errno.h>
@@ -69,6 +71,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -312,7 +315,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 				break;
 			case 'b':
 				if (strlen(v) != 1 ||
-				    !strchr("mpPivsdDthH", *v))
+				    !strchr("mpPivsdDthHQ", *v))
 					applet_usage();
 				o->mode = *v;
 				break;
@@ -1139,6 +1142,19 @@ static void deliver_background(struct sm *sm, const char *qid)
 	_exit(0);
 }
 
+static int stderr_is_null(void)
+{
+	struct stat a, b;
+
+	return fstat(2, &a) < 0 || stat("/dev/null", &b) < 0 ||
+		(S_ISCHR(a.st_mode) && a.st_rdev == b.st_rdev);
+}
+
+static void note_ignored(const char *what, const char *where)
+{
+	log_msg(LOG_DEBUG, "%s: %s ignored", where, what);
+}
+
 static void load_cf(struct sm *sm, const struct opts *o)
 {
 	char err[600];
@@ -1154,9 +1170,136 @@ static void load_cf(struct sm *sm, const struct opts *o)
 	}
 }
 
-static void note_ignored(const char *what, const char *where)
+/* --- -bQ: smtpd's delivery agent ----------------------------------------- */
+
+#define AGENT_KIDS 16		/* remote deliveries running at once */
+
+static volatile sig_atomic_t agent_hup;
+static unsigned agent_kids;
+
+static void on_hup(int sig)
 {
-	log_msg(LOG_DEBUG, "%s: %s ignored", where, what);
+	(void)sig;
+	agent_hup = 1;
+}
+
+static void agent_reap(int block)
+{
+	while (agent_kids && waitpid(-1, NULL, block ? 0 : WNOHANG) > 0) {
+		agent_kids--;
+		block = 0;
+	}
+}
+
+/* An entry with remote recipients: delivered by a child of its own, so
+ * a slow host never holds up local mail; at most AGENT_KIDS at once. */
+static void agent_handoff(struct sm *sm, const char *id)
+{
+	pid_t pid;
+
+	agent_reap(0);
+	if (agent_kids >= AGENT_KIDS)
+		agent_reap(1);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(0);	/* the IDs are the agent's */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sm->handoff = NULL;
+		sm_run_entry(sm, id);
+		sm_run_reports(sm);
+		_exit(0);
+	}
+	if (pid > 0)
+		agent_kids++;
+	else
+		log_msg(LOG_WARNING, "%s: fork: %s; left for the queue run",
+			id, strerror(errno));
+}
+
+/* SIGHUP: the cf again, between two entries; a bad one keeps the old. */
+static void agent_reload(struct sm *sm, const struct opts *o)
+{
+	char err[600];
+	struct cf fresh;
+	const char *path = o->cf_path ? o->cf_path : CF_PATH;
+
+	agent_hup = 0;
+	cf_init(&fresh);
+	if (cf_load(&fresh, path, err, sizeof err) < 0 &&
+	    (errno != ENOENT || o->cf_path)) {
+		log_msg(LOG_ERR, "reload: %s; keeping the old configuration",
+			err);
+		cf_free(&fresh);
+		return;
+	}
+	cf_free(&sm->cf);
+	sm->cf = fresh;
+	sm->cf.note = note_ignored;
+	sm->qdir = o->qdir ? o->qdir : sm->cf.opt.queue_dir ?
+		sm->cf.opt.queue_dir : QUEUE_DIR;
+	sm_runner_init(sm);
+}
+
+/* -bQ: smtpd's sessions write the ID of each message they queued to a
+ * pipe on our stdin; we deliver each at once, with the cf read once
+ * (the old way, a process per message that read it again, cost more
+ * than the delivery).  Local delivery runs here (its own process per
+ * target still becomes the user and records the result); an entry with
+ * remote recipients goes to a child (agent_handoff).  After each burst
+ * the reports queued meanwhile go out.  SIGTERM: the entry at hand is
+ * finished first; EOF (smtpd stopped): done.  Entries missed (a crash
+ * here) stay queued for the next queue run: nothing is lost. */
+static int agent(struct sm *sm, const struct opts *o)
+{
+	struct sigaction sa;
+	char buf[(QUEUE_ID_LEN + 1) * 64], *nl, *p;
+	size_t have = 0;
+	ssize_t n;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sm->force = 1;
+	sm->handoff = agent_handoff;
+	/* ps shows it apart from the listener it was forked from */
+	prctl(PR_SET_NAME, "smtpd-deliver", 0, 0, 0);
+	while (!stop) {
+		n = read(0, buf + have, sizeof buf - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		p = buf;
+		while (!stop && (nl = memchr(p, '\n', buf + have - p))) {
+			*nl = 0;
+			if (agent_hup)
+				agent_reload(sm, o);
+			if (queue_id_valid(p))
+				sm_run_entry(sm, p);
+			else
+				log_msg(LOG_WARNING, "-bQ: not a queue ID: %.40s",
+					p);
+			p = nl + 1;
+		}
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		/* a line longer than any ID: drop it */
+		if (have == sizeof buf)
+			have = 0;
+		sm_run_reports(sm);
+		agent_reap(0);
+		if (agent_hup)
+			agent_reload(sm, o);
+	}
+	return EX_OK;
 }
 
 /* Makes the queue folder when root finds none (a bare container). */
@@ -1221,8 +1364,11 @@ int sendmail_main(int argc, char **argv)
 			xdie(EX_OSERR, "cannot drop the group");
 	}
 	sm.verbose = o.verbose;
+	/* smtpd's agent (-bQ) logs where smtpd does: stderr in the
+	 * foreground, syslog when detached (stderr is /dev/null then) */
 	log_open(o.log_tag ? o.log_tag : "sendmail",
-		!(o.verbose || (o.queue_run && o.interval)));
+		!(o.verbose || (o.queue_run && o.interval) ||
+		  (o.mode == 'Q' && !stderr_is_null())));
 	switch (o.mode) {
 	case 'p': case 'P':
 		return hand_over("mailq", &o, o.mode == 'P' ? "-bP" : NULL);
@@ -1276,6 +1422,11 @@ int sendmail_main(int argc, char **argv)
 	if (o.mode == 't')
 		return sm_address_test(&sm, o.rcpts, o.nrcpts);
 	ensure_queue_dir(sm.qdir);
+	if (o.mode == 'Q') {
+		if (sm.uid != 0)
+			xdie(EX_NOPERM, "-bQ: only root delivers for smtpd");
+		return agent(&sm, &o);
+	}
 	if (o.queue_run) {
 		if (!may_run_queue(&sm))
 			xdie(EX_NOPERM, "You do not have permission to process "

@@ -7,9 +7,11 @@
  * built-in listener (libmini/net) binds every DaemonPortOptions socket as
  * root, forks per connection and calls the same function.  Each session
  * drops to RunAsUser, else DefaultUser, with the group of QueueDirectory
- * (which must be group-writable), before it reads a byte; a privileged
- * parent (the listener, or the -i helper) starts delivery of what the
- * sessions queued, as `sendmail -qI<ID>` does.
+ * (which must be group-writable), before it reads a byte.  Each queued
+ * message's ID goes down a pipe: in daemon mode to one delivery agent
+ * the listener keeps running as root (`sendmail -bQ`: the cf read once,
+ * local delivery at once, remote hosts in processes of their own); in
+ * -i mode to a privileged helper that runs `sendmail -qI<ID>`.
  *
  * Extensions: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152),
  * ENHANCEDSTATUSCODES (2034, 3463), DSN (3461), SMTPUTF8 (6531),
@@ -275,10 +277,21 @@ static void wake_delivery(struct smtpd *s, const char *qid)
 	if (!s->ctx || s->ctx->wake_w < 0 || mode == 'q' || mode == 'd')
 		return;
 	snprintf(line, sizeof line, "%s\n", qid);
-	/* one short write to a pipe is atomic (PIPE_BUF) */
-	if (write(s->ctx->wake_w, line, strlen(line)) < 0)
-		log_msg(LOG_WARNING, "%s: delivery not started: %s", qid,
-			strerror(errno));
+	/* One short write to a pipe is atomic (PIPE_BUF).  The pipe does
+	 * not block: when the agent is that far behind, this session waits
+	 * for room (back-pressure) up to 10 s, then leaves the message to
+	 * the queue runner; it is on disk either way. */
+	if (write(s->ctx->wake_w, line, strlen(line)) >= 0)
+		return;
+	if (errno == EAGAIN) {
+		struct pollfd pfd = { s->ctx->wake_w, POLLOUT, 0 };
+
+		if (poll(&pfd, 1, 10000) == 1 &&
+				write(s->ctx->wake_w, line, strlen(line)) >= 0)
+			return;
+	}
+	log_msg(LOG_WARNING, "%s: delivery not started (%s): left for the "
+		"queue runner", qid, strerror(errno));
 }
 
 /* End of DATA or the last BDAT: refuse, or commit and then say 250. */
@@ -1430,9 +1443,86 @@ static ssize_t wake_read(struct ctx *c)
 	return n;
 }
 
-static void on_wake(void *arg)
+/* --- the delivery agent (daemon mode) ------------------------------------ */
+
+/* Starts `sendmail [-C CF] -bQ` with the read end of the wake pipe on
+ * its stdin: one root process, the cf read once, that delivers what the
+ * sessions queued (applets/sendmail.c, agent()).  Without sendmail built
+ * in, nothing: the queue runner delivers. */
+static void agent_start(struct ctx *c)
 {
-	wake_read(arg);
+	char *argv[5];
+	int argc = 0, nul;
+	size_t i;
+	pid_t pid;
+
+	if (!applet_exists("sendmail") || c->wake_r < 0)
+		return;
+	argv[argc++] = "sendmail";
+	if (c->cfpath) {
+		argv[argc++] = "-C";
+		argv[argc++] = (char *)c->cfpath;
+	}
+	argv[argc++] = "-bQ";
+	argv[argc] = NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		for (i = 0; c->srv && i < c->srv->n; i++)
+			if (c->srv->l[i].fd >= 0)
+				close(c->srv->l[i].fd);
+		if (dup2(c->wake_r, 0) < 0)
+			_exit(EX_OSERR);
+		close(c->wake_r);
+		close(c->wake_w);
+		nul = open("/dev/null", O_WRONLY);
+		if (nul >= 0 && nul != 1) {
+			dup2(nul, 1);
+			close(nul);
+		}
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		_exit(applet_run("sendmail", argc, argv) & 0xff);
+	}
+	if (pid < 0) {
+		log_msg(LOG_ERR, "cannot start the delivery agent: %s; the "
+			"queue runner delivers", strerror(errno));
+		return;
+	}
+	c->agent = pid;
+	c->agent_started = time(NULL);
+}
+
+/* The agent ended.  Stopped by a signal of ours or at EOF it exits 0;
+ * otherwise it crashed: started again, unless it keeps doing so (then
+ * the queue runner delivers until the next SIGHUP). */
+static void agent_reaped(void *arg, pid_t pid, int st)
+{
+	struct ctx *c = arg;
+
+	if (pid != c->agent)
+		return;
+	c->agent = 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return;
+	if (WIFSIGNALED(st))
+		log_msg(LOG_ERR, "delivery agent killed by signal %d",
+			WTERMSIG(st));
+	else
+		log_msg(LOG_ERR, "delivery agent exited with status %d",
+			WEXITSTATUS(st));
+	if (time(NULL) - c->agent_started < 10) {
+		log_msg(LOG_ERR, "delivery agent failing: messages wait for "
+			"the queue runner (sendmail -q) until SIGHUP");
+		return;
+	}
+	agent_start(c);
 }
 
 /* --- running it ----------------------------------------------------------- */
@@ -1469,7 +1559,10 @@ static int net_session(void *arg, const struct net_listener *l)
 {
 	struct ctx *c = arg;
 
-	c->wake_r = -1;		/* net closed it: the listener's end */
+	/* the agent's end of the pipe is not the session's business */
+	if (c->wake_r >= 0)
+		close(c->wake_r);
+	c->wake_r = -1;
 	return session(c, l);
 }
 
@@ -1682,7 +1775,8 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		xwarn("pipe: %s", strerror(errno));
 		return EX_OSERR;
 	}
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	/* the sessions' end never blocks (wake_delivery); the agent's does */
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
 	c->wake_r = p[0];
 	c->wake_w = p[1];
 	if (background)
@@ -1695,8 +1789,8 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	srv.session = net_session;
 	srv.ctx = c;
 	c->srv = &srv;
-	srv.watch_fd = c->wake_r;
-	srv.watch = on_wake;
+	srv.reaped = agent_reaped;
+	agent_start(c);
 	for (i = 0; i < srv.n; i++)
 		log_msg(LOG_INFO, "listening on %s port %u (%s)",
 			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
@@ -1726,10 +1820,23 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		set_limits(&srv, c->cf);
 		smtpd_map_close(&c->access);
 		smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
+		/* the agent reads the cf again between two entries; one
+		 * that had given up starts afresh */
+		if (c->agent)
+			kill(c->agent, SIGHUP);
+		else
+			agent_start(c);
 		log_msg(LOG_INFO, "configuration reloaded");
 	}
 	log_msg(LOG_INFO, "stopped");
 	net_close(&srv);
+	/* the sessions are gone: the agent reads EOF once it has delivered
+	 * what they queued */
+	close(c->wake_w);
+	close(c->wake_r);
+	c->wake_w = c->wake_r = -1;
+	while (c->agent && waitpid(c->agent, NULL, 0) < 0 && errno == EINTR)
+		;
 	smtpd_map_close(&c->access);
 	if (background)
 		unlink(pidfile);

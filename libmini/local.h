@@ -114,6 +114,13 @@ int local_is_local(const struct cf *cf, const char *addr, char *user,
 int local_expand(const struct cf *cf, const char *addr, local_target_fn fn,
 	void *ctx, char *err, size_t errmax);
 
+struct local_result {
+	int status;		/* 0 delivered, EX_TEMPFAIL retry, other sysexits bounce */
+	char dsn[8];		/* enhanced status, "2.0.0", "4.2.2", "5.1.1" */
+	char text[512];		/* for the log and the DSN's Diagnostic-Code */
+	int recorded;		/* msg->done returned 0 */
+};
+
 struct local_msg {
 	int fd;			/* the message (header + body, LF line ends),
 				   read from offset 0 with pread */
@@ -121,12 +128,13 @@ struct local_msg {
 	const char *rcpt;	/* the original recipient (Delivered-To) */
 	const char *qid;	/* queue ID, for logs */
 	time_t arrived;		/* for the mbox "From " line */
-};
-
-struct local_result {
-	int status;		/* 0 delivered, EX_TEMPFAIL retry, other sysexits bounce */
-	char dsn[8];		/* enhanced status, "2.0.0", "4.2.2", "5.1.1" */
-	char text[512];		/* for the log and the DSN's Diagnostic-Code */
+	/* Called with the result in the process that delivered (the user's,
+	 * when local_deliver forked one), before it reports back: a queue
+	 * runner records the result there, so a runner killed meanwhile
+	 * loses nothing.  Returns 0 when recorded (res->recorded is then
+	 * set for the caller).  NULL: none. */
+	int (*done)(void *arg, struct local_result *res);
+	void *done_arg;
 };
 
 /* The mailbox of USER (home HOME) per PostboxMailbox (cf.h): the path

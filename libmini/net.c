@@ -322,11 +322,15 @@ static void reap(struct net_server *s)
 
 	got_chld = 0;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (i = 0; i < s->n_kids; i++)
+		int session = 0;
+
+		for (i = 0; i < s->n_kids && !session; i++)
 			if (s->kids[i].pid == pid) {
 				s->kids[i] = s->kids[--s->n_kids];
-				break;
+				session = 1;
 			}
+		if (!session && s->reaped)
+			s->reaped(s->ctx, pid, st);
 	}
 }
 

@@ -94,6 +94,10 @@ struct net_server {
 	 * delivery requests from its sessions.  Closed in the children. */
 	int watch_fd;
 	void (*watch)(void *ctx);
+	/* Called in the listener for a child that is not a session (one the
+	 * caller forked itself, e.g. smtpd's delivery agent) when it is
+	 * reaped.  NULL: none. */
+	void (*reaped)(void *ctx, pid_t pid, int status);
 	/* net.c's state: the running children, kept across net_serve calls */
 	struct net_child *kids;
 	size_t n_kids, cap_kids;

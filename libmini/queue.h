@@ -6,11 +6,14 @@
  *          submitted and completed; never changed once committed;
  *   qfID   the envelope (format below); its presence is what makes the
  *          entry visible to runners, so it is renamed into place last.
- *   jfID   the journal of results since the envelope was last written
- *          (queue_note), applied when the entry is locked.
- * Temporaries that runners never look at: tdID and tfID (a submission in
- * progress) and ".qfID.*.tmp" (file_atomic's, an envelope update); a
- * crash leaves at worst such a file, and queue_clean removes them by age.
+ *          Results since it was last written are appended to it as
+ *          journal records after its "end" line (queue_note): no file is
+ *          created per delivery (on ext4 without a journal, creating
+ *          inodes fast is what costs the most CPU).
+ * Files that runners never look at: a dfID without its qfID and tfID (a
+ * submission in progress) and ".qfID.*.tmp" (file_atomic's, an envelope
+ * update); a crash leaves at worst such a file, and queue_clean removes
+ * them by age.
  * A qfID that cannot be parsed is renamed QfID (sendmail's "lost" queue
  * file) so no runner loops on it.
  *
@@ -56,6 +59,9 @@
  *   rcpt PARENT STATE NOTIFY DSNSENT STATUS ORCPT ADDRESS REASON
  *   target KIND USER UID GID HOME OWNER STATUS PATH TEXT   (of the rcpt above)
  *   end
+ *   state I STATE DSNSENT STATUS REASON   (journal records, TAB-separated,
+ *                               appended later; the last one wins; a last
+ *                               line without its LF is ignored)
  *
  * PARENT is the index of the recipient this one was expanded from, -1 for
  * a recipient given at submission.  STATE is pending, sent, failed or
@@ -158,14 +164,15 @@ struct queue_new {
 	char dir[1024];
 	char id[QUEUE_ID_LEN + 1];
 	int fd;			/* write the message here */
-	char tmp[1100];		/* tdID */
+	char tmp[1100];		/* dfID, until the envelope names it */
 };
-/* Creates a new entry's temporary data file in DIR (O_EXCL, mode
- * QUEUE_MODE) and picks its queue ID.  0, or -1 with errno. */
+/* Creates a new entry's data file dfID in DIR (O_EXCL, mode QUEUE_MODE;
+ * invisible to runners until the envelope exists) and picks its queue
+ * ID.  0, or -1 with errno. */
 int queue_open(struct queue_new *q, const char *dir);
 /* Makes the entry durable and visible: fsync the data; write ENV (its id
- * and size are set here) to tfID and fsync it; rename tdID to dfID, then
- * tfID to qfID; fsync the folder.  Returns 0 only after all of that;
+ * and size are set here) to tfID and fsync it; rename tfID to qfID; fsync
+ * the folder.  Returns 0 only after all of that;
  * on failure -1 with errno, and nothing is left visible. */
 int queue_commit(struct queue_new *q, struct queue_env *env);
 /* Removes the temporaries; the queue is as before queue_open. */
@@ -180,26 +187,35 @@ struct queue_entry {
 };
 /* Locks entry ID of DIR without waiting and loads its envelope.  0, or
  * -1 with errno: EAGAIN another runner holds it (or a dead runner's
- * delivery worker still holds the journal's flock), ENOENT it is gone (done
+ * delivery process still holds the envelope's flock), ENOENT it is gone (done
  * meanwhile), EINVAL its envelope was corrupt (renamed QfID, reason in
  * err), others from the system. */
 int queue_lock(struct queue_entry *q, const char *dir, const char *id,
 	char *err, size_t errmax);
 /* Records recipient I's state, status and reason at once: one O_APPEND
- * write of a line to the journal jfID, no fsync.  A runner killed right
+ * write of a journal line to qfID, no fsync.  A runner killed right
  * after a delivery thus leaves the fact behind and the next one does not
  * deliver again (a power failure may lose the line: then the target is
  * tried again, never lost).  queue_lock applies the journal, queue_save
  * folds it into the envelope.  0 or -1. */
 int queue_note(struct queue_entry *q, size_t i);
+/* The same record written to FD, the journal opened by
+ * queue_journal_open (O_APPEND; a delivery process that has given up
+ * root's rights keeps it open to record its own result).  0 or -1. */
+int queue_note_fd(struct queue_entry *q, size_t i, int fd);
+/* Opens q's envelope qfID for appending journal records: an fd (which a
+ * delivery flocks while it may still write: queue_lock refuses the
+ * entry meanwhile), or -1. */
+int queue_journal_open(const struct queue_entry *q);
 /* Applies the journal to q->env again (after a worker that was to record
  * a result died).  Records that do not fit are skipped. */
 void queue_journal(struct queue_entry *q);
-/* Writes the envelope over qfID by atomic replace (file_atomic), then
- * drops the journal.  0 or -1. */
+/* Writes the envelope over qfID by atomic replace (file_atomic), the
+ * journal records folded in.  0 or -1. */
 int queue_save(struct queue_entry *q);
-/* The entry is finished: removes qfID, then dfID, fsyncs the folder,
- * releases the lock and the memory.  0 or -1. */
+/* The entry is finished: removes qfID, then dfID,
+ * releases the lock and the memory (the folder is not fsynced: a removal
+ * undone by a power cut repeats a delivery, never loses one).  0 or -1. */
 int queue_remove(struct queue_entry *q);
 /* Releases the lock and the memory; the entry stays queued. */
 void queue_unlock(struct queue_entry *q);

@@ -112,27 +112,80 @@ static void log_result(struct sm *sm, struct queue_entry *q, size_t i,
 
 /* --- transports ------------------------------------------------------- */
 
+/* What the delivering process needs to record its own result. */
+struct note {
+	struct sm *sm;
+	struct queue_entry *q;
+	size_t i;
+	int jfd;		/* the journal, open and flocked */
+	time_t started;
+};
+
+/* Runs in the process that delivered (local_msg.done), as the user when
+ * local delivery became one: the result goes into the journal through
+ * the fd opened as root, and into the log, before the runner hears of
+ * it, as Postfix's delivery agents mark their recipients done
+ * themselves: when the runner is killed in the middle, the delivery
+ * finishes and is recorded all the same. */
+static int note_result(void *arg, struct local_result *res)
+{
+	struct note *n = arg;
+
+	set_result(n->q, n->i, res);
+	log_result(n->sm, n->q, n->i, n->sm->local.name, res, n->started);
+	if (n->q->env.rcpt[n->i].state == QUEUE_PENDING)
+		return 0;	/* nothing to keep: tried again anyway */
+	if (queue_note_fd(n->q, n->i, n->jfd) < 0) {
+		log_msg(LOG_ERR, "%s: cannot record the result: %s",
+			n->q->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int local_transport(struct sm *sm, struct queue_entry *q,
 	const size_t *idx, size_t n, struct local_result *res)
 {
 	struct queue_rcpt *r = &q->env.rcpt[idx[0]];
 	struct local_msg msg;
+	struct note note = { sm, q, idx[0], -1, time(NULL) };
 	char rcpt[SM_MAX_ADDR + 80];
+	int rc;
 
 	memset(res, 0, sizeof *res);
 	/* Delivered-To names the address as submitted, qualified. */
 	sm_qualify(sm, q->env.rcpt[top_of(&q->env, idx[0])].addr, rcpt,
 		sizeof rcpt);
+	memset(&msg, 0, sizeof msg);
 	msg.fd = q->fd;
 	msg.sender = q->env.sender;
 	msg.rcpt = rcpt;
 	msg.qid = q->id;
 	msg.arrived = q->env.created;
-	if (sm->verbose) {
-		printf("%s... Connecting to local...\n", r->addr);
-		fflush(stdout);
+	/* The journal stays flocked while a delivery may still record into
+	 * it: queue_lock refuses the entry meanwhile, so a runner started
+	 * after this one was killed waits for the result instead of
+	 * delivering a second time. */
+	note.jfd = queue_journal_open(q);
+	if (note.jfd < 0 || flock(note.jfd, LOCK_EX) < 0) {
+		if (note.jfd >= 0)
+			close(note.jfd);
+		log_msg(LOG_ERR, "%s: journal: %s", q->id, strerror(errno));
+		res->status = EX_TEMPFAIL;
+		str_lcpy(res->dsn, "4.3.0", sizeof res->dsn);
+		str_lcpy(res->text, "cannot open the queue journal",
+			sizeof res->text);
+		return res->status;
 	}
-	return local_deliver(&sm->cf, r->target, &msg, res);
+	msg.done = note_result;
+	msg.done_arg = &note;
+	if (sm->verbose)
+		printf("%s... Connecting to local...\n", r->addr);
+	/* nothing buffered may be written twice by the delivery child */
+	fflush(stdout);
+	rc = local_deliver(&sm->cf, r->target, &msg, res);
+	close(note.jfd);
+	return rc;
 }
 
 void sm_runner_init(struct sm *sm)
@@ -145,74 +198,30 @@ void sm_runner_init(struct sm *sm)
 	sm->queuereturn = sm->cf.opt.to_queuereturn;
 }
 
-/* Delivers target I in a worker process that records its own result
- * (queue_note) before it reports to us, as Postfix's delivery agents
- * mark their recipients done themselves: when this runner is killed in
- * the middle, the delivery finishes and is recorded all the same.  The
- * worker (and whatever local delivery forks) shares an flock on the
- * journal; queue_lock refuses the entry while it is held, so the next
- * runner waits for the result instead of delivering a second time. */
+/* Delivers target I.  Local delivery works in a process of its own
+ * that records the result (note_result); when it could not (no such
+ * process, or it died), the result is recorded and logged here. */
 static void deliver_target(struct sm *sm, struct queue_entry *q, size_t i)
 {
 	struct local_result res;
-	char jf[1100];
-	int jfd, fds[2];
-	ssize_t n;
-	pid_t pid;
 	time_t started = time(NULL);
 
-	memset(&res, 0, sizeof res);
-	if ((size_t)snprintf(jf, sizeof jf, "%s/jf%s", q->dir, q->id) >=
-	    sizeof jf)
-		return;
-	jfd = open(jf, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, QUEUE_MODE);
-	if (jfd < 0 || flock(jfd, LOCK_EX) < 0 || pipe(fds) < 0) {
-		if (jfd >= 0)
-			close(jfd);
-		log_msg(LOG_ERR, "%s: %s: %s", q->id, jf, strerror(errno));
-		return;
-	}
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		signal(SIGPIPE, SIG_IGN);
-		sm->local.deliver(sm, q, &i, 1, &res);
-		set_result(q, i, &res);
-		/* At once: the fact must outlive this process. */
-		if (q->env.rcpt[i].state != QUEUE_PENDING &&
-		    queue_note(q, i) < 0)
-			log_msg(LOG_ERR, "%s: cannot record the result: %s",
-				q->id, strerror(errno));
-		log_result(sm, q, i, sm->local.name, &res, started);
-		n = write(fds[1], &res, sizeof res);
-		_exit(n == sizeof res ? 0 : 1);
-	}
-	/* Our share of the flock goes; the worker's keeps it. */
-	close(jfd);
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		log_msg(LOG_ERR, "%s: fork: %s", q->id, strerror(errno));
-		return;
-	}
-	do
-		n = read(fds[0], &res, sizeof res);
-	while (n < 0 && errno == EINTR);
-	close(fds[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (n == sizeof res) {
+	sm->local.deliver(sm, q, &i, 1, &res);
+	if (res.recorded) {
 		set_result(q, i, &res);
 		return;
 	}
-	/* The worker died: what it recorded, if anything, is the truth. */
-	queue_journal(q);
-	if (q->env.rcpt[i].state == QUEUE_PENDING) {
-		str_lcpy(q->env.rcpt[i].status, "4.3.0",
-			sizeof q->env.rcpt[i].status);
-		queue_set(&q->env.rcpt[i].reason, "delivery process died");
+	if (strcmp(res.text, "delivery process died") == 0) {
+		/* What it recorded, if anything, is the truth. */
+		queue_journal(q);
+		if (q->env.rcpt[i].state != QUEUE_PENDING)
+			return;
 	}
+	set_result(q, i, &res);
+	if (q->env.rcpt[i].state != QUEUE_PENDING && queue_note(q, i) < 0)
+		log_msg(LOG_ERR, "%s: cannot record the result: %s", q->id,
+			strerror(errno));
+	log_result(sm, q, i, sm->local.name, &res, started);
 }
 
 /* --- expansion -------------------------------------------------------- */
@@ -269,8 +278,9 @@ static int add_target(void *ctx, const struct local_target *t)
 }
 
 /* Expands local recipient I into targets (in memory: the caller saves
- * the envelope before any of them is delivered).  Returns the number of
- * targets added; a failure leaves I pending with the reason. */
+ * the envelope before any of them is delivered).  Returns 1 when the
+ * envelope must be saved first; 0 when I took its single mailbox target
+ * itself, or failed (I stays pending with the reason). */
 static int expand(struct sm *sm, struct queue_entry *q, size_t i)
 {
 	struct expand x = { &q->env, i, 0 };
@@ -280,6 +290,21 @@ static int expand(struct sm *sm, struct queue_entry *q, size_t i)
 
 	rc = local_expand(&sm->cf, q->env.rcpt[i].addr, add_target, &x, err,
 		sizeof err);
+	/* The common case, a user's own mailbox and nothing else: the
+	 * recipient itself gets the target and stays pending, with nothing
+	 * to save first (two fsyncs less per message).  A crash before its
+	 * result is recorded expands it again into the same one target. */
+	if (rc == 0 && !x.failed && q->env.n == before + 1 &&
+	    q->env.rcpt[before].state == QUEUE_PENDING &&
+	    q->env.rcpt[before].target->kind == LOCAL_MAILBOX) {
+		struct queue_rcpt *t = &q->env.rcpt[--q->env.n];
+
+		q->env.rcpt[i].target = t->target;
+		free(t->addr);
+		free(t->orcpt);
+		free(t->reason);
+		return 0;
+	}
 	if (rc == 0 && !x.failed) {
 		q->env.rcpt[i].state = QUEUE_EXPANDED;
 		for (k = before; k < q->env.n; k++)
@@ -536,6 +561,17 @@ int sm_run_entry(struct sm *sm, const char *id)
 		     (!r->target && !local_is_local(&sm->cf, r->addr, user,
 			sizeof user))))
 			remote[nremote++] = i;
+	}
+	/* smtpd's delivery agent delivers locally itself and hands a
+	 * remote delivery (which may wait minutes on a host) to a process
+	 * of its own: what is done is in the journal, the rest the new
+	 * process takes up from the entry as a runner would. */
+	if (nremote && sm->handoff) {
+		free(remote);
+		free(rres);
+		queue_unlock(&q);
+		sm->handoff(sm, id);
+		return 0;
 	}
 	if (nremote) {
 		sm->remote.deliver(sm, &q, remote, nremote, rres);

@@ -43,6 +43,10 @@ struct sm {
 	/* Reports queued by this process, delivered before it ends. */
 	char (*dsn_ids)[QUEUE_ID_LEN + 1];
 	size_t n_dsn, cap_dsn;
+	/* smtpd's delivery agent (-bQ): an entry with remote recipients is
+	 * unlocked and given to this (a process of its own); NULL: the
+	 * runner delivers them itself. */
+	void (*handoff)(struct sm *sm, const char *id);
 };
 
 /* --- addr.c --------------------------------------------------------- */

@@ -143,6 +143,8 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	struct tls_server_config *tlscfg;	/* ServerCertFile, or NULL */
 	int mechs;		/* AuthMechanisms as AUTH_* bits, 0 none */
 	gid_t shadow_gid;	/* kept for auth_lookup_system, 0 none */
+	pid_t agent;		/* the delivery agent (sendmail -bQ), 0 none */
+	time_t agent_started;
 };
 
 static inline int str_ieq(const char *a, const char *b)
