@@ -560,13 +560,200 @@ void tls_server_config_free(struct tls_server_config *cfg)
 
 /* --- trust anchors ------------------------------------------------- */
 
+/* One DER element at *P (before END): its tag, its content in C/CLEN,
+ * *P moved past it (ELEM, when not NULL, gets the element's start).
+ * Definite lengths of up to 3 octets only (X.690 10.1); 0 or -1. */
+static int der_next(const unsigned char **p, const unsigned char *end,
+	unsigned *tag, const unsigned char **c, size_t *clen)
+{
+	size_t l, n, i;
+
+	if (end - *p < 2 || ((*p)[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = (*p)[0];
+	l = (*p)[1];
+	*p += 2;
+	if (l & 0x80) {
+		n = l & 0x7f;
+		if (n == 0 || n > 3 || (size_t)(end - *p) < n)
+			return -1;
+		for (l = 0, i = 0; i < n; i++)
+			l = l << 8 | (*p)[i];
+		*p += n;
+	}
+	if (l > (size_t)(end - *p))
+		return -1;
+	*c = *p;
+	*clen = l;
+	*p += l;
+	return 0;
+}
+
+/* An INTEGER's content as an unsigned number without leading zeros. */
+static int der_uint(const unsigned char *c, size_t n,
+	const unsigned char **v, size_t *vlen)
+{
+	if (n == 0 || (c[0] & 0x80))
+		return -1;	/* empty, or negative */
+	while (n > 1 && c[0] == 0) {
+		c++;
+		n--;
+	}
+	*v = c;
+	*vlen = n;
+	return 0;
+}
+
+static int der_is(const unsigned char *c, size_t n, const char *oid,
+	size_t oidlen)
+{
+	return n == oidlen && memcmp(c, oid, n) == 0;
+}
+
+#define OID_RSA		"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01"
+#define OID_EC		"\x2a\x86\x48\xce\x3d\x02\x01"
+#define OID_P256	"\x2a\x86\x48\xce\x3d\x03\x01\x07"
+#define OID_P384	"\x2b\x81\x04\x00\x22"
+#define OID_P521	"\x2b\x81\x04\x00\x23"
+#define OID_BASIC	"\x55\x1d\x13"
+
+/* SubjectPublicKeyInfo (RFC 5280 4.1.2.7; RFC 3279 2.3.1, RFC 5480 2). */
+static int spki_parts(const unsigned char *c, size_t n,
+	struct tls_cert_parts *o)
+{
+	const unsigned char *p = c, *end = c + n, *a, *alg, *k, *q, *kend;
+	size_t alen, alglen, klen, ql;
+	unsigned tag;
+
+	if (der_next(&p, end, &tag, &a, &alen) < 0 || tag != 0x30 ||
+	    der_next(&p, end, &tag, &k, &klen) < 0 || tag != 0x03 ||
+	    klen < 2 || k[0] != 0)
+		return -1;
+	k++;		/* the BIT STRING's unused-bits octet */
+	klen--;
+	end = a + alen;
+	if (der_next(&a, end, &tag, &alg, &alglen) < 0 || tag != 0x06)
+		return -1;
+	if (der_is(alg, alglen, OID_RSA, sizeof OID_RSA - 1)) {
+		o->key_type = BR_KEYTYPE_RSA;
+		kend = k + klen;
+		if (der_next(&k, kend, &tag, &q, &ql) < 0 || tag != 0x30)
+			return -1;
+		kend = q + ql;
+		if (der_next(&q, kend, &tag, &k, &klen) < 0 || tag != 0x02 ||
+		    der_uint(k, klen, &o->n, &o->nlen) < 0 ||
+		    der_next(&q, kend, &tag, &k, &klen) < 0 || tag != 0x02 ||
+		    der_uint(k, klen, &o->e, &o->elen) < 0)
+			return -1;
+		return 0;
+	}
+	if (!der_is(alg, alglen, OID_EC, sizeof OID_EC - 1) ||
+	    der_next(&a, end, &tag, &alg, &alglen) < 0 || tag != 0x06)
+		return -1;
+	if (der_is(alg, alglen, OID_P256, sizeof OID_P256 - 1))
+		o->curve = BR_EC_secp256r1;
+	else if (der_is(alg, alglen, OID_P384, sizeof OID_P384 - 1))
+		o->curve = BR_EC_secp384r1;
+	else if (der_is(alg, alglen, OID_P521, sizeof OID_P521 - 1))
+		o->curve = BR_EC_secp521r1;
+	else
+		return -1;
+	o->key_type = BR_KEYTYPE_EC;
+	o->q = k;
+	o->qlen = klen;
+	return 0;
+}
+
+/* Extensions (RFC 5280 4.1.2.9): basicConstraints' cA (4.2.1.9).  1, 0,
+ * or -1 (malformed). */
+static int ext_ca(const unsigned char *c, size_t n)
+{
+	const unsigned char *p = c, *end = c + n, *e, *eend, *v, *bc;
+	size_t elen, vlen, bclen;
+	unsigned tag;
+
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+		return -1;
+	p = c;
+	end = c + n;
+	while (p < end) {
+		if (der_next(&p, end, &tag, &e, &elen) < 0 || tag != 0x30)
+			return -1;
+		eend = e + elen;
+		if (der_next(&e, eend, &tag, &v, &vlen) < 0 || tag != 0x06)
+			return -1;
+		if (!der_is(v, vlen, OID_BASIC, sizeof OID_BASIC - 1))
+			continue;
+		/* critical BOOLEAN (optional), then the OCTET STRING */
+		if (der_next(&e, eend, &tag, &v, &vlen) < 0 ||
+		    (tag == 0x01 && der_next(&e, eend, &tag, &v, &vlen) < 0) ||
+		    tag != 0x04 ||
+		    der_next(&v, v + vlen, &tag, &bc, &bclen) < 0 ||
+		    tag != 0x30)
+			return -1;
+		/* cA BOOLEAN DEFAULT FALSE first; DER's TRUE is 0xff */
+		return bclen >= 3 && bc[0] == 0x01 && bc[1] == 1 && bc[2] != 0;
+	}
+	return 0;
+}
+
+int tls_cert_parts(const unsigned char *der, size_t len,
+	struct tls_cert_parts *o)
+{
+	const unsigned char *p = der, *end = der + len, *c, *tbs, *start;
+	size_t n, tlen;
+	unsigned tag;
+	int i;
+
+	memset(o, 0, sizeof *o);
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+		return -1;
+	p = c;
+	end = c + n;
+	if (der_next(&p, end, &tag, &tbs, &tlen) < 0 || tag != 0x30)
+		return -1;
+	p = tbs;
+	end = tbs + tlen;
+	/* [0] version, serial, signature, issuer, validity, subject */
+	if (der_next(&p, end, &tag, &c, &n) < 0)
+		return -1;
+	if (tag == 0xa0 && der_next(&p, end, &tag, &c, &n) < 0)
+		return -1;
+	if (tag != 0x02)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+			return -1;
+	start = p;
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+		return -1;
+	o->dn = start;
+	o->dnlen = (size_t)(p - start);
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30 ||
+	    spki_parts(c, n, o) < 0)
+		return -1;
+	/* [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions */
+	while (p < end) {
+		if (der_next(&p, end, &tag, &c, &n) < 0)
+			return -1;
+		if (tag == 0xa3) {
+			if ((o->ca = ext_ca(c, n)) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int anchor_add(void *ctx, const char *name, const unsigned char *der,
 	size_t len, char *err, size_t errmax)
 {
 	struct tls_client_config *cfg = ctx;
 	br_x509_decoder_context *dc;
 	struct buf dn = BUF_INIT(8192);
+	struct tls_cert_parts cp;
+	br_x509_pkey fast;
 	const br_x509_pkey *pk;
+	int isca;
 	br_x509_trust_anchor *ta;
 	unsigned char *p;
 	size_t klen;
@@ -578,9 +765,29 @@ static int anchor_add(void *ctx, const char *name, const unsigned char *der,
 	if (cfg->nta == ANCHORS_MAX)
 		return 0;
 	dc = xmalloc(sizeof *dc);
-	br_x509_decoder_init(dc, pem_append, &dn);
-	br_x509_decoder_push(dc, der, len);
-	pk = br_x509_decoder_get_pkey(dc);
+	if (tls_cert_parts(der, len, &cp) == 0 && cp.dnlen < dn.max) {
+		/* the common case, without BearSSL's slow full decode */
+		buf_add(&dn, cp.dn, cp.dnlen);
+		memset(&fast, 0, sizeof fast);
+		fast.key_type = (unsigned char)cp.key_type;
+		if (cp.key_type == BR_KEYTYPE_RSA) {
+			fast.key.rsa.n = (unsigned char *)cp.n;
+			fast.key.rsa.nlen = cp.nlen;
+			fast.key.rsa.e = (unsigned char *)cp.e;
+			fast.key.rsa.elen = cp.elen;
+		} else {
+			fast.key.ec.curve = cp.curve;
+			fast.key.ec.q = (unsigned char *)cp.q;
+			fast.key.ec.qlen = cp.qlen;
+		}
+		pk = &fast;
+		isca = cp.ca;
+	} else {
+		br_x509_decoder_init(dc, pem_append, &dn);
+		br_x509_decoder_push(dc, der, len);
+		pk = br_x509_decoder_get_pkey(dc);
+		isca = pk ? br_x509_decoder_isCA(dc) : 0;
+	}
 	/* what BearSSL cannot use (an odd key, a huge DN) is skipped */
 	if (!pk || dn.len == 0 || dn.len >= dn.max)
 		goto out;
@@ -595,7 +802,7 @@ static int anchor_add(void *ctx, const char *name, const unsigned char *der,
 	p = xmalloc(dn.len + klen);
 	ta->dn.data = put(&p, dn.p, dn.len);
 	ta->dn.len = dn.len;
-	ta->flags = br_x509_decoder_isCA(dc) ? BR_X509_TA_CA : 0;
+	ta->flags = isca ? BR_X509_TA_CA : 0;
 	ta->pkey = *pk;
 	if (pk->key_type == BR_KEYTYPE_RSA) {
 		ta->pkey.key.rsa.n = put(&p, pk->key.rsa.n, pk->key.rsa.nlen);
