@@ -695,18 +695,59 @@ def bench_tls():
     shutil.rmtree(cd, ignore_errors=True)
 
 
+def pf_relay(n, sessions, to_port, done):
+    """smtp-source -> a private Postfix relaying everything to
+    127.0.0.1:to_port (STARTTLS when offered); (accept s, total s)
+    until done() is true."""
+    d = tempfile.mkdtemp(prefix="bench-relay-pf-")
+    port = free_port()
+    try:
+        cfg, _ = postfix_instance(d, port, (
+            "default_transport = smtp\nrelay_transport = smtp\n"
+            "relayhost = [127.0.0.1]:%d\nsmtp_tls_security_level = may\n"
+            % to_port))
+        try:
+            t0 = time.perf_counter()
+            subprocess.run(["smtp-source", "-c", "-l", "1024", "-m", str(n),
+                            "-s", str(sessions), "-f", "bench@localhost",
+                            "-t", "nobody@relay.test",
+                            "127.0.0.1:%d" % port],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=600)
+            acc = time.perf_counter() - t0
+            e2e = wait_for(done, 600)
+        finally:
+            stop_postfix(cfg)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return acc, acc + (e2e if e2e is not None else 600)
+
+
+def postbox_b(cert):
+    """postbox B: STARTTLS with cert, relay.test local."""
+    db = tempfile.mkdtemp(prefix="bench-relay-b-")
+    port = free_port()
+    b, mbox = postbox_smtpd(db, port, postbox_tls(*cert) + "Cwrelay.test\n")
+    return db, port, b, mbox
+
+
+def tls_sessions(d):
+    with open(d + "/smtpd.log", errors="replace") as f:
+        return sum(1 for line in f if "STARTTLS=server" in line)
+
+
 def bench_tls_relay(cert):
     """smtp-source -> postbox A -> (STARTTLS, mailertable) -> postbox B,
-    until all are in B's mailbox; Postfix -> smtp-sink beside it."""
+    until all are in B's mailbox; Postfix -> postbox B and Postfix ->
+    smtp-sink beside it."""
     n = int(os.environ.get("BENCH_RELAY", "1000"))
     sessions = 10
     print("tls relay: %d x 1 KiB messages, smtp-source -s %d, relayed over "
-          "loopback with STARTTLS (RSA-2048), end to end" % (n, sessions))
-    db = tempfile.mkdtemp(prefix="bench-relay-b-")
+          "loopback (STARTTLS with RSA-2048 where offered), end to end" %
+          (n, sessions))
+    db, pb_port, b, mbox = postbox_b(cert)
     da = tempfile.mkdtemp(prefix="bench-relay-a-")
-    pb_port, pa_port = free_port(), free_port()
-    b, mbox = postbox_smtpd(db, pb_port, postbox_tls(*cert) +
-                            "Cwrelay.test\n")
+    pa_port = free_port()
     with open(da + "/mailertable", "w") as f:
         f.write("relay.test smtp:[127.0.0.1]:%d\n" % pb_port)
     subprocess.run([POSTBOX, "makemap", "hash", da + "/mailertable"],
@@ -723,55 +764,56 @@ def bench_tls_relay(cert):
         acc = time.perf_counter() - t0
         e2e = wait_for(lambda: count_mbox(mbox) >= n, 600)
         got = count_mbox(mbox)
-        tls = 0
-        with open(db + "/smtpd.log", errors="replace") as f:
-            tls = sum(1 for line in f if "STARTTLS=server" in line)
     finally:
         for p in (a, b):
             p.terminate()
             p.wait(30)
     tot = acc + (e2e if e2e is not None else 600)
-    print("  postbox -> postbox  accept %6.0f msg/s  end-to-end %6.0f msg/s"
-          "  (%d delivered, %d TLS sessions at B)" % (n / acc, n / tot, got,
-                                                      tls))
-    d2 = tempfile.mkdtemp(prefix="bench-relay-pf-")
-    sink_dir = d2 + "/sink"
+    print("  postbox -> postbox   accept %6.0f msg/s  end-to-end %6.0f msg/s"
+          "  (%d delivered, %d TLS sessions at B)" % (
+              n / acc, n / tot, got, tls_sessions(db)))
+    for d in (da, db):
+        shutil.rmtree(d, ignore_errors=True)
+    # Postfix sending to the same postbox B: the receiving side alike
+    db, pb_port, b, mbox = postbox_b(cert)
+    try:
+        acc2, tot2 = pf_relay(n, sessions, pb_port,
+                              lambda: count_mbox(mbox) >= n)
+        print("  postfix -> postbox   accept %6.0f msg/s  end-to-end %6.0f "
+              "msg/s  (%d delivered, %d TLS sessions at B)" % (
+                  n / acc2, n / tot2, count_mbox(mbox), tls_sessions(db)))
+        print("  ratio (postbox -> postbox)/(postfix -> postbox) "
+              "end-to-end: %.2fx" % (tot2 / tot))
+    except Exception as e:
+        print("  postfix -> postbox: %s" % e)
+    finally:
+        b.terminate()
+        b.wait(30)
+        shutil.rmtree(db, ignore_errors=True)
+    # Postfix -> smtp-sink: the sending side's ceiling (no TLS there)
+    d = tempfile.mkdtemp(prefix="bench-relay-sink-")
+    os.chmod(d, 0o755)         # smtp-sink writes as nobody
+    sink_dir = d + "/sink"
     os.makedirs(sink_dir)
     shutil.chown(sink_dir, "nobody")
-    sink_port, pf_port = free_port(), free_port()
+    sink_port = free_port()
     sink = subprocess.Popen(["smtp-sink", "-u", "nobody", "-d",
                              sink_dir + "/%M.", "127.0.0.1:%d" % sink_port,
                              "256"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        cfg, _ = postfix_instance(d2, pf_port, (
-            "default_transport = smtp\nrelay_transport = smtp\n"
-            "relayhost = [127.0.0.1]:%d\nsmtp_tls_security_level = may\n"
-            % sink_port))
-        try:
-            t0 = time.perf_counter()
-            subprocess.run(["smtp-source", "-c", "-l", "1024", "-m", str(n),
-                            "-s", str(sessions), "-f", "bench@localhost",
-                            "-t", "nobody@relay.test",
-                            "127.0.0.1:%d" % pf_port],
-                           stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=600)
-            acc2 = time.perf_counter() - t0
-            e2e2 = wait_for(lambda: count_files(sink_dir) >= n, 600)
-            got2 = count_files(sink_dir)
-        finally:
-            stop_postfix(cfg)
-        tot2 = acc2 + (e2e2 if e2e2 is not None else 600)
+        acc3, tot3 = pf_relay(n, sessions, sink_port,
+                              lambda: count_files(sink_dir) >= n)
         print("  postfix -> smtp-sink accept %6.0f msg/s  end-to-end %6.0f "
               "msg/s  (%d received; smtp-sink has no TLS)" % (
-                  n / acc2, n / tot2, got2))
-        print("  ratio postbox/postfix end-to-end: %.2fx" % (tot2 / tot))
+                  n / acc3, n / tot3, count_files(sink_dir)))
+        print("  ratio (postbox -> postbox)/(postfix -> smtp-sink) "
+              "end-to-end: %.2fx" % (tot3 / tot))
     except Exception as e:
-        print("  postfix: %s" % e)
+        print("  postfix -> smtp-sink: %s" % e)
     finally:
         sink.terminate()
         sink.wait(30)
-    for d in (da, db, d2):
         shutil.rmtree(d, ignore_errors=True)
 
 
