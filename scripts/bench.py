@@ -3,7 +3,8 @@
 machine, in one run, and prints medians and ratios (BENCH.md).  Never a
 test: nothing here passes or fails.
 
-  bench.py [SECTION...]     sections: makemap (default: all)
+  bench.py [SECTION...]     sections: makemap sendmail m4 smtpd mail
+                            local tls (default: all)
 
 Peers are installed from Debian's packages when missing and run privately
 (no service is started or left running).  Everything stays on loopback and
