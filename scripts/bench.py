@@ -663,33 +663,42 @@ def bench_tls():
         finally:
             p.terminate()
             p.wait(30)
-        if have_pf:
+        # Postfix as installed (TLS 1.3 with OpenSSL), and pinned to TLS
+        # 1.2 as postbox speaks it: the ratios use the latter.  (With TLS
+        # 1.3, each smtplib transaction to Postfix waits ~40 ms, a delayed
+        # ACK's time; not with TLS 1.2, not in plaintext, nor without
+        # session tickets.)
+        for who, extra in (("postfix", ""), ("postfix/1.2",
+                           "smtpd_tls_protocols = >=TLSv1.2, <=TLSv1.2\n")):
+            if not have_pf:
+                break
             d2 = tempfile.mkdtemp(prefix="bench-tls-pf-")
             port2 = free_port()
             try:
-                cfg, _ = postfix_instance(d2, port2, postfix_tls(crt, key))
+                cfg, _ = postfix_instance(d2, port2,
+                                          postfix_tls(crt, key) + extra)
                 try:
                     rates = [tls_rate(port2, n, workers)
                              for _ in range(min(RUNS, 3))]
                     lat = tls_latency(port2, lat_n)
-                    res["postfix"] = (statistics.median(r[0] for r in rates),
-                                      rates[0][1], lat)
+                    res[who] = (statistics.median(r[0] for r in rates),
+                                rates[0][1], lat)
                 finally:
                     stop_postfix(cfg)
             except Exception as e:
-                print("  postfix: %s" % e)
+                print("  %s: %s" % (who, e))
             shutil.rmtree(d2, ignore_errors=True)
         for who, (rate, proto, lat) in res.items():
-            print("  %-7s %-11s %7.0f handshakes/s  latency p50 %6.2f ms "
+            print("  %-11s %-11s %5.0f handshakes/s  latency p50 %6.2f ms "
                   "p90 %6.2f ms  (%s)" % (who, name, rate, pct(lat, .5) * 1e3,
                                           pct(lat, .9) * 1e3, proto))
-        if "postfix" in res:
+        if "postfix/1.2" in res:
             goal = "0.5" if name.startswith("RSA") else "1.0"
-            print("  ratio postbox/postfix %s: handshakes %.2fx (goal >= %s),"
-                  " latency p50 %.2fx" % (
-                      name, res["postbox"][0] / res["postfix"][0], goal,
+            print("  ratio postbox/(postfix TLS 1.2) %s: handshakes %.2fx "
+                  "(goal >= %s), latency p50 %.2fx" % (
+                      name, res["postbox"][0] / res["postfix/1.2"][0], goal,
                       pct(res["postbox"][2], .5) /
-                      pct(res["postfix"][2], .5)))
+                      pct(res["postfix/1.2"][2], .5)))
         shutil.rmtree(d, ignore_errors=True)
     if have_pf:
         bench_tls_relay(certs["RSA-2048"])
