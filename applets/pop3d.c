@@ -10,8 +10,9 @@
  * per connection and calls the same function.
  *
  * Extensions: CAPA (RFC 2449) with RESP-CODES ([IN-USE], [AUTH],
- * [SYS/TEMP], [SYS/PERM]) and AUTH-RESP-CODE, STLS (RFC 2595; pipelined
- * plaintext after it is discarded, never read as if it came over TLS),
+ * [SYS/TEMP], [SYS/PERM], [LOGIN-DELAY]) and AUTH-RESP-CODE, STLS (RFC
+ * 2595; pipelined plaintext after it is discarded, never read as if it
+ * came over TLS),
  * SASL AUTH (RFC 5034: PLAIN, LOGIN, CRAM-MD5), implicit TLS (M=s, port
  * 995).  Passwords: PostboxVirtualUsers, then the system accounts (the
  * same back-ends as smtpd); USER/PASS and plaintext SASL only over TLS
@@ -22,17 +23,33 @@
  * the talking (TLS, the command parser, SASL framing); the root process
  * only answers its password checks over a socketpair.  After a login it
  * becomes the mailbox owner (system or virtual user) for good, opens the
- * mailbox and serves it through the child, which stays the TLS end and
- * copies bytes.  Root cannot log in.  Not started as root, one process
- * does it all as the caller.
+ * mailbox and serves it: over TLS through the child, which stays the TLS
+ * end and copies bytes; in plaintext on its own copy of the connection,
+ * the child handing over the input it had read and leaving (Dovecot
+ * passes the fd the same way), so a RETR costs no extra copy.  Root
+ * cannot log in.  Not started as root, one process does it all as the
+ * caller.
  *
  * The maildrop is locked for the session (mailbox.h: a second login gets
  * [IN-USE]); mail delivered meanwhile is kept and shows next session.
  * Deletions happen only in the UPDATE state after QUIT.
  *
- * Left out: APOP (no greeting timestamp: fetchmail and BusyBox then use
- * USER/PASS or SASL), LAST (RFC 1725, removed in 1939: -ERR), the
- * LOGIN-DELAY and EXPIRE policies (never announced).
+ * APOP (RFC 1939 7) only with PostboxPop3Apop=true: then the greeting
+ * carries a "<pid.random.time@host>" timestamp (clients such as
+ * BusyBox's popmaildir switch to APOP on seeing one; fetchmail with
+ * "protocol apop"), and the digest is checked against the user's secret
+ * in the clear, which only a PostboxVirtualUsers {PLAIN} password is:
+ * hashed secrets (system accounts, *-CRYPT, {CRAM-MD5}) get a clear
+ * -ERR [AUTH] and a log line.  Without it, no timestamp and APOP is -ERR.
+ *
+ * LOGIN-DELAY (RFC 2449 6.5) with PostboxPop3LoginDelay=SECONDS: in CAPA,
+ * and a login sooner than that after the last one of the same mailbox
+ * gets -ERR [LOGIN-DELAY] and stays in AUTHORIZATION; the last login
+ * time is the mtime of an empty file beside the mailbox's uidlist
+ * (login_record).
+ *
+ * Left out: LAST (RFC 1725, removed in 1939: -ERR), the EXPIRE policy
+ * (never announced).
  */
 //applet:pop3d usr/sbin drop
 //config:config POP3D
@@ -53,8 +70,13 @@
 //usage:-s	with -i: implicit TLS first (port 995 under inetd or tcpsvd)
 //usage:-p FILE	the pidfile of -b (default /var/run/pop3d.pid)
 //usage:-v	verbose: log every command
+//usage:
+//usage:cf options: PostboxPop3PortOptions (listeners), PostboxPop3Apop=true
+//usage:(APOP: a timestamp in the greeting; {PLAIN} virtual users only),
+//usage:PostboxPop3LoginDelay=SECONDS (RFC 2449 LOGIN-DELAY, e.g. 15m).
 #define _GNU_SOURCE
 #include "libmini.h"
+#include <bearssl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -68,13 +90,16 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
-#define IO_BUF		4096
+#define OUT_BUF		65536	/* RETR goes out in large writes */
 #define POP3_TIMEOUT	600	/* RFC 1939 3: at least 10 minutes */
 #define TLS_TIMEOUT	60
 #define ERRORS_MAX	20	/* unknown commands, then close */
+#define AUTH_DELAYED	100	/* monitor to child: good password, but
+				   LOGIN-DELAY; payload: seconds left */
 
 struct ctx {
 	struct cf *cf;
@@ -101,15 +126,21 @@ struct pop3 {
 	int secure;		/* TLS on (the monitor learns it from the child) */
 	int chan;		/* to the privileged monitor, -1: none */
 	int handoff;		/* login child: the monitor took the session */
+	char *pre;		/* mail process: input the login child had */
+	size_t pre_n, pre_off;	/* buffered when it handed a plaintext
+				   session over (handoff_input) */
 	int state;
 	int quit;
 	unsigned failures, errors;
+	char stamp[320];	/* APOP's "<pid.rand.time@host>", "": off */
 	char user[AUTH_USER_MAX];	/* from USER */
 	char login[AUTH_USER_MAX];	/* who logged in */
 	struct mailbox mb;
+	struct mailbox_reader *rd;	/* RETR's and TOP's, made once */
+	char *stage;		/* emit's, 2 * sizeof body, made once */
 	unsigned long retr, dele;
 	off_t retr_bytes;
-	char inbuf[AUTH_LINE_MAX + 2], outbuf[IO_BUF];
+	char inbuf[AUTH_LINE_MAX + 2], outbuf[OUT_BUF];
 	char line[AUTH_LINE_MAX + 2];
 	char body[16384];
 };
@@ -271,10 +302,103 @@ static void failed(struct pop3 *s, const char *text)
 	}
 }
 
+/* RFC 2449 6.5 LOGIN-DELAY (PostboxPop3LoginDelay): the time of a
+ * mailbox's last POP3 login is the modification time of an empty file
+ * beside its uidlist (mailbox.h): DIR/.NAME.pop3-login for the mbox
+ * DIR/NAME, DIR/postbox-pop3-login in the Maildir DIR.  One file per
+ * mailbox, named from the mailbox path (never from what the client
+ * sent), made and read as the mailbox owner; nothing is read from it,
+ * so its content cannot be hostile.  Its path into DST; 0, or -1. */
+static int login_record(const char *mbpath, int kind, char *dst, size_t max)
+{
+	size_t n;
+
+	if (mailbox_uidlist_path(mbpath, kind, dst, max) < 0)
+		return -1;
+	n = strlen(dst);
+	if (n < 7 || strcmp(dst + n - 7, "uidlist") ||
+	    n - 7 + sizeof "pop3-login" > max)
+		return -1;
+	memcpy(dst + n - 7, "pop3-login", sizeof "pop3-login");
+	return 0;
+}
+
+/* Seconds before the owner may log in again; 0: now.  A record that is
+ * not a regular file of ours, or from the future (the clock went back),
+ * is ignored: the policy must not lock anyone out for good. */
+static long login_wait(struct pop3 *s, const char *record)
+{
+	long delay = s->cf->opt.pop3_login_delay;
+	time_t now = time(NULL);
+	struct stat st;
+
+	if (delay <= 0 || lstat(record, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_mtime > now ||
+	    now - st.st_mtime >= delay)
+		return 0;
+	return delay - (long)(now - st.st_mtime);
+}
+
+static void login_stamp(struct pop3 *s, const char *record)
+{
+	int fd = open(record, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+		O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    futimens(fd, NULL) < 0)
+		log_msg(LOG_WARNING, "%s: %s: LOGIN-DELAY record %s: %s",
+			s->client, s->login, record, fd < 0 ? strerror(errno) :
+			"not a regular file");
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The seconds USER must still wait (LOGIN-DELAY), 0 when none: looked
+ * at with the owner's ids (root, the monitor, takes them for a moment),
+ * before anything is committed to, so that the client may stay in the
+ * AUTHORIZATION state and QUIT as usual. */
+static long delay_left(struct pop3 *s, const char *user)
+{
+	char home[256], path[4096], record[4096];
+	long wait = 0;
+	uid_t uid;
+	gid_t gid;
+	int kind;
+
+	if (s->cf->opt.pop3_login_delay <= 0 ||
+	    owner(s, user, &uid, &gid, home, sizeof home) <= 0 ||
+	    (kind = local_mailbox(s->cf, user, home, path, sizeof path)) < 0 ||
+	    login_record(path, kind, record, sizeof record) < 0)
+		return 0;
+	if (!s->c->root)
+		return login_wait(s, record);
+	if (uid == 0)
+		return 0;
+	priv_up(s);
+	if (setegid(gid) == 0 && seteuid(uid) == 0)
+		wait = login_wait(s, record);
+	priv_up(s);
+	priv_down(s);
+	return wait;
+}
+
+/* RFC 2449 8.1.2: the reply to the PASS, APOP or AUTH of a user who
+ * logged in too recently; the session stays in AUTHORIZATION. */
+static void delayed(struct pop3 *s, long wait)
+{
+	s->errors++;
+	s->user[0] = 0;
+	reply(s, "-ERR [LOGIN-DELAY] Minimum time between logins is %ld "
+		"seconds; try again in %ld seconds",
+		s->cf->opt.pop3_login_delay, wait);
+}
+
 /* USER is authenticated: become the owner, open the mailbox. */
 static void do_login(struct pop3 *s, const char *user, const char *how)
 {
-	char home[256], path[4096], err[MAILBOX_ERR_MAX];
+	char home[256], path[4096], err[MAILBOX_ERR_MAX], record[4096];
+	long wait = 0;
 	uid_t uid;
 	gid_t gid;
 	int kind, r;
@@ -306,7 +430,21 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 		return;
 	}
 	/* from here on, the session is the owner: no way back, so a
-	 * mailbox that cannot be opened ends it */
+	 * mailbox that cannot be opened ends it (not root: nothing changed,
+	 * and a [LOGIN-DELAY] leaves the session in AUTHORIZATION) */
+	/* RFC 2449 8.1.2: [LOGIN-DELAY] only after the password was good;
+	 * the monitor asked before it answered the child (delay_left), this
+	 * is for the single process and a login that raced another */
+	record[0] = 0;
+	if (s->cf->opt.pop3_login_delay > 0 &&
+	    login_record(path, kind, record, sizeof record) == 0 &&
+	    (wait = login_wait(s, record)) > 0) {
+		delayed(s, wait);
+		log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, %ld "
+			"seconds left", s->client, user, wait);
+		s->quit = s->c->root;
+		return;
+	}
 	/* a Maildir that nothing was delivered to yet is made, as the
 	 * delivery would (Dovecot does the same) */
 	if (mailbox_open(&s->mb, path, kind, MAILBOX_CREATE, err,
@@ -326,6 +464,8 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 		return;
 	}
 	str_lcpy(s->login, user, sizeof s->login);
+	if (record[0])
+		login_stamp(s, record);
 	s->state = ST_TRANS;
 	n = mailbox_count(&s->mb, &total);
 	log_msg(LOG_INFO, "login: user=<%s>, method=%s, rip=%s%s, "
@@ -372,12 +512,83 @@ static int check_pass(struct pop3 *s, const char *user, const char *pass)
 	return r == AUTH_SUCCESS ? AUTH_SUCCESS : AUTH_FAIL;
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* RFC 1939 7: APOP NAME DIGEST, DIGEST being MD5(timestamp password) in
+ * hex.  Only a secret the server holds in the clear can give it: a
+ * PostboxVirtualUsers {PLAIN} (or {CLEARTEXT}) password.  A hash (the
+ * system accounts' {CRYPT}, the vusers' *-CRYPT) cannot, and neither can
+ * {CRAM-MD5}, which keeps HMAC-MD5 states, not the password: those get
+ * AUTH_NOMECH, logged.  AUTH_SUCCESS, AUTH_FAIL, AUTH_TEMPFAIL too. */
+static int check_apop(struct pop3 *s, const char *user, const char *hex)
+{
+	char secret[AUTH_SECRET_MAX], *data = secret;
+	unsigned char want[16], got[16], diff = 0;
+	br_md5_context md;
+	size_t i;
+	int r;
+
+	for (i = 0; i < 32; i++) {
+		int h = hexval(hex[i]);
+
+		if (h < 0)
+			return AUTH_MALFORMED;
+		got[i / 2] = (unsigned char)(i % 2 ? got[i / 2] << 4 | h : h);
+	}
+	if (hex[32] || !s->stamp[0])
+		return AUTH_MALFORMED;
+	r = lookup(s, user, secret, sizeof secret);
+	if (r < 0)
+		return AUTH_TEMPFAIL;
+	if (r == 0) {
+		log_msg(LOG_NOTICE, "APOP failed for %s from %s: no such "
+			"user", user, s->client);
+		return AUTH_FAIL;
+	}
+	if (str_istarts(secret, "{PLAIN}"))
+		data = secret + 7;
+	else if (str_istarts(secret, "{CLEARTEXT}"))
+		data = secret + 11;
+	if (data == secret || !*data) {
+		log_msg(LOG_NOTICE, "APOP refused for %s from %s: %s; APOP "
+			"needs a {PLAIN} password in PostboxVirtualUsers",
+			user, s->client, data == secret ? "the password is "
+			"stored as a hash" : "empty password");
+		explicit_bzero(secret, sizeof secret);
+		return AUTH_NOMECH;
+	}
+	br_md5_init(&md);
+	br_md5_update(&md, s->stamp, strlen(s->stamp));
+	br_md5_update(&md, data, strlen(data));
+	br_md5_out(&md, want);
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(&md, sizeof md);
+	/* constant time: every byte compared */
+	for (i = 0; i < 16; i++)
+		diff |= want[i] ^ got[i];
+	if (diff) {
+		log_msg(LOG_NOTICE, "APOP failed for %s from %s: bad digest",
+			user, s->client);
+		return AUTH_FAIL;
+	}
+	return AUTH_SUCCESS;
+}
+
 /* --- the login child and its monitor -------------------------------------- */
 
 /* Records between them: TYPE (1 byte), LEN (2 bytes, big-endian), LEN
- * bytes.  'P' [tls] user NUL pass; 'A' [tls] [allowed] [has initial]
- * mech NUL initial; 'S' line.  Answers: TYPE = the AUTH_* result,
- * payload = the challenge. */
+ * bytes.  'P' [tls] user NUL pass; 'D' [tls] user NUL digest (APOP, 32
+ * hex digits, checked against the monitor's own copy of the timestamp);
+ * 'A' [tls] [allowed] [has initial] mech NUL initial; 'S' line;
+ * 'I' (the child's last, a plaintext session handed over) the input it
+ * had buffered.  Answers: TYPE = the AUTH_* result (or AUTH_DELAYED),
+ * payload = the challenge (or the seconds left). */
 static int read_full(int fd, void *p, size_t n)
 {
 	char *c = p;
@@ -441,7 +652,7 @@ static int chan_ask(struct pop3 *s, int type, const char *p, size_t n,
 
 static void cmd_pass(struct pop3 *s, const char *arg)
 {
-	char req[AUTH_USER_MAX + AUTH_PASS_MAX + 2], out[8];
+	char req[AUTH_USER_MAX + AUTH_PASS_MAX + 2], out[32];
 	size_t ul, pl;
 	int r;
 
@@ -475,11 +686,74 @@ static void cmd_pass(struct pop3 *s, const char *arg)
 		return;
 	}
 	s->user[0] = 0;
-	if (r == AUTH_TEMPFAIL)
+	if (r == AUTH_DELAYED)
+		delayed(s, strtol(out, NULL, 10));
+	else if (r == AUTH_TEMPFAIL)
 		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
 			"try again later");
 	else
 		failed(s, "Authentication failed");
+}
+
+/* RFC 1939 7: APOP name digest, when PostboxPop3Apop put a timestamp in
+ * the greeting.  No password crosses the wire, so it is allowed before
+ * TLS (as CRAM-MD5); failures are slowed and counted as PASS's. */
+static void cmd_apop(struct pop3 *s, char *arg)
+{
+	char req[AUTH_USER_MAX + 40], out[32], *sp = strrchr(arg, ' ');
+	size_t ul, i;
+	int r;
+
+	if (!s->stamp[0]) {
+		reply(s, "-ERR APOP is not enabled");
+		return;
+	}
+	if (!sp || sp == arg || strlen(sp + 1) != 32) {
+		reply(s, "-ERR Usage: APOP name digest (32 hex digits)");
+		return;
+	}
+	*sp = 0;
+	ul = strlen(arg);
+	for (i = 0; i < ul; i++)
+		if ((unsigned char)arg[i] < 0x20 || arg[i] == 0x7f)
+			break;
+	if (i < ul || ul >= AUTH_USER_MAX) {
+		reply(s, "-ERR Usage: APOP name digest (32 hex digits)");
+		return;
+	}
+	if (s->chan >= 0) {
+		req[0] = s->tls != NULL;
+		memcpy(req + 1, arg, ul + 1);
+		memcpy(req + 2 + ul, sp + 1, 32);
+		r = chan_ask(s, 'D', req, ul + 34, out, sizeof out);
+	} else {
+		r = check_apop(s, arg, sp + 1);
+	}
+	switch (r) {
+	case AUTH_SUCCESS:
+		/* split: the monitor takes the session and answers */
+		if (s->chan >= 0)
+			s->handoff = s->quit = 1;
+		else
+			do_login(s, arg, "APOP");
+		break;
+	case AUTH_MALFORMED:
+		reply(s, "-ERR Usage: APOP name digest (32 hex digits)");
+		break;
+	case AUTH_TEMPFAIL:
+		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
+			"try again later");
+		break;
+	case AUTH_NOMECH:
+		failed(s, "APOP is not possible for this account (password "
+			"stored hashed); use USER/PASS or AUTH");
+		break;
+	case AUTH_DELAYED:
+		delayed(s, strtol(out, NULL, 10));
+		break;
+	default:
+		failed(s, "Authentication failed");
+	}
 }
 
 /* RFC 5034 4: AUTH mech [initial-response]; bare AUTH lists them (the
@@ -553,6 +827,9 @@ static void cmd_auth(struct pop3 *s, char *arg)
 	case AUTH_CANCEL:
 		reply(s, "-ERR Authentication cancelled");
 		break;
+	case AUTH_DELAYED:
+		delayed(s, strtol(a.out, NULL, 10));
+		break;
 	case AUTH_TEMPFAIL:
 		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
 			"try again later");
@@ -622,6 +899,9 @@ static void cmd_capa(struct pop3 *s)
 	reply(s, "RESP-CODES");
 	reply(s, "AUTH-RESP-CODE");
 	reply(s, "PIPELINING");
+	/* RFC 2449 6.5: one value for every user */
+	if (s->cf->opt.pop3_login_delay > 0)
+		reply(s, "LOGIN-DELAY %ld", s->cf->opt.pop3_login_delay);
 	if (s->state == ST_AUTH) {
 		if (plaintext_ok(s))
 			reply(s, "USER");
@@ -674,10 +954,15 @@ struct emit {
 };
 
 /* Sends stored bytes as RFC 1939 3 wants them: CRLF line ends, a '.'
- * doubled at a line start; TOP stops after MAX body lines. */
+ * doubled at a line start; TOP stops after MAX body lines.  The lines
+ * are converted into s->stage (at most twice the input: "." LF becomes
+ * ".." CR LF) and go to the writer in one piece. */
 static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
 {
-	while (n > 0 && !e->done) {
+	const char *end = p + n;
+	char *o = s->stage;
+
+	while (p < end && !e->done) {
 		const char *nl;
 		size_t seg;
 
@@ -686,22 +971,23 @@ static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
 				e->done = 1;
 				break;
 			}
-			if (p[0] == '.' && io_write(&s->out, ".", 1) < 0)
-				return -1;
+			if (*p == '.')
+				*o++ = '.';
 			e->bol = 0;
 		}
-		nl = memchr(p, '\n', n);
-		seg = nl ? (size_t)(nl - p) : n;
-		if (seg && io_write(&s->out, p, seg) < 0)
-			return -1;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		seg = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		memcpy(o, p, seg);
+		o += seg;
 		if (seg) {
 			e->cr = p[seg - 1] == '\r';
 			e->linelen += seg;
 		}
 		if (!nl)
 			break;
-		if (io_write(&s->out, e->cr ? "\n" : "\r\n", e->cr ? 1 : 2) < 0)
-			return -1;
+		if (!e->cr)
+			*o++ = '\r';
+		*o++ = '\n';
 		if (e->header) {
 			if (e->linelen == 0 || (e->linelen == 1 && e->cr))
 				e->header = 0;
@@ -712,18 +998,22 @@ static int emit(struct pop3 *s, struct emit *e, const char *p, size_t n)
 		e->cr = 0;
 		e->bol = 1;
 		p = nl + 1;
-		n -= seg + 1;
 	}
-	return 0;
+	return io_write(&s->out, s->stage, (size_t)(o - s->stage));
 }
 
 static void send_msg(struct pop3 *s, long i, long max_lines)
 {
-	struct mailbox_reader *r = malloc(sizeof *r);
+	struct mailbox_reader *r;
 	struct emit e = { 1, 0, 1, 0, 0, max_lines, 0 };
 	ssize_t k;
 
-	if (!r) {
+	if (!s->rd)
+		s->rd = malloc(sizeof *s->rd);
+	if (!s->stage)
+		s->stage = malloc(2 * sizeof s->body);
+	r = s->rd;
+	if (!r || !s->stage) {
 		reply(s, "-ERR [SYS/TEMP] Out of memory");
 		return;
 	}
@@ -733,7 +1023,6 @@ static void send_msg(struct pop3 *s, long i, long max_lines)
 			"client", i + 1);
 		log_msg(LOG_WARNING, "%s: %s: message %ld: %s", s->client,
 			s->login, i + 1, strerror(errno));
-		free(r);
 		return;
 	}
 	if (max_lines < 0)
@@ -751,14 +1040,12 @@ static void send_msg(struct pop3 *s, long i, long max_lines)
 		s->quit = 1;
 		io_flush(&s->out);
 		mailbox_msg_close(r);
-		free(r);
 		return;
 	}
 	if (!e.bol)
 		io_write(&s->out, "\r\n", 2);
 	io_write(&s->out, ".\r\n", 3);
 	mailbox_msg_close(r);
-	free(r);
 	if (max_lines < 0) {
 		s->retr++;
 		s->retr_bytes += s->mb.msg[i].size;
@@ -867,7 +1154,7 @@ static void command(struct pop3 *s, char *line)
 		else if (!strcasecmp(line, "STLS"))
 			cmd_stls(s);
 		else if (!strcasecmp(line, "APOP"))
-			reply(s, "-ERR APOP is not enabled");
+			cmd_apop(s, arg);
 		else {
 			s->errors++;
 			reply(s, "-ERR Unknown command or not logged in");
@@ -964,7 +1251,9 @@ static void session_loop(struct pop3 *s)
 static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 	size_t hmax)
 {
-	char *buf = s->line, *u, *p;
+	char *buf = s->line, *u, *p, left[24];
+	const char *ch;
+	long wait;
 	size_t n, len = 0;
 	int type, r, started = 0;
 	unsigned failures = 0;
@@ -979,7 +1268,8 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 			return -1;
 		if (n < 1)
 			return -1;
-		s->secure = buf[0] != 0;
+		if (type != 'S')
+			s->secure = buf[0] != 0;
 		if (type == 'P') {
 			u = buf + 1;
 			len = strlen(u);
@@ -992,6 +1282,16 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 				str_lcpy(how, "USER", hmax);
 			}
 			explicit_bzero(buf, n);
+		} else if (type == 'D' && s->stamp[0]) {
+			u = buf + 1;
+			len = strlen(u);
+			if (len + 34 != n)
+				return -1;
+			r = check_apop(s, u, u + len + 1);
+			if (r == AUTH_SUCCESS) {
+				str_lcpy(user, u, umax);
+				str_lcpy(how, "APOP", hmax);
+			}
 		} else if (type == 'A' && n >= 4) {
 			u = buf + 3;
 			len = strlen(u);
@@ -1006,7 +1306,7 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 		} else {
 			return -1;
 		}
-		if (type != 'P') {
+		if (type != 'P' && type != 'D') {
 			if (r != AUTH_CONTINUE)
 				started = 0;
 			if (r == AUTH_SUCCESS) {
@@ -1014,13 +1314,21 @@ static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
 				str_lcpy(how, auth_mech_name(a.mech), hmax);
 			}
 		}
-		if (chan_send(s->chan, r, type != 'P' && r == AUTH_CONTINUE ?
-		    a.out : "", type != 'P' && r == AUTH_CONTINUE ?
-		    strlen(a.out) : 0) < 0)
+		ch = (type == 'A' || type == 'S') && r == AUTH_CONTINUE ?
+			a.out : "";
+		/* RFC 2449 8.1.2: a good password, but too soon */
+		if (r == AUTH_SUCCESS && (wait = delay_left(s, user)) > 0) {
+			log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, "
+				"%ld seconds left", s->client, user, wait);
+			snprintf(left, sizeof left, "%ld", wait);
+			r = AUTH_DELAYED;
+			ch = left;
+		}
+		if (chan_send(s->chan, r, ch, strlen(ch)) < 0)
 			return -1;
 		if (r == AUTH_SUCCESS)
 			return 0;
-		if (r == AUTH_FAIL)
+		if (r == AUTH_FAIL || (type == 'D' && r == AUTH_NOMECH))
 			failures++;
 	}
 }
@@ -1031,17 +1339,21 @@ static void proxy(struct pop3 *s)
 {
 	struct pollfd pf[2];
 	char *buf = s->body;
-	int client_eof = 0;
+	int client_eof = 0, from_client = 1;
 	ssize_t k;
 
 	for (;;) {
-		/* what the client sent, buffered or inside TLS, first */
-		while (!client_eof) {
+		/* what the client sent, buffered or inside TLS, first; only
+		 * when there is some (or may be: a full read can leave more
+		 * in the TLS engine), so that a message streaming to the
+		 * client never waits on the 1 ms read timeout */
+		while (!client_eof && (from_client || io_pending(&s->in))) {
 			io_deadline(&s->in, 1);
 			k = io_read(&s->in, buf, sizeof s->body);
 			if (k > 0) {
 				if (file_write_all(s->chan, buf, (size_t)k) < 0)
 					return;
+				from_client = (size_t)k == sizeof s->body;
 				continue;
 			}
 			if (k == 0) {
@@ -1052,12 +1364,15 @@ static void proxy(struct pop3 *s)
 			}
 			break;
 		}
+		from_client = 0;
 		pf[0].fd = client_eof ? -1 : s->in.fd;
 		pf[0].events = POLLIN;
 		pf[1].fd = s->chan;
 		pf[1].events = POLLIN;
 		if (poll(pf, 2, 2 * POP3_TIMEOUT * 1000) <= 0)
 			return;
+		if (pf[0].revents)
+			from_client = 1;
 		if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			k = read(s->chan, buf, sizeof s->body);
 			if (k <= 0)
@@ -1070,13 +1385,73 @@ static void proxy(struct pop3 *s)
 	}
 }
 
+/* Login child, plaintext session: the mail process serves the client on
+ * its own copy of the connection (Dovecot passes the fd; here it is
+ * inherited), so no byte of a RETR passes through this process.  It
+ * only gets what the client sent after the login, which this process
+ * had read: one 'I' record. */
+static void handoff_input(struct pop3 *s)
+{
+	char *buf = s->body;
+	size_t n = 0;
+	ssize_t k;
+
+	while (io_pending(&s->in) && n < sizeof s->body &&
+	    (k = io_read(&s->in, buf + n, sizeof s->body - n)) > 0)
+		n += (size_t)k;
+	chan_send(s->chan, 'I', buf, n);
+}
+
+/* The mail process's reader transport: the login child's leftover input
+ * first, then the connection. */
+static ssize_t pre_read(struct io *io, void *dst, size_t n)
+{
+	struct pop3 *s = io->ctx;
+	size_t k = s->pre_n - s->pre_off;
+
+	if (!k)
+		return io_fd_ops.read(io, dst, n);
+	if (k > n)
+		k = n;
+	memcpy(dst, s->pre + s->pre_off, k);
+	s->pre_off += k;
+	return (ssize_t)k;
+}
+
+static ssize_t pre_write(struct io *io, const void *p, size_t n)
+{
+	return io_fd_ops.write(io, p, n);
+}
+
+static const struct io_ops pre_ops = { pre_read, pre_write };
+
+/* Mail process: takes a plaintext session over from the login child,
+ * on CIN and COUT (its copies of the connection).  0, or -1. */
+static int take_over(struct pop3 *s, int cin, int cout)
+{
+	int type;
+	size_t n;
+
+	s->pre = malloc(sizeof s->body + 1);
+	if (!s->pre || chan_recv(s->chan, &type, s->pre, sizeof s->body + 1,
+	    &n) < 0 || type != 'I')
+		return -1;
+	s->pre_n = n;
+	s->pre_off = 0;
+	io_init(&s->in, cin, s->inbuf, sizeof s->inbuf);
+	io_init(&s->out, cout, s->outbuf, sizeof s->outbuf);
+	io_transport(&s->in, &pre_ops, s);
+	io_pair(&s->in, &s->out);
+	return 0;
+}
+
 /* Root: the login child speaks to the client as DefaultUser, this
  * process checks passwords, then becomes the mailbox owner and serves
  * the mailbox through the child. */
 static int split(struct pop3 *s)
 {
 	char user[AUTH_USER_MAX], how[16];
-	int sp[2], st, nul;
+	int sp[2], st, nul, cin, cout, r;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -1109,7 +1484,10 @@ static int split(struct pop3 *s)
 	}
 	close(sp[1]);
 	s->chan = sp[0];
-	/* the connection is the child's: the client sees it close then */
+	/* the connection is the child's (the client sees it close then),
+	 * but for a copy kept for a plaintext session to take over */
+	cin = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	cout = fcntl(1, F_DUPFD_CLOEXEC, 3);
 	nul = open("/dev/null", O_RDWR);
 	if (nul >= 0) {
 		dup2(nul, 0);
@@ -1117,10 +1495,21 @@ static int split(struct pop3 *s)
 		if (nul > 1)
 			close(nul);
 	}
-	if (monitor(s, user, sizeof user, how, sizeof how) == 0) {
+	r = monitor(s, user, sizeof user, how, sizeof how);
+	if (r == 0 && (s->secure || cin < 0 || cout < 0)) {
+		/* TLS: the child keeps the connection and relays */
+		close(cin);
+		close(cout);
+		cin = cout = -1;
 		io_init(&s->in, s->chan, s->inbuf, sizeof s->inbuf);
 		io_init(&s->out, s->chan, s->outbuf, sizeof s->outbuf);
 		io_pair(&s->in, &s->out);
+	} else if (r == 0 && take_over(s, cin, cout) < 0) {
+		log_msg(LOG_ERR, "%s: the login child did not hand over",
+			s->client);
+		r = -1;
+	}
+	if (r == 0) {
 		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
 		do_login(s, user, how);
 		session_loop(s);
@@ -1128,6 +1517,11 @@ static int split(struct pop3 *s)
 			mailbox_close(&s->mb);	/* no QUIT */
 	}
 	explicit_bzero(user, sizeof user);
+	free(s->pre);
+	if (cout >= 0)
+		shutdown(cout, SHUT_WR);
+	close(cin);
+	close(cout);
 	/* closing with unread input would reset the child's end before it
 	 * passed our last reply on: end our side, drain, then close */
 	shutdown(s->chan, SHUT_WR);
@@ -1141,6 +1535,24 @@ static int split(struct pop3 *s)
 	close(s->chan);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	return 0;
+}
+
+/* APOP's timestamp, in RFC 1939 7's msg-id form: the pid and the time
+ * make it unique on this host, 64 random bits make it unguessable (a
+ * digest seen once is worth nothing later). */
+static int make_stamp(struct pop3 *s)
+{
+	unsigned char rnd[8];
+	unsigned long long r = 0;
+	size_t i;
+
+	if (getentropy(rnd, sizeof rnd) < 0)
+		return -1;
+	for (i = 0; i < sizeof rnd; i++)
+		r = r << 8 | rnd[i];
+	snprintf(s->stamp, sizeof s->stamp, "<%ld.%llx.%lld@%.200s>",
+		(long)getpid(), r, (long long)time(NULL), s->host);
 	return 0;
 }
 
@@ -1170,12 +1582,22 @@ static int session(struct ctx *c, const struct net_listener *l)
 	if (cf_expand(c->cf, "$j", s->host, sizeof s->host) < 0 ||
 	    !s->host[0])
 		str_lcpy(s->host, "localhost", sizeof s->host);
+	/* RFC 1939 7: a timestamp unique to this session, made before the
+	 * split so that the monitor checks digests against its own copy */
+	if (c->cf->opt.pop3_apop && make_stamp(s) < 0) {
+		log_msg(LOG_ERR, "no entropy for the APOP timestamp: %s",
+			strerror(errno));
+		free(s);
+		return EX_TEMPFAIL;
+	}
 	/* as root: a login child that parses everything the client says,
 	 * and this process, which checks passwords and switches users */
 	if (c->root) {
 		int r = split(s);
 
 		if (r <= 0) {
+			free(s->rd);
+			free(s->stage);
 			free(s);
 			return r < 0 ? EX_OSERR : 0;
 		}
@@ -1194,15 +1616,21 @@ static int session(struct ctx *c, const struct net_listener *l)
 		free(s);
 		return 0;
 	}
-	reply(s, "+OK postbox POP3 server ready");
+	/* RFC 1939 7: the timestamp tells clients APOP is there */
+	reply(s, "+OK postbox POP3 server ready%s%s", s->stamp[0] ? " " : "",
+		s->stamp);
 	session_loop(s);
-	if (s->handoff)
+	if (s->handoff && !s->tls)
+		handoff_input(s);
+	else if (s->handoff)
 		proxy(s);
 	if (s->state == ST_TRANS)
 		mailbox_close(&s->mb);	/* no QUIT: nothing deleted */
 	if (s->tls)
 		tls_close(s->tls);
 	child = s->chan >= 0;
+	free(s->rd);
+	free(s->stage);
 	free(s);
 	if (child)
 		_exit(0);	/* the login child: its parent cleans up */

@@ -1246,8 +1246,9 @@ static void agent_reload(struct sm *sm, const struct opts *o)
  * pipe on our stdin; we deliver each at once, with the cf read once
  * (the old way, a process per message that read it again, cost more
  * than the delivery).  Local delivery runs here (its own process per
- * target still becomes the user and records the result); an entry with
- * remote recipients goes to a child (agent_handoff).  After each burst
+ * mailbox still becomes the user and records the results), the IDs of
+ * one read as a batch (sm_run_batch: one lock and one fsync per mailbox);
+ * an entry with remote recipients goes to a child (agent_handoff).  After each burst
  * the reports queued meanwhile go out.  SIGTERM: the entry at hand is
  * finished first; EOF (smtpd stopped): done.  Entries missed (a crash
  * here) stay queued for the next queue run: nothing is lost. */
@@ -1255,7 +1256,8 @@ static int agent(struct sm *sm, const struct opts *o)
 {
 	struct sigaction sa;
 	char buf[(QUEUE_ID_LEN + 1) * 64], *nl, *p;
-	size_t have = 0;
+	char ids[64][QUEUE_ID_LEN + 1];
+	size_t have = 0, nids;
 	ssize_t n;
 
 	memset(&sa, 0, sizeof sa);
@@ -1277,18 +1279,23 @@ static int agent(struct sm *sm, const struct opts *o)
 		if (n <= 0)
 			break;
 		have += (size_t)n;
+		if (agent_hup)
+			agent_reload(sm, o);
+		/* every ID that came in one read is one batch: messages for
+		 * one mailbox share a lock and an fsync (group commit) */
+		nids = 0;
 		p = buf;
-		while (!stop && (nl = memchr(p, '\n', buf + have - p))) {
+		while ((nl = memchr(p, '\n', buf + have - p))) {
 			*nl = 0;
-			if (agent_hup)
-				agent_reload(sm, o);
 			if (queue_id_valid(p))
-				sm_run_entry(sm, p);
+				str_lcpy(ids[nids++], p, sizeof ids[0]);
 			else
 				log_msg(LOG_WARNING, "-bQ: not a queue ID: %.40s",
 					p);
 			p = nl + 1;
 		}
+		if (nids)
+			sm_run_batch(sm, ids, nids);
 		have -= (size_t)(p - buf);
 		memmove(buf, p, have);
 		/* a line longer than any ID: drop it */

@@ -263,6 +263,8 @@ static const char *data_open(struct smtpd *s)
 	t->ds->in_header = 1;
 	t->ds->st = D_BOL;
 	t->ds->max = s->cf->opt.max_message_size;
+	t->ds->normalize = s->cf->opt.bare_line_ends &&
+		strcasecmp(s->cf->opt.bare_line_ends, "normalize") == 0;
 	if (write_received(s, t->q) < 0)
 		t->ds->bad |= BAD_WRITE;
 	return NULL;
@@ -1500,8 +1502,9 @@ static void agent_start(struct ctx *c)
 }
 
 /* The agent ended.  Stopped by a signal of ours or at EOF it exits 0;
- * otherwise it crashed: started again, unless it keeps doing so (then
- * the queue runner delivers until the next SIGHUP). */
+ * otherwise it crashed: started again at once, unless it crashed three
+ * times in a row within 10 s of its start (then the queue runner
+ * delivers until the next SIGHUP). */
 static void agent_reaped(void *arg, pid_t pid, int st)
 {
 	struct ctx *c = arg;
@@ -1517,7 +1520,9 @@ static void agent_reaped(void *arg, pid_t pid, int st)
 	else
 		log_msg(LOG_ERR, "delivery agent exited with status %d",
 			WEXITSTATUS(st));
-	if (time(NULL) - c->agent_started < 10) {
+	c->agent_fails = time(NULL) - c->agent_started < 10 ?
+		c->agent_fails + 1 : 0;
+	if (c->agent_fails >= 3) {
 		log_msg(LOG_ERR, "delivery agent failing: messages wait for "
 			"the queue runner (sendmail -q) until SIGHUP");
 		return;
@@ -1822,6 +1827,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
 		/* the agent reads the cf again between two entries; one
 		 * that had given up starts afresh */
+		c->agent_fails = 0;
 		if (c->agent)
 			kill(c->agent, SIGHUP);
 		else
@@ -1872,6 +1878,13 @@ int smtpd_main(int argc, char **argv)
 	c.verbose = verbose;
 	if (cf_load_daemon(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
 		return EX_CONFIG;
+	if (c.cf->opt.bare_line_ends &&
+			strcasecmp(c.cf->opt.bare_line_ends, "reject") &&
+			strcasecmp(c.cf->opt.bare_line_ends, "normalize")) {
+		xwarn("PostboxBareLineEnds=%s: reject or normalize",
+			c.cf->opt.bare_line_ends);
+		return EX_CONFIG;
+	}
 	if (session_user(&c) < 0 || load_secrets(&c, c.cf) < 0 ||
 			(!inetd && check_daemons(&c) < 0))
 		return EX_CONFIG;

@@ -1447,7 +1447,7 @@ static int opt_readtimeout(struct cf_reader *r, const char *val)
 enum {
 	OT_STR, OT_SIZE, OT_UINT, OT_LONG, OT_MODE, OT_EMODE, OT_ALIAS,
 	OT_FWD, OT_PRIV, OT_MECHS, OT_DAEMON, OT_POP3D, OT_RTIMEOUT, OT_QTIMEOUT,
-	OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_IGNORE,
+	OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_BOOL, OT_SECS, OT_IGNORE,
 };
 
 struct cf_optdef {
@@ -1496,7 +1496,10 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("", 'M', OT_MACRO),		/* OMxvalue defines $x */
 	OPT("PostboxMailbox", 0, OT_MAILBOX, mailbox),
 	OPT("PostboxVirtualUsers", 0, OT_STR, virtual_users),
+	OPT("PostboxBareLineEnds", 0, OT_STR, bare_line_ends),
 	OPTX("PostboxPop3PortOptions", 0, OT_POP3D),
+	OPT("PostboxPop3Apop", 0, OT_BOOL, pop3_apop),
+	OPT("PostboxPop3LoginDelay", 0, OT_SECS, pop3_login_delay),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),
@@ -1631,6 +1634,21 @@ static int opt_apply(struct cf_reader *r, const struct cf_optdef *def,
 			return -1;
 		o->min_free_blocks = n;
 		return 0;
+	case OT_BOOL:
+		/* sendmail's booleans: empty or t/y true; f/n false (any
+		 * case, the first letter); anything else is a mistake */
+		if (!*v || strchr("tTyY", *v))
+			*(int *)field = 1;
+		else if (strchr("fFnN", *v))
+			*(int *)field = 0;
+		else {
+			rd_err(r, "%s: bad boolean \"%s\" (true or false)",
+				opt, v);
+			return -1;
+		}
+		return 0;
+	case OT_SECS:
+		return set_time(r, opt, v, 's', field);
 	case OT_MODE:
 		/* sendmail reads the first letter: background, interactive,
 		 * queue, deferred */

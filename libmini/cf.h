@@ -161,6 +161,16 @@ struct cf_opts {
 	 * be absolute.  local_mailbox() (local.h) resolves it, for delivery
 	 * and for pop3d, imapd and mail alike. */
 	char *virtual_users;		/* PostboxVirtualUsers: passwd-file path */
+	char *bare_line_ends;		/* PostboxBareLineEnds: "reject" (NULL,
+					   the default) or "normalize" */
+	/* PostboxPop3Apop: a boolean (sendmail's: t/y/empty true, f/n
+	 * false), default false; true: pop3d's greeting has the RFC 1939
+	 * 7 timestamp and APOP works */
+	int pop3_apop;
+	/* PostboxPop3LoginDelay: seconds between two POP3 logins of one
+	 * user (RFC 2449 6.5), a sendmail time ("15m"; a bare number is
+	 * seconds); 0 (default): none */
+	long pop3_login_delay;
 };
 
 struct cf {

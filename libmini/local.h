@@ -180,4 +180,14 @@ int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
 int local_deliver(const struct cf *cf, const struct local_target *t,
 	const struct local_msg *msg, struct local_result *res);
 
+/* Delivers N messages to one target T, each with its own result in
+ * res[N].  An mbox mailbox takes them all in one process that becomes
+ * the user, under one lock with one fsync (they stand or fall together;
+ * a message that came back through a forward gets its 5.4.6 alone), and
+ * calls each message's done hook there; any other target is delivered
+ * one message at a time (local_deliver). */
+void local_deliver_batch(const struct cf *cf, const struct local_target *t,
+	const struct local_msg *const *msgs, size_t n,
+	struct local_result *res);
+
 #endif

@@ -422,6 +422,35 @@ static int uident_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+static int uident_pcmp(const void *a, const void *b)
+{
+	return uident_cmp(*(const struct uident *const *)a,
+		*(const struct uident *const *)b);
+}
+
+/* Sorts the N entries of *U by key: pointers are sorted, then the
+ * entries (about 280 bytes each) moved once.  0, or -1 (no memory). */
+static int sort_by_key(struct uident **u, size_t n)
+{
+	struct uident **ptr = malloc(n * sizeof *ptr), *out;
+	size_t i;
+
+	out = ptr ? malloc(n * sizeof *out) : NULL;
+	if (!out) {
+		free(ptr);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		ptr[i] = &(*u)[i];
+	qsort(ptr, n, sizeof *ptr, uident_pcmp);
+	for (i = 0; i < n; i++)
+		out[i] = *ptr[i];
+	free(ptr);
+	free(*u);
+	*u = out;
+	return 0;
+}
+
 int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max)
 {
 	const char *slash = strrchr(path, '/');
@@ -493,8 +522,8 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 	free(data);
 	mb->validity = v;
 	mb->next_uid = nx;
-	if (n)
-		qsort(u, n, sizeof *u, uident_cmp);
+	if (n > 1 && sort_by_key(&u, n) < 0)
+		goto bad;
 	*count = n;
 	return u;
 bad:
@@ -532,8 +561,12 @@ static void msg_key(const struct mailbox *mb, const struct mailbox_msg *m,
 {
 	if (mb->kind == LOCAL_MAILDIR) {
 		const char *base = strchr(m->name, '/') + 1;
+		size_t n = strcspn(base, ":");
 
-		snprintf(dst, max, "%.*s", (int)strcspn(base, ":"), base);
+		if (n >= max)
+			n = max - 1;
+		memcpy(dst, base, n);
+		dst[n] = 0;
 	} else {
 		snprintf(dst, max, "%016llx", (unsigned long long)m->key);
 	}
@@ -683,8 +716,13 @@ static int maildir_scan_sub(struct mailbox *mb, const char *sub,
 		/* dot files (Dovecot's, editors') and odd names: not ours */
 		if (d->d_name[0] == '.' || nlen >= MAILDIR_NAME_MAX - 8)
 			continue;
-		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		/* the directory says what it is (most file systems): no
+		 * stat for each of thousands of messages */
+		if (d->d_type != DT_UNKNOWN && d->d_type != DT_REG)
+			continue;
+		if (d->d_type == DT_UNKNOWN &&
+		    (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode)))
 			continue;
 		if (!(m = msg_add(mb)) ||
 		    !(m->name = malloc(nlen + 5))) {
@@ -697,7 +735,6 @@ static int maildir_scan_sub(struct mailbox *mb, const char *sub,
 		memcpy(m->name + 4, d->d_name, nlen + 1);
 		m->flags = m->flags0 = info_flags(d->d_name) |
 			(sub[0] == 'c' ? MAILBOX_OLD : 0);
-		m->len = st.st_size;
 		msg_key(mb, m, key, sizeof key);
 		e = u ? uident_find(u, nu, key, 0) : NULL;
 		if (e && e->size > 0) {
@@ -1248,7 +1285,6 @@ size_t mailbox_count(const struct mailbox *mb, off_t *total)
 int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 {
 	struct mailbox_msg *m = &mb->msg[i];
-	char path[4200];
 	struct stat st;
 	int tries;
 
@@ -1271,8 +1307,9 @@ int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 		return 0;
 	}
 	for (tries = 0; tries < 2; tries++) {
-		snprintf(path, sizeof path, "%s/%s", mb->path, m->name);
-		r->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		/* relative to the open folder: no walk down its path */
+		r->fd = openat(mb->lockfd, m->name, O_RDONLY | O_NOFOLLOW |
+			O_CLOEXEC);
 		if (r->fd >= 0)
 			break;
 		if (errno != ENOENT || maildir_refind(mb, m) < 0)
@@ -1293,6 +1330,32 @@ ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
 {
 	size_t out = 0;
 
+	/* nothing to undo (Maildir): straight from the file into DST */
+	while (!r->quoted && out < n && r->pos < r->end) {
+		size_t want = n - out;
+		ssize_t got;
+
+		if ((off_t)want > r->end - r->pos)
+			want = (size_t)(r->end - r->pos);
+		got = pread(r->fd, dst + out, want, r->pos);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return out ? (ssize_t)out : -1;
+		if (got == 0) {
+			/* shorter than when it was opened */
+			r->end = r->pos;
+			if (!out) {
+				errno = ESTALE;
+				return -1;
+			}
+			break;
+		}
+		r->pos += got;
+		out += (size_t)got;
+	}
+	if (!r->quoted)
+		return (ssize_t)out;
 	while (out < n) {
 		size_t avail = r->fill - r->start;
 		char *p = r->buf + r->start;
@@ -1333,9 +1396,18 @@ ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
 			avail--;
 		}
 		{
-			char *nl = memchr(p, '\n', avail);
-			size_t k = nl ? (size_t)(nl + 1 - p) : avail;
+			/* up to the next '>' at a line start, where the
+			 * quoting may have to be undone: rare, so long runs */
+			const char *q = p + 1, *end = p + avail;
+			size_t k = avail;
 
+			while (q < end && (q = memchr(q, '>', end - q))) {
+				if (q[-1] == '\n') {
+					k = (size_t)(q - p);
+					break;
+				}
+				q++;
+			}
 			if (k > n - out)
 				k = n - out;
 			memcpy(dst + out, p, k);

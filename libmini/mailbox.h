@@ -85,7 +85,7 @@
 struct mailbox_msg {
 	off_t from;		/* mbox: the From_ line; Maildir: 0 */
 	off_t off;		/* mbox: the header's first byte */
-	off_t len;		/* bytes stored (mbox: quoted, no separator) */
+	off_t len;		/* mbox: bytes stored (quoted, no From_) */
 	off_t size;		/* octets as sent, see above */
 	uint64_t key;		/* mbox: the hash (Maildir: 0) */
 	char *name;		/* Maildir: "new/BASE" or "cur/BASE:2,FL" */

@@ -241,8 +241,9 @@ int mbox_append_from(struct mbox_append *m, const char *sender, time_t when)
 		return -1;
 	}
 	/* The previous message must end with a blank line, or our From
-	 * line would be read as part of its body. */
-	if (m->old_size > 0) {
+	 * line would be read as part of its body (ours, mbox_append_end
+	 * has ended). */
+	if (m->old_size > 0 && !m->more) {
 		off_t at = m->old_size >= 2 ? m->old_size - 2 : 0;
 		size_t want = m->old_size >= 2 ? 2 : 1;
 
@@ -268,6 +269,7 @@ int mbox_append_from(struct mbox_append *m, const char *sender, time_t when)
 	}
 	m->bol = 1;
 	m->last = '\n';
+	m->open_msg = 1;
 	return put(m, line, n);
 }
 
@@ -318,17 +320,45 @@ int mbox_append_write(struct mbox_append *m, const void *data, size_t len)
 	return m->err ? (errno = m->err, -1) : 0;
 }
 
+/* The end of a message: pending quoting, its last newline, the blank
+ * line; the quoting state back to the start of a line. */
+static void end_message(struct mbox_append *m)
+{
+	if (!m->open_msg)
+		return;
+	if (m->bol && (m->gt || m->matched))
+		put_pending(m);
+	if (m->last != '\n')
+		put(m, "\n", 1);
+	put(m, "\n", 1);
+	m->open_msg = 0;
+	m->bol = 1;
+	m->gt = m->matched = 0;
+	m->last = '\n';
+}
+
+int mbox_append_end(struct mbox_append *m)
+{
+	if (m->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	end_message(m);
+	m->more = 1;
+	if (m->err) {
+		errno = m->err;
+		return -1;
+	}
+	return 0;
+}
+
 int mbox_append_commit(struct mbox_append *m)
 {
 	if (m->fd < 0) {
 		errno = EBADF;
 		return -1;
 	}
-	if (m->bol && (m->gt || m->matched))
-		put_pending(m);
-	if (m->last != '\n')
-		put(m, "\n", 1);
-	put(m, "\n", 1);
+	end_message(m);
 	/* A new mailbox's name must be on disk too, or a crash could take
 	 * the delivered message with it. */
 	if (flush_out(m) < 0 || fsync(m->fd) < 0 ||

@@ -41,6 +41,8 @@ struct mbox_append {
 	size_t gt;		/* '>' seen at the start of this line */
 	size_t matched;		/* bytes of "From " matched after them */
 	int last;		/* the last byte of the message written */
+	int open_msg;		/* a message is started and not yet ended */
+	int more;		/* a message of ours precedes: no tail check */
 	size_t n;		/* bytes pending in out */
 	char out[4096];
 	char path[MBOX_PATH_MAX];
@@ -61,10 +63,16 @@ int mbox_append_from(struct mbox_append *m, const char *sender, time_t when);
 /* Appends N bytes of the message (any chunking), quoting ^>*From  lines.
  * Buffered: errors may show here or at commit.  0 or -1 (errno). */
 int mbox_append_write(struct mbox_append *m, const void *p, size_t n);
-/* Ends the message (a newline when it lacks one, then the blank line),
- * flushes, fsyncs (and the folder when the file was created here),
- * unlocks and closes.  0; or -1 with errno after
- * truncating back to the old size (as mbox_append_abort). */
+/* Ends the message (a newline when it lacks one, then the blank line)
+ * without syncing, so that mbox_append_from can start another one under
+ * the same lock: a batch of messages for one mailbox costs one fsync
+ * (smtpd's delivery agent).  All of them stand or fall together: commit
+ * keeps them all, a failure truncates them all away.  0 or -1 (errno). */
+int mbox_append_end(struct mbox_append *m);
+/* Ends the message still open (as mbox_append_end), flushes, fsyncs (and
+ * the folder when the file was created here), unlocks and closes.  0; or
+ * -1 with errno after truncating back to the old size (as
+ * mbox_append_abort). */
 int mbox_append_commit(struct mbox_append *m);
 /* Truncates back to the old size, fsyncs, unlocks, closes.  Keeps errno.
  * Safe to call on a closed struct. */

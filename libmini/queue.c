@@ -665,8 +665,10 @@ int queue_open(struct queue_new *q, const char *dir)
 		errno = EEXIST;
 		return -1;
 	}
-	/* The group's write bit survives a restrictive umask. */
-	if (fchmod(q->fd, QUEUE_MODE) < 0) {
+	/* The group's write bit survives a restrictive umask.  The runners'
+	 * lock, held until the commit is done: the envelope is written
+	 * under its own name, and a runner must not read it half-written. */
+	if (fchmod(q->fd, QUEUE_MODE) < 0 || file_lock(q->fd, F_WRLCK, 0) < 0) {
 		queue_abort(q);
 		return -1;
 	}
@@ -701,30 +703,27 @@ static int write_env(const char *path, const struct buf *text)
 
 int queue_commit(struct queue_new *q, struct queue_env *env)
 {
-	char tf[1100], qf[1100];
+	char qf[1100];
 	struct buf text = BUF_INIT(QUEUE_MAX_ENVELOPE);
 	struct stat st;
 	int err;
 
-	if (qpath(tf, sizeof tf, q->dir, "tf", q->id) < 0 ||
-	    qpath(qf, sizeof qf, q->dir, "qf", q->id) < 0)
+	if (qpath(qf, sizeof qf, q->dir, "qf", q->id) < 0)
 		goto fail;
 	/* 1. the data is on disk before anything names it. */
 	if (fsync(q->fd) < 0 || fstat(q->fd, &st) < 0)
 		goto fail;
 	str_lcpy(env->id, q->id, sizeof env->id);
 	env->size = (unsigned long)st.st_size;
-	/* 2. the envelope, complete and on disk, under its temporary name. */
-	if (queue_env_format(env, &text) < 0 || write_env(tf, &text) < 0)
+	/* 2. the envelope, complete and on disk.  It is written under its
+	 * own name (no temporary to create and rename: on ext4 without a
+	 * journal, inode creation is the dearest part of a commit) while we
+	 * hold the data file's lock: a runner that sees it early finds the
+	 * entry locked and leaves it, and one cut short by a crash was never
+	 * acknowledged (a runner sets it aside as QfID); 3. the folder holds
+	 * both names. */
+	if (queue_env_format(env, &text) < 0 || write_env(qf, &text) < 0)
 		goto fail;
-	/* 3. the envelope's rename is the instant the entry exists;
-	 * 4. the folder holds both names. */
-	if (rename(tf, qf) < 0) {
-		err = errno;
-		unlink(tf);
-		errno = err;
-		goto fail;
-	}
 	if (file_fsync_dir(q->dir, 1) < 0) {
 		/* Visible but maybe not durable: the caller must not say
 		 * yes, and a runner may still deliver it (at least once). */

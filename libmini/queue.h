@@ -5,15 +5,16 @@
  *   dfID   the message, header and body with LF line ends, exactly as
  *          submitted and completed; never changed once committed;
  *   qfID   the envelope (format below); its presence is what makes the
- *          entry visible to runners, so it is renamed into place last.
+ *          entry visible to runners, so it is written last.
  *          Results since it was last written are appended to it as
  *          journal records after its "end" line (queue_note): no file is
  *          created per delivery (on ext4 without a journal, creating
  *          inodes fast is what costs the most CPU).
- * Files that runners never look at: a dfID without its qfID and tfID (a
- * submission in progress) and ".qfID.*.tmp" (file_atomic's, an envelope
- * update); a crash leaves at worst such a file, and queue_clean removes
- * them by age.
+ * Files that runners never look at: a dfID without its qfID (a
+ * submission in progress; the submitter holds the data file's lock until
+ * the envelope beside it is complete and on disk) and ".qfID.*.tmp"
+ * (file_atomic's, an envelope update); a crash leaves at worst such a
+ * file, and queue_clean removes them by age.
  * A qfID that cannot be parsed is renamed QfID (sendmail's "lost" queue
  * file) so no runner loops on it.
  *
@@ -171,8 +172,8 @@ struct queue_new {
  * ID.  0, or -1 with errno. */
 int queue_open(struct queue_new *q, const char *dir);
 /* Makes the entry durable and visible: fsync the data; write ENV (its id
- * and size are set here) to tfID and fsync it; rename tfID to qfID; fsync
- * the folder.  Returns 0 only after all of that;
+ * and size are set here) to qfID and fsync it, under the data file's
+ * lock taken by queue_open; fsync the folder; unlock.  Returns 0 only after all of that;
  * on failure -1 with errno, and nothing is left visible. */
 int queue_commit(struct queue_new *q, struct queue_env *env);
 /* Removes the temporaries; the queue is as before queue_open. */

@@ -592,6 +592,175 @@ int sm_run_entry(struct sm *sm, const char *id)
 	return finish(sm, &q);
 }
 
+/* --- a burst of entries (smtpd's delivery agent) --------------------------- */
+
+struct bitem {
+	struct queue_entry q;
+	struct note note;
+	struct local_msg msg;
+	char rcpt[SM_MAX_ADDR + 80];
+	int group;		/* index of the first item of its mailbox */
+};
+
+/* Whether entry Q (locked) is the common case: one recipient, local,
+ * expanding to its own mailbox alone (expand's fast path). */
+static int batchable(struct sm *sm, struct queue_entry *q)
+{
+	struct queue_rcpt *r = &q->env.rcpt[0];
+	char user[64];
+
+	if (q->env.n != 1 || r->state != QUEUE_PENDING || r->target ||
+	    !local_is_local(&sm->cf, r->addr, user, sizeof user))
+		return 0;
+	return expand(sm, q, 0) == 0 && q->env.n == 1 && r->target &&
+		r->target->kind == LOCAL_MAILBOX;
+}
+
+static int same_mailbox(const struct local_target *a,
+	const struct local_target *b)
+{
+	return a->uid == b->uid && strcmp(a->user, b->user) == 0 &&
+		strcmp(a->home, b->home) == 0;
+}
+
+int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
+{
+	struct bitem *it = calloc(n ? n : 1, sizeof *it);
+	char *other = calloc(n ? n : 1, 1);
+	const struct local_msg **msgs = calloc(n ? n : 1, sizeof *msgs);
+	struct local_result *res = calloc(n ? n : 1, sizeof *res);
+	char err[600];
+	size_t i, k, m;
+	int rc = 0;
+
+	if (!it || !other || !msgs || !res) {
+		free(it);
+		free(other);
+		free(msgs);
+		free(res);
+		for (i = 0; i < n; i++)
+			if (sm_run_entry(sm, ids[i]) < 0)
+				rc = -1;
+		return rc;
+	}
+	/* 1. lock; the common case stays locked for the batch, the rest
+	 * (anything but one local mailbox) goes the usual way below */
+	for (i = 0; i < n; i++) {
+		it[i].q.fd = -1;
+		if (queue_lock(&it[i].q, sm->qdir, ids[i], err,
+		    sizeof err) < 0) {
+			if (errno != EAGAIN && errno != ENOENT)
+				log_msg(LOG_ERR, "%s", err);
+			continue;
+		}
+		if (!sm->force && it[i].q.env.next > time(NULL)) {
+			queue_unlock(&it[i].q);	/* not due yet */
+			continue;
+		}
+		if (!batchable(sm, &it[i].q)) {
+			queue_unlock(&it[i].q);
+			other[i] = 1;
+		}
+	}
+	/* 2. each mailbox's messages in one delivery: one lock, one fsync;
+	 * each result journaled by the delivering process (note_result) */
+	for (i = 0; i < n; i++) {
+		struct bitem *b = &it[i];
+
+		if (b->q.fd < 0)
+			continue;
+		b->group = (int)i;
+		for (k = 0; k < i; k++)
+			if (it[k].q.fd >= 0 && same_mailbox(
+			    it[k].q.env.rcpt[0].target, b->q.env.rcpt[0].target)) {
+				b->group = it[k].group;
+				break;
+			}
+	}
+	for (i = 0; i < n; i++) {
+		if (it[i].q.fd < 0 || it[i].group != (int)i)
+			continue;
+		m = 0;
+		for (k = i; k < n; k++) {
+			struct bitem *b = &it[k];
+
+			if (b->q.fd < 0 || b->group != (int)i)
+				continue;
+			sm_qualify(sm, b->q.env.rcpt[0].addr, b->rcpt,
+				sizeof b->rcpt);
+			b->note.sm = sm;
+			b->note.q = &b->q;
+			b->note.i = 0;
+			b->note.started = time(NULL);
+			b->note.jfd = queue_journal_open(&b->q);
+			if (b->note.jfd < 0 || flock(b->note.jfd, LOCK_EX) < 0) {
+				/* left pending: tried again */
+				if (b->note.jfd >= 0)
+					close(b->note.jfd);
+				b->note.jfd = -1;
+				log_msg(LOG_ERR, "%s: journal: %s", b->q.id,
+					strerror(errno));
+				continue;
+			}
+			memset(&b->msg, 0, sizeof b->msg);
+			b->msg.fd = b->q.fd;
+			b->msg.sender = b->q.env.sender;
+			b->msg.rcpt = b->rcpt;
+			b->msg.qid = b->q.id;
+			b->msg.arrived = b->q.env.created;
+			b->msg.done = note_result;
+			b->msg.done_arg = &b->note;
+			msgs[m++] = &b->msg;
+		}
+		if (!m)
+			continue;
+		fflush(stdout);
+		local_deliver_batch(&sm->cf, it[i].q.env.rcpt[0].target, msgs,
+			m, res);
+		/* the results back in the same order */
+		m = 0;
+		for (k = i; k < n; k++) {
+			struct bitem *b = &it[k];
+
+			if (b->q.fd < 0 || b->group != (int)i ||
+			    b->note.jfd < 0)
+				continue;
+			close(b->note.jfd);
+			b->note.jfd = -1;
+			if (res[m].recorded) {
+				set_result(&b->q, 0, &res[m]);
+			} else {
+				if (strcmp(res[m].text, "delivery process "
+				    "died") == 0)
+					queue_journal(&b->q);
+				if (b->q.env.rcpt[0].state == QUEUE_PENDING)
+					set_result(&b->q, 0, &res[m]);
+				if (b->q.env.rcpt[0].state != QUEUE_PENDING &&
+				    queue_note(&b->q, 0) < 0)
+					log_msg(LOG_ERR, "%s: cannot record "
+						"the result: %s", b->q.id,
+						strerror(errno));
+				log_result(sm, &b->q, 0, sm->local.name,
+					&res[m], b->note.started);
+			}
+			m++;
+		}
+	}
+	/* 3. done: removed, or saved for a retry; DSNs queued */
+	for (i = 0; i < n; i++)
+		if (it[i].q.fd >= 0 && finish(sm, &it[i].q) < 0)
+			rc = -1;
+	/* 4. the others, one by one */
+	for (i = 0; i < n; i++)
+		if (other[i] && sm_run_entry(sm, ids[i]) < 0)
+			rc = -1;
+	free(it);
+	free(other);
+	free(msgs);
+	free(res);
+	return rc;
+}
+
 static int selected(struct sm *sm, const char *id,
 	const struct sm_select *sel)
 {
@@ -635,10 +804,12 @@ void sm_run_reports(struct sm *sm)
 	sm_smtp_end(sm);
 }
 
+#define RUN_BATCH 64	/* entries locked at once by a queue run */
+
 int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 {
 	char (*ids)[QUEUE_ID_LEN + 1];
-	size_t n, i;
+	size_t n, i, k;
 	int rc = 0;
 
 	/* A crash's leftovers go after a day: far longer than any commit
@@ -648,12 +819,18 @@ int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 		log_msg(LOG_ERR, "%s: %s", sm->qdir, strerror(errno));
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
+	/* in batches: a backlog for one mailbox costs an fsync per batch */
+	for (i = 0, k = 0; i < n; i++) {
 		if (!selected(sm, ids[i], sel))
 			continue;
-		if (sm_run_entry(sm, ids[i]) < 0)
-			rc = -1;
+		if (k != i)
+			memcpy(ids[k], ids[i], sizeof ids[k]);
+		k++;
 	}
+	for (i = 0; i < k; i += RUN_BATCH)
+		if (sm_run_batch(sm, ids + i, k - i < RUN_BATCH ? k - i :
+		    RUN_BATCH) < 0)
+			rc = -1;
 	sm_run_reports(sm);
 	free(ids);
 	return rc;

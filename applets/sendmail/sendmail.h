@@ -66,6 +66,12 @@ void sm_runner_init(struct sm *sm);
 /* Works on entry ID once (locked; skipped when another runner holds it).
  * Returns 0, or -1 when the entry could not be worked on. */
 int sm_run_entry(struct sm *sm, const char *id);
+/* Works on the N entries IDS at once (smtpd's delivery agent, a queue
+ * run): those for one local mailbox each are delivered per mailbox in one
+ * process, one lock and one fsync for all (local_deliver_batch); the
+ * others one by one (sm_run_entry).  Entries not due are skipped unless
+ * sm->force.  0, or -1 when one could not be worked on. */
+int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n);
 /* Works on the reports this process queued meanwhile (a bounce reaches
  * its reader now, not at the next queue run). */
 void sm_run_reports(struct sm *sm);

@@ -1,10 +1,13 @@
 /* smtpd: the DATA and BDAT byte machine.  Only CRLF.CRLF ends DATA
  * (RFC 5321 4.1.1.4); every SMTP smuggling spelling is data, and a
  * message holding a bare CR or LF, a NUL or an over-long line is
- * refused at the real end, never normalised.  A "." line ended by a bare
- * LF (LF.LF, CRLF.LF: how a client without CRLF means the end) is
- * reported at once, and the session closes with 421: what follows it
- * could be data or commands, and guessing is what smuggling exploits. */
+ * refused at the real end.  With PostboxBareLineEnds=normalize (Postfix's
+ * smtpd_forbid_bare_newline=normalize) a bare LF or CR is stored as a
+ * line end instead, and a line after a bare LF is dot-unstuffed; but
+ * neither ever ends the data.  A "." line ended by a bare LF (LF.LF,
+ * CRLF.LF: how a client without CRLF means the end) is reported at once
+ * in both modes, and the session closes with 421: what follows it could
+ * be data or commands, and guessing is what smuggling exploits. */
 #include "smtpd.h"
 
 /* --- the DATA/BDAT byte machine ------------------------------------------ */
@@ -90,14 +93,19 @@ int smtpd_ds_byte(struct dstate *d, int c, int dot)
 	case D_LF_DOT:
 		if (c == '\n')
 			return 2;	/* LF . LF */
-		ds_emit(d, '.');
+		/* normalised: the line's stuffed dot goes, as after CRLF */
+		if (!(d->normalize && c == '.'))
+			ds_emit(d, '.');
 		break;
 	case D_BOL_DOT_CR:
 		if (c == '\n')
 			return 1;	/* RFC 5321 4.1.1.4: CRLF.CRLF */
 		/* ".\r" and more: a bare CR, and never the end */
-		d->bad |= BAD_CR;
 		ds_emit(d, '.');
+		if (d->normalize)
+			ds_emit(d, '\n');
+		else
+			d->bad |= BAD_CR;
 		break;
 	case D_CR:
 		if (c == '\n') {
@@ -105,8 +113,14 @@ int smtpd_ds_byte(struct dstate *d, int c, int dot)
 			d->st = D_BOL;
 			return 0;
 		}
-		/* RFC 5321 2.3.8: CR only in CRLF */
-		d->bad |= BAD_CR;
+		/* RFC 5321 2.3.8: CR only in CRLF; normalised, a line end
+		 * in the message, but what follows starts no line here */
+		if (d->normalize) {
+			ds_emit(d, '\n');
+			d->linelen = 0;
+		} else {
+			d->bad |= BAD_CR;
+		}
 		break;
 	}
 	d->st = D_MID;
@@ -115,8 +129,13 @@ int smtpd_ds_byte(struct dstate *d, int c, int dot)
 		return 0;
 	}
 	if (c == '\n') {
-		/* a bare LF ends no line: the next "." is data */
-		d->bad |= BAD_LF;
+		/* a bare LF ends no SMTP line: "\n.\r\n" is data */
+		if (d->normalize) {
+			ds_emit(d, '\n');
+			d->linelen = 0;
+		} else {
+			d->bad |= BAD_LF;
+		}
 		if (dot)
 			d->st = D_LF;
 		return 0;

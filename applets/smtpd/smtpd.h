@@ -86,6 +86,7 @@ enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR, D_LF, D_LF_DOT };
 
 struct dstate {
 	int st, bad, over, in_header;
+	int normalize;		/* PostboxBareLineEnds=normalize */
 	unsigned linelen;
 	char hdr[12];		/* the first bytes of a header line */
 	unsigned hlen;
@@ -145,6 +146,7 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	gid_t shadow_gid;	/* kept for auth_lookup_system, 0 none */
 	pid_t agent;		/* the delivery agent (sendmail -bQ), 0 none */
 	time_t agent_started;
+	unsigned agent_fails;	/* crashes within 10 s of a start, in a row */
 };
 
 static inline int str_ieq(const char *a, const char *b)

@@ -175,6 +175,8 @@ static void test_options(void)
 #define F_RCPTS 19
 #define F_DUSER 20
 #define F_RCPT 21
+#define F_APOP 22
+#define F_LDELAY 23
 		{ "O QueueDirectory=/q\n", "O QueueDirectory", F_QUEUE, "/q" },
 		{ "OQ/q2\n", "OQ", F_QUEUE, "/q2" },
 		{ "O queuedirectory = /q3 \n", "name case/blanks", F_QUEUE, "/q3" },
@@ -235,6 +237,16 @@ static void test_options(void)
 			"100" },
 		{ "Oumail:mail\n", "Ou", F_DUSER, "mail:mail" },
 		{ "O DefaultUser=8:8\n", "DefaultUser", F_DUSER, "8:8" },
+		{ "O PostboxPop3Apop=true\n", "PostboxPop3Apop", F_APOP, "1" },
+		{ "O PostboxPop3Apop=False\n", "PostboxPop3Apop false", F_APOP,
+			"0" },
+		{ "O PostboxPop3Apop\n", "PostboxPop3Apop empty", F_APOP, "1" },
+		{ "O QueueDirectory=/q\n", "PostboxPop3Apop default", F_APOP,
+			"0" },
+		{ "O PostboxPop3LoginDelay=900\n", "PostboxPop3LoginDelay",
+			F_LDELAY, "900" },
+		{ "O PostboxPop3LoginDelay=1h5m\n", "PostboxPop3LoginDelay time",
+			F_LDELAY, "3900" },
 		{ "O Foo=bar\n  continued\n", "continuation into an option",
 			F_QUEUE, "/var/spool/mqueue" },
 	};
@@ -279,6 +291,10 @@ static void test_options(void)
 		case F_DUSER: str_lcpy(got, o->default_user, sizeof got); break;
 		case F_RCPTS: snprintf(got, sizeof got, "%u", o->max_rcpts);
 			break;
+		case F_APOP: snprintf(got, sizeof got, "%d", o->pop3_apop);
+			break;
+		case F_LDELAY: snprintf(got, sizeof got, "%ld",
+			o->pop3_login_delay); break;
 		case F_ALIAS: l = &o->alias_files; break;
 		case F_MECHS: l = &o->auth_mechs; break;
 		case F_FWD: l = &o->forward_path; break;
@@ -307,6 +323,13 @@ static void test_errors(void)
 		  "t_cf.cf:1: Timeout: bad time \"5y\"" },
 		{ "O DeliveryMode=xyz\n",
 		  "t_cf.cf:1: DeliveryMode: bad mode \"xyz\"" },
+		{ "O PostboxPop3Apop=maybe\n",
+		  "t_cf.cf:1: PostboxPop3Apop: bad boolean \"maybe\" (true or "
+		  "false)" },
+		{ "O PostboxPop3LoginDelay=-5\n",
+		  "t_cf.cf:1: PostboxPop3LoginDelay: bad time \"-5\"" },
+		{ "O PostboxPop3LoginDelay=99999999999\n",
+		  "t_cf.cf:1: PostboxPop3LoginDelay: bad time \"99999999999\"" },
 		{ "O PostboxMailbox=/var/mail/%u\n",
 		  "t_cf.cf:1: PostboxMailbox: \"/var/mail/%u\": mbox:PATH or "
 		  "maildir:PATH expected" },

@@ -313,6 +313,43 @@ static void test_mailbox(void)
 	free(cf);
 }
 
+/* Several messages under one lock and one fsync (mbox_append_end): the
+ * same bytes as one append each; an abort takes the whole batch away. */
+static void test_batch(void)
+{
+	struct mbox_append m;
+	char *a, *b;
+
+	put("one", "From x@y Thu Jan  1 00:00:00 1970\nSubject: old\n\nno blank line");
+	put("two", "From x@y Thu Jan  1 00:00:00 1970\nSubject: old\n\nno blank line");
+	CHECK(append("one", "Subject: 1\n\nFrom here\n>From", 7) == 0 &&
+		append("one", "Subject: 2\n\nbody", 3) == 0, "two appends");
+	CHECK(mbox_append_open(&m, at("two"), getuid(), MBOX_OWNER) == 0 &&
+		mbox_append_from(&m, "a@b", 0) == 0 &&
+		mbox_append_write(&m, "Subject: 1\n\nFrom here\n>From", 27) ==
+		0 && mbox_append_end(&m) == 0 &&
+		mbox_append_from(&m, "a@b", 0) == 0 &&
+		mbox_append_write(&m, "Subject: 2\n\nbody", 16) == 0 &&
+		mbox_append_commit(&m) == 0, "a batch of two");
+	a = slurp("one");
+	b = slurp("two");
+	CHECK(a && b && strcmp(a, b) == 0, "a batch writes what two appends do");
+	free(a);
+	free(b);
+	/* abort after two ended messages: the file as it was */
+	a = slurp("two");
+	CHECK(mbox_append_open(&m, at("two"), getuid(), MBOX_OWNER) == 0 &&
+		mbox_append_from(&m, "a@b", 0) == 0 &&
+		mbox_append_write(&m, "x", 1) == 0 && mbox_append_end(&m) == 0 &&
+		mbox_append_from(&m, "a@b", 0) == 0, "a batch begun");
+	mbox_append_abort(&m);
+	b = slurp("two");
+	CHECK(a && b && strcmp(a, b) == 0, "abort takes the whole batch away");
+	free(a);
+	free(b);
+	CHECK(mbox_append_end(&m) < 0 && errno == EBADF, "end after abort");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_mbox.%ld", (long)getpid());
@@ -321,6 +358,7 @@ int main(void)
 	test_from_line();
 	test_quoting();
 	test_append();
+	test_batch();
 	test_maildir();
 	test_vusers();
 	test_mailbox();
