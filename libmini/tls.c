@@ -226,61 +226,90 @@ static void pem_append(void *ctx, const void *p, size_t n)
 	buf_add(ctx, p, n);	/* a failure (E2BIG) shows in the length */
 }
 
-/* Decodes every PEM object of the LEN bytes at DATA, calling FN for each.
- * Returns the number of objects, or -1 with a message in ERR. */
+/* If the line [P, EOL) is "-----WORD LABEL-----" (blanks and a CR after
+ * it allowed), copies LABEL into NAME (MAX bytes) and returns 1. */
+static int pem_marker(const char *p, const char *eol, const char *word,
+	char *name, size_t max)
+{
+	size_t wl = strlen(word), n;
+
+	while (eol > p && (eol[-1] == '\r' || eol[-1] == ' ' ||
+			eol[-1] == '\t'))
+		eol--;
+	if ((size_t)(eol - p) < 5 + wl + 5 || memcmp(p, "-----", 5) != 0 ||
+			memcmp(p + 5, word, wl) != 0 ||
+			memcmp(eol - 5, "-----", 5) != 0)
+		return 0;
+	n = (size_t)(eol - 5 - (p + 5 + wl));
+	if (n >= max)
+		n = max - 1;
+	memcpy(name, p + 5 + wl, n);
+	name[n] = 0;
+	return 1;
+}
+
+/*
+ * Decodes every PEM object (RFC 7468) of the LEN bytes at DATA, calling FN
+ * for each; text between objects is skipped.  Returns the number of
+ * objects, or -1 with a message in ERR.  Our own scan and libmini's b64
+ * rather than BearSSL's br_pem_decoder: that one runs in BearSSL's T0
+ * interpreter and took 25 ms for Debian's 220 KB CA bundle, which the
+ * SMTP client loads for every delivery process.  RFC 1421 headers
+ * ("Proc-Type: 4,ENCRYPTED") are not base64: such a body is refused.
+ */
 static int pem_each(const char *path, const char *data, size_t len,
 	pem_fn fn, void *ctx, char *err, size_t errmax)
 {
-	br_pem_decoder_context *pc = xmalloc(sizeof *pc);
-	struct buf der = BUF_INIT(DER_MAX);
-	char name[128];
-	size_t off = 0, n;
-	int count = 0, inobj = 0, r = -1, ev, tail = 0;
+	const char *p = data, *end = data + len, *eol, *body;
+	unsigned char *der = xmalloc(DER_MAX);
+	char name[128], ename[128];
+	int count = 0, r = -1;
+	ssize_t n;
 
-	br_pem_decoder_init(pc);
-	for (;;) {
-		if (off < len) {
-			n = br_pem_decoder_push(pc, data + off, len - off);
-			off += n;
-		} else if (!tail) {
-			/* BearSSL needs a line end after "-----END ...-----" */
-			br_pem_decoder_push(pc, "\n", 1);
-			tail = 1;
+	while (p < end) {
+		if (!(eol = memchr(p, '\n', (size_t)(end - p))))
+			eol = end;
+		if (!pem_marker(p, eol, "BEGIN ", name, sizeof name)) {
+			p = eol + 1;
+			continue;
 		}
-		ev = br_pem_decoder_event(pc);
-		if (ev == BR_PEM_BEGIN_OBJ) {
-			str_lcpy(name, br_pem_decoder_name(pc), sizeof name);
-			buf_reset(&der);
-			br_pem_decoder_setdest(pc, pem_append, &der);
-			inobj = 1;
-		} else if (ev == BR_PEM_END_OBJ) {
-			inobj = 0;
-			if (der.len == 0 || der.len >= DER_MAX) {
-				snprintf(err, errmax, "%s: %s: %s", path, name,
-					der.len ? "object too large" :
-					"empty object");
+		/* the body: every line up to the "-----END ...-----" one */
+		body = p = eol < end ? eol + 1 : end;
+		for (;;) {
+			if (p >= end) {
+				snprintf(err, errmax, "%s: truncated PEM object",
+					path);
 				goto out;
 			}
-			if (fn(ctx, name, (unsigned char *)der.p, der.len,
-					err, errmax) < 0)
-				goto out;
-			count++;
-		} else if (ev == BR_PEM_ERROR) {
-			snprintf(err, errmax, "%s: bad PEM data (an encrypted "
-				"key, or a damaged file)", path);
-			goto out;
-		} else if (off >= len && tail) {
-			break;
+			if (!(eol = memchr(p, '\n', (size_t)(end - p))))
+				eol = end;
+			if (pem_marker(p, eol, "END ", ename, sizeof ename))
+				break;
+			p = eol + 1;
 		}
-	}
-	if (inobj) {
-		snprintf(err, errmax, "%s: truncated PEM object", path);
-		goto out;
+		n = b64_decode(der, DER_MAX, body, (size_t)(p - body),
+			B64_SPACE);
+		if (n <= 0) {
+			if (n == 0)
+				snprintf(err, errmax, "%s: %s: empty object",
+					path, name);
+			else if (errno == E2BIG)
+				snprintf(err, errmax, "%s: %s: object too large",
+					path, name);
+			else
+				snprintf(err, errmax, "%s: bad PEM data (an "
+					"encrypted key, or a damaged file)",
+					path);
+			goto out;
+		}
+		if (fn(ctx, name, der, (size_t)n, err, errmax) < 0)
+			goto out;
+		count++;
+		p = eol + 1;
 	}
 	r = count;
 out:
-	buf_free(&der);
-	free(pc);
+	free(der);
 	return r;
 }
 
@@ -531,13 +560,200 @@ void tls_server_config_free(struct tls_server_config *cfg)
 
 /* --- trust anchors ------------------------------------------------- */
 
+/* One DER element at *P (before END): its tag, its content in C/CLEN,
+ * *P moved past it (ELEM, when not NULL, gets the element's start).
+ * Definite lengths of up to 3 octets only (X.690 10.1); 0 or -1. */
+static int der_next(const unsigned char **p, const unsigned char *end,
+	unsigned *tag, const unsigned char **c, size_t *clen)
+{
+	size_t l, n, i;
+
+	if (end - *p < 2 || ((*p)[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = (*p)[0];
+	l = (*p)[1];
+	*p += 2;
+	if (l & 0x80) {
+		n = l & 0x7f;
+		if (n == 0 || n > 3 || (size_t)(end - *p) < n)
+			return -1;
+		for (l = 0, i = 0; i < n; i++)
+			l = l << 8 | (*p)[i];
+		*p += n;
+	}
+	if (l > (size_t)(end - *p))
+		return -1;
+	*c = *p;
+	*clen = l;
+	*p += l;
+	return 0;
+}
+
+/* An INTEGER's content as an unsigned number without leading zeros. */
+static int der_uint(const unsigned char *c, size_t n,
+	const unsigned char **v, size_t *vlen)
+{
+	if (n == 0 || (c[0] & 0x80))
+		return -1;	/* empty, or negative */
+	while (n > 1 && c[0] == 0) {
+		c++;
+		n--;
+	}
+	*v = c;
+	*vlen = n;
+	return 0;
+}
+
+static int der_is(const unsigned char *c, size_t n, const char *oid,
+	size_t oidlen)
+{
+	return n == oidlen && memcmp(c, oid, n) == 0;
+}
+
+#define OID_RSA		"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01"
+#define OID_EC		"\x2a\x86\x48\xce\x3d\x02\x01"
+#define OID_P256	"\x2a\x86\x48\xce\x3d\x03\x01\x07"
+#define OID_P384	"\x2b\x81\x04\x00\x22"
+#define OID_P521	"\x2b\x81\x04\x00\x23"
+#define OID_BASIC	"\x55\x1d\x13"
+
+/* SubjectPublicKeyInfo (RFC 5280 4.1.2.7; RFC 3279 2.3.1, RFC 5480 2). */
+static int spki_parts(const unsigned char *c, size_t n,
+	struct tls_cert_parts *o)
+{
+	const unsigned char *p = c, *end = c + n, *a, *alg, *k, *q, *kend;
+	size_t alen, alglen, klen, ql;
+	unsigned tag;
+
+	if (der_next(&p, end, &tag, &a, &alen) < 0 || tag != 0x30 ||
+	    der_next(&p, end, &tag, &k, &klen) < 0 || tag != 0x03 ||
+	    klen < 2 || k[0] != 0)
+		return -1;
+	k++;		/* the BIT STRING's unused-bits octet */
+	klen--;
+	end = a + alen;
+	if (der_next(&a, end, &tag, &alg, &alglen) < 0 || tag != 0x06)
+		return -1;
+	if (der_is(alg, alglen, OID_RSA, sizeof OID_RSA - 1)) {
+		o->key_type = BR_KEYTYPE_RSA;
+		kend = k + klen;
+		if (der_next(&k, kend, &tag, &q, &ql) < 0 || tag != 0x30)
+			return -1;
+		kend = q + ql;
+		if (der_next(&q, kend, &tag, &k, &klen) < 0 || tag != 0x02 ||
+		    der_uint(k, klen, &o->n, &o->nlen) < 0 ||
+		    der_next(&q, kend, &tag, &k, &klen) < 0 || tag != 0x02 ||
+		    der_uint(k, klen, &o->e, &o->elen) < 0)
+			return -1;
+		return 0;
+	}
+	if (!der_is(alg, alglen, OID_EC, sizeof OID_EC - 1) ||
+	    der_next(&a, end, &tag, &alg, &alglen) < 0 || tag != 0x06)
+		return -1;
+	if (der_is(alg, alglen, OID_P256, sizeof OID_P256 - 1))
+		o->curve = BR_EC_secp256r1;
+	else if (der_is(alg, alglen, OID_P384, sizeof OID_P384 - 1))
+		o->curve = BR_EC_secp384r1;
+	else if (der_is(alg, alglen, OID_P521, sizeof OID_P521 - 1))
+		o->curve = BR_EC_secp521r1;
+	else
+		return -1;
+	o->key_type = BR_KEYTYPE_EC;
+	o->q = k;
+	o->qlen = klen;
+	return 0;
+}
+
+/* Extensions (RFC 5280 4.1.2.9): basicConstraints' cA (4.2.1.9).  1, 0,
+ * or -1 (malformed). */
+static int ext_ca(const unsigned char *c, size_t n)
+{
+	const unsigned char *p = c, *end = c + n, *e, *eend, *v, *bc;
+	size_t elen, vlen, bclen;
+	unsigned tag;
+
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+		return -1;
+	p = c;
+	end = c + n;
+	while (p < end) {
+		if (der_next(&p, end, &tag, &e, &elen) < 0 || tag != 0x30)
+			return -1;
+		eend = e + elen;
+		if (der_next(&e, eend, &tag, &v, &vlen) < 0 || tag != 0x06)
+			return -1;
+		if (!der_is(v, vlen, OID_BASIC, sizeof OID_BASIC - 1))
+			continue;
+		/* critical BOOLEAN (optional), then the OCTET STRING */
+		if (der_next(&e, eend, &tag, &v, &vlen) < 0 ||
+		    (tag == 0x01 && der_next(&e, eend, &tag, &v, &vlen) < 0) ||
+		    tag != 0x04 ||
+		    der_next(&v, v + vlen, &tag, &bc, &bclen) < 0 ||
+		    tag != 0x30)
+			return -1;
+		/* cA BOOLEAN DEFAULT FALSE first; DER's TRUE is 0xff */
+		return bclen >= 3 && bc[0] == 0x01 && bc[1] == 1 && bc[2] != 0;
+	}
+	return 0;
+}
+
+int tls_cert_parts(const unsigned char *der, size_t len,
+	struct tls_cert_parts *o)
+{
+	const unsigned char *p = der, *end = der + len, *c, *tbs, *start;
+	size_t n, tlen;
+	unsigned tag;
+	int i;
+
+	memset(o, 0, sizeof *o);
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+		return -1;
+	p = c;
+	end = c + n;
+	if (der_next(&p, end, &tag, &tbs, &tlen) < 0 || tag != 0x30)
+		return -1;
+	p = tbs;
+	end = tbs + tlen;
+	/* [0] version, serial, signature, issuer, validity, subject */
+	if (der_next(&p, end, &tag, &c, &n) < 0)
+		return -1;
+	if (tag == 0xa0 && der_next(&p, end, &tag, &c, &n) < 0)
+		return -1;
+	if (tag != 0x02)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+			return -1;
+	start = p;
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+		return -1;
+	o->dn = start;
+	o->dnlen = (size_t)(p - start);
+	if (der_next(&p, end, &tag, &c, &n) < 0 || tag != 0x30 ||
+	    spki_parts(c, n, o) < 0)
+		return -1;
+	/* [1] issuerUniqueID, [2] subjectUniqueID, [3] extensions */
+	while (p < end) {
+		if (der_next(&p, end, &tag, &c, &n) < 0)
+			return -1;
+		if (tag == 0xa3) {
+			if ((o->ca = ext_ca(c, n)) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int anchor_add(void *ctx, const char *name, const unsigned char *der,
 	size_t len, char *err, size_t errmax)
 {
 	struct tls_client_config *cfg = ctx;
 	br_x509_decoder_context *dc;
 	struct buf dn = BUF_INIT(8192);
+	struct tls_cert_parts cp;
+	br_x509_pkey fast;
 	const br_x509_pkey *pk;
+	int isca;
 	br_x509_trust_anchor *ta;
 	unsigned char *p;
 	size_t klen;
@@ -549,9 +765,29 @@ static int anchor_add(void *ctx, const char *name, const unsigned char *der,
 	if (cfg->nta == ANCHORS_MAX)
 		return 0;
 	dc = xmalloc(sizeof *dc);
-	br_x509_decoder_init(dc, pem_append, &dn);
-	br_x509_decoder_push(dc, der, len);
-	pk = br_x509_decoder_get_pkey(dc);
+	if (tls_cert_parts(der, len, &cp) == 0 && cp.dnlen < dn.max) {
+		/* the common case, without BearSSL's slow full decode */
+		buf_add(&dn, cp.dn, cp.dnlen);
+		memset(&fast, 0, sizeof fast);
+		fast.key_type = (unsigned char)cp.key_type;
+		if (cp.key_type == BR_KEYTYPE_RSA) {
+			fast.key.rsa.n = (unsigned char *)cp.n;
+			fast.key.rsa.nlen = cp.nlen;
+			fast.key.rsa.e = (unsigned char *)cp.e;
+			fast.key.rsa.elen = cp.elen;
+		} else {
+			fast.key.ec.curve = cp.curve;
+			fast.key.ec.q = (unsigned char *)cp.q;
+			fast.key.ec.qlen = cp.qlen;
+		}
+		pk = &fast;
+		isca = cp.ca;
+	} else {
+		br_x509_decoder_init(dc, pem_append, &dn);
+		br_x509_decoder_push(dc, der, len);
+		pk = br_x509_decoder_get_pkey(dc);
+		isca = pk ? br_x509_decoder_isCA(dc) : 0;
+	}
 	/* what BearSSL cannot use (an odd key, a huge DN) is skipped */
 	if (!pk || dn.len == 0 || dn.len >= dn.max)
 		goto out;
@@ -566,7 +802,7 @@ static int anchor_add(void *ctx, const char *name, const unsigned char *der,
 	p = xmalloc(dn.len + klen);
 	ta->dn.data = put(&p, dn.p, dn.len);
 	ta->dn.len = dn.len;
-	ta->flags = br_x509_decoder_isCA(dc) ? BR_X509_TA_CA : 0;
+	ta->flags = isca ? BR_X509_TA_CA : 0;
 	ta->pkey = *pk;
 	if (pk->key_type == BR_KEYTYPE_RSA) {
 		ta->pkey.key.rsa.n = put(&p, pk->key.rsa.n, pk->key.rsa.nlen);

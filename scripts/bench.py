@@ -3,7 +3,8 @@
 machine, in one run, and prints medians and ratios (BENCH.md).  Never a
 test: nothing here passes or fails.
 
-  bench.py [SECTION...]     sections: makemap ... pop3d (default: all)
+  bench.py [SECTION...]     sections: makemap sendmail m4 smtpd mail
+                            local pop3d tls (default: all)
 
 Peers are installed from Debian's packages when missing and run privately
 (no service is started or left running).  Everything stays on loopback and
@@ -273,7 +274,7 @@ def smtp_source(port, n, sessions):
     return time.perf_counter() - t0
 
 
-def postbox_smtpd(d, port):
+def postbox_smtpd(d, port, extra=""):
     os.chmod(d, 0o755)         # mkdtemp's 0700 would shut out the sessions
     os.makedirs(d + "/q")
     os.makedirs(d + "/mail")
@@ -287,6 +288,7 @@ def postbox_smtpd(d, port):
                 "O QueueDirectory=%s/q\nO PostboxMailbox=mbox:%s/mail/%%u\n"
                 "O AliasFile=%s/aliases\nO DefaultUser=nobody\n"
                 "O MaxDaemonChildren=0\n" % (port, d, d, d))
+        f.write(extra)
     open(d + "/aliases", "w").close()
     p = subprocess.Popen([POSTBOX, "smtpd", "-C", cf],
                          stderr=open(d + "/smtpd.log", "w"))
@@ -296,7 +298,7 @@ def postbox_smtpd(d, port):
     return p, d + "/mail/nobody"
 
 
-def postfix_instance(d, port):
+def postfix_instance(d, port, extra=""):
     cfg = d + "/pf"
     os.chmod(d, 0o755)
     os.makedirs(cfg)
@@ -322,7 +324,7 @@ default_transport = error:5.7.1 outbound disabled
 relay_transport = error:5.7.1 outbound disabled
 smtp_dns_support_level = disabled
 smtpd_banner = $myhostname ESMTP
-""".format(d=d))
+""".format(d=d) + extra)
     out = []
     with open("/etc/postfix/master.cf") as f:
         for line in f:
@@ -714,6 +716,336 @@ def bench_local():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def tls_certs(d):
+    """A self-signed RSA-2048 and ECDSA P-256 certificate in d:
+    {"RSA-2048": (cert, key), "ECDSA P-256": (cert, key)}."""
+    out = {}
+    for name, args in (("RSA-2048", ["-newkey", "rsa:2048"]),
+                       ("ECDSA P-256", ["-newkey", "ec", "-pkeyopt",
+                                        "ec_paramgen_curve:P-256"])):
+        k = name.split()[0].split("-")[0].lower()
+        crt, key = "%s/%s.crt" % (d, k), "%s/%s.key" % (d, k)
+        subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "30",
+                        "-subj", "/CN=localhost", "-keyout", key, "-out",
+                        crt] + args, check=True, capture_output=True)
+        os.chmod(key, 0o644)   # Postfix's smtpd reads it as postfix
+        out[name] = (crt, key)
+    return out
+
+
+def smtp_reply(s, buf):
+    """Reads one (multi-line) SMTP reply from socket s; buf is a one-item
+    list holding the bytes read ahead.  Returns the reply's code."""
+    while True:
+        while b"\r\n" not in buf[0]:
+            chunk = s.recv(4096)
+            if not chunk:
+                raise OSError("connection closed")
+            buf[0] += chunk
+        line, buf[0] = buf[0].split(b"\r\n", 1)
+        if line[3:4] != b"-":
+            return int(line[:3])
+
+
+def tls_worker(args):
+    """n full STARTTLS handshakes (EHLO, STARTTLS, handshake, QUIT), each
+    on a new connection, no session reuse.  Returns the protocol and
+    cipher of the last one."""
+    import socket
+    import ssl
+    port, n = args
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    last = None
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), 10)
+        buf = [b""]
+        smtp_reply(s, buf)
+        s.sendall(b"EHLO bench.localdomain\r\n")
+        smtp_reply(s, buf)
+        s.sendall(b"STARTTLS\r\n")
+        if smtp_reply(s, buf) != 220:
+            raise RuntimeError("STARTTLS refused")
+        t = ctx.wrap_socket(s, server_hostname="localhost")
+        last = "%s %s" % (t.version(), t.cipher()[0])
+        t.sendall(b"QUIT\r\n")
+        smtp_reply(t, [b""])
+        t.close()
+    return last
+
+
+def tls_rate(port, n, workers):
+    """Handshakes per second of n handshakes over `workers` processes."""
+    import multiprocessing
+    with multiprocessing.Pool(workers) as pool:
+        t0 = time.perf_counter()
+        last = pool.map(tls_worker, [(port, n // workers)] * workers)
+        t = time.perf_counter() - t0
+    return (n // workers) * workers / t, last[0]
+
+
+def tls_latency(port, n):
+    """Seconds per message of n sequential smtplib sessions: connect,
+    EHLO, STARTTLS, EHLO, one 1 KiB message, QUIT."""
+    import smtplib
+    import ssl
+    ctx = ssl._create_unverified_context()
+    msg = b"Subject: bench\r\n\r\n" + (b"x" * 62 + b"\r\n") * 16
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port, "bench.localdomain",
+                          timeout=30) as c:
+            c.starttls(context=ctx)
+            c.sendmail("bench@localhost", ["nobody@localhost"], msg)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+# Postfix's maillog_file goes through postlogd; once a bench instance
+# stalled for good with postlogd gone and every daemon blocked writing
+# to its socket.  These instances log nowhere (syslog: no /dev/log here).
+PF_NOLOG = "maillog_file =\n"
+
+
+def postfix_tls(crt, key):
+    return (PF_NOLOG + "smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\n"
+            "smtpd_tls_security_level = may\nsmtpd_tls_loglevel = 0\n"
+            "smtpd_tls_session_cache_database =\n"
+            "smtpd_tls_session_cache_timeout = 0\n"
+            "tls_random_source = dev:/dev/urandom\n" % (crt, key))
+
+
+def postbox_tls(crt, key):
+    return "O ServerCertFile=%s\nO ServerKeyFile=%s\n" % (crt, key)
+
+
+def stop_postfix(cfg):
+    """postfix stop; a master that does not go within 60 s (one seen
+    blocked writing to a dead postlogd) is killed by its pid file."""
+    try:
+        subprocess.run(["postfix", "-c", cfg, "stop"], capture_output=True,
+                       env=dict(os.environ, MAIL_CONFIG=cfg), timeout=60)
+    except subprocess.TimeoutExpired:
+        try:
+            with open(os.path.dirname(cfg) + "/pq/pid/master.pid") as f:
+                os.kill(int(f.read().split()[0]), 9)
+        except (OSError, ValueError, IndexError):
+            pass
+
+
+def count_files(d):
+    try:
+        return len(os.listdir(d))
+    except OSError:
+        return 0
+
+
+def bench_tls():
+    """STARTTLS handshakes per second and accept latency, postbox smtpd
+    beside Postfix with the same certificates; relay throughput postbox ->
+    postbox over STARTTLS beside Postfix -> smtp-sink."""
+    if os.geteuid() != 0:
+        print("tls: needs root (private daemons, privilege drop)")
+        return
+    if not shutil.which("smtp-source"):
+        postfix_private(tempfile.mkdtemp(prefix="bench-pf-"))
+    have_pf = bool(shutil.which("smtp-source")) and \
+        os.path.exists("/etc/postfix/master.cf")
+    n = int(os.environ.get("BENCH_TLS_N", "400"))
+    workers = int(os.environ.get("BENCH_TLS_WORKERS", "4"))
+    lat_n = int(os.environ.get("BENCH_N", "200"))
+    rounds = max(RUNS, 3)
+    cd = tempfile.mkdtemp(prefix="bench-tls-certs-")
+    os.chmod(cd, 0o755)
+    certs = tls_certs(cd)
+    print("tls: STARTTLS handshakes/s (%d, %d client processes, no session "
+          "reuse; median of %d rounds, the servers taking turns) and accept "
+          "latency (%d sequential smtplib sessions with starttls(), 1 KiB)"
+          % (n, workers, rounds, lat_n))
+    for name, (crt, key) in certs.items():
+        # All three servers up at once, measured in turn, round after
+        # round, so that the machine's noise falls on each alike: postbox,
+        # Postfix as installed (TLS 1.3 with OpenSSL) and Postfix pinned
+        # to TLS 1.2 as postbox speaks it; the ratios use the latter.
+        # (With TLS 1.3, each smtplib transaction to Postfix waits ~40 ms,
+        # a delayed ACK's time; not with TLS 1.2, not in plaintext, nor
+        # without session tickets.)
+        servers, stops, dirs = {}, [], []
+        try:
+            d = tempfile.mkdtemp(prefix="bench-tls-pb-")
+            dirs.append(d)
+            port = free_port()
+            p, _ = postbox_smtpd(d, port, postbox_tls(crt, key))
+            stops.append(lambda p=p: (p.terminate(), p.wait(30)))
+            servers["postbox"] = port
+            for who, extra in (("postfix", ""), ("postfix/1.2",
+                               "smtpd_tls_protocols = >=TLSv1.2, "
+                               "<=TLSv1.2\n")):
+                if not have_pf:
+                    break
+                d2 = tempfile.mkdtemp(prefix="bench-tls-pf-")
+                dirs.append(d2)
+                port2 = free_port()
+                try:
+                    cfg, _ = postfix_instance(d2, port2,
+                                              postfix_tls(crt, key) + extra)
+                except Exception as e:
+                    print("  %s: %s" % (who, e))
+                    continue
+                stops.append(lambda cfg=cfg: stop_postfix(cfg))
+                servers[who] = port2
+            rates, proto, lat = {}, {}, {}
+            for _ in range(rounds):
+                for who, port in servers.items():
+                    r, proto[who] = tls_rate(port, n, workers)
+                    rates.setdefault(who, []).append(r)
+            for who, port in servers.items():
+                lat[who] = tls_latency(port, lat_n)
+        finally:
+            for stop in stops:
+                stop()
+            for d in dirs:
+                shutil.rmtree(d, ignore_errors=True)
+        rate = {who: statistics.median(v) for who, v in rates.items()}
+        for who in servers:
+            print("  %-11s %-11s %5.0f handshakes/s  latency p50 %6.2f ms "
+                  "p90 %6.2f ms  (%s)" % (who, name, rate[who],
+                                          pct(lat[who], .5) * 1e3,
+                                          pct(lat[who], .9) * 1e3,
+                                          proto[who]))
+        if "postfix/1.2" in rate:
+            goal = "0.5" if name.startswith("RSA") else "1.0"
+            print("  ratio postbox/(postfix TLS 1.2) %s: handshakes %.2fx "
+                  "(goal >= %s), latency p50 %.2fx" % (
+                      name, rate["postbox"] / rate["postfix/1.2"], goal,
+                      pct(lat["postbox"], .5) / pct(lat["postfix/1.2"], .5)))
+    if have_pf:
+        bench_tls_relay(certs["RSA-2048"])
+    shutil.rmtree(cd, ignore_errors=True)
+
+
+def pf_relay(n, sessions, to_port, done):
+    """smtp-source -> a private Postfix relaying everything to
+    127.0.0.1:to_port (STARTTLS when offered); (accept s, total s)
+    until done() is true."""
+    d = tempfile.mkdtemp(prefix="bench-relay-pf-")
+    port = free_port()
+    try:
+        cfg, _ = postfix_instance(d, port, PF_NOLOG + (
+            "default_transport = smtp\nrelay_transport = smtp\n"
+            "relayhost = [127.0.0.1]:%d\nsmtp_tls_security_level = may\n"
+            % to_port))
+        try:
+            t0 = time.perf_counter()
+            subprocess.run(["smtp-source", "-c", "-l", "1024", "-m", str(n),
+                            "-s", str(sessions), "-f", "bench@localhost",
+                            "-t", "nobody@relay.test",
+                            "127.0.0.1:%d" % port],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=300)
+            acc = time.perf_counter() - t0
+            e2e = wait_for(done, 300)
+        finally:
+            stop_postfix(cfg)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return acc, acc + (e2e if e2e is not None else 600)
+
+
+def postbox_b(cert):
+    """postbox B: STARTTLS with cert, relay.test local."""
+    db = tempfile.mkdtemp(prefix="bench-relay-b-")
+    port = free_port()
+    b, mbox = postbox_smtpd(db, port, postbox_tls(*cert) + "Cwrelay.test\n")
+    return db, port, b, mbox
+
+
+def tls_sessions(d):
+    with open(d + "/smtpd.log", errors="replace") as f:
+        return sum(1 for line in f if "STARTTLS=server" in line)
+
+
+def bench_tls_relay(cert):
+    """smtp-source -> postbox A -> (STARTTLS, mailertable) -> postbox B,
+    until all are in B's mailbox; Postfix -> postbox B and Postfix ->
+    smtp-sink beside it."""
+    n = int(os.environ.get("BENCH_RELAY", "1000"))
+    sessions = 10
+    print("tls relay: %d x 1 KiB messages, smtp-source -s %d, relayed over "
+          "loopback (STARTTLS with RSA-2048 where offered), end to end" %
+          (n, sessions))
+    db, pb_port, b, mbox = postbox_b(cert)
+    da = tempfile.mkdtemp(prefix="bench-relay-a-")
+    pa_port = free_port()
+    with open(da + "/mailertable", "w") as f:
+        f.write("relay.test smtp:[127.0.0.1]:%d\n" % pb_port)
+    subprocess.run([POSTBOX, "makemap", "hash", da + "/mailertable"],
+                   stdin=open(da + "/mailertable"), check=True)
+    a, _ = postbox_smtpd(da, pa_port,
+                         "Kmailertable hash %s/mailertable\n" % da)
+    try:
+        t0 = time.perf_counter()
+        subprocess.run(["smtp-source", "-c", "-l", "1024", "-m", str(n),
+                        "-s", str(sessions), "-f", "bench@localhost", "-t",
+                        "nobody@relay.test", "127.0.0.1:%d" % pa_port],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=600)
+        acc = time.perf_counter() - t0
+        e2e = wait_for(lambda: count_mbox(mbox) >= n, 600)
+        got = count_mbox(mbox)
+    finally:
+        for p in (a, b):
+            p.terminate()
+            p.wait(30)
+    tot = acc + (e2e if e2e is not None else 600)
+    print("  postbox -> postbox   accept %6.0f msg/s  end-to-end %6.0f msg/s"
+          "  (%d delivered, %d TLS sessions at B)" % (
+              n / acc, n / tot, got, tls_sessions(db)))
+    for d in (da, db):
+        shutil.rmtree(d, ignore_errors=True)
+    # Postfix sending to the same postbox B: the receiving side alike
+    db, pb_port, b, mbox = postbox_b(cert)
+    try:
+        acc2, tot2 = pf_relay(n, sessions, pb_port,
+                              lambda: count_mbox(mbox) >= n)
+        print("  postfix -> postbox   accept %6.0f msg/s  end-to-end %6.0f "
+              "msg/s  (%d delivered, %d TLS sessions at B)" % (
+                  n / acc2, n / tot2, count_mbox(mbox), tls_sessions(db)))
+        print("  ratio (postbox -> postbox)/(postfix -> postbox) "
+              "end-to-end: %.2fx" % (tot2 / tot))
+    except Exception as e:
+        print("  postfix -> postbox: %s" % e)
+    finally:
+        b.terminate()
+        b.wait(30)
+        shutil.rmtree(db, ignore_errors=True)
+    # Postfix -> smtp-sink: the sending side's ceiling (no TLS there)
+    d = tempfile.mkdtemp(prefix="bench-relay-sink-")
+    os.chmod(d, 0o755)         # smtp-sink writes as nobody
+    sink_dir = d + "/sink"
+    os.makedirs(sink_dir)
+    shutil.chown(sink_dir, "nobody")
+    sink_port = free_port()
+    sink = subprocess.Popen(["smtp-sink", "-u", "nobody", "-d",
+                             sink_dir + "/%M.", "127.0.0.1:%d" % sink_port,
+                             "256"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        acc3, tot3 = pf_relay(n, sessions, sink_port,
+                              lambda: count_files(sink_dir) >= n)
+        print("  postfix -> smtp-sink accept %6.0f msg/s  end-to-end %6.0f "
+              "msg/s  (%d received; smtp-sink has no TLS)" % (
+                  n / acc3, n / tot3, count_files(sink_dir)))
+        print("  ratio (postbox -> postbox)/(postfix -> smtp-sink) "
+              "end-to-end: %.2fx" % (tot3 / tot))
+    except Exception as e:
+        print("  postfix -> smtp-sink: %s" % e)
+    finally:
+        sink.terminate()
+        sink.wait(30)
+        shutil.rmtree(d, ignore_errors=True)
 # --- pop3d -------------------------------------------------------------------
 
 POP3_MSGS = int(os.environ.get("BENCH_POP3_MSGS", "10000"))
@@ -1104,7 +1436,7 @@ def bench_pop3d():
 
 SECTIONS = {"makemap": bench_makemap, "sendmail": bench_sendmail,
             "m4": bench_m4, "smtpd": bench_smtpd, "mail": bench_mail,
-            "local": bench_local, "pop3d": bench_pop3d}
+            "local": bench_local, "pop3d": bench_pop3d, "tls": bench_tls}
 
 
 def main(argv):
