@@ -1191,12 +1191,38 @@ static void agent_reap(int block)
 	}
 }
 
-/* An entry with remote recipients: delivered by a child of its own, so
- * a slow host never holds up local mail; at most AGENT_KIDS at once. */
+/* Entries with remote recipients, kept during a batch (agent_handoff)
+ * and then delivered by one child of their own (agent_flush): a slow
+ * host never holds up local mail, and the messages of a burst for one
+ * host share its connection and TLS session (smtp.c keeps them open for
+ * the run).  At most AGENT_KIDS such children at once. */
+static char (*handoff_ids)[QUEUE_ID_LEN + 1];
+static size_t n_handoff, cap_handoff;
+
 static void agent_handoff(struct sm *sm, const char *id)
 {
+	if (n_handoff == cap_handoff) {
+		size_t cap = cap_handoff ? cap_handoff * 2 : 64;
+		void *p = realloc(handoff_ids, cap * sizeof *handoff_ids);
+
+		if (!p) {
+			log_msg(LOG_WARNING, "%s: out of memory; left for the "
+				"queue run", id);
+			return;
+		}
+		handoff_ids = p;
+		cap_handoff = cap;
+	}
+	str_lcpy(handoff_ids[n_handoff++], id, sizeof handoff_ids[0]);
+}
+
+static void agent_flush(struct sm *sm)
+{
+	size_t i;
 	pid_t pid;
 
+	if (!n_handoff)
+		return;
 	agent_reap(0);
 	if (agent_kids >= AGENT_KIDS)
 		agent_reap(1);
@@ -1207,15 +1233,17 @@ static void agent_handoff(struct sm *sm, const char *id)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		sm->handoff = NULL;
-		sm_run_entry(sm, id);
+		for (i = 0; i < n_handoff; i++)
+			sm_run_entry(sm, handoff_ids[i]);
 		sm_run_reports(sm);
 		_exit(0);
 	}
 	if (pid > 0)
 		agent_kids++;
 	else
-		log_msg(LOG_WARNING, "%s: fork: %s; left for the queue run",
-			id, strerror(errno));
+		log_msg(LOG_WARNING, "fork: %s; %zu entries left for the "
+			"queue run", strerror(errno), n_handoff);
+	n_handoff = 0;
 }
 
 /* SIGHUP: the cf again, between two entries; a bad one keeps the old. */
@@ -1248,7 +1276,8 @@ static void agent_reload(struct sm *sm, const struct opts *o)
  * than the delivery).  Local delivery runs here (its own process per
  * mailbox still becomes the user and records the results), the IDs of
  * one read as a batch (sm_run_batch: one lock and one fsync per mailbox);
- * an entry with remote recipients goes to a child (agent_handoff).  After each burst
+ * the batch's entries with remote recipients go to one child
+ * (agent_handoff, agent_flush).  After each burst
  * the reports queued meanwhile go out.  SIGTERM: the entry at hand is
  * finished first; EOF (smtpd stopped): done.  Entries missed (a crash
  * here) stay queued for the next queue run: nothing is lost. */
@@ -1296,16 +1325,18 @@ static int agent(struct sm *sm, const struct opts *o)
 		}
 		if (nids)
 			sm_run_batch(sm, ids, nids);
+		sm_run_reports(sm);
+		agent_flush(sm);
 		have -= (size_t)(p - buf);
 		memmove(buf, p, have);
 		/* a line longer than any ID: drop it */
 		if (have == sizeof buf)
 			have = 0;
-		sm_run_reports(sm);
 		agent_reap(0);
 		if (agent_hup)
 			agent_reload(sm, o);
 	}
+	agent_flush(sm);
 	return EX_OK;
 }
 
