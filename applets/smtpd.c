@@ -267,6 +267,23 @@ static const char *data_open(struct smtpd *s)
 		strcasecmp(s->cf->opt.bare_line_ends, "normalize") == 0;
 	if (write_received(s, t->q) < 0)
 		t->ds->bad |= BAD_WRITE;
+	/* A submission (an authenticated or a local client, as Postfix's
+	 * local_header_rewrite_clients) gets the Date and Message-Id it
+	 * lacks, as sendmail gives them (RFC 6409 8.2, 8.3); mail relayed
+	 * from elsewhere is left as it came (RFC 5321 6.4). */
+	if (s->authenticated || net_is_loopback(&s->peer)) {
+		time_t now = time(NULL);
+		struct tm tm;
+		char stamp[16];
+
+		localtime_r(&now, &tm);
+		if (!strftime(t->ds->date, sizeof t->ds->date,
+				"Date: %a, %d %b %Y %H:%M:%S %z\n", &tm))
+			t->ds->date[0] = 0;
+		strftime(stamp, sizeof stamp, "%Y%m%d%H%M", &tm);
+		snprintf(t->ds->newid, sizeof t->ds->newid,
+			"Message-Id: <%s.%s@%s>\n", stamp, t->q->id, s->j);
+	}
 	return NULL;
 }
 

@@ -20,19 +20,44 @@ void smtpd_ds_flush(struct dstate *d)
 	d->olen = 0;
 }
 
+static void ds_store(struct dstate *d, int c);
+
+/* The end of the header: a submission's missing Date and Message-Id go
+ * in before the empty line. */
+static void add_fields(struct dstate *d)
+{
+	const char *p;
+
+	if (d->date[0] && !d->seen_date)
+		for (p = d->date; *p; p++)
+			ds_store(d, *p);
+	if (d->newid[0] && !d->mlen) {
+		for (p = d->newid; *p; p++)
+			ds_store(d, *p);
+		/* the log's msgid= is the one added */
+		str_lcpy(d->msgid, d->newid + 12, sizeof d->msgid);
+		d->msgid[strcspn(d->msgid, "\n")] = 0;
+	}
+}
+
 /* One byte of the message as stored (LF line ends). */
 static void ds_emit(struct dstate *d, int c)
 {
 	if (d->in_header) {
 		if (c == '\n') {
-			if (d->hlen == 0)
+			if (d->hlen == 0) {
 				d->in_header = 0;	/* the empty line */
+				add_fields(d);
+			}
 			d->hlen = 0;
 			d->msgid_next = 0;
 		} else {
 			if (d->hlen < sizeof d->hdr - 1) {
 				d->hdr[d->hlen++] = c;
 				d->hdr[d->hlen] = 0;
+				if (d->hlen == 5 &&
+						strncasecmp(d->hdr, "date:", 5) == 0)
+					d->seen_date = 1;
 				if (d->hlen == 9 &&
 						strncasecmp(d->hdr, "received:",
 							9) == 0)
@@ -49,6 +74,12 @@ static void ds_emit(struct dstate *d, int c)
 			}
 		}
 	}
+	ds_store(d, c);
+}
+
+/* A byte into the queue file, within MaxMessageSize. */
+static void ds_store(struct dstate *d, int c)
+{
 	if (d->bad || d->over)
 		return;
 	if (d->max && d->size >= d->max) {

@@ -87,6 +87,11 @@ enum { D_BOL, D_BOL_DOT, D_BOL_DOT_CR, D_MID, D_CR, D_LF, D_LF_DOT };
 struct dstate {
 	int st, bad, over, in_header;
 	int normalize;		/* PostboxBareLineEnds=normalize */
+	/* a submission's missing header fields, added at the header's end
+	 * (sendmail's H?D?Date and H?M?Message-Id; RFC 6409 8.2, 8.3) */
+	char date[64];		/* "Date: ...\n", "" adds none */
+	char newid[400];	/* "Message-Id: <...>\n" */
+	int seen_date;
 	unsigned linelen;
 	char hdr[12];		/* the first bytes of a header line */
 	unsigned hlen;
