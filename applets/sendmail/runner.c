@@ -43,8 +43,7 @@ void sm_qualify(const struct sm *sm, const char *addr, char *dst,
 		snprintf(dst, max, "%s@%s", addr, j);
 }
 
-/* sendmail's delay= format: [days+]HH:MM:SS. */
-static void fmt_delay(long s, char *dst, size_t max)
+void sm_fmt_delay(long s, char *dst, size_t max)
 {
 	if (s < 0)
 		s = 0;
@@ -91,8 +90,8 @@ static void log_result(struct sm *sm, struct queue_entry *q, size_t i,
 		r->state == QUEUE_PENDING ? "Deferred" : "failed";
 	time_t now = time(NULL);
 
-	fmt_delay((long)(now - q->env.created), delay, sizeof delay);
-	fmt_delay((long)(now - started), xdelay, sizeof xdelay);
+	sm_fmt_delay((long)(now - q->env.created), delay, sizeof delay);
+	sm_fmt_delay((long)(now - started), xdelay, sizeof xdelay);
 	if (res->status == 0)
 		log_msg(LOG_INFO, "%s: to=%s, delay=%s, xdelay=%s, mailer=%s, "
 			"dsn=%s, stat=Sent", q->id, r->addr, delay, xdelay,

@@ -77,6 +77,8 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n);
 void sm_run_reports(struct sm *sm);
 /* One queue run over every entry matching SEL (may be NULL). */
 int sm_run_queue(struct sm *sm, const struct sm_select *sel);
+/* S seconds in sendmail's delay= form, [days+]HH:MM:SS, into dst. */
+void sm_fmt_delay(long s, char *dst, size_t max);
 /* The RFC 5322 date of T into dst. */
 void sm_date(time_t t, char *dst, size_t max);
 /* Qualifies ADDR with $j when it has no domain, into dst. */

@@ -1074,19 +1074,6 @@ all:
 
 /* --- routing a group of recipients --------------------------------------- */
 
-/* sendmail's delay= format: [days+]HH:MM:SS. */
-static void fmt_delay(long s, char *dst, size_t max)
-{
-	if (s < 0)
-		s = 0;
-	if (s >= 86400)
-		snprintf(dst, max, "%ld+%02ld:%02ld:%02ld", s / 86400,
-			s / 3600 % 24, s / 60 % 60, s % 60);
-	else
-		snprintf(dst, max, "%02ld:%02ld:%02ld", s / 3600, s / 60 % 60,
-			s % 60);
-}
-
 /* One log line per recipient, sendmail's: to=, delay=, xdelay=, mailer=,
  * relay=, dsn=, stat=, and verify=. */
 static void log_rcpt(struct sm *sm, struct queue_entry *q, size_t i,
@@ -1096,8 +1083,8 @@ static void log_rcpt(struct sm *sm, struct queue_entry *q, size_t i,
 	time_t now = time(NULL);
 	const char *addr = q->env.rcpt[i].addr;
 
-	fmt_delay((long)(now - q->env.created), delay, sizeof delay);
-	fmt_delay((long)(now - started), xdelay, sizeof xdelay);
+	sm_fmt_delay((long)(now - q->env.created), delay, sizeof delay);
+	sm_fmt_delay((long)(now - started), xdelay, sizeof xdelay);
 	/* An address literal is logged in brackets, as sendmail does. */
 	if (c && (strcmp(c->host, c->ip) == 0 ||
 	    str_istarts(c->host, "IPv6:")))
