@@ -599,10 +599,13 @@ struct bitem {
 	struct local_msg msg;
 	char rcpt[SM_MAX_ADDR + 80];
 	int group;		/* index of the first item of its mailbox */
+	int deferred;		/* its expansion failed: only finish() */
 };
 
 /* Whether entry Q (locked) is the common case: one recipient, local,
- * expanding to its own mailbox alone (expand's fast path). */
+ * expanding to its own mailbox alone (expand's fast path): 1; 0 not;
+ * -1 its expansion failed for now (pending with the reason: finish()
+ * sets the retry, no second attempt now). */
 static int batchable(struct sm *sm, struct queue_entry *q)
 {
 	struct queue_rcpt *r = &q->env.rcpt[0];
@@ -611,8 +614,11 @@ static int batchable(struct sm *sm, struct queue_entry *q)
 	if (q->env.n != 1 || r->state != QUEUE_PENDING || r->target ||
 	    !local_is_local(&sm->cf, r->addr, user, sizeof user))
 		return 0;
-	return expand(sm, q, 0) == 0 && q->env.n == 1 && r->target &&
-		r->target->kind == LOCAL_MAILBOX;
+	if (expand(sm, q, 0) != 0)
+		return 0;	/* several targets: the usual way */
+	if (!r->target)
+		return r->state == QUEUE_PENDING ? -1 : 0;
+	return q->env.n == 1 && r->target->kind == LOCAL_MAILBOX;
 }
 
 static int same_mailbox(const struct local_target *a,
@@ -656,9 +662,14 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 			queue_unlock(&it[i].q);	/* not due yet */
 			continue;
 		}
-		if (!batchable(sm, &it[i].q)) {
+		switch (batchable(sm, &it[i].q)) {
+		case 0:
 			queue_unlock(&it[i].q);
 			other[i] = 1;
+			break;
+		case -1:
+			it[i].deferred = 1;
+			break;
 		}
 	}
 	/* 2. each mailbox's messages in one delivery: one lock, one fsync;
@@ -666,24 +677,25 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 	for (i = 0; i < n; i++) {
 		struct bitem *b = &it[i];
 
-		if (b->q.fd < 0)
+		b->group = -1;
+		if (b->q.fd < 0 || b->deferred)
 			continue;
 		b->group = (int)i;
 		for (k = 0; k < i; k++)
-			if (it[k].q.fd >= 0 && same_mailbox(
+			if (it[k].group >= 0 && same_mailbox(
 			    it[k].q.env.rcpt[0].target, b->q.env.rcpt[0].target)) {
 				b->group = it[k].group;
 				break;
 			}
 	}
 	for (i = 0; i < n; i++) {
-		if (it[i].q.fd < 0 || it[i].group != (int)i)
+		if (it[i].group != (int)i)
 			continue;
 		m = 0;
 		for (k = i; k < n; k++) {
 			struct bitem *b = &it[k];
 
-			if (b->q.fd < 0 || b->group != (int)i)
+			if (b->group != (int)i)
 				continue;
 			sm_qualify(sm, b->q.env.rcpt[0].addr, b->rcpt,
 				sizeof b->rcpt);
@@ -721,8 +733,7 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 		for (k = i; k < n; k++) {
 			struct bitem *b = &it[k];
 
-			if (b->q.fd < 0 || b->group != (int)i ||
-			    b->note.jfd < 0)
+			if (b->group != (int)i || b->note.jfd < 0)
 				continue;
 			close(b->note.jfd);
 			b->note.jfd = -1;
