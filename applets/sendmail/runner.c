@@ -722,6 +722,9 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 			b->msg.done = note_result;
 			b->msg.done_arg = &b->note;
 			msgs[m++] = &b->msg;
+			if (sm->verbose)
+				printf("%s... Connecting to local...\n",
+					b->q.env.rcpt[0].addr);
 		}
 		if (!m)
 			continue;
