@@ -1316,7 +1316,8 @@ static int agent(struct sm *sm, const struct opts *o)
 		p = buf;
 		while ((nl = memchr(p, '\n', buf + have - p))) {
 			*nl = 0;
-			if (queue_id_valid(p))
+			/* (64 lines of an ID fill buf: ids cannot overflow) */
+			if (queue_id_valid(p) && nids < 64)
 				str_lcpy(ids[nids++], p, sizeof ids[0]);
 			else
 				log_msg(LOG_WARNING, "-bQ: not a queue ID: %.40s",
