@@ -500,7 +500,9 @@ def bench_smtpd():
         print("smtpd: needs root (private daemons, privilege drop)")
         return
     if not shutil.which("smtp-source"):
-        postfix_private(tempfile.mkdtemp())
+        pd = tempfile.mkdtemp(prefix="bench-pf-")
+        postfix_private(pd)
+        shutil.rmtree(pd, ignore_errors=True)
     if not shutil.which("smtp-source"):
         print("smtpd: smtp-source (Debian postfix) is missing")
         return
@@ -850,7 +852,9 @@ def bench_tls():
         print("tls: needs root (private daemons, privilege drop)")
         return
     if not shutil.which("smtp-source"):
-        postfix_private(tempfile.mkdtemp(prefix="bench-pf-"))
+        pd = tempfile.mkdtemp(prefix="bench-pf-")
+        postfix_private(pd)
+        shutil.rmtree(pd, ignore_errors=True)
     have_pf = bool(shutil.which("smtp-source")) and \
         os.path.exists("/etc/postfix/master.cf")
     n = int(os.environ.get("BENCH_TLS_N", "400"))
