@@ -1326,32 +1326,46 @@ int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 	return 0;
 }
 
+/* Up to WANT bytes at r->pos, never past r->end, into DST: the count
+ * (r->pos moved on); 0 when the file ends early (it is shorter than when
+ * it was opened, or than the index says: r->end moves back); -1 error. */
+static ssize_t read_at(struct mailbox_reader *r, char *dst, size_t want)
+{
+	ssize_t got;
+
+	if ((off_t)want > r->end - r->pos)
+		want = (size_t)(r->end - r->pos);
+	do
+		got = pread(r->fd, dst, want, r->pos);
+	while (got < 0 && errno == EINTR);
+	if (got == 0)
+		r->end = r->pos;
+	else if (got > 0)
+		r->pos += got;
+	return got;
+}
+
+/* mailbox_msg_read's answer when read_at gave GOT <= 0 after OUT bytes:
+ * those bytes, else -1 (ESTALE for a file that ended early). */
+static ssize_t cut_short(size_t out, ssize_t got)
+{
+	if (out)
+		return (ssize_t)out;
+	if (got == 0)
+		errno = ESTALE;
+	return -1;
+}
+
 ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
 {
 	size_t out = 0;
 
 	/* nothing to undo (Maildir): straight from the file into DST */
 	while (!r->quoted && out < n && r->pos < r->end) {
-		size_t want = n - out;
-		ssize_t got;
+		ssize_t got = read_at(r, dst + out, n - out);
 
-		if ((off_t)want > r->end - r->pos)
-			want = (size_t)(r->end - r->pos);
-		got = pread(r->fd, dst + out, want, r->pos);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return out ? (ssize_t)out : -1;
-		if (got == 0) {
-			/* shorter than when it was opened */
-			r->end = r->pos;
-			if (!out) {
-				errno = ESTALE;
-				return -1;
-			}
-			break;
-		}
-		r->pos += got;
+		if (got <= 0)
+			return cut_short(out, got);
 		out += (size_t)got;
 	}
 	if (!r->quoted)
@@ -1368,23 +1382,9 @@ ssize_t mailbox_msg_read(struct mailbox_reader *r, char *dst, size_t n)
 			memmove(r->buf, p, avail);
 			r->start = 0;
 			r->fill = avail;
-			if ((off_t)want > r->end - r->pos)
-				want = (size_t)(r->end - r->pos);
-			got = pread(r->fd, r->buf + r->fill, want, r->pos);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got < 0)
-				return out ? (ssize_t)out : -1;
-			if (got == 0) {
-				/* shorter than the index says */
-				r->end = r->pos;
-				if (!out) {
-					errno = ESTALE;
-					return -1;
-				}
-				return (ssize_t)out;
-			}
-			r->pos += got;
+			got = read_at(r, r->buf + r->fill, want);
+			if (got <= 0)
+				return cut_short(out, got);
 			r->fill += (size_t)got;
 			continue;
 		}
