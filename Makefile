@@ -5,7 +5,7 @@
 #   make run               build and run the mail system on loopback with a demo user
 #   make defconfig | allnoconfig | allyesconfig | olddefconfig | menuconfig
 #   make savedefconfig | NAME_defconfig
-#   make size | bloatcheck | install DESTDIR= PREFIX= | clean | distclean
+#   make size | bloatcheck | install DESTDIR= PREFIX= [MANDIR=] | man | clean | distclean
 #
 # Embedded builds: CROSS_COMPILE=, CC=, BEARSSL_DIR=, CDB_DIR= (each DIR
 # holding include/ and lib/) are honoured, and then nothing is fetched.
@@ -17,6 +17,7 @@ CONFIG ?= .config
 OUT ?= postbox
 PREFIX ?= /usr
 DESTDIR ?=
+MANDIR ?= $(PREFIX)/share/man
 CROSS_COMPILE ?=
 
 ifeq ($(origin CC),default)
@@ -68,10 +69,10 @@ ALL_CFLAGS = $(CFLAGS_BASE) -I$(BUILD)/gen -Ilibmini $(DEPFLAGS) $(CFLAGS)
 
 .PHONY: all check run size bloatcheck install clean distclean FORCE \
 	defconfig allnoconfig allyesconfig olddefconfig menuconfig \
-	savedefconfig oldconfig unit deps bench
+	savedefconfig oldconfig unit deps bench man
 .DEFAULT_GOAL := all
 
-all: $(OUT)
+all: $(OUT) man
 
 $(OUT): $(BUILD)/postbox.unstripped
 	$(STRIP) -s -R .comment -R .note -o $@ $<
@@ -139,8 +140,17 @@ size:
 bloatcheck: all
 	@sh scripts/bloatcheck.sh $(BUILD)/postbox.unstripped
 
+# The manual pages: postbox(8) and one per applet in the configuration,
+# from the applets' //man: and //usage: lines.
+man: $(CONFIG)
+	@sh scripts/genman.sh $(BUILD)/man $(CONFIG) $(APPLET_SRCS)
+
 install: all
 	sh scripts/install.sh "$(OUT)" "$(DESTDIR)" "$(PREFIX)"
+	install -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man8"
+	for f in $(BUILD)/man/*.[18]; do \
+		install -m 0644 "$$f" "$(DESTDIR)$(MANDIR)/man$${f##*.}/" || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/gen $(BUILD)/postbox.unstripped $(BUILD)/libmini.a $(OUT) build/t build/cfg

@@ -27,6 +27,10 @@
  * anchors (\` \') follow musl's idea of them.
  */
 //applet:m4lite usr/bin drop m4
+//man:macro processor compatible with GNU m4, with sendmail's cf macros built in
+//man:m4lite (also installed as m4) turns a sendmail.mc into sendmail.cf:
+//man:m4 sendmail.mc > sendmail.cf.  When the sendmail-cf macros are absent,
+//man:postbox's own are used.
 //config:config M4LITE
 //config:	bool "m4lite: GNU-compatible m4 (also m4), 112 KB with cf macros"
 //config:	default y

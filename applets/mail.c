@@ -18,6 +18,10 @@
  * start again), -F records.
  */
 //applet:mail usr/bin drop mailx Mail
+//man:send and read mail (POSIX mailx)
+//man:mail (also mailx and Mail) sends a message read from stdin to the
+//man:addresses given, through sendmail, or reads a mailbox (mbox or Maildir)
+//man:with mailx's commands.
 //config:config MAIL
 //config:	bool "mail: read and send mail (POSIX mailx)"
 //config:	default y

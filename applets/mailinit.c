@@ -24,6 +24,11 @@
  * (each daemon drops its own).
  */
 //applet:mailinit usr/sbin drop
+//man:entry point of a mail container: smtpd, the queue runner and pop3d
+//man:As PID 1 it also reaps the orphans the kernel hands it.  A daemon that
+//man:exits is started again after a second; one that exits three times in a
+//man:row within 10 seconds of its start makes mailinit stop the others and
+//man:exit with that daemon's status.
 //config:config MAILINIT
 //config:	bool "mailinit: a container's PID 1 (smtpd, queue runner, pop3d)"
 //config:	default y

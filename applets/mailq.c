@@ -21,6 +21,9 @@
  * groups, quarantine.
  */
 //applet:mailq usr/bin keepgroup
+//man:list the mail queue
+//man:mailq prints the queue in sendmail's format (sendmail -bp), counts it,
+//man:or prints one JSON object per entry.
 //config:config MAILQ
 //config:	bool "mailq: list the mail queue (sendmail -bp)"
 //config:	default y

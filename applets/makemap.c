@@ -28,6 +28,9 @@
  * (disk full).
  */
 //applet:makemap usr/sbin drop
+//man:build a map for sendmail.cf from text
+//man:makemap reads key and value lines on stdin and writes a cdb map under
+//man:sendmail's name (access.db), through a temporary file and a rename.
 //config:config MAKEMAP
 //config:	bool "makemap: build cdb maps from text (sendmail's makemap)"
 //config:	default y

@@ -43,6 +43,9 @@
  * created, 74 a write failed (disk full).
  */
 //applet:newaliases usr/bin drop
+//man:rebuild the aliases database
+//man:newaliases reads each AliasFile of sendmail.cf and writes aliases.db
+//man:(sendmail -bi does the same).
 //config:config NEWALIASES
 //config:	bool "newaliases: rebuild the aliases database (sendmail -bi)"
 //config:	default y

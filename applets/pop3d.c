@@ -52,6 +52,10 @@
  * (never announced).
  */
 //applet:pop3d usr/sbin drop
+//man:POP3 server on the mailboxes the MTA delivers to
+//man:pop3d serves the mailboxes named by PostboxMailbox over POP3 (RFC 1939),
+//man:with STLS, implicit TLS and SASL; passwords come from
+//man:PostboxVirtualUsers or the system accounts.
 //config:config POP3D
 //config:	bool "pop3d: POP3 server (RFC 1939, STLS, SASL)"
 //config:	default y

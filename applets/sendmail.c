@@ -34,6 +34,10 @@
  * does; here they bounce by DSN, from the first delivery attempt).
  */
 //applet:sendmail usr/sbin keepgroup
+//man:submit mail, run the queue (sendmail 8 command line)
+//man:sendmail takes a message on stdin and commits it to the queue before it
+//man:exits 0; with -q it delivers the queue (once, or every interval in the
+//man:foreground); -bd and -bD start smtpd.
 //config:config SENDMAIL
 //config:	bool "sendmail: submission, queue runner (sendmail 8 command line)"
 //config:	default y

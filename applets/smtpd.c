@@ -64,6 +64,10 @@
  * Bare CR or LF and NUL in a message are rejected, never normalised.
  */
 //applet:smtpd usr/sbin drop
+//man:ESMTP server with sendmail's access rules
+//man:smtpd listens on every DaemonPortOptions of sendmail.cf (or speaks on
+//man:stdin and stdout with -i), applies the access map and the relay rules,
+//man:and commits each accepted message to the queue before it answers 250.
 //config:config SMTPD
 //config:	bool "smtpd: ESMTP server, sendmail's access rules (~24 KiB)"
 //config:	default y

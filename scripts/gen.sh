@@ -8,6 +8,7 @@
 #   GENDIR/usage.h    the usage texts
 # Tags:  //applet:NAME DIR PRIV [ALIAS...]   DIR e.g. usr/sbin, PRIV drop|keepgroup
 #        //config:...  Kconfig text          //usage:...  usage text
+#        //man:...  the manual page's text (scripts/genman.sh)
 # A file is rewritten only when its content changes, so make rebuilds only
 # what a change really touches.  Needs only sh, awk, sed and cmp.
 set -eu
