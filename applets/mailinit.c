@@ -11,8 +11,9 @@
  * certificate, a port in use) makes mailinit stop the others and exit
  * with that daemon's status, so the engine shows the error and its
  * restart policy decides.  SIGTERM and SIGINT stop the daemons (SIGTERM,
- * then SIGKILL after 30 s) and exit 0; SIGHUP goes to smtpd and pop3d,
- * which read the cf and maps again.
+ * then SIGKILL after 30 s) and exit 0.  SIGHUP goes to smtpd, which
+ * reads the cf and maps again; pop3d, which reads its cf only at start,
+ * is stopped and started again instead (its sessions go on).
  *
  * "mailinit -c" is the image's HEALTHCHECK: it connects to each port
  * given (default 127.0.0.1 25, and 110 when pop3d is built in), wants
@@ -42,7 +43,7 @@
 //usage:
 //usage:Runs smtpd, the queue runner (sendmail -qTIME) and pop3d as its
 //usage:children in the foreground, for a container's PID 1; SIGTERM stops
-//usage:them, SIGHUP makes smtpd and pop3d re-read the cf.
+//usage:them, SIGHUP makes smtpd re-read the cf and restarts pop3d.
 //usage:-C FILE	configuration (default /etc/mail/sendmail.cf), for each daemon
 //usage:-q TIME	the queue runner's interval (default 15m)
 //usage:-P	no pop3d
@@ -67,11 +68,15 @@
 #define QUICK_LIMIT 3		/* quick exits in a row before giving up */
 #define STOP_SECS 30		/* SIGTERM, then SIGKILL after this long */
 #define CHECK_SECS 10		/* the health check's deadline per port */
+#define HUP_NONE 0
+#define HUP_SIGNAL 1		/* pass SIGHUP on: the daemon reloads */
+#define HUP_RESTART 2		/* stop it and start it again */
 
 struct svc {
 	const char *name;	/* the applet */
 	char *argv[6];
-	int hup;		/* forward SIGHUP */
+	int hup;		/* on SIGHUP: HUP_* */
+	int restarting;		/* stopped by us for SIGHUP */
 	pid_t pid;		/* 0: not running */
 	time_t started, restart_at;	/* restart_at 0: none due */
 	int quick;		/* quick exits in a row */
@@ -144,6 +149,11 @@ static void svc_exited(struct init *in, struct svc *s, int status)
 		log_msg(LOG_INFO, "%s stopped (%s)", s->name, how);
 		return;
 	}
+	if (s->restarting) {
+		s->restarting = 0;
+		s->restart_at = t;
+		return;
+	}
 	s->quick = t - s->started < QUICK_SECS ? s->quick + 1 : 0;
 	if (s->quick >= QUICK_LIMIT) {
 		log_msg(LOG_ERR, "%s exited %d times within %ds of starting "
@@ -173,13 +183,30 @@ static void reap(struct init *in)
 	}
 }
 
-static void signal_all(struct init *in, int sig, int only_hup)
+static void signal_all(struct init *in, int sig)
 {
 	int i;
 
 	for (i = 0; i < in->n; i++)
-		if (in->svc[i].pid > 0 && (!only_hup || in->svc[i].hup))
+		if (in->svc[i].pid > 0)
 			kill(in->svc[i].pid, sig);
+}
+
+static void hangup(struct init *in)
+{
+	int i;
+
+	for (i = 0; i < in->n; i++) {
+		struct svc *s = &in->svc[i];
+
+		if (s->pid <= 0 || s->hup == HUP_NONE)
+			continue;
+		if (s->hup == HUP_RESTART)
+			s->restarting = 1;
+		log_msg(LOG_INFO, "SIGHUP: %s %s", s->hup == HUP_SIGNAL ?
+			"passed to" : "restarting", s->name);
+		kill(s->pid, s->hup == HUP_SIGNAL ? SIGHUP : SIGTERM);
+	}
 }
 
 static int running(const struct init *in)
@@ -230,19 +257,18 @@ static int supervise(struct init *in)
 				in->stop_deadline = now() + STOP_SECS;
 			}
 		} else if (sig == SIGHUP && !in->stopping) {
-			log_msg(LOG_INFO, "SIGHUP: passed to smtpd and pop3d");
-			signal_all(in, SIGHUP, 1);
+			hangup(in);
 		}
 		reap(in);
 		if (in->stopping) {
 			if (in->stopping == 1) {
-				signal_all(in, SIGTERM, 0);
+				signal_all(in, SIGTERM);
 				in->stopping = 2;
 			} else if (in->stopping == 2 &&
 					now() >= in->stop_deadline) {
 				log_msg(LOG_WARNING, "still running after "
 					"%ds: SIGKILL", STOP_SECS);
-				signal_all(in, SIGKILL, 0);
+				signal_all(in, SIGKILL);
 				in->stopping = 3;
 			}
 			if (!running(in))
@@ -384,10 +410,10 @@ int mailinit_main(int argc, char **argv)
 		applet_usage();
 	log_open("mailinit", 0);
 	snprintf(qopt, sizeof qopt, "-q%s", interval);
-	svc_add(&in, "smtpd", cf, NULL, 1);
-	svc_add(&in, "sendmail", cf, qopt, 0);
+	svc_add(&in, "smtpd", cf, NULL, HUP_SIGNAL);
+	svc_add(&in, "sendmail", cf, qopt, HUP_NONE);
 	if (pop3 && applet_exists("pop3d"))
-		svc_add(&in, "pop3d", cf, NULL, 1);
+		svc_add(&in, "pop3d", cf, NULL, HUP_RESTART);
 	if (getpid() != 1)
 		log_msg(LOG_INFO, "not PID 1: orphans are reaped by init");
 	return supervise(&in);
