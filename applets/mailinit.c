@@ -31,7 +31,7 @@
 //man:row within 10 seconds of its start makes mailinit stop the others and
 //man:exit with that daemon's status.
 //config:config MAILINIT
-//config:	bool "mailinit: a container's PID 1 (smtpd, queue runner, pop3d)"
+//config:	bool "mailinit: a container's PID 1 (smtpd, queue runner, pop3d), ~4 KiB"
 //config:	default y
 //config:	depends on SMTPD && SENDMAIL
 //config:	help
