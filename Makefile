@@ -72,7 +72,7 @@ ALL_CFLAGS = $(CFLAGS_BASE) -I$(BUILD)/gen -Ilibmini $(DEPFLAGS) $(CFLAGS)
 	savedefconfig oldconfig unit deps bench man
 .DEFAULT_GOAL := all
 
-all: $(OUT) man
+all: $(OUT)
 
 $(OUT): $(BUILD)/postbox.unstripped
 	$(STRIP) -s -R .comment -R .note -o $@ $<
@@ -145,7 +145,7 @@ bloatcheck: all
 man: $(CONFIG)
 	@sh scripts/genman.sh $(BUILD)/man $(CONFIG) $(APPLET_SRCS)
 
-install: all
+install: all man
 	sh scripts/install.sh "$(OUT)" "$(DESTDIR)" "$(PREFIX)"
 	install -d "$(DESTDIR)$(MANDIR)/man1" "$(DESTDIR)$(MANDIR)/man8"
 	for f in $(BUILD)/man/*.[18]; do \
