@@ -31,7 +31,7 @@
 //man:row within 10 seconds of its start makes mailinit stop the others and
 //man:exit with that daemon's status.
 //config:config MAILINIT
-//config:	bool "mailinit: a container's PID 1 (smtpd, queue runner, pop3d), ~4 KiB"
+//config:	bool "mailinit: a container's PID 1 (smtpd, pop3d...), ~4 KiB"
 //config:	default y
 //config:	depends on SMTPD && SENDMAIL
 //config:	help
@@ -75,6 +75,7 @@
 struct svc {
 	const char *name;	/* the applet */
 	char *argv[6];
+	int argc;
 	int hup;		/* on SIGHUP: HUP_* */
 	int restarting;		/* stopped by us for SIGHUP */
 	pid_t pid;		/* 0: not running */
@@ -104,7 +105,8 @@ static void svc_exec(struct svc *s, const sigset_t *old)
 {
 	sigprocmask(SIG_SETMASK, old, NULL);
 	execv("/proc/self/exe", s->argv);
-	_exit(applet_run(s->name, 5, s->argv));
+	optind = 1;	/* the applet parses its own options afresh */
+	_exit(applet_run(s->name, s->argc, s->argv));
 }
 
 static void svc_start(struct svc *s, const sigset_t *old)
@@ -232,6 +234,7 @@ static void svc_add(struct init *in, const char *name, const char *cf,
 	if (arg)
 		s->argv[a++] = (char *)arg;
 	s->argv[a] = NULL;
+	s->argc = a;
 }
 
 static int supervise(struct init *in)

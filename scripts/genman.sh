@@ -93,7 +93,8 @@ done
 	p ".nf"
 	p "\\fBpostbox\\fR \\fIAPPLET\\fR [\\fIARGS\\fR...]"
 	p "\\fIAPPLET\\fR [\\fIARGS\\fR...]"
-	p "\\fBpostbox \\-\\-list\\fR | \\fB\\-\\-list\\-full\\fR | \\fB\\-\\-install\\fR [\\fB\\-s\\fR] \\fIDIR\\fR"
+	p "\\fBpostbox \\-\\-list\\fR | \\fB\\-\\-list\\-full\\fR |" \
+		"\\fB\\-\\-install\\fR [\\fB\\-s\\fR] \\fIDIR\\fR"
 	p ".fi"
 	p ".SH DESCRIPTION"
 	p "Like BusyBox, postbox runs the applet named by its first argument, or"

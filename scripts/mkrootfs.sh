@@ -18,12 +18,15 @@
 set -eu
 bin=./postbox
 if [ "${1:-}" = -b ]; then bin=$2; shift 2; fi
-[ $# -eq 1 ] || { echo "usage: mkrootfs.sh [-b BINARY] DESTDIR" >&2; exit 64; }
+[ $# -eq 1 ] ||
+	{ echo "usage: mkrootfs.sh [-b BINARY] DESTDIR" >&2; exit 64; }
 D=$1
-[ "$(id -u)" = 0 ] || { echo "mkrootfs.sh: run as root (it sets owners)" >&2; exit 77; }
+[ "$(id -u)" = 0 ] ||
+	{ echo "mkrootfs.sh: run as root (it sets owners)" >&2; exit 77; }
 [ -x "$bin" ] || { echo "mkrootfs.sh: no $bin: run make first" >&2; exit 66; }
 ca=/etc/ssl/certs/ca-certificates.crt
-[ -s "$ca" ] || { echo "mkrootfs.sh: no $ca: install ca-certificates" >&2; exit 66; }
+[ -s "$ca" ] ||
+	{ echo "mkrootfs.sh: no $ca: install ca-certificates" >&2; exit 66; }
 for a in smtpd sendmail pop3d mailinit m4 newaliases; do
 	"$bin" --list | grep -qx "$a" ||
 		{ echo "mkrootfs.sh: $bin lacks the $a applet" >&2; exit 78; }
