@@ -42,7 +42,8 @@ sh "$src/scripts/install.sh" "$bin" "$D" /usr >/dev/null
 chown root:$GID_SMMSP "$D/usr/sbin/postbox"
 chmod 2755 "$D/usr/sbin/postbox"
 install -d -m 0755 "$D/etc" "$D/etc/mail" "$D/etc/ssl/certs" \
-	"$D/root" "$D/dev" "$D/proc" "$D/var" "$D/var/spool"
+	"$D/dev" "$D/proc" "$D/var" "$D/var/spool"
+install -d -m 0700 "$D/root"
 install -d -m 0755 -o root -g root "$D/run"
 ln -sfn ../run "$D/var/run"
 install -d -m 1777 "$D/tmp"
