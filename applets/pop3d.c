@@ -512,14 +512,6 @@ static int check_pass(struct pop3 *s, const char *user, const char *pass)
 	return r == AUTH_SUCCESS ? AUTH_SUCCESS : AUTH_FAIL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* RFC 1939 7: APOP NAME DIGEST, DIGEST being MD5(timestamp password) in
  * hex.  Only a secret the server holds in the clear can give it: a
  * PostboxVirtualUsers {PLAIN} (or {CLEARTEXT}) password.  A hash (the
@@ -535,7 +527,7 @@ static int check_apop(struct pop3 *s, const char *user, const char *hex)
 	int r;
 
 	for (i = 0; i < 32; i++) {
-		int h = hexval(hex[i]);
+		int h = str_hexval(hex[i]);
 
 		if (h < 0)
 			return AUTH_MALFORMED;
@@ -1451,7 +1443,7 @@ static int take_over(struct pop3 *s, int cin, int cout)
 static int split(struct pop3 *s)
 {
 	char user[AUTH_USER_MAX], how[16];
-	int sp[2], st, nul, cin, cout, r;
+	int sp[2], st, cin, cout, r;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -1488,13 +1480,7 @@ static int split(struct pop3 *s)
 	 * but for a copy kept for a plaintext session to take over */
 	cin = fcntl(0, F_DUPFD_CLOEXEC, 3);
 	cout = fcntl(1, F_DUPFD_CLOEXEC, 3);
-	nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		if (nul > 1)
-			close(nul);
-	}
+	file_null_fds(3);
 	r = monitor(s, user, sizeof user, how, sizeof how);
 	if (r == 0 && (s->secure || cin < 0 || cout < 0)) {
 		/* TLS: the child keeps the connection and relays */

@@ -184,16 +184,6 @@ static int txn_add(struct txn *t, const char *addr, const char *orcpt,
 	return 0;
 }
 
-/* RFC 5322 3.3 date, local time. */
-static void rfc5322_date(char *dst, size_t max)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(dst, max, "%a, %d %b %Y %H:%M:%S %z", &tm);
-}
-
 /* The Received: line (RFC 5321 4.4), LF line ends, into the data file. */
 static int write_received(struct smtpd *s, struct queue_new *q)
 {
@@ -213,7 +203,7 @@ static int write_received(struct smtpd *s, struct queue_new *q)
 		snprintf(from, sizeof from, "%s (%s%s[%s])",
 			s->helo[0] ? s->helo : s->peer.ip, s->peer.host,
 			s->peer.host[0] ? " " : "", s->peer.ip);
-	rfc5322_date(date, sizeof date);
+	msg_date(time(NULL), date, sizeof date);
 	buf_printf(&b, "Received: from %s", from);
 	/* sendmail's $?{auth_type}: AUTH happened, not who (the log says
 	 * who); bits= is the SASL security layer, which none of ours has */
@@ -274,11 +264,13 @@ static const char *data_open(struct smtpd *s)
 	if (s->authenticated || net_is_loopback(&s->peer)) {
 		time_t now = time(NULL);
 		struct tm tm;
-		char stamp[16];
+		char stamp[16], date[40];
 
 		localtime_r(&now, &tm);
-		if (!strftime(t->ds->date, sizeof t->ds->date,
-				"Date: %a, %d %b %Y %H:%M:%S %z\n", &tm))
+		if (msg_date(now, date, sizeof date))
+			snprintf(t->ds->date, sizeof t->ds->date,
+				"Date: %s\n", date);
+		else
 			t->ds->date[0] = 0;
 		strftime(stamp, sizeof stamp, "%Y%m%d%H%M", &tm);
 		snprintf(t->ds->newid, sizeof t->ds->newid,
@@ -1471,7 +1463,7 @@ static ssize_t wake_read(struct ctx *c)
 static void agent_start(struct ctx *c)
 {
 	char *argv[5];
-	int argc = 0, nul;
+	int argc = 0;
 	size_t i;
 	pid_t pid;
 
@@ -1496,11 +1488,7 @@ static void agent_start(struct ctx *c)
 			_exit(EX_OSERR);
 		close(c->wake_r);
 		close(c->wake_w);
-		nul = open("/dev/null", O_WRONLY);
-		if (nul >= 0 && nul != 1) {
-			dup2(nul, 1);
-			close(nul);
-		}
+		file_null_fds(2);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
@@ -1655,7 +1643,7 @@ group:
  * the deliveries (the session itself runs as the session user). */
 static int inetd_mode(struct ctx *c)
 {
-	int p[2], st = 0, nul;
+	int p[2], st = 0;
 	pid_t pid;
 
 	if (pipe(p) < 0)
@@ -1676,13 +1664,7 @@ static int inetd_mode(struct ctx *c)
 	close(p[1]);
 	c->wake_r = p[0];
 	/* the connection is the session's: the peer sees it close then */
-	nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		if (nul > 1)
-			close(nul);
-	}
+	file_null_fds(3);
 	/* until the session closes its end */
 	for (;;) {
 		ssize_t n = wake_read(c);

@@ -160,17 +160,6 @@ static const char *scheme_of(const char *secret, char *scheme, size_t max)
 	return secret;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes exactly N bytes of hex (2N digits, then the end). */
 static int unhex(const char *s, unsigned char *dst, size_t n)
 {
@@ -178,8 +167,8 @@ static int unhex(const char *s, unsigned char *dst, size_t n)
 	int h, l;
 
 	for (i = 0; i < n; i++) {
-		h = hexval(s[2 * i]);
-		l = h < 0 ? -1 : hexval(s[2 * i + 1]);
+		h = str_hexval(s[2 * i]);
+		l = h < 0 ? -1 : str_hexval(s[2 * i + 1]);
 		if (l < 0)
 			return -1;
 		dst[i] = h << 4 | l;

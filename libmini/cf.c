@@ -2031,18 +2031,6 @@ static void out_add(struct cf_out *o, const char *s, size_t n)
 	o->dst[o->len] = 0;
 }
 
-/* The current date for $b, RFC 5322 3.3 ("Mon, 23 Nov 2026 10:40:47
- * +0000"), in local time. */
-static void rfc5322_now(char *buf, size_t max)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (!localtime_r(&now, &tm) ||
-	    !strftime(buf, max, "%a, %d %b %Y %H:%M:%S %z", &tm))
-		str_lcpy(buf, "", max);
-}
-
 /* Reads a macro reference's name at s (after "$", "$?" or "$&"): one
  * character or {name}.  Returns the text after it, or NULL when a {
  * is not closed. */
@@ -2069,7 +2057,8 @@ static const char *macro_value(const struct cf *cf, const char *name,
 	const char *v = cf_macro(cf, name);
 
 	if (!v && strcmp(name, "b") == 0) {
-		rfc5322_now(datebuf, datemax);
+		/* $b: the current date, RFC 5322 3.3 */
+		msg_date(time(NULL), datebuf, datemax);
 		v = datebuf;
 	}
 	return v;

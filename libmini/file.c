@@ -363,3 +363,17 @@ fail:
 	errno = err;
 	return -1;
 }
+
+int file_null_fds(unsigned mask)
+{
+	int fd = open("/dev/null", O_RDWR), i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (mask & 1u << i && fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}

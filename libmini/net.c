@@ -619,14 +619,7 @@ void net_detach(const char *pidfile)
 	setsid();
 	if (chdir("/") < 0)
 		xdie_errno(EX_OSERR, "chdir /");
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	file_null_fds(7);
 	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		snprintf(line, sizeof line, "%d\n", (int)getpid());
