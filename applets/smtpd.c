@@ -67,9 +67,12 @@
 //config:config SMTPD
 //config:	bool "smtpd: ESMTP server, sendmail's access rules (~24 KiB)"
 //config:	default y
+//config:	depends on SENDMAIL
 //config:	help
 //config:	  The SMTP server: port 25/587 listener or inetd mode (-i),
-//config:	  sendmail's access map, relay rules and limits.
+//config:	  sendmail's access map, relay rules and limits.  It queues
+//config:	  what it accepts and sendmail (-bQ) delivers it, so it needs
+//config:	  SENDMAIL.
 //usage:usage: smtpd [-C FILE] [-b] [-i] [-v] [-p PIDFILE]
 //usage:
 //usage:Speak ESMTP: listen on every DaemonPortOptions (default 127.0.0.1:25),
