@@ -963,6 +963,8 @@ static int tls_begin(struct smtpd *s)
 /* RFC 3207 4. */
 static void cmd_starttls(struct smtpd *s, const char *arg)
 {
+	char who[NET_IP_MAX + 2];
+
 	if (!CFG_TLS || !s->ctx || !s->ctx->tlscfg) {
 		reply(s, "500 5.5.1 Command unrecognized: \"STARTTLS\"");
 		bad(s);
@@ -981,9 +983,8 @@ static void cmd_starttls(struct smtpd *s, const char *arg)
 	/* RFC 3207 4, 6: what the client sent behind STARTTLS came in the
 	 * clear and must not be read as if it came over TLS (the STARTTLS
 	 * injection attack): refuse it, discard it, end the session */
-	if (io_pending(&s->in)) {
-		log_msg(LOG_NOTICE, "[%s]: STARTTLS: commands pipelined after "
-			"STARTTLS: closing", s->peer.ip);
+	snprintf(who, sizeof who, "[%s]", s->peer.ip);
+	if (io_starttls_check(&s->in, "STARTTLS", who) < 0) {
 		reply(s, "554 5.5.1 Error: command pipelining after "
 			"STARTTLS");
 		s->quit = 1;
@@ -1745,14 +1746,13 @@ static int load_secrets(struct ctx *c, const struct cf *cf)
 	c->shadow_gid = 0;
 	if (CFG_AUTH && (o->auth_mechs.n || need_auth ||
 			(o->virtual_users && *o->virtual_users))) {
-		c->mechs = auth_mechs_words(o->auth_mechs.v, o->auth_mechs.n);
+		c->mechs = auth_mechs_server(o->auth_mechs.v,
+			o->auth_mechs.n, o->virtual_users);
 		if (!o->virtual_users || !*o->virtual_users) {
 			struct group *gr = getgrnam("shadow");
 
-			/* system accounts: /etc/shadow holds crypt hashes,
-			 * which CRAM-MD5 cannot use; the sessions keep the
-			 * shadow group to read them */
-			c->mechs &= ~AUTH_CRAM_MD5;
+			/* system accounts: the sessions keep the shadow
+			 * group to read their hashes */
 			if (gr && c->drop)
 				c->shadow_gid = gr->gr_gid;
 		}
@@ -1802,17 +1802,14 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		log_msg(LOG_INFO, "listening on %s port %u (%s)",
 			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
 	while ((r = net_serve(&srv)) == NET_RELOAD) {
-		struct cf *fresh = xzalloc(sizeof *fresh);
+		/* SIGHUP: the new cf for the next sessions, built aside
+		 * (nothing on this path exits); the sockets stay (a new
+		 * DaemonPortOptions needs a restart) */
+		struct cf *fresh = cf_reload(c->cfpath ? c->cfpath : CF_PATH,
+			c->cfpath != NULL);
 
-		/* SIGHUP: the new cf for the next sessions; the sockets
-		 * stay (a new DaemonPortOptions needs a restart) */
-		if (cf_load_daemon(fresh, c->cfpath ? c->cfpath : CF_PATH,
-				c->cfpath != NULL) < 0) {
-			log_msg(LOG_ERR, "reload failed, keeping the old "
-				"configuration");
-			free(fresh);
+		if (!fresh)
 			continue;
-		}
 		if (load_secrets(c, fresh) < 0) {
 			log_msg(LOG_ERR, "reload failed, keeping the old "
 				"configuration");
