@@ -166,15 +166,9 @@ static void txn_free(struct smtpd *s)
 static int txn_add(struct txn *t, const char *addr, const char *orcpt,
 	unsigned notify)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-		struct rcpt *r = realloc(t->rcpt, cap * sizeof *r);
-
-		if (!r)
-			return -1;
-		t->rcpt = r;
-		t->cap = cap;
-	}
+	if (buf_grow_array((void **)&t->rcpt, &t->cap, t->n, sizeof *t->rcpt,
+			8) < 0)
+		return -1;
 	t->rcpt[t->n].addr = strdup(addr);
 	t->rcpt[t->n].orcpt = strdup(orcpt);
 	t->rcpt[t->n].notify = notify;

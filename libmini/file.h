@@ -65,4 +65,8 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len);
  * then left as they were). */
 int file_null_fds(unsigned mask);
 
+/* Closes FD (when >= 0) keeping errno as it was, for a failure path;
+ * returns -1. */
+int file_close_fail(int fd);
+
 #endif

@@ -79,6 +79,25 @@ static void test_shared(void)
 	CHECK(n >= 30 && n == strlen(date) && date[3] == ',' &&
 		(date[n - 5] == '+' || date[n - 5] == '-'), "date shape");
 	CHECK(msg_date(0, d, sizeof d) == 0 && !d[0], "date too small");
+	{
+		long *a = NULL;
+		size_t cap = 0, k;
+		int ok = 1;
+
+		for (k = 0; k < 100; k++) {
+			if (buf_grow_array((void **)&a, &cap, k, sizeof *a,
+					4) < 0)
+				ok = 0;
+			else
+				a[k] = (long)k;
+		}
+		CHECK(ok && cap == 128 && a[99] == 99, "grow_array doubles");
+		errno = 0;
+		CHECK(buf_grow_array((void **)&a, &cap, cap, (size_t)-1 / 64,
+			1) == -1 && errno == ENOMEM && cap == 128 && a[5] == 5,
+			"grow_array: overflow refused, array kept");
+		free(a);
+	}
 }
 
 int main(void)
