@@ -105,26 +105,13 @@ static void map_path(struct makemap *mm)
 		xdie(EX_USAGE, "%s: name too long", mm->name);
 }
 
-/* ARG for a message: control characters shown as '?', so input can
- * never forge a line on the terminal or in a log. */
-static const char *shown(const char *arg, char *dst, size_t max)
-{
-	size_t i;
-
-	for (i = 0; arg[i] && i + 1 < max; i++)
-		dst[i] = (unsigned char)arg[i] < ' ' || arg[i] == 0x7f ? '?' :
-			arg[i];
-	dst[i] = 0;
-	return dst;
-}
-
 static void line_error(struct makemap *mm, const char *fmt, const char *arg)
 {
 	char buf[MAP_KEY_MAX];
 
 	fprintf(stderr, "%s: %s: line %lu: ", applet_name, mm->name,
 		mm->line);
-	fprintf(stderr, fmt, shown(arg, buf, sizeof buf));
+	fprintf(stderr, fmt, str_shown(arg, buf, sizeof buf));
 	fputc('\n', stderr);
 	mm->errors++;
 }
@@ -159,7 +146,7 @@ static void cidr_warn(struct makemap *mm, const char *key, size_t klen)
 			sizeof use);
 	fprintf(stderr, "%s: %s: line %lu: %s: sendmail access maps match "
 		"octet prefixes, not CIDR; %s\n", applet_name, mm->name,
-		mm->line, shown(key, buf, sizeof buf), shown(use, use,
+		mm->line, str_shown(key, buf, sizeof buf), str_shown(use, use,
 		sizeof use));
 }
 

@@ -78,26 +78,13 @@ struct newaliases {
 	unsigned long n, longest, bytes;	/* sendmail's statistics */
 };
 
-/* ARG for a message: control characters shown as '?', so input can
- * never forge a line on the terminal or in a log. */
-static const char *shown(const char *arg, char *dst, size_t max)
-{
-	size_t i;
-
-	for (i = 0; arg[i] && i + 1 < max; i++)
-		dst[i] = (unsigned char)arg[i] < ' ' || arg[i] == 0x7f ? '?' :
-			arg[i];
-	dst[i] = 0;
-	return dst;
-}
-
 static void entry_error(struct newaliases *na, unsigned long line,
 	const char *fmt, const char *arg)
 {
 	char buf[MAP_KEY_MAX];
 
 	fprintf(stderr, "%s: line %lu: ", na->file, line);
-	fprintf(stderr, fmt, shown(arg, buf, sizeof buf));
+	fprintf(stderr, fmt, str_shown(arg, buf, sizeof buf));
 	fputc('\n', stderr);
 	na->errors++;
 }
@@ -212,8 +199,8 @@ static void add_entry(struct newaliases *na, struct map_make *mk, char *s)
 	if (r == 2)
 		fprintf(stderr, "%s: line %lu: %s... Warning: duplicate alias "
 			"name %s\n", na->file, na->entry_line,
-			shown(p, p, strlen(p) + 1),
-			shown(key, key, sizeof key));
+			str_shown(p, p, strlen(p) + 1),
+			str_shown(key, key, sizeof key));
 	free(p);
 	na->n++;
 	na->bytes += klen + vlen;

@@ -11,8 +11,8 @@
  *
  * Extensions: CAPA (RFC 2449) with RESP-CODES ([IN-USE], [AUTH],
  * [SYS/TEMP], [SYS/PERM], [LOGIN-DELAY]) and AUTH-RESP-CODE, STLS (RFC
- * 2595; pipelined plaintext after it is discarded, never read as if it
- * came over TLS),
+ * 2595; plaintext pipelined after it is refused and the session ends,
+ * never read as if it came over TLS),
  * SASL AUTH (RFC 5034: PLAIN, LOGIN, CRAM-MD5), implicit TLS (M=s, port
  * 995).  Passwords: PostboxVirtualUsers, then the system accounts (the
  * same back-ends as smtpd); USER/PASS and plaintext SASL only over TLS
@@ -80,7 +80,6 @@
 //usage:PostboxPop3LoginDelay=SECONDS (RFC 2449 LOGIN-DELAY, e.g. 15m).
 #define _GNU_SOURCE
 #include "libmini.h"
-#include <bearssl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -279,19 +278,10 @@ static int plaintext_ok(struct pop3 *s)
 
 static int mechs(struct pop3 *s)
 {
-	const struct cf_list *l = &s->cf->opt.auth_mechs;
-	int set = AUTH_ALL;
-	char words[1024] = "";
-	size_t i;
+	const struct cf_opts *o = &s->cf->opt;
 
-	if (l->n) {
-		for (i = 0; i < l->n; i++) {
-			str_lcat(words, l->v[i], sizeof words);
-			str_lcat(words, " ", sizeof words);
-		}
-		set = auth_mechs_parse(words);
-	}
-	return auth_offer(set, s->cf->opt.auth_options, s->tls != NULL);
+	return auth_offer(auth_mechs_server(o->auth_mechs.v, o->auth_mechs.n,
+		o->virtual_users), o->auth_options, s->tls != NULL);
 }
 
 static void failed(struct pop3 *s, const char *text)
@@ -516,72 +506,10 @@ static int check_pass(struct pop3 *s, const char *user, const char *pass)
 	return r == AUTH_SUCCESS ? AUTH_SUCCESS : AUTH_FAIL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* RFC 1939 7: APOP NAME DIGEST, DIGEST being MD5(timestamp password) in
- * hex.  Only a secret the server holds in the clear can give it: a
- * PostboxVirtualUsers {PLAIN} (or {CLEARTEXT}) password.  A hash (the
- * system accounts' {CRYPT}, the vusers' *-CRYPT) cannot, and neither can
- * {CRAM-MD5}, which keeps HMAC-MD5 states, not the password: those get
- * AUTH_NOMECH, logged.  AUTH_SUCCESS, AUTH_FAIL, AUTH_TEMPFAIL too. */
+/* RFC 1939 7: APOP NAME DIGEST (auth_apop has the rule). */
 static int check_apop(struct pop3 *s, const char *user, const char *hex)
 {
-	char secret[AUTH_SECRET_MAX], *data = secret;
-	unsigned char want[16], got[16], diff = 0;
-	br_md5_context md;
-	size_t i;
-	int r;
-
-	for (i = 0; i < 32; i++) {
-		int h = hexval(hex[i]);
-
-		if (h < 0)
-			return AUTH_MALFORMED;
-		got[i / 2] = (unsigned char)(i % 2 ? got[i / 2] << 4 | h : h);
-	}
-	if (hex[32] || !s->stamp[0])
-		return AUTH_MALFORMED;
-	r = lookup(s, user, secret, sizeof secret);
-	if (r < 0)
-		return AUTH_TEMPFAIL;
-	if (r == 0) {
-		log_msg(LOG_NOTICE, "APOP failed for %s from %s: no such "
-			"user", user, s->client);
-		return AUTH_FAIL;
-	}
-	if (str_istarts(secret, "{PLAIN}"))
-		data = secret + 7;
-	else if (str_istarts(secret, "{CLEARTEXT}"))
-		data = secret + 11;
-	if (data == secret || !*data) {
-		log_msg(LOG_NOTICE, "APOP refused for %s from %s: %s; APOP "
-			"needs a {PLAIN} password in PostboxVirtualUsers",
-			user, s->client, data == secret ? "the password is "
-			"stored as a hash" : "empty password");
-		explicit_bzero(secret, sizeof secret);
-		return AUTH_NOMECH;
-	}
-	br_md5_init(&md);
-	br_md5_update(&md, s->stamp, strlen(s->stamp));
-	br_md5_update(&md, data, strlen(data));
-	br_md5_out(&md, want);
-	explicit_bzero(secret, sizeof secret);
-	explicit_bzero(&md, sizeof md);
-	/* constant time: every byte compared */
-	for (i = 0; i < 16; i++)
-		diff |= want[i] ^ got[i];
-	if (diff) {
-		log_msg(LOG_NOTICE, "APOP failed for %s from %s: bad digest",
-			user, s->client);
-		return AUTH_FAIL;
-	}
-	return AUTH_SUCCESS;
+	return auth_apop(s->stamp, user, hex, lookup, s, s->client);
 }
 
 /* --- the login child and its monitor -------------------------------------- */
@@ -868,26 +796,22 @@ static int start_tls(struct pop3 *s)
 	return 0;
 }
 
-/* RFC 2595 4: STLS, then a fresh session; plaintext that came with the
- * command is thrown away, never read as if it had come over TLS. */
+/* RFC 2595 4: STLS, then a fresh session; plaintext pipelined behind the
+ * command is refused and the session ends (io_starttls_check), as smtpd
+ * does: it is never read as if it had come over TLS. */
 static void cmd_stls(struct pop3 *s)
 {
-	char junk[256];
-	size_t dropped = 0;
-	ssize_t k;
-
 	if (!CFG_TLS || !s->c->tls || s->tls) {
 		reply(s, s->tls ? "-ERR TLS is already active" :
 			"-ERR STLS not available");
 		return;
 	}
+	if (io_starttls_check(&s->in, "STLS", s->client) < 0) {
+		reply(s, "-ERR Command pipelining after STLS");
+		s->quit = 1;
+		return;
+	}
 	reply(s, "+OK Begin TLS negotiation now");
-	while (io_pending(&s->in) &&
-	    (k = io_read(&s->in, junk, sizeof junk)) > 0)
-		dropped += (size_t)k;
-	if (dropped)
-		log_msg(LOG_NOTICE, "%s: %zu bytes of plaintext pipelined "
-			"after STLS discarded", s->client, dropped);
 	if (start_tls(s) == 0)
 		s->user[0] = 0;
 }
@@ -1455,7 +1379,7 @@ static int take_over(struct pop3 *s, int cin, int cout)
 static int split(struct pop3 *s)
 {
 	char user[AUTH_USER_MAX], how[16];
-	int sp[2], st, nul, cin, cout, r;
+	int sp[2], st, cin, cout, r;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -1492,13 +1416,7 @@ static int split(struct pop3 *s)
 	 * but for a copy kept for a plaintext session to take over */
 	cin = fcntl(0, F_DUPFD_CLOEXEC, 3);
 	cout = fcntl(1, F_DUPFD_CLOEXEC, 3);
-	nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		if (nul > 1)
-			close(nul);
-	}
+	file_null_fds(3);
 	r = monitor(s, user, sizeof user, how, sizeof how);
 	if (r == 0 && (s->secure || cin < 0 || cout < 0)) {
 		/* TLS: the child keeps the connection and relays */
@@ -1648,6 +1566,54 @@ static int net_session(void *arg, const struct net_listener *l)
 	return session(arg, l);
 }
 
+/* SIGHUP: the cf and the certificate it names read again for the next
+ * sessions, built aside, so that any failure (a file that cannot be read,
+ * a bad line, memory running out) keeps the old ones whole.  The
+ * listeners stay: new PostboxPop3PortOptions need a restart. */
+static void reload(struct ctx *c, struct net_server *srv)
+{
+	struct cf *fresh = cf_reload(c->cfpath ? c->cfpath : CF_PATH,
+		c->cfpath != NULL);
+	struct tls_server_config *tls = NULL;
+	const struct cf_opts *o;
+	char err[512];
+	size_t i;
+
+	if (!fresh)
+		return;
+	o = &fresh->opt;
+	if (CFG_TLS && o->server_cert && *o->server_cert) {
+		tls = tls_server_config_new(o->server_cert, o->server_key &&
+			*o->server_key ? o->server_key : o->server_cert, err,
+			sizeof err);
+		if (!tls)
+			goto fail;
+	}
+	for (i = 0; i < srv->n; i++)
+		if (strchr(srv->l[i].modifiers, 's') && !tls) {
+			snprintf(err, sizeof err, "%s: M=s needs "
+				"ServerCertFile", srv->l[i].name);
+			goto fail;
+		}
+	if (c->tls)
+		tls_server_config_free(c->tls);
+	c->tls = tls;
+	cf_free(c->cf);
+	free(c->cf);
+	c->cf = fresh;
+	if (c->root)
+		local_default_user(c->cf, &c->pre_uid, &c->pre_gid);
+	srv->max_children = c->cf->opt.max_children;
+	srv->conn_rate = c->cf->opt.conn_rate;
+	log_msg(LOG_INFO, "configuration reloaded");
+	return;
+fail:
+	log_msg(LOG_ERR, "%s; reload failed, keeping the old configuration",
+		err);
+	cf_free(fresh);
+	free(fresh);
+}
+
 /* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
  * certificate, 127.0.0.1 995 M=s (DESIGN.md §3: loopback by default). */
 static int daemon_mode(struct ctx *c, int background, const char *pidfile)
@@ -1693,7 +1659,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		log_msg(LOG_INFO, "listening on %s port %u (%s)",
 			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
 	while ((r = net_serve(&srv)) == NET_RELOAD)
-		log_msg(LOG_INFO, "SIGHUP: restart pop3d to reload");
+		reload(c, &srv);
 	log_msg(LOG_INFO, "stopped");
 	net_close(&srv);
 	if (background)

@@ -136,34 +136,6 @@ struct rcpts {
 
 /* --- options ----------------------------------------------------------- */
 
-/* sendmail time values: "30m", "1h30m", "2d"; a bare number is in
- * UNIT seconds.  -1 on a bad value. */
-static long parse_time(const char *s, long unit)
-{
-	long total = 0, v;
-	char *end;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = strtol(s, &end, 10);
-		switch (*end) {
-		case 's': v *= 1; end++; break;
-		case 'm': v *= 60; end++; break;
-		case 'h': v *= 3600; end++; break;
-		case 'd': v *= 86400; end++; break;
-		case 'w': v *= 604800; end++; break;
-		case 0: v *= unit; break;
-		default: return -1;
-		}
-		total += v;
-		s = end;
-	}
-	return total;
-}
-
 static int is_true(const char *v)
 {
 	return !*v || strchr("TtYy1", *v);
@@ -215,10 +187,10 @@ static void set_option(struct opts *o, const char *opt, int is_long)
 		if (*val && !strchr("pqmwe", *val))
 			xdie(EX_USAGE, "Invalid ErrorMode '%s'", val);
 	} else if (strcasecmp(name, "Timeout.queuewarn") == 0) {
-		if ((o->queuewarn = parse_time(val, 3600)) < 0)
+		if (cf_parse_time(val, 'h', &o->queuewarn) < 0)
 			xdie(EX_USAGE, "bad time '%s'", val);
 	} else if (strcasecmp(name, "Timeout.queuereturn") == 0) {
-		if ((o->queuereturn = parse_time(val, 86400)) < 0)
+		if (cf_parse_time(val, 'd', &o->queuereturn) < 0)
 			xdie(EX_USAGE, "bad time '%s'", val);
 	}
 }
@@ -232,7 +204,8 @@ static void set_queue_flag(struct opts *o, const char *v)
 		/* -qf (foreground) and -qp (persistent): the runner here is
 		 * always in the foreground. */
 		v++;
-		if (*v && (o->interval = parse_time(v, 60)) <= 0)
+		if (*v && (cf_parse_time(v, 'm', &o->interval) < 0 ||
+		    o->interval <= 0))
 			xdie(EX_USAGE, "Invalid -q interval '%s'", v);
 		return;
 	}
@@ -248,7 +221,7 @@ static void set_queue_flag(struct opts *o, const char *v)
 			applet_usage();
 		return;
 	}
-	if ((o->interval = parse_time(v, 60)) <= 0)
+	if (cf_parse_time(v, 'm', &o->interval) < 0 || o->interval <= 0)
 		xdie(EX_USAGE, "Invalid -q interval '%s'", v);
 }
 
@@ -1127,20 +1100,11 @@ static int queue_runner(struct sm *sm, struct opts *o)
 static void deliver_background(struct sm *sm, const char *qid)
 {
 	pid_t pid = fork();
-	int fd;
 
 	if (pid != 0)
 		return;	/* a failed fork leaves it to the runner */
 	setsid();
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		if (!sm->verbose)
-			dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	file_null_fds(sm->verbose ? 3 : 7);
 	sm_run_entry(sm, qid);
 	sm_run_reports(sm);
 	_exit(0);
@@ -1429,16 +1393,8 @@ int sendmail_main(int argc, char **argv)
 			return hand_over("smtpd", &o, o.mode == 'd' ? "-b" :
 				NULL);
 		if (o.mode == 'd') {
-			int fd = open("/dev/null", O_RDWR);
-
 			setsid();
-			if (fd >= 0) {
-				dup2(fd, 0);
-				dup2(fd, 1);
-				dup2(fd, 2);
-				if (fd > 2)
-					close(fd);
-			}
+			file_null_fds(7);
 			log_open(o.log_tag ? o.log_tag : "sendmail", 1);
 		}
 		break;

@@ -71,9 +71,12 @@
 //config:config SMTPD
 //config:	bool "smtpd: ESMTP server, sendmail's access rules (~24 KiB)"
 //config:	default y
+//config:	depends on SENDMAIL
 //config:	help
 //config:	  The SMTP server: port 25/587 listener or inetd mode (-i),
-//config:	  sendmail's access map, relay rules and limits.
+//config:	  sendmail's access map, relay rules and limits.  It queues
+//config:	  what it accepts and sendmail (-bQ) delivers it, so it needs
+//config:	  SENDMAIL.
 //usage:usage: smtpd [-C FILE] [-b] [-i] [-v] [-p PIDFILE]
 //usage:
 //usage:Speak ESMTP: listen on every DaemonPortOptions (default 127.0.0.1:25),
@@ -167,15 +170,9 @@ static void txn_free(struct smtpd *s)
 static int txn_add(struct txn *t, const char *addr, const char *orcpt,
 	unsigned notify)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-		struct rcpt *r = realloc(t->rcpt, cap * sizeof *r);
-
-		if (!r)
-			return -1;
-		t->rcpt = r;
-		t->cap = cap;
-	}
+	if (buf_grow_array((void **)&t->rcpt, &t->cap, t->n, sizeof *t->rcpt,
+			8) < 0)
+		return -1;
 	t->rcpt[t->n].addr = strdup(addr);
 	t->rcpt[t->n].orcpt = strdup(orcpt);
 	t->rcpt[t->n].notify = notify;
@@ -186,16 +183,6 @@ static int txn_add(struct txn *t, const char *addr, const char *orcpt,
 	}
 	t->n++;
 	return 0;
-}
-
-/* RFC 5322 3.3 date, local time. */
-static void rfc5322_date(char *dst, size_t max)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(dst, max, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
 /* The Received: line (RFC 5321 4.4), LF line ends, into the data file. */
@@ -217,7 +204,7 @@ static int write_received(struct smtpd *s, struct queue_new *q)
 		snprintf(from, sizeof from, "%s (%s%s[%s])",
 			s->helo[0] ? s->helo : s->peer.ip, s->peer.host,
 			s->peer.host[0] ? " " : "", s->peer.ip);
-	rfc5322_date(date, sizeof date);
+	msg_date(time(NULL), date, sizeof date);
 	buf_printf(&b, "Received: from %s", from);
 	/* sendmail's $?{auth_type}: AUTH happened, not who (the log says
 	 * who); bits= is the SASL security layer, which none of ours has */
@@ -278,11 +265,13 @@ static const char *data_open(struct smtpd *s)
 	if (s->authenticated || net_is_loopback(&s->peer)) {
 		time_t now = time(NULL);
 		struct tm tm;
-		char stamp[16];
+		char stamp[16], date[40];
 
 		localtime_r(&now, &tm);
-		if (!strftime(t->ds->date, sizeof t->ds->date,
-				"Date: %a, %d %b %Y %H:%M:%S %z\n", &tm))
+		if (msg_date(now, date, sizeof date))
+			snprintf(t->ds->date, sizeof t->ds->date,
+				"Date: %s\n", date);
+		else
 			t->ds->date[0] = 0;
 		strftime(stamp, sizeof stamp, "%Y%m%d%H%M", &tm);
 		snprintf(t->ds->newid, sizeof t->ds->newid,
@@ -972,6 +961,8 @@ static int tls_begin(struct smtpd *s)
 /* RFC 3207 4. */
 static void cmd_starttls(struct smtpd *s, const char *arg)
 {
+	char who[NET_IP_MAX + 2];
+
 	if (!CFG_TLS || !s->ctx || !s->ctx->tlscfg) {
 		reply(s, "500 5.5.1 Command unrecognized: \"STARTTLS\"");
 		bad(s);
@@ -990,9 +981,8 @@ static void cmd_starttls(struct smtpd *s, const char *arg)
 	/* RFC 3207 4, 6: what the client sent behind STARTTLS came in the
 	 * clear and must not be read as if it came over TLS (the STARTTLS
 	 * injection attack): refuse it, discard it, end the session */
-	if (io_pending(&s->in)) {
-		log_msg(LOG_NOTICE, "[%s]: STARTTLS: commands pipelined after "
-			"STARTTLS: closing", s->peer.ip);
+	snprintf(who, sizeof who, "[%s]", s->peer.ip);
+	if (io_starttls_check(&s->in, "STARTTLS", who) < 0) {
 		reply(s, "554 5.5.1 Error: command pipelining after "
 			"STARTTLS");
 		s->quit = 1;
@@ -1475,7 +1465,7 @@ static ssize_t wake_read(struct ctx *c)
 static void agent_start(struct ctx *c)
 {
 	char *argv[5];
-	int argc = 0, nul;
+	int argc = 0;
 	size_t i;
 	pid_t pid;
 
@@ -1500,11 +1490,7 @@ static void agent_start(struct ctx *c)
 			_exit(EX_OSERR);
 		close(c->wake_r);
 		close(c->wake_w);
-		nul = open("/dev/null", O_WRONLY);
-		if (nul >= 0 && nul != 1) {
-			dup2(nul, 1);
-			close(nul);
-		}
+		file_null_fds(2);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
@@ -1659,7 +1645,7 @@ group:
  * the deliveries (the session itself runs as the session user). */
 static int inetd_mode(struct ctx *c)
 {
-	int p[2], st = 0, nul;
+	int p[2], st = 0;
 	pid_t pid;
 
 	if (pipe(p) < 0)
@@ -1680,13 +1666,7 @@ static int inetd_mode(struct ctx *c)
 	close(p[1]);
 	c->wake_r = p[0];
 	/* the connection is the session's: the peer sees it close then */
-	nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		if (nul > 1)
-			close(nul);
-	}
+	file_null_fds(3);
 	/* until the session closes its end */
 	for (;;) {
 		ssize_t n = wake_read(c);
@@ -1764,14 +1744,13 @@ static int load_secrets(struct ctx *c, const struct cf *cf)
 	c->shadow_gid = 0;
 	if (CFG_AUTH && (o->auth_mechs.n || need_auth ||
 			(o->virtual_users && *o->virtual_users))) {
-		c->mechs = auth_mechs_words(o->auth_mechs.v, o->auth_mechs.n);
+		c->mechs = auth_mechs_server(o->auth_mechs.v,
+			o->auth_mechs.n, o->virtual_users);
 		if (!o->virtual_users || !*o->virtual_users) {
 			struct group *gr = getgrnam("shadow");
 
-			/* system accounts: /etc/shadow holds crypt hashes,
-			 * which CRAM-MD5 cannot use; the sessions keep the
-			 * shadow group to read them */
-			c->mechs &= ~AUTH_CRAM_MD5;
+			/* system accounts: the sessions keep the shadow
+			 * group to read their hashes */
 			if (gr && c->drop)
 				c->shadow_gid = gr->gr_gid;
 		}
@@ -1821,17 +1800,14 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		log_msg(LOG_INFO, "listening on %s port %u (%s)",
 			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
 	while ((r = net_serve(&srv)) == NET_RELOAD) {
-		struct cf *fresh = xzalloc(sizeof *fresh);
+		/* SIGHUP: the new cf for the next sessions, built aside
+		 * (nothing on this path exits); the sockets stay (a new
+		 * DaemonPortOptions needs a restart) */
+		struct cf *fresh = cf_reload(c->cfpath ? c->cfpath : CF_PATH,
+			c->cfpath != NULL);
 
-		/* SIGHUP: the new cf for the next sessions; the sockets
-		 * stay (a new DaemonPortOptions needs a restart) */
-		if (cf_load_daemon(fresh, c->cfpath ? c->cfpath : CF_PATH,
-				c->cfpath != NULL) < 0) {
-			log_msg(LOG_ERR, "reload failed, keeping the old "
-				"configuration");
-			free(fresh);
+		if (!fresh)
 			continue;
-		}
 		if (load_secrets(c, fresh) < 0) {
 			log_msg(LOG_ERR, "reload failed, keeping the old "
 				"configuration");

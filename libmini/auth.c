@@ -125,6 +125,13 @@ size_t auth_mechs_list(int set, char *dst, size_t max)
 	return len;
 }
 
+int auth_mechs_server(char *const *v, size_t n, const char *virtual_users)
+{
+	int set = auth_mechs_words(v, n);
+
+	return virtual_users && *virtual_users ? set : set & ~AUTH_CRAM_MD5;
+}
+
 int auth_offer(int set, const char *auth_options, int tls)
 {
 	int nocleartext = !auth_options || strchr(auth_options, 'p');
@@ -160,17 +167,6 @@ static const char *scheme_of(const char *secret, char *scheme, size_t max)
 	return secret;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes exactly N bytes of hex (2N digits, then the end). */
 static int unhex(const char *s, unsigned char *dst, size_t n)
 {
@@ -178,8 +174,8 @@ static int unhex(const char *s, unsigned char *dst, size_t n)
 	int h, l;
 
 	for (i = 0; i < n; i++) {
-		h = hexval(s[2 * i]);
-		l = h < 0 ? -1 : hexval(s[2 * i + 1]);
+		h = str_hexval(s[2 * i]);
+		l = h < 0 ? -1 : str_hexval(s[2 * i + 1]);
 		if (l < 0)
 			return -1;
 		dst[i] = h << 4 | l;
@@ -597,4 +593,56 @@ void auth_fail_delay(unsigned failures)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+int auth_apop(const char *stamp, const char *user, const char *hex,
+	auth_lookup_fn lookup, void *ctx, const char *client)
+{
+	char secret[AUTH_SECRET_MAX], *data = secret;
+	unsigned char want[16], got[16];
+	br_md5_context md;
+	size_t i;
+	int r;
+
+	for (i = 0; i < 32; i++) {
+		int h = str_hexval(hex[i]);
+
+		if (h < 0)
+			return AUTH_MALFORMED;
+		got[i / 2] = (unsigned char)(i % 2 ? got[i / 2] << 4 | h : h);
+	}
+	if (hex[32] || !stamp[0])
+		return AUTH_MALFORMED;
+	r = lookup(ctx, user, secret, sizeof secret);
+	if (r < 0)
+		return AUTH_TEMPFAIL;
+	if (r == 0) {
+		log_msg(LOG_NOTICE, "APOP failed for %s from %s: no such "
+			"user", user, client);
+		return AUTH_FAIL;
+	}
+	if (str_istarts(secret, "{PLAIN}"))
+		data = secret + 7;
+	else if (str_istarts(secret, "{CLEARTEXT}"))
+		data = secret + 11;
+	if (data == secret || !*data) {
+		log_msg(LOG_NOTICE, "APOP refused for %s from %s: %s; APOP "
+			"needs a {PLAIN} password in PostboxVirtualUsers",
+			user, client, data == secret ? "the password is "
+			"stored as a hash" : "empty password");
+		explicit_bzero(secret, sizeof secret);
+		return AUTH_NOMECH;
+	}
+	br_md5_init(&md);
+	br_md5_update(&md, stamp, strlen(stamp));
+	br_md5_update(&md, data, strlen(data));
+	br_md5_out(&md, want);
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(&md, sizeof md);
+	if (!ct_equal(want, got, sizeof want)) {
+		log_msg(LOG_NOTICE, "APOP failed for %s from %s: bad digest",
+			user, client);
+		return AUTH_FAIL;
+	}
+	return AUTH_SUCCESS;
 }

@@ -74,6 +74,14 @@ size_t auth_mechs_list(int set, char *dst, size_t max);
  * AuthOptions is absent (RFC 4954 4: no passwords in the clear). */
 int auth_offer(int set, const char *auth_options, int tls);
 
+/* The mechanisms a server (smtpd, pop3d) has for its accounts: those of
+ * AuthMechanisms (the words V, N; N 0 gives AUTH_ALL), less CRAM-MD5 when
+ * the accounts are the system's (VIRTUAL_USERS NULL or ""): /etc/shadow
+ * holds crypt hashes, from which no CRAM-MD5 answer can be checked, and a
+ * client offered it (curl, fetchmail) would pay a failed login.  The
+ * caller then applies auth_offer for the connection. */
+int auth_mechs_server(char *const *v, size_t n, const char *virtual_users);
+
 /*
  * A password back-end: looks USER up and writes its secret
  * ("{SCHEME}data", at most MAX bytes with the NUL) into SECRET.  Returns
@@ -144,6 +152,17 @@ int auth_start(struct auth *a, const char *mech, int allowed,
 /* Feeds the client's response LINE (the line without its CRLF) after
  * AUTH_CONTINUE.  Returns the next result, as auth_start. */
 int auth_step(struct auth *a, const char *line);
+
+/* POP3's APOP (RFC 1939 7): whether DIGEST (32 hex digits, either case)
+ * is MD5(STAMP secret) for USER, the secret found with LOOKUP (CTX).
+ * Only a secret held in the clear can give it, "{PLAIN}" or
+ * "{CLEARTEXT}": a hash (CRYPT, the *-CRYPT schemes) or "{CRAM-MD5}"
+ * gives AUTH_NOMECH, logged with the reason.  Also AUTH_SUCCESS;
+ * AUTH_FAIL (no such user, a bad digest: logged naming CLIENT);
+ * AUTH_MALFORMED (DIGEST not 32 hex digits, STAMP empty); AUTH_TEMPFAIL
+ * (the lookup failed).  The digests are compared in constant time. */
+int auth_apop(const char *stamp, const char *user, const char *digest,
+	auth_lookup_fn lookup, void *ctx, const char *client);
 
 /* The pause before replying to the Nth failed attempt of a connection
  * (N >= 1): 1 s, 2 s, 4 s, ... at most 15 s (RFC 4954 9 asks servers to

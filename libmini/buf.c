@@ -117,3 +117,22 @@ void buf_free(struct buf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
+
+int buf_grow_array(void **p, size_t *cap, size_t n, size_t size,
+	size_t first)
+{
+	size_t want = *cap ? *cap * 2 : first;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	if (want < *cap || want > ((size_t)-1) / size) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (!(q = realloc(*p, want * size)))
+		return -1;
+	*p = q;
+	*cap = want;
+	return 0;
+}

@@ -32,4 +32,11 @@ void buf_consume(struct buf *b, size_t n);
 /* Release the memory; the buffer is empty and usable again. */
 void buf_free(struct buf *b);
 
+/* Room for one more element in the array *P of N used and *CAP allocated
+ * elements of SIZE bytes: when N == *CAP, reallocates it to twice as many
+ * (FIRST when there are none yet).  0, or -1 with errno ENOMEM (overflow
+ * included), *P and *CAP then untouched. */
+int buf_grow_array(void **p, size_t *cap, size_t n, size_t size,
+	size_t first);
+
 #endif

@@ -478,8 +478,9 @@ static int hosts_fqdn(const char *name, char *fqdn, size_t max)
 
 /* Sets $w (short name), $j (FQDN), $m (domain) and $k (node name) from
  * uname, and /etc/hosts when the node name has no dot: never a DNS
- * query, so a start without network never waits. */
-static void host_macros(struct cf *cf)
+ * query, so a start without network never waits.  -1 when memory runs
+ * out. */
+static int host_macros(struct cf *cf)
 {
 	struct utsname u;
 	char fqdn[256], shortname[256], *dot;
@@ -498,7 +499,8 @@ static void host_macros(struct cf *cf)
 	    (dot && macro_set(cf, NULL, "m", dot + 1) < 0) ||
 	    class_add(cf, NULL, "w", shortname, strlen(shortname)) < 0 ||
 	    class_add(cf, NULL, "w", fqdn, strlen(fqdn)) < 0)
-		xdie(EX_OSERR, "out of memory");
+		return -1;
+	return 0;
 }
 
 /* ---- init and free ------------------------------------------------------ */
@@ -509,7 +511,9 @@ static const char *default_user(void)
 	return getpwnam("mailnull") ? "mailnull" : "1:1";
 }
 
-void cf_init(struct cf *cf)
+/* cf_init's work: 0, or -1 when memory runs out (cf partly filled, for
+ * cf_free). */
+static int init_defaults(struct cf *cf)
 {
 	struct cf_opts *o = &cf->opt;
 	struct cf_daemon *d = &cf->daemons[0];
@@ -517,18 +521,19 @@ void cf_init(struct cf *cf)
 	size_t i;
 
 	memset(cf, 0, sizeof *cf);
-	cf->priv = xzalloc(sizeof(struct cf_priv));
+	cf->priv = calloc(1, sizeof(struct cf_priv));
 	/* DESIGN §3: with no DaemonPortOptions, listen on loopback only. */
-	d->name = xstrdup("MTA");
-	d->addr = xstrdup("127.0.0.1");
+	d->name = strdup("MTA");
+	d->addr = strdup("127.0.0.1");
 	d->port = 25;
 	d->family = AF_INET;
 	cf->n_daemons = 1;
 
-	o->queue_dir = xstrdup("/var/spool/mqueue");
-	if (list_add(&o->alias_files, "/etc/mail/aliases", 17) < 0 ||
+	o->queue_dir = strdup("/var/spool/mqueue");
+	if (!cf->priv || !d->name || !d->addr || !o->queue_dir ||
+	    list_add(&o->alias_files, "/etc/mail/aliases", 17) < 0 ||
 	    list_split(&o->forward_path, "$z/.forward.$w:$z/.forward", ":") < 0)
-		xdie(EX_OSERR, "out of memory");
+		return -1;
 	o->max_hops = 25;
 	o->min_free_blocks = 100;
 	o->log_level = 9;
@@ -549,21 +554,30 @@ void cf_init(struct cf *cf)
 	o->to_queuewarn = 4 * 3600;
 	o->to_queuereturn = 5 * 86400;
 	/* Safer than sendmail's empty default: no address harvesting. */
-	o->privacy = xstrdup("authwarnings,noexpn,novrfy");
-	o->greeting = xstrdup("$j Sendmail $v/$Z; $b");
-	o->default_user = xstrdup(default_user());
-	o->mailbox = xstrdup("mbox:/var/mail/%u");
+	o->privacy = strdup("authwarnings,noexpn,novrfy");
+	o->greeting = strdup("$j Sendmail $v/$Z; $b");
+	o->default_user = strdup(default_user());
+	o->mailbox = strdup("mbox:/var/mail/%u");
+	if (!o->privacy || !o->greeting || !o->default_user || !o->mailbox)
+		return -1;
 
-	host_macros(cf);
-	if (macro_set(cf, NULL, "v", POSTBOX_VERSION) < 0 ||
+	if (host_macros(cf) < 0 ||
+	    macro_set(cf, NULL, "v", POSTBOX_VERSION) < 0 ||
 	    macro_set(cf, NULL, "Z", POSTBOX_VERSION) < 0 ||
 	    macro_set(cf, NULL, "n", "MAILER-DAEMON") < 0)
-		xdie(EX_OSERR, "out of memory");
+		return -1;
 	for (i = 0; i < sizeof builtin_w / sizeof *builtin_w; i++)
 		if (class_add(cf, NULL, "w", builtin_w[i],
 		    strlen(builtin_w[i])) < 0)
-			xdie(EX_OSERR, "out of memory");
+			return -1;
 	classes_finish(cf->priv);
+	return 0;
+}
+
+void cf_init(struct cf *cf)
+{
+	if (init_defaults(cf) < 0)
+		xdie(EX_OSERR, "out of memory");
 }
 
 static void daemon_free(struct cf_daemon *d)
@@ -2031,18 +2045,6 @@ static void out_add(struct cf_out *o, const char *s, size_t n)
 	o->dst[o->len] = 0;
 }
 
-/* The current date for $b, RFC 5322 3.3 ("Mon, 23 Nov 2026 10:40:47
- * +0000"), in local time. */
-static void rfc5322_now(char *buf, size_t max)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	if (!localtime_r(&now, &tm) ||
-	    !strftime(buf, max, "%a, %d %b %Y %H:%M:%S %z", &tm))
-		str_lcpy(buf, "", max);
-}
-
 /* Reads a macro reference's name at s (after "$", "$?" or "$&"): one
  * character or {name}.  Returns the text after it, or NULL when a {
  * is not closed. */
@@ -2069,7 +2071,8 @@ static const char *macro_value(const struct cf *cf, const char *name,
 	const char *v = cf_macro(cf, name);
 
 	if (!v && strcmp(name, "b") == 0) {
-		rfc5322_now(datebuf, datemax);
+		/* $b: the current date, RFC 5322 3.3 */
+		msg_date(time(NULL), datebuf, datemax);
 		v = datebuf;
 	}
 	return v;
@@ -2178,21 +2181,55 @@ static void cf_log_note(const char *what, const char *where)
 	log_msg(LOG_INFO, "%s: ignored: %s", where, what);
 }
 
+/* cf_load_daemon's work, never exiting: 0, or -1 with the reason in
+ * err (cf freed). */
+static int load_daemon(struct cf *cf, const char *path, int explicit,
+	char *err, size_t errmax)
+{
+	int missing;
+
+	if (init_defaults(cf) < 0)
+		goto nomem;
+	cf->note = cf_log_note;
+	if (cf_load(cf, path, err, errmax) == 0)
+		return 0;
+	missing = errno == ENOENT;
+	cf_free(cf);
+	if (missing && !explicit) {
+		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
+			path);
+		if (init_defaults(cf) < 0)
+			goto nomem;
+		return 0;
+	}
+	return -1;
+nomem:
+	cf_free(cf);
+	snprintf(err, errmax, "%s: out of memory", path);
+	return -1;
+}
+
 int cf_load_daemon(struct cf *cf, const char *path, int explicit)
 {
 	char err[512];
 
-	cf_init(cf);
-	cf->note = cf_log_note;
-	if (cf_load(cf, path, err, sizeof err) == 0)
+	if (load_daemon(cf, path, explicit, err, sizeof err) == 0)
 		return 0;
-	if (errno == ENOENT && !explicit) {
-		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
-			path);
-		cf_free(cf);
-		cf_init(cf);
-		return 0;
-	}
 	xwarn("%s", err);
 	return -1;
+}
+
+struct cf *cf_reload(const char *path, int explicit)
+{
+	struct cf *cf = calloc(1, sizeof *cf);
+	char err[512];
+
+	if (cf && load_daemon(cf, path, explicit, err, sizeof err) == 0)
+		return cf;
+	if (!cf)
+		snprintf(err, sizeof err, "%s: out of memory", path);
+	log_msg(LOG_ERR, "%s; reload failed, keeping the old configuration",
+		err);
+	free(cf);
+	return NULL;
 }

@@ -241,7 +241,15 @@ int cf_parse_time(const char *s, int unit, long *secs);
 /* Loads the cf the way a daemon does: cf_init, ignored lines logged (one
  * line each, LOG_INFO), then PATH.  When PATH does not exist and was not
  * named explicitly (-C), the built-in defaults are used and logged.  0, or
- * -1 with the reason printed on stderr (xwarn).  Setup path only. */
+ * -1 with the reason printed on stderr (xwarn; cf then freed).  Never
+ * exits. */
 int cf_load_daemon(struct cf *cf, const char *path, int explicit);
+/* A daemon's SIGHUP: the cf at PATH loaded as cf_load_daemon does, into a
+ * new struct cf built aside, so that the running one stays whole.  The
+ * new cf (the caller's: cf_free, then free), or NULL when it cannot be
+ * had -- a file that cannot be read, a bad line, memory running out --
+ * with the reason logged (LOG_ERR, "reload failed, keeping the old
+ * configuration"). */
+struct cf *cf_reload(const char *path, int explicit);
 
 #endif

@@ -185,7 +185,7 @@ int file_open_safe(const char *path, int flags, mode_t mode, uid_t owner,
 	int checks)
 {
 	struct stat st;
-	int fd, err;
+	int fd;
 
 	fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
@@ -207,10 +207,7 @@ int file_open_safe(const char *path, int flags, mode_t mode, uid_t owner,
 	}
 	return fd;
 fail:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
+	return file_close_fail(fd);
 }
 
 int file_lock(int fd, int type, int wait)
@@ -361,5 +358,29 @@ fail:
 	free(p);
 	close(fd);
 	errno = err;
+	return -1;
+}
+
+int file_null_fds(unsigned mask)
+{
+	int fd = open("/dev/null", O_RDWR), i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (mask & 1u << i && fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+int file_close_fail(int fd)
+{
+	int e = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = e;
 	return -1;
 }

@@ -59,4 +59,14 @@ void file_dotunlock(const char *path);
  * buffer (*out, *len).  0, or -1 with errno (EFBIG past MAX). */
 int file_read_all(const char *path, size_t max, char **out, size_t *len);
 
+/* Points each of fds 0, 1 and 2 whose bit (1 << fd) is set in MASK at
+ * /dev/null, as a detached process or one that hands its connection on
+ * does.  0, or -1 with errno when /dev/null cannot be opened (the fds are
+ * then left as they were). */
+int file_null_fds(unsigned mask);
+
+/* Closes FD (when >= 0) keeping errno as it was, for a failure path;
+ * returns -1. */
+int file_close_fail(int fd);
+
 #endif

@@ -122,6 +122,16 @@ size_t io_pending(const struct io *io)
 	return io->end - io->start;
 }
 
+int io_starttls_check(const struct io *in, const char *verb,
+	const char *client)
+{
+	if (!io_pending(in))
+		return 0;
+	log_msg(LOG_NOTICE, "%s: %s: %zu bytes pipelined after %s: closing",
+		client, verb, io_pending(in), verb);
+	return -1;
+}
+
 int io_wait(struct io *io, int events)
 {
 	struct pollfd p;

@@ -106,6 +106,15 @@ int io_transport(struct io *io, const struct io_ops *ops, void *ctx);
  * bytes buffered but not yet written.  Never blocks. */
 size_t io_pending(const struct io *io);
 
+/* The one STARTTLS rule, for SMTP's STARTTLS (RFC 3207 4, 6) and POP3's
+ * STLS (RFC 2595 4): whether the reader IN may be switched to TLS now.
+ * 0 when nothing is buffered behind the command; -1 when plaintext is
+ * (the STARTTLS command injection): that text must never be read as if
+ * it had come over TLS, so the caller refuses and ends the session.  The
+ * refusal is logged (LOG_NOTICE) naming CLIENT and the command VERB. */
+int io_starttls_check(const struct io *in, const char *verb,
+	const char *client);
+
 /* Results of io_getline. */
 enum {
 	IO_TIMEOUT = -2,	/* the deadline passed; errno ETIMEDOUT */

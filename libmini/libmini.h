@@ -25,6 +25,7 @@
 #include "x.h"
 #include "buf.h"
 #include "str.h"
+#include "addr.h"
 #include "log.h"
 #include "net.h"
 #include "io.h"

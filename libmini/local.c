@@ -69,18 +69,7 @@ struct expander {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void seterr(char *err, size_t max, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t max, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !max)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, max, fmt, ap);
-	va_end(ap);
-}
+#define seterr str_seterr
 
 /* A user name we may look up and put in a path: no '/', no leading '.',
  * no blanks or control characters. */

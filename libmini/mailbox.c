@@ -27,20 +27,7 @@
 #define FNV_OFF		0xcbf29ce484222325ULL
 #define FNV_PRIME	0x100000001b3ULL
 
-static void seterr(char *err, size_t max, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t max, const char *fmt, ...)
-{
-	va_list ap;
-	int e = errno;
-
-	if (err && max) {
-		va_start(ap, fmt);
-		vsnprintf(err, max, fmt, ap);
-		va_end(ap);
-	}
-	errno = e;
-}
+#define seterr str_seterr
 
 static uint64_t fnv(uint64_t h, const char *p, size_t n)
 {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static int is_blank(int c)
 {
@@ -890,14 +891,6 @@ int msg_addr_next(const char **pp, size_t *np, struct msg_addr *a)
 
 /* --- MIME parameters --- */
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 #define PARAM_SECTIONS	64
 
 int msg_param(struct buf *out, const char *p, size_t n, const char *name)
@@ -1015,8 +1008,8 @@ int msg_param(struct buf *out, const char *p, size_t n, const char *name)
 				int c = (unsigned char)s[j], h, l;
 
 				if (sec[k].ext && c == '%' && j + 2 < len &&
-						(h = hexv(s[j + 1])) >= 0 &&
-						(l = hexv(s[j + 2])) >= 0) {
+						(h = str_hexval(s[j + 1])) >= 0 &&
+						(l = str_hexval(s[j + 2])) >= 0) {
 					c = h << 4 | l;
 					j += 2;
 				} else if (sec[k].quoted && c == '\\' &&
@@ -1263,7 +1256,7 @@ static long entity(const char *p, size_t n)
 		int hex = p[1] == 'x' || p[1] == 'X';
 
 		for (i = 1 + hex; i < n; i++) {
-			int d = hex ? hexv(p[i]) : (p[i] >= '0' && p[i] <= '9' ?
+			int d = hex ? str_hexval(p[i]) : (p[i] >= '0' && p[i] <= '9' ?
 				p[i] - '0' : -1);
 
 			if (d < 0 || v > 0x10ffff)
@@ -1442,4 +1435,16 @@ text:
 	if (out->len > start)
 		return buf_addc(out, '\n');
 	return 0;
+}
+
+size_t msg_date(time_t t, char *dst, size_t max)
+{
+	struct tm tm;
+	size_t n = 0;
+
+	if (localtime_r(&t, &tm))
+		n = strftime(dst, max, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (!n && max)
+		dst[0] = 0;
+	return n;
 }

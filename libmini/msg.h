@@ -188,4 +188,10 @@ int msg_conv(struct buf *out, const char *to, const char *from,
  */
 int msg_html_text(struct buf *out, const char *p, size_t n);
 
+/* The RFC 5322 3.3 date of T in local time with a numeric zone and the C
+ * locale's names ("Mon, 23 Nov 2026 10:40:47 +0000") into dst (max bytes;
+ * 32 always suffice).  Returns its length, or 0 with dst "" when max is
+ * too small. */
+size_t msg_date(time_t t, char *dst, size_t max);
+
 #endif

@@ -393,15 +393,9 @@ static void child(struct net_server *s, size_t li, int c,
 
 static int add_kid(struct net_server *s, pid_t pid, const struct net_peer *p)
 {
-	if (s->n_kids == s->cap_kids) {
-		size_t cap = s->cap_kids ? s->cap_kids * 2 : 16;
-		struct net_child *k = realloc(s->kids, cap * sizeof *k);
-
-		if (!k)
-			return -1;
-		s->kids = k;
-		s->cap_kids = cap;
-	}
+	if (buf_grow_array((void **)&s->kids, &s->cap_kids, s->n_kids,
+			sizeof *s->kids, 16) < 0)
+		return -1;
 	s->kids[s->n_kids].pid = pid;
 	s->kids[s->n_kids].family = p->family;
 	memcpy(s->kids[s->n_kids].addr, p->addr, 16);
@@ -619,14 +613,7 @@ void net_detach(const char *pidfile)
 	setsid();
 	if (chdir("/") < 0)
 		xdie_errno(EX_OSERR, "chdir /");
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	file_null_fds(7);
 	fd = open(pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		snprintf(line, sizeof line, "%d\n", (int)getpid());

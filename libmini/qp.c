@@ -2,17 +2,6 @@
 #include "libmini.h"
 #include <errno.h>
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')	/* 6.7 (1): accept lower case */
-		return c - 'a' + 10;
-	return -1;
-}
-
 ssize_t qp_decode(void *dst, size_t max, const char *src, size_t n,
 	int flags)
 {
@@ -35,8 +24,8 @@ ssize_t qp_decode(void *dst, size_t max, const char *src, size_t n,
 				blank = o;
 				continue;
 			}
-			if (i + 2 < n && (hi = hexval(src[i + 1])) >= 0 &&
-					(lo = hexval(src[i + 2])) >= 0) {
+			if (i + 2 < n && (hi = str_hexval(src[i + 1])) >= 0 &&
+					(lo = str_hexval(src[i + 2])) >= 0) {
 				if (o >= max)
 					goto big;
 				d[o++] = hi << 4 | lo;

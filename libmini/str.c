@@ -1,6 +1,10 @@
 /* str: bounded string helpers. */
 #include "libmini.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 size_t str_lcpy(char *dst, const char *src, size_t max)
 {
@@ -123,4 +127,41 @@ int str_utf8_valid(const char *s, size_t n)
 			return 0;
 	}
 	return 1;
+}
+
+int str_ieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+int str_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+const char *str_shown(const char *arg, char *dst, size_t max)
+{
+	size_t i;
+
+	for (i = 0; arg[i] && i + 1 < max; i++)
+		dst[i] = (unsigned char)arg[i] < ' ' || arg[i] == 0x7f ? '?' :
+			arg[i];
+	dst[i] = 0;
+	return dst;
+}
+
+void str_seterr(char *err, size_t max, const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	if (err && max) {
+		va_start(ap, fmt);
+		vsnprintf(err, max, fmt, ap);
+		va_end(ap);
+	}
+	errno = e;
 }

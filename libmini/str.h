@@ -25,5 +25,17 @@ int str_ends(const char *s, const char *suffix);
 int str_toul(const char *s, unsigned long max, unsigned long *out);
 /* Whether the n bytes at s are valid UTF-8 (no overlongs, no surrogates). */
 int str_utf8_valid(const char *s, size_t n);
+/* 1 when a and b are equal ignoring ASCII case (SMTP verbs, keywords). */
+int str_ieq(const char *a, const char *b);
+/* The value of hex digit c (either case): 0 to 15, or -1. */
+int str_hexval(int c);
+/* Copies arg into dst (max bytes, NUL included; max > 0, truncated to
+ * fit) with control characters and DEL as '?', so that input can never
+ * forge a line on a terminal or in a log.  Returns dst; dst may be arg. */
+const char *str_shown(const char *arg, char *dst, size_t max);
+/* vsnprintf into err (max bytes) for a caller's "why" buffer; nothing
+ * when err is NULL or max is 0.  errno is kept as it was. */
+void str_seterr(char *err, size_t max, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -261,11 +261,15 @@ static int pem_each(const char *path, const char *data, size_t len,
 	pem_fn fn, void *ctx, char *err, size_t errmax)
 {
 	const char *p = data, *end = data + len, *eol, *body;
-	unsigned char *der = xmalloc(DER_MAX);
+	unsigned char *der = malloc(DER_MAX);
 	char name[128], ename[128];
 	int count = 0, r = -1;
 	ssize_t n;
 
+	if (!der) {
+		snprintf(err, errmax, "%s: out of memory", path);
+		return -1;
+	}
 	while (p < end) {
 		if (!(eol = memchr(p, '\n', (size_t)(end - p))))
 			eol = end;
@@ -337,7 +341,11 @@ static int chain_add(void *ctx, const char *name, const unsigned char *der,
 		snprintf(err, errmax, "more than %d certificates", CHAIN_MAX);
 		return -1;
 	}
-	kp->chain[kp->nchain].data = xmalloc(len);
+	kp->chain[kp->nchain].data = malloc(len);
+	if (!kp->chain[kp->nchain].data) {
+		snprintf(err, errmax, "out of memory");
+		return -1;
+	}
 	memcpy(kp->chain[kp->nchain].data, der, len);
 	kp->chain[kp->nchain].data_len = len;
 	kp->nchain++;
@@ -377,7 +385,11 @@ static int key_add(void *ctx, const char *name, const unsigned char *der,
 		snprintf(err, errmax, "more than one private key");
 		return -1;
 	}
-	dc = xmalloc(sizeof *dc);
+	dc = malloc(sizeof *dc);
+	if (!dc) {
+		snprintf(err, errmax, "out of memory");
+		return -1;
+	}
 	br_skey_decoder_init(dc);
 	br_skey_decoder_push(dc, der, len);
 	if (br_skey_decoder_last_error(dc) != 0) {
@@ -387,8 +399,10 @@ static int key_add(void *ctx, const char *name, const unsigned char *der,
 	}
 	kp->key_type = br_skey_decoder_key_type(dc);
 	if ((rk = br_skey_decoder_get_rsa(dc))) {
-		p = kp->keymem = xmalloc(rk->plen + rk->qlen + rk->dplen +
+		p = kp->keymem = malloc(rk->plen + rk->qlen + rk->dplen +
 			rk->dqlen + rk->iqlen);
+		if (!p)
+			goto nomem;
 		kp->rsa = *rk;
 		kp->rsa.p = put(&p, rk->p, rk->plen);
 		kp->rsa.q = put(&p, rk->q, rk->qlen);
@@ -396,7 +410,9 @@ static int key_add(void *ctx, const char *name, const unsigned char *der,
 		kp->rsa.dq = put(&p, rk->dq, rk->dqlen);
 		kp->rsa.iq = put(&p, rk->iq, rk->iqlen);
 	} else if ((ek = br_skey_decoder_get_ec(dc))) {
-		p = kp->keymem = xmalloc(ek->xlen);
+		p = kp->keymem = malloc(ek->xlen);
+		if (!p)
+			goto nomem;
 		kp->ec = *ek;
 		kp->ec.x = put(&p, ek->x, ek->xlen);
 	} else {
@@ -404,6 +420,9 @@ static int key_add(void *ctx, const char *name, const unsigned char *der,
 		goto out;
 	}
 	r = 0;
+	goto out;
+nomem:
+	snprintf(err, errmax, "out of memory");
 out:
 	memset(dc, 0, sizeof *dc);	/* the key's numbers */
 	free(dc);
@@ -425,7 +444,7 @@ static const unsigned char *unpad(const unsigned char *p, size_t *n)
  * issuer's key type (for br_ssl_server_set_single_ec). */
 static int keypair_check(struct keypair *kp, char *err, size_t errmax)
 {
-	br_x509_decoder_context *dc = xmalloc(sizeof *dc);
+	br_x509_decoder_context *dc = malloc(sizeof *dc);
 	const br_x509_pkey *pk;
 	unsigned char *mine = NULL;
 	const unsigned char *a, *b;
@@ -433,6 +452,10 @@ static int keypair_check(struct keypair *kp, char *err, size_t errmax)
 	br_ec_public_key ecpub;
 	int ok = 0;
 
+	if (!dc) {
+		snprintf(err, errmax, "out of memory");
+		return -1;
+	}
 	br_x509_decoder_init(dc, 0, 0);
 	br_x509_decoder_push(dc, kp->chain[0].data, kp->chain[0].data_len);
 	pk = br_x509_decoder_get_pkey(dc);
@@ -454,14 +477,16 @@ static int keypair_check(struct keypair *kp, char *err, size_t errmax)
 		mod = br_rsa_compute_modulus_get_default();
 
 		alen = mod(NULL, &kp->rsa);
-		mine = xmalloc(alen ? alen : 1);
+		if (!(mine = malloc(alen ? alen : 1)))
+			goto nomem;
 		alen = mod(mine, &kp->rsa);
 		a = unpad(mine, &alen);
 		blen = pk->key.rsa.nlen;
 		b = unpad(pk->key.rsa.n, &blen);
 		ok = alen && alen == blen && memcmp(a, b, alen) == 0;
 	} else {
-		mine = xmalloc(BR_EC_KBUF_PUB_MAX_SIZE);
+		if (!(mine = malloc(BR_EC_KBUF_PUB_MAX_SIZE)))
+			goto nomem;
 		alen = br_ec_compute_pub(br_ec_get_default(), &ecpub, mine,
 			&kp->ec);
 		ok = alen && ecpub.curve == pk->key.ec.curve &&
@@ -471,6 +496,9 @@ static int keypair_check(struct keypair *kp, char *err, size_t errmax)
 	if (!ok)
 		snprintf(err, errmax, "the private key does not match the "
 			"certificate");
+	goto out;
+nomem:
+	snprintf(err, errmax, "out of memory");
 out:
 	free(mine);
 	free(dc);
@@ -534,9 +562,13 @@ fail:
 struct tls_server_config *tls_server_config_new(const char *certfile,
 	const char *keyfile, char *err, size_t errmax)
 {
-	struct tls_server_config *cfg = xzalloc(sizeof *cfg);
+	struct tls_server_config *cfg = calloc(1, sizeof *cfg);
 	unsigned char probe[16];
 
+	if (!cfg) {
+		snprintf(err, errmax, "out of memory");
+		return NULL;
+	}
 	/* fail at start-up, not in the first session, if there is none */
 	if (getentropy(probe, sizeof probe) < 0) {
 		snprintf(err, errmax, "getentropy: %s", strerror(errno));

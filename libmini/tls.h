@@ -43,7 +43,8 @@ struct tls_client_config;
  * usually root's only.
  * Returns the config (owned by the caller, shared read-only by every
  * session), or NULL with a message naming the file in ERR (ERRMAX
- * bytes). */
+ * bytes), "out of memory" too: it never exits, so that a daemon's reload
+ * keeps its old config when this fails. */
 struct tls_server_config *tls_server_config_new(const char *certfile,
 	const char *keyfile, char *err, size_t errmax);
 void tls_server_config_free(struct tls_server_config *cfg);

@@ -352,8 +352,7 @@ int mail_send(struct mail *m, struct mail_draft *d)
 		buf_add(&body, d->body.p ? d->body.p : "", d->body.len);
 
 	/* RFC 5322 3.6: Date and From are required; sendmail adds From */
-	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z",
-		localtime(&now));
+	msg_date(now, date, sizeof date);
 	buf_printf(&msg, "Date: %s\n", date);
 	if (from && *from)
 		msg_header_encode(&msg, "From", from, 1);

@@ -1,25 +1,17 @@
 /*
  * sendmail's address parser: RFC 5322 3.4 address lists as they appear
- * in To/Cc/Bcc and on the command line, reduced to addr-specs, and the
- * RFC 5321 4.1.2 syntax check of one addr-spec.  Obsolete forms that
- * still occur are accepted: source routes (<@a,@b:u@c>, RFC 5322 4.4),
+ * in To/Cc/Bcc and on the command line, reduced to addr-specs, and
+ * sendmail's limits around the syntax check of one (addr_check, RFC 5321
+ * 4.1.2, which smtpd's paths share).  Obsolete forms that still occur
+ * are accepted: source routes (<@a,@b:u@c>, RFC 5322 4.4),
  * whitespace around dots, empty list elements.
  */
 #include "sendmail.h"
 #include <string.h>
 
-static int is_atext(unsigned char c)
-{
-	/* RFC 5322 3.2.3 atext, plus UTF-8 (RFC 6532 3.2). */
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c >= 0x80 ||
-		(c && strchr("!#$%&'*+-/=?^_`{|}~", c));
-}
-
 int sm_addr_valid(const char *addr, char *err, size_t errmax)
 {
-	const char *at = NULL, *p, *dom;
-	size_t len = strlen(addr);
+	size_t len = strlen(addr), n, local;
 
 	if (!len || len > SM_MAX_ADDR) {
 		snprintf(err, errmax, len ? "address too long" :
@@ -30,89 +22,8 @@ int sm_addr_valid(const char *addr, char *err, size_t errmax)
 		snprintf(err, errmax, "address is not valid UTF-8");
 		return 0;
 	}
-	/* Local part: a dot-atom or a quoted string. */
-	p = addr;
-	if (*p == '"') {
-		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && p[1])
-				p++;
-			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-				snprintf(err, errmax, "control character "
-					"in address");
-				return 0;
-			}
-		}
-		if (*p != '"') {
-			snprintf(err, errmax, "unbalanced '\"'");
-			return 0;
-		}
-		p++;
-	} else {
-		const char *start = p;
-
-		for (; *p && *p != '@'; p++) {
-			if (*p == '.' && (p == start || p[1] == '.' ||
-			    p[1] == '@' || !p[1])) {
-				snprintf(err, errmax, "misplaced '.' in "
-					"local part");
-				return 0;
-			}
-			if (*p != '.' && !is_atext((unsigned char)*p)) {
-				snprintf(err, errmax, "invalid character "
-					"'%s%c' in "
-					"address", (unsigned char)*p < 0x20 ?
-					"^" : "", (unsigned char)*p < 0x20 ?
-					*p + '@' : *p);
-				return 0;
-			}
-		}
-		if (p == start) {
-			snprintf(err, errmax, "user address required");
-			return 0;
-		}
-	}
-	if (!*p)
-		return 1;
-	if (*p != '@') {
-		snprintf(err, errmax, "invalid character after the "
-			"quoted local part");
-		return 0;
-	}
-	at = p;
-	dom = at + 1;
-	if (!*dom) {
-		snprintf(err, errmax, "domain required after '@'");
-		return 0;
-	}
-	if (*dom == '[') {
-		/* RFC 5321 4.1.3 address literal: checked for shape only. */
-		p = strchr(dom, ']');
-		if (!p || p[1] || p == dom + 1 ||
-		    strspn(dom + 1, "0123456789abcdefABCDEF.:IPv") !=
-		    (size_t)(p - dom - 1)) {
-			snprintf(err, errmax, "bad address literal");
-			return 0;
-		}
-		return 1;
-	}
-	for (p = dom; *p; p++) {
-		unsigned char c = *p;
-
-		if (c == '.' && (p == dom || p[1] == '.' || !p[1])) {
-			/* A trailing dot (FQDN form) is fine. */
-			if (c == '.' && !p[1] && p != dom && p[-1] != '.')
-				continue;
-			snprintf(err, errmax, "misplaced '.' in domain");
-			return 0;
-		}
-		if (!(c == '.' || c == '-' || c == '_' || c >= 0x80 ||
-		      (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9'))) {
-			snprintf(err, errmax, "invalid character in domain");
-			return 0;
-		}
-	}
-	return 1;
+	/* the syntax is libmini's, smtpd's too (addr.h) */
+	return addr_check(addr, "", &n, &local, err, errmax) == 0;
 }
 
 /* The list parser's state: the current element's text outside comments

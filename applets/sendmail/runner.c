@@ -24,11 +24,7 @@
 
 void sm_date(time_t t, char *dst, size_t max)
 {
-	struct tm tm;
-
-	/* RFC 5322 3.3, with a numeric zone; the C locale's names. */
-	localtime_r(&t, &tm);
-	if (!strftime(dst, max, "%a, %d %b %Y %H:%M:%S %z", &tm))
+	if (!msg_date(t, dst, max))
 		str_lcpy(dst, "Thu, 01 Jan 1970 00:00:00 +0000", max);
 }
 

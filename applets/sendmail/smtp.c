@@ -535,10 +535,7 @@ static int connect_to(const struct dns_addr *a, long s)
 	}
 	return fd;
 fail:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
+	return file_close_fail(fd);
 }
 
 /* EHLO, falling back to HELO (RFC 5321 3.2); records the extensions. */

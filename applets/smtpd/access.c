@@ -139,13 +139,6 @@ int smtpd_tagged_ip(struct smap *sm, const char *tag, const char *ip,
 
 /* --- addresses ------------------------------------------------------------ */
 
-static int is_atext(int c)
-{
-	/* RFC 5322 3.2.3 atext (and UTF-8, checked later) */
-	return isalnum(c) || (c && strchr("!#$%&'*+-/=?^_`{|}~", c)) ||
-		c >= 0x80;
-}
-
 /* RFC 5321 4.1.2: parses a Path or "<>" at *P into addr (PATH_MAX_SMTP):
  * "<local@domain>", also without brackets (sendmail's leniency) and with
  * a source route "@a,@b:" (4.1.1.3: ignored).  A local part alone is
@@ -155,8 +148,8 @@ int smtpd_parse_path(const char **pp, char *addr, int null_ok, int utf8,
 	char *why, size_t whymax)
 {
 	const char *p = *pp, *start, *at = NULL;
-	int bracket = 0, quoted = 0;
-	size_t n = 0, local = 0, dom;
+	int bracket = 0;
+	size_t n = 0, local = 0;
 
 	while (*p == ' ')
 		p++;
@@ -178,54 +171,20 @@ int smtpd_parse_path(const char **pp, char *addr, int null_ok, int utf8,
 		*pp = p + 1;
 		return 0;
 	}
-	/* the local part: dot-string or quoted-string */
-	if (*p == '"') {
-		quoted = 1;
-		for (p++; *p && *p != '"'; p++) {
-			if (*p == '\\' && p[1])
-				p++;
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				goto syntax;
-		}
-		if (*p != '"')
-			goto syntax;
-		p++;
-	} else {
-		while (is_atext((unsigned char)*p) || *p == '.')
-			p++;
-	}
-	local = p - start;
-	if (local == 0 || local > LOCAL_MAX + (quoted ? 2 : 0))
+	/* the Mailbox: libmini's syntax (sendmail's too), then the
+	 * limits of RFC 5321 4.5.3.1 */
+	if (addr_check(p, bracket ? ">" : " ", &n, &local, why, whymax) < 0)
 		goto syntax;
-	if (!quoted && (start[0] == '.' || p[-1] == '.' ||
-			memmem(start, local, "..", 2)))
+	p += n;
+	if (start[local] == '@')
+		at = start + local;
+	if (local > LOCAL_MAX + (*start == '"' ? 2 : 0) ||
+			(at && n - local - 1 > DOMAIN_MAX))
 		goto syntax;
-	if (*p == '@') {
-		at = p++;
-		if (*p == '[') {
-			const char *e = strchr(p, ']');
-
-			if (!e)
-				goto syntax;
-			p = e + 1;
-		} else {
-			while (isalnum((unsigned char)*p) || *p == '-' ||
-					*p == '.' || (unsigned char)*p >= 0x80)
-				p++;
-		}
-		dom = p - at - 1;
-		if (dom == 0 || dom > DOMAIN_MAX)
-			goto syntax;
-	}
 	if (bracket) {
 		if (*p != '>')
 			goto syntax;
-		n = p - start;
 		p++;
-	} else {
-		n = p - start;
-		if (*p && *p != ' ')
-			goto syntax;
 	}
 	if (n >= PATH_MAX_SMTP)
 		goto syntax;

@@ -154,11 +154,6 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	unsigned agent_fails;	/* crashes within 10 s of a start, in a row */
 };
 
-static inline int str_ieq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
 /* access.c: maps.  smtpd_map_open opens the cdb behind K line NAME (or
  * PATH.db when NAME is NULL); state 0 when absent and optional, -1 when it
  * failed (lookups then say "try later"). */

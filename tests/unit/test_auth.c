@@ -41,6 +41,7 @@ static const char *users[][2] = {
 	{ "alice", "{PLAIN}pass word" },
 	{ "tim", "{PLAIN}tanstaaftanstaaf" },
 	{ "timc", "" },		/* filled with the CRAM-MD5 context */
+	{ "apop", "{PLAIN}tanstaaf" },
 	{ "bob", "{SHA512-CRYPT}$6$saltsalt$cc1KsgmlKYtCcnNH8.sv7Fe8mca8fAso5fHlNrb1VZa5WYQ.L3ChTcx06ID.LoaXZAf9CZNraK43XCp7LxKHl1" },
 };
 static char timc[80];
@@ -180,6 +181,42 @@ int main(void)
 		"AuthOptions without p: plaintext allowed");
 	CHECK(auth_offer(AUTH_ALL, "A,p", 0) == AUTH_CRAM_MD5,
 		"AuthOptions with p");
+	{
+		char *words[] = { "CRAM-MD5", "PLAIN" };
+
+		CHECK(auth_mechs_server(NULL, 0, NULL) == AUTH_PLAINTEXT,
+			"system accounts: no CRAM-MD5");
+		CHECK(auth_mechs_server(NULL, 0, "/v") == AUTH_ALL,
+			"virtual users: all");
+		CHECK(auth_mechs_server(words, 2, "") == AUTH_PLAIN,
+			"AuthMechanisms, system accounts");
+		CHECK(auth_mechs_server(words, 2, "/v") ==
+			(AUTH_PLAIN | AUTH_CRAM_MD5),
+			"AuthMechanisms, virtual users");
+	}
+	/* APOP (RFC 1939 7's example: the digest of "tanstaaf" with
+	 * this stamp) */
+	{
+		static const char stamp[] = "<1896.697170952@dbc.mtview.ca.us>";
+		static const char dig[] = "c4c9334bac560ecc979e58001b3e22fb";
+
+		CHECK(auth_apop(stamp, "tim", dig, lookup, NULL, "t") ==
+			AUTH_FAIL, "APOP: another password, bad digest");
+		CHECK(auth_apop(stamp, "apop", dig, lookup, NULL, "t") ==
+			AUTH_SUCCESS, "APOP: RFC 1939's example");
+		CHECK(auth_apop(stamp, "apop", "C4C9334BAC560ECC979E58001B3E22FB",
+			lookup, NULL, "t") == AUTH_SUCCESS, "APOP: upper case");
+		CHECK(auth_apop(stamp, "apop", "c4c9", lookup, NULL, "t") ==
+			AUTH_MALFORMED, "APOP: short digest");
+		CHECK(auth_apop("", "apop", dig, lookup, NULL, "t") ==
+			AUTH_MALFORMED, "APOP: no stamp");
+		CHECK(auth_apop(stamp, "bob", dig, lookup, NULL, "t") ==
+			AUTH_NOMECH, "APOP: a hashed secret cannot");
+		CHECK(auth_apop(stamp, "nobody", dig, lookup, NULL, "t") ==
+			AUTH_FAIL, "APOP: no such user");
+		CHECK(auth_apop(stamp, "broken", dig, lookup, NULL, "t") ==
+			AUTH_TEMPFAIL, "APOP: lookup fails");
+	}
 	CHECK(auth_start(&a, "DIGEST-MD5", AUTH_ALL, NULL, "mx", lookup, NULL,
 		"t") == AUTH_NOMECH, "AUTH DIGEST-MD5: 504");
 	CHECK(auth_start(&a, "PLAIN", AUTH_CRAM_MD5, NULL, "mx", lookup, NULL,

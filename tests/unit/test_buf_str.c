@@ -54,9 +54,56 @@ static void test_str(void)
 	}
 }
 
+/* The helpers that had a copy in several applets. */
+static void test_shared(void)
+{
+	static const struct { int c, v; } hex[] = {
+		{ '0', 0 }, { '9', 9 }, { 'a', 10 }, { 'F', 15 }, { 'g', -1 },
+		{ 'G', -1 }, { ' ', -1 }, { 0, -1 }, { '@', -1 }, { '`', -1 },
+	};
+	char d[8], date[40];
+	size_t i, n;
+
+	for (i = 0; i < sizeof hex / sizeof hex[0]; i++)
+		CHECK(str_hexval(hex[i].c) == hex[i].v, "hexval vector");
+	CHECK(str_ieq("EHLO", "ehlo") && !str_ieq("EHLO", "EHL"), "ieq");
+	CHECK_STR(str_shown("a\r\nb\x7f", d, sizeof d), "a??b?", "shown");
+	CHECK_STR(str_shown("0123456789", d, sizeof d), "0123456",
+		"shown truncates");
+	errno = EAGAIN;
+	str_seterr(d, sizeof d, "%s:%d", "abc", 1234);
+	CHECK_STR(d, "abc:123", "seterr bounded");
+	CHECK(errno == EAGAIN, "seterr keeps errno");
+	str_seterr(NULL, 0, "%s", "nothing");
+	n = msg_date(0, date, sizeof date);
+	CHECK(n >= 30 && n == strlen(date) && date[3] == ',' &&
+		(date[n - 5] == '+' || date[n - 5] == '-'), "date shape");
+	CHECK(msg_date(0, d, sizeof d) == 0 && !d[0], "date too small");
+	{
+		long *a = NULL;
+		size_t cap = 0, k;
+		int ok = 1;
+
+		for (k = 0; k < 100; k++) {
+			if (buf_grow_array((void **)&a, &cap, k, sizeof *a,
+					4) < 0)
+				ok = 0;
+			else
+				a[k] = (long)k;
+		}
+		CHECK(ok && cap == 128 && a[99] == 99, "grow_array doubles");
+		errno = 0;
+		CHECK(buf_grow_array((void **)&a, &cap, cap, (size_t)-1 / 64,
+			1) == -1 && errno == ENOMEM && cap == 128 && a[5] == 5,
+			"grow_array: overflow refused, array kept");
+		free(a);
+	}
+}
+
 int main(void)
 {
 	test_buf();
 	test_str();
+	test_shared();
 	return unit_done();
 }

@@ -375,6 +375,8 @@ static void test_pending(void)
 	CHECK(io_getline(&io, dst, sizeof dst, &len) == IO_LINE &&
 		strcmp(dst, "STARTTLS\r\n") == 0, "pending: STARTTLS line");
 	CHECK(io_pending(&io) == 11, "pending: injected command seen");
+	CHECK(io_starttls_check(&io, "STARTTLS", "[t]") == -1,
+		"the STARTTLS rule refuses buffered plaintext");
 	CHECK(io_transport(&io, &io_fd_ops, NULL) == -1 && errno == EBUSY,
 		"transport switch refused while plaintext is buffered");
 	close(sv[0]);
