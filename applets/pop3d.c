@@ -292,7 +292,7 @@ static int mechs(struct pop3 *s)
 
 static void failed(struct pop3 *s, const char *text)
 {
-	auth_fail_delay(++s->failures);
+	auth_fail_delay(++s->failures, s->cf->opt.auth_fail_delay);
 	reply(s, "-ERR [AUTH] %s", text);
 	if (s->failures >= AUTH_FAILURES_MAX) {
 		reply(s, "-ERR [AUTH] Too many authentication failures");

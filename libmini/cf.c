@@ -548,6 +548,8 @@ void cf_init(struct cf *cf)
 	o->to_misc = 2 * 60;
 	o->to_queuewarn = 4 * 3600;
 	o->to_queuereturn = 5 * 86400;
+	o->auth_fail_delay = 1;
+	o->error_delay = 1;
 	/* Safer than sendmail's empty default: no address harvesting. */
 	o->privacy = xstrdup("authwarnings,noexpn,novrfy");
 	o->greeting = xstrdup("$j Sendmail $v/$Z; $b");
@@ -1500,6 +1502,8 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("PostboxPop3PortOptions", 0, OT_POP3D),
 	OPT("PostboxPop3Apop", 0, OT_BOOL, pop3_apop),
 	OPT("PostboxPop3LoginDelay", 0, OT_SECS, pop3_login_delay),
+	OPT("PostboxAuthFailDelay", 0, OT_SECS, auth_fail_delay),
+	OPT("PostboxErrorDelay", 0, OT_SECS, error_delay),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),
