@@ -95,7 +95,6 @@
 
 #define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
 #define OUT_BUF		65536	/* RETR goes out in large writes */
-#define POP3_TIMEOUT	600	/* RFC 1939 3: at least 10 minutes */
 #define TLS_TIMEOUT	60
 #define ERRORS_MAX	20	/* unknown commands, then close */
 #define AUTH_DELAYED	100	/* monitor to child: good password, but
@@ -144,6 +143,15 @@ struct pop3 {
 	char line[AUTH_LINE_MAX + 2];
 	char body[16384];
 };
+
+/* RFC 1939 3: the autologout timer, at least 10 minutes
+ * (PostboxPop3Timeout; only tests set it shorter), at most a day. */
+static unsigned long timeout_ms(const struct pop3 *s)
+{
+	long t = s->cf->opt.pop3_timeout;
+
+	return (t < 1 ? 1 : t > 86400 ? 86400 : t) * 1000UL;
+}
 
 static void reply(struct pop3 *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -798,7 +806,7 @@ static void cmd_auth(struct pop3 *s, char *arg)
 	}
 	while (r == AUTH_CONTINUE) {
 		reply(s, "+ %s", a.out);
-		io_deadline(&s->in, POP3_TIMEOUT * 1000UL);
+		io_deadline(&s->in, timeout_ms(s));
 		r = io_getline(&s->in, s->line, sizeof s->line, &len);
 		if (r != IO_LINE) {
 			s->quit = 1;
@@ -1205,8 +1213,8 @@ static void session_loop(struct pop3 *s)
 			reply(s, "-ERR Too many bad commands");
 			break;
 		}
-		io_deadline(&s->in, POP3_TIMEOUT * 1000UL);
-		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+		io_deadline(&s->in, timeout_ms(s));
+		io_deadline(&s->out, timeout_ms(s));
 		r = io_getline(&s->in, s->line, CMD_MAX + 1, &len);
 		if (r == IO_TIMEOUT) {
 			reply(s, "-ERR Disconnected for inactivity");
@@ -1369,7 +1377,7 @@ static void proxy(struct pop3 *s)
 		pf[0].events = POLLIN;
 		pf[1].fd = s->chan;
 		pf[1].events = POLLIN;
-		if (poll(pf, 2, 2 * POP3_TIMEOUT * 1000) <= 0)
+		if (poll(pf, 2, 2 * (int)timeout_ms(s)) <= 0)
 			return;
 		if (pf[0].revents)
 			from_client = 1;
@@ -1377,7 +1385,7 @@ static void proxy(struct pop3 *s)
 			k = read(s->chan, buf, sizeof s->body);
 			if (k <= 0)
 				return;
-			io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+			io_deadline(&s->out, timeout_ms(s));
 			if (io_write(&s->out, buf, (size_t)k) < 0 ||
 			    io_flush(&s->out) < 0)
 				return;
@@ -1510,7 +1518,7 @@ static int split(struct pop3 *s)
 		r = -1;
 	}
 	if (r == 0) {
-		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+		io_deadline(&s->out, timeout_ms(s));
 		do_login(s, user, how);
 		session_loop(s);
 		if (s->state == ST_TRANS)
@@ -1605,7 +1613,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
 	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf);
 	io_pair(&s->in, &s->out);
-	io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+	io_deadline(&s->out, timeout_ms(s));
 	if (c->verbose)
 		log_msg(LOG_DEBUG, "connection from %s", s->client);
 	/* M=s: implicit TLS (port 995), before the greeting */

@@ -550,6 +550,7 @@ void cf_init(struct cf *cf)
 	o->to_queuereturn = 5 * 86400;
 	o->auth_fail_delay = 1;
 	o->error_delay = 1;
+	o->pop3_timeout = 10 * 60;
 	/* Safer than sendmail's empty default: no address harvesting. */
 	o->privacy = xstrdup("authwarnings,noexpn,novrfy");
 	o->greeting = xstrdup("$j Sendmail $v/$Z; $b");
@@ -1504,6 +1505,7 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPT("PostboxPop3LoginDelay", 0, OT_SECS, pop3_login_delay),
 	OPT("PostboxAuthFailDelay", 0, OT_SECS, auth_fail_delay),
 	OPT("PostboxErrorDelay", 0, OT_SECS, error_delay),
+	OPT("PostboxPop3Timeout", 0, OT_SECS, pop3_timeout),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),

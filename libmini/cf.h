@@ -177,6 +177,9 @@ struct cf_opts {
 	 * after each client error past the fifth.  Both 1 by default; 0
 	 * (tests): no wait. */
 	long auth_fail_delay, error_delay;
+	/* PostboxPop3Timeout: pop3d's autologout timer, seconds (a
+	 * sendmail time), 600 (RFC 1939 3: at least 10 minutes) */
+	long pop3_timeout;
 };
 
 struct cf {

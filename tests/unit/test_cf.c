@@ -179,6 +179,7 @@ static void test_options(void)
 #define F_LDELAY 23
 #define F_AFDELAY 24
 #define F_EDELAY 25
+#define F_P3TIME 26
 		{ "O QueueDirectory=/q\n", "O QueueDirectory", F_QUEUE, "/q" },
 		{ "OQ/q2\n", "OQ", F_QUEUE, "/q2" },
 		{ "O queuedirectory = /q3 \n", "name case/blanks", F_QUEUE, "/q3" },
@@ -261,6 +262,10 @@ static void test_options(void)
 			"0" },
 		{ "O PostboxErrorDelay=1m\n", "PostboxErrorDelay 1m", F_EDELAY,
 			"60" },
+		{ "O QueueDirectory=/q\n", "PostboxPop3Timeout default",
+			F_P3TIME, "600" },
+		{ "O PostboxPop3Timeout=2s\n", "PostboxPop3Timeout 2s",
+			F_P3TIME, "2" },
 		{ "O Foo=bar\n  continued\n", "continuation into an option",
 			F_QUEUE, "/var/spool/mqueue" },
 	};
@@ -313,6 +318,8 @@ static void test_options(void)
 			o->auth_fail_delay); break;
 		case F_EDELAY: snprintf(got, sizeof got, "%ld",
 			o->error_delay); break;
+		case F_P3TIME: snprintf(got, sizeof got, "%ld",
+			o->pop3_timeout); break;
 		case F_ALIAS: l = &o->alias_files; break;
 		case F_MECHS: l = &o->auth_mechs; break;
 		case F_FWD: l = &o->forward_path; break;
