@@ -42,7 +42,7 @@ case $JOBS in ''|*[!0-9]*|0) JOBS=1 ;; esac
 # The longest files first (seconds on a quiet 2-core machine), so that the
 # last file to start is a short one; then the others by name.
 # The unit tests always run; TESTS picks among the files.
-LONG="configs testssl smtpd pop3d m4 mail tls smtpd-tls build unit"
+LONG="configs testssl unit smtpd pop3d m4 mail tls smtpd-tls build"
 order=
 for name in $LONG unit $(ls tests/*.test | sed 's,.*/,,; s,\.test$,,'); do
 	case " $order " in *" $name "*) continue ;; esac
