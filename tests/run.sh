@@ -39,9 +39,9 @@ export PY=/usr/bin/python3
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 case $JOBS in ''|*[!0-9]*|0) JOBS=1 ;; esac
 
-# The longest files first (seconds on a quiet 2-core machine), so that the
-# last file to start is a short one; then the others by name.
-# The unit tests always run; TESTS picks among the files.
+# The longest files first (as measured; a stale list only costs time), so
+# that the last ones to start are short; then the others by name.  The
+# unit tests always run; TESTS picks among the files.
 LONG="configs testssl unit smtpd pop3d m4 mail tls smtpd-tls build"
 order=
 for name in $LONG unit $(ls tests/*.test | sed 's,.*/,,; s,\.test$,,'); do
