@@ -96,7 +96,7 @@ report() {
 		printf '%-12s %4d passed, %d failed%s, %d s (%d s CPU); log: build/t/%s.log\n' \
 			"$1" "$p" "$f" "$extra" "$2" "$3" "$1"
 		grep '^FAIL' "$r"
-		grep -q '^FAIL: [^ ]*: no result recorded' "$r" &&
+		grep -q '^FAIL: [^ ]*: \(no result recorded\|the test file exited non-zero\)' "$r" &&
 			tail -n 20 "build/t/$1.log"
 	else
 		printf '%-12s %4d passed, %d failed%s, %d s (%d s CPU)\n' \
