@@ -98,7 +98,6 @@
 
 #define CMD_MAX		255	/* RFC 2449 4: a command line, with CRLF */
 #define OUT_BUF		65536	/* RETR goes out in large writes */
-#define POP3_TIMEOUT	600	/* RFC 1939 3: at least 10 minutes */
 #define TLS_TIMEOUT	60
 #define ERRORS_MAX	20	/* unknown commands, then close */
 #define AUTH_DELAYED	100	/* monitor to child: good password, but
@@ -147,6 +146,15 @@ struct pop3 {
 	char line[AUTH_LINE_MAX + 2];
 	char body[16384];
 };
+
+/* RFC 1939 3: the autologout timer, at least 10 minutes
+ * (PostboxPop3Timeout; only tests set it shorter), at most a day. */
+static unsigned long timeout_ms(const struct pop3 *s)
+{
+	long t = s->cf->opt.pop3_timeout;
+
+	return (t < 1 ? 1 : t > 86400 ? 86400 : t) * 1000UL;
+}
 
 static void reply(struct pop3 *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -286,7 +294,7 @@ static int mechs(struct pop3 *s)
 
 static void failed(struct pop3 *s, const char *text)
 {
-	auth_fail_delay(++s->failures);
+	auth_fail_delay(++s->failures, s->cf->opt.auth_fail_delay);
 	reply(s, "-ERR [AUTH] %s", text);
 	if (s->failures >= AUTH_FAILURES_MAX) {
 		reply(s, "-ERR [AUTH] Too many authentication failures");
@@ -730,7 +738,7 @@ static void cmd_auth(struct pop3 *s, char *arg)
 	}
 	while (r == AUTH_CONTINUE) {
 		reply(s, "+ %s", a.out);
-		io_deadline(&s->in, POP3_TIMEOUT * 1000UL);
+		io_deadline(&s->in, timeout_ms(s));
 		r = io_getline(&s->in, s->line, sizeof s->line, &len);
 		if (r != IO_LINE) {
 			s->quit = 1;
@@ -1133,8 +1141,8 @@ static void session_loop(struct pop3 *s)
 			reply(s, "-ERR Too many bad commands");
 			break;
 		}
-		io_deadline(&s->in, POP3_TIMEOUT * 1000UL);
-		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+		io_deadline(&s->in, timeout_ms(s));
+		io_deadline(&s->out, timeout_ms(s));
 		r = io_getline(&s->in, s->line, CMD_MAX + 1, &len);
 		if (r == IO_TIMEOUT) {
 			reply(s, "-ERR Disconnected for inactivity");
@@ -1297,7 +1305,7 @@ static void proxy(struct pop3 *s)
 		pf[0].events = POLLIN;
 		pf[1].fd = s->chan;
 		pf[1].events = POLLIN;
-		if (poll(pf, 2, 2 * POP3_TIMEOUT * 1000) <= 0)
+		if (poll(pf, 2, 2 * (int)timeout_ms(s)) <= 0)
 			return;
 		if (pf[0].revents)
 			from_client = 1;
@@ -1305,7 +1313,7 @@ static void proxy(struct pop3 *s)
 			k = read(s->chan, buf, sizeof s->body);
 			if (k <= 0)
 				return;
-			io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+			io_deadline(&s->out, timeout_ms(s));
 			if (io_write(&s->out, buf, (size_t)k) < 0 ||
 			    io_flush(&s->out) < 0)
 				return;
@@ -1432,7 +1440,7 @@ static int split(struct pop3 *s)
 		r = -1;
 	}
 	if (r == 0) {
-		io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+		io_deadline(&s->out, timeout_ms(s));
 		do_login(s, user, how);
 		session_loop(s);
 		if (s->state == ST_TRANS)
@@ -1527,7 +1535,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
 	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf);
 	io_pair(&s->in, &s->out);
-	io_deadline(&s->out, POP3_TIMEOUT * 1000UL);
+	io_deadline(&s->out, timeout_ms(s));
 	if (c->verbose)
 		log_msg(LOG_DEBUG, "connection from %s", s->client);
 	/* M=s: implicit TLS (port 995), before the greeting */

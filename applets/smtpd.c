@@ -135,13 +135,15 @@ reply(struct smtpd *s, const char *fmt, ...)
 	io_write(&s->out, line, n);
 }
 
-/* A permanent or temporary error the client caused: counted, slowed. */
+/* A permanent or temporary error the client caused: counted, slowed
+ * (PostboxErrorDelay, 1 s unless set). */
 static void bad(struct smtpd *s)
 {
 	s->errors++;
-	if (s->errors > SOFT_ERRORS && s->errors < HARD_ERRORS) {
+	if (s->errors > SOFT_ERRORS && s->errors < HARD_ERRORS &&
+	    s->cf->opt.error_delay > 0) {
 		io_flush(&s->out);
-		sleep(1);
+		sleep((unsigned)s->cf->opt.error_delay);
 	}
 }
 /* --- transactions --------------------------------------------------------- */
@@ -1091,7 +1093,7 @@ static void cmd_auth(struct smtpd *s, char *arg)
 	case AUTH_FAIL:
 		/* RFC 4954 9: slow guessing down, then stop it */
 		io_flush(&s->out);
-		auth_fail_delay(++s->auth_fails);
+		auth_fail_delay(++s->auth_fails, s->cf->opt.auth_fail_delay);
 		reply(s, "535 5.7.8 Authentication credentials invalid");
 		if (s->auth_fails >= AUTH_FAILURES_MAX) {
 			log_msg(LOG_NOTICE, "[%s]: too many AUTH failures: "

@@ -586,9 +586,11 @@ unsigned auth_fail_delay_ms(unsigned failures)
 	return 1000u << (failures - 1);
 }
 
-void auth_fail_delay(unsigned failures)
+void auth_fail_delay(unsigned failures, long first)
 {
-	unsigned ms = auth_fail_delay_ms(failures);
+	/* FIRST at most an hour: the product fits in 32 bits */
+	unsigned long ms = auth_fail_delay_ms(failures) *
+		(unsigned long)(first <= 0 ? 0 : first > 3600 ? 3600 : first);
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)

@@ -23,8 +23,8 @@
  *		r = auth_step(&a, line without CRLF);
  *	}
  *	AUTH_SUCCESS: 235, a.user is who; otherwise the reply in the enum
- *	below, and after AUTH_FAIL auth_fail_delay(++failures), dropping
- *	the connection after AUTH_FAILURES_MAX.
+ *	below, and after AUTH_FAIL auth_fail_delay(++failures, first),
+ *	dropping the connection after AUTH_FAILURES_MAX.
  *
  * Logging: a failure is logged here ("AUTH PLAIN failed for alice from
  * HOST [IP]: bad password"), never with the password; success is the
@@ -168,7 +168,8 @@ int auth_apop(const char *stamp, const char *user, const char *digest,
  * (N >= 1): 1 s, 2 s, 4 s, ... at most 15 s (RFC 4954 9 asks servers to
  * slow guessing down).  In milliseconds; 0 for N 0. */
 unsigned auth_fail_delay_ms(unsigned failures);
-/* Sleeps auth_fail_delay_ms(FAILURES). */
-void auth_fail_delay(unsigned failures);
+/* Sleeps auth_fail_delay_ms(FAILURES) times FIRST, the first pause in
+ * seconds (PostboxAuthFailDelay: 1 unless set; 0 sleeps not at all). */
+void auth_fail_delay(unsigned failures, long first);
 
 #endif

@@ -553,6 +553,9 @@ static int init_defaults(struct cf *cf)
 	o->to_misc = 2 * 60;
 	o->to_queuewarn = 4 * 3600;
 	o->to_queuereturn = 5 * 86400;
+	o->auth_fail_delay = 1;
+	o->error_delay = 1;
+	o->pop3_timeout = 10 * 60;
 	/* Safer than sendmail's empty default: no address harvesting. */
 	o->privacy = strdup("authwarnings,noexpn,novrfy");
 	o->greeting = strdup("$j Sendmail $v/$Z; $b");
@@ -1514,6 +1517,9 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("PostboxPop3PortOptions", 0, OT_POP3D),
 	OPT("PostboxPop3Apop", 0, OT_BOOL, pop3_apop),
 	OPT("PostboxPop3LoginDelay", 0, OT_SECS, pop3_login_delay),
+	OPT("PostboxAuthFailDelay", 0, OT_SECS, auth_fail_delay),
+	OPT("PostboxErrorDelay", 0, OT_SECS, error_delay),
+	OPT("PostboxPop3Timeout", 0, OT_SECS, pop3_timeout),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),

@@ -171,6 +171,15 @@ struct cf_opts {
 	 * user (RFC 2449 6.5), a sendmail time ("15m"; a bare number is
 	 * seconds); 0 (default): none */
 	long pop3_login_delay;
+	/* PostboxAuthFailDelay: seconds smtpd and pop3d wait before
+	 * answering a session's first failed login, doubled for each next
+	 * one (auth_fail_delay); PostboxErrorDelay: seconds smtpd waits
+	 * after each client error past the fifth.  Both 1 by default; 0
+	 * (tests): no wait. */
+	long auth_fail_delay, error_delay;
+	/* PostboxPop3Timeout: pop3d's autologout timer, seconds (a
+	 * sendmail time), 600 (RFC 1939 3: at least 10 minutes) */
+	long pop3_timeout;
 };
 
 struct cf {

@@ -177,6 +177,9 @@ static void test_options(void)
 #define F_RCPT 21
 #define F_APOP 22
 #define F_LDELAY 23
+#define F_AFDELAY 24
+#define F_EDELAY 25
+#define F_P3TIME 26
 		{ "O QueueDirectory=/q\n", "O QueueDirectory", F_QUEUE, "/q" },
 		{ "OQ/q2\n", "OQ", F_QUEUE, "/q2" },
 		{ "O queuedirectory = /q3 \n", "name case/blanks", F_QUEUE, "/q3" },
@@ -247,6 +250,22 @@ static void test_options(void)
 			F_LDELAY, "900" },
 		{ "O PostboxPop3LoginDelay=1h5m\n", "PostboxPop3LoginDelay time",
 			F_LDELAY, "3900" },
+		{ "O QueueDirectory=/q\n", "PostboxAuthFailDelay default",
+			F_AFDELAY, "1" },
+		{ "O PostboxAuthFailDelay=0\n", "PostboxAuthFailDelay 0",
+			F_AFDELAY, "0" },
+		{ "O PostboxAuthFailDelay=2s\n", "PostboxAuthFailDelay 2s",
+			F_AFDELAY, "2" },
+		{ "O QueueDirectory=/q\n", "PostboxErrorDelay default",
+			F_EDELAY, "1" },
+		{ "O PostboxErrorDelay=0\n", "PostboxErrorDelay 0", F_EDELAY,
+			"0" },
+		{ "O PostboxErrorDelay=1m\n", "PostboxErrorDelay 1m", F_EDELAY,
+			"60" },
+		{ "O QueueDirectory=/q\n", "PostboxPop3Timeout default",
+			F_P3TIME, "600" },
+		{ "O PostboxPop3Timeout=2s\n", "PostboxPop3Timeout 2s",
+			F_P3TIME, "2" },
 		{ "O Foo=bar\n  continued\n", "continuation into an option",
 			F_QUEUE, "/var/spool/mqueue" },
 	};
@@ -295,6 +314,12 @@ static void test_options(void)
 			break;
 		case F_LDELAY: snprintf(got, sizeof got, "%ld",
 			o->pop3_login_delay); break;
+		case F_AFDELAY: snprintf(got, sizeof got, "%ld",
+			o->auth_fail_delay); break;
+		case F_EDELAY: snprintf(got, sizeof got, "%ld",
+			o->error_delay); break;
+		case F_P3TIME: snprintf(got, sizeof got, "%ld",
+			o->pop3_timeout); break;
 		case F_ALIAS: l = &o->alias_files; break;
 		case F_MECHS: l = &o->auth_mechs; break;
 		case F_FWD: l = &o->forward_path; break;
