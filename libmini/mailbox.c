@@ -1224,17 +1224,15 @@ static int sum_parse(unsigned char *sum, const char *hex)
 	return hex[64] == '\n' ? 0 : -1;
 }
 
-/* SHA-256 of LEN bytes of FD at OFF into SUM.  0, or -1 (ESTALE when the
+/* Adds LEN bytes of FD at OFF to the hash C.  0, or -1 (ESTALE when the
  * file ends before). */
-static int sum_range(int fd, off_t off, off_t len, unsigned char *sum)
+static int sum_update(br_sha256_context *c, int fd, off_t off, off_t len)
 {
-	br_sha256_context c;
 	char *b = malloc(JOURNAL_CHUNK);
 	ssize_t r;
 
 	if (!b)
 		return -1;
-	br_sha256_init(&c);
 	while (len > 0) {
 		r = pread(fd, b, len > JOURNAL_CHUNK ? JOURNAL_CHUNK :
 			(size_t)len, off);
@@ -1246,12 +1244,23 @@ static int sum_range(int fd, off_t off, off_t len, unsigned char *sum)
 			free(b);
 			return -1;
 		}
-		br_sha256_update(&c, b, (size_t)r);
+		br_sha256_update(c, b, (size_t)r);
 		off += r;
 		len -= r;
 	}
-	br_sha256_out(&c, sum);
 	free(b);
+	return 0;
+}
+
+/* SHA-256 of LEN bytes of FD at OFF into SUM.  0 or -1. */
+static int sum_range(int fd, off_t off, off_t len, unsigned char *sum)
+{
+	br_sha256_context c;
+
+	br_sha256_init(&c);
+	if (sum_update(&c, fd, off, len) < 0)
+		return -1;
+	br_sha256_out(&c, sum);
 	return 0;
 }
 
@@ -1528,6 +1537,7 @@ static int journal_fold(int fd, int *jfd, const char *jpath,
 	struct journal *j, off_t size)
 {
 	struct file_atomic fa;
+	br_sha256_context c;
 	struct buf b;
 	off_t end;
 	int nfd;
@@ -1535,18 +1545,22 @@ static int journal_fold(int fd, int *jfd, const char *jpath,
 	if (file_atomic_open(&fa, jpath, 0600) < 0)
 		return -1;
 	buf_init(&b, 4 * SCAN_BUF);
+	/* the old tail and the mail after it, and their sum (taken from
+	 * where they were copied: the new file is open for writing only) */
+	br_sha256_init(&c);
 	if (lseek(fa.fd, JOURNAL_HDR, SEEK_SET) < 0 ||
 	    copy_range(*jfd, fa.fd, JOURNAL_HDR, j->len, &b) < 0 ||
 	    copy_range(fd, fa.fd, j->old, size - j->old, &b) < 0 ||
-	    (b.len && file_write_all(fa.fd, b.p, b.len) < 0))
+	    (b.len && file_write_all(fa.fd, b.p, b.len) < 0) ||
+	    sum_update(&c, *jfd, JOURNAL_HDR, j->len) < 0 ||
+	    sum_update(&c, fd, j->old, size - j->old) < 0)
 		goto fail;
 	buf_free(&b);
+	br_sha256_out(&c, j->sum);
 	j->len += size - j->old;
 	j->old = size;
 	end = j->start + j->len;
-	if (fsync(fa.fd) < 0 ||
-	    sum_range(fa.fd, JOURNAL_HDR, j->len, j->sum) < 0 ||
-	    (end < size && sum_range(fd, end, size - end, j->stale) < 0) ||
+	if ((end < size && sum_range(fd, end, size - end, j->stale) < 0) ||
 	    journal_write_hdr(fa.fd, j) < 0) {
 		file_atomic_abort(&fa);
 		return -1;
@@ -1574,7 +1588,7 @@ static int mbox_recover(int fd, const char *path, const char *jpath,
 	struct journal j;
 	struct stat st;
 	unsigned char sum[32];
-	off_t fc, end;
+	off_t fc, end, final;
 	char bad[4200];
 	int jfd, r;
 
@@ -1638,13 +1652,13 @@ static int mbox_recover(int fd, const char *path, const char *jpath,
 	}
 	/* mail appended at the old end moves with the tail: a new journal
 	 * with it (renamed over this one) first */
+	final = fc == j.old ? end : st.st_size;
 	if (fc == j.old && st.st_size > j.old) {
 		if (journal_fold(fd, &jfd, jpath, &j, st.st_size) < 0)
 			goto fail;
-		end = j.start + j.len;
+		final = j.start + j.len;
 	}
-	if (journal_apply(fd, jfd, &j, fc == j.old ? end :
-	    st.st_size) < 0)
+	if (journal_apply(fd, jfd, &j, final) < 0)
 		goto fail;
 	close(jfd);
 	unlink(jpath);
