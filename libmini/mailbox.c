@@ -609,18 +609,22 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 	*count = 0;
 	mb->validity = (unsigned)time(NULL);
 	mb->next_uid = 1;
-	/* none in the state folder yet: the one a process that could
-	 * write beside the mailbox left there (pop3d with the folder's
-	 * group, before the state folder), so that UIDs stay */
-	if (file_read_all(mb->uidlist, UIDLIST_MAX, &data, &len) < 0 &&
-	    (errno != ENOENT || beside_path(mb->path, mb->kind, "uidlist",
-	    path, sizeof path) < 0 || strcmp(path, mb->uidlist) == 0 ||
-	    file_read_all(path, UIDLIST_MAX, &data, &len) < 0)) {
-		if (errno != ENOENT)
-			log_msg(LOG_WARNING, "%s: %s: new UIDs", mb->uidlist,
-				strerror(errno));
+	if (file_read_all(mb->uidlist, UIDLIST_MAX, &data, &len) < 0) {
+		/* none in the state folder yet: the one a process that
+		 * could write beside the mailbox left there (pop3d with
+		 * the folder's group), so that UIDs stay; saved in the
+		 * state folder from now on */
+		if (errno != ENOENT || beside_path(mb->path, mb->kind,
+		    "uidlist", path, sizeof path) < 0 ||
+		    strcmp(path, mb->uidlist) == 0 ||
+		    file_read_all(path, UIDLIST_MAX, &data, &len) < 0) {
+			if (errno != ENOENT)
+				log_msg(LOG_WARNING, "%s: %s: new UIDs",
+					mb->uidlist, strerror(errno));
+			mb->uids_dirty = 1;
+			return NULL;
+		}
 		mb->uids_dirty = 1;
-		return NULL;
 	}
 	if (sscanf(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) != 2 ||
 	    !v || !nx || v > 0xffffffffUL || nx > 0xffffffffUL)
