@@ -1617,8 +1617,9 @@ static int mbox_recover(int fd, const char *path, const char *jpath,
 	}
 	if (fstat(fd, &st) < 0)
 		goto fail;
-	if (strcmp(j.path, path) != 0 ||
-	    (unsigned long long)st.st_dev != j.dev ||
+	/* the file, not its name: mail may reach it through a symbolic
+	 * link that pop3d does not take */
+	if ((unsigned long long)st.st_dev != j.dev ||
 	    (unsigned long long)st.st_ino != j.ino) {
 		/* another program replaced the mbox since: not ours to
 		 * write over; the copy stays for the user */
