@@ -1184,22 +1184,25 @@ static int copy_range(int from, int to, off_t off, off_t len, struct buf *b)
  * file cut (or grown) to its new size and synced, and the journal
  * removed.  Whoever takes the delivery write lock next and finds a
  * journal (mailbox_open) knows that its writer died: an incomplete one
- * means the mbox was not touched yet and goes; a complete one is applied
- * again.  The size at the crash was the old one or the new one; the
- * header's hashes tell which when mail was appended since, and that mail
- * is kept (folded into the journal when it sits at the old end).
+ * (the header is written only once the tail is synced, and says its
+ * length) means the mbox was not touched yet and goes; a complete one is
+ * applied again.  The size at the crash was the old one or the new one;
+ * the header's hash of the old bytes past the new end tells which when
+ * mail was appended since, and that mail is kept (folded into the
+ * journal when it sits at the old end).
  */
 
 #define JOURNAL_HDR	8192
 #define JOURNAL_CHUNK	65536
+#define STALE_MAX	65536	/* bytes of the old tail hashed */
 
 struct journal {
 	unsigned long long dev, ino;
 	off_t start;		/* the first byte rewritten */
 	off_t old;		/* the mbox's size before */
 	off_t len;		/* the tail's length: the new size start+len */
-	unsigned char sum[32];	/* SHA-256 of the tail */
-	unsigned char stale[32];	/* of the old bytes [start+len, old) */
+	unsigned char stale[32];	/* SHA-256 of the old bytes from
+					   start+len on, STALE_MAX at most */
 	char path[4096];
 };
 
@@ -1228,18 +1231,22 @@ static int sum_parse(unsigned char *sum, const char *hex)
 	return hex[64] == '\n' ? 0 : -1;
 }
 
-/* Adds LEN bytes of FD at OFF to the hash C.  0, or -1 (ESTALE when the
- * file ends before). */
-static int sum_update(br_sha256_context *c, int fd, off_t off, off_t len)
+/* SHA-256 of the bytes of FD from OFF to END (STALE_MAX at most): what
+ * tells the old end of a shrunk mbox from mail appended at the new one,
+ * which starts with its own From_ line.  0, or -1 (ESTALE when the file
+ * ends before). */
+static int stale_sum(int fd, off_t off, off_t end, unsigned char *sum)
 {
-	char *b = malloc(JOURNAL_CHUNK);
+	br_sha256_context c;
+	off_t len = end - off > STALE_MAX ? STALE_MAX : end - off;
+	char *b = malloc(STALE_MAX);
 	ssize_t r;
 
 	if (!b)
 		return -1;
+	br_sha256_init(&c);
 	while (len > 0) {
-		r = pread(fd, b, len > JOURNAL_CHUNK ? JOURNAL_CHUNK :
-			(size_t)len, off);
+		r = pread(fd, b, (size_t)len, off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -1248,39 +1255,27 @@ static int sum_update(br_sha256_context *c, int fd, off_t off, off_t len)
 			free(b);
 			return -1;
 		}
-		br_sha256_update(c, b, (size_t)r);
+		br_sha256_update(&c, b, (size_t)r);
 		off += r;
 		len -= r;
 	}
-	free(b);
-	return 0;
-}
-
-/* SHA-256 of LEN bytes of FD at OFF into SUM.  0 or -1. */
-static int sum_range(int fd, off_t off, off_t len, unsigned char *sum)
-{
-	br_sha256_context c;
-
-	br_sha256_init(&c);
-	if (sum_update(&c, fd, off, len) < 0)
-		return -1;
 	br_sha256_out(&c, sum);
+	free(b);
 	return 0;
 }
 
 static int journal_write_hdr(int jfd, const struct journal *j)
 {
-	char *h = calloc(1, JOURNAL_HDR), s1[65], s2[65];
+	char *h = calloc(1, JOURNAL_HDR), s2[65];
 	int n;
 
 	if (!h)
 		return -1;
-	sum_hex(s1, j->sum);
 	sum_hex(s2, j->stale);
 	n = snprintf(h, JOURNAL_HDR, "postbox-rewrite 1\ndev %llu ino %llu\n"
-		"start %lld old %lld len %lld\nsum %s\nstale %s\npath %s\n"
-		"end\n", j->dev, j->ino, (long long)j->start,
-		(long long)j->old, (long long)j->len, s1, s2, j->path);
+		"start %lld old %lld len %lld\nstale %s\npath %s\nend\n",
+		j->dev, j->ino, (long long)j->start, (long long)j->old,
+		(long long)j->len, s2, j->path);
 	if (n < 0 || n >= JOURNAL_HDR) {
 		free(h);
 		errno = ENAMETOOLONG;
@@ -1291,13 +1286,12 @@ static int journal_write_hdr(int jfd, const struct journal *j)
 	return n == 0 && fsync(jfd) == 0 ? 0 : -1;
 }
 
-/* Reads and checks the journal: 1 complete (the tail all there, its hash
- * right), 0 incomplete (the writer died before the mbox was touched),
- * -1 a read error. */
+/* Reads and checks the journal: 1 complete (its header, written after
+ * the tail was synced, and the length it gives), 0 incomplete (the
+ * writer died before the mbox was touched), -1 a read error. */
 static int journal_read(int jfd, struct journal *j)
 {
-	char *h = malloc(JOURNAL_HDR + 1), *p, s1[80], s2[80];
-	unsigned char sum[32];
+	char *h = malloc(JOURNAL_HDR + 1), *p, *e, s2[80];
 	long long start, old, len;
 	struct stat st;
 	ssize_t r;
@@ -1313,17 +1307,12 @@ static int journal_read(int jfd, struct journal *j)
 	}
 	h[r] = 0;
 	if (r == JOURNAL_HDR && sscanf(h, "postbox-rewrite 1\ndev %llu ino "
-	    "%llu\nstart %lld old %lld len %lld\nsum %70s\nstale %70s\n",
-	    &j->dev, &j->ino, &start, &old, &len, s1, s2) == 7 &&
-	    (p = strstr(h, "\npath ")) && strlen(s1) == 64 &&
-	    strlen(s2) == 64) {
-		char *e = strstr(p + 6, "\nend\n");
-
-		str_lcat(s1, "\n", sizeof s1);
+	    "%llu\nstart %lld old %lld len %lld\nstale %70s\n", &j->dev,
+	    &j->ino, &start, &old, &len, s2) == 6 && strlen(s2) == 64 &&
+	    (p = strstr(h, "\npath ")) && (e = strstr(p + 6, "\nend\n")) &&
+	    (size_t)(e - p - 6) < sizeof j->path) {
 		str_lcat(s2, "\n", sizeof s2);
-		if (e && (size_t)(e - p - 6) < sizeof j->path &&
-		    sum_parse(j->sum, s1) == 0 &&
-		    sum_parse(j->stale, s2) == 0 && start >= 0 &&
+		if (sum_parse(j->stale, s2) == 0 && start >= 0 &&
 		    old >= start && len >= 0 &&
 		    st.st_size == JOURNAL_HDR + len) {
 			memcpy(j->path, p + 6, (size_t)(e - p - 6));
@@ -1334,11 +1323,7 @@ static int journal_read(int jfd, struct journal *j)
 		}
 	}
 	free(h);
-	if (!ok)
-		return 0;
-	if (sum_range(jfd, JOURNAL_HDR, j->len, sum) < 0)
-		return -1;
-	return memcmp(sum, j->sum, 32) == 0;
+	return ok;
 }
 
 /* POSTBOX_TEST_KILL_REWRITE, for the crash tests (mail.test): "journal"
@@ -1469,10 +1454,8 @@ static int mbox_rewrite(struct mailbox *mb, size_t first, off_t old,
 		goto fail;
 	buf_free(&b);
 	j.len = lseek(jfd, 0, SEEK_CUR) - JOURNAL_HDR;
-	if (j.len < 0 || fsync(jfd) < 0 ||
-	    sum_range(jfd, JOURNAL_HDR, j.len, j.sum) < 0 ||
-	    (j.start + j.len < old && sum_range(mb->fd, j.start + j.len,
-	    old - j.start - j.len, j.stale) < 0))
+	if (j.len < 0 || fsync(jfd) < 0 || (j.start + j.len < old &&
+	    stale_sum(mb->fd, j.start + j.len, old, j.stale) < 0))
 		goto fail2;
 	/* grown (Status fields added): the blocks reserved now, so that a
 	 * full disk stops us before the mbox is touched */
@@ -1541,7 +1524,6 @@ static int journal_fold(int fd, int *jfd, const char *jpath,
 	struct journal *j, off_t size)
 {
 	struct file_atomic fa;
-	br_sha256_context c;
 	struct buf b;
 	off_t end;
 	int nfd;
@@ -1549,22 +1531,18 @@ static int journal_fold(int fd, int *jfd, const char *jpath,
 	if (file_atomic_open(&fa, jpath, 0600) < 0)
 		return -1;
 	buf_init(&b, 4 * SCAN_BUF);
-	/* the old tail and the mail after it, and their sum (taken from
-	 * where they were copied: the new file is open for writing only) */
-	br_sha256_init(&c);
+	/* the old tail, then the mail after it */
 	if (lseek(fa.fd, JOURNAL_HDR, SEEK_SET) < 0 ||
 	    copy_range(*jfd, fa.fd, JOURNAL_HDR, j->len, &b) < 0 ||
 	    copy_range(fd, fa.fd, j->old, size - j->old, &b) < 0 ||
 	    (b.len && file_write_all(fa.fd, b.p, b.len) < 0) ||
-	    sum_update(&c, *jfd, JOURNAL_HDR, j->len) < 0 ||
-	    sum_update(&c, fd, j->old, size - j->old) < 0)
+	    fsync(fa.fd) < 0)
 		goto fail;
 	buf_free(&b);
-	br_sha256_out(&c, j->sum);
 	j->len += size - j->old;
 	j->old = size;
 	end = j->start + j->len;
-	if ((end < size && sum_range(fd, end, size - end, j->stale) < 0) ||
+	if ((end < size && stale_sum(fd, end, size, j->stale) < 0) ||
 	    journal_write_hdr(fa.fd, j) < 0) {
 		file_atomic_abort(&fa);
 		return -1;
@@ -1646,7 +1624,7 @@ static int mbox_recover(int fd, const char *path, const char *jpath,
 		if (st.st_size < j.old) {
 			fc = end;
 		} else {
-			if (sum_range(fd, end, j.old - end, sum) < 0)
+			if (stale_sum(fd, end, j.old, sum) < 0)
 				goto fail;
 			fc = memcmp(sum, j.stale, 32) == 0 ? j.old : end;
 		}
