@@ -28,8 +28,8 @@
 //usage:usage: mail [-C CF] [-s SUBJECT] [-c CC] [-b BCC] [-r FROM] [-a FILE]... [-E] [-n] [-v] ADDRESS...
 //usage:       mail [-C CF] [-e] [-H] [-i] [-n] [-N] [-v] [-f [FILE] | -u USER]
 //usage:
-//usage:-C CF	sendmail.cf (default /etc/mail/sendmail.cf): where the system
-//usage:	mailbox is (PostboxMailbox, over $MAIL), passed on to sendmail
+//usage:-C CF	the sendmail.cf (/etc/mail/sendmail.cf): its PostboxMailbox
+//usage:	is the system mailbox (over $MAIL); sendmail gets it too
 //usage:Send mode (addresses given): the body comes from stdin; on a
 //usage:terminal a line "." ends it and ~ escapes work (~? lists them).
 //usage:-s SUBJ	subject (non-ASCII is sent RFC 2047-encoded)

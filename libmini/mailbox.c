@@ -1200,7 +1200,7 @@ struct journal {
 	unsigned long long dev, ino;
 	off_t start;		/* the first byte rewritten */
 	off_t old;		/* the mbox's size before */
-	off_t len;		/* the tail's length: the new size start+len */
+	off_t len;		/* the tail's length (new size start+len) */
 	unsigned char stale[32];	/* SHA-256 of the old bytes from
 					   start+len on, STALE_MAX at most */
 	char path[4096];
@@ -1439,7 +1439,12 @@ static int mbox_rewrite(struct mailbox *mb, size_t first, off_t old,
 	j.start = mb->msg[first].from;
 	j.old = old;
 	str_lcpy(j.path, mb->path, sizeof j.path);
-	jfd = open(jpath, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	/* a new file: never one planted there (a link to another file of
+	 * the user's, or root's beside a spool mbox); an old journal was
+	 * applied when the mailbox was opened */
+	if (unlink(jpath) < 0 && errno != ENOENT)
+		return -1;
+	jfd = open(jpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 		O_CLOEXEC, 0600);
 	if (jfd < 0)
 		return -1;
