@@ -410,12 +410,12 @@ off_t mailbox_sent_size(const char *p, size_t n, int quoted)
 
 /* --- where the uidlist and the rewrite journal go ------------------------- */
 
-/* Whether the user of the effective uid may create files in DIR with its
+/* Whether the user UID (PW its entry) may create files in DIR with its
  * own rights: as owner, through the groups the group file gives it, or as
  * others.  Not with the process's groups: pop3d keeps the group of a
  * group-writable spool folder for the dotlock, mail does not have it, and
  * both must find the same files. */
-static int own_writable(const char *dir, const struct passwd *pw)
+static int own_writable(const char *dir, uid_t uid, const struct passwd *pw)
 {
 	gid_t groups[64];
 	struct stat st;
@@ -423,9 +423,9 @@ static int own_writable(const char *dir, const struct passwd *pw)
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	if (geteuid() == 0)
+	if (uid == 0)
 		return 1;
-	if (st.st_uid == geteuid())
+	if (st.st_uid == uid)
 		return (st.st_mode & 0300) == 0300;
 	if (pw) {
 		member = pw->pw_gid == st.st_gid;
@@ -487,11 +487,12 @@ static int beside_path(const char *path, int kind, const char *what,
 	return 0;
 }
 
-int mailbox_state_path(const char *path, int kind, const char *what,
-	char *dst, size_t max)
+/* mailbox_state_path for the user UID. */
+static int state_path_of(const char *path, int kind, const char *what,
+	uid_t uid, char *dst, size_t max)
 {
 	const char *slash = strrchr(path, '/');
-	struct passwd *pw = getpwuid(geteuid());
+	struct passwd *pw = getpwuid(uid);
 	char dir[4096], abs[4096];
 	int n;
 
@@ -505,8 +506,8 @@ int mailbox_state_path(const char *path, int kind, const char *what,
 		str_lcpy(dir, ".", sizeof dir);
 	/* not writable on the user's own rights (Debian's /var/mail):
 	 * the state folder in the home, when there is one to write in */
-	if (own_writable(dir, pw) || !pw || pw->pw_dir[0] != '/' ||
-	    !own_writable(pw->pw_dir, pw) ||
+	if (own_writable(dir, uid, pw) || !pw || pw->pw_dir[0] != '/' ||
+	    !own_writable(pw->pw_dir, uid, pw) ||
 	    abs_mailbox(path, abs, sizeof abs) < 0)
 		return beside_path(path, kind, what, dst, max);
 	n = snprintf(dst, max, "%s/" MAILBOX_STATE_DIR "%s.%s",
@@ -516,6 +517,12 @@ int mailbox_state_path(const char *path, int kind, const char *what,
 		return -1;
 	}
 	return 0;
+}
+
+int mailbox_state_path(const char *path, int kind, const char *what,
+	char *dst, size_t max)
+{
+	return state_path_of(path, kind, what, geteuid(), dst, max);
 }
 
 int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max)
@@ -1088,6 +1095,20 @@ static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
 
 /* --- mbox ----------------------------------------------------------------- */
 
+/* The delivery locks not had (mbox_lock): EAGAIN is a holder that kept
+ * them past MBOX_LOCK_TIMEOUT, a delivery or a session that died holding
+ * the dotlock (broken when 5 minutes old). */
+static void lock_error(struct mailbox *mb, char *err, size_t errmax)
+{
+	if (errno == EAGAIN)
+		seterr(err, errmax, "%s: cannot lock: held by another "
+			"program (a dotlock %s.lock goes when 5 minutes old)",
+			mb->path, mb->path);
+	else
+		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
+			strerror(errno));
+}
+
 /* Writes the header of M with its Status/X-Status from M->flags. */
 static int write_header(struct mailbox *mb, const struct mailbox_msg *m,
 	struct buf *b, int fd, off_t *done)
@@ -1606,7 +1627,7 @@ static int mbox_recover(int fd, const char *path, const char *jpath,
 	    (unsigned long long)st.st_ino != j.ino) {
 		/* another program replaced the mbox since: not ours to
 		 * write over; the copy stays for the user */
-		snprintf(bad, sizeof bad, "%s.unapplied", jpath);
+		snprintf(bad, sizeof bad, "%.4095s.unapplied", jpath);
 		rename(jpath, bad);
 		log_msg(LOG_WARNING, "%s: replaced since a rewrite was "
 			"interrupted; its copy is in %s, not applied", path,
@@ -1663,32 +1684,60 @@ fail:
 /* A rewrite interrupted before this open is finished first, under the
  * delivery write lock (its writer held it until the end: a journal found
  * under it is an orphan).  Read-only sessions too, with a second
- * descriptor.  0, or -1 with ERR. */
+ * descriptor.  The journal is looked for where this user puts it, and
+ * where another would have: beside the mbox (root), in the owner's state
+ * folder.  0, or -1 with ERR (one that cannot be finished: the mbox may
+ * be half written, so it is not read). */
 static int mbox_recover_at_open(struct mailbox *mb, char *err,
 	size_t errmax)
 {
-	char jpath[4096];
+	char jpath[3][4096];
 	struct stat st;
-	int fd = mb->fd, dot, rc;
+	int fd = mb->fd, dot, rc = 0, i, k, n = 0, r;
+	uid_t owner;
 
-	if (mailbox_state_path(mb->path, LOCAL_MBOX, "rewrite", jpath,
-	    sizeof jpath) < 0 || lstat(jpath, &st) < 0)
+	if (fstat(mb->fd, &st) < 0)
+		return 0;
+	owner = st.st_uid;
+	for (i = 0; i < 3; i++) {
+		if (i == 1)
+			r = beside_path(mb->path, LOCAL_MBOX, "rewrite",
+				jpath[n], sizeof jpath[n]);
+		else
+			r = state_path_of(mb->path, LOCAL_MBOX, "rewrite",
+				i == 0 ? geteuid() : owner, jpath[n],
+				sizeof jpath[n]);
+		for (k = 0; r == 0 && k < n && strcmp(jpath[k], jpath[n]); k++)
+			;
+		if (r < 0 || k < n)
+			continue;
+		if (lstat(jpath[n], &st) == 0) {
+			n++;
+		} else if (errno != ENOENT) {
+			seterr(err, errmax, "%s: %s: an interrupted rewrite "
+				"cannot be looked at: %s", mb->path, jpath[n],
+				strerror(errno));
+			return -1;
+		}
+	}
+	if (!n)
 		return 0;
 	if (mb->rdonly) {
 		fd = file_open_safe(mb->path, O_RDWR, 0, 0, 0);
 		if (fd < 0) {
 			seterr(err, errmax, "%s: an interrupted rewrite (%s) "
-				"cannot be finished: %s", mb->path, jpath,
+				"cannot be finished: %s", mb->path, jpath[0],
 				strerror(errno));
 			return -1;
 		}
 	}
 	if (mbox_lock(fd, mb->path, F_WRLCK, 0, &dot) < 0) {
-		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
-			strerror(errno));
+		lock_error(mb, err, errmax);
 		rc = -1;
 	} else {
-		rc = mbox_recover(fd, mb->path, jpath, err, errmax);
+		for (i = 0; i < n && rc == 0; i++)
+			rc = mbox_recover(fd, mb->path, jpath[i], err,
+				errmax);
 		mbox_unlock(fd, mb->path, dot);
 	}
 	if (fd != mb->fd)
@@ -1725,8 +1774,7 @@ static int mbox_open_scan(struct mailbox *mb, char *err, size_t errmax)
 		return -1;
 	/* RFC-less but universal: no delivery while we read */
 	if (mbox_lock(mb->fd, mb->path, F_RDLCK, 0, &dot) < 0) {
-		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
-			strerror(errno));
+		lock_error(mb, err, errmax);
 		return -1;
 	}
 	if (fstat(mb->fd, &st) < 0 || mbox_scan(mb, 0, 0, err, errmax) < 0) {
@@ -1763,8 +1811,7 @@ static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
 	if (!change)
 		return 0;
 	if (mbox_lock(mb->fd, mb->path, F_WRLCK, 0, &dot) < 0) {
-		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
-			strerror(errno));
+		lock_error(mb, err, errmax);
 		return -1;
 	}
 	/* the file we scanned, still there, not shorter */

@@ -171,10 +171,9 @@ int mail_open(struct mail *m, const char *path, int system, int quiet)
 		flags |= MAILBOX_RDONLY;
 	memset(&m->mb, 0, sizeof m->mb);
 	if (mailbox_open(&m->mb, path, kind, flags, err, sizeof err) < 0) {
-		if (errno == EWOULDBLOCK)
-			printf("%s: another session has it open\n", path);
-		else
-			printf("%s\n", err);
+		/* the reason in ERR: EWOULDBLOCK is EAGAIN, another
+		 * session's flock or a delivery lock that timed out */
+		printf("%s\n", err);
 		return -1;
 	}
 	m->open = 1;
