@@ -29,9 +29,11 @@
 //config:	bool "mail: CJK, ISO-8859-x, KOI8-R charsets (musl iconv, +180 KB)"
 //config:	default y
 //config:	depends on MAIL
-//usage:usage: mail [-s SUBJECT] [-c CC] [-b BCC] [-r FROM] [-a FILE]... [-E] [-n] [-v] ADDRESS...
-//usage:       mail [-e] [-H] [-i] [-n] [-N] [-v] [-f [FILE] | -u USER]
+//usage:usage: mail [-C CF] [-s SUBJECT] [-c CC] [-b BCC] [-r FROM] [-a FILE]... [-E] [-n] [-v] ADDRESS...
+//usage:       mail [-C CF] [-e] [-H] [-i] [-n] [-N] [-v] [-f [FILE] | -u USER]
 //usage:
+//usage:-C CF	the sendmail.cf (/etc/mail/sendmail.cf): its PostboxMailbox
+//usage:	is the system mailbox (over $MAIL); sendmail gets it too
 //usage:Send mode (addresses given): the body comes from stdin; on a
 //usage:terminal a line "." ends it and ~ escapes work (~? lists them).
 //usage:-s SUBJ	subject (non-ASCII is sent RFC 2047-encoded)
@@ -92,31 +94,44 @@ static void tty_charset(char *dst, size_t max)
 		str_lcpy(dst, "utf-8", max);
 }
 
-/* The system mailbox: $MAIL, else where delivery puts the user's mail. */
+const struct cf *mail_cf(struct mail *m)
+{
+	char err[256];
+
+	if (m->cf)
+		return m->cf;
+	m->cf = xzalloc(sizeof *m->cf);
+	cf_init(m->cf);
+	if (access(m->cfpath, R_OK) == 0 &&
+			cf_load(m->cf, m->cfpath, err, sizeof err) < 0)
+		xwarn("%s", err);
+	else if (m->cf_given && access(m->cfpath, R_OK) < 0)
+		xwarn("%s: %s", m->cfpath, strerror(errno));
+	return m->cf;
+}
+
+/* The system mailbox: $MAIL, else where delivery puts the user's mail
+ * (PostboxMailbox of the sendmail.cf; -C names another, and then it
+ * wins over $MAIL as it does for sendmail and pop3d). */
 static void system_mailbox(struct mail *m, const char *user, char *dst,
 	size_t max)
 {
 	const char *env = getenv("MAIL");
-	struct cf cf;
-	char err[256], path[4096];
+	char path[4096];
 	struct passwd *pw;
 
-	if (env && *env && !user) {
+	if (env && *env && !user && !m->cf_given) {
 		str_lcpy(dst, env, max);
 		return;
 	}
 	if (!user)
 		user = m->user;
-	cf_init(&cf);
-	if (access("/etc/mail/sendmail.cf", R_OK) == 0)
-		cf_load(&cf, "/etc/mail/sendmail.cf", err, sizeof err);
 	pw = getpwnam(user);
-	if (local_mailbox(&cf, user, pw ? pw->pw_dir : m->home, path,
+	if (local_mailbox(mail_cf(m), user, pw ? pw->pw_dir : m->home, path,
 			sizeof path) >= 0)
 		str_lcpy(dst, path, max);
 	else
 		snprintf(dst, max, "/var/mail/%s", user);
-	cf_free(&cf);
 }
 
 static void setup(struct mail *m)
@@ -220,8 +235,15 @@ int mail_main(int argc, char **argv)
 
 	mail_draft_init(&d);
 	setup(m);
-	while ((c = getopt(argc, argv, "s:c:b:r:a:EnvfuHNeiFdT:~")) != -1) {
+	str_lcpy(m->cfpath, "/etc/mail/sendmail.cf", sizeof m->cfpath);
+	while ((c = getopt(argc, argv, "C:s:c:b:r:a:EnvfuHNeiFdT:~")) != -1) {
 		switch (c) {
+		case 'C':
+			if (str_lcpy(m->cfpath, optarg, sizeof m->cfpath) >=
+					sizeof m->cfpath)
+				xdie(EX_USAGE, "-C: name too long");
+			m->cf_given = 1;
+			break;
 		case 's':
 			buf_reset(&d.subject);
 			buf_adds(&d.subject, optarg);

@@ -241,9 +241,9 @@ static int owner(struct pop3 *s, const char *user, uid_t *uid, gid_t *gid,
 }
 
 /* For good: the mailbox owner, with the group of an mbox folder that is
- * group-writable (Debian's /var/mail, 2775 root:mail: the rewrite's
- * temporary file and dotlock live there, as Dovecot's
- * mail_privileged_group). */
+ * group-writable (Debian's /var/mail, 2775 root:mail: the dotlock lives
+ * there, as Dovecot's mail_privileged_group; the rewrite is in place and
+ * the uidlist goes where the user itself can write, mailbox.h). */
 static int become(struct pop3 *s, uid_t uid, gid_t gid, const char *path,
 	int kind)
 {
@@ -307,7 +307,8 @@ static void failed(struct pop3 *s, const char *text)
 /* RFC 2449 6.5 LOGIN-DELAY (PostboxPop3LoginDelay): the time of a
  * mailbox's last POP3 login is the modification time of an empty file
  * beside its uidlist (mailbox.h): DIR/.NAME.pop3-login for the mbox
- * DIR/NAME, DIR/postbox-pop3-login in the Maildir DIR.  One file per
+ * DIR/NAME, DIR/postbox-pop3-login in the Maildir DIR, or in the state
+ * folder ~/.postbox when the uidlist is there.  One file per
  * mailbox, named from the mailbox path (never from what the client
  * sent), made and read as the mailbox owner; nothing is read from it,
  * so its content cannot be hostile.  Its path into DST; 0, or -1. */

@@ -8,6 +8,7 @@
 #include "libmini.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,14 +239,39 @@ static int lock_name(const char *path, char *dst, size_t max)
 	return 0;
 }
 
-/* Removes LOCK when it is older than DOTLOCK_STALE; 1 when removed. */
+/* Whether the holder whose pid LOCK holds is gone (a process of this
+ * host: a spool shared over NFS keeps the age rule alone). */
+static int holder_gone(const char *lock)
+{
+	char buf[24], *end;
+	int fd = open(lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	ssize_t n;
+	long pid;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	pid = strtol(buf, &end, 10);
+	if (pid <= 0 || (*end && *end != '\n'))
+		return 0;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Removes LOCK when it is older than DOTLOCK_STALE or its holder is
+ * gone; 1 when removed, 0 when held, -1 stale but not ours to remove (a
+ * folder the user may not write: no dotlock then, as if none could be
+ * made). */
 static int break_stale(const char *lock)
 {
 	struct stat a, b;
 
 	if (lstat(lock, &a) < 0)
 		return errno == ENOENT;
-	if (time(NULL) - a.st_mtime < DOTLOCK_STALE)
+	if (time(NULL) - a.st_mtime < DOTLOCK_STALE && !holder_gone(lock))
 		return 0;
 	/* Look again just before the unlink, so a lock that was broken and
 	 * re-made by another process in between is left alone. */
@@ -253,14 +279,16 @@ static int break_stale(const char *lock)
 		return errno == ENOENT;
 	if (a.st_ino != b.st_ino || a.st_mtime != b.st_mtime)
 		return 0;
-	return unlink(lock) == 0 || errno == ENOENT;
+	if (unlink(lock) == 0 || errno == ENOENT)
+		return 1;
+	return errno == EACCES || errno == EPERM ? -1 : 0;
 }
 
 int file_dotlock(const char *path, int timeout)
 {
 	char lock[FILE_PATH_MAX], pid[24];
 	struct timespec t0, now;
-	int fd, n;
+	int fd, n, r;
 
 	if (lock_name(path, lock, sizeof lock) < 0)
 		return -1;
@@ -277,8 +305,12 @@ int file_dotlock(const char *path, int timeout)
 		}
 		if (errno != EEXIST)
 			return -1;
-		if (break_stale(lock))
+		if ((r = break_stale(lock)) > 0)
 			continue;
+		if (r < 0) {
+			errno = EACCES;
+			return -1;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= timeout) {
 			errno = EAGAIN;

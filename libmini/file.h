@@ -51,7 +51,9 @@ int file_lock(int fd, int type, int wait);
 
 /* sendmail's dotlock beside a mailbox: creates PATH.lock with O_EXCL,
  * retrying for up to TIMEOUT seconds and breaking a lock older than
- * 5 minutes.  0 or -1 (EAGAIN when still held at the timeout). */
+ * 5 minutes or whose holder (the pid in it) is gone.  0 or -1 (EAGAIN
+ * when still held at the timeout; EACCES when it cannot be made, or is
+ * stale and cannot be removed: the caller goes on without). */
 int file_dotlock(const char *path, int timeout);
 void file_dotunlock(const char *path);
 

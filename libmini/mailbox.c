@@ -7,11 +7,17 @@
  * writer quotes every other ^>*From  line, so the rule is exact for our
  * own mailboxes).
  */
+#define _GNU_SOURCE	/* fallocate */
 #include "libmini.h"
+#include <bearssl.h>
 #include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +395,153 @@ off_t mailbox_sent_size(const char *p, size_t n, int quoted)
 	return size;
 }
 
+/* --- where the uidlist and the rewrite journal go ------------------------- */
+
+/* Whether the user UID (PW its entry) may create files in DIR with its
+ * own rights: as owner, through the groups the group file gives it, or as
+ * others.  Not with the process's groups: pop3d keeps the group of a
+ * group-writable spool folder for the dotlock, mail does not have it, and
+ * both must find the same files. */
+static int own_writable(const char *dir, uid_t uid, const struct passwd *pw)
+{
+	gid_t groups[64];
+	struct stat st;
+	int n = 64, i, member = 0;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (uid == 0)
+		return 1;
+	if (st.st_uid == uid)
+		return (st.st_mode & 0300) == 0300;
+	if (pw) {
+		member = pw->pw_gid == st.st_gid;
+		/* a list cut at 64 groups is looked at as far as it goes */
+		if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0 ||
+		    n > 64)
+			n = 64;
+		for (i = 0; i < n && !member; i++)
+			member = groups[i] == st.st_gid;
+	}
+	if (member)
+		return (st.st_mode & 030) == 030;
+	return (st.st_mode & 03) == 03;
+}
+
+/* PATH with its folder made absolute and free of symbolic links (the
+ * same mailbox reached as /var/spool/mail/u and /var/mail/u has one
+ * state file), into DST: 0, or -1. */
+static int abs_mailbox(const char *path, char *dst, size_t max)
+{
+	char dir[4096], real[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = path;
+	int n;
+
+	if (slash) {
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+		if (!dir[0])
+			str_lcpy(dir, "/", sizeof dir);
+		base = slash + 1;
+	} else {
+		str_lcpy(dir, ".", sizeof dir);
+	}
+	if (!realpath(dir, real))
+		return -1;
+	n = snprintf(dst, max, "%s/%s", strcmp(real, "/") ? real : "",
+		base);
+	return n < 0 || (size_t)n >= max ? (errno = ENAMETOOLONG, -1) : 0;
+}
+
+/* The file WHAT beside the mailbox at PATH: DIR/.NAME.WHAT for an mbox,
+ * DIR/postbox-WHAT in a Maildir.  0, or -1 (ENAMETOOLONG). */
+static int beside_path(const char *path, int kind, const char *what,
+	char *dst, size_t max)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (kind == LOCAL_MAILDIR)
+		n = snprintf(dst, max, "%s/postbox-%s", path, what);
+	else if (slash)
+		n = snprintf(dst, max, "%.*s/.%s.%s", (int)(slash - path),
+			path, slash + 1, what);
+	else
+		n = snprintf(dst, max, ".%s.%s", path, what);
+	if (n < 0 || (size_t)n >= max) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* mailbox_state_path for the user UID. */
+static int state_path_of(const char *path, int kind, const char *what,
+	uid_t uid, char *dst, size_t max)
+{
+	const char *slash = strrchr(path, '/');
+	struct passwd *pw = getpwuid(uid);
+	char dir[4096], abs[4096];
+	int n;
+
+	/* the folder the file would go into beside the mailbox */
+	if (kind == LOCAL_MAILDIR)
+		str_lcpy(dir, path, sizeof dir);
+	else if (slash)
+		snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 :
+			(int)(slash - path), path);
+	else
+		str_lcpy(dir, ".", sizeof dir);
+	/* not writable on the user's own rights (Debian's /var/mail):
+	 * the state folder in the home, when there is one to write in */
+	if (own_writable(dir, uid, pw) || !pw || pw->pw_dir[0] != '/' ||
+	    !own_writable(pw->pw_dir, uid, pw) ||
+	    abs_mailbox(path, abs, sizeof abs) < 0)
+		return beside_path(path, kind, what, dst, max);
+	n = snprintf(dst, max, "%s/" MAILBOX_STATE_DIR "%s.%s",
+		strcmp(pw->pw_dir, "/") ? pw->pw_dir : "", abs, what);
+	if (n < 0 || (size_t)n >= max) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int mailbox_state_path(const char *path, int kind, const char *what,
+	char *dst, size_t max)
+{
+	return state_path_of(path, kind, what, geteuid(), dst, max);
+}
+
+int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max)
+{
+	return mailbox_state_path(path, kind, "uidlist", dst, max);
+}
+
+/* The folders above the state file PATH, made (0700) when missing: only
+ * those inside the state folder, the home itself is not made. */
+static int make_parents(const char *path)
+{
+	const char *state = strstr(path, "/" MAILBOX_STATE_DIR "/");
+	char dir[4096];
+	size_t i;
+
+	if (!state)
+		return 0;
+	for (i = (size_t)(state - path) + 1; path[i]; i++) {
+		if (path[i] != '/')
+			continue;
+		if (i >= sizeof dir) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, path, i);
+		dir[i] = 0;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
 /* --- the uidlist ---------------------------------------------------------- */
 
 struct uident {
@@ -438,31 +591,12 @@ static int sort_by_key(struct uident **u, size_t n)
 	return 0;
 }
 
-int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max)
-{
-	const char *slash = strrchr(path, '/');
-	int n;
-
-	if (kind == LOCAL_MAILDIR)
-		n = snprintf(dst, max, "%s/postbox-uidlist", path);
-	else if (slash)
-		n = snprintf(dst, max, "%.*s/.%s.uidlist",
-			(int)(slash - path), path, slash + 1);
-	else
-		n = snprintf(dst, max, ".%s.uidlist", path);
-	if (n < 0 || (size_t)n >= max) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 /* Loads the uidlist, sorted by key.  A missing or broken one gives none
  * and a fresh UIDVALIDITY. */
 static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 {
 	struct uident *u = NULL;
-	char *data = NULL, *p, *nl;
+	char *data = NULL, *p, *nl, path[4096];
 	size_t len, n = 0, cap = 0, line = 1;
 	unsigned long v, nx;
 
@@ -470,11 +604,21 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 	mb->validity = (unsigned)time(NULL);
 	mb->next_uid = 1;
 	if (file_read_all(mb->uidlist, UIDLIST_MAX, &data, &len) < 0) {
-		if (errno != ENOENT)
-			log_msg(LOG_WARNING, "%s: %s: new UIDs", mb->uidlist,
-				strerror(errno));
+		/* none in the state folder yet: the one a process that
+		 * could write beside the mailbox left there (pop3d with
+		 * the folder's group), so that UIDs stay; saved in the
+		 * state folder from now on */
+		if (errno != ENOENT || beside_path(mb->path, mb->kind,
+		    "uidlist", path, sizeof path) < 0 ||
+		    strcmp(path, mb->uidlist) == 0 ||
+		    file_read_all(path, UIDLIST_MAX, &data, &len) < 0) {
+			if (errno != ENOENT)
+				log_msg(LOG_WARNING, "%s: %s: new UIDs",
+					mb->uidlist, strerror(errno));
+			mb->uids_dirty = 1;
+			return NULL;
+		}
 		mb->uids_dirty = 1;
-		return NULL;
 	}
 	if (sscanf(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) != 2 ||
 	    !v || !nx || v > 0xffffffffUL || nx > 0xffffffffUL)
@@ -569,7 +713,8 @@ static int uidlist_save(struct mailbox *mb)
 
 	if (mb->rdonly || !mb->uids_dirty)
 		return 0;
-	if (file_atomic_open(&a, mb->uidlist, 0600) < 0)
+	if (make_parents(mb->uidlist) < 0 ||
+	    file_atomic_open(&a, mb->uidlist, 0600) < 0)
 		return -1;
 	n = snprintf(line, sizeof line, "postbox-uidlist 1 V%u N%u\n",
 		mb->validity, mb->next_uid);
@@ -937,54 +1082,18 @@ static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
 
 /* --- mbox ----------------------------------------------------------------- */
 
-static int mbox_open_scan(struct mailbox *mb, char *err, size_t errmax)
+/* The delivery locks not had (mbox_lock): EAGAIN is a holder that kept
+ * them past MBOX_LOCK_TIMEOUT, a delivery or a session that died holding
+ * the dotlock (broken when 5 minutes old). */
+static void lock_error(struct mailbox *mb, char *err, size_t errmax)
 {
-	struct uident *u;
-	struct stat st;
-	size_t nu;
-	int dot;
-
-	mb->fd = file_open_safe(mb->path, (mb->rdonly ? O_RDONLY : O_RDWR),
-		0, 0, 0);
-	if (mb->fd < 0) {
-		if (errno == ENOENT) {
-			/* no mail yet: an empty mailbox */
-			u = uidlist_load(mb, &nu);
-			free(u);
-			return 0;
-		}
-		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
-		return -1;
-	}
-	mb->lockfd = mb->fd;
-	if (flock(mb->fd, (mb->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		seterr(err, errmax, "%s: in use by another session",
-			mb->path);
-		return -1;
-	}
-	/* RFC-less but universal: no delivery while we read */
-	if (mbox_lock(mb->fd, mb->path, F_RDLCK, 0, &dot) < 0) {
+	if (errno == EAGAIN)
+		seterr(err, errmax, "%s: cannot lock: held by another "
+			"program (a dotlock %s.lock goes when 5 minutes old)",
+			mb->path, mb->path);
+	else
 		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
 			strerror(errno));
-		return -1;
-	}
-	if (fstat(mb->fd, &st) < 0 || mbox_scan(mb, 0, 0, err, errmax) < 0) {
-		if (errno != EINVAL)
-			seterr(err, errmax, "%s: %s", mb->path,
-				strerror(errno));
-		mbox_unlock(mb->fd, mb->path, 0);
-		return -1;
-	}
-	mbox_unlock(mb->fd, mb->path, 0);
-	mb->dev = st.st_dev;
-	mb->ino = st.st_ino;
-	u = uidlist_load(mb, &nu);
-	assign_uids(mb, u, nu, 0);
-	free(u);
-	if (uidlist_save(mb) < 0)
-		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
-			strerror(errno));
-	return 0;
 }
 
 /* Writes the header of M with its Status/X-Status from M->flags. */
@@ -1073,68 +1182,613 @@ static int copy_range(int from, int to, off_t off, off_t len, struct buf *b)
 	return 0;
 }
 
-static int mbox_rewrite(struct mailbox *mb)
+/* --- the rewrite: in place, under a journal -------------------------------
+ *
+ * The mbox is rewritten in place (its folder need not be writable; the
+ * inode, owner and mode stay), from the first message that changes.  The
+ * new tail goes first into a journal, the state file "rewrite"
+ * (mailbox_state_path): a header of JOURNAL_HDR bytes, then the tail.
+ * Once the journal is on disk, the tail is written over the mbox, the
+ * file cut (or grown) to its new size and synced, and the journal
+ * removed.  Whoever takes the delivery write lock next and finds a
+ * journal (mailbox_open) knows that its writer died: an incomplete one
+ * (the header is written only once the tail is synced, and says its
+ * length) means the mbox was not touched yet and goes; a complete one is
+ * applied again.  The size at the crash was the old one or the new one;
+ * the header's hash of the old bytes past the new end tells which when
+ * mail was appended since, and that mail is kept (folded into the
+ * journal when it sits at the old end).
+ */
+
+#define JOURNAL_HDR	8192
+#define JOURNAL_CHUNK	65536
+#define STALE_MAX	65536	/* bytes of the old tail hashed */
+
+struct journal {
+	unsigned long long dev, ino;
+	off_t start;		/* the first byte rewritten */
+	off_t old;		/* the mbox's size before */
+	off_t len;		/* the tail's length (new size start+len) */
+	unsigned char stale[32];	/* SHA-256 of the old bytes from
+					   start+len on, STALE_MAX at most */
+	char path[4096];
+};
+
+static void sum_hex(char *dst, const unsigned char *sum)
 {
-	struct file_atomic a;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(dst + 2 * i, 3, "%02x", sum[i]);
+}
+
+/* 64 lowercase hex digits and a newline (as sum_hex writes them). */
+static int sum_parse(unsigned char *sum, const char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *hi, *lo;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		hi = hex[2 * i] ? strchr(digits, hex[2 * i]) : NULL;
+		lo = hex[2 * i + 1] ? strchr(digits, hex[2 * i + 1]) : NULL;
+		if (!hi || !lo)
+			return -1;
+		sum[i] = (unsigned char)((hi - digits) << 4 | (lo - digits));
+	}
+	return hex[64] == '\n' ? 0 : -1;
+}
+
+/* SHA-256 of the bytes of FD from OFF to END (STALE_MAX at most): what
+ * tells the old end of a shrunk mbox from mail appended at the new one,
+ * which starts with its own From_ line.  0, or -1 (ESTALE when the file
+ * ends before). */
+static int stale_sum(int fd, off_t off, off_t end, unsigned char *sum)
+{
+	br_sha256_context c;
+	off_t len = end - off > STALE_MAX ? STALE_MAX : end - off;
+	char *b = malloc(STALE_MAX);
+	ssize_t r;
+
+	if (!b)
+		return -1;
+	br_sha256_init(&c);
+	while (len > 0) {
+		r = pread(fd, b, (size_t)len, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = ESTALE;
+			free(b);
+			return -1;
+		}
+		br_sha256_update(&c, b, (size_t)r);
+		off += r;
+		len -= r;
+	}
+	br_sha256_out(&c, sum);
+	free(b);
+	return 0;
+}
+
+static int journal_write_hdr(int jfd, const struct journal *j)
+{
+	char *h = calloc(1, JOURNAL_HDR), s2[65];
+	int n;
+
+	if (!h)
+		return -1;
+	sum_hex(s2, j->stale);
+	n = snprintf(h, JOURNAL_HDR, "postbox-rewrite 1\ndev %llu ino %llu\n"
+		"start %lld old %lld len %lld\nstale %s\npath %s\nend\n",
+		j->dev, j->ino, (long long)j->start, (long long)j->old,
+		(long long)j->len, s2, j->path);
+	if (n < 0 || n >= JOURNAL_HDR) {
+		free(h);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = pwrite(jfd, h, JOURNAL_HDR, 0) == JOURNAL_HDR ? 0 : -1;
+	free(h);
+	return n == 0 && fsync(jfd) == 0 ? 0 : -1;
+}
+
+/* Reads and checks the journal: 1 complete (its header, written after
+ * the tail was synced, and the length it gives), 0 incomplete (the
+ * writer died before the mbox was touched), -1 a read error. */
+static int journal_read(int jfd, struct journal *j)
+{
+	char *h = malloc(JOURNAL_HDR + 1), *p, *e, s2[80];
+	long long start, old, len;
+	struct stat st;
+	ssize_t r;
+	int ok = 0;
+
+	if (!h)
+		return -1;
+	memset(j, 0, sizeof *j);
+	r = pread(jfd, h, JOURNAL_HDR, 0);
+	if (r < 0 || fstat(jfd, &st) < 0) {
+		free(h);
+		return -1;
+	}
+	h[r] = 0;
+	if (r == JOURNAL_HDR && sscanf(h, "postbox-rewrite 1\ndev %llu ino "
+	    "%llu\nstart %lld old %lld len %lld\nstale %70s\n", &j->dev,
+	    &j->ino, &start, &old, &len, s2) == 6 && strlen(s2) == 64 &&
+	    (p = strstr(h, "\npath ")) && (e = strstr(p + 6, "\nend\n")) &&
+	    (size_t)(e - p - 6) < sizeof j->path) {
+		str_lcat(s2, "\n", sizeof s2);
+		if (sum_parse(j->stale, s2) == 0 && start >= 0 &&
+		    old >= start && len >= 0 &&
+		    st.st_size == JOURNAL_HDR + len) {
+			memcpy(j->path, p + 6, (size_t)(e - p - 6));
+			j->start = start;
+			j->old = old;
+			j->len = len;
+			ok = 1;
+		}
+	}
+	free(h);
+	return ok;
+}
+
+/* POSTBOX_TEST_KILL_REWRITE, for the crash tests (mail.test): "journal"
+ * dies with the journal written but not its header, N after N bytes of
+ * the tail went into the mbox, "end" with all of it written and synced
+ * but the file not yet cut to size. */
+static void test_kill(const char *at, off_t done)
+{
+	const char *v = getenv("POSTBOX_TEST_KILL_REWRITE");
+
+	if (!v || !*v)
+		return;
+	if (strcmp(v, at) == 0 || (strcmp(at, "tail") == 0 &&
+	    *v >= '0' && *v <= '9' && done >= (off_t)strtoll(v, NULL, 10)))
+		raise(SIGKILL);
+}
+
+/* Writes the journal's tail over the mbox FD at its start, then makes
+ * FINAL the mbox's size, syncing.  0 or -1. */
+static int journal_apply(int fd, int jfd, const struct journal *j,
+	off_t final)
+{
+	char *b = malloc(JOURNAL_CHUNK);
+	off_t done = 0;
+	struct stat st;
+	ssize_t r;
+
+	if (!b)
+		return -1;
+	/* grown: the size changes once, before any byte is written */
+	if (fstat(fd, &st) < 0 || (st.st_size < j->start + j->len &&
+	    ftruncate(fd, j->start + j->len) < 0))
+		goto fail;
+	while (done < j->len) {
+		r = pread(jfd, b, j->len - done > JOURNAL_CHUNK ?
+			JOURNAL_CHUNK : (size_t)(j->len - done),
+			JOURNAL_HDR + done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = ESTALE;
+			goto fail;
+		}
+		if (pwrite(fd, b, (size_t)r, j->start + done) != r) {
+			if (errno == 0)
+				errno = EIO;
+			goto fail;
+		}
+		done += r;
+		test_kill("tail", done);
+	}
+	/* on disk before the cut: after it, the size says "done" */
+	if (fsync(fd) < 0)
+		goto fail;
+	test_kill("end", done);
+	if (fstat(fd, &st) < 0 || (st.st_size > final &&
+	    (ftruncate(fd, final) < 0 || fsync(fd) < 0)))
+		goto fail;
+	free(b);
+	return 0;
+fail:
+	r = errno;
+	free(b);
+	errno = (int)r;
+	return -1;
+}
+
+/* Writes message M as kept, from its From_ line to its blank line. */
+static int write_kept(struct mailbox *mb, const struct mailbox_msg *m,
+	int fd, struct buf *b)
+{
+	off_t hdr = 0;
+	char lastc = '\n';
+
+	if (copy_range(mb->fd, fd, m->from, m->off - m->from, b) < 0)
+		return -1;
+	if ((m->flags & ~MAILBOX_DELETED) != (m->flags0 & ~MAILBOX_DELETED)) {
+		if (b->len && file_write_all(fd, b->p, b->len) < 0)
+			return -1;
+		b->len = 0;
+		if (write_header(mb, m, b, fd, &hdr) < 0)
+			return -1;
+	}
+	if (copy_range(mb->fd, fd, m->off + hdr, m->len - hdr, b) < 0)
+		return -1;
+	if (m->len > hdr && b->len)
+		lastc = b->p[b->len - 1];
+	else if (m->len > 0 && pread(mb->fd, &lastc, 1,
+	    m->off + m->len - 1) != 1)
+		return -1;
+	/* mboxrd: every message ends with a blank line */
+	return buf_add(b, lastc == '\n' ? "\n" : "\n\n",
+		lastc == '\n' ? 1 : 2);
+}
+
+/* The rewrite of a locked mbox whose size is OLD, from message FIRST on,
+ * through the journal JPATH.  0 or -1. */
+static int mbox_rewrite(struct mailbox *mb, size_t first, off_t old,
+	const char *jpath)
+{
+	struct journal j;
 	struct stat st;
 	struct buf b;
 	size_t i;
-	int err;
+	int jfd, e, committed = 0;
 
-	if (fstat(mb->fd, &st) < 0 ||
-	    file_atomic_open(&a, mb->path, st.st_mode & 07777) < 0)
+	memset(&j, 0, sizeof j);
+	if (fstat(mb->fd, &st) < 0 || make_parents(jpath) < 0)
+		return -1;
+	j.dev = (unsigned long long)st.st_dev;
+	j.ino = (unsigned long long)st.st_ino;
+	j.start = mb->msg[first].from;
+	j.old = old;
+	str_lcpy(j.path, mb->path, sizeof j.path);
+	/* a new file: never one planted there (a link to another file of
+	 * the user's, or root's beside a spool mbox); an old journal was
+	 * applied when the mailbox was opened */
+	if (unlink(jpath) < 0 && errno != ENOENT)
+		return -1;
+	jfd = open(jpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		O_CLOEXEC, 0600);
+	if (jfd < 0)
 		return -1;
 	buf_init(&b, 4 * SCAN_BUF);
-	/* as root, keep the owner; as the owner, it is ours already */
-	if (fchown(a.fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
+	if (lseek(jfd, JOURNAL_HDR, SEEK_SET) < 0)
 		goto fail;
-	for (i = 0; i < mb->n; i++) {
-		struct mailbox_msg *m = &mb->msg[i];
-		off_t hdr = 0;
-		char lastc = '\n';
-
-		if (m->flags & MAILBOX_DELETED)
-			continue;
-		if (copy_range(mb->fd, a.fd, m->from, m->off - m->from, &b) < 0)
+	for (i = first; i < mb->n; i++)
+		if (!(mb->msg[i].flags & MAILBOX_DELETED) &&
+		    write_kept(mb, &mb->msg[i], jfd, &b) < 0)
 			goto fail;
-		if ((m->flags & ~MAILBOX_DELETED) !=
-		    (m->flags0 & ~MAILBOX_DELETED)) {
-			if (b.len && file_write_all(a.fd, b.p, b.len) < 0)
-				goto fail;
-			b.len = 0;
-			if (write_header(mb, m, &b, a.fd, &hdr) < 0)
-				goto fail;
-		}
-		if (copy_range(mb->fd, a.fd, m->off + hdr, m->len - hdr,
-		    &b) < 0)
-			goto fail;
-		if (m->len > hdr && b.len)
-			lastc = b.p[b.len - 1];
-		else if (m->len > 0 && pread(mb->fd, &lastc, 1,
-		    m->off + m->len - 1) != 1)
-			goto fail;
-		/* mboxrd: every message ends with a blank line */
-		if (buf_add(&b, lastc == '\n' ? "\n" : "\n\n",
-		    lastc == '\n' ? 1 : 2) < 0)
-			goto fail;
-	}
-	if (b.len && file_write_all(a.fd, b.p, b.len) < 0)
+	if (b.len && file_write_all(jfd, b.p, b.len) < 0)
 		goto fail;
 	buf_free(&b);
-	return file_atomic_commit(&a);
+	j.len = lseek(jfd, 0, SEEK_CUR) - JOURNAL_HDR;
+	if (j.len < 0 || fsync(jfd) < 0 || (j.start + j.len < old &&
+	    stale_sum(mb->fd, j.start + j.len, old, j.stale) < 0))
+		goto fail2;
+	/* grown (Status fields added): the blocks reserved now, so that a
+	 * full disk stops us before the mbox is touched */
+	if (j.start + j.len > old && fallocate(mb->fd, FALLOC_FL_KEEP_SIZE,
+	    old, j.start + j.len - old) < 0 && errno != EOPNOTSUPP &&
+	    errno != ENOSYS)
+		goto fail2;
+	test_kill("journal", 0);
+	/* the journal on disk, with its name: the point of no return */
+	if (journal_write_hdr(jfd, &j) < 0 || file_fsync_dir(jpath, 0) < 0)
+		goto fail2;
+	committed = 1;
+	if (journal_apply(mb->fd, jfd, &j, j.start + j.len) < 0)
+		goto fail2;
+	close(jfd);
+	unlink(jpath);
+	file_fsync_dir(jpath, 0);
+	return 0;
 fail:
-	err = errno;
 	buf_free(&b);
-	file_atomic_abort(&a);
-	errno = err;
+fail2:
+	e = errno;
+	close(jfd);
+	/* a journal whose header is on disk stays: the next open
+	 * finishes the rewrite */
+	if (!committed)
+		unlink(jpath);
+	errno = e;
 	return -1;
+}
+
+/* A byte of [old, new) of a grown rewrite: zero (the file was grown, the
+ * tail not written there yet) or the tail's.  Whether all of [OLD, END)
+ * of FD are such bytes, i.e. the growth happened before the crash. */
+static int grown_here(int fd, int jfd, const struct journal *j, off_t end)
+{
+	char *a = malloc(2 * JOURNAL_CHUNK), *t = a + JOURNAL_CHUNK;
+	off_t at = j->old;
+	ssize_t r, k, i;
+	int same = 1;
+
+	if (!a)
+		return -1;
+	while (same && at < end) {
+		k = end - at > JOURNAL_CHUNK ? JOURNAL_CHUNK :
+			(ssize_t)(end - at);
+		r = pread(fd, a, (size_t)k, at);
+		if (r != k || pread(jfd, t, (size_t)k, JOURNAL_HDR + at -
+		    j->start) != k) {
+			free(a);
+			errno = ESTALE;
+			return -1;
+		}
+		for (i = 0; i < k && same; i++)
+			same = a[i] == 0 || a[i] == t[i];
+		at += k;
+	}
+	free(a);
+	return same;
+}
+
+/* Makes the journal JPATH (open as *JFD) also carry the mail appended to
+ * the mbox FD between J->old and SIZE: a new journal renamed over it,
+ * *JFD and J then describe that one.  0 or -1. */
+static int journal_fold(int fd, int *jfd, const char *jpath,
+	struct journal *j, off_t size)
+{
+	struct file_atomic fa;
+	struct buf b;
+	off_t end;
+	int nfd;
+
+	if (file_atomic_open(&fa, jpath, 0600) < 0)
+		return -1;
+	buf_init(&b, 4 * SCAN_BUF);
+	/* the old tail, then the mail after it */
+	if (lseek(fa.fd, JOURNAL_HDR, SEEK_SET) < 0 ||
+	    copy_range(*jfd, fa.fd, JOURNAL_HDR, j->len, &b) < 0 ||
+	    copy_range(fd, fa.fd, j->old, size - j->old, &b) < 0 ||
+	    (b.len && file_write_all(fa.fd, b.p, b.len) < 0) ||
+	    fsync(fa.fd) < 0)
+		goto fail;
+	buf_free(&b);
+	j->len += size - j->old;
+	j->old = size;
+	end = j->start + j->len;
+	if ((end < size && stale_sum(fd, end, size, j->stale) < 0) ||
+	    journal_write_hdr(fa.fd, j) < 0) {
+		file_atomic_abort(&fa);
+		return -1;
+	}
+	if (file_atomic_commit(&fa) < 0)
+		return -1;
+	nfd = open(jpath, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (nfd < 0)
+		return -1;
+	close(*jfd);
+	*jfd = nfd;
+	return 0;
+fail:
+	buf_free(&b);
+	file_atomic_abort(&fa);
+	return -1;
+}
+
+/* Finishes the rewrite that the journal JPATH of the mbox FD (PATH, the
+ * delivery write lock held) records, if its writer died.  0 (nothing to
+ * do, or done), or -1 with ERR: the journal stays for the next try. */
+static int mbox_recover(int fd, const char *path, const char *jpath,
+	char *err, size_t errmax)
+{
+	struct journal j;
+	struct stat st;
+	unsigned char sum[32];
+	off_t fc, end, final;
+	char bad[4200];
+	int jfd, r;
+
+	jfd = open(jpath, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (jfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		seterr(err, errmax, "%s: %s: an interrupted rewrite cannot "
+			"be finished", jpath, strerror(errno));
+		return -1;
+	}
+	r = journal_read(jfd, &j);
+	if (r <= 0) {
+		if (r < 0)
+			goto fail;
+		/* the writer died before the mbox was touched */
+		log_msg(LOG_WARNING, "%s: an interrupted rewrite had not "
+			"started: nothing to undo", path);
+		close(jfd);
+		unlink(jpath);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	/* the file, not its name: mail may reach it through a symbolic
+	 * link that pop3d does not take */
+	if ((unsigned long long)st.st_dev != j.dev ||
+	    (unsigned long long)st.st_ino != j.ino) {
+		/* another program replaced the mbox since: not ours to
+		 * write over; the copy stays for the user */
+		snprintf(bad, sizeof bad, "%.4095s.unapplied", jpath);
+		rename(jpath, bad);
+		log_msg(LOG_WARNING, "%s: replaced since a rewrite was "
+			"interrupted; its copy is in %s, not applied", path,
+			bad);
+		close(jfd);
+		return 0;
+	}
+	/* the size at the crash: the old or the new one (it changes in one
+	 * step); anything past it was delivered since */
+	end = j.start + j.len;
+	fc = j.old;
+	if (end > j.old) {
+		if (st.st_size >= end) {
+			r = grown_here(fd, jfd, &j, end);
+			if (r < 0)
+				goto fail;
+			fc = r ? end : j.old;
+		}
+	} else if (end < j.old) {
+		if (st.st_size < j.old) {
+			fc = end;
+		} else {
+			if (stale_sum(fd, end, j.old, sum) < 0)
+				goto fail;
+			fc = memcmp(sum, j.stale, 32) == 0 ? j.old : end;
+		}
+	}
+	if (st.st_size < fc) {
+		errno = ESTALE;
+		goto fail;
+	}
+	/* mail appended at the old end moves with the tail: a new journal
+	 * with it (renamed over this one) first */
+	final = fc == j.old ? end : st.st_size;
+	if (fc == j.old && st.st_size > j.old) {
+		if (journal_fold(fd, &jfd, jpath, &j, st.st_size) < 0)
+			goto fail;
+		final = j.start + j.len;
+	}
+	if (journal_apply(fd, jfd, &j, final) < 0)
+		goto fail;
+	close(jfd);
+	unlink(jpath);
+	file_fsync_dir(jpath, 0);
+	log_msg(LOG_NOTICE, "%s: an interrupted rewrite was finished", path);
+	return 0;
+fail:
+	seterr(err, errmax, "%s: an interrupted rewrite (%s) cannot be "
+		"finished: %s", path, jpath, strerror(errno));
+	close(jfd);
+	return -1;
+}
+
+/* A rewrite interrupted before this open is finished first, under the
+ * delivery write lock (its writer held it until the end: a journal found
+ * under it is an orphan).  Read-only sessions too, with a second
+ * descriptor.  The journal is looked for where this user puts it, and
+ * where another would have: beside the mbox (root), in the owner's state
+ * folder.  0, or -1 with ERR (one that cannot be finished: the mbox may
+ * be half written, so it is not read). */
+static int mbox_recover_at_open(struct mailbox *mb, char *err,
+	size_t errmax)
+{
+	char jpath[3][4096];
+	struct stat st;
+	int fd = mb->fd, dot, rc = 0, i, k, n = 0, r;
+	uid_t owner;
+
+	if (fstat(mb->fd, &st) < 0)
+		return 0;
+	owner = st.st_uid;
+	for (i = 0; i < 3; i++) {
+		if (i == 1)
+			r = beside_path(mb->path, LOCAL_MBOX, "rewrite",
+				jpath[n], sizeof jpath[n]);
+		else
+			r = state_path_of(mb->path, LOCAL_MBOX, "rewrite",
+				i == 0 ? geteuid() : owner, jpath[n],
+				sizeof jpath[n]);
+		for (k = 0; r == 0 && k < n && strcmp(jpath[k], jpath[n]); k++)
+			;
+		if (r < 0 || k < n)
+			continue;
+		if (lstat(jpath[n], &st) == 0) {
+			n++;
+		} else if (errno != ENOENT) {
+			seterr(err, errmax, "%s: %s: an interrupted rewrite "
+				"cannot be looked at: %s", mb->path, jpath[n],
+				strerror(errno));
+			return -1;
+		}
+	}
+	if (!n)
+		return 0;
+	if (mb->rdonly) {
+		fd = file_open_safe(mb->path, O_RDWR, 0, 0, 0);
+		if (fd < 0) {
+			seterr(err, errmax, "%s: an interrupted rewrite (%s) "
+				"cannot be finished: %s", mb->path, jpath[0],
+				strerror(errno));
+			return -1;
+		}
+	}
+	if (mbox_lock(fd, mb->path, F_WRLCK, 0, &dot) < 0) {
+		lock_error(mb, err, errmax);
+		rc = -1;
+	} else {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = mbox_recover(fd, mb->path, jpath[i], err,
+				errmax);
+		mbox_unlock(fd, mb->path, dot);
+	}
+	if (fd != mb->fd)
+		close(fd);
+	return rc;
+}
+
+static int mbox_open_scan(struct mailbox *mb, char *err, size_t errmax)
+{
+	struct uident *u;
+	struct stat st;
+	size_t nu;
+	int dot;
+
+	mb->fd = file_open_safe(mb->path, (mb->rdonly ? O_RDONLY : O_RDWR),
+		0, 0, 0);
+	if (mb->fd < 0) {
+		if (errno == ENOENT) {
+			/* no mail yet: an empty mailbox */
+			u = uidlist_load(mb, &nu);
+			free(u);
+			return 0;
+		}
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	mb->lockfd = mb->fd;
+	if (flock(mb->fd, (mb->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		seterr(err, errmax, "%s: in use by another session",
+			mb->path);
+		return -1;
+	}
+	if (mbox_recover_at_open(mb, err, errmax) < 0)
+		return -1;
+	/* RFC-less but universal: no delivery while we read */
+	if (mbox_lock(mb->fd, mb->path, F_RDLCK, 0, &dot) < 0) {
+		lock_error(mb, err, errmax);
+		return -1;
+	}
+	if (fstat(mb->fd, &st) < 0 || mbox_scan(mb, 0, 0, err, errmax) < 0) {
+		if (errno != EINVAL)
+			seterr(err, errmax, "%s: %s", mb->path,
+				strerror(errno));
+		mbox_unlock(mb->fd, mb->path, 0);
+		return -1;
+	}
+	mbox_unlock(mb->fd, mb->path, 0);
+	mb->dev = st.st_dev;
+	mb->ino = st.st_ino;
+	u = uidlist_load(mb, &nu);
+	assign_uids(mb, u, nu, 0);
+	free(u);
+	if (uidlist_save(mb) < 0)
+		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
+			strerror(errno));
+	return 0;
 }
 
 static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
 {
 	struct stat st, cur;
-	size_t i, old_n = mb->n;
+	size_t i, first, old_n = mb->n;
 	int dot, change = 0, rc = 0;
+	char jpath[4096];
 
 	if (mb->fd < 0)
 		return 0;
@@ -1144,8 +1798,7 @@ static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
 	if (!change)
 		return 0;
 	if (mbox_lock(mb->fd, mb->path, F_WRLCK, 0, &dot) < 0) {
-		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
-			strerror(errno));
+		lock_error(mb, err, errmax);
 		return -1;
 	}
 	/* the file we scanned, still there, not shorter */
@@ -1160,14 +1813,20 @@ static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
 	}
 	/* mail delivered during the session: kept */
 	if (st.st_size > mb->end) {
-		if (mbox_scan(mb, mb->end, 1, err, errmax) < 0) {
+		if (mbox_scan(mb, mb->end, 1, err, errmax) < 0 ||
+		    fstat(mb->fd, &st) < 0) {
 			rc = -1;
 			goto out;
 		}
 		/* the UIDs given at open stay; new ones follow */
 		assign_uids(mb, NULL, 0, old_n);
 	}
-	if (mbox_rewrite(mb) < 0) {
+	for (first = 0; first < mb->n; first++)
+		if (mb->msg[first].flags != mb->msg[first].flags0)
+			break;
+	if (mailbox_state_path(mb->path, LOCAL_MBOX, "rewrite", jpath,
+	    sizeof jpath) < 0 || mbox_rewrite(mb, first, st.st_size,
+	    jpath) < 0) {
 		seterr(err, errmax, "%s: cannot rewrite: %s", mb->path,
 			strerror(errno));
 		rc = -1;

@@ -17,11 +17,21 @@
  * delivery locks (fcntl + dotlock, mbox_lock), so mail keeps arriving
  * during a session.  An mbox is scanned under the fcntl read lock; the
  * commit takes both delivery locks, scans what arrived past the old end,
- * and writes the kept messages to a temporary file beside the mbox which
- * is renamed over it (commit by rename): a crash leaves the old mbox or
- * the new one.  The folder of the mbox must be writable for that (Debian's
- * /var/mail is 2775 root:mail: pop3d keeps the group of a group-writable
- * folder, as Dovecot's mail_privileged_group).
+ * and rewrites the mbox in place from the first message that changed,
+ * through a journal (the state file "rewrite"): the new tail is written
+ * and synced there first, then over the mbox, and the journal removed.  A
+ * rewrite interrupted at any instant is finished by the next
+ * mailbox_open (mail appended since is kept), so the folder of the mbox
+ * need not be writable (Debian's /var/mail, 2775 root:mail).  The dotlock
+ * is taken when the folder allows it; when not, the fcntl lock alone
+ * serializes (README "pop3d and the mailboxes").
+ *
+ * State files (the uidlist, the rewrite journal, pop3d's login record):
+ * beside the mailbox when the user may create files in its folder on its
+ * own rights (owner, its groups in the group file, others: not a group
+ * the process merely holds, so pop3d and mail agree), else in the state
+ * folder MAILBOX_STATE_DIR of the home of the effective uid, under the
+ * mailbox's absolute path: ~/.postbox/var/mail/USER.uidlist.
  *
  * Sizes.  msg[i].size is the message as a network protocol sends it: the
  * From_ line left out, one '>' removed from ^>+From  lines (mboxrd), every
@@ -34,6 +44,8 @@
  * a UIDVALIDITY (IMAP, RFC 3501 2.3.1.1), written by rename:
  *	mbox PATH:	DIR/.NAME.uidlist beside it
  *	Maildir DIR:	DIR/postbox-uidlist
+ *	either, its folder not the user's to write: ~/.postbox/PATH.uidlist
+ *	(read from beside the mailbox while it does not exist yet)
  * Format: a first line "postbox-uidlist 1 V<validity> N<nextuid>", then
  * one line per message "<uid> <key> <size>", where key is the Maildir base
  * name (the part before ':'), or for an mbox 16 hex digits of a 64-bit
@@ -161,8 +173,15 @@ void mailbox_msg_close(struct mailbox_reader *r);
  * errno. */
 int mailbox_from_line(struct mailbox *mb, size_t i, char *dst, size_t max);
 
-/* The uidlist path of the mailbox at PATH of KIND into DST (MAX bytes).
- * 0, or -1 (ENAMETOOLONG). */
+#define MAILBOX_STATE_DIR	".postbox"
+
+/* The path of the state file WHAT ("uidlist", "rewrite", "pop3-login")
+ * of the mailbox at PATH of KIND into DST (MAX bytes), beside it or in
+ * the state folder as above; the folders of the state folder are made
+ * by whoever writes the file.  0, or -1 (ENAMETOOLONG). */
+int mailbox_state_path(const char *path, int kind, const char *what,
+	char *dst, size_t max);
+/* mailbox_state_path(PATH, KIND, "uidlist", DST, MAX). */
 int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max);
 
 /* The mbox scanner's pure parts, for tests: the message key of a From_

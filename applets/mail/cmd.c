@@ -171,10 +171,9 @@ int mail_open(struct mail *m, const char *path, int system, int quiet)
 		flags |= MAILBOX_RDONLY;
 	memset(&m->mb, 0, sizeof m->mb);
 	if (mailbox_open(&m->mb, path, kind, flags, err, sizeof err) < 0) {
-		if (errno == EWOULDBLOCK)
-			printf("%s: another session has it open\n", path);
-		else
-			printf("%s\n", err);
+		/* the reason in ERR: EWOULDBLOCK is EAGAIN, another
+		 * session's flock or a delivery lock that timed out */
+		printf("%s\n", err);
 		return -1;
 	}
 	m->open = 1;
@@ -647,23 +646,34 @@ static void reply_subject(struct buf *out, const char *s)
 	buf_adds(out, s);
 }
 
-/* Adds the addresses of LIST to OUT, leaving out the user (unless
- * metoo) and alternates. */
+/* Whether ADDR is the user's own: the login name bare or at a local
+ * name (this host's, class w of the sendmail.cf, localhost, as delivery
+ * decides it), or one of the alternates. */
+static int is_me(struct mail *m, const char *addr)
+{
+	const char *at = strchr(addr, '@');
+	char login[128];
+
+	if (mail_kv_find(m->alts, addr))
+		return 1;
+	login_of(addr, login, sizeof login);
+	if (strcmp(login, m->user) != 0)
+		return 0;
+	return !at || strcasecmp(at + 1, m->host) == 0 ||
+		local_is_local(mail_cf(m), addr, login, sizeof login) == 1;
+}
+
+/* Adds the addresses of LIST to OUT, leaving out the user's own (POSIX:
+ * unless metoo). */
 static void add_others(struct mail *m, struct buf *out, const char *list)
 {
 	struct msg_addr a;
 	size_t n = strlen(list);
-	char login[128];
 
 	while (msg_addr_next(&list, &n, &a)) {
 		if (!a.addr[0])
 			continue;
-		login_of(a.addr, login, sizeof login);
-		if (!mail_bool(m, "metoo") && (strcmp(a.addr, m->user) == 0 ||
-				(strcmp(login, m->user) == 0 &&
-				strchr(a.addr, '@') && !strcmp(strchr(a.addr,
-				'@') + 1, m->host)) ||
-				mail_kv_find(m->alts, a.addr)))
+		if (!mail_bool(m, "metoo") && is_me(m, a.addr))
 			continue;
 		if (out->len)
 			buf_adds(out, ", ");

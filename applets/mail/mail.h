@@ -56,6 +56,9 @@ struct mail {
 	char folder[4096];		/* its path */
 	char prevfolder[4096];		/* for "#" */
 	char mboxpath[4096];		/* ~/mbox or MBOX */
+	char cfpath[4096];		/* -C, else /etc/mail/sendmail.cf */
+	int cf_given;			/* -C: sendmail gets it too */
+	struct cf *cf;			/* loaded by mail_cf */
 	char user[64];
 	char home[4096];
 	char host[256];
@@ -79,6 +82,10 @@ struct mail {
 	int cond_skip;			/* inside a false if ... endif */
 	int cond_depth;
 };
+
+/* mail.c: the sendmail.cf (-C), loaded the first time (an empty one
+ * when it cannot be read: the defaults). */
+const struct cf *mail_cf(struct mail *m);
 
 /* vars.c */
 const char *mail_var(const struct mail *m, const char *name);

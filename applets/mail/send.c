@@ -236,9 +236,27 @@ static int run_sendmail(struct mail *m, char **argv, const char *msg,
 	size_t n)
 {
 	const char *sm = mail_var(m, "sendmail");
-	int pfd[2], st;
+	char *words[32], *smline = NULL, **av = argv;
+	int pfd[2], st, nw = 0, k, argc = 0;
 	pid_t pid;
 	void (*old)(int);
+
+	/* the sendmail variable may carry arguments ("/usr/sbin/sendmail
+	 * -oi"): its words, then ours after argv[0] */
+	if (sm && *sm) {
+		smline = xstrdup(sm);
+		nw = mail_words(smline, words, 32);
+	}
+	if (nw > 0) {
+		while (argv[argc])
+			argc++;
+		av = xmalloc((nw + argc + 1) * sizeof *av);
+		for (k = 0; k < nw; k++)
+			av[k] = words[k];
+		for (k = 1; k <= argc; k++)
+			av[nw + k - 1] = argv[k];
+		argc = 0;
+	}
 
 	if (pipe(pfd) < 0)
 		xdie_errno(EX_OSERR, "pipe");
@@ -247,16 +265,14 @@ static int run_sendmail(struct mail *m, char **argv, const char *msg,
 	if (pid < 0)
 		xdie_errno(EX_OSERR, "fork");
 	if (pid == 0) {
-		int argc = 0;
-
 		close(pfd[1]);
 		if (pfd[0] != 0) {
 			dup2(pfd[0], 0);
 			close(pfd[0]);
 		}
-		if (sm && *sm) {
-			execv(sm, argv);
-			xdie_errno(EX_UNAVAILABLE, "%s", sm);
+		if (nw > 0) {
+			execv(av[0], av);
+			xdie_errno(EX_UNAVAILABLE, "%s", av[0]);
 		}
 		/* our own sendmail, exec'ed so a set-group-ID binary
 		 * regains the queue's group that mail dropped */
@@ -266,6 +282,9 @@ static int run_sendmail(struct mail *m, char **argv, const char *msg,
 		_exit(applet_run("sendmail", argc, argv));
 	}
 	close(pfd[0]);
+	if (av != argv)
+		free(av);
+	free(smline);
 	old = signal(SIGPIPE, SIG_IGN);
 	file_write_all(pfd[1], msg, n);
 	close(pfd[1]);
@@ -319,8 +338,13 @@ int mail_send(struct mail *m, struct mail_draft *d)
 	mail_expand_aliases(m, buf_str(&d->to), &to);
 	mail_expand_aliases(m, buf_str(&d->cc), &cc);
 	mail_expand_aliases(m, buf_str(&d->bcc), &bcc);
-	argv = xmalloc(8 * sizeof *argv);
+	argv = xmalloc(10 * sizeof *argv);
 	argv[argc++] = xstrdup("sendmail");
+	/* -C: the same sendmail.cf for the message as for the mailbox */
+	if (m->cf_given) {
+		argv[argc++] = xstrdup("-C");
+		argv[argc++] = xstrdup(m->cfpath);
+	}
 	argv[argc++] = xstrdup("-oi");
 	if (from && *from) {
 		struct msg_addr a;
@@ -795,8 +819,13 @@ int mail_compose(struct mail *m, struct mail_draft *d, int edit_headers)
 			if (!get_line(line, sizeof line)) {
 				/* POSIX: a first interrupt warns, a second
 				 * kills the letter (kept in dead.letter) */
-				if (!mail_interrupted())
+				/* ^D ends the message; the terminal stays
+				 * ours: back at the & prompt, not an end of
+				 * input that would quit (as bsd-mailx) */
+				if (!mail_interrupted()) {
+					clearerr(stdin);
 					break;
+				}
 				clearerr(stdin);
 				if (++ints < 2) {
 					puts("\n(Interrupt -- one more to kill "

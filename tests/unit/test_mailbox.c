@@ -111,6 +111,7 @@ static void test_mbox(void)
 {
 	struct mailbox mb, mb2;
 	struct mbox_append ap;
+	struct stat st0, st1;
 	char err[256];
 	const char *p;
 	unsigned uid1, uid3;
@@ -158,7 +159,13 @@ static void test_mbox(void)
 		&& mbox_append_commit(&ap) == 0, "delivery during session");
 	mb.msg[1].flags |= MAILBOX_DELETED;
 	mb.msg[0].flags |= MAILBOX_SEEN;
+	CHECK(stat(at("m1"), &st0) == 0, "stat");
 	CHECK(mailbox_commit(&mb, err, sizeof err) == 0, "commit");
+	/* in place: the same file, its journal gone */
+	CHECK(stat(at("m1"), &st1) == 0 && st1.st_ino == st0.st_ino,
+		"rewritten in place");
+	CHECK(access(at(".m1.rewrite"), F_OK) < 0 && errno == ENOENT,
+		"journal removed");
 
 	CHECK(mailbox_open(&mb, at("m1"), LOCAL_MBOX, 0, err, sizeof err) == 0,
 		"reopen");
