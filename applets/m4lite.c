@@ -85,7 +85,7 @@
  * takes under 256 bytes of it (measured: 20000 levels fit in 4 MB). */
 #define M4_LEVEL_STACK	256
 
-/* Byte classes for the fast scans (M.cls). */
+/* Byte classes for the fast scans (m->cls). */
 #define C_LQ		0x01	/* first byte of the open quote */
 #define C_RQ		0x02	/* first byte of the close quote */
 #define C_BC		0x04	/* first byte of the comment start */
@@ -171,7 +171,7 @@ struct args {
 };
 
 struct m4;
-typedef void builtin_fn(struct args *a, struct buf *o);
+typedef void builtin_fn(struct m4 *m, struct args *a, struct buf *o);
 
 struct builtin {
 	const char *name;
@@ -179,7 +179,7 @@ struct builtin {
 	unsigned char gnu, groks, blind;
 };
 
-static struct m4 {
+struct m4 {
 	/* input stack and the m4wrap stack */
 	struct input *in, *wrap;
 	int nin, incap, nwrap, wrapcap;
@@ -215,18 +215,25 @@ static struct m4 {
 	int sync_line;		/* -s: the reader's idea of the line */
 	int out_sol;		/* -s: output is at the start of a line */
 	int tok_line;		/* -s: where the shipped token began */
-} M;
+};
 
 static const struct builtin builtins[];
 
 /* --- memory and messages -------------------------------------------- */
 
-static void flush_out(void);
+static void flush_out(struct m4 *m);
+
+/* The run's state, for memory_exhausted only: a buffer can fail to grow
+ * deep inside any append, and GNU's message there needs the pending
+ * output flushed and the program's name.  Every other function gets the
+ * state as its parameter; threading it into each append (hundreds of
+ * calls on the hot path) would cost size and speed for this one exit. */
+static struct m4 *m4_live;
 
 static void memory_exhausted(void)
 {
-	flush_out();
-	fprintf(stderr, "%s: memory exhausted\n", M.prog);
+	flush_out(m4_live);
+	fprintf(stderr, "%s: memory exhausted\n", m4_live->prog);
 	exit(1);
 }
 
@@ -322,73 +329,75 @@ static const char *m4_strerror(int e)
 /* GNU's m4_error: "prog:file:line: message", or "prog: message" once the
  * input is exhausted (line 0).  -E makes any message fail the run; -E -E
  * stops at the first. */
-static void vmessage(const char *file, int line, int err, const char *fmt,
-	va_list ap)
+static void vmessage(struct m4 *m, const char *file, int line, int err,
+	const char *fmt, va_list ap)
 {
-	flush_out();
+	flush_out(m);
 	if (line)
-		fprintf(stderr, "%s:%s:%d: ", M.prog, file, line);
+		fprintf(stderr, "%s:%s:%d: ", m->prog, file, line);
 	else
-		fprintf(stderr, "%s: ", M.prog);
+		fprintf(stderr, "%s: ", m->prog);
 	vfprintf(stderr, fmt, ap);
 	if (err)
 		fprintf(stderr, ": %s", m4_strerror(err));
 	fputc('\n', stderr);
 	fflush(stderr);
-	if (M.fatal && !M.retcode)
-		M.retcode = 1;
-	if (M.fatal > 1)
+	if (m->fatal && !m->retcode)
+		m->retcode = 1;
+	if (m->fatal > 1)
 		exit(1);
 }
 
-static void warn(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void warn(const char *fmt, ...)
+static void warn(struct m4 *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void warn(struct m4 *m, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(M.cur_file, M.cur_line, 0, fmt, ap);
+	vmessage(m, m->cur_file, m->cur_line, 0, fmt, ap);
 	va_end(ap);
 }
 
-static void warn_errno(int err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warn_errno(int err, const char *fmt, ...)
+static void warn_errno(struct m4 *m, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void warn_errno(struct m4 *m, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmessage(M.cur_file, M.cur_line, err, fmt, ap);
+	vmessage(m, m->cur_file, m->cur_line, err, fmt, ap);
 	va_end(ap);
 }
 
 /* A fatal error at a given place: what GNU prints, then exit 1 with the
  * output written so far (diversions are lost, as in GNU). */
-static void fatal_at(const char *file, int line, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
-static void fatal_at(const char *file, int line, const char *fmt, ...)
+static void fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
+	...)
+	__attribute__((noreturn, format(printf, 4, 5)));
+static void fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
+	...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	M.fatal = 0;
-	vmessage(file, line, 0, fmt, ap);
+	m->fatal = 0;
+	vmessage(m, file, line, 0, fmt, ap);
 	va_end(ap);
-	flush_out();
+	flush_out(m);
 	exit(1);
 }
 
-static const char *intern_name(const char *s)
+static const char *intern_name(struct m4 *m, const char *s)
 {
 	int i;
 
-	for (i = M.nnames - 1; i >= 0 && i >= M.nnames - 8; i--)
-		if (strcmp(M.names[i], s) == 0)
-			return M.names[i];
-	M.names = m4realloc(M.names, (M.nnames + 1) * sizeof *M.names);
-	M.names[M.nnames] = m4strndup(s, strlen(s));
-	return M.names[M.nnames++];
+	for (i = m->nnames - 1; i >= 0 && i >= m->nnames - 8; i--)
+		if (strcmp(m->names[i], s) == 0)
+			return m->names[i];
+	m->names = m4realloc(m->names, (m->nnames + 1) * sizeof *m->names);
+	m->names[m->nnames] = m4strndup(s, strlen(s));
+	return m->names[m->nnames++];
 }
 
 /* --- output and diversions ------------------------------------------ */
@@ -408,11 +417,11 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void flush_out(void)
+static void flush_out(struct m4 *m)
 {
-	if (M.out.len) {
-		write_all(1, M.out.p, M.out.len);
-		M.out.len = 0;
+	if (m->out.len) {
+		write_all(1, m->out.p, m->out.len);
+		m->out.len = 0;
 	}
 }
 
@@ -420,140 +429,141 @@ static void flush_out(void)
  * being written comes from another line than the reader would assume,
  * "#line N" goes first ("#line N "FILE"" after a change of file or
  * diversion).  Checked only where a token starts an output line. */
-static void shipout_sync(struct buf *b, const char *s, size_t n, int line)
+static void shipout_sync(struct m4 *m, struct buf *b, const char *s, size_t n,
+	int line)
 {
 	size_t i;
 
-	if (M.out_sol) {
-		M.out_sol = 0;
-		M.sync_line++;
-		if (M.sync_line != line) {
+	if (m->out_sol) {
+		m->out_sol = 0;
+		m->sync_line++;
+		if (m->sync_line != line) {
 			put(b, "#line ", 6);
 			putint(b, line);
-			if (M.sync_line < 1 && M.cur_file[0]) {
+			if (m->sync_line < 1 && m->cur_file[0]) {
 				put(b, " \"", 2);
-				puts0(b, M.cur_file);
+				puts0(b, m->cur_file);
 				putc1(b, '"');
 			}
 			putc1(b, '\n');
-			M.sync_line = line;
+			m->sync_line = line;
 		}
 	}
 	for (i = 0; i < n; i++) {
 		putc1(b, s[i]);
 		if (s[i] == '\n') {
-			M.out_sol = 1;
+			m->out_sol = 1;
 			if (i + 1 < n) {
-				M.out_sol = 0;
-				M.sync_line++;
+				m->out_sol = 0;
+				m->sync_line++;
 			}
 		}
 	}
 }
 
 /* Text for the current diversion (not rescanned). */
-static void shipout(const char *s, size_t n)
+static void shipout(struct m4 *m, const char *s, size_t n)
 {
-	struct buf *b = M.curbuf;
+	struct buf *b = m->curbuf;
 
 	/* With -s even an empty token ends the reader's line check. */
-	if (!b || (n == 0 && !M.synclines))
+	if (!b || (n == 0 && !m->synclines))
 		return;
-	if (M.synclines)
-		shipout_sync(b, s, n, M.tok_line);
+	if (m->synclines)
+		shipout_sync(m, b, s, n, m->tok_line);
 	else
 		put(b, s, n);
-	if (b == &M.out && (M.out.len >= 65536 || M.interactive))
-		flush_out();
+	if (b == &m->out && (m->out.len >= 65536 || m->interactive))
+		flush_out(m);
 }
 
-static struct diversion *find_div(int num, int create)
+static struct diversion *find_div(struct m4 *m, int num, int create)
 {
-	int lo = 0, hi = M.ndivs, mid;
+	int lo = 0, hi = m->ndivs, mid;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		if (M.divs[mid]->num == num)
-			return M.divs[mid];
-		if (M.divs[mid]->num < num)
+		if (m->divs[mid]->num == num)
+			return m->divs[mid];
+		if (m->divs[mid]->num < num)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (!create)
 		return NULL;
-	M.divs = m4realloc(M.divs, (M.ndivs + 1) * sizeof *M.divs);
-	memmove(&M.divs[lo + 1], &M.divs[lo],
-		(M.ndivs - lo) * sizeof *M.divs);
-	M.ndivs++;
-	M.divs[lo] = m4alloc(sizeof **M.divs);
-	M.divs[lo]->num = num;
-	buf_init(&M.divs[lo]->text, M4_MAX_TEXT);
-	return M.divs[lo];
+	m->divs = m4realloc(m->divs, (m->ndivs + 1) * sizeof *m->divs);
+	memmove(&m->divs[lo + 1], &m->divs[lo],
+		(m->ndivs - lo) * sizeof *m->divs);
+	m->ndivs++;
+	m->divs[lo] = m4alloc(sizeof **m->divs);
+	m->divs[lo]->num = num;
+	buf_init(&m->divs[lo]->text, M4_MAX_TEXT);
+	return m->divs[lo];
 }
 
-static void make_diversion(int num)
+static void make_diversion(struct m4 *m, int num)
 {
 	/* Staying put changes nothing, not even -s's idea of the line. */
-	if (num == M.curdiv && M.div_ready)
+	if (num == m->curdiv && m->div_ready)
 		return;
-	M.div_ready = 1;
-	M.curdiv = num;
+	m->div_ready = 1;
+	m->curdiv = num;
 	if (num == 0)
-		M.curbuf = &M.out;
+		m->curbuf = &m->out;
 	else if (num < 0)
-		M.curbuf = NULL;
+		m->curbuf = NULL;
 	else
-		M.curbuf = &find_div(num, 1)->text;
-	M.sync_line = -1;
+		m->curbuf = &find_div(m, num, 1)->text;
+	m->sync_line = -1;
 }
 
 /* Appends diversion num to the current output and empties it; undiverting
  * stdout or the current diversion does nothing. */
-static void insert_diversion(int num)
+static void insert_diversion(struct m4 *m, int num)
 {
 	struct diversion *d;
 	struct buf *b;
 
-	if (num <= 0 || num == M.curdiv)
+	if (num <= 0 || num == m->curdiv)
 		return;
-	d = find_div(num, 0);
+	d = find_div(m, num, 0);
 	if (!d || d->text.len == 0)
 		return;
-	b = M.curbuf;
+	b = m->curbuf;
 	if (b) {
 		put(b, d->text.p, d->text.len);
-		if (b == &M.out && M.out.len >= 65536)
-			flush_out();
+		if (b == &m->out && m->out.len >= 65536)
+			flush_out(m);
 	}
 	/* The memory goes back to the allocator: the text is gone. */
 	buf_free(&d->text);
 	d->text.max = M4_MAX_TEXT;
-	M.sync_line = -1;
+	m->sync_line = -1;
 }
 
-static void undivert_all(void)
+static void undivert_all(struct m4 *m)
 {
 	int i;
 
-	for (i = 0; i < M.ndivs; i++)
-		insert_diversion(M.divs[i]->num);
+	for (i = 0; i < m->ndivs; i++)
+		insert_diversion(m, m->divs[i]->num);
 }
 
 /* GNU's debug messages: "m4debug:file:line: text" ('f', 'l' flags). */
-static void debug_message(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static void debug_message(const char *fmt, ...)
+static void debug_message(struct m4 *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void debug_message(struct m4 *m, const char *fmt, ...)
 {
-	FILE *f = M.debugf ? M.debugf : stderr;
+	FILE *f = m->debugf ? m->debugf : stderr;
 	va_list ap;
 
 	fputs("m4debug:", f);
-	if (M.cur_line) {
-		if (M.debug & D_FILE)
-			fprintf(f, "%s:", M.cur_file);
-		if (M.debug & D_LINE)
-			fprintf(f, "%d:", M.cur_line);
+	if (m->cur_line) {
+		if (m->debug & D_FILE)
+			fprintf(f, "%s:", m->cur_file);
+		if (m->debug & D_LINE)
+			fprintf(f, "%d:", m->cur_line);
 	}
 	fputc(' ', f);
 	va_start(ap, fmt);
@@ -577,37 +587,37 @@ static unsigned hash_name(const char *s, size_t n)
 
 /* The table grows by four whenever it is full, so chains stay short
  * (sendmail-cf defines a few thousand names). */
-static void rehash(void)
+static void rehash(struct m4 *m)
 {
-	size_t ns = M.tabsize ? M.tabsize * 4 : 1024, i;
+	size_t ns = m->tabsize ? m->tabsize * 4 : 1024, i;
 	struct sym **t = m4alloc(ns * sizeof *t), *s, *next;
 
 	memset(t, 0, ns * sizeof *t);
-	for (i = 0; i < M.tabsize; i++)
-		for (s = M.tab[i]; s; s = next) {
+	for (i = 0; i < m->tabsize; i++)
+		for (s = m->tab[i]; s; s = next) {
 			next = s->next;
 			s->next = t[s->hash & (ns - 1)];
 			t[s->hash & (ns - 1)] = s;
 		}
-	free(M.tab);
-	M.tab = t;
-	M.tabsize = ns;
+	free(m->tab);
+	m->tab = t;
+	m->tabsize = ns;
 }
 
-static struct sym *lookup(const char *name, size_t n, int create)
+static struct sym *lookup(struct m4 *m, const char *name, size_t n, int create)
 {
 	unsigned h = hash_name(name, n);
 	struct sym *s;
 
-	if (M.tabsize)
-		for (s = M.tab[h & (M.tabsize - 1)]; s; s = s->next)
+	if (m->tabsize)
+		for (s = m->tab[h & (m->tabsize - 1)]; s; s = s->next)
 			if (s->hash == h && s->nlen == n &&
 			    memcmp(s->name, name, n) == 0)
 				return s;
 	if (!create)
 		return NULL;
-	if (M.nsyms >= M.tabsize)
-		rehash();
+	if (m->nsyms >= m->tabsize)
+		rehash(m);
 	s = m4alloc(sizeof *s + n + 1);
 	memcpy(s->name, name, n);
 	s->name[n] = 0;
@@ -615,22 +625,22 @@ static struct sym *lookup(const char *name, size_t n, int create)
 	s->hash = h;
 	s->top = NULL;
 	s->traced = 0;
-	s->next = M.tab[h & (M.tabsize - 1)];
-	M.tab[h & (M.tabsize - 1)] = s;
-	M.nsyms++;
+	s->next = m->tab[h & (m->tabsize - 1)];
+	m->tab[h & (m->tabsize - 1)] = s;
+	m->nsyms++;
 	return s;
 }
 
-static void forget_sym(struct sym *s)
+static void forget_sym(struct m4 *m, struct sym *s)
 {
-	struct sym **pp = &M.tab[s->hash & (M.tabsize - 1)];
+	struct sym **pp = &m->tab[s->hash & (m->tabsize - 1)];
 
 	if (s->top || s->traced)
 		return;
 	while (*pp != s)
 		pp = &(*pp)->next;
 	*pp = s->next;
-	M.nsyms--;
+	m->nsyms--;
 	free(s);
 }
 
@@ -658,10 +668,10 @@ static struct def *new_def(int bi, const char *text, size_t len)
 
 /* define (push 0) replaces the top definition, pushdef stacks a new one.
  * A pending call keeps using the definition it started with. */
-static void define_sym(const char *name, size_t n, int bi, const char *text,
-	size_t len, int push)
+static void define_sym(struct m4 *m, const char *name, size_t n, int bi,
+	const char *text, size_t len, int push)
 {
-	struct sym *s = lookup(name, n, 1);
+	struct sym *s = lookup(m, name, n, 1);
 	struct def *d = new_def(bi, text, len);
 
 	if (s->top) {
@@ -674,7 +684,7 @@ static void define_sym(const char *name, size_t n, int bi, const char *text,
 	s->top = d;
 }
 
-static void undefine_sym(struct sym *s, int all)
+static void undefine_sym(struct m4 *m, struct sym *s, int all)
 {
 	struct def *d;
 
@@ -685,77 +695,78 @@ static void undefine_sym(struct sym *s, int all)
 			break;
 	}
 	/* A traced name stays traced (GNU keeps a placeholder). */
-	forget_sym(s);
+	forget_sym(m, s);
 }
 
 /* --- input ------------------------------------------------------------ */
 
 /* A new block on top of the input; slots and their buffers are reused,
  * so steady-state expansion allocates nothing. */
-static struct input *push_block(int type)
+static struct input *push_block(struct m4 *m, int type)
 {
 	struct input *i;
 
-	if (M.nin == M.incap) {
-		M.incap = M.incap ? M.incap * 2 : 64;
-		M.in = m4realloc(M.in, M.incap * sizeof *M.in);
-		memset(M.in + M.nin, 0, (M.incap - M.nin) * sizeof *M.in);
+	if (m->nin == m->incap) {
+		m->incap = m->incap ? m->incap * 2 : 64;
+		m->in = m4realloc(m->in, m->incap * sizeof *m->in);
+		memset(m->in + m->nin, 0, (m->incap - m->nin) * sizeof *m->in);
 	}
-	i = &M.in[M.nin++];
+	i = &m->in[m->nin++];
 	i->type = type;
 	i->more = 0;
-	i->file = M.cur_file;
-	i->line = M.cur_line;
+	i->file = m->cur_file;
+	i->line = m->cur_line;
 	i->data.len = 0;
 	i->p = i->end = NULL;
-	M.input_change = 1;
+	m->input_change = 1;
 	return i;
 }
 
-static void pop_input(void)
+static void pop_input(struct m4 *m)
 {
-	struct input *i = &M.in[--M.nin];
+	struct input *i = &m->in[--m->nin];
 
 	if (i->type == IN_FILE) {
 		if (i->fd > 0)
 			close(i->fd);
-		M.start_of_line = i->advance;
-		M.sync_line = -1;
-		if (M.debug & D_INPUT) {
-			if (M.nin)
-				debug_message("input reverted to %s, line %d",
-					M.in[M.nin - 1].file,
-					M.in[M.nin - 1].line);
+		m->start_of_line = i->advance;
+		m->sync_line = -1;
+		if (m->debug & D_INPUT) {
+			if (m->nin)
+				debug_message(m,
+					"input reverted to %s, line %d",
+					m->in[m->nin - 1].file,
+					m->in[m->nin - 1].line);
 			else
-				debug_message("input exhausted");
+				debug_message(m, "input exhausted");
 		}
 		/* A big file's memory is not worth keeping. */
 		if (i->data.cap > 1 << 20)
 			buf_free(&i->data);
 	}
-	M.input_change = 1;
+	m->input_change = 1;
 }
 
 /* Exhausted strings on top of the stack are dropped before a push, so
  * tail recursion runs in constant input depth. */
-static void pop_spent_strings(void)
+static void pop_spent_strings(struct m4 *m)
 {
-	while (M.nin > 0 && M.in[M.nin - 1].type == IN_STRING &&
-	       M.in[M.nin - 1].p == M.in[M.nin - 1].end)
-		pop_input();
+	while (m->nin > 0 && m->in[m->nin - 1].type == IN_STRING &&
+	       m->in[m->nin - 1].p == m->in[m->nin - 1].end)
+		pop_input(m);
 }
 
 /* Pushes the text of b for rescanning; b's memory is swapped with the
  * block's, so nothing is copied. */
-static void push_string_buf(struct buf *b)
+static void push_string_buf(struct m4 *m, struct buf *b)
 {
 	struct input *i;
 	struct buf t;
 
 	if (b->len == 0)
 		return;
-	pop_spent_strings();
-	i = push_block(IN_STRING);
+	pop_spent_strings(m);
+	i = push_block(m, IN_STRING);
 	t = i->data;
 	i->data = *b;
 	*b = t;
@@ -764,29 +775,29 @@ static void push_string_buf(struct buf *b)
 	i->end = i->data.p + i->data.len;
 }
 
-static void push_macro(int bi)
+static void push_macro(struct m4 *m, int bi)
 {
-	struct input *i = push_block(IN_MACRO);
+	struct input *i = push_block(m, IN_MACRO);
 
 	i->bi = bi;
 }
 
 /* The file block i, filled, becomes the input (GNU's push_file). */
-static void start_file(struct input *i, const char *name)
+static void start_file(struct m4 *m, struct input *i, const char *name)
 {
-	i->file = intern_name(name);
+	i->file = intern_name(m, name);
 	i->line = 0;
-	i->advance = M.start_of_line;
-	M.start_of_line = 1;
+	i->advance = m->start_of_line;
+	m->start_of_line = 1;
 	i->p = i->data.p;
 	i->end = i->data.p + i->data.len;
-	M.sync_line = -1;
-	if (M.debug & D_INPUT)
-		debug_message("input read from %s", name);
+	m->sync_line = -1;
+	if (m->debug & D_INPUT)
+		debug_message(m, "input read from %s", name);
 }
 
 /* Reads all of fd into a new file block named name (interned). */
-static int push_file(int fd, const char *name)
+static int push_file(struct m4 *m, int fd, const char *name)
 {
 	struct input *i;
 	ssize_t r;
@@ -797,8 +808,8 @@ static int push_file(int fd, const char *name)
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (unsigned long long)st.st_size < M4_MAX_TEXT)
 		chunk = (size_t)st.st_size + 1;
-	pop_spent_strings();
-	i = push_block(IN_FILE);
+	pop_spent_strings(m);
+	i = push_block(m, IN_FILE);
 	i->more = 0;
 	/* A pipe or a terminal is read as the input needs it, as GNU
 	 * does: output flows, and an endless producer is no problem. */
@@ -808,7 +819,7 @@ static int push_file(int fd, const char *name)
 		grow(&i->data, 0);
 		i->data.p[0] = 0;
 		i->fd = fd;
-		start_file(i, name);
+		start_file(m, i, name);
 		return 0;
 	}
 	for (;;) {
@@ -822,7 +833,7 @@ static int push_file(int fd, const char *name)
 		if (r < 0) {
 			int err = errno;
 
-			M.nin--;
+			m->nin--;
 			errno = err;
 			return -1;
 		}
@@ -834,21 +845,21 @@ static int push_file(int fd, const char *name)
 	/* GNU keeps each file open while it is read: so do we, and an
 	 * include loop meets the same "Too many open files". */
 	i->fd = fd;
-	start_file(i, name);
+	start_file(m, i, name);
 	return 0;
 }
 
 /* A file whose text is built in (the cf macros). */
-static void push_text_file(const char *text, const char *name)
+static void push_text_file(struct m4 *m, const char *text, const char *name)
 {
 	struct input *i;
 
-	pop_spent_strings();
-	i = push_block(IN_FILE);
+	pop_spent_strings(m);
+	i = push_block(m, IN_FILE);
 	i->more = 0;
 	put(&i->data, text, strlen(text));
 	i->fd = -1;
-	start_file(i, name);
+	start_file(m, i, name);
 }
 
 
@@ -883,54 +894,54 @@ static size_t refill(struct input *i)
  * counts up when the character after a newline is read (so a token that
  * ends a line still reports that line).  After a pop, the place becomes
  * that of the block below (input_change), as GNU's current_file/line. */
-static int next_char(void)
+static int next_char(struct m4 *m)
 {
 	struct input *i;
 	int c;
 
 	for (;;) {
-		if (M.nin == 0) {
-			M.cur_file = "";
-			M.cur_line = 0;
+		if (m->nin == 0) {
+			m->cur_file = "";
+			m->cur_line = 0;
 			return CH_EOF;
 		}
-		i = &M.in[M.nin - 1];
-		if (M.input_change) {
-			M.cur_file = i->file;
-			M.cur_line = i->line;
-			M.input_change = 0;
+		i = &m->in[m->nin - 1];
+		if (m->input_change) {
+			m->cur_file = i->file;
+			m->cur_line = i->line;
+			m->input_change = 0;
 		}
 		if (i->type == IN_STRING) {
 			if (i->p < i->end)
 				return (unsigned char)*i->p++;
 		} else if (i->type == IN_FILE) {
-			if (M.start_of_line) {
-				M.start_of_line = 0;
-				M.cur_line = ++i->line;
+			if (m->start_of_line) {
+				m->start_of_line = 0;
+				m->cur_line = ++i->line;
 			}
 			if (i->p == i->end)
 				refill(i);
 			if (i->p < i->end) {
 				c = (unsigned char)*i->p++;
 				if (c == '\n')
-					M.start_of_line = 1;
+					m->start_of_line = 1;
 				return c;
 			}
 		} else {
-			M.tokbi = i->bi;
-			pop_input();
+			m->tokbi = i->bi;
+			pop_input(m);
 			return CH_MACRO;
 		}
-		pop_input();
+		pop_input(m);
 	}
 }
 
-static int peek_char(void)
+static int peek_char(struct m4 *m)
 {
 	int k;
 
-	for (k = M.nin - 1; k >= 0; k--) {
-		struct input *i = &M.in[k];
+	for (k = m->nin - 1; k >= 0; k--) {
+		struct input *i = &m->in[k];
 
 		if (i->type == IN_MACRO)
 			return CH_MACRO;
@@ -944,37 +955,38 @@ static int peek_char(void)
 
 /* Fast scans: the top block, ready to be read as next_char would read
  * it, when its next byte has none of the classes in stop; else NULL. */
-static struct input *plain_top(int stop)
+static struct input *plain_top(struct m4 *m, int stop)
 {
 	struct input *i;
 
-	if (M.nin == 0)
+	if (m->nin == 0)
 		return NULL;
-	i = &M.in[M.nin - 1];
+	i = &m->in[m->nin - 1];
 	if (i->type == IN_MACRO || i->p >= i->end ||
-	    (M.cls[(unsigned char)*i->p] & stop))
+	    (m->cls[(unsigned char)*i->p] & stop))
 		return NULL;
-	if (M.input_change) {
-		M.cur_file = i->file;
-		M.cur_line = i->line;
-		M.input_change = 0;
+	if (m->input_change) {
+		m->cur_file = i->file;
+		m->cur_line = i->line;
+		m->input_change = 0;
 	}
-	if (i->type == IN_FILE && M.start_of_line) {
-		M.start_of_line = 0;
-		M.cur_line = ++i->line;
+	if (i->type == IN_FILE && m->start_of_line) {
+		m->start_of_line = 0;
+		m->cur_line = ++i->line;
 	}
 	return i;
 }
 
 /* Consumes the run of bytes of i without a class in stop (at least one),
  * counting lines as next_char does; returns where the run starts. */
-static const char *take_plain(struct input *i, int stop, size_t *n)
+static const char *take_plain(struct m4 *m, struct input *i, int stop,
+	size_t *n)
 {
 	const char *p = i->p, *q = p;
 	int nl = 0;
 
 	if (i->type == IN_FILE) {
-		while (q < i->end && !(M.cls[(unsigned char)*q] & stop)) {
+		while (q < i->end && !(m->cls[(unsigned char)*q] & stop)) {
 			if (*q++ == '\n')
 				nl++;
 		}
@@ -982,13 +994,13 @@ static const char *take_plain(struct input *i, int stop, size_t *n)
 			/* The last newline's line starts at the next read. */
 			if (q[-1] == '\n') {
 				nl--;
-				M.start_of_line = 1;
+				m->start_of_line = 1;
 			}
 			i->line += nl;
-			M.cur_line = i->line;
+			m->cur_line = i->line;
 		}
 	} else {
-		while (q < i->end && !(M.cls[(unsigned char)*q] & stop))
+		while (q < i->end && !(m->cls[(unsigned char)*q] & stop))
 			q++;
 	}
 	i->p = q;
@@ -997,18 +1009,18 @@ static const char *take_plain(struct input *i, int stop, size_t *n)
 }
 
 /* Whether the next n input characters are s (nothing is consumed). */
-static int lookahead(const char *s, size_t n)
+static int lookahead(struct m4 *m, const char *s, size_t n)
 {
-	int k = M.nin - 1;
+	int k = m->nin - 1;
 	const char *p;
 
 	if (n == 0)
 		return 1;
 	if (k < 0)
 		return 0;
-	p = M.in[k].p;
+	p = m->in[k].p;
 	while (n) {
-		struct input *i = &M.in[k];
+		struct input *i = &m->in[k];
 
 		if (i->type == IN_MACRO)
 			return 0;
@@ -1025,22 +1037,22 @@ static int lookahead(const char *s, size_t n)
 		} else {
 			if (--k < 0)
 				return 0;
-			p = M.in[k].p;
+			p = m->in[k].p;
 		}
 	}
 	return 1;
 }
 
 /* After c was read: whether c starts delimiter s (consumed if so). */
-static int match_delim(int c, const char *s, size_t n)
+static int match_delim(struct m4 *m, int c, const char *s, size_t n)
 {
 	if (n == 0 || c != (unsigned char)s[0])
 		return 0;
 	if (n > 1) {
-		if (!lookahead(s + 1, n - 1))
+		if (!lookahead(m, s + 1, n - 1))
 			return 0;
 		while (--n)
-			next_char();
+			next_char(m);
 	}
 	return 1;
 }
@@ -1066,44 +1078,45 @@ static void cut_nul(struct buf *dst, size_t start)
 		dst->len = (size_t)(z - dst->p);
 }
 
-static int next_token(struct buf *dst)
+static int next_token(struct m4 *m, struct buf *dst)
 {
 	const char *file;
 	int c, line, depth;
 	struct input *i;
 	size_t start = dst->len;
 
-	c = peek_char();
+	c = peek_char(m);
 	if (c == CH_EOF) {
-		next_char();
+		next_char(m);
 		return T_EOF;
 	}
 	if (c == CH_MACRO) {
-		next_char();
+		next_char(m);
 		return T_MACRO;
 	}
-	c = next_char();
+	c = next_char(m);
 	/* Errors name the line where the token starts. */
-	file = M.cur_file;
-	line = M.tok_line = M.cur_line;
-	if (match_delim(c, M.bc, M.bcl)) {
-		put(dst, M.bc, M.bcl);
+	file = m->cur_file;
+	line = m->tok_line = m->cur_line;
+	if (match_delim(m, c, m->bc, m->bcl)) {
+		put(dst, m->bc, m->bcl);
 		for (;;) {
-			if ((i = plain_top(C_EC | C_NUL))) {
+			if ((i = plain_top(m, C_EC | C_NUL))) {
 				size_t n;
-				const char *p = take_plain(i, C_EC | C_NUL, &n);
+				const char *p = take_plain(m, i,
+					C_EC | C_NUL, &n);
 
 				put(dst, p, n);
 				continue;
 			}
-			c = next_char();
+			c = next_char(m);
 			if (c == CH_EOF)
-				fatal_at(file, line,
+				fatal_at(m, file, line,
 					"ERROR: end of file in comment");
 			if (c == CH_MACRO)
 				continue;
-			if (match_delim(c, M.ec, M.ecl)) {
-				put(dst, M.ec, M.ecl);
+			if (match_delim(m, c, m->ec, m->ecl)) {
+				put(dst, m->ec, m->ecl);
 				break;
 			}
 			putc1(dst, c);
@@ -1116,7 +1129,7 @@ static int next_token(struct buf *dst)
 		for (;;) {
 			/* Fast path: the rest of the word in this block
 			 * (a word holds no newline, so lines don't move). */
-			i = M.nin ? &M.in[M.nin - 1] : NULL;
+			i = m->nin ? &m->in[m->nin - 1] : NULL;
 			if (i && i->type != IN_MACRO && i->p < i->end) {
 				const char *p = i->p;
 
@@ -1127,38 +1140,38 @@ static int next_token(struct buf *dst)
 				if (p < i->end)
 					break;
 			}
-			c = peek_char();
+			c = peek_char(m);
 			if (c < 0 || !is_word(c))
 				break;
-			putc1(dst, next_char());
+			putc1(dst, next_char(m));
 		}
 		return T_WORD;
 	}
-	if (match_delim(c, M.lq, M.lql)) {
+	if (match_delim(m, c, m->lq, m->lql)) {
 		depth = 1;
 		for (;;) {
-			if ((i = plain_top(C_LQ | C_RQ | C_NUL))) {
+			if ((i = plain_top(m, C_LQ | C_RQ | C_NUL))) {
 				size_t n;
 				const char *p;
 
-				p = take_plain(i, C_LQ | C_RQ | C_NUL, &n);
+				p = take_plain(m, i, C_LQ | C_RQ | C_NUL, &n);
 
 				put(dst, p, n);
 				continue;
 			}
-			c = next_char();
+			c = next_char(m);
 			if (c == CH_EOF)
-				fatal_at(file, line,
+				fatal_at(m, file, line,
 					"ERROR: end of file in string");
 			if (c == CH_MACRO)
 				continue;
-			if (match_delim(c, M.rq, M.rql)) {
+			if (match_delim(m, c, m->rq, m->rql)) {
 				if (--depth == 0)
 					break;
-				put(dst, M.rq, M.rql);
-			} else if (match_delim(c, M.lq, M.lql)) {
+				put(dst, m->rq, m->rql);
+			} else if (match_delim(m, c, m->lq, m->lql)) {
 				depth++;
-				put(dst, M.lq, M.lql);
+				put(dst, m->lq, m->lql);
 			} else {
 				putc1(dst, c);
 			}
@@ -1182,44 +1195,44 @@ static int next_token(struct buf *dst)
 
 /* GNU's peek_token () == TOKEN_OPEN: a '(' that starts no comment and no
  * quote. */
-static int peek_open(void)
+static int peek_open(struct m4 *m)
 {
-	if (peek_char() != '(')
+	if (peek_char(m) != '(')
 		return 0;
-	if (M.bcl && M.bc[0] == '(' && lookahead(M.bc, M.bcl))
+	if (m->bcl && m->bc[0] == '(' && lookahead(m, m->bc, m->bcl))
 		return 0;
-	if (M.lql && M.lq[0] == '(' && lookahead(M.lq, M.lql))
+	if (m->lql && m->lq[0] == '(' && lookahead(m, m->lq, m->lql))
 		return 0;
 	return 1;
 }
 
 /* --- expansion -------------------------------------------------------- */
 
-static FILE *debug_out(void)
+static FILE *debug_out(struct m4 *m)
 {
-	return M.debugf ? M.debugf : stderr;
+	return m->debugf ? m->debugf : stderr;
 }
 
 /* Each nesting depth keeps its argument and expansion buffers for the
  * next call at that depth: pointers into a level stay valid while
  * deeper levels come and go (an array of pointers, never moved). */
-static struct level *get_level(int depth)
+static struct level *get_level(struct m4 *m, int depth)
 {
-	if (depth >= M.nlv) {
-		int n = M.nlv ? M.nlv * 2 : 16, k;
+	if (depth >= m->nlv) {
+		int n = m->nlv ? m->nlv * 2 : 16, k;
 
 		while (n <= depth)
 			n *= 2;
-		M.lv = m4realloc(M.lv, n * sizeof *M.lv);
-		for (k = M.nlv; k < n; k++) {
-			M.lv[k] = m4alloc(sizeof **M.lv);
-			memset(M.lv[k], 0, sizeof **M.lv);
-			M.lv[k]->text.max = M4_MAX_TEXT;
-			M.lv[k]->exp.max = M4_MAX_TEXT;
+		m->lv = m4realloc(m->lv, n * sizeof *m->lv);
+		for (k = m->nlv; k < n; k++) {
+			m->lv[k] = m4alloc(sizeof **m->lv);
+			memset(m->lv[k], 0, sizeof **m->lv);
+			m->lv[k]->text.max = M4_MAX_TEXT;
+			m->lv[k]->exp.max = M4_MAX_TEXT;
 		}
-		M.nlv = n;
+		m->nlv = n;
 	}
-	return M.lv[depth];
+	return m->lv[depth];
 }
 
 static void level_arg(struct level *lv, int k, size_t off, int bi)
@@ -1236,7 +1249,7 @@ static void level_arg(struct level *lv, int k, size_t off, int bi)
 }
 
 /* Appends args first..argc-1 joined by sep, each quoted when asked. */
-static void dump_args(struct buf *o, struct args *a, int first,
+static void dump_args(struct m4 *m, struct buf *o, struct args *a, int first,
 	const char *sep, int quoted)
 {
 	int i;
@@ -1245,16 +1258,17 @@ static void dump_args(struct buf *o, struct args *a, int first,
 		if (i > first)
 			puts0(o, sep);
 		if (quoted)
-			put(o, M.lq, M.lql);
+			put(o, m->lq, m->lql);
 		put(o, a->v[i], a->l[i]);
 		if (quoted)
-			put(o, M.rq, M.rql);
+			put(o, m->rq, m->rql);
 	}
 }
 
 /* A user macro's expansion: $0-$9 (GNU: any number), $#, $* (joined by
  * commas) and $@ (the same, each quoted); any other '$' is itself. */
-static void expand_user(struct def *d, struct args *a, struct buf *o)
+static void expand_user(struct m4 *m, struct def *d, struct args *a,
+	struct buf *o)
 {
 	const char *t = d->text, *e = d->text + d->len, *dollar;
 	int n;
@@ -1269,7 +1283,7 @@ static void expand_user(struct def *d, struct args *a, struct buf *o)
 		t = dollar + 1;
 		if (t < e && *t >= '0' && *t <= '9') {
 			/* GNU reads $10 as the tenth argument; -G as $1 0. */
-			if (!M.gnu) {
+			if (!m->gnu) {
 				n = *t++ - '0';
 			} else {
 				for (n = 0; t < e && *t >= '0' && *t <= '9';
@@ -1283,7 +1297,7 @@ static void expand_user(struct def *d, struct args *a, struct buf *o)
 			putint(o, a->argc - 1);
 			t++;
 		} else if (t < e && (*t == '*' || *t == '@')) {
-			dump_args(o, a, 1, ",", *t == '@');
+			dump_args(m, o, a, 1, ",", *t == '@');
 			t++;
 		} else {
 			putc1(o, '$');
@@ -1292,60 +1306,60 @@ static void expand_user(struct def *d, struct args *a, struct buf *o)
 }
 
 /* Trace output in GNU's form ("m4trace:file:line: -N- name(args)"). */
-static void trace_text(struct buf *t, const char *s, size_t n)
+static void trace_text(struct m4 *m, struct buf *t, const char *s, size_t n)
 {
-	if (M.debug & D_QUOTE)
-		put(t, M.lq, M.lql);
-	if (M.arglen > 0 && n > (size_t)M.arglen) {
-		put(t, s, (size_t)M.arglen);
+	if (m->debug & D_QUOTE)
+		put(t, m->lq, m->lql);
+	if (m->arglen > 0 && n > (size_t)m->arglen) {
+		put(t, s, (size_t)m->arglen);
 		put(t, "...", 3);
 	} else {
 		put(t, s, n);
 	}
-	if (M.debug & D_QUOTE)
-		put(t, M.rq, M.rql);
+	if (m->debug & D_QUOTE)
+		put(t, m->rq, m->rql);
 }
 
-static void trace_header(struct buf *t, int id)
+static void trace_header(struct m4 *m, struct buf *t, int id)
 {
 	puts0(t, "m4trace:");
-	if (M.debug & D_FILE) {
-		puts0(t, M.cur_file);
+	if (m->debug & D_FILE) {
+		puts0(t, m->cur_file);
 		putc1(t, ':');
 	}
-	if (M.debug & D_LINE) {
-		putint(t, M.cur_line);
+	if (m->debug & D_LINE) {
+		putint(t, m->cur_line);
 		putc1(t, ':');
 	}
 	puts0(t, " -");
-	putint(t, M.depth);
+	putint(t, m->depth);
 	puts0(t, "- ");
-	if (M.debug & D_CALLID) {
+	if (m->debug & D_CALLID) {
 		puts0(t, "id ");
 		putint(t, id);
 		puts0(t, ": ");
 	}
 }
 
-static void trace_flush(struct buf *t)
+static void trace_flush(struct m4 *m, struct buf *t)
 {
 	putc1(t, '\n');
-	fwrite(t->p, 1, t->len, debug_out());
-	fflush(debug_out());
+	fwrite(t->p, 1, t->len, debug_out(m));
+	fflush(debug_out(m));
 	t->len = 0;
 }
 
 /* The line is kept until the call is over (GNU's trace obstack), so
  * the builtin's own messages come first. */
-static void trace_pre(struct args *a, int id)
+static void trace_pre(struct m4 *m, struct args *a, int id)
 {
-	struct buf t = M.trace;
+	struct buf t = m->trace;
 	int i;
 
 	t.len = 0;
-	trace_header(&t, id);
+	trace_header(m, &t, id);
 	put(&t, a->v[0], a->l[0]);
-	if (a->argc > 1 && (M.debug & D_ARGS)) {
+	if (a->argc > 1 && (m->debug & D_ARGS)) {
 		putc1(&t, '(');
 		for (i = 1; i < a->argc; i++) {
 			if (i > 1)
@@ -1355,50 +1369,50 @@ static void trace_pre(struct args *a, int id)
 				puts0(&t, builtins[a->bi[i]].name);
 				putc1(&t, '>');
 			} else {
-				trace_text(&t, a->v[i], a->l[i]);
+				trace_text(m, &t, a->v[i], a->l[i]);
 			}
 		}
 		putc1(&t, ')');
 	}
-	if (M.debug & D_CALL) {
+	if (m->debug & D_CALL) {
 		puts0(&t, " -> ???");
-		trace_flush(&t);
+		trace_flush(m, &t);
 	}
-	M.trace = t;
+	m->trace = t;
 }
 
-static void trace_post(struct args *a, int id, struct buf *exp)
+static void trace_post(struct m4 *m, struct args *a, int id, struct buf *exp)
 {
-	struct buf t = M.trace;
+	struct buf t = m->trace;
 
-	if (M.debug & D_CALL) {
-		trace_header(&t, id);
+	if (m->debug & D_CALL) {
+		trace_header(m, &t, id);
 		put(&t, a->v[0], a->l[0]);
 		if (a->argc > 1)
 			puts0(&t, "(...)");
 	}
-	if (exp->len && (M.debug & D_EXPAND)) {
+	if (exp->len && (m->debug & D_EXPAND)) {
 		puts0(&t, " -> ");
-		trace_text(&t, exp->p, exp->len);
+		trace_text(m, &t, exp->p, exp->len);
 	}
-	trace_flush(&t);
-	M.trace = t;
+	trace_flush(m, &t);
+	m->trace = t;
 }
 
-static int expand_word(struct buf *dst, size_t start);
+static int expand_word(struct m4 *m, struct buf *dst, size_t start);
 
 /* GNU's expand_argument: one argument into lv->text.  Returns 1 when a
  * comma ended it, 0 for the closing parenthesis. */
-static int collect_arg(struct level *lv, int *bi)
+static int collect_arg(struct m4 *m, struct level *lv, int *bi)
 {
-	const char *file = M.cur_file;
-	int line = M.cur_line, t, paren = 0;
+	const char *file = m->cur_file;
+	int line = m->cur_line, t, paren = 0;
 	size_t start = lv->text.len, ts;
 
 	*bi = -1;
 	/* POSIX: leading unquoted white space is skipped. */
 	for (;;) {
-		t = next_token(&lv->text);
+		t = next_token(m, &lv->text);
 		if (t == T_SIMPLE &&
 		    isspace((unsigned char)lv->text.p[lv->text.len - 1])) {
 			lv->text.len--;
@@ -1407,7 +1421,7 @@ static int collect_arg(struct level *lv, int *bi)
 		break;
 	}
 	if (t == T_WORD)
-		expand_word(&lv->text, start);
+		expand_word(m, &lv->text, start);
 	for (;;) {
 		switch (t) {
 		case T_COMMA:
@@ -1424,45 +1438,46 @@ static int collect_arg(struct level *lv, int *bi)
 			paren++;
 			break;
 		case T_EOF:
-			fatal_at(file, line,
+			fatal_at(m, file, line,
 				"ERROR: end of file in argument list");
 		case T_MACRO:
 			if (lv->text.len == start)
-				*bi = M.tokbi;
+				*bi = m->tokbi;
 			break;
 		}
 		ts = lv->text.len;
-		t = next_token(&lv->text);
+		t = next_token(m, &lv->text);
 		if (t == T_WORD)
-			expand_word(&lv->text, ts);
+			expand_word(m, &lv->text, ts);
 	}
 }
 
-static void call_builtin(int bi, struct args *a, struct buf *o)
+static void call_builtin(struct m4 *m, int bi, struct args *a, struct buf *o)
 {
-	builtins[bi].fn(a, o);
+	builtins[bi].fn(m, a, o);
 }
 
 /* GNU's expand_macro: the name is at dst+start (removed from dst). */
-static void expand_macro(struct sym *s, struct buf *dst, size_t start)
+static void expand_macro(struct m4 *m, struct sym *s, struct buf *dst,
+	size_t start)
 {
 	struct def *d = s->top;
-	const char *ofile = M.cur_file, *cfile;
-	int oline = M.cur_line, cline, argc = 0, more, bi, id, traced, k;
+	const char *ofile = m->cur_file, *cfile;
+	int oline = m->cur_line, cline, argc = 0, more, bi, id, traced, k;
 	struct level *lv;
 	struct args a;
 
-	if (M.nesting_limit > 0 && M.depth + 1 > M.nesting_limit)
-		fatal_at(M.cur_file, M.cur_line, "recursion limit of %d "
-			"exceeded, use -L<N> to change it", M.nesting_limit);
-	if (M.depth + 1 > M.max_depth) {
-		flush_out();
-		fprintf(stderr, "%s: stack overflow\n", M.prog);
+	if (m->nesting_limit > 0 && m->depth + 1 > m->nesting_limit)
+		fatal_at(m, m->cur_file, m->cur_line, "recursion limit of %d "
+			"exceeded, use -L<N> to change it", m->nesting_limit);
+	if (m->depth + 1 > m->max_depth) {
+		flush_out(m);
+		fprintf(stderr, "%s: stack overflow\n", m->prog);
 		exit(1);
 	}
-	M.depth++;
+	m->depth++;
 	d->refs++;
-	lv = get_level(M.depth);
+	lv = get_level(m, m->depth);
 	lv->text.len = 0;
 	level_arg(lv, argc++, 0, -1);
 	put(&lv->text, dst->p + start, dst->len - start);
@@ -1470,24 +1485,24 @@ static void expand_macro(struct sym *s, struct buf *dst, size_t start)
 	dst->len = start;
 	if (dst->p)
 		dst->p[start] = 0;
-	traced = (M.debug & D_TRACEALL) || s->traced;
-	id = ++M.macro_call_id;
-	if (traced && (M.debug & D_CALL)) {
-		struct buf t = M.trace;
+	traced = (m->debug & D_TRACEALL) || s->traced;
+	id = ++m->macro_call_id;
+	if (traced && (m->debug & D_CALL)) {
+		struct buf t = m->trace;
 
 		t.len = 0;
-		trace_header(&t, id);
+		trace_header(m, &t, id);
 		put(&t, lv->text.p, lv->text.len - 1);
 		puts0(&t, " ...");
-		trace_flush(&t);
-		M.trace = t;
+		trace_flush(m, &t);
+		m->trace = t;
 	}
-	if (peek_open()) {
-		next_char();
+	if (peek_open(m)) {
+		next_char(m);
 		do {
 			size_t off = lv->text.len;
 
-			more = collect_arg(lv, &bi);
+			more = collect_arg(m, lv, &bi);
 			/* A builtin token stands alone: text around it is
 			 * dropped.  Only define, pushdef, builtin and indir
 			 * take it; the others see "". */
@@ -1510,44 +1525,44 @@ static void expand_macro(struct sym *s, struct buf *dst, size_t start)
 	a.v = lv->argv;
 	a.l = lv->argl;
 	a.bi = lv->bi;
-	cfile = M.cur_file;
-	cline = M.cur_line;
-	M.cur_file = ofile;
-	M.cur_line = oline;
+	cfile = m->cur_file;
+	cline = m->cur_line;
+	m->cur_file = ofile;
+	m->cur_line = oline;
 	if (traced)
-		trace_pre(&a, id);
+		trace_pre(m, &a, id);
 	lv->exp.len = 0;
 	if (d->bi >= 0)
-		call_builtin(d->bi, &a, &lv->exp);
+		call_builtin(m, d->bi, &a, &lv->exp);
 	else
-		expand_user(d, &a, &lv->exp);
+		expand_user(m, d, &a, &lv->exp);
 	if (traced)
-		trace_post(&a, id, &lv->exp);
-	push_string_buf(&lv->exp);
-	M.cur_file = cfile;
-	M.cur_line = cline;
+		trace_post(m, &a, id, &lv->exp);
+	push_string_buf(m, &lv->exp);
+	m->cur_file = cfile;
+	m->cur_line = cline;
 	if (--d->refs == 0 && d->dead)
 		drop_def(d);
-	M.depth--;
+	m->depth--;
 }
 
 /* A word just read into dst+start: a macro call, or plain text (left in
  * dst).  Returns 1 when it was a call. */
-static int expand_word(struct buf *dst, size_t start)
+static int expand_word(struct m4 *m, struct buf *dst, size_t start)
 {
-	struct sym *s = lookup(dst->p + start, dst->len - start, 0);
+	struct sym *s = lookup(m, dst->p + start, dst->len - start, 0);
 	int bi;
 
 	if (!s || !s->top)
 		return 0;
 	bi = s->top->bi;
-	if (bi >= 0 && builtins[bi].blind && !peek_open())
+	if (bi >= 0 && builtins[bi].blind && !peek_open(m))
 		return 0;
-	expand_macro(s, dst, start);
+	expand_macro(m, s, dst, start);
 	return 1;
 }
 
-static void expand_input(void)
+static void expand_input(struct m4 *m)
 {
 	int t;
 
@@ -1556,28 +1571,28 @@ static void expand_input(void)
 
 		/* Plain text goes straight out (but not with -s, which
 		 * watches every line). */
-		if (!M.synclines &&
-		    (i = plain_top(C_LQ | C_BC | C_WORD | C_NUL))) {
+		if (!m->synclines &&
+		    (i = plain_top(m, C_LQ | C_BC | C_WORD | C_NUL))) {
 			size_t n;
-			const char *p = take_plain(i,
+			const char *p = take_plain(m, i,
 				C_LQ | C_BC | C_WORD | C_NUL, &n);
 
-			shipout(p, n);
+			shipout(m, p, n);
 			continue;
 		}
-		M.tok.len = 0;
-		t = next_token(&M.tok);
+		m->tok.len = 0;
+		t = next_token(m, &m->tok);
 		if (t == T_EOF)
 			break;
 		if (t == T_MACRO)
 			continue;
 		if (t == T_NUL) {
-			shipout("", 0);
+			shipout(m, "", 0);
 			continue;
 		}
-		if (t == T_WORD && expand_word(&M.tok, 0))
+		if (t == T_WORD && expand_word(m, &m->tok, 0))
 			continue;
-		shipout(M.tok.p, M.tok.len);
+		shipout(m, m->tok.p, m->tok.len);
 	}
 }
 
@@ -1589,54 +1604,54 @@ static const char *arg(struct args *a, int i)
 }
 
 /* GNU's bad_argc: min and max count the name; 1 when too few. */
-static int bad_argc(struct args *a, int min, int max)
+static int bad_argc(struct m4 *m, struct args *a, int min, int max)
 {
 	if (min > 0 && a->argc < min) {
-		if (!M.quiet)
-			warn("Warning: too few arguments to builtin `%s'",
+		if (!m->quiet)
+			warn(m, "Warning: too few arguments to builtin `%s'",
 				a->v[0]);
 		return 1;
 	}
-	if (max > 0 && a->argc > max && !M.quiet)
-		warn("Warning: excess arguments to builtin `%s' ignored",
+	if (max > 0 && a->argc > max && !m->quiet)
+		warn(m, "Warning: excess arguments to builtin `%s' ignored",
 			a->v[0]);
 	return 0;
 }
 
-static int numeric_arg(struct args *a, const char *s, int *val)
+static int numeric_arg(struct m4 *m, struct args *a, const char *s, int *val)
 {
 	char *end;
 	long v;
 
 	if (*s == 0) {
 		*val = 0;
-		warn("empty string treated as 0 in builtin `%s'", a->v[0]);
+		warn(m, "empty string treated as 0 in builtin `%s'", a->v[0]);
 		return 1;
 	}
 	errno = 0;
 	v = strtol(s, &end, 10);
 	*val = (int)v;
 	if (*end) {
-		warn("non-numeric argument to builtin `%s'", a->v[0]);
+		warn(m, "non-numeric argument to builtin `%s'", a->v[0]);
 		return 0;
 	}
 	if (isspace((unsigned char)*s))
-		warn("leading whitespace ignored in builtin `%s'", a->v[0]);
+		warn(m, "leading whitespace ignored in builtin `%s'", a->v[0]);
 	else if (errno == ERANGE)
-		warn("numeric overflow detected in builtin `%s'", a->v[0]);
+		warn(m, "numeric overflow detected in builtin `%s'", a->v[0]);
 	return 1;
 }
 
-static void put_quoted(struct buf *o, const char *s, size_t n)
+static void put_quoted(struct m4 *m, struct buf *o, const char *s, size_t n)
 {
-	put(o, M.lq, M.lql);
+	put(o, m->lq, m->lql);
 	put(o, s, n);
-	put(o, M.rq, M.rql);
+	put(o, m->rq, m->rql);
 }
 
 /* GNU's m4_path_search: the name as given, then each -I and M4PATH
  * folder unless the name is absolute.  Directories are refused. */
-static int path_open(const char *name, char **found)
+static int path_open(struct m4 *m, const char *name, char **found)
 {
 	struct stat st;
 	int fd, e, i;
@@ -1658,15 +1673,15 @@ static int path_open(const char *name, char **found)
 			return fd;
 		}
 	}
-	if (name[0] == '/' || M.nincdirs == 0)
+	if (name[0] == '/' || m->nincdirs == 0)
 		return -1;
 	e = errno;
-	for (i = 0; i < M.nincdirs; i++) {
-		size_t dl = strlen(M.incdirs[i]);
+	for (i = 0; i < m->nincdirs; i++) {
+		size_t dl = strlen(m->incdirs[i]);
 
 		p.len = 0;
-		puts0(&p, M.incdirs[i]);
-		if (dl && M.incdirs[i][dl - 1] != '/')
+		puts0(&p, m->incdirs[i]);
+		if (dl && m->incdirs[i][dl - 1] != '/')
 			putc1(&p, '/');
 		puts0(&p, name);
 		fd = open(p.p, O_RDONLY | O_CLOEXEC);
@@ -1676,8 +1691,8 @@ static int path_open(const char *name, char **found)
 			close(fd);
 			continue;
 		}
-		if (M.debug & D_PATH)
-			debug_message("path search for `%s' found `%s'",
+		if (m->debug & D_PATH)
+			debug_message(m, "path search for `%s' found `%s'",
 				name, p.p);
 		*found = p.p;
 		return fd;
@@ -1689,109 +1704,109 @@ static int path_open(const char *name, char **found)
 
 /* --- builtins --------------------------------------------------------- */
 
-static void define_common(struct args *a, int push)
+static void define_common(struct m4 *m, struct args *a, int push)
 {
-	if (bad_argc(a, 2, 3))
+	if (bad_argc(m, a, 2, 3))
 		return;
 	if (a->bi[1] >= 0) {
-		warn("Warning: %s: invalid macro name ignored", a->v[0]);
+		warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
 		return;
 	}
 	if (a->argc >= 3 && a->bi[2] >= 0)
-		define_sym(a->v[1], a->l[1], a->bi[2], NULL, 0, push);
+		define_sym(m, a->v[1], a->l[1], a->bi[2], NULL, 0, push);
 	else
-		define_sym(a->v[1], a->l[1], -1, arg(a, 2),
+		define_sym(m, a->v[1], a->l[1], -1, arg(a, 2),
 			a->argc >= 3 ? a->l[2] : 0, push);
 }
 
-static void bi_define(struct args *a, struct buf *o)
+static void bi_define(struct m4 *m, struct args *a, struct buf *o)
 {
-	define_common(a, 0);
+	define_common(m, a, 0);
 }
 
-static void bi_pushdef(struct args *a, struct buf *o)
+static void bi_pushdef(struct m4 *m, struct args *a, struct buf *o)
 {
-	define_common(a, 1);
+	define_common(m, a, 1);
 }
 
 /* undefine drops the whole pushdef stack, popdef its top; names that
  * are not defined are no error (GNU is silent too). */
-static void undef_common(struct args *a, int all)
+static void undef_common(struct m4 *m, struct args *a, int all)
 {
 	int i;
 	struct sym *s;
 
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
 	for (i = 1; i < a->argc; i++) {
-		s = lookup(a->v[i], a->l[i], 0);
+		s = lookup(m, a->v[i], a->l[i], 0);
 		if (s && s->top)
-			undefine_sym(s, all);
+			undefine_sym(m, s, all);
 	}
 }
 
-static void bi_undefine(struct args *a, struct buf *o)
+static void bi_undefine(struct m4 *m, struct args *a, struct buf *o)
 {
-	undef_common(a, 1);
+	undef_common(m, a, 1);
 }
 
-static void bi_popdef(struct args *a, struct buf *o)
+static void bi_popdef(struct m4 *m, struct args *a, struct buf *o)
 {
-	undef_common(a, 0);
+	undef_common(m, a, 0);
 }
 
 /* Text comes back quoted, so it is not expanded when rescanned; a
  * builtin comes back as a token that only define and pushdef can use,
  * and only alone (GNU warns when it would be joined to other text). */
-static void bi_defn(struct args *a, struct buf *o)
+static void bi_defn(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct sym *s;
 	int i;
 
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
 	for (i = 1; i < a->argc; i++) {
-		s = lookup(a->v[i], a->l[i], 0);
+		s = lookup(m, a->v[i], a->l[i], 0);
 		if (!s || !s->top)
 			continue;
 		if (s->top->bi < 0)
-			put_quoted(o, s->top->text, s->top->len);
+			put_quoted(m, o, s->top->text, s->top->len);
 		else if (a->argc != 2)
-			warn("Warning: cannot concatenate builtin `%s'",
+			warn(m, "Warning: cannot concatenate builtin `%s'",
 				a->v[i]);
 		else
-			push_macro(s->top->bi);
+			push_macro(m, s->top->bi);
 	}
 }
 
-static int is_defined(struct args *a, int i)
+static int is_defined(struct m4 *m, struct args *a, int i)
 {
-	struct sym *s = lookup(a->v[i], a->l[i], 0);
+	struct sym *s = lookup(m, a->v[i], a->l[i], 0);
 
 	return s && s->top;
 }
 
-static void bi_ifdef(struct args *a, struct buf *o)
+static void bi_ifdef(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 3, 4))
+	if (bad_argc(m, a, 3, 4))
 		return;
-	if (is_defined(a, 1))
+	if (is_defined(m, a, 1))
 		put(o, a->v[2], a->l[2]);
 	else if (a->argc >= 4)
 		put(o, a->v[3], a->l[3]);
 }
 
-static void bi_ifelse(struct args *a, struct buf *o)
+static void bi_ifelse(struct m4 *m, struct args *a, struct buf *o)
 {
 	int i, argc = a->argc;
 
 	/* ifelse(comment) is POSIX's way to say nothing. */
 	if (argc == 2)
 		return;
-	if (bad_argc(a, 4, -1))
+	if (bad_argc(m, a, 4, -1))
 		return;
-	if ((argc + 2) % 3 > 1 && !M.quiet)
-		warn("Warning: excess arguments to builtin `%s' ignored",
+	if ((argc + 2) % 3 > 1 && !m->quiet)
+		warn(m, "Warning: excess arguments to builtin `%s' ignored",
 			a->v[0]);
 	for (i = 1;; i += 3) {
 		if (a->l[i] == a->l[i + 1] &&
@@ -1811,11 +1826,11 @@ static void bi_ifelse(struct args *a, struct buf *o)
 }
 
 /* All but the first argument, each quoted, as $@ would give them. */
-static void bi_shift(struct args *a, struct buf *o)
+static void bi_shift(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
-	dump_args(o, a, 2, ",", 1);
+	dump_args(m, o, a, 2, ",", 1);
 }
 
 static void set_delims(char **l, size_t *ll, char **r, size_t *rl,
@@ -1837,66 +1852,66 @@ static void set_delims(char **l, size_t *ll, char **r, size_t *rl,
 	*rl = strlen(rs);
 }
 
-static void set_classes(void)
+static void set_classes(struct m4 *m)
 {
 	int c;
 
-	memset(M.cls, 0, sizeof M.cls);
+	memset(m->cls, 0, sizeof m->cls);
 	for (c = 0; c < 256; c++)
 		if (is_word1(c))
-			M.cls[c] |= C_WORD;
-	M.cls['\n'] |= C_NL;
-	M.cls[0] |= C_NUL;
-	if (M.lql)
-		M.cls[(unsigned char)M.lq[0]] |= C_LQ;
-	if (M.rql)
-		M.cls[(unsigned char)M.rq[0]] |= C_RQ;
-	if (M.bcl)
-		M.cls[(unsigned char)M.bc[0]] |= C_BC;
-	if (M.ecl)
-		M.cls[(unsigned char)M.ec[0]] |= C_EC;
+			m->cls[c] |= C_WORD;
+	m->cls['\n'] |= C_NL;
+	m->cls[0] |= C_NUL;
+	if (m->lql)
+		m->cls[(unsigned char)m->lq[0]] |= C_LQ;
+	if (m->rql)
+		m->cls[(unsigned char)m->rq[0]] |= C_RQ;
+	if (m->bcl)
+		m->cls[(unsigned char)m->bc[0]] |= C_BC;
+	if (m->ecl)
+		m->cls[(unsigned char)m->ec[0]] |= C_EC;
 }
 
-static void bi_changequote(struct args *a, struct buf *o)
+static void bi_changequote(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 3))
+	if (bad_argc(m, a, 1, 3))
 		return;
-	set_delims(&M.lq, &M.lql, &M.rq, &M.rql,
+	set_delims(&m->lq, &m->lql, &m->rq, &m->rql,
 		a->argc >= 2 ? a->v[1] : NULL,
 		a->argc >= 3 ? a->v[2] : NULL, "`", "'");
-	set_classes();
+	set_classes(m);
 }
 
-static void bi_changecom(struct args *a, struct buf *o)
+static void bi_changecom(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 3))
+	if (bad_argc(m, a, 1, 3))
 		return;
 	if (a->argc == 1)
-		set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, "", "", "#", "\n");
+		set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, "", "", "#", "\n");
 	else
-		set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, a->v[1],
+		set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, a->v[1],
 			a->argc >= 3 ? a->v[2] : NULL, "#", "\n");
-	set_classes();
+	set_classes(m);
 }
 
 /* Any int is a diversion: negative ones discard, 0 is standard output,
  * the others collect until undiverted or the end of input. */
-static void bi_divert(struct args *a, struct buf *o)
+static void bi_divert(struct m4 *m, struct args *a, struct buf *o)
 {
 	int n = 0;
 
-	if (bad_argc(a, 1, 2))
+	if (bad_argc(m, a, 1, 2))
 		return;
-	if (a->argc >= 2 && !numeric_arg(a, a->v[1], &n))
+	if (a->argc >= 2 && !numeric_arg(m, a, a->v[1], &n))
 		return;
-	make_diversion(n);
+	make_diversion(m, n);
 }
 
-static void bi_divnum(struct args *a, struct buf *o)
+static void bi_divnum(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 1))
+	if (bad_argc(m, a, 1, 1))
 		return;
-	putint(o, M.curdiv);
+	putint(o, m->curdiv);
 }
 
 /* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
@@ -1909,84 +1924,85 @@ static int is_cf_m4(const char *name)
 		strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0;
 }
 
-static void insert_file(int fd)
+static void insert_file(struct m4 *m, int fd)
 {
 	char *t = m4alloc(65536);
 	ssize_t r;
 
 	/* Raw, as GNU's insert_file: no sync lines. */
 	while ((r = read(fd, t, 65536)) > 0 || (r < 0 && errno == EINTR))
-		if (r > 0 && M.curbuf)
-			put(M.curbuf, t, (size_t)r);
+		if (r > 0 && m->curbuf)
+			put(m->curbuf, t, (size_t)r);
 	free(t);
-	if (M.curbuf == &M.out && M.out.len >= 65536)
-		flush_out();
+	if (m->curbuf == &m->out && m->out.len >= 65536)
+		flush_out(m);
 }
 
 /* Undiverted text goes out as it is, never rescanned.  A non-numeric
  * argument is a file to copy (GNU), found as include finds files. */
-static void bi_undivert(struct args *a, struct buf *o)
+static void bi_undivert(struct m4 *m, struct args *a, struct buf *o)
 {
 	int i, fd;
 	long n;
 	char *end, *found;
 
 	if (a->argc == 1) {
-		undivert_all();
+		undivert_all(m);
 		return;
 	}
 	for (i = 1; i < a->argc; i++) {
 		n = strtol(a->v[i], &end, 10);
 		if (*end == 0 && !isspace((unsigned char)a->v[i][0])) {
-			insert_diversion((int)n);
-		} else if (!M.gnu) {
-			warn("non-numeric argument to builtin `%s'", a->v[0]);
+			insert_diversion(m, (int)n);
+		} else if (!m->gnu) {
+			warn(m, "non-numeric argument to builtin `%s'",
+				a->v[0]);
 		} else {
-			fd = path_open(a->v[i], &found);
+			fd = path_open(m, a->v[i], &found);
 			/* The built-in cf macros stand in for the file
 			 * here too: undivert prints them. */
 			if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
 			    is_cf_m4(a->v[i])) {
-				if (M.curbuf)
-					puts0(M.curbuf, m4lite_cf_m4);
+				if (m->curbuf)
+					puts0(m->curbuf, m4lite_cf_m4);
 				continue;
 			}
 			if (fd < 0) {
-				warn_errno(errno, "cannot undivert `%s'",
+				warn_errno(m, errno, "cannot undivert `%s'",
 					a->v[i]);
 				continue;
 			}
 			free(found);
-			insert_file(fd);
+			insert_file(m, fd);
 			close(fd);
 		}
 	}
 }
 
 /* dnl: the rest of the line goes, newline included. */
-static void bi_dnl(struct args *a, struct buf *o)
+static void bi_dnl(struct m4 *m, struct args *a, struct buf *o)
 {
-	const char *file = M.cur_file;
-	int line = M.cur_line, c;
+	const char *file = m->cur_file;
+	int line = m->cur_line, c;
 
-	if (bad_argc(a, 1, 1))
+	if (bad_argc(m, a, 1, 1))
 		return;
-	while ((c = next_char()) != CH_EOF && c != '\n')
+	while ((c = next_char(m)) != CH_EOF && c != '\n')
 		;
 	if (c == CH_EOF) {
-		const char *sf = M.cur_file;
-		int sl = M.cur_line;
+		const char *sf = m->cur_file;
+		int sl = m->cur_line;
 
-		M.cur_file = file;
-		M.cur_line = line;
-		warn("Warning: end of file treated as newline");
-		M.cur_file = sf;
-		M.cur_line = sl;
+		m->cur_file = file;
+		m->cur_line = line;
+		warn(m, "Warning: end of file treated as newline");
+		m->cur_file = sf;
+		m->cur_line = sl;
 	}
 	/* Crossing into another input: let the next read fix the place
 	 * that expand_macro is about to restore. */
-	if (file != M.cur_file || line != M.cur_line)
-		M.input_change = 1;
+	if (file != m->cur_file || line != m->cur_line)
+		m->input_change = 1;
 }
 
 static int sym_cmp(const void *x, const void *y)
@@ -1997,7 +2013,7 @@ static int sym_cmp(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-static void dump_one(struct sym *s)
+static void dump_one(struct m4 *m, struct sym *s)
 {
 	struct buf t = BUF_INIT(M4_MAX_TEXT);
 
@@ -2007,88 +2023,88 @@ static void dump_one(struct sym *s)
 		putc1(&t, '<');
 		puts0(&t, builtins[s->top->bi].name);
 		putc1(&t, '>');
-	} else if (M.debug & D_QUOTE) {
-		put_quoted(&t, s->top->text, s->top->len);
+	} else if (m->debug & D_QUOTE) {
+		put_quoted(m, &t, s->top->text, s->top->len);
 	} else {
 		put(&t, s->top->text, s->top->len);
 	}
 	putc1(&t, '\n');
-	fwrite(t.p, 1, t.len, debug_out());
-	fflush(debug_out());
+	fwrite(t.p, 1, t.len, debug_out(m));
+	fflush(debug_out(m));
 	buf_free(&t);
 }
 
 /* To the debug output, sorted by name as GNU 1.4.19 does; text is
  * quoted only with the 'q' debug flag. */
-static void bi_dumpdef(struct args *a, struct buf *o)
+static void bi_dumpdef(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct sym **v, *s;
 	size_t n = 0, i;
 	int k;
 
-	v = m4alloc((M.nsyms + a->argc) * sizeof *v);
+	v = m4alloc((m->nsyms + a->argc) * sizeof *v);
 	if (a->argc == 1) {
-		for (i = 0; i < M.tabsize; i++)
-			for (s = M.tab[i]; s; s = s->next)
+		for (i = 0; i < m->tabsize; i++)
+			for (s = m->tab[i]; s; s = s->next)
 				if (s->top)
 					v[n++] = s;
 	} else {
 		for (k = 1; k < a->argc; k++) {
-			s = lookup(a->v[k], a->l[k], 0);
+			s = lookup(m, a->v[k], a->l[k], 0);
 			if (s && s->top)
 				v[n++] = s;
 			else
-				warn("undefined macro `%s'", a->v[k]);
+				warn(m, "undefined macro `%s'", a->v[k]);
 		}
 	}
 	qsort(v, n, sizeof *v, sym_cmp);
 	for (i = 0; i < n; i++)
-		dump_one(v[i]);
+		dump_one(m, v[i]);
 	free(v);
 }
 
 /* Arguments joined by spaces, no newline added; standard output is
  * flushed first so the two streams keep their order on a terminal. */
-static void bi_errprint(struct args *a, struct buf *o)
+static void bi_errprint(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct buf t = BUF_INIT(M4_MAX_TEXT);
 
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
-	dump_args(&t, a, 1, " ", 0);
-	flush_out();
+	dump_args(m, &t, a, 1, " ", 0);
+	flush_out(m);
 	fwrite(t.p, 1, t.len, stderr);
 	fflush(stderr);
 	buf_free(&t);
 }
 
 /* 32-bit int arithmetic that wraps, as GNU's does on every platform. */
-static void incr_common(struct args *a, struct buf *o, int by)
+static void incr_common(struct m4 *m, struct args *a, struct buf *o, int by)
 {
 	int v;
 
-	if (bad_argc(a, 2, 2))
+	if (bad_argc(m, a, 2, 2))
 		return;
-	if (!numeric_arg(a, a->v[1], &v))
+	if (!numeric_arg(m, a, a->v[1], &v))
 		return;
 	putint(o, (int)((unsigned)v + (unsigned)by));
 }
 
-static void bi_incr(struct args *a, struct buf *o)
+static void bi_incr(struct m4 *m, struct args *a, struct buf *o)
 {
-	incr_common(a, o, 1);
+	incr_common(m, a, o, 1);
 }
 
-static void bi_decr(struct args *a, struct buf *o)
+static void bi_decr(struct m4 *m, struct args *a, struct buf *o)
 {
-	incr_common(a, o, -1);
+	incr_common(m, a, o, -1);
 }
 
-static void bi_index(struct args *a, struct buf *o)
+static void bi_index(struct m4 *m, struct args *a, struct buf *o)
 {
 	const char *p;
 
-	if (bad_argc(a, 3, 3)) {
+	if (bad_argc(m, a, 3, 3)) {
 		/* GNU: index(`abc') is 0, builtin(`index') is empty. */
 		if (a->argc == 2)
 			putint(o, 0);
@@ -2098,28 +2114,28 @@ static void bi_index(struct args *a, struct buf *o)
 	putint(o, p ? (long)(p - a->v[1]) : -1);
 }
 
-static void bi_len(struct args *a, struct buf *o)
+static void bi_len(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 2, 2))
+	if (bad_argc(m, a, 2, 2))
 		return;
 	putint(o, (long)a->l[1]);
 }
 
 /* Out-of-range starts and lengths give nothing rather than an error
  * (POSIX leaves them undefined; this is GNU's choice). */
-static void bi_substr(struct args *a, struct buf *o)
+static void bi_substr(struct m4 *m, struct args *a, struct buf *o)
 {
 	int start, length, avail;
 
-	if (bad_argc(a, 3, 4)) {
+	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
 			put(o, a->v[1], a->l[1]);
 		return;
 	}
 	avail = length = (int)a->l[1];
-	if (!numeric_arg(a, a->v[2], &start))
+	if (!numeric_arg(m, a, a->v[2], &start))
 		return;
-	if (a->argc >= 4 && !numeric_arg(a, a->v[3], &length))
+	if (a->argc >= 4 && !numeric_arg(m, a, a->v[3], &length))
 		return;
 	if (start < 0 || length <= 0 || start >= avail)
 		return;
@@ -2161,13 +2177,13 @@ static void expand_ranges(const char *s, size_t n, struct buf *o)
 /* Each character of the first set maps to the one at the same place
  * in the second, or is deleted past its end; the first mapping of a
  * repeated character wins (POSIX). */
-static void bi_translit(struct args *a, struct buf *o)
+static void bi_translit(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct buf from = BUF_INIT(M4_MAX_TEXT), to = BUF_INIT(M4_MAX_TEXT);
 	short map[256];
 	size_t i, j;
 
-	if (bad_argc(a, 3, 4)) {
+	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
 			put(o, a->v[1], a->l[1]);
 		return;
@@ -2203,50 +2219,50 @@ static void bi_translit(struct args *a, struct buf *o)
 	buf_free(&to);
 }
 
-static void include_common(struct args *a, int silent)
+static void include_common(struct m4 *m, struct args *a, int silent)
 {
 	char *found;
 	int fd;
 
-	if (bad_argc(a, 2, 2))
+	if (bad_argc(m, a, 2, 2))
 		return;
-	fd = path_open(a->v[1], &found);
+	fd = path_open(m, a->v[1], &found);
 	/* DESIGN.md section 3: the tutorial's include of sendmail-cf works
 	 * on an image without it, with postbox's own macros. */
 	if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
 	    is_cf_m4(a->v[1])) {
-		push_text_file(m4lite_cf_m4, a->v[1]);
+		push_text_file(m, m4lite_cf_m4, a->v[1]);
 		return;
 	}
 	if (fd < 0) {
 		if (!silent) {
-			warn_errno(errno, "cannot open `%s'", a->v[1]);
-			M.retcode = 1;
+			warn_errno(m, errno, "cannot open `%s'", a->v[1]);
+			m->retcode = 1;
 		}
 		return;
 	}
-	if (push_file(fd, found) < 0) {
+	if (push_file(m, fd, found) < 0) {
 		if (!silent) {
-			warn_errno(errno, "cannot open `%s'", a->v[1]);
-			M.retcode = 1;
+			warn_errno(m, errno, "cannot open `%s'", a->v[1]);
+			m->retcode = 1;
 		}
 		close(fd);
 	}
 	free(found);
 }
 
-static void bi_include(struct args *a, struct buf *o)
+static void bi_include(struct m4 *m, struct args *a, struct buf *o)
 {
-	include_common(a, 0);
+	include_common(m, a, 0);
 }
 
-static void bi_sinclude(struct args *a, struct buf *o)
+static void bi_sinclude(struct m4 *m, struct args *a, struct buf *o)
 {
-	include_common(a, 1);
+	include_common(m, a, 1);
 }
 
 /* indir and builtin call with the arguments shifted by one. */
-static void call_shifted(int bi, struct def *d, struct args *a,
+static void call_shifted(struct m4 *m, int bi, struct def *d, struct args *a,
 	struct buf *o)
 {
 	struct args b;
@@ -2264,30 +2280,30 @@ static void call_shifted(int bi, struct def *d, struct args *a,
 				b.l[i] = 0;
 			}
 	if (bi >= 0)
-		call_builtin(bi, &b, o);
+		call_builtin(m, bi, &b, o);
 	else
-		expand_user(d, &b, o);
+		expand_user(m, d, &b, o);
 }
 
-static void bi_indir(struct args *a, struct buf *o)
+static void bi_indir(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct sym *s;
 	struct def *d;
 
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
 	if (a->bi[1] >= 0) {
-		warn("Warning: %s: invalid macro name ignored", a->v[0]);
+		warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
 		return;
 	}
-	s = lookup(a->v[1], a->l[1], 0);
+	s = lookup(m, a->v[1], a->l[1], 0);
 	if (!s || !s->top) {
-		warn("undefined macro `%s'", a->v[1]);
+		warn(m, "undefined macro `%s'", a->v[1]);
 		return;
 	}
 	d = s->top;
 	d->refs++;
-	call_shifted(d->bi, d, a, o);
+	call_shifted(m, d->bi, d, a, o);
 	if (--d->refs == 0 && d->dead)
 		drop_def(d);
 }
@@ -2302,71 +2318,71 @@ static int find_builtin(const char *name)
 	return -1;
 }
 
-static void bi_builtin(struct args *a, struct buf *o)
+static void bi_builtin(struct m4 *m, struct args *a, struct buf *o)
 {
 	int bi;
 
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
 	if (a->bi[1] >= 0) {
-		warn("Warning: %s: invalid macro name ignored", a->v[0]);
+		warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
 		return;
 	}
 	bi = find_builtin(a->v[1]);
-	if (bi < 0 || (!M.gnu && builtins[bi].gnu)) {
-		warn("undefined builtin `%s'", a->v[1]);
+	if (bi < 0 || (!m->gnu && builtins[bi].gnu)) {
+		warn(m, "undefined builtin `%s'", a->v[1]);
 		return;
 	}
-	call_shifted(bi, NULL, a, o);
+	call_shifted(m, bi, NULL, a, o);
 }
 
-static void bi_m4exit(struct args *a, struct buf *o)
+static void bi_m4exit(struct m4 *m, struct args *a, struct buf *o)
 {
 	int code = 0;
 
-	bad_argc(a, 1, 2);
-	if (a->argc >= 2 && !numeric_arg(a, a->v[1], &code))
+	bad_argc(m, a, 1, 2);
+	if (a->argc >= 2 && !numeric_arg(m, a, a->v[1], &code))
 		code = 1;
 	if (code < 0 || code > 255) {
-		warn("exit status out of range: `%d'", code);
+		warn(m, "exit status out of range: `%d'", code);
 		code = 1;
 	}
-	if (code == 0 && M.retcode)
-		code = M.retcode;
+	if (code == 0 && m->retcode)
+		code = m->retcode;
 	/* Diversions and m4wrap text are dropped, as GNU does. */
-	flush_out();
-	if (M.debugf)
-		fflush(M.debugf);
+	flush_out(m);
+	if (m->debugf)
+		fflush(m->debugf);
 	exit(code);
 }
 
 /* The text waits on its own stack, each entry remembering where m4wrap
  * was called (errors in it name that place, as GNU's do). */
-static void bi_m4wrap(struct args *a, struct buf *o)
+static void bi_m4wrap(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct input *i;
 
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
-	if (M.nwrap == M.wrapcap) {
-		M.wrapcap = M.wrapcap ? M.wrapcap * 2 : 16;
-		M.wrap = m4realloc(M.wrap, M.wrapcap * sizeof *M.wrap);
+	if (m->nwrap == m->wrapcap) {
+		m->wrapcap = m->wrapcap ? m->wrapcap * 2 : 16;
+		m->wrap = m4realloc(m->wrap, m->wrapcap * sizeof *m->wrap);
 	}
-	i = &M.wrap[M.nwrap++];
+	i = &m->wrap[m->nwrap++];
 	memset(i, 0, sizeof *i);
 	i->type = IN_STRING;
-	i->file = M.cur_file;
-	i->line = M.cur_line;
+	i->file = m->cur_file;
+	i->line = m->cur_line;
 	/* GNU joins all arguments with spaces; POSIX takes the first. */
-	if (M.gnu)
-		dump_args(&i->data, a, 1, " ", 0);
+	if (m->gnu)
+		dump_args(m, &i->data, a, 1, " ", 0);
 	else
 		put(&i->data, a->v[1], a->l[1]);
 	i->p = i->data.p;
 	i->end = i->data.p + i->data.len;
 }
 
-static void mkstemp_common(struct args *a, struct buf *o)
+static void mkstemp_common(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct buf t = BUF_INIT(M4_MAX_TEXT);
 	size_t len = a->l[1];
@@ -2379,37 +2395,37 @@ static void mkstemp_common(struct args *a, struct buf *o)
 	put(&t, "XXXXXX", (size_t)(6 - i));
 	fd = mkstemp(t.p);
 	if (fd < 0) {
-		warn_errno(errno, "%s: cannot create tempfile `%s'",
+		warn_errno(m, errno, "%s: cannot create tempfile `%s'",
 			a->v[0], a->v[1]);
 	} else {
 		close(fd);
-		put_quoted(o, t.p, t.len);
+		put_quoted(m, o, t.p, t.len);
 	}
 	buf_free(&t);
 }
 
-static void bi_mkstemp(struct args *a, struct buf *o)
+static void bi_mkstemp(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 2, 2))
+	if (bad_argc(m, a, 2, 2))
 		return;
-	mkstemp_common(a, o);
+	mkstemp_common(m, a, o);
 }
 
 /* GNU makes maketemp as safe as mkstemp (the file is created); only
  * -G keeps POSIX's insecure "trailing X's become the pid". */
-static void bi_maketemp(struct args *a, struct buf *o)
+static void bi_maketemp(struct m4 *m, struct args *a, struct buf *o)
 {
 	char pid[32];
 	size_t len, i, np;
 
-	if (bad_argc(a, 2, 2))
+	if (bad_argc(m, a, 2, 2))
 		return;
-	if (M.gnu) {
-		mkstemp_common(a, o);
+	if (m->gnu) {
+		mkstemp_common(m, a, o);
 		return;
 	}
 	/* POSIX (and -G): trailing X's become the process id. */
-	warn("recommend using mkstemp instead");
+	warn(m, "recommend using mkstemp instead");
 	len = a->l[1];
 	for (i = len; i > 1; i--)
 		if (a->v[1][i - 1] != 'X')
@@ -2425,38 +2441,38 @@ static void bi_maketemp(struct args *a, struct buf *o)
 	}
 }
 
-static void bi_sysval(struct args *a, struct buf *o)
+static void bi_sysval(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 1))
+	if (bad_argc(m, a, 1, 1))
 		return;
-	putint(o, M.sysval);
+	putint(o, m->sysval);
 }
 
 /* Runs /bin/sh -c cmd; with out, its standard output is captured. */
-static void run_shell(const char *cmd, struct buf *out)
+static void run_shell(struct m4 *m, const char *cmd, struct buf *out)
 {
 	int pfd[2] = { -1, -1 }, status;
 	pid_t pid;
 	char *t;
 	ssize_t r;
 
-	flush_out();
+	flush_out(m);
 	fflush(stderr);
-	if (M.debugf)
-		fflush(M.debugf);
+	if (m->debugf)
+		fflush(m->debugf);
 	if (out && pipe(pfd) < 0) {
-		warn_errno(errno, "cannot run command `%s'", cmd);
-		M.sysval = 127;
+		warn_errno(m, errno, "cannot run command `%s'", cmd);
+		m->sysval = 127;
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
-		warn_errno(errno, "cannot run command `%s'", cmd);
+		warn_errno(m, errno, "cannot run command `%s'", cmd);
 		if (out) {
 			close(pfd[0]);
 			close(pfd[1]);
 		}
-		M.sysval = 127;
+		m->sysval = 127;
 		return;
 	}
 	if (pid == 0) {
@@ -2487,41 +2503,41 @@ static void run_shell(const char *cmd, struct buf *out)
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			M.sysval = 127;
+			m->sysval = 127;
 			return;
 		}
 	if (WIFSIGNALED(status))
-		M.sysval = WTERMSIG(status) << 8;
+		m->sysval = WTERMSIG(status) << 8;
 	else
-		M.sysval = WEXITSTATUS(status);
+		m->sysval = WEXITSTATUS(status);
 }
 
 /* The command's output goes straight to our standard output (flushed
  * first, so the order holds); its status is sysval's. */
-static void bi_syscmd(struct args *a, struct buf *o)
+static void bi_syscmd(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 2, 2))
+	if (bad_argc(m, a, 2, 2))
 		return;
 	if (a->v[1][0] == 0) {
-		M.sysval = 0;
+		m->sysval = 0;
 		return;
 	}
-	run_shell(a->v[1], NULL);
+	run_shell(m, a->v[1], NULL);
 }
 
 /* The command's standard output becomes the expansion, rescanned. */
-static void bi_esyscmd(struct args *a, struct buf *o)
+static void bi_esyscmd(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 2, 2))
+	if (bad_argc(m, a, 2, 2))
 		return;
 	if (a->v[1][0] == 0) {
-		M.sysval = 0;
+		m->sysval = 0;
 		return;
 	}
-	run_shell(a->v[1], o);
+	run_shell(m, a->v[1], o);
 }
 
-static void bi_traceon_off(struct args *a, int on)
+static void bi_traceon_off(struct m4 *m, struct args *a, int on)
 {
 	struct sym *s;
 	int i;
@@ -2532,33 +2548,33 @@ static void bi_traceon_off(struct args *a, int on)
 		size_t k;
 		struct sym *next;
 
-		for (k = 0; k < M.tabsize; k++)
-			for (s = M.tab[k]; s; s = next) {
+		for (k = 0; k < m->tabsize; k++)
+			for (s = m->tab[k]; s; s = next) {
 				next = s->next;
 				s->traced = on;
 				if (!on)
-					forget_sym(s);
+					forget_sym(m, s);
 			}
 		return;
 	}
 	for (i = 1; i < a->argc; i++) {
-		s = lookup(a->v[i], a->l[i], on);
+		s = lookup(m, a->v[i], a->l[i], on);
 		if (!s)
 			continue;
 		s->traced = on;
 		if (!on)
-			forget_sym(s);
+			forget_sym(m, s);
 	}
 }
 
-static void bi_traceon(struct args *a, struct buf *o)
+static void bi_traceon(struct m4 *m, struct args *a, struct buf *o)
 {
-	bi_traceon_off(a, 1);
+	bi_traceon_off(m, a, 1);
 }
 
-static void bi_traceoff(struct args *a, struct buf *o)
+static void bi_traceoff(struct m4 *m, struct args *a, struct buf *o)
 {
-	bi_traceon_off(a, 0);
+	bi_traceon_off(m, a, 0);
 }
 
 /* GNU's debug flag letters; -1 when one is unknown. */
@@ -2587,15 +2603,15 @@ static int debug_flags(const char *s)
 	return f;
 }
 
-static void bi_debugmode(struct args *a, struct buf *o)
+static void bi_debugmode(struct m4 *m, struct args *a, struct buf *o)
 {
 	const char *s;
 	int f, how = 0;
 
-	if (bad_argc(a, 1, 2))
+	if (bad_argc(m, a, 1, 2))
 		return;
 	if (a->argc == 1) {
-		M.debug = 0;
+		m->debug = 0;
 		return;
 	}
 	s = a->v[1];
@@ -2603,21 +2619,21 @@ static void bi_debugmode(struct args *a, struct buf *o)
 		how = *s++;
 	f = debug_flags(s);
 	if (f < 0) {
-		warn("Debugmode: bad debug flags: `%s'", a->v[1]);
+		warn(m, "Debugmode: bad debug flags: `%s'", a->v[1]);
 		return;
 	}
 	/* GNU's debug_decode drops the pending trace line (this very
 	 * call's) whenever flags parse. */
-	M.trace.len = 0;
+	m->trace.len = 0;
 	if (how == '+')
-		M.debug |= f;
+		m->debug |= f;
 	else if (how == '-')
-		M.debug &= ~f;
+		m->debug &= ~f;
 	else
-		M.debug = f;
+		m->debug = f;
 }
 
-static int set_debugfile(const char *name)
+static int set_debugfile(struct m4 *m, const char *name)
 {
 	FILE *f = NULL;
 
@@ -2630,39 +2646,39 @@ static int set_debugfile(const char *name)
 		if (!f)
 			return -1;
 	}
-	if (M.debugf)
-		fclose(M.debugf);
-	M.debugf = f;
+	if (m->debugf)
+		fclose(m->debugf);
+	m->debugf = f;
 	return 0;
 }
 
-static void bi_debugfile(struct args *a, struct buf *o)
+static void bi_debugfile(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 2))
+	if (bad_argc(m, a, 1, 2))
 		return;
-	if (set_debugfile(a->argc >= 2 ? a->v[1] : NULL) < 0)
-		warn_errno(errno, "cannot set debug file `%s'", a->v[1]);
+	if (set_debugfile(m, a->argc >= 2 ? a->v[1] : NULL) < 0)
+		warn_errno(m, errno, "cannot set debug file `%s'", a->v[1]);
 }
 
-static void bi_file(struct args *a, struct buf *o)
+static void bi_file(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 1))
+	if (bad_argc(m, a, 1, 1))
 		return;
-	put_quoted(o, M.cur_file, strlen(M.cur_file));
+	put_quoted(m, o, m->cur_file, strlen(m->cur_file));
 }
 
-static void bi_line(struct args *a, struct buf *o)
+static void bi_line(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 1))
+	if (bad_argc(m, a, 1, 1))
 		return;
-	putint(o, M.cur_line);
+	putint(o, m->cur_line);
 }
 
-static void bi_program(struct args *a, struct buf *o)
+static void bi_program(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (bad_argc(a, 1, 1))
+	if (bad_argc(m, a, 1, 1))
 		return;
-	put_quoted(o, M.prog, strlen(M.prog));
+	put_quoted(m, o, m->prog, strlen(m->prog));
 }
 
 /* --- eval: GNU's grammar and errors, 32-bit wrapping arithmetic ------- */
@@ -2684,12 +2700,12 @@ struct ev {
  * stack frames of about 64 bytes (measured: a parenthesis takes 13). */
 #define EV_PAREN	13
 
-static void ev_deeper(struct ev *e, int weight)
+static void ev_deeper(struct m4 *m, struct ev *e, int weight)
 {
 	e->depth += weight;
-	if (e->depth > M.max_depth * 3) {
-		flush_out();
-		fprintf(stderr, "%s: stack overflow\n", M.prog);
+	if (e->depth > m->max_depth * 3) {
+		flush_out(m);
+		fprintf(stderr, "%s: stack overflow\n", m->prog);
 		exit(1);
 	}
 }
@@ -2830,20 +2846,20 @@ static int ev_lex(struct ev *e, int32_t *val)
 	return K_ERROR;
 }
 
-static int ev_or(struct ev *e, int et, int32_t *v1);
+static int ev_or(struct m4 *m, struct ev *e, int et, int32_t *v1);
 
-static int ev_simple(struct ev *e, int et, int32_t *v1)
+static int ev_simple(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er;
 
 	switch (et) {
 	case K_LEFTP:
-		ev_deeper(e, EV_PAREN);
+		ev_deeper(m, e, EV_PAREN);
 		et = ev_lex(e, v1);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_or(e, et, v1)) != E_OK)
+		if ((er = ev_or(m, e, et, v1)) != E_OK)
 			return er;
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
@@ -2860,16 +2876,16 @@ static int ev_simple(struct ev *e, int et, int32_t *v1)
 	return E_SYNTAX;
 }
 
-static int ev_unary(struct ev *e, int et, int32_t *v1)
+static int ev_unary(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int er, et2;
 
 	if (et == K_PLUS || et == K_MINUS || et == K_NOT || et == K_LNOT) {
-		ev_deeper(e, 1);
+		ev_deeper(m, e, 1);
 		et2 = ev_lex(e, v1);
 		if (et2 == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_unary(e, et2, v1)) != E_OK)
+		if ((er = ev_unary(m, e, et2, v1)) != E_OK)
 			return er;
 		if (et == K_MINUS)
 			*v1 = (int32_t)-(uint32_t)*v1;
@@ -2880,23 +2896,23 @@ static int ev_unary(struct ev *e, int et, int32_t *v1)
 		e->depth--;
 		return E_OK;
 	}
-	return ev_simple(e, et, v1);
+	return ev_simple(m, e, et, v1);
 }
 
-static int ev_exp(struct ev *e, int et, int32_t *v1)
+static int ev_exp(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	uint32_t r, b;
 	int er;
 
-	if ((er = ev_unary(e, et, v1)) != E_OK)
+	if ((er = ev_unary(m, e, et, v1)) != E_OK)
 		return er;
 	while ((et = ev_lex(e, &v2)) == K_EXP) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		ev_deeper(e, 1);
-		if ((er = ev_exp(e, et, &v2)) != E_OK)
+		ev_deeper(m, e, 1);
+		if ((er = ev_exp(m, e, et, &v2)) != E_OK)
 			return er;
 		e->depth--;
 		if (v2 < 0)
@@ -2916,19 +2932,19 @@ static int ev_exp(struct ev *e, int et, int32_t *v1)
 	return E_OK;
 }
 
-static int ev_mult(struct ev *e, int et, int32_t *v1)
+static int ev_mult(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er, op;
 
-	if ((er = ev_exp(e, et, v1)) != E_OK)
+	if ((er = ev_exp(m, e, et, v1)) != E_OK)
 		return er;
 	while ((op = ev_lex(e, &v2)) == K_TIMES || op == K_DIVIDE ||
 	       op == K_MODULO) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_exp(e, et, &v2)) != E_OK)
+		if ((er = ev_exp(m, e, et, &v2)) != E_OK)
 			return er;
 		if (op == K_TIMES) {
 			*v1 = (int32_t)((uint32_t)*v1 * (uint32_t)v2);
@@ -2948,18 +2964,18 @@ static int ev_mult(struct ev *e, int et, int32_t *v1)
 	return E_OK;
 }
 
-static int ev_add(struct ev *e, int et, int32_t *v1)
+static int ev_add(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er, op;
 
-	if ((er = ev_mult(e, et, v1)) != E_OK)
+	if ((er = ev_mult(m, e, et, v1)) != E_OK)
 		return er;
 	while ((op = ev_lex(e, &v2)) == K_PLUS || op == K_MINUS) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_mult(e, et, &v2)) != E_OK)
+		if ((er = ev_mult(m, e, et, &v2)) != E_OK)
 			return er;
 		if (op == K_PLUS)
 			*v1 = (int32_t)((uint32_t)*v1 + (uint32_t)v2);
@@ -2972,19 +2988,19 @@ static int ev_add(struct ev *e, int et, int32_t *v1)
 	return E_OK;
 }
 
-static int ev_shift(struct ev *e, int et, int32_t *v1)
+static int ev_shift(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	uint32_t u;
 	int er, op;
 
-	if ((er = ev_add(e, et, v1)) != E_OK)
+	if ((er = ev_add(m, e, et, v1)) != E_OK)
 		return er;
 	while ((op = ev_lex(e, &v2)) == K_LSHIFT || op == K_RSHIFT) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_add(e, et, &v2)) != E_OK)
+		if ((er = ev_add(m, e, et, &v2)) != E_OK)
 			return er;
 		u = (uint32_t)*v1;
 		v2 &= 31;
@@ -3000,19 +3016,19 @@ static int ev_shift(struct ev *e, int et, int32_t *v1)
 	return E_OK;
 }
 
-static int ev_cmp(struct ev *e, int et, int32_t *v1)
+static int ev_cmp(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er, op;
 
-	if ((er = ev_shift(e, et, v1)) != E_OK)
+	if ((er = ev_shift(m, e, et, v1)) != E_OK)
 		return er;
 	while ((op = ev_lex(e, &v2)) == K_GT || op == K_GTEQ ||
 	       op == K_LS || op == K_LSEQ) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_shift(e, et, &v2)) != E_OK)
+		if ((er = ev_shift(m, e, et, &v2)) != E_OK)
 			return er;
 		switch (op) {
 		case K_GT: *v1 = *v1 > v2; break;
@@ -3027,22 +3043,22 @@ static int ev_cmp(struct ev *e, int et, int32_t *v1)
 	return E_OK;
 }
 
-static int ev_eq(struct ev *e, int et, int32_t *v1)
+static int ev_eq(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er, op;
 
-	if ((er = ev_cmp(e, et, v1)) != E_OK)
+	if ((er = ev_cmp(m, e, et, v1)) != E_OK)
 		return er;
 	while ((op = ev_lex(e, &v2)) == K_EQ || op == K_NOTEQ ||
 	       op == K_ASSIGN) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_cmp(e, et, &v2)) != E_OK)
+		if ((er = ev_cmp(m, e, et, &v2)) != E_OK)
 			return er;
 		if (op == K_ASSIGN) {
-			warn("Warning: recommend ==, not =, for equality "
+			warn(m, "Warning: recommend ==, not =, for equality "
 				"operator");
 			op = K_EQ;
 		}
@@ -3055,21 +3071,22 @@ static int ev_eq(struct ev *e, int et, int32_t *v1)
 }
 
 /* The bitwise levels share one shape. */
-static int ev_bits(struct ev *e, int et, int32_t *v1, int level)
+static int ev_bits(struct m4 *m, struct ev *e, int et, int32_t *v1, int level)
 {
 	static const int ops[] = { K_AND, K_XOR, K_OR };
 	int32_t v2;
 	int er, op;
 
-	er = level == 0 ? ev_eq(e, et, v1) : ev_bits(e, et, v1, level - 1);
+	er = level == 0 ? ev_eq(m, e, et, v1) : ev_bits(m, e, et, v1,
+		level - 1);
 	if (er != E_OK)
 		return er;
 	while ((op = ev_lex(e, &v2)) == ops[level]) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		er = level == 0 ? ev_eq(e, et, &v2) :
-			ev_bits(e, et, &v2, level - 1);
+		er = level == 0 ? ev_eq(m, e, et, &v2) :
+			ev_bits(m, e, et, &v2, level - 1);
 		if (er != E_OK)
 			return er;
 		if (op == K_AND)
@@ -3085,19 +3102,19 @@ static int ev_bits(struct ev *e, int et, int32_t *v1, int level)
 	return E_OK;
 }
 
-static int ev_and(struct ev *e, int et, int32_t *v1)
+static int ev_and(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er;
 
-	if ((er = ev_bits(e, et, v1, 2)) != E_OK)
+	if ((er = ev_bits(m, e, et, v1, 2)) != E_OK)
 		return er;
 	while ((et = ev_lex(e, &v2)) == K_LAND) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
 		/* Short-circuit: errors past a false left side are not. */
-		er = ev_bits(e, et, &v2, 2);
+		er = ev_bits(m, e, et, &v2, 2);
 		if (er == E_OK)
 			*v1 = *v1 && v2;
 		else if (*v1 == 0 && er < E_SYNTAX)
@@ -3111,18 +3128,18 @@ static int ev_and(struct ev *e, int et, int32_t *v1)
 	return E_OK;
 }
 
-static int ev_or(struct ev *e, int et, int32_t *v1)
+static int ev_or(struct m4 *m, struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er;
 
-	if ((er = ev_and(e, et, v1)) != E_OK)
+	if ((er = ev_and(m, e, et, v1)) != E_OK)
 		return er;
 	while ((et = ev_lex(e, &v2)) == K_LOR) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		er = ev_and(e, et, &v2);
+		er = ev_and(m, e, et, &v2);
 		if (er == E_OK)
 			*v1 = *v1 || v2;
 		else if (*v1 != 0 && er < E_SYNTAX)
@@ -3137,7 +3154,7 @@ static int ev_or(struct ev *e, int et, int32_t *v1)
 }
 
 /* 0 and *val on success; else GNU's message and -1. */
-static int evaluate(const char *expr, int32_t *val)
+static int evaluate(struct m4 *m, const char *expr, int32_t *val)
 {
 	static const char *const msg[] = {
 		"", "divide by zero in eval: %s",
@@ -3153,7 +3170,7 @@ static int evaluate(const char *expr, int32_t *val)
 	int et, er;
 
 	et = ev_lex(&e, val);
-	er = ev_or(&e, et, val);
+	er = ev_or(m, &e, et, val);
 	if (er == E_OK && *e.s) {
 		int32_t v;
 
@@ -3161,16 +3178,16 @@ static int evaluate(const char *expr, int32_t *val)
 	}
 	if (er == E_OK)
 		return 0;
-	warn(msg[er], expr);
+	warn(m, msg[er], expr);
 	/* GNU fails the run for this one error of eval's only. */
 	if (er == E_BADOP)
-		M.retcode = 1;
+		m->retcode = 1;
 	return -1;
 }
 
 /* eval(expr, radix, width): radix 1 to 36 (1 is unary), width pads
  * the digits with zeros after any '-'. */
-static void bi_eval(struct args *a, struct buf *o)
+static void bi_eval(struct m4 *m, struct args *a, struct buf *o)
 {
 	int radix = 10, width = 1, neg;
 	int32_t value = 0;
@@ -3178,23 +3195,24 @@ static void bi_eval(struct args *a, struct buf *o)
 	char digits[40];
 	int n = 0, i;
 
-	if (bad_argc(a, 2, 4))
+	if (bad_argc(m, a, 2, 4))
 		return;
-	if (a->argc >= 3 && *a->v[2] && !numeric_arg(a, a->v[2], &radix))
+	if (a->argc >= 3 && *a->v[2] && !numeric_arg(m, a, a->v[2], &radix))
 		return;
 	if (radix < 1 || radix > 36) {
-		warn("radix %d in builtin `%s' out of range", radix, a->v[0]);
+		warn(m, "radix %d in builtin `%s' out of range", radix,
+			a->v[0]);
 		return;
 	}
-	if (a->argc >= 4 && !numeric_arg(a, a->v[3], &width))
+	if (a->argc >= 4 && !numeric_arg(m, a, a->v[3], &width))
 		return;
 	if (width < 0) {
-		warn("negative width to builtin `%s'", a->v[0]);
+		warn(m, "negative width to builtin `%s'", a->v[0]);
 		return;
 	}
 	if (!*a->v[1])
-		warn("empty string treated as 0 in builtin `%s'", a->v[0]);
-	else if (evaluate(a->v[1], &value) < 0)
+		warn(m, "empty string treated as 0 in builtin `%s'", a->v[0]);
+	else if (evaluate(m, a->v[1], &value) < 0)
 		return;
 	neg = value < 0;
 	u = neg ? -(uint32_t)value : (uint32_t)value;
@@ -3226,7 +3244,7 @@ static const char *fmt_next(struct args *a, int *k)
 	return a->v[(*k)++];
 }
 
-static long fmt_int(struct args *a, int *k)
+static long fmt_int(struct m4 *m, struct args *a, int *k)
 {
 	const char *s = fmt_next(a, k);
 	char *end;
@@ -3235,21 +3253,21 @@ static long fmt_int(struct args *a, int *k)
 	if (!s)
 		return 0;
 	if (!*s) {
-		warn("empty string treated as 0");
+		warn(m, "empty string treated as 0");
 		return 0;
 	}
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*end)
-		warn("non-numeric argument %s", s);
+		warn(m, "non-numeric argument %s", s);
 	else if (isspace((unsigned char)*s))
-		warn("leading whitespace ignored");
+		warn(m, "leading whitespace ignored");
 	else if (errno == ERANGE || (int)v != v)
-		warn("numeric overflow detected");
+		warn(m, "numeric overflow detected");
 	return v;
 }
 
-static double fmt_double(struct args *a, int *k)
+static double fmt_double(struct m4 *m, struct args *a, int *k)
 {
 	const char *s = fmt_next(a, k);
 	char *end;
@@ -3258,31 +3276,31 @@ static double fmt_double(struct args *a, int *k)
 	if (!s)
 		return 0;
 	if (!*s) {
-		warn("empty string treated as 0");
+		warn(m, "empty string treated as 0");
 		return 0;
 	}
 	errno = 0;
 	v = strtod(s, &end);
 	if (*end)
-		warn("non-numeric argument %s", s);
+		warn(m, "non-numeric argument %s", s);
 	else if (isspace((unsigned char)*s))
-		warn("leading whitespace ignored");
+		warn(m, "leading whitespace ignored");
 	else if (errno == ERANGE)
-		warn("numeric overflow detected");
+		warn(m, "numeric overflow detected");
 	return v;
 }
 
 /* printf with m4 strings: each conversion takes the next argument,
  * missing ones count as 0 or "".  The pieces go through snprintf with
  * a format rebuilt from the flags, width and precision seen. */
-static void bi_format(struct args *a, struct buf *o)
+static void bi_format(struct m4 *m, struct args *a, struct buf *o)
 {
 	const char *f, *pct;
 	char spec[32];
 	int k = 2, width = 0, prec = 0, haswidth, hasprec, n;
 	size_t sl, before;
 
-	if (bad_argc(a, 2, -1))
+	if (bad_argc(m, a, 2, -1))
 		return;
 	if (!o->max)
 		o->max = M4_MAX_TEXT;
@@ -3310,7 +3328,7 @@ static void bi_format(struct args *a, struct buf *o)
 		}
 		haswidth = hasprec = 0;
 		if (*f == '*') {
-			width = (int)fmt_int(a, &k);
+			width = (int)fmt_int(m, a, &k);
 			haswidth = 1;
 			f++;
 		} else if (isdigit((unsigned char)*f)) {
@@ -3323,7 +3341,7 @@ static void bi_format(struct args *a, struct buf *o)
 			f++;
 			hasprec = 1;
 			if (*f == '*') {
-				prec = (int)fmt_int(a, &k);
+				prec = (int)fmt_int(m, a, &k);
 				f++;
 			} else {
 				for (prec = 0; isdigit((unsigned char)*f); f++)
@@ -3341,7 +3359,7 @@ static void bi_format(struct args *a, struct buf *o)
 		}
 		if (!*f || !strchr("cdiouxXsaAeEfFgG", *f)) {
 			/* GNU skips the bad conversion and goes on. */
-			warn("Warning: unrecognized specifier in `%s'",
+			warn(m, "Warning: unrecognized specifier in `%s'",
 				a->v[1]);
 			if (*f)
 				f++;
@@ -3353,7 +3371,7 @@ static void bi_format(struct args *a, struct buf *o)
 			spec[sl++] = *f;
 			spec[sl] = 0;
 			{
-				int v = (int)fmt_int(a, &k);
+				int v = (int)fmt_int(m, a, &k);
 
 				if (*f == 'c')
 					v = (unsigned char)v;
@@ -3371,7 +3389,7 @@ static void bi_format(struct args *a, struct buf *o)
 			spec[sl++] = *f;
 			spec[sl] = 0;
 			{
-				unsigned v = (unsigned)fmt_int(a, &k);
+				unsigned v = (unsigned)fmt_int(m, a, &k);
 
 				if (haswidth && hasprec)
 					n = buf_printf(o, spec, width, prec, v);
@@ -3405,7 +3423,7 @@ static void bi_format(struct args *a, struct buf *o)
 			spec[sl++] = *f;
 			spec[sl] = 0;
 			{
-				double v = fmt_double(a, &k);
+				double v = fmt_double(m, a, &k);
 
 				if (haswidth && hasprec)
 					n = buf_printf(o, spec, width, prec, v);
@@ -3659,7 +3677,8 @@ static const char *regex_message(int err)
 	return "Invalid regular expression";
 }
 
-static int compile_regex(struct rx *rx, const char *pat, const char *fmt)
+static int compile_regex(struct m4 *m, struct rx *rx, const char *pat,
+	const char *fmt)
 {
 	struct buf e = BUF_INIT(M4_MAX_TEXT);
 	int r;
@@ -3669,33 +3688,33 @@ static int compile_regex(struct rx *rx, const char *pat, const char *fmt)
 		r = regcomp(&rx->re, e.p ? e.p : "", REG_NEWLINE);
 	buf_free(&e);
 	if (r) {
-		warn(fmt, pat, regex_message(r));
+		warn(m, fmt, pat, regex_message(r));
 		return -1;
 	}
 	return 0;
 }
 
-/* Searches s (n bytes) from off; 0 with m[] set, else -1. */
+/* Searches s (n bytes) from off; 0 with match[] set, else -1. */
 static int regex_search(regex_t *re, const char *s, size_t off,
-	regmatch_t *m, size_t nm)
+	regmatch_t *match, size_t nm)
 {
 	size_t i;
 	int r;
 
-	r = regexec(re, s + off, nm, m, off > 0 && s[off - 1] != '\n' ?
+	r = regexec(re, s + off, nm, match, off > 0 && s[off - 1] != '\n' ?
 		REG_NOTBOL : 0);
 	if (r)
 		return -1;
 	for (i = 0; i < nm; i++)
-		if (m[i].rm_so >= 0) {
-			m[i].rm_so += (regoff_t)off;
-			m[i].rm_eo += (regoff_t)off;
+		if (match[i].rm_so >= 0) {
+			match[i].rm_so += (regoff_t)off;
+			match[i].rm_eo += (regoff_t)off;
 		}
 	return 0;
 }
 
-static void substitute(struct buf *o, const char *victim, const char *repl,
-	regmatch_t *m, struct rx *rx)
+static void substitute(struct m4 *m, struct buf *o, const char *victim,
+	const char *repl, regmatch_t *match, struct rx *rx)
 {
 	const char *bs;
 	int c;
@@ -3711,33 +3730,34 @@ static void substitute(struct buf *o, const char *victim, const char *repl,
 		c = (unsigned char)*repl;
 		switch (c) {
 		case '0':
-			if (!M.warned_0) {
-				warn("Warning: \\0 will disappear, use \\& "
+			if (!m->warned_0) {
+				warn(m, "Warning: \\0 will disappear, use \\& "
 					"instead in replacements");
-				M.warned_0 = 1;
+				m->warned_0 = 1;
 			}
 			/* fall through */
 		case '&':
-			put(o, victim + m[0].rm_so,
-				(size_t)(m[0].rm_eo - m[0].rm_so));
+			put(o, victim + match[0].rm_so,
+				(size_t)(match[0].rm_eo - match[0].rm_so));
 			repl++;
 			break;
 		case '1': case '2': case '3': case '4': case '5':
 		case '6': case '7': case '8': case '9':
 			c -= '0';
 			if (c > rx->ngroups) {
-				warn("Warning: sub-expression %d not present",
-					c);
+				warn(m, "Warning: sub-expression %d not "
+					"present", c);
 			} else {
 				c = rx->map[c];
-				if (m[c].rm_so >= 0)
-					put(o, victim + m[c].rm_so,
-					    (size_t)(m[c].rm_eo - m[c].rm_so));
+				if (match[c].rm_so >= 0)
+					put(o, victim + match[c].rm_so,
+					    (size_t)(match[c].rm_eo -
+						     match[c].rm_so));
 			}
 			repl++;
 			break;
 		case 0:
-			warn("Warning: trailing \\ ignored in replacement");
+			warn(m, "Warning: trailing \\ ignored in replacement");
 			return;
 		default:
 			putc1(o, c);
@@ -3750,58 +3770,58 @@ static void substitute(struct buf *o, const char *victim, const char *repl,
 
 /* The index of the first match (-1 for none), or with a replacement
  * its expansion (nothing for no match). */
-static void bi_regexp(struct args *a, struct buf *o)
+static void bi_regexp(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct rx rx;
-	regmatch_t m[RX_NMATCH];
+	regmatch_t match[RX_NMATCH];
 
-	if (bad_argc(a, 3, 4)) {
+	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
 			putint(o, 0);
 		return;
 	}
-	if (compile_regex(&rx, a->v[2], "bad regular expression: `%s': %s"))
+	if (compile_regex(m, &rx, a->v[2], "bad regular expression: `%s': %s"))
 		return;
-	if (regex_search(&rx.re, a->v[1], 0, m, RX_NMATCH) < 0) {
+	if (regex_search(&rx.re, a->v[1], 0, match, RX_NMATCH) < 0) {
 		if (a->argc == 3)
 			putint(o, -1);
 	} else if (a->argc == 3) {
-		putint(o, (long)m[0].rm_so);
+		putint(o, (long)match[0].rm_so);
 	} else {
-		substitute(o, a->v[1], a->v[3], m, &rx);
+		substitute(m, o, a->v[1], a->v[3], match, &rx);
 	}
 	regfree(&rx.re);
 }
 
 /* Every match replaced, left to right; an empty match copies one
  * character and moves on, so "a*" on "aaa" gives two replacements. */
-static void bi_patsubst(struct args *a, struct buf *o)
+static void bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct rx rx;
-	regmatch_t m[RX_NMATCH];
+	regmatch_t match[RX_NMATCH];
 	size_t off = 0, len = a->argc > 1 ? a->l[1] : 0;
 	const char *v;
 
-	if (bad_argc(a, 3, 4)) {
+	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
 			put(o, a->v[1], a->l[1]);
 		return;
 	}
 	v = a->v[1];
-	if (compile_regex(&rx, a->v[2], "bad regular expression `%s': %s"))
+	if (compile_regex(m, &rx, a->v[2], "bad regular expression `%s': %s"))
 		return;
 	while (off <= len) {
-		if (regex_search(&rx.re, v, off, m, RX_NMATCH) < 0) {
+		if (regex_search(&rx.re, v, off, match, RX_NMATCH) < 0) {
 			if (off < len)
 				put(o, v + off, len - off);
 			break;
 		}
-		if ((size_t)m[0].rm_so > off)
-			put(o, v + off, (size_t)m[0].rm_so - off);
-		substitute(o, v, arg(a, 3), m, &rx);
-		off = (size_t)m[0].rm_eo;
+		if ((size_t)match[0].rm_so > off)
+			put(o, v + off, (size_t)match[0].rm_so - off);
+		substitute(m, o, v, arg(a, 3), match, &rx);
+		off = (size_t)match[0].rm_eo;
 		/* An empty match moves on by one character. */
-		if (m[0].rm_so == m[0].rm_eo) {
+		if (match[0].rm_so == match[0].rm_eo) {
 			if (off < len)
 				putc1(o, v[off]);
 			off++;
@@ -3892,100 +3912,104 @@ struct deferred {
 	const char *arg;
 };
 
-static void usage_fail(void)
+static void usage_fail(struct m4 *m)
 {
-	fprintf(stderr, "Try `%s --help' for more information.\n", M.prog);
+	fprintf(stderr, "Try `%s --help' for more information.\n", m->prog);
 	exit(1);
 }
 
-static void define_builtins(void)
+static void define_builtins(struct m4 *m)
 {
 	struct buf n = BUF_INIT(256);
 	int i;
 
 	for (i = 0; builtins[i].name; i++) {
-		if (!M.gnu && builtins[i].gnu)
+		if (!m->gnu && builtins[i].gnu)
 			continue;
 		n.len = 0;
-		if (M.prefix)
+		if (m->prefix)
 			puts0(&n, "m4_");
 		puts0(&n, builtins[i].name);
-		define_sym(n.p, n.len, i, NULL, 0, 0);
+		define_sym(m, n.p, n.len, i, NULL, 0, 0);
 	}
 	buf_free(&n);
-	if (M.gnu) {
-		define_sym("__gnu__", 7, -1, "", 0, 0);
-		define_sym("__unix__", 8, -1, "", 0, 0);
+	if (m->gnu) {
+		define_sym(m, "__gnu__", 7, -1, "", 0, 0);
+		define_sym(m, "__unix__", 8, -1, "", 0, 0);
 	} else {
-		define_sym("unix", 4, -1, "", 0, 0);
+		define_sym(m, "unix", 4, -1, "", 0, 0);
 	}
 }
 
-static void add_incdir(const char *d)
+static void add_incdir(struct m4 *m, const char *d)
 {
-	M.incdirs = m4realloc(M.incdirs, (M.nincdirs + 1) * sizeof(char *));
-	M.incdirs[M.nincdirs++] = (char *)d;
+	m->incdirs = m4realloc(m->incdirs, (m->nincdirs + 1) * sizeof(char *));
+	m->incdirs[m->nincdirs++] = (char *)d;
 }
 
-static void process_file(const char *name)
+static void process_file(struct m4 *m, const char *name)
 {
 	char *found;
 	int fd;
 
 	if (strcmp(name, "-") == 0) {
-		if (push_file(0, "stdin") < 0) {
+		if (push_file(m, 0, "stdin") < 0) {
 			xwarn("read error");
-			M.retcode = 1;
+			m->retcode = 1;
 			return;
 		}
 	} else {
-		fd = path_open(name, &found);
+		fd = path_open(m, name, &found);
 		if (fd < 0) {
-			flush_out();
-			fprintf(stderr, "%s: cannot open `%s': %s\n", M.prog,
+			flush_out(m);
+			fprintf(stderr, "%s: cannot open `%s': %s\n", m->prog,
 				name, m4_strerror(errno));
-			M.retcode = 1;
+			m->retcode = 1;
 			return;
 		}
-		if (push_file(fd, found) < 0) {
-			flush_out();
-			fprintf(stderr, "%s: %s: read error\n", M.prog, name);
-			M.retcode = 1;
+		if (push_file(m, fd, found) < 0) {
+			flush_out(m);
+			fprintf(stderr, "%s: %s: read error\n", m->prog, name);
+			m->retcode = 1;
 			close(fd);
 		}
 		free(found);
 	}
-	expand_input();
+	expand_input(m);
 }
 
 int m4lite_main(int argc, char **argv)
 {
-	struct deferred *defs = m4alloc(argc * sizeof *defs);
-	char **files = m4alloc(argc * sizeof *files);
+	struct m4 state = { 0 }, *m = &state;
+	struct deferred *defs;
+	char **files;
 	int ndefs = 0, nfiles = 0, i, k, f;
 	const char *p, *env;
 
+	m4_live = m;
+	defs = m4alloc(argc * sizeof *defs);
+	files = m4alloc(argc * sizeof *files);
 	/* Diagnostics name the program as called, as GNU's do. */
-	M.prog = argv[0] ? argv[0] : "m4";
+	m->prog = argv[0] ? argv[0] : "m4";
 	{
 		struct rlimit rl;
 
-		M.max_depth = 1 << 20;
+		m->max_depth = 1 << 20;
 		if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
 		    rl.rlim_cur != RLIM_INFINITY)
-			M.max_depth = rl.rlim_cur > (1 << 19) ?
+			m->max_depth = rl.rlim_cur > (1 << 19) ?
 				(int)((rl.rlim_cur - (1 << 18)) /
 				      M4_LEVEL_STACK) : 1000;
 	}
-	M.gnu = 1;
-	M.cur_file = "";
-	buf_init(&M.out, M4_MAX_TEXT);
-	buf_init(&M.tok, M4_MAX_TEXT);
-	M.out_sol = 1;
-	make_diversion(0);
-	set_delims(&M.lq, &M.lql, &M.rq, &M.rql, NULL, NULL, "`", "'");
-	set_delims(&M.bc, &M.bcl, &M.ec, &M.ecl, NULL, NULL, "#", "\n");
-	set_classes();
+	m->gnu = 1;
+	m->cur_file = "";
+	buf_init(&m->out, M4_MAX_TEXT);
+	buf_init(&m->tok, M4_MAX_TEXT);
+	m->out_sol = 1;
+	make_diversion(m, 0);
+	set_delims(&m->lq, &m->lql, &m->rq, &m->rql, NULL, NULL, "`", "'");
+	set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, NULL, NULL, "#", "\n");
+	set_classes(m);
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i], *optarg;
 		int c, has;
@@ -4021,7 +4045,7 @@ int m4lite_main(int argc, char **argv)
 			}
 			if (amb) {
 				fprintf(stderr, "%s: option '--%.*s' is "
-					"ambiguous; possibilities:", M.prog,
+					"ambiguous; possibilities:", m->prog,
 					(int)strlen(name), name);
 				for (k = 0; longopts[k].name; k++)
 					if (!strncmp(longopts[k].name, name,
@@ -4029,27 +4053,27 @@ int m4lite_main(int argc, char **argv)
 						fprintf(stderr, " '--%s'",
 							longopts[k].name);
 				fputc('\n', stderr);
-				usage_fail();
+				usage_fail(m);
 			}
 			if (!lo) {
 				fprintf(stderr, "%s: unrecognized option "
-					"'%s'\n", M.prog, a);
-				usage_fail();
+					"'%s'\n", m->prog, a);
+				usage_fail(m);
 			}
 			c = lo->val;
 			optarg = eq ? (char *)eq + 1 : NULL;
 			if (lo->has_arg == 0 && eq) {
 				fprintf(stderr, "%s: option '--%s' doesn't "
-					"allow an argument\n", M.prog,
+					"allow an argument\n", m->prog,
 					lo->name);
-				usage_fail();
+				usage_fail(m);
 			}
 			if (lo->has_arg == 1 && !eq) {
 				if (i + 1 >= argc) {
 					fprintf(stderr, "%s: option '--%s' "
 						"requires an argument\n",
-						M.prog, lo->name);
-					usage_fail();
+						m->prog, lo->name);
+					usage_fail(m);
 				}
 				optarg = argv[++i];
 			}
@@ -4062,8 +4086,8 @@ int m4lite_main(int argc, char **argv)
 				c);
 			if (!p || c == ':') {
 				fprintf(stderr, "%s: invalid option -- '%c'\n",
-					M.prog, c);
-				usage_fail();
+					m->prog, c);
+				usage_fail(m);
 			}
 			optarg = NULL;
 			if (p[1] == ':' && p[2] == ':') {
@@ -4077,8 +4101,8 @@ int m4lite_main(int argc, char **argv)
 				} else {
 					fprintf(stderr, "%s: option requires "
 						"an argument -- '%c'\n",
-						M.prog, c);
-					usage_fail();
+						m->prog, c);
+					usage_fail(m);
 				}
 			}
 			has = 1;
@@ -4093,44 +4117,44 @@ handle:
 				defs[ndefs++].arg = optarg;
 				break;
 			case 'E':
-				M.fatal++;
+				m->fatal++;
 				break;
 			case 'F': case 'R':
 				fprintf(stderr, "%s: frozen state files are "
-					"not supported\n", M.prog);
+					"not supported\n", m->prog);
 				exit(1);
 			case 'G':
-				M.gnu = 0;
+				m->gnu = 0;
 				break;
 			case 'g':
-				M.gnu = 1;
+				m->gnu = 1;
 				break;
 			case 'I':
-				add_incdir(optarg);
+				add_incdir(m, optarg);
 				break;
 			case 'L':
-				M.nesting_limit = atoi(optarg);
+				m->nesting_limit = atoi(optarg);
 				break;
 			case 'P':
-				M.prefix = 1;
+				m->prefix = 1;
 				break;
 			case 'Q':
-				M.quiet = 1;
+				m->quiet = 1;
 				break;
 			case 'e': case 'i':
-				M.interactive = 1;
+				m->interactive = 1;
 				break;
 			case 'd':
 				f = debug_flags(optarg ? optarg : "");
 				if (f < 0) {
 					fprintf(stderr, "%s: bad debug flags: "
-						"`%s'\n", M.prog, optarg);
+						"`%s'\n", m->prog, optarg);
 					f = 0;
 				}
-				M.debug = f;
+				m->debug = f;
 				break;
 			case 'l':
-				M.arglen = atoi(optarg);
+				m->arglen = atoi(optarg);
 				break;
 			case 'h':
 				applet_help();
@@ -4155,16 +4179,16 @@ handle:
 			colon = strchr(s, ':');
 			if (colon)
 				*colon = 0;
-			add_incdir(*s ? s : ".");
+			add_incdir(m, *s ? s : ".");
 			if (!colon)
 				break;
 			s = colon + 1;
 		}
 	}
-	if (M.interactive)
+	if (m->interactive)
 		signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_DFL);
-	define_builtins();
+	define_builtins(m);
 	for (i = 0; i < ndefs; i++) {
 		const char *v = defs[i].arg, *eq;
 		struct sym *s;
@@ -4173,50 +4197,50 @@ handle:
 		case 'D':
 			eq = strchr(v, '=');
 			if (eq)
-				define_sym(v, (size_t)(eq - v), -1, eq + 1,
+				define_sym(m, v, (size_t)(eq - v), -1, eq + 1,
 					strlen(eq + 1), 0);
 			else
-				define_sym(v, strlen(v), -1, "", 0, 0);
+				define_sym(m, v, strlen(v), -1, "", 0, 0);
 			break;
 		case 'U':
-			s = lookup(v, strlen(v), 0);
+			s = lookup(m, v, strlen(v), 0);
 			if (s && s->top)
-				undefine_sym(s, 1);
+				undefine_sym(m, s, 1);
 			break;
 		case 't':
-			lookup(v, strlen(v), 1)->traced = 1;
+			lookup(m, v, strlen(v), 1)->traced = 1;
 			break;
 		case 's':
-			M.synclines = 1;
+			m->synclines = 1;
 			break;
 		case 'X':
-			if (set_debugfile(v) < 0) {
+			if (set_debugfile(m, v) < 0) {
 				fprintf(stderr, "%s: cannot set debug file "
-					"`%s': %s\n", M.prog, v ? v : "stderr",
+					"`%s': %s\n", m->prog, v ? v : "stderr",
 					m4_strerror(errno));
-				if (M.fatal)
-					M.retcode = 1;
+				if (m->fatal)
+					m->retcode = 1;
 			}
 			break;
 		}
 	}
 	if (nfiles == 0)
-		process_file("-");
+		process_file(m, "-");
 	for (i = 0; i < nfiles; i++)
-		process_file(files[i]);
+		process_file(m, files[i]);
 	/* m4wrap text: GNU 1.4 reads the last wrapped first, and text
 	 * wrapped meanwhile runs in a further round. */
-	while (M.nwrap) {
-		struct input *w = M.wrap;
-		int n = M.nwrap;
+	while (m->nwrap) {
+		struct input *w = m->wrap;
+		int n = m->nwrap;
 
-		M.wrap = NULL;
-		M.nwrap = M.wrapcap = 0;
+		m->wrap = NULL;
+		m->nwrap = m->wrapcap = 0;
 		for (k = 0; k < n; k++) {
 			struct input *b;
 
-			pop_spent_strings();
-			b = push_block(IN_STRING);
+			pop_spent_strings(m);
+			b = push_block(m, IN_STRING);
 			buf_free(&b->data);
 			b->data = w[k].data;
 			b->file = w[k].file;
@@ -4225,14 +4249,14 @@ handle:
 			b->end = b->data.p + b->data.len;
 		}
 		free(w);
-		expand_input();
+		expand_input(m);
 	}
-	make_diversion(0);
-	undivert_all();
-	flush_out();
-	if (M.debugf)
-		fclose(M.debugf);
+	make_diversion(m, 0);
+	undivert_all(m);
+	flush_out(m);
+	if (m->debugf)
+		fclose(m->debugf);
 	free(defs);
 	free(files);
-	return M.retcode;
+	return m->retcode;
 }
