@@ -60,164 +60,7 @@
 //usage:-l NUM	limit traced argument lengths
 //usage:--debugfile[=FILE]	debug output to FILE (none: discard)
 //usage:--version	print the version
-#define _GNU_SOURCE
-#include "libmini.h"
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <regex.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-/* No fixed limits that real inputs hit; these stop runaway inputs with
- * GNU's messages.  A buffer over M4_MAX_TEXT means "memory exhausted". */
-#define M4_MAX_TEXT	((size_t)1 << 30)
-/* With -L0 ("unlimited") GNU recurses until its stack overflows and says
- * so; we stop at a depth our stack surely holds: one level of nesting
- * takes under 256 bytes of it (measured: 20000 levels fit in 4 MB). */
-#define M4_LEVEL_STACK	256
-
-/* Byte classes for the fast scans (m->cls). */
-#define C_LQ		0x01	/* first byte of the open quote */
-#define C_RQ		0x02	/* first byte of the close quote */
-#define C_BC		0x04	/* first byte of the comment start */
-#define C_EC		0x08	/* first byte of the comment end */
-#define C_WORD		0x10	/* starts a name */
-#define C_NL		0x20	/* newline: lines are counted */
-#define C_NUL		0x40	/* NUL: GNU's C strings end there */
-
-#define CH_EOF		(-1)
-#define CH_MACRO	(-2)
-
-enum { T_EOF, T_STRING, T_WORD, T_OPEN, T_COMMA, T_CLOSE, T_SIMPLE,
-	T_MACRO, T_NUL };
-enum { IN_FILE, IN_STRING, IN_MACRO };
-
-/* Debug flags, GNU's letters. */
-#define D_ARGS		0x001	/* a */
-#define D_EXPAND	0x002	/* e */
-#define D_QUOTE		0x004	/* q */
-#define D_TRACEALL	0x008	/* t */
-#define D_LINE		0x010	/* l */
-#define D_FILE		0x020	/* f */
-#define D_PATH		0x040	/* p */
-#define D_CALL		0x080	/* c */
-#define D_INPUT		0x100	/* i */
-#define D_CALLID	0x200	/* x */
-#define D_DEFAULT	(D_ARGS | D_EXPAND | D_QUOTE)
-
-/* One definition of a macro; pushdef stacks them.  A definition in use
- * by a pending call is kept alive by refs after it is popped. */
-struct def {
-	struct def *prev;
-	int bi;			/* builtin index, or -1 for text */
-	int refs, dead;
-	size_t len;
-	char *text;
-};
-
-struct sym {
-	struct sym *next;	/* hash chain */
-	struct def *top;	/* NULL: traced but undefined */
-	unsigned hash;
-	int traced;
-	size_t nlen;
-	char name[];
-};
-
-/* An input source.  Strings carry the location where they were pushed,
- * files their own line counter: GNU reports errors at those. */
-struct input {
-	int type;
-	int advance;		/* FILE: start_of_line to restore on pop */
-	int bi;			/* MACRO: the builtin */
-	int fd;			/* FILE: open until popped (-1: stdin) */
-	int more;		/* FILE: a pipe or tty, read as needed */
-	int line;
-	const char *file;
-	const char *p, *end;
-	struct buf data;	/* owned, kept for reuse after a pop */
-};
-
-struct diversion {
-	int num;
-	struct buf text;
-};
-
-/* One level of macro expansion: its arguments and its result. */
-struct level {
-	struct buf text;	/* arguments, each NUL-terminated */
-	size_t *off;
-	int *bi;
-	char **argv;
-	size_t *argl;
-	int cap;
-	struct buf exp;		/* the expansion being built */
-};
-
-struct args {
-	int argc;
-	char **v;		/* v[0] is the name called */
-	size_t *l;
-	int *bi;		/* builtin token arguments, else -1 */
-};
-
-struct m4;
-typedef void builtin_fn(struct m4 *m, struct args *a, struct buf *o);
-
-struct builtin {
-	const char *name;
-	builtin_fn *fn;
-	unsigned char gnu, groks, blind;
-};
-
-struct m4 {
-	/* input stack and the m4wrap stack */
-	struct input *in, *wrap;
-	int nin, incap, nwrap, wrapcap;
-	const char *cur_file;
-	int cur_line, start_of_line, input_change;
-	/* quotes and comments; empty lq or bc disables them */
-	char *lq, *rq, *bc, *ec;
-	size_t lql, rql, bcl, ecl;
-	unsigned char cls[256];	/* C_* classes of each byte, for scans */
-	/* symbols */
-	struct sym **tab;
-	size_t tabsize, nsyms;
-	/* output: stdout and diversions */
-	struct buf out;
-	struct diversion **divs;	/* sorted by number */
-	int ndivs, curdiv, div_ready;
-	struct buf *curbuf;	/* NULL: diverted to a negative number */
-	/* expansion */
-	struct level **lv;
-	int nlv, depth, nesting_limit, max_depth;
-	struct buf tok;		/* the current token */
-	struct buf trace;	/* the trace line of the current call */
-	int tokbi;		/* the builtin of a T_MACRO token */
-	/* settings and status */
-	int gnu, prefix, quiet, fatal, interactive, synclines;
-	int sysval, retcode, debug, arglen, macro_call_id, warned_0;
-	FILE *debugf;
-	const char *prog;
-	char **incdirs;
-	int nincdirs;
-	char **names;		/* file names, kept for the whole run */
-	int nnames;
-	int sync_line;		/* -s: the reader's idea of the line */
-	int out_sol;		/* -s: output is at the start of a line */
-	int tok_line;		/* -s: where the shipped token began */
-};
-
-static const struct builtin builtins[];
+#include "m4lite/m4.h"
 
 /* --- memory and messages -------------------------------------------- */
 
@@ -228,7 +71,7 @@ static void flush_out(struct m4 *m);
  * output flushed and the program's name.  Every other function gets the
  * state as its parameter; threading it into each append (hundreds of
  * calls on the hot path) would cost size and speed for this one exit. */
-static struct m4 *m4_live;
+struct m4 *m4_live;
 
 static void memory_exhausted(void)
 {
@@ -238,7 +81,7 @@ static void memory_exhausted(void)
 }
 
 /* Room for n more bytes (and a NUL) in b, or die as GNU does. */
-static void grow(struct buf *b, size_t n)
+void m4_grow(struct buf *b, size_t n)
 {
 	if (b->max == 0)
 		b->max = M4_MAX_TEXT;
@@ -246,35 +89,25 @@ static void grow(struct buf *b, size_t n)
 		memory_exhausted();
 }
 
-#define M4_INLINE static inline __attribute__((always_inline))
-
-static void put(struct buf *b, const void *p, size_t n)
+void m4_put(struct buf *b, const void *p, size_t n)
 {
 	if (b->len + n + 1 > b->cap)
-		grow(b, n);
+		m4_grow(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = 0;
 }
 
-M4_INLINE void putc1(struct buf *b, int c)
-{
-	if (b->len + 2 > b->cap)
-		grow(b, 1);
-	b->p[b->len++] = (char)c;
-	b->p[b->len] = 0;
-}
-
 static void puts0(struct buf *b, const char *s)
 {
-	put(b, s, strlen(s));
+	m4_put(b, s, strlen(s));
 }
 
 static void putint(struct buf *b, long v)
 {
 	char t[32];
 
-	put(b, t, (size_t)snprintf(t, sizeof t, "%ld", v));
+	m4_put(b, t, (size_t)snprintf(t, sizeof t, "%ld", v));
 }
 
 static void *m4alloc(size_t n)
@@ -286,7 +119,7 @@ static void *m4alloc(size_t n)
 	return p;
 }
 
-static void *m4realloc(void *p, size_t n)
+void *m4realloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
@@ -388,7 +221,7 @@ static void fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
 	exit(1);
 }
 
-static const char *intern_name(struct m4 *m, const char *s)
+const char *m4_intern_name(struct m4 *m, const char *s)
 {
 	int i;
 
@@ -438,10 +271,10 @@ static void shipout_sync(struct m4 *m, struct buf *b, const char *s, size_t n,
 		m->out_sol = 0;
 		m->sync_line++;
 		if (m->sync_line != line) {
-			put(b, "#line ", 6);
+			m4_put(b, "#line ", 6);
 			putint(b, line);
 			if (m->sync_line < 1 && m->cur_file[0]) {
-				put(b, " \"", 2);
+				m4_put(b, " \"", 2);
 				puts0(b, m->cur_file);
 				putc1(b, '"');
 			}
@@ -472,7 +305,7 @@ static void shipout(struct m4 *m, const char *s, size_t n)
 	if (m->synclines)
 		shipout_sync(m, b, s, n, m->tok_line);
 	else
-		put(b, s, n);
+		m4_put(b, s, n);
 	if (b == &m->out && (m->out.len >= 65536 || m->interactive))
 		flush_out(m);
 }
@@ -532,7 +365,7 @@ static void insert_diversion(struct m4 *m, int num)
 		return;
 	b = m->curbuf;
 	if (b) {
-		put(b, d->text.p, d->text.len);
+		m4_put(b, d->text.p, d->text.len);
 		if (b == &m->out && m->out.len >= 65536)
 			flush_out(m);
 	}
@@ -551,9 +384,7 @@ static void undivert_all(struct m4 *m)
 }
 
 /* GNU's debug messages: "m4debug:file:line: text" ('f', 'l' flags). */
-static void debug_message(struct m4 *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void debug_message(struct m4 *m, const char *fmt, ...)
+void m4_debug_message(struct m4 *m, const char *fmt, ...)
 {
 	FILE *f = m->debugf ? m->debugf : stderr;
 	va_list ap;
@@ -698,316 +529,6 @@ static void undefine_sym(struct m4 *m, struct sym *s, int all)
 	forget_sym(m, s);
 }
 
-/* --- input ------------------------------------------------------------ */
-
-/* A new block on top of the input; slots and their buffers are reused,
- * so steady-state expansion allocates nothing. */
-static struct input *push_block(struct m4 *m, int type)
-{
-	struct input *i;
-
-	if (m->nin == m->incap) {
-		m->incap = m->incap ? m->incap * 2 : 64;
-		m->in = m4realloc(m->in, m->incap * sizeof *m->in);
-		memset(m->in + m->nin, 0, (m->incap - m->nin) * sizeof *m->in);
-	}
-	i = &m->in[m->nin++];
-	i->type = type;
-	i->more = 0;
-	i->file = m->cur_file;
-	i->line = m->cur_line;
-	i->data.len = 0;
-	i->p = i->end = NULL;
-	m->input_change = 1;
-	return i;
-}
-
-static void pop_input(struct m4 *m)
-{
-	struct input *i = &m->in[--m->nin];
-
-	if (i->type == IN_FILE) {
-		if (i->fd > 0)
-			close(i->fd);
-		m->start_of_line = i->advance;
-		m->sync_line = -1;
-		if (m->debug & D_INPUT) {
-			if (m->nin)
-				debug_message(m,
-					"input reverted to %s, line %d",
-					m->in[m->nin - 1].file,
-					m->in[m->nin - 1].line);
-			else
-				debug_message(m, "input exhausted");
-		}
-		/* A big file's memory is not worth keeping. */
-		if (i->data.cap > 1 << 20)
-			buf_free(&i->data);
-	}
-	m->input_change = 1;
-}
-
-/* Exhausted strings on top of the stack are dropped before a push, so
- * tail recursion runs in constant input depth. */
-static void pop_spent_strings(struct m4 *m)
-{
-	while (m->nin > 0 && m->in[m->nin - 1].type == IN_STRING &&
-	       m->in[m->nin - 1].p == m->in[m->nin - 1].end)
-		pop_input(m);
-}
-
-/* Pushes the text of b for rescanning; b's memory is swapped with the
- * block's, so nothing is copied. */
-static void push_string_buf(struct m4 *m, struct buf *b)
-{
-	struct input *i;
-	struct buf t;
-
-	if (b->len == 0)
-		return;
-	pop_spent_strings(m);
-	i = push_block(m, IN_STRING);
-	t = i->data;
-	i->data = *b;
-	*b = t;
-	b->len = 0;
-	i->p = i->data.p;
-	i->end = i->data.p + i->data.len;
-}
-
-static void push_macro(struct m4 *m, int bi)
-{
-	struct input *i = push_block(m, IN_MACRO);
-
-	i->bi = bi;
-}
-
-/* The file block i, filled, becomes the input (GNU's push_file). */
-static void start_file(struct m4 *m, struct input *i, const char *name)
-{
-	i->file = intern_name(m, name);
-	i->line = 0;
-	i->advance = m->start_of_line;
-	m->start_of_line = 1;
-	i->p = i->data.p;
-	i->end = i->data.p + i->data.len;
-	m->sync_line = -1;
-	if (m->debug & D_INPUT)
-		debug_message(m, "input read from %s", name);
-}
-
-/* Reads all of fd into a new file block named name (interned). */
-static int push_file(struct m4 *m, int fd, const char *name)
-{
-	struct input *i;
-	ssize_t r;
-	struct stat st;
-	size_t chunk = 4096;
-
-	/* Room for the whole file at once when its size is known. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (unsigned long long)st.st_size < M4_MAX_TEXT)
-		chunk = (size_t)st.st_size + 1;
-	pop_spent_strings(m);
-	i = push_block(m, IN_FILE);
-	i->more = 0;
-	/* A pipe or a terminal is read as the input needs it, as GNU
-	 * does: output flows, and an endless producer is no problem. */
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) &&
-	    !S_ISBLK(st.st_mode)) {
-		i->more = 1;
-		grow(&i->data, 0);
-		i->data.p[0] = 0;
-		i->fd = fd;
-		start_file(m, i, name);
-		return 0;
-	}
-	for (;;) {
-		if (i->data.cap - i->data.len < chunk + 1)
-			grow(&i->data, chunk);
-		chunk = 65536;
-		r = read(fd, i->data.p + i->data.len,
-			i->data.cap - i->data.len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = errno;
-
-			m->nin--;
-			errno = err;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		i->data.len += (size_t)r;
-	}
-	i->data.p[i->data.len] = 0;
-	/* GNU keeps each file open while it is read: so do we, and an
-	 * include loop meets the same "Too many open files". */
-	i->fd = fd;
-	start_file(m, i, name);
-	return 0;
-}
-
-/* A file whose text is built in (the cf macros). */
-static void push_text_file(struct m4 *m, const char *text, const char *name)
-{
-	struct input *i;
-
-	pop_spent_strings(m);
-	i = push_block(m, IN_FILE);
-	i->more = 0;
-	put(&i->data, text, strlen(text));
-	i->fd = -1;
-	start_file(m, i, name);
-}
-
-
-/* More of a pipe's input: the unread rest moves to the front, then one
- * read (it blocks, as GNU's getc does).  0 at the end of the input. */
-static size_t refill(struct input *i)
-{
-	size_t keep = (size_t)(i->end - i->p);
-	ssize_t r;
-
-	if (!i->more)
-		return 0;
-	memmove(i->data.p, i->p, keep);
-	i->data.len = keep;
-	if (i->data.cap - keep < 65536 + 1)
-		grow(&i->data, 65536);
-	do
-		r = read(i->fd < 0 ? 0 : i->fd, i->data.p + keep, 65536);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0) {
-		i->more = 0;
-		r = 0;
-	}
-	i->data.len += (size_t)r;
-	i->data.p[i->data.len] = 0;
-	i->p = i->data.p;
-	i->end = i->data.p + i->data.len;
-	return (size_t)r;
-}
-
-/* GNU's next_char: exhausted blocks are popped here, and a file's line
- * counts up when the character after a newline is read (so a token that
- * ends a line still reports that line).  After a pop, the place becomes
- * that of the block below (input_change), as GNU's current_file/line. */
-static int next_char(struct m4 *m)
-{
-	struct input *i;
-	int c;
-
-	for (;;) {
-		if (m->nin == 0) {
-			m->cur_file = "";
-			m->cur_line = 0;
-			return CH_EOF;
-		}
-		i = &m->in[m->nin - 1];
-		if (m->input_change) {
-			m->cur_file = i->file;
-			m->cur_line = i->line;
-			m->input_change = 0;
-		}
-		if (i->type == IN_STRING) {
-			if (i->p < i->end)
-				return (unsigned char)*i->p++;
-		} else if (i->type == IN_FILE) {
-			if (m->start_of_line) {
-				m->start_of_line = 0;
-				m->cur_line = ++i->line;
-			}
-			if (i->p == i->end)
-				refill(i);
-			if (i->p < i->end) {
-				c = (unsigned char)*i->p++;
-				if (c == '\n')
-					m->start_of_line = 1;
-				return c;
-			}
-		} else {
-			m->tokbi = i->bi;
-			pop_input(m);
-			return CH_MACRO;
-		}
-		pop_input(m);
-	}
-}
-
-static int peek_char(struct m4 *m)
-{
-	int k;
-
-	for (k = m->nin - 1; k >= 0; k--) {
-		struct input *i = &m->in[k];
-
-		if (i->type == IN_MACRO)
-			return CH_MACRO;
-		if (i->p == i->end)
-			refill(i);
-		if (i->p < i->end)
-			return (unsigned char)*i->p;
-	}
-	return CH_EOF;
-}
-
-/* Fast scans: the top block, ready to be read as next_char would read
- * it, when its next byte has none of the classes in stop; else NULL. */
-static struct input *plain_top(struct m4 *m, int stop)
-{
-	struct input *i;
-
-	if (m->nin == 0)
-		return NULL;
-	i = &m->in[m->nin - 1];
-	if (i->type == IN_MACRO || i->p >= i->end ||
-	    (m->cls[(unsigned char)*i->p] & stop))
-		return NULL;
-	if (m->input_change) {
-		m->cur_file = i->file;
-		m->cur_line = i->line;
-		m->input_change = 0;
-	}
-	if (i->type == IN_FILE && m->start_of_line) {
-		m->start_of_line = 0;
-		m->cur_line = ++i->line;
-	}
-	return i;
-}
-
-/* Consumes the run of bytes of i without a class in stop (at least one),
- * counting lines as next_char does; returns where the run starts. */
-static const char *take_plain(struct m4 *m, struct input *i, int stop,
-	size_t *n)
-{
-	const char *p = i->p, *q = p;
-	int nl = 0;
-
-	if (i->type == IN_FILE) {
-		while (q < i->end && !(m->cls[(unsigned char)*q] & stop)) {
-			if (*q++ == '\n')
-				nl++;
-		}
-		if (nl) {
-			/* The last newline's line starts at the next read. */
-			if (q[-1] == '\n') {
-				nl--;
-				m->start_of_line = 1;
-			}
-			i->line += nl;
-			m->cur_line = i->line;
-		}
-	} else {
-		while (q < i->end && !(m->cls[(unsigned char)*q] & stop))
-			q++;
-	}
-	i->p = q;
-	*n = (size_t)(q - p);
-	return p;
-}
-
 /* Whether the next n input characters are s (nothing is consumed). */
 static int lookahead(struct m4 *m, const char *s, size_t n)
 {
@@ -1027,7 +548,7 @@ static int lookahead(struct m4 *m, const char *s, size_t n)
 		if (p == i->end && i->more) {
 			size_t off = (size_t)(p - i->p);
 
-			refill(i);
+			m4_refill(i);
 			p = i->p + off;
 		}
 		if (p < i->end) {
@@ -1052,7 +573,7 @@ static int match_delim(struct m4 *m, int c, const char *s, size_t n)
 		if (!lookahead(m, s + 1, n - 1))
 			return 0;
 		while (--n)
-			next_char(m);
+			m4_next_char(m);
 	}
 	return 1;
 }
@@ -1085,38 +606,38 @@ static int next_token(struct m4 *m, struct buf *dst)
 	struct input *i;
 	size_t start = dst->len;
 
-	c = peek_char(m);
+	c = m4_peek_char(m);
 	if (c == CH_EOF) {
-		next_char(m);
+		m4_next_char(m);
 		return T_EOF;
 	}
 	if (c == CH_MACRO) {
-		next_char(m);
+		m4_next_char(m);
 		return T_MACRO;
 	}
-	c = next_char(m);
+	c = m4_next_char(m);
 	/* Errors name the line where the token starts. */
 	file = m->cur_file;
 	line = m->tok_line = m->cur_line;
 	if (match_delim(m, c, m->bc, m->bcl)) {
-		put(dst, m->bc, m->bcl);
+		m4_put(dst, m->bc, m->bcl);
 		for (;;) {
-			if ((i = plain_top(m, C_EC | C_NUL))) {
+			if ((i = m4_plain_top(m, C_EC | C_NUL))) {
 				size_t n;
-				const char *p = take_plain(m, i,
+				const char *p = m4_take_plain(m, i,
 					C_EC | C_NUL, &n);
 
-				put(dst, p, n);
+				m4_put(dst, p, n);
 				continue;
 			}
-			c = next_char(m);
+			c = m4_next_char(m);
 			if (c == CH_EOF)
 				fatal_at(m, file, line,
 					"ERROR: end of file in comment");
 			if (c == CH_MACRO)
 				continue;
 			if (match_delim(m, c, m->ec, m->ecl)) {
-				put(dst, m->ec, m->ecl);
+				m4_put(dst, m->ec, m->ecl);
 				break;
 			}
 			putc1(dst, c);
@@ -1135,31 +656,32 @@ static int next_token(struct m4 *m, struct buf *dst)
 
 				while (p < i->end && is_word((unsigned char)*p))
 					p++;
-				put(dst, i->p, (size_t)(p - i->p));
+				m4_put(dst, i->p, (size_t)(p - i->p));
 				i->p = p;
 				if (p < i->end)
 					break;
 			}
-			c = peek_char(m);
+			c = m4_peek_char(m);
 			if (c < 0 || !is_word(c))
 				break;
-			putc1(dst, next_char(m));
+			putc1(dst, m4_next_char(m));
 		}
 		return T_WORD;
 	}
 	if (match_delim(m, c, m->lq, m->lql)) {
 		depth = 1;
 		for (;;) {
-			if ((i = plain_top(m, C_LQ | C_RQ | C_NUL))) {
+			if ((i = m4_plain_top(m, C_LQ | C_RQ | C_NUL))) {
 				size_t n;
 				const char *p;
 
-				p = take_plain(m, i, C_LQ | C_RQ | C_NUL, &n);
+				p = m4_take_plain(m, i, C_LQ | C_RQ | C_NUL,
+					&n);
 
-				put(dst, p, n);
+				m4_put(dst, p, n);
 				continue;
 			}
-			c = next_char(m);
+			c = m4_next_char(m);
 			if (c == CH_EOF)
 				fatal_at(m, file, line,
 					"ERROR: end of file in string");
@@ -1168,10 +690,10 @@ static int next_token(struct m4 *m, struct buf *dst)
 			if (match_delim(m, c, m->rq, m->rql)) {
 				if (--depth == 0)
 					break;
-				put(dst, m->rq, m->rql);
+				m4_put(dst, m->rq, m->rql);
 			} else if (match_delim(m, c, m->lq, m->lql)) {
 				depth++;
-				put(dst, m->lq, m->lql);
+				m4_put(dst, m->lq, m->lql);
 			} else {
 				putc1(dst, c);
 			}
@@ -1197,7 +719,7 @@ static int next_token(struct m4 *m, struct buf *dst)
  * quote. */
 static int peek_open(struct m4 *m)
 {
-	if (peek_char(m) != '(')
+	if (m4_peek_char(m) != '(')
 		return 0;
 	if (m->bcl && m->bc[0] == '(' && lookahead(m, m->bc, m->bcl))
 		return 0;
@@ -1258,10 +780,10 @@ static void dump_args(struct m4 *m, struct buf *o, struct args *a, int first,
 		if (i > first)
 			puts0(o, sep);
 		if (quoted)
-			put(o, m->lq, m->lql);
-		put(o, a->v[i], a->l[i]);
+			m4_put(o, m->lq, m->lql);
+		m4_put(o, a->v[i], a->l[i]);
 		if (quoted)
-			put(o, m->rq, m->rql);
+			m4_put(o, m->rq, m->rql);
 	}
 }
 
@@ -1276,10 +798,10 @@ static void expand_user(struct m4 *m, struct def *d, struct args *a,
 	while (t < e) {
 		dollar = memchr(t, '$', (size_t)(e - t));
 		if (!dollar) {
-			put(o, t, (size_t)(e - t));
+			m4_put(o, t, (size_t)(e - t));
 			break;
 		}
-		put(o, t, (size_t)(dollar - t));
+		m4_put(o, t, (size_t)(dollar - t));
 		t = dollar + 1;
 		if (t < e && *t >= '0' && *t <= '9') {
 			/* GNU reads $10 as the tenth argument; -G as $1 0. */
@@ -1292,7 +814,7 @@ static void expand_user(struct m4 *m, struct def *d, struct args *a,
 						n * 10 + (*t - '0');
 			}
 			if (n < a->argc)
-				put(o, a->v[n], a->l[n]);
+				m4_put(o, a->v[n], a->l[n]);
 		} else if (t < e && *t == '#') {
 			putint(o, a->argc - 1);
 			t++;
@@ -1309,15 +831,15 @@ static void expand_user(struct m4 *m, struct def *d, struct args *a,
 static void trace_text(struct m4 *m, struct buf *t, const char *s, size_t n)
 {
 	if (m->debug & D_QUOTE)
-		put(t, m->lq, m->lql);
+		m4_put(t, m->lq, m->lql);
 	if (m->arglen > 0 && n > (size_t)m->arglen) {
-		put(t, s, (size_t)m->arglen);
-		put(t, "...", 3);
+		m4_put(t, s, (size_t)m->arglen);
+		m4_put(t, "...", 3);
 	} else {
-		put(t, s, n);
+		m4_put(t, s, n);
 	}
 	if (m->debug & D_QUOTE)
-		put(t, m->rq, m->rql);
+		m4_put(t, m->rq, m->rql);
 }
 
 static void trace_header(struct m4 *m, struct buf *t, int id)
@@ -1358,7 +880,7 @@ static void trace_pre(struct m4 *m, struct args *a, int id)
 
 	t.len = 0;
 	trace_header(m, &t, id);
-	put(&t, a->v[0], a->l[0]);
+	m4_put(&t, a->v[0], a->l[0]);
 	if (a->argc > 1 && (m->debug & D_ARGS)) {
 		putc1(&t, '(');
 		for (i = 1; i < a->argc; i++) {
@@ -1366,7 +888,7 @@ static void trace_pre(struct m4 *m, struct args *a, int id)
 				puts0(&t, ", ");
 			if (a->bi[i] >= 0) {
 				putc1(&t, '<');
-				puts0(&t, builtins[a->bi[i]].name);
+				puts0(&t, m4_builtins[a->bi[i]].name);
 				putc1(&t, '>');
 			} else {
 				trace_text(m, &t, a->v[i], a->l[i]);
@@ -1387,7 +909,7 @@ static void trace_post(struct m4 *m, struct args *a, int id, struct buf *exp)
 
 	if (m->debug & D_CALL) {
 		trace_header(m, &t, id);
-		put(&t, a->v[0], a->l[0]);
+		m4_put(&t, a->v[0], a->l[0]);
 		if (a->argc > 1)
 			puts0(&t, "(...)");
 	}
@@ -1454,7 +976,7 @@ static int collect_arg(struct m4 *m, struct level *lv, int *bi)
 
 static void call_builtin(struct m4 *m, int bi, struct args *a, struct buf *o)
 {
-	builtins[bi].fn(m, a, o);
+	m4_builtins[bi].fn(m, a, o);
 }
 
 /* GNU's expand_macro: the name is at dst+start (removed from dst). */
@@ -1480,7 +1002,7 @@ static void expand_macro(struct m4 *m, struct sym *s, struct buf *dst,
 	lv = get_level(m, m->depth);
 	lv->text.len = 0;
 	level_arg(lv, argc++, 0, -1);
-	put(&lv->text, dst->p + start, dst->len - start);
+	m4_put(&lv->text, dst->p + start, dst->len - start);
 	putc1(&lv->text, 0);
 	dst->len = start;
 	if (dst->p)
@@ -1492,13 +1014,13 @@ static void expand_macro(struct m4 *m, struct sym *s, struct buf *dst,
 
 		t.len = 0;
 		trace_header(m, &t, id);
-		put(&t, lv->text.p, lv->text.len - 1);
+		m4_put(&t, lv->text.p, lv->text.len - 1);
 		puts0(&t, " ...");
 		trace_flush(m, &t);
 		m->trace = t;
 	}
 	if (peek_open(m)) {
-		next_char(m);
+		m4_next_char(m);
 		do {
 			size_t off = lv->text.len;
 
@@ -1508,7 +1030,7 @@ static void expand_macro(struct m4 *m, struct sym *s, struct buf *dst,
 			 * take it; the others see "". */
 			if (bi >= 0) {
 				lv->text.len = off;
-				if (!(d->bi >= 0 && builtins[d->bi].groks))
+				if (!(d->bi >= 0 && m4_builtins[d->bi].groks))
 					bi = -1;
 			}
 			putc1(&lv->text, 0);
@@ -1538,7 +1060,7 @@ static void expand_macro(struct m4 *m, struct sym *s, struct buf *dst,
 		expand_user(m, d, &a, &lv->exp);
 	if (traced)
 		trace_post(m, &a, id, &lv->exp);
-	push_string_buf(m, &lv->exp);
+	m4_push_string_buf(m, &lv->exp);
 	m->cur_file = cfile;
 	m->cur_line = cline;
 	if (--d->refs == 0 && d->dead)
@@ -1556,7 +1078,7 @@ static int expand_word(struct m4 *m, struct buf *dst, size_t start)
 	if (!s || !s->top)
 		return 0;
 	bi = s->top->bi;
-	if (bi >= 0 && builtins[bi].blind && !peek_open(m))
+	if (bi >= 0 && m4_builtins[bi].blind && !peek_open(m))
 		return 0;
 	expand_macro(m, s, dst, start);
 	return 1;
@@ -1572,9 +1094,9 @@ static void expand_input(struct m4 *m)
 		/* Plain text goes straight out (but not with -s, which
 		 * watches every line). */
 		if (!m->synclines &&
-		    (i = plain_top(m, C_LQ | C_BC | C_WORD | C_NUL))) {
+		    (i = m4_plain_top(m, C_LQ | C_BC | C_WORD | C_NUL))) {
 			size_t n;
-			const char *p = take_plain(m, i,
+			const char *p = m4_take_plain(m, i,
 				C_LQ | C_BC | C_WORD | C_NUL, &n);
 
 			shipout(m, p, n);
@@ -1644,9 +1166,9 @@ static int numeric_arg(struct m4 *m, struct args *a, const char *s, int *val)
 
 static void put_quoted(struct m4 *m, struct buf *o, const char *s, size_t n)
 {
-	put(o, m->lq, m->lql);
-	put(o, s, n);
-	put(o, m->rq, m->rql);
+	m4_put(o, m->lq, m->lql);
+	m4_put(o, s, n);
+	m4_put(o, m->rq, m->rql);
 }
 
 /* GNU's m4_path_search: the name as given, then each -I and M4PATH
@@ -1692,7 +1214,7 @@ static int path_open(struct m4 *m, const char *name, char **found)
 			continue;
 		}
 		if (m->debug & D_PATH)
-			debug_message(m, "path search for `%s' found `%s'",
+			m4_debug_message(m, "path search for `%s' found `%s'",
 				name, p.p);
 		*found = p.p;
 		return fd;
@@ -1775,7 +1297,7 @@ static void bi_defn(struct m4 *m, struct args *a, struct buf *o)
 			warn(m, "Warning: cannot concatenate builtin `%s'",
 				a->v[i]);
 		else
-			push_macro(m, s->top->bi);
+			m4_push_macro(m, s->top->bi);
 	}
 }
 
@@ -1791,9 +1313,9 @@ static void bi_ifdef(struct m4 *m, struct args *a, struct buf *o)
 	if (bad_argc(m, a, 3, 4))
 		return;
 	if (is_defined(m, a, 1))
-		put(o, a->v[2], a->l[2]);
+		m4_put(o, a->v[2], a->l[2]);
 	else if (a->argc >= 4)
-		put(o, a->v[3], a->l[3]);
+		m4_put(o, a->v[3], a->l[3]);
 }
 
 static void bi_ifelse(struct m4 *m, struct args *a, struct buf *o)
@@ -1811,7 +1333,7 @@ static void bi_ifelse(struct m4 *m, struct args *a, struct buf *o)
 	for (i = 1;; i += 3) {
 		if (a->l[i] == a->l[i + 1] &&
 		    memcmp(a->v[i], a->v[i + 1], a->l[i]) == 0) {
-			put(o, a->v[i + 2], a->l[i + 2]);
+			m4_put(o, a->v[i + 2], a->l[i + 2]);
 			return;
 		}
 		switch (argc - i) {
@@ -1819,7 +1341,7 @@ static void bi_ifelse(struct m4 *m, struct args *a, struct buf *o)
 			return;
 		case 4:
 		case 5:
-			put(o, a->v[i + 3], a->l[i + 3]);
+			m4_put(o, a->v[i + 3], a->l[i + 3]);
 			return;
 		}
 	}
@@ -1932,7 +1454,7 @@ static void insert_file(struct m4 *m, int fd)
 	/* Raw, as GNU's insert_file: no sync lines. */
 	while ((r = read(fd, t, 65536)) > 0 || (r < 0 && errno == EINTR))
 		if (r > 0 && m->curbuf)
-			put(m->curbuf, t, (size_t)r);
+			m4_put(m->curbuf, t, (size_t)r);
 	free(t);
 	if (m->curbuf == &m->out && m->out.len >= 65536)
 		flush_out(m);
@@ -1987,7 +1509,7 @@ static void bi_dnl(struct m4 *m, struct args *a, struct buf *o)
 
 	if (bad_argc(m, a, 1, 1))
 		return;
-	while ((c = next_char(m)) != CH_EOF && c != '\n')
+	while ((c = m4_next_char(m)) != CH_EOF && c != '\n')
 		;
 	if (c == CH_EOF) {
 		const char *sf = m->cur_file;
@@ -2021,12 +1543,12 @@ static void dump_one(struct m4 *m, struct sym *s)
 	puts0(&t, ":\t");
 	if (s->top->bi >= 0) {
 		putc1(&t, '<');
-		puts0(&t, builtins[s->top->bi].name);
+		puts0(&t, m4_builtins[s->top->bi].name);
 		putc1(&t, '>');
 	} else if (m->debug & D_QUOTE) {
 		put_quoted(m, &t, s->top->text, s->top->len);
 	} else {
-		put(&t, s->top->text, s->top->len);
+		m4_put(&t, s->top->text, s->top->len);
 	}
 	putc1(&t, '\n');
 	fwrite(t.p, 1, t.len, debug_out(m));
@@ -2129,7 +1651,7 @@ static void bi_substr(struct m4 *m, struct args *a, struct buf *o)
 
 	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
-			put(o, a->v[1], a->l[1]);
+			m4_put(o, a->v[1], a->l[1]);
 		return;
 	}
 	avail = length = (int)a->l[1];
@@ -2141,7 +1663,7 @@ static void bi_substr(struct m4 *m, struct args *a, struct buf *o)
 		return;
 	if (length > avail - start)
 		length = avail - start;
-	put(o, a->v[1] + start, (size_t)length);
+	m4_put(o, a->v[1] + start, (size_t)length);
 }
 
 /* translit's ranges, as GNU: "a-d" is abcd, "d-a" is dcba, a leading or
@@ -2185,7 +1707,7 @@ static void bi_translit(struct m4 *m, struct args *a, struct buf *o)
 
 	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
-			put(o, a->v[1], a->l[1]);
+			m4_put(o, a->v[1], a->l[1]);
 		return;
 	}
 	expand_ranges(a->v[2], a->l[2], &from);
@@ -2231,7 +1753,7 @@ static void include_common(struct m4 *m, struct args *a, int silent)
 	 * on an image without it, with postbox's own macros. */
 	if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
 	    is_cf_m4(a->v[1])) {
-		push_text_file(m, m4lite_cf_m4, a->v[1]);
+		m4_push_text_file(m, m4lite_cf_m4, a->v[1]);
 		return;
 	}
 	if (fd < 0) {
@@ -2241,7 +1763,7 @@ static void include_common(struct m4 *m, struct args *a, int silent)
 		}
 		return;
 	}
-	if (push_file(m, fd, found) < 0) {
+	if (m4_push_file(m, fd, found) < 0) {
 		if (!silent) {
 			warn_errno(m, errno, "cannot open `%s'", a->v[1]);
 			m->retcode = 1;
@@ -2272,7 +1794,7 @@ static void call_shifted(struct m4 *m, int bi, struct def *d, struct args *a,
 	b.v = a->v + 1;
 	b.l = a->l + 1;
 	b.bi = a->bi + 1;
-	if (bi < 0 || !builtins[bi].groks)
+	if (bi < 0 || !m4_builtins[bi].groks)
 		for (i = 1; i < b.argc; i++)
 			if (b.bi[i] >= 0) {
 				b.bi[i] = -1;
@@ -2312,8 +1834,8 @@ static int find_builtin(const char *name)
 {
 	int i;
 
-	for (i = 0; builtins[i].name; i++)
-		if (strcmp(builtins[i].name, name) == 0)
+	for (i = 0; m4_builtins[i].name; i++)
+		if (strcmp(m4_builtins[i].name, name) == 0)
 			return i;
 	return -1;
 }
@@ -2329,7 +1851,7 @@ static void bi_builtin(struct m4 *m, struct args *a, struct buf *o)
 		return;
 	}
 	bi = find_builtin(a->v[1]);
-	if (bi < 0 || (!m->gnu && builtins[bi].gnu)) {
+	if (bi < 0 || (!m->gnu && m4_builtins[bi].gnu)) {
 		warn(m, "undefined builtin `%s'", a->v[1]);
 		return;
 	}
@@ -2377,7 +1899,7 @@ static void bi_m4wrap(struct m4 *m, struct args *a, struct buf *o)
 	if (m->gnu)
 		dump_args(m, &i->data, a, 1, " ", 0);
 	else
-		put(&i->data, a->v[1], a->l[1]);
+		m4_put(&i->data, a->v[1], a->l[1]);
 	i->p = i->data.p;
 	i->end = i->data.p + i->data.len;
 }
@@ -2388,11 +1910,11 @@ static void mkstemp_common(struct m4 *m, struct args *a, struct buf *o)
 	size_t len = a->l[1];
 	int i, fd;
 
-	put(&t, a->v[1], len);
+	m4_put(&t, a->v[1], len);
 	for (i = 0; len > 0 && i < 6 && (size_t)i < len; i++)
 		if (a->v[1][len - i - 1] != 'X')
 			break;
-	put(&t, "XXXXXX", (size_t)(6 - i));
+	m4_put(&t, "XXXXXX", (size_t)(6 - i));
 	fd = mkstemp(t.p);
 	if (fd < 0) {
 		warn_errno(m, errno, "%s: cannot create tempfile `%s'",
@@ -2430,14 +1952,14 @@ static void bi_maketemp(struct m4 *m, struct args *a, struct buf *o)
 	for (i = len; i > 1; i--)
 		if (a->v[1][i - 1] != 'X')
 			break;
-	put(o, a->v[1], i);
+	m4_put(o, a->v[1], i);
 	np = (size_t)snprintf(pid, sizeof pid, "%d", (int)getpid());
 	if (np > len - i) {
-		put(o, pid + np - (len - i), len - i);
+		m4_put(o, pid + np - (len - i), len - i);
 	} else {
 		while (i++ < len - np)
 			putc1(o, '0');
-		put(o, pid, np);
+		m4_put(o, pid, np);
 	}
 }
 
@@ -2496,7 +2018,7 @@ static void run_shell(struct m4 *m, const char *cmd, struct buf *out)
 					continue;
 				break;
 			}
-			put(out, t, (size_t)r);
+			m4_put(out, t, (size_t)r);
 		}
 		free(t);
 		close(pfd[0]);
@@ -3311,7 +2833,7 @@ static void bi_format(struct m4 *m, struct args *a, struct buf *o)
 			puts0(o, f);
 			return;
 		}
-		put(o, f, (size_t)(pct - f));
+		m4_put(o, f, (size_t)(pct - f));
 		f = pct + 1;
 		if (*f == '%') {
 			putc1(o, '%');
@@ -3725,7 +3247,7 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 			puts0(o, repl);
 			return;
 		}
-		put(o, repl, (size_t)(bs - repl));
+		m4_put(o, repl, (size_t)(bs - repl));
 		repl = bs + 1;
 		c = (unsigned char)*repl;
 		switch (c) {
@@ -3737,7 +3259,7 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 			}
 			/* fall through */
 		case '&':
-			put(o, victim + match[0].rm_so,
+			m4_put(o, victim + match[0].rm_so,
 				(size_t)(match[0].rm_eo - match[0].rm_so));
 			repl++;
 			break;
@@ -3750,7 +3272,7 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 			} else {
 				c = rx->map[c];
 				if (match[c].rm_so >= 0)
-					put(o, victim + match[c].rm_so,
+					m4_put(o, victim + match[c].rm_so,
 					    (size_t)(match[c].rm_eo -
 						     match[c].rm_so));
 			}
@@ -3804,7 +3326,7 @@ static void bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
 
 	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
-			put(o, a->v[1], a->l[1]);
+			m4_put(o, a->v[1], a->l[1]);
 		return;
 	}
 	v = a->v[1];
@@ -3813,11 +3335,11 @@ static void bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
 	while (off <= len) {
 		if (regex_search(&rx.re, v, off, match, RX_NMATCH) < 0) {
 			if (off < len)
-				put(o, v + off, len - off);
+				m4_put(o, v + off, len - off);
 			break;
 		}
 		if ((size_t)match[0].rm_so > off)
-			put(o, v + off, (size_t)match[0].rm_so - off);
+			m4_put(o, v + off, (size_t)match[0].rm_so - off);
 		substitute(m, o, v, arg(a, 3), match, &rx);
 		off = (size_t)match[0].rm_eo;
 		/* An empty match moves on by one character. */
@@ -3834,7 +3356,7 @@ static void bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
 
 /* name, function, GNU extension, takes builtin tokens as arguments,
  * recognized only with arguments ("blind"). */
-static const struct builtin builtins[] = {
+const struct builtin m4_builtins[] = {
 	{ "__file__", bi_file, 1, 0, 0 },
 	{ "__line__", bi_line, 1, 0, 0 },
 	{ "__program__", bi_program, 1, 0, 0 },
@@ -3923,13 +3445,13 @@ static void define_builtins(struct m4 *m)
 	struct buf n = BUF_INIT(256);
 	int i;
 
-	for (i = 0; builtins[i].name; i++) {
-		if (!m->gnu && builtins[i].gnu)
+	for (i = 0; m4_builtins[i].name; i++) {
+		if (!m->gnu && m4_builtins[i].gnu)
 			continue;
 		n.len = 0;
 		if (m->prefix)
 			puts0(&n, "m4_");
-		puts0(&n, builtins[i].name);
+		puts0(&n, m4_builtins[i].name);
 		define_sym(m, n.p, n.len, i, NULL, 0, 0);
 	}
 	buf_free(&n);
@@ -3953,7 +3475,7 @@ static void process_file(struct m4 *m, const char *name)
 	int fd;
 
 	if (strcmp(name, "-") == 0) {
-		if (push_file(m, 0, "stdin") < 0) {
+		if (m4_push_file(m, 0, "stdin") < 0) {
 			xwarn("read error");
 			m->retcode = 1;
 			return;
@@ -3967,7 +3489,7 @@ static void process_file(struct m4 *m, const char *name)
 			m->retcode = 1;
 			return;
 		}
-		if (push_file(m, fd, found) < 0) {
+		if (m4_push_file(m, fd, found) < 0) {
 			flush_out(m);
 			fprintf(stderr, "%s: %s: read error\n", m->prog, name);
 			m->retcode = 1;
@@ -4239,8 +3761,8 @@ handle:
 		for (k = 0; k < n; k++) {
 			struct input *b;
 
-			pop_spent_strings(m);
-			b = push_block(m, IN_STRING);
+			m4_pop_spent_strings(m);
+			b = m4_push_block(m, IN_STRING);
 			buf_free(&b->data);
 			b->data = w[k].data;
 			b->file = w[k].file;

@@ -1,0 +1,210 @@
+/*
+ * m4lite's shared header: the state of one run and the contract
+ * between its parts.  applets/m4lite.c holds the applet's tags and the
+ * command line; applets/m4lite/ the rest, one concern a file:
+ *   output.c   memory, messages, output, diversions
+ *   symtab.c   the symbol table
+ *   input.c    the input stack: files, strings, pushback
+ *   expand.c   tokenizer, macro calls, argument collection, tracing
+ *   builtin.c  the builtins and their table
+ *   eval.c     eval (a precedence table)
+ *   format.c   format
+ *   regexp.c   regexp and patsubst
+ *   cfdata.c   the built-in copy of configs/cf/cf.m4
+ * Not a libmini module: only m4lite uses these.
+ */
+#ifndef M4LITE_M4_H
+#define M4LITE_M4_H
+#define _GNU_SOURCE
+#include "libmini.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* No fixed limits that real inputs hit; these stop runaway inputs with
+ * GNU's messages.  A buffer over M4_MAX_TEXT means "memory exhausted". */
+#define M4_MAX_TEXT	((size_t)1 << 30)
+/* With -L0 ("unlimited") GNU recurses until its stack overflows and says
+ * so; we stop at a depth our stack surely holds: one level of nesting
+ * takes under 256 bytes of it (measured: 20000 levels fit in 4 MB). */
+#define M4_LEVEL_STACK	256
+
+/* Byte classes for the fast scans (m->cls). */
+#define C_LQ		0x01	/* first byte of the open quote */
+#define C_RQ		0x02	/* first byte of the close quote */
+#define C_BC		0x04	/* first byte of the comment start */
+#define C_EC		0x08	/* first byte of the comment end */
+#define C_WORD		0x10	/* starts a name */
+#define C_NL		0x20	/* newline: lines are counted */
+#define C_NUL		0x40	/* NUL: GNU's C strings end there */
+
+#define CH_EOF		(-1)
+#define CH_MACRO	(-2)
+
+enum { T_EOF, T_STRING, T_WORD, T_OPEN, T_COMMA, T_CLOSE, T_SIMPLE,
+	T_MACRO, T_NUL };
+enum { IN_FILE, IN_STRING, IN_MACRO };
+
+/* Debug flags, GNU's letters. */
+#define D_ARGS		0x001	/* a */
+#define D_EXPAND	0x002	/* e */
+#define D_QUOTE		0x004	/* q */
+#define D_TRACEALL	0x008	/* t */
+#define D_LINE		0x010	/* l */
+#define D_FILE		0x020	/* f */
+#define D_PATH		0x040	/* p */
+#define D_CALL		0x080	/* c */
+#define D_INPUT		0x100	/* i */
+#define D_CALLID	0x200	/* x */
+#define D_DEFAULT	(D_ARGS | D_EXPAND | D_QUOTE)
+
+/* One definition of a macro; pushdef stacks them.  A definition in use
+ * by a pending call is kept alive by refs after it is popped. */
+struct def {
+	struct def *prev;
+	int bi;			/* builtin index, or -1 for text */
+	int refs, dead;
+	size_t len;
+	char *text;
+};
+
+struct sym {
+	struct sym *next;	/* hash chain */
+	struct def *top;	/* NULL: traced but undefined */
+	unsigned hash;
+	int traced;
+	size_t nlen;
+	char name[];
+};
+
+/* An input source.  Strings carry the location where they were pushed,
+ * files their own line counter: GNU reports errors at those. */
+struct input {
+	int type;
+	int advance;		/* FILE: start_of_line to restore on pop */
+	int bi;			/* MACRO: the builtin */
+	int fd;			/* FILE: open until popped (-1: stdin) */
+	int more;		/* FILE: a pipe or tty, read as needed */
+	int line;
+	const char *file;
+	const char *p, *end;
+	struct buf data;	/* owned, kept for reuse after a pop */
+};
+
+struct diversion {
+	int num;
+	struct buf text;
+};
+
+/* One level of macro expansion: its arguments and its result. */
+struct level {
+	struct buf text;	/* arguments, each NUL-terminated */
+	size_t *off;
+	int *bi;
+	char **argv;
+	size_t *argl;
+	int cap;
+	struct buf exp;		/* the expansion being built */
+};
+
+struct args {
+	int argc;
+	char **v;		/* v[0] is the name called */
+	size_t *l;
+	int *bi;		/* builtin token arguments, else -1 */
+};
+
+struct m4;
+typedef void builtin_fn(struct m4 *m, struct args *a, struct buf *o);
+
+struct builtin {
+	const char *name;
+	builtin_fn *fn;
+	unsigned char gnu, groks, blind;
+};
+
+struct m4 {
+	/* input stack and the m4wrap stack */
+	struct input *in, *wrap;
+	int nin, incap, nwrap, wrapcap;
+	const char *cur_file;
+	int cur_line, start_of_line, input_change;
+	/* quotes and comments; empty lq or bc disables them */
+	char *lq, *rq, *bc, *ec;
+	size_t lql, rql, bcl, ecl;
+	unsigned char cls[256];	/* C_* classes of each byte, for scans */
+	/* symbols */
+	struct sym **tab;
+	size_t tabsize, nsyms;
+	/* output: stdout and diversions */
+	struct buf out;
+	struct diversion **divs;	/* sorted by number */
+	int ndivs, curdiv, div_ready;
+	struct buf *curbuf;	/* NULL: diverted to a negative number */
+	/* expansion */
+	struct level **lv;
+	int nlv, depth, nesting_limit, max_depth;
+	struct buf tok;		/* the current token */
+	struct buf trace;	/* the trace line of the current call */
+	int tokbi;		/* the builtin of a T_MACRO token */
+	/* settings and status */
+	int gnu, prefix, quiet, fatal, interactive, synclines;
+	int sysval, retcode, debug, arglen, macro_call_id, warned_0;
+	FILE *debugf;
+	const char *prog;
+	char **incdirs;
+	int nincdirs;
+	char **names;		/* file names, kept for the whole run */
+	int nnames;
+	int sync_line;		/* -s: the reader's idea of the line */
+	int out_sol;		/* -s: output is at the start of a line */
+	int tok_line;		/* -s: where the shipped token began */
+};
+
+extern const struct builtin m4_builtins[];
+extern struct m4 *m4_live;
+
+/* input.c */
+struct input *m4_push_block(struct m4 *m, int type);
+void m4_pop_spent_strings(struct m4 *m);
+void m4_push_string_buf(struct m4 *m, struct buf *b);
+void m4_push_macro(struct m4 *m, int bi);
+int m4_push_file(struct m4 *m, int fd, const char *name);
+void m4_push_text_file(struct m4 *m, const char *text, const char *name);
+size_t m4_refill(struct input *i);
+int m4_next_char(struct m4 *m);
+int m4_peek_char(struct m4 *m);
+struct input *m4_plain_top(struct m4 *m, int stop);
+const char *m4_take_plain(struct m4 *m, struct input *i, int stop,
+	size_t *n);
+
+/* applets/m4lite.c */
+void m4_grow(struct buf *b, size_t n);
+void m4_put(struct buf *b, const void *p, size_t n);
+void *m4realloc(void *p, size_t n);
+const char *m4_intern_name(struct m4 *m, const char *s);
+void m4_debug_message(struct m4 *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define M4_INLINE static inline __attribute__((always_inline))
+
+M4_INLINE void putc1(struct buf *b, int c)
+{
+	if (b->len + 2 > b->cap)
+		m4_grow(b, 1);
+	b->p[b->len++] = (char)c;
+	b->p[b->len] = 0;
+}
+
+#endif
