@@ -64,8 +64,6 @@
 
 /* --- memory and messages -------------------------------------------- */
 
-static void flush_out(struct m4 *m);
-
 /* The run's state, for memory_exhausted only: a buffer can fail to grow
  * deep inside any append, and GNU's message there needs the pending
  * output flushed and the program's name.  Every other function gets the
@@ -75,7 +73,7 @@ struct m4 *m4_live;
 
 static void memory_exhausted(void)
 {
-	flush_out(m4_live);
+	m4_flush_out(m4_live);
 	fprintf(stderr, "%s: memory exhausted\n", m4_live->prog);
 	exit(1);
 }
@@ -98,19 +96,19 @@ void m4_put(struct buf *b, const void *p, size_t n)
 	b->p[b->len] = 0;
 }
 
-static void puts0(struct buf *b, const char *s)
+void m4_puts0(struct buf *b, const char *s)
 {
 	m4_put(b, s, strlen(s));
 }
 
-static void putint(struct buf *b, long v)
+void m4_putint(struct buf *b, long v)
 {
 	char t[32];
 
 	m4_put(b, t, (size_t)snprintf(t, sizeof t, "%ld", v));
 }
 
-static void *m4alloc(size_t n)
+void *m4alloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
@@ -165,7 +163,7 @@ static const char *m4_strerror(int e)
 static void vmessage(struct m4 *m, const char *file, int line, int err,
 	const char *fmt, va_list ap)
 {
-	flush_out(m);
+	m4_flush_out(m);
 	if (line)
 		fprintf(stderr, "%s:%s:%d: ", m->prog, file, line);
 	else
@@ -205,10 +203,7 @@ static void warn_errno(struct m4 *m, int err, const char *fmt, ...)
 
 /* A fatal error at a given place: what GNU prints, then exit 1 with the
  * output written so far (diversions are lost, as in GNU). */
-static void fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
-	...)
-	__attribute__((noreturn, format(printf, 4, 5)));
-static void fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
+void m4_fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
 	...)
 {
 	va_list ap;
@@ -217,7 +212,7 @@ static void fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
 	m->fatal = 0;
 	vmessage(m, file, line, 0, fmt, ap);
 	va_end(ap);
-	flush_out(m);
+	m4_flush_out(m);
 	exit(1);
 }
 
@@ -250,7 +245,7 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void flush_out(struct m4 *m)
+void m4_flush_out(struct m4 *m)
 {
 	if (m->out.len) {
 		write_all(1, m->out.p, m->out.len);
@@ -272,10 +267,10 @@ static void shipout_sync(struct m4 *m, struct buf *b, const char *s, size_t n,
 		m->sync_line++;
 		if (m->sync_line != line) {
 			m4_put(b, "#line ", 6);
-			putint(b, line);
+			m4_putint(b, line);
 			if (m->sync_line < 1 && m->cur_file[0]) {
 				m4_put(b, " \"", 2);
-				puts0(b, m->cur_file);
+				m4_puts0(b, m->cur_file);
 				putc1(b, '"');
 			}
 			putc1(b, '\n');
@@ -295,7 +290,7 @@ static void shipout_sync(struct m4 *m, struct buf *b, const char *s, size_t n,
 }
 
 /* Text for the current diversion (not rescanned). */
-static void shipout(struct m4 *m, const char *s, size_t n)
+void m4_shipout(struct m4 *m, const char *s, size_t n)
 {
 	struct buf *b = m->curbuf;
 
@@ -307,7 +302,7 @@ static void shipout(struct m4 *m, const char *s, size_t n)
 	else
 		m4_put(b, s, n);
 	if (b == &m->out && (m->out.len >= 65536 || m->interactive))
-		flush_out(m);
+		m4_flush_out(m);
 }
 
 static struct diversion *find_div(struct m4 *m, int num, int create)
@@ -367,7 +362,7 @@ static void insert_diversion(struct m4 *m, int num)
 	if (b) {
 		m4_put(b, d->text.p, d->text.len);
 		if (b == &m->out && m->out.len >= 65536)
-			flush_out(m);
+			m4_flush_out(m);
 	}
 	/* The memory goes back to the allocator: the text is gone. */
 	buf_free(&d->text);
@@ -435,7 +430,7 @@ static void rehash(struct m4 *m)
 	m->tabsize = ns;
 }
 
-static struct sym *lookup(struct m4 *m, const char *name, size_t n, int create)
+struct sym *m4_lookup(struct m4 *m, const char *name, size_t n, int create)
 {
 	unsigned h = hash_name(name, n);
 	struct sym *s;
@@ -475,7 +470,7 @@ static void forget_sym(struct m4 *m, struct sym *s)
 	free(s);
 }
 
-static void drop_def(struct def *d)
+void m4_drop_def(struct def *d)
 {
 	if (d->refs) {
 		d->dead = 1;
@@ -502,7 +497,7 @@ static struct def *new_def(int bi, const char *text, size_t len)
 static void define_sym(struct m4 *m, const char *name, size_t n, int bi,
 	const char *text, size_t len, int push)
 {
-	struct sym *s = lookup(m, name, n, 1);
+	struct sym *s = m4_lookup(m, name, n, 1);
 	struct def *d = new_def(bi, text, len);
 
 	if (s->top) {
@@ -510,7 +505,7 @@ static void define_sym(struct m4 *m, const char *name, size_t n, int bi,
 		if (push)
 			d->prev = s->top;
 		else
-			drop_def(s->top);
+			m4_drop_def(s->top);
 	}
 	s->top = d;
 }
@@ -521,601 +516,12 @@ static void undefine_sym(struct m4 *m, struct sym *s, int all)
 
 	while ((d = s->top)) {
 		s->top = d->prev;
-		drop_def(d);
+		m4_drop_def(d);
 		if (!all)
 			break;
 	}
 	/* A traced name stays traced (GNU keeps a placeholder). */
 	forget_sym(m, s);
-}
-
-/* Whether the next n input characters are s (nothing is consumed). */
-static int lookahead(struct m4 *m, const char *s, size_t n)
-{
-	int k = m->nin - 1;
-	const char *p;
-
-	if (n == 0)
-		return 1;
-	if (k < 0)
-		return 0;
-	p = m->in[k].p;
-	while (n) {
-		struct input *i = &m->in[k];
-
-		if (i->type == IN_MACRO)
-			return 0;
-		if (p == i->end && i->more) {
-			size_t off = (size_t)(p - i->p);
-
-			m4_refill(i);
-			p = i->p + off;
-		}
-		if (p < i->end) {
-			if (*p != *s)
-				return 0;
-			p++, s++, n--;
-		} else {
-			if (--k < 0)
-				return 0;
-			p = m->in[k].p;
-		}
-	}
-	return 1;
-}
-
-/* After c was read: whether c starts delimiter s (consumed if so). */
-static int match_delim(struct m4 *m, int c, const char *s, size_t n)
-{
-	if (n == 0 || c != (unsigned char)s[0])
-		return 0;
-	if (n > 1) {
-		if (!lookahead(m, s + 1, n - 1))
-			return 0;
-		while (--n)
-			m4_next_char(m);
-	}
-	return 1;
-}
-
-static inline int is_word1(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static inline int is_word(int c)
-{
-	return is_word1(c) || (c >= '0' && c <= '9');
-}
-
-/* GNU's next_token: the token's text is appended to dst (quoted strings
- * without their outer quotes, comments whole). */
-/* GNU keeps token texts as C strings: a NUL ends what is kept. */
-static void cut_nul(struct buf *dst, size_t start)
-{
-	char *z = memchr(dst->p + start, 0, dst->len - start);
-
-	if (z)
-		dst->len = (size_t)(z - dst->p);
-}
-
-static int next_token(struct m4 *m, struct buf *dst)
-{
-	const char *file;
-	int c, line, depth;
-	struct input *i;
-	size_t start = dst->len;
-
-	c = m4_peek_char(m);
-	if (c == CH_EOF) {
-		m4_next_char(m);
-		return T_EOF;
-	}
-	if (c == CH_MACRO) {
-		m4_next_char(m);
-		return T_MACRO;
-	}
-	c = m4_next_char(m);
-	/* Errors name the line where the token starts. */
-	file = m->cur_file;
-	line = m->tok_line = m->cur_line;
-	if (match_delim(m, c, m->bc, m->bcl)) {
-		m4_put(dst, m->bc, m->bcl);
-		for (;;) {
-			if ((i = m4_plain_top(m, C_EC | C_NUL))) {
-				size_t n;
-				const char *p = m4_take_plain(m, i,
-					C_EC | C_NUL, &n);
-
-				m4_put(dst, p, n);
-				continue;
-			}
-			c = m4_next_char(m);
-			if (c == CH_EOF)
-				fatal_at(m, file, line,
-					"ERROR: end of file in comment");
-			if (c == CH_MACRO)
-				continue;
-			if (match_delim(m, c, m->ec, m->ecl)) {
-				m4_put(dst, m->ec, m->ecl);
-				break;
-			}
-			putc1(dst, c);
-		}
-		cut_nul(dst, start);
-		return T_STRING;
-	}
-	if (is_word1(c)) {
-		putc1(dst, c);
-		for (;;) {
-			/* Fast path: the rest of the word in this block
-			 * (a word holds no newline, so lines don't move). */
-			i = m->nin ? &m->in[m->nin - 1] : NULL;
-			if (i && i->type != IN_MACRO && i->p < i->end) {
-				const char *p = i->p;
-
-				while (p < i->end && is_word((unsigned char)*p))
-					p++;
-				m4_put(dst, i->p, (size_t)(p - i->p));
-				i->p = p;
-				if (p < i->end)
-					break;
-			}
-			c = m4_peek_char(m);
-			if (c < 0 || !is_word(c))
-				break;
-			putc1(dst, m4_next_char(m));
-		}
-		return T_WORD;
-	}
-	if (match_delim(m, c, m->lq, m->lql)) {
-		depth = 1;
-		for (;;) {
-			if ((i = m4_plain_top(m, C_LQ | C_RQ | C_NUL))) {
-				size_t n;
-				const char *p;
-
-				p = m4_take_plain(m, i, C_LQ | C_RQ | C_NUL,
-					&n);
-
-				m4_put(dst, p, n);
-				continue;
-			}
-			c = m4_next_char(m);
-			if (c == CH_EOF)
-				fatal_at(m, file, line,
-					"ERROR: end of file in string");
-			if (c == CH_MACRO)
-				continue;
-			if (match_delim(m, c, m->rq, m->rql)) {
-				if (--depth == 0)
-					break;
-				m4_put(dst, m->rq, m->rql);
-			} else if (match_delim(m, c, m->lq, m->lql)) {
-				depth++;
-				m4_put(dst, m->lq, m->lql);
-			} else {
-				putc1(dst, c);
-			}
-		}
-		cut_nul(dst, start);
-		return T_STRING;
-	}
-	if (c == 0)
-		return T_NUL;
-	putc1(dst, c);
-	switch (c) {
-	case '(':
-		return T_OPEN;
-	case ',':
-		return T_COMMA;
-	case ')':
-		return T_CLOSE;
-	}
-	return T_SIMPLE;
-}
-
-/* GNU's peek_token () == TOKEN_OPEN: a '(' that starts no comment and no
- * quote. */
-static int peek_open(struct m4 *m)
-{
-	if (m4_peek_char(m) != '(')
-		return 0;
-	if (m->bcl && m->bc[0] == '(' && lookahead(m, m->bc, m->bcl))
-		return 0;
-	if (m->lql && m->lq[0] == '(' && lookahead(m, m->lq, m->lql))
-		return 0;
-	return 1;
-}
-
-/* --- expansion -------------------------------------------------------- */
-
-static FILE *debug_out(struct m4 *m)
-{
-	return m->debugf ? m->debugf : stderr;
-}
-
-/* Each nesting depth keeps its argument and expansion buffers for the
- * next call at that depth: pointers into a level stay valid while
- * deeper levels come and go (an array of pointers, never moved). */
-static struct level *get_level(struct m4 *m, int depth)
-{
-	if (depth >= m->nlv) {
-		int n = m->nlv ? m->nlv * 2 : 16, k;
-
-		while (n <= depth)
-			n *= 2;
-		m->lv = m4realloc(m->lv, n * sizeof *m->lv);
-		for (k = m->nlv; k < n; k++) {
-			m->lv[k] = m4alloc(sizeof **m->lv);
-			memset(m->lv[k], 0, sizeof **m->lv);
-			m->lv[k]->text.max = M4_MAX_TEXT;
-			m->lv[k]->exp.max = M4_MAX_TEXT;
-		}
-		m->nlv = n;
-	}
-	return m->lv[depth];
-}
-
-static void level_arg(struct level *lv, int k, size_t off, int bi)
-{
-	if (k >= lv->cap) {
-		lv->cap = lv->cap ? lv->cap * 2 : 16;
-		lv->off = m4realloc(lv->off, lv->cap * sizeof *lv->off);
-		lv->bi = m4realloc(lv->bi, lv->cap * sizeof *lv->bi);
-		lv->argv = m4realloc(lv->argv, lv->cap * sizeof *lv->argv);
-		lv->argl = m4realloc(lv->argl, lv->cap * sizeof *lv->argl);
-	}
-	lv->off[k] = off;
-	lv->bi[k] = bi;
-}
-
-/* Appends args first..argc-1 joined by sep, each quoted when asked. */
-static void dump_args(struct m4 *m, struct buf *o, struct args *a, int first,
-	const char *sep, int quoted)
-{
-	int i;
-
-	for (i = first; i < a->argc; i++) {
-		if (i > first)
-			puts0(o, sep);
-		if (quoted)
-			m4_put(o, m->lq, m->lql);
-		m4_put(o, a->v[i], a->l[i]);
-		if (quoted)
-			m4_put(o, m->rq, m->rql);
-	}
-}
-
-/* A user macro's expansion: $0-$9 (GNU: any number), $#, $* (joined by
- * commas) and $@ (the same, each quoted); any other '$' is itself. */
-static void expand_user(struct m4 *m, struct def *d, struct args *a,
-	struct buf *o)
-{
-	const char *t = d->text, *e = d->text + d->len, *dollar;
-	int n;
-
-	while (t < e) {
-		dollar = memchr(t, '$', (size_t)(e - t));
-		if (!dollar) {
-			m4_put(o, t, (size_t)(e - t));
-			break;
-		}
-		m4_put(o, t, (size_t)(dollar - t));
-		t = dollar + 1;
-		if (t < e && *t >= '0' && *t <= '9') {
-			/* GNU reads $10 as the tenth argument; -G as $1 0. */
-			if (!m->gnu) {
-				n = *t++ - '0';
-			} else {
-				for (n = 0; t < e && *t >= '0' && *t <= '9';
-				     t++)
-					n = n > INT_MAX / 10 - 10 ? INT_MAX :
-						n * 10 + (*t - '0');
-			}
-			if (n < a->argc)
-				m4_put(o, a->v[n], a->l[n]);
-		} else if (t < e && *t == '#') {
-			putint(o, a->argc - 1);
-			t++;
-		} else if (t < e && (*t == '*' || *t == '@')) {
-			dump_args(m, o, a, 1, ",", *t == '@');
-			t++;
-		} else {
-			putc1(o, '$');
-		}
-	}
-}
-
-/* Trace output in GNU's form ("m4trace:file:line: -N- name(args)"). */
-static void trace_text(struct m4 *m, struct buf *t, const char *s, size_t n)
-{
-	if (m->debug & D_QUOTE)
-		m4_put(t, m->lq, m->lql);
-	if (m->arglen > 0 && n > (size_t)m->arglen) {
-		m4_put(t, s, (size_t)m->arglen);
-		m4_put(t, "...", 3);
-	} else {
-		m4_put(t, s, n);
-	}
-	if (m->debug & D_QUOTE)
-		m4_put(t, m->rq, m->rql);
-}
-
-static void trace_header(struct m4 *m, struct buf *t, int id)
-{
-	puts0(t, "m4trace:");
-	if (m->debug & D_FILE) {
-		puts0(t, m->cur_file);
-		putc1(t, ':');
-	}
-	if (m->debug & D_LINE) {
-		putint(t, m->cur_line);
-		putc1(t, ':');
-	}
-	puts0(t, " -");
-	putint(t, m->depth);
-	puts0(t, "- ");
-	if (m->debug & D_CALLID) {
-		puts0(t, "id ");
-		putint(t, id);
-		puts0(t, ": ");
-	}
-}
-
-static void trace_flush(struct m4 *m, struct buf *t)
-{
-	putc1(t, '\n');
-	fwrite(t->p, 1, t->len, debug_out(m));
-	fflush(debug_out(m));
-	t->len = 0;
-}
-
-/* The line is kept until the call is over (GNU's trace obstack), so
- * the builtin's own messages come first. */
-static void trace_pre(struct m4 *m, struct args *a, int id)
-{
-	struct buf t = m->trace;
-	int i;
-
-	t.len = 0;
-	trace_header(m, &t, id);
-	m4_put(&t, a->v[0], a->l[0]);
-	if (a->argc > 1 && (m->debug & D_ARGS)) {
-		putc1(&t, '(');
-		for (i = 1; i < a->argc; i++) {
-			if (i > 1)
-				puts0(&t, ", ");
-			if (a->bi[i] >= 0) {
-				putc1(&t, '<');
-				puts0(&t, m4_builtins[a->bi[i]].name);
-				putc1(&t, '>');
-			} else {
-				trace_text(m, &t, a->v[i], a->l[i]);
-			}
-		}
-		putc1(&t, ')');
-	}
-	if (m->debug & D_CALL) {
-		puts0(&t, " -> ???");
-		trace_flush(m, &t);
-	}
-	m->trace = t;
-}
-
-static void trace_post(struct m4 *m, struct args *a, int id, struct buf *exp)
-{
-	struct buf t = m->trace;
-
-	if (m->debug & D_CALL) {
-		trace_header(m, &t, id);
-		m4_put(&t, a->v[0], a->l[0]);
-		if (a->argc > 1)
-			puts0(&t, "(...)");
-	}
-	if (exp->len && (m->debug & D_EXPAND)) {
-		puts0(&t, " -> ");
-		trace_text(m, &t, exp->p, exp->len);
-	}
-	trace_flush(m, &t);
-	m->trace = t;
-}
-
-static int expand_word(struct m4 *m, struct buf *dst, size_t start);
-
-/* GNU's expand_argument: one argument into lv->text.  Returns 1 when a
- * comma ended it, 0 for the closing parenthesis. */
-static int collect_arg(struct m4 *m, struct level *lv, int *bi)
-{
-	const char *file = m->cur_file;
-	int line = m->cur_line, t, paren = 0;
-	size_t start = lv->text.len, ts;
-
-	*bi = -1;
-	/* POSIX: leading unquoted white space is skipped. */
-	for (;;) {
-		t = next_token(m, &lv->text);
-		if (t == T_SIMPLE &&
-		    isspace((unsigned char)lv->text.p[lv->text.len - 1])) {
-			lv->text.len--;
-			continue;
-		}
-		break;
-	}
-	if (t == T_WORD)
-		expand_word(m, &lv->text, start);
-	for (;;) {
-		switch (t) {
-		case T_COMMA:
-		case T_CLOSE:
-			if (paren == 0) {
-				lv->text.len--;
-				lv->text.p[lv->text.len] = 0;
-				return t == T_COMMA;
-			}
-			if (t == T_CLOSE)
-				paren--;
-			break;
-		case T_OPEN:
-			paren++;
-			break;
-		case T_EOF:
-			fatal_at(m, file, line,
-				"ERROR: end of file in argument list");
-		case T_MACRO:
-			if (lv->text.len == start)
-				*bi = m->tokbi;
-			break;
-		}
-		ts = lv->text.len;
-		t = next_token(m, &lv->text);
-		if (t == T_WORD)
-			expand_word(m, &lv->text, ts);
-	}
-}
-
-static void call_builtin(struct m4 *m, int bi, struct args *a, struct buf *o)
-{
-	m4_builtins[bi].fn(m, a, o);
-}
-
-/* GNU's expand_macro: the name is at dst+start (removed from dst). */
-static void expand_macro(struct m4 *m, struct sym *s, struct buf *dst,
-	size_t start)
-{
-	struct def *d = s->top;
-	const char *ofile = m->cur_file, *cfile;
-	int oline = m->cur_line, cline, argc = 0, more, bi, id, traced, k;
-	struct level *lv;
-	struct args a;
-
-	if (m->nesting_limit > 0 && m->depth + 1 > m->nesting_limit)
-		fatal_at(m, m->cur_file, m->cur_line, "recursion limit of %d "
-			"exceeded, use -L<N> to change it", m->nesting_limit);
-	if (m->depth + 1 > m->max_depth) {
-		flush_out(m);
-		fprintf(stderr, "%s: stack overflow\n", m->prog);
-		exit(1);
-	}
-	m->depth++;
-	d->refs++;
-	lv = get_level(m, m->depth);
-	lv->text.len = 0;
-	level_arg(lv, argc++, 0, -1);
-	m4_put(&lv->text, dst->p + start, dst->len - start);
-	putc1(&lv->text, 0);
-	dst->len = start;
-	if (dst->p)
-		dst->p[start] = 0;
-	traced = (m->debug & D_TRACEALL) || s->traced;
-	id = ++m->macro_call_id;
-	if (traced && (m->debug & D_CALL)) {
-		struct buf t = m->trace;
-
-		t.len = 0;
-		trace_header(m, &t, id);
-		m4_put(&t, lv->text.p, lv->text.len - 1);
-		puts0(&t, " ...");
-		trace_flush(m, &t);
-		m->trace = t;
-	}
-	if (peek_open(m)) {
-		m4_next_char(m);
-		do {
-			size_t off = lv->text.len;
-
-			more = collect_arg(m, lv, &bi);
-			/* A builtin token stands alone: text around it is
-			 * dropped.  Only define, pushdef, builtin and indir
-			 * take it; the others see "". */
-			if (bi >= 0) {
-				lv->text.len = off;
-				if (!(d->bi >= 0 && m4_builtins[d->bi].groks))
-					bi = -1;
-			}
-			putc1(&lv->text, 0);
-			level_arg(lv, argc++, off, bi);
-		} while (more);
-	}
-	for (k = 0; k < argc; k++) {
-		size_t end = k + 1 < argc ? lv->off[k + 1] : lv->text.len;
-
-		lv->argv[k] = lv->text.p + lv->off[k];
-		lv->argl[k] = end - lv->off[k] - 1;
-	}
-	a.argc = argc;
-	a.v = lv->argv;
-	a.l = lv->argl;
-	a.bi = lv->bi;
-	cfile = m->cur_file;
-	cline = m->cur_line;
-	m->cur_file = ofile;
-	m->cur_line = oline;
-	if (traced)
-		trace_pre(m, &a, id);
-	lv->exp.len = 0;
-	if (d->bi >= 0)
-		call_builtin(m, d->bi, &a, &lv->exp);
-	else
-		expand_user(m, d, &a, &lv->exp);
-	if (traced)
-		trace_post(m, &a, id, &lv->exp);
-	m4_push_string_buf(m, &lv->exp);
-	m->cur_file = cfile;
-	m->cur_line = cline;
-	if (--d->refs == 0 && d->dead)
-		drop_def(d);
-	m->depth--;
-}
-
-/* A word just read into dst+start: a macro call, or plain text (left in
- * dst).  Returns 1 when it was a call. */
-static int expand_word(struct m4 *m, struct buf *dst, size_t start)
-{
-	struct sym *s = lookup(m, dst->p + start, dst->len - start, 0);
-	int bi;
-
-	if (!s || !s->top)
-		return 0;
-	bi = s->top->bi;
-	if (bi >= 0 && m4_builtins[bi].blind && !peek_open(m))
-		return 0;
-	expand_macro(m, s, dst, start);
-	return 1;
-}
-
-static void expand_input(struct m4 *m)
-{
-	int t;
-
-	for (;;) {
-		struct input *i;
-
-		/* Plain text goes straight out (but not with -s, which
-		 * watches every line). */
-		if (!m->synclines &&
-		    (i = m4_plain_top(m, C_LQ | C_BC | C_WORD | C_NUL))) {
-			size_t n;
-			const char *p = m4_take_plain(m, i,
-				C_LQ | C_BC | C_WORD | C_NUL, &n);
-
-			shipout(m, p, n);
-			continue;
-		}
-		m->tok.len = 0;
-		t = next_token(m, &m->tok);
-		if (t == T_EOF)
-			break;
-		if (t == T_MACRO)
-			continue;
-		if (t == T_NUL) {
-			shipout(m, "", 0);
-			continue;
-		}
-		if (t == T_WORD && expand_word(m, &m->tok, 0))
-			continue;
-		shipout(m, m->tok.p, m->tok.len);
-	}
 }
 
 /* --- builtins: helpers ----------------------------------------------- */
@@ -1202,10 +608,10 @@ static int path_open(struct m4 *m, const char *name, char **found)
 		size_t dl = strlen(m->incdirs[i]);
 
 		p.len = 0;
-		puts0(&p, m->incdirs[i]);
+		m4_puts0(&p, m->incdirs[i]);
 		if (dl && m->incdirs[i][dl - 1] != '/')
 			putc1(&p, '/');
-		puts0(&p, name);
+		m4_puts0(&p, name);
 		fd = open(p.p, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
@@ -1261,7 +667,7 @@ static void undef_common(struct m4 *m, struct args *a, int all)
 	if (bad_argc(m, a, 2, -1))
 		return;
 	for (i = 1; i < a->argc; i++) {
-		s = lookup(m, a->v[i], a->l[i], 0);
+		s = m4_lookup(m, a->v[i], a->l[i], 0);
 		if (s && s->top)
 			undefine_sym(m, s, all);
 	}
@@ -1288,7 +694,7 @@ static void bi_defn(struct m4 *m, struct args *a, struct buf *o)
 	if (bad_argc(m, a, 2, -1))
 		return;
 	for (i = 1; i < a->argc; i++) {
-		s = lookup(m, a->v[i], a->l[i], 0);
+		s = m4_lookup(m, a->v[i], a->l[i], 0);
 		if (!s || !s->top)
 			continue;
 		if (s->top->bi < 0)
@@ -1303,7 +709,7 @@ static void bi_defn(struct m4 *m, struct args *a, struct buf *o)
 
 static int is_defined(struct m4 *m, struct args *a, int i)
 {
-	struct sym *s = lookup(m, a->v[i], a->l[i], 0);
+	struct sym *s = m4_lookup(m, a->v[i], a->l[i], 0);
 
 	return s && s->top;
 }
@@ -1352,7 +758,7 @@ static void bi_shift(struct m4 *m, struct args *a, struct buf *o)
 {
 	if (bad_argc(m, a, 2, -1))
 		return;
-	dump_args(m, o, a, 2, ",", 1);
+	m4_dump_args(m, o, a, 2, ",", 1);
 }
 
 static void set_delims(char **l, size_t *ll, char **r, size_t *rl,
@@ -1433,7 +839,7 @@ static void bi_divnum(struct m4 *m, struct args *a, struct buf *o)
 {
 	if (bad_argc(m, a, 1, 1))
 		return;
-	putint(o, m->curdiv);
+	m4_putint(o, m->curdiv);
 }
 
 /* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
@@ -1457,7 +863,7 @@ static void insert_file(struct m4 *m, int fd)
 			m4_put(m->curbuf, t, (size_t)r);
 	free(t);
 	if (m->curbuf == &m->out && m->out.len >= 65536)
-		flush_out(m);
+		m4_flush_out(m);
 }
 
 /* Undiverted text goes out as it is, never rescanned.  A non-numeric
@@ -1486,7 +892,7 @@ static void bi_undivert(struct m4 *m, struct args *a, struct buf *o)
 			if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
 			    is_cf_m4(a->v[i])) {
 				if (m->curbuf)
-					puts0(m->curbuf, m4lite_cf_m4);
+					m4_puts0(m->curbuf, m4lite_cf_m4);
 				continue;
 			}
 			if (fd < 0) {
@@ -1539,11 +945,11 @@ static void dump_one(struct m4 *m, struct sym *s)
 {
 	struct buf t = BUF_INIT(M4_MAX_TEXT);
 
-	puts0(&t, s->name);
-	puts0(&t, ":\t");
+	m4_puts0(&t, s->name);
+	m4_puts0(&t, ":\t");
 	if (s->top->bi >= 0) {
 		putc1(&t, '<');
-		puts0(&t, m4_builtins[s->top->bi].name);
+		m4_puts0(&t, m4_builtins[s->top->bi].name);
 		putc1(&t, '>');
 	} else if (m->debug & D_QUOTE) {
 		put_quoted(m, &t, s->top->text, s->top->len);
@@ -1551,8 +957,8 @@ static void dump_one(struct m4 *m, struct sym *s)
 		m4_put(&t, s->top->text, s->top->len);
 	}
 	putc1(&t, '\n');
-	fwrite(t.p, 1, t.len, debug_out(m));
-	fflush(debug_out(m));
+	fwrite(t.p, 1, t.len, m4_debug_out(m));
+	fflush(m4_debug_out(m));
 	buf_free(&t);
 }
 
@@ -1572,7 +978,7 @@ static void bi_dumpdef(struct m4 *m, struct args *a, struct buf *o)
 					v[n++] = s;
 	} else {
 		for (k = 1; k < a->argc; k++) {
-			s = lookup(m, a->v[k], a->l[k], 0);
+			s = m4_lookup(m, a->v[k], a->l[k], 0);
 			if (s && s->top)
 				v[n++] = s;
 			else
@@ -1593,8 +999,8 @@ static void bi_errprint(struct m4 *m, struct args *a, struct buf *o)
 
 	if (bad_argc(m, a, 2, -1))
 		return;
-	dump_args(m, &t, a, 1, " ", 0);
-	flush_out(m);
+	m4_dump_args(m, &t, a, 1, " ", 0);
+	m4_flush_out(m);
 	fwrite(t.p, 1, t.len, stderr);
 	fflush(stderr);
 	buf_free(&t);
@@ -1609,7 +1015,7 @@ static void incr_common(struct m4 *m, struct args *a, struct buf *o, int by)
 		return;
 	if (!numeric_arg(m, a, a->v[1], &v))
 		return;
-	putint(o, (int)((unsigned)v + (unsigned)by));
+	m4_putint(o, (int)((unsigned)v + (unsigned)by));
 }
 
 static void bi_incr(struct m4 *m, struct args *a, struct buf *o)
@@ -1629,18 +1035,18 @@ static void bi_index(struct m4 *m, struct args *a, struct buf *o)
 	if (bad_argc(m, a, 3, 3)) {
 		/* GNU: index(`abc') is 0, builtin(`index') is empty. */
 		if (a->argc == 2)
-			putint(o, 0);
+			m4_putint(o, 0);
 		return;
 	}
 	p = memmem(a->v[1], a->l[1], a->v[2], a->l[2]);
-	putint(o, p ? (long)(p - a->v[1]) : -1);
+	m4_putint(o, p ? (long)(p - a->v[1]) : -1);
 }
 
 static void bi_len(struct m4 *m, struct args *a, struct buf *o)
 {
 	if (bad_argc(m, a, 2, 2))
 		return;
-	putint(o, (long)a->l[1]);
+	m4_putint(o, (long)a->l[1]);
 }
 
 /* Out-of-range starts and lengths give nothing rather than an error
@@ -1802,9 +1208,9 @@ static void call_shifted(struct m4 *m, int bi, struct def *d, struct args *a,
 				b.l[i] = 0;
 			}
 	if (bi >= 0)
-		call_builtin(m, bi, &b, o);
+		m4_call_builtin(m, bi, &b, o);
 	else
-		expand_user(m, d, &b, o);
+		m4_expand_user(m, d, &b, o);
 }
 
 static void bi_indir(struct m4 *m, struct args *a, struct buf *o)
@@ -1818,7 +1224,7 @@ static void bi_indir(struct m4 *m, struct args *a, struct buf *o)
 		warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
 		return;
 	}
-	s = lookup(m, a->v[1], a->l[1], 0);
+	s = m4_lookup(m, a->v[1], a->l[1], 0);
 	if (!s || !s->top) {
 		warn(m, "undefined macro `%s'", a->v[1]);
 		return;
@@ -1827,7 +1233,7 @@ static void bi_indir(struct m4 *m, struct args *a, struct buf *o)
 	d->refs++;
 	call_shifted(m, d->bi, d, a, o);
 	if (--d->refs == 0 && d->dead)
-		drop_def(d);
+		m4_drop_def(d);
 }
 
 static int find_builtin(const char *name)
@@ -1872,7 +1278,7 @@ static void bi_m4exit(struct m4 *m, struct args *a, struct buf *o)
 	if (code == 0 && m->retcode)
 		code = m->retcode;
 	/* Diversions and m4wrap text are dropped, as GNU does. */
-	flush_out(m);
+	m4_flush_out(m);
 	if (m->debugf)
 		fflush(m->debugf);
 	exit(code);
@@ -1897,7 +1303,7 @@ static void bi_m4wrap(struct m4 *m, struct args *a, struct buf *o)
 	i->line = m->cur_line;
 	/* GNU joins all arguments with spaces; POSIX takes the first. */
 	if (m->gnu)
-		dump_args(m, &i->data, a, 1, " ", 0);
+		m4_dump_args(m, &i->data, a, 1, " ", 0);
 	else
 		m4_put(&i->data, a->v[1], a->l[1]);
 	i->p = i->data.p;
@@ -1967,7 +1373,7 @@ static void bi_sysval(struct m4 *m, struct args *a, struct buf *o)
 {
 	if (bad_argc(m, a, 1, 1))
 		return;
-	putint(o, m->sysval);
+	m4_putint(o, m->sysval);
 }
 
 /* Runs /bin/sh -c cmd; with out, its standard output is captured. */
@@ -1978,7 +1384,7 @@ static void run_shell(struct m4 *m, const char *cmd, struct buf *out)
 	char *t;
 	ssize_t r;
 
-	flush_out(m);
+	m4_flush_out(m);
 	fflush(stderr);
 	if (m->debugf)
 		fflush(m->debugf);
@@ -2080,7 +1486,7 @@ static void bi_traceon_off(struct m4 *m, struct args *a, int on)
 		return;
 	}
 	for (i = 1; i < a->argc; i++) {
-		s = lookup(m, a->v[i], a->l[i], on);
+		s = m4_lookup(m, a->v[i], a->l[i], on);
 		if (!s)
 			continue;
 		s->traced = on;
@@ -2193,7 +1599,7 @@ static void bi_line(struct m4 *m, struct args *a, struct buf *o)
 {
 	if (bad_argc(m, a, 1, 1))
 		return;
-	putint(o, m->cur_line);
+	m4_putint(o, m->cur_line);
 }
 
 static void bi_program(struct m4 *m, struct args *a, struct buf *o)
@@ -2226,7 +1632,7 @@ static void ev_deeper(struct m4 *m, struct ev *e, int weight)
 {
 	e->depth += weight;
 	if (e->depth > m->max_depth * 3) {
-		flush_out(m);
+		m4_flush_out(m);
 		fprintf(stderr, "%s: stack overflow\n", m->prog);
 		exit(1);
 	}
@@ -2830,7 +2236,7 @@ static void bi_format(struct m4 *m, struct args *a, struct buf *o)
 	for (;;) {
 		pct = strchr(f, '%');
 		if (!pct) {
-			puts0(o, f);
+			m4_puts0(o, f);
 			return;
 		}
 		m4_put(o, f, (size_t)(pct - f));
@@ -2999,12 +2405,12 @@ static void emit_set(struct buf *o, const unsigned char *set, struct rx *rx)
 		n += set[c] != 0;
 	if (n == 0) {
 		/* An empty set matches nothing: "end, then a". */
-		puts0(o, "\\($\\)a");
+		m4_puts0(o, "\\($\\)a");
 		rx->nere++;
 		return;
 	}
 	if (n == 1 && has_hat) {
-		puts0(o, "\\^");
+		m4_puts0(o, "\\^");
 		return;
 	}
 	putc1(o, '[');
@@ -3063,7 +2469,7 @@ static int emacs_to_ere(const char *s, struct buf *o, struct rx *rx)
 				if (rx->ngroups < 9)
 					rx->map[rx->ngroups + 1] = rx->nere;
 				stack[depth++] = ++rx->ngroups;
-				puts0(o, "\\(");
+				m4_puts0(o, "\\(");
 				start = 1;
 				continue;
 			case ')':
@@ -3071,10 +2477,10 @@ static int emacs_to_ere(const char *s, struct buf *o, struct rx *rx)
 					return RX_ERPAREN;
 				if (stack[--depth] < 10)
 					done |= 1 << stack[depth];
-				puts0(o, "\\)");
+				m4_puts0(o, "\\)");
 				break;
 			case '|':
-				puts0(o, "\\|");
+				m4_puts0(o, "\\|");
 				start = 1;
 				continue;
 			case '{': case '}':
@@ -3165,7 +2571,7 @@ static int emacs_to_ere(const char *s, struct buf *o, struct rx *rx)
 					(s[1] == ')' || s[1] == '|')))
 				putc1(o, '$');
 			else
-				puts0(o, "\\$");
+				m4_puts0(o, "\\$");
 			break;
 		case '.':
 		default:
@@ -3244,7 +2650,7 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 	for (;;) {
 		bs = strchr(repl, '\\');
 		if (!bs) {
-			puts0(o, repl);
+			m4_puts0(o, repl);
 			return;
 		}
 		m4_put(o, repl, (size_t)(bs - repl));
@@ -3299,16 +2705,16 @@ static void bi_regexp(struct m4 *m, struct args *a, struct buf *o)
 
 	if (bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
-			putint(o, 0);
+			m4_putint(o, 0);
 		return;
 	}
 	if (compile_regex(m, &rx, a->v[2], "bad regular expression: `%s': %s"))
 		return;
 	if (regex_search(&rx.re, a->v[1], 0, match, RX_NMATCH) < 0) {
 		if (a->argc == 3)
-			putint(o, -1);
+			m4_putint(o, -1);
 	} else if (a->argc == 3) {
-		putint(o, (long)match[0].rm_so);
+		m4_putint(o, (long)match[0].rm_so);
 	} else {
 		substitute(m, o, a->v[1], a->v[3], match, &rx);
 	}
@@ -3450,8 +2856,8 @@ static void define_builtins(struct m4 *m)
 			continue;
 		n.len = 0;
 		if (m->prefix)
-			puts0(&n, "m4_");
-		puts0(&n, m4_builtins[i].name);
+			m4_puts0(&n, "m4_");
+		m4_puts0(&n, m4_builtins[i].name);
 		define_sym(m, n.p, n.len, i, NULL, 0, 0);
 	}
 	buf_free(&n);
@@ -3483,21 +2889,21 @@ static void process_file(struct m4 *m, const char *name)
 	} else {
 		fd = path_open(m, name, &found);
 		if (fd < 0) {
-			flush_out(m);
+			m4_flush_out(m);
 			fprintf(stderr, "%s: cannot open `%s': %s\n", m->prog,
 				name, m4_strerror(errno));
 			m->retcode = 1;
 			return;
 		}
 		if (m4_push_file(m, fd, found) < 0) {
-			flush_out(m);
+			m4_flush_out(m);
 			fprintf(stderr, "%s: %s: read error\n", m->prog, name);
 			m->retcode = 1;
 			close(fd);
 		}
 		free(found);
 	}
-	expand_input(m);
+	m4_expand_input(m);
 }
 
 int m4lite_main(int argc, char **argv)
@@ -3725,12 +3131,12 @@ handle:
 				define_sym(m, v, strlen(v), -1, "", 0, 0);
 			break;
 		case 'U':
-			s = lookup(m, v, strlen(v), 0);
+			s = m4_lookup(m, v, strlen(v), 0);
 			if (s && s->top)
 				undefine_sym(m, s, 1);
 			break;
 		case 't':
-			lookup(m, v, strlen(v), 1)->traced = 1;
+			m4_lookup(m, v, strlen(v), 1)->traced = 1;
 			break;
 		case 's':
 			m->synclines = 1;
@@ -3771,11 +3177,11 @@ handle:
 			b->end = b->data.p + b->data.len;
 		}
 		free(w);
-		expand_input(m);
+		m4_expand_input(m);
 	}
 	make_diversion(m, 0);
 	undivert_all(m);
-	flush_out(m);
+	m4_flush_out(m);
 	if (m->debugf)
 		fclose(m->debugf);
 	free(defs);

@@ -189,13 +189,32 @@ struct input *m4_plain_top(struct m4 *m, int stop);
 const char *m4_take_plain(struct m4 *m, struct input *i, int stop,
 	size_t *n);
 
+/* expand.c */
+FILE *m4_debug_out(struct m4 *m);
+void m4_dump_args(struct m4 *m, struct buf *o, struct args *a, int first,
+	const char *sep, int quoted);
+void m4_expand_user(struct m4 *m, struct def *d, struct args *a,
+	struct buf *o);
+void m4_call_builtin(struct m4 *m, int bi, struct args *a, struct buf *o);
+void m4_expand_input(struct m4 *m);
+
 /* applets/m4lite.c */
 void m4_grow(struct buf *b, size_t n);
 void m4_put(struct buf *b, const void *p, size_t n);
+void m4_puts0(struct buf *b, const char *s);
+void m4_putint(struct buf *b, long v);
+void *m4alloc(size_t n);
 void *m4realloc(void *p, size_t n);
+void m4_fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
+	...)
+	__attribute__((noreturn, format(printf, 4, 5)));
 const char *m4_intern_name(struct m4 *m, const char *s);
+void m4_flush_out(struct m4 *m);
+void m4_shipout(struct m4 *m, const char *s, size_t n);
 void m4_debug_message(struct m4 *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+struct sym *m4_lookup(struct m4 *m, const char *name, size_t n, int create);
+void m4_drop_def(struct def *d);
 
 #define M4_INLINE static inline __attribute__((always_inline))
 
@@ -205,6 +224,17 @@ M4_INLINE void putc1(struct buf *b, int c)
 		m4_grow(b, 1);
 	b->p[b->len++] = (char)c;
 	b->p[b->len] = 0;
+}
+
+/* GNU m4's name characters (C locale). */
+static inline int is_word1(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static inline int is_word(int c)
+{
+	return is_word1(c) || (c >= '0' && c <= '9');
 }
 
 #endif
