@@ -125,7 +125,7 @@ void *m4realloc(void *p, size_t n)
 	return p;
 }
 
-static char *m4strndup(const char *s, size_t n)
+char *m4strndup(const char *s, size_t n)
 {
 	char *p = m4alloc(n + 1);
 
@@ -179,9 +179,7 @@ static void vmessage(struct m4 *m, const char *file, int line, int err,
 		exit(1);
 }
 
-static void warn(struct m4 *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warn(struct m4 *m, const char *fmt, ...)
+void m4_warn(struct m4 *m, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -190,9 +188,7 @@ static void warn(struct m4 *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void warn_errno(struct m4 *m, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void warn_errno(struct m4 *m, int err, const char *fmt, ...)
+void m4_warn_errno(struct m4 *m, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -330,7 +326,7 @@ static struct diversion *find_div(struct m4 *m, int num, int create)
 	return m->divs[lo];
 }
 
-static void make_diversion(struct m4 *m, int num)
+void m4_make_diversion(struct m4 *m, int num)
 {
 	/* Staying put changes nothing, not even -s's idea of the line. */
 	if (num == m->curdiv && m->div_ready)
@@ -348,7 +344,7 @@ static void make_diversion(struct m4 *m, int num)
 
 /* Appends diversion num to the current output and empties it; undiverting
  * stdout or the current diversion does nothing. */
-static void insert_diversion(struct m4 *m, int num)
+void m4_insert_diversion(struct m4 *m, int num)
 {
 	struct diversion *d;
 	struct buf *b;
@@ -370,12 +366,12 @@ static void insert_diversion(struct m4 *m, int num)
 	m->sync_line = -1;
 }
 
-static void undivert_all(struct m4 *m)
+void m4_undivert_all(struct m4 *m)
 {
 	int i;
 
 	for (i = 0; i < m->ndivs; i++)
-		insert_diversion(m, m->divs[i]->num);
+		m4_insert_diversion(m, m->divs[i]->num);
 }
 
 /* GNU's debug messages: "m4debug:file:line: text" ('f', 'l' flags). */
@@ -457,7 +453,7 @@ struct sym *m4_lookup(struct m4 *m, const char *name, size_t n, int create)
 	return s;
 }
 
-static void forget_sym(struct m4 *m, struct sym *s)
+void m4_forget_sym(struct m4 *m, struct sym *s)
 {
 	struct sym **pp = &m->tab[s->hash & (m->tabsize - 1)];
 
@@ -494,7 +490,7 @@ static struct def *new_def(int bi, const char *text, size_t len)
 
 /* define (push 0) replaces the top definition, pushdef stacks a new one.
  * A pending call keeps using the definition it started with. */
-static void define_sym(struct m4 *m, const char *name, size_t n, int bi,
+void m4_define_sym(struct m4 *m, const char *name, size_t n, int bi,
 	const char *text, size_t len, int push)
 {
 	struct sym *s = m4_lookup(m, name, n, 1);
@@ -510,7 +506,7 @@ static void define_sym(struct m4 *m, const char *name, size_t n, int bi,
 	s->top = d;
 }
 
-static void undefine_sym(struct m4 *m, struct sym *s, int all)
+void m4_undefine_sym(struct m4 *m, struct sym *s, int all)
 {
 	struct def *d;
 
@@ -521,1092 +517,7 @@ static void undefine_sym(struct m4 *m, struct sym *s, int all)
 			break;
 	}
 	/* A traced name stays traced (GNU keeps a placeholder). */
-	forget_sym(m, s);
-}
-
-/* --- builtins: helpers ----------------------------------------------- */
-
-static const char *arg(struct args *a, int i)
-{
-	return i < a->argc ? a->v[i] : "";
-}
-
-/* GNU's bad_argc: min and max count the name; 1 when too few. */
-static int bad_argc(struct m4 *m, struct args *a, int min, int max)
-{
-	if (min > 0 && a->argc < min) {
-		if (!m->quiet)
-			warn(m, "Warning: too few arguments to builtin `%s'",
-				a->v[0]);
-		return 1;
-	}
-	if (max > 0 && a->argc > max && !m->quiet)
-		warn(m, "Warning: excess arguments to builtin `%s' ignored",
-			a->v[0]);
-	return 0;
-}
-
-static int numeric_arg(struct m4 *m, struct args *a, const char *s, int *val)
-{
-	char *end;
-	long v;
-
-	if (*s == 0) {
-		*val = 0;
-		warn(m, "empty string treated as 0 in builtin `%s'", a->v[0]);
-		return 1;
-	}
-	errno = 0;
-	v = strtol(s, &end, 10);
-	*val = (int)v;
-	if (*end) {
-		warn(m, "non-numeric argument to builtin `%s'", a->v[0]);
-		return 0;
-	}
-	if (isspace((unsigned char)*s))
-		warn(m, "leading whitespace ignored in builtin `%s'", a->v[0]);
-	else if (errno == ERANGE)
-		warn(m, "numeric overflow detected in builtin `%s'", a->v[0]);
-	return 1;
-}
-
-static void put_quoted(struct m4 *m, struct buf *o, const char *s, size_t n)
-{
-	m4_put(o, m->lq, m->lql);
-	m4_put(o, s, n);
-	m4_put(o, m->rq, m->rql);
-}
-
-/* GNU's m4_path_search: the name as given, then each -I and M4PATH
- * folder unless the name is absolute.  Directories are refused. */
-static int path_open(struct m4 *m, const char *name, char **found)
-{
-	struct stat st;
-	int fd, e, i;
-	struct buf p = BUF_INIT(M4_MAX_TEXT);
-
-	*found = NULL;
-	if (*name == 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	fd = open(name, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			close(fd);
-			errno = EISDIR;
-			fd = -1;
-		} else {
-			*found = m4strndup(name, strlen(name));
-			return fd;
-		}
-	}
-	if (name[0] == '/' || m->nincdirs == 0)
-		return -1;
-	e = errno;
-	for (i = 0; i < m->nincdirs; i++) {
-		size_t dl = strlen(m->incdirs[i]);
-
-		p.len = 0;
-		m4_puts0(&p, m->incdirs[i]);
-		if (dl && m->incdirs[i][dl - 1] != '/')
-			putc1(&p, '/');
-		m4_puts0(&p, name);
-		fd = open(p.p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-			close(fd);
-			continue;
-		}
-		if (m->debug & D_PATH)
-			m4_debug_message(m, "path search for `%s' found `%s'",
-				name, p.p);
-		*found = p.p;
-		return fd;
-	}
-	buf_free(&p);
-	errno = e;
-	return -1;
-}
-
-/* --- builtins --------------------------------------------------------- */
-
-static void define_common(struct m4 *m, struct args *a, int push)
-{
-	if (bad_argc(m, a, 2, 3))
-		return;
-	if (a->bi[1] >= 0) {
-		warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
-		return;
-	}
-	if (a->argc >= 3 && a->bi[2] >= 0)
-		define_sym(m, a->v[1], a->l[1], a->bi[2], NULL, 0, push);
-	else
-		define_sym(m, a->v[1], a->l[1], -1, arg(a, 2),
-			a->argc >= 3 ? a->l[2] : 0, push);
-}
-
-static void bi_define(struct m4 *m, struct args *a, struct buf *o)
-{
-	define_common(m, a, 0);
-}
-
-static void bi_pushdef(struct m4 *m, struct args *a, struct buf *o)
-{
-	define_common(m, a, 1);
-}
-
-/* undefine drops the whole pushdef stack, popdef its top; names that
- * are not defined are no error (GNU is silent too). */
-static void undef_common(struct m4 *m, struct args *a, int all)
-{
-	int i;
-	struct sym *s;
-
-	if (bad_argc(m, a, 2, -1))
-		return;
-	for (i = 1; i < a->argc; i++) {
-		s = m4_lookup(m, a->v[i], a->l[i], 0);
-		if (s && s->top)
-			undefine_sym(m, s, all);
-	}
-}
-
-static void bi_undefine(struct m4 *m, struct args *a, struct buf *o)
-{
-	undef_common(m, a, 1);
-}
-
-static void bi_popdef(struct m4 *m, struct args *a, struct buf *o)
-{
-	undef_common(m, a, 0);
-}
-
-/* Text comes back quoted, so it is not expanded when rescanned; a
- * builtin comes back as a token that only define and pushdef can use,
- * and only alone (GNU warns when it would be joined to other text). */
-static void bi_defn(struct m4 *m, struct args *a, struct buf *o)
-{
-	struct sym *s;
-	int i;
-
-	if (bad_argc(m, a, 2, -1))
-		return;
-	for (i = 1; i < a->argc; i++) {
-		s = m4_lookup(m, a->v[i], a->l[i], 0);
-		if (!s || !s->top)
-			continue;
-		if (s->top->bi < 0)
-			put_quoted(m, o, s->top->text, s->top->len);
-		else if (a->argc != 2)
-			warn(m, "Warning: cannot concatenate builtin `%s'",
-				a->v[i]);
-		else
-			m4_push_macro(m, s->top->bi);
-	}
-}
-
-static int is_defined(struct m4 *m, struct args *a, int i)
-{
-	struct sym *s = m4_lookup(m, a->v[i], a->l[i], 0);
-
-	return s && s->top;
-}
-
-static void bi_ifdef(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 3, 4))
-		return;
-	if (is_defined(m, a, 1))
-		m4_put(o, a->v[2], a->l[2]);
-	else if (a->argc >= 4)
-		m4_put(o, a->v[3], a->l[3]);
-}
-
-static void bi_ifelse(struct m4 *m, struct args *a, struct buf *o)
-{
-	int i, argc = a->argc;
-
-	/* ifelse(comment) is POSIX's way to say nothing. */
-	if (argc == 2)
-		return;
-	if (bad_argc(m, a, 4, -1))
-		return;
-	if ((argc + 2) % 3 > 1 && !m->quiet)
-		warn(m, "Warning: excess arguments to builtin `%s' ignored",
-			a->v[0]);
-	for (i = 1;; i += 3) {
-		if (a->l[i] == a->l[i + 1] &&
-		    memcmp(a->v[i], a->v[i + 1], a->l[i]) == 0) {
-			m4_put(o, a->v[i + 2], a->l[i + 2]);
-			return;
-		}
-		switch (argc - i) {
-		case 3:
-			return;
-		case 4:
-		case 5:
-			m4_put(o, a->v[i + 3], a->l[i + 3]);
-			return;
-		}
-	}
-}
-
-/* All but the first argument, each quoted, as $@ would give them. */
-static void bi_shift(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 2, -1))
-		return;
-	m4_dump_args(m, o, a, 2, ",", 1);
-}
-
-static void set_delims(char **l, size_t *ll, char **r, size_t *rl,
-	const char *ls, const char *rs, const char *dl, const char *dr)
-{
-	/* GNU: no arguments restore the defaults; an empty start
-	 * disables; a non-empty start never gets an empty end. */
-	if (!ls) {
-		ls = dl;
-		rs = dr;
-	} else if (!rs || (*ls && !*rs)) {
-		rs = dr;
-	}
-	free(*l);
-	free(*r);
-	*l = m4strndup(ls, strlen(ls));
-	*r = m4strndup(rs, strlen(rs));
-	*ll = strlen(ls);
-	*rl = strlen(rs);
-}
-
-static void set_classes(struct m4 *m)
-{
-	int c;
-
-	memset(m->cls, 0, sizeof m->cls);
-	for (c = 0; c < 256; c++)
-		if (is_word1(c))
-			m->cls[c] |= C_WORD;
-	m->cls['\n'] |= C_NL;
-	m->cls[0] |= C_NUL;
-	if (m->lql)
-		m->cls[(unsigned char)m->lq[0]] |= C_LQ;
-	if (m->rql)
-		m->cls[(unsigned char)m->rq[0]] |= C_RQ;
-	if (m->bcl)
-		m->cls[(unsigned char)m->bc[0]] |= C_BC;
-	if (m->ecl)
-		m->cls[(unsigned char)m->ec[0]] |= C_EC;
-}
-
-static void bi_changequote(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 3))
-		return;
-	set_delims(&m->lq, &m->lql, &m->rq, &m->rql,
-		a->argc >= 2 ? a->v[1] : NULL,
-		a->argc >= 3 ? a->v[2] : NULL, "`", "'");
-	set_classes(m);
-}
-
-static void bi_changecom(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 3))
-		return;
-	if (a->argc == 1)
-		set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, "", "", "#", "\n");
-	else
-		set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, a->v[1],
-			a->argc >= 3 ? a->v[2] : NULL, "#", "\n");
-	set_classes(m);
-}
-
-/* Any int is a diversion: negative ones discard, 0 is standard output,
- * the others collect until undiverted or the end of input. */
-static void bi_divert(struct m4 *m, struct args *a, struct buf *o)
-{
-	int n = 0;
-
-	if (bad_argc(m, a, 1, 2))
-		return;
-	if (a->argc >= 2 && !numeric_arg(m, a, a->v[1], &n))
-		return;
-	make_diversion(m, n);
-}
-
-static void bi_divnum(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 1))
-		return;
-	m4_putint(o, m->curdiv);
-}
-
-/* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
-extern const char m4lite_cf_m4[];
-
-/* Whether name is where sendmail-cf's cf.m4 usually lives. */
-static int is_cf_m4(const char *name)
-{
-	return strcmp(name, "/usr/share/sendmail-cf/m4/cf.m4") == 0 ||
-		strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0;
-}
-
-static void insert_file(struct m4 *m, int fd)
-{
-	char *t = m4alloc(65536);
-	ssize_t r;
-
-	/* Raw, as GNU's insert_file: no sync lines. */
-	while ((r = read(fd, t, 65536)) > 0 || (r < 0 && errno == EINTR))
-		if (r > 0 && m->curbuf)
-			m4_put(m->curbuf, t, (size_t)r);
-	free(t);
-	if (m->curbuf == &m->out && m->out.len >= 65536)
-		m4_flush_out(m);
-}
-
-/* Undiverted text goes out as it is, never rescanned.  A non-numeric
- * argument is a file to copy (GNU), found as include finds files. */
-static void bi_undivert(struct m4 *m, struct args *a, struct buf *o)
-{
-	int i, fd;
-	long n;
-	char *end, *found;
-
-	if (a->argc == 1) {
-		undivert_all(m);
-		return;
-	}
-	for (i = 1; i < a->argc; i++) {
-		n = strtol(a->v[i], &end, 10);
-		if (*end == 0 && !isspace((unsigned char)a->v[i][0])) {
-			insert_diversion(m, (int)n);
-		} else if (!m->gnu) {
-			warn(m, "non-numeric argument to builtin `%s'",
-				a->v[0]);
-		} else {
-			fd = path_open(m, a->v[i], &found);
-			/* The built-in cf macros stand in for the file
-			 * here too: undivert prints them. */
-			if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
-			    is_cf_m4(a->v[i])) {
-				if (m->curbuf)
-					m4_puts0(m->curbuf, m4lite_cf_m4);
-				continue;
-			}
-			if (fd < 0) {
-				warn_errno(m, errno, "cannot undivert `%s'",
-					a->v[i]);
-				continue;
-			}
-			free(found);
-			insert_file(m, fd);
-			close(fd);
-		}
-	}
-}
-
-/* dnl: the rest of the line goes, newline included. */
-static void bi_dnl(struct m4 *m, struct args *a, struct buf *o)
-{
-	const char *file = m->cur_file;
-	int line = m->cur_line, c;
-
-	if (bad_argc(m, a, 1, 1))
-		return;
-	while ((c = m4_next_char(m)) != CH_EOF && c != '\n')
-		;
-	if (c == CH_EOF) {
-		const char *sf = m->cur_file;
-		int sl = m->cur_line;
-
-		m->cur_file = file;
-		m->cur_line = line;
-		warn(m, "Warning: end of file treated as newline");
-		m->cur_file = sf;
-		m->cur_line = sl;
-	}
-	/* Crossing into another input: let the next read fix the place
-	 * that expand_macro is about to restore. */
-	if (file != m->cur_file || line != m->cur_line)
-		m->input_change = 1;
-}
-
-static int sym_cmp(const void *x, const void *y)
-{
-	const struct sym *a = *(struct sym *const *)x;
-	const struct sym *b = *(struct sym *const *)y;
-
-	return strcmp(a->name, b->name);
-}
-
-static void dump_one(struct m4 *m, struct sym *s)
-{
-	struct buf t = BUF_INIT(M4_MAX_TEXT);
-
-	m4_puts0(&t, s->name);
-	m4_puts0(&t, ":\t");
-	if (s->top->bi >= 0) {
-		putc1(&t, '<');
-		m4_puts0(&t, m4_builtins[s->top->bi].name);
-		putc1(&t, '>');
-	} else if (m->debug & D_QUOTE) {
-		put_quoted(m, &t, s->top->text, s->top->len);
-	} else {
-		m4_put(&t, s->top->text, s->top->len);
-	}
-	putc1(&t, '\n');
-	fwrite(t.p, 1, t.len, m4_debug_out(m));
-	fflush(m4_debug_out(m));
-	buf_free(&t);
-}
-
-/* To the debug output, sorted by name as GNU 1.4.19 does; text is
- * quoted only with the 'q' debug flag. */
-static void bi_dumpdef(struct m4 *m, struct args *a, struct buf *o)
-{
-	struct sym **v, *s;
-	size_t n = 0, i;
-	int k;
-
-	v = m4alloc((m->nsyms + a->argc) * sizeof *v);
-	if (a->argc == 1) {
-		for (i = 0; i < m->tabsize; i++)
-			for (s = m->tab[i]; s; s = s->next)
-				if (s->top)
-					v[n++] = s;
-	} else {
-		for (k = 1; k < a->argc; k++) {
-			s = m4_lookup(m, a->v[k], a->l[k], 0);
-			if (s && s->top)
-				v[n++] = s;
-			else
-				warn(m, "undefined macro `%s'", a->v[k]);
-		}
-	}
-	qsort(v, n, sizeof *v, sym_cmp);
-	for (i = 0; i < n; i++)
-		dump_one(m, v[i]);
-	free(v);
-}
-
-/* Arguments joined by spaces, no newline added; standard output is
- * flushed first so the two streams keep their order on a terminal. */
-static void bi_errprint(struct m4 *m, struct args *a, struct buf *o)
-{
-	struct buf t = BUF_INIT(M4_MAX_TEXT);
-
-	if (bad_argc(m, a, 2, -1))
-		return;
-	m4_dump_args(m, &t, a, 1, " ", 0);
-	m4_flush_out(m);
-	fwrite(t.p, 1, t.len, stderr);
-	fflush(stderr);
-	buf_free(&t);
-}
-
-/* 32-bit int arithmetic that wraps, as GNU's does on every platform. */
-static void incr_common(struct m4 *m, struct args *a, struct buf *o, int by)
-{
-	int v;
-
-	if (bad_argc(m, a, 2, 2))
-		return;
-	if (!numeric_arg(m, a, a->v[1], &v))
-		return;
-	m4_putint(o, (int)((unsigned)v + (unsigned)by));
-}
-
-static void bi_incr(struct m4 *m, struct args *a, struct buf *o)
-{
-	incr_common(m, a, o, 1);
-}
-
-static void bi_decr(struct m4 *m, struct args *a, struct buf *o)
-{
-	incr_common(m, a, o, -1);
-}
-
-static void bi_index(struct m4 *m, struct args *a, struct buf *o)
-{
-	const char *p;
-
-	if (bad_argc(m, a, 3, 3)) {
-		/* GNU: index(`abc') is 0, builtin(`index') is empty. */
-		if (a->argc == 2)
-			m4_putint(o, 0);
-		return;
-	}
-	p = memmem(a->v[1], a->l[1], a->v[2], a->l[2]);
-	m4_putint(o, p ? (long)(p - a->v[1]) : -1);
-}
-
-static void bi_len(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 2, 2))
-		return;
-	m4_putint(o, (long)a->l[1]);
-}
-
-/* Out-of-range starts and lengths give nothing rather than an error
- * (POSIX leaves them undefined; this is GNU's choice). */
-static void bi_substr(struct m4 *m, struct args *a, struct buf *o)
-{
-	int start, length, avail;
-
-	if (bad_argc(m, a, 3, 4)) {
-		if (a->argc == 2)
-			m4_put(o, a->v[1], a->l[1]);
-		return;
-	}
-	avail = length = (int)a->l[1];
-	if (!numeric_arg(m, a, a->v[2], &start))
-		return;
-	if (a->argc >= 4 && !numeric_arg(m, a, a->v[3], &length))
-		return;
-	if (start < 0 || length <= 0 || start >= avail)
-		return;
-	if (length > avail - start)
-		length = avail - start;
-	m4_put(o, a->v[1] + start, (size_t)length);
-}
-
-/* translit's ranges, as GNU: "a-d" is abcd, "d-a" is dcba, a leading or
- * trailing '-' is itself. */
-static void expand_ranges(const char *s, size_t n, struct buf *o)
-{
-	unsigned char from = 0, to;
-	size_t i;
-
-	for (i = 0; i < n; from = (unsigned char)s[i++]) {
-		if (s[i] == '-' && from != 0) {
-			if (i + 1 >= n) {
-				putc1(o, '-');
-				break;
-			}
-			to = (unsigned char)s[++i];
-			if (from <= to) {
-				while (from++ < to)
-					putc1(o, from);
-			} else {
-				while (--from >= to) {
-					putc1(o, from);
-					if (from == 0)
-						break;
-				}
-			}
-		} else {
-			putc1(o, s[i]);
-		}
-	}
-}
-
-/* Each character of the first set maps to the one at the same place
- * in the second, or is deleted past its end; the first mapping of a
- * repeated character wins (POSIX). */
-static void bi_translit(struct m4 *m, struct args *a, struct buf *o)
-{
-	struct buf from = BUF_INIT(M4_MAX_TEXT), to = BUF_INIT(M4_MAX_TEXT);
-	short map[256];
-	size_t i, j;
-
-	if (bad_argc(m, a, 3, 4)) {
-		if (a->argc == 2)
-			m4_put(o, a->v[1], a->l[1]);
-		return;
-	}
-	expand_ranges(a->v[2], a->l[2], &from);
-	if (a->argc >= 4)
-		expand_ranges(a->v[3], a->l[3], &to);
-	for (i = 0; i < 256; i++)
-		map[i] = (short)i;
-	{
-		char seen[256];
-
-		memset(seen, 0, sizeof seen);
-		for (i = 0, j = 0; i < from.len; i++) {
-			unsigned char c = (unsigned char)from.p[i];
-
-			if (!seen[c]) {
-				seen[c] = 1;
-				map[c] = j < to.len ?
-					(unsigned char)to.p[j] : -1;
-			}
-			if (j < to.len)
-				j++;
-		}
-	}
-	for (i = 0; i < a->l[1]; i++) {
-		short c = map[(unsigned char)a->v[1][i]];
-
-		if (c >= 0)
-			putc1(o, c);
-	}
-	buf_free(&from);
-	buf_free(&to);
-}
-
-static void include_common(struct m4 *m, struct args *a, int silent)
-{
-	char *found;
-	int fd;
-
-	if (bad_argc(m, a, 2, 2))
-		return;
-	fd = path_open(m, a->v[1], &found);
-	/* DESIGN.md section 3: the tutorial's include of sendmail-cf works
-	 * on an image without it, with postbox's own macros. */
-	if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
-	    is_cf_m4(a->v[1])) {
-		m4_push_text_file(m, m4lite_cf_m4, a->v[1]);
-		return;
-	}
-	if (fd < 0) {
-		if (!silent) {
-			warn_errno(m, errno, "cannot open `%s'", a->v[1]);
-			m->retcode = 1;
-		}
-		return;
-	}
-	if (m4_push_file(m, fd, found) < 0) {
-		if (!silent) {
-			warn_errno(m, errno, "cannot open `%s'", a->v[1]);
-			m->retcode = 1;
-		}
-		close(fd);
-	}
-	free(found);
-}
-
-static void bi_include(struct m4 *m, struct args *a, struct buf *o)
-{
-	include_common(m, a, 0);
-}
-
-static void bi_sinclude(struct m4 *m, struct args *a, struct buf *o)
-{
-	include_common(m, a, 1);
-}
-
-/* indir and builtin call with the arguments shifted by one. */
-static void call_shifted(struct m4 *m, int bi, struct def *d, struct args *a,
-	struct buf *o)
-{
-	struct args b;
-	int i;
-
-	b.argc = a->argc - 1;
-	b.v = a->v + 1;
-	b.l = a->l + 1;
-	b.bi = a->bi + 1;
-	if (bi < 0 || !m4_builtins[bi].groks)
-		for (i = 1; i < b.argc; i++)
-			if (b.bi[i] >= 0) {
-				b.bi[i] = -1;
-				b.v[i] = (char *)"";
-				b.l[i] = 0;
-			}
-	if (bi >= 0)
-		m4_call_builtin(m, bi, &b, o);
-	else
-		m4_expand_user(m, d, &b, o);
-}
-
-static void bi_indir(struct m4 *m, struct args *a, struct buf *o)
-{
-	struct sym *s;
-	struct def *d;
-
-	if (bad_argc(m, a, 2, -1))
-		return;
-	if (a->bi[1] >= 0) {
-		warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
-		return;
-	}
-	s = m4_lookup(m, a->v[1], a->l[1], 0);
-	if (!s || !s->top) {
-		warn(m, "undefined macro `%s'", a->v[1]);
-		return;
-	}
-	d = s->top;
-	d->refs++;
-	call_shifted(m, d->bi, d, a, o);
-	if (--d->refs == 0 && d->dead)
-		m4_drop_def(d);
-}
-
-static int find_builtin(const char *name)
-{
-	int i;
-
-	for (i = 0; m4_builtins[i].name; i++)
-		if (strcmp(m4_builtins[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-static void bi_builtin(struct m4 *m, struct args *a, struct buf *o)
-{
-	int bi;
-
-	if (bad_argc(m, a, 2, -1))
-		return;
-	if (a->bi[1] >= 0) {
-		warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
-		return;
-	}
-	bi = find_builtin(a->v[1]);
-	if (bi < 0 || (!m->gnu && m4_builtins[bi].gnu)) {
-		warn(m, "undefined builtin `%s'", a->v[1]);
-		return;
-	}
-	call_shifted(m, bi, NULL, a, o);
-}
-
-static void bi_m4exit(struct m4 *m, struct args *a, struct buf *o)
-{
-	int code = 0;
-
-	bad_argc(m, a, 1, 2);
-	if (a->argc >= 2 && !numeric_arg(m, a, a->v[1], &code))
-		code = 1;
-	if (code < 0 || code > 255) {
-		warn(m, "exit status out of range: `%d'", code);
-		code = 1;
-	}
-	if (code == 0 && m->retcode)
-		code = m->retcode;
-	/* Diversions and m4wrap text are dropped, as GNU does. */
-	m4_flush_out(m);
-	if (m->debugf)
-		fflush(m->debugf);
-	exit(code);
-}
-
-/* The text waits on its own stack, each entry remembering where m4wrap
- * was called (errors in it name that place, as GNU's do). */
-static void bi_m4wrap(struct m4 *m, struct args *a, struct buf *o)
-{
-	struct input *i;
-
-	if (bad_argc(m, a, 2, -1))
-		return;
-	if (m->nwrap == m->wrapcap) {
-		m->wrapcap = m->wrapcap ? m->wrapcap * 2 : 16;
-		m->wrap = m4realloc(m->wrap, m->wrapcap * sizeof *m->wrap);
-	}
-	i = &m->wrap[m->nwrap++];
-	memset(i, 0, sizeof *i);
-	i->type = IN_STRING;
-	i->file = m->cur_file;
-	i->line = m->cur_line;
-	/* GNU joins all arguments with spaces; POSIX takes the first. */
-	if (m->gnu)
-		m4_dump_args(m, &i->data, a, 1, " ", 0);
-	else
-		m4_put(&i->data, a->v[1], a->l[1]);
-	i->p = i->data.p;
-	i->end = i->data.p + i->data.len;
-}
-
-static void mkstemp_common(struct m4 *m, struct args *a, struct buf *o)
-{
-	struct buf t = BUF_INIT(M4_MAX_TEXT);
-	size_t len = a->l[1];
-	int i, fd;
-
-	m4_put(&t, a->v[1], len);
-	for (i = 0; len > 0 && i < 6 && (size_t)i < len; i++)
-		if (a->v[1][len - i - 1] != 'X')
-			break;
-	m4_put(&t, "XXXXXX", (size_t)(6 - i));
-	fd = mkstemp(t.p);
-	if (fd < 0) {
-		warn_errno(m, errno, "%s: cannot create tempfile `%s'",
-			a->v[0], a->v[1]);
-	} else {
-		close(fd);
-		put_quoted(m, o, t.p, t.len);
-	}
-	buf_free(&t);
-}
-
-static void bi_mkstemp(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 2, 2))
-		return;
-	mkstemp_common(m, a, o);
-}
-
-/* GNU makes maketemp as safe as mkstemp (the file is created); only
- * -G keeps POSIX's insecure "trailing X's become the pid". */
-static void bi_maketemp(struct m4 *m, struct args *a, struct buf *o)
-{
-	char pid[32];
-	size_t len, i, np;
-
-	if (bad_argc(m, a, 2, 2))
-		return;
-	if (m->gnu) {
-		mkstemp_common(m, a, o);
-		return;
-	}
-	/* POSIX (and -G): trailing X's become the process id. */
-	warn(m, "recommend using mkstemp instead");
-	len = a->l[1];
-	for (i = len; i > 1; i--)
-		if (a->v[1][i - 1] != 'X')
-			break;
-	m4_put(o, a->v[1], i);
-	np = (size_t)snprintf(pid, sizeof pid, "%d", (int)getpid());
-	if (np > len - i) {
-		m4_put(o, pid + np - (len - i), len - i);
-	} else {
-		while (i++ < len - np)
-			putc1(o, '0');
-		m4_put(o, pid, np);
-	}
-}
-
-static void bi_sysval(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 1))
-		return;
-	m4_putint(o, m->sysval);
-}
-
-/* Runs /bin/sh -c cmd; with out, its standard output is captured. */
-static void run_shell(struct m4 *m, const char *cmd, struct buf *out)
-{
-	int pfd[2] = { -1, -1 }, status;
-	pid_t pid;
-	char *t;
-	ssize_t r;
-
-	m4_flush_out(m);
-	fflush(stderr);
-	if (m->debugf)
-		fflush(m->debugf);
-	if (out && pipe(pfd) < 0) {
-		warn_errno(m, errno, "cannot run command `%s'", cmd);
-		m->sysval = 127;
-		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		warn_errno(m, errno, "cannot run command `%s'", cmd);
-		if (out) {
-			close(pfd[0]);
-			close(pfd[1]);
-		}
-		m->sysval = 127;
-		return;
-	}
-	if (pid == 0) {
-		if (out) {
-			close(pfd[0]);
-			if (pfd[1] != 1) {
-				dup2(pfd[1], 1);
-				close(pfd[1]);
-			}
-		}
-		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	if (out) {
-		close(pfd[1]);
-		t = m4alloc(65536);
-		while ((r = read(pfd[0], t, 65536)) != 0) {
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			m4_put(out, t, (size_t)r);
-		}
-		free(t);
-		close(pfd[0]);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			m->sysval = 127;
-			return;
-		}
-	if (WIFSIGNALED(status))
-		m->sysval = WTERMSIG(status) << 8;
-	else
-		m->sysval = WEXITSTATUS(status);
-}
-
-/* The command's output goes straight to our standard output (flushed
- * first, so the order holds); its status is sysval's. */
-static void bi_syscmd(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 2, 2))
-		return;
-	if (a->v[1][0] == 0) {
-		m->sysval = 0;
-		return;
-	}
-	run_shell(m, a->v[1], NULL);
-}
-
-/* The command's standard output becomes the expansion, rescanned. */
-static void bi_esyscmd(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 2, 2))
-		return;
-	if (a->v[1][0] == 0) {
-		m->sysval = 0;
-		return;
-	}
-	run_shell(m, a->v[1], o);
-}
-
-static void bi_traceon_off(struct m4 *m, struct args *a, int on)
-{
-	struct sym *s;
-	int i;
-
-	/* GNU: without arguments, every macro defined now (not the 't'
-	 * flag, which also covers macros defined later). */
-	if (a->argc == 1) {
-		size_t k;
-		struct sym *next;
-
-		for (k = 0; k < m->tabsize; k++)
-			for (s = m->tab[k]; s; s = next) {
-				next = s->next;
-				s->traced = on;
-				if (!on)
-					forget_sym(m, s);
-			}
-		return;
-	}
-	for (i = 1; i < a->argc; i++) {
-		s = m4_lookup(m, a->v[i], a->l[i], on);
-		if (!s)
-			continue;
-		s->traced = on;
-		if (!on)
-			forget_sym(m, s);
-	}
-}
-
-static void bi_traceon(struct m4 *m, struct args *a, struct buf *o)
-{
-	bi_traceon_off(m, a, 1);
-}
-
-static void bi_traceoff(struct m4 *m, struct args *a, struct buf *o)
-{
-	bi_traceon_off(m, a, 0);
-}
-
-/* GNU's debug flag letters; -1 when one is unknown. */
-static int debug_flags(const char *s)
-{
-	int f = 0;
-
-	if (!*s)
-		return D_DEFAULT;
-	for (; *s; s++) {
-		switch (*s) {
-		case 'a': f |= D_ARGS; break;
-		case 'e': f |= D_EXPAND; break;
-		case 'q': f |= D_QUOTE; break;
-		case 't': f |= D_TRACEALL; break;
-		case 'l': f |= D_LINE; break;
-		case 'f': f |= D_FILE; break;
-		case 'p': f |= D_PATH; break;
-		case 'c': f |= D_CALL; break;
-		case 'i': f |= D_INPUT; break;
-		case 'x': f |= D_CALLID; break;
-		case 'V': f |= 0x3ff; break;
-		default: return -1;
-		}
-	}
-	return f;
-}
-
-static void bi_debugmode(struct m4 *m, struct args *a, struct buf *o)
-{
-	const char *s;
-	int f, how = 0;
-
-	if (bad_argc(m, a, 1, 2))
-		return;
-	if (a->argc == 1) {
-		m->debug = 0;
-		return;
-	}
-	s = a->v[1];
-	if (*s == '+' || *s == '-')
-		how = *s++;
-	f = debug_flags(s);
-	if (f < 0) {
-		warn(m, "Debugmode: bad debug flags: `%s'", a->v[1]);
-		return;
-	}
-	/* GNU's debug_decode drops the pending trace line (this very
-	 * call's) whenever flags parse. */
-	m->trace.len = 0;
-	if (how == '+')
-		m->debug |= f;
-	else if (how == '-')
-		m->debug &= ~f;
-	else
-		m->debug = f;
-}
-
-static int set_debugfile(struct m4 *m, const char *name)
-{
-	FILE *f = NULL;
-
-	if (name && *name) {
-		f = fopen(name, "a");
-		if (!f)
-			return -1;
-	} else if (name) {
-		f = fopen("/dev/null", "w");
-		if (!f)
-			return -1;
-	}
-	if (m->debugf)
-		fclose(m->debugf);
-	m->debugf = f;
-	return 0;
-}
-
-static void bi_debugfile(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 2))
-		return;
-	if (set_debugfile(m, a->argc >= 2 ? a->v[1] : NULL) < 0)
-		warn_errno(m, errno, "cannot set debug file `%s'", a->v[1]);
-}
-
-static void bi_file(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 1))
-		return;
-	put_quoted(m, o, m->cur_file, strlen(m->cur_file));
-}
-
-static void bi_line(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 1))
-		return;
-	m4_putint(o, m->cur_line);
-}
-
-static void bi_program(struct m4 *m, struct args *a, struct buf *o)
-{
-	if (bad_argc(m, a, 1, 1))
-		return;
-	put_quoted(m, o, m->prog, strlen(m->prog));
+	m4_forget_sym(m, s);
 }
 
 /* --- eval: GNU's grammar and errors, 32-bit wrapping arithmetic ------- */
@@ -1986,7 +897,7 @@ static int ev_eq(struct m4 *m, struct ev *e, int et, int32_t *v1)
 		if ((er = ev_cmp(m, e, et, &v2)) != E_OK)
 			return er;
 		if (op == K_ASSIGN) {
-			warn(m, "Warning: recommend ==, not =, for equality "
+			m4_warn(m, "Warning: recommend ==, not =, for equality "
 				"operator");
 			op = K_EQ;
 		}
@@ -2106,7 +1017,7 @@ static int evaluate(struct m4 *m, const char *expr, int32_t *val)
 	}
 	if (er == E_OK)
 		return 0;
-	warn(m, msg[er], expr);
+	m4_warn(m, msg[er], expr);
 	/* GNU fails the run for this one error of eval's only. */
 	if (er == E_BADOP)
 		m->retcode = 1;
@@ -2115,7 +1026,7 @@ static int evaluate(struct m4 *m, const char *expr, int32_t *val)
 
 /* eval(expr, radix, width): radix 1 to 36 (1 is unary), width pads
  * the digits with zeros after any '-'. */
-static void bi_eval(struct m4 *m, struct args *a, struct buf *o)
+void m4_bi_eval(struct m4 *m, struct args *a, struct buf *o)
 {
 	int radix = 10, width = 1, neg;
 	int32_t value = 0;
@@ -2123,23 +1034,24 @@ static void bi_eval(struct m4 *m, struct args *a, struct buf *o)
 	char digits[40];
 	int n = 0, i;
 
-	if (bad_argc(m, a, 2, 4))
+	if (m4_bad_argc(m, a, 2, 4))
 		return;
-	if (a->argc >= 3 && *a->v[2] && !numeric_arg(m, a, a->v[2], &radix))
+	if (a->argc >= 3 && *a->v[2] && !m4_numeric_arg(m, a, a->v[2], &radix))
 		return;
 	if (radix < 1 || radix > 36) {
-		warn(m, "radix %d in builtin `%s' out of range", radix,
+		m4_warn(m, "radix %d in builtin `%s' out of range", radix,
 			a->v[0]);
 		return;
 	}
-	if (a->argc >= 4 && !numeric_arg(m, a, a->v[3], &width))
+	if (a->argc >= 4 && !m4_numeric_arg(m, a, a->v[3], &width))
 		return;
 	if (width < 0) {
-		warn(m, "negative width to builtin `%s'", a->v[0]);
+		m4_warn(m, "negative width to builtin `%s'", a->v[0]);
 		return;
 	}
 	if (!*a->v[1])
-		warn(m, "empty string treated as 0 in builtin `%s'", a->v[0]);
+		m4_warn(m, "empty string treated as 0 in builtin `%s'",
+			a->v[0]);
 	else if (evaluate(m, a->v[1], &value) < 0)
 		return;
 	neg = value < 0;
@@ -2181,17 +1093,17 @@ static long fmt_int(struct m4 *m, struct args *a, int *k)
 	if (!s)
 		return 0;
 	if (!*s) {
-		warn(m, "empty string treated as 0");
+		m4_warn(m, "empty string treated as 0");
 		return 0;
 	}
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*end)
-		warn(m, "non-numeric argument %s", s);
+		m4_warn(m, "non-numeric argument %s", s);
 	else if (isspace((unsigned char)*s))
-		warn(m, "leading whitespace ignored");
+		m4_warn(m, "leading whitespace ignored");
 	else if (errno == ERANGE || (int)v != v)
-		warn(m, "numeric overflow detected");
+		m4_warn(m, "numeric overflow detected");
 	return v;
 }
 
@@ -2204,31 +1116,31 @@ static double fmt_double(struct m4 *m, struct args *a, int *k)
 	if (!s)
 		return 0;
 	if (!*s) {
-		warn(m, "empty string treated as 0");
+		m4_warn(m, "empty string treated as 0");
 		return 0;
 	}
 	errno = 0;
 	v = strtod(s, &end);
 	if (*end)
-		warn(m, "non-numeric argument %s", s);
+		m4_warn(m, "non-numeric argument %s", s);
 	else if (isspace((unsigned char)*s))
-		warn(m, "leading whitespace ignored");
+		m4_warn(m, "leading whitespace ignored");
 	else if (errno == ERANGE)
-		warn(m, "numeric overflow detected");
+		m4_warn(m, "numeric overflow detected");
 	return v;
 }
 
 /* printf with m4 strings: each conversion takes the next argument,
  * missing ones count as 0 or "".  The pieces go through snprintf with
  * a format rebuilt from the flags, width and precision seen. */
-static void bi_format(struct m4 *m, struct args *a, struct buf *o)
+void m4_bi_format(struct m4 *m, struct args *a, struct buf *o)
 {
 	const char *f, *pct;
 	char spec[32];
 	int k = 2, width = 0, prec = 0, haswidth, hasprec, n;
 	size_t sl, before;
 
-	if (bad_argc(m, a, 2, -1))
+	if (m4_bad_argc(m, a, 2, -1))
 		return;
 	if (!o->max)
 		o->max = M4_MAX_TEXT;
@@ -2287,7 +1199,7 @@ static void bi_format(struct m4 *m, struct args *a, struct buf *o)
 		}
 		if (!*f || !strchr("cdiouxXsaAeEfFgG", *f)) {
 			/* GNU skips the bad conversion and goes on. */
-			warn(m, "Warning: unrecognized specifier in `%s'",
+			m4_warn(m, "Warning: unrecognized specifier in `%s'",
 				a->v[1]);
 			if (*f)
 				f++;
@@ -2616,7 +1528,7 @@ static int compile_regex(struct m4 *m, struct rx *rx, const char *pat,
 		r = regcomp(&rx->re, e.p ? e.p : "", REG_NEWLINE);
 	buf_free(&e);
 	if (r) {
-		warn(m, fmt, pat, regex_message(r));
+		m4_warn(m, fmt, pat, regex_message(r));
 		return -1;
 	}
 	return 0;
@@ -2659,7 +1571,8 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 		switch (c) {
 		case '0':
 			if (!m->warned_0) {
-				warn(m, "Warning: \\0 will disappear, use \\& "
+				m4_warn(m,
+					"Warning: \\0 will disappear, use \\& "
 					"instead in replacements");
 				m->warned_0 = 1;
 			}
@@ -2673,7 +1586,7 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 		case '6': case '7': case '8': case '9':
 			c -= '0';
 			if (c > rx->ngroups) {
-				warn(m, "Warning: sub-expression %d not "
+				m4_warn(m, "Warning: sub-expression %d not "
 					"present", c);
 			} else {
 				c = rx->map[c];
@@ -2685,7 +1598,8 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 			repl++;
 			break;
 		case 0:
-			warn(m, "Warning: trailing \\ ignored in replacement");
+			m4_warn(m,
+				"Warning: trailing \\ ignored in replacement");
 			return;
 		default:
 			putc1(o, c);
@@ -2698,12 +1612,12 @@ static void substitute(struct m4 *m, struct buf *o, const char *victim,
 
 /* The index of the first match (-1 for none), or with a replacement
  * its expansion (nothing for no match). */
-static void bi_regexp(struct m4 *m, struct args *a, struct buf *o)
+void m4_bi_regexp(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct rx rx;
 	regmatch_t match[RX_NMATCH];
 
-	if (bad_argc(m, a, 3, 4)) {
+	if (m4_bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
 			m4_putint(o, 0);
 		return;
@@ -2723,14 +1637,14 @@ static void bi_regexp(struct m4 *m, struct args *a, struct buf *o)
 
 /* Every match replaced, left to right; an empty match copies one
  * character and moves on, so "a*" on "aaa" gives two replacements. */
-static void bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
+void m4_bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
 {
 	struct rx rx;
 	regmatch_t match[RX_NMATCH];
 	size_t off = 0, len = a->argc > 1 ? a->l[1] : 0;
 	const char *v;
 
-	if (bad_argc(m, a, 3, 4)) {
+	if (m4_bad_argc(m, a, 3, 4)) {
 		if (a->argc == 2)
 			m4_put(o, a->v[1], a->l[1]);
 		return;
@@ -2746,7 +1660,7 @@ static void bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
 		}
 		if ((size_t)match[0].rm_so > off)
 			m4_put(o, v + off, (size_t)match[0].rm_so - off);
-		substitute(m, o, v, arg(a, 3), match, &rx);
+		substitute(m, o, v, m4_arg(a, 3), match, &rx);
 		off = (size_t)match[0].rm_eo;
 		/* An empty match moves on by one character. */
 		if (match[0].rm_so == match[0].rm_eo) {
@@ -2757,58 +1671,6 @@ static void bi_patsubst(struct m4 *m, struct args *a, struct buf *o)
 	}
 	regfree(&rx.re);
 }
-
-/* --- the table -------------------------------------------------------- */
-
-/* name, function, GNU extension, takes builtin tokens as arguments,
- * recognized only with arguments ("blind"). */
-const struct builtin m4_builtins[] = {
-	{ "__file__", bi_file, 1, 0, 0 },
-	{ "__line__", bi_line, 1, 0, 0 },
-	{ "__program__", bi_program, 1, 0, 0 },
-	{ "builtin", bi_builtin, 1, 1, 1 },
-	{ "changecom", bi_changecom, 0, 0, 0 },
-	{ "changequote", bi_changequote, 0, 0, 0 },
-	{ "debugfile", bi_debugfile, 1, 0, 0 },
-	{ "debugmode", bi_debugmode, 1, 0, 0 },
-	{ "decr", bi_decr, 0, 0, 1 },
-	{ "define", bi_define, 0, 1, 1 },
-	{ "defn", bi_defn, 0, 0, 1 },
-	{ "divert", bi_divert, 0, 0, 0 },
-	{ "divnum", bi_divnum, 0, 0, 0 },
-	{ "dnl", bi_dnl, 0, 0, 0 },
-	{ "dumpdef", bi_dumpdef, 0, 0, 0 },
-	{ "errprint", bi_errprint, 0, 0, 1 },
-	{ "esyscmd", bi_esyscmd, 1, 0, 1 },
-	{ "eval", bi_eval, 0, 0, 1 },
-	{ "format", bi_format, 1, 0, 1 },
-	{ "ifdef", bi_ifdef, 0, 0, 1 },
-	{ "ifelse", bi_ifelse, 0, 0, 1 },
-	{ "include", bi_include, 0, 0, 1 },
-	{ "incr", bi_incr, 0, 0, 1 },
-	{ "index", bi_index, 0, 0, 1 },
-	{ "indir", bi_indir, 1, 1, 1 },
-	{ "len", bi_len, 0, 0, 1 },
-	{ "m4exit", bi_m4exit, 0, 0, 0 },
-	{ "m4wrap", bi_m4wrap, 0, 0, 1 },
-	{ "maketemp", bi_maketemp, 0, 0, 1 },
-	{ "mkstemp", bi_mkstemp, 0, 0, 1 },
-	{ "patsubst", bi_patsubst, 1, 0, 1 },
-	{ "popdef", bi_popdef, 0, 0, 1 },
-	{ "pushdef", bi_pushdef, 0, 1, 1 },
-	{ "regexp", bi_regexp, 1, 0, 1 },
-	{ "shift", bi_shift, 0, 0, 1 },
-	{ "sinclude", bi_sinclude, 0, 0, 1 },
-	{ "substr", bi_substr, 0, 0, 1 },
-	{ "syscmd", bi_syscmd, 0, 0, 1 },
-	{ "sysval", bi_sysval, 0, 0, 0 },
-	{ "traceoff", bi_traceoff, 0, 0, 0 },
-	{ "traceon", bi_traceon, 0, 0, 0 },
-	{ "translit", bi_translit, 0, 0, 1 },
-	{ "undefine", bi_undefine, 0, 0, 1 },
-	{ "undivert", bi_undivert, 0, 0, 0 },
-	{ NULL, NULL, 0, 0, 0 }
-};
 
 /* --- command line ----------------------------------------------------- */
 
@@ -2858,14 +1720,14 @@ static void define_builtins(struct m4 *m)
 		if (m->prefix)
 			m4_puts0(&n, "m4_");
 		m4_puts0(&n, m4_builtins[i].name);
-		define_sym(m, n.p, n.len, i, NULL, 0, 0);
+		m4_define_sym(m, n.p, n.len, i, NULL, 0, 0);
 	}
 	buf_free(&n);
 	if (m->gnu) {
-		define_sym(m, "__gnu__", 7, -1, "", 0, 0);
-		define_sym(m, "__unix__", 8, -1, "", 0, 0);
+		m4_define_sym(m, "__gnu__", 7, -1, "", 0, 0);
+		m4_define_sym(m, "__unix__", 8, -1, "", 0, 0);
 	} else {
-		define_sym(m, "unix", 4, -1, "", 0, 0);
+		m4_define_sym(m, "unix", 4, -1, "", 0, 0);
 	}
 }
 
@@ -2887,7 +1749,7 @@ static void process_file(struct m4 *m, const char *name)
 			return;
 		}
 	} else {
-		fd = path_open(m, name, &found);
+		fd = m4_path_open(m, name, &found);
 		if (fd < 0) {
 			m4_flush_out(m);
 			fprintf(stderr, "%s: cannot open `%s': %s\n", m->prog,
@@ -2934,10 +1796,10 @@ int m4lite_main(int argc, char **argv)
 	buf_init(&m->out, M4_MAX_TEXT);
 	buf_init(&m->tok, M4_MAX_TEXT);
 	m->out_sol = 1;
-	make_diversion(m, 0);
-	set_delims(&m->lq, &m->lql, &m->rq, &m->rql, NULL, NULL, "`", "'");
-	set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, NULL, NULL, "#", "\n");
-	set_classes(m);
+	m4_make_diversion(m, 0);
+	m4_set_delims(&m->lq, &m->lql, &m->rq, &m->rql, NULL, NULL, "`", "'");
+	m4_set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, NULL, NULL, "#", "\n");
+	m4_set_classes(m);
 	for (i = 1; i < argc; i++) {
 		char *a = argv[i], *optarg;
 		int c, has;
@@ -3073,7 +1935,7 @@ handle:
 				m->interactive = 1;
 				break;
 			case 'd':
-				f = debug_flags(optarg ? optarg : "");
+				f = m4_debug_flags(optarg ? optarg : "");
 				if (f < 0) {
 					fprintf(stderr, "%s: bad debug flags: "
 						"`%s'\n", m->prog, optarg);
@@ -3125,15 +1987,16 @@ handle:
 		case 'D':
 			eq = strchr(v, '=');
 			if (eq)
-				define_sym(m, v, (size_t)(eq - v), -1, eq + 1,
+				m4_define_sym(m, v, (size_t)(eq - v), -1,
+					eq + 1,
 					strlen(eq + 1), 0);
 			else
-				define_sym(m, v, strlen(v), -1, "", 0, 0);
+				m4_define_sym(m, v, strlen(v), -1, "", 0, 0);
 			break;
 		case 'U':
 			s = m4_lookup(m, v, strlen(v), 0);
 			if (s && s->top)
-				undefine_sym(m, s, 1);
+				m4_undefine_sym(m, s, 1);
 			break;
 		case 't':
 			m4_lookup(m, v, strlen(v), 1)->traced = 1;
@@ -3142,7 +2005,7 @@ handle:
 			m->synclines = 1;
 			break;
 		case 'X':
-			if (set_debugfile(m, v) < 0) {
+			if (m4_set_debugfile(m, v) < 0) {
 				fprintf(stderr, "%s: cannot set debug file "
 					"`%s': %s\n", m->prog, v ? v : "stderr",
 					m4_strerror(errno));
@@ -3179,8 +2042,8 @@ handle:
 		free(w);
 		m4_expand_input(m);
 	}
-	make_diversion(m, 0);
-	undivert_all(m);
+	m4_make_diversion(m, 0);
+	m4_undivert_all(m);
 	m4_flush_out(m);
 	if (m->debugf)
 		fclose(m->debugf);

@@ -198,6 +198,17 @@ void m4_expand_user(struct m4 *m, struct def *d, struct args *a,
 void m4_call_builtin(struct m4 *m, int bi, struct args *a, struct buf *o);
 void m4_expand_input(struct m4 *m);
 
+/* builtin.c */
+const char *m4_arg(struct args *a, int i);
+int m4_bad_argc(struct m4 *m, struct args *a, int min, int max);
+int m4_numeric_arg(struct m4 *m, struct args *a, const char *s, int *val);
+int m4_path_open(struct m4 *m, const char *name, char **found);
+void m4_set_delims(char **l, size_t *ll, char **r, size_t *rl,
+	const char *ls, const char *rs, const char *dl, const char *dr);
+void m4_set_classes(struct m4 *m);
+int m4_debug_flags(const char *s);
+int m4_set_debugfile(struct m4 *m, const char *name);
+
 /* applets/m4lite.c */
 void m4_grow(struct buf *b, size_t n);
 void m4_put(struct buf *b, const void *p, size_t n);
@@ -205,16 +216,32 @@ void m4_puts0(struct buf *b, const char *s);
 void m4_putint(struct buf *b, long v);
 void *m4alloc(size_t n);
 void *m4realloc(void *p, size_t n);
+char *m4strndup(const char *s, size_t n);
+void m4_warn(struct m4 *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void m4_warn_errno(struct m4 *m, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void m4_fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
 	...)
 	__attribute__((noreturn, format(printf, 4, 5)));
 const char *m4_intern_name(struct m4 *m, const char *s);
 void m4_flush_out(struct m4 *m);
 void m4_shipout(struct m4 *m, const char *s, size_t n);
+void m4_make_diversion(struct m4 *m, int num);
+void m4_insert_diversion(struct m4 *m, int num);
+void m4_undivert_all(struct m4 *m);
 void m4_debug_message(struct m4 *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 struct sym *m4_lookup(struct m4 *m, const char *name, size_t n, int create);
+void m4_forget_sym(struct m4 *m, struct sym *s);
 void m4_drop_def(struct def *d);
+void m4_define_sym(struct m4 *m, const char *name, size_t n, int bi,
+	const char *text, size_t len, int push);
+void m4_undefine_sym(struct m4 *m, struct sym *s, int all);
+void m4_bi_eval(struct m4 *m, struct args *a, struct buf *o);
+void m4_bi_format(struct m4 *m, struct args *a, struct buf *o);
+void m4_bi_regexp(struct m4 *m, struct args *a, struct buf *o);
+void m4_bi_patsubst(struct m4 *m, struct args *a, struct buf *o);
 
 #define M4_INLINE static inline __attribute__((always_inline))
 
