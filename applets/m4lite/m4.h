@@ -215,6 +215,10 @@ void m4_bi_eval(struct m4 *m, struct args *a, struct buf *o);
 /* format.c */
 void m4_bi_format(struct m4 *m, struct args *a, struct buf *o);
 
+/* regexp.c */
+void m4_bi_regexp(struct m4 *m, struct args *a, struct buf *o);
+void m4_bi_patsubst(struct m4 *m, struct args *a, struct buf *o);
+
 /* applets/m4lite.c */
 void m4_memory_exhausted(void);
 void m4_grow(struct buf *b, size_t n);
@@ -245,8 +249,6 @@ void m4_drop_def(struct def *d);
 void m4_define_sym(struct m4 *m, const char *name, size_t n, int bi,
 	const char *text, size_t len, int push);
 void m4_undefine_sym(struct m4 *m, struct sym *s, int all);
-void m4_bi_regexp(struct m4 *m, struct args *a, struct buf *o);
-void m4_bi_patsubst(struct m4 *m, struct args *a, struct buf *o);
 
 #define M4_INLINE static inline __attribute__((always_inline))
 
