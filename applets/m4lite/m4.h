@@ -175,6 +175,40 @@ struct m4 {
 extern const struct builtin m4_builtins[];
 extern struct m4 *m4_live;
 
+/* output.c */
+void m4_memory_exhausted(void);
+void m4_grow(struct buf *b, size_t n);
+void m4_put(struct buf *b, const void *p, size_t n);
+void m4_puts0(struct buf *b, const char *s);
+void m4_putint(struct buf *b, long v);
+void *m4alloc(size_t n);
+void *m4realloc(void *p, size_t n);
+char *m4strndup(const char *s, size_t n);
+const char *m4_strerror(int e);
+void m4_warn(struct m4 *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void m4_warn_errno(struct m4 *m, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void m4_fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
+	...)
+	__attribute__((noreturn, format(printf, 4, 5)));
+const char *m4_intern_name(struct m4 *m, const char *s);
+void m4_flush_out(struct m4 *m);
+void m4_shipout(struct m4 *m, const char *s, size_t n);
+void m4_make_diversion(struct m4 *m, int num);
+void m4_insert_diversion(struct m4 *m, int num);
+void m4_undivert_all(struct m4 *m);
+void m4_debug_message(struct m4 *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* symtab.c */
+struct sym *m4_lookup(struct m4 *m, const char *name, size_t n, int create);
+void m4_forget_sym(struct m4 *m, struct sym *s);
+void m4_drop_def(struct def *d);
+void m4_define_sym(struct m4 *m, const char *name, size_t n, int bi,
+	const char *text, size_t len, int push);
+void m4_undefine_sym(struct m4 *m, struct sym *s, int all);
+
 /* input.c */
 struct input *m4_push_block(struct m4 *m, int type);
 void m4_pop_spent_strings(struct m4 *m);
@@ -218,37 +252,6 @@ void m4_bi_format(struct m4 *m, struct args *a, struct buf *o);
 /* regexp.c */
 void m4_bi_regexp(struct m4 *m, struct args *a, struct buf *o);
 void m4_bi_patsubst(struct m4 *m, struct args *a, struct buf *o);
-
-/* applets/m4lite.c */
-void m4_memory_exhausted(void);
-void m4_grow(struct buf *b, size_t n);
-void m4_put(struct buf *b, const void *p, size_t n);
-void m4_puts0(struct buf *b, const char *s);
-void m4_putint(struct buf *b, long v);
-void *m4alloc(size_t n);
-void *m4realloc(void *p, size_t n);
-char *m4strndup(const char *s, size_t n);
-void m4_warn(struct m4 *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void m4_warn_errno(struct m4 *m, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void m4_fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
-	...)
-	__attribute__((noreturn, format(printf, 4, 5)));
-const char *m4_intern_name(struct m4 *m, const char *s);
-void m4_flush_out(struct m4 *m);
-void m4_shipout(struct m4 *m, const char *s, size_t n);
-void m4_make_diversion(struct m4 *m, int num);
-void m4_insert_diversion(struct m4 *m, int num);
-void m4_undivert_all(struct m4 *m);
-void m4_debug_message(struct m4 *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-struct sym *m4_lookup(struct m4 *m, const char *name, size_t n, int create);
-void m4_forget_sym(struct m4 *m, struct sym *s);
-void m4_drop_def(struct def *d);
-void m4_define_sym(struct m4 *m, const char *name, size_t n, int bi,
-	const char *text, size_t len, int push);
-void m4_undefine_sym(struct m4 *m, struct sym *s, int all);
 
 #define M4_INLINE static inline __attribute__((always_inline))
 
