@@ -12,21 +12,24 @@ enum { K_ERROR, K_BADOP, K_PLUS, K_MINUS, K_EXP, K_TIMES, K_DIVIDE,
 	K_XOR, K_LEFTP, K_RIGHTP, K_NUMBER, K_EOT };
 
 struct ev {
+	struct m4 *m;
 	const char *s, *last;
 	int depth;		/* nested parentheses and unary operators */
 };
 
 /* Parentheses, unary operators and ** recurse; past what the stack
  * holds, GNU's words for its own overflow, and exit 1.  Weights are in
- * stack frames of about 64 bytes (measured: a parenthesis takes 13). */
+ * stack frames of about 64 bytes, as measured on a parser with one
+ * function per level (a parenthesis took 13); the table below takes
+ * fewer, and the limit stays where it was. */
 #define EV_PAREN	13
 
-static void ev_deeper(struct m4 *m, struct ev *e, int weight)
+static void ev_deeper(struct ev *e, int weight)
 {
 	e->depth += weight;
-	if (e->depth > m->max_depth * 3) {
-		m4_flush_out(m);
-		fprintf(stderr, "%s: stack overflow\n", m->prog);
+	if (e->depth > e->m->max_depth * 3) {
+		m4_flush_out(e->m);
+		fprintf(stderr, "%s: stack overflow\n", e->m->prog);
 		exit(1);
 	}
 }
@@ -167,20 +170,34 @@ static int ev_lex(struct ev *e, int32_t *val)
 	return K_ERROR;
 }
 
-static int ev_or(struct m4 *m, struct ev *e, int et, int32_t *v1);
+/* Binding power of each binary operator, GNU's grammar from || (1) to
+ * ** (EV_EXP); 0: not a binary operator.  ** alone groups to the right. */
+#define EV_EXP		11
+static const unsigned char ev_prec[K_EOT + 1] = {
+	[K_LOR] = 1, [K_LAND] = 2, [K_OR] = 3, [K_XOR] = 4, [K_AND] = 5,
+	[K_EQ] = 6, [K_NOTEQ] = 6, [K_ASSIGN] = 6,
+	[K_GT] = 7, [K_GTEQ] = 7, [K_LS] = 7, [K_LSEQ] = 7,
+	[K_LSHIFT] = 8, [K_RSHIFT] = 8,
+	[K_PLUS] = 9, [K_MINUS] = 9,
+	[K_TIMES] = 10, [K_DIVIDE] = 10, [K_MODULO] = 10,
+	[K_EXP] = EV_EXP,
+};
 
-static int ev_simple(struct m4 *m, struct ev *e, int et, int32_t *v1)
+static int ev_expr(struct ev *e, int et, int32_t *v1, int min);
+
+/* A number or a parenthesized expression; et is its first token. */
+static int ev_simple(struct ev *e, int et, int32_t *v1)
 {
 	int32_t v2;
 	int er;
 
 	switch (et) {
 	case K_LEFTP:
-		ev_deeper(m, e, EV_PAREN);
+		ev_deeper(e, EV_PAREN);
 		et = ev_lex(e, v1);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_or(m, e, et, v1)) != E_OK)
+		if ((er = ev_expr(e, et, v1, 1)) != E_OK)
 			return er;
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
@@ -197,16 +214,16 @@ static int ev_simple(struct m4 *m, struct ev *e, int et, int32_t *v1)
 	return E_SYNTAX;
 }
 
-static int ev_unary(struct m4 *m, struct ev *e, int et, int32_t *v1)
+static int ev_unary(struct ev *e, int et, int32_t *v1)
 {
 	int er, et2;
 
 	if (et == K_PLUS || et == K_MINUS || et == K_NOT || et == K_LNOT) {
-		ev_deeper(m, e, 1);
+		ev_deeper(e, 1);
 		et2 = ev_lex(e, v1);
 		if (et2 == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_unary(m, e, et2, v1)) != E_OK)
+		if ((er = ev_unary(e, et2, v1)) != E_OK)
 			return er;
 		if (et == K_MINUS)
 			*v1 = (int32_t)-(uint32_t)*v1;
@@ -217,258 +234,111 @@ static int ev_unary(struct m4 *m, struct ev *e, int et, int32_t *v1)
 		e->depth--;
 		return E_OK;
 	}
-	return ev_simple(m, e, et, v1);
+	return ev_simple(e, et, v1);
 }
 
-static int ev_exp(struct m4 *m, struct ev *e, int et, int32_t *v1)
+/* *v1 = *v1 op v2, with GNU's errors and 32-bit wrapping. */
+static int ev_apply(struct ev *e, int op, int32_t *v1, int32_t v2)
 {
-	int32_t v2;
-	uint32_t r, b;
-	int er;
+	uint32_t r, b, u = (uint32_t)*v1;
 
-	if ((er = ev_unary(m, e, et, v1)) != E_OK)
-		return er;
-	while ((et = ev_lex(e, &v2)) == K_EXP) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		ev_deeper(m, e, 1);
-		if ((er = ev_exp(m, e, et, &v2)) != E_OK)
-			return er;
-		e->depth--;
+	switch (op) {
+	case K_EXP:
 		if (v2 < 0)
 			return E_NEGEXP;
 		/* GNU: 0**0 is undefined, reported as a division. */
 		if (*v1 == 0 && v2 == 0)
 			return E_DIV;
 		/* Square and multiply: the same bits as GNU's loop. */
-		for (r = 1, b = (uint32_t)*v1; v2; v2 >>= 1, b *= b)
+		for (r = 1, b = u; v2; v2 >>= 1, b *= b)
 			if (v2 & 1)
 				r *= b;
 		*v1 = (int32_t)r;
-	}
-	if (et == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
-	return E_OK;
-}
-
-static int ev_mult(struct m4 *m, struct ev *e, int et, int32_t *v1)
-{
-	int32_t v2;
-	int er, op;
-
-	if ((er = ev_exp(m, e, et, v1)) != E_OK)
-		return er;
-	while ((op = ev_lex(e, &v2)) == K_TIMES || op == K_DIVIDE ||
-	       op == K_MODULO) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		if ((er = ev_exp(m, e, et, &v2)) != E_OK)
-			return er;
-		if (op == K_TIMES) {
-			*v1 = (int32_t)((uint32_t)*v1 * (uint32_t)v2);
-		} else if (op == K_DIVIDE) {
-			if (v2 == 0)
-				return E_DIV;
-			*v1 = v2 == -1 ? (int32_t)-(uint32_t)*v1 : *v1 / v2;
-		} else {
-			if (v2 == 0)
-				return E_MOD;
-			*v1 = v2 == -1 ? 0 : *v1 % v2;
-		}
-	}
-	if (op == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
-	return E_OK;
-}
-
-static int ev_add(struct m4 *m, struct ev *e, int et, int32_t *v1)
-{
-	int32_t v2;
-	int er, op;
-
-	if ((er = ev_mult(m, e, et, v1)) != E_OK)
-		return er;
-	while ((op = ev_lex(e, &v2)) == K_PLUS || op == K_MINUS) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		if ((er = ev_mult(m, e, et, &v2)) != E_OK)
-			return er;
-		if (op == K_PLUS)
-			*v1 = (int32_t)((uint32_t)*v1 + (uint32_t)v2);
-		else
-			*v1 = (int32_t)((uint32_t)*v1 - (uint32_t)v2);
-	}
-	if (op == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
-	return E_OK;
-}
-
-static int ev_shift(struct m4 *m, struct ev *e, int et, int32_t *v1)
-{
-	int32_t v2;
-	uint32_t u;
-	int er, op;
-
-	if ((er = ev_add(m, e, et, v1)) != E_OK)
-		return er;
-	while ((op = ev_lex(e, &v2)) == K_LSHIFT || op == K_RSHIFT) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		if ((er = ev_add(m, e, et, &v2)) != E_OK)
-			return er;
-		u = (uint32_t)*v1;
+		break;
+	case K_TIMES:
+		*v1 = (int32_t)(u * (uint32_t)v2);
+		break;
+	case K_DIVIDE:
+		if (v2 == 0)
+			return E_DIV;
+		*v1 = v2 == -1 ? (int32_t)-u : *v1 / v2;
+		break;
+	case K_MODULO:
+		if (v2 == 0)
+			return E_MOD;
+		*v1 = v2 == -1 ? 0 : *v1 % v2;
+		break;
+	case K_PLUS:
+		*v1 = (int32_t)(u + (uint32_t)v2);
+		break;
+	case K_MINUS:
+		*v1 = (int32_t)(u - (uint32_t)v2);
+		break;
+	case K_LSHIFT:
+		*v1 = (int32_t)(u << (v2 & 31));
+		break;
+	case K_RSHIFT:
 		v2 &= 31;
-		if (op == K_LSHIFT)
-			*v1 = (int32_t)(u << v2);
-		else
-			*v1 = *v1 < 0 ? (int32_t)~(~u >> v2) :
-				(int32_t)(u >> v2);
+		*v1 = *v1 < 0 ? (int32_t)~(~u >> v2) : (int32_t)(u >> v2);
+		break;
+	case K_GT: *v1 = *v1 > v2; break;
+	case K_GTEQ: *v1 = *v1 >= v2; break;
+	case K_LS: *v1 = *v1 < v2; break;
+	case K_LSEQ: *v1 = *v1 <= v2; break;
+	case K_ASSIGN:
+		m4_warn(e->m, "Warning: recommend ==, not =, for equality "
+			"operator");
+		/* fall through */
+	case K_EQ: *v1 = *v1 == v2; break;
+	case K_NOTEQ: *v1 = *v1 != v2; break;
+	case K_AND: *v1 &= v2; break;
+	case K_XOR: *v1 ^= v2; break;
+	case K_OR: *v1 |= v2; break;
+	case K_LAND: *v1 = *v1 && v2; break;
+	default: *v1 = *v1 || v2; break;
 	}
-	if (op == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
 	return E_OK;
 }
 
-static int ev_cmp(struct m4 *m, struct ev *e, int et, int32_t *v1)
+/* Precedence climbing: an operand, then the operators that bind at
+ * least as tightly as min, each with its right operand parsed one level
+ * tighter (** at its own level: it groups to the right).  The next
+ * operator may never bind tighter than the last one taken: that holds
+ * anyway unless a short-circuit skipped an error in the right operand,
+ * and then it stops where GNU's one-function-per-level parser stops. */
+static int ev_expr(struct ev *e, int et, int32_t *v1, int min)
 {
 	int32_t v2;
-	int er, op;
+	int er, op, prec, max = EV_EXP;
 
-	if ((er = ev_shift(m, e, et, v1)) != E_OK)
+	if ((er = ev_unary(e, et, v1)) != E_OK)
 		return er;
-	while ((op = ev_lex(e, &v2)) == K_GT || op == K_GTEQ ||
-	       op == K_LS || op == K_LSEQ) {
+	while ((prec = ev_prec[op = ev_lex(e, &v2)]) >= min && prec &&
+	       prec <= max) {
 		et = ev_lex(e, &v2);
 		if (et == K_ERROR)
 			return E_BADINPUT;
-		if ((er = ev_shift(m, e, et, &v2)) != E_OK)
-			return er;
-		switch (op) {
-		case K_GT: *v1 = *v1 > v2; break;
-		case K_GTEQ: *v1 = *v1 >= v2; break;
-		case K_LS: *v1 = *v1 < v2; break;
-		default: *v1 = *v1 <= v2; break;
+		if (op == K_EXP) {
+			ev_deeper(e, 1);
+			if ((er = ev_expr(e, et, &v2, prec)) == E_OK)
+				e->depth--;
+		} else {
+			er = ev_expr(e, et, &v2, prec + 1);
 		}
-	}
-	if (op == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
-	return E_OK;
-}
-
-static int ev_eq(struct m4 *m, struct ev *e, int et, int32_t *v1)
-{
-	int32_t v2;
-	int er, op;
-
-	if ((er = ev_cmp(m, e, et, v1)) != E_OK)
-		return er;
-	while ((op = ev_lex(e, &v2)) == K_EQ || op == K_NOTEQ ||
-	       op == K_ASSIGN) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		if ((er = ev_cmp(m, e, et, &v2)) != E_OK)
-			return er;
-		if (op == K_ASSIGN) {
-			m4_warn(m, "Warning: recommend ==, not =, for equality "
-				"operator");
-			op = K_EQ;
+		if (er == E_OK) {
+			er = ev_apply(e, op, v1, v2);
+		} else if (er < E_SYNTAX && ((op == K_LAND && *v1 == 0) ||
+					     (op == K_LOR && *v1 != 0))) {
+			/* Short-circuit: errors past a decided side are
+			 * not errors. */
+			*v1 = op == K_LOR;
+			er = E_OK;
 		}
-		*v1 = (op == K_EQ) == (*v1 == v2);
-	}
-	if (op == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
-	return E_OK;
-}
-
-/* The bitwise levels share one shape. */
-static int ev_bits(struct m4 *m, struct ev *e, int et, int32_t *v1, int level)
-{
-	static const int ops[] = { K_AND, K_XOR, K_OR };
-	int32_t v2;
-	int er, op;
-
-	er = level == 0 ? ev_eq(m, e, et, v1) : ev_bits(m, e, et, v1,
-		level - 1);
-	if (er != E_OK)
-		return er;
-	while ((op = ev_lex(e, &v2)) == ops[level]) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		er = level == 0 ? ev_eq(m, e, et, &v2) :
-			ev_bits(m, e, et, &v2, level - 1);
 		if (er != E_OK)
 			return er;
-		if (op == K_AND)
-			*v1 &= v2;
-		else if (op == K_XOR)
-			*v1 ^= v2;
-		else
-			*v1 |= v2;
+		max = prec;
 	}
 	if (op == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
-	return E_OK;
-}
-
-static int ev_and(struct m4 *m, struct ev *e, int et, int32_t *v1)
-{
-	int32_t v2;
-	int er;
-
-	if ((er = ev_bits(m, e, et, v1, 2)) != E_OK)
-		return er;
-	while ((et = ev_lex(e, &v2)) == K_LAND) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		/* Short-circuit: errors past a false left side are not. */
-		er = ev_bits(m, e, et, &v2, 2);
-		if (er == E_OK)
-			*v1 = *v1 && v2;
-		else if (*v1 == 0 && er < E_SYNTAX)
-			;
-		else
-			return er;
-	}
-	if (et == K_ERROR)
-		return E_BADINPUT;
-	e->s = e->last;
-	return E_OK;
-}
-
-static int ev_or(struct m4 *m, struct ev *e, int et, int32_t *v1)
-{
-	int32_t v2;
-	int er;
-
-	if ((er = ev_and(m, e, et, v1)) != E_OK)
-		return er;
-	while ((et = ev_lex(e, &v2)) == K_LOR) {
-		et = ev_lex(e, &v2);
-		if (et == K_ERROR)
-			return E_BADINPUT;
-		er = ev_and(m, e, et, &v2);
-		if (er == E_OK)
-			*v1 = *v1 || v2;
-		else if (*v1 != 0 && er < E_SYNTAX)
-			*v1 = 1;
-		else
-			return er;
-	}
-	if (et == K_ERROR)
 		return E_BADINPUT;
 	e->s = e->last;
 	return E_OK;
@@ -487,11 +357,11 @@ static int evaluate(struct m4 *m, const char *expr, int32_t *val)
 		"invalid operator in eval: %s",
 		"bad expression in eval: %s",
 	};
-	struct ev e = { expr, expr, 0 };
+	struct ev e = { m, expr, expr, 0 };
 	int et, er;
 
 	et = ev_lex(&e, val);
-	er = ev_or(m, &e, et, val);
+	er = ev_expr(&e, et, val, 1);
 	if (er == E_OK && *e.s) {
 		int32_t v;
 
