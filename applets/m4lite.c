@@ -87,9 +87,16 @@ static const struct longopt longopts[] = {
 	{ NULL, 0, 0 }
 };
 
-struct deferred {
-	int code;
-	const char *arg;
+/* Options GNU applies in command-line order once the builtins exist
+ * (-D, -U, -s, -t, --debugfile), and the files to read. */
+struct cmdline {
+	struct deferred {
+		int code;
+		const char *arg;
+	} *defs;
+	int ndefs;
+	char **files;
+	int nfiles;
 };
 
 static void usage_fail(struct m4 *m)
@@ -158,29 +165,20 @@ static void process_file(struct m4 *m, const char *name)
 	m4_expand_input(m);
 }
 
-int m4lite_main(int argc, char **argv)
+/* The state before any option: GNU mode, `' quotes, # comments, the
+ * nesting that the stack limit allows. */
+static void init_state(struct m4 *m, const char *prog)
 {
-	struct m4 state = { 0 }, *m = &state;
-	struct deferred *defs;
-	char **files;
-	int ndefs = 0, nfiles = 0, i, k, f;
-	const char *p, *env;
+	struct rlimit rl;
 
-	m4_live = m;
-	defs = m4alloc(argc * sizeof *defs);
-	files = m4alloc(argc * sizeof *files);
 	/* Diagnostics name the program as called, as GNU's do. */
-	m->prog = argv[0] ? argv[0] : "m4";
-	{
-		struct rlimit rl;
-
-		m->max_depth = 1 << 20;
-		if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
-		    rl.rlim_cur != RLIM_INFINITY)
-			m->max_depth = rl.rlim_cur > (1 << 19) ?
-				(int)((rl.rlim_cur - (1 << 18)) /
-				      M4_LEVEL_STACK) : 1000;
-	}
+	m->prog = prog ? prog : "m4";
+	m->max_depth = 1 << 20;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY)
+		m->max_depth = rl.rlim_cur > (1 << 19) ?
+			(int)((rl.rlim_cur - (1 << 18)) /
+			      M4_LEVEL_STACK) : 1000;
 	m->gnu = 1;
 	m->cur_file = "";
 	buf_init(&m->out, M4_MAX_TEXT);
@@ -190,196 +188,231 @@ int m4lite_main(int argc, char **argv)
 	m4_set_delims(&m->lq, &m->lql, &m->rq, &m->rql, NULL, NULL, "`", "'");
 	m4_set_delims(&m->bc, &m->bcl, &m->ec, &m->ecl, NULL, NULL, "#", "\n");
 	m4_set_classes(m);
+}
+
+/* One option c with its argument (NULL: none): settings take effect
+ * now, the rest waits in cl. */
+static void take_option(struct m4 *m, struct cmdline *cl, int c,
+	const char *optarg)
+{
+	int f;
+
+	switch (c) {
+	case 'D': case 'U': case 's': case 't': case 'X':
+		cl->defs[cl->ndefs].code = c;
+		cl->defs[cl->ndefs++].arg = optarg;
+		break;
+	case 'o':
+		cl->defs[cl->ndefs].code = 'X';
+		cl->defs[cl->ndefs++].arg = optarg;
+		break;
+	case 'E':
+		m->fatal++;
+		break;
+	case 'F': case 'R':
+		fprintf(stderr, "%s: frozen state files are not supported\n",
+			m->prog);
+		exit(1);
+	case 'G':
+		m->gnu = 0;
+		break;
+	case 'g':
+		m->gnu = 1;
+		break;
+	case 'I':
+		add_incdir(m, optarg);
+		break;
+	case 'L':
+		m->nesting_limit = atoi(optarg);
+		break;
+	case 'P':
+		m->prefix = 1;
+		break;
+	case 'Q':
+		m->quiet = 1;
+		break;
+	case 'e': case 'i':
+		m->interactive = 1;
+		break;
+	case 'd':
+		f = m4_debug_flags(optarg ? optarg : "");
+		if (f < 0) {
+			fprintf(stderr, "%s: bad debug flags: `%s'\n",
+				m->prog, optarg);
+			f = 0;
+		}
+		m->debug = f;
+		break;
+	case 'l':
+		m->arglen = atoi(optarg);
+		break;
+	case 'h':
+		applet_help();
+		exit(0);
+	case 'v':
+		printf("m4 (postbox m4lite) 1.4.19\n"
+			"Compatible with GNU M4 1.4.19.\n");
+		exit(0);
+	default:	/* B H N S T W: accepted, unused */
+		break;
+	}
+}
+
+/* --NAME[=VALUE] at argv[*i], with glibc getopt_long's rules and words:
+ * any unambiguous prefix; a required value may be the next word.
+ * Returns the option's letter and *optarg. */
+static int long_option(struct m4 *m, int argc, char **argv, int *i,
+	char **optarg)
+{
+	const char *a = argv[*i], *name = a + 2, *eq = strchr(name, '=');
+	size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+	const struct longopt *lo = NULL;
+	int amb = 0, k;
+
+	for (k = 0; longopts[k].name; k++) {
+		if (strncmp(longopts[k].name, name, nl))
+			continue;
+		if (strlen(longopts[k].name) == nl) {
+			lo = &longopts[k];
+			amb = 0;
+			break;
+		}
+		if (!lo)
+			lo = &longopts[k];
+		else if (lo->val != longopts[k].val ||
+			 lo->has_arg != longopts[k].has_arg)
+			amb = 1;
+	}
+	if (amb) {
+		fprintf(stderr, "%s: option '--%.*s' is ambiguous; "
+			"possibilities:", m->prog, (int)strlen(name), name);
+		for (k = 0; longopts[k].name; k++)
+			if (!strncmp(longopts[k].name, name, nl))
+				fprintf(stderr, " '--%s'", longopts[k].name);
+		fputc('\n', stderr);
+		usage_fail(m);
+	}
+	if (!lo) {
+		fprintf(stderr, "%s: unrecognized option '%s'\n", m->prog, a);
+		usage_fail(m);
+	}
+	*optarg = eq ? (char *)eq + 1 : NULL;
+	if (lo->has_arg == 0 && eq) {
+		fprintf(stderr, "%s: option '--%s' doesn't allow an "
+			"argument\n", m->prog, lo->name);
+		usage_fail(m);
+	}
+	if (lo->has_arg == 1 && !eq) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "%s: option '--%s' requires an "
+				"argument\n", m->prog, lo->name);
+			usage_fail(m);
+		}
+		*optarg = argv[++*i];
+	}
+	return lo->val;
+}
+
+/* -XYZ at argv[*i]: each letter taken in turn; one that wants a value
+ * takes the rest of the word, or the next word. */
+static void short_options(struct m4 *m, struct cmdline *cl, int argc,
+	char **argv, int *i)
+{
+	const char *a = argv[*i], *p;
+	char *optarg;
+	int c, k;
+
+	for (k = 1; a[k]; k++) {
+		c = (unsigned char)a[k];
+		p = strchr("B:D:EF:GH:I:L:N:PQR:S:T:U:W:d::egil:o:st:", c);
+		if (!p || c == ':') {
+			fprintf(stderr, "%s: invalid option -- '%c'\n",
+				m->prog, c);
+			usage_fail(m);
+		}
+		optarg = NULL;
+		if (p[1] == ':' && p[2] == ':') {
+			if (a[k + 1])
+				optarg = (char *)a + k + 1;
+		} else if (p[1] == ':') {
+			if (a[k + 1]) {
+				optarg = (char *)a + k + 1;
+			} else if (*i + 1 < argc) {
+				optarg = argv[++*i];
+			} else {
+				fprintf(stderr, "%s: option requires an "
+					"argument -- '%c'\n", m->prog, c);
+				usage_fail(m);
+			}
+		}
+		take_option(m, cl, c, optarg);
+		if (optarg)
+			break;
+	}
+}
+
+/* GNU's option order: options and files may mix; "--" ends options. */
+static void parse_args(struct m4 *m, struct cmdline *cl, int argc,
+	char **argv)
+{
+	char *optarg;
+	int i, c;
+
 	for (i = 1; i < argc; i++) {
-		char *a = argv[i], *optarg;
-		int c, has;
+		char *a = argv[i];
 
 		if (strcmp(a, "--") == 0) {
 			while (++i < argc)
-				files[nfiles++] = argv[i];
+				cl->files[cl->nfiles++] = argv[i];
 			break;
 		}
 		if (a[0] != '-' || a[1] == 0) {
-			files[nfiles++] = a;
+			cl->files[cl->nfiles++] = a;
 			continue;
 		}
 		if (a[1] == '-') {
-			const char *name = a + 2, *eq = strchr(name, '=');
-			size_t nl = eq ? (size_t)(eq - name) : strlen(name);
-			const struct longopt *lo = NULL;
-			int amb = 0;
-
-			for (k = 0; longopts[k].name; k++) {
-				if (strncmp(longopts[k].name, name, nl))
-					continue;
-				if (strlen(longopts[k].name) == nl) {
-					lo = &longopts[k];
-					amb = 0;
-					break;
-				}
-				if (!lo)
-					lo = &longopts[k];
-				else if (lo->val != longopts[k].val ||
-					 lo->has_arg != longopts[k].has_arg)
-					amb = 1;
-			}
-			if (amb) {
-				fprintf(stderr, "%s: option '--%.*s' is "
-					"ambiguous; possibilities:", m->prog,
-					(int)strlen(name), name);
-				for (k = 0; longopts[k].name; k++)
-					if (!strncmp(longopts[k].name, name,
-						     nl))
-						fprintf(stderr, " '--%s'",
-							longopts[k].name);
-				fputc('\n', stderr);
-				usage_fail(m);
-			}
-			if (!lo) {
-				fprintf(stderr, "%s: unrecognized option "
-					"'%s'\n", m->prog, a);
-				usage_fail(m);
-			}
-			c = lo->val;
-			optarg = eq ? (char *)eq + 1 : NULL;
-			if (lo->has_arg == 0 && eq) {
-				fprintf(stderr, "%s: option '--%s' doesn't "
-					"allow an argument\n", m->prog,
-					lo->name);
-				usage_fail(m);
-			}
-			if (lo->has_arg == 1 && !eq) {
-				if (i + 1 >= argc) {
-					fprintf(stderr, "%s: option '--%s' "
-						"requires an argument\n",
-						m->prog, lo->name);
-					usage_fail(m);
-				}
-				optarg = argv[++i];
-			}
-			has = 1;
-			goto handle;
-		}
-		for (k = 1; a[k]; k++) {
-			c = (unsigned char)a[k];
-			p = strchr("B:D:EF:GH:I:L:N:PQR:S:T:U:W:d::egil:o:st:",
-				c);
-			if (!p || c == ':') {
-				fprintf(stderr, "%s: invalid option -- '%c'\n",
-					m->prog, c);
-				usage_fail(m);
-			}
-			optarg = NULL;
-			if (p[1] == ':' && p[2] == ':') {
-				if (a[k + 1])
-					optarg = a + k + 1;
-			} else if (p[1] == ':') {
-				if (a[k + 1]) {
-					optarg = a + k + 1;
-				} else if (i + 1 < argc) {
-					optarg = argv[++i];
-				} else {
-					fprintf(stderr, "%s: option requires "
-						"an argument -- '%c'\n",
-						m->prog, c);
-					usage_fail(m);
-				}
-			}
-			has = 1;
-handle:
-			switch (c) {
-			case 'D': case 'U': case 's': case 't': case 'X':
-				defs[ndefs].code = c;
-				defs[ndefs++].arg = optarg;
-				break;
-			case 'o':
-				defs[ndefs].code = 'X';
-				defs[ndefs++].arg = optarg;
-				break;
-			case 'E':
-				m->fatal++;
-				break;
-			case 'F': case 'R':
-				fprintf(stderr, "%s: frozen state files are "
-					"not supported\n", m->prog);
-				exit(1);
-			case 'G':
-				m->gnu = 0;
-				break;
-			case 'g':
-				m->gnu = 1;
-				break;
-			case 'I':
-				add_incdir(m, optarg);
-				break;
-			case 'L':
-				m->nesting_limit = atoi(optarg);
-				break;
-			case 'P':
-				m->prefix = 1;
-				break;
-			case 'Q':
-				m->quiet = 1;
-				break;
-			case 'e': case 'i':
-				m->interactive = 1;
-				break;
-			case 'd':
-				f = m4_debug_flags(optarg ? optarg : "");
-				if (f < 0) {
-					fprintf(stderr, "%s: bad debug flags: "
-						"`%s'\n", m->prog, optarg);
-					f = 0;
-				}
-				m->debug = f;
-				break;
-			case 'l':
-				m->arglen = atoi(optarg);
-				break;
-			case 'h':
-				applet_help();
-				exit(0);
-			case 'v':
-				printf("m4 (postbox m4lite) 1.4.19\n"
-					"Compatible with GNU M4 1.4.19.\n");
-				exit(0);
-			default:	/* B H N S T W: accepted, unused */
-				break;
-			}
-			if (optarg || a[1] == '-')
-				break;
-		}
-		(void)has;
-	}
-	env = getenv("M4PATH");
-	if (env && *env) {
-		char *e = m4strndup(env, strlen(env)), *s = e, *colon;
-
-		for (;;) {
-			colon = strchr(s, ':');
-			if (colon)
-				*colon = 0;
-			add_incdir(m, *s ? s : ".");
-			if (!colon)
-				break;
-			s = colon + 1;
+			c = long_option(m, argc, argv, &i, &optarg);
+			take_option(m, cl, c, optarg);
+		} else {
+			short_options(m, cl, argc, argv, &i);
 		}
 	}
-	if (m->interactive)
-		signal(SIGINT, SIG_IGN);
-	signal(SIGPIPE, SIG_DFL);
-	define_builtins(m);
-	for (i = 0; i < ndefs; i++) {
-		const char *v = defs[i].arg, *eq;
+}
+
+/* $M4PATH: more include folders after the -I ones (empty means "."). */
+static void add_m4path(struct m4 *m)
+{
+	const char *env = getenv("M4PATH");
+	char *e, *s, *colon;
+
+	if (!env || !*env)
+		return;
+	e = m4strndup(env, strlen(env));
+	for (s = e;; s = colon + 1) {
+		colon = strchr(s, ':');
+		if (colon)
+			*colon = 0;
+		add_incdir(m, *s ? s : ".");
+		if (!colon)
+			break;
+	}
+}
+
+/* -D, -U, -t, -s and --debugfile, in their command-line order. */
+static void apply_deferred(struct m4 *m, struct cmdline *cl)
+{
+	int i;
+
+	for (i = 0; i < cl->ndefs; i++) {
+		const char *v = cl->defs[i].arg, *eq;
 		struct sym *s;
 
-		switch (defs[i].code) {
+		switch (cl->defs[i].code) {
 		case 'D':
 			eq = strchr(v, '=');
 			if (eq)
 				m4_define_sym(m, v, (size_t)(eq - v), -1,
-					eq + 1,
-					strlen(eq + 1), 0);
+					eq + 1, strlen(eq + 1), 0);
 			else
 				m4_define_sym(m, v, strlen(v), -1, "", 0, 0);
 			break;
@@ -405,12 +438,14 @@ handle:
 			break;
 		}
 	}
-	if (nfiles == 0)
-		process_file(m, "-");
-	for (i = 0; i < nfiles; i++)
-		process_file(m, files[i]);
-	/* m4wrap text: GNU 1.4 reads the last wrapped first, and text
-	 * wrapped meanwhile runs in a further round. */
+}
+
+/* m4wrap text: GNU 1.4 reads the last wrapped first, and text wrapped
+ * meanwhile runs in a further round. */
+static void run_wrapped(struct m4 *m)
+{
+	int k;
+
 	while (m->nwrap) {
 		struct input *w = m->wrap;
 		int n = m->nwrap;
@@ -432,12 +467,36 @@ handle:
 		free(w);
 		m4_expand_input(m);
 	}
+}
+
+int m4lite_main(int argc, char **argv)
+{
+	struct m4 state = { 0 }, *m = &state;
+	struct cmdline cl = { 0 };
+	int i;
+
+	m4_live = m;
+	cl.defs = m4alloc(argc * sizeof *cl.defs);
+	cl.files = m4alloc(argc * sizeof *cl.files);
+	init_state(m, argv[0]);
+	parse_args(m, &cl, argc, argv);
+	add_m4path(m);
+	if (m->interactive)
+		signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_DFL);
+	define_builtins(m);
+	apply_deferred(m, &cl);
+	if (cl.nfiles == 0)
+		process_file(m, "-");
+	for (i = 0; i < cl.nfiles; i++)
+		process_file(m, cl.files[i]);
+	run_wrapped(m);
 	m4_make_diversion(m, 0);
 	m4_undivert_all(m);
 	m4_flush_out(m);
 	if (m->debugf)
 		fclose(m->debugf);
-	free(defs);
-	free(files);
+	free(cl.defs);
+	free(cl.files);
 	return m->retcode;
 }
