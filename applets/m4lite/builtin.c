@@ -58,6 +58,50 @@ static void put_quoted(struct m4 *m, struct buf *o, const char *s, size_t n)
 	m4_put(o, m->rq, m->rql);
 }
 
+/* The symbol of argument i when it has a definition, else NULL. */
+static struct sym *defined_arg(struct m4 *m, struct args *a, int i)
+{
+	struct sym *s = m4_lookup(m, a->v[i], a->l[i], 0);
+
+	return s && s->top ? s : NULL;
+}
+
+/* A builtin token where a macro's name belongs: GNU warns, ignores the
+ * call and says so with 1. */
+static int bad_name_arg(struct m4 *m, struct args *a)
+{
+	if (a->bi[1] < 0)
+		return 0;
+	m4_warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
+	return 1;
+}
+
+/* The builtins without arguments that expand to a number (divnum,
+ * sysval, __line__) or to a quoted string (__file__, __program__). */
+static void int_result(struct m4 *m, struct args *a, struct buf *o, long v)
+{
+	if (!m4_bad_argc(m, a, 1, 1))
+		m4_putint(o, v);
+}
+
+static void text_result(struct m4 *m, struct args *a, struct buf *o,
+	const char *s)
+{
+	if (!m4_bad_argc(m, a, 1, 1))
+		put_quoted(m, o, s, strlen(s));
+}
+
+/* substr and translit: GNU gives back the text alone when the other
+ * arguments are missing; 1 when the call stops here. */
+static int text_only(struct m4 *m, struct args *a, struct buf *o)
+{
+	if (!m4_bad_argc(m, a, 3, 4))
+		return 0;
+	if (a->argc == 2)
+		m4_put(o, a->v[1], a->l[1]);
+	return 1;
+}
+
 /* GNU's m4_path_search: the name as given, then each -I and M4PATH
  * folder unless the name is absolute.  Directories are refused. */
 int m4_path_open(struct m4 *m, const char *name, char **found)
@@ -115,12 +159,8 @@ int m4_path_open(struct m4 *m, const char *name, char **found)
 
 static void define_common(struct m4 *m, struct args *a, int push)
 {
-	if (m4_bad_argc(m, a, 2, 3))
+	if (m4_bad_argc(m, a, 2, 3) || bad_name_arg(m, a))
 		return;
-	if (a->bi[1] >= 0) {
-		m4_warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
-		return;
-	}
 	if (a->argc >= 3 && a->bi[2] >= 0)
 		m4_define_sym(m, a->v[1], a->l[1], a->bi[2], NULL, 0, push);
 	else
@@ -147,11 +187,9 @@ static void undef_common(struct m4 *m, struct args *a, int all)
 
 	if (m4_bad_argc(m, a, 2, -1))
 		return;
-	for (i = 1; i < a->argc; i++) {
-		s = m4_lookup(m, a->v[i], a->l[i], 0);
-		if (s && s->top)
+	for (i = 1; i < a->argc; i++)
+		if ((s = defined_arg(m, a, i)))
 			m4_undefine_sym(m, s, all);
-	}
 }
 
 static void bi_undefine(struct m4 *m, struct args *a, struct buf *o)
@@ -175,8 +213,7 @@ static void bi_defn(struct m4 *m, struct args *a, struct buf *o)
 	if (m4_bad_argc(m, a, 2, -1))
 		return;
 	for (i = 1; i < a->argc; i++) {
-		s = m4_lookup(m, a->v[i], a->l[i], 0);
-		if (!s || !s->top)
+		if (!(s = defined_arg(m, a, i)))
 			continue;
 		if (s->top->bi < 0)
 			put_quoted(m, o, s->top->text, s->top->len);
@@ -188,18 +225,11 @@ static void bi_defn(struct m4 *m, struct args *a, struct buf *o)
 	}
 }
 
-static int is_defined(struct m4 *m, struct args *a, int i)
-{
-	struct sym *s = m4_lookup(m, a->v[i], a->l[i], 0);
-
-	return s && s->top;
-}
-
 static void bi_ifdef(struct m4 *m, struct args *a, struct buf *o)
 {
 	if (m4_bad_argc(m, a, 3, 4))
 		return;
-	if (is_defined(m, a, 1))
+	if (defined_arg(m, a, 1))
 		m4_put(o, a->v[2], a->l[2]);
 	else if (a->argc >= 4)
 		m4_put(o, a->v[3], a->l[3]);
@@ -319,19 +349,21 @@ static void bi_divert(struct m4 *m, struct args *a, struct buf *o)
 
 static void bi_divnum(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (m4_bad_argc(m, a, 1, 1))
-		return;
-	m4_putint(o, m->curdiv);
+	int_result(m, a, o, m->curdiv);
 }
 
 /* postbox's cf macros, built in (applets/m4lite/cfdata.c). */
 extern const char m4lite_cf_m4[];
 
-/* Whether name is where sendmail-cf's cf.m4 usually lives. */
-static int is_cf_m4(const char *name)
+/* Whether a failed open (fd < 0) of name calls for the built-in cf
+ * macros: the file is missing where sendmail-cf's cf.m4 usually lives.
+ * DESIGN.md section 3: the tutorial's include of sendmail-cf works on
+ * an image without it, and undivert prints them. */
+static int builtin_cf(int fd, const char *name)
 {
-	return strcmp(name, "/usr/share/sendmail-cf/m4/cf.m4") == 0 ||
-		strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0;
+	return fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
+		(strcmp(name, "/usr/share/sendmail-cf/m4/cf.m4") == 0 ||
+		 strcmp(name, "/usr/share/sendmail/cf/m4/cf.m4") == 0);
 }
 
 static void insert_file(struct m4 *m, int fd)
@@ -369,10 +401,7 @@ static void bi_undivert(struct m4 *m, struct args *a, struct buf *o)
 				a->v[0]);
 		} else {
 			fd = m4_path_open(m, a->v[i], &found);
-			/* The built-in cf macros stand in for the file
-			 * here too: undivert prints them. */
-			if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
-			    is_cf_m4(a->v[i])) {
+			if (builtin_cf(fd, a->v[i])) {
 				if (m->curbuf)
 					m4_puts0(m->curbuf, m4lite_cf_m4);
 				continue;
@@ -460,8 +489,7 @@ static void bi_dumpdef(struct m4 *m, struct args *a, struct buf *o)
 					v[n++] = s;
 	} else {
 		for (k = 1; k < a->argc; k++) {
-			s = m4_lookup(m, a->v[k], a->l[k], 0);
-			if (s && s->top)
+			if ((s = defined_arg(m, a, k)))
 				v[n++] = s;
 			else
 				m4_warn(m, "undefined macro `%s'", a->v[k]);
@@ -537,11 +565,8 @@ static void bi_substr(struct m4 *m, struct args *a, struct buf *o)
 {
 	int start, length, avail;
 
-	if (m4_bad_argc(m, a, 3, 4)) {
-		if (a->argc == 2)
-			m4_put(o, a->v[1], a->l[1]);
+	if (text_only(m, a, o))
 		return;
-	}
 	avail = length = (int)a->l[1];
 	if (!m4_numeric_arg(m, a, a->v[2], &start))
 		return;
@@ -593,11 +618,8 @@ static void bi_translit(struct m4 *m, struct args *a, struct buf *o)
 	short map[256];
 	size_t i, j;
 
-	if (m4_bad_argc(m, a, 3, 4)) {
-		if (a->argc == 2)
-			m4_put(o, a->v[1], a->l[1]);
+	if (text_only(m, a, o))
 		return;
-	}
 	expand_ranges(a->v[2], a->l[2], &from);
 	if (a->argc >= 4)
 		expand_ranges(a->v[3], a->l[3], &to);
@@ -632,33 +654,29 @@ static void bi_translit(struct m4 *m, struct args *a, struct buf *o)
 static void include_common(struct m4 *m, struct args *a, int silent)
 {
 	char *found;
-	int fd;
+	int fd, err;
 
 	if (m4_bad_argc(m, a, 2, 2))
 		return;
 	fd = m4_path_open(m, a->v[1], &found);
-	/* DESIGN.md section 3: the tutorial's include of sendmail-cf works
-	 * on an image without it, with postbox's own macros. */
-	if (fd < 0 && errno == ENOENT && CFG_M4LITE_CF &&
-	    is_cf_m4(a->v[1])) {
+	if (builtin_cf(fd, a->v[1])) {
 		m4_push_text_file(m, m4lite_cf_m4, a->v[1]);
 		return;
 	}
-	if (fd < 0) {
-		if (!silent) {
-			m4_warn_errno(m, errno, "cannot open `%s'", a->v[1]);
-			m->retcode = 1;
+	if (fd >= 0) {
+		if (m4_push_file(m, fd, found) == 0) {
+			free(found);
+			return;
 		}
-		return;
-	}
-	if (m4_push_file(m, fd, found) < 0) {
-		if (!silent) {
-			m4_warn_errno(m, errno, "cannot open `%s'", a->v[1]);
-			m->retcode = 1;
-		}
+		err = errno;
 		close(fd);
+		free(found);
+		errno = err;
 	}
-	free(found);
+	if (!silent) {
+		m4_warn_errno(m, errno, "cannot open `%s'", a->v[1]);
+		m->retcode = 1;
+	}
 }
 
 static void bi_include(struct m4 *m, struct args *a, struct buf *o)
@@ -700,14 +718,9 @@ static void bi_indir(struct m4 *m, struct args *a, struct buf *o)
 	struct sym *s;
 	struct def *d;
 
-	if (m4_bad_argc(m, a, 2, -1))
+	if (m4_bad_argc(m, a, 2, -1) || bad_name_arg(m, a))
 		return;
-	if (a->bi[1] >= 0) {
-		m4_warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
-		return;
-	}
-	s = m4_lookup(m, a->v[1], a->l[1], 0);
-	if (!s || !s->top) {
+	if (!(s = defined_arg(m, a, 1))) {
 		m4_warn(m, "undefined macro `%s'", a->v[1]);
 		return;
 	}
@@ -732,12 +745,8 @@ static void bi_builtin(struct m4 *m, struct args *a, struct buf *o)
 {
 	int bi;
 
-	if (m4_bad_argc(m, a, 2, -1))
+	if (m4_bad_argc(m, a, 2, -1) || bad_name_arg(m, a))
 		return;
-	if (a->bi[1] >= 0) {
-		m4_warn(m, "Warning: %s: invalid macro name ignored", a->v[0]);
-		return;
-	}
 	bi = find_builtin(a->v[1]);
 	if (bi < 0 || (!m->gnu && m4_builtins[bi].gnu)) {
 		m4_warn(m, "undefined builtin `%s'", a->v[1]);
@@ -853,9 +862,7 @@ static void bi_maketemp(struct m4 *m, struct args *a, struct buf *o)
 
 static void bi_sysval(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (m4_bad_argc(m, a, 1, 1))
-		return;
-	m4_putint(o, m->sysval);
+	int_result(m, a, o, m->sysval);
 }
 
 /* Runs /bin/sh -c cmd; with out, its standard output is captured. */
@@ -922,9 +929,8 @@ static void run_shell(struct m4 *m, const char *cmd, struct buf *out)
 		m->sysval = WEXITSTATUS(status);
 }
 
-/* The command's output goes straight to our standard output (flushed
- * first, so the order holds); its status is sysval's. */
-static void bi_syscmd(struct m4 *m, struct args *a, struct buf *o)
+/* syscmd and esyscmd; an empty command succeeds without a shell. */
+static void shell_common(struct m4 *m, struct args *a, struct buf *out)
 {
 	if (m4_bad_argc(m, a, 2, 2))
 		return;
@@ -932,19 +938,29 @@ static void bi_syscmd(struct m4 *m, struct args *a, struct buf *o)
 		m->sysval = 0;
 		return;
 	}
-	run_shell(m, a->v[1], NULL);
+	run_shell(m, a->v[1], out);
+}
+
+/* The command's output goes straight to our standard output (flushed
+ * first, so the order holds); its status is sysval's. */
+static void bi_syscmd(struct m4 *m, struct args *a, struct buf *o)
+{
+	shell_common(m, a, NULL);
 }
 
 /* The command's standard output becomes the expansion, rescanned. */
 static void bi_esyscmd(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (m4_bad_argc(m, a, 2, 2))
-		return;
-	if (a->v[1][0] == 0) {
-		m->sysval = 0;
-		return;
-	}
-	run_shell(m, a->v[1], o);
+	shell_common(m, a, o);
+}
+
+/* A traced mark set or cleared; a symbol with neither a definition
+ * nor the mark goes. */
+static void set_traced(struct m4 *m, struct sym *s, int on)
+{
+	s->traced = on;
+	if (!on)
+		m4_forget_sym(m, s);
 }
 
 static void bi_traceon_off(struct m4 *m, struct args *a, int on)
@@ -961,19 +977,14 @@ static void bi_traceon_off(struct m4 *m, struct args *a, int on)
 		for (k = 0; k < m->tabsize; k++)
 			for (s = m->tab[k]; s; s = next) {
 				next = s->next;
-				s->traced = on;
-				if (!on)
-					m4_forget_sym(m, s);
+				set_traced(m, s, on);
 			}
 		return;
 	}
 	for (i = 1; i < a->argc; i++) {
 		s = m4_lookup(m, a->v[i], a->l[i], on);
-		if (!s)
-			continue;
-		s->traced = on;
-		if (!on)
-			m4_forget_sym(m, s);
+		if (s)
+			set_traced(m, s, on);
 	}
 }
 
@@ -1072,23 +1083,17 @@ static void bi_debugfile(struct m4 *m, struct args *a, struct buf *o)
 
 static void bi_file(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (m4_bad_argc(m, a, 1, 1))
-		return;
-	put_quoted(m, o, m->cur_file, strlen(m->cur_file));
+	text_result(m, a, o, m->cur_file);
 }
 
 static void bi_line(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (m4_bad_argc(m, a, 1, 1))
-		return;
-	m4_putint(o, m->cur_line);
+	int_result(m, a, o, m->cur_line);
 }
 
 static void bi_program(struct m4 *m, struct args *a, struct buf *o)
 {
-	if (m4_bad_argc(m, a, 1, 1))
-		return;
-	put_quoted(m, o, m->prog, strlen(m->prog));
+	text_result(m, a, o, m->prog);
 }
 
 /* --- the table -------------------------------------------------------- */
