@@ -20,6 +20,10 @@
  * include() of sendmail-cf's cf.m4 at its usual paths, when absent, reads
  * postbox's own cf macros (configs/cf/cf.m4, built in: m4lite/cfdata.c).
  *
+ * This file holds the command line; the rest is in applets/m4lite/, one
+ * concern a file (input, expansion, builtins, eval, format, regexp, ...),
+ * with m4lite/m4.h as their map and shared header.
+ *
  * Left out: frozen state files (-F, -R), changeword, --warn-macro-sequence
  * (accepted, no warnings), -H (the hash table grows by itself).  regexp
  * and patsubst translate GNU's Emacs syntax (RE_SYNTAX_EMACS) to a POSIX

@@ -357,7 +357,7 @@ extern const char m4lite_cf_m4[];
 
 /* Whether a failed open (fd < 0) of name calls for the built-in cf
  * macros: the file is missing where sendmail-cf's cf.m4 usually lives.
- * DESIGN.md section 3: the tutorial's include of sendmail-cf works on
+ * README.md, "m4": the tutorial's include of sendmail-cf works on
  * an image without it, and undivert prints them. */
 static int builtin_cf(int fd, const char *name)
 {

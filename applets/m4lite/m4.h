@@ -172,89 +172,144 @@ struct m4 {
 	int tok_line;		/* -s: where the shipped token began */
 };
 
+/* The builtins by index (struct def's bi), NULL-terminated (builtin.c). */
 extern const struct builtin m4_builtins[];
+/* The run's state for m4_memory_exhausted alone (output.c says why). */
 extern struct m4 *m4_live;
 
-/* output.c */
-void m4_memory_exhausted(void);
+/* --- output.c: memory, messages, output and diversions ---------------- */
+
+/* GNU's "memory exhausted": flushes the output, exits 1. */
+void m4_memory_exhausted(void) __attribute__((noreturn));
+/* Room for n more bytes and a NUL in b (capped at M4_MAX_TEXT). */
 void m4_grow(struct buf *b, size_t n);
+/* Appends to b, keeping it NUL-terminated; never fails (exits). */
 void m4_put(struct buf *b, const void *p, size_t n);
 void m4_puts0(struct buf *b, const char *s);
 void m4_putint(struct buf *b, long v);
+/* malloc, realloc, strndup that exit as GNU does on failure. */
 void *m4alloc(size_t n);
 void *m4realloc(void *p, size_t n);
 char *m4strndup(const char *s, size_t n);
+/* glibc's wording of errno e, as GNU m4 prints it. */
 const char *m4_strerror(int e);
+/* "prog:file:line: message" at the current place (warn_errno adds
+ * ": strerror"); -E turns them into a failed status or an exit. */
 void m4_warn(struct m4 *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void m4_warn_errno(struct m4 *m, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The message at file:line, then exit 1 with the output so far. */
 void m4_fatal_at(struct m4 *m, const char *file, int line, const char *fmt,
-	...)
-	__attribute__((noreturn, format(printf, 4, 5)));
+	...) __attribute__((noreturn, format(printf, 4, 5)));
+/* A copy of file name s that lives for the whole run (recent names
+ * are shared). */
 const char *m4_intern_name(struct m4 *m, const char *s);
+/* Writes stdout's buffer out (diversions stay). */
 void m4_flush_out(struct m4 *m);
+/* Text for the current diversion, with -s sync lines. */
 void m4_shipout(struct m4 *m, const char *s, size_t n);
+/* divert(num): negative numbers discard. */
 void m4_make_diversion(struct m4 *m, int num);
+/* undivert(num) into the current diversion (its text is then gone);
+ * undivert_all: every one, in order. */
 void m4_insert_diversion(struct m4 *m, int num);
 void m4_undivert_all(struct m4 *m);
+/* "m4debug: message" to the debug output. */
 void m4_debug_message(struct m4 *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* symtab.c */
+/* --- symtab.c: the symbol table --------------------------------------- */
+
+/* The symbol of name (n bytes); with create, made when absent. */
 struct sym *m4_lookup(struct m4 *m, const char *name, size_t n, int create);
+/* Frees s when it has neither a definition nor the traced mark. */
 void m4_forget_sym(struct m4 *m, struct sym *s);
+/* Frees a definition taken off its stack, or marks it dead while a
+ * pending call still holds it (refs). */
 void m4_drop_def(struct def *d);
+/* define (push 0: replaces the top) or pushdef; bi >= 0 for a builtin,
+ * else text (len bytes, copied). */
 void m4_define_sym(struct m4 *m, const char *name, size_t n, int bi,
 	const char *text, size_t len, int push);
+/* undefine (all) or popdef. */
 void m4_undefine_sym(struct m4 *m, struct sym *s, int all);
 
-/* input.c */
+/* --- input.c: the input stack ----------------------------------------- */
+
+/* A new, empty block of type IN_* on top of the input. */
 struct input *m4_push_block(struct m4 *m, int type);
+/* Pops exhausted string blocks, so pushes do not pile up. */
 void m4_pop_spent_strings(struct m4 *m);
+/* Pushes b's text back to be read next; b comes back empty, with the
+ * block's old buffer (no copy). */
 void m4_push_string_buf(struct m4 *m, struct buf *b);
+/* Pushes a builtin token (defn's result). */
 void m4_push_macro(struct m4 *m, int bi);
+/* A new file block for fd, named name (interned): a regular file is
+ * read whole, a pipe or terminal as needed; 0, or -1 with errno. */
 int m4_push_file(struct m4 *m, int fd, const char *name);
+/* A built-in text read as if it were the file name. */
 void m4_push_text_file(struct m4 *m, const char *text, const char *name);
+/* More bytes of a pipe or terminal into i; 0 at its end. */
 size_t m4_refill(struct input *i);
+/* The next character (CH_EOF, CH_MACRO for a builtin token), consumed
+ * or only looked at; the input's place and lines follow. */
 int m4_next_char(struct m4 *m);
 int m4_peek_char(struct m4 *m);
+/* The top block when its next byte can start a run (no builtin token,
+ * not a byte of the classes in stop), else NULL; take_plain takes the
+ * run up to the next such byte (*n bytes, pointing into the block). */
 struct input *m4_plain_top(struct m4 *m, int stop);
 const char *m4_take_plain(struct m4 *m, struct input *i, int stop,
 	size_t *n);
 
-/* expand.c */
+/* --- expand.c: tokens, macro calls, tracing --------------------------- */
+
+/* Where debug and trace output goes (--debugfile, else stderr). */
 FILE *m4_debug_out(struct m4 *m);
+/* Arguments first.. of a, joined by sep, each quoted when quoted. */
 void m4_dump_args(struct m4 *m, struct buf *o, struct args *a, int first,
 	const char *sep, int quoted);
+/* A user macro's text with $0..$9, $#, $*, $@ replaced, into o. */
 void m4_expand_user(struct m4 *m, struct def *d, struct args *a,
 	struct buf *o);
 void m4_call_builtin(struct m4 *m, int bi, struct args *a, struct buf *o);
+/* Reads, expands and ships the input until the stack is empty. */
 void m4_expand_input(struct m4 *m);
 
-/* builtin.c */
+/* --- builtin.c: the builtins' shared helpers -------------------------- */
+
+/* Argument i, or "" past the last. */
 const char *m4_arg(struct args *a, int i);
+/* GNU's argument count check (min and max count the name; -1: none):
+ * warns, and returns 1 when there are too few. */
 int m4_bad_argc(struct m4 *m, struct args *a, int min, int max);
+/* s as an int into *val with GNU's warnings; 0 when not a number. */
 int m4_numeric_arg(struct m4 *m, struct args *a, const char *s, int *val);
+/* Opens name, else along -I and $M4PATH: the fd and *found (malloc'd),
+ * or -1 with errno. */
 int m4_path_open(struct m4 *m, const char *name, char **found);
+/* changequote/changecom's rules for a pair of delimiters (dl, dr: the
+ * defaults); set_classes then updates the byte classes. */
 void m4_set_delims(char **l, size_t *ll, char **r, size_t *rl,
 	const char *ls, const char *rs, const char *dl, const char *dr);
 void m4_set_classes(struct m4 *m);
+/* GNU's debug flag letters as D_* bits; -1 for an unknown one. */
 int m4_debug_flags(const char *s);
+/* --debugfile: name, "" (discard) or NULL (stderr); -1 with errno. */
 int m4_set_debugfile(struct m4 *m, const char *name);
 
-/* eval.c */
-void m4_bi_eval(struct m4 *m, struct args *a, struct buf *o);
+/* --- the builtins with files of their own ----------------------------- */
 
-/* format.c */
-void m4_bi_format(struct m4 *m, struct args *a, struct buf *o);
-
-/* regexp.c */
-void m4_bi_regexp(struct m4 *m, struct args *a, struct buf *o);
+void m4_bi_eval(struct m4 *m, struct args *a, struct buf *o);	/* eval.c */
+void m4_bi_format(struct m4 *m, struct args *a, struct buf *o); /* format.c */
+void m4_bi_regexp(struct m4 *m, struct args *a, struct buf *o); /* regexp.c */
 void m4_bi_patsubst(struct m4 *m, struct args *a, struct buf *o);
 
 #define M4_INLINE static inline __attribute__((always_inline))
 
+/* m4_put of one byte, inline: the hot path of every scan. */
 M4_INLINE void putc1(struct buf *b, int c)
 {
 	if (b->len + 2 > b->cap)
