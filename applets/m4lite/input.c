@@ -198,7 +198,9 @@ size_t m4_refill(struct input *i)
  * counts up when the character after a newline is read (so a token that
  * ends a line still reports that line).  After a pop, the place becomes
  * that of the block below (input_change), as GNU's current_file/line. */
-int m4_next_char(struct m4 *m)
+/* m4_next_char past its common case: notes a change of input and a new
+ * line, refills pipes, pops ended inputs, returns builtin tokens. */
+static __attribute__((noinline)) int next_char_slow(struct m4 *m)
 {
 	struct input *i;
 	int c;
@@ -240,7 +242,8 @@ int m4_next_char(struct m4 *m)
 	}
 }
 
-int m4_peek_char(struct m4 *m)
+/* m4_peek_char past its common case: the inputs below an ended one. */
+static __attribute__((noinline)) int peek_char_slow(struct m4 *m)
 {
 	int k;
 
@@ -255,6 +258,40 @@ int m4_peek_char(struct m4 *m)
 			return (unsigned char)*i->p;
 	}
 	return CH_EOF;
+}
+
+/* The common cases of the two readers stay free of calls, so that they
+ * need no saved registers: a byte of the string or file on top, no
+ * change of input or line to note. */
+int m4_next_char(struct m4 *m)
+{
+	struct input *i;
+	int c;
+
+	if (m->nin && !m->input_change) {
+		i = &m->in[m->nin - 1];
+		if (i->type == IN_STRING && i->p < i->end)
+			return (unsigned char)*i->p++;
+		if (i->type == IN_FILE && !m->start_of_line && i->p < i->end) {
+			c = (unsigned char)*i->p++;
+			if (c == '\n')
+				m->start_of_line = 1;
+			return c;
+		}
+	}
+	return next_char_slow(m);
+}
+
+int m4_peek_char(struct m4 *m)
+{
+	struct input *i;
+
+	if (m->nin) {
+		i = &m->in[m->nin - 1];
+		if (i->type != IN_MACRO && i->p < i->end)
+			return (unsigned char)*i->p;
+	}
+	return peek_char_slow(m);
 }
 
 /* Fast scans: the top block, ready to be read as next_char would read
