@@ -1,7 +1,7 @@
 /*
  * m4lite's built-in copy of postbox's cf macros (configs/cf/cf.m4), used
  * when a sendmail.mc includes sendmail-cf's cf.m4 from its usual place and
- * no such file exists (DESIGN.md section 3: a bare image needs no files).
+ * no such file exists (README.md, "m4": a bare image needs no files).
  *
  * The file goes in as it is, by the assembler's .incbin (the build runs
  * from the top of the tree), NUL-terminated.  make does not see this
