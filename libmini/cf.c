@@ -49,6 +49,9 @@ struct cf_priv {
 	size_t n_noted;
 	/* whether the file already replaced a built-in list value */
 	int daemons_set, aliases_set, privacy_set;
+	/* an F file without -o could not be opened (cf_load returns
+	 * CF_EFCLASS once the rest is read) */
+	int fclass_failed;
 };
 
 /* One file being read: the cf itself or an F class file. */
@@ -785,6 +788,32 @@ static int fpattern(const char *pat, const char *s, const char **w, size_t *n)
 	return *n > 0;
 }
 
+/* sendmail's shortenstring(): a name of m bytes or more keeps its two
+ * ends around "...". */
+static const char *shorten(const char *s, size_t m, char *buf, size_t max)
+{
+	size_t l = strlen(s), h = (m - 3) / 2;
+
+	if (l < m || 2 * h + 4 > max)
+		return s;
+	snprintf(buf, max, "%.*s...%s", (int)h, s, s + l - h);
+	return buf;
+}
+
+/* An F file without -o that cannot be opened: sendmail's syserr, word
+ * for word ("FILE: line N: fileclass: cannot open 'F': reason"), and the
+ * rest of the cf is read, as sendmail goes on (cf.h: CF_EFCLASS). */
+static void fclass_fail(struct cf_reader *cr, const char *file,
+	const char *why)
+{
+	char buf[100];
+
+	snprintf(cr->err, cr->errmax,
+		"%s: line %u: fileclass: cannot open '%s': %s",
+		shorten(cr->path, 83, buf, sizeof buf), cr->at, file, why);
+	((struct cf_priv *)cr->cf->priv)->fclass_failed = 1;
+}
+
 static int fclass_read(struct cf_reader *cr, const char *name,
 	const char *file, const char *pat, int optional)
 {
@@ -807,8 +836,8 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 			note(cr, "F class file unreadable (-o)");
 		if (optional)
 			return 0;
-		rd_err(cr, "%s: %s", file, strerror(errno));
-		return -1;
+		fclass_fail(cr, file, strerror(errno));
+		return 0;
 	}
 	/* a FIFO or device would block or never end: regular files only,
 	 * as sendmail's SFF_REGONLY */
@@ -818,8 +847,8 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 			note(cr, "F class file not a regular file (-o)");
 			return 0;
 		}
-		rd_err(cr, "%s: not a regular file", file);
-		return -1;
+		fclass_fail(cr, file, "Regular files only");
+		return 0;
 	}
 	r.in = malloc(IN_SIZE);
 	line = malloc(CF_MAX_LINE + 1);
@@ -1920,9 +1949,15 @@ out:
 	free(line);
 	free(r.in);
 	close(r.fd);
-	if (rc < 0)
+	if (rc < 0) {
 		errno = EINVAL;
-	return rc < 0 ? -1 : 0;
+		return -1;
+	}
+	if (((struct cf_priv *)cf->priv)->fclass_failed) {
+		errno = EINVAL;
+		return CF_EFCLASS;
+	}
+	return 0;
 }
 
 /* ---- lookups ------------------------------------------------------------ */
