@@ -2216,11 +2216,16 @@ static void cf_log_note(const char *what, const char *where)
 int cf_load_daemon(struct cf *cf, const char *path, int explicit)
 {
 	char err[512];
+	int r;
 
 	cf_init(cf);
 	cf->note = cf_log_note;
-	if (cf_load(cf, path, err, sizeof err) == 0)
+	if ((r = cf_load(cf, path, err, sizeof err)) == 0)
 		return 0;
+	if (r == CF_EFCLASS) {
+		xwarn("%s", err);
+		return r;
+	}
 	if (errno == ENOENT && !explicit) {
 		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
 			path);

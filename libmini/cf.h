@@ -247,7 +247,8 @@ int cf_parse_time(const char *s, int unit, long *secs);
 /* Loads the cf the way a daemon does: cf_init, ignored lines logged (one
  * line each, LOG_INFO), then PATH.  When PATH does not exist and was not
  * named explicitly (-C), the built-in defaults are used and logged.  0, or
- * -1 with the reason printed on stderr (xwarn).  Setup path only. */
+ * -1 (CF_EFCLASS for a missing F file) with the reason printed on stderr
+ * (xwarn).  Setup path only. */
 int cf_load_daemon(struct cf *cf, const char *path, int explicit);
 
 #endif
