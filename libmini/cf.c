@@ -905,6 +905,12 @@ static int line_F(struct cf_reader *r, char *s)
 	if (p[0] == '-' && p[1] == 'o') {
 		optional = 1;
 		p = skip_space(p + 2);
+		/* "Fw-o -o /etc/mail/local-host-names", as postbox's cf
+		 * macros once wrote: sendmail would read a file "-o" (and
+		 * skip it); the file meant is read instead */
+		while (p[0] == '-' && p[1] == 'o' &&
+		       is_space((unsigned char)p[2]))
+			p = skip_space(p + 2);
 	}
 	if (*p == '|') {
 		note(r, "F class from a program (not run)");

@@ -30,7 +30,9 @@
  *  - F -o (optional): a file that cannot be opened, or is no regular
  *    file, leaves the class as it is (noted unless simply missing);
  *    without -o that is sendmail's "fileclass: cannot open" error
- *    (CF_EFCLASS below).
+ *    (CF_EFCLASS below).  A repeated -o ("Fw-o -o FILE", which
+ *    postbox's cf macros once wrote) counts once: sendmail would take
+ *    "-o" for the file name and read nothing.
  *  - F{x}|program is never run: the line is ignored and noted ("F class
  *    from a program (not run)"); F{x}@map likewise.  A scanf pattern
  *    after the file name is honoured in its common forms: "%s" (the

@@ -445,7 +445,10 @@ static void test_classes(void)
 		"F{Opt}-o t_cf_none\n"
 		"F{Dev}-o /dev/null\n"
 		"F{Prog}|/bin/hostname\n"
+		"F{Twice}-o -o t_cf_rd\n"
 		"CO @ % !\n", err, sizeof err) == 0, "classes load");
+	CHECK(cf_class_has(&cf, "Twice", "relay.example.net"),
+		"F -o -o: the file is read");
 	CHECK(cf_class_has(&cf, "w", "MAIL.example.com"), "Fw first word");
 	CHECK(cf_class_has(&cf, "w", "example.com"), "Fw comment cut");
 	CHECK(cf_class_has(&cf, "w", "www.example.com") &&
