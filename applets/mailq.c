@@ -241,14 +241,19 @@ int mailq_main(int argc, char **argv)
 	char err[600], (*ids)[QUEUE_ID_LEN + 1];
 	size_t n, i, shown = 0;
 	struct queue_env *envs;
-	int *locked;
+	int *locked, r;
 
 	memset(&m, 0, sizeof m);
 	parse_args(&m, argc, argv);
 	drop_group_if(&m);
 	cf_init(&cf);
-	if (cf_load(&cf, m.cf_path ? m.cf_path : CF_PATH, err,
-			sizeof err) < 0) {
+	r = cf_load(&cf, m.cf_path ? m.cf_path : CF_PATH, err, sizeof err);
+	if (r == CF_EFCLASS) {
+		/* sendmail -bp: its fileclass message, EX_OSERR */
+		printf("%s\n", err);
+		return EX_OSERR;
+	}
+	if (r < 0) {
 		if (errno != ENOENT || m.cf_path)
 			xdie(EX_CONFIG, "%s", err);
 		cf_free(&cf);

@@ -391,6 +391,11 @@ int newaliases_main(int argc, char **argv)
 		applet_usage();
 	cf_init(cf);
 	r = cf_load(cf, cfpath ? cfpath : CF_PATH, err, sizeof err);
+	if (r == CF_EFCLASS) {
+		/* sendmail -bi: its fileclass message, EX_OSERR */
+		printf("%s\n", err);
+		return EX_OSERR;
+	}
 	if (r < 0) {
 		/* no cf at all is fine unless -C named one */
 		if (errno != ENOENT || cfpath) {

@@ -1123,19 +1123,32 @@ static void note_ignored(const char *what, const char *where)
 	log_msg(LOG_DEBUG, "%s: %s ignored", where, what);
 }
 
-static void load_cf(struct sm *sm, const struct opts *o)
+/* 1 when an F file of the cf could not be opened and we go on (-bt). */
+static int load_cf(struct sm *sm, const struct opts *o)
 {
 	char err[600];
 	const char *path = o->cf_path ? o->cf_path : CF_PATH;
+	int r;
 
 	cf_init(&sm->cf);
-	if (cf_load(&sm->cf, path, err, sizeof err) < 0) {
+	r = cf_load(&sm->cf, path, err, sizeof err);
+	if (r == CF_EFCLASS) {
+		/* sendmail's syserr: the text on standard output, exit
+		 * EX_OSERR, except that -bt goes on with what it read */
+		printf("%s\n", err);
+		fflush(stdout);
+		if (o->mode != 't')
+			exit(EX_OSERR);
+		return 1;
+	}
+	if (r < 0) {
 		if (errno != ENOENT || o->cf_path)
 			xdie(EX_CONFIG, "%s", err);
 		/* No sendmail.cf: the built-in defaults (DESIGN.md §3). */
 		cf_free(&sm->cf);
 		cf_init(&sm->cf);
 	}
+	return 0;
 }
 
 /* --- -bQ: smtpd's delivery agent ----------------------------------------- */
@@ -1356,6 +1369,7 @@ int sendmail_main(int argc, char **argv)
 	struct passwd *pw;
 	char qid[QUEUE_ID_LEN + 1];
 	char delivery;
+	int cf_broken;
 
 	memset(&o, 0, sizeof o);
 	memset(&sm, 0, sizeof sm);
@@ -1401,7 +1415,7 @@ int sendmail_main(int argc, char **argv)
 	case 'h': case 'H':
 		return EX_OK;	/* no host status database to show */
 	}
-	load_cf(&sm, &o);
+	cf_broken = load_cf(&sm, &o);
 	sm.cf.note = note_ignored;
 	sm.qdir = o.qdir ? o.qdir : sm.cf.opt.queue_dir ? sm.cf.opt.queue_dir :
 		QUEUE_DIR;
@@ -1418,8 +1432,11 @@ int sendmail_main(int argc, char **argv)
 		sm.queuereturn = o.queuereturn;
 	if (o.mode == 'v')
 		return verify(&sm, &o);
-	if (o.mode == 't')
-		return sm_address_test(&sm, o.rcpts, o.nrcpts);
+	if (o.mode == 't') {
+		int rc = sm_address_test(&sm, o.rcpts, o.nrcpts);
+
+		return cf_broken && rc == EX_OK ? EX_OSERR : rc;
+	}
 	ensure_queue_dir(sm.qdir);
 	if (o.mode == 'Q') {
 		if (sm.uid != 0)

@@ -1875,8 +1875,9 @@ int smtpd_main(int argc, char **argv)
 	c.cf = xzalloc(sizeof *c.cf);
 	c.cfpath = cfpath;
 	c.verbose = verbose;
-	if (cf_load_daemon(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL) < 0)
-		return EX_CONFIG;
+	r = cf_load_daemon(c.cf, cfpath ? cfpath : CF_PATH, cfpath != NULL);
+	if (r < 0)	/* sendmail -bd: EX_OSERR for a missing F file */
+		return r == CF_EFCLASS ? EX_OSERR : EX_CONFIG;
 	if (c.cf->opt.bare_line_ends &&
 			strcasecmp(c.cf->opt.bare_line_ends, "reject") &&
 			strcasecmp(c.cf->opt.bare_line_ends, "normalize")) {

@@ -49,6 +49,9 @@ struct cf_priv {
 	size_t n_noted;
 	/* whether the file already replaced a built-in list value */
 	int daemons_set, aliases_set, privacy_set;
+	/* an F file without -o could not be opened (cf_load returns
+	 * CF_EFCLASS once the rest is read) */
+	int fclass_failed;
 };
 
 /* One file being read: the cf itself or an F class file. */
@@ -802,6 +805,32 @@ static int fpattern(const char *pat, const char *s, const char **w, size_t *n)
 	return *n > 0;
 }
 
+/* sendmail's shortenstring(): a name of m bytes or more keeps its two
+ * ends around "...". */
+static const char *shorten(const char *s, size_t m, char *buf, size_t max)
+{
+	size_t l = strlen(s), h = (m - 3) / 2;
+
+	if (l < m || 2 * h + 4 > max)
+		return s;
+	snprintf(buf, max, "%.*s...%s", (int)h, s, s + l - h);
+	return buf;
+}
+
+/* An F file without -o that cannot be opened: sendmail's syserr, word
+ * for word ("FILE: line N: fileclass: cannot open 'F': reason"), and the
+ * rest of the cf is read, as sendmail goes on (cf.h: CF_EFCLASS). */
+static void fclass_fail(struct cf_reader *cr, const char *file,
+	const char *why)
+{
+	char buf[100];
+
+	snprintf(cr->err, cr->errmax,
+		"%s: line %u: fileclass: cannot open '%s': %s",
+		shorten(cr->path, 83, buf, sizeof buf), cr->at, file, why);
+	((struct cf_priv *)cr->cf->priv)->fclass_failed = 1;
+}
+
 static int fclass_read(struct cf_reader *cr, const char *name,
 	const char *file, const char *pat, int optional)
 {
@@ -824,8 +853,8 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 			note(cr, "F class file unreadable (-o)");
 		if (optional)
 			return 0;
-		rd_err(cr, "%s: %s", file, strerror(errno));
-		return -1;
+		fclass_fail(cr, file, strerror(errno));
+		return 0;
 	}
 	/* a FIFO or device would block or never end: regular files only,
 	 * as sendmail's SFF_REGONLY */
@@ -835,8 +864,8 @@ static int fclass_read(struct cf_reader *cr, const char *name,
 			note(cr, "F class file not a regular file (-o)");
 			return 0;
 		}
-		rd_err(cr, "%s: not a regular file", file);
-		return -1;
+		fclass_fail(cr, file, "Regular files only");
+		return 0;
 	}
 	r.in = malloc(IN_SIZE);
 	line = malloc(CF_MAX_LINE + 1);
@@ -893,6 +922,12 @@ static int line_F(struct cf_reader *r, char *s)
 	if (p[0] == '-' && p[1] == 'o') {
 		optional = 1;
 		p = skip_space(p + 2);
+		/* "Fw-o -o /etc/mail/local-host-names", as postbox's cf
+		 * macros once wrote: sendmail would read a file "-o" (and
+		 * skip it); the file meant is read instead */
+		while (p[0] == '-' && p[1] == 'o' &&
+		       is_space((unsigned char)p[2]))
+			p = skip_space(p + 2);
 	}
 	if (*p == '|') {
 		note(r, "F class from a program (not run)");
@@ -1940,9 +1975,15 @@ out:
 	free(line);
 	free(r.in);
 	close(r.fd);
-	if (rc < 0)
+	if (rc < 0) {
 		errno = EINVAL;
-	return rc < 0 ? -1 : 0;
+		return -1;
+	}
+	if (((struct cf_priv *)cf->priv)->fclass_failed) {
+		errno = EINVAL;
+		return CF_EFCLASS;
+	}
+	return 0;
 }
 
 /* ---- lookups ------------------------------------------------------------ */
@@ -2187,20 +2228,22 @@ static void cf_log_note(const char *what, const char *where)
 	log_msg(LOG_INFO, "%s: ignored: %s", where, what);
 }
 
-/* cf_load_daemon's work, never exiting: 0, or -1 with the reason in
- * err (cf freed). */
+/* cf_load_daemon's work, never exiting: 0, or -1 (CF_EFCLASS for a
+ * missing F file) with the reason in err (cf freed). */
 static int load_daemon(struct cf *cf, const char *path, int explicit,
 	char *err, size_t errmax)
 {
-	int missing;
+	int missing, r;
 
 	if (init_defaults(cf) < 0)
 		goto nomem;
 	cf->note = cf_log_note;
-	if (cf_load(cf, path, err, errmax) == 0)
+	if ((r = cf_load(cf, path, err, errmax)) == 0)
 		return 0;
 	missing = errno == ENOENT;
 	cf_free(cf);
+	if (r == CF_EFCLASS)
+		return r;
 	if (missing && !explicit) {
 		log_msg(LOG_INFO, "%s: not found, using built-in defaults",
 			path);
@@ -2218,11 +2261,12 @@ nomem:
 int cf_load_daemon(struct cf *cf, const char *path, int explicit)
 {
 	char err[512];
+	int r;
 
-	if (load_daemon(cf, path, explicit, err, sizeof err) == 0)
+	if ((r = load_daemon(cf, path, explicit, err, sizeof err)) == 0)
 		return 0;
 	xwarn("%s", err);
-	return -1;
+	return r;
 }
 
 struct cf *cf_reload(const char *path, int explicit)

@@ -29,7 +29,10 @@
  *    loopback only).  T lines (Troot) add to class t, as sendmail does.
  *  - F -o (optional): a file that cannot be opened, or is no regular
  *    file, leaves the class as it is (noted unless simply missing);
- *    without -o that is an error naming the cf's file:line.
+ *    without -o that is sendmail's "fileclass: cannot open" error
+ *    (CF_EFCLASS below).  A repeated -o ("Fw-o -o FILE", which
+ *    postbox's cf macros once wrote) counts once: sendmail would take
+ *    "-o" for the file name and read nothing.
  *  - F{x}|program is never run: the line is ignored and noted ("F class
  *    from a program (not run)"); F{x}@map likewise.  A scanf pattern
  *    after the file name is honoured in its common forms: "%s" (the
@@ -210,7 +213,12 @@ void cf_init(struct cf *cf);
 /* Reads PATH over the defaults.  0 on success; -1 with "file:line:
  * message" (or "file: strerror") in err (errmax bytes) on failure; errno
  * is ENOENT when the file does not exist, so a caller may run on the
- * defaults.  F class files that are missing are an error unless -o. */
+ * defaults.  An F class file without -o that cannot be opened is
+ * CF_EFCLASS (errno EINVAL), after the whole cf was read, with
+ * sendmail's message in err ("PATH: line N: fileclass: cannot open
+ * '/etc/mail/local-host-names': No such file or directory"): sendmail
+ * prints it and exits EX_OSERR, except in -bt mode, where it goes on. */
+#define CF_EFCLASS (-2)
 int cf_load(struct cf *cf, const char *path, char *err, size_t errmax);
 void cf_free(struct cf *cf);
 
@@ -250,8 +258,8 @@ int cf_parse_time(const char *s, int unit, long *secs);
 /* Loads the cf the way a daemon does: cf_init, ignored lines logged (one
  * line each, LOG_INFO), then PATH.  When PATH does not exist and was not
  * named explicitly (-C), the built-in defaults are used and logged.  0, or
- * -1 with the reason printed on stderr (xwarn; cf then freed).  Never
- * exits. */
+ * -1 (CF_EFCLASS for a missing F file) with the reason printed on stderr
+ * (xwarn; cf then freed).  Never exits. */
 int cf_load_daemon(struct cf *cf, const char *path, int explicit);
 /* A daemon's SIGHUP: the cf at PATH loaded as cf_load_daemon does, into a
  * new struct cf built aside, so that the running one stays whole.  The

@@ -31,8 +31,9 @@ define(`_PB_WARN', `errprint(`postbox cf: '`$1'`
 
 # Things read by a sendmail.mc, recorded or written as they come.
 define(`VERSIONID', `_PB_OUT(1, `##### '`$1')')
-define(`OSTYPE', `define(`_PB_OSTYPE', `$1')_PB_OUT(1, `##### OSTYPE '`$1')')
-define(`DOMAIN', `ifdef(`_PB_DOMAIN_$1', `_PB_DOMAIN_$1`'',
+define(`OSTYPE', `define(`_PB_OSTYPE', `$1')_PB_OUT(1, `##### OSTYPE '`$1')dnl
+ifdef(`_PB_OSTYPE_$1', `indir(`_PB_OSTYPE_$1')')')
+define(`DOMAIN', `ifdef(`_PB_DOMAIN_$1', `indir(`_PB_DOMAIN_$1')',
 	`_PB_WARN(`DOMAIN(`$1') is not supported (no domain files), ignored')')')
 define(`_PB_DOMAIN_generic', `_PB_OUT(1, `##### DOMAIN generic')dnl
 define(`confFORWARD_PATH',
@@ -41,6 +42,26 @@ define(`confMAX_HEADERS_LENGTH', `32768')dnl
 FEATURE(`redirect')dnl
 FEATURE(`use_cw_file')dnl
 EXPOSED_USER(`root')')
+# OSTYPE(`debian') and DOMAIN(`debian-mta'), as the sendmail.mc of Debian
+# names them: those of their file names and settings that postbox reads.
+# The local mailer stays the one of postbox (sensible-mda of Debian comes
+# with sendmail).
+define(`_PB_OSTYPE_debian', `dnl
+define(`confCW_FILE', `/etc/mail/local-host-names %[^\#]')dnl
+define(`confCT_FILE', `/etc/mail/trusted-users %[^\#]')dnl
+define(`confCR_FILE', `-o /etc/mail/relay-domains %[^\#]')dnl
+define(`confDEF_USER_ID', `mail:mail')')
+define(`_PB_DOMAIN_debian-mta', `_PB_OUT(1, `##### DOMAIN debian-mta')dnl
+define(`confMAX_DAEMON_CHILDREN', `0')dnl
+define(`confTO_ICONNECT', `2m')dnl
+define(`confTO_MAIL', `2m')dnl
+define(`confTO_DATAINIT', `2m')dnl
+define(`confTO_RSET', `1m')dnl
+define(`confTO_QUIT', `2m')dnl
+define(`confTO_COMMAND', `5m')dnl
+define(`confTO_IDENT', `5s')dnl
+define(`confMAX_HOP', `100')dnl
+define(`confPRIVACY_FLAGS', `restrictqrun,restrictexpand')')
 define(`HACK', `_PB_WARN(`HACK(`$1') is not supported, ignored')')
 define(`SITECONFIG',
 	`_PB_WARN(`SITECONFIG(`$1') is not supported, ignored')')
@@ -75,6 +96,7 @@ define(`QUEUE_GROUP',
 
 # Verbatim sections: what follows goes to the cf as written.
 define(`LOCAL_CONFIG', `divert(6)')
+define(`MAILER_DEFINITIONS', `divert(7)')
 define(`LOCAL_RULESETS', `divert(8)')
 define(`LOCAL_RULE_0', `divert(8)S0
 ')
@@ -102,10 +124,12 @@ define(`_PB_FEAT_mailertable', `_PB_MAP(`mailertable', `$1', `mailertable')')
 define(`_PB_FEAT_genericstable', `_PB_MAP(`generics', `$1', `genericstable')')
 define(`_PB_FEAT_domaintable', `_PB_MAP(`domaintable', `$1', `domaintable')')
 define(`_PB_FEAT_authinfo', `_PB_MAP(`authinfo', `$1', `authinfo')')
-define(`_PB_FEAT_use_cw_file', `_PB_OUT(3, `Fw-o 'ifdef(`confCW_FILE',
-	`confCW_FILE', `/etc/mail/local-host-names'))')
-define(`_PB_FEAT_use_ct_file', `_PB_OUT(3, `Ft-o 'ifdef(`confCT_FILE',
-	`confCT_FILE', `/etc/mail/trusted-users'))')
+# The class files are written at the end, so that a confCW_FILE defined
+# after the FEATURE counts, as in sendmail-cf.  A confCW_FILE is written
+# as given (`-o /etc/mail/local-host-names' makes it optional, a scanf
+# pattern may follow the name); without one the file is optional.
+define(`_PB_FEAT_use_cw_file', `define(`_PB_CW_FILE')')
+define(`_PB_FEAT_use_ct_file', `define(`_PB_CT_FILE')')
 define(`_PB_FEAT_nullclient', `define(`_PB_NULLCLIENT', `$1')dnl
 _PB_OUT(2, `DS'`$1')_PB_OUT(1, `##### nullclient of '`$1')MAILER(`smtp')')
 define(`_PB_FEAT_local_procmail', `define(`_PB_PROCMAIL')dnl
@@ -275,6 +299,12 @@ ifdef(`confDOMAIN_NAME', `_PB_TEXT(2, `Dj`'confDOMAIN_NAME')')dnl
 ifdef(`SMART_HOST', `ifdef(`_PB_NULLCLIENT', `',
 	`_PB_TEXT(2, `DS`'SMART_HOST')')')dnl
 ifdef(`MAIL_HUB', `_PB_TEXT(2, `DH`'MAIL_HUB')')dnl
+ifdef(`_PB_CW_FILE', `_PB_TEXT(3, `Fw`'ifdef(`confCW_FILE', `confCW_FILE',
+	`-o /etc/mail/local-host-names')')')dnl
+ifdef(`_PB_CT_FILE', `_PB_TEXT(3, `Ft`'ifdef(`confCT_FILE', `confCT_FILE',
+	`-o /etc/mail/trusted-users')')')dnl
+_PB_TEXT(3, `FR`'ifdef(`confCR_FILE', `confCR_FILE',
+	`-o /etc/mail/relay-domains')')dnl
 ifdef(`LUSER_RELAY', `_PB_TEXT(2, `DL`'LUSER_RELAY')')dnl
 ifdef(`_PB_DAEMONS', `', `_PB_OUT(5, `O DaemonPortOptions=Name=MTA')')dnl
 ifdef(`_PB_USED_no_default_msa', `',
@@ -287,6 +317,7 @@ _PB_OUT(1, `#####')
 _PB_OUT(1, `##### sendmail.cf for postbox, made by its cf macros')
 _PB_OUT(1, `#####')
 _PB_OUT(1, `V10/Berkeley')
+_PB_OUT(3, `Cwlocalhost')
 m4wrap(`_PB_FINISH')
 ')
 divert(0)dnl

@@ -391,11 +391,6 @@ static void test_errors(void)
 		{ "D{bad name}x\n", "t_cf.cf:1: bad macro name" },
 		{ "Fw\n", "t_cf.cf:1: Fw: file name expected" },
 		{ "Cw a\nCw b\0c\n", "t_cf.cf:2: NUL byte in line" },
-		{ "Fwt_cf_no_such_file\n",
-		  "t_cf.cf:1: t_cf_no_such_file: No such file or directory" },
-		{ "# c\nFw-o t_cf_no_such_file\nFR t_cf_no_such_file %[^#]\n",
-		  "t_cf.cf:3: t_cf_no_such_file: No such file or directory" },
-		{ "Fw/dev/null\n", "t_cf.cf:1: /dev/null: not a regular file" },
 	};
 	size_t i;
 
@@ -412,6 +407,41 @@ static void test_errors(void)
 		snprintf(name, sizeof name, "error: %s", v[i].want);
 		CHECK(cf_load(&cf, "t_cf.cf", err, sizeof err) == -1, name);
 		CHECK_STR(err, v[i].want, name);
+		cf_free(&cf);
+	}
+}
+
+/* An F file without -o that cannot be opened: sendmail's message, the
+ * rest of the cf still read, CF_EFCLASS. */
+static void test_fclass_errors(void)
+{
+	static const struct {
+		const char *text, *want;
+	} v[] = {
+		{ "Fwt_cf_no_such_file\nCw after\n",
+		  "t_cf.cf: line 1: fileclass: cannot open 't_cf_no_such_file':"
+		  " No such file or directory" },
+		{ "# c\nFw-o t_cf_no_such_file\nFR t_cf_no_such_file %[^#]\n"
+		  "Cw after\n",
+		  "t_cf.cf: line 3: fileclass: cannot open 't_cf_no_such_file':"
+		  " No such file or directory" },
+		{ "Fw/dev/null\nCw after\n",
+		  "t_cf.cf: line 1: fileclass: cannot open '/dev/null': "
+		  "Regular files only" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof *v; i++) {
+		struct cf cf;
+		char err[256] = "", name[160];
+
+		put("t_cf.cf", v[i].text, strlen(v[i].text));
+		cf_init(&cf);
+		snprintf(name, sizeof name, "fileclass: %s", v[i].want);
+		CHECK(cf_load(&cf, "t_cf.cf", err, sizeof err) == CF_EFCLASS,
+			name);
+		CHECK_STR(err, v[i].want, name);
+		CHECK(cf_class_has(&cf, "w", "after"), "fileclass: rest read");
 		cf_free(&cf);
 	}
 }
@@ -440,7 +470,10 @@ static void test_classes(void)
 		"F{Opt}-o t_cf_none\n"
 		"F{Dev}-o /dev/null\n"
 		"F{Prog}|/bin/hostname\n"
+		"F{Twice}-o -o t_cf_rd\n"
 		"CO @ % !\n", err, sizeof err) == 0, "classes load");
+	CHECK(cf_class_has(&cf, "Twice", "relay.example.net"),
+		"F -o -o: the file is read");
 	CHECK(cf_class_has(&cf, "w", "MAIL.example.com"), "Fw first word");
 	CHECK(cf_class_has(&cf, "w", "example.com"), "Fw comment cut");
 	CHECK(cf_class_has(&cf, "w", "www.example.com") &&
@@ -809,6 +842,7 @@ int main(void)
 	test_missing();
 	test_options();
 	test_errors();
+	test_fclass_errors();
 	test_classes();
 	test_daemons();
 	test_maps_mailers();
