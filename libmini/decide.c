@@ -46,7 +46,7 @@ static void open_spec(struct decide_map *dm, const struct map_spec *s,
 	/* a missing map a K line calls optional (-o) is no map */
 	dm->state = r == 0 || (errno == ENOENT && !alias && s->optional) ? 0 :
 		-1;
-	if (r < 0)
+	if (r <= 0)
 		set_err(dm, err);
 }
 
@@ -61,8 +61,7 @@ void decide_map_open(struct decide_map *dm, const struct cf *cf,
 	dm->state = 0;
 	dm->m.fd = -1;
 	dm->path = dm->err = NULL;
-	if (!dm->label)
-		dm->label = name;
+	dm->label = name;
 	if (!k)
 		return;
 	if (!(s = malloc(sizeof *s))) {
@@ -188,17 +187,31 @@ int decide_lookup(struct decide *d, struct decide_map *dm, const char *key,
 
 /* --- access --------------------------------------------------------------- */
 
+struct access_trace {
+	struct decide *d;
+	const char *tag;	/* as the caller spelled it: "To" */
+};
+
+/* map_access's trace: the keys as looked up (folded), the tag shown as
+ * written in the access file ("To:", not "to:"). */
 static void access_trace(void *ctx, const char *key, const char *value)
 {
-	struct decide *d = ctx;
+	struct access_trace *at = ctx;
+	size_t n = at->tag ? strlen(at->tag) : 0;
+	char k[MAP_KEY_MAX];
 
-	trace(d, d->access.label, key, value != NULL, value);
+	if (n && strncasecmp(key, at->tag, n) == 0 && key[n] == ':') {
+		snprintf(k, sizeof k, "%s%s", at->tag, key + n);
+		key = k;
+	}
+	trace(at->d, at->d->access.label, key, value != NULL, value);
 }
 
 int decide_access(struct decide *d, const char *tag, int kind,
 	const char *value, struct map_action *a, char *matched)
 {
 	struct decide_map *am = &d->access;
+	struct access_trace at;
 	char val[MAP_VALUE_MAX], key[MAP_KEY_MAX];
 	int r;
 
@@ -208,8 +221,10 @@ int decide_access(struct decide *d, const char *tag, int kind,
 		trace(d, am->label, value, -1, am->err ? am->err : "unusable");
 		return -1;
 	}
+	at.d = d;
+	at.tag = tag;
 	am->m.trace = d->trace ? access_trace : NULL;
-	am->m.trace_ctx = d;
+	am->m.trace_ctx = &at;
 	r = map_access(&am->m, tag, kind, value, val, sizeof val, key);
 	am->m.trace = NULL;
 	if (r < 0)
