@@ -146,6 +146,54 @@ static void bt_address(struct sm *sm, struct decide *d, const char *in)
 	free(r);
 }
 
+int sm_verify_remote(struct sm *sm, const char *addr)
+{
+	const char *dom = strrchr(addr, '@');
+	char val[1024], *colon;
+	struct decide d;
+	int via, rc = 0;
+
+	memset(&d, 0, sizeof d);
+	d.cf = &sm->cf;
+	d.local_ip = "";
+	decide_map_open(&d.mailertable, &sm->cf, "mailertable");
+	via = dom ? decide_remote(&d, dom + 1, val, sizeof val) : -1;
+	if (via < 0) {
+		printf("%s... Deferred: %s\n", addr, d.mailertable.err ?
+			d.mailertable.err : "mailertable lookup failed");
+		rc = EX_TEMPFAIL;
+	} else if (via == DECIDE_VIA_MX) {
+		printf("%s... deliverable: mailer esmtp, host %s, user %s\n",
+			addr, val, addr);
+	} else if (via == DECIDE_VIA_MAILERTABLE &&
+	    str_istarts(val, "error:")) {
+		/* error:D.S.N:### text, as the runner bounces it */
+		const char *t = val + 6, *c;
+
+		if ((c = strchr(t, ':')) && t[0] >= '4' && t[0] <= '5' &&
+		    t[1] == '.')
+			t = c + 1;
+		printf("%s... %s\n", addr, t);
+		rc = t[0] == '4' ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	} else {
+		/* "esmtp:[host]": the mailer, then the hosts */
+		colon = strchr(val, ':');
+		if (colon && colon != val && !strchr("[", val[0]) &&
+		    strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789") ==
+		    (size_t)(colon - val)) {
+			*colon = 0;
+			printf("%s... deliverable: mailer %s, host %s, user "
+				"%s\n", addr, val, colon + 1, addr);
+		} else {
+			printf("%s... deliverable: mailer %s, host %s, user "
+				"%s\n", addr, via == DECIDE_VIA_SMARTHOST ?
+				"relay" : "esmtp", val, addr);
+		}
+	}
+	decide_map_close(&d.mailertable);
+	return rc;
+}
+
 /* "/map NAME KEY": one key in one of the maps. */
 static void bt_map(struct decide *d, const char *args)
 {
