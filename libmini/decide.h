@@ -1,6 +1,6 @@
 /*
  * decide: what happens to a recipient, decided in one place (README
- * "smtpd", "sendmail -bt"): smtpd's RCPT, sendmail -bt and -bv, and the
+ * "smtpd" and "The mail flow"): smtpd's RCPT, sendmail -bt and -bv, and the
  * SMTP client's routing call these functions, so the trace that -bt
  * prints is the server's decision by construction.
  *
