@@ -207,9 +207,20 @@ int map_spec_k(struct map_spec *s, const char *type, const char *path,
 			;
 		spec_flag(s, w, p - w);
 	}
-	if (!ext || !path || !*path) {
-		snprintf(err, errmax, "map type %s: no cdb file%s", type,
-			ext ? " named" : " (not supported)");
+	if (ext && (!path || !*path)) {
+		snprintf(err, errmax, "map type %s: no file named", type);
+		return -1;
+	}
+	if (!ext && path) {
+		/* a file postbox cannot read (text, nis's local files):
+		 * unusable, never silently no map */
+		snprintf(err, errmax, "%.200s: map type %s is not supported "
+			"(makemap hash builds the cdb map)", path, type);
+		return -1;
+	}
+	if (!ext) {
+		snprintf(err, errmax, "map type %s: not a file, not used",
+			type);
 		return 0;
 	}
 	if (str_lcpy(s->src, path, sizeof s->src) >= sizeof s->src)
@@ -244,6 +255,13 @@ int map_spec_alias(struct map_spec *s, const char *aliasfile, char *err,
 		memcpy(type, p, n);
 		type[n] = 0;
 		p = colon + 1;
+	}
+	if (!spec_ext(type)) {
+		/* ldap:, nis:, ...: aliases from elsewhere, not a file */
+		memset(s, 0, sizeof *s);
+		snprintf(err, errmax, "%.200s: alias map type %s not used",
+			aliasfile, type);
+		return 0;
 	}
 	/* flags before the path: "hash:-N -o /etc/aliases" */
 	for (;;) {

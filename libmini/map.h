@@ -95,12 +95,14 @@ struct map_spec {
 /* Fills S from a K line's TYPE, PATH (may be NULL: a type without a
  * file) and FLAGS (the words as written, "" none; OPTIONAL: -o already
  * taken out, as struct cf_map holds it).  1 for a cdb file in s->file; 0
- * for a type that has no such file here (ldap, nis, text, sequence, host,
- * ...: the caller skips the map), with the reason in err; -1 with err
- * for a path that does not fit. */
+ * for a type without a file (ldap, nis, sequence, host, ...: the caller
+ * skips the map), with the reason in err; -1 with err for a path that
+ * does not fit, a cdb type without a path, or a file of a type postbox
+ * cannot read (text): the map is unusable, lookups are temporary. */
 int map_spec_k(struct map_spec *s, const char *type, const char *path,
 	const char *flags, int optional, char *err, size_t errmax);
-/* The same for one AliasFile entry.  An alias map's keys are looked up
+/* The same for one AliasFile entry (an unknown type, "ldap:", "nis:",
+ * is 0: not a file).  An alias map's keys are looked up
  * without, then with, a trailing NUL unless -N or -O says which (what
  * newaliases writes has it; makemap without -N not). */
 int map_spec_alias(struct map_spec *s, const char *aliasfile, char *err,

@@ -114,6 +114,11 @@ static void bt_address(struct sm *sm, struct decide *d, const char *in)
 	 * SMTP client takes (a relaying client's mail too) */
 	to = r->addr;
 	if (r->user[0]) {
+		char u[80];
+
+		/* mailertable's local:user names the user, not the domain */
+		if (!decide_is_local(d, to, u, sizeof u))
+			to = r->user;
 		if (local_expand(&sm->cf, to, bt_print_target, (void *)addr,
 				err, sizeof err) != 0)
 			printf("decision    %s: deferred: %s\n", addr, err);

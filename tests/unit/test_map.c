@@ -627,7 +627,9 @@ static void test_spec(void)
 		{ "hash", "/a", "-N -O", "/a.db", 1, 0, MAP_NONUL, 0 },
 		{ "hash", "/a", "-m", "/a.db", 1, 0, 0, 1 },
 		{ "ldap", NULL, "-k uid -v mail", "", 0, 0, 0, 0 },
-		{ "text", "/etc/x", "", "", 0, 0, 0, 0 },
+		/* a file postbox cannot read: unusable, never "no map" */
+		{ "text", "/etc/x", "", "", -1, 0, 0, 0 },
+		{ "hash", NULL, "", "", -1, 0, 0, 0 },
 	};
 	static const struct {
 		const char *spec, *src, *file;
