@@ -32,7 +32,7 @@
 #include "map.h"
 #include "cf.h"
 
-#define DECIDE_ADDR_MAX	320	/* an address: RFC 5321 4.5.3.1, 64@255 */
+#define DECIDE_ADDR_MAX	320	/* an address (RFC 5321 4.5.3.1) */
 #define DECIDE_REPLY_MAX 600	/* an SMTP reply line */
 
 struct decide_map {		/* one map the decisions may consult */

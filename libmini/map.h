@@ -85,7 +85,7 @@ int map_changed(const struct map *m, const char *path);
  * nothing for a cdb map and are ignored. */
 struct map_spec {
 	char type[16];		/* "hash", "cdb", ..., "" when unknown */
-	char src[FILE_PATH_MAX];	/* PATH as written (an AliasFile's text) */
+	char src[FILE_PATH_MAX];	/* PATH as written (aliases' text) */
 	char file[FILE_PATH_MAX];	/* the cdb file to open */
 	int flags;		/* MAP_NOFOLD, MAP_NUL, MAP_NONUL */
 	int optional;		/* -o */

@@ -43,11 +43,11 @@ int vusers_parse_line(const char *line, size_t len, struct vusers_entry *e,
  * 1 found (e filled, the first entry of that name), 0 absent. */
 int vusers_find(const char *data, size_t len, const char *path,
 	const char *user, struct vusers_entry *e, char *err, size_t errmax);
-/* Finds USER in the file PATH (vusers_find on its contents).  The whole file is checked on every call,
- * so a broken line is reported whichever user is asked for.  1 found (e
- * filled, the first entry of that name), 0 absent, -1 with "path:line:
- * message" or "path: strerror" in err (a lookup that must be retried:
- * temporary). */
+/* Finds USER in the file PATH (vusers_find on its contents).  The whole
+ * file is checked on every call, so a broken line is reported whichever
+ * user is asked for.  1 found (e filled, the first entry of that name),
+ * 0 absent, -1 with "path:line: message" or "path: strerror" in err (a
+ * lookup that must be retried: temporary). */
 int vusers_lookup(const char *path, const char *user, struct vusers_entry *e,
 	char *err, size_t errmax);
 

@@ -284,7 +284,8 @@ static int route_for(struct sm *sm, const char *domain, struct route *r,
 	if (via == DECIDE_VIA_SMARTHOST) {
 		/* m4's SMART_HOST may name the mailer: "esmtp:[host]". */
 		str_lcpy(r->mailer, "relay", sizeof r->mailer);
-		if (!val[0] || parse_hosts(val + mailer_prefix(val, r), r) < 0) {
+		if (!val[0] ||
+		    parse_hosts(val + mailer_prefix(val, r), r) < 0) {
 			set_res(res, EX_TEMPFAIL, "4.3.5",
 				"bad smart host (DS) setting");
 			return -1;
