@@ -1340,7 +1340,6 @@ static int drop_privilege(const struct ctx *c)
 static int session(struct ctx *c, const struct net_listener *l)
 {
 	struct smtpd *s;
-	size_t i;
 
 	signal(SIGPIPE, SIG_IGN);
 	s = calloc(1, sizeof *s);
@@ -1354,17 +1353,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	s->verbose = c->verbose;
 	net_peer(&s->peer);
 	/* the maps are opened as root (they may be 0640), then we drop */
-	if (decide_open(&s->rt, c->cf) < 0)
-		log_msg(LOG_ERR, "out of memory");
-	if (s->rt.access.state < 0)
-		log_msg(LOG_ERR, "%s", s->rt.access.err);
-	if (s->rt.virtuser.state < 0)
-		log_msg(LOG_ERR, "%s", s->rt.virtuser.err);
-	if (s->rt.mailertable.state < 0)
-		log_msg(LOG_ERR, "%s", s->rt.mailertable.err);
-	for (i = 0; i < s->rt.n_aliases; i++)
-		if (s->rt.aliases[i].state < 0)
-			log_msg(LOG_ERR, "%s", s->rt.aliases[i].err);
+	smtpd_maps_open(s);
 	/* the virtual users' file holds password hashes: root reads it */
 	if (c->cf->opt.virtual_users && *c->cf->opt.virtual_users &&
 			file_read_all(c->cf->opt.virtual_users, VUSERS_MAX_FILE,

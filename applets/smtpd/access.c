@@ -18,6 +18,24 @@ void smtpd_map_close(struct decide_map *sm)
 	decide_map_close(sm);
 }
 
+void smtpd_maps_open(struct smtpd *s)
+{
+	struct decide *d = &s->rt;
+	size_t i;
+
+	if (decide_open(d, s->cf) < 0)
+		log_msg(LOG_ERR, "out of memory");
+	if (d->access.state < 0)
+		log_msg(LOG_ERR, "%s", d->access.err);
+	if (d->virtuser.state < 0)
+		log_msg(LOG_ERR, "%s", d->virtuser.err);
+	if (d->mailertable.state < 0)
+		log_msg(LOG_ERR, "%s", d->mailertable.err);
+	for (i = 0; i < d->n_aliases; i++)
+		if (d->aliases[i].state < 0)
+			log_msg(LOG_ERR, "%s", d->aliases[i].err);
+}
+
 /* TAG:ip, TAG:ip-prefix ..., then TAG: alone: sendmail's tagged-only
  * walk for ClientConn: and GreetPause: (FEATURE(conncontrol),
  * FEATURE(greet_pause)).  1 with the value, 0 none, -1 error. */

@@ -157,6 +157,9 @@ static inline int str_ieq(const char *a, const char *b)
 void smtpd_map_open(struct decide_map *sm, const struct cf *cf,
 	const char *name);
 void smtpd_map_close(struct decide_map *sm);
+/* Opens the session's maps into s->rt (decide_open), logging each that
+ * failed. */
+void smtpd_maps_open(struct smtpd *s);
 /* TAG:ip, its prefixes, then TAG: (ClientConn:, GreetPause:). */
 int smtpd_tagged_ip(struct decide_map *sm, const char *tag, const char *ip,
 	char *val, size_t max);
