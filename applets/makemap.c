@@ -91,18 +91,17 @@ static int known_type(const char *t)
 	return 0;
 }
 
-/* sendmail's naming: "access" -> "access.db"; a ".db" name stays. */
+/* sendmail's naming: "access" -> "access.db", "cdb" maps "access.cdb";
+ * a name with the extension stays (map_spec_k: the readers' rule). */
 static void map_path(struct makemap *mm)
 {
-	const char *ext = strcmp(mm->type, "cdb") == 0 ? ".cdb" : ".db";
-	int n;
+	struct map_spec *s = xzalloc(sizeof *s);
+	char err[300];
 
-	if (str_ends(mm->name, ext))
-		n = snprintf(mm->path, sizeof mm->path, "%s", mm->name);
-	else
-		n = snprintf(mm->path, sizeof mm->path, "%s%s", mm->name, ext);
-	if (n < 0 || (size_t)n >= sizeof mm->path)
+	if (map_spec_k(s, mm->type, mm->name, "", 0, err, sizeof err) <= 0 ||
+	    str_lcpy(mm->path, s->file, sizeof mm->path) >= sizeof mm->path)
 		xdie(EX_USAGE, "%s: name too long", mm->name);
+	free(s);
 }
 
 static void line_error(struct makemap *mm, const char *fmt, const char *arg)

@@ -20,7 +20,8 @@
  *
  * Where the aliases are: AliasFile from the cf (several, comma-separated
  * or on several lines; a "hash:"/"btree:"/"dbm:" prefix is allowed,
- * "cdb:" writes FILE.cdb, other map types are skipped).  With no cf file
+ * "cdb:" writes FILE.cdb, other map types are skipped: map_spec_alias
+ * names the file, for the readers too).  With no cf file
  * at all: /etc/mail/aliases (sendmail's compiled-in default on Debian),
  * or /etc/aliases when that does not exist.  -O AliasFile=PATH overrides.
  *
@@ -293,42 +294,35 @@ static int read_aliases(struct newaliases *na, int fd, struct map_make *mk)
 }
 
 /* Rebuilds one alias file's map.  0 or a sysexits code. */
-static int rebuild(const char *spec, int verbose)
+static int rebuild(const char *aliasfile, int verbose)
 {
-	static const char *const types[] = { "hash:", "btree:", "dbm:",
-		"cdb:", "implicit:" };
 	struct newaliases na;
 	struct map_make mk;
-	char db[FILE_PATH_MAX];
-	const char *ext = ".db", *colon;
+	struct map_spec *ms = xzalloc(sizeof *ms);
+	char err[FILE_PATH_MAX + 100];
+	const char *spec, *db;
 	struct stat st;
 	mode_t mode = 0644;
-	size_t i;
-	int fd, rc, have = 0, n;
+	int fd, rc, have = 0;
 
-	/* "hash:/etc/mail/aliases"; "ldap:..." and the like are not files */
-	colon = strchr(spec, ':');
-	if (colon && spec[0] != '/') {
-		for (i = 0; i < sizeof types / sizeof types[0]; i++)
-			if (str_starts(spec, types[i]))
-				break;
-		if (i == sizeof types / sizeof types[0])
-			return 0;
-		if (i == 3)
-			ext = ".cdb";
-		spec = colon + 1;
+	/* the file every reader opens (map.h: map_spec); "ldap:..." and the
+	 * like are not files */
+	rc = map_spec_alias(ms, aliasfile, err, sizeof err);
+	if (rc <= 0) {
+		if (rc < 0)
+			xwarn("%s", err);
+		free(ms);
+		return rc < 0 ? EX_USAGE : 0;
 	}
+	spec = ms->src;
+	db = ms->file;
 	memset(&na, 0, sizeof na);
 	na.file = spec;
 	na.verbose = verbose;
-	n = snprintf(db, sizeof db, "%s%s", spec, ext);
-	if (n < 0 || (size_t)n >= sizeof db) {
-		xwarn("%s: name too long", spec);
-		return EX_USAGE;
-	}
 	fd = open(spec, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		xwarn("cannot open %s: %s", spec, strerror(errno));
+		free(ms);
 		return EX_NOINPUT;
 	}
 	map_make_init(&mk, MAP_MAKE_REPLACE);
@@ -360,6 +354,7 @@ static int rebuild(const char *spec, int verbose)
 		}
 	}
 	map_make_free(&mk);
+	free(ms);
 	return rc;
 }
 

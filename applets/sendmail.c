@@ -1026,8 +1026,10 @@ static int verify(struct sm *sm, struct opts *o)
 				v.rc = v.rc ? v.rc : EX_TEMPFAIL;
 			}
 		} else {
-			printf("%s... deliverable: mailer esmtp, host %s, "
-				"user %s\n", a, strrchr(a, '@') + 1, a);
+			int r = sm_verify_remote(sm, a);
+
+			if (r && !v.rc)
+				v.rc = r;
 		}
 	}
 	fflush(stdout);

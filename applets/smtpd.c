@@ -89,9 +89,6 @@
 //usage:-v	verbose: log every command and reply
 #include "smtpd/smtpd.h"
 
-static const char *const map_names[N_MAPS] = { "access", "virtuser",
-	"mailertable", NULL };
-
 /* --- small helpers -------------------------------------------------------- */
 
 static int privacy_has(const struct cf *cf, const char *word)
@@ -646,7 +643,7 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 		}
 	}
 	/* §3: the sender in the access map */
-	r = smtpd_access(&s->maps[MAP_ACCESS_I], "From", MAP_ACCESS_ADDR,
+	r = decide_access(&s->rt, "From", MAP_ACCESS_ADDR,
 		t->sender[0] ? t->sender : "<>", &a, NULL);
 	if (r < 0) {
 		snprintf(why, sizeof why, "451 4.3.0 <%s>... Temporary lookup "
@@ -654,7 +651,7 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 		goto refuse;
 	}
 	if (r > 0 && (a.act == MAP_ACT_REJECT || a.act == MAP_ACT_ERROR)) {
-		smtpd_action_reply(&a, t->sender, why, sizeof why);
+		decide_action_reply(&a, t->sender, why, sizeof why);
 		log_msg(LOG_NOTICE, "[%s]: sender <%s> refused: %s",
 			s->peer.ip, t->sender, why);
 		free(t);
@@ -1215,7 +1212,7 @@ static void greet(struct smtpd *s)
 		g = "$j ESMTP postbox; $b";
 	if (cf_expand(s->cf, g, text, sizeof text) < 0)
 		text[sizeof text - 1] = 0;
-	if (smtpd_tagged_ip(&s->maps[MAP_ACCESS_I], "GreetPause", s->peer.ip,
+	if (smtpd_tagged_ip(&s->rt.access, "GreetPause", s->peer.ip,
 			val, sizeof val) > 0)
 		str_toul(val, 60000, &pause);
 	if (talked_first(s, (long)pause)) {
@@ -1339,7 +1336,6 @@ static int drop_privilege(const struct ctx *c)
 static int session(struct ctx *c, const struct net_listener *l)
 {
 	struct smtpd *s;
-	size_t i;
 
 	signal(SIGPIPE, SIG_IGN);
 	s = calloc(1, sizeof *s);
@@ -1353,10 +1349,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	s->verbose = c->verbose;
 	net_peer(&s->peer);
 	/* the maps are opened as root (they may be 0640), then we drop */
-	for (i = 0; i < N_MAPS; i++)
-		smtpd_map_open(&s->maps[i], c->cf, map_names[i],
-			i == MAP_ALIASES_I && c->cf->opt.alias_files.n ?
-			c->cf->opt.alias_files.v[0] : NULL, 1);
+	smtpd_maps_open(s);
 	/* the virtual users' file holds password hashes: root reads it */
 	if (c->cf->opt.virtual_users && *c->cf->opt.virtual_users &&
 			file_read_all(c->cf->opt.virtual_users, VUSERS_MAX_FILE,
@@ -1365,6 +1358,9 @@ static int session(struct ctx *c, const struct net_listener *l)
 			strerror(errno));
 		s->vusers_err = 1;
 	}
+	s->rt.vusers = s->vusers;
+	s->rt.vusers_len = s->vusers_len;
+	s->rt.vusers_err = s->vusers_err;
 	if (drop_privilege(c) < 0) {
 		log_msg(LOG_ERR, "cannot drop privilege to %u:%u: %s",
 			(unsigned)c->uid, (unsigned)c->gid, strerror(errno));
@@ -1396,8 +1392,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	if (CFG_TLS && s->tls)
 		tls_close(s->tls);
 	txn_free(s);
-	for (i = 0; i < N_MAPS; i++)
-		smtpd_map_close(&s->maps[i]);
+	decide_close(&s->rt);
 	free(s->vusers);
 	free(s);
 	return 0;
@@ -1551,7 +1546,7 @@ static unsigned ip_limit(void *arg, const struct net_peer *p)
 	if (c->access.state == 1 && c->access.path &&
 			map_changed(&c->access.m, c->access.path)) {
 		smtpd_map_close(&c->access);
-		smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
+		smtpd_map_open(&c->access, c->cf, "access");
 	}
 	/* FEATURE(conncontrol): ClientConn:ip N, ClientConn: N */
 	if (smtpd_tagged_ip(&c->access, "ClientConn", p->ip, val,
@@ -1789,7 +1784,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	if (background)
 		net_detach(pidfile);
 	log_open("smtpd", background);
-	smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
+	smtpd_map_open(&c->access, c->cf, "access");
 	set_limits(&srv, c->cf);
 	srv.ip_limit = ip_limit;
 	srv.refuse = refuse;
@@ -1823,7 +1818,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		session_user(c);
 		set_limits(&srv, c->cf);
 		smtpd_map_close(&c->access);
-		smtpd_map_open(&c->access, c->cf, "access", NULL, 1);
+		smtpd_map_open(&c->access, c->cf, "access");
 		/* the agent reads the cf again between two entries; one
 		 * that had given up starts afresh */
 		c->agent_fails = 0;

@@ -37,6 +37,7 @@
 #include "mailbox.h"
 #include "vusers.h"
 #include "local.h"
+#include "decide.h"
 #include "queue.h"
 #include "qp.h"
 #include "msg.h"

@@ -463,65 +463,53 @@ int local_mailbox(const struct cf *cf, const char *user, const char *home,
 
 /* ---- aliases ---------------------------------------------------------- */
 
-/* Whether the text aliases file holds any entry (a line that is neither
- * blank nor a comment).  A missing or unreadable file holds none. */
-static int text_has_entries(const char *file)
-{
-	char *data, *p;
-	size_t len;
-	int any = 0, bol = 1;
-
-	if (file_read_all(file, 16UL << 20, &data, &len) < 0)
-		return errno == EFBIG;
-	for (p = data; p < data + len && !any; p++) {
-		if (bol && *p != '#' && *p != '\n' && *p != ' ' &&
-		    *p != '\t' && *p != '\r')
-			any = 1;
-		bol = *p == '\n';
-	}
-	free(data);
-	return any;
-}
-
-/* Looks KEY up in one aliases file's database (PATH + ".db", a cdb map
- * with NUL-terminated keys and values, as sendmail's).  1 found (value in
- * val, the database's owner in st), 0 absent, -1 temporary (err). */
+/* Looks KEY up in one AliasFile's map (map_spec_alias names the file:
+ * PATH.db, PATH.cdb for "cdb:PATH"; keys and values NUL-terminated, as
+ * sendmail's).  1 found (value in val, the map's owner in st), 0 absent,
+ * -1 temporary (err). */
 static int alias_db_get(const char *file, const char *key, struct buf *val,
 	struct stat *st, char *err, size_t errmax)
 {
-	char db[FILE_PATH_MAX];
+	struct map_spec *spec;
 	struct map m;
 	int rc;
 
-	/* AliasFile may carry a type ("hash:/etc/mail/aliases"). */
-	if (file[0] != '/' && strchr(file, ':'))
-		file = strchr(file, ':') + 1;
-	if ((size_t)snprintf(db, sizeof db, "%s.db", file) >= sizeof db ||
-	    strlen(key) + 1 >= MAP_KEY_MAX)
+	if (strlen(key) + 1 >= MAP_KEY_MAX)
 		return 0;	/* no key that long can have been written */
-	if (map_open(&m, db, MAP_NUL, err, errmax) < 0) {
-		if (errno == ENOENT && !text_has_entries(file))
-			return 0;	/* no aliases at all: fine */
+	if (!(spec = malloc(sizeof *spec))) {
+		seterr(err, errmax, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	rc = map_spec_alias(spec, file, err, errmax);
+	if (rc <= 0) {
+		free(spec);
+		return rc;	/* not a file of ours (ldap:, nis:): none */
+	}
+	rc = map_alias_open(&m, spec, err, errmax);
+	if (rc <= 0) {
 		/* Aliases written but never built: wait for newaliases
 		 * rather than bounce what they would have taken (as
 		 * Postfix defers "alias database unavailable"). */
-		if (errno == ENOENT)
+		if (rc < 0 && errno == ENOENT)
 			str_lcat(err, " (run newaliases)", errmax);
-		return -1;
+		free(spec);
+		return rc;
 	}
 	buf_reset(val);
 	if (fstat(m.fd, st) < 0 || buf_reserve(val, LOCAL_MAX_ALIAS) < 0) {
-		seterr(err, errmax, "%s: %s", db, strerror(errno));
+		seterr(err, errmax, "%s: %s", spec->file, strerror(errno));
 		map_close(&m);
+		free(spec);
 		return -1;
 	}
-	rc = map_lookup(&m, key, val->p, LOCAL_MAX_ALIAS);
+	rc = map_spec_lookup(&m, key, val->p, LOCAL_MAX_ALIAS);
 	if (rc > 0)
 		val->len = strlen(val->p);
 	else if (rc < 0)
-		seterr(err, errmax, "%s: lookup of %s: %s", db, key,
+		seterr(err, errmax, "%s: lookup of %s: %s", spec->file, key,
 			strerror(errno));
 	map_close(&m);
+	free(spec);
 	return rc;
 }
 

@@ -12,9 +12,10 @@
  * delivers, then records each target's result.
  *
  * Expansion (sendmail 8's rules):
- *  - aliases: every AliasFile in order, its database PATH.db (cdb, keys
- *    lower-cased, keys and values NUL-terminated; "type:" before PATH is
- *    ignored); for user+detail the keys user+detail, user+*, user.  A
+ *  - aliases: every AliasFile in order, its database as map_spec_alias
+ *    names it (PATH.db, PATH.cdb for "cdb:PATH"; keys lower-cased, keys
+ *    and values NUL-terminated; "ldap:" and other types without a file
+ *    are skipped); for user+detail the keys user+detail, user+*, user.  A
  *    missing PATH.db while PATH holds entries is EX_TEMPFAIL ("run
  *    newaliases", as Postfix defers); no PATH, or one with only blank
  *    and comment lines, is "no aliases".  owner-LIST, when it exists,

@@ -93,6 +93,8 @@ int map_open(struct map *m, const char *path, int flags, char *err,
 	m->trace = NULL;
 	m->trace_ctx = NULL;
 	m->flags = flags;
+	m->match_only = 0;
+	m->append[0] = 0;
 	m->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (m->fd < 0) {
 		e = errno;
@@ -148,6 +150,193 @@ int map_changed(const struct map *m, const char *path)
 	if (stat(path, &st) < 0)
 		return 1;
 	return st.st_dev != m->dev || st.st_ino != m->ino;
+}
+
+/* --- the file behind a map declaration (map.h: map_spec) --------------- */
+
+/* The cdb file's extension of a map TYPE; NULL for a type without one. */
+static const char *spec_ext(const char *type)
+{
+	static const char *const db[] = { "hash", "btree", "dbm",
+		"implicit" };
+	size_t i;
+
+	if (strcmp(type, "cdb") == 0)
+		return ".cdb";
+	for (i = 0; i < sizeof db / sizeof *db; i++)
+		if (strcmp(type, db[i]) == 0)
+			return ".db";
+	return NULL;
+}
+
+/* One flag word W (n bytes) of a K line or an AliasFile. */
+static void spec_flag(struct map_spec *s, const char *w, size_t n)
+{
+	if (n < 2 || w[0] != '-')
+		return;
+	switch (w[1]) {
+	case 'o': s->optional = 1; break;
+	case 'f': s->flags |= MAP_NOFOLD; break;
+	case 'N': s->flags = (s->flags & ~MAP_NONUL) | MAP_NUL; break;
+	case 'O': s->flags = (s->flags & ~MAP_NUL) | MAP_NONUL; break;
+	case 'm': s->match_only = 1; break;
+	case 'a':
+		if (n - 2 < sizeof s->append) {
+			memcpy(s->append, w + 2, n - 2);
+			s->append[n - 2] = 0;
+		}
+		break;
+	}
+}
+
+int map_spec_k(struct map_spec *s, const char *type, const char *path,
+	const char *flags, int optional, char *err, size_t errmax)
+{
+	const char *ext = spec_ext(type), *p = flags ? flags : "";
+	int n;
+
+	memset(s, 0, sizeof *s);
+	str_lcpy(s->type, type, sizeof s->type);
+	s->optional = optional;
+	while (*p) {
+		const char *w;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (w = p; *p && *p != ' ' && *p != '\t'; p++)
+			;
+		spec_flag(s, w, p - w);
+	}
+	if (ext && (!path || !*path)) {
+		snprintf(err, errmax, "map type %s: no file named", type);
+		return -1;
+	}
+	if (!ext && path) {
+		/* a file postbox cannot read (text, nis's local files):
+		 * unusable, never silently no map */
+		snprintf(err, errmax, "%.200s: map type %s is not supported "
+			"(makemap hash builds the cdb map)", path, type);
+		return -1;
+	}
+	if (!ext) {
+		snprintf(err, errmax, "map type %s: not a file, not used",
+			type);
+		return 0;
+	}
+	if (str_lcpy(s->src, path, sizeof s->src) >= sizeof s->src)
+		goto long_name;
+	n = snprintf(s->file, sizeof s->file, "%s%s", path,
+		str_ends(path, ext) ? "" : ext);
+	if (n < 0 || (size_t)n >= sizeof s->file)
+		goto long_name;
+	return 1;
+long_name:
+	snprintf(err, errmax, "%.200s...: name too long", path);
+	return -1;
+}
+
+int map_spec_alias(struct map_spec *s, const char *aliasfile, char *err,
+	size_t errmax)
+{
+	char type[16] = "implicit", flags[256] = "";
+	const char *p = aliasfile, *colon = strchr(p, ':'), *path;
+	size_t n;
+
+	/* "type:..." unless the path itself holds a ':' (sendmail: a
+	 * class name never starts with '/') */
+	if (colon && p[0] != '/') {
+		n = colon - p;
+		if (n >= sizeof type) {
+			memset(s, 0, sizeof *s);
+			snprintf(err, errmax, "%.40s: unknown alias map type",
+				aliasfile);
+			return 0;
+		}
+		memcpy(type, p, n);
+		type[n] = 0;
+		p = colon + 1;
+	}
+	if (!spec_ext(type)) {
+		/* ldap:, nis:, ...: aliases from elsewhere, not a file */
+		memset(s, 0, sizeof *s);
+		snprintf(err, errmax, "%.200s: alias map type %s not used",
+			aliasfile, type);
+		return 0;
+	}
+	/* flags before the path: "hash:-N -o /etc/aliases" */
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '-')
+			break;
+		for (path = p; *p && *p != ' ' && *p != '\t'; p++)
+			;
+		n = strlen(flags);
+		if (n + (p - path) + 2 < sizeof flags)
+			snprintf(flags + n, sizeof flags - n, "%s%.*s",
+				n ? " " : "", (int)(p - path), path);
+	}
+	return map_spec_k(s, type, p, flags, 0, err, errmax);
+}
+
+int map_spec_open(struct map *m, const struct map_spec *s, char *err,
+	size_t errmax)
+{
+	if (map_open(m, s->file, s->flags, err, errmax) < 0)
+		return -1;
+	m->match_only = s->match_only;
+	memcpy(m->append, s->append, sizeof m->append);
+	return 0;
+}
+
+int map_spec_lookup(struct map *m, const char *key, char *val, size_t max)
+{
+	int r = map_lookup(m, key, val, max);
+
+	if (r <= 0)
+		return r;
+	if (m->match_only && str_lcpy(val, key, max) >= max)
+		goto too_long;
+	if (m->append[0] && str_lcat(val, m->append, max) >= max)
+		goto too_long;
+	return 1;
+too_long:
+	errno = E2BIG;
+	return -1;
+}
+
+/* Whether the alias text FILE holds an entry: a line that is neither
+ * blank nor a comment.  A missing or unreadable file holds none; one
+ * too big to read holds some. */
+static int text_has_entries(const char *file)
+{
+	char *data, *p;
+	size_t len;
+	int any = 0, bol = 1;
+
+	if (file_read_all(file, 16UL << 20, &data, &len) < 0)
+		return errno == EFBIG;
+	for (p = data; p < data + len && !any; p++) {
+		if (bol && *p != '#' && *p != '\n' && *p != ' ' &&
+		    *p != '\t' && *p != '\r')
+			any = 1;
+		bol = *p == '\n';
+	}
+	free(data);
+	return any;
+}
+
+int map_alias_open(struct map *m, const struct map_spec *s, char *err,
+	size_t errmax)
+{
+	if (map_spec_open(m, s, err, errmax) == 0)
+		return 1;
+	if (errno != ENOENT)
+		return -1;
+	if (!text_has_entries(s->src))
+		return 0;	/* no aliases at all: fine */
+	errno = ENOENT;
+	return -1;
 }
 
 /* Finds K (klen bytes) and copies the value; as map_lookup. */

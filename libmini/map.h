@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include <cdb.h>
 #include "buf.h"
+#include "file.h"
 
 #define MAP_KEY_MAX	1024	/* a key, NUL included (longer: E2BIG) */
 #define MAP_VALUE_MAX	8192	/* a makemap value, NUL included */
@@ -44,6 +45,10 @@ struct map {
 	 * what sendmail -bt -d60.1 shows. */
 	void (*trace)(void *ctx, const char *key, const char *value);
 	void *trace_ctx;
+	/* A K line's -m and -a, set by map_spec_open (map_open clears
+	 * them), applied by map_spec_lookup. */
+	int match_only;
+	char append[64];
 };
 
 /* Opens the cdb map at PATH for lookups.  0, or -1 with errno and one line
@@ -62,6 +67,61 @@ void map_close(struct map *m);
 /* 1 when PATH is no longer the file M has open (replaced by makemap,
  * removed); then close and reopen. 0 when it still is. */
 int map_changed(const struct map *m, const char *path);
+
+/* The file behind a map declaration: the one rule that makemap,
+ * newaliases, smtpd, local delivery, sendmail -bt and the SMTP client
+ * share, so that every reader opens the file the writer wrote.
+ *  - K line (map_spec_k): "Kname TYPE [-flags] PATH";
+ *  - AliasFile (map_spec_alias): "[TYPE:][-flags ]PATH", as sendmail
+ *    parses it ("hash:/etc/mail/aliases", "cdb:-o /etc/aliases",
+ *    "/etc/aliases" is type implicit);
+ *  - makemap TYPE NAME (map_spec_k with no flags).
+ * TYPE hash, btree, dbm and implicit are cdb files named PATH.db, TYPE cdb
+ * PATH.cdb (sendmail 8.16's name); a PATH that already ends in that
+ * extension is taken as it is.  Flags: -o optional (a missing file is no
+ * error), -f MAP_NOFOLD, -N MAP_NUL, -O MAP_NONUL, -m match only (a hit
+ * returns the key, not the value), -aSTRING appended to every value
+ * found; the others (-T<TMPF>, -z, -k, -v, -q, -D, -S, ...) change
+ * nothing for a cdb map and are ignored. */
+struct map_spec {
+	char type[16];		/* "hash", "cdb", ..., "" when unknown */
+	char src[FILE_PATH_MAX];	/* PATH as written (aliases' text) */
+	char file[FILE_PATH_MAX];	/* the cdb file to open */
+	int flags;		/* MAP_NOFOLD, MAP_NUL, MAP_NONUL */
+	int optional;		/* -o */
+	int match_only;		/* -m */
+	char append[64];	/* -a, "" none */
+};
+/* Fills S from a K line's TYPE, PATH (may be NULL: a type without a
+ * file) and FLAGS (the words as written, "" none; OPTIONAL: -o already
+ * taken out, as struct cf_map holds it).  1 for a cdb file in s->file; 0
+ * for a type without a file (ldap, nis, sequence, host, ...: the caller
+ * skips the map), with the reason in err; -1 with err for a path that
+ * does not fit, a cdb type without a path, or a file of a type postbox
+ * cannot read (text): the map is unusable, lookups are temporary. */
+int map_spec_k(struct map_spec *s, const char *type, const char *path,
+	const char *flags, int optional, char *err, size_t errmax);
+/* The same for one AliasFile entry (an unknown type, "ldap:", "nis:",
+ * is 0: not a file).  An alias map's keys are looked up
+ * without, then with, a trailing NUL unless -N or -O says which (what
+ * newaliases writes has it; makemap without -N not). */
+int map_spec_alias(struct map_spec *s, const char *aliasfile, char *err,
+	size_t errmax);
+/* map_open on s->file with s->flags, keeping -m and -a for
+ * map_spec_lookup.  Returns as map_open. */
+int map_spec_open(struct map *m, const struct map_spec *s, char *err,
+	size_t errmax);
+/* map_lookup, then the K line's -m (the key is the value) and -a (its
+ * string appended; E2BIG when the result does not fit). */
+int map_spec_lookup(struct map *m, const char *key, char *val, size_t max);
+/* Opens an alias map (sendmail's and Postfix's rule for aliases not
+ * built yet): 1 open; 0 when there are no aliases to read (neither the
+ * map nor entries in the text file s->src: blank and comment lines
+ * only); -1 with errno and err: ENOENT when the text has entries but the
+ * map is missing (the caller defers: "run newaliases"), else as
+ * map_open. */
+int map_alias_open(struct map *m, const struct map_spec *s, char *err,
+	size_t errmax);
 
 /* Looks KEY up (folded to lower case unless MAP_NOFOLD).  On a hit, copies
  * the value (its trailing NUL dropped) into val as a C string and returns

@@ -100,22 +100,17 @@ int vusers_parse_line(const char *line, size_t len, struct vusers_entry *e,
 	return 1;
 }
 
-int vusers_lookup(const char *path, const char *user, struct vusers_entry *e,
-	char *err, size_t errmax)
+int vusers_find(const char *data, size_t len, const char *path,
+	const char *user, struct vusers_entry *e, char *err, size_t errmax)
 {
 	struct vusers_entry cur;
-	char *data, *p, *end, *nl, msg[128];
-	size_t len;
+	const char *p, *end = data + len, *nl;
+	char msg[128];
 	unsigned line = 0;
 	int found = 0, rc;
 
 	memset(e, 0, sizeof *e);
-	if (file_read_all(path, VUSERS_MAX_FILE, &data, &len) < 0) {
-		snprintf(err, errmax, "%s: %s", path, errno == EFBIG ?
-			"file too large" : strerror(errno));
-		return -1;
-	}
-	for (p = data, end = data + len; p < end; p = nl + 1) {
+	for (p = data; p < end; p = nl + 1) {
 		line++;
 		nl = memchr(p, '\n', end - p);
 		if (!nl)
@@ -123,7 +118,8 @@ int vusers_lookup(const char *path, const char *user, struct vusers_entry *e,
 		rc = vusers_parse_line(p, nl - p, &cur, msg, sizeof msg);
 		if (rc < 0) {
 			snprintf(err, errmax, "%s:%u: %s", path, line, msg);
-			free(data);
+			memset(&cur, 0, sizeof cur);
+			memset(e, 0, sizeof *e);
 			return -1;
 		}
 		if (rc > 0 && !found && strcmp(cur.user, user) == 0) {
@@ -131,6 +127,24 @@ int vusers_lookup(const char *path, const char *user, struct vusers_entry *e,
 			found = 1;
 		}
 	}
-	free(data);
+	memset(&cur, 0, sizeof cur);
 	return found;
+}
+
+int vusers_lookup(const char *path, const char *user, struct vusers_entry *e,
+	char *err, size_t errmax)
+{
+	char *data;
+	size_t len;
+	int rc;
+
+	memset(e, 0, sizeof *e);
+	if (file_read_all(path, VUSERS_MAX_FILE, &data, &len) < 0) {
+		snprintf(err, errmax, "%s: %s", path, errno == EFBIG ?
+			"file too large" : strerror(errno));
+		return -1;
+	}
+	rc = vusers_find(data, len, path, user, e, err, errmax);
+	free(data);
+	return rc;
 }

@@ -35,11 +35,19 @@ struct vusers_entry {
  * 2^31, a relative home. */
 int vusers_parse_line(const char *line, size_t len, struct vusers_entry *e,
 	char *err, size_t errmax);
-/* Finds USER in the file PATH.  The whole file is checked on every call,
- * so a broken line is reported whichever user is asked for.  1 found (e
- * filled, the first entry of that name), 0 absent, -1 with "path:line:
- * message" or "path: strerror" in err (a lookup that must be retried:
- * temporary). */
+/* Finds USER in DATA (LEN bytes, the contents of the file PATH), every
+ * line checked: the one policy for a broken line, whoever reads the
+ * file (delivery, smtpd's RCPT and AUTH): the whole file is unusable
+ * and every lookup is temporary (-1, "path:line: message" in err), so a
+ * typo defers mail and logins instead of bouncing or refusing them.
+ * 1 found (e filled, the first entry of that name), 0 absent. */
+int vusers_find(const char *data, size_t len, const char *path,
+	const char *user, struct vusers_entry *e, char *err, size_t errmax);
+/* Finds USER in the file PATH (vusers_find on its contents).  The whole
+ * file is checked on every call, so a broken line is reported whichever
+ * user is asked for.  1 found (e filled, the first entry of that name),
+ * 0 absent, -1 with "path:line: message" or "path: strerror" in err (a
+ * lookup that must be retried: temporary). */
 int vusers_lookup(const char *path, const char *user, struct vusers_entry *e,
 	char *err, size_t errmax);
 

@@ -1,99 +1,38 @@
 /*
  * sendmail -bt: address test mode.  postbox has no rewriting rules, so
- * instead of rulesets it shows what decides an address: every key tried
- * in the access map (To: tag first, as sendmail's check_rcpt does), the
- * virtusertable, the aliases and the mailertable, each with its result,
- * then the final decision (the -bv answer).  Input: addresses as
- * arguments, or lines on stdin in sendmail's "3,0 address" form (the
- * last word is the address); "/map NAME KEY" looks one key up.
+ * instead of rulesets it shows what decides an address, by running the
+ * decision smtpd runs (libmini/decide.c) with a trace: every key tried in
+ * the access map (To: tag first, as sendmail's check_rcpt does), the
+ * virtusertable, the aliases, the virtual users and the mailertable,
+ * each with its result; then smtpd's answer to RCPT from a remote client
+ * without relay rights; then the decision (where delivery takes it, the
+ * -bv answer).  Input: addresses as arguments, or lines on stdin in
+ * sendmail's "3,0 address" form (the last word is the address);
+ * "/map NAME KEY" looks one key up.
  */
 #include "sendmail.h"
+#include "decide.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct bt_map {
-	const char *label;
-	struct map m;
-	int open;
-};
-
-/* Opens the map declared by K line NAME (sendmail adds ".db" to hash
- * and btree paths); prints why it is unavailable. */
-static void bt_open(const struct cf *cf, const char *name, struct bt_map *b,
-	const char *fallback)
+/* decide's trace: "label  key  value" or "(not found)". */
+static void bt_trace(void *ctx, const char *map, const char *key, int rc,
+	const char *value)
 {
-	const struct cf_map *k = cf_map(cf, name);
-	char path[1100], err[600];
-	const char *p = k ? k->path : fallback;
-
-	b->label = name;
-	b->open = 0;
-	if (!p) {
-		printf("%-11s (no K line: not used)\n", name);
-		return;
-	}
-	snprintf(path, sizeof path, "%s%s", p, str_ends(p, ".db") ||
-		(k && k->type && strcmp(k->type, "cdb") == 0 &&
-		 str_ends(p, ".cdb")) ? "" : ".db");
-	if (map_open(&b->m, path, 0, err, sizeof err) < 0) {
-		printf("%-11s %s\n", name, err);
-		return;
-	}
-	b->open = 1;
+	(void)ctx;
+	printf("%-11s %-36s %s\n", map, key, rc > 0 ? value : rc < 0 ?
+		value : "(not found)");
 }
 
-/* One lookup, printed: "label  key  value" or "(not found)". */
-static int bt_try(struct bt_map *b, const char *key, char *val, size_t max)
+/* Says why a map is not used: "(no K line: not used)" or its error. */
+static void bt_state(const char *label, const struct decide_map *dm)
 {
-	int rc;
-
-	if (!b->open)
-		return 0;
-	rc = map_lookup(&b->m, key, val, max);
-	if (rc > 0)
-		printf("%-11s %-36s %s\n", b->label, key, val);
-	else
-		printf("%-11s %-36s %s\n", b->label, key, rc < 0 ?
-			strerror(errno) : "(not found)");
-	return rc > 0;
-}
-
-/* The access lookups; on a hit, the value is left in val. */
-static int bt_access(struct bt_map *b, const char *addr, char *val,
-	size_t max)
-{
-	char key[SM_MAX_ADDR + 16], user[SM_MAX_ADDR];
-	const char *at = strrchr(addr, '@'), *d;
-	static const char *const tags[] = { "To:", "" };
-	int t;
-
-	if (!b->open)
-		return 0;
-	/* The full address, "user@", then the domain and its parents; at
-	 * each step the tagged key before the bare one. */
-	for (t = 0; t < 2; t++) {
-		snprintf(key, sizeof key, "%s%s", tags[t], addr);
-		if (bt_try(b, key, val, max))
-			return 1;
-	}
-	if (!at)
-		return 0;
-	snprintf(user, sizeof user, "%.*s@", (int)(at - addr + 0), addr);
-	for (t = 0; t < 2; t++) {
-		snprintf(key, sizeof key, "%s%s", tags[t], user);
-		if (bt_try(b, key, val, max))
-			return 1;
-	}
-	for (d = at + 1; d && *d; d = strchr(d, '.') ? strchr(d, '.') + 1 :
-	     NULL) {
-		for (t = 0; t < 2; t++) {
-			snprintf(key, sizeof key, "%s%s", tags[t], d);
-			if (bt_try(b, key, val, max))
-				return 1;
-		}
-	}
-	return 0;
+	if (dm->state == 1)
+		return;
+	printf("%-11s %s\n", label, dm->err ? dm->err :
+		"(no K line: not used)");
 }
 
 static int bt_print_target(void *ctx, const struct local_target *t)
@@ -120,85 +59,198 @@ static int bt_print_target(void *ctx, const struct local_target *t)
 	return 0;
 }
 
-static void bt_address(struct sm *sm, struct bt_map *maps, const char *addr)
+/* The reply without its "<addr>... " part: "550 5.7.1 Access denied". */
+static void bt_reply(const char *reply, char *dst, size_t max)
 {
-	char user[128], val[1024], key[SM_MAX_ADDR + 8], err[300];
-	const char *at = strrchr(addr, '@'), *d;
+	const char *lt = strstr(reply, " <"), *dots;
 
-	printf("> %s\n", addr);
-	if (!sm_addr_valid(addr, err, sizeof err)) {
-		printf("decision    %s: %s (553 5.1.3)\n", addr, err);
+	if (lt && (dots = strstr(lt, ">... ")) != NULL)
+		snprintf(dst, max, "%.*s %s", (int)(lt - reply), reply,
+			dots + 5);
+	else
+		str_lcpy(dst, reply, max);
+}
+
+static void bt_address(struct sm *sm, struct decide *d, const char *in)
+{
+	char addr[DECIDE_ADDR_MAX], val[1024], err[300], *dom;
+	struct decide_rcpt *r = xzalloc(sizeof *r);
+	const char *to;
+	int rc, via;
+
+	printf("> %s\n", in);
+	if (!sm_addr_valid(in, err, sizeof err) ||
+	    str_lcpy(addr, in, sizeof addr) >= sizeof addr) {
+		printf("decision    %s: %s (553 5.1.3)\n", in, err);
+		free(r);
 		return;
 	}
-	if (bt_access(&maps[0], addr, val, sizeof val)) {
-		struct map_action act;
+	/* as smtpd normalises it: the domain in lower case, no final dot */
+	if ((dom = strrchr(addr, '@')) != NULL) {
+		size_t n;
 
-		if (map_action_parse(val, &act) < 0) {
-			printf("decision    %s: access value not understood\n",
-				addr);
-		} else if (act.act == MAP_ACT_REJECT ||
-			   act.act == MAP_ACT_ERROR) {
-			printf("decision    %s: rejected: %u %s %s\n", addr,
-				act.code, act.dsn[0] ? act.dsn : "5.7.1",
-				act.text[0] ? act.text : "Access denied");
-			return;
-		} else if (act.act == MAP_ACT_DISCARD) {
-			printf("decision    %s: discarded\n", addr);
-			return;
-		}
+		str_lower(++dom);
+		n = strlen(dom);
+		if (n > 1 && dom[n - 1] == '.')
+			dom[n - 1] = 0;
 	}
-	if (at) {
-		/* virtusertable: user@domain, then the catch-all @domain. */
-		if (!bt_try(&maps[1], addr, val, sizeof val)) {
-			snprintf(key, sizeof key, "%s", at);
-			bt_try(&maps[1], key, val, sizeof val);
-		}
+	rc = decide_rcpt(d, addr, r);
+	printf("%-11s %s: %s (to a remote client without relay rights)\n",
+		"rcpt", addr, rc < 0 ? r->reply : r->relay ?
+		"250 2.1.5 Recipient ok (relayed)" : "250 2.1.5 Recipient ok");
+	if (rc < 0 && !r->relay_denied) {
+		bt_reply(r->reply, val, sizeof val);
+		printf("decision    %s: %s: %s\n", addr, r->reply[0] == '4' ?
+			"deferred" : "rejected", val);
+		free(r);
+		return;
 	}
-	if (local_is_local(&sm->cf, addr, user, sizeof user)) {
-		str_lower(user);
-		bt_try(&maps[2], user, val, sizeof val);
-		if (local_expand(&sm->cf, addr, bt_print_target, (void *)addr,
+	if (r->discard) {
+		printf("decision    %s: discarded\n", addr);
+		free(r);
+		return;
+	}
+	/* where delivery takes it: the local expansion, or the route the
+	 * SMTP client takes (a relaying client's mail too) */
+	to = r->addr;
+	if (r->user[0]) {
+		char u[80];
+
+		/* mailertable's local:user names the user, not the domain */
+		if (!decide_is_local(d, to, u, sizeof u))
+			to = r->user;
+		if (local_expand(&sm->cf, to, bt_print_target, (void *)addr,
 				err, sizeof err) != 0)
 			printf("decision    %s: deferred: %s\n", addr, err);
+		free(r);
 		return;
 	}
-	/* mailertable: the domain, then ".parent" ones, then ".". */
-	for (d = at + 1; d; d = strchr(d + 1, '.')) {
-		if (bt_try(&maps[3], d, val, sizeof val)) {
-			printf("decision    %s: via %s\n", addr, val);
-			return;
-		}
-		if (!*d || !strchr(d + 1, '.'))
-			break;
+	dom = strrchr(to, '@');
+	if (!dom) {
+		printf("decision    %s: deferred: no domain\n", addr);
+		free(r);
+		return;
 	}
-	if (maps[3].open)
-		bt_try(&maps[3], ".", val, sizeof val);
-	/* What smtp.c does next: the smart host, else the MX lookup. */
-	if (cf_macro(&sm->cf, "S") && *cf_macro(&sm->cf, "S"))
+	dom++;
+	/* decide_rcpt has shown the mailertable keys of this domain */
+	if (strcmp(to, addr) == 0)
+		d->trace = NULL;
+	via = decide_remote(d, dom, val, sizeof val);
+	d->trace = bt_trace;
+	if (via < 0)
+		printf("decision    %s: deferred: mailertable lookup failed\n",
+			addr);
+	else if (via == DECIDE_VIA_MAILERTABLE)
+		printf("decision    %s: via %s\n", addr, val);
+	else if (via == DECIDE_VIA_SMARTHOST)
 		printf("decision    %s: mailer relay, host %s (smart host)\n",
-			addr, cf_macro(&sm->cf, "S"));
+			addr, val);
 	else
 		printf("decision    %s: mailer esmtp, host %s (MX lookup)\n",
-			addr, at + 1);
+			addr, val);
+	free(r);
+}
+
+int sm_verify_remote(struct sm *sm, const char *addr)
+{
+	const char *dom = strrchr(addr, '@');
+	char val[1024], *colon;
+	struct decide d;
+	int via, rc = 0;
+
+	memset(&d, 0, sizeof d);
+	d.cf = &sm->cf;
+	d.local_ip = "";
+	decide_map_open(&d.mailertable, &sm->cf, "mailertable");
+	via = dom ? decide_remote(&d, dom + 1, val, sizeof val) : -1;
+	if (via < 0) {
+		printf("%s... Deferred: %s\n", addr, d.mailertable.err ?
+			d.mailertable.err : "mailertable lookup failed");
+		rc = EX_TEMPFAIL;
+	} else if (via == DECIDE_VIA_MX) {
+		printf("%s... deliverable: mailer esmtp, host %s, user %s\n",
+			addr, val, addr);
+	} else if (via == DECIDE_VIA_MAILERTABLE &&
+	    str_istarts(val, "error:")) {
+		/* error:D.S.N:### text, as the runner bounces it */
+		const char *t = val + 6, *c;
+
+		if ((c = strchr(t, ':')) && t[0] >= '4' && t[0] <= '5' &&
+		    t[1] == '.')
+			t = c + 1;
+		printf("%s... %s\n", addr, t);
+		rc = t[0] == '4' ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	} else {
+		/* "esmtp:[host]": the mailer, then the hosts */
+		colon = strchr(val, ':');
+		if (colon && colon != val && !strchr("[", val[0]) &&
+		    strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789") ==
+		    (size_t)(colon - val)) {
+			*colon = 0;
+			printf("%s... deliverable: mailer %s, host %s, user "
+				"%s\n", addr, val, colon + 1, addr);
+		} else {
+			printf("%s... deliverable: mailer %s, host %s, user "
+				"%s\n", addr, via == DECIDE_VIA_SMARTHOST ?
+				"relay" : "esmtp", val, addr);
+		}
+	}
+	decide_map_close(&d.mailertable);
+	return rc;
+}
+
+/* "/map NAME KEY": one key in one of the maps. */
+static void bt_map(struct decide *d, const char *args)
+{
+	char name[64], key[1024], val[MAP_VALUE_MAX];
+	struct decide_map *dm = NULL;
+
+	if (sscanf(args, "%63s %1023s", name, key) != 2) {
+		printf("usage: /map NAME KEY\n");
+		return;
+	}
+	if (strcmp(name, "access") == 0)
+		dm = &d->access;
+	else if (strcmp(name, "virtuser") == 0)
+		dm = &d->virtuser;
+	else if (strcmp(name, "mailertable") == 0)
+		dm = &d->mailertable;
+	else if (strcmp(name, "aliases") == 0 && d->n_aliases)
+		dm = &d->aliases[0];
+	if (!dm)
+		printf("no map %s\n", name);
+	else
+		decide_lookup(d, dm, key, val, sizeof val);
 }
 
 int sm_address_test(struct sm *sm, char **addrs, int n)
 {
-	struct bt_map maps[4];
+	struct decide d;
 	char line[2048];
-	const char *alias = sm->cf.opt.alias_files.n ?
-		sm->cf.opt.alias_files.v[0] : "/etc/mail/aliases";
+	size_t k;
 	int i;
 
 	printf("ADDRESS TEST MODE (postbox: maps and decisions, no "
 		"rulesets)\n");
-	bt_open(&sm->cf, "access", &maps[0], NULL);
-	bt_open(&sm->cf, "virtuser", &maps[1], NULL);
-	bt_open(&sm->cf, "aliases", &maps[2], alias);
-	bt_open(&sm->cf, "mailertable", &maps[3], NULL);
+	if (decide_open(&d, &sm->cf) < 0)
+		xdie(EX_OSERR, "out of memory");
+	/* the virtual users, as smtpd reads them at a session's start */
+	if (sm->cf.opt.virtual_users && *sm->cf.opt.virtual_users &&
+	    file_read_all(sm->cf.opt.virtual_users, VUSERS_MAX_FILE,
+			(char **)&d.vusers, &d.vusers_len) < 0) {
+		printf("%-11s %s: %s\n", "vusers", sm->cf.opt.virtual_users,
+			strerror(errno));
+		d.vusers_err = 1;
+	}
+	d.trace = bt_trace;
+	bt_state("access", &d.access);
+	bt_state("virtuser", &d.virtuser);
+	for (k = 0; k < d.n_aliases; k++)
+		bt_state("aliases", &d.aliases[k]);
+	bt_state("mailertable", &d.mailertable);
 	if (n) {
 		for (i = 0; i < n; i++)
-			bt_address(sm, maps, addrs[i]);
+			bt_address(sm, &d, addrs[i]);
 	} else {
 		printf("Enter <ruleset> <address> or /map NAME KEY\n");
 		while (fgets(line, sizeof line, stdin)) {
@@ -207,30 +259,15 @@ int sm_address_test(struct sm *sm, char **addrs, int n)
 			if (!*w || *w == '#')
 				continue;
 			if (str_starts(w, "/map ")) {
-				char name[64], key[1024], val[1024];
-				size_t k;
-
-				if (sscanf(w + 5, "%63s %1023s", name,
-						key) != 2) {
-					printf("usage: /map NAME KEY\n");
-					continue;
-				}
-				for (k = 0; k < 4; k++)
-					if (strcmp(maps[k].label, name) == 0)
-						break;
-				if (k == 4)
-					printf("no map %s\n", name);
-				else
-					bt_try(&maps[k], key, val, sizeof val);
+				bt_map(&d, w + 5);
 				continue;
 			}
 			last = strrchr(w, ' ');
-			bt_address(sm, maps, last ? last + 1 : w);
+			bt_address(sm, &d, last ? last + 1 : w);
 		}
 	}
-	for (i = 0; i < 4; i++)
-		if (maps[i].open)
-			map_close(&maps[i].m);
+	free((char *)d.vusers);
+	decide_close(&d);
 	fflush(stdout);
 	return EX_OK;
 }

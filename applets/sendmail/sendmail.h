@@ -99,6 +99,10 @@ void sm_smtp_end(struct sm *sm);
 /* -bt: for each of the N addresses (or each stdin line when N is 0),
  * prints the map keys tried with their results and the decision. */
 int sm_address_test(struct sm *sm, char **addrs, int n);
+/* -bv for ADDR in another domain: where the runner takes it (mailertable,
+ * smart host, MX: decide_remote), in sendmail's words.  0, or the exit
+ * code (EX_TEMPFAIL, EX_UNAVAILABLE for a mailertable error: entry). */
+int sm_verify_remote(struct sm *sm, const char *addr);
 
 /* --- dsn.c ------------------------------------------------------------ */
 enum sm_dsn { SM_DSN_FAILED, SM_DSN_DELAYED, SM_DSN_DELIVERED };

@@ -34,6 +34,7 @@
  * caching across runs.
  */
 #include "sendmail.h"
+#include "decide.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -210,57 +211,20 @@ static size_t mailer_prefix(const char *s, struct route *r)
 	return 0;
 }
 
-/* The map file of K line NAME (hash/btree/dbm maps are NAME.db as
- * makemap writes them); 0, or -1 when there is none. */
-static int map_file(struct sm *sm, const char *name, char *dst, size_t max,
-	int *optional)
-{
-	const struct cf_map *m = cf_map(&sm->cf, name);
-
-	if (!m || !m->path)
-		return -1;
-	*optional = m->optional;
-	if (str_ends(m->path, ".db") || strcmp(m->type, "cdb") == 0)
-		return str_lcpy(dst, m->path, max) < max ? 0 : -1;
-	return (size_t)snprintf(dst, max, "%s.db", m->path) < max ? 0 : -1;
-}
-
-/* Looks KEY up in map NAME: 1 found, 0 not, -1 temporary. */
+/* Looks KEY up in map NAME (the file map_spec_k names, as smtpd and
+ * makemap do): 1 found, 0 not, -1 temporary. */
 static int lookup(struct sm *sm, const char *name, const char *key,
 	char *val, size_t max)
 {
-	struct map m;
-	char path[1100], err[512];
-	int optional = 0, rc;
-
-	if (map_file(sm, name, path, sizeof path, &optional) < 0)
-		return 0;
-	if (map_open(&m, path, 0, err, sizeof err) < 0) {
-		if (errno == ENOENT && optional)
-			return 0;
-		log_msg(LOG_ERR, "%s", err);
-		return -1;
-	}
-	rc = map_lookup(&m, key, val, max);
-	map_close(&m);
-	return rc < 0 ? -1 : rc;
-}
-
-/* mailertable: DOMAIN, then ".sub.domain" parents, then ".". */
-static int mailertable(struct sm *sm, const char *domain, char *val,
-	size_t max)
-{
-	const char *d = domain;
+	struct decide_map dm;
 	int rc;
 
-	if ((rc = lookup(sm, "mailertable", domain, val, max)) != 0)
-		return rc;
-	while ((d = strchr(d, '.')) != NULL) {
-		if ((rc = lookup(sm, "mailertable", d, val, max)) != 0)
-			return rc;
-		d++;
-	}
-	return lookup(sm, "mailertable", ".", val, max);
+	decide_map_open(&dm, &sm->cf, name);
+	if (dm.state < 0)
+		log_msg(LOG_ERR, "%s", dm.err ? dm.err : name);
+	rc = decide_map_get(&dm, key, val, max);
+	decide_map_close(&dm);
+	return rc;
 }
 
 /* Decides where mail for DOMAIN goes.  0, or -1 with RES set (a
@@ -268,19 +232,26 @@ static int mailertable(struct sm *sm, const char *domain, char *val,
 static int route_for(struct sm *sm, const char *domain, struct route *r,
 	struct local_result *res)
 {
-	char val[1024], smart[1024];
-	const char *s = cf_macro(&sm->cf, "S");
+	char val[1024];
+	struct decide d;
 	char *colon;
 	size_t k;
-	int rc;
+	int via;
 
 	memset(r, 0, sizeof *r);
-	rc = mailertable(sm, domain, val, sizeof val);
-	if (rc < 0) {
+	/* the same order smtpd and sendmail -bt show (decide.h) */
+	memset(&d, 0, sizeof d);
+	d.cf = &sm->cf;
+	decide_map_open(&d.mailertable, &sm->cf, "mailertable");
+	if (d.mailertable.state < 0)
+		log_msg(LOG_ERR, "%s", d.mailertable.err);
+	via = decide_remote(&d, domain, val, sizeof val);
+	decide_map_close(&d.mailertable);
+	if (via < 0) {
 		set_res(res, EX_TEMPFAIL, "4.3.0", "mailertable lookup failed");
 		return -1;
 	}
-	if (rc == 1) {
+	if (via == DECIDE_VIA_MAILERTABLE) {
 		colon = strchr(val, ':');
 		if (colon && str_istarts(val, "error:")) {
 			/* "error:5.1.1:550 text" or "error:550 text" */
@@ -310,11 +281,11 @@ static int route_for(struct sm *sm, const char *domain, struct route *r,
 		set_res(res, EX_TEMPFAIL, "4.3.5", "bad mailertable entry");
 		return -1;
 	}
-	if (s && *s) {
+	if (via == DECIDE_VIA_SMARTHOST) {
 		/* m4's SMART_HOST may name the mailer: "esmtp:[host]". */
 		str_lcpy(r->mailer, "relay", sizeof r->mailer);
-		if (cf_expand(&sm->cf, s, smart, sizeof smart) < 0 ||
-		    parse_hosts(smart + mailer_prefix(smart, r), r) < 0) {
+		if (!val[0] ||
+		    parse_hosts(val + mailer_prefix(val, r), r) < 0) {
 			set_res(res, EX_TEMPFAIL, "4.3.5",
 				"bad smart host (DS) setting");
 			return -1;

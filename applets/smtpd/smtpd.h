@@ -13,6 +13,7 @@
 #include "file.h"
 #include "local.h"
 #include "vusers.h"
+#include "decide.h"
 #include "tls.h"
 #include "auth.h"
 #include <ctype.h>
@@ -43,15 +44,6 @@
 #define SOFT_ERRORS	5	/* then one second of delay per error */
 #define HARD_ERRORS	10	/* then 421 and close */
 #define RCPTS_DEFAULT	100	/* MaxRecipientsPerMessage when 0 */
-
-enum { MAP_ACCESS_I, MAP_VIRTUSER_I, MAP_MAILERTABLE_I, MAP_ALIASES_I,
-	N_MAPS };
-
-struct smap {			/* a map the session may consult */
-	struct map m;
-	int state;		/* 0 none, 1 open, -1 failed (try later) */
-	char *path;		/* the cdb file (malloc'ed), NULL none */
-};
 
 struct rcpt {
 	char *addr;		/* as queued (after virtusertable) */
@@ -129,7 +121,7 @@ struct smtpd {
 	char nullserver[300];	/* set: every command gets this reply */
 	unsigned errors;
 	struct txn *txn;
-	struct smap maps[N_MAPS];
+	struct decide rt;	/* the maps; the RCPT decision (decide.h) */
 	char *vusers;		/* PostboxVirtualUsers, read as root */
 	size_t vusers_len;
 	int vusers_err;		/* it could not be read: try later */
@@ -144,7 +136,7 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	int drop;		/* running as root: drop in each session */
 	int wake_r, wake_w;	/* sessions tell the parent what to send */
 	int verbose;
-	struct smap access;	/* the listener's, for ClientConn: */
+	struct decide_map access;	/* the listener's, for ClientConn: */
 	struct net_server *srv;	/* the listener's sockets, or NULL */
 	struct tls_server_config *tlscfg;	/* ServerCertFile, or NULL */
 	int mechs;		/* AuthMechanisms as AUTH_* bits, 0 none */
@@ -154,27 +146,23 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	unsigned agent_fails;	/* crashes within 10 s of a start, in a row */
 };
 
-/* access.c: maps.  smtpd_map_open opens the cdb behind K line NAME (or
- * PATH.db when NAME is NULL); state 0 when absent and optional, -1 when it
- * failed (lookups then say "try later"). */
-void smtpd_map_open(struct smap *sm, const struct cf *cf, const char *name,
-	const char *path, int optional);
-void smtpd_map_close(struct smap *sm);
-/* The access action for TAG:VALUE (map_access's search, plus the
- * tutorials' "@domain" keys): 1 with A, 0 none or SKIP, -1 try later. */
-int smtpd_access(struct smap *sm, const char *tag, int kind,
-	const char *value, struct map_action *a, char *matched);
+/* access.c: maps.  smtpd_map_open opens the map of K line NAME
+ * (decide_map_open) and logs why it failed; lookups then say "try
+ * later".  The session's maps and the RCPT decision are s->rt. */
+void smtpd_map_open(struct decide_map *sm, const struct cf *cf,
+	const char *name);
+void smtpd_map_close(struct decide_map *sm);
+/* Opens the session's maps into s->rt (decide_open), logging each that
+ * failed. */
+void smtpd_maps_open(struct smtpd *s);
 /* TAG:ip, its prefixes, then TAG: (ClientConn:, GreetPause:). */
-int smtpd_tagged_ip(struct smap *sm, const char *tag, const char *ip,
+int smtpd_tagged_ip(struct decide_map *sm, const char *tag, const char *ip,
 	char *val, size_t max);
 /* access.c: addresses.  A Path at *PP into addr (PATH_MAX_SMTP): 0, or
  * -1 with the reply in why. */
 int smtpd_parse_path(const char **pp, char *addr, int null_ok, int utf8,
 	char *why, size_t whymax);
 void smtpd_addr_normalise(char *addr);
-/* access.c: decisions.  The reply for a refusing access action. */
-void smtpd_action_reply(const struct map_action *a, const char *what,
-	char *dst, size_t max);
 /* At connect: Connect: entries, loopback; sets client_relay,
  * client_discard or nullserver. */
 void smtpd_check_connect(struct smtpd *s);

@@ -599,6 +599,129 @@ static void test_dups(void)
 	map_make_free(&mk);
 }
 
+/* map_spec: the one rule naming the file behind a K line, an AliasFile
+ * and a makemap name, for every reader and writer. */
+static void test_spec(void)
+{
+	static const struct {
+		const char *type, *path, *flags, *file;
+		int rc, optional, flags_out, match;
+	} k[] = {
+		{ "hash", "/etc/mail/access", "", "/etc/mail/access.db", 1,
+			0, 0, 0 },
+		{ "hash", "/etc/mail/access.db", "", "/etc/mail/access.db", 1,
+			0, 0, 0 },
+		{ "btree", "/x/y", "-T<TMPF>", "/x/y.db", 1, 0, 0, 0 },
+		{ "dbm", "/x/y", "", "/x/y.db", 1, 0, 0, 0 },
+		{ "implicit", "/x/y", "", "/x/y.db", 1, 0, 0, 0 },
+		/* sendmail 8.16's cdb maps: NAME.cdb, as makemap cdb
+		 * writes (smtpd, -bt and the SMTP client used to differ) */
+		{ "cdb", "/etc/mail/x", "", "/etc/mail/x.cdb", 1, 0, 0, 0 },
+		{ "cdb", "/etc/mail/x.cdb", "", "/etc/mail/x.cdb", 1, 0, 0,
+			0 },
+		{ "cdb", "/etc/mail/x.db", "", "/etc/mail/x.db.cdb", 1, 0, 0,
+			0 },
+		{ "hash", "/a", "-o", "/a.db", 1, 1, 0, 0 },
+		{ "hash", "/a", "-f -N", "/a.db", 1, 0,
+			MAP_NOFOLD | MAP_NUL, 0 },
+		{ "hash", "/a", "-N -O", "/a.db", 1, 0, MAP_NONUL, 0 },
+		{ "hash", "/a", "-m", "/a.db", 1, 0, 0, 1 },
+		{ "ldap", NULL, "-k uid -v mail", "", 0, 0, 0, 0 },
+		/* a file postbox cannot read: unusable, never "no map" */
+		{ "text", "/etc/x", "", "", -1, 0, 0, 0 },
+		{ "hash", NULL, "", "", -1, 0, 0, 0 },
+	};
+	static const struct {
+		const char *spec, *src, *file;
+		int rc, flags;
+	} al[] = {
+		{ "/etc/mail/aliases", "/etc/mail/aliases",
+			"/etc/mail/aliases.db", 1, 0 },
+		/* smtpd opened "hash:/etc/mail/aliases.db" */
+		{ "hash:/etc/mail/aliases", "/etc/mail/aliases",
+			"/etc/mail/aliases.db", 1, 0 },
+		/* delivery opened aliases.db where newaliases wrote .cdb */
+		{ "cdb:/etc/aliases", "/etc/aliases", "/etc/aliases.cdb", 1,
+			0 },
+		{ "hash:-N /etc/aliases", "/etc/aliases", "/etc/aliases.db",
+			1, MAP_NUL },
+		{ "btree:/etc/aliases", "/etc/aliases", "/etc/aliases.db", 1,
+			0 },
+		{ "ldap:-k (uid=%0) -v mail", "", "", 0, 0 },
+		{ "nis:mail.aliases@dom", "", "", 0, 0 },
+	};
+	struct map_spec *ms = malloc(sizeof *ms);
+	char err[300], name[64], val[64];
+	struct map m;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof k / sizeof *k; i++) {
+		rc = map_spec_k(ms, k[i].type, k[i].path, k[i].flags, 0, err,
+			sizeof err);
+		snprintf(name, sizeof name, "spec: K %s %s", k[i].type,
+			k[i].path ? k[i].path : "(none)");
+		CHECK(rc == k[i].rc, name);
+		if (rc > 0) {
+			CHECK_STR(ms->file, k[i].file, name);
+			CHECK(ms->optional == k[i].optional &&
+				ms->flags == k[i].flags_out &&
+				ms->match_only == k[i].match, name);
+		}
+	}
+	for (i = 0; i < sizeof al / sizeof *al; i++) {
+		rc = map_spec_alias(ms, al[i].spec, err, sizeof err);
+		snprintf(name, sizeof name, "spec: AliasFile=%s", al[i].spec);
+		CHECK(rc == al[i].rc, name);
+		if (rc > 0) {
+			CHECK_STR(ms->file, al[i].file, name);
+			CHECK_STR(ms->src, al[i].src, name);
+			CHECK(ms->flags == al[i].flags, name);
+		}
+	}
+	/* -m and -a, applied by map_spec_lookup */
+	{
+		static const char *const keys[] = { "k1", NULL };
+		char p2[320];
+
+		build(keys, NULL);
+		snprintf(p2, sizeof p2, "%.*s", (int)(strlen(path) - 3), path);
+		map_spec_k(ms, "hash", p2, "-a.FOUND", 0, err, sizeof err);
+		rc = map_spec_open(&m, ms, err, sizeof err);
+		CHECK(rc == 0 && map_spec_lookup(&m, "k1", val, sizeof val) ==
+			1 && strcmp(val, "v:k1.FOUND") == 0, "spec: -a");
+		if (rc == 0)
+			map_close(&m);
+		map_spec_k(ms, "hash", p2, "-m", 0, err, sizeof err);
+		rc = map_spec_open(&m, ms, err, sizeof err);
+		CHECK(rc == 0 && map_spec_lookup(&m, "K1", val, sizeof val) ==
+			1 && strcmp(val, "K1") == 0, "spec: -m");
+		if (rc == 0)
+			map_close(&m);
+	}
+	/* aliases not built yet: none when the text has no entry, "try
+	 * later" (ENOENT) when it has */
+	{
+		char txt[320];
+		int fd;
+
+		snprintf(txt, sizeof txt, "%s/spec-aliases", dir);
+		fd = open(txt, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0 && write(fd, "# none\n\n", 8) == 8) {
+			map_spec_alias(ms, txt, err, sizeof err);
+			CHECK(map_alias_open(&m, ms, err, sizeof err) == 0,
+				"spec: aliases with no entries, no map: none");
+			if (write(fd, "root: a\n", 8) == 8)
+				CHECK(map_alias_open(&m, ms, err, sizeof err) ==
+					-1 && errno == ENOENT,
+					"spec: aliases not built: try later");
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	free(ms);
+}
+
 int main(void)
 {
 	test_dups();
@@ -612,6 +735,7 @@ int main(void)
 	test_action();
 	test_text();
 	test_fuzz();
+	test_spec();
 	if (!unit_failed) {
 		char cmd[300];
 
