@@ -44,13 +44,16 @@ case $JOBS in ''|*[!0-9]*|0) JOBS=1 ;; esac
 # The longest files first (as measured; a stale list only costs time), so
 # that the last ones to start are short; then the others by name.  The
 # unit tests always run; TESTS picks among the files.
-LONG="configs testssl unit smtpd pop3d m4 mail tls smtpd-tls build"
+LONG="configs testssl smtpd m4 build mail unit pop3d smtpd-tls tls lab"
 order=
 for name in $LONG unit $(ls tests/*.test | sed 's,.*/,,; s,\.test$,,'); do
 	case " $order " in *" $name "*) continue ;; esac
 	if [ "$name" != unit ]; then
 		[ -f "tests/$name.test" ] || continue
-		case " ${TESTS:- $name } " in *" $name "*) ;; *) continue ;; esac
+		case " ${TESTS:- $name } " in
+		*" $name "*) ;;
+		*) continue ;;
+		esac
 	fi
 	order="$order $name"
 done
@@ -75,10 +78,12 @@ run_one() {
 	fi
 	[ -s "$RESULTS" ] ||
 		echo "FAIL: $name: no result recorded" >> "$RESULTS"
-	times > "$T.times"	# not in $(...): a subshell's children are none
-	cpu=$(awk 'NR == 2 { printf "%.0f", $1 * 60 + substr($1, \
-		index($1, "m") + 1) + $2 * 60 + substr($2, index($2, "m") + 1) }' \
-		"$T.times")
+	# times' second line: "0m1.20s 0m0.30s"; not inside $(...), where
+	# a subshell would have no children
+	times > "$T.times"
+	cpu=$(awk 'NR == 2 { u = $1 * 60 + substr($1, index($1, "m") + 1)
+		s = $2 * 60 + substr($2, index($2, "m") + 1)
+		printf "%.0f", u + s }' "$T.times")
 	echo "$name $(($(date +%s) - start)) ${cpu:-0}" >&3
 }
 
@@ -92,16 +97,15 @@ report() {
 	[ "$2" -gt "$longest" ] && { longest=$2; longname=$1; }
 	extra=
 	[ "$s" -gt 0 ] && extra=", $s skipped"
-	if [ "$f" -gt 0 ]; then
-		printf '%-12s %4d passed, %d failed%s, %d s (%d s CPU); log: build/t/%s.log\n' \
-			"$1" "$p" "$f" "$extra" "$2" "$3" "$1"
-		grep '^FAIL' "$r"
-		grep -q '^FAIL: [^ ]*: \(no result recorded\|the test file exited non-zero\)' "$r" &&
-			tail -n 20 "build/t/$1.log"
-	else
-		printf '%-12s %4d passed, %d failed%s, %d s (%d s CPU)\n' \
-			"$1" "$p" "$f" "$extra" "$2" "$3"
-	fi
+	log=
+	[ "$f" -gt 0 ] && log="; log: build/t/$1.log"
+	printf '%-12s %4d passed, %d failed%s, %d s (%d s CPU)%s\n' \
+		"$1" "$p" "$f" "$extra" "$2" "$3" "$log"
+	grep '^FAIL' "$r"
+	# a file that crashed: the end of its log says why
+	grep -q -e "^FAIL: $1: no result recorded" \
+		-e "^FAIL: $1: the test file exited non-zero" "$r" &&
+		tail -n 20 "build/t/$1.log"
 	[ -n "${VERBOSE:-}" ] && grep '^PASS' "$r"
 	return 0
 }
