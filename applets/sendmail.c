@@ -1084,6 +1084,17 @@ static int hand_over(const char *name, const struct opts *o, const char *a1)
 	return applet_run(name, argc, argv);
 }
 
+/* A local mailer that cannot run defers every local message: said once
+ * when the cf is loaded to deliver (queue runner, smtpd's agent). */
+static void check_mailer(const struct sm *sm, const struct opts *o)
+{
+	char why[600];
+
+	if (local_mailer_check(&sm->cf, why, sizeof why) < 0)
+		log_msg(LOG_WARNING, "%s: %s; local mail waits in the queue "
+			"until then", o->cf_path ? o->cf_path : CF_PATH, why);
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -1097,6 +1108,7 @@ static int queue_runner(struct sm *sm, struct opts *o)
 	struct sigaction sa;
 	int rc;
 
+	check_mailer(sm, o);
 	if (!o->interval) {
 		sm->force = 1;
 		return sm_run_queue(sm, o->sel.what ? &o->sel : NULL) < 0 ?
@@ -1268,6 +1280,7 @@ static void agent_reload(struct sm *sm, const struct opts *o)
 	sm->qdir = o->qdir ? o->qdir : sm->cf.opt.queue_dir ?
 		sm->cf.opt.queue_dir : QUEUE_DIR;
 	sm_runner_init(sm);
+	check_mailer(sm, o);
 }
 
 /* -bQ: smtpd's sessions write the ID of each message they queued to a
@@ -1299,6 +1312,7 @@ static int agent(struct sm *sm, const struct opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	sm->force = 1;
 	sm->handoff = agent_handoff;
+	check_mailer(sm, o);
 	/* ps shows it apart from the listener it was forked from */
 	prctl(PR_SET_NAME, "smtpd-deliver", 0, 0, 0);
 	while (!stop) {

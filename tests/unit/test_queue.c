@@ -308,10 +308,12 @@ static void test_cycle(void)
 	snprintf(path, sizeof path, "%s/tf%s", dir, e.id);
 	close(open(path, O_CREAT | O_WRONLY, 0600));
 	CHECK(queue_clean(dir, time(NULL), 3600) == 0, "young leftovers stay");
-	CHECK(queue_clean(dir, time(NULL) + 7200, 3600) == 2,
-		"old temporary and orphan data removed");
+	CHECK(queue_clean(dir, time(NULL) + 7200, 3600) == 1,
+		"old temporary removed, the data of a QfID kept");
 	snprintf(path, sizeof path, "%s/Qf%s", dir, e.id);
 	unlink(path);
+	CHECK(queue_clean(dir, time(NULL) + 7200, 3600) == 1,
+		"orphan data removed once no envelope names it");
 	queue_env_free(&e);
 	rmdir(dir);
 }
