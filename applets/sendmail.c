@@ -1057,8 +1057,10 @@ static int verify(struct sm *sm, struct opts *o)
 	return v.rc;
 }
 
-/* -bp, -bP, -bi, -bs, -bd: hand over to the applet that does it. */
-static int hand_over(const char *name, const struct opts *o, const char *a1)
+/* -bp, -bP, -bi, -bs, -bd: hand over to the applet that does it, with
+ * the arguments A1 and A2 (NULL: none) first. */
+static int hand_over(const char *name, const struct opts *o, const char *a1,
+	const char *a2)
 {
 	char *argv[16], qopt[1100];
 	int argc = 0;
@@ -1069,6 +1071,8 @@ static int hand_over(const char *name, const struct opts *o, const char *a1)
 	argv[argc++] = (char *)name;
 	if (a1)
 		argv[argc++] = (char *)a1;
+	if (a2)
+		argv[argc++] = (char *)a2;
 	if (o->cf_path) {
 		argv[argc++] = "-C";
 		argv[argc++] = (char *)o->cf_path;
@@ -1420,38 +1424,29 @@ int sendmail_main(int argc, char **argv)
 	/* smtpd's agent (-bQ) logs where smtpd does: stderr in the
 	 * foreground, syslog when detached (stderr is /dev/null then) */
 	log_open(o.log_tag ? o.log_tag : "sendmail",
-		!(o.verbose || (o.queue_run && o.interval) ||
-		  (o.mode == 'Q' && !stderr_is_null())));
+		!(o.verbose || (((o.queue_run && o.interval) ||
+		  o.mode == 'Q') && !stderr_is_null())));
 	switch (o.mode) {
 	case 'p': case 'P':
-		return hand_over("mailq", &o, o.mode == 'P' ? "-bP" : NULL);
+		return hand_over("mailq", &o, o.mode == 'P' ? "-bP" : NULL,
+			NULL);
 	case 'i':
-		return hand_over("newaliases", &o, NULL);
+		return hand_over("newaliases", &o, NULL, NULL);
 	case 's':
-		return hand_over("smtpd", &o, "-i");
+		return hand_over("smtpd", &o, "-i", NULL);
 	case 'd': case 'D':
 		/* -bd is smtpd -b (detached), -bD smtpd in the foreground;
-		 * "-bd -q30m" also starts the periodic queue runner. */
-		if (!applet_exists("smtpd"))
-			xdie(EX_UNAVAILABLE, "smtpd is not compiled into this "
-				"postbox");
-		if (!(o.queue_run && o.interval) || fork() != 0)
-			return hand_over("smtpd", &o, o.mode == 'd' ? "-b" :
-				NULL);
-		if (o.mode == 'd') {
-			int fd = open("/dev/null", O_RDWR);
+		 * "-bd -q30m" also runs the queue every 30 minutes, in a
+		 * child of smtpd's that stops with it (smtpd -q). */
+		if (o.queue_run && o.interval) {
+			char every[32];
 
-			setsid();
-			if (fd >= 0) {
-				dup2(fd, 0);
-				dup2(fd, 1);
-				dup2(fd, 2);
-				if (fd > 2)
-					close(fd);
-			}
-			log_open(o.log_tag ? o.log_tag : "sendmail", 1);
+			snprintf(every, sizeof every, "-q%lds", o.interval);
+			return hand_over("smtpd", &o, o.mode == 'd' ? "-b" :
+				every, o.mode == 'd' ? every : NULL);
 		}
-		break;
+		return hand_over("smtpd", &o, o.mode == 'd' ? "-b" : NULL,
+			NULL);
 	case 'h': case 'H':
 		return EX_OK;	/* no host status database to show */
 	}
