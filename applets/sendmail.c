@@ -67,6 +67,7 @@
 #include "sendmail/sendmail.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -837,7 +838,74 @@ static void __attribute__((noreturn)) queue_die(const char *dir, int err)
 	xdie_errno(EX_TEMPFAIL, "cannot queue the message in %s", dir);
 }
 
-/* Reads, completes and queues the message; returns its queue ID. */
+/* Whether queue_open's ERR means there is no queue folder (and root did
+ * not make one, ensure_queue_dir): the message then goes to dead.letter
+ * rather than nowhere.  A folder we may not write is an installation
+ * error, EX_NOPERM with its cause (queue_die). */
+static int queue_unusable(int err)
+{
+	return err == ENOENT || err == ENOTDIR;
+}
+
+/* There is no queue to take the message (QERR on QDIR): sendmail's
+ * savemail, the message appended in mbox format to ~/dead.letter ($HOME,
+ * else the home in passwd), as the user alone (the queue's group given
+ * up), and fsynced.  Exit 0 only once it is there for good, saying so on stderr;
+ * otherwise EX_TEMPFAIL with the whole message printed on stderr, so
+ * that cron still has it to log. */
+static void __attribute__((noreturn)) dead_letter(const struct queue_env
+	*env, const struct buf *msg, const char *qdir, int qerr)
+{
+	struct mbox_append mb;
+	struct passwd *pw = getpwuid(getuid());
+	const char *home = getenv("HOME");
+	char path[MBOX_PATH_MAX];
+	int err = 0;
+	size_t i;
+
+	if (getegid() != getgid() && setgid(getgid()) < 0)
+		err = errno;
+	if (!home || home[0] != '/')
+		home = pw ? pw->pw_dir : "";
+	if (!err && (!*home || snprintf(path, sizeof path, "%s/dead.letter",
+	    strcmp(home, "/") ? home : "") >= (int)sizeof path))
+		err = ENOENT;
+	if (!err && mbox_append_open(&mb, path, getuid(), MBOX_CREATE |
+	    MBOX_OWNER) < 0)
+		err = errno;
+	if (!err) {
+		/* the envelope's recipients, which the header may lack */
+		if (mbox_append_from(&mb, env->sender, time(NULL)) < 0 ||
+		    mbox_append_write(&mb, "X-Envelope-To: ", 15) < 0)
+			err = errno;
+		for (i = 0; !err && i < env->n; i++)
+			if ((i && mbox_append_write(&mb, ", ", 2) < 0) ||
+			    mbox_append_write(&mb, env->rcpt[i].addr,
+			    strlen(env->rcpt[i].addr)) < 0)
+				err = errno;
+		if (!err && (mbox_append_write(&mb, "\n", 1) < 0 ||
+		    mbox_append_write(&mb, msg->p, msg->len) < 0 ||
+		    mbox_append_commit(&mb) < 0))
+			err = errno ? errno : EIO;
+		if (err)
+			mbox_append_abort(&mb);
+	}
+	if (!err) {
+		xwarn("queue directory %s: %s; the message is kept in %s "
+			"(not sent)", qdir, strerror(qerr), path);
+		exit(EX_OK);
+	}
+	xwarn("queue directory %s: %s; dead.letter: %s: the message was not "
+		"kept; here it is:", qdir, strerror(qerr), strerror(err));
+	fflush(stderr);
+	file_write_all(2, msg->p, msg->len);
+	exit(EX_TEMPFAIL);
+}
+
+#define DEAD_MAX (64UL << 20)	/* a message held for dead.letter */
+
+/* Reads, completes and queues the message; returns its queue ID.  When
+ * the queue cannot take it, dead_letter keeps it. */
 static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 {
 	struct reader r = { 0, NULL, 0, 0, 0, o->ignore_dots, 1, -1, 0 };
@@ -849,7 +917,7 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	char sender[SM_MAX_ADDR + 80], err[300], gen_msgid[200] = "";
 	unsigned long long size;
 	unsigned long maxsize = sm->cf.opt.max_message_size;
-	int i, first, body_rc;
+	int i, first, body_rc, qerr = 0;
 	long maxhops = sm->cf.opt.max_hops ? sm->cf.opt.max_hops : 25;
 
 	queue_env_init(&env);
@@ -895,10 +963,18 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	if (h.hops > maxhops)
 		xdie(EX_DATAERR, "Too many hops %d (%ld max): message not "
 			"queued", h.hops, maxhops);
-	/* Validated: now the queue. */
-	if (queue_open(&q, sm->qdir) < 0)
-		queue_die(sm->qdir, errno);
-	buf_init(&out, HDR_MAX_TOTAL * 2);
+	/* Validated: now the queue.  One that cannot take it: the message
+	 * is read whole (an ID of the queue's shape names it in Received:)
+	 * for dead_letter. */
+	if (queue_open(&q, sm->qdir) < 0) {
+		qerr = errno;
+		if (!queue_unusable(qerr))
+			queue_die(sm->qdir, qerr);
+		queue_id_new(q.id, time(NULL));
+		q.fd = -1;
+		q.tmp[0] = 0;
+	}
+	buf_init(&out, qerr ? DEAD_MAX : HDR_MAX_TOTAL * 2);
 	complete_header(sm, o, &h, &env, q.id, &out, gen_msgid,
 		sizeof gen_msgid);
 	if (first == 1 && buf_add(&out, line.p, line.len) < 0)
@@ -907,7 +983,7 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	/* The body, streamed; lines may be any length. */
 	body_rc = first == -2 ? 0 : 1;
 	while (body_rc) {
-		if (out.len >= BODY_CHUNK) {
+		if (!qerr && out.len >= BODY_CHUNK) {
 			if (file_write_all(q.fd, out.p, out.len) < 0)
 				goto ioerr;
 			buf_reset(&out);
@@ -930,6 +1006,8 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 		if (buf_add(&out, line.p, line.len) < 0)
 			goto toobig;
 	}
+	if (qerr)
+		dead_letter(&env, &out, sm->qdir, qerr);
 	if (file_write_all(q.fd, out.p, out.len) < 0)
 		goto ioerr;
 	/* The envelope. */
@@ -1359,10 +1437,16 @@ static int agent(struct sm *sm, const struct opts *o)
 	return EX_OK;
 }
 
-/* Makes the queue folder when root finds none (a bare container). */
+/* Makes the queue folder when root finds none (a bare container, cron
+ * before the first install step) as README.md's Installing section does:
+ * root:GROUP mode 2770, GROUP the one the binary is set-group-ID to, else
+ * smmsp, else mail, else root's.  A failure is left to submit(). */
 static void ensure_queue_dir(const char *dir)
 {
 	char path[1024];
+	struct stat st;
+	struct group *gr;
+	gid_t gid = 0;
 	char *p;
 
 	if (getuid() != 0 || access(dir, F_OK) == 0)
@@ -1376,7 +1460,18 @@ static void ensure_queue_dir(const char *dir)
 		mkdir(path, 0755);
 		*p = '/';
 	}
-	mkdir(path, 0700);
+	if (stat("/proc/self/exe", &st) == 0 && (st.st_mode & S_ISGID))
+		gid = st.st_gid;
+	else if ((gr = getgrnam("smmsp")) != NULL ||
+		 (gr = getgrnam("mail")) != NULL)
+		gid = gr->gr_gid;
+	if (mkdir(path, 0700) < 0)
+		return;
+	if (chown(path, 0, gid) < 0 || chmod(path, 02770) < 0)
+		log_msg(LOG_WARNING, "%s: %s", path, strerror(errno));
+	else
+		log_msg(LOG_INFO, "%s: made the queue folder (root:%lu, 2770)",
+			path, (unsigned long)gid);
 }
 
 /* sendmail's restrictqrun, always on: root or the queue's owner (a
