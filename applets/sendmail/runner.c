@@ -8,7 +8,10 @@
  * Remote recipients go to the remote transport (smtp.c) all at once.  4xx and EX_TEMPFAIL retry
  * after queue_backoff(); 5xx fail.  After Timeout.queuewarn a delay DSN,
  * after Timeout.queuereturn the pending ones fail (4.4.7) and bounce.
- * Entry done: envelope removed, then data.
+ * Entry done: envelope removed, then data.  Never otherwise: a report
+ * about a report that cannot be delivered is set aside in the queue
+ * (queue_aside), logged at every run and tried again (README.md, "The
+ * mail flow").
  */
 #define _GNU_SOURCE	/* strcasestr */
 #include "sendmail.h"
