@@ -13,11 +13,12 @@
  *
  * '*' after the ID: a runner holds the entry.  An entry set aside (a
  * report about a report that could not be delivered: queue.h) is listed
- * with its reason "(Set aside: ...)" and the recipients it waits for.  An empty queue prints
- * "/var/spool/mqueue is empty" and "Total requests: 0", as sendmail 8.12
- * and later do ("Mail queue is empty" is older sendmail's and Postfix's
- * wording).  PrivacyOptions=restrictmailq limits the listing to root and
- * the queue folder's group, as in sendmail.
+ * with its reason "(Set aside: ...)" and the recipients it waits for.
+ * An empty queue prints "/var/spool/mqueue is empty" and "Total
+ * requests: 0", as sendmail 8.12 and later do ("Mail queue is empty" is
+ * older sendmail's and Postfix's wording).  PrivacyOptions=restrictmailq
+ * limits the listing to root and the queue folder's group, as in
+ * sendmail.
  *
  * Left out: -v's priority column (postbox has no priorities), queue
  * groups, quarantine.

@@ -850,8 +850,8 @@ static int queue_unusable(int err)
 /* There is no queue to take the message (QERR on QDIR): sendmail's
  * savemail, the message appended in mbox format to ~/dead.letter ($HOME,
  * else the home in passwd), as the user alone (the queue's group given
- * up), and fsynced.  Exit 0 only once it is there for good, saying so on stderr;
- * otherwise EX_TEMPFAIL with the whole message printed on stderr, so
+ * up), and fsynced.  Exit 0 only once it is there for good, saying so
+ * on stderr; otherwise EX_TEMPFAIL with the whole message printed on stderr, so
  * that cron still has it to log. */
 static void __attribute__((noreturn)) dead_letter(const struct queue_env
 	*env, const struct buf *msg, const char *qdir, int qerr)

@@ -79,8 +79,8 @@
 //usage:-b	detach, log to syslog, write a pidfile
 //usage:-i	one session on stdin/stdout (inetd, tcpsvd, s6, sendmail -bs)
 //usage:-p FILE	the pidfile of -b (default /var/run/smtpd.pid)
-//usage:-q TIME	also run the queue every TIME (15m), in a child stopped with
-//usage:	the daemon (sendmail -bd -q15m)
+//usage:-q TIME	also run the queue every TIME (15m), in a child that
+//usage:	stops with the daemon (sendmail -bd -q15m)
 //usage:-v	verbose: log every command and reply
 #include "smtpd/smtpd.h"
 #include <sys/prctl.h>

@@ -1820,8 +1820,9 @@ static void run_command(const struct job *j, const char *path,
 		if (j->mode == JOB_MDA)
 			mda_unusable(res->text, sizeof res->text, path, why);
 		else
-			snprintf(res->text, sizeof res->text, "%s: %.200s: %.250s",
-				what, exec_err ? path : j->t->path, why);
+			snprintf(res->text, sizeof res->text,
+				"%s: %.200s: %.250s", what,
+				exec_err ? path : j->t->path, why);
 		res->status = EX_TEMPFAIL;
 		str_lcpy(res->dsn, "4.3.5", sizeof res->dsn);
 		return;
