@@ -14,6 +14,8 @@
  * silent loss.  -bp/-bP hand over to mailq, -bi to newaliases, -bs/-bd
  * to smtpd.  Logs go to syslog (facility mail) in sendmail's key=value
  * style, to stderr with -v or when running as a foreground queue runner.
+ * With no queue folder, root makes one and anyone else's message is kept
+ * in ~/dead.letter (README.md, "The mail flow").
  *
  * Mail for other domains goes out over SMTP (applets/sendmail/smtp.c:
  * mailertable, smart host or MX; STARTTLS, AUTH from authinfo; RFC 5321,

@@ -11,7 +11,9 @@
  * message's ID goes down a pipe: in daemon mode to one delivery agent
  * the listener keeps running as root (`sendmail -bQ`: the cf read once,
  * local delivery at once, remote hosts in processes of their own); in
- * -i mode to a privileged helper that runs `sendmail -qI<ID>`.
+ * -i mode to a privileged helper that runs `sendmail -qI<ID>`.  With
+ * -q TIME (sendmail -bd -q15m) the listener also keeps the periodic
+ * queue runner as its child, and stops it when it stops.
  *
  * Extensions: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152),
  * ENHANCEDSTATUSCODES (2034, 3463), DSN (3461), SMTPUTF8 (6531),
