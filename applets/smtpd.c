@@ -1583,9 +1583,15 @@ static void agent_reaped(void *arg, pid_t pid, int st)
 	struct ctx *c = arg;
 
 	if (pid == c->runner) {
-		/* a runner that ran for a while is started again */
+		/* a runner that ran for a while is started again; one
+		 * that fails at once (no right to the queue) is not */
 		c->runner = 0;
-		log_msg(LOG_ERR, "queue runner ended (status %d)", st);
+		if (WIFSIGNALED(st))
+			log_msg(LOG_ERR, "queue runner killed by signal %d",
+				WTERMSIG(st));
+		else
+			log_msg(LOG_ERR, "queue runner exited with status %d",
+				WEXITSTATUS(st));
 		if (time(NULL) - c->runner_started >= 10)
 			runner_start(c);
 		return;
