@@ -1193,6 +1193,7 @@ static int queue_runner(struct sm *sm, struct opts *o)
 	int rc;
 
 	check_mailer(sm, o);
+	sm->stop = &stop;
 	if (!o->interval) {
 		sm->force = 1;
 		return sm_run_queue(sm, o->sel.what ? &o->sel : NULL) < 0 ?

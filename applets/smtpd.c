@@ -1924,7 +1924,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	}
 	log_msg(LOG_INFO, "stopped");
 	net_close(&srv);
-	/* the queue runner finishes the entry at hand, then exits */
+	/* the queue runner finishes the entries at hand, then exits */
 	if (c->runner) {
 		kill(c->runner, SIGTERM);
 		while (waitpid(c->runner, NULL, 0) < 0 && errno == EINTR)

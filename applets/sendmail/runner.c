@@ -895,7 +895,7 @@ int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 			memcpy(ids[k], ids[i], sizeof ids[k]);
 		k++;
 	}
-	for (i = 0; i < k; i += RUN_BATCH)
+	for (i = 0; i < k && !(sm->stop && *sm->stop); i += RUN_BATCH)
 		if (sm_run_batch(sm, ids + i, k - i < RUN_BATCH ? k - i :
 		    RUN_BATCH) < 0)
 			rc = -1;
