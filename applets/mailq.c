@@ -11,11 +11,14 @@
  *   					 <user@example.com>
  *   		Total requests: 1
  *
- * '*' after the ID: a runner holds the entry.  An empty queue prints
- * "/var/spool/mqueue is empty" and "Total requests: 0", as sendmail 8.12
- * and later do ("Mail queue is empty" is older sendmail's and Postfix's
- * wording).  PrivacyOptions=restrictmailq limits the listing to root and
- * the queue folder's group, as in sendmail.
+ * '*' after the ID: a runner holds the entry.  An entry set aside (a
+ * report about a report that could not be delivered: queue.h) is listed
+ * with its reason "(Set aside: ...)" and the recipients it waits for.
+ * An empty queue prints "/var/spool/mqueue is empty" and "Total
+ * requests: 0", as sendmail 8.12 and later do ("Mail queue is empty" is
+ * older sendmail's and Postfix's wording).  PrivacyOptions=restrictmailq
+ * limits the listing to root and the queue folder's group, as in
+ * sendmail.
  *
  * Left out: -v's priority column (postbox has no priorities), queue
  * groups, quarantine.
@@ -30,7 +33,8 @@
 //usage:usage: mailq [-v] [-j] [-bP] [-C FILE] [-OQueueDirectory=DIR] [-qRsubstr|-qSsubstr|-qIsubstr]
 //usage:
 //usage:-j	one JSON object per entry (queue_id, arrival_time,
-//usage:	message_size, sender, recipients[address, delay_reason])
+//usage:	message_size, sender, set_aside, recipients[address,
+//usage:	delay_reason])
 //usage:-bP	print the number of entries only
 //usage:-C FILE	configuration (default /etc/mail/sendmail.cf)
 //usage:-O QueueDirectory=DIR, -oQDIR	list another queue
@@ -88,11 +92,18 @@ static int matches(const struct mailq *m, const char *id,
 	return hit != m->negate;
 }
 
+/* Whether recipient R is still to be delivered: pending, or set aside
+ * (queue.h, queue_aside). */
+static int waiting(const struct queue_env *e, const struct queue_rcpt *r)
+{
+	return r->state == QUEUE_PENDING || queue_aside(e, r);
+}
+
 static void print_json(const struct mailq *m, const struct queue_env *e,
 	int locked)
 {
 	size_t i;
-	int first = 1;
+	int first = 1, aside = 0;
 
 	printf("{\"queue_name\":");
 	json_str(m->qdir);
@@ -102,11 +113,14 @@ static void print_json(const struct mailq *m, const struct queue_env *e,
 		(long long)e->created, e->size, locked ? "true" : "false",
 		e->tries, (long long)e->next);
 	json_str(e->sender);
-	printf(",\"recipients\":[");
+	for (i = 0; i < e->n; i++)
+		aside |= queue_aside(e, &e->rcpt[i]);
+	printf(",\"set_aside\":%s,\"recipients\":[", aside ? "true" :
+		"false");
 	for (i = 0; i < e->n; i++) {
 		const struct queue_rcpt *r = &e->rcpt[i];
 
-		if (r->state != QUEUE_PENDING)
+		if (!waiting(e, r))
 			continue;
 		printf("%s{\"address\":", first ? "" : ",");
 		json_str(r->addr);
@@ -150,9 +164,21 @@ static void print_entry(const struct mailq *m, const struct queue_env *e,
 			printf("   (%.*s)", m->verbose ? 100 : 60, e->reason);
 	}
 	for (i = 0; i < e->n; i++)
-		if (e->rcpt[i].state == QUEUE_PENDING)
+		if (waiting(e, &e->rcpt[i]))
 			printf("\n\t\t\t\t\t <%s>", e->rcpt[i].addr);
 	putchar('\n');
+}
+
+/* Envelopes set aside as unreadable (queue.h: QfID), with their message
+ * kept beside them for the administrator. */
+static void print_lost(const struct mailq *m,
+	char (*lost)[QUEUE_ID_LEN + 1], size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("Qf%s (Set aside: the envelope could not be read; the "
+			"message is %s/df%s)\n", lost[i], m->qdir, lost[i]);
 }
 
 /* PrivacyOptions=restrictmailq: root, or a member of the queue's group. */
@@ -238,8 +264,8 @@ int mailq_main(int argc, char **argv)
 {
 	struct mailq m;
 	struct cf cf;
-	char err[600], (*ids)[QUEUE_ID_LEN + 1];
-	size_t n, i, shown = 0;
+	char err[600], (*ids)[QUEUE_ID_LEN + 1], (*lost)[QUEUE_ID_LEN + 1];
+	size_t n, i, shown = 0, nlost;
 	struct queue_env *envs;
 	int *locked, r;
 
@@ -280,13 +306,26 @@ int mailq_main(int argc, char **argv)
 		}
 		shown++;
 	}
+	/* envelopes set aside as unreadable (QfID): listed, not counted,
+	 * as sendmail's -bp leaves its Qf files out of the count */
+	if (m.sel || queue_list_lost(m.qdir, &lost, &nlost) < 0) {
+		lost = NULL;
+		nlost = 0;
+	}
 	if (m.count) {
 		printf("%s: entries=%zu\n", m.qdir, shown);
 	} else if (m.json) {
 		for (i = 0; i < n; i++)
 			if (envs[i].id[0])
 				print_json(&m, &envs[i], locked[i]);
-	} else if (!shown) {
+		for (i = 0; i < nlost; i++) {
+			printf("{\"queue_name\":");
+			json_str(m.qdir);
+			printf(",\"queue_id\":\"%s\",\"set_aside\":true,"
+				"\"bad_envelope\":true,\"recipients\":[]}\n",
+				lost[i]);
+		}
+	} else if (!shown && !nlost) {
 		printf("%s is empty\n\t\tTotal requests: 0\n", m.qdir);
 	} else {
 		printf("\t\t%s (%zu request%s)\n", m.qdir, shown,
@@ -296,6 +335,7 @@ int mailq_main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if (envs[i].id[0])
 				print_entry(&m, &envs[i], locked[i]);
+		print_lost(&m, lost, nlost);
 		printf("\t\tTotal requests: %zu\n", shown);
 	}
 	for (i = 0; i < n; i++)
@@ -303,6 +343,7 @@ int mailq_main(int argc, char **argv)
 	free(envs);
 	free(locked);
 	free(ids);
+	free(lost);
 	cf_free(&cf);
 	fflush(stdout);
 	return EX_OK;

@@ -14,6 +14,8 @@
  * silent loss.  -bp/-bP hand over to mailq, -bi to newaliases, -bs/-bd
  * to smtpd.  Logs go to syslog (facility mail) in sendmail's key=value
  * style, to stderr with -v or when running as a foreground queue runner.
+ * With no queue folder, root makes one and anyone else's message is kept
+ * in ~/dead.letter (README.md, "The mail flow").
  *
  * Mail for other domains goes out over SMTP (applets/sendmail/smtp.c:
  * mailertable, smart host or MX; STARTTLS, AUTH from authinfo; RFC 5321,
@@ -71,6 +73,7 @@
 #include "sendmail/sendmail.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -814,7 +817,74 @@ static void __attribute__((noreturn)) queue_die(const char *dir, int err)
 	xdie_errno(EX_TEMPFAIL, "cannot queue the message in %s", dir);
 }
 
-/* Reads, completes and queues the message; returns its queue ID. */
+/* Whether queue_open's ERR means there is no queue folder (and root did
+ * not make one, ensure_queue_dir): the message then goes to dead.letter
+ * rather than nowhere.  A folder we may not write is an installation
+ * error, EX_NOPERM with its cause (queue_die). */
+static int queue_unusable(int err)
+{
+	return err == ENOENT || err == ENOTDIR;
+}
+
+/* There is no queue to take the message (QERR on QDIR): sendmail's
+ * savemail, the message appended in mbox format to ~/dead.letter ($HOME,
+ * else the home in passwd), as the user alone (the queue's group given
+ * up), and fsynced.  Exit 0 only once it is there for good, saying so
+ * on stderr; otherwise EX_TEMPFAIL with the whole message printed on stderr, so
+ * that cron still has it to log. */
+static void __attribute__((noreturn)) dead_letter(const struct queue_env
+	*env, const struct buf *msg, const char *qdir, int qerr)
+{
+	struct mbox_append mb;
+	struct passwd *pw = getpwuid(getuid());
+	const char *home = getenv("HOME");
+	char path[MBOX_PATH_MAX];
+	int err = 0;
+	size_t i;
+
+	if (getegid() != getgid() && setgid(getgid()) < 0)
+		err = errno;
+	if (!home || home[0] != '/')
+		home = pw ? pw->pw_dir : "";
+	if (!err && (!*home || snprintf(path, sizeof path, "%s/dead.letter",
+	    strcmp(home, "/") ? home : "") >= (int)sizeof path))
+		err = ENOENT;
+	if (!err && mbox_append_open(&mb, path, getuid(), MBOX_CREATE |
+	    MBOX_OWNER) < 0)
+		err = errno;
+	if (!err) {
+		/* the envelope's recipients, which the header may lack */
+		if (mbox_append_from(&mb, env->sender, time(NULL)) < 0 ||
+		    mbox_append_write(&mb, "X-Envelope-To: ", 15) < 0)
+			err = errno;
+		for (i = 0; !err && i < env->n; i++)
+			if ((i && mbox_append_write(&mb, ", ", 2) < 0) ||
+			    mbox_append_write(&mb, env->rcpt[i].addr,
+			    strlen(env->rcpt[i].addr)) < 0)
+				err = errno;
+		if (!err && (mbox_append_write(&mb, "\n", 1) < 0 ||
+		    mbox_append_write(&mb, msg->p, msg->len) < 0 ||
+		    mbox_append_commit(&mb) < 0))
+			err = errno ? errno : EIO;
+		if (err)
+			mbox_append_abort(&mb);
+	}
+	if (!err) {
+		xwarn("queue directory %s: %s; the message is kept in %s "
+			"(not sent)", qdir, strerror(qerr), path);
+		exit(EX_OK);
+	}
+	xwarn("queue directory %s: %s; dead.letter: %s: the message was not "
+		"kept; here it is:", qdir, strerror(qerr), strerror(err));
+	fflush(stderr);
+	file_write_all(2, msg->p, msg->len);
+	exit(EX_TEMPFAIL);
+}
+
+#define DEAD_MAX (64UL << 20)	/* a message held for dead.letter */
+
+/* Reads, completes and queues the message; returns its queue ID.  When
+ * the queue cannot take it, dead_letter keeps it. */
 static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 {
 	struct reader r = { 0, NULL, 0, 0, 0, o->ignore_dots, 1, -1, 0 };
@@ -826,7 +896,7 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	char sender[SM_MAX_ADDR + 80], err[300], gen_msgid[200] = "";
 	unsigned long long size;
 	unsigned long maxsize = sm->cf.opt.max_message_size;
-	int i, first, body_rc;
+	int i, first, body_rc, qerr = 0;
 	long maxhops = sm->cf.opt.max_hops ? sm->cf.opt.max_hops : 25;
 
 	queue_env_init(&env);
@@ -872,10 +942,18 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	if (h.hops > maxhops)
 		xdie(EX_DATAERR, "Too many hops %d (%ld max): message not "
 			"queued", h.hops, maxhops);
-	/* Validated: now the queue. */
-	if (queue_open(&q, sm->qdir) < 0)
-		queue_die(sm->qdir, errno);
-	buf_init(&out, HDR_MAX_TOTAL * 2);
+	/* Validated: now the queue.  One that cannot take it: the message
+	 * is read whole (an ID of the queue's shape names it in Received:)
+	 * for dead_letter. */
+	if (queue_open(&q, sm->qdir) < 0) {
+		qerr = errno;
+		if (!queue_unusable(qerr))
+			queue_die(sm->qdir, qerr);
+		queue_id_new(q.id, time(NULL));
+		q.fd = -1;
+		q.tmp[0] = 0;
+	}
+	buf_init(&out, qerr ? DEAD_MAX : HDR_MAX_TOTAL * 2);
 	complete_header(sm, o, &h, &env, q.id, &out, gen_msgid,
 		sizeof gen_msgid);
 	if (first == 1 && buf_add(&out, line.p, line.len) < 0)
@@ -884,7 +962,7 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	/* The body, streamed; lines may be any length. */
 	body_rc = first == -2 ? 0 : 1;
 	while (body_rc) {
-		if (out.len >= BODY_CHUNK) {
+		if (!qerr && out.len >= BODY_CHUNK) {
 			if (file_write_all(q.fd, out.p, out.len) < 0)
 				goto ioerr;
 			buf_reset(&out);
@@ -907,6 +985,8 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 		if (buf_add(&out, line.p, line.len) < 0)
 			goto toobig;
 	}
+	if (qerr)
+		dead_letter(&env, &out, sm->qdir, qerr);
 	if (file_write_all(q.fd, out.p, out.len) < 0)
 		goto ioerr;
 	/* The envelope. */
@@ -1036,8 +1116,10 @@ static int verify(struct sm *sm, struct opts *o)
 	return v.rc;
 }
 
-/* -bp, -bP, -bi, -bs, -bd: hand over to the applet that does it. */
-static int hand_over(const char *name, const struct opts *o, const char *a1)
+/* -bp, -bP, -bi, -bs, -bd: hand over to the applet that does it, with
+ * the arguments A1 and A2 (NULL: none) first. */
+static int hand_over(const char *name, const struct opts *o, const char *a1,
+	const char *a2)
 {
 	char *argv[16], qopt[1100];
 	int argc = 0;
@@ -1048,6 +1130,8 @@ static int hand_over(const char *name, const struct opts *o, const char *a1)
 	argv[argc++] = (char *)name;
 	if (a1)
 		argv[argc++] = (char *)a1;
+	if (a2)
+		argv[argc++] = (char *)a2;
 	if (o->cf_path) {
 		argv[argc++] = "-C";
 		argv[argc++] = (char *)o->cf_path;
@@ -1063,6 +1147,17 @@ static int hand_over(const char *name, const struct opts *o, const char *a1)
 	return applet_run(name, argc, argv);
 }
 
+/* A local mailer that cannot run defers every local message: said once
+ * when the cf is loaded to deliver (queue runner, smtpd's agent). */
+static void check_mailer(const struct sm *sm, const struct opts *o)
+{
+	char why[600];
+
+	if (local_mailer_check(&sm->cf, why, sizeof why) < 0)
+		log_msg(LOG_WARNING, "%s: %s; local mail waits in the queue "
+			"until then", o->cf_path ? o->cf_path : CF_PATH, why);
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
@@ -1076,6 +1171,8 @@ static int queue_runner(struct sm *sm, struct opts *o)
 	struct sigaction sa;
 	int rc;
 
+	check_mailer(sm, o);
+	sm->stop = &stop;
 	if (!o->interval) {
 		sm->force = 1;
 		return sm_run_queue(sm, o->sel.what ? &o->sel : NULL) < 0 ?
@@ -1251,6 +1348,7 @@ static void agent_reload(struct sm *sm, const struct opts *o)
 	sm->qdir = o->qdir ? o->qdir : sm->cf.opt.queue_dir ?
 		sm->cf.opt.queue_dir : QUEUE_DIR;
 	sm_runner_init(sm);
+	check_mailer(sm, o);
 }
 
 /* -bQ: smtpd's sessions write the ID of each message they queued to a
@@ -1282,6 +1380,7 @@ static int agent(struct sm *sm, const struct opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	sm->force = 1;
 	sm->handoff = agent_handoff;
+	check_mailer(sm, o);
 	/* ps shows it apart from the listener it was forked from */
 	prctl(PR_SET_NAME, "smtpd-deliver", 0, 0, 0);
 	while (!stop) {
@@ -1324,10 +1423,16 @@ static int agent(struct sm *sm, const struct opts *o)
 	return EX_OK;
 }
 
-/* Makes the queue folder when root finds none (a bare container). */
+/* Makes the queue folder when root finds none (a bare container, cron
+ * before the first install step) as README.md's Installing section does:
+ * root:GROUP mode 2770, GROUP the one the binary is set-group-ID to, else
+ * smmsp, else mail, else root's.  A failure is left to submit(). */
 static void ensure_queue_dir(const char *dir)
 {
 	char path[1024];
+	struct stat st;
+	struct group *gr;
+	gid_t gid = 0;
 	char *p;
 
 	if (getuid() != 0 || access(dir, F_OK) == 0)
@@ -1341,7 +1446,18 @@ static void ensure_queue_dir(const char *dir)
 		mkdir(path, 0755);
 		*p = '/';
 	}
-	mkdir(path, 0700);
+	if (stat("/proc/self/exe", &st) == 0 && (st.st_mode & S_ISGID))
+		gid = st.st_gid;
+	else if ((gr = getgrnam("smmsp")) != NULL ||
+		 (gr = getgrnam("mail")) != NULL)
+		gid = gr->gr_gid;
+	if (mkdir(path, 0700) < 0)
+		return;
+	if (chown(path, 0, gid) < 0 || chmod(path, 02770) < 0)
+		log_msg(LOG_WARNING, "%s: %s", path, strerror(errno));
+	else
+		log_msg(LOG_INFO, "%s: made the queue folder (root:%lu, 2770)",
+			path, (unsigned long)gid);
 }
 
 /* sendmail's restrictqrun, always on: root or the queue's owner (a
@@ -1390,30 +1506,32 @@ int sendmail_main(int argc, char **argv)
 	/* smtpd's agent (-bQ) logs where smtpd does: stderr in the
 	 * foreground, syslog when detached (stderr is /dev/null then) */
 	log_open(o.log_tag ? o.log_tag : "sendmail",
-		!(o.verbose || (o.queue_run && o.interval) ||
-		  (o.mode == 'Q' && !stderr_is_null())));
+		!(o.verbose || (((o.queue_run && o.interval) ||
+		  o.mode == 'Q') && !stderr_is_null())));
 	switch (o.mode) {
 	case 'p': case 'P':
-		return hand_over("mailq", &o, o.mode == 'P' ? "-bP" : NULL);
+		return hand_over("mailq", &o, o.mode == 'P' ? "-bP" : NULL,
+			NULL);
 	case 'i':
-		return hand_over("newaliases", &o, NULL);
+		return hand_over("newaliases", &o, NULL, NULL);
 	case 's':
-		return hand_over("smtpd", &o, "-i");
+		return hand_over("smtpd", &o, "-i", NULL);
 	case 'd': case 'D':
 		/* -bd is smtpd -b (detached), -bD smtpd in the foreground;
-		 * "-bd -q30m" also starts the periodic queue runner. */
+		 * "-bd -q30m" also runs the queue every 30 minutes, in a
+		 * child of smtpd's that stops with it (smtpd -q). */
 		if (!applet_exists("smtpd"))
 			xdie(EX_UNAVAILABLE, "smtpd is not compiled into this "
 				"postbox");
-		if (!(o.queue_run && o.interval) || fork() != 0)
+		if (o.queue_run && o.interval) {
+			char every[32];
+
+			snprintf(every, sizeof every, "-q%lds", o.interval);
 			return hand_over("smtpd", &o, o.mode == 'd' ? "-b" :
-				NULL);
-		if (o.mode == 'd') {
-			setsid();
-			file_null_fds(7);
-			log_open(o.log_tag ? o.log_tag : "sendmail", 1);
+				every, o.mode == 'd' ? every : NULL);
 		}
-		break;
+		return hand_over("smtpd", &o, o.mode == 'd' ? "-b" : NULL,
+			NULL);
 	case 'h': case 'H':
 		return EX_OK;	/* no host status database to show */
 	}

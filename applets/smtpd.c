@@ -11,7 +11,9 @@
  * message's ID goes down a pipe: in daemon mode to one delivery agent
  * the listener keeps running as root (`sendmail -bQ`: the cf read once,
  * local delivery at once, remote hosts in processes of their own); in
- * -i mode to a privileged helper that runs `sendmail -qI<ID>`.
+ * -i mode to a privileged helper that runs `sendmail -qI<ID>`.  With
+ * -q TIME (sendmail -bd -q15m) the listener also keeps the periodic
+ * queue runner as its child, and stops it when it stops.
  *
  * Extensions: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152),
  * ENHANCEDSTATUSCODES (2034, 3463), DSN (3461), SMTPUTF8 (6531),
@@ -86,8 +88,11 @@
 //usage:-b	detach, log to syslog, write a pidfile
 //usage:-i	one session on stdin/stdout (inetd, tcpsvd, s6, sendmail -bs)
 //usage:-p FILE	the pidfile of -b (default /var/run/smtpd.pid)
+//usage:-q TIME	also run the queue every TIME (15m), in a child that
+//usage:	stops with the daemon (sendmail -bd -q15m)
 //usage:-v	verbose: log every command and reply
 #include "smtpd/smtpd.h"
+#include <sys/prctl.h>
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -1505,6 +1510,57 @@ static void agent_start(struct ctx *c)
 	c->agent_started = time(NULL);
 }
 
+/* -q TIME: the periodic queue runner, `sendmail [-C CF] -qTIME`, as a
+ * child of the listener, so that stopping the daemon stops it too (and
+ * it stops by itself should the listener die). */
+static void runner_start(struct ctx *c)
+{
+	char *argv[5], qarg[64];
+	int argc = 0;
+	size_t i;
+	pid_t pid, parent;
+
+	if (!c->runner_every || !applet_exists("sendmail"))
+		return;
+	snprintf(qarg, sizeof qarg, "-q%s", c->runner_every);
+	argv[argc++] = "sendmail";
+	if (c->cfpath) {
+		argv[argc++] = "-C";
+		argv[argc++] = (char *)c->cfpath;
+	}
+	argv[argc++] = qarg;
+	argv[argc] = NULL;
+	fflush(NULL);
+	parent = getpid();
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(0);	/* the listener is gone already */
+		for (i = 0; c->srv && i < c->srv->n; i++)
+			if (c->srv->l[i].fd >= 0)
+				close(c->srv->l[i].fd);
+		close(c->wake_r);
+		close(c->wake_w);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		_exit(applet_run("sendmail", argc, argv) & 0xff);
+	}
+	if (pid < 0) {
+		log_msg(LOG_ERR, "cannot start the queue runner: %s",
+			strerror(errno));
+		return;
+	}
+	c->runner = pid;
+	c->runner_started = time(NULL);
+}
+
 /* The agent ended.  Stopped by a signal of ours or at EOF it exits 0;
  * otherwise it crashed: started again at once, unless it crashed three
  * times in a row within 10 s of its start (then the queue runner
@@ -1513,6 +1569,20 @@ static void agent_reaped(void *arg, pid_t pid, int st)
 {
 	struct ctx *c = arg;
 
+	if (pid == c->runner) {
+		/* a runner that ran for a while is started again; one
+		 * that fails at once (no right to the queue) is not */
+		c->runner = 0;
+		if (WIFSIGNALED(st))
+			log_msg(LOG_ERR, "queue runner killed by signal %d",
+				WTERMSIG(st));
+		else
+			log_msg(LOG_ERR, "queue runner exited with status %d",
+				WEXITSTATUS(st));
+		if (time(NULL) - c->runner_started >= 10)
+			runner_start(c);
+		return;
+	}
 	if (pid != c->agent)
 		return;
 	c->agent = 0;
@@ -1793,6 +1863,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	c->srv = &srv;
 	srv.reaped = agent_reaped;
 	agent_start(c);
+	runner_start(c);
 	for (i = 0; i < srv.n; i++)
 		log_msg(LOG_INFO, "listening on %s port %u (%s)",
 			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
@@ -1830,6 +1901,13 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	}
 	log_msg(LOG_INFO, "stopped");
 	net_close(&srv);
+	/* the queue runner finishes the entries at hand, then exits */
+	if (c->runner) {
+		kill(c->runner, SIGTERM);
+		while (waitpid(c->runner, NULL, 0) < 0 && errno == EINTR)
+			;
+		c->runner = 0;
+	}
 	/* the sessions are gone: the agent reads EOF once it has delivered
 	 * what they queued */
 	close(c->wake_w);
@@ -1852,17 +1930,21 @@ int smtpd_main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	c.wake_r = c.wake_w = -1;
 	optind = 1;
-	while ((opt = getopt(argc, argv, "C:bip:v")) != -1) {
+	while ((opt = getopt(argc, argv, "C:bip:q:v")) != -1) {
 		switch (opt) {
 		case 'C': cfpath = optarg; break;
 		case 'b': background = 1; break;
 		case 'i': inetd = 1; break;
 		case 'p': pidfile = optarg; break;
+		case 'q': c.runner_every = optarg; break;
 		case 'v': verbose = 1; break;
 		default: applet_usage();
 		}
 	}
-	if (optind != argc || (inetd && background))
+	if (optind != argc || (inetd && (background || c.runner_every)) ||
+	    (c.runner_every && (!*c.runner_every || strlen(c.runner_every) >
+	     32 || strspn(c.runner_every, "0123456789smhdw") !=
+	     strlen(c.runner_every))))
 		applet_usage();
 	log_open("smtpd", 0);
 	if (verbose)

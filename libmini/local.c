@@ -1598,14 +1598,43 @@ static int keep_output(int fd, char *out, size_t max, size_t *outn)
 	}
 }
 
+/* Mlocal's P= that cannot be run (WHY): the words for the log and the
+ * queue, naming the program, its package's usual name and postbox's own
+ * local delivery (a P= whose last part is mail.local or postbox, see
+ * external_mda). */
+static void mda_unusable(char *dst, size_t max, const char *path,
+	const char *why)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(dst, max, "Mlocal P=%s: %s; install %s or use "
+		"P=/usr/lib/sm.bin/mail.local (postbox's own local delivery)",
+		path, why, base ? base + 1 : path);
+}
+
+/* execve's errno in words. */
+static const char *exec_why(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return "not found";
+	case EACCES:
+		return "not executable (permission denied)";
+	case ENOEXEC:
+		return "not an executable (exec format error)";
+	}
+	return strerror(err);
+}
+
 static void run_command(const struct job *j, const char *path,
 	char *const argv[], const char *what, struct local_result *res)
 {
 	char envs[7][700], *envp[8], out[LOCAL_PROG_OUTPUT], text[400];
-	char chunk[16384];
+	char chunk[16384], why[460];
 	size_t outn = 0, clen = 0, cpos = 0;
-	int in[2], op[2], status, i, eof_in = 0, eof_out = 0, prefix_done = 0;
-	int read_err = 0, exited = 0, timed_out = 0;
+	int in[2], op[2] = { -1, -1 }, ep[2], status, i, eof_in = 0;
+	int eof_out = 0, prefix_done = 0, read_err = 0, exited = 0;
+	int timed_out = 0, exec_err = 0;
 	off_t off = 0;
 	struct pollfd pfd[2];
 	struct timespec t0, now;
@@ -1627,23 +1656,30 @@ static void run_command(const struct job *j, const char *path,
 		result(res, EX_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
 		return;
 	}
-	if (pipe2(op, O_CLOEXEC) < 0) {
+	/* ep: the child's execve errno, if it fails (closed by a good
+	 * exec), so a program that is not there is told from one that
+	 * exits 69 */
+	if (pipe2(op, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
 		result(res, EX_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
 		close(in[0]);
 		close(in[1]);
+		if (op[0] >= 0)
+			close(op[0]), close(op[1]);
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
 		result(res, EX_TEMPFAIL, "4.3.0", "fork: %s", strerror(errno));
 		close(in[0]), close(in[1]), close(op[0]), close(op[1]);
+		close(ep[0]), close(ep[1]);
 		return;
 	}
 	if (pid == 0) {
 		if (dup2(in[0], 0) < 0 || dup2(op[1], 1) < 0 ||
-		    dup2(op[1], 2) < 0)
+		    dup2(op[1], 2) < 0 || dup2(ep[1], 3) < 0 ||
+		    fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
 			_exit(EX_OSERR);
-		close_from(3);
+		close_from(4);
 		if (!j->c.home[0] || chdir(j->c.home) < 0)
 			if (chdir("/") < 0)
 				_exit(EX_OSERR);
@@ -1656,10 +1692,14 @@ static void run_command(const struct job *j, const char *path,
 			sigprocmask(SIG_SETMASK, &none, NULL);
 		}
 		execve(path, argv, envp);
-		_exit(errno == ENOENT ? EX_UNAVAILABLE : EX_OSERR);
+		i = errno;
+		if (write(3, &i, sizeof i) < 0)
+			_exit(EX_OSERR);
+		_exit(127);
 	}
 	close(in[0]);
 	close(op[1]);
+	close(ep[1]);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(op[0], F_SETFL, O_NONBLOCK);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1733,10 +1773,37 @@ static void run_command(const struct job *j, const char *path,
 			if (errno != EINTR) {
 				result(res, EX_TEMPFAIL, "4.3.0", "%s: wait: "
 					"%s", what, strerror(errno));
+				close(ep[0]);
 				return;
 			}
 	}
+	/* it has exited: what it wrote is there, or EOF */
+	if (read(ep[0], &exec_err, sizeof exec_err) != sizeof exec_err)
+		exec_err = 0;
+	close(ep[0]);
 	output_text(text, sizeof text, out, outn);
+	/* A mailer that cannot be run (not there, not executable, or the
+	 * dynamic loader's 127 for a missing library, as the shell's for a
+	 * command not found) waits for the administrator: temporary, as a
+	 * refused mailbox is, never a bounce that may fail the same way. */
+	if (exec_err || (WIFEXITED(status) && (WEXITSTATUS(status) == 126 ||
+	    WEXITSTATUS(status) == 127))) {
+		if (exec_err)
+			str_lcpy(why, exec_why(exec_err), sizeof why);
+		else
+			snprintf(why, sizeof why, "cannot be executed "
+				"(exited %d%s%s)", WEXITSTATUS(status),
+				text[0] ? ": " : "", text);
+		if (j->mode == JOB_MDA)
+			mda_unusable(res->text, sizeof res->text, path, why);
+		else
+			snprintf(res->text, sizeof res->text,
+				"%s: %.200s: %.250s", what,
+				exec_err ? path : j->t->path, why);
+		res->status = EX_TEMPFAIL;
+		str_lcpy(res->dsn, "4.3.5", sizeof res->dsn);
+		return;
+	}
 	if (read_err) {
 		result(res, EX_TEMPFAIL, "4.3.0", "reading the message: %s",
 			strerror(read_err));
@@ -1968,6 +2035,7 @@ static void in_child(struct job *j, const struct local_msg *const *msgs,
 			memset(&res[k], 0, sizeof res[k]);
 			result(&res[k], EX_TEMPFAIL, "4.3.0",
 				"delivery process died");
+			res[k].died = 1;
 		}
 		res[k].dsn[sizeof res[k].dsn - 1] = 0;
 		res[k].text[sizeof res[k].text - 1] = 0;
@@ -2050,6 +2118,24 @@ static const struct cf_mailer *external_mda(const struct cf *cf)
 	if (strcmp(base, "mail.local") == 0 || strcmp(base, "postbox") == 0)
 		return NULL;
 	return m;
+}
+
+int local_mailer_check(const struct cf *cf, char *why, size_t max)
+{
+	const struct cf_mailer *m = external_mda(cf);
+	struct stat st;
+
+	if (!m)
+		return 0;
+	if (stat(m->path, &st) < 0) {
+		mda_unusable(why, max, m->path, exec_why(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		mda_unusable(why, max, m->path, exec_why(EACCES));
+		return -1;
+	}
+	return 0;
 }
 
 /* J for target T: who to run as. */

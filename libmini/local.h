@@ -120,6 +120,9 @@ struct local_result {
 	char dsn[8];		/* enhanced status, "2.0.0", "4.2.2", "5.1.1" */
 	char text[512];		/* for the log and the DSN's Diagnostic-Code */
 	int recorded;		/* msg->done returned 0 */
+	int died;		/* the delivering process ended without
+				   reporting: what its done hook journaled,
+				   if anything, is the result */
 };
 
 struct local_msg {
@@ -153,6 +156,14 @@ int local_mailbox(const struct cf *cf, const char *user, const char *home,
  * 65534:65534; never uid 0.  Always 0. */
 int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
 
+/* Whether Mlocal's P=, when it names an external MDA, is a file that
+ * can be executed: 0, or -1 with what is wrong and what to do in why
+ * (max bytes; "Mlocal P=/usr/bin/procmail: not found; install procmail
+ * or use P=/usr/lib/sm.bin/mail.local ...").  For a warning when the cf
+ * is loaded; delivery itself finds the rest (a missing shared library)
+ * and defers. */
+int local_mailer_check(const struct cf *cf, char *why, size_t max);
+
 /* Delivers MSG to target T.  Never leaves a mailbox half-written: on any
  * failure the mbox is truncated back to its old size, a Maildir's tmp file
  * removed.  Returns res->status.
@@ -169,7 +180,10 @@ int local_default_user(const struct cf *cf, uid_t *uid, gid_t *gid);
  *  - LOCAL_PROGRAM: /bin/sh -c .path as .uid, in .home (else /), with
  *    only SENDER RECIPIENT HOME USER LOGNAME SHELL=/bin/sh
  *    PATH=/usr/bin:/bin in its environment; exit 0 delivered; 75, 71, 74
- *    EX_TEMPFAIL; a signal or LOCAL_PROG_TIMEOUT: EX_TEMPFAIL; other codes
+ *    EX_TEMPFAIL; a signal or LOCAL_PROG_TIMEOUT: EX_TEMPFAIL; a program
+ *    that cannot be executed (execve fails, or exit 126 or 127: the
+ *    shell's "not found", the dynamic loader's missing library):
+ *    EX_TEMPFAIL 4.3.5 naming it (for the MDA, with what to do); other codes
  *    bounce with the first LOCAL_PROG_OUTPUT bytes of its output in
  *    .text.  An MDA's exit codes read the same way.
  *  - LOCAL_ERROR: its status (4.x.x EX_TEMPFAIL, 5.1.1 EX_NOUSER, else

@@ -117,6 +117,13 @@ const char *queue_state_str(enum queue_state s)
 	return (unsigned)s < 4 ? state_words[s] : "?";
 }
 
+int queue_aside(const struct queue_env *e, const struct queue_rcpt *r)
+{
+	return e->kind == QUEUE_DSN2 && r->state == QUEUE_FAILED &&
+		!r->dsn_sent && !(r->notify & QUEUE_NOTIFY_NEVER) &&
+		!(r->target && r->target->owner[0]);
+}
+
 void queue_notify_str(unsigned notify, char *dst, size_t max)
 {
 	dst[0] = 0;
@@ -1012,7 +1019,8 @@ static int cmp_ids(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int queue_list(const char *dir, char (**ids)[QUEUE_ID_LEN + 1], size_t *n)
+static int list_prefix(const char *dir, char c,
+	char (**ids)[QUEUE_ID_LEN + 1], size_t *n)
 {
 	char (*v)[QUEUE_ID_LEN + 1] = NULL;
 	size_t count = 0, cap = 0;
@@ -1024,7 +1032,7 @@ int queue_list(const char *dir, char (**ids)[QUEUE_ID_LEN + 1], size_t *n)
 	if (!dp)
 		return -1;
 	while ((d = readdir(dp)) != NULL) {
-		if (d->d_name[0] != 'q' || d->d_name[1] != 'f' ||
+		if (d->d_name[0] != c || d->d_name[1] != 'f' ||
 		    !queue_id_valid(d->d_name + 2))
 			continue;
 		if (count == cap) {
@@ -1048,6 +1056,17 @@ int queue_list(const char *dir, char (**ids)[QUEUE_ID_LEN + 1], size_t *n)
 	*ids = v;
 	*n = count;
 	return 0;
+}
+
+int queue_list(const char *dir, char (**ids)[QUEUE_ID_LEN + 1], size_t *n)
+{
+	return list_prefix(dir, 'q', ids, n);
+}
+
+int queue_list_lost(const char *dir, char (**ids)[QUEUE_ID_LEN + 1],
+	size_t *n)
+{
+	return list_prefix(dir, 'Q', ids, n);
 }
 
 int queue_peek(const char *dir, const char *id, struct queue_env *e,
@@ -1098,6 +1117,12 @@ int queue_clean(const char *dir, time_t now, time_t age)
 			if (qpath(qf, sizeof qf, dir, "qf", name + 2) < 0)
 				continue;
 			orphan = access(qf, F_OK) < 0 && errno == ENOENT;
+			/* the message of an envelope set aside (QfID) stays
+			 * with it, for the administrator */
+			if (orphan && qpath(qf, sizeof qf, dir, "Qf",
+			    name + 2) == 0)
+				orphan = access(qf, F_OK) < 0 &&
+					errno == ENOENT;
 		}
 		if (!temp && !orphan)
 			continue;

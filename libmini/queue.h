@@ -148,6 +148,12 @@ void queue_notify_str(unsigned notify, char *dst, size_t max);
 int queue_notify_parse(const char *s, unsigned *notify);
 /* Recipient states as words, and back (-1 when unknown). */
 const char *queue_state_str(enum queue_state s);
+/* Whether recipient R of E is set aside: failed in a report about a
+ * report (QUEUE_DSN2) with nobody left to tell (no owner- address).  An
+ * entry with such a recipient is never removed: the runner keeps it and
+ * tries the recipient again (README.md, "The mail flow"); mailq lists
+ * it. */
+int queue_aside(const struct queue_env *e, const struct queue_rcpt *r);
 
 /* A new queue ID for time NOW (UTC) into id.  A process gets at most 3600
  * IDs per second; past that the call sleeps into the next second. */
@@ -224,6 +230,10 @@ void queue_unlock(struct queue_entry *q);
 /* The IDs of the visible entries of DIR, sorted: a malloc'ed array of
  * *n IDs (free it).  0 or -1 with errno. */
 int queue_list(const char *dir, char (**ids)[QUEUE_ID_LEN + 1], size_t *n);
+/* The same for the entries set aside as QfID (an envelope that could
+ * not be read; its dfID is kept beside it). */
+int queue_list_lost(const char *dir, char (**ids)[QUEUE_ID_LEN + 1],
+	size_t *n);
 /* Reads entry ID's envelope without locking (for mailq): 0, or -1 with
  * errno (ENOENT: gone meanwhile).  *locked says whether a runner holds
  * it.  Never call it in a process that holds the entry's lock: closing
@@ -231,8 +241,8 @@ int queue_list(const char *dir, char (**ids)[QUEUE_ID_LEN + 1], size_t *n);
 int queue_peek(const char *dir, const char *id, struct queue_env *e,
 	int *locked, char *err, size_t errmax);
 /* Removes what crashes leave behind in DIR: temporaries and data files
- * without an envelope, when older than AGE seconds.  Returns the number
- * removed. */
+ * without an envelope (qfID or a QfID set aside), when older than AGE
+ * seconds.  Returns the number removed. */
 int queue_clean(const char *dir, time_t now, time_t age);
 
 #endif

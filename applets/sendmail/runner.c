@@ -8,7 +8,10 @@
  * Remote recipients go to the remote transport (smtp.c) all at once.  4xx and EX_TEMPFAIL retry
  * after queue_backoff(); 5xx fail.  After Timeout.queuewarn a delay DSN,
  * after Timeout.queuereturn the pending ones fail (4.4.7) and bounce.
- * Entry done: envelope removed, then data.
+ * Entry done: envelope removed, then data.  Never otherwise: a report
+ * about a report that cannot be delivered is set aside in the queue
+ * (queue_aside), logged at every run and tried again (README.md, "The
+ * mail flow").
  */
 #define _GNU_SOURCE	/* strcasestr */
 #include "sendmail.h"
@@ -193,30 +196,45 @@ void sm_runner_init(struct sm *sm)
 	sm->queuereturn = sm->cf.opt.to_queuereturn;
 }
 
+/* The one way the runner records recipient I's result RES, local or
+ * remote, single or batched.  A local delivery's own process journals
+ * and logs it (note_result): then only the envelope in memory follows
+ * (res->recorded).  When that process died, what it journaled before
+ * dying, if anything, is the truth: taken from the journal, neither
+ * journaled nor logged a second time.  Otherwise the result is journaled
+ * here at once (a runner killed before the envelope is saved must not
+ * deliver again) and logged, unless LOGGED (the SMTP client logs its
+ * lines itself, with relay=). */
+static void record_result(struct sm *sm, struct queue_entry *q, size_t i,
+	const char *mailer, const struct local_result *res, time_t started,
+	int logged)
+{
+	if (res->recorded) {
+		set_result(q, i, res);
+		return;
+	}
+	if (res->died) {
+		queue_journal(q);
+		if (q->env.rcpt[i].state != QUEUE_PENDING)
+			return;
+	}
+	set_result(q, i, res);
+	if (q->env.rcpt[i].state != QUEUE_PENDING && queue_note(q, i) < 0)
+		log_msg(LOG_ERR, "%s: cannot record the result: %s", q->id,
+			strerror(errno));
+	if (!logged)
+		log_result(sm, q, i, mailer, res, started);
+}
+
 /* Delivers target I.  Local delivery works in a process of its own
- * that records the result (note_result); when it could not (no such
- * process, or it died), the result is recorded and logged here. */
+ * that records the result (note_result); record_result does the rest. */
 static void deliver_target(struct sm *sm, struct queue_entry *q, size_t i)
 {
 	struct local_result res;
 	time_t started = time(NULL);
 
 	sm->local.deliver(sm, q, &i, 1, &res);
-	if (res.recorded) {
-		set_result(q, i, &res);
-		return;
-	}
-	if (strcmp(res.text, "delivery process died") == 0) {
-		/* What it recorded, if anything, is the truth. */
-		queue_journal(q);
-		if (q->env.rcpt[i].state != QUEUE_PENDING)
-			return;
-	}
-	set_result(q, i, &res);
-	if (q->env.rcpt[i].state != QUEUE_PENDING && queue_note(q, i) < 0)
-		log_msg(LOG_ERR, "%s: cannot record the result: %s", q->id,
-			strerror(errno));
-	log_result(sm, q, i, sm->local.name, &res, started);
+	record_result(sm, q, i, sm->local.name, &res, started, 0);
 }
 
 /* --- expansion -------------------------------------------------------- */
@@ -390,14 +408,15 @@ static int reports(struct sm *sm, struct queue_entry *q, enum sm_dsn what,
 				done[k] = 1;
 			}
 		}
-		if (!to) {
-			log_msg(LOG_ERR, "%s: a report about a report failed; "
-				"dropped (postmaster unreachable)", q->id);
-		} else if (sm_dsn_queue(sm, q, what, to, idx, n) < 0) {
+		/* Nobody left to tell (a report about a report failed):
+		 * set aside, never dropped (finish keeps the entry). */
+		if (!to)
+			continue;
+		if (sm_dsn_queue(sm, q, what, to, idx, n) < 0) {
 			rc = -1;
 			continue;
 		}
-		/* Reported (or given up): never again. */
+		/* Reported: never again. */
 		for (k = 0; k < n; k++)
 			if (what != SM_DSN_DELAYED)
 				e->rcpt[idx[k]].dsn_sent = 1;
@@ -424,9 +443,34 @@ static int sel_delayed(const struct queue_rcpt *r)
 	return r->state == QUEUE_PENDING && wants(r, QUEUE_NOTIFY_DELAY);
 }
 
+/* The first recipient of Q set aside (queue_aside), or NULL. */
+static const struct queue_rcpt *aside_rcpt(const struct queue_entry *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->env.n; i++)
+		if (queue_aside(&q->env, &q->env.rcpt[i]))
+			return &q->env.rcpt[i];
+	return NULL;
+}
+
+/* A set-aside entry says so in the log at every queue run that sees
+ * it. */
+static void log_aside(const struct queue_entry *q)
+{
+	const struct queue_rcpt *r = aside_rcpt(q);
+
+	if (r)
+		log_msg(LOG_ERR, "%s: set aside: a report about a report to "
+			"%s failed: %s; kept in the queue (mailq lists it) "
+			"and tried again", q->id, q->env.rcpt[top_of(&q->env,
+			(size_t)(r - q->env.rcpt))].addr, r->reason);
+}
+
 static int finish(struct sm *sm, struct queue_entry *q)
 {
 	struct queue_env *e = &q->env;
+	const struct queue_rcpt *aside;
 	time_t now = time(NULL);
 	size_t i, pending = 0, unreported = 0;
 	const char *last = NULL;
@@ -475,7 +519,10 @@ static int finish(struct sm *sm, struct queue_entry *q)
 		if (reports(sm, q, SM_DSN_DELAYED, sel_delayed) == 0)
 			e->warned = 1;
 	}
-	if (!pending && !unreported) {
+	/* Whatever failed, what was accepted is removed only once it is
+	 * delivered or reported (README.md, "The mail flow"). */
+	aside = aside_rcpt(q);
+	if (!pending && !unreported && !aside) {
 		if (queue_remove(q) < 0) {
 			log_msg(LOG_ERR, "%s: cannot remove: %s", q->id,
 				strerror(errno));
@@ -485,9 +532,16 @@ static int finish(struct sm *sm, struct queue_entry *q)
 	}
 	e->tries++;
 	e->next = now + queue_backoff(e->tries);
-	snprintf(why, sizeof why, "Deferred: %s", last ? last :
-		"could not queue a delivery report");
+	if (aside)
+		snprintf(why, sizeof why, "Set aside: a report about a report "
+			"to %s failed: %s", e->rcpt[top_of(e, (size_t)(aside -
+			e->rcpt))].addr, aside->reason);
+	else
+		snprintf(why, sizeof why, "Deferred: %s", last ? last :
+			"could not queue a delivery report");
 	queue_set(&e->reason, why);
+	if (aside)
+		log_aside(q);
 	if (queue_save(q) < 0)
 		log_msg(LOG_ERR, "%s: cannot save the envelope: %s", q->id,
 			strerror(errno));
@@ -496,6 +550,16 @@ static int finish(struct sm *sm, struct queue_entry *q)
 }
 
 /* --- one entry ---------------------------------------------------------- */
+
+/* Whether locked entry Q is to be worked on now (-q: always).  One set
+ * aside that is not due says so in the log all the same. */
+static int due(struct sm *sm, const struct queue_entry *q)
+{
+	if (sm->force || q->env.next <= time(NULL))
+		return 1;
+	log_aside(q);
+	return 0;
+}
 
 int sm_run_entry(struct sm *sm, const char *id)
 {
@@ -511,10 +575,14 @@ int sm_run_entry(struct sm *sm, const char *id)
 		log_msg(LOG_ERR, "%s", err);
 		return -1;
 	}
-	if (!sm->force && q.env.next > time(NULL)) {
+	if (!due(sm, &q)) {
 		queue_unlock(&q);
 		return 0;
 	}
+	/* 0. What was set aside is tried again, as pending. */
+	for (i = 0; i < q.env.n; i++)
+		if (queue_aside(&q.env, &q.env.rcpt[i]))
+			q.env.rcpt[i].state = QUEUE_PENDING;
 	/* 1. Expand every local recipient, then save once (a long list
 	 * would make saving after each one quadratic): no target is
 	 * delivered before the expansion that made it is on disk. */
@@ -574,13 +642,9 @@ int sm_run_entry(struct sm *sm, const char *id)
 		 * result is journaled at once, as a local one is: a runner
 		 * killed before the envelope is saved must not send the
 		 * message a second time. */
-		for (i = 0; i < nremote; i++) {
-			set_result(&q, remote[i], &rres[i]);
-			if (q.env.rcpt[remote[i]].state != QUEUE_PENDING &&
-			    queue_note(&q, remote[i]) < 0)
-				log_msg(LOG_ERR, "%s: cannot record the "
-					"result: %s", q.id, strerror(errno));
-		}
+		for (i = 0; i < nremote; i++)
+			record_result(sm, &q, remote[i], sm->remote.name,
+				&rres[i], 0, 1);
 	}
 	free(remote);
 	free(rres);
@@ -654,8 +718,13 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 				log_msg(LOG_ERR, "%s", err);
 			continue;
 		}
-		if (!sm->force && it[i].q.env.next > time(NULL)) {
-			queue_unlock(&it[i].q);	/* not due yet */
+		if (!due(sm, &it[i].q)) {
+			queue_unlock(&it[i].q);
+			continue;
+		}
+		if (aside_rcpt(&it[i].q)) {
+			queue_unlock(&it[i].q);	/* sm_run_entry's job */
+			other[i] = 1;
 			continue;
 		}
 		switch (batchable(sm, &it[i].q)) {
@@ -736,22 +805,8 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 				continue;
 			close(b->note.jfd);
 			b->note.jfd = -1;
-			if (res[m].recorded) {
-				set_result(&b->q, 0, &res[m]);
-			} else {
-				if (strcmp(res[m].text, "delivery process "
-				    "died") == 0)
-					queue_journal(&b->q);
-				if (b->q.env.rcpt[0].state == QUEUE_PENDING)
-					set_result(&b->q, 0, &res[m]);
-				if (b->q.env.rcpt[0].state != QUEUE_PENDING &&
-				    queue_note(&b->q, 0) < 0)
-					log_msg(LOG_ERR, "%s: cannot record "
-						"the result: %s", b->q.id,
-						strerror(errno));
-				log_result(sm, &b->q, 0, sm->local.name,
-					&res[m], b->note.started);
-			}
+			record_result(sm, &b->q, 0, sm->local.name, &res[m],
+				b->note.started, 0);
 			m++;
 		}
 	}
@@ -836,11 +891,19 @@ int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 			memcpy(ids[k], ids[i], sizeof ids[k]);
 		k++;
 	}
-	for (i = 0; i < k; i += RUN_BATCH)
+	for (i = 0; i < k && !(sm->stop && *sm->stop); i += RUN_BATCH)
 		if (sm_run_batch(sm, ids + i, k - i < RUN_BATCH ? k - i :
 		    RUN_BATCH) < 0)
 			rc = -1;
 	sm_run_reports(sm);
 	free(ids);
+	/* Envelopes set aside as unreadable: said at every run. */
+	if (queue_list_lost(sm->qdir, &ids, &n) == 0) {
+		for (i = 0; i < n; i++)
+			log_msg(LOG_ERR, "Qf%s: set aside: its envelope could "
+				"not be read; the message is kept in %s/df%s "
+				"(mailq lists it)", ids[i], sm->qdir, ids[i]);
+		free(ids);
+	}
 	return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef SENDMAIL_SENDMAIL_H
 #define SENDMAIL_SENDMAIL_H
 #include "libmini.h"
+#include <signal.h>
 #include <stdio.h>
 
 #define SM_MAX_ADDR 320		/* RFC 5321 4.5.3.1: 64 + @ + 255 */
@@ -47,6 +48,9 @@ struct sm {
 	 * unlocked and given to this (a process of its own); NULL: the
 	 * runner delivers them itself. */
 	void (*handoff)(struct sm *sm, const char *id);
+	/* Set by a signal handler: a queue run ends after the batch of
+	 * entries at hand (NULL: never asked). */
+	const volatile sig_atomic_t *stop;
 };
 
 /* --- addr.c --------------------------------------------------------- */

@@ -144,6 +144,9 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	pid_t agent;		/* the delivery agent (sendmail -bQ), 0 none */
 	time_t agent_started;
 	unsigned agent_fails;	/* crashes within 10 s of a start, in a row */
+	const char *runner_every;	/* -q TIME for the runner, or NULL */
+	pid_t runner;		/* that runner (sendmail -qTIME), 0 none */
+	time_t runner_started;
 };
 
 /* access.c: maps.  smtpd_map_open opens the map of K line NAME

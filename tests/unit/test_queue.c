@@ -308,10 +308,12 @@ static void test_cycle(void)
 	snprintf(path, sizeof path, "%s/tf%s", dir, e.id);
 	close(open(path, O_CREAT | O_WRONLY, 0600));
 	CHECK(queue_clean(dir, time(NULL), 3600) == 0, "young leftovers stay");
-	CHECK(queue_clean(dir, time(NULL) + 7200, 3600) == 2,
-		"old temporary and orphan data removed");
+	CHECK(queue_clean(dir, time(NULL) + 7200, 3600) == 1,
+		"old temporary removed, the data of a QfID kept");
 	snprintf(path, sizeof path, "%s/Qf%s", dir, e.id);
 	unlink(path);
+	CHECK(queue_clean(dir, time(NULL) + 7200, 3600) == 1,
+		"orphan data removed once no envelope names it");
 	queue_env_free(&e);
 	rmdir(dir);
 }
@@ -367,12 +369,58 @@ static void test_mutations(void)
 	buf_free(&c);
 }
 
+/* Which recipients are set aside: failed in a report about a report,
+ * unreported, with no owner- address to tell instead. */
+static void test_aside(void)
+{
+	static const struct {
+		enum queue_kind kind;
+		enum queue_state state;
+		int dsn_sent;
+		unsigned notify;
+		const char *owner;	/* NULL: no target */
+		int aside;
+		const char *what;
+	} v[] = {
+		{ QUEUE_DSN2, QUEUE_FAILED, 0, 0, NULL, 1, "failed dsn2" },
+		{ QUEUE_DSN2, QUEUE_FAILED, 0, 0, "", 1, "target, no owner" },
+		{ QUEUE_DSN2, QUEUE_FAILED, 0, 0, "o@x", 0, "owner told" },
+		{ QUEUE_DSN2, QUEUE_FAILED, 1, 0, NULL, 0, "reported" },
+		{ QUEUE_DSN2, QUEUE_PENDING, 0, 0, NULL, 0, "pending" },
+		{ QUEUE_DSN2, QUEUE_SENT, 0, 0, NULL, 0, "sent" },
+		{ QUEUE_DSN2, QUEUE_FAILED, 0, QUEUE_NOTIFY_NEVER, NULL, 0,
+		  "never" },
+		{ QUEUE_DSN, QUEUE_FAILED, 0, 0, NULL, 0, "a bounce" },
+		{ QUEUE_MAIL, QUEUE_FAILED, 0, 0, NULL, 0, "mail" },
+	};
+	struct local_target t;
+	struct queue_rcpt r;
+	struct queue_env e;
+	size_t i;
+
+	for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+		memset(&e, 0, sizeof e);
+		memset(&r, 0, sizeof r);
+		memset(&t, 0, sizeof t);
+		e.kind = v[i].kind;
+		r.state = v[i].state;
+		r.dsn_sent = v[i].dsn_sent;
+		r.notify = v[i].notify;
+		if (v[i].owner) {
+			snprintf(t.owner, sizeof t.owner, "%s", v[i].owner);
+			r.target = &t;
+		}
+		CHECK(queue_aside(&e, &r) == v[i].aside, v[i].what);
+	}
+}
+
 int main(void)
 {
 	test_roundtrip();
 	test_hostile();
 	test_ids();
 	test_words();
+	test_aside();
 	test_cycle();
 	test_mutations();
 	return unit_done();
