@@ -1,6 +1,6 @@
 /*
  * m4lite: regexp and patsubst: GNU's Emacs regex syntax translated to a
- * POSIX ERE for the C library's regcomp.
+ * POSIX BRE for the C library's regcomp.
  */
 #include "m4.h"
 

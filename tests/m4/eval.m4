@@ -1,4 +1,5 @@
-dnl eval: operators, precedence, radix, width, errors.
+dnl eval: operators, precedence, radix, width, errors; where parsing
+dnl resumes after a short-circuit skipped an error.
 eval(1+2*3) eval((1+2)*3) eval(-7/2) eval(-7%2) eval(7%-2)
 eval(2**10) eval(2**0) eval(0**0) eval(-2**3) eval(2**3**2)
 eval(1<<4) eval(-16>>2) eval(5&3) eval(5|3) eval(5^3) eval(~0) eval(!5)
@@ -13,3 +14,4 @@ eval(1+) eval(()) eval((1) eval(1 2) eval(a) eval(1 = 1) eval(++1)
 eval(1 +=2) eval(10, 37) eval(10, 0) eval(10, 10, -1) eval(`')
 eval( 1 + 2 ) eval(1,,) eval(1,`',3)
 eval(0r37:1) eval(0r:1) eval(0x) eval(09) eval(1e3)
+eval(0 && 1/0 || 1) eval(1 || 1/0 && 0) eval(0 && (1/0) + 3) eval(0 && 1/0 == 0) eval(1 || 2 % 0 | 4) eval(2 ** 3 ** 0 * 2) eval(0 == 0 == 1) eval(1 - 2 - 3 * 4 ** 2 / 5 % 3 << 1 >> 1 < 9 == 1 & 3 ^ 1 | 8)
