@@ -1243,7 +1243,7 @@ static int load_cf(struct sm *sm, const struct opts *o)
 	if (r < 0) {
 		if (errno != ENOENT || o->cf_path)
 			xdie(EX_CONFIG, "%s", err);
-		/* No sendmail.cf: the built-in defaults (DESIGN.md §3). */
+		/* No sendmail.cf: the built-in defaults (README "Configuration"). */
 		cf_free(&sm->cf);
 		cf_init(&sm->cf);
 	}

@@ -12,7 +12,7 @@
  *
  * Every result is DNS_OK, DNS_NOTFOUND (permanent: the name does not
  * exist, NXDOMAIN) or DNS_TEMP (timeout, SERVFAIL, a broken answer, no
- * resolver): RFC 5321 5.1 and DESIGN §4, unknown means temporary.
+ * resolver): RFC 5321 5.1; unknown means temporary.
  * Nothing is allocated: the caller gives the arrays.  Parsing is
  * separate from querying so that canned answers can be tested.
  */

@@ -1,7 +1,7 @@
 /*
  * file: durable and careful file operations.
  *
- * Commit by rename (qmail, STYLE.md): write a temporary file in the target's
+ * Commit by rename (ARCHITECTURE.md, "How the code is written"): write a temporary file in the target's
  * own folder, fsync it, rename it over the target, fsync the folder.  A
  * reader sees the old file or the new one, never half of one, and after a
  * crash at any instant the target is one of the two.

@@ -1,6 +1,6 @@
 /*
  * mailbox: the one reader of the mailboxes the MTA delivers to, shared by
- * pop3d, mail and imapd (DESIGN.md §3, issues 7 and 8): an mbox file
+ * pop3d, mail and imapd (ARCHITECTURE.md, "Mailboxes"): an mbox file
  * (mboxrd, mbox.h) or a Maildir folder (maildir.h), chosen by
  * PostboxMailbox through local_mailbox().
  *

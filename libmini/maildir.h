@@ -1,5 +1,5 @@
 /*
- * maildir: the Maildir format (cr.yp.to/proto/maildir.html, with Dovecot's
+ * maildir: the Maildir format (qmail's, with Dovecot's
  * ",S=size" in the name).
  *
  * A Maildir is a folder with tmp/, new/ and cur/.  A message is written to

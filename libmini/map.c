@@ -2,8 +2,8 @@
  * map: cdb maps with sendmail's lookup rules (contracts in map.h).
  *
  * sendmail reads Berkeley DB; postbox reads and writes cdb under the same
- * names.  The access search order is the one issue 4 §3 records from
- * sendmail 8.17 (-d60.1): most specific first, tagged before untagged.
+ * names.  The access search order is sendmail 8.17's (as its -d60.1
+ * trace shows): most specific first, tagged before untagged.
  */
 #include "libmini.h"
 #include <ctype.h>

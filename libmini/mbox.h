@@ -1,5 +1,5 @@
 /*
- * mbox: the Unix mailbox format, mboxrd flavour (DESIGN.md §4).
+ * mbox: the Unix mailbox format, mboxrd flavour (ARCHITECTURE.md, "Mailboxes").
  *
  * A mailbox is a series of messages, each starting with a line
  * "From SENDER DATE" (DATE in asctime form, local time), ending with a

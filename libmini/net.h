@@ -1,6 +1,6 @@
 /*
- * net: the listening side of every server (DESIGN.md §1, STYLE.md
- * "Servers").
+ * net: the listening side of every server (ARCHITECTURE.md, "Processes
+ * and who runs as whom").
  *
  * One session function speaks on fds 0/1 whatever started it:
  *  - the built-in listener (net_listen + net_serve) binds the

@@ -1,5 +1,5 @@
 /*
- * queue: the durable mail queue (DESIGN.md §4).
+ * queue: the durable mail queue (ARCHITECTURE.md, "The queue").
  *
  * An entry in QueueDirectory is two files named after its queue ID:
  *   dfID   the message, header and body with LF line ends, exactly as

@@ -1,5 +1,5 @@
 /*
- * tls: TLS 1.2 on BearSSL behind the io transport hook (DESIGN.md §5), so
+ * tls: TLS 1.2 on BearSSL behind the io transport hook (ARCHITECTURE.md), so
  * protocol code only reads and writes lines and never sees BearSSL.
  *
  * Only TLS 1.2 (BearSSL has no TLS 1.3) with forward-secret AEAD suites:

@@ -1,5 +1,5 @@
 /*
- * vusers: the virtual-user file (DESIGN.md §3, PostboxVirtualUsers), in
+ * vusers: the virtual-user file (README "Configuration", PostboxVirtualUsers), in
  * Dovecot's passwd-file form, for containers with no system accounts:
  *
  *	user:{SCHEME}hash:uid:gid:gecos:home:shell:extra

@@ -1,7 +1,7 @@
 #!/bin/sh
 # gen.sh GENDIR CONFIG APPLET_FILES...
 #
-# Generates, from the tagged header of each applet file (STYLE.md) and from
+# Generates, from the tagged header of each applet file (ARCHITECTURE.md) and from
 # the .config, the files the build needs:
 #   GENDIR/config.h   CFG_X for every Kconfig symbol (0 when off or unset)
 #   GENDIR/applets.h  the applet table (name, main, usage, privilege, dir)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # genman.sh OUTDIR CONFIG APPLET_FILES...: the manual pages, from the same
-# tagged header of each applet that --help comes from (STYLE.md):
+# tagged header of each applet that --help comes from (ARCHITECTURE.md):
 #   OUTDIR/NAME.8 (an applet installed in a sbin folder) or NAME.1
 #	NAME: //man: the first line (what it is); SYNOPSIS: the //usage:
 #	lines up to the first blank one; DESCRIPTION: the other //man:

@@ -19,6 +19,6 @@ for a in $(/usr/bin/python3 scripts/configs.py applets); do
 	s=$(sz "$(sh scripts/buildcfg.sh "only-$n" single "$a")")
 	row "$n only" "$s" "$(kib "$s")" "+$((s - base))"
 done
-# The maps pair of a router image (issue 2's figure).
+# The maps pair of a router image (README "Size").
 s=$(sz "$(sh scripts/buildcfg.sh only-maps single MAKEMAP,NEWALIASES)")
 row "makemap+newaliases" "$s" "$(kib "$s")" "+$((s - base))"

@@ -1,7 +1,7 @@
 divert(-1)
 #
 # postbox's cf macros: turn a tutorial-style sendmail.mc into the
-# sendmail.cf subset that postbox reads (DESIGN.md section 3): classes,
+# sendmail.cf subset that postbox reads (README "Configuration"): classes,
 # macros, maps, options, mailers; LOCAL_CONFIG and LOCAL_RULESETS text is
 # kept verbatim.  postbox runs no rewriting rules, so none are made.
 #
