@@ -28,7 +28,8 @@
  * the child handing over the input it had read and leaving (Dovecot
  * passes the fd the same way), so a RETR costs no extra copy.  Root
  * cannot log in.  Not started as root, one process does it all as the
- * caller.
+ * caller.  The scheme is libmini's (privsep.h, shared with imapd); this
+ * file gives it the POP3 checks (USER/PASS, APOP, SASL, LOGIN-DELAY).
  *
  * The maildrop is locked for the session (mailbox.h: a second login gets
  * [IN-USE]); mail delivered meanwhile is kept and shows next session.

@@ -35,8 +35,9 @@
 #include "auth.h"
 #include "io.h"
 
-#define PRIVSEP_DELAYED	100	/* answer: a good password, but too soon
-				   (LOGIN-DELAY); payload: seconds left */
+/* answer: a good password, but too soon (LOGIN-DELAY); payload: the
+ * seconds left */
+#define PRIVSEP_DELAYED	100
 #define PRIVSEP_INPUT_MAX 16384	/* 'I': input handed over, at most */
 #define PRIVSEP_RECORD_MAX 0xffff	/* a record's payload, at most */
 
@@ -47,9 +48,9 @@ struct privsep {
 	gid_t gid;
 	int chan;		/* the socketpair, -1: no split */
 	int secure;		/* monitor: the child said TLS is on */
-	int cin, cout;		/* monitor: its copies of the connection */
+	int cin, cout;		/* monitor: copies of the connection */
 	pid_t child;		/* monitor: the login child */
-	char *pre;		/* monitor: the input handed over (malloc'ed) */
+	char *pre;		/* monitor: the input handed over */
 	size_t pre_n, pre_off;
 };
 
@@ -72,7 +73,7 @@ int privsep_split(struct privsep *ps);
 struct privsep_req {
 	int type;		/* 'P', 'D', 'A' or 'S' */
 	int tls;		/* P, D, A: the client's connection is TLS */
-	int allowed;		/* A: the mechanisms offered (AUTH_PLAIN...) */
+	int allowed;		/* A: the mechanisms offered (AUTH_*) */
 	const char *user;	/* P, D: < AUTH_USER_MAX bytes, not empty */
 	const char *text;	/* P: the password (< AUTH_PASS_MAX); D: the
 				   32-digit digest; S: the line */
