@@ -28,7 +28,7 @@
  * the child handing over the input it had read and leaving (Dovecot
  * passes the fd the same way), so a RETR costs no extra copy.  Root
  * cannot log in.  Not started as root, one process does it all as the
- * caller.  The scheme is libmini's (privsep.h, shared with imapd); this
+ * caller.  The scheme is libmini's (privsep.h, for imapd too); this
  * file gives it the POP3 checks (USER/PASS, APOP, SASL, LOGIN-DELAY).
  *
  * The maildrop is locked for the session (mailbox.h: a second login gets
