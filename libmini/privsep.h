@@ -18,6 +18,19 @@
  * Not started as root, nothing splits: one process does it all as the
  * caller, and privsep_become accepts only the caller's own uid.
  *
+ * A server's session, as pop3d's:
+ *	privsep_init(&ps, geteuid() == 0, DefaultUser's uid, gid);
+ *	if (ps.root && (r = privsep_split(&ps)) == 0) {	// the monitor
+ *		if (privsep_monitor(&ps, &checks, ...) == 0 &&
+ *		    privsep_take_over(&ps, &in, ..., &out, ...) == 0)
+ *			privsep_become(&ps, owner...), open, serve on in/out;
+ *		privsep_end(&ps, ...);
+ *		return;
+ *	}
+ *	greet, parse; a login is privsep_ask(&ps, &req, ...) when
+ *	ps.chan >= 0 (else checked here, then privsep_become); after an
+ *	AUTH_SUCCESS answer, privsep_relay (TLS) or privsep_handoff, exit.
+ *
  * The records on the socketpair: TYPE (1 byte), LEN (2 bytes,
  * big-endian), LEN bytes.  Requests, child to monitor:
  *	'P' [tls] user NUL password		a password (USER/PASS)
