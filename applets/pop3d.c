@@ -28,7 +28,8 @@
  * the child handing over the input it had read and leaving (Dovecot
  * passes the fd the same way), so a RETR costs no extra copy.  Root
  * cannot log in.  Not started as root, one process does it all as the
- * caller.
+ * caller.  The scheme is libmini's (privsep.h, for imapd too); this
+ * file gives it the POP3 checks (USER/PASS, APOP, SASL, LOGIN-DELAY).
  *
  * The maildrop is locked for the session (mailbox.h: a second login gets
  * [IN-USE]); mail delivered meanwhile is kept and shows next session.
@@ -82,7 +83,6 @@
 #include "libmini.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -91,8 +91,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -100,8 +98,6 @@
 #define OUT_BUF		65536	/* RETR goes out in large writes */
 #define TLS_TIMEOUT	60
 #define ERRORS_MAX	20	/* unknown commands, then close */
-#define AUTH_DELAYED	100	/* monitor to child: good password, but
-				   LOGIN-DELAY; payload: seconds left */
 
 struct ctx {
 	struct cf *cf;
@@ -125,12 +121,8 @@ struct pop3 {
 	char host[256];		/* $j */
 	struct io in, out;
 	struct tls *tls;
-	int secure;		/* TLS on (the monitor learns it from the child) */
-	int chan;		/* to the privileged monitor, -1: none */
+	struct privsep ps;	/* the login child and its monitor */
 	int handoff;		/* login child: the monitor took the session */
-	char *pre;		/* mail process: input the login child had */
-	size_t pre_n, pre_off;	/* buffered when it handed a plaintext
-				   session over (handoff_input) */
 	int state;
 	int quit;
 	unsigned failures, errors;
@@ -174,19 +166,6 @@ static void reply(struct pop3 *s, const char *fmt, ...)
 
 /* --- privileges ----------------------------------------------------------- */
 
-/* Root for a moment (reading password files), then back. */
-static void priv_up(struct pop3 *s)
-{
-	if (s->c->root && seteuid(0) == 0)
-		setegid(0);
-}
-
-static void priv_down(struct pop3 *s)
-{
-	if (s->c->root && setegid(s->c->pre_gid) == 0)
-		seteuid(s->c->pre_uid);
-}
-
 /* PostboxVirtualUsers, then the system accounts (auth.h). */
 static int lookup(void *arg, const char *user, char *secret, size_t max)
 {
@@ -194,12 +173,12 @@ static int lookup(void *arg, const char *user, char *secret, size_t max)
 	const char *vu = s->cf->opt.virtual_users;
 	int r = 0;
 
-	priv_up(s);
+	privsep_up(&s->ps);
 	if (vu && *vu)
 		r = auth_lookup_vusers((void *)vu, user, secret, max);
 	if (r == 0 && CFG_AUTH)
 		r = auth_lookup_system(NULL, user, secret, max);
-	priv_down(s);
+	privsep_down(&s->ps);
 	return r;
 }
 
@@ -215,9 +194,9 @@ static int owner(struct pop3 *s, const char *user, uid_t *uid, gid_t *gid,
 	int r = 0;
 
 	if (vu && *vu) {
-		priv_up(s);
+		privsep_up(&s->ps);
 		r = vusers_lookup(vu, user, &e, err, sizeof err);
-		priv_down(s);
+		privsep_down(&s->ps);
 		if (r < 0) {
 			log_msg(LOG_ERR, "%s", err);
 			return -1;
@@ -238,42 +217,6 @@ static int owner(struct pop3 *s, const char *user, uid_t *uid, gid_t *gid,
 	*gid = pw->pw_gid;
 	str_lcpy(home, pw->pw_dir ? pw->pw_dir : "", max);
 	return 1;
-}
-
-/* For good: the mailbox owner, with the group of an mbox folder that is
- * group-writable (Debian's /var/mail, 2775 root:mail: the dotlock lives
- * there, as Dovecot's mail_privileged_group; the rewrite is in place and
- * the uidlist goes where the user itself can write, mailbox.h). */
-static int become(struct pop3 *s, uid_t uid, gid_t gid, const char *path,
-	int kind)
-{
-	gid_t groups[2];
-	size_t n = 0;
-	char folder[4096], *slash;
-	struct stat st;
-
-	if (!s->c->root)
-		return uid == geteuid() ? 0 : (errno = EPERM, -1);
-	if (uid == 0)
-		return errno = EPERM, -1;
-	groups[n++] = gid;
-	str_lcpy(folder, path, sizeof folder);
-	slash = strrchr(folder, '/');
-	if (kind == LOCAL_MBOX && slash && slash != folder) {
-		*slash = 0;
-		priv_up(s);
-		if (stat(folder, &st) == 0 && (st.st_mode & S_IWGRP) &&
-		    !(st.st_mode & S_IWOTH) && st.st_gid != 0 &&
-		    st.st_gid != gid)
-			groups[n++] = st.st_gid;
-	} else {
-		priv_up(s);
-	}
-	if (setgroups(n, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
-	    setresuid(uid, uid, uid) < 0 || getuid() != uid ||
-	    geteuid() != uid)
-		return -1;
-	return 0;
 }
 
 /* --- login ---------------------------------------------------------------- */
@@ -361,8 +304,9 @@ static void login_stamp(struct pop3 *s, const char *record)
  * at with the owner's ids (root, the monitor, takes them for a moment),
  * before anything is committed to, so that the client may stay in the
  * AUTHORIZATION state and QUIT as usual. */
-static long delay_left(struct pop3 *s, const char *user)
+static long delay_left(void *arg, const char *user)
 {
+	struct pop3 *s = arg;
 	char home[256], path[4096], record[4096];
 	long wait = 0;
 	uid_t uid;
@@ -374,15 +318,15 @@ static long delay_left(struct pop3 *s, const char *user)
 	    (kind = local_mailbox(s->cf, user, home, path, sizeof path)) < 0 ||
 	    login_record(path, kind, record, sizeof record) < 0)
 		return 0;
-	if (!s->c->root)
+	if (!s->ps.root)
 		return login_wait(s, record);
 	if (uid == 0)
 		return 0;
-	priv_up(s);
+	privsep_up(&s->ps);
 	if (setegid(gid) == 0 && seteuid(uid) == 0)
 		wait = login_wait(s, record);
-	priv_up(s);
-	priv_down(s);
+	privsep_up(&s->ps);
+	privsep_down(&s->ps);
 	return wait;
 }
 
@@ -425,7 +369,7 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 		s->quit = 1;
 		return;
 	}
-	if (become(s, uid, gid, path, kind) < 0) {
+	if (privsep_become(&s->ps, uid, gid, path, kind) < 0) {
 		reply(s, "-ERR [SYS/PERM] Cannot serve this user");
 		log_msg(LOG_ERR, "%s: %s: cannot switch to uid %u: %s",
 			s->client, user, (unsigned)uid, strerror(errno));
@@ -445,7 +389,7 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 		delayed(s, wait);
 		log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, %ld "
 			"seconds left", s->client, user, wait);
-		s->quit = s->c->root;
+		s->quit = s->ps.root;
 		return;
 	}
 	/* a Maildir that nothing was delivered to yet is made, as the
@@ -473,7 +417,7 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 	n = mailbox_count(&s->mb, &total);
 	log_msg(LOG_INFO, "login: user=<%s>, method=%s, rip=%s%s, "
 		"messages=%zu", user, how, s->peer.ip,
-		s->tls || s->secure ? ", TLS" : "", n);
+		s->tls || s->ps.secure ? ", TLS" : "", n);
 	reply(s, "+OK Logged in, %zu message%s (%lld octets)", n,
 		n == 1 ? "" : "s", (long long)total);
 }
@@ -495,10 +439,11 @@ static void cmd_user(struct pop3 *s, const char *arg)
 
 /* USER and PASS against the back-ends: AUTH_SUCCESS, AUTH_FAIL or
  * AUTH_TEMPFAIL; failures logged (auth.h's wording). */
-static int check_pass(struct pop3 *s, const char *user, const char *pass)
+static int check_pass(void *arg, const char *user, const char *pass)
 {
+	struct pop3 *s = arg;
 	char secret[AUTH_SECRET_MAX];
-	int r = lookup(s, user, secret, sizeof secret);
+	int r = lookup(arg, user, secret, sizeof secret);
 
 	if (r < 0)
 		return AUTH_TEMPFAIL;
@@ -516,75 +461,22 @@ static int check_pass(struct pop3 *s, const char *user, const char *pass)
 }
 
 /* RFC 1939 7: APOP NAME DIGEST (auth_apop has the rule). */
-static int check_apop(struct pop3 *s, const char *user, const char *hex)
+static int check_apop(void *arg, const char *user, const char *hex)
 {
+	struct pop3 *s = arg;
+
 	return auth_apop(s->stamp, user, hex, lookup, s, s->client);
 }
 
-/* --- the login child and its monitor -------------------------------------- */
+/* --- the login child and its monitor (privsep.h) ------------------------ */
 
-/* Records between them: TYPE (1 byte), LEN (2 bytes, big-endian), LEN
- * bytes.  'P' [tls] user NUL pass; 'D' [tls] user NUL digest (APOP, 32
- * hex digits, checked against the monitor's own copy of the timestamp);
- * 'A' [tls] [allowed] [has initial] mech NUL initial; 'S' line;
- * 'I' (the child's last, a plaintext session handed over) the input it
- * had buffered.  Answers: TYPE = the AUTH_* result (or AUTH_DELAYED),
- * payload = the challenge (or the seconds left). */
-static int read_full(int fd, void *p, size_t n)
+/* Child: the monitor's answer to RQ, its payload into OUT. */
+static int chan_ask(struct pop3 *s, const struct privsep_req *rq, char *out,
+	size_t max)
 {
-	char *c = p;
+	int r = privsep_ask(&s->ps, rq, out, max);
 
-	while (n > 0) {
-		ssize_t k = read(fd, c, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int chan_send(int fd, int type, const void *p, size_t n)
-{
-	unsigned char h[3];
-
-	if (n > 0xffff)
-		return -1;
-	h[0] = (unsigned char)type;
-	h[1] = (unsigned char)(n >> 8);
-	h[2] = (unsigned char)n;
-	if (file_write_all(fd, h, 3) < 0)
-		return -1;
-	return n ? file_write_all(fd, p, n) : 0;
-}
-
-/* One record into BUF (MAX bytes, NUL-terminated; longer is an error). */
-static int chan_recv(int fd, int *type, char *buf, size_t max, size_t *n)
-{
-	unsigned char h[3];
-
-	if (read_full(fd, h, 3) < 0)
-		return -1;
-	*type = h[0];
-	*n = (size_t)h[1] << 8 | h[2];
-	if (*n >= max || read_full(fd, buf, *n) < 0)
-		return -1;
-	buf[*n] = 0;
-	return 0;
-}
-
-/* Child: a request and its answer; the challenge into OUT. */
-static int chan_ask(struct pop3 *s, int type, const char *p, size_t n,
-	char *out, size_t max)
-{
-	int r;
-	size_t len;
-
-	if (chan_send(s->chan, type, p, n) < 0 ||
-	    chan_recv(s->chan, &r, out, max, &len) < 0) {
+	if (r < 0) {
 		log_msg(LOG_ERR, "%s: the login monitor is gone", s->client);
 		return AUTH_TEMPFAIL;
 	}
@@ -593,8 +485,8 @@ static int chan_ask(struct pop3 *s, int type, const char *p, size_t n,
 
 static void cmd_pass(struct pop3 *s, const char *arg)
 {
-	char req[AUTH_USER_MAX + AUTH_PASS_MAX + 2], out[32];
-	size_t ul, pl;
+	struct privsep_req rq = { 'P', s->tls != NULL, 0, s->user, arg };
+	char out[32];
 	int r;
 
 	if (!plaintext_ok(s)) {
@@ -606,28 +498,21 @@ static void cmd_pass(struct pop3 *s, const char *arg)
 		reply(s, "-ERR No username given; USER first");
 		return;
 	}
-	ul = strlen(s->user);
-	pl = strlen(arg);
-	if (pl >= AUTH_PASS_MAX) {
+	if (strlen(arg) >= AUTH_PASS_MAX)
 		r = AUTH_FAIL;
-	} else if (s->chan >= 0) {
-		req[0] = s->tls != NULL;
-		memcpy(req + 1, s->user, ul + 1);
-		memcpy(req + 2 + ul, arg, pl);
-		r = chan_ask(s, 'P', req, ul + 2 + pl, out, sizeof out);
-		explicit_bzero(req, sizeof req);
-	} else {
+	else if (s->ps.chan >= 0)
+		r = chan_ask(s, &rq, out, sizeof out);
+	else
 		r = check_pass(s, s->user, arg);
-	}
 	if (r == AUTH_SUCCESS) {
-		if (s->chan >= 0)
+		if (s->ps.chan >= 0)
 			s->handoff = s->quit = 1;	/* the monitor answers */
 		else
 			do_login(s, s->user, "USER");
 		return;
 	}
 	s->user[0] = 0;
-	if (r == AUTH_DELAYED)
+	if (r == PRIVSEP_DELAYED)
 		delayed(s, strtol(out, NULL, 10));
 	else if (r == AUTH_TEMPFAIL)
 		reply(s, "-ERR [SYS/TEMP] Authentication backend failure, "
@@ -641,7 +526,8 @@ static void cmd_pass(struct pop3 *s, const char *arg)
  * TLS (as CRAM-MD5); failures are slowed and counted as PASS's. */
 static void cmd_apop(struct pop3 *s, char *arg)
 {
-	char req[AUTH_USER_MAX + 40], out[32], *sp = strrchr(arg, ' ');
+	struct privsep_req rq = { 'D', s->tls != NULL, 0, arg };
+	char out[32], *sp = strrchr(arg, ' ');
 	size_t ul, i;
 	int r;
 
@@ -662,18 +548,15 @@ static void cmd_apop(struct pop3 *s, char *arg)
 		reply(s, "-ERR Usage: APOP name digest (32 hex digits)");
 		return;
 	}
-	if (s->chan >= 0) {
-		req[0] = s->tls != NULL;
-		memcpy(req + 1, arg, ul + 1);
-		memcpy(req + 2 + ul, sp + 1, 32);
-		r = chan_ask(s, 'D', req, ul + 34, out, sizeof out);
-	} else {
+	rq.text = sp + 1;
+	if (s->ps.chan >= 0)
+		r = chan_ask(s, &rq, out, sizeof out);
+	else
 		r = check_apop(s, arg, sp + 1);
-	}
 	switch (r) {
 	case AUTH_SUCCESS:
 		/* split: the monitor takes the session and answers */
-		if (s->chan >= 0)
+		if (s->ps.chan >= 0)
 			s->handoff = s->quit = 1;
 		else
 			do_login(s, arg, "APOP");
@@ -689,7 +572,7 @@ static void cmd_apop(struct pop3 *s, char *arg)
 		failed(s, "APOP is not possible for this account (password "
 			"stored hashed); use USER/PASS or AUTH");
 		break;
-	case AUTH_DELAYED:
+	case PRIVSEP_DELAYED:
 		delayed(s, strtol(out, NULL, 10));
 		break;
 	default:
@@ -723,16 +606,11 @@ static void cmd_auth(struct pop3 *s, char *arg)
 		while (*initial == ' ')
 			initial++;
 	}
-	if (s->chan >= 0) {
-		char req[CMD_MAX + 8];
-		size_t ml = strlen(mech), il = initial ? strlen(initial) : 0;
+	if (s->ps.chan >= 0) {
+		struct privsep_req rq = { 'A', s->tls != NULL, allowed, NULL,
+			NULL, mech, initial };
 
-		req[0] = s->tls != NULL;
-		req[1] = (char)allowed;
-		req[2] = initial != NULL;
-		memcpy(req + 3, mech, ml + 1);
-		memcpy(req + 4 + ml, initial ? initial : "", il);
-		r = chan_ask(s, 'A', req, 4 + ml + il, a.out, sizeof a.out);
+		r = chan_ask(s, &rq, a.out, sizeof a.out);
 	} else {
 		r = auth_start(&a, mech, allowed, initial, s->host, lookup, s,
 			s->client);
@@ -746,15 +624,17 @@ static void cmd_auth(struct pop3 *s, char *arg)
 			return;
 		}
 		s->line[strcspn(s->line, "\r\n")] = 0;
-		if (s->chan >= 0)
-			r = chan_ask(s, 'S', s->line, strlen(s->line), a.out,
-				sizeof a.out);
-		else
+		if (s->ps.chan >= 0) {
+			struct privsep_req rq = { 'S', 0, 0, NULL, s->line };
+
+			r = chan_ask(s, &rq, a.out, sizeof a.out);
+		} else {
 			r = auth_step(&a, s->line);
+		}
 	}
 	switch (r) {
 	case AUTH_SUCCESS:
-		if (s->chan >= 0)
+		if (s->ps.chan >= 0)
 			s->handoff = s->quit = 1;	/* the monitor answers */
 		else
 			do_login(s, a.user, auth_mech_name(a.mech));
@@ -768,7 +648,7 @@ static void cmd_auth(struct pop3 *s, char *arg)
 	case AUTH_CANCEL:
 		reply(s, "-ERR Authentication cancelled");
 		break;
-	case AUTH_DELAYED:
+	case PRIVSEP_DELAYED:
 		delayed(s, strtol(a.out, NULL, 10));
 		break;
 	case AUTH_TEMPFAIL:
@@ -1183,259 +1063,23 @@ static void session_loop(struct pop3 *s)
 	io_flush(&s->out);
 }
 
-/* Monitor (root): answers the login child's checks until one succeeds.
- * 0 with the user and method, -1 when the child ended first. */
-static int monitor(struct pop3 *s, char *user, size_t umax, char *how,
-	size_t hmax)
-{
-	char *buf = s->line, *u, *p, left[24];
-	const char *ch;
-	long wait;
-	size_t n, len = 0;
-	int type, r, started = 0;
-	unsigned failures = 0;
-	struct auth a;
-
-	/* the child's own limit, kept here too: a subverted child gets
-	 * no more guesses than a client */
-	for (;;) {
-		if (failures >= AUTH_FAILURES_MAX)
-			return -1;
-		if (chan_recv(s->chan, &type, buf, sizeof s->line, &n) < 0)
-			return -1;
-		if (n < 1)
-			return -1;
-		if (type != 'S')
-			s->secure = buf[0] != 0;
-		if (type == 'P') {
-			u = buf + 1;
-			len = strlen(u);
-			if (len + 1 >= n || len >= umax)
-				return -1;
-			p = u + len + 1;
-			r = check_pass(s, u, p);
-			if (r == AUTH_SUCCESS) {
-				str_lcpy(user, u, umax);
-				str_lcpy(how, "USER", hmax);
-			}
-			explicit_bzero(buf, n);
-		} else if (type == 'D' && s->stamp[0]) {
-			u = buf + 1;
-			len = strlen(u);
-			if (len + 34 != n)
-				return -1;
-			r = check_apop(s, u, u + len + 1);
-			if (r == AUTH_SUCCESS) {
-				str_lcpy(user, u, umax);
-				str_lcpy(how, "APOP", hmax);
-			}
-		} else if (type == 'A' && n >= 4) {
-			u = buf + 3;
-			len = strlen(u);
-			if (len + 4 > n)
-				return -1;
-			r = auth_start(&a, u, (unsigned char)buf[1],
-				buf[2] ? u + len + 1 : NULL, s->host, lookup,
-				s, s->client);
-			started = 1;
-		} else if (type == 'S' && started) {
-			r = auth_step(&a, buf);
-		} else {
-			return -1;
-		}
-		if (type != 'P' && type != 'D') {
-			if (r != AUTH_CONTINUE)
-				started = 0;
-			if (r == AUTH_SUCCESS) {
-				str_lcpy(user, a.user, umax);
-				str_lcpy(how, auth_mech_name(a.mech), hmax);
-			}
-		}
-		ch = (type == 'A' || type == 'S') && r == AUTH_CONTINUE ?
-			a.out : "";
-		/* RFC 2449 8.1.2: a good password, but too soon */
-		if (r == AUTH_SUCCESS && (wait = delay_left(s, user)) > 0) {
-			log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, "
-				"%ld seconds left", s->client, user, wait);
-			snprintf(left, sizeof left, "%ld", wait);
-			r = AUTH_DELAYED;
-			ch = left;
-		}
-		if (chan_send(s->chan, r, ch, strlen(ch)) < 0)
-			return -1;
-		if (r == AUTH_SUCCESS)
-			return 0;
-		if (r == AUTH_FAIL || (type == 'D' && r == AUTH_NOMECH))
-			failures++;
-	}
-}
-
-/* Login child, after the monitor took the session: it stays as the
- * TLS end, moving bytes between the client and the mail process. */
-static void proxy(struct pop3 *s)
-{
-	struct pollfd pf[2];
-	char *buf = s->body;
-	int client_eof = 0, from_client = 1;
-	ssize_t k;
-
-	for (;;) {
-		/* what the client sent, buffered or inside TLS, first; only
-		 * when there is some (or may be: a full read can leave more
-		 * in the TLS engine), so that a message streaming to the
-		 * client never waits on the 1 ms read timeout */
-		while (!client_eof && (from_client || io_pending(&s->in))) {
-			io_deadline(&s->in, 1);
-			k = io_read(&s->in, buf, sizeof s->body);
-			if (k > 0) {
-				if (file_write_all(s->chan, buf, (size_t)k) < 0)
-					return;
-				from_client = (size_t)k == sizeof s->body;
-				continue;
-			}
-			if (k == 0) {
-				client_eof = 1;
-				shutdown(s->chan, SHUT_WR);
-			} else if (errno != ETIMEDOUT) {
-				return;
-			}
-			break;
-		}
-		from_client = 0;
-		pf[0].fd = client_eof ? -1 : s->in.fd;
-		pf[0].events = POLLIN;
-		pf[1].fd = s->chan;
-		pf[1].events = POLLIN;
-		if (poll(pf, 2, 2 * (int)timeout_ms(s)) <= 0)
-			return;
-		if (pf[0].revents)
-			from_client = 1;
-		if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-			k = read(s->chan, buf, sizeof s->body);
-			if (k <= 0)
-				return;
-			io_deadline(&s->out, timeout_ms(s));
-			if (io_write(&s->out, buf, (size_t)k) < 0 ||
-			    io_flush(&s->out) < 0)
-				return;
-		}
-	}
-}
-
-/* Login child, plaintext session: the mail process serves the client on
- * its own copy of the connection (Dovecot passes the fd; here it is
- * inherited), so no byte of a RETR passes through this process.  It
- * only gets what the client sent after the login, which this process
- * had read: one 'I' record. */
-static void handoff_input(struct pop3 *s)
-{
-	char *buf = s->body;
-	size_t n = 0;
-	ssize_t k;
-
-	while (io_pending(&s->in) && n < sizeof s->body &&
-	    (k = io_read(&s->in, buf + n, sizeof s->body - n)) > 0)
-		n += (size_t)k;
-	chan_send(s->chan, 'I', buf, n);
-}
-
-/* The mail process's reader transport: the login child's leftover input
- * first, then the connection. */
-static ssize_t pre_read(struct io *io, void *dst, size_t n)
-{
-	struct pop3 *s = io->ctx;
-	size_t k = s->pre_n - s->pre_off;
-
-	if (!k)
-		return io_fd_ops.read(io, dst, n);
-	if (k > n)
-		k = n;
-	memcpy(dst, s->pre + s->pre_off, k);
-	s->pre_off += k;
-	return (ssize_t)k;
-}
-
-static ssize_t pre_write(struct io *io, const void *p, size_t n)
-{
-	return io_fd_ops.write(io, p, n);
-}
-
-static const struct io_ops pre_ops = { pre_read, pre_write };
-
-/* Mail process: takes a plaintext session over from the login child,
- * on CIN and COUT (its copies of the connection).  0, or -1. */
-static int take_over(struct pop3 *s, int cin, int cout)
-{
-	int type;
-	size_t n;
-
-	s->pre = malloc(sizeof s->body + 1);
-	if (!s->pre || chan_recv(s->chan, &type, s->pre, sizeof s->body + 1,
-	    &n) < 0 || type != 'I')
-		return -1;
-	s->pre_n = n;
-	s->pre_off = 0;
-	io_init(&s->in, cin, s->inbuf, sizeof s->inbuf);
-	io_init(&s->out, cout, s->outbuf, sizeof s->outbuf);
-	io_transport(&s->in, &pre_ops, s);
-	io_pair(&s->in, &s->out);
-	return 0;
-}
-
 /* Root: the login child speaks to the client as DefaultUser, this
  * process checks passwords, then becomes the mailbox owner and serves
- * the mailbox through the child. */
+ * the mailbox (privsep.h).  1 in the child, 0 in this process when the
+ * session is over, -1 when nothing forked. */
 static int split(struct pop3 *s)
 {
 	char user[AUTH_USER_MAX], how[16];
-	int sp[2], st, cin, cout, r;
-	pid_t pid;
+	struct privsep_checks k = { s, s->host, s->client, lookup,
+		check_pass, s->stamp[0] ? check_apop : NULL, delay_left };
+	int r = privsep_split(&s->ps);
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-		log_msg(LOG_ERR, "socketpair: %s", strerror(errno));
-		return -1;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		log_msg(LOG_ERR, "fork: %s", strerror(errno));
-		close(sp[0]);
-		close(sp[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		close(sp[0]);
-		s->chan = sp[1];
-		/* for good: nothing here can get root back */
-		if (setgroups(1, &s->c->pre_gid) < 0 || seteuid(0) < 0 ||
-		    setresgid(s->c->pre_gid, s->c->pre_gid,
-		    s->c->pre_gid) < 0 || setresuid(s->c->pre_uid,
-		    s->c->pre_uid, s->c->pre_uid) < 0 ||
-		    getuid() != s->c->pre_uid) {
-			log_msg(LOG_ERR, "cannot drop privilege: %s",
-				strerror(errno));
-			_exit(EX_OSERR);
-		}
-		s->c->root = 0;
-		return 1;
-	}
-	close(sp[1]);
-	s->chan = sp[0];
-	/* the connection is the child's (the client sees it close then),
-	 * but for a copy kept for a plaintext session to take over */
-	cin = fcntl(0, F_DUPFD_CLOEXEC, 3);
-	cout = fcntl(1, F_DUPFD_CLOEXEC, 3);
-	file_null_fds(3);
-	r = monitor(s, user, sizeof user, how, sizeof how);
-	if (r == 0 && (s->secure || cin < 0 || cout < 0)) {
-		/* TLS: the child keeps the connection and relays */
-		close(cin);
-		close(cout);
-		cin = cout = -1;
-		io_init(&s->in, s->chan, s->inbuf, sizeof s->inbuf);
-		io_init(&s->out, s->chan, s->outbuf, sizeof s->outbuf);
-		io_pair(&s->in, &s->out);
-	} else if (r == 0 && take_over(s, cin, cout) < 0) {
+	if (r != 0)
+		return r;
+	r = privsep_monitor(&s->ps, &k, s->line, sizeof s->line, user,
+		sizeof user, how, sizeof how);
+	if (r == 0 && privsep_take_over(&s->ps, &s->in, s->inbuf,
+	    sizeof s->inbuf, &s->out, s->outbuf, sizeof s->outbuf) < 0) {
 		log_msg(LOG_ERR, "%s: the login child did not hand over",
 			s->client);
 		r = -1;
@@ -1448,24 +1092,7 @@ static int split(struct pop3 *s)
 			mailbox_close(&s->mb);	/* no QUIT */
 	}
 	explicit_bzero(user, sizeof user);
-	free(s->pre);
-	if (cout >= 0)
-		shutdown(cout, SHUT_WR);
-	close(cin);
-	close(cout);
-	/* closing with unread input would reset the child's end before it
-	 * passed our last reply on: end our side, drain, then close */
-	shutdown(s->chan, SHUT_WR);
-	for (;;) {
-		struct pollfd pf = { s->chan, POLLIN, 0 };
-
-		if (poll(&pf, 1, 5000) <= 0 ||
-		    read(s->chan, s->body, sizeof s->body) <= 0)
-			break;
-	}
-	close(s->chan);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	privsep_end(&s->ps, s->body, sizeof s->body);
 	return 0;
 }
 
@@ -1502,7 +1129,7 @@ static int session(struct ctx *c, const struct net_listener *l)
 	s->c = c;
 	s->cf = c->cf;
 	s->l = l;
-	s->chan = -1;
+	privsep_init(&s->ps, c->root, c->pre_uid, c->pre_gid);
 	s->mb.fd = s->mb.lockfd = -1;
 	net_peer(&s->peer);
 	if (s->peer.host[0])
@@ -1552,14 +1179,15 @@ static int session(struct ctx *c, const struct net_listener *l)
 		s->stamp);
 	session_loop(s);
 	if (s->handoff && !s->tls)
-		handoff_input(s);
+		privsep_handoff(&s->ps, &s->in, s->body, sizeof s->body);
 	else if (s->handoff)
-		proxy(s);
+		privsep_relay(&s->ps, &s->in, &s->out, s->body,
+			sizeof s->body, timeout_ms(s));
 	if (s->state == ST_TRANS)
 		mailbox_close(&s->mb);	/* no QUIT: nothing deleted */
 	if (s->tls)
 		tls_close(s->tls);
-	child = s->chan >= 0;
+	child = s->ps.chan >= 0;
 	free(s->rd);
 	free(s->stage);
 	free(s);

@@ -45,6 +45,7 @@
 #include "b64.h"
 #include "pwhash.h"
 #include "auth.h"
+#include "privsep.h"
 #include "dns.h"
 
 #endif
