@@ -1559,8 +1559,10 @@ int sendmail_main(int argc, char **argv)
 	}
 	ensure_queue_dir(sm.qdir);
 	if (o.mode == 'Q') {
-		if (sm.uid != 0)
-			xdie(EX_NOPERM, "-bQ: only root delivers for smtpd");
+		/* the rights of -qI<ID>: root, or the queue's owner */
+		if (!may_run_queue(&sm))
+			xdie(EX_NOPERM, "-bQ: only root or the queue's owner "
+				"delivers for smtpd");
 		return agent(&sm, &o);
 	}
 	if (o.queue_run) {

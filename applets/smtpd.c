@@ -8,12 +8,14 @@
  * root, forks per connection and calls the same function.  Each session
  * drops to RunAsUser, else DefaultUser, with the group of QueueDirectory
  * (which must be group-writable), before it reads a byte.  Each queued
- * message's ID goes down a pipe: in daemon mode to one delivery agent
- * the listener keeps running as root (`sendmail -bQ`: the cf read once,
- * local delivery at once, remote hosts in processes of their own); in
- * -i mode to a privileged helper that runs `sendmail -qI<ID>`.  With
- * -q TIME (sendmail -bd -q15m) the listener also keeps the periodic
- * queue runner as its child, and stops it when it stops.
+ * message's ID goes down a pipe to the delivery agent, `sendmail -bQ`
+ * as root (smtpd/agent.c: the cf read once, each message delivered by
+ * its ID, remote hosts in processes of their own): in daemon mode one
+ * the listener keeps; in -i mode one the session's privileged parent
+ * starts at its first message.  With -q TIME (sendmail -bd -q15m) the
+ * listener also keeps the periodic queue runner as its child, and stops
+ * it when it stops.  The processes are smtpd/daemon.c; this file is the
+ * protocol: commands, replies, DATA, the session.
  *
  * Extensions: PIPELINING (RFC 2920), SIZE (1870), 8BITMIME (6152),
  * ENHANCEDSTATUSCODES (2034, 3463), DSN (3461), SMTPUTF8 (6531),
@@ -92,7 +94,6 @@
 //usage:	stops with the daemon (sendmail -bd -q15m)
 //usage:-v	verbose: log every command and reply
 #include "smtpd/smtpd.h"
-#include <sys/prctl.h>
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -284,30 +285,14 @@ static const char *data_open(struct smtpd *s)
 	return NULL;
 }
 
-/* Tells the privileged parent to deliver QID now (DeliveryMode b, i). */
+/* Hands QID to the delivery agent now (DeliveryMode b, i; agent.c). */
 static void wake_delivery(struct smtpd *s, const char *qid)
 {
-	char line[QUEUE_ID_LEN + 2];
 	char mode = s->cf->opt.delivery_mode;
 
-	if (!s->ctx || s->ctx->wake_w < 0 || mode == 'q' || mode == 'd')
+	if (!s->ctx || mode == 'q' || mode == 'd')
 		return;
-	snprintf(line, sizeof line, "%s\n", qid);
-	/* One short write to a pipe is atomic (PIPE_BUF).  The pipe does
-	 * not block: when the agent is that far behind, this session waits
-	 * for room (back-pressure) up to 10 s, then leaves the message to
-	 * the queue runner; it is on disk either way. */
-	if (write(s->ctx->wake_w, line, strlen(line)) >= 0)
-		return;
-	if (errno == EAGAIN) {
-		struct pollfd pfd = { s->ctx->wake_w, POLLOUT, 0 };
-
-		if (poll(&pfd, 1, 10000) == 1 &&
-				write(s->ctx->wake_w, line, strlen(line)) >= 0)
-			return;
-	}
-	log_msg(LOG_WARNING, "%s: delivery not started (%s): left for the "
-		"queue runner", qid, strerror(errno));
+	smtpd_agent_send(&s->ctx->agent, qid);
 }
 
 /* End of DATA or the last BDAT: refuse, or commit and then say 250. */
@@ -1338,7 +1323,7 @@ static int drop_privilege(const struct ctx *c)
 }
 
 /* The session on fds 0/1.  L is the listener (NULL in -i mode). */
-static int session(struct ctx *c, const struct net_listener *l)
+int smtpd_session(struct ctx *c, const struct net_listener *l)
 {
 	struct smtpd *s;
 
@@ -1403,524 +1388,6 @@ static int session(struct ctx *c, const struct net_listener *l)
 	return 0;
 }
 
-/* --- delivery, started by the privileged parent --------------------------- */
-
-/* Runs `sendmail -C CF -qI<ID>` in a child: the queue runner's own path
- * delivers what a session committed. */
-static void deliver_now(struct ctx *c, const char *qid)
-{
-	char qarg[QUEUE_ID_LEN + 4];
-	char *argv[5];
-	pid_t pid;
-
-	if (!applet_exists("sendmail"))
-		return;
-	snprintf(qarg, sizeof qarg, "-qI%.14s", qid);
-	argv[0] = "sendmail";
-	argv[1] = "-C";
-	argv[2] = (char *)(c->cfpath ? c->cfpath : CF_PATH);
-	argv[3] = qarg;
-	argv[4] = NULL;
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		size_t i;
-
-		for (i = 0; c->srv && i < c->srv->n; i++)
-			close(c->srv->l[i].fd);
-		if (c->wake_r >= 0)
-			close(c->wake_r);
-		signal(SIGPIPE, SIG_DFL);
-		_exit(applet_run("sendmail", 4, argv) & 0xff);
-	}
-	if (pid < 0)
-		log_msg(LOG_WARNING, "%s: cannot start delivery: %s", qid,
-			strerror(errno));
-}
-
-/* Reads the wake pipe once: one queue ID per line (each written whole).
- * Returns what read returned. */
-static ssize_t wake_read(struct ctx *c)
-{
-	char buf[(QUEUE_ID_LEN + 1) * 32 + 1];
-	ssize_t n;
-	char *p, *nl;
-
-	n = read(c->wake_r, buf, sizeof buf - 1);
-	if (n <= 0)
-		return n;
-	buf[n] = 0;
-	for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
-		*nl = 0;
-		if (queue_id_valid(p))
-			deliver_now(c, p);
-	}
-	return n;
-}
-
-/* --- the delivery agent (daemon mode) ------------------------------------ */
-
-/* Starts `sendmail [-C CF] -bQ` with the read end of the wake pipe on
- * its stdin: one root process, the cf read once, that delivers what the
- * sessions queued (applets/sendmail.c, agent()).  Without sendmail built
- * in, nothing: the queue runner delivers. */
-static void agent_start(struct ctx *c)
-{
-	char *argv[5];
-	int argc = 0;
-	size_t i;
-	pid_t pid;
-
-	if (!applet_exists("sendmail") || c->wake_r < 0)
-		return;
-	argv[argc++] = "sendmail";
-	if (c->cfpath) {
-		argv[argc++] = "-C";
-		argv[argc++] = (char *)c->cfpath;
-	}
-	argv[argc++] = "-bQ";
-	argv[argc] = NULL;
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-
-		for (i = 0; c->srv && i < c->srv->n; i++)
-			if (c->srv->l[i].fd >= 0)
-				close(c->srv->l[i].fd);
-		if (dup2(c->wake_r, 0) < 0)
-			_exit(EX_OSERR);
-		close(c->wake_r);
-		close(c->wake_w);
-		file_null_fds(2);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		_exit(applet_run("sendmail", argc, argv) & 0xff);
-	}
-	if (pid < 0) {
-		log_msg(LOG_ERR, "cannot start the delivery agent: %s; the "
-			"queue runner delivers", strerror(errno));
-		return;
-	}
-	c->agent = pid;
-	c->agent_started = time(NULL);
-}
-
-/* -q TIME: the periodic queue runner, `sendmail [-C CF] -qTIME`, as a
- * child of the listener, so that stopping the daemon stops it too (and
- * it stops by itself should the listener die). */
-static void runner_start(struct ctx *c)
-{
-	char *argv[5], qarg[64];
-	int argc = 0;
-	size_t i;
-	pid_t pid, parent;
-
-	if (!c->runner_every || !applet_exists("sendmail"))
-		return;
-	snprintf(qarg, sizeof qarg, "-q%s", c->runner_every);
-	argv[argc++] = "sendmail";
-	if (c->cfpath) {
-		argv[argc++] = "-C";
-		argv[argc++] = (char *)c->cfpath;
-	}
-	argv[argc++] = qarg;
-	argv[argc] = NULL;
-	fflush(NULL);
-	parent = getpid();
-	pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-
-		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-		if (getppid() != parent)
-			_exit(0);	/* the listener is gone already */
-		for (i = 0; c->srv && i < c->srv->n; i++)
-			if (c->srv->l[i].fd >= 0)
-				close(c->srv->l[i].fd);
-		close(c->wake_r);
-		close(c->wake_w);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		_exit(applet_run("sendmail", argc, argv) & 0xff);
-	}
-	if (pid < 0) {
-		log_msg(LOG_ERR, "cannot start the queue runner: %s",
-			strerror(errno));
-		return;
-	}
-	c->runner = pid;
-	c->runner_started = time(NULL);
-}
-
-/* The agent ended.  Stopped by a signal of ours or at EOF it exits 0;
- * otherwise it crashed: started again at once, unless it crashed three
- * times in a row within 10 s of its start (then the queue runner
- * delivers until the next SIGHUP). */
-static void agent_reaped(void *arg, pid_t pid, int st)
-{
-	struct ctx *c = arg;
-
-	if (pid == c->runner) {
-		/* a runner that ran for a while is started again; one
-		 * that fails at once (no right to the queue) is not */
-		c->runner = 0;
-		if (WIFSIGNALED(st))
-			log_msg(LOG_ERR, "queue runner killed by signal %d",
-				WTERMSIG(st));
-		else
-			log_msg(LOG_ERR, "queue runner exited with status %d",
-				WEXITSTATUS(st));
-		if (time(NULL) - c->runner_started >= 10)
-			runner_start(c);
-		return;
-	}
-	if (pid != c->agent)
-		return;
-	c->agent = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return;
-	if (WIFSIGNALED(st))
-		log_msg(LOG_ERR, "delivery agent killed by signal %d",
-			WTERMSIG(st));
-	else
-		log_msg(LOG_ERR, "delivery agent exited with status %d",
-			WEXITSTATUS(st));
-	c->agent_fails = time(NULL) - c->agent_started < 10 ?
-		c->agent_fails + 1 : 0;
-	if (c->agent_fails >= 3) {
-		log_msg(LOG_ERR, "delivery agent failing: messages wait for "
-			"the queue runner (sendmail -q) until SIGHUP");
-		return;
-	}
-	agent_start(c);
-}
-
-/* --- running it ----------------------------------------------------------- */
-
-static unsigned ip_limit(void *arg, const struct net_peer *p)
-{
-	struct ctx *c = arg;
-	char val[64];
-	unsigned long n;
-
-	/* a map rebuilt by makemap since: read the new one */
-	if (c->access.state == 1 && c->access.path &&
-			map_changed(&c->access.m, c->access.path)) {
-		smtpd_map_close(&c->access);
-		smtpd_map_open(&c->access, c->cf, "access");
-	}
-	/* FEATURE(conncontrol): ClientConn:ip N, ClientConn: N */
-	if (smtpd_tagged_ip(&c->access, "ClientConn", p->ip, val,
-			sizeof val) <= 0 || str_toul(val, 100000, &n) < 0)
-		return 0;
-	return (unsigned)n;
-}
-
-static void refuse(void *arg, int fd, const struct net_peer *p)
-{
-	static const char msg[] = "421 4.7.0 Too many concurrent SMTP "
-		"connections from your address; please try again later\r\n";
-
-	if (send(fd, msg, sizeof msg - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		return;
-}
-
-static int net_session(void *arg, const struct net_listener *l)
-{
-	struct ctx *c = arg;
-
-	/* the agent's end of the pipe is not the session's business */
-	if (c->wake_r >= 0)
-		close(c->wake_r);
-	c->wake_r = -1;
-	return session(c, l);
-}
-
-/* The session user: RunAsUser, else DefaultUser ("user", "user:group",
- * "uid:gid"), with QueueDirectory's group when that folder is
- * group-writable (the queue's files are group-writable, QUEUE_MODE). */
-static int session_user(struct ctx *c)
-{
-	const struct cf_opts *o = &c->cf->opt;
-	const char *spec = o->run_as_user;
-	char name[128], *colon;
-	struct passwd *pw;
-	struct stat st;
-	unsigned long n;
-
-	c->drop = geteuid() == 0;
-	if (!c->drop)
-		return 0;
-	/* DefaultUser as local delivery reads it (one definition) */
-	if (!o->run_as_user || !*o->run_as_user) {
-		local_default_user(c->cf, &c->uid, &c->gid);
-		goto group;
-	}
-	str_lcpy(name, spec, sizeof name);
-	colon = strchr(name, ':');
-	if (colon)
-		*colon++ = 0;
-	if (str_toul(name, 0xfffffffeUL, &n) == 0) {
-		c->uid = (uid_t)n;
-		c->gid = (gid_t)n;
-	} else if ((pw = getpwnam(name)) || (pw = getpwnam("nobody"))) {
-		c->uid = pw->pw_uid;
-		c->gid = pw->pw_gid;
-	} else {
-		c->uid = c->gid = 65534;
-	}
-	if (colon) {
-		struct group *gr;
-
-		if (str_toul(colon, 0xfffffffeUL, &n) == 0)
-			c->gid = (gid_t)n;
-		else if ((gr = getgrnam(colon)))
-			c->gid = gr->gr_gid;
-	}
-	if (c->uid == 0) {
-		xwarn("RunAsUser is root: sessions must not run as root");
-		return -1;
-	}
-group:
-	/* a bare image: make the queue folder for the sessions' group */
-	if (stat(o->queue_dir, &st) < 0 && errno == ENOENT) {
-		if (mkdir(o->queue_dir, 02770) == 0 &&
-				chown(o->queue_dir, 0, c->gid) == 0)
-			chmod(o->queue_dir, 02770);
-	}
-	if (stat(o->queue_dir, &st) == 0 && (st.st_mode & S_IWGRP))
-		c->gid = st.st_gid;
-	else
-		log_msg(LOG_WARNING, "%s: not writable by its group: sessions "
-			"(uid %u) cannot queue; chgrp GROUP %s && chmod "
-			"2770 %s",
-			o->queue_dir, (unsigned)c->uid, o->queue_dir,
-			o->queue_dir);
-	return 0;
-}
-
-/* -i: one session on fds 0/1.  A privileged parent stays behind to start
- * the deliveries (the session itself runs as the session user). */
-static int inetd_mode(struct ctx *c)
-{
-	int p[2], st = 0;
-	pid_t pid;
-
-	if (pipe(p) < 0)
-		return session(c, NULL);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return session(c, NULL);
-	}
-	if (pid == 0) {
-		close(p[0]);
-		c->wake_w = p[1];
-		c->wake_r = -1;
-		_exit(session(c, NULL));
-	}
-	close(p[1]);
-	c->wake_r = p[0];
-	/* the connection is the session's: the peer sees it close then */
-	file_null_fds(3);
-	/* until the session closes its end */
-	for (;;) {
-		ssize_t n = wake_read(c);
-
-		if (n == 0 || (n < 0 && errno != EINTR))
-			break;
-	}
-	close(c->wake_r);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	/* the deliveries finish on their own; reap what is done */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
-}
-
-/* M=s needs a certificate (and TLS built in), M=a AUTH built in and a
- * mechanism to offer: refused at start-up rather than silently open. */
-static int check_daemons(const struct ctx *c)
-{
-	const struct cf *cf = c->cf;
-	size_t i;
-
-	for (i = 0; i < cf->n_daemons; i++) {
-		const struct cf_daemon *d = &cf->daemons[i];
-		const char *name = d->name ? d->name : "MTA";
-
-		if (strchr(d->modifiers, 's') && !c->tlscfg) {
-			xwarn("DaemonPortOptions Name=%s: M=s (implicit TLS) "
-				"needs %s", name, CFG_TLS ? "ServerCertFile" :
-				"a postbox built with CONFIG_TLS");
-			return -1;
-		}
-		if (strchr(d->modifiers, 'a') && (!c->mechs ||
-				strchr(d->modifiers, 'A'))) {
-			xwarn("DaemonPortOptions Name=%s: M=a (require AUTH) "
-				"needs %s", name, CFG_AUTH ? "AuthMechanisms "
-				"or PostboxVirtualUsers, and no M=A" :
-				"a postbox built with CONFIG_AUTH");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* As root, before any session: the certificate and key of CF (usually
- * root's only), the mechanisms, the shadow group, into C (its old
- * certificate freed).  0, or -1 with why warned and C unchanged. */
-static int load_secrets(struct ctx *c, const struct cf *cf)
-{
-	const struct cf_opts *o = &cf->opt;
-	struct tls_server_config *tlscfg = NULL;
-	char err[512];
-	size_t i;
-	int need_auth = 0;
-
-	if (CFG_TLS && o->server_cert && *o->server_cert) {
-		tlscfg = tls_server_config_new(o->server_cert,
-			o->server_key && *o->server_key ? o->server_key :
-			NULL, err, sizeof err);
-		if (!tlscfg) {
-			xwarn("%s", err);
-			return -1;
-		}
-	}
-	if (CFG_TLS && c->tlscfg)
-		tls_server_config_free(c->tlscfg);
-	c->tlscfg = tlscfg;
-	/* AUTH is offered when configured: AuthMechanisms, a virtual-user
-	 * file, or a daemon with M=a */
-	for (i = 0; i < cf->n_daemons; i++)
-		if (strchr(cf->daemons[i].modifiers, 'a'))
-			need_auth = 1;
-	c->mechs = 0;
-	c->shadow_gid = 0;
-	if (CFG_AUTH && (o->auth_mechs.n || need_auth ||
-			(o->virtual_users && *o->virtual_users))) {
-		c->mechs = auth_mechs_server(o->auth_mechs.v,
-			o->auth_mechs.n, o->virtual_users);
-		if (!o->virtual_users || !*o->virtual_users) {
-			struct group *gr = getgrnam("shadow");
-
-			/* system accounts: the sessions keep the shadow
-			 * group to read their hashes */
-			if (gr && c->drop)
-				c->shadow_gid = gr->gr_gid;
-		}
-	}
-	return 0;
-}
-
-static void set_limits(struct net_server *srv, const struct cf *cf)
-{
-	srv->max_children = cf->opt.max_children;
-	srv->conn_rate = cf->opt.conn_rate;
-}
-
-static int daemon_mode(struct ctx *c, int background, const char *pidfile)
-{
-	struct net_server srv;
-	char err[512];
-	int p[2], r;
-	size_t i;
-
-	if (net_listen(&srv, c->cf->daemons, c->cf->n_daemons, err,
-			sizeof err) < 0) {
-		xwarn("%s", err);
-		return EX_OSERR;
-	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		xwarn("pipe: %s", strerror(errno));
-		return EX_OSERR;
-	}
-	/* the sessions' end never blocks (wake_delivery); the agent's does */
-	fcntl(p[1], F_SETFL, O_NONBLOCK);
-	c->wake_r = p[0];
-	c->wake_w = p[1];
-	if (background)
-		net_detach(pidfile);
-	log_open("smtpd", background);
-	smtpd_map_open(&c->access, c->cf, "access");
-	set_limits(&srv, c->cf);
-	srv.ip_limit = ip_limit;
-	srv.refuse = refuse;
-	srv.session = net_session;
-	srv.ctx = c;
-	c->srv = &srv;
-	srv.reaped = agent_reaped;
-	agent_start(c);
-	runner_start(c);
-	for (i = 0; i < srv.n; i++)
-		log_msg(LOG_INFO, "listening on %s port %u (%s)",
-			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
-	while ((r = net_serve(&srv)) == NET_RELOAD) {
-		/* SIGHUP: the new cf for the next sessions, built aside
-		 * (nothing on this path exits); the sockets stay (a new
-		 * DaemonPortOptions needs a restart) */
-		struct cf *fresh = cf_reload(c->cfpath ? c->cfpath : CF_PATH,
-			c->cfpath != NULL);
-
-		if (!fresh)
-			continue;
-		if (load_secrets(c, fresh) < 0) {
-			log_msg(LOG_ERR, "reload failed, keeping the old "
-				"configuration");
-			cf_free(fresh);
-			free(fresh);
-			continue;
-		}
-		cf_free(c->cf);
-		free(c->cf);
-		c->cf = fresh;
-		session_user(c);
-		set_limits(&srv, c->cf);
-		smtpd_map_close(&c->access);
-		smtpd_map_open(&c->access, c->cf, "access");
-		/* the agent reads the cf again between two entries; one
-		 * that had given up starts afresh */
-		c->agent_fails = 0;
-		if (c->agent)
-			kill(c->agent, SIGHUP);
-		else
-			agent_start(c);
-		log_msg(LOG_INFO, "configuration reloaded");
-	}
-	log_msg(LOG_INFO, "stopped");
-	net_close(&srv);
-	/* the queue runner finishes the entries at hand, then exits */
-	if (c->runner) {
-		kill(c->runner, SIGTERM);
-		while (waitpid(c->runner, NULL, 0) < 0 && errno == EINTR)
-			;
-		c->runner = 0;
-	}
-	/* the sessions are gone: the agent reads EOF once it has delivered
-	 * what they queued */
-	close(c->wake_w);
-	close(c->wake_r);
-	c->wake_w = c->wake_r = -1;
-	while (c->agent && waitpid(c->agent, NULL, 0) < 0 && errno == EINTR)
-		;
-	smtpd_map_close(&c->access);
-	if (background)
-		unlink(pidfile);
-	return r < 0 ? EX_OSERR : EX_OK;
-}
-
 int smtpd_main(int argc, char **argv)
 {
 	const char *cfpath = NULL, *pidfile = "/var/run/smtpd.pid";
@@ -1928,7 +1395,7 @@ int smtpd_main(int argc, char **argv)
 	struct ctx c;
 
 	memset(&c, 0, sizeof c);
-	c.wake_r = c.wake_w = -1;
+	c.agent.rd = c.agent.wr = -1;
 	optind = 1;
 	while ((opt = getopt(argc, argv, "C:bip:q:v")) != -1) {
 		switch (opt) {
@@ -1962,13 +1429,13 @@ int smtpd_main(int argc, char **argv)
 			c.cf->opt.bare_line_ends);
 		return EX_CONFIG;
 	}
-	if (session_user(&c) < 0 || load_secrets(&c, c.cf) < 0 ||
-			(!inetd && check_daemons(&c) < 0))
+	if (smtpd_session_user(&c) < 0 || smtpd_load_secrets(&c, c.cf) < 0 ||
+			(!inetd && smtpd_check_daemons(&c) < 0))
 		return EX_CONFIG;
 	if (inetd)
-		r = inetd_mode(&c);
+		r = smtpd_inetd(&c);
 	else
-		r = daemon_mode(&c, background, pidfile);
+		r = smtpd_daemon(&c, background, pidfile);
 	if (CFG_TLS && c.tlscfg)
 		tls_server_config_free(c.tlscfg);
 	cf_free(c.cf);

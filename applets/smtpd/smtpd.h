@@ -1,7 +1,9 @@
 /*
  * smtpd's own header: the session's state and the functions its files
- * share (applets/smtpd.c: commands, session, listener; smtpd/access.c:
- * maps, addresses, access control; smtpd/data.c: the DATA byte machine).
+ * share (applets/smtpd.c: commands, replies, the session; smtpd/access.c:
+ * maps, addresses, access control; smtpd/data.c: the DATA byte machine;
+ * smtpd/daemon.c: the processes: listener, limits, reload, detach, -i
+ * parent, queue runner child; smtpd/agent.c: the delivery agent).
  */
 #ifndef SMTPD_H
 #define SMTPD_H
@@ -128,22 +130,30 @@ struct smtpd {
 	int verbose;
 };
 
+/* The delivery agent (agent.c), `sendmail -bQ` as root, fed queue IDs
+ * through a pipe; one path for the daemon and -i mode. */
+struct smtpd_agent {
+	const char *cfpath;	/* -C, or NULL */
+	const struct net_server *srv;	/* sockets its child closes, or NULL */
+	int rd, wr;		/* the pipe: the agent's end, the sessions' */
+	pid_t pid;		/* running, 0 none */
+	time_t started;
+	unsigned fails;		/* crashes within 10 s of a start, in a row */
+};
+
 struct ctx {			/* the daemon's, shared by the sessions */
 	struct cf *cf;
 	const char *cfpath;
 	uid_t uid;
 	gid_t gid;
 	int drop;		/* running as root: drop in each session */
-	int wake_r, wake_w;	/* sessions tell the parent what to send */
 	int verbose;
 	struct decide_map access;	/* the listener's, for ClientConn: */
 	struct net_server *srv;	/* the listener's sockets, or NULL */
 	struct tls_server_config *tlscfg;	/* ServerCertFile, or NULL */
 	int mechs;		/* AuthMechanisms as AUTH_* bits, 0 none */
 	gid_t shadow_gid;	/* kept for auth_lookup_system, 0 none */
-	pid_t agent;		/* the delivery agent (sendmail -bQ), 0 none */
-	time_t agent_started;
-	unsigned agent_fails;	/* crashes within 10 s of a start, in a row */
+	struct smtpd_agent agent;	/* rd, wr -1 until a mode sets it up */
 	const char *runner_every;	/* -q TIME for the runner, or NULL */
 	pid_t runner;		/* that runner (sendmail -qTIME), 0 none */
 	time_t runner_started;
@@ -190,5 +200,45 @@ int smtpd_ds_byte(struct dstate *d, int c, int dot);
 void smtpd_ds_flush(struct dstate *d);
 /* The reply for a message the machine refused, or NULL. */
 const char *smtpd_ds_refusal(const struct dstate *d);
+
+/* smtpd.c: the session on fds 0/1; L the listener, NULL in -i mode.
+ * Returns the process's exit status. */
+int smtpd_session(struct ctx *c, const struct net_listener *l);
+
+/* daemon.c: the session user into C (RunAsUser, else DefaultUser, with
+ * QueueDirectory's group); 0, or -1 warned (root as RunAsUser). */
+int smtpd_session_user(struct ctx *c);
+/* As root: CF's certificate and key, mechanisms, shadow group into C
+ * (its old certificate freed); 0, or -1 warned and C unchanged. */
+int smtpd_load_secrets(struct ctx *c, const struct cf *cf);
+/* M=s without a certificate, M=a without AUTH: -1 warned. */
+int smtpd_check_daemons(const struct ctx *c);
+/* -i: one session on fds 0/1 under a privileged parent; its status. */
+int smtpd_inetd(struct ctx *c);
+/* The listener until SIGTERM (-b: detached, PIDFILE); an exit status. */
+int smtpd_daemon(struct ctx *c, int background, const char *pidfile);
+
+/* agent.c.  Init: A empty, the pipe made (the sessions' end
+ * nonblocking); 0, or -1 with errno. */
+int smtpd_agent_init(struct smtpd_agent *a, const char *cfpath);
+/* Forks `sendmail -bQ` on the pipe (nothing without sendmail built in;
+ * a failure logged: the queue runner delivers). */
+void smtpd_agent_start(struct smtpd_agent *a);
+/* PID ended with status ST: 0 not the agent's; 1 handled (restarted
+ * after a crash, unless the third quick one in a row). */
+int smtpd_agent_reaped(struct smtpd_agent *a, pid_t pid, int st);
+/* SIGHUP: the agent re-reads the cf; one that had given up restarts. */
+void smtpd_agent_reload(struct smtpd_agent *a);
+/* In a session: closes the agent's end of the pipe. */
+void smtpd_agent_forget(struct smtpd_agent *a);
+/* In a session: QID to the agent, waiting up to 10 s for room; else it
+ * is logged and left to the queue runner (it is on disk). */
+void smtpd_agent_send(struct smtpd_agent *a, const char *qid);
+/* Closes the pipe and waits for the agent to deliver what it holds. */
+void smtpd_agent_stop(struct smtpd_agent *a);
+/* The -i parent's loop, A's write end closed: the agent started at the
+ * first ID, restarted after a crash; returns SESSION's exit status once
+ * it ended and the agent delivered what it read. */
+int smtpd_agent_inetd(struct smtpd_agent *a, pid_t session);
 
 #endif
