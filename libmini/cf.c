@@ -3,9 +3,12 @@
  * and the choices).  One pass: each logical line is parsed into the fixed
  * struct at once; rulesets and other lines postbox does not obey are only
  * noted.  Nothing here runs a program or asks DNS.
+ *
+ * This file is the reader: lines, continuations, comments, the file
+ * limits, F class files; init, free, cf_load and the daemons' load and
+ * reload.  cf_priv.h says where the other line kinds are parsed.
  */
-#include "libmini.h"
-#include "cf.h"
+#include "cf_priv.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,82 +24,32 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CF_MAX_NOTES 128	/* distinct notes remembered */
-#define CF_MAX_NAME 64		/* a {long} macro or class name */
-#define CF_EXPAND_DEPTH 10	/* sendmail's MaxMacroRecursion */
-#define CF_EXPAND_STEPS 10000	/* macro references in one expansion */
-#define CF_MAX_HOSTS (1UL << 20)	/* bytes of /etc/hosts read */
-
-struct cf_class {
-	char *name;
-	struct cf_list words;
-	size_t cap;
-	int sorted;
-};
-
-struct cf_macro {
-	char *name;
-	char *value;
-};
-
-struct cf_priv {
-	struct cf_class *classes;
-	size_t n_classes, cap_classes;
-	size_t n_words;
-	struct cf_macro *macros;
-	size_t n_macros, cap_macros;
-	char *noted[CF_MAX_NOTES];
-	size_t n_noted;
-	/* whether the file already replaced a built-in list value */
-	int daemons_set, aliases_set, privacy_set;
-	/* an F file without -o could not be opened (cf_load returns
-	 * CF_EFCLASS once the rest is read) */
-	int fclass_failed;
-};
-
-/* One file being read: the cf itself or an F class file. */
-struct cf_reader {
-	struct cf *cf;
-	const char *path;
-	int fd;
-	char *in;		/* read buffer */
-	size_t in_pos, in_len;
-	int eof;
-	unsigned long total;	/* bytes read so far (CF_MAX_FILE) */
-	unsigned lineno;	/* physical lines read */
-	unsigned at;		/* first physical line of the logical one */
-	char *err;
-	size_t errmax;
-};
-
-#define IN_SIZE 16384
-
 /* ---- small helpers ------------------------------------------------------ */
 
-static int is_space(int c)
+int is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
 		c == '\v' || c == '\f';
 }
 
-static int is_digit(int c)
+int is_digit(int c)
 {
 	return c >= '0' && c <= '9';
 }
 
-static int is_alnum(int c)
+int is_alnum(int c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int lower(int c)
+int lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
 }
 
 /* ASCII case-insensitive compare: sendmail folds class words this way,
  * never by locale. */
-static int icmp(const char *a, const char *b)
+int icmp(const char *a, const char *b)
 {
 	for (; *a && lower((unsigned char)*a) == lower((unsigned char)*b);
 	     a++, b++)
@@ -104,14 +57,14 @@ static int icmp(const char *a, const char *b)
 	return lower((unsigned char)*a) - lower((unsigned char)*b);
 }
 
-static char *skip_space(const char *s)
+char *skip_space(const char *s)
 {
 	while (is_space((unsigned char)*s))
 		s++;
 	return (char *)s;
 }
 
-static char *dupn(const char *s, size_t n)
+char *dupn(const char *s, size_t n)
 {
 	char *p = malloc(n + 1);
 
@@ -124,7 +77,7 @@ static char *dupn(const char *s, size_t n)
 
 /* "path:line: message" into the caller's error buffer. */
 __attribute__((format(printf, 2, 3)))
-static void rd_err(struct cf_reader *r, const char *fmt, ...)
+void rd_err(struct cf_reader *r, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -137,14 +90,8 @@ static void rd_err(struct cf_reader *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int oom(struct cf_reader *r)
-{
-	rd_err(r, "out of memory");
-	return -1;
-}
-
 /* Replaces *dst with a copy of s (s may be NULL).  0 or -1. */
-static int set_str(char **dst, const char *s)
+int set_str(char **dst, const char *s)
 {
 	char *p = NULL;
 
@@ -155,7 +102,7 @@ static int set_str(char **dst, const char *s)
 	return 0;
 }
 
-static void list_free(struct cf_list *l)
+void list_free(struct cf_list *l)
 {
 	size_t i;
 
@@ -166,7 +113,7 @@ static void list_free(struct cf_list *l)
 	l->n = 0;
 }
 
-static int list_add(struct cf_list *l, const char *s, size_t n)
+int list_add(struct cf_list *l, const char *s, size_t n)
 {
 	char **v, *w;
 
@@ -184,7 +131,7 @@ static int list_add(struct cf_list *l, const char *s, size_t n)
 
 /* Splits s at any character of seps (blanks always separate too) and
  * appends the non-empty pieces. */
-static int list_split(struct cf_list *l, const char *s, const char *seps)
+int list_split(struct cf_list *l, const char *s, const char *seps)
 {
 	while (*s) {
 		size_t n;
@@ -202,7 +149,7 @@ static int list_split(struct cf_list *l, const char *s, const char *seps)
 }
 
 /* Notes an ignored thing once per load (cf.h: the note callback). */
-static void note(struct cf_reader *r, const char *what)
+void note(struct cf_reader *r, const char *what)
 {
 	struct cf_priv *p = r->cf->priv;
 	char where[512];
@@ -217,293 +164,6 @@ static void note(struct cf_reader *r, const char *what)
 		snprintf(where, sizeof where, "%s:%u", r->path, r->at);
 		r->cf->note(what, where);
 	}
-}
-
-/* ---- names: "w", "{VirtHost}" ------------------------------------------- */
-
-/* Parses a macro or class name at s: one character, or {name}; a
- * single character in braces is that character, as sendmail's macid.
- * Copies the bare name into name (CF_MAX_NAME); returns the text after
- * it, or NULL when malformed. */
-static const char *parse_name(const char *s, char *name)
-{
-	size_t n;
-
-	if (*s != '{') {
-		if (!*s || is_space((unsigned char)*s))
-			return NULL;
-		name[0] = *s;
-		name[1] = 0;
-		return s + 1;
-	}
-	for (n = 1; s[n] && s[n] != '}'; n++)
-		if (n >= CF_MAX_NAME || !(is_alnum((unsigned char)s[n]) ||
-		    strchr("_.-", s[n])))
-			return NULL;
-	if (s[n] != '}' || n == 1)
-		return NULL;
-	memcpy(name, s + 1, n - 1);
-	name[n - 1] = 0;
-	return s + n + 1;
-}
-
-/* The bare form of a name a caller gives: "w", "{w}", "{VirtHost}". */
-static void bare_name(const char *in, char *name)
-{
-	size_t n = strlen(in);
-
-	if (n > 2 && in[0] == '{' && in[n - 1] == '}') {
-		in++;
-		n -= 2;
-	}
-	if (n >= CF_MAX_NAME)
-		n = CF_MAX_NAME - 1;
-	memcpy(name, in, n);
-	name[n] = 0;
-}
-
-/* ---- classes ------------------------------------------------------------ */
-
-static struct cf_class *class_find(const struct cf_priv *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_classes; i++)
-		if (strcmp(p->classes[i].name, name) == 0)
-			return &p->classes[i];
-	return NULL;
-}
-
-/* Adds one word; -1 with the error in r (r may be NULL in cf_init). */
-static int class_add(struct cf *cf, struct cf_reader *r, const char *name,
-	const char *w, size_t n)
-{
-	struct cf_priv *p = cf->priv;
-	struct cf_class *c = class_find(p, name);
-
-	if (p->n_words >= CF_MAX_CLASS_WORDS) {
-		if (r)
-			rd_err(r, "too many class words (%d max)",
-				CF_MAX_CLASS_WORDS);
-		return -1;
-	}
-	if (!c) {
-		if (p->n_classes >= CF_MAX_CLASSES) {
-			if (r)
-				rd_err(r, "too many classes (%d max)",
-					CF_MAX_CLASSES);
-			return -1;
-		}
-		if (p->n_classes == p->cap_classes) {
-			size_t cap = p->cap_classes ? 2 * p->cap_classes : 16;
-			struct cf_class *v;
-
-			v = realloc(p->classes, cap * sizeof *v);
-			if (!v)
-				return r ? oom(r) : -1;
-			p->classes = v;
-			p->cap_classes = cap;
-		}
-		c = &p->classes[p->n_classes];
-		memset(c, 0, sizeof *c);
-		if (!(c->name = strdup(name)))
-			return r ? oom(r) : -1;
-		p->n_classes++;
-	}
-	if (c->words.n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 8;
-		char **v = realloc(c->words.v, cap * sizeof *v);
-
-		if (!v)
-			return r ? oom(r) : -1;
-		c->words.v = v;
-		c->cap = cap;
-	}
-	if (!(c->words.v[c->words.n] = dupn(w, n)))
-		return r ? oom(r) : -1;
-	c->words.n++;
-	c->sorted = 0;
-	p->n_words++;
-	return 0;
-}
-
-/* Adds every blank-separated word of s to class name. */
-static int class_words(struct cf *cf, struct cf_reader *r, const char *name,
-	const char *s)
-{
-	for (;;) {
-		size_t n;
-
-		s = skip_space(s);
-		if (!*s)
-			return 0;
-		for (n = 0; s[n] && !is_space((unsigned char)s[n]); n++)
-			;
-		if (class_add(cf, r, name, s, n) < 0)
-			return -1;
-		s += n;
-	}
-}
-
-static int cmp_word(const void *a, const void *b)
-{
-	return icmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorts each class and drops duplicates, so lookups can bisect. */
-static void classes_finish(struct cf_priv *p)
-{
-	size_t i, j, k;
-
-	for (i = 0; i < p->n_classes; i++) {
-		struct cf_class *c = &p->classes[i];
-
-		if (c->sorted)
-			continue;
-		qsort(c->words.v, c->words.n, sizeof *c->words.v, cmp_word);
-		for (j = k = 0; j < c->words.n; j++) {
-			if (k && icmp(c->words.v[k - 1], c->words.v[j]) == 0) {
-				free(c->words.v[j]);
-				p->n_words--;
-				continue;
-			}
-			c->words.v[k++] = c->words.v[j];
-		}
-		c->words.n = k;
-		c->sorted = 1;
-	}
-}
-
-/* ---- macros ------------------------------------------------------------- */
-
-static struct cf_macro *macro_find(const struct cf_priv *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_macros; i++)
-		if (strcmp(p->macros[i].name, name) == 0)
-			return &p->macros[i];
-	return NULL;
-}
-
-static int macro_set(struct cf *cf, struct cf_reader *r, const char *name,
-	const char *value)
-{
-	struct cf_priv *p = cf->priv;
-	struct cf_macro *m = macro_find(p, name);
-
-	if (!m) {
-		if (p->n_macros >= CF_MAX_MACROS) {
-			if (r)
-				rd_err(r, "too many macros (%d max)",
-					CF_MAX_MACROS);
-			return -1;
-		}
-		if (p->n_macros == p->cap_macros) {
-			size_t cap = p->cap_macros ? 2 * p->cap_macros : 32;
-			struct cf_macro *v;
-
-			v = realloc(p->macros, cap * sizeof *v);
-			if (!v)
-				return r ? oom(r) : -1;
-			p->macros = v;
-			p->cap_macros = cap;
-		}
-		m = &p->macros[p->n_macros];
-		m->value = NULL;
-		if (!(m->name = strdup(name)))
-			return r ? oom(r) : -1;
-		p->n_macros++;
-	}
-	if (set_str(&m->value, value) < 0)
-		return r ? oom(r) : -1;
-	return 0;
-}
-
-/* ---- host names, without DNS -------------------------------------------- */
-
-/* Looks NAME up in /etc/hosts and copies a dotted name for it into fqdn
- * (the canonical name, else an alias "NAME.domain").  0 when found. */
-static int hosts_fqdn(const char *name, char *fqdn, size_t max)
-{
-	char line[1024];
-	size_t nlen = strlen(name);
-	FILE *f = fopen("/etc/hosts", "re");
-	unsigned long total = 0;
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (found < 0 && fgets(line, sizeof line, f)) {
-		char *w[16], *s = line, *hash;
-		size_t n = 0, i;
-		int match = 0;
-
-		total += strlen(line);
-		if (total > CF_MAX_HOSTS)
-			break;
-		if ((hash = strchr(line, '#')))
-			*hash = 0;
-		while (n < 16) {
-			s = skip_space(s);
-			if (!*s)
-				break;
-			w[n++] = s;
-			while (*s && !is_space((unsigned char)*s))
-				s++;
-			if (*s)
-				*s++ = 0;
-		}
-		for (i = 1; i < n; i++)
-			if (icmp(w[i], name) == 0 ||
-			    (str_istarts(w[i], name) && w[i][nlen] == '.'))
-				match = 1;
-		if (!match)
-			continue;
-		/* RFC 952 hosts format: address, canonical name, aliases */
-		if (n > 1 && strchr(w[1], '.') &&
-		    w[1][strlen(w[1]) - 1] != '.') {
-			str_lcpy(fqdn, w[1], max);
-			found = 0;
-			break;
-		}
-		for (i = 2; i < n; i++)
-			if (str_istarts(w[i], name) && w[i][nlen] == '.' &&
-			    w[i][nlen + 1]) {
-				str_lcpy(fqdn, w[i], max);
-				found = 0;
-				break;
-			}
-	}
-	fclose(f);
-	return found;
-}
-
-/* Sets $w (short name), $j (FQDN), $m (domain) and $k (node name) from
- * uname, and /etc/hosts when the node name has no dot: never a DNS
- * query, so a start without network never waits.  -1 when memory runs
- * out. */
-static int host_macros(struct cf *cf)
-{
-	struct utsname u;
-	char fqdn[256], shortname[256], *dot;
-
-	if (uname(&u) < 0 || !u.nodename[0])
-		str_lcpy(u.nodename, "localhost", sizeof u.nodename);
-	str_lcpy(fqdn, u.nodename, sizeof fqdn);
-	if (!strchr(fqdn, '.'))
-		hosts_fqdn(u.nodename, fqdn, sizeof fqdn);
-	str_lcpy(shortname, fqdn, sizeof shortname);
-	if ((dot = strchr(shortname, '.')))
-		*dot = 0;
-	if (macro_set(cf, NULL, "w", shortname) < 0 ||
-	    macro_set(cf, NULL, "j", fqdn) < 0 ||
-	    macro_set(cf, NULL, "k", u.nodename) < 0 ||
-	    (dot && macro_set(cf, NULL, "m", dot + 1) < 0) ||
-	    class_add(cf, NULL, "w", shortname, strlen(shortname)) < 0 ||
-	    class_add(cf, NULL, "w", fqdn, strlen(fqdn)) < 0)
-		return -1;
-	return 0;
 }
 
 /* ---- init and free ------------------------------------------------------ */
@@ -831,7 +491,7 @@ static void fclass_fail(struct cf_reader *cr, const char *file,
 	((struct cf_priv *)cr->cf->priv)->fclass_failed = 1;
 }
 
-static int fclass_read(struct cf_reader *cr, const char *name,
+int fclass_read(struct cf_reader *cr, const char *name,
 	const char *file, const char *pat, int optional)
 {
 	struct cf_reader r;
@@ -907,49 +567,6 @@ out:
 	return rc;
 }
 
-/* Fx[-o] /path [pattern] */
-static int line_F(struct cf_reader *r, char *s)
-{
-	char name[CF_MAX_NAME], *file, *pat;
-	const char *p = parse_name(s + 1, name);
-	int optional = 0;
-
-	if (!p) {
-		rd_err(r, "bad class name");
-		return -1;
-	}
-	p = skip_space(p);
-	if (p[0] == '-' && p[1] == 'o') {
-		optional = 1;
-		p = skip_space(p + 2);
-		/* "Fw-o -o /etc/mail/local-host-names", as postbox's cf
-		 * macros once wrote: sendmail would read a file "-o" (and
-		 * skip it); the file meant is read instead */
-		while (p[0] == '-' && p[1] == 'o' &&
-		       is_space((unsigned char)p[2]))
-			p = skip_space(p + 2);
-	}
-	if (*p == '|') {
-		note(r, "F class from a program (not run)");
-		return 0;
-	}
-	if (*p == '@') {
-		note(r, "F class from a map");
-		return 0;
-	}
-	if (!*p) {
-		rd_err(r, "F%s: file name expected", s + 1);
-		return -1;
-	}
-	file = (char *)p;
-	while (*p && !is_space((unsigned char)*p))
-		p++;
-	pat = (char *)skip_space(p);
-	if (*p)
-		*(char *)p = 0;
-	return fclass_read(r, name, file, *pat ? pat : "%s", optional);
-}
-
 /* ---- times and numbers -------------------------------------------------- */
 
 int cf_parse_time(const char *s, int unit, long *secs)
@@ -992,7 +609,7 @@ int cf_parse_time(const char *s, int unit, long *secs)
 /* A value up to an unquoted DELIM (a mailer field's comma; 0 for a D
  * line), as sendmail's munchstring: quotes removed, \r \n decoded,
  * other \x kept as x.  Writes in place; returns the end of the field. */
-static char *munch(char *p, char **val, int delim)
+char *munch(char *p, char **val, int delim)
 {
 	char *q = p, *floor = p;	/* floor: end of escaped or quoted text */
 	int quoted = 0;
@@ -1022,47 +639,6 @@ static char *munch(char *p, char **val, int delim)
 		q--;
 	*q = 0;
 	return p;
-}
-
-/* Dxvalue, D{name}value: the value as sendmail's munchstring leaves it,
- * leading blanks dropped ("Dj mail.example.com" means the obvious). */
-static int line_D(struct cf_reader *r, char *s)
-{
-	char name[CF_MAX_NAME], *val;
-	const char *v = parse_name(s + 1, name);
-
-	if (!v) {
-		rd_err(r, "bad macro name");
-		return -1;
-	}
-	munch(skip_space(v), &val, 0);
-	return macro_set(r->cf, r, name, val);
-}
-
-/* Cx words, C{name} words: macros in the words are expanded as the
- * line is read, as sendmail does ("Cw $w.example.com"). */
-static int line_C(struct cf_reader *r, char *s)
-{
-	char name[CF_MAX_NAME], *words;
-	const char *v = parse_name(s + 1, name);
-	int rc;
-
-	if (!v) {
-		rd_err(r, "bad class name");
-		return -1;
-	}
-	if (!strchr(v, '$'))
-		return class_words(r->cf, r, name, v);
-	if (!(words = malloc(CF_MAX_LINE + 1)))
-		return oom(r);
-	if (cf_expand(r->cf, v, words, CF_MAX_LINE + 1) < 0) {
-		rd_err(r, "C%s: macro expansion too long or too deep", name);
-		free(words);
-		return -1;
-	}
-	rc = class_words(r->cf, r, name, words);
-	free(words);
-	return rc;
 }
 
 /* Map types that name a file; others (host, dequote, regex, ...) have
@@ -1986,70 +1562,6 @@ out:
 	return 0;
 }
 
-/* ---- lookups ------------------------------------------------------------ */
-
-const char *cf_macro(const struct cf *cf, const char *name)
-{
-	char bare[CF_MAX_NAME];
-	const struct cf_macro *m;
-
-	if (!cf->priv)
-		return NULL;
-	bare_name(name, bare);
-	m = macro_find(cf->priv, bare);
-	return m ? m->value : NULL;
-}
-
-int cf_define(struct cf *cf, const char *name, const char *value)
-{
-	char bare[CF_MAX_NAME];
-
-	if (!cf->priv || !*name || strlen(name) >= CF_MAX_NAME) {
-		errno = EINVAL;
-		return -1;
-	}
-	bare_name(name, bare);
-	if (macro_set(cf, NULL, bare, value) < 0) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
-}
-
-const struct cf_list *cf_class(const struct cf *cf, const char *name)
-{
-	char bare[CF_MAX_NAME];
-	const struct cf_class *c;
-
-	if (!cf->priv)
-		return NULL;
-	bare_name(name, bare);
-	c = class_find(cf->priv, bare);
-	return c && c->words.n ? &c->words : NULL;
-}
-
-int cf_class_has(const struct cf *cf, const char *name, const char *word)
-{
-	const struct cf_list *l = cf_class(cf, name);
-	size_t lo = 0, hi;
-
-	if (!l)
-		return 0;
-	hi = l->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = icmp(word, l->v[mid]);
-
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
-}
-
 const struct cf_map *cf_map(const struct cf *cf, const char *name)
 {
 	size_t i;
@@ -2068,159 +1580,6 @@ const struct cf_mailer *cf_mailer(const struct cf *cf, const char *name)
 		if (strcmp(cf->mailers[i].name, name) == 0)
 			return &cf->mailers[i];
 	return NULL;
-}
-
-/* ---- expansion ---------------------------------------------------------- */
-
-struct cf_out {
-	char *dst;
-	size_t max, len;
-	unsigned steps;
-	int fail;
-};
-
-static void out_add(struct cf_out *o, const char *s, size_t n)
-{
-	if (o->fail)
-		return;
-	if (n >= o->max - o->len) {
-		n = o->max - o->len - 1;
-		o->fail = 1;
-	}
-	memcpy(o->dst + o->len, s, n);
-	o->len += n;
-	o->dst[o->len] = 0;
-}
-
-/* Reads a macro reference's name at s (after "$", "$?" or "$&"): one
- * character or {name}.  Returns the text after it, or NULL when a {
- * is not closed. */
-static const char *ref_name(const char *s, char *name)
-{
-	const char *e;
-
-	if (*s != '{') {
-		name[0] = *s;
-		name[1] = 0;
-		return *s ? s + 1 : s;
-	}
-	e = strchr(s, '}');
-	if (!e || e - s - 1 >= CF_MAX_NAME || e == s + 1)
-		return NULL;
-	memcpy(name, s + 1, e - s - 1);
-	name[e - s - 1] = 0;
-	return e + 1;
-}
-
-static const char *macro_value(const struct cf *cf, const char *name,
-	char *datebuf, size_t datemax)
-{
-	const char *v = cf_macro(cf, name);
-
-	if (!v && strcmp(name, "b") == 0) {
-		/* $b: the current date, RFC 5322 3.3 */
-		msg_date(time(NULL), datebuf, datemax);
-		v = datebuf;
-	}
-	return v;
-}
-
-/* Sendmail's expansion: $?x starts a conditional, $| flips it, $. ends
- * it; nested conditionals inside a skipped part are counted, not
- * evaluated. */
-static void expand(const struct cf *cf, const char *s, struct cf_out *o,
-	int depth)
-{
-	int skipping = 0;
-	unsigned iflev = 0, skiplev = 0;
-	char name[CF_MAX_NAME], date[64];
-
-	if (depth > CF_EXPAND_DEPTH) {
-		o->fail = 1;
-		return;
-	}
-	while (*s && !o->fail) {
-		const char *v, *next, *ref;
-
-		if (*s != '$' || !s[1]) {
-			if (!skipping)
-				out_add(o, s, 1);
-			s++;
-			continue;
-		}
-		switch (s[1]) {
-		case '$':
-			if (!skipping)
-				out_add(o, "$", 1);
-			s += 2;
-			continue;
-		case '?':
-			if (!(next = ref_name(s + 2, name)) || !*name)
-				break;
-			iflev++;
-			if (skipping) {
-				skiplev++;
-			} else {
-				v = macro_value(cf, name, date, sizeof date);
-				skipping = !v || !*v;
-			}
-			s = next;
-			continue;
-		case '|':
-			if (!iflev)
-				break;
-			if (!skiplev)
-				skipping = !skipping;
-			s += 2;
-			continue;
-		case '.':
-			if (!iflev)
-				break;
-			iflev--;
-			if (!skiplev)
-				skipping = 0;
-			else
-				skiplev--;
-			s += 2;
-			continue;
-		default:
-			/* $&x is deferred to run time: the same for us */
-			ref = s[1] == '&' ? s + 2 : s + 1;
-			/* $1 (a rule's match), $#, $: ... are no macros */
-			if ((!is_alnum((unsigned char)*ref) ||
-			    is_digit((unsigned char)*ref)) && *ref != '{' &&
-			    *ref != '_')
-				break;
-			if (!(next = ref_name(ref, name)))
-				break;	/* an unclosed ${ stays as is */
-			s = next;
-			if (skipping)
-				continue;
-			if (++o->steps > CF_EXPAND_STEPS) {
-				o->fail = 1;
-				return;
-			}
-			v = macro_value(cf, name, date, sizeof date);
-			if (v)
-				expand(cf, v, o, depth + 1);
-			continue;
-		}
-		/* not an operator here: the text stays as written */
-		if (!skipping)
-			out_add(o, s, 2);
-		s += 2;
-	}
-}
-
-int cf_expand(const struct cf *cf, const char *s, char *dst, size_t max)
-{
-	struct cf_out o = { dst, max, 0, 0, 0 };
-
-	if (!max)
-		return -1;
-	dst[0] = 0;
-	expand(cf, s, &o, 0);
-	return o.fail ? -1 : (int)o.len;
 }
 
 static void cf_log_note(const char *what, const char *where)
