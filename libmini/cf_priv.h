@@ -7,6 +7,8 @@
  *               dispatcher, cf_load, the daemons' load and reload
  *   cfclass.c   classes and macros: C, F, D lines, class w's built-in
  *               words and the host's names, $ expansion
+ *   cfopt.c     O lines: the option table, the value parsers (times,
+ *               sizes, booleans), DaemonPortOptions
  * Every parser here takes the reader (file:line for errors, the note
  * callback) and returns 0, or -1 with the message set through rd_err.
  */
@@ -125,5 +127,13 @@ int host_macros(struct cf *cf);
 int line_C(struct cf_reader *r, char *s);
 int line_D(struct cf_reader *r, char *s);
 int line_F(struct cf_reader *r, char *s);
+
+/* ---- cfopt.c: options --------------------------------------------------- */
+
+/* sendmail's DefaultUser: "mailnull" when that user exists, else "1:1". */
+const char *default_user(void);
+void daemon_free(struct cf_daemon *d);
+/* An O line, S the whole line. */
+int line_O(struct cf_reader *r, char *s);
 
 #endif
