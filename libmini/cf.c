@@ -240,24 +240,6 @@ void cf_init(struct cf *cf)
 		xdie(EX_OSERR, "out of memory");
 }
 
-static void map_free(struct cf_map *m)
-{
-	free(m->name);
-	free(m->type);
-	free(m->path);
-	free(m->flags);
-	memset(m, 0, sizeof *m);
-}
-
-static void mailer_free(struct cf_mailer *m)
-{
-	free(m->name);
-	free(m->path);
-	free(m->flags);
-	free(m->argv);
-	memset(m, 0, sizeof *m);
-}
-
 void cf_free(struct cf *cf)
 {
 	struct cf_opts *o = &cf->opt;
@@ -554,7 +536,7 @@ out:
 	return rc;
 }
 
-/* ---- D, C, T, K, M lines ------------------------------------------------ */
+/* ---- values ------------------------------------------------------------- */
 
 /* A value up to an unquoted DELIM (a mailer field's comma; 0 for a D
  * line), as sendmail's munchstring: quotes removed, \r \n decoded,
@@ -589,192 +571,6 @@ char *munch(char *p, char **val, int delim)
 		q--;
 	*q = 0;
 	return p;
-}
-
-/* Map types that name a file; others (host, dequote, regex, ...) have
- * arguments but no file. */
-static int map_has_file(const char *type)
-{
-	static const char *const files[] = {
-		"hash", "btree", "dbm", "cdb", "text", "implicit",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof files / sizeof *files; i++)
-		if (strcmp(type, files[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Kname type [-flags] [path] */
-static int line_K(struct cf_reader *r, char *s)
-{
-	struct cf *cf = r->cf;
-	struct cf_map m, *slot = NULL;
-	struct buf flags = BUF_INIT(CF_MAX_LINE);
-	char *name, *type, *p = s + 1;
-	size_t i;
-
-	memset(&m, 0, sizeof m);
-	name = p;
-	while (*p && !is_space((unsigned char)*p))
-		p++;
-	if (*p)
-		*p++ = 0;
-	p = skip_space(p);
-	type = p;
-	while (*p && !is_space((unsigned char)*p))
-		p++;
-	if (*p)
-		*p++ = 0;
-	p = skip_space(p);
-	if (!*name || !*type) {
-		rd_err(r, "K line: map name and type expected");
-		return -1;
-	}
-	/* sendmail's map flags: one word each, "-x" plus an optional
-	 * argument glued to it; -o makes a missing file no error. */
-	while (*p) {
-		char *w = p;
-		size_t n;
-
-		while (*p && !is_space((unsigned char)*p))
-			p++;
-		n = p - w;
-		p = skip_space(p);
-		if (n == 2 && w[0] == '-' && w[1] == 'o') {
-			m.optional = 1;
-			continue;
-		}
-		if (map_has_file(type) && w[0] != '-' && !m.path) {
-			if (!(m.path = dupn(w, n)))
-				goto nomem;
-			continue;
-		}
-		if ((flags.len && buf_addc(&flags, ' ') < 0) ||
-		    buf_add(&flags, w, n) < 0)
-			goto nomem;
-	}
-	if (map_has_file(type) && !m.path) {
-		rd_err(r, "K%s: %s map needs a file", name, type);
-		buf_free(&flags);
-		return -1;
-	}
-	if (!(m.name = strdup(name)) || !(m.type = strdup(type)) ||
-	    !(m.flags = strdup(buf_str(&flags))))
-		goto nomem;
-	buf_free(&flags);
-	/* a second K line of the same name redefines the map */
-	for (i = 0; i < cf->n_maps; i++)
-		if (strcmp(cf->maps[i].name, name) == 0)
-			slot = &cf->maps[i];
-	if (!slot) {
-		if (cf->n_maps >= CF_MAX_MAPS) {
-			rd_err(r, "too many K lines (%d max)", CF_MAX_MAPS);
-			map_free(&m);
-			return -1;
-		}
-		slot = &cf->maps[cf->n_maps++];
-	} else {
-		map_free(slot);
-	}
-	*slot = m;
-	return 0;
-nomem:
-	buf_free(&flags);
-	map_free(&m);
-	return oom(r);
-}
-
-/* Mname, P=path, F=flags, ... A=argv */
-static int line_M(struct cf_reader *r, char *s)
-{
-	struct cf *cf = r->cf;
-	struct cf_mailer m, *slot = NULL;
-	char *p = s + 1, *name, *end;
-	size_t i;
-
-	memset(&m, 0, sizeof m);
-	name = p;
-	while (*p && *p != ',' && !is_space((unsigned char)*p))
-		p++;
-	end = p;
-	if (*p)
-		p++;
-	*end = 0;
-	if (!*name) {
-		rd_err(r, "M line: mailer name expected");
-		return -1;
-	}
-	while (*p) {
-		char code, *val;
-
-		while (*p == ',' || is_space((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		code = *p;
-		while (*p && *p != '=' && *p != ',')
-			p++;
-		if (*p != '=') {
-			rd_err(r, "M%s: `=' expected", name);
-			mailer_free(&m);
-			return -1;
-		}
-		p = skip_space(p + 1);
-		p = munch(p, &val, ',');
-		switch (code) {
-		case 'P':
-			if (set_str(&m.path, val) < 0)
-				goto nomem;
-			break;
-		case 'F':
-			if (set_str(&m.flags, val) < 0)
-				goto nomem;
-			break;
-		case 'A':
-			if (set_str(&m.argv, val) < 0)
-				goto nomem;
-			break;
-		case 'M':
-			if (str_toul(val, (unsigned long)-1, &m.maxsize) < 0) {
-				rd_err(r, "M%s: bad M= size \"%s\"", name, val);
-				mailer_free(&m);
-				return -1;
-			}
-			break;
-		default:	/* S= R= T= E= L= D= U= ...: not ours */
-			break;
-		}
-	}
-	if (!m.path || !*m.path || !m.argv || !*m.argv) {
-		rd_err(r, "M%s: %s= required", name,
-			!m.path || !*m.path ? "P" : "A");
-		mailer_free(&m);
-		return -1;
-	}
-	if (!m.flags && !(m.flags = strdup("")))
-		goto nomem;
-	if (!(m.name = strdup(name)))
-		goto nomem;
-	for (i = 0; i < cf->n_mailers; i++)
-		if (strcmp(cf->mailers[i].name, name) == 0)
-			slot = &cf->mailers[i];
-	if (!slot) {
-		if (cf->n_mailers >= CF_MAX_MAILERS) {
-			rd_err(r, "too many M lines (%d max)", CF_MAX_MAILERS);
-			mailer_free(&m);
-			return -1;
-		}
-		slot = &cf->mailers[cf->n_mailers++];
-	} else {
-		mailer_free(slot);
-	}
-	*slot = m;
-	return 0;
-nomem:
-	mailer_free(&m);
-	return oom(r);
 }
 
 /* ---- the line dispatcher and cf_load ------------------------------------ */
@@ -937,26 +733,6 @@ out:
 		return CF_EFCLASS;
 	}
 	return 0;
-}
-
-const struct cf_map *cf_map(const struct cf *cf, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cf->n_maps; i++)
-		if (strcmp(cf->maps[i].name, name) == 0)
-			return &cf->maps[i];
-	return NULL;
-}
-
-const struct cf_mailer *cf_mailer(const struct cf *cf, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cf->n_mailers; i++)
-		if (strcmp(cf->mailers[i].name, name) == 0)
-			return &cf->mailers[i];
-	return NULL;
 }
 
 static void cf_log_note(const char *what, const char *where)

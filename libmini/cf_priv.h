@@ -9,6 +9,8 @@
  *               words and the host's names, $ expansion
  *   cfopt.c     O lines: the option table, the value parsers (times,
  *               sizes, booleans), DaemonPortOptions
+ *   cfmap.c     K lines (map declarations)
+ *   cfmailer.c  M lines (mailers)
  * Every parser here takes the reader (file:line for errors, the note
  * callback) and returns 0, or -1 with the message set through rd_err.
  */
@@ -135,5 +137,15 @@ const char *default_user(void);
 void daemon_free(struct cf_daemon *d);
 /* An O line, S the whole line. */
 int line_O(struct cf_reader *r, char *s);
+
+/* ---- cfmap.c: K lines --------------------------------------------------- */
+
+int line_K(struct cf_reader *r, char *s);
+void map_free(struct cf_map *m);
+
+/* ---- cfmailer.c: M lines ------------------------------------------------ */
+
+int line_M(struct cf_reader *r, char *s);
+void mailer_free(struct cf_mailer *m);
 
 #endif
