@@ -9,19 +9,13 @@
  * reload.  cf_priv.h says where the other line kinds are parsed.
  */
 #include "cf_priv.h"
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -172,65 +166,10 @@ void note(struct cf_reader *r, const char *what)
  * cf_free). */
 static int init_defaults(struct cf *cf)
 {
-	struct cf_opts *o = &cf->opt;
-	struct cf_daemon *d = &cf->daemons[0];
-	static const char *const builtin_w[] = { "localhost", "[127.0.0.1]" };
-	size_t i;
-
 	memset(cf, 0, sizeof *cf);
 	cf->priv = calloc(1, sizeof(struct cf_priv));
-	/* DESIGN §3: with no DaemonPortOptions, listen on loopback only. */
-	d->name = strdup("MTA");
-	d->addr = strdup("127.0.0.1");
-	d->port = 25;
-	d->family = AF_INET;
-	cf->n_daemons = 1;
-
-	o->queue_dir = strdup("/var/spool/mqueue");
-	if (!cf->priv || !d->name || !d->addr || !o->queue_dir ||
-	    list_add(&o->alias_files, "/etc/mail/aliases", 17) < 0 ||
-	    list_split(&o->forward_path, "$z/.forward.$w:$z/.forward", ":") < 0)
+	if (!cf->priv || opts_init(cf) < 0 || classes_init(cf) < 0)
 		return -1;
-	o->max_hops = 25;
-	o->min_free_blocks = 100;
-	o->log_level = 9;
-	o->delivery_mode = 'b';
-	o->error_mode = 'p';
-	/* sendmail's built-in timeouts (readcf.c inittimeouts) */
-	o->to_initial = 5 * 60;
-	o->to_helo = 5 * 60;
-	o->to_mail = 10 * 60;
-	o->to_rcpt = 60 * 60;
-	o->to_datainit = 5 * 60;
-	o->to_datablock = 60 * 60;
-	o->to_datafinal = 60 * 60;
-	o->to_command = 60 * 60;
-	o->to_rset = 5 * 60;
-	o->to_quit = 2 * 60;
-	o->to_misc = 2 * 60;
-	o->to_queuewarn = 4 * 3600;
-	o->to_queuereturn = 5 * 86400;
-	o->auth_fail_delay = 1;
-	o->error_delay = 1;
-	o->pop3_timeout = 10 * 60;
-	/* Safer than sendmail's empty default: no address harvesting. */
-	o->privacy = strdup("authwarnings,noexpn,novrfy");
-	o->greeting = strdup("$j Sendmail $v/$Z; $b");
-	o->default_user = strdup(default_user());
-	o->mailbox = strdup("mbox:/var/mail/%u");
-	if (!o->privacy || !o->greeting || !o->default_user || !o->mailbox)
-		return -1;
-
-	if (host_macros(cf) < 0 ||
-	    macro_set(cf, NULL, "v", POSTBOX_VERSION) < 0 ||
-	    macro_set(cf, NULL, "Z", POSTBOX_VERSION) < 0 ||
-	    macro_set(cf, NULL, "n", "MAILER-DAEMON") < 0)
-		return -1;
-	for (i = 0; i < sizeof builtin_w / sizeof *builtin_w; i++)
-		if (class_add(cf, NULL, "w", builtin_w[i],
-		    strlen(builtin_w[i])) < 0)
-			return -1;
-	classes_finish(cf->priv);
 	return 0;
 }
 
@@ -242,52 +181,24 @@ void cf_init(struct cf *cf)
 
 void cf_free(struct cf *cf)
 {
-	struct cf_opts *o = &cf->opt;
 	struct cf_priv *p = cf->priv;
-	char **strs[] = {
-		&o->queue_dir, &o->help_file, &o->status_file, &o->privacy,
-		&o->auth_options, &o->server_cert, &o->server_key,
-		&o->ca_file, &o->ca_path, &o->client_cert, &o->client_key,
-		&o->greeting, &o->default_user, &o->run_as_user,
-		&o->trusted_user, &o->mailbox, &o->virtual_users, &cf->path,
-	};
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < cf->n_daemons; i++)
-		daemon_free(&cf->daemons[i]);
-	for (i = 0; i < cf->n_pop3_daemons; i++)
-		daemon_free(&cf->pop3_daemons[i]);
-	cf->n_pop3_daemons = 0;
+	opts_free(cf);
 	for (i = 0; i < cf->n_maps; i++)
 		map_free(&cf->maps[i]);
 	for (i = 0; i < cf->n_mailers; i++)
 		mailer_free(&cf->mailers[i]);
-	for (i = 0; i < sizeof strs / sizeof *strs; i++) {
-		free(*strs[i]);
-		*strs[i] = NULL;
-	}
-	list_free(&o->alias_files);
-	list_free(&o->forward_path);
-	list_free(&o->auth_mechs);
+	free(cf->path);
+	cf->path = NULL;
 	if (p) {
-		for (i = 0; i < p->n_classes; i++) {
-			for (j = 0; j < p->classes[i].words.n; j++)
-				free(p->classes[i].words.v[j]);
-			free(p->classes[i].words.v);
-			free(p->classes[i].name);
-		}
-		free(p->classes);
-		for (i = 0; i < p->n_macros; i++) {
-			free(p->macros[i].name);
-			free(p->macros[i].value);
-		}
-		free(p->macros);
+		classes_free(p);
 		for (i = 0; i < p->n_noted; i++)
 			free(p->noted[i]);
 		free(p);
 	}
 	cf->priv = NULL;
-	cf->n_daemons = cf->n_maps = cf->n_mailers = 0;
+	cf->n_maps = cf->n_mailers = 0;
 }
 
 /* ---- reading lines ------------------------------------------------------ */

@@ -21,20 +21,8 @@
 #define CF_MAX_NOTES 128	/* distinct notes remembered */
 #define CF_MAX_NAME 64		/* a {long} macro or class name */
 
-struct cf_class {
-	char *name;
-	struct cf_list words;
-	size_t cap;
-	int sorted;
-};
-
-struct cf_macro {
-	char *name;
-	char *value;
-};
-
 struct cf_priv {
-	struct cf_class *classes;
+	struct cf_class *classes;	/* cfclass.c's */
 	size_t n_classes, cap_classes;
 	size_t n_words;
 	struct cf_macro *macros;
@@ -112,9 +100,6 @@ int fclass_read(struct cf_reader *cr, const char *name, const char *file,
 /* A macro or class name at s: one character, or {name}; the bare name
  * into name (CF_MAX_NAME).  The text after it, or NULL when malformed. */
 const char *parse_name(const char *s, char *name);
-/* Adds the word w[0..n) to class NAME (R may be NULL: no message). */
-int class_add(struct cf *cf, struct cf_reader *r, const char *name,
-	const char *w, size_t n);
 /* Adds every blank-separated word of s to class NAME. */
 int class_words(struct cf *cf, struct cf_reader *r, const char *name,
 	const char *s);
@@ -123,8 +108,12 @@ void classes_finish(struct cf_priv *p);
 /* Defines macro NAME as a copy of VALUE (R may be NULL: no message). */
 int macro_set(struct cf *cf, struct cf_reader *r, const char *name,
 	const char *value);
-/* $w, $j, $m, $k and class w from uname and /etc/hosts.  0 or -1. */
-int host_macros(struct cf *cf);
+/* Class w's built-in words and the built-in macros ($w, $j, $m, $k
+ * from uname and /etc/hosts, $v, $Z, $n), for cf_init.  0, or -1 when
+ * memory runs out. */
+int classes_init(struct cf *cf);
+/* Frees the classes and the macros, for cf_free. */
+void classes_free(struct cf_priv *p);
 /* The C, D and F lines, S the whole line. */
 int line_C(struct cf_reader *r, char *s);
 int line_D(struct cf_reader *r, char *s);
@@ -132,9 +121,11 @@ int line_F(struct cf_reader *r, char *s);
 
 /* ---- cfopt.c: options --------------------------------------------------- */
 
-/* sendmail's DefaultUser: "mailnull" when that user exists, else "1:1". */
-const char *default_user(void);
-void daemon_free(struct cf_daemon *d);
+/* The options' and the daemon's built-in values, for cf_init; frees
+ * them (and the daemons of both lists), for cf_free.  0, or -1 when
+ * memory runs out. */
+int opts_init(struct cf *cf);
+void opts_free(struct cf *cf);
 /* An O line, S the whole line. */
 int line_O(struct cf_reader *r, char *s);
 

@@ -16,6 +16,18 @@
 #define CF_EXPAND_STEPS 10000	/* macro references in one expansion */
 #define CF_MAX_HOSTS (1UL << 20)	/* bytes of /etc/hosts read */
 
+struct cf_class {
+	char *name;
+	struct cf_list words;
+	size_t cap;
+	int sorted;
+};
+
+struct cf_macro {
+	char *name;
+	char *value;
+};
+
 /* ---- names: "w", "{VirtHost}" ------------------------------------------- */
 
 /* Parses a macro or class name at s: one character, or {name}; a
@@ -72,7 +84,7 @@ static struct cf_class *class_find(const struct cf_priv *p, const char *name)
 }
 
 /* Adds one word; -1 with the error in r (r may be NULL in cf_init). */
-int class_add(struct cf *cf, struct cf_reader *r, const char *name,
+static int class_add(struct cf *cf, struct cf_reader *r, const char *name,
 	const char *w, size_t n)
 {
 	struct cf_priv *p = cf->priv;
@@ -280,7 +292,7 @@ static int hosts_fqdn(const char *name, char *fqdn, size_t max)
  * uname, and /etc/hosts when the node name has no dot: never a DNS
  * query, so a start without network never waits.  -1 when memory runs
  * out. */
-int host_macros(struct cf *cf)
+static int host_macros(struct cf *cf)
 {
 	struct utsname u;
 	char fqdn[256], shortname[256], *dot;
@@ -301,6 +313,45 @@ int host_macros(struct cf *cf)
 	    class_add(cf, NULL, "w", fqdn, strlen(fqdn)) < 0)
 		return -1;
 	return 0;
+}
+
+/* Class w's built-in words and the built-in macros: the host's names,
+ * $v, $Z, $n.  0, or -1 when memory runs out. */
+int classes_init(struct cf *cf)
+{
+	static const char *const builtin_w[] = { "localhost", "[127.0.0.1]" };
+	size_t i;
+
+	if (host_macros(cf) < 0 ||
+	    macro_set(cf, NULL, "v", POSTBOX_VERSION) < 0 ||
+	    macro_set(cf, NULL, "Z", POSTBOX_VERSION) < 0 ||
+	    macro_set(cf, NULL, "n", "MAILER-DAEMON") < 0)
+		return -1;
+	for (i = 0; i < sizeof builtin_w / sizeof *builtin_w; i++)
+		if (class_add(cf, NULL, "w", builtin_w[i],
+		    strlen(builtin_w[i])) < 0)
+			return -1;
+	classes_finish(cf->priv);
+	return 0;
+}
+
+/* Frees the classes and the macros, for cf_free. */
+void classes_free(struct cf_priv *p)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_classes; i++) {
+		for (j = 0; j < p->classes[i].words.n; j++)
+			free(p->classes[i].words.v[j]);
+		free(p->classes[i].words.v);
+		free(p->classes[i].name);
+	}
+	free(p->classes);
+	for (i = 0; i < p->n_macros; i++) {
+		free(p->macros[i].name);
+		free(p->macros[i].value);
+	}
+	free(p->macros);
 }
 
 /* ---- C, D and F lines --------------------------------------------------- */

@@ -16,16 +16,95 @@
 /* ---- defaults ----------------------------------------------------------- */
 
 /* sendmail's DefaultUser: mailnull when that user exists, else 1:1 */
-const char *default_user(void)
+static const char *default_user(void)
 {
 	return getpwnam("mailnull") ? "mailnull" : "1:1";
 }
 
-void daemon_free(struct cf_daemon *d)
+static void daemon_free(struct cf_daemon *d)
 {
 	free(d->name);
 	free(d->addr);
 	memset(d, 0, sizeof *d);
+}
+
+/* The options' and the daemon's built-in values (cf.h): 0, or -1 when
+ * memory runs out (cf partly filled, for cf_free). */
+int opts_init(struct cf *cf)
+{
+	struct cf_opts *o = &cf->opt;
+	struct cf_daemon *d = &cf->daemons[0];
+
+	/* DESIGN §3: with no DaemonPortOptions, listen on loopback only. */
+	d->name = strdup("MTA");
+	d->addr = strdup("127.0.0.1");
+	d->port = 25;
+	d->family = AF_INET;
+	cf->n_daemons = 1;
+
+	o->queue_dir = strdup("/var/spool/mqueue");
+	if (!d->name || !d->addr || !o->queue_dir ||
+	    list_add(&o->alias_files, "/etc/mail/aliases", 17) < 0 ||
+	    list_split(&o->forward_path, "$z/.forward.$w:$z/.forward", ":") < 0)
+		return -1;
+	o->max_hops = 25;
+	o->min_free_blocks = 100;
+	o->log_level = 9;
+	o->delivery_mode = 'b';
+	o->error_mode = 'p';
+	/* sendmail's built-in timeouts (readcf.c inittimeouts) */
+	o->to_initial = 5 * 60;
+	o->to_helo = 5 * 60;
+	o->to_mail = 10 * 60;
+	o->to_rcpt = 60 * 60;
+	o->to_datainit = 5 * 60;
+	o->to_datablock = 60 * 60;
+	o->to_datafinal = 60 * 60;
+	o->to_command = 60 * 60;
+	o->to_rset = 5 * 60;
+	o->to_quit = 2 * 60;
+	o->to_misc = 2 * 60;
+	o->to_queuewarn = 4 * 3600;
+	o->to_queuereturn = 5 * 86400;
+	o->auth_fail_delay = 1;
+	o->error_delay = 1;
+	o->pop3_timeout = 10 * 60;
+	/* Safer than sendmail's empty default: no address harvesting. */
+	o->privacy = strdup("authwarnings,noexpn,novrfy");
+	o->greeting = strdup("$j Sendmail $v/$Z; $b");
+	o->default_user = strdup(default_user());
+	o->mailbox = strdup("mbox:/var/mail/%u");
+	if (!o->privacy || !o->greeting || !o->default_user || !o->mailbox)
+		return -1;
+	return 0;
+}
+
+/* Frees the options and the daemons (both lists), for cf_free. */
+void opts_free(struct cf *cf)
+{
+	struct cf_opts *o = &cf->opt;
+	char **strs[] = {
+		&o->queue_dir, &o->help_file, &o->status_file, &o->privacy,
+		&o->auth_options, &o->server_cert, &o->server_key,
+		&o->ca_file, &o->ca_path, &o->client_cert, &o->client_key,
+		&o->greeting, &o->default_user, &o->run_as_user,
+		&o->trusted_user, &o->mailbox, &o->virtual_users,
+		&o->bare_line_ends,
+	};
+	size_t i;
+
+	for (i = 0; i < cf->n_daemons; i++)
+		daemon_free(&cf->daemons[i]);
+	for (i = 0; i < cf->n_pop3_daemons; i++)
+		daemon_free(&cf->pop3_daemons[i]);
+	cf->n_daemons = cf->n_pop3_daemons = 0;
+	for (i = 0; i < sizeof strs / sizeof *strs; i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	list_free(&o->alias_files);
+	list_free(&o->forward_path);
+	list_free(&o->auth_mechs);
 }
 
 /* ---- times and numbers -------------------------------------------------- */
