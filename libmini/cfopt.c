@@ -146,14 +146,136 @@ int cf_parse_time(const char *s, int unit, long *secs)
 
 /* ---- options ------------------------------------------------------------ */
 
-/* DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA, M=Ea, ... */
-static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
+/* DaemonPortOptions' Port=: a number or a service name (smtp,
+ * submission, smtps, submissions, lmtp; PostboxPop3PortOptions also
+ * pop3, pop3s, imap, imaps). */
+static int daemon_port(struct cf_reader *r, struct cf_daemon *d,
+	const char *v, int pop3)
+{
+	static const struct { const char *n; unsigned p; } svc[] = {
+		{ "smtp", 25 }, { "submission", 587 },
+		{ "smtps", 465 }, { "submissions", 465 },
+		{ "lmtp", 24 },
+		/* PostboxPop3PortOptions only */
+		{ "pop3", 110 }, { "pop3s", 995 },
+		{ "imap", 143 }, { "imaps", 993 },
+	};
+	size_t i, nsvc = pop3 ? sizeof svc / sizeof *svc : 5;
+	unsigned long port;
+
+	for (i = 0; i < nsvc; i++)
+		if (icmp(v, svc[i].n) == 0)
+			break;
+	if (i < nsvc) {
+		d->port = svc[i].p;
+	} else if (str_toul(v, 65535, &port) == 0 && port) {
+		d->port = port;
+	} else {
+		rd_err(r, "DaemonPortOptions: bad Port=%s", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* One KEY=V of a DaemonPortOptions line into d.  Addr= is only kept in
+ * *addr: it is checked once the line's Family is known. */
+static int daemon_key(struct cf_reader *r, struct cf_daemon *d,
+	const char *key, char *v, int pop3, char **addr)
+{
+	size_t i;
+
+	/* sendmail looks at the key's first letter only */
+	switch (*key) {
+	case 'A': case 'a':
+		*addr = v;
+		break;
+	case 'F': case 'f':
+		if (icmp(v, "inet") == 0) {
+			d->family = AF_INET;
+		} else if (icmp(v, "inet6") == 0) {
+			d->family = AF_INET6;
+		} else {
+			rd_err(r, "DaemonPortOptions: Family=%s: "
+				"only inet and inet6", v);
+			return -1;
+		}
+		break;
+	case 'M': case 'm':
+		for (i = 0; v[i]; i++)
+			if (!is_alnum((unsigned char)v[i])) {
+				rd_err(r, "DaemonPortOptions: bad "
+					"modifier \"%c\"", v[i]);
+				return -1;
+			}
+		if (i >= sizeof d->modifiers) {
+			rd_err(r, "DaemonPortOptions: too many "
+				"modifiers (%zu max)",
+				sizeof d->modifiers - 1);
+			return -1;
+		}
+		memcpy(d->modifiers, v, i + 1);
+		break;
+	case 'N': case 'n':
+		if (set_str(&d->name, v) < 0)
+			return oom(r);
+		break;
+	case 'P': case 'p':
+		return daemon_port(r, d, v, pop3);
+	default:	/* Listen=, SndBufSize=, ...: not ours */
+		break;
+	}
+	return 0;
+}
+
+/* Puts the parsed daemon d in its list (it is the list's then): the
+ * first DaemonPortOptions line replaces the built-in one, later ones
+ * add to it; PostboxPop3PortOptions has no built-in lines.  On error d
+ * is freed. */
+static int daemon_add(struct cf_reader *r, struct cf_daemon *d, int pop3)
 {
 	struct cf *cf = r->cf;
 	struct cf_priv *p = cf->priv;
+	size_t i;
+
+	if (pop3) {
+		/* PostboxPop3PortOptions: no built-in lines to replace */
+		if (cf->n_pop3_daemons >= CF_MAX_DAEMONS) {
+			rd_err(r, "too many PostboxPop3PortOptions (%d max)",
+				CF_MAX_DAEMONS);
+			daemon_free(d);
+			return -1;
+		}
+		if (!strcmp(d->name, "MTA")) {
+			free(d->name);
+			if (!(d->name = strdup("POP3"))) {
+				daemon_free(d);
+				return oom(r);
+			}
+		}
+		cf->pop3_daemons[cf->n_pop3_daemons++] = *d;
+		return 0;
+	}
+	if (!p->daemons_set) {
+		for (i = 0; i < cf->n_daemons; i++)
+			daemon_free(&cf->daemons[i]);
+		cf->n_daemons = 0;
+		p->daemons_set = 1;
+	}
+	if (cf->n_daemons >= CF_MAX_DAEMONS) {
+		rd_err(r, "too many DaemonPortOptions (%d max)",
+			CF_MAX_DAEMONS);
+		daemon_free(d);
+		return -1;
+	}
+	cf->daemons[cf->n_daemons++] = *d;
+	return 0;
+}
+
+/* DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA, M=Ea, ... */
+static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
+{
 	struct cf_daemon d;
 	char *copy = strdup(val), *s, *next, *addr = NULL;
-	size_t i;
 
 	if (!copy)
 		return oom(r);
@@ -176,70 +298,8 @@ static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
 		*eq = 0;
 		v = str_trim(eq + 1);
 		str_trim(key);
-		/* sendmail looks at the key's first letter only */
-		switch (*key) {
-		case 'A': case 'a':
-			addr = v;
-			break;
-		case 'F': case 'f':
-			if (icmp(v, "inet") == 0) {
-				d.family = AF_INET;
-			} else if (icmp(v, "inet6") == 0) {
-				d.family = AF_INET6;
-			} else {
-				rd_err(r, "DaemonPortOptions: Family=%s: "
-					"only inet and inet6", v);
-				goto bad;
-			}
-			break;
-		case 'M': case 'm':
-			for (i = 0; v[i]; i++)
-				if (!is_alnum((unsigned char)v[i])) {
-					rd_err(r, "DaemonPortOptions: bad "
-						"modifier \"%c\"", v[i]);
-					goto bad;
-				}
-			if (i >= sizeof d.modifiers) {
-				rd_err(r, "DaemonPortOptions: too many "
-					"modifiers (%zu max)",
-					sizeof d.modifiers - 1);
-				goto bad;
-			}
-			memcpy(d.modifiers, v, i + 1);
-			break;
-		case 'N': case 'n':
-			if (set_str(&d.name, v) < 0)
-				goto nomem;
-			break;
-		case 'P': case 'p': {
-			static const struct { const char *n; unsigned p; }
-			svc[] = {
-				{ "smtp", 25 }, { "submission", 587 },
-				{ "smtps", 465 }, { "submissions", 465 },
-				{ "lmtp", 24 },
-				/* PostboxPop3PortOptions only */
-				{ "pop3", 110 }, { "pop3s", 995 },
-				{ "imap", 143 }, { "imaps", 993 },
-			};
-			size_t nsvc = pop3 ? sizeof svc / sizeof *svc : 5;
-			unsigned long port;
-
-			for (i = 0; i < nsvc; i++)
-				if (icmp(v, svc[i].n) == 0)
-					break;
-			if (i < nsvc) {
-				d.port = svc[i].p;
-			} else if (str_toul(v, 65535, &port) == 0 && port) {
-				d.port = port;
-			} else {
-				rd_err(r, "DaemonPortOptions: bad Port=%s", v);
-				goto bad;
-			}
-			break;
-		}
-		default:	/* Listen=, SndBufSize=, ...: not ours */
-			break;
-		}
+		if (daemon_key(r, &d, key, v, pop3, &addr) < 0)
+			goto bad;
 	}
 	if (addr && *addr) {
 		unsigned char bin[16];
@@ -259,36 +319,7 @@ static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
 	if (!d.name && !(d.name = strdup("MTA")))
 		goto nomem;
 	free(copy);
-	if (pop3) {
-		/* PostboxPop3PortOptions: no built-in lines to replace */
-		if (cf->n_pop3_daemons >= CF_MAX_DAEMONS) {
-			rd_err(r, "too many PostboxPop3PortOptions (%d max)",
-				CF_MAX_DAEMONS);
-			daemon_free(&d);
-			return -1;
-		}
-		if (!strcmp(d.name, "MTA")) {
-			free(d.name);
-			if (!(d.name = strdup("POP3")))
-				goto nomem;
-		}
-		cf->pop3_daemons[cf->n_pop3_daemons++] = d;
-		return 0;
-	}
-	if (!p->daemons_set) {
-		for (i = 0; i < cf->n_daemons; i++)
-			daemon_free(&cf->daemons[i]);
-		cf->n_daemons = 0;
-		p->daemons_set = 1;
-	}
-	if (cf->n_daemons >= CF_MAX_DAEMONS) {
-		rd_err(r, "too many DaemonPortOptions (%d max)",
-			CF_MAX_DAEMONS);
-		daemon_free(&d);
-		return -1;
-	}
-	cf->daemons[cf->n_daemons++] = d;
-	return 0;
+	return daemon_add(r, &d, pop3);
 nomem:
 	oom(r);
 bad:
