@@ -103,31 +103,18 @@ static int class_add(struct cf *cf, struct cf_reader *r, const char *name,
 					CF_MAX_CLASSES);
 			return -1;
 		}
-		if (p->n_classes == p->cap_classes) {
-			size_t cap = p->cap_classes ? 2 * p->cap_classes : 16;
-			struct cf_class *v;
-
-			v = realloc(p->classes, cap * sizeof *v);
-			if (!v)
-				return r ? oom(r) : -1;
-			p->classes = v;
-			p->cap_classes = cap;
-		}
+		if (buf_grow_array((void **)&p->classes, &p->cap_classes,
+		    p->n_classes, sizeof *p->classes, 16) < 0)
+			return r ? oom(r) : -1;
 		c = &p->classes[p->n_classes];
 		memset(c, 0, sizeof *c);
 		if (!(c->name = strdup(name)))
 			return r ? oom(r) : -1;
 		p->n_classes++;
 	}
-	if (c->words.n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 8;
-		char **v = realloc(c->words.v, cap * sizeof *v);
-
-		if (!v)
-			return r ? oom(r) : -1;
-		c->words.v = v;
-		c->cap = cap;
-	}
+	if (buf_grow_array((void **)&c->words.v, &c->cap, c->words.n,
+	    sizeof *c->words.v, 8) < 0)
+		return r ? oom(r) : -1;
 	if (!(c->words.v[c->words.n] = dupn(w, n)))
 		return r ? oom(r) : -1;
 	c->words.n++;
@@ -208,16 +195,9 @@ int macro_set(struct cf *cf, struct cf_reader *r, const char *name,
 					CF_MAX_MACROS);
 			return -1;
 		}
-		if (p->n_macros == p->cap_macros) {
-			size_t cap = p->cap_macros ? 2 * p->cap_macros : 32;
-			struct cf_macro *v;
-
-			v = realloc(p->macros, cap * sizeof *v);
-			if (!v)
-				return r ? oom(r) : -1;
-			p->macros = v;
-			p->cap_macros = cap;
-		}
+		if (buf_grow_array((void **)&p->macros, &p->cap_macros,
+		    p->n_macros, sizeof *p->macros, 32) < 0)
+			return r ? oom(r) : -1;
 		m = &p->macros[p->n_macros];
 		m->value = NULL;
 		if (!(m->name = strdup(name)))
