@@ -422,7 +422,7 @@ static int opt_readtimeout(struct cf_reader *r, const char *val)
 
 enum {
 	OT_STR, OT_SIZE, OT_UINT, OT_LONG, OT_MODE, OT_EMODE, OT_ALIAS,
-	OT_FWD, OT_PRIV, OT_MECHS, OT_DAEMON, OT_POP3D, OT_RTIMEOUT, OT_QTIMEOUT,
+	OT_LIST, OT_PRIV, OT_DAEMON, OT_POP3D, OT_RTIMEOUT, OT_QTIMEOUT,
 	OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_BOOL, OT_SECS, OT_IGNORE,
 };
 
@@ -431,16 +431,18 @@ struct cf_optdef {
 	char letter;		/* the old one-letter form, 0 when none */
 	unsigned char type;
 	unsigned short off;	/* into struct cf_opts */
-	const char *dflt;	/* OT_STR: the value an empty one restores */
+	const char *dflt;	/* OT_STR: the value an empty one restores;
+				 * OT_LIST, OT_ALIAS: the separators */
 };
 
 #define OPT(n, l, t, f) { n, l, t, offsetof(struct cf_opts, f), NULL }
 #define OPTD(n, l, f, d) { n, l, OT_STR, offsetof(struct cf_opts, f), d }
 #define OPTX(n, l, t) { n, l, t, 0, NULL }
+#define OPTL(n, l, t, f, s) { n, l, t, offsetof(struct cf_opts, f), s }
 static const struct cf_optdef cf_optdefs[] = {
 	OPTD("QueueDirectory", 'Q', queue_dir, "/var/spool/mqueue"),
-	OPTX("AliasFile", 'A', OT_ALIAS),
-	OPTX("ForwardPath", 'J', OT_FWD),
+	OPTL("AliasFile", 'A', OT_ALIAS, alias_files, ","),
+	OPTL("ForwardPath", 'J', OT_LIST, forward_path, ":"),
 	OPT("HelpFile", 'H', OT_STR, help_file),
 	OPT("StatusFile", 'S', OT_STR, status_file),
 	OPT("MaxMessageSize", 0, OT_SIZE, max_message_size),
@@ -456,7 +458,7 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("ReadTimeout", 'r', OT_RTIMEOUT),
 	OPTX("QueueTimeout", 'T', OT_QTIMEOUT),
 	OPTX("PrivacyOptions", 'p', OT_PRIV),
-	OPTX("AuthMechanisms", 0, OT_MECHS),
+	OPTL("AuthMechanisms", 0, OT_LIST, auth_mechs, ","),
 	OPT("AuthOptions", 0, OT_STR, auth_options),
 	OPT("ServerCertFile", 0, OT_STR, server_cert),
 	OPT("ServerKeyFile", 0, OT_STR, server_key),
@@ -645,26 +647,19 @@ static int opt_apply(struct cf_reader *r, const struct cf_optdef *def,
 		o->error_mode = *v;
 		return 0;
 	case OT_ALIAS:
-		/* sendmail accumulates AliasFile lines */
-		if (!p->aliases_set) {
-			list_free(&o->alias_files);
-			p->aliases_set = 1;
-		}
-		if (list_split(&o->alias_files, v, ",") < 0)
-			return oom(r);
-		return 0;
-	case OT_FWD:
-		list_free(&o->forward_path);
-		if (list_split(&o->forward_path, v, ":") < 0)
+		/* sendmail accumulates AliasFile lines: the file's first
+		 * one replaces the built-in value, later ones add to it */
+		if (p->aliases_set)
+			return list_split(field, v, def->dflt) < 0 ? oom(r) : 0;
+		p->aliases_set = 1;
+		/* fall through */
+	case OT_LIST:
+		list_free(field);
+		if (list_split(field, v, def->dflt) < 0)
 			return oom(r);
 		return 0;
 	case OT_PRIV:
 		return opt_privacy(r, v);
-	case OT_MECHS:
-		list_free(&o->auth_mechs);
-		if (list_split(&o->auth_mechs, v, ",") < 0)
-			return oom(r);
-		return 0;
 	case OT_DAEMON:
 		return opt_daemon(r, v, 0);
 	case OT_POP3D:
