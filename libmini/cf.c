@@ -3,100 +3,47 @@
  * and the choices).  One pass: each logical line is parsed into the fixed
  * struct at once; rulesets and other lines postbox does not obey are only
  * noted.  Nothing here runs a program or asks DNS.
+ *
+ * This file is the reader: lines, continuations, comments, the file
+ * limits, F class files; init, free, cf_load and the daemons' load and
+ * reload.  cf_priv.h says where the other line kinds are parsed.
  */
-#include "libmini.h"
-#include "cf.h"
-#include <arpa/inet.h>
+#include "cf_priv.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
-
-#define CF_MAX_NOTES 128	/* distinct notes remembered */
-#define CF_MAX_NAME 64		/* a {long} macro or class name */
-#define CF_EXPAND_DEPTH 10	/* sendmail's MaxMacroRecursion */
-#define CF_EXPAND_STEPS 10000	/* macro references in one expansion */
-#define CF_MAX_HOSTS (1UL << 20)	/* bytes of /etc/hosts read */
-
-struct cf_class {
-	char *name;
-	struct cf_list words;
-	size_t cap;
-	int sorted;
-};
-
-struct cf_macro {
-	char *name;
-	char *value;
-};
-
-struct cf_priv {
-	struct cf_class *classes;
-	size_t n_classes, cap_classes;
-	size_t n_words;
-	struct cf_macro *macros;
-	size_t n_macros, cap_macros;
-	char *noted[CF_MAX_NOTES];
-	size_t n_noted;
-	/* whether the file already replaced a built-in list value */
-	int daemons_set, aliases_set, privacy_set;
-	/* an F file without -o could not be opened (cf_load returns
-	 * CF_EFCLASS once the rest is read) */
-	int fclass_failed;
-};
-
-/* One file being read: the cf itself or an F class file. */
-struct cf_reader {
-	struct cf *cf;
-	const char *path;
-	int fd;
-	char *in;		/* read buffer */
-	size_t in_pos, in_len;
-	int eof;
-	unsigned long total;	/* bytes read so far (CF_MAX_FILE) */
-	unsigned lineno;	/* physical lines read */
-	unsigned at;		/* first physical line of the logical one */
-	char *err;
-	size_t errmax;
-};
-
-#define IN_SIZE 16384
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int is_space(int c)
+int is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
 		c == '\v' || c == '\f';
 }
 
-static int is_digit(int c)
+int is_digit(int c)
 {
 	return c >= '0' && c <= '9';
 }
 
-static int is_alnum(int c)
+int is_alnum(int c)
 {
 	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static int lower(int c)
+int lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
 }
 
 /* ASCII case-insensitive compare: sendmail folds class words this way,
  * never by locale. */
-static int icmp(const char *a, const char *b)
+int icmp(const char *a, const char *b)
 {
 	for (; *a && lower((unsigned char)*a) == lower((unsigned char)*b);
 	     a++, b++)
@@ -104,14 +51,14 @@ static int icmp(const char *a, const char *b)
 	return lower((unsigned char)*a) - lower((unsigned char)*b);
 }
 
-static char *skip_space(const char *s)
+char *skip_space(const char *s)
 {
 	while (is_space((unsigned char)*s))
 		s++;
 	return (char *)s;
 }
 
-static char *dupn(const char *s, size_t n)
+char *dupn(const char *s, size_t n)
 {
 	char *p = malloc(n + 1);
 
@@ -124,7 +71,7 @@ static char *dupn(const char *s, size_t n)
 
 /* "path:line: message" into the caller's error buffer. */
 __attribute__((format(printf, 2, 3)))
-static void rd_err(struct cf_reader *r, const char *fmt, ...)
+void rd_err(struct cf_reader *r, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -137,14 +84,8 @@ static void rd_err(struct cf_reader *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int oom(struct cf_reader *r)
-{
-	rd_err(r, "out of memory");
-	return -1;
-}
-
 /* Replaces *dst with a copy of s (s may be NULL).  0 or -1. */
-static int set_str(char **dst, const char *s)
+int set_str(char **dst, const char *s)
 {
 	char *p = NULL;
 
@@ -155,7 +96,7 @@ static int set_str(char **dst, const char *s)
 	return 0;
 }
 
-static void list_free(struct cf_list *l)
+void list_free(struct cf_list *l)
 {
 	size_t i;
 
@@ -166,7 +107,7 @@ static void list_free(struct cf_list *l)
 	l->n = 0;
 }
 
-static int list_add(struct cf_list *l, const char *s, size_t n)
+int list_add(struct cf_list *l, const char *s, size_t n)
 {
 	char **v, *w;
 
@@ -184,7 +125,7 @@ static int list_add(struct cf_list *l, const char *s, size_t n)
 
 /* Splits s at any character of seps (blanks always separate too) and
  * appends the non-empty pieces. */
-static int list_split(struct cf_list *l, const char *s, const char *seps)
+int list_split(struct cf_list *l, const char *s, const char *seps)
 {
 	while (*s) {
 		size_t n;
@@ -202,7 +143,7 @@ static int list_split(struct cf_list *l, const char *s, const char *seps)
 }
 
 /* Notes an ignored thing once per load (cf.h: the note callback). */
-static void note(struct cf_reader *r, const char *what)
+void note(struct cf_reader *r, const char *what)
 {
 	struct cf_priv *p = r->cf->priv;
 	char where[512];
@@ -219,364 +160,16 @@ static void note(struct cf_reader *r, const char *what)
 	}
 }
 
-/* ---- names: "w", "{VirtHost}" ------------------------------------------- */
-
-/* Parses a macro or class name at s: one character, or {name}; a
- * single character in braces is that character, as sendmail's macid.
- * Copies the bare name into name (CF_MAX_NAME); returns the text after
- * it, or NULL when malformed. */
-static const char *parse_name(const char *s, char *name)
-{
-	size_t n;
-
-	if (*s != '{') {
-		if (!*s || is_space((unsigned char)*s))
-			return NULL;
-		name[0] = *s;
-		name[1] = 0;
-		return s + 1;
-	}
-	for (n = 1; s[n] && s[n] != '}'; n++)
-		if (n >= CF_MAX_NAME || !(is_alnum((unsigned char)s[n]) ||
-		    strchr("_.-", s[n])))
-			return NULL;
-	if (s[n] != '}' || n == 1)
-		return NULL;
-	memcpy(name, s + 1, n - 1);
-	name[n - 1] = 0;
-	return s + n + 1;
-}
-
-/* The bare form of a name a caller gives: "w", "{w}", "{VirtHost}". */
-static void bare_name(const char *in, char *name)
-{
-	size_t n = strlen(in);
-
-	if (n > 2 && in[0] == '{' && in[n - 1] == '}') {
-		in++;
-		n -= 2;
-	}
-	if (n >= CF_MAX_NAME)
-		n = CF_MAX_NAME - 1;
-	memcpy(name, in, n);
-	name[n] = 0;
-}
-
-/* ---- classes ------------------------------------------------------------ */
-
-static struct cf_class *class_find(const struct cf_priv *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_classes; i++)
-		if (strcmp(p->classes[i].name, name) == 0)
-			return &p->classes[i];
-	return NULL;
-}
-
-/* Adds one word; -1 with the error in r (r may be NULL in cf_init). */
-static int class_add(struct cf *cf, struct cf_reader *r, const char *name,
-	const char *w, size_t n)
-{
-	struct cf_priv *p = cf->priv;
-	struct cf_class *c = class_find(p, name);
-
-	if (p->n_words >= CF_MAX_CLASS_WORDS) {
-		if (r)
-			rd_err(r, "too many class words (%d max)",
-				CF_MAX_CLASS_WORDS);
-		return -1;
-	}
-	if (!c) {
-		if (p->n_classes >= CF_MAX_CLASSES) {
-			if (r)
-				rd_err(r, "too many classes (%d max)",
-					CF_MAX_CLASSES);
-			return -1;
-		}
-		if (p->n_classes == p->cap_classes) {
-			size_t cap = p->cap_classes ? 2 * p->cap_classes : 16;
-			struct cf_class *v;
-
-			v = realloc(p->classes, cap * sizeof *v);
-			if (!v)
-				return r ? oom(r) : -1;
-			p->classes = v;
-			p->cap_classes = cap;
-		}
-		c = &p->classes[p->n_classes];
-		memset(c, 0, sizeof *c);
-		if (!(c->name = strdup(name)))
-			return r ? oom(r) : -1;
-		p->n_classes++;
-	}
-	if (c->words.n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 8;
-		char **v = realloc(c->words.v, cap * sizeof *v);
-
-		if (!v)
-			return r ? oom(r) : -1;
-		c->words.v = v;
-		c->cap = cap;
-	}
-	if (!(c->words.v[c->words.n] = dupn(w, n)))
-		return r ? oom(r) : -1;
-	c->words.n++;
-	c->sorted = 0;
-	p->n_words++;
-	return 0;
-}
-
-/* Adds every blank-separated word of s to class name. */
-static int class_words(struct cf *cf, struct cf_reader *r, const char *name,
-	const char *s)
-{
-	for (;;) {
-		size_t n;
-
-		s = skip_space(s);
-		if (!*s)
-			return 0;
-		for (n = 0; s[n] && !is_space((unsigned char)s[n]); n++)
-			;
-		if (class_add(cf, r, name, s, n) < 0)
-			return -1;
-		s += n;
-	}
-}
-
-static int cmp_word(const void *a, const void *b)
-{
-	return icmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorts each class and drops duplicates, so lookups can bisect. */
-static void classes_finish(struct cf_priv *p)
-{
-	size_t i, j, k;
-
-	for (i = 0; i < p->n_classes; i++) {
-		struct cf_class *c = &p->classes[i];
-
-		if (c->sorted)
-			continue;
-		qsort(c->words.v, c->words.n, sizeof *c->words.v, cmp_word);
-		for (j = k = 0; j < c->words.n; j++) {
-			if (k && icmp(c->words.v[k - 1], c->words.v[j]) == 0) {
-				free(c->words.v[j]);
-				p->n_words--;
-				continue;
-			}
-			c->words.v[k++] = c->words.v[j];
-		}
-		c->words.n = k;
-		c->sorted = 1;
-	}
-}
-
-/* ---- macros ------------------------------------------------------------- */
-
-static struct cf_macro *macro_find(const struct cf_priv *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->n_macros; i++)
-		if (strcmp(p->macros[i].name, name) == 0)
-			return &p->macros[i];
-	return NULL;
-}
-
-static int macro_set(struct cf *cf, struct cf_reader *r, const char *name,
-	const char *value)
-{
-	struct cf_priv *p = cf->priv;
-	struct cf_macro *m = macro_find(p, name);
-
-	if (!m) {
-		if (p->n_macros >= CF_MAX_MACROS) {
-			if (r)
-				rd_err(r, "too many macros (%d max)",
-					CF_MAX_MACROS);
-			return -1;
-		}
-		if (p->n_macros == p->cap_macros) {
-			size_t cap = p->cap_macros ? 2 * p->cap_macros : 32;
-			struct cf_macro *v;
-
-			v = realloc(p->macros, cap * sizeof *v);
-			if (!v)
-				return r ? oom(r) : -1;
-			p->macros = v;
-			p->cap_macros = cap;
-		}
-		m = &p->macros[p->n_macros];
-		m->value = NULL;
-		if (!(m->name = strdup(name)))
-			return r ? oom(r) : -1;
-		p->n_macros++;
-	}
-	if (set_str(&m->value, value) < 0)
-		return r ? oom(r) : -1;
-	return 0;
-}
-
-/* ---- host names, without DNS -------------------------------------------- */
-
-/* Looks NAME up in /etc/hosts and copies a dotted name for it into fqdn
- * (the canonical name, else an alias "NAME.domain").  0 when found. */
-static int hosts_fqdn(const char *name, char *fqdn, size_t max)
-{
-	char line[1024];
-	size_t nlen = strlen(name);
-	FILE *f = fopen("/etc/hosts", "re");
-	unsigned long total = 0;
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (found < 0 && fgets(line, sizeof line, f)) {
-		char *w[16], *s = line, *hash;
-		size_t n = 0, i;
-		int match = 0;
-
-		total += strlen(line);
-		if (total > CF_MAX_HOSTS)
-			break;
-		if ((hash = strchr(line, '#')))
-			*hash = 0;
-		while (n < 16) {
-			s = skip_space(s);
-			if (!*s)
-				break;
-			w[n++] = s;
-			while (*s && !is_space((unsigned char)*s))
-				s++;
-			if (*s)
-				*s++ = 0;
-		}
-		for (i = 1; i < n; i++)
-			if (icmp(w[i], name) == 0 ||
-			    (str_istarts(w[i], name) && w[i][nlen] == '.'))
-				match = 1;
-		if (!match)
-			continue;
-		/* RFC 952 hosts format: address, canonical name, aliases */
-		if (n > 1 && strchr(w[1], '.') &&
-		    w[1][strlen(w[1]) - 1] != '.') {
-			str_lcpy(fqdn, w[1], max);
-			found = 0;
-			break;
-		}
-		for (i = 2; i < n; i++)
-			if (str_istarts(w[i], name) && w[i][nlen] == '.' &&
-			    w[i][nlen + 1]) {
-				str_lcpy(fqdn, w[i], max);
-				found = 0;
-				break;
-			}
-	}
-	fclose(f);
-	return found;
-}
-
-/* Sets $w (short name), $j (FQDN), $m (domain) and $k (node name) from
- * uname, and /etc/hosts when the node name has no dot: never a DNS
- * query, so a start without network never waits.  -1 when memory runs
- * out. */
-static int host_macros(struct cf *cf)
-{
-	struct utsname u;
-	char fqdn[256], shortname[256], *dot;
-
-	if (uname(&u) < 0 || !u.nodename[0])
-		str_lcpy(u.nodename, "localhost", sizeof u.nodename);
-	str_lcpy(fqdn, u.nodename, sizeof fqdn);
-	if (!strchr(fqdn, '.'))
-		hosts_fqdn(u.nodename, fqdn, sizeof fqdn);
-	str_lcpy(shortname, fqdn, sizeof shortname);
-	if ((dot = strchr(shortname, '.')))
-		*dot = 0;
-	if (macro_set(cf, NULL, "w", shortname) < 0 ||
-	    macro_set(cf, NULL, "j", fqdn) < 0 ||
-	    macro_set(cf, NULL, "k", u.nodename) < 0 ||
-	    (dot && macro_set(cf, NULL, "m", dot + 1) < 0) ||
-	    class_add(cf, NULL, "w", shortname, strlen(shortname)) < 0 ||
-	    class_add(cf, NULL, "w", fqdn, strlen(fqdn)) < 0)
-		return -1;
-	return 0;
-}
-
 /* ---- init and free ------------------------------------------------------ */
-
-/* sendmail's DefaultUser: mailnull when that user exists, else 1:1 */
-static const char *default_user(void)
-{
-	return getpwnam("mailnull") ? "mailnull" : "1:1";
-}
 
 /* cf_init's work: 0, or -1 when memory runs out (cf partly filled, for
  * cf_free). */
 static int init_defaults(struct cf *cf)
 {
-	struct cf_opts *o = &cf->opt;
-	struct cf_daemon *d = &cf->daemons[0];
-	static const char *const builtin_w[] = { "localhost", "[127.0.0.1]" };
-	size_t i;
-
 	memset(cf, 0, sizeof *cf);
 	cf->priv = calloc(1, sizeof(struct cf_priv));
-	/* DESIGN §3: with no DaemonPortOptions, listen on loopback only. */
-	d->name = strdup("MTA");
-	d->addr = strdup("127.0.0.1");
-	d->port = 25;
-	d->family = AF_INET;
-	cf->n_daemons = 1;
-
-	o->queue_dir = strdup("/var/spool/mqueue");
-	if (!cf->priv || !d->name || !d->addr || !o->queue_dir ||
-	    list_add(&o->alias_files, "/etc/mail/aliases", 17) < 0 ||
-	    list_split(&o->forward_path, "$z/.forward.$w:$z/.forward", ":") < 0)
+	if (!cf->priv || opts_init(cf) < 0 || classes_init(cf) < 0)
 		return -1;
-	o->max_hops = 25;
-	o->min_free_blocks = 100;
-	o->log_level = 9;
-	o->delivery_mode = 'b';
-	o->error_mode = 'p';
-	/* sendmail's built-in timeouts (readcf.c inittimeouts) */
-	o->to_initial = 5 * 60;
-	o->to_helo = 5 * 60;
-	o->to_mail = 10 * 60;
-	o->to_rcpt = 60 * 60;
-	o->to_datainit = 5 * 60;
-	o->to_datablock = 60 * 60;
-	o->to_datafinal = 60 * 60;
-	o->to_command = 60 * 60;
-	o->to_rset = 5 * 60;
-	o->to_quit = 2 * 60;
-	o->to_misc = 2 * 60;
-	o->to_queuewarn = 4 * 3600;
-	o->to_queuereturn = 5 * 86400;
-	o->auth_fail_delay = 1;
-	o->error_delay = 1;
-	o->pop3_timeout = 10 * 60;
-	/* Safer than sendmail's empty default: no address harvesting. */
-	o->privacy = strdup("authwarnings,noexpn,novrfy");
-	o->greeting = strdup("$j Sendmail $v/$Z; $b");
-	o->default_user = strdup(default_user());
-	o->mailbox = strdup("mbox:/var/mail/%u");
-	if (!o->privacy || !o->greeting || !o->default_user || !o->mailbox)
-		return -1;
-
-	if (host_macros(cf) < 0 ||
-	    macro_set(cf, NULL, "v", POSTBOX_VERSION) < 0 ||
-	    macro_set(cf, NULL, "Z", POSTBOX_VERSION) < 0 ||
-	    macro_set(cf, NULL, "n", "MAILER-DAEMON") < 0)
-		return -1;
-	for (i = 0; i < sizeof builtin_w / sizeof *builtin_w; i++)
-		if (class_add(cf, NULL, "w", builtin_w[i],
-		    strlen(builtin_w[i])) < 0)
-			return -1;
-	classes_finish(cf->priv);
 	return 0;
 }
 
@@ -586,79 +179,26 @@ void cf_init(struct cf *cf)
 		xdie(EX_OSERR, "out of memory");
 }
 
-static void daemon_free(struct cf_daemon *d)
-{
-	free(d->name);
-	free(d->addr);
-	memset(d, 0, sizeof *d);
-}
-
-static void map_free(struct cf_map *m)
-{
-	free(m->name);
-	free(m->type);
-	free(m->path);
-	free(m->flags);
-	memset(m, 0, sizeof *m);
-}
-
-static void mailer_free(struct cf_mailer *m)
-{
-	free(m->name);
-	free(m->path);
-	free(m->flags);
-	free(m->argv);
-	memset(m, 0, sizeof *m);
-}
-
 void cf_free(struct cf *cf)
 {
-	struct cf_opts *o = &cf->opt;
 	struct cf_priv *p = cf->priv;
-	char **strs[] = {
-		&o->queue_dir, &o->help_file, &o->status_file, &o->privacy,
-		&o->auth_options, &o->server_cert, &o->server_key,
-		&o->ca_file, &o->ca_path, &o->client_cert, &o->client_key,
-		&o->greeting, &o->default_user, &o->run_as_user,
-		&o->trusted_user, &o->mailbox, &o->virtual_users, &cf->path,
-	};
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < cf->n_daemons; i++)
-		daemon_free(&cf->daemons[i]);
-	for (i = 0; i < cf->n_pop3_daemons; i++)
-		daemon_free(&cf->pop3_daemons[i]);
-	cf->n_pop3_daemons = 0;
+	opts_free(cf);
 	for (i = 0; i < cf->n_maps; i++)
 		map_free(&cf->maps[i]);
 	for (i = 0; i < cf->n_mailers; i++)
 		mailer_free(&cf->mailers[i]);
-	for (i = 0; i < sizeof strs / sizeof *strs; i++) {
-		free(*strs[i]);
-		*strs[i] = NULL;
-	}
-	list_free(&o->alias_files);
-	list_free(&o->forward_path);
-	list_free(&o->auth_mechs);
+	free(cf->path);
+	cf->path = NULL;
 	if (p) {
-		for (i = 0; i < p->n_classes; i++) {
-			for (j = 0; j < p->classes[i].words.n; j++)
-				free(p->classes[i].words.v[j]);
-			free(p->classes[i].words.v);
-			free(p->classes[i].name);
-		}
-		free(p->classes);
-		for (i = 0; i < p->n_macros; i++) {
-			free(p->macros[i].name);
-			free(p->macros[i].value);
-		}
-		free(p->macros);
+		classes_free(p);
 		for (i = 0; i < p->n_noted; i++)
 			free(p->noted[i]);
 		free(p);
 	}
 	cf->priv = NULL;
-	cf->n_daemons = cf->n_maps = cf->n_mailers = 0;
+	cf->n_maps = cf->n_mailers = 0;
 }
 
 /* ---- reading lines ------------------------------------------------------ */
@@ -831,7 +371,7 @@ static void fclass_fail(struct cf_reader *cr, const char *file,
 	((struct cf_priv *)cr->cf->priv)->fclass_failed = 1;
 }
 
-static int fclass_read(struct cf_reader *cr, const char *name,
+int fclass_read(struct cf_reader *cr, const char *name,
 	const char *file, const char *pat, int optional)
 {
 	struct cf_reader r;
@@ -907,92 +447,12 @@ out:
 	return rc;
 }
 
-/* Fx[-o] /path [pattern] */
-static int line_F(struct cf_reader *r, char *s)
-{
-	char name[CF_MAX_NAME], *file, *pat;
-	const char *p = parse_name(s + 1, name);
-	int optional = 0;
-
-	if (!p) {
-		rd_err(r, "bad class name");
-		return -1;
-	}
-	p = skip_space(p);
-	if (p[0] == '-' && p[1] == 'o') {
-		optional = 1;
-		p = skip_space(p + 2);
-		/* "Fw-o -o /etc/mail/local-host-names", as postbox's cf
-		 * macros once wrote: sendmail would read a file "-o" (and
-		 * skip it); the file meant is read instead */
-		while (p[0] == '-' && p[1] == 'o' &&
-		       is_space((unsigned char)p[2]))
-			p = skip_space(p + 2);
-	}
-	if (*p == '|') {
-		note(r, "F class from a program (not run)");
-		return 0;
-	}
-	if (*p == '@') {
-		note(r, "F class from a map");
-		return 0;
-	}
-	if (!*p) {
-		rd_err(r, "F%s: file name expected", s + 1);
-		return -1;
-	}
-	file = (char *)p;
-	while (*p && !is_space((unsigned char)*p))
-		p++;
-	pat = (char *)skip_space(p);
-	if (*p)
-		*(char *)p = 0;
-	return fclass_read(r, name, file, *pat ? pat : "%s", optional);
-}
-
-/* ---- times and numbers -------------------------------------------------- */
-
-int cf_parse_time(const char *s, int unit, long *secs)
-{
-	long total = 0;
-	const long max = 0x7fffffffL;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		long v = 0, mul;
-
-		if (!is_digit((unsigned char)*s))
-			return -1;
-		for (; is_digit((unsigned char)*s); s++) {
-			v = v * 10 + (*s - '0');
-			if (v > max)
-				return -1;
-		}
-		switch (*s ? *s : unit) {
-		case 's': mul = 1; break;
-		case 'm': mul = 60; break;
-		case 'h': mul = 3600; break;
-		case 'd': mul = 86400; break;
-		case 'w': mul = 7 * 86400; break;
-		default: return -1;
-		}
-		if (*s)
-			s++;
-		if (v > (max - total) / mul)
-			return -1;
-		total += v * mul;
-	}
-	*secs = total;
-	return 0;
-}
-
-/* ---- D, C, T, K, M lines ------------------------------------------------ */
+/* ---- values ------------------------------------------------------------- */
 
 /* A value up to an unquoted DELIM (a mailer field's comma; 0 for a D
  * line), as sendmail's munchstring: quotes removed, \r \n decoded,
  * other \x kept as x.  Writes in place; returns the end of the field. */
-static char *munch(char *p, char **val, int delim)
+char *munch(char *p, char **val, int delim)
 {
 	char *q = p, *floor = p;	/* floor: end of escaped or quoted text */
 	int quoted = 0;
@@ -1022,806 +482,6 @@ static char *munch(char *p, char **val, int delim)
 		q--;
 	*q = 0;
 	return p;
-}
-
-/* Dxvalue, D{name}value: the value as sendmail's munchstring leaves it,
- * leading blanks dropped ("Dj mail.example.com" means the obvious). */
-static int line_D(struct cf_reader *r, char *s)
-{
-	char name[CF_MAX_NAME], *val;
-	const char *v = parse_name(s + 1, name);
-
-	if (!v) {
-		rd_err(r, "bad macro name");
-		return -1;
-	}
-	munch(skip_space(v), &val, 0);
-	return macro_set(r->cf, r, name, val);
-}
-
-/* Cx words, C{name} words: macros in the words are expanded as the
- * line is read, as sendmail does ("Cw $w.example.com"). */
-static int line_C(struct cf_reader *r, char *s)
-{
-	char name[CF_MAX_NAME], *words;
-	const char *v = parse_name(s + 1, name);
-	int rc;
-
-	if (!v) {
-		rd_err(r, "bad class name");
-		return -1;
-	}
-	if (!strchr(v, '$'))
-		return class_words(r->cf, r, name, v);
-	if (!(words = malloc(CF_MAX_LINE + 1)))
-		return oom(r);
-	if (cf_expand(r->cf, v, words, CF_MAX_LINE + 1) < 0) {
-		rd_err(r, "C%s: macro expansion too long or too deep", name);
-		free(words);
-		return -1;
-	}
-	rc = class_words(r->cf, r, name, words);
-	free(words);
-	return rc;
-}
-
-/* Map types that name a file; others (host, dequote, regex, ...) have
- * arguments but no file. */
-static int map_has_file(const char *type)
-{
-	static const char *const files[] = {
-		"hash", "btree", "dbm", "cdb", "text", "implicit",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof files / sizeof *files; i++)
-		if (strcmp(type, files[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Kname type [-flags] [path] */
-static int line_K(struct cf_reader *r, char *s)
-{
-	struct cf *cf = r->cf;
-	struct cf_map m, *slot = NULL;
-	struct buf flags = BUF_INIT(CF_MAX_LINE);
-	char *name, *type, *p = s + 1;
-	size_t i;
-
-	memset(&m, 0, sizeof m);
-	name = p;
-	while (*p && !is_space((unsigned char)*p))
-		p++;
-	if (*p)
-		*p++ = 0;
-	p = skip_space(p);
-	type = p;
-	while (*p && !is_space((unsigned char)*p))
-		p++;
-	if (*p)
-		*p++ = 0;
-	p = skip_space(p);
-	if (!*name || !*type) {
-		rd_err(r, "K line: map name and type expected");
-		return -1;
-	}
-	/* sendmail's map flags: one word each, "-x" plus an optional
-	 * argument glued to it; -o makes a missing file no error. */
-	while (*p) {
-		char *w = p;
-		size_t n;
-
-		while (*p && !is_space((unsigned char)*p))
-			p++;
-		n = p - w;
-		p = skip_space(p);
-		if (n == 2 && w[0] == '-' && w[1] == 'o') {
-			m.optional = 1;
-			continue;
-		}
-		if (map_has_file(type) && w[0] != '-' && !m.path) {
-			if (!(m.path = dupn(w, n)))
-				goto nomem;
-			continue;
-		}
-		if ((flags.len && buf_addc(&flags, ' ') < 0) ||
-		    buf_add(&flags, w, n) < 0)
-			goto nomem;
-	}
-	if (map_has_file(type) && !m.path) {
-		rd_err(r, "K%s: %s map needs a file", name, type);
-		buf_free(&flags);
-		return -1;
-	}
-	if (!(m.name = strdup(name)) || !(m.type = strdup(type)) ||
-	    !(m.flags = strdup(buf_str(&flags))))
-		goto nomem;
-	buf_free(&flags);
-	/* a second K line of the same name redefines the map */
-	for (i = 0; i < cf->n_maps; i++)
-		if (strcmp(cf->maps[i].name, name) == 0)
-			slot = &cf->maps[i];
-	if (!slot) {
-		if (cf->n_maps >= CF_MAX_MAPS) {
-			rd_err(r, "too many K lines (%d max)", CF_MAX_MAPS);
-			map_free(&m);
-			return -1;
-		}
-		slot = &cf->maps[cf->n_maps++];
-	} else {
-		map_free(slot);
-	}
-	*slot = m;
-	return 0;
-nomem:
-	buf_free(&flags);
-	map_free(&m);
-	return oom(r);
-}
-
-/* Mname, P=path, F=flags, ... A=argv */
-static int line_M(struct cf_reader *r, char *s)
-{
-	struct cf *cf = r->cf;
-	struct cf_mailer m, *slot = NULL;
-	char *p = s + 1, *name, *end;
-	size_t i;
-
-	memset(&m, 0, sizeof m);
-	name = p;
-	while (*p && *p != ',' && !is_space((unsigned char)*p))
-		p++;
-	end = p;
-	if (*p)
-		p++;
-	*end = 0;
-	if (!*name) {
-		rd_err(r, "M line: mailer name expected");
-		return -1;
-	}
-	while (*p) {
-		char code, *val;
-
-		while (*p == ',' || is_space((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		code = *p;
-		while (*p && *p != '=' && *p != ',')
-			p++;
-		if (*p != '=') {
-			rd_err(r, "M%s: `=' expected", name);
-			mailer_free(&m);
-			return -1;
-		}
-		p = skip_space(p + 1);
-		p = munch(p, &val, ',');
-		switch (code) {
-		case 'P':
-			if (set_str(&m.path, val) < 0)
-				goto nomem;
-			break;
-		case 'F':
-			if (set_str(&m.flags, val) < 0)
-				goto nomem;
-			break;
-		case 'A':
-			if (set_str(&m.argv, val) < 0)
-				goto nomem;
-			break;
-		case 'M':
-			if (str_toul(val, (unsigned long)-1, &m.maxsize) < 0) {
-				rd_err(r, "M%s: bad M= size \"%s\"", name, val);
-				mailer_free(&m);
-				return -1;
-			}
-			break;
-		default:	/* S= R= T= E= L= D= U= ...: not ours */
-			break;
-		}
-	}
-	if (!m.path || !*m.path || !m.argv || !*m.argv) {
-		rd_err(r, "M%s: %s= required", name,
-			!m.path || !*m.path ? "P" : "A");
-		mailer_free(&m);
-		return -1;
-	}
-	if (!m.flags && !(m.flags = strdup("")))
-		goto nomem;
-	if (!(m.name = strdup(name)))
-		goto nomem;
-	for (i = 0; i < cf->n_mailers; i++)
-		if (strcmp(cf->mailers[i].name, name) == 0)
-			slot = &cf->mailers[i];
-	if (!slot) {
-		if (cf->n_mailers >= CF_MAX_MAILERS) {
-			rd_err(r, "too many M lines (%d max)", CF_MAX_MAILERS);
-			mailer_free(&m);
-			return -1;
-		}
-		slot = &cf->mailers[cf->n_mailers++];
-	} else {
-		mailer_free(slot);
-	}
-	*slot = m;
-	return 0;
-nomem:
-	mailer_free(&m);
-	return oom(r);
-}
-
-/* ---- options ------------------------------------------------------------ */
-
-/* DaemonPortOptions=Port=smtp, Addr=127.0.0.1, Name=MTA, M=Ea, ... */
-static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
-{
-	struct cf *cf = r->cf;
-	struct cf_priv *p = cf->priv;
-	struct cf_daemon d;
-	char *copy = strdup(val), *s, *next, *addr = NULL;
-	size_t i;
-
-	if (!copy)
-		return oom(r);
-	memset(&d, 0, sizeof d);
-	d.port = pop3 ? 110 : 25;
-	d.family = AF_INET;
-	for (s = copy; s; s = next) {
-		char *key, *v, *eq;
-
-		if ((next = strchr(s, ',')))
-			*next++ = 0;
-		key = skip_space(s);
-		if (!*key)
-			continue;
-		if (!(eq = strchr(key, '='))) {
-			rd_err(r, "DaemonPortOptions: \"%s\": `=' expected",
-				key);
-			goto bad;
-		}
-		*eq = 0;
-		v = str_trim(eq + 1);
-		str_trim(key);
-		/* sendmail looks at the key's first letter only */
-		switch (*key) {
-		case 'A': case 'a':
-			addr = v;
-			break;
-		case 'F': case 'f':
-			if (icmp(v, "inet") == 0) {
-				d.family = AF_INET;
-			} else if (icmp(v, "inet6") == 0) {
-				d.family = AF_INET6;
-			} else {
-				rd_err(r, "DaemonPortOptions: Family=%s: "
-					"only inet and inet6", v);
-				goto bad;
-			}
-			break;
-		case 'M': case 'm':
-			for (i = 0; v[i]; i++)
-				if (!is_alnum((unsigned char)v[i])) {
-					rd_err(r, "DaemonPortOptions: bad "
-						"modifier \"%c\"", v[i]);
-					goto bad;
-				}
-			if (i >= sizeof d.modifiers) {
-				rd_err(r, "DaemonPortOptions: too many "
-					"modifiers (%zu max)",
-					sizeof d.modifiers - 1);
-				goto bad;
-			}
-			memcpy(d.modifiers, v, i + 1);
-			break;
-		case 'N': case 'n':
-			if (set_str(&d.name, v) < 0)
-				goto nomem;
-			break;
-		case 'P': case 'p': {
-			static const struct { const char *n; unsigned p; }
-			svc[] = {
-				{ "smtp", 25 }, { "submission", 587 },
-				{ "smtps", 465 }, { "submissions", 465 },
-				{ "lmtp", 24 },
-				/* PostboxPop3PortOptions only */
-				{ "pop3", 110 }, { "pop3s", 995 },
-				{ "imap", 143 }, { "imaps", 993 },
-			};
-			size_t nsvc = pop3 ? sizeof svc / sizeof *svc : 5;
-			unsigned long port;
-
-			for (i = 0; i < nsvc; i++)
-				if (icmp(v, svc[i].n) == 0)
-					break;
-			if (i < nsvc) {
-				d.port = svc[i].p;
-			} else if (str_toul(v, 65535, &port) == 0 && port) {
-				d.port = port;
-			} else {
-				rd_err(r, "DaemonPortOptions: bad Port=%s", v);
-				goto bad;
-			}
-			break;
-		}
-		default:	/* Listen=, SndBufSize=, ...: not ours */
-			break;
-		}
-	}
-	if (addr && *addr) {
-		unsigned char bin[16];
-
-		/* no resolver here: an address, or localhost */
-		if (icmp(addr, "localhost") == 0)
-			addr = d.family == AF_INET6 ? "::1" : "127.0.0.1";
-		if (inet_pton(d.family, addr, bin) != 1) {
-			rd_err(r, "DaemonPortOptions: Addr=%s is not an %s "
-				"address", addr,
-				d.family == AF_INET6 ? "IPv6" : "IPv4");
-			goto bad;
-		}
-		if (!(d.addr = strdup(addr)))
-			goto nomem;
-	}
-	if (!d.name && !(d.name = strdup("MTA")))
-		goto nomem;
-	free(copy);
-	if (pop3) {
-		/* PostboxPop3PortOptions: no built-in lines to replace */
-		if (cf->n_pop3_daemons >= CF_MAX_DAEMONS) {
-			rd_err(r, "too many PostboxPop3PortOptions (%d max)",
-				CF_MAX_DAEMONS);
-			daemon_free(&d);
-			return -1;
-		}
-		if (!strcmp(d.name, "MTA")) {
-			free(d.name);
-			if (!(d.name = strdup("POP3")))
-				goto nomem;
-		}
-		cf->pop3_daemons[cf->n_pop3_daemons++] = d;
-		return 0;
-	}
-	if (!p->daemons_set) {
-		for (i = 0; i < cf->n_daemons; i++)
-			daemon_free(&cf->daemons[i]);
-		cf->n_daemons = 0;
-		p->daemons_set = 1;
-	}
-	if (cf->n_daemons >= CF_MAX_DAEMONS) {
-		rd_err(r, "too many DaemonPortOptions (%d max)",
-			CF_MAX_DAEMONS);
-		daemon_free(&d);
-		return -1;
-	}
-	cf->daemons[cf->n_daemons++] = d;
-	return 0;
-nomem:
-	oom(r);
-bad:
-	free(copy);
-	daemon_free(&d);
-	return -1;
-}
-
-struct cf_timeout {
-	const char *name;
-	unsigned short off;
-	char unit;
-};
-
-#define TO(n, f, u) { n, offsetof(struct cf_opts, f), u }
-static const struct cf_timeout cf_timeouts[] = {
-	TO("initial", to_initial, 'm'), TO("helo", to_helo, 'm'),
-	TO("mail", to_mail, 'm'), TO("rcpt", to_rcpt, 'm'),
-	TO("datainit", to_datainit, 'm'), TO("datablock", to_datablock, 'm'),
-	TO("datafinal", to_datafinal, 'm'), TO("command", to_command, 'm'),
-	TO("connect", to_connect, 'm'), TO("iconnect", to_iconnect, 'm'),
-	TO("rset", to_rset, 'm'), TO("quit", to_quit, 'm'),
-	TO("misc", to_misc, 'm'),
-	TO("queuewarn", to_queuewarn, 'h'),
-	TO("queuewarn.*", to_queuewarn, 'h'),
-	TO("queuewarn.normal", to_queuewarn, 'h'),
-	TO("queuereturn", to_queuereturn, 'd'),
-	TO("queuereturn.*", to_queuereturn, 'd'),
-	TO("queuereturn.normal", to_queuereturn, 'd'),
-};
-
-static int set_time(struct cf_reader *r, const char *opt, const char *v,
-	int unit, long *dst)
-{
-	if (cf_parse_time(v, unit, dst) < 0) {
-		rd_err(r, "%s: bad time \"%s\"", opt, v);
-		return -1;
-	}
-	return 0;
-}
-
-/* One Timeout.NAME=value; names postbox has no use for are noted. */
-static int opt_timeout(struct cf_reader *r, const char *name, const char *v)
-{
-	char what[128];
-	size_t i;
-	long t;
-
-	for (i = 0; i < sizeof cf_timeouts / sizeof *cf_timeouts; i++)
-		if (icmp(name, cf_timeouts[i].name) == 0)
-			return set_time(r, "Timeout", v, cf_timeouts[i].unit,
-				(long *)((char *)&r->cf->opt +
-				cf_timeouts[i].off));
-	/* still a time: a typo'd value is an error, a valid one a note */
-	if (set_time(r, "Timeout", v, 'm', &t) < 0)
-		return -1;
-	snprintf(what, sizeof what, "option Timeout.%s", name);
-	note(r, what);
-	return 0;
-}
-
-/* The old Or form: "15m" (sets the SMTP reply timeouts) or
- * "mail=10m,rcpt=1h". */
-static int opt_readtimeout(struct cf_reader *r, const char *val)
-{
-	char *copy = strdup(val), *s, *next;
-	struct cf_opts *o = &r->cf->opt;
-	int rc = 0;
-
-	if (!copy)
-		return oom(r);
-	for (s = copy; s && rc == 0; s = next) {
-		char *eq;
-
-		if ((next = strchr(s, ',')))
-			*next++ = 0;
-		s = str_trim(s);
-		if (!*s)
-			continue;
-		if (is_digit((unsigned char)*s)) {
-			long t;
-
-			if ((rc = set_time(r, "ReadTimeout", s, 'm', &t)) < 0)
-				break;
-			o->to_mail = o->to_rcpt = o->to_datainit = t;
-			o->to_datablock = o->to_datafinal = o->to_command = t;
-			continue;
-		}
-		if (!(eq = strpbrk(s, ":="))) {
-			rd_err(r, "ReadTimeout: \"%s\": `=' expected", s);
-			rc = -1;
-			break;
-		}
-		*eq = 0;
-		rc = opt_timeout(r, str_trim(s), str_trim(eq + 1));
-	}
-	free(copy);
-	return rc;
-}
-
-enum {
-	OT_STR, OT_SIZE, OT_UINT, OT_LONG, OT_MODE, OT_EMODE, OT_ALIAS,
-	OT_FWD, OT_PRIV, OT_MECHS, OT_DAEMON, OT_POP3D, OT_RTIMEOUT, OT_QTIMEOUT,
-	OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_BOOL, OT_SECS, OT_IGNORE,
-};
-
-struct cf_optdef {
-	const char *name;
-	char letter;		/* the old one-letter form, 0 when none */
-	unsigned char type;
-	unsigned short off;	/* into struct cf_opts */
-	const char *dflt;	/* OT_STR: the value an empty one restores */
-};
-
-#define OPT(n, l, t, f) { n, l, t, offsetof(struct cf_opts, f), NULL }
-#define OPTD(n, l, f, d) { n, l, OT_STR, offsetof(struct cf_opts, f), d }
-#define OPTX(n, l, t) { n, l, t, 0, NULL }
-static const struct cf_optdef cf_optdefs[] = {
-	OPTD("QueueDirectory", 'Q', queue_dir, "/var/spool/mqueue"),
-	OPTX("AliasFile", 'A', OT_ALIAS),
-	OPTX("ForwardPath", 'J', OT_FWD),
-	OPT("HelpFile", 'H', OT_STR, help_file),
-	OPT("StatusFile", 'S', OT_STR, status_file),
-	OPT("MaxMessageSize", 0, OT_SIZE, max_message_size),
-	OPT("MaxRecipientsPerMessage", 0, OT_UINT, max_rcpts),
-	OPT("MaxDaemonChildren", 0, OT_UINT, max_children),
-	OPT("ConnectionRateThrottle", 0, OT_UINT, conn_rate),
-	OPT("MaxHopCount", 'h', OT_UINT, max_hops),
-	OPT("MinFreeBlocks", 0, OT_LONG, min_free_blocks),
-	OPTX("", 'b', OT_MINFREE),	/* Ob10/1000000: blocks/max size */
-	OPT("LogLevel", 'L', OT_UINT, log_level),
-	OPT("DeliveryMode", 'd', OT_MODE, delivery_mode),
-	OPT("ErrorMode", 'e', OT_EMODE, error_mode),
-	OPTX("ReadTimeout", 'r', OT_RTIMEOUT),
-	OPTX("QueueTimeout", 'T', OT_QTIMEOUT),
-	OPTX("PrivacyOptions", 'p', OT_PRIV),
-	OPTX("AuthMechanisms", 0, OT_MECHS),
-	OPT("AuthOptions", 0, OT_STR, auth_options),
-	OPT("ServerCertFile", 0, OT_STR, server_cert),
-	OPT("ServerKeyFile", 0, OT_STR, server_key),
-	OPT("CACertFile", 0, OT_STR, ca_file),
-	OPT("CACertPath", 0, OT_STR, ca_path),
-	OPT("ClientCertFile", 0, OT_STR, client_cert),
-	OPT("ClientKeyFile", 0, OT_STR, client_key),
-	OPTD("SmtpGreetingMessage", 0, greeting, "$j Sendmail $v/$Z; $b"),
-	OPTX("DefaultUser", 'u', OT_USER),
-	OPT("RunAsUser", 0, OT_STR, run_as_user),
-	OPT("TrustedUser", 0, OT_STR, trusted_user),
-	OPTX("DaemonPortOptions", 'O', OT_DAEMON),
-	OPTX("", 'M', OT_MACRO),		/* OMxvalue defines $x */
-	OPT("PostboxMailbox", 0, OT_MAILBOX, mailbox),
-	OPT("PostboxVirtualUsers", 0, OT_STR, virtual_users),
-	OPT("PostboxBareLineEnds", 0, OT_STR, bare_line_ends),
-	OPTX("PostboxPop3PortOptions", 0, OT_POP3D),
-	OPT("PostboxPop3Apop", 0, OT_BOOL, pop3_apop),
-	OPT("PostboxPop3LoginDelay", 0, OT_SECS, pop3_login_delay),
-	OPT("PostboxAuthFailDelay", 0, OT_SECS, auth_fail_delay),
-	OPT("PostboxErrorDelay", 0, OT_SECS, error_delay),
-	OPT("PostboxPop3Timeout", 0, OT_SECS, pop3_timeout),
-	/* one-letter names of options postbox ignores: noted by name */
-	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
-	OPTX("CheckpointInterval", 'C', OT_IGNORE),
-	OPTX("HoldExpensive", 'c', OT_IGNORE),
-	OPTX("ErrorHeader", 'E', OT_IGNORE),
-	OPTX("TempFileMode", 'F', OT_IGNORE),
-	OPTX("SaveFromLine", 'f', OT_IGNORE),
-	OPTX("MatchGECOS", 'G', OT_IGNORE),
-	OPTX("ResolverOptions", 'I', OT_IGNORE),
-	OPTX("IgnoreDots", 'i', OT_IGNORE),
-	OPTX("SendMimeErrors", 'j', OT_IGNORE),
-	OPTX("ConnectionCacheSize", 'k', OT_IGNORE),
-	OPTX("ConnectionCacheTimeout", 'K', OT_IGNORE),
-	OPTX("UseErrorsTo", 'l', OT_IGNORE),
-	OPTX("MeToo", 'm', OT_IGNORE),
-	OPTX("CheckAliases", 'n', OT_IGNORE),
-	OPTX("OldStyleHeaders", 'o', OT_IGNORE),
-	OPTX("PostmasterCopy", 'P', OT_IGNORE),
-	OPTX("QueueFactor", 'q', OT_IGNORE),
-	OPTX("DontPruneRoutes", 'R', OT_IGNORE),
-	OPTX("SuperSafe", 's', OT_IGNORE),
-	OPTX("TimeZoneSpec", 't', OT_IGNORE),
-	OPTX("UserDatabaseSpec", 'U', OT_IGNORE),
-	OPTX("FallbackMXhost", 'V', OT_IGNORE),
-	OPTX("Verbose", 'v', OT_IGNORE),
-	OPTX("TryNullMXList", 'w', OT_IGNORE),
-	OPTX("QueueLA", 'x', OT_IGNORE),
-	OPTX("RefuseLA", 'X', OT_IGNORE),
-	OPTX("ForkEachJob", 'Y', OT_IGNORE),
-	OPTX("RecipientFactor", 'y', OT_IGNORE),
-	OPTX("ClassFactor", 'z', OT_IGNORE),
-	OPTX("RetryFactor", 'Z', OT_IGNORE),
-	OPTX("SevenBitInput", '7', OT_IGNORE),
-	OPTX("EightBitMode", '8', OT_IGNORE),
-};
-
-/* PrivacyOptions: sendmail ORs the flags of every line together; kept
- * as one lower-case list without blanks or empty items. */
-static int opt_privacy(struct cf_reader *r, const char *v)
-{
-	struct cf_priv *p = r->cf->priv;
-	struct cf_opts *o = &r->cf->opt;
-	struct buf b = BUF_INIT(CF_MAX_LINE);
-	const char *s = "";
-	int rc = 0;
-
-	if (p->privacy_set && o->privacy)
-		s = o->privacy;
-	for (; rc == 0 && s; s = s == v ? NULL : v) {
-		const char *c;
-
-		for (c = s; rc == 0 && *c; c++) {
-			if (is_space((unsigned char)*c))
-				continue;
-			if (*c == ',' && (!b.len || b.p[b.len - 1] == ','))
-				continue;
-			rc = buf_addc(&b, lower((unsigned char)*c));
-		}
-		if (rc == 0 && b.len && b.p[b.len - 1] != ',')
-			rc = buf_addc(&b, ',');
-	}
-	while (b.len && b.p[b.len - 1] == ',')
-		b.p[--b.len] = 0;
-	if (rc == 0)
-		rc = set_str(&o->privacy, buf_str(&b));
-	buf_free(&b);
-	p->privacy_set = 1;
-	return rc < 0 ? oom(r) : 0;
-}
-
-static int set_uint(struct cf_reader *r, const char *opt, const char *v,
-	unsigned long max, unsigned long *out)
-{
-	if (str_toul(v, max, out) < 0) {
-		rd_err(r, "%s: bad number \"%s\"", opt, v);
-		return -1;
-	}
-	return 0;
-}
-
-/* Applies option DEF (named OPT as written) with value V. */
-static int opt_apply(struct cf_reader *r, const struct cf_optdef *def,
-	const char *opt, char *v)
-{
-	struct cf *cf = r->cf;
-	struct cf_opts *o = &cf->opt;
-	struct cf_priv *p = cf->priv;
-	void *field = (char *)o + def->off;
-	unsigned long n;
-	char what[128], *slash;
-
-	switch (def->type) {
-	case OT_STR:
-		/* an empty value restores the built-in one */
-		if (set_str(field, *v ? v : def->dflt) < 0)
-			return oom(r);
-		return 0;
-	case OT_USER:
-		if (set_str(&o->default_user, *v ? v : default_user()) < 0)
-			return oom(r);
-		return 0;
-	case OT_MAILBOX:
-		/* the one mailbox setting MTA, pop3d, imapd and mail share */
-		if (!str_starts(v, "mbox:") && !str_starts(v, "maildir:")) {
-			rd_err(r, "%s: \"%s\": mbox:PATH or maildir:PATH "
-				"expected", opt, v);
-			return -1;
-		}
-		if (set_str(field, v) < 0)
-			return oom(r);
-		return 0;
-	case OT_SIZE:
-		return set_uint(r, opt, v, (unsigned long)-1, field);
-	case OT_UINT:
-		if (set_uint(r, opt, v, 0xffffffffUL, &n) < 0)
-			return -1;
-		*(unsigned *)field = n;
-		return 0;
-	case OT_LONG:
-		if (set_uint(r, opt, v, 0x7fffffffUL, &n) < 0)
-			return -1;
-		*(long *)field = n;
-		return 0;
-	case OT_MINFREE:
-		if ((slash = strchr(v, '/'))) {
-			*slash++ = 0;
-			if (set_uint(r, opt, slash, (unsigned long)-1,
-			    &o->max_message_size) < 0)
-				return -1;
-		}
-		if (set_uint(r, opt, v, 0x7fffffffUL, &n) < 0)
-			return -1;
-		o->min_free_blocks = n;
-		return 0;
-	case OT_BOOL:
-		/* sendmail's booleans: empty or t/y true; f/n false (any
-		 * case, the first letter); anything else is a mistake */
-		if (!*v || strchr("tTyY", *v))
-			*(int *)field = 1;
-		else if (strchr("fFnN", *v))
-			*(int *)field = 0;
-		else {
-			rd_err(r, "%s: bad boolean \"%s\" (true or false)",
-				opt, v);
-			return -1;
-		}
-		return 0;
-	case OT_SECS:
-		return set_time(r, opt, v, 's', field);
-	case OT_MODE:
-		/* sendmail reads the first letter: background, interactive,
-		 * queue, deferred */
-		if (!*v || !strchr("biqd", lower((unsigned char)*v))) {
-			rd_err(r, "%s: bad mode \"%s\"", opt, v);
-			return -1;
-		}
-		o->delivery_mode = lower((unsigned char)*v);
-		return 0;
-	case OT_EMODE:
-		if (!*v || !strchr("pqmwe", *v)) {
-			rd_err(r, "%s: bad mode \"%s\"", opt, v);
-			return -1;
-		}
-		o->error_mode = *v;
-		return 0;
-	case OT_ALIAS:
-		/* sendmail accumulates AliasFile lines */
-		if (!p->aliases_set) {
-			list_free(&o->alias_files);
-			p->aliases_set = 1;
-		}
-		if (list_split(&o->alias_files, v, ",") < 0)
-			return oom(r);
-		return 0;
-	case OT_FWD:
-		list_free(&o->forward_path);
-		if (list_split(&o->forward_path, v, ":") < 0)
-			return oom(r);
-		return 0;
-	case OT_PRIV:
-		return opt_privacy(r, v);
-	case OT_MECHS:
-		list_free(&o->auth_mechs);
-		if (list_split(&o->auth_mechs, v, ",") < 0)
-			return oom(r);
-		return 0;
-	case OT_DAEMON:
-		return opt_daemon(r, v, 0);
-	case OT_POP3D:
-		return opt_daemon(r, v, 1);
-	case OT_RTIMEOUT:
-		return opt_readtimeout(r, v);
-	case OT_QTIMEOUT:
-		/* OT5d/4h: queuereturn[/queuewarn] */
-		if ((slash = strchr(v, '/'))) {
-			*slash++ = 0;
-			if (set_time(r, opt, slash, 'h', &o->to_queuewarn) < 0)
-				return -1;
-		}
-		return set_time(r, opt, v, 'd', &o->to_queuereturn);
-	case OT_MACRO: {
-		char name[CF_MAX_NAME];
-		const char *val = parse_name(v, name);
-
-		if (!val) {
-			rd_err(r, "OM: bad macro name");
-			return -1;
-		}
-		return macro_set(cf, r, name, val);
-	}
-	default:
-		break;
-	}
-	snprintf(what, sizeof what, "option %s", def->name);
-	note(r, what);
-	return 0;
-}
-
-/* O Name=value, or the old one-letter Oxvalue */
-static int line_O(struct cf_reader *r, char *s)
-{
-	const struct cf_optdef *def = NULL;
-	char *name, *v, what[160];
-	size_t i, n;
-
-	if (!s[1]) {
-		rd_err(r, "O line: option expected");
-		return -1;
-	}
-	if (!is_space((unsigned char)s[1])) {
-		for (i = 0; i < sizeof cf_optdefs / sizeof *cf_optdefs; i++)
-			if (cf_optdefs[i].letter == s[1])
-				def = &cf_optdefs[i];
-		v = str_trim(s + 2);
-		if (!def) {
-			snprintf(what, sizeof what, "option %c", s[1]);
-			note(r, what);
-			return 0;
-		}
-		snprintf(what, sizeof what, "%s", *def->name ? def->name :
-			"O");
-		return opt_apply(r, def, what, v);
-	}
-	name = skip_space(s + 1);
-	for (n = 0; name[n] && name[n] != '=' &&
-	     !is_space((unsigned char)name[n]); n++)
-		;
-	v = skip_space(name + n);
-	if (*v == '=')
-		v = skip_space(v + 1);
-	else if (*v)
-		v = skip_space(v);	/* "O Name value": sendmail allows it */
-	name[n] = 0;
-	if (!n) {
-		rd_err(r, "O line: option name expected");
-		return -1;
-	}
-	str_trim(v);
-	if (str_istarts(name, "Timeout.") && name[8])
-		return opt_timeout(r, name + 8, v);
-	for (i = 0; i < sizeof cf_optdefs / sizeof *cf_optdefs; i++)
-		if (*cf_optdefs[i].name && icmp(cf_optdefs[i].name, name) == 0)
-			return opt_apply(r, &cf_optdefs[i], cf_optdefs[i].name,
-				v);
-	snprintf(what, sizeof what, "option %.100s", name);
-	note(r, what);
-	return 0;
 }
 
 /* ---- the line dispatcher and cf_load ------------------------------------ */
@@ -1984,243 +644,6 @@ out:
 		return CF_EFCLASS;
 	}
 	return 0;
-}
-
-/* ---- lookups ------------------------------------------------------------ */
-
-const char *cf_macro(const struct cf *cf, const char *name)
-{
-	char bare[CF_MAX_NAME];
-	const struct cf_macro *m;
-
-	if (!cf->priv)
-		return NULL;
-	bare_name(name, bare);
-	m = macro_find(cf->priv, bare);
-	return m ? m->value : NULL;
-}
-
-int cf_define(struct cf *cf, const char *name, const char *value)
-{
-	char bare[CF_MAX_NAME];
-
-	if (!cf->priv || !*name || strlen(name) >= CF_MAX_NAME) {
-		errno = EINVAL;
-		return -1;
-	}
-	bare_name(name, bare);
-	if (macro_set(cf, NULL, bare, value) < 0) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
-}
-
-const struct cf_list *cf_class(const struct cf *cf, const char *name)
-{
-	char bare[CF_MAX_NAME];
-	const struct cf_class *c;
-
-	if (!cf->priv)
-		return NULL;
-	bare_name(name, bare);
-	c = class_find(cf->priv, bare);
-	return c && c->words.n ? &c->words : NULL;
-}
-
-int cf_class_has(const struct cf *cf, const char *name, const char *word)
-{
-	const struct cf_list *l = cf_class(cf, name);
-	size_t lo = 0, hi;
-
-	if (!l)
-		return 0;
-	hi = l->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = icmp(word, l->v[mid]);
-
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
-}
-
-const struct cf_map *cf_map(const struct cf *cf, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cf->n_maps; i++)
-		if (strcmp(cf->maps[i].name, name) == 0)
-			return &cf->maps[i];
-	return NULL;
-}
-
-const struct cf_mailer *cf_mailer(const struct cf *cf, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cf->n_mailers; i++)
-		if (strcmp(cf->mailers[i].name, name) == 0)
-			return &cf->mailers[i];
-	return NULL;
-}
-
-/* ---- expansion ---------------------------------------------------------- */
-
-struct cf_out {
-	char *dst;
-	size_t max, len;
-	unsigned steps;
-	int fail;
-};
-
-static void out_add(struct cf_out *o, const char *s, size_t n)
-{
-	if (o->fail)
-		return;
-	if (n >= o->max - o->len) {
-		n = o->max - o->len - 1;
-		o->fail = 1;
-	}
-	memcpy(o->dst + o->len, s, n);
-	o->len += n;
-	o->dst[o->len] = 0;
-}
-
-/* Reads a macro reference's name at s (after "$", "$?" or "$&"): one
- * character or {name}.  Returns the text after it, or NULL when a {
- * is not closed. */
-static const char *ref_name(const char *s, char *name)
-{
-	const char *e;
-
-	if (*s != '{') {
-		name[0] = *s;
-		name[1] = 0;
-		return *s ? s + 1 : s;
-	}
-	e = strchr(s, '}');
-	if (!e || e - s - 1 >= CF_MAX_NAME || e == s + 1)
-		return NULL;
-	memcpy(name, s + 1, e - s - 1);
-	name[e - s - 1] = 0;
-	return e + 1;
-}
-
-static const char *macro_value(const struct cf *cf, const char *name,
-	char *datebuf, size_t datemax)
-{
-	const char *v = cf_macro(cf, name);
-
-	if (!v && strcmp(name, "b") == 0) {
-		/* $b: the current date, RFC 5322 3.3 */
-		msg_date(time(NULL), datebuf, datemax);
-		v = datebuf;
-	}
-	return v;
-}
-
-/* Sendmail's expansion: $?x starts a conditional, $| flips it, $. ends
- * it; nested conditionals inside a skipped part are counted, not
- * evaluated. */
-static void expand(const struct cf *cf, const char *s, struct cf_out *o,
-	int depth)
-{
-	int skipping = 0;
-	unsigned iflev = 0, skiplev = 0;
-	char name[CF_MAX_NAME], date[64];
-
-	if (depth > CF_EXPAND_DEPTH) {
-		o->fail = 1;
-		return;
-	}
-	while (*s && !o->fail) {
-		const char *v, *next, *ref;
-
-		if (*s != '$' || !s[1]) {
-			if (!skipping)
-				out_add(o, s, 1);
-			s++;
-			continue;
-		}
-		switch (s[1]) {
-		case '$':
-			if (!skipping)
-				out_add(o, "$", 1);
-			s += 2;
-			continue;
-		case '?':
-			if (!(next = ref_name(s + 2, name)) || !*name)
-				break;
-			iflev++;
-			if (skipping) {
-				skiplev++;
-			} else {
-				v = macro_value(cf, name, date, sizeof date);
-				skipping = !v || !*v;
-			}
-			s = next;
-			continue;
-		case '|':
-			if (!iflev)
-				break;
-			if (!skiplev)
-				skipping = !skipping;
-			s += 2;
-			continue;
-		case '.':
-			if (!iflev)
-				break;
-			iflev--;
-			if (!skiplev)
-				skipping = 0;
-			else
-				skiplev--;
-			s += 2;
-			continue;
-		default:
-			/* $&x is deferred to run time: the same for us */
-			ref = s[1] == '&' ? s + 2 : s + 1;
-			/* $1 (a rule's match), $#, $: ... are no macros */
-			if ((!is_alnum((unsigned char)*ref) ||
-			    is_digit((unsigned char)*ref)) && *ref != '{' &&
-			    *ref != '_')
-				break;
-			if (!(next = ref_name(ref, name)))
-				break;	/* an unclosed ${ stays as is */
-			s = next;
-			if (skipping)
-				continue;
-			if (++o->steps > CF_EXPAND_STEPS) {
-				o->fail = 1;
-				return;
-			}
-			v = macro_value(cf, name, date, sizeof date);
-			if (v)
-				expand(cf, v, o, depth + 1);
-			continue;
-		}
-		/* not an operator here: the text stays as written */
-		if (!skipping)
-			out_add(o, s, 2);
-		s += 2;
-	}
-}
-
-int cf_expand(const struct cf *cf, const char *s, char *dst, size_t max)
-{
-	struct cf_out o = { dst, max, 0, 0, 0 };
-
-	if (!max)
-		return -1;
-	dst[0] = 0;
-	expand(cf, s, &o, 0);
-	return o.fail ? -1 : (int)o.len;
 }
 
 static void cf_log_note(const char *what, const char *where)

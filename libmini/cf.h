@@ -200,7 +200,7 @@ struct cf {
 	struct cf_mailer mailers[CF_MAX_MAILERS];
 	size_t n_mailers;
 	struct cf_opts opt;
-	void *priv;			/* classes and macros (cf.c's own) */
+	void *priv;			/* classes, macros, notes (cf_priv.h) */
 	/* Called once per distinct ignored thing ("rulesets", "option
 	 * Foo"), with file:line of its first occurrence.  NULL: silent. */
 	void (*note)(const char *what, const char *where);
