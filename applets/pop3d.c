@@ -1,7 +1,7 @@
 /*
  * pop3d: the POP3 server (RFC 1939) on the mailboxes the MTA delivers to
- * (PostboxMailbox, DESIGN.md §3), for Evolution, Thunderbird, fetchmail
- * and getmail (issue 8).
+ * (PostboxMailbox, README "pop3d and the mailboxes"), for Evolution,
+ * Thunderbird, fetchmail and getmail.
  *
  * One session function speaks on fds 0/1: `pop3d -i` (inetd, tcpsvd, s6,
  * the tests) calls it directly; the built-in listener binds every
@@ -1252,7 +1252,7 @@ fail:
 }
 
 /* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
- * certificate, 127.0.0.1 995 M=s (DESIGN.md §3: loopback by default). */
+ * certificate, 127.0.0.1 995 M=s (loopback by default). */
 static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 {
 	struct cf_daemon def[2];

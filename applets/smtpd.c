@@ -1,6 +1,6 @@
 /*
  * smtpd: the ESMTP server (RFC 5321) with sendmail's access control,
- * relay rules and limits (DESIGN.md §1, §3-§5, issue 4).
+ * relay rules and limits (README "smtpd"; ARCHITECTURE.md).
  *
  * One session function speaks SMTP on fds 0/1.  `smtpd -i` (inetd,
  * tcpsvd, s6-tcpserver, `sendmail -bs`, the tests) calls it directly; the
@@ -41,7 +41,7 @@
  * entries as the per-address cap.  GreetPause:ADDR waits that many
  * milliseconds before the greeting, to catch clients that talk first.
  *
- * TLS and AUTH (issue 5): STARTTLS (RFC 3207) is offered after EHLO when
+ * TLS and AUTH: STARTTLS (RFC 3207) is offered after EHLO when
  * ServerCertFile is set, until the session is encrypted; commands that
  * rode in behind STARTTLS get 554 and end the session (the injection
  * attack), and after the handshake the EHLO, transaction and AUTH are
@@ -343,7 +343,8 @@ static void data_finish(struct smtpd *s)
 		}
 		r->notify = t->rcpt[i].notify;
 	}
-	/* DESIGN §4: nothing is acknowledged before it is on disk */
+	/* nothing is acknowledged before it is on disk (ARCHITECTURE.md,
+	 * "The queue") */
 	if (!ok || queue_commit(t->q, &e) < 0) {
 		log_msg(LOG_ERR, "%s: queue commit failed: %s", qid,
 			strerror(errno));

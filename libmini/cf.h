@@ -1,5 +1,6 @@
 /*
- * cf: the sendmail.cf subset postbox obeys (DESIGN.md §3).
+ * cf: the sendmail.cf subset postbox obeys (README "Configuration";
+ * ARCHITECTURE.md says where each option is read).
  *
  * Read: C/F class lines (Cw, Fw-o /etc/mail/local-host-names, CR, FR, Ct,
  * Ft, any class; macros in C words are expanded as the line is read, as
@@ -19,7 +20,7 @@
  * Choices (where sendmail leaves room, or postbox differs on purpose):
  *  - Built-in defaults (no file, or an option the file leaves out) are
  *    sendmail's, except: one daemon "MTA" on 127.0.0.1 port 25 when no
- *    DaemonPortOptions line is given (DESIGN §3: loopback only), and
+ *    DaemonPortOptions line is given (loopback only), and
  *    PrivacyOptions "authwarnings,noexpn,novrfy" (sendmail's default is
  *    none).  The first DaemonPortOptions, AliasFile or PrivacyOptions
  *    line of a file replaces the built-in value; later ones add to it,

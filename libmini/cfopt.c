@@ -35,7 +35,8 @@ int opts_init(struct cf *cf)
 	struct cf_opts *o = &cf->opt;
 	struct cf_daemon *d = &cf->daemons[0];
 
-	/* DESIGN §3: with no DaemonPortOptions, listen on loopback only. */
+	/* README "Configuration": with no DaemonPortOptions, listen on
+	 * loopback only. */
 	d->name = strdup("MTA");
 	d->addr = strdup("127.0.0.1");
 	d->port = 25;

@@ -1,4 +1,4 @@
-/* smtpd: maps, addresses and access control (issue 4 §3), the way
+/* smtpd: maps, addresses and access control (README "smtpd"), the way
  * sendmail decides: access map, class w and R, virtusertable,
  * mailertable, local users. */
 #include "smtpd.h"
@@ -186,7 +186,7 @@ void smtpd_addr_normalise(char *addr)
 		d[n - 1] = 0;
 }
 
-/* --- access control (issue 4 §3) ----------------------------------------- */
+/* --- access control (README "smtpd") ------------------------------------- */
 
 /* At connect: Connect: by the client's name, then its address (§3). */
 void smtpd_check_connect(struct smtpd *s)
