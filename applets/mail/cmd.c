@@ -54,7 +54,7 @@ struct cmd_args {
  * for the handler (a mode or a flag), and the handler, which returns 1
  * to leave the session (quit, exit), else 0. */
 struct mail_cmd {
-	char name[11];
+	char name[12];			/* the longest is "alternates" */
 	unsigned char abbrev;
 	unsigned char arg;
 	signed char param;
