@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "mail.h"
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,42 @@
 /* What a message list may select (POSIX: deleted messages only for
  * undelete). */
 #define L_DELETED	1
+
+/* What a command takes (POSIX mailx "Commands in mailx"). */
+enum {
+	A_NONE,		/* nothing (words after it are ignored) */
+	A_MSGS,		/* a message list: selected before the handler runs */
+	A_DELMSGS,	/* a message list of deleted messages (undelete) */
+	A_STR,		/* words: names, addresses, variables, or a
+			 * message list the handler reads (next, pipe) */
+	A_FILE,		/* words ending in a file name (+name, %, #, &) */
+	A_RAW,		/* the rest of the line as typed (!command) */
+};
+
+struct mail_cmd;
+
+/* What a handler gets: the words of the line after the command word,
+ * that text (split in place into the words, except for A_RAW), and for
+ * A_MSGS and A_DELMSGS the messages selected (one flag per message). */
+struct cmd_args {
+	const struct mail_cmd *cmd;
+	char **w;
+	int n;
+	char *rest;
+	unsigned char *sel;
+};
+
+/* A command: the name, the length of its shortest abbreviation (a
+ * longer prefix of the name also selects it), what it takes, a value
+ * for the handler (a mode or a flag), and the handler, which returns 1
+ * to leave the session (quit, exit), else 0. */
+struct mail_cmd {
+	char name[12];			/* the longest is "alternates" */
+	unsigned char abbrev;
+	unsigned char arg;
+	signed char param;
+	int (*run)(struct mail *m, const struct cmd_args *a);
+};
 
 static int is_deleted(const struct mail *m, size_t i)
 {
@@ -575,14 +612,14 @@ static void login_of(const char *addr, char *dst, size_t max)
 		str_lcpy(dst, "unknown", max);
 }
 
-static int c_save(struct mail *m, char **w, int n, int mode)
+static int c_save(struct mail *m, const struct cmd_args *a)
 {
 	/* mode: 's' save, 'c' copy, 'w' write, 'S' Save, 'C' Copy */
 	unsigned char *sel;
-	char path[4096], who[128];
+	char path[4096], who[128], **w = a->w;
 	const char *file = NULL;
 	size_t i, cnt = 0;
-	int nl = n;
+	int n = a->n, nl = n, mode = a->cmd->param;
 
 	if (!need_folder(m))
 		return 0;
@@ -686,29 +723,23 @@ static void add_others(struct mail *m, struct buf *out, const char *list)
 	}
 }
 
-/* reply (ALL 1) and Reply (0): POSIX, with flipr swapping them. */
-static int c_reply(struct mail *m, char **w, int n, int all, int record)
+/* reply (R_ALL) and Reply: POSIX, with flipr swapping them; followup
+ * and Followup (R_RECORD) keep a copy named after the sender. */
+#define R_ALL		1
+#define R_RECORD	2
+static int c_reply(struct mail *m, const struct cmd_args *a)
 {
 	struct mail_draft d;
 	struct buf v = BUF_INIT(64 * 1024), id = BUF_INIT(4096);
-	unsigned char *sel;
 	size_t i;
 	char saved_rec[4096] = "", who[128];
 	const char *rec;
-	int rc;
+	int rc, all = a->cmd->param & R_ALL, record = a->cmd->param & R_RECORD;
 
-	if (!need_folder(m))
-		return 0;
 	if (mail_bool(m, "flipr"))
 		all = !all;
-	sel = xmalloc(m->mb.n);
-	if (msglist(m, w, n, sel, 0) < 0) {
-		free(sel);
-		return 0;
-	}
-	for (i = 0; i < m->mb.n && !sel[i]; i++)
+	for (i = 0; i < m->mb.n && !a->sel[i]; i++)
 		;
-	free(sel);
 	m->cur = i;
 	mail_draft_init(&d);
 	/* RFC 5322 3.6.3: Reply-To when present, else From */
@@ -785,10 +816,11 @@ static int c_reply(struct mail *m, char **w, int n, int all, int record)
 	return 0;
 }
 
-static int c_mail(struct mail *m, char **w, int n)
+static int c_mail(struct mail *m, const struct cmd_args *a)
 {
 	struct mail_draft d;
-	int k;
+	char **w = a->w;
+	int k, n = a->n;
 
 	mail_draft_init(&d);
 	for (k = 0; k < n; k++) {
@@ -810,10 +842,10 @@ static void list_kv(const struct mail_kv *l, int values)
 			printf("%s\n", l->key);
 }
 
-static int c_set(struct mail *m, char **w, int n)
+static int c_set(struct mail *m, const struct cmd_args *a)
 {
-	int k;
-	char *eq;
+	int k, n = a->n;
+	char *eq, **w = a->w;
 
 	if (n == 0) {
 		const struct mail_kv *kv;
@@ -834,11 +866,12 @@ static int c_set(struct mail *m, char **w, int n)
 	return 0;
 }
 
-static int c_alias(struct mail *m, char **w, int n)
+static int c_alias(struct mail *m, const struct cmd_args *a)
 {
 	struct buf v = BUF_INIT(64 * 1024);
 	const struct mail_kv *kv;
-	int k;
+	char **w = a->w;
+	int k, n = a->n;
 
 	if (n == 0) {
 		list_kv(m->aliases, 1);
@@ -865,9 +898,12 @@ static int c_alias(struct mail *m, char **w, int n)
 	return 0;
 }
 
-static int c_fields(struct mail *m, struct mail_kv **l, char **w, int n)
+/* ignore, discard (PARAM 'i') and retain: list or add header fields. */
+static int c_fields(struct mail *m, const struct cmd_args *a)
 {
-	int k;
+	struct mail_kv **l = a->cmd->param == 'i' ? &m->ignore : &m->retain;
+	char **w = a->w;
+	int k, n = a->n;
 
 	if (n == 0) {
 		list_kv(*l, 0);
@@ -911,9 +947,10 @@ out:
 	buf_free(&msg);
 }
 
-static int c_folder(struct mail *m, char **w, int n)
+static int c_folder(struct mail *m, const struct cmd_args *a)
 {
-	char path[4096];
+	char path[4096], **w = a->w;
+	int n = a->n;
 
 	if (n == 0) {
 		size_t i, del = 0;
@@ -948,7 +985,7 @@ static int c_folder(struct mail *m, char **w, int n)
 	return 0;
 }
 
-static int c_folders(struct mail *m)
+static int c_folders(struct mail *m, const struct cmd_args *a)
 {
 	const char *fd = mail_var(m, "folder");
 	char path[4096];
@@ -971,7 +1008,7 @@ static int c_folders(struct mail *m)
 	return 0;
 }
 
-static void help(void)
+static int c_help(struct mail *m, const struct cmd_args *a)
 {
 	fputs("    mail commands\n"
 	"type <message list>		type messages (also print, p)\n"
@@ -1008,65 +1045,192 @@ static void help(void)
 	"A <message list> is numbers, ranges (1-5), *, $, ., ^, /subject,\n"
 	"user, :n (new), :u (unread), :o (old), :r (read), :d (deleted).\n",
 		stdout);
+	return 0;
 }
 
-/* The commands, in the order their abbreviations resolve (POSIX gives
- * the shortest prefix of each). */
-static const char *const commands[] = {
-	"next", "alias", "alternates", "print", "preserve", "type", "Type",
-	"Print", "visual", "top", "touch", "delete", "dp", "dt", "undelete",
-	"unset", "mail", "mbox", "more", "page", "pipe", "parts", "quit",
-	"reply", "Reply", "respond", "Respond", "edit", "echo", "exit", "else",
-	"endif", "save", "Save", "set", "shell", "size", "source", "savepart",
-	"copy", "Copy", "chdir", "cd", "from", "file", "folder", "folders",
-	"followup", "Followup", "headers", "help", "hold", "ignore", "if",
-	"discard", "retain", "unalias", "unignore", "unretain", "group",
-	"list", "write", "xit", "z", "version", "inc", "newmail", NULL,
-};
-
-static const char *resolve(const char *w)
+/* Selects the messages the words W[0..N) name (HOW as msglist's): one
+ * flag per message for the caller to free, or NULL after a message. */
+static unsigned char *select_msgs(struct mail *m, char **w, int n, int how)
 {
-	size_t i, len = strlen(w);
+	unsigned char *sel;
 
-	for (i = 0; commands[i]; i++)
-		if (strcmp(commands[i], w) == 0)
-			return commands[i];
-	for (i = 0; commands[i]; i++)
-		if (strncmp(commands[i], w, len) == 0)
-			return commands[i];
-	return NULL;
+	if (!need_folder(m))
+		return NULL;
+	sel = xmalloc(m->mb.n);
+	if (msglist(m, w, n, sel, how) < 0) {
+		free(sel);
+		return NULL;
+	}
+	return sel;
+}
+
+static void show_list(struct mail *m, const unsigned char *sel, int all,
+	long top)
+{
+	size_t i;
+
+	for (i = 0; i < m->mb.n; i++)
+		if (sel[i])
+			show(m, i, all, top);
 }
 
 static int c_print_list(struct mail *m, char **w, int n, int all, long top)
 {
-	unsigned char *sel;
-	size_t i;
+	unsigned char *sel = select_msgs(m, w, n, 0);
 
-	if (!need_folder(m))
-		return 0;
-	sel = xmalloc(m->mb.n);
-	if (msglist(m, w, n, sel, 0) > 0)
-		for (i = 0; i < m->mb.n; i++)
-			if (sel[i])
-				show(m, i, all, top);
+	if (sel)
+		show_list(m, sel, all, top);
 	free(sel);
 	return 0;
 }
 
-/* Sets or clears FLAG on the messages of the list. */
-static int c_mark(struct mail *m, char **w, int n, unsigned flag, int set,
-	int how)
+/* type, print, more, page (PARAM 0); Type, Print (1): all fields. */
+static int c_type(struct mail *m, const struct cmd_args *a)
 {
-	unsigned char *sel;
-	size_t i, last = m->cur;
+	show_list(m, a->sel, a->cmd->param, -1);
+	return 0;
+}
+
+static int c_top(struct mail *m, const struct cmd_args *a)
+{
+	show_list(m, a->sel, 0, mail_num(m, "toplines", 5));
+	return 0;
+}
+
+/* An empty line types the next message, a bare list those (POSIX). */
+static int c_default(struct mail *m, const struct cmd_args *a)
+{
+	size_t k;
+	int ok;
+
+	if (!m->open)
+		return 0;
+	if (a->n)
+		return c_print_list(m, a->w, a->n, 0, -1);
+	if (!need_folder(m))
+		return 0;
+	if (!(m->msg[m->cur].flags & M_READ) && !is_deleted(m, m->cur)) {
+		show(m, m->cur, 0, -1);
+		return 0;
+	}
+	k = step(m, m->cur, 1, &ok);
+	if (!ok) {
+		puts("At EOF");
+		return 0;
+	}
+	show(m, k, 0, -1);
+	return 0;
+}
+
+static int c_next(struct mail *m, const struct cmd_args *a)
+{
+	size_t k;
+	int ok;
 
 	if (!need_folder(m))
-		return -1;
-	sel = xmalloc(m->mb.n);
-	if (msglist(m, w, n, sel, how) < 0) {
-		free(sel);
-		return -1;
+		return 0;
+	if (a->n)
+		return c_print_list(m, a->w, a->n, 0, -1);
+	k = step(m, m->cur, 1, &ok);
+	if (!ok && (m->msg[m->cur].flags & M_READ)) {
+		puts("At EOF");
+		return 0;
 	}
+	show(m, ok ? k : m->cur, 0, -1);
+	return 0;
+}
+
+/* "+" and "-" (PARAM the direction): the next or previous message. */
+static int c_step(struct mail *m, const struct cmd_args *a)
+{
+	size_t k;
+	int ok;
+
+	if (!need_folder(m))
+		return 0;
+	k = step(m, m->cur, a->cmd->param, &ok);
+	if (!ok)
+		puts(a->cmd->param > 0 ? "At EOF" : "Referencing before 1");
+	else
+		show(m, k, 0, -1);
+	return 0;
+}
+
+static int c_current(struct mail *m, const struct cmd_args *a)
+{
+	printf("%zu\n", m->cur + 1);
+	return 0;
+}
+
+static int c_comment(struct mail *m, const struct cmd_args *a)
+{
+	return 0;
+}
+
+static int c_headers(struct mail *m, const struct cmd_args *a)
+{
+	unsigned long num;
+
+	if (!need_folder(m))
+		return 0;
+	if (a->n && str_toul(a->w[0], m->mb.n, &num) == 0 && num > 0)
+		m->cur = num - 1;
+	headers_from(m, page_start(m, m->cur));
+	return 0;
+}
+
+/* z: the next screenful of headers, "z -" the previous one. */
+static int c_z(struct mail *m, const struct cmd_args *a)
+{
+	long s = screen_size(m);
+	size_t start;
+
+	if (!need_folder(m))
+		return 0;
+	start = page_start(m, m->cur);
+	if (a->n && a->w[0][0] == '-')
+		start = start >= (size_t)s ? start - s : 0;
+	else if (start + s < m->mb.n)
+		start += s;
+	else {
+		puts("On last screenful of messages");
+		return 0;
+	}
+	m->cur = start;
+	headers_from(m, start);
+	return 0;
+}
+
+static int c_from(struct mail *m, const struct cmd_args *a)
+{
+	size_t k;
+
+	for (k = 0; k < m->mb.n; k++)
+		if (a->sel[k])
+			mail_headline(m, k, stdout);
+	return 0;
+}
+
+static int c_size(struct mail *m, const struct cmd_args *a)
+{
+	size_t k;
+
+	for (k = 0; k < m->mb.n; k++)
+		if (a->sel[k]) {
+			mail_scan(m, k);
+			printf("%zu: %lld\n", k + 1, m->msg[k].bytes);
+		}
+	return 0;
+}
+
+/* Sets or clears FLAG on the messages selected.  Deleting moves the
+ * current message to the next one kept (else the previous one);
+ * undeleting makes the last one undeleted current. */
+static void mark_msgs(struct mail *m, const unsigned char *sel,
+	unsigned flag, int set)
+{
+	size_t i, last = m->cur;
+
 	for (i = 0; i < m->mb.n; i++) {
 		if (!sel[i])
 			continue;
@@ -1086,13 +1250,166 @@ static int c_mark(struct mail *m, char **w, int n, unsigned flag, int set,
 		if (!ok)
 			m->cur = step(m, last, -1, &ok);
 	}
+}
+
+static int c_delete(struct mail *m, const struct cmd_args *a)
+{
+	mark_msgs(m, a->sel, M_DELETED, 1);
+	return 0;
+}
+
+/* dp, dt: delete, then type the new current message. */
+static int c_delete_type(struct mail *m, const struct cmd_args *a)
+{
+	size_t before = m->cur;
+
+	mark_msgs(m, a->sel, M_DELETED, 1);
+	if (is_deleted(m, m->cur) || m->cur == before)
+		puts("At EOF");
+	else
+		show(m, m->cur, 0, -1);
+	return 0;
+}
+
+static int c_undelete(struct mail *m, const struct cmd_args *a)
+{
+	mark_msgs(m, a->sel, M_DELETED, 0);
+	return 0;
+}
+
+/* preserve, hold, mbox, touch: PARAM is the flag they set. */
+static int c_mark(struct mail *m, const struct cmd_args *a)
+{
+	mark_msgs(m, a->sel, a->cmd->param, 1);
+	return 0;
+}
+
+static int c_unset(struct mail *m, const struct cmd_args *a)
+{
+	int k;
+
+	for (k = 0; k < a->n; k++)
+		mail_unset(m, a->w[k]);
+	return 0;
+}
+
+static int c_unalias(struct mail *m, const struct cmd_args *a)
+{
+	int k;
+
+	for (k = 0; k < a->n; k++)
+		mail_kv_del(&m->aliases, a->w[k]);
+	return 0;
+}
+
+static int c_alternates(struct mail *m, const struct cmd_args *a)
+{
+	int k;
+
+	if (!a->n)
+		list_kv(m->alts, 0);
+	for (k = 0; k < a->n; k++)
+		mail_kv_add(&m->alts, a->w[k], "");
+	return 0;
+}
+
+/* unignore (PARAM 'i') and unretain. */
+static int c_unfields(struct mail *m, const struct cmd_args *a)
+{
+	int k;
+
+	for (k = 0; k < a->n; k++)
+		mail_kv_del(a->cmd->param == 'i' ? &m->ignore : &m->retain,
+			str_lower(a->w[k]));
+	return 0;
+}
+
+static int c_source(struct mail *m, const struct cmd_args *a)
+{
+	char path[4096];
+
+	if (a->n && mail_expand_folder(m, a->w[0], path, sizeof path) == 0 &&
+			mail_source(m, path) < 0 && errno == ENOENT)
+		printf("%s: %s\n", a->w[0], strerror(ENOENT));
+	return 0;
+}
+
+static int c_echo(struct mail *m, const struct cmd_args *a)
+{
+	int k;
+
+	for (k = 0; k < a->n; k++)
+		printf("%s%s", k ? " " : "", a->w[k]);
+	putchar('\n');
+	return 0;
+}
+
+static int c_cd(struct mail *m, const struct cmd_args *a)
+{
+	char path[4096];
+
+	if (mail_expand_folder(m, a->n ? a->w[0] : "~", path, sizeof path) <
+			0 || chdir(path) < 0)
+		printf("%s: %s\n", a->n ? a->w[0] : m->home, strerror(errno));
+	return 0;
+}
+
+/* pipe [msglist] command, "| [msglist] command": the command is the
+ * text after the list words, else the cmd variable. */
+static int c_pipe(struct mail *m, const struct cmd_args *a)
+{
+	unsigned char *sel;
+	const char *cmd = mail_var(m, "cmd");
+	size_t k;
+
+	if (!need_folder(m))
+		return 0;
+	for (k = 0; k < (size_t)a->n && is_list_word(a->w[k]); k++)
+		;
+	if (k < (size_t)a->n) {
+		/* find the command in the original text */
+		char *q = a->rest;
+		size_t skip;
+
+		for (skip = 0; skip < k; skip++) {
+			q += strspn(q, " \t");
+			q += strcspn(q, " \t");
+		}
+		q += strspn(q, " \t");
+		cmd = q;
+	}
+	if (!cmd || !*cmd) {
+		puts("No command to pipe to");
+		return 0;
+	}
+	sel = xmalloc(m->mb.n);
+	if (msglist(m, a->w, k, sel, 0) > 0)
+		for (k = 0; k < m->mb.n; k++)
+			if (sel[k])
+				pipe_msg(m, k, cmd);
 	free(sel);
 	return 0;
 }
 
-static int c_savepart(struct mail *m, char **w, int n)
+static int c_parts(struct mail *m, const struct cmd_args *a)
+{
+	unsigned long num;
+	size_t k;
+
+	if (need_folder(m)) {
+		k = m->cur;
+		if (a->n && str_toul(a->w[0], m->mb.n, &num) == 0 && num > 0)
+			k = num - 1;
+		mail_parts(m, k, stdout);
+	}
+	return 0;
+}
+
+static int c_savepart(struct mail *m, const struct cmd_args *a)
 {
 	unsigned long msgno = m->cur + 1, part;
+	char **w = a->w;
+	int n = a->n;
 
 	if (!need_folder(m))
 		return 0;
@@ -1116,8 +1433,9 @@ static int c_savepart(struct mail *m, char **w, int n)
 	return 0;
 }
 
-/* if r|s ... else ... endif (POSIX: r receiving, s sending). */
-static int conditional(struct mail *m, char **w, int n)
+/* if r|s ... else ... endif (POSIX: r receiving, s sending).  W[0] is
+ * the command's full name. */
+static void conditional(struct mail *m, char **w, int n)
 {
 	if (strcmp(w[0], "if") == 0) {
 		int truth = n > 1 && ((w[1][0] == 'r' && m->receiving) ||
@@ -1128,429 +1446,269 @@ static int conditional(struct mail *m, char **w, int n)
 			m->cond_skip++;
 		else if (!truth)
 			m->cond_skip = 1;
-		return 1;
-	}
-	if (strcmp(w[0], "else") == 0) {
+	} else if (strcmp(w[0], "else") == 0) {
 		if (!m->cond_depth)
 			puts("\"else\" without matching \"if\"");
 		else if (m->cond_skip == 1)
 			m->cond_skip = 0;
 		else if (!m->cond_skip)
 			m->cond_skip = 1;
-		return 1;
-	}
-	if (strcmp(w[0], "endif") == 0) {
-		if (!m->cond_depth) {
-			puts("\"endif\" without matching \"if\"");
-			return 1;
-		}
+	} else if (!m->cond_depth) {
+		puts("\"endif\" without matching \"if\"");
+	} else {
 		m->cond_depth--;
 		if (m->cond_skip)
 			m->cond_skip--;
-		return 1;
 	}
+}
+
+static int c_cond(struct mail *m, const struct cmd_args *a)
+{
+	char *cw[2] = { (char *)a->cmd->name, a->n ? a->w[0] : (char *)"" };
+
+	conditional(m, cw, a->n ? 2 : 1);
 	return 0;
 }
 
-int mail_command(struct mail *m, char *line)
+/* Runs PROG (ARGV[0]) and waits for it, output flushed first. */
+static void run_wait(const char *prog, char **argv)
 {
-	char *w[MAX_WORDS], *p = line, *rest, cmdname[32];
-	const char *c;
-	int n, ok;
-	size_t k;
-	unsigned long num;
+	pid_t pid;
 
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (!m->cond_skip && (*p == '!' || *p == '|')) {
-		/* "!cmd" and "| cmd" take the rest of the line as is */
-		if (*p == '!') {
-			char *argv[] = { "sh", "-c", p + 1, NULL };
-			pid_t pid;
-
-			fflush(NULL);
-			if ((pid = fork()) == 0) {
-				execv("/bin/sh", argv);
-				_exit(127);
-			}
-			while (pid > 0 && waitpid(pid, NULL, 0) < 0 &&
-					errno == EINTR)
-				;
-			puts("!");
-			return 0;
-		}
-		p++;
-		str_lcpy(cmdname, "pipe", sizeof cmdname);
-		c = "pipe";
-		goto args;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		execv(prog, argv);
+		_exit(127);
 	}
-	/* the command word: letters, or one of the punctuation commands */
-	for (k = 0; p[k] && !strchr(" \t0123456789", p[k]) && k + 1 <
-			sizeof cmdname; k++) {
-		cmdname[k] = p[k];
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* "!command": the rest of the line, as typed, to sh -c. */
+static int c_escape(struct mail *m, const struct cmd_args *a)
+{
+	char *argv[] = { "sh", "-c", a->rest, NULL };
+
+	run_wait("/bin/sh", argv);
+	puts("!");
+	return 0;
+}
+
+static int c_shell(struct mail *m, const struct cmd_args *a)
+{
+	const char *prog = mail_var(m, "SHELL");
+	char *argv[2] = { (char *)(prog && *prog ? prog : "/bin/sh"), NULL };
+
+	run_wait(argv[0], argv);
+	return 0;
+}
+
+/* edit, visual: messages are not edited in place. */
+static int c_edit(struct mail *m, const struct cmd_args *a)
+{
+	puts("edit: messages are not edited in place; use save, then edit "
+		"the copy");
+	return 0;
+}
+
+static int c_version(struct mail *m, const struct cmd_args *a)
+{
+	puts("postbox mail (POSIX mailx)");
+	return 0;
+}
+
+static int c_inc(struct mail *m, const struct cmd_args *a)
+{
+	puts("No new mail (quit and start again to see it)");
+	return 0;
+}
+
+/* quit (PARAM 1: read messages to ~/mbox) and exit, xit (0: nothing
+ * changed); ignored inside a start-up file. */
+static int c_quit(struct mail *m, const struct cmd_args *a)
+{
+	if (m->rcdepth)
+		return 0;
+	mail_close(m, a->cmd->param);
+	return 1;
+}
+
+/* c_list prints the table that names it. */
+static int c_list(struct mail *m, const struct cmd_args *a);
+
+/* The commands (POSIX mailx "Commands in mailx") and the length of the
+ * shortest abbreviation of each.  Where names share a prefix, it selects
+ * the earlier one of this list: p print, pre preserve, pa page, par
+ * parts, s save, se set, fo folder (not followup: foll), F Followup.  No
+ * word selects two commands.  list prints the names in this order; the
+ * punctuation commands come last. */
+static const struct mail_cmd cmdtab[] = {
+	{ "next", 1, A_STR, 0, c_next },
+	{ "alias", 1, A_STR, 0, c_alias },
+	{ "alternates", 3, A_STR, 0, c_alternates },
+	{ "print", 1, A_MSGS, 0, c_type },
+	{ "preserve", 3, A_MSGS, M_PRESERVE, c_mark },
+	{ "type", 1, A_MSGS, 0, c_type },
+	{ "Type", 1, A_MSGS, 1, c_type },
+	{ "Print", 1, A_MSGS, 1, c_type },
+	{ "visual", 1, A_NONE, 0, c_edit },
+	{ "top", 2, A_MSGS, 0, c_top },
+	{ "touch", 3, A_MSGS, M_TOUCH, c_mark },
+	{ "delete", 1, A_MSGS, 0, c_delete },
+	{ "dp", 2, A_MSGS, 0, c_delete_type },
+	{ "dt", 2, A_MSGS, 0, c_delete_type },
+	{ "undelete", 1, A_DELMSGS, 0, c_undelete },
+	{ "unset", 3, A_STR, 0, c_unset },
+	{ "mail", 1, A_STR, 0, c_mail },
+	{ "mbox", 2, A_MSGS, M_MBOX, c_mark },
+	{ "more", 2, A_MSGS, 0, c_type },
+	{ "page", 2, A_MSGS, 0, c_type },
+	{ "pipe", 2, A_STR, 0, c_pipe },
+	{ "parts", 3, A_STR, 0, c_parts },
+	{ "quit", 1, A_NONE, 1, c_quit },
+	{ "reply", 1, A_MSGS, R_ALL, c_reply },
+	{ "Reply", 1, A_MSGS, 0, c_reply },
+	{ "respond", 3, A_MSGS, R_ALL, c_reply },
+	{ "Respond", 3, A_MSGS, 0, c_reply },
+	{ "edit", 1, A_NONE, 0, c_edit },
+	{ "echo", 2, A_STR, 0, c_echo },
+	{ "exit", 2, A_NONE, 0, c_quit },
+	{ "else", 2, A_STR, 0, c_cond },
+	{ "endif", 2, A_STR, 0, c_cond },
+	{ "save", 1, A_FILE, 's', c_save },
+	{ "Save", 1, A_FILE, 'S', c_save },
+	{ "set", 2, A_STR, 0, c_set },
+	{ "shell", 2, A_NONE, 0, c_shell },
+	{ "size", 2, A_MSGS, 0, c_size },
+	{ "source", 2, A_FILE, 0, c_source },
+	{ "savepart", 5, A_FILE, 0, c_savepart },
+	{ "copy", 1, A_FILE, 'c', c_save },
+	{ "Copy", 1, A_FILE, 'C', c_save },
+	{ "chdir", 2, A_FILE, 0, c_cd },
+	{ "cd", 2, A_FILE, 0, c_cd },
+	{ "from", 1, A_MSGS, 0, c_from },
+	{ "file", 2, A_FILE, 0, c_folder },
+	{ "folder", 2, A_FILE, 0, c_folder },
+	{ "folders", 7, A_NONE, 0, c_folders },
+	{ "followup", 4, A_MSGS, R_RECORD, c_reply },
+	{ "Followup", 1, A_MSGS, R_RECORD, c_reply },
+	{ "headers", 1, A_STR, 0, c_headers },
+	{ "help", 3, A_NONE, 0, c_help },
+	{ "hold", 2, A_MSGS, M_PRESERVE, c_mark },
+	{ "ignore", 1, A_STR, 'i', c_fields },
+	{ "if", 2, A_STR, 0, c_cond },
+	{ "discard", 2, A_STR, 'i', c_fields },
+	{ "retain", 3, A_STR, 'r', c_fields },
+	{ "unalias", 3, A_STR, 0, c_unalias },
+	{ "unignore", 3, A_STR, 'i', c_unfields },
+	{ "unretain", 3, A_STR, 'r', c_unfields },
+	{ "group", 1, A_STR, 0, c_alias },
+	{ "list", 1, A_NONE, 0, c_list },
+	{ "write", 1, A_FILE, 'w', c_save },
+	{ "xit", 1, A_NONE, 0, c_quit },
+	{ "z", 1, A_STR, 0, c_z },
+	{ "version", 2, A_NONE, 0, c_version },
+	{ "inc", 2, A_NONE, 0, c_inc },
+	{ "newmail", 3, A_NONE, 0, c_inc },
+	{ "?", 1, A_NONE, 0, c_help },
+	{ "=", 1, A_NONE, 0, c_current },
+	{ "+", 1, A_NONE, 1, c_step },
+	{ "-", 1, A_NONE, -1, c_step },
+	{ "#", 1, A_NONE, 0, c_comment },
+	{ "!", 1, A_RAW, 0, c_escape },
+	{ "|", 1, A_STR, 0, c_pipe },
+};
+
+static int c_list(struct mail *m, const struct cmd_args *a)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof cmdtab / sizeof *cmdtab; k++)
+		if (isalpha((unsigned char)cmdtab[k].name[0]))
+			printf("%s%s", k ? " " : "", cmdtab[k].name);
+	putchar('\n');
+	return 0;
+}
+
+/* The command WORD names: the one with that name, else the one whose
+ * abbreviation WORD is or extends (the abbreviations are such that at
+ * most one matches); NULL when none. */
+static const struct mail_cmd *resolve(const char *word)
+{
+	size_t k, len = strlen(word);
+
+	for (k = 0; k < sizeof cmdtab / sizeof *cmdtab; k++)
+		if (len >= cmdtab[k].abbrev &&
+				strncmp(cmdtab[k].name, word, len) == 0)
+			return &cmdtab[k];
+	return NULL;
+}
+
+/* The command word at the start of P into NAME: letters, or letters
+ * ending in one other character ("=", "x-"), or that one character;
+ * a digit or a blank ends it.  Returns its length. */
+static size_t command_word(const char *p, char *name, size_t max)
+{
+	size_t k;
+
+	for (k = 0; p[k] && !strchr(" \t0123456789", p[k]) && k + 1 < max;
+			k++) {
+		name[k] = p[k];
 		if (!((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' &&
 				p[k] <= 'Z'))) {
 			k++;
 			break;
 		}
 	}
-	cmdname[k] = 0;
-	p += k;
+	name[k] = 0;
+	return k;
+}
+
+/* Inside a false if: only if, else and endif (in full) count. */
+static void skip_line(struct mail *m, char *name, char *p)
+{
+	if (strcmp(name, "if") == 0 || strcmp(name, "else") == 0 ||
+			strcmp(name, "endif") == 0) {
+		char *cw[2] = { name, p };
+
+		while (*p == ' ')
+			p++;
+		conditional(m, cw, 2);
+	}
+}
+
+int mail_command(struct mail *m, char *line)
+{
+	char *w[MAX_WORDS], *p = line, name[32];
+	struct cmd_args a = { NULL, w, 0, NULL, NULL };
+	int ret;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	p += command_word(p, name, sizeof name);
 	if (m->cond_skip) {
-		if (strcmp(cmdname, "if") == 0 || strcmp(cmdname, "else") == 0
-				|| strcmp(cmdname, "endif") == 0) {
-			char *cw[2] = { cmdname, p };
-
-			while (*p == ' ')
-				p++;
-			conditional(m, cw, 2);
-		}
+		skip_line(m, name, p);
 		return 0;
 	}
-	c = NULL;
-args:
-	rest = p;
-	n = mail_words(p, w, MAX_WORDS);
-	if (!cmdname[0]) {
-		/* a bare number types that message; an empty line the
-		 * next (POSIX) */
-		if (!m->open)
+	a.rest = p;
+	if (name[0] && !(a.cmd = resolve(name))) {
+		printf("Unknown command: \"%s\"\n", name);
+		return 0;
+	}
+	if (a.cmd && a.cmd->arg == A_RAW)
+		return a.cmd->run(m, &a);
+	a.n = mail_words(p, w, MAX_WORDS);
+	if (!a.cmd)
+		return c_default(m, &a);
+	if (a.cmd->arg == A_MSGS || a.cmd->arg == A_DELMSGS) {
+		a.sel = select_msgs(m, w, a.n,
+			a.cmd->arg == A_DELMSGS ? L_DELETED : 0);
+		if (!a.sel)
 			return 0;
-		if (n == 0) {
-			if (!need_folder(m))
-				return 0;
-			if (!(m->msg[m->cur].flags & M_READ) &&
-					!is_deleted(m, m->cur)) {
-				show(m, m->cur, 0, -1);
-				return 0;
-			}
-			k = step(m, m->cur, 1, &ok);
-			if (!ok) {
-				puts("At EOF");
-				return 0;
-			}
-			show(m, k, 0, -1);
-			return 0;
-		}
-		return c_print_list(m, w, n, 0, -1);
 	}
-	if (!c) {
-		if (strcmp(cmdname, "?") == 0) {
-			help();
-			return 0;
-		}
-		if (strcmp(cmdname, "=") == 0) {
-			printf("%zu\n", m->cur + 1);
-			return 0;
-		}
-		if (strcmp(cmdname, "+") == 0 || strcmp(cmdname, "-") == 0) {
-			if (!need_folder(m))
-				return 0;
-			k = step(m, m->cur, cmdname[0] == '+' ? 1 : -1, &ok);
-			if (!ok)
-				puts(cmdname[0] == '+' ? "At EOF" :
-					"Referencing before 1");
-			else
-				show(m, k, 0, -1);
-			return 0;
-		}
-		if (strcmp(cmdname, "#") == 0)
-			return 0;
-		if (!(c = resolve(cmdname))) {
-			printf("Unknown command: \"%s\"\n", cmdname);
-			return 0;
-		}
-	}
-	if (strcmp(c, "if") == 0 || strcmp(c, "else") == 0 ||
-			strcmp(c, "endif") == 0) {
-		char *cw[2] = { (char *)c, n ? w[0] : (char *)"" };
-
-		conditional(m, cw, n ? 2 : 1);
-		return 0;
-	}
-	if (!strcmp(c, "type") || !strcmp(c, "print") || !strcmp(c, "more") ||
-			!strcmp(c, "page"))
-		return c_print_list(m, w, n, 0, -1);
-	if (!strcmp(c, "Type") || !strcmp(c, "Print"))
-		return c_print_list(m, w, n, 1, -1);
-	if (!strcmp(c, "top"))
-		return c_print_list(m, w, n, 0, mail_num(m, "toplines", 5));
-	if (!strcmp(c, "next")) {
-		if (!need_folder(m))
-			return 0;
-		if (n)
-			return c_print_list(m, w, n, 0, -1);
-		k = step(m, m->cur, 1, &ok);
-		if (!ok && (m->msg[m->cur].flags & M_READ)) {
-			puts("At EOF");
-			return 0;
-		}
-		show(m, ok ? k : m->cur, 0, -1);
-		return 0;
-	}
-	if (!strcmp(c, "headers")) {
-		if (!need_folder(m))
-			return 0;
-		if (n && str_toul(w[0], m->mb.n, &num) == 0 && num > 0)
-			m->cur = num - 1;
-		headers_from(m, page_start(m, m->cur));
-		return 0;
-	}
-	if (!strcmp(c, "z")) {
-		long s = screen_size(m);
-		size_t start;
-
-		if (!need_folder(m))
-			return 0;
-		start = page_start(m, m->cur);
-		if (n && w[0][0] == '-')
-			start = start >= (size_t)s ? start - s : 0;
-		else if (start + s < m->mb.n)
-			start += s;
-		else {
-			puts("On last screenful of messages");
-			return 0;
-		}
-		m->cur = start;
-		headers_from(m, start);
-		return 0;
-	}
-	if (!strcmp(c, "from")) {
-		unsigned char *sel;
-
-		if (!need_folder(m))
-			return 0;
-		sel = xmalloc(m->mb.n);
-		if (msglist(m, w, n, sel, 0) > 0)
-			for (k = 0; k < m->mb.n; k++)
-				if (sel[k])
-					mail_headline(m, k, stdout);
-		free(sel);
-		return 0;
-	}
-	if (!strcmp(c, "delete")) {
-		c_mark(m, w, n, M_DELETED, 1, 0);
-		return 0;
-	}
-	if (!strcmp(c, "dp") || !strcmp(c, "dt")) {
-		size_t before = m->cur;
-
-		if (c_mark(m, w, n, M_DELETED, 1, 0) == 0) {
-			if (is_deleted(m, m->cur) || m->cur == before)
-				puts("At EOF");
-			else
-				show(m, m->cur, 0, -1);
-		}
-		return 0;
-	}
-	if (!strcmp(c, "undelete")) {
-		c_mark(m, w, n, M_DELETED, 0, L_DELETED);
-		return 0;
-	}
-	if (!strcmp(c, "preserve") || !strcmp(c, "hold")) {
-		c_mark(m, w, n, M_PRESERVE, 1, 0);
-		return 0;
-	}
-	if (!strcmp(c, "mbox")) {
-		c_mark(m, w, n, M_MBOX, 1, 0);
-		return 0;
-	}
-	if (!strcmp(c, "touch")) {
-		c_mark(m, w, n, M_TOUCH, 1, 0);
-		return 0;
-	}
-	if (!strcmp(c, "save"))
-		return c_save(m, w, n, 's');
-	if (!strcmp(c, "Save"))
-		return c_save(m, w, n, 'S');
-	if (!strcmp(c, "copy"))
-		return c_save(m, w, n, 'c');
-	if (!strcmp(c, "Copy"))
-		return c_save(m, w, n, 'C');
-	if (!strcmp(c, "write"))
-		return c_save(m, w, n, 'w');
-	if (!strcmp(c, "reply") || !strcmp(c, "respond"))
-		return c_reply(m, w, n, 1, 0);
-	if (!strcmp(c, "Reply") || !strcmp(c, "Respond"))
-		return c_reply(m, w, n, 0, 0);
-	if (!strcmp(c, "followup") || !strcmp(c, "Followup"))
-		return c_reply(m, w, n, 0, 1);
-	if (!strcmp(c, "mail"))
-		return c_mail(m, w, n);
-	if (!strcmp(c, "set"))
-		return c_set(m, w, n);
-	if (!strcmp(c, "unset")) {
-		for (k = 0; k < (size_t)n; k++)
-			mail_unset(m, w[k]);
-		return 0;
-	}
-	if (!strcmp(c, "alias") || !strcmp(c, "group"))
-		return c_alias(m, w, n);
-	if (!strcmp(c, "unalias")) {
-		for (k = 0; k < (size_t)n; k++)
-			mail_kv_del(&m->aliases, w[k]);
-		return 0;
-	}
-	if (!strcmp(c, "alternates")) {
-		if (!n)
-			list_kv(m->alts, 0);
-		for (k = 0; k < (size_t)n; k++)
-			mail_kv_add(&m->alts, w[k], "");
-		return 0;
-	}
-	if (!strcmp(c, "ignore") || !strcmp(c, "discard"))
-		return c_fields(m, &m->ignore, w, n);
-	if (!strcmp(c, "retain"))
-		return c_fields(m, &m->retain, w, n);
-	if (!strcmp(c, "unignore") || !strcmp(c, "unretain")) {
-		for (k = 0; k < (size_t)n; k++)
-			mail_kv_del(c[2] == 'i' ? &m->ignore : &m->retain,
-				str_lower(w[k]));
-		return 0;
-	}
-	if (!strcmp(c, "source")) {
-		char path[4096];
-
-		if (n && mail_expand_folder(m, w[0], path, sizeof path) == 0 &&
-				mail_source(m, path) < 0 && errno == ENOENT)
-			printf("%s: %s\n", w[0], strerror(ENOENT));
-		return 0;
-	}
-	if (!strcmp(c, "echo")) {
-		for (k = 0; k < (size_t)n; k++)
-			printf("%s%s", k ? " " : "", w[k]);
-		putchar('\n');
-		return 0;
-	}
-	if (!strcmp(c, "cd") || !strcmp(c, "chdir")) {
-		char path[4096];
-
-		if (mail_expand_folder(m, n ? w[0] : "~", path, sizeof path) <
-				0 || chdir(path) < 0)
-			printf("%s: %s\n", n ? w[0] : m->home, strerror(errno));
-		return 0;
-	}
-	if (!strcmp(c, "size")) {
-		unsigned char *sel;
-
-		if (!need_folder(m))
-			return 0;
-		sel = xmalloc(m->mb.n);
-		if (msglist(m, w, n, sel, 0) > 0)
-			for (k = 0; k < m->mb.n; k++)
-				if (sel[k]) {
-					mail_scan(m, k);
-					printf("%zu: %lld\n", k + 1,
-						m->msg[k].bytes);
-				}
-		free(sel);
-		return 0;
-	}
-	if (!strcmp(c, "pipe")) {
-		unsigned char *sel;
-		const char *cmd = mail_var(m, "cmd");
-		int nl = n;
-
-		if (!need_folder(m))
-			return 0;
-		/* pipe [msglist] command: the command is the rest after
-		 * the list words */
-		for (k = 0; k < (size_t)n && is_list_word(w[k]); k++)
-			;
-		nl = k;
-		if (k < (size_t)n) {
-			/* find the command in the original text */
-			char *q = rest;
-			size_t skip;
-
-			for (skip = 0; skip < k; skip++) {
-				q += strspn(q, " \t");
-				q += strcspn(q, " \t");
-			}
-			q += strspn(q, " \t");
-			cmd = q;
-		}
-		if (!cmd || !*cmd) {
-			puts("No command to pipe to");
-			return 0;
-		}
-		sel = xmalloc(m->mb.n);
-		if (msglist(m, w, nl, sel, 0) > 0)
-			for (k = 0; k < m->mb.n; k++)
-				if (sel[k])
-					pipe_msg(m, k, cmd);
-		free(sel);
-		return 0;
-	}
-	if (!strcmp(c, "folder") || !strcmp(c, "file"))
-		return c_folder(m, w, n);
-	if (!strcmp(c, "folders"))
-		return c_folders(m);
-	if (!strcmp(c, "parts")) {
-		if (need_folder(m)) {
-			k = m->cur;
-			if (n && str_toul(w[0], m->mb.n, &num) == 0 && num > 0)
-				k = num - 1;
-			mail_parts(m, k, stdout);
-		}
-		return 0;
-	}
-	if (!strcmp(c, "savepart"))
-		return c_savepart(m, w, n);
-	if (!strcmp(c, "help")) {
-		help();
-		return 0;
-	}
-	if (!strcmp(c, "list")) {
-		for (k = 0; commands[k]; k++)
-			printf("%s%s", commands[k], commands[k + 1] ? " " :
-				"\n");
-		return 0;
-	}
-	if (!strcmp(c, "version")) {
-		puts("postbox mail (POSIX mailx)");
-		return 0;
-	}
-	if (!strcmp(c, "inc") || !strcmp(c, "newmail")) {
-		puts("No new mail (quit and start again to see it)");
-		return 0;
-	}
-	if (!strcmp(c, "quit")) {
-		if (m->rcdepth)
-			return 0;
-		mail_close(m, 1);
-		return 1;
-	}
-	if (!strcmp(c, "exit") || !strcmp(c, "xit")) {
-		if (m->rcdepth)
-			return 0;
-		mail_close(m, 0);
-		return 1;
-	}
-	if (!strcmp(c, "edit") || !strcmp(c, "visual") ||
-			!strcmp(c, "shell")) {
-		const char *prog = mail_var(m, !strcmp(c, "shell") ? "SHELL" :
-			c[0] == 'e' ? "EDITOR" : "VISUAL");
-		char *argv[3] = { NULL, NULL, NULL };
-		pid_t pid;
-
-		if (strcmp(c, "shell") != 0) {
-			puts("edit: messages are not edited in place; use "
-				"save, then edit the copy");
-			return 0;
-		}
-		argv[0] = (char *)(prog && *prog ? prog : "/bin/sh");
-		fflush(NULL);
-		if ((pid = fork()) == 0) {
-			execv(argv[0], argv);
-			_exit(127);
-		}
-		while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		return 0;
-	}
-	printf("Unknown command: \"%s\"\n", cmdname);
-	return 0;
+	ret = a.cmd->run(m, &a);
+	free(a.sel);
+	return ret;
 }
 
 int mail_loop(struct mail *m)
