@@ -11,7 +11,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1711,6 +1713,40 @@ int mail_command(struct mail *m, char *line)
 	return ret;
 }
 
+/* Waits at the prompt until stdin has input (1) or an interrupt came
+ * (0).  SIGINT is blocked from before the prompt is shown until ppoll
+ * unblocks it atomically, so an interrupt typed the moment the prompt
+ * appears is never lost between the handler's flag and a read that
+ * would then block (a new prompt follows it, as in bsd-mailx). */
+static int prompt_wait(struct mail *m, const char *prompt)
+{
+	sigset_t intr, old;
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	int r = 1;
+
+	sigemptyset(&intr);
+	sigaddset(&intr, SIGINT);
+	sigprocmask(SIG_BLOCK, &intr, &old);
+	mail_catch_int(m, 1);
+	fputs(prompt, stdout);
+	fflush(stdout);
+#ifndef __GLIBC__
+	/* a line already in stdio's buffer needs no wait (musl) */
+	if (__freadahead(stdin) == 0) {
+		sigset_t wait = old;
+
+		sigdelset(&wait, SIGINT);
+		while (ppoll(&p, 1, NULL, &wait) < 0 && errno == EINTR)
+			if (mail_interrupted()) {
+				r = 0;
+				break;
+			}
+	}
+#endif
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
 int mail_loop(struct mail *m)
 {
 	char line[MAIL_LINE_MAX];
@@ -1720,11 +1756,12 @@ int mail_loop(struct mail *m)
 	for (;;) {
 		if (m->interactive) {
 			prompt = mail_var(m, "prompt");
-			fputs(prompt ? prompt : "& ", stdout);
-			fflush(stdout);
+			if (!prompt_wait(m, prompt ? prompt : "& ")) {
+				/* an interrupt at the prompt: a new prompt */
+				putchar('\n');
+				continue;
+			}
 		}
-		if (m->interactive)
-			mail_catch_int(m, 1);
 		if (!fgets(line, sizeof line, stdin)) {
 			if (m->interactive && mail_interrupted()) {
 				/* an interrupt at the prompt: a new prompt */
