@@ -276,8 +276,6 @@ static void close_from(int lowest)
 		close(fd);
 }
 
-/* Runs PATH with ARGV and the message on stdin, collecting its output
- * (bounded), within LOCAL_PROG_TIMEOUT seconds. */
 /* Reads what is there on FD (non-blocking) into out, keeping the first
  * max bytes.  1 at end of file or on an error, else 0. */
 static int keep_output(int fd, char *out, size_t max, size_t *outn)
@@ -326,20 +324,23 @@ static const char *exec_why(int err)
 	return strerror(err);
 }
 
-static void run_command(const struct job *j, const char *path,
-	char *const argv[], const char *what, struct local_result *res)
-{
-	char envs[7][700], *envp[8], out[LOCAL_PROG_OUTPUT], text[400];
-	char chunk[16384], why[460];
-	size_t outn = 0, clen = 0, cpos = 0;
-	int in[2], op[2] = { -1, -1 }, ep[2], status, i, eof_in = 0;
-	int eof_out = 0, prefix_done = 0, read_err = 0, exited = 0;
-	int timed_out = 0, exec_err = 0;
-	off_t off = 0;
-	struct pollfd pfd[2];
-	struct timespec t0, now;
-	ssize_t r;
+/* A running |program or MDA: its pipes, its output kept, how it ended. */
+struct prog {
+	int in, out, ep;	/* its stdin, its stdout+stderr, and its
+				   execve errno (closed by a good exec) */
 	pid_t pid;
+	char output[LOCAL_PROG_OUTPUT];
+	size_t outn;
+	int status, exited, timed_out, read_err, exec_err;
+};
+
+/* In the child: the pipes on 0, 1+2 and 3, in the user's home (else /),
+ * default signals, then PATH.  Never returns. */
+static void prog_exec(const struct job *j, const char *path,
+	char *const argv[], const int in[2], const int op[2], const int ep[2])
+{
+	char envs[7][700], *envp[8];
+	int i;
 
 	snprintf(envs[0], sizeof envs[0], "SENDER=%s", j->msg->sender);
 	snprintf(envs[1], sizeof envs[1], "RECIPIENT=%s",
@@ -352,9 +353,39 @@ static void run_command(const struct job *j, const char *path,
 	for (i = 0; i < 7; i++)
 		envp[i] = envs[i];
 	envp[7] = NULL;
+	if (dup2(in[0], 0) < 0 || dup2(op[1], 1) < 0 ||
+	    dup2(op[1], 2) < 0 || dup2(ep[1], 3) < 0 ||
+	    fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+		_exit(EX_OSERR);
+	close_from(4);
+	if (!j->c.home[0] || chdir(j->c.home) < 0)
+		if (chdir("/") < 0)
+			_exit(EX_OSERR);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGXFSZ, SIG_DFL);
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	execve(path, argv, envp);
+	i = errno;
+	if (write(3, &i, sizeof i) < 0)
+		_exit(EX_OSERR);
+	_exit(127);
+}
+
+/* Starts PATH with ARGV in a child (prog_exec).  0, or -1 with the
+ * result in res. */
+static int prog_start(const struct job *j, const char *path,
+	char *const argv[], struct prog *p, struct local_result *res)
+{
+	int in[2], op[2] = { -1, -1 }, ep[2];
+
 	if (pipe2(in, O_CLOEXEC) < 0) {
 		result(res, EX_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
-		return;
+		return -1;
 	}
 	/* ep: the child's execve errno, if it fails (closed by a good
 	 * exec), so a program that is not there is told from one that
@@ -365,54 +396,51 @@ static void run_command(const struct job *j, const char *path,
 		close(in[1]);
 		if (op[0] >= 0)
 			close(op[0]), close(op[1]);
-		return;
+		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
+	p->pid = fork();
+	if (p->pid < 0) {
 		result(res, EX_TEMPFAIL, "4.3.0", "fork: %s", strerror(errno));
 		close(in[0]), close(in[1]), close(op[0]), close(op[1]);
 		close(ep[0]), close(ep[1]);
-		return;
+		return -1;
 	}
-	if (pid == 0) {
-		if (dup2(in[0], 0) < 0 || dup2(op[1], 1) < 0 ||
-		    dup2(op[1], 2) < 0 || dup2(ep[1], 3) < 0 ||
-		    fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
-			_exit(EX_OSERR);
-		close_from(4);
-		if (!j->c.home[0] || chdir(j->c.home) < 0)
-			if (chdir("/") < 0)
-				_exit(EX_OSERR);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGXFSZ, SIG_DFL);
-		{
-			sigset_t none;
-
-			sigemptyset(&none);
-			sigprocmask(SIG_SETMASK, &none, NULL);
-		}
-		execve(path, argv, envp);
-		i = errno;
-		if (write(3, &i, sizeof i) < 0)
-			_exit(EX_OSERR);
-		_exit(127);
-	}
+	if (p->pid == 0)
+		prog_exec(j, path, argv, in, op, ep);
 	close(in[0]);
 	close(op[1]);
 	close(ep[1]);
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	p->in = in[1];
+	p->out = op[0];
+	p->ep = ep[0];
+	fcntl(p->in, F_SETFL, O_NONBLOCK);
+	fcntl(p->out, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* Feeds the prefix and the message to the program and keeps its output
+ * until it exits or LOCAL_PROG_TIMEOUT passes (p->timed_out). */
+static void prog_talk(const struct job *j, struct prog *p)
+{
+	char chunk[16384];
+	size_t clen = 0, cpos = 0;
+	int eof_in = 0, eof_out = 0, prefix_done = 0;
+	off_t off = 0;
+	struct pollfd pfd[2];
+	struct timespec t0, now;
+	ssize_t r;
+
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Until it exits: a program may close its output early, or leave
 	 * a child behind that keeps it open. */
-	while (!exited) {
-		pfd[0].fd = eof_in ? -1 : in[1];
+	while (!p->exited) {
+		pfd[0].fd = eof_in ? -1 : p->in;
 		pfd[0].events = POLLOUT;
-		pfd[1].fd = eof_out ? -1 : op[0];
+		pfd[1].fd = eof_out ? -1 : p->out;
 		pfd[1].events = POLLIN;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec >= LOCAL_PROG_TIMEOUT) {
-			timed_out = 1;
+			p->timed_out = 1;
 			break;
 		}
 		if (poll(pfd, 2, eof_in && eof_out ? 10 : 1000) < 0 &&
@@ -432,16 +460,16 @@ static void run_command(const struct job *j, const char *path,
 					r = pread(j->msg->fd, chunk,
 						sizeof chunk, off);
 					if (r < 0)
-						read_err = errno;
+						p->read_err = errno;
 					clen = r > 0 ? (size_t)r : 0;
 					off += clen;
 				}
 			}
 			if (clen == 0) {
 				eof_in = 1;	/* all sent */
-				close(in[1]);
+				close(p->in);
 			} else if (cpos < clen) {
-				r = write(in[1], chunk + cpos, clen - cpos);
+				r = write(p->in, chunk + cpos, clen - cpos);
 				if (r > 0)
 					cpos += r;
 				else if (r < 0 && errno != EAGAIN &&
@@ -449,47 +477,45 @@ static void run_command(const struct job *j, const char *path,
 					/* EPIPE: it stopped reading,
 					 * which is its right. */
 					eof_in = 1;
-					close(in[1]);
+					close(p->in);
 				}
 			}
 		}
 		if (!eof_out && (pfd[1].revents & (POLLIN | POLLHUP |
 		    POLLERR)))
-			eof_out = keep_output(op[0], out, sizeof out, &outn);
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			exited = 1;
+			eof_out = keep_output(p->out, p->output,
+				sizeof p->output, &p->outn);
+		if (waitpid(p->pid, &p->status, WNOHANG) == p->pid) {
+			p->exited = 1;
 			/* What it wrote before exiting, not what a
 			 * child it left behind may still write. */
 			if (!eof_out)
-				keep_output(op[0], out, sizeof out, &outn);
+				keep_output(p->out, p->output,
+					sizeof p->output, &p->outn);
 		}
 	}
 	if (!eof_in)
-		close(in[1]);
-	close(op[0]);
-	if (!exited) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR) {
-				result(res, EX_TEMPFAIL, "4.3.0", "%s: wait: "
-					"%s", what, strerror(errno));
-				close(ep[0]);
-				return;
-			}
-	}
-	/* it has exited: what it wrote is there, or EOF */
-	if (read(ep[0], &exec_err, sizeof exec_err) != sizeof exec_err)
-		exec_err = 0;
-	close(ep[0]);
-	output_text(text, sizeof text, out, outn);
+		close(p->in);
+	close(p->out);
+}
+
+/* The result of the program P that has ended: not executable, the
+ * message unreadable, timed out, killed, or its exit code. */
+static void prog_result(const struct job *j, const char *path,
+	const char *what, const struct prog *p, struct local_result *res)
+{
+	char text[400], why[460];
+	int status = p->status;
+
+	output_text(text, sizeof text, p->output, p->outn);
 	/* A mailer that cannot be run (not there, not executable, or the
 	 * dynamic loader's 127 for a missing library, as the shell's for a
 	 * command not found) waits for the administrator: temporary, as a
 	 * refused mailbox is, never a bounce that may fail the same way. */
-	if (exec_err || (WIFEXITED(status) && (WEXITSTATUS(status) == 126 ||
-	    WEXITSTATUS(status) == 127))) {
-		if (exec_err)
-			str_lcpy(why, exec_why(exec_err), sizeof why);
+	if (p->exec_err || (WIFEXITED(status) &&
+	    (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127))) {
+		if (p->exec_err)
+			str_lcpy(why, exec_why(p->exec_err), sizeof why);
 		else
 			snprintf(why, sizeof why, "cannot be executed "
 				"(exited %d%s%s)", WEXITSTATUS(status),
@@ -499,17 +525,17 @@ static void run_command(const struct job *j, const char *path,
 		else
 			snprintf(res->text, sizeof res->text,
 				"%s: %.200s: %.250s", what,
-				exec_err ? path : j->t->path, why);
+				p->exec_err ? path : j->t->path, why);
 		res->status = EX_TEMPFAIL;
 		str_lcpy(res->dsn, "4.3.5", sizeof res->dsn);
 		return;
 	}
-	if (read_err) {
+	if (p->read_err) {
 		result(res, EX_TEMPFAIL, "4.3.0", "reading the message: %s",
-			strerror(read_err));
+			strerror(p->read_err));
 		return;
 	}
-	if (timed_out) {
+	if (p->timed_out) {
 		result(res, EX_TEMPFAIL, "4.3.0", "%s: timed out after %d s",
 			what, LOCAL_PROG_TIMEOUT);
 		return;
@@ -535,6 +561,36 @@ static void run_command(const struct job *j, const char *path,
 		status == EX_NOHOST ? "5.1.2" : status == EX_NOPERM ? "5.7.1" :
 		"5.3.0", "%s: exited %d%s%s", what, status,
 		text[0] ? ": " : "", text);
+}
+
+/* Runs PATH with ARGV and the message on stdin, collecting its output
+ * (bounded), within LOCAL_PROG_TIMEOUT seconds; WHAT names it in the
+ * result. */
+static void run_command(const struct job *j, const char *path,
+	char *const argv[], const char *what, struct local_result *res)
+{
+	struct prog p;
+
+	memset(&p, 0, sizeof p);
+	if (prog_start(j, path, argv, &p, res) < 0)
+		return;
+	prog_talk(j, &p);
+	if (!p.exited) {
+		kill(p.pid, SIGKILL);
+		while (waitpid(p.pid, &p.status, 0) < 0)
+			if (errno != EINTR) {
+				result(res, EX_TEMPFAIL, "4.3.0", "%s: wait: "
+					"%s", what, strerror(errno));
+				close(p.ep);
+				return;
+			}
+	}
+	/* it has exited: what it wrote is there, or EOF */
+	if (read(p.ep, &p.exec_err, sizeof p.exec_err) !=
+	    sizeof p.exec_err)
+		p.exec_err = 0;
+	close(p.ep);
+	prog_result(j, path, what, &p, res);
 }
 
 static void job_program(const struct job *j, struct local_result *res)
