@@ -7,7 +7,6 @@
 #include "sendmail.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>

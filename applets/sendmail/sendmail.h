@@ -66,7 +66,6 @@
  * aliases database; root is replaced by DefaultUser (then mailnull,
  * nobody, 65534), so no such target ever runs as root.
  *
- *
  * Delivery: local_deliver runs each delivery in a child process, which,
  * as root, becomes the target user before touching any file, and which
  * finishes its write even when the caller is stopped (SIGTERM, SIGINT,
