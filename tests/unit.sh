@@ -1,7 +1,8 @@
 #!/bin/sh
 # unit.sh BUILD: builds each tests/unit/*.c against BUILD/libmini.a with the
 # project's compiler and runs it; each PASS:/FAIL: line it prints goes to
-# the tally ($RESULTS) under "unit: FILE: ".
+# the tally ($RESULTS) under "unit: FILE: ".  A test of an applet's own
+# code names the files it needs in a "/* links: FILE... */" line.
 set -u
 build=${1:-build}
 SRC=${SRC:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -15,7 +16,9 @@ for c in tests/unit/*.c; do
 	[ -f "$c" ] || continue
 	n=$(basename "$c" .c)
 	exe=$build/unit/$n
-	if ! ${cc:-musl-gcc} $cflags -static -o "$exe" "$c" "$build/libmini.a" \
+	links=$(sed -n 's,^/\* links: \(.*\) \*/$,\1,p' "$c")
+	if ! ${cc:-musl-gcc} $cflags -static -o "$exe" "$c" $links \
+			"$build/libmini.a" \
 			-Lbuild/deps/lib -lbearssl -lcdb > "$exe.log" 2>&1; then
 		echo "FAIL: unit: $n: does not compile" >> "$RESULTS"
 		echo "FAIL: unit: $n: does not compile"; head -n 20 "$exe.log"

@@ -1,6 +1,7 @@
 /*
- * localdrv: a test driver for libmini/local (with mbox, maildir, vusers),
- * until the sendmail applet drives local delivery itself.
+ * localdrv: a test driver for sendmail's local expansion and delivery
+ * (applets/sendmail/expand.c, deliver.c) over libmini (local, mbox,
+ * maildir, vusers).
  *
  *   localdrv [-C CF] expand ADDR...
  *	prints each target of each ADDR, one per line:
@@ -17,7 +18,7 @@
  * Exit: 0; 75 when anything was temporary; else the first permanent
  * sysexits code; 78 when the cf does not load.
  */
-#include "libmini.h"
+#include "../../applets/sendmail/sendmail.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

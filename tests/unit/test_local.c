@@ -1,6 +1,7 @@
 /* Unit tests of local: local_is_local and the expansion of raw
  * addresses (no aliases, no users needed). */
-#include "libmini.h"
+/* links: applets/sendmail/expand.c */
+#include "../../applets/sendmail/sendmail.h"
 #include "unit.h"
 #include <stdlib.h>
 #include <unistd.h>
