@@ -255,9 +255,8 @@ static void drop_group_if(const struct mailq *m)
 	int safe = !m->cf_path || (stat(m->cf_path, &st) == 0 &&
 		S_ISREG(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022));
 
-	if ((!safe || m->qdir) && getuid() != 0 && getegid() != getgid() &&
-	    setgid(getgid()) < 0)
-		xdie(EX_OSERR, "cannot drop the group");
+	if ((!safe || m->qdir) && getuid() != 0)
+		xpriv_drop((uid_t)-1, getgid());
 }
 
 int mailq_main(int argc, char **argv)

@@ -842,7 +842,7 @@ static void __attribute__((noreturn)) dead_letter(const struct queue_env
 	int err = 0;
 	size_t i;
 
-	if (getegid() != getgid() && setgid(getgid()) < 0)
+	if (priv_drop((uid_t)-1, getgid()) < 0)
 		err = errno;
 	if (!home || home[0] != '/')
 		home = pw ? pw->pw_dir : "";
@@ -1497,11 +1497,8 @@ int sendmail_main(int argc, char **argv)
 	 * queue's group, nor a config an administrator did not install
 	 * (root's, writable by nobody else): give the group up, as sendmail
 	 * gives up its privilege for -C. */
-	if ((!cf_is_safe(o.cf_path) || o.qdir || o.xfile) && getuid() != 0 &&
-	    getegid() != getgid()) {
-		if (setgid(getgid()) < 0)
-			xdie(EX_OSERR, "cannot drop the group");
-	}
+	if ((!cf_is_safe(o.cf_path) || o.qdir || o.xfile) && getuid() != 0)
+		xpriv_drop((uid_t)-1, getgid());
 	sm.verbose = o.verbose;
 	/* smtpd's agent (-bQ) logs where smtpd does: stderr in the
 	 * foreground, syslog when detached (stderr is /dev/null then) */

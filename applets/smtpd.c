@@ -1316,11 +1316,14 @@ static int drop_privilege(const struct ctx *c)
 
 	if (!c->drop)
 		return 0;
-	if (setgroups(c->shadow_gid ? 2 : 1, g) < 0 || setgid(c->gid) < 0 ||
-			setuid(c->uid) < 0 || getuid() != c->uid ||
-			geteuid() != c->uid)
+	/* never root's group, even after a reload (see session_user) */
+	if (c->gid == 0 || c->uid == 0) {
+		errno = EPERM;
 		return -1;
-	return 0;
+	}
+	if (setgroups(c->shadow_gid ? 2 : 1, g) < 0)
+		return -1;
+	return priv_drop(c->uid, c->gid);
 }
 
 /* The session on fds 0/1.  L is the listener (NULL in -i mode). */

@@ -4,10 +4,12 @@
  * Like BusyBox, postbox runs the applet named by basename(argv[0]), or by
  * its first argument when called as "postbox".  Before any applet runs:
  * fds 0-2 are opened on /dev/null if closed (so a daemon's first socket is
- * never mistaken for stderr), and set-uid/set-gid privilege is dropped,
- * except the group of an applet whose header says "keepgroup" (the
- * submission path writes the queue's group-writable folder).
+ * never mistaken for stderr), and set-uid/set-gid privilege is dropped
+ * for good (real, effective and saved ids), except the group of an applet
+ * whose header says "keepgroup" (the submission path writes the queue's
+ * group-writable folder; it gives the group up itself when it must).
  */
+#define _GNU_SOURCE	/* setresuid, getresuid */
 #include "libmini.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -89,18 +91,21 @@ static void list(FILE *f, int full)
 	}
 }
 
-/* Drop set-id privilege as the applet's header asks.  A failure to drop
- * is fatal: running on with a privilege we meant to give up is worse. */
+/* Drop set-id privilege as the applet's header asks: real, effective and
+ * saved ids (priv_drop), or a set-gid binary's saved group would let the
+ * applet take the queue's group back.  A failure to drop is fatal:
+ * running on with a privilege we meant to give up is worse. */
 static void drop_privilege(const struct applet *a)
 {
-	if (getegid() != getgid() && a->priv != PRIV_KEEPGROUP) {
-		if (setgid(getgid()) < 0 || getegid() != getgid())
-			xdie(EX_OSERR, "cannot drop the set-gid group");
-	}
-	if (geteuid() != getuid()) {
-		if (setuid(getuid()) < 0 || geteuid() != getuid())
-			xdie(EX_OSERR, "cannot drop the set-uid user");
-	}
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		xdie_errno(EX_OSERR, "getresuid");
+	if ((eg != rg || sg != rg) && a->priv != PRIV_KEEPGROUP)
+		xpriv_drop((uid_t)-1, rg);
+	if (eu != ru || su != ru)
+		xpriv_drop(ru, (gid_t)-1);
 }
 
 int applet_run(const char *name, int argc, char **argv)

@@ -23,6 +23,7 @@
 
 #include "applet.h"
 #include "x.h"
+#include "priv.h"
 #include "buf.h"
 #include "str.h"
 #include "addr.h"

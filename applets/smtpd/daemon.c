@@ -183,7 +183,44 @@ group:
 			"2770 %s",
 			o->queue_dir, (unsigned)c->uid, o->queue_dir,
 			o->queue_dir);
+	/* a root:root folder would hand the network parser root's group */
+	if (c->gid == 0) {
+		log_msg(LOG_ERR, "%s: sessions would run with group 0 (root); "
+			"give the queue its own group: chgrp smmsp %s && "
+			"chmod 2770 %s", o->queue_dir, o->queue_dir,
+			o->queue_dir);
+		return -1;
+	}
 	return 0;
+}
+
+/* Says which user and group the sessions run as, and why (the start-up
+ * log line; README.md "Security"). */
+static void log_session_user(const struct ctx *c)
+{
+	const struct cf_opts *o = &c->cf->opt;
+	const char *spec;
+	struct passwd *pw;
+	struct group *gr;
+	int run_as;
+
+	if (!c->drop) {
+		log_msg(LOG_INFO, "sessions run as uid %u (not started as "
+			"root: no privilege change)", (unsigned)getuid());
+		return;
+	}
+	pw = getpwuid(c->uid);
+	gr = getgrgid(c->gid);
+	run_as = o->run_as_user && *o->run_as_user;
+	spec = run_as ? o->run_as_user : o->default_user ?
+		o->default_user : "";
+	// cf.c fills an unset DefaultUser in as sendmail does
+	log_msg(LOG_INFO, "sessions run as uid %u (%s), gid %u (%s): "
+		"%s=%s%s", (unsigned)c->uid, pw ? pw->pw_name : "no passwd "
+		"entry", (unsigned)c->gid, gr ? gr->gr_name : "no group entry",
+		run_as ? "RunAsUser" : "DefaultUser", spec, !run_as &&
+		(!strcmp(spec, "mailnull") || !strcmp(spec, "1:1")) ?
+		" (the default when unset: mailnull, else 1:1)" : "");
 }
 
 /* -i: one session on fds 0/1, as the session user, under a privileged
@@ -339,6 +376,7 @@ int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
 	for (i = 0; i < srv.n; i++)
 		log_msg(LOG_INFO, "listening on %s port %u (%s)",
 			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
+	log_session_user(c);
 	while ((r = net_serve(&srv)) == NET_RELOAD) {
 		/* SIGHUP: the new cf for the next sessions, built aside
 		 * (nothing on this path exits); the sockets stay (a new
@@ -358,7 +396,8 @@ int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
 		cf_free(c->cf);
 		free(c->cf);
 		c->cf = fresh;
-		smtpd_session_user(c);
+		if (smtpd_session_user(c) == 0)
+			log_session_user(c);
 		set_limits(&srv, c->cf);
 		smtpd_map_close(&c->access);
 		smtpd_map_open(&c->access, c->cf, "access");
