@@ -179,7 +179,8 @@ int local_become(const struct local_creds *c, gid_t extra)
 		if (setgroups(n, groups) < 0)
 			return -1;
 	}
-	if (setgid(c->gid) < 0 || setuid(c->uid) < 0)
+	/* real, effective and saved ids, read back (priv.h) */
+	if (priv_drop(c->uid, c->gid) < 0)
 		return -1;
 	/* Paranoia: a root that could come back is no drop at all. */
 	if (c->uid != 0 && (geteuid() == 0 || setuid(0) == 0)) {
