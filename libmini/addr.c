@@ -118,3 +118,20 @@ int addr_check(const char *s, const char *ends, size_t *len, size_t *local,
 	*len = (size_t)l + (s[l] == '@' ? 1 + (size_t)d : 0);
 	return 0;
 }
+
+const char *addr_domain(const char *addr)
+{
+	const char *p = addr, *at = NULL;
+	int q = 0;
+
+	for (; *p; p++) {
+		if (*p == '\\' && q && p[1])
+			p++;
+		else if (*p == '"')
+			q = !q;
+		else if (*p == '@' && !q)
+			at = p;
+	}
+	return at ? at + 1 : NULL;
+}
+

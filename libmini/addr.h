@@ -24,4 +24,10 @@
 int addr_check(const char *s, const char *ends, size_t *len, size_t *local,
 	char *err, size_t errmax);
 
+/* The domain of the address ADDR: a pointer just past its last '@'
+ * outside a quoted local part (a backslash quotes the next character
+ * there), or NULL when it has none.  Points into ADDR; checks nothing
+ * else (addr_check does). */
+const char *addr_domain(const char *addr);
+
 #endif

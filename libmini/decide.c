@@ -299,23 +299,6 @@ void decide_action_reply(const struct map_action *a, const char *what,
 
 /* --- addresses ------------------------------------------------------------ */
 
-/* The domain of ADDR (after the last '@' outside quotes), or NULL. */
-static const char *addr_domain(const char *addr)
-{
-	const char *p = addr, *at = NULL;
-	int q = 0;
-
-	for (; *p; p++) {
-		if (*p == '\\' && q && p[1])
-			p++;
-		else if (*p == '"')
-			q = !q;
-		else if (*p == '@' && !q)
-			at = p;
-	}
-	return at ? at + 1 : NULL;
-}
-
 /* Whether the local part of ADDR routes elsewhere: %-hack, bang path,
  * or a quoted '@' (RFC 5321 3.6, 4.1.2: never honoured). */
 static int addr_routes(const char *addr)

@@ -154,23 +154,6 @@ syntax:
 	return -1;
 }
 
-/* The domain of ADDR (after the last '@' outside quotes), or NULL. */
-static const char *addr_domain(const char *addr)
-{
-	const char *p = addr, *at = NULL;
-	int q = 0;
-
-	for (; *p; p++) {
-		if (*p == '\\' && q && p[1])
-			p++;
-		else if (*p == '"')
-			q = !q;
-		else if (*p == '@' && !q)
-			at = p;
-	}
-	return at ? at + 1 : NULL;
-}
-
 /* Normalises ADDR in place: the domain in lower case without a trailing
  * dot (sendmail compares domains that way). */
 void smtpd_addr_normalise(char *addr)

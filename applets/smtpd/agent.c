@@ -53,8 +53,6 @@ void smtpd_agent_start(struct smtpd_agent *a)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		sigset_t none;
-
 		for (i = 0; a->srv && i < a->srv->n; i++)
 			if (a->srv->l[i].fd >= 0)
 				close(a->srv->l[i].fd);
@@ -64,13 +62,7 @@ void smtpd_agent_start(struct smtpd_agent *a)
 		if (a->wr >= 0)
 			close(a->wr);
 		file_null_fds(2);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		_exit(applet_run("sendmail", argc, argv) & 0xff);
+		smtpd_child_sendmail(argc, argv);
 	}
 	if (pid < 0) {
 		log_msg(LOG_ERR, "cannot start the delivery agent: %s; the "

@@ -8,6 +8,22 @@
 #include "smtpd.h"
 #include <sys/prctl.h>
 
+
+/* In a child of the listener's: back to the default signals, nothing
+ * blocked, then sendmail with ARGV (the delivery agent, the runner). */
+void smtpd_child_sendmail(int argc, char **argv)
+{
+	sigset_t none;
+
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	_exit(applet_run("sendmail", argc, argv) & 0xff);
+}
+
 /* --- the queue runner child (-q TIME) ------------------------------------ */
 
 /* -q TIME: the periodic queue runner, `sendmail [-C CF] -qTIME`, as a
@@ -34,8 +50,6 @@ static void runner_start(struct ctx *c)
 	parent = getpid();
 	pid = fork();
 	if (pid == 0) {
-		sigset_t none;
-
 		prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 		if (getppid() != parent)
 			_exit(0);	/* the listener is gone already */
@@ -44,13 +58,7 @@ static void runner_start(struct ctx *c)
 				close(c->srv->l[i].fd);
 		close(c->agent.rd);
 		close(c->agent.wr);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		_exit(applet_run("sendmail", argc, argv) & 0xff);
+		smtpd_child_sendmail(argc, argv);
 	}
 	if (pid < 0) {
 		log_msg(LOG_ERR, "cannot start the queue runner: %s",

@@ -220,6 +220,9 @@ int smtpd_daemon(struct ctx *c, int background, const char *pidfile);
 
 /* agent.c.  Init: A empty, the pipe made (the sessions' end
  * nonblocking); 0, or -1 with errno. */
+/* daemon.c: in a child, default signals and none blocked, then
+ * `sendmail ARGV`; never returns. */
+void smtpd_child_sendmail(int argc, char **argv) __attribute__((noreturn));
 int smtpd_agent_init(struct smtpd_agent *a, const char *cfpath);
 /* Forks `sendmail -bQ` on the pipe (nothing without sendmail built in;
  * a failure logged: the queue runner delivers). */
