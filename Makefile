@@ -48,7 +48,7 @@ LDFLAGS ?=
 # (CONFIG_XCRYPT_HASHES) into build/deps/xcrypt-METHODS.
 DEPS := build/deps
 comma := ,
-XCRYPT_HASHES := $(shell sed -n 's/^CONFIG_XCRYPT_HASHES="\([a-z0-9_,]*\)"$$/\1/p' $(CONFIG) 2>/dev/null)
+XCRYPT_HASHES := $(shell sed -n 's/^CONFIG_XCRYPT_HASHES="\(.*\)"$$/\1/p' $(CONFIG) 2>/dev/null)
 ifeq ($(XCRYPT_HASHES),)
   XCRYPT_HASHES := yescrypt,sha512crypt,sha256crypt,md5crypt,bcrypt,bcrypt_a,bcrypt_y
 endif
