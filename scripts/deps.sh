@@ -201,7 +201,7 @@ build_xcrypt() {
 		{ tail -n 20 "$W/autoreconf.log" >&2; die "libxcrypt autoreconf failed"; }
 	# musl-gcc searches no kernel headers: a folder of links to the
 	# system's (the multiarch asm folder of the compiler's target).
-	arch=$(gcc -print-multiarch 2>/dev/null || true)
+	arch=$($CC -print-multiarch 2>/dev/null || gcc -print-multiarch 2>/dev/null || true)
 	ln -s /usr/include/linux "$W/kinc/linux"
 	ln -s /usr/include/asm-generic "$W/kinc/asm-generic"
 	if [ -n "$arch" ] && [ -d "/usr/include/$arch/asm" ]; then
@@ -209,8 +209,14 @@ build_xcrypt() {
 	elif [ -d /usr/include/asm ]; then
 		ln -s /usr/include/asm "$W/kinc/asm"
 	fi
+	# a cross compiler: configure must not run what it builds
+	host=
+	target=$($CC -dumpmachine 2>/dev/null || true)
+	[ -n "$target" ] && [ "$target" != "$(gcc -dumpmachine)" ] &&
+		host=--host=$target
 	say "building libxcrypt ($HASHES) with $CC"
-	(cd "$W/build" && "$W/src/configure" -q CC="$CC" AR="$AR" \
+	# shellcheck disable=SC2086
+	(cd "$W/build" && "$W/src/configure" -q $host CC="$CC" AR="$AR" \
 		CFLAGS="$CFLAGS" CPPFLAGS="-isystem $W/kinc" --prefix=/ \
 		--disable-shared --enable-static --enable-hashes="$HASHES" \
 		--enable-obsolete-api=no --disable-werror \
