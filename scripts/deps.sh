@@ -27,6 +27,22 @@ XCRYPT_VER=1:4.4.33-2
 say() { echo "deps: $*" >&2; }
 die() { echo "deps: error: $*" >&2; exit 1; }
 
+# install PKG...: Debian's packages this script needs (as root), or the
+# apt-get line to run.
+install() {
+	[ $# -gt 0 ] || return 0
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		say "installing $*"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q --no-install-recommends "$@" >&2 ||
+		{ apt-get update -q >&2 &&
+		  apt-get install -y -q --no-install-recommends "$@" >&2; } ||
+			die "cannot install $*"
+	else
+		die "missing tools; run: apt-get install $*"
+	fi
+}
+
 # The toolchain and tools this script needs, from Debian's packages.
 need=
 case $CC in musl-gcc) command -v musl-gcc >/dev/null || need="$need musl-tools" ;; esac
@@ -34,28 +50,8 @@ command -v make >/dev/null || need="$need make"
 command -v "$AR" >/dev/null || need="$need binutils"
 command -v xz >/dev/null || need="$need xz-utils"
 command -v gcc >/dev/null || need="$need gcc libc6-dev"
-# libxcrypt's tarball has no configure: autoreconf makes it.  Its yescrypt
-# code includes <linux/mman.h>, from the kernel headers.
-command -v autoreconf >/dev/null || need="$need autoconf"
-command -v aclocal >/dev/null || need="$need automake"
-command -v libtoolize >/dev/null || need="$need libtool"
-command -v pkg-config >/dev/null || need="$need pkg-config"
-command -v perl >/dev/null || need="$need perl"
-command -v patch >/dev/null || need="$need patch"
-[ -f /usr/include/linux/mman.h ] || need="$need linux-libc-dev"
-if [ -n "$need" ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		say "installing$need"
-		export DEBIAN_FRONTEND=noninteractive
-		# shellcheck disable=SC2086
-		apt-get install -y -q --no-install-recommends $need >&2 ||
-		{ apt-get update -q >&2 &&
-		  apt-get install -y -q --no-install-recommends $need >&2; } ||
-			die "cannot install$need"
-	else
-		die "missing tools; run: apt-get install$need"
-	fi
-fi
+# shellcheck disable=SC2086
+install $need
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -73,6 +69,21 @@ have_main=0 have_xcrypt=0
 [ -f "$XOUT/stamp" ] && [ "$(cat "$XOUT/stamp")" = "$xkey" ] &&
 	[ -f "$XOUT/lib/libcrypt.a" ] && have_xcrypt=1
 [ $have_main = 1 ] && [ $have_xcrypt = 1 ] && exit 0
+
+# libxcrypt's tarball has no configure: autoreconf makes it.  Its yescrypt
+# code includes <linux/mman.h>, from the kernel headers.
+if [ $have_xcrypt = 0 ]; then
+	need=
+	command -v autoreconf >/dev/null || need="$need autoconf"
+	command -v aclocal >/dev/null || need="$need automake"
+	command -v libtoolize >/dev/null || need="$need libtool"
+	command -v pkg-config >/dev/null || need="$need pkg-config"
+	command -v perl >/dev/null || need="$need perl"
+	command -v patch >/dev/null || need="$need patch"
+	[ -f /usr/include/linux/mman.h ] || need="$need linux-libc-dev"
+	# shellcheck disable=SC2086
+	install $need
+fi
 
 # --- the private apt state ------------------------------------------------
 APT=$OUT/apt
