@@ -7,8 +7,9 @@
 #   make savedefconfig | NAME_defconfig
 #   make size | bloatcheck | install DESTDIR= PREFIX= [MANDIR=] | man | clean | distclean
 #
-# Embedded builds: CROSS_COMPILE=, CC=, BEARSSL_DIR=, CDB_DIR= (each DIR
-# holding include/ and lib/) are honoured, and then nothing is fetched.
+# Embedded builds: CROSS_COMPILE=, CC=, BEARSSL_DIR=, CDB_DIR=, XCRYPT_DIR=
+# (each DIR holding include/ and lib/) are honoured, and then nothing is
+# fetched.
 # BUILD= and CONFIG= select a build folder and a .config (the test of the
 # configuration matrix builds several side by side).
 
@@ -43,17 +44,29 @@ LDFLAGS ?=
 
 # Third-party libraries: prebuilt when the caller says where, else built
 # from Debian's source packages by scripts/deps.sh into build/deps.
+# libxcrypt is built with the configuration's hash methods
+# (CONFIG_XCRYPT_HASHES) into build/deps/xcrypt-METHODS.
 DEPS := build/deps
-ifneq ($(BEARSSL_DIR)$(CDB_DIR),)
+comma := ,
+XCRYPT_HASHES := $(shell sed -n 's/^CONFIG_XCRYPT_HASHES="\(.*\)"$$/\1/p' $(CONFIG) 2>/dev/null)
+ifeq ($(XCRYPT_HASHES),)
+  XCRYPT_HASHES := yescrypt,sha512crypt,sha256crypt,md5crypt,bcrypt,bcrypt_a,bcrypt_y
+endif
+XDEPS := $(DEPS)/xcrypt-$(subst $(comma),-,$(XCRYPT_HASHES))
+ifneq ($(BEARSSL_DIR)$(CDB_DIR)$(XCRYPT_DIR),)
   BEARSSL_DIR ?= $(DEPS)
   CDB_DIR ?= $(DEPS)
+  XCRYPT_DIR ?= $(XDEPS)
 endif
 BEARSSL_DIR ?= $(DEPS)
 CDB_DIR ?= $(DEPS)
-DEPFLAGS := $(sort -I$(BEARSSL_DIR)/include -I$(CDB_DIR)/include)
-DEPLIBS := -L$(BEARSSL_DIR)/lib -L$(CDB_DIR)/lib -lbearssl -lcdb
-ifeq ($(BEARSSL_DIR)$(CDB_DIR),$(DEPS)$(DEPS))
-  DEPSTAMP := $(DEPS)/stamp
+XCRYPT_DIR ?= $(XDEPS)
+DEPFLAGS := $(sort -I$(BEARSSL_DIR)/include -I$(CDB_DIR)/include) \
+	-I$(XCRYPT_DIR)/include
+DEPLIBS := $(sort -L$(BEARSSL_DIR)/lib -L$(CDB_DIR)/lib) \
+	-L$(XCRYPT_DIR)/lib -lbearssl -lcdb -lcrypt
+ifeq ($(BEARSSL_DIR)$(CDB_DIR)$(XCRYPT_DIR),$(DEPS)$(DEPS)$(XDEPS))
+  DEPSTAMP := $(XDEPS)/stamp
 endif
 
 LIB_SRCS := $(sort $(wildcard libmini/*.c))
@@ -69,7 +82,7 @@ ALL_CFLAGS = $(CFLAGS_BASE) -I$(BUILD)/gen -Ilibmini $(DEPFLAGS) $(CFLAGS)
 
 .PHONY: all check run size bloatcheck install clean distclean FORCE \
 	defconfig allnoconfig allyesconfig olddefconfig menuconfig \
-	savedefconfig oldconfig unit deps bench man
+	savedefconfig oldconfig unit deps depflags deplibs bench man
 .DEFAULT_GOAL := all
 
 all: $(OUT)
@@ -97,8 +110,15 @@ $(GEN) &: $(CONFIG) $(APPLET_SRCS) scripts/gen.sh FORCE
 	@sh scripts/gen.sh $(BUILD)/gen $(CONFIG) $(APPLET_SRCS)
 
 $(DEPSTAMP):
-	sh scripts/deps.sh $(DEPS) "$(CC)" "$(AR)" "-Os -ffunction-sections -fdata-sections"
+	sh scripts/deps.sh $(DEPS) "$(CC)" "$(AR)" \
+		"-Os -ffunction-sections -fdata-sections" "$(XCRYPT_HASHES)"
 deps: $(DEPSTAMP)
+
+# The compiler and linker flags of the libraries, for the test programs.
+depflags:
+	@echo "$(DEPFLAGS)"
+deplibs:
+	@echo "$(DEPLIBS)"
 
 # --- configuration (kconfiglib, run with Debian's python) ------------------
 $(KGEN): $(APPLET_SRCS) scripts/genkconfig.sh

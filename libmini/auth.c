@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 /* What an unknown user's attempt costs, so that timing does not tell
- * which names exist. */
-#define DUMMY_SALT "$6$postboxdummysalt$"
+ * which names exist: yescrypt at Debian 12's default cost, as chpasswd
+ * writes it, or SHA-512 when yescrypt is not built in. */
+#define DUMMY_SALT "$y$j9T$postboxdummysaltxxxxx.$"
+#define DUMMY_SALT_SHA "$6$postboxdummysalt$"
 
 static const struct {
 	int mech;
@@ -391,7 +393,10 @@ static int verify(struct auth *a, const char *user, const char *password)
 	if (r == 0) {
 		char dummy[PWHASH_MAX];
 
-		pwhash_crypt(password, DUMMY_SALT, dummy, sizeof dummy, NULL);
+		if (pwhash_crypt(password, DUMMY_SALT, dummy, sizeof dummy,
+				NULL) < 0)
+			pwhash_crypt(password, DUMMY_SALT_SHA, dummy,
+				sizeof dummy, NULL);
 		fail_log(a, user, "unknown user");
 		return AUTH_FAIL;
 	}

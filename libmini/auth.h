@@ -9,11 +9,11 @@
  * function: the virtual-user file's password field as written, or
  * "{CRYPT}hash" from /etc/shadow (auth_lookup_system).  Schemes: PLAIN,
  * CLEARTEXT, CRYPT, MD5-CRYPT, SHA256-CRYPT, SHA512-CRYPT, BLF-CRYPT
- * (pwhash: $1$, $5$, $6$, $2a$/$2b$/$2y$; not DES) and CRAM-MD5 (the
- * HMAC-MD5 contexts as 64 hex digits, as "doveadm pw -s CRAM-MD5" writes
- * them); no prefix means CRYPT, as Dovecot's passwd-file default.
- * yescrypt ($y$, Debian 12's default) is not supported: such a login
- * fails with a log line that says so.  Comparisons take constant time.
+ * (pwhash, on libxcrypt: $y$, $6$, $5$, $1$, $2a$/$2b$/$2y$ by default)
+ * and CRAM-MD5 (the HMAC-MD5 contexts as 64 hex digits, as "doveadm pw
+ * -s CRAM-MD5" writes them); no prefix means CRYPT, as Dovecot's
+ * passwd-file default.  A hash of a method not built in fails its login
+ * with a log line that says so.  Comparisons take constant time.
  *
  * Driving it (SMTP, RFC 4954 4; POP3 and IMAP alike):
  *	r = auth_start(&a, mech, auth_offer(set, opts, tls), initial,

@@ -10,7 +10,9 @@ cd "$SRC" || exit 1
 RESULTS=${RESULTS:-/dev/stdout}
 make -s "$build/libmini.a" >/dev/null || { echo "FAIL: unit: libmini.a" >> "$RESULTS"; exit 0; }
 cc=${CC:-musl-gcc}
-cflags="-Os -std=gnu11 -Wall -Wno-unused-parameter -Wno-unused-function -I$build/gen -Ilibmini -Ibuild/deps/include -Itests/unit"
+depflags=$(make -s --no-print-directory depflags BUILD="$build")
+deplibs=$(make -s --no-print-directory deplibs BUILD="$build")
+cflags="-Os -std=gnu11 -Wall -Wno-unused-parameter -Wno-unused-function -I$build/gen -Ilibmini $depflags -Itests/unit"
 mkdir -p "$build/unit"
 for c in tests/unit/*.c; do
 	[ -f "$c" ] || continue
@@ -18,8 +20,7 @@ for c in tests/unit/*.c; do
 	exe=$build/unit/$n
 	links=$(sed -n 's,^/\* links: \(.*\) \*/$,\1,p' "$c")
 	if ! ${cc:-musl-gcc} $cflags -static -o "$exe" "$c" $links \
-			"$build/libmini.a" \
-			-Lbuild/deps/lib -lbearssl -lcdb > "$exe.log" 2>&1; then
+			"$build/libmini.a" $deplibs > "$exe.log" 2>&1; then
 		echo "FAIL: unit: $n: does not compile" >> "$RESULTS"
 		echo "FAIL: unit: $n: does not compile"; head -n 20 "$exe.log"
 		continue

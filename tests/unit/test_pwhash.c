@@ -1,11 +1,31 @@
-/* test_pwhash: crypt(3) hashes against glibc's libxcrypt (Python's crypt
- * module made the vectors: $1$, $5$, $6$ with and without rounds=, bcrypt
- * $2a$ $2b$ $2y$, empty, long and non-ASCII passwords), and refusals. */
+/* test_pwhash: crypt(3) hashes against Debian's glibc libxcrypt (Python's
+ * crypt module made the vectors: yescrypt $y$ at two costs, $1$, $5$, $6$
+ * with and without rounds=, bcrypt $2a$ $2b$ $2y$, empty, long and
+ * non-ASCII passwords), wrong passwords, and refusals (the default
+ * CONFIG_XCRYPT_HASHES). */
 #include "libmini.h"
 #include "unit.h"
 #include <errno.h>
 
 static const struct { const char *pw, *setting, *hash; } vectors[] = {
+	{ "",
+	  "$y$j9T$abcdefghijklmnopqrstu.",
+	  "$y$j9T$abcdefghijklmnopqrstu.$4OlU5fmFx8ZqLCVsJ9SiUjEVNRZ9B1gIFoUS8X4a.87" },
+	{ "a",
+	  "$y$j9T$abcdefghijklmnopqrstu.",
+	  "$y$j9T$abcdefghijklmnopqrstu.$VfaN9joYj2rnS8Ip9.LfsbsU/BMR2GGSdlgwvV2HGa0" },
+	{ "a",
+	  "$y$jCT$AAAAAAAAAAAAAAAAAAAAA/",
+	  "$y$jCT$AAAAAAAAAAAAAAAAAAAAA/$etg2pWqX/ZKBHkrfNa0T7ICGSFFFU09xJ/PVewACjt9" },
+	{ "Tr0ub4dor&3 x",
+	  "$y$j9T$abcdefghijklmnopqrstu.",
+	  "$y$j9T$abcdefghijklmnopqrstu.$byPhMB3yPe.WMh80.B9voC8jbsD1mIiBbAajZrM9s79" },
+	{ "p\xc3\xa4ssw\xc3\xb6rd",
+	  "$y$j9T$abcdefghijklmnopqrstu.",
+	  "$y$j9T$abcdefghijklmnopqrstu.$BtI1C85gEUrt1rdmxUp3jEfe9z/jo0SzRdBMGm351nA" },
+	{ "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+	  "$y$jCT$AAAAAAAAAAAAAAAAAAAAA/",
+	  "$y$jCT$AAAAAAAAAAAAAAAAAAAAA/$DBoZ.2pgHOtRubOyHRpKTus0HjHn.is2bw.Zktw41a6" },
 	{ "",
 	  "$1$abcdefgh",
 	  "$1$abcdefgh$M55TzYaaccxVGbptZWaxX/" },
@@ -234,9 +254,17 @@ int main(void)
 		CHECK(pwhash_crypt(vectors[i].pw, vectors[i].hash, out,
 			sizeof out, &why) == 0 &&
 			strcmp(out, vectors[i].hash) == 0, "hash as setting");
+		/* a wrong password makes another hash */
+		snprintf(name, sizeof name, "%.40s: wrong password differs",
+			vectors[i].setting);
+		CHECK(pwhash_crypt("wrong", vectors[i].hash, out, sizeof out,
+			&why) == 0 && strcmp(out, vectors[i].hash) != 0, name);
 	}
-	CHECK(pwhash_crypt("x", "$y$j9T$abc$def", out, sizeof out, &why) < 0
-		&& errno == EINVAL && strstr(why, "yescrypt"), "yescrypt refused");
+	CHECK(pwhash_crypt("x", "$y$jAT$0123456789./ABCDEFGHIJ", out,
+		sizeof out, &why) < 0 && errno == EINVAL, "bad yescrypt params");
+	CHECK(pwhash_crypt("x", "$gy$j9T$saltsaltsaltsalt", out, sizeof out,
+		&why) < 0 && errno == EINVAL && strstr(why, "not built in"),
+		"gost-yescrypt: not built in");
 	CHECK(pwhash_crypt("x", "ab3jcLo8aNLw6", out, sizeof out, &why) < 0
 		&& errno == EINVAL, "DES refused");
 	CHECK(pwhash_crypt("x", "$2b$03$abcdefghijklmnopqrstuu", out,
