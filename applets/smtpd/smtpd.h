@@ -184,7 +184,8 @@ void smtpd_check_connect(struct smtpd *s);
 int smtpd_is_local(struct smtpd *s, const char *addr, char *user,
 	size_t max);
 /* auth_lookup_fn over the virtual-user file read as root at the start
- * (CTX: the session): the secret of USER, 1, 0 none, -1 try later. */
+ * (CTX: the session, or AUTH's monitor, which alone holds it unmasked):
+ * the secret of USER, 1, 0 none, -1 try later. */
 int smtpd_vuser_secret(void *ctx, const char *user, char *secret,
 	size_t max);
 /* Overwrites the password field of each entry of the virtual-user file
