@@ -235,6 +235,7 @@ int privsep_monitor(struct privsep *ps, const struct privsep_checks *k,
 		if (privsep_recv(ps->chan, &type, buf, max, &n) < 0 ||
 		    privsep_parse(type, buf, n, &rq) < 0 ||
 		    (type == 'S' && !started) ||
+		    (type == 'P' && !k->pass) ||
 		    (type == 'D' && !k->digest))
 			break;
 		if (type != 'S')

@@ -1,7 +1,7 @@
 /*
  * privsep: the privilege separation of a mail access server (pop3d and
- * smtpd's AUTH, imapd next; README.md "pop3d").  Started as root, a session splits in
- * two (privsep_split):
+ * smtpd's AUTH, imapd next; README.md "pop3d").  Started as root, a
+ * session splits in two (privsep_split):
  *
  *  - the login child becomes DefaultUser for good and does all the
  *    talking: TLS, the command parser, SASL framing.  It has each login
@@ -126,6 +126,7 @@ struct privsep_checks {
 	const char *host;	/* SASL's (CRAM-MD5's challenge) */
 	const char *client;	/* "host [ip]", for the log */
 	auth_lookup_fn lookup;	/* SASL's secrets */
+	/* NULL: 'P' is not expected (smtpd: SASL only) */
 	int (*pass)(void *ctx, const char *user, const char *password);
 	/* NULL: 'D' is not expected (a child that sends it is hostile) */
 	int (*digest)(void *ctx, const char *user, const char *digest);

@@ -124,7 +124,7 @@ struct smtpd {
 	unsigned errors;
 	struct txn *txn;
 	struct decide rt;	/* the maps; the RCPT decision (decide.h) */
-	struct privsep ps;	/* AUTH's monitor, chan -1: none (privsep.h) */
+	struct privsep ps;	/* AUTH's monitor (privsep.h), chan -1: none */
 	char *vusers;		/* PostboxVirtualUsers, read as root; the
 				   passwords masked when a monitor has them */
 	size_t vusers_len;

@@ -374,6 +374,21 @@ static void test_serve(void)
 	CHECK(privsep_recv(sp[1], &type, out, sizeof out, &n) < 0,
 		"serve: ends with the child");
 	close(sp[1]);
+
+	/* no password callback (smtpd): a 'P' record ends it unchecked */
+	pair(sp);
+	k.pass = NULL;
+	privsep_send(sp[1], 'P', "\1alice\0good", 11);
+	shutdown(sp[1], SHUT_WR);
+	privsep_init(&ps, 0, 0, 0);
+	ps.chan = sp[0];
+	ps.child = fork();
+	if (ps.child == 0)
+		_exit(0);
+	CHECK(privsep_serve(&ps, &k, buf, sizeof buf) == 0 &&
+		privsep_recv(sp[1], &type, out, sizeof out, &n) < 0,
+		"serve: USER/PASS refused without a pass check");
+	close(sp[1]);
 }
 
 int main(void)
