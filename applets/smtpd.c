@@ -49,10 +49,14 @@
  * 8314, port 465).  AUTH (RFC 4954) is offered when AuthMechanisms,
  * PostboxVirtualUsers or a daemon's M=a is set (not on M=A daemons):
  * PLAIN and LOGIN only under TLS unless AuthOptions lacks p (postbox's
- * default has it).  Secrets come from PostboxVirtualUsers (read as root
- * before the drop), else from /etc/shadow: then the sessions keep the
- * shadow group (the price of system logins without a root helper) and
- * CRAM-MD5 is not offered (crypt hashes cannot answer it).  M=a: 530
+ * default has it).  Secrets come from PostboxVirtualUsers, else from
+ * /etc/shadow (then CRAM-MD5 is not offered: crypt hashes cannot answer
+ * it).  Started as root with AUTH on, a session splits as pop3d's
+ * (libmini's privsep.h, ARCHITECTURE.md "Privilege separation for a
+ * server"): a root monitor answers the AUTH exchanges, the session runs
+ * as the session user for good, with no shadow group and no password in
+ * memory (its copy of the virtual users is masked), and after AUTH goes
+ * on knowing only who.  M=a: 530
  * before MAIL until AUTH.  Relaying after AUTH: with class
  * {TrustAuthMech} (sendmail's TRUST_AUTH_MECH) only for its mechanisms;
  * without it for any (sendmail would relay for none: a hand-written cf
@@ -997,6 +1001,28 @@ static int auth_trusted(const struct smtpd *s)
 		auth_mech_name(s->auth_mech));
 }
 
+/* AUTH's step through the monitor (privsep.h): TYPE 'A' starts MECH with
+ * the mechanisms SET and TEXT the initial response (NULL none), 'S' sends
+ * the response TEXT.  The result; the challenge, or after AUTH_SUCCESS
+ * the user and the mechanism, into A. */
+static int ask(struct smtpd *s, int type, int set, const char *mech,
+	const char *text, struct auth *a)
+{
+	struct privsep_req rq = { type, s->tls != NULL, set, NULL,
+		type == 'S' ? text : NULL, mech, type == 'A' ? text : NULL };
+	int r = privsep_ask(&s->ps, &rq, a->out, sizeof a->out);
+
+	if (type == 'A')
+		a->mech = auth_mech_byname(mech);
+	if (r < 0) {
+		log_msg(LOG_ERR, "[%s]: the AUTH monitor is gone", s->peer.ip);
+		return AUTH_TEMPFAIL;
+	}
+	if (r == AUTH_SUCCESS)
+		str_lcpy(a->user, a->out, sizeof a->user);
+	return r;
+}
+
 /* RFC 4954 4: AUTH mechanism [initial-response]. */
 static void cmd_auth(struct smtpd *s, char *arg)
 {
@@ -1039,7 +1065,11 @@ static void cmd_auth(struct smtpd *s, char *arg)
 	}
 	snprintf(client, sizeof client, "%s%s[%s]", s->peer.host,
 		s->peer.host[0] ? " " : "", s->peer.ip);
-	r = auth_start(&a, arg, set, initial, s->j, lookup, lctx, client);
+	if (s->ps.chan >= 0)
+		r = ask(s, 'A', set, arg, initial, &a);
+	else
+		r = auth_start(&a, arg, set, initial, s->j, lookup, lctx,
+			client);
 	while (r == AUTH_CONTINUE) {
 		size_t len = 0;
 		int g;
@@ -1066,7 +1096,10 @@ static void cmd_auth(struct smtpd *s, char *arg)
 		if (len > 0 && s->line[len - 1] == '\r')
 			len--;
 		s->line[len] = 0;
-		r = auth_step(&a, s->line);
+		if (s->ps.chan >= 0)
+			r = ask(s, 'S', 0, NULL, s->line, &a);
+		else
+			r = auth_step(&a, s->line);
 	}
 	switch (r) {
 	case AUTH_SUCCESS:
@@ -1311,9 +1344,6 @@ static void session_loop(struct smtpd *s)
 /* Drops to the session user before the first byte is read. */
 static int drop_privilege(const struct ctx *c)
 {
-	/* AUTH against /etc/shadow needs its group (see smtpd_main) */
-	gid_t g[2] = { c->gid, c->shadow_gid };
-
 	if (!c->drop)
 		return 0;
 	/* never root's group, even after a reload (see session_user) */
@@ -1321,15 +1351,45 @@ static int drop_privilege(const struct ctx *c)
 		errno = EPERM;
 		return -1;
 	}
-	if (setgroups(c->shadow_gid ? 2 : 1, g) < 0)
+	if (setgroups(1, &c->gid) < 0)
 		return -1;
 	return priv_drop(c->uid, c->gid);
+}
+
+/* Root with AUTH on (privsep.h): 1 in the session, which is the session
+ * user for good; 0 in the monitor once the session is over; -1 (logged)
+ * when nothing forked. */
+static int split(struct smtpd *s)
+{
+	char client[NET_IP_MAX + 300], *buf;
+	auth_lookup_fn lookup = auth_lookup_system;
+	struct privsep_checks k = { s, s->j, client, NULL, NULL, NULL, NULL };
+	int r;
+
+	if (s->cf->opt.virtual_users && *s->cf->opt.virtual_users)
+		lookup = smtpd_vuser_secret;
+	k.lookup = lookup;
+	snprintf(client, sizeof client, "%s%s[%s]", s->peer.host,
+		s->peer.host[0] ? " " : "", s->peer.ip);
+	privsep_init(&s->ps, 1, s->ctx->uid, s->ctx->gid);
+	if (!(buf = malloc(AUTH_LINE_MAX + 8))) {
+		log_msg(LOG_ERR, "out of memory");
+		return -1;
+	}
+	r = privsep_split(&s->ps);
+	if (r == 0)
+		privsep_serve(&s->ps, &k, buf, AUTH_LINE_MAX + 8);
+	free(buf);
+	if (r == 1 && s->vusers)	/* the monitor has the secrets */
+		smtpd_vusers_mask(s->vusers, s->vusers_len);
+	return r;
 }
 
 /* The session on fds 0/1.  L is the listener (NULL in -i mode). */
 int smtpd_session(struct ctx *c, const struct net_listener *l)
 {
 	struct smtpd *s;
+	int r;
 
 	signal(SIGPIPE, SIG_IGN);
 	s = calloc(1, sizeof *s);
@@ -1341,6 +1401,7 @@ int smtpd_session(struct ctx *c, const struct net_listener *l)
 	s->ctx = c;
 	s->l = l;
 	s->verbose = c->verbose;
+	privsep_init(&s->ps, 0, c->uid, c->gid);
 	net_peer(&s->peer);
 	/* the maps are opened as root (they may be 0640), then we drop */
 	smtpd_maps_open(s);
@@ -1355,7 +1416,20 @@ int smtpd_session(struct ctx *c, const struct net_listener *l)
 	s->rt.vusers = s->vusers;
 	s->rt.vusers_len = s->vusers_len;
 	s->rt.vusers_err = s->vusers_err;
-	if (drop_privilege(c) < 0) {
+	if (cf_expand(c->cf, "$j", s->j, sizeof s->j) < 0 || !s->j[0])
+		str_lcpy(s->j, "localhost", sizeof s->j);
+	/* AUTH's passwords stay with a root monitor (privsep.h) */
+	if (c->drop && CFG_AUTH && c->mechs && !daemon_has(s, 'A')) {
+		if ((r = split(s)) == 0) {
+			decide_close(&s->rt);
+			free(s->vusers);
+			free(s);
+			return 0;
+		}
+	} else {
+		r = drop_privilege(c) < 0 ? -1 : 1;
+	}
+	if (r < 0) {
 		log_msg(LOG_ERR, "cannot drop privilege to %u:%u: %s",
 			(unsigned)c->uid, (unsigned)c->gid, strerror(errno));
 		static const char msg[] = "421 4.3.0 Server configuration "
@@ -1370,8 +1444,6 @@ int smtpd_session(struct ctx *c, const struct net_listener *l)
 	/* RFC 2920: replies to a pipelined group leave in one write */
 	io_pair(&s->in, &s->out);
 	io_deadline(&s->out, s->cf->opt.to_command * 1000UL);
-	if (cf_expand(c->cf, "$j", s->j, sizeof s->j) < 0 || !s->j[0])
-		str_lcpy(s->j, "localhost", sizeof s->j);
 	smtpd_check_connect(s);
 	if (s->verbose)
 		log_msg(LOG_DEBUG, "connection from [%s]%s", s->peer.ip,

@@ -350,9 +350,11 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len)
 		goto fail;
 	}
 	/* The size is a hint (the file may grow, or be a pipe): read to EOF
-	 * but never past MAX. */
+	 * but never past MAX.  Room for EOF after it: an unchanged file is
+	 * read with no realloc, so no copy of it (of secrets: smtpd masks
+	 * the passwords in its) stays behind in freed memory. */
 	cap = S_ISREG(st.st_mode) && (size_t)st.st_size < max ?
-		(size_t)st.st_size + 1 : 4096;
+		(size_t)st.st_size + 2 : 4096;
 	if (cap > max + 1)
 		cap = max + 1;
 	for (;;) {

@@ -235,6 +235,7 @@ int privsep_monitor(struct privsep *ps, const struct privsep_checks *k,
 		if (privsep_recv(ps->chan, &type, buf, max, &n) < 0 ||
 		    privsep_parse(type, buf, n, &rq) < 0 ||
 		    (type == 'S' && !started) ||
+		    (type == 'P' && !k->pass) ||
 		    (type == 'D' && !k->digest))
 			break;
 		if (type != 'S')
@@ -244,6 +245,7 @@ int privsep_monitor(struct privsep *ps, const struct privsep_checks *k,
 			str_lcpy(user, rq.user ? rq.user : a.user, umax);
 			str_lcpy(how, type == 'P' ? "USER" : type == 'D' ?
 				"APOP" : auth_mech_name(a.mech), hmax);
+			ch = user;	/* for a child that stays (smtpd) */
 		}
 		explicit_bzero(buf, n);
 		/* RFC 2449 8.1.2: a good password, but too soon */
@@ -415,6 +417,25 @@ void privsep_handoff(struct privsep *ps, struct io *in, char *buf,
 	    (k = io_read(in, buf + n, max - n)) > 0)
 		n += (size_t)k;
 	privsep_send(ps->chan, 'I', buf, n);
+}
+
+int privsep_serve(struct privsep *ps, const struct privsep_checks *k,
+	char *buf, size_t max)
+{
+	char user[AUTH_USER_MAX], how[16];
+	int logins = 0;
+
+	/* the session is the child's: no copy of the connection here,
+	 * which would keep it open after the child ended it */
+	close(ps->cin);
+	close(ps->cout);
+	ps->cin = ps->cout = -1;
+	while (privsep_monitor(ps, k, buf, max, user, sizeof user, how,
+	    sizeof how) == 0)
+		logins++;
+	explicit_bzero(user, sizeof user);
+	privsep_end(ps, buf, max);
+	return logins;
 }
 
 void privsep_end(struct privsep *ps, char *buf, size_t max)

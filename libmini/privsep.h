@@ -1,7 +1,7 @@
 /*
- * privsep: the privilege separation of a mail access server (pop3d now,
- * imapd next; README.md "pop3d").  Started as root, a session splits in
- * two (privsep_split):
+ * privsep: the privilege separation of a mail access server (pop3d and
+ * smtpd's AUTH, imapd next; README.md "pop3d").  Started as root, a
+ * session splits in two (privsep_split):
  *
  *  - the login child becomes DefaultUser for good and does all the
  *    talking: TLS, the command parser, SASL framing.  It has each login
@@ -39,7 +39,13 @@
  *	'S' line				SASL's next response
  *	'I' bytes	the child's last: the input it had buffered
  * Answers: TYPE = the AUTH_* result (or PRIVSEP_DELAYED), payload = the
- * challenge (or the seconds left, in decimal).
+ * challenge (or the seconds left, in decimal; after AUTH_SUCCESS, the
+ * user).
+ *
+ * A protocol whose session needs no mailbox owner (smtpd: after AUTH the
+ * session goes on as it was, only knowing who) has its monitor answer
+ * with privsep_serve: no take-over, no become; the child keeps the
+ * connection and runs unprivileged to its end.
  */
 #ifndef LIBMINI_PRIVSEP_H
 #define LIBMINI_PRIVSEP_H
@@ -120,6 +126,7 @@ struct privsep_checks {
 	const char *host;	/* SASL's (CRAM-MD5's challenge) */
 	const char *client;	/* "host [ip]", for the log */
 	auth_lookup_fn lookup;	/* SASL's secrets */
+	/* NULL: 'P' is not expected (smtpd: SASL only) */
 	int (*pass)(void *ctx, const char *user, const char *password);
 	/* NULL: 'D' is not expected (a child that sends it is hostile) */
 	int (*digest)(void *ctx, const char *user, const char *digest);
@@ -161,6 +168,14 @@ void privsep_relay(struct privsep *ps, struct io *in, struct io *out,
  * PRIVSEP_INPUT_MAX bytes, through BUF of MAX) as the last record. */
 void privsep_handoff(struct privsep *ps, struct io *in, char *buf,
 	size_t max);
+
+/* Monitor of a session that stays the child's (smtpd): closes the copies
+ * of the connection, answers logins (privsep_monitor, again after each
+ * success: SMTP allows a new AUTH after STARTTLS) until the child ends or
+ * breaks the rules, then privsep_end.  BUF as privsep_monitor's.  The
+ * number of successful logins. */
+int privsep_serve(struct privsep *ps, const struct privsep_checks *k,
+	char *buf, size_t max);
 
 /* Monitor: the session is over.  Ends its side, drains what the child
  * still sends (BUF of MAX bytes), closes and waits for the child. */

@@ -227,6 +227,25 @@ int smtpd_is_local(struct smtpd *s, const char *addr, char *user,
 	return decide_is_local(&s->rt, addr, user, max);
 }
 
+void smtpd_vusers_mask(char *data, size_t len)
+{
+	char *p = data, *end = data + len, *nl, *f;
+
+	for (; p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end;
+		f = p + strspn(p, " \t");
+		if (f >= nl || *f == '#' ||
+		    !(f = memchr(p, ':', (size_t)(nl - p))))
+			continue;
+		/* what vusers_parse_line refuses stays, so a broken line
+		 * breaks the same way */
+		for (f++; f < nl && *f != ':'; f++)
+			if ((unsigned char)*f >= ' ' || *f == '\t')
+				*f = '*';
+	}
+}
+
 int smtpd_vuser_secret(void *ctx, const char *user, char *secret,
 	size_t max)
 {

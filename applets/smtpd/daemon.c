@@ -300,7 +300,7 @@ int smtpd_check_daemons(const struct ctx *c)
 }
 
 /* As root, before any session: the certificate and key of CF (usually
- * root's only), the mechanisms, the shadow group, into C (its old
+ * root's only), the mechanisms, into C (its old
  * certificate freed).  0, or -1 with why warned and C unchanged. */
 int smtpd_load_secrets(struct ctx *c, const struct cf *cf)
 {
@@ -328,20 +328,10 @@ int smtpd_load_secrets(struct ctx *c, const struct cf *cf)
 		if (strchr(cf->daemons[i].modifiers, 'a'))
 			need_auth = 1;
 	c->mechs = 0;
-	c->shadow_gid = 0;
 	if (CFG_AUTH && (o->auth_mechs.n || need_auth ||
-			(o->virtual_users && *o->virtual_users))) {
+			(o->virtual_users && *o->virtual_users)))
 		c->mechs = auth_mechs_server(o->auth_mechs.v,
 			o->auth_mechs.n, o->virtual_users);
-		if (!o->virtual_users || !*o->virtual_users) {
-			struct group *gr = getgrnam("shadow");
-
-			/* system accounts: the sessions keep the shadow
-			 * group to read their hashes */
-			if (gr && c->drop)
-				c->shadow_gid = gr->gr_gid;
-		}
-	}
 	return 0;
 }
 

@@ -124,7 +124,9 @@ struct smtpd {
 	unsigned errors;
 	struct txn *txn;
 	struct decide rt;	/* the maps; the RCPT decision (decide.h) */
-	char *vusers;		/* PostboxVirtualUsers, read as root */
+	struct privsep ps;	/* AUTH's monitor (privsep.h), chan -1: none */
+	char *vusers;		/* PostboxVirtualUsers, read as root; the
+				   passwords masked when a monitor has them */
 	size_t vusers_len;
 	int vusers_err;		/* it could not be read: try later */
 	int verbose;
@@ -152,7 +154,6 @@ struct ctx {			/* the daemon's, shared by the sessions */
 	struct net_server *srv;	/* the listener's sockets, or NULL */
 	struct tls_server_config *tlscfg;	/* ServerCertFile, or NULL */
 	int mechs;		/* AuthMechanisms as AUTH_* bits, 0 none */
-	gid_t shadow_gid;	/* kept for auth_lookup_system, 0 none */
 	struct smtpd_agent agent;	/* rd, wr -1 until a mode sets it up */
 	const char *runner_every;	/* -q TIME for the runner, or NULL */
 	pid_t runner;		/* that runner (sendmail -qTIME), 0 none */
@@ -183,9 +184,15 @@ void smtpd_check_connect(struct smtpd *s);
 int smtpd_is_local(struct smtpd *s, const char *addr, char *user,
 	size_t max);
 /* auth_lookup_fn over the virtual-user file read as root at the start
- * (CTX: the session): the secret of USER, 1, 0 none, -1 try later. */
+ * (CTX: the session, or AUTH's monitor, which alone holds it unmasked):
+ * the secret of USER, 1, 0 none, -1 try later. */
 int smtpd_vuser_secret(void *ctx, const char *user, char *secret,
 	size_t max);
+/* Overwrites the password field of each entry of the virtual-user file
+ * DATA (LEN bytes) with '*', byte for byte: the session keeps the users
+ * (RCPT) and, for a broken line, the same error; AUTH's monitor has the
+ * secrets. */
+void smtpd_vusers_mask(char *data, size_t len);
 /* Whether USER receives mail here: 1, 0, -1 try later. */
 int smtpd_user_exists(struct smtpd *s, const char *user);
 /* All RCPT checks: 0 with the address to queue in dst, or -1 with the
@@ -208,7 +215,7 @@ int smtpd_session(struct ctx *c, const struct net_listener *l);
 /* daemon.c: the session user into C (RunAsUser, else DefaultUser, with
  * QueueDirectory's group); 0, or -1 warned (root as RunAsUser). */
 int smtpd_session_user(struct ctx *c);
-/* As root: CF's certificate and key, mechanisms, shadow group into C
+/* As root: CF's certificate and key, mechanisms into C
  * (its old certificate freed); 0, or -1 warned and C unchanged. */
 int smtpd_load_secrets(struct ctx *c, const struct cf *cf);
 /* M=s without a certificate, M=a without AUTH: -1 warned. */

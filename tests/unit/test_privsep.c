@@ -222,7 +222,8 @@ static void test_monitor(void)
 	CHECK_STR(user, "alice", "monitor: the user");
 	CHECK_STR(how, "USER", "monitor: the method");
 	CHECK(privsep_recv(sp[1], &type, out, sizeof out, &n) == 0 &&
-		type == AUTH_SUCCESS, "monitor: answers AUTH_SUCCESS");
+		type == AUTH_SUCCESS && !strcmp(out, "alice"),
+		"monitor: answers AUTH_SUCCESS with the user");
 	close(sp[0]);
 	close(sp[1]);
 
@@ -327,11 +328,75 @@ static void test_delay(void)
 	close(sp[1]);
 }
 
+/* --- privsep_serve: a child that stays (smtpd) ------------------------ */
+
+static int plain_lookup(void *ctx, const char *user, char *secret,
+	size_t max)
+{
+	if (strcmp(user, "alice"))
+		return 0;
+	str_lcpy(secret, "{PLAIN}good", max);
+	return 1;
+}
+
+static void test_serve(void)
+{
+	struct privsep_checks k = { NULL, "localhost", "[127.0.0.1]",
+		plain_lookup, fake_pass, NULL, NULL };
+	static char buf[AUTH_LINE_MAX + 2];
+	struct privsep ps;
+	char out[64];
+	int sp[2], type, r, i;
+	size_t n;
+
+	/* PLAIN "\0alice\0good" logs in, then again (after STARTTLS), a
+	 * bad password fails, and the child ends */
+	pair(sp);
+	for (i = 0; i < 2; i++)
+		privsep_send(sp[1], 'A', "\1\1\1PLAIN\0AGFsaWNlAGdvb2Q=", 25);
+	privsep_send(sp[1], 'A', "\1\1\1PLAIN\0AGFsaWNlAGJhZA==", 25);
+	shutdown(sp[1], SHUT_WR);
+	privsep_init(&ps, 0, 0, 0);
+	ps.chan = sp[0];
+	ps.cin = dup(0);
+	ps.child = fork();
+	if (ps.child == 0)
+		_exit(0);
+	r = privsep_serve(&ps, &k, buf, sizeof buf);
+	CHECK(r == 2, "serve: two logins answered");
+	CHECK(ps.cin < 0 && ps.cout < 0, "serve: no copy of the connection");
+	for (i = 0; i < 2; i++)
+		CHECK(privsep_recv(sp[1], &type, out, sizeof out, &n) == 0 &&
+			type == AUTH_SUCCESS && !strcmp(out, "alice"),
+			"serve: AUTH_SUCCESS with the user");
+	CHECK(privsep_recv(sp[1], &type, out, sizeof out, &n) == 0 &&
+		type == AUTH_FAIL, "serve: a bad password fails");
+	CHECK(privsep_recv(sp[1], &type, out, sizeof out, &n) < 0,
+		"serve: ends with the child");
+	close(sp[1]);
+
+	/* no password callback (smtpd): a 'P' record ends it unchecked */
+	pair(sp);
+	k.pass = NULL;
+	privsep_send(sp[1], 'P', "\1alice\0good", 11);
+	shutdown(sp[1], SHUT_WR);
+	privsep_init(&ps, 0, 0, 0);
+	ps.chan = sp[0];
+	ps.child = fork();
+	if (ps.child == 0)
+		_exit(0);
+	CHECK(privsep_serve(&ps, &k, buf, sizeof buf) == 0 &&
+		privsep_recv(sp[1], &type, out, sizeof out, &n) < 0,
+		"serve: USER/PASS refused without a pass check");
+	close(sp[1]);
+}
+
 int main(void)
 {
 	test_parse();
 	test_recv();
 	test_monitor();
 	test_delay();
+	test_serve();
 	return unit_done();
 }
