@@ -1203,52 +1203,44 @@ static int net_session(void *arg, const struct net_listener *l)
 	return session(arg, l);
 }
 
-/* SIGHUP: the cf and the certificate it names read again for the next
- * sessions, built aside, so that any failure (a file that cannot be read,
- * a bad line, memory running out) keeps the old ones whole.  The
+/* SIGHUP: the certificate FRESH names read again for the next sessions,
+ * built aside, so that any failure (a file that cannot be read, a bad
+ * line, memory running out) keeps the old configuration whole.  The
  * listeners stay: new PostboxPop3PortOptions need a restart. */
-static void reload(struct ctx *c, struct net_server *srv)
+static int reload(void *arg, struct net_server *srv, const struct cf *fresh,
+	char *err, size_t errmax)
 {
-	struct cf *fresh = cf_reload(c->cfpath ? c->cfpath : CF_PATH,
-		c->cfpath != NULL);
+	struct ctx *c = arg;
 	struct tls_server_config *tls = NULL;
-	const struct cf_opts *o;
-	char err[512];
+	const struct cf_opts *o = &fresh->opt;
 	size_t i;
 
-	if (!fresh)
-		return;
-	o = &fresh->opt;
 	if (CFG_TLS && o->server_cert && *o->server_cert) {
 		tls = tls_server_config_new(o->server_cert, o->server_key &&
 			*o->server_key ? o->server_key : o->server_cert, err,
-			sizeof err);
+			errmax);
 		if (!tls)
-			goto fail;
+			return -1;
 	}
 	for (i = 0; i < srv->n; i++)
 		if (strchr(srv->l[i].modifiers, 's') && !tls) {
-			snprintf(err, sizeof err, "%s: M=s needs "
+			snprintf(err, errmax, "%s: M=s needs "
 				"ServerCertFile", srv->l[i].name);
-			goto fail;
+			return -1;
 		}
 	if (c->tls)
 		tls_server_config_free(c->tls);
 	c->tls = tls;
-	cf_free(c->cf);
-	free(c->cf);
-	c->cf = fresh;
+	return 0;
+}
+
+/* After a reload, with the new cf in place: the login child's user. */
+static void reloaded(void *arg)
+{
+	struct ctx *c = arg;
+
 	if (c->root)
 		local_default_user(c->cf, &c->pre_uid, &c->pre_gid);
-	srv->max_children = c->cf->opt.max_children;
-	srv->conn_rate = c->cf->opt.conn_rate;
-	log_msg(LOG_INFO, "configuration reloaded");
-	return;
-fail:
-	log_msg(LOG_ERR, "%s; reload failed, keeping the old configuration",
-		err);
-	cf_free(fresh);
-	free(fresh);
 }
 
 /* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
@@ -1256,13 +1248,13 @@ fail:
 static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 {
 	struct cf_daemon def[2];
-	const struct cf_daemon *d = c->cf->pop3_daemons;
-	struct net_server srv;
-	char err[512];
-	size_t n = c->cf->n_pop3_daemons, i;
-	int r;
+	const struct cf_daemon *tls;
+	struct net_daemon d;
 
-	if (!n) {
+	memset(&d, 0, sizeof d);
+	d.d = c->cf->pop3_daemons;
+	d.n = c->cf->n_pop3_daemons;
+	if (!d.n) {
 		memset(def, 0, sizeof def);
 		def[0].name = "POP3";
 		def[0].addr = "127.0.0.1";
@@ -1272,36 +1264,24 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		def[1].name = "POP3S";
 		def[1].port = 995;
 		str_lcpy(def[1].modifiers, "s", sizeof def[1].modifiers);
-		d = def;
-		n = c->tls ? 2 : 1;
+		d.d = def;
+		d.n = c->tls ? 2 : 1;
 	}
-	for (i = 0; i < n; i++)
-		if (strchr(d[i].modifiers, 's') && !c->tls) {
-			xwarn("PostboxPop3PortOptions Name=%s: M=s needs "
-				"ServerCertFile", d[i].name);
-			return EX_CONFIG;
-		}
-	if (net_listen(&srv, d, n, err, sizeof err) < 0) {
-		xwarn("%s", err);
-		return EX_OSERR;
+	if (!c->tls && (tls = net_needs_tls(d.d, d.n))) {
+		xwarn("PostboxPop3PortOptions Name=%s: M=s needs "
+			"ServerCertFile", tls->name);
+		return EX_CONFIG;
 	}
-	if (background)
-		net_detach(pidfile);
-	log_open("pop3d", background);
-	srv.max_children = c->cf->opt.max_children;
-	srv.conn_rate = c->cf->opt.conn_rate;
-	srv.session = net_session;
-	srv.ctx = c;
-	for (i = 0; i < srv.n; i++)
-		log_msg(LOG_INFO, "listening on %s port %u (%s)",
-			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
-	while ((r = net_serve(&srv)) == NET_RELOAD)
-		reload(c, &srv);
-	log_msg(LOG_INFO, "stopped");
-	net_close(&srv);
-	if (background)
-		unlink(pidfile);
-	return r < 0 ? EX_OSERR : EX_OK;
+	d.tag = "pop3d";
+	d.background = background;
+	d.pidfile = pidfile;
+	d.cf = &c->cf;
+	d.cfpath = c->cfpath;
+	d.ctx = c;
+	d.session = net_session;
+	d.reload = reload;
+	d.reloaded = reloaded;
+	return net_daemon(&d);
 }
 
 int pop3d_main(int argc, char **argv)

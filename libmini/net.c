@@ -625,3 +625,92 @@ void net_detach(const char *pidfile)
 		log_msg(LOG_WARNING, "%s: %s", pidfile, strerror(errno));
 	}
 }
+
+const struct cf_daemon *net_needs_tls(const struct cf_daemon *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strchr(d[i].modifiers, 's'))
+			return &d[i];
+	return NULL;
+}
+
+static void daemon_limits(struct net_server *srv, const struct cf *cf)
+{
+	srv->max_children = cf->opt.max_children;
+	srv->conn_rate = cf->opt.conn_rate;
+}
+
+/* SIGHUP: the new cf for the next sessions, built aside (nothing on this
+ * path exits); the sockets stay (new port options need a restart). */
+static void daemon_reload(const struct net_daemon *d, struct net_server *srv)
+{
+	struct cf *fresh = cf_reload(d->cfpath ? d->cfpath : CF_PATH,
+		d->cfpath != NULL);
+	char err[512];
+
+	if (!fresh)
+		return;		/* cf_reload said why */
+	err[0] = 0;
+	if (d->reload && d->reload(d->ctx, srv, fresh, err, sizeof err) < 0) {
+		if (err[0])
+			log_msg(LOG_ERR, "%s; reload failed, keeping the old "
+				"configuration", err);
+		else
+			log_msg(LOG_ERR, "reload failed, keeping the old "
+				"configuration");
+		cf_free(fresh);
+		free(fresh);
+		return;
+	}
+	cf_free(*d->cf);
+	free(*d->cf);
+	*d->cf = fresh;
+	if (d->reloaded)
+		d->reloaded(d->ctx);
+	daemon_limits(srv, fresh);
+	log_msg(LOG_INFO, "configuration reloaded");
+}
+
+int net_daemon(const struct net_daemon *d)
+{
+	struct net_server srv;
+	char err[512];
+	size_t i;
+	int r;
+
+	if (net_listen(&srv, d->d, d->n, err, sizeof err) < 0) {
+		xwarn("%s", err);
+		return EX_OSERR;
+	}
+	if (d->setup && d->setup(d->ctx, &srv) < 0) {
+		net_close(&srv);
+		return EX_OSERR;
+	}
+	if (d->background)
+		net_detach(d->pidfile);
+	log_open(d->tag, d->background);
+	daemon_limits(&srv, *d->cf);
+	srv.session = d->session;
+	srv.ip_limit = d->ip_limit;
+	srv.refuse = d->refuse;
+	srv.reaped = d->reaped;
+	srv.ctx = d->ctx;
+	if (d->start)
+		d->start(d->ctx, &srv);
+	for (i = 0; i < srv.n; i++)
+		log_msg(LOG_INFO, "listening on %s port %u (%s)",
+			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
+	if (d->started)
+		d->started(d->ctx);
+	while ((r = net_serve(&srv)) == NET_RELOAD)
+		daemon_reload(d, &srv);
+	log_msg(LOG_INFO, "stopped");
+	net_close(&srv);
+	if (d->stop)
+		d->stop(d->ctx);
+	if (d->background)
+		unlink(d->pidfile);
+	return r < 0 ? EX_OSERR : EX_OK;
+}

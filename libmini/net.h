@@ -141,4 +141,56 @@ unsigned net_port(const char *s);
  * logged, not fatal).  Setup path only: exits EX_OSERR when fork fails. */
 void net_detach(const char *pidfile);
 
+/* The whole life of a listener (smtpd, pop3d; imapd to come), one
+ * sequence for all: net_listen on D, the setup hook, net_detach with -b,
+ * log_open, the limits of the running cf (MaxDaemonChildren,
+ * ConnectionRateThrottle), the start hook, "listening on ADDR port N
+ * (NAME)" for each socket, the started hook, then net_serve until
+ * SIGTERM.  On SIGHUP: cf_reload, the reload hook with the new cf (it
+ * builds what the cf names, e.g. the TLS certificate, aside and swaps it
+ * in, or fails), then the new cf in place of the old, the reloaded hook,
+ * the new limits and "configuration reloaded"; on any failure the old
+ * configuration stays whole ("reload failed, keeping the old
+ * configuration").  At the end: "stopped", net_close, the stop hook, the
+ * pidfile removed.  Every hook but session may be NULL. */
+struct net_daemon {
+	const char *tag;		/* log_open's: "smtpd", "pop3d" */
+	const struct cf_daemon *d;	/* the sockets to bind */
+	size_t n;
+	int background;			/* -b: detach, write PIDFILE */
+	const char *pidfile;
+	struct cf **cf;			/* the running cf, replaced on reload */
+	const char *cfpath;		/* -C; NULL: CF_PATH */
+	void *ctx;			/* the hooks' first argument */
+	/* the session and the per-address cap: as in struct net_server */
+	int (*session)(void *ctx, const struct net_listener *l);
+	unsigned (*ip_limit)(void *ctx, const struct net_peer *p);
+	void (*refuse)(void *ctx, int fd, const struct net_peer *p);
+	void (*reaped)(void *ctx, pid_t pid, int status);
+	/* Before detaching (stderr still open): -1 (why warned) stops it. */
+	int (*setup)(void *ctx, struct net_server *srv);
+	/* After log_open, before the sockets are announced: the listener's
+	 * own children (smtpd's agent and queue runner), its maps. */
+	void (*start)(void *ctx, struct net_server *srv);
+	/* After the "listening on" lines. */
+	void (*started)(void *ctx);
+	/* SIGHUP: FRESH is the new cf, not yet in place.  0 when what it
+	 * names is built and swapped in; -1 with why in ERR ("" when logged
+	 * already), and nothing changed. */
+	int (*reload)(void *ctx, struct net_server *srv,
+		const struct cf *fresh, char *err, size_t errmax);
+	/* After a reload, with the new cf in place. */
+	void (*reloaded)(void *ctx);
+	/* After net_close, the sessions finished. */
+	void (*stop)(void *ctx);
+};
+
+/* Runs D (above) until SIGTERM: EX_OK, or EX_OSERR when the sockets
+ * cannot be bound, setup fails or net_serve fails. */
+int net_daemon(const struct net_daemon *d);
+
+/* The first of D[0..N) with M=s (implicit TLS: it needs a certificate),
+ * or NULL when none has it. */
+const struct cf_daemon *net_needs_tls(const struct cf_daemon *d, size_t n);
+
 #endif

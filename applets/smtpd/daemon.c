@@ -335,75 +335,56 @@ int smtpd_load_secrets(struct ctx *c, const struct cf *cf)
 	return 0;
 }
 
-static void set_limits(struct net_server *srv, const struct cf *cf)
-{
-	srv->max_children = cf->opt.max_children;
-	srv->conn_rate = cf->opt.conn_rate;
-}
+/* --- the listener's hooks (net_daemon, libmini/net.h) -------------------- */
 
-int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
+static int d_setup(void *arg, struct net_server *srv)
 {
-	struct net_server srv;
-	char err[512];
-	int r;
-	size_t i;
+	struct ctx *c = arg;
 
-	if (net_listen(&srv, c->cf->daemons, c->cf->n_daemons, err,
-			sizeof err) < 0) {
-		xwarn("%s", err);
-		return EX_OSERR;
-	}
 	if (smtpd_agent_init(&c->agent, c->cfpath) < 0) {
 		xwarn("pipe: %s", strerror(errno));
-		return EX_OSERR;
+		return -1;
 	}
-	if (background)
-		net_detach(pidfile);
-	log_open("smtpd", background);
+	return 0;
+}
+
+static void d_start(void *arg, struct net_server *srv)
+{
+	struct ctx *c = arg;
+
 	smtpd_map_open(&c->access, c->cf, "access");
-	set_limits(&srv, c->cf);
-	srv.ip_limit = ip_limit;
-	srv.refuse = refuse;
-	srv.session = net_session;
-	srv.ctx = c;
-	c->srv = &srv;
-	c->agent.srv = &srv;
-	srv.reaped = reaped;
+	c->srv = srv;
+	c->agent.srv = srv;
 	smtpd_agent_start(&c->agent);
 	runner_start(c);
-	for (i = 0; i < srv.n; i++)
-		log_msg(LOG_INFO, "listening on %s port %u (%s)",
-			srv.l[i].addr, srv.l[i].port, srv.l[i].name);
-	log_session_user(c);
-	while ((r = net_serve(&srv)) == NET_RELOAD) {
-		/* SIGHUP: the new cf for the next sessions, built aside
-		 * (nothing on this path exits); the sockets stay (a new
-		 * DaemonPortOptions needs a restart) */
-		struct cf *fresh = cf_reload(c->cfpath ? c->cfpath : CF_PATH,
-			c->cfpath != NULL);
+}
 
-		if (!fresh)
-			continue;
-		if (smtpd_load_secrets(c, fresh) < 0) {
-			log_msg(LOG_ERR, "reload failed, keeping the old "
-				"configuration");
-			cf_free(fresh);
-			free(fresh);
-			continue;
-		}
-		cf_free(c->cf);
-		free(c->cf);
-		c->cf = fresh;
-		if (smtpd_session_user(c) == 0)
-			log_session_user(c);
-		set_limits(&srv, c->cf);
-		smtpd_map_close(&c->access);
-		smtpd_map_open(&c->access, c->cf, "access");
-		smtpd_agent_reload(&c->agent);
-		log_msg(LOG_INFO, "configuration reloaded");
-	}
-	log_msg(LOG_INFO, "stopped");
-	net_close(&srv);
+static void d_started(void *arg)
+{
+	log_session_user(arg);
+}
+
+static int d_reload(void *arg, struct net_server *srv, const struct cf *fresh,
+	char *err, size_t errmax)
+{
+	return smtpd_load_secrets(arg, fresh);	/* it warns itself */
+}
+
+static void d_reloaded(void *arg)
+{
+	struct ctx *c = arg;
+
+	if (smtpd_session_user(c) == 0)
+		log_session_user(c);
+	smtpd_map_close(&c->access);
+	smtpd_map_open(&c->access, c->cf, "access");
+	smtpd_agent_reload(&c->agent);
+}
+
+static void d_stop(void *arg)
+{
+	struct ctx *c = arg;
+
 	/* the queue runner finishes the entries at hand, then exits */
 	if (c->runner) {
 		kill(c->runner, SIGTERM);
@@ -414,8 +395,30 @@ int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
 	/* the sessions are gone: the agent delivers what they queued */
 	smtpd_agent_stop(&c->agent);
 	smtpd_map_close(&c->access);
-	if (background)
-		unlink(pidfile);
-	return r < 0 ? EX_OSERR : EX_OK;
 }
 
+int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
+{
+	struct net_daemon d;
+
+	memset(&d, 0, sizeof d);
+	d.tag = "smtpd";
+	d.d = c->cf->daemons;
+	d.n = c->cf->n_daemons;
+	d.background = background;
+	d.pidfile = pidfile;
+	d.cf = &c->cf;
+	d.cfpath = c->cfpath;
+	d.ctx = c;
+	d.session = net_session;
+	d.ip_limit = ip_limit;
+	d.refuse = refuse;
+	d.reaped = reaped;
+	d.setup = d_setup;
+	d.start = d_start;
+	d.started = d_started;
+	d.reload = d_reload;
+	d.reloaded = d_reloaded;
+	d.stop = d_stop;
+	return net_daemon(&d);
+}
