@@ -1251,7 +1251,7 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	const struct cf_daemon *tls;
 	struct net_daemon d;
 
-	memset(&d, 0, sizeof d);
+	net_daemon_init(&d, "pop3d", c, &c->cf, c->cfpath);
 	d.d = c->cf->pop3_daemons;
 	d.n = c->cf->n_pop3_daemons;
 	if (!d.n) {
@@ -1272,16 +1272,10 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 			"ServerCertFile", tls->name);
 		return EX_CONFIG;
 	}
-	d.tag = "pop3d";
-	d.background = background;
-	d.pidfile = pidfile;
-	d.cf = &c->cf;
-	d.cfpath = c->cfpath;
-	d.ctx = c;
 	d.session = net_session;
 	d.reload = reload;
 	d.reloaded = reloaded;
-	return net_daemon(&d);
+	return net_daemon(&d, background, pidfile);
 }
 
 int pop3d_main(int argc, char **argv)

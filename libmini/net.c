@@ -673,7 +673,18 @@ static void daemon_reload(const struct net_daemon *d, struct net_server *srv)
 	log_msg(LOG_INFO, "configuration reloaded");
 }
 
-int net_daemon(const struct net_daemon *d)
+void net_daemon_init(struct net_daemon *d, const char *tag, void *ctx,
+	struct cf **cf, const char *cfpath)
+{
+	memset(d, 0, sizeof *d);
+	d->tag = tag;
+	d->ctx = ctx;
+	d->cf = cf;
+	d->cfpath = cfpath;
+}
+
+int net_daemon(const struct net_daemon *d, int background,
+	const char *pidfile)
 {
 	struct net_server srv;
 	char err[512];
@@ -688,9 +699,9 @@ int net_daemon(const struct net_daemon *d)
 		net_close(&srv);
 		return EX_OSERR;
 	}
-	if (d->background)
-		net_detach(d->pidfile);
-	log_open(d->tag, d->background);
+	if (background)
+		net_detach(pidfile);
+	log_open(d->tag, background);
 	daemon_limits(&srv, *d->cf);
 	srv.session = d->session;
 	srv.ip_limit = d->ip_limit;
@@ -710,7 +721,7 @@ int net_daemon(const struct net_daemon *d)
 	net_close(&srv);
 	if (d->stop)
 		d->stop(d->ctx);
-	if (d->background)
-		unlink(d->pidfile);
+	if (background)
+		unlink(pidfile);
 	return r < 0 ? EX_OSERR : EX_OK;
 }

@@ -157,8 +157,6 @@ struct net_daemon {
 	const char *tag;		/* log_open's: "smtpd", "pop3d" */
 	const struct cf_daemon *d;	/* the sockets to bind */
 	size_t n;
-	int background;			/* -b: detach, write PIDFILE */
-	const char *pidfile;
 	struct cf **cf;			/* the running cf, replaced on reload */
 	const char *cfpath;		/* -C; NULL: CF_PATH */
 	void *ctx;			/* the hooks' first argument */
@@ -185,9 +183,16 @@ struct net_daemon {
 	void (*stop)(void *ctx);
 };
 
-/* Runs D (above) until SIGTERM: EX_OK, or EX_OSERR when the sockets
- * cannot be bound, setup fails or net_serve fails. */
-int net_daemon(const struct net_daemon *d);
+/* D zeroed, then its tag, ctx, cf and cfpath set: the rest is the
+ * server's to fill in. */
+void net_daemon_init(struct net_daemon *d, const char *tag, void *ctx,
+	struct cf **cf, const char *cfpath);
+
+/* Runs D (above) until SIGTERM, detached (-b) with our pid in PIDFILE
+ * when BACKGROUND: EX_OK, or EX_OSERR when the sockets cannot be bound,
+ * setup fails or net_serve fails. */
+int net_daemon(const struct net_daemon *d, int background,
+	const char *pidfile);
 
 /* The first of D[0..N) with M=s (implicit TLS: it needs a certificate),
  * or NULL when none has it. */

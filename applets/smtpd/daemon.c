@@ -275,18 +275,19 @@ int smtpd_inetd(struct ctx *c)
 int smtpd_check_daemons(const struct ctx *c)
 {
 	const struct cf *cf = c->cf;
+	const struct cf_daemon *tls;
 	size_t i;
 
+	if (!c->tlscfg && (tls = net_needs_tls(cf->daemons, cf->n_daemons))) {
+		xwarn("DaemonPortOptions Name=%s: M=s (implicit TLS) needs %s",
+			tls->name ? tls->name : "MTA", CFG_TLS ?
+			"ServerCertFile" : "a postbox built with CONFIG_TLS");
+		return -1;
+	}
 	for (i = 0; i < cf->n_daemons; i++) {
 		const struct cf_daemon *d = &cf->daemons[i];
 		const char *name = d->name ? d->name : "MTA";
 
-		if (strchr(d->modifiers, 's') && !c->tlscfg) {
-			xwarn("DaemonPortOptions Name=%s: M=s (implicit TLS) "
-				"needs %s", name, CFG_TLS ? "ServerCertFile" :
-				"a postbox built with CONFIG_TLS");
-			return -1;
-		}
 		if (strchr(d->modifiers, 'a') && (!c->mechs ||
 				strchr(d->modifiers, 'A'))) {
 			xwarn("DaemonPortOptions Name=%s: M=a (require AUTH) "
@@ -401,15 +402,9 @@ int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
 {
 	struct net_daemon d;
 
-	memset(&d, 0, sizeof d);
-	d.tag = "smtpd";
+	net_daemon_init(&d, "smtpd", c, &c->cf, c->cfpath);
 	d.d = c->cf->daemons;
 	d.n = c->cf->n_daemons;
-	d.background = background;
-	d.pidfile = pidfile;
-	d.cf = &c->cf;
-	d.cfpath = c->cfpath;
-	d.ctx = c;
 	d.session = net_session;
 	d.ip_limit = ip_limit;
 	d.refuse = refuse;
@@ -420,5 +415,5 @@ int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
 	d.reload = d_reload;
 	d.reloaded = d_reloaded;
 	d.stop = d_stop;
-	return net_daemon(&d);
+	return net_daemon(&d, background, pidfile);
 }

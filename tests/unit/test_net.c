@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -320,11 +321,27 @@ static void test_max_children(void)
 	net_close(&s);
 }
 
+static void test_needs_tls(void)
+{
+	struct cf_daemon d[3];
+
+	memset(d, 0, sizeof d);
+	d[0].name = "MTA";
+	d[1].name = "MSA";
+	str_lcpy(d[1].modifiers, "Ea", sizeof d[1].modifiers);
+	d[2].name = "SMTPS";
+	str_lcpy(d[2].modifiers, "s", sizeof d[2].modifiers);
+	CHECK(net_needs_tls(d, 2) == NULL, "net_needs_tls: no M=s");
+	CHECK(net_needs_tls(d, 3) == &d[2], "net_needs_tls: the M=s one");
+	CHECK(net_needs_tls(d, 0) == NULL, "net_needs_tls: none at all");
+}
+
 int main(void)
 {
 	alarm(60);
 	signal(SIGPIPE, SIG_IGN);
 	test_port();
+	test_needs_tls();
 	test_ip();
 	test_peer();
 	test_serve();
