@@ -161,3 +161,43 @@ distclean:
 FORCE:
 
 -include $(OBJS:.o=.d)
+
+# --- fuzzing (README.md, "Fuzzing") -----------------------------------------
+# make fuzz: libFuzzer targets tests/fuzz/*.c into $(BUILD)/fuzz, built by
+# clang for glibc with ASan and UBSan; BearSSL and tinycdb are built again
+# with clang (the musl ones cannot link), from the same source packages.
+FUZZ_CC ?= clang
+FUZZ := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE= -Wall -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers $(FUZZ_SAN) \
+	-fsanitize=fuzzer-no-link -I$(BUILD)/gen -Ilibmini -I$(FUZZ)/deps/include
+FUZZ_SRCS := $(LIB_SRCS) applets/smtpd/data.c applets/smtpd/access.c \
+	applets/m4lite.c $(wildcard applets/m4lite/*.c)
+FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ)/obj/%.o)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/*.c))
+
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS)
+
+$(FUZZ)/deps/stamp:
+	mkdir -p $(FUZZ)/deps/src
+	if [ -d $(DEPS)/src ]; then cp -p $(DEPS)/src/* $(FUZZ)/deps/src/; fi
+	sh scripts/deps.sh $(FUZZ)/deps $(FUZZ_CC) ar "-g -O1"
+
+$(FUZZ)/obj/%.o: %.c | $(GEN) $(FUZZ)/deps/stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ)/obj/applets/m4lite/cfdata.o: configs/cf/cf.m4
+
+$(FUZZ)/libmini.a: $(FUZZ_OBJS)
+	rm -f $@; ar rcs $@ $(FUZZ_OBJS)
+
+# m4's fork (syscmd) fails and its exit returns to the target.
+$(FUZZ)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ)/libmini.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=fork \
+		-Wl,--wrap=exit -o $@ $< $(FUZZ)/libmini.a \
+		-L$(FUZZ)/deps/lib -lbearssl -lcdb
+
+-include $(FUZZ_OBJS:.o=.d)
