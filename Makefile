@@ -172,7 +172,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE= -Wall -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers $(FUZZ_SAN) \
 	-fsanitize=fuzzer-no-link -I$(BUILD)/gen -Ilibmini -I$(FUZZ)/deps/include
-FUZZ_SRCS := $(LIB_SRCS) applets/smtpd/data.c applets/smtpd/access.c \
+FUZZ_SRCS := $(filter-out libmini/appletlib.c,$(LIB_SRCS)) applets/smtpd/data.c applets/smtpd/access.c \
 	applets/m4lite.c $(wildcard applets/m4lite/*.c)
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/*.c))
@@ -194,10 +194,13 @@ $(FUZZ)/obj/applets/m4lite/cfdata.o: configs/cf/cf.m4
 $(FUZZ)/libmini.a: $(FUZZ_OBJS)
 	rm -f $@; ar rcs $@ $(FUZZ_OBJS)
 
-# m4's fork (syscmd) fails and its exit returns to the target.
+# Wrapped for m4 (tests/fuzz/fuzz.h, m4.c): fork, exit, mkstemp, fopen,
+# and m4_lookup, which bounds a run.
+$(FUZZ)/m4: FUZZ_WRAP := -Wl,--wrap=m4_lookup
 $(FUZZ)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ)/libmini.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Wl,--wrap=fork \
-		-Wl,--wrap=exit -o $@ $< $(FUZZ)/libmini.a \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-Wl,--wrap=fork,--wrap=exit,--wrap=mkstemp,--wrap=fopen \
+		$(FUZZ_WRAP) -o $@ $< $(FUZZ)/libmini.a \
 		-L$(FUZZ)/deps/lib -lbearssl -lcdb
 
 -include $(FUZZ_OBJS:.o=.d)

@@ -14,9 +14,30 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The multicall dispatcher (appletlib.c, which has its own main) is left
+ * out: what applets use of it. */
+const char *applet_name = "fuzz";
+void applet_usage(void)
+{
+	exit(EX_USAGE);
+}
+void applet_help(void)
+{
+}
+int applet_exists(const char *name)
+{
+	return 0;
+}
+int applet_run(const char *name, int argc, char **argv)
+{
+	errno = ENOENT;
+	return -1;
+}
+
 /* The target's own scratch folder, made once (TMPDIR or /tmp) and
  * removed at exit. */
 static char fuzz_dir[256];
+
 
 static void fuzz_rmdir(void)
 {
@@ -29,6 +50,7 @@ static void fuzz_rmdir(void)
 	}
 }
 
+__attribute__((unused))
 static const char *fuzz_tmp(void)
 {
 	if (!fuzz_dir[0]) {
@@ -42,6 +64,7 @@ static const char *fuzz_tmp(void)
 
 /* Writes DATA into the file NAME of the scratch folder (replaced) and
  * returns its path (a static buffer). */
+__attribute__((unused))
 static const char *fuzz_file(const char *name, const void *data, size_t n)
 {
 	static char path[512];
@@ -57,6 +80,7 @@ static const char *fuzz_file(const char *name, const void *data, size_t n)
 }
 
 /* A NUL-terminated copy of the input (free it). */
+__attribute__((unused))
 static char *fuzz_str(const uint8_t *data, size_t n)
 {
 	char *s = malloc(n + 1);
@@ -68,12 +92,16 @@ static char *fuzz_str(const uint8_t *data, size_t n)
 	return s;
 }
 
-/* exit() inside the code under test returns to fuzz_jmp when armed
- * (m4's fatal errors and m4exit); fork() always fails, so nothing the
- * input says is ever run (m4's syscmd). */
+/* While armed (m4's run): exit() returns to fuzz_jmp (m4's fatal errors
+ * and m4exit); fork() fails, so no command the input names is run
+ * (syscmd, esyscmd); no file is created (mkstemp) or opened for writing
+ * (debugfile) but /dev/null.  Unarmed, each is the real one. */
 static jmp_buf fuzz_jmp;
 static int fuzz_armed;
 void __real_exit(int) __attribute__((noreturn));
+pid_t __real_fork(void);
+int __real_mkstemp(char *);
+FILE *__real_fopen(const char *, const char *);
 void __wrap_exit(int code)
 {
 	if (fuzz_armed) {
@@ -84,7 +112,25 @@ void __wrap_exit(int code)
 }
 pid_t __wrap_fork(void)
 {
+	if (!fuzz_armed)
+		return __real_fork();
 	errno = EPERM;
 	return -1;
+}
+int __wrap_mkstemp(char *t)
+{
+	if (!fuzz_armed)
+		return __real_mkstemp(t);
+	errno = EPERM;
+	return -1;
+}
+FILE *__wrap_fopen(const char *path, const char *mode)
+{
+	if (fuzz_armed && strcmp(mode, "r") != 0 &&
+			strcmp(path, "/dev/null") != 0) {
+		errno = EPERM;
+		return NULL;
+	}
+	return __real_fopen(path, mode);
 }
 #endif
