@@ -6,6 +6,7 @@
 #include "libmini.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,20 +35,21 @@ int applet_run(const char *name, int argc, char **argv)
 	return -1;
 }
 
-/* The target's own scratch folder, made once (TMPDIR or /tmp) and
- * removed at exit. */
+/* The target's own scratch folder in /tmp, made once and removed at
+ * exit (a crash leaves it behind). */
 static char fuzz_dir[256];
 
+static int fuzz_rm(const char *path, const struct stat *st, int type,
+	struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
 
 static void fuzz_rmdir(void)
 {
-	char cmd[300];
-
-	if (fuzz_dir[0] && strncmp(fuzz_dir, "/tmp/", 5) == 0 &&
-			!strchr(fuzz_dir, '\'')) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", fuzz_dir);
-		if (system(cmd)) { /* nothing to do */ }
-	}
+	if (fuzz_dir[0])
+		nftw(fuzz_dir, fuzz_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 __attribute__((unused))
