@@ -195,8 +195,9 @@ $(FUZZ)/libmini.a: $(FUZZ_OBJS)
 	rm -f $@; ar rcs $@ $(FUZZ_OBJS)
 
 # Wrapped for m4 (tests/fuzz/fuzz.h, m4.c): fork, exit, mkstemp, fopen,
-# and m4_lookup, which bounds a run.
-$(FUZZ)/m4: FUZZ_WRAP := -Wl,--wrap=m4_lookup
+# and m4_lookup, which bounds a run, and the allocator, which frees it.
+$(FUZZ)/m4: FUZZ_WRAP := -Wl,--wrap=m4_lookup,--wrap=malloc,--wrap=calloc \
+	-Wl,--wrap=realloc,--wrap=free
 $(FUZZ)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ)/libmini.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-Wl,--wrap=fork,--wrap=exit,--wrap=mkstemp,--wrap=fopen \
