@@ -181,3 +181,47 @@ distclean:
 FORCE:
 
 -include $(OBJS:.o=.d)
+
+# --- fuzzing (README.md, "Fuzzing") -----------------------------------------
+# make fuzz: libFuzzer targets tests/fuzz/*.c into $(BUILD)/fuzz, built by
+# clang for glibc with ASan and UBSan; BearSSL and tinycdb are built again
+# with clang (the musl ones cannot link), from the same source packages.
+FUZZ_CC ?= clang
+FUZZ := $(BUILD)/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE= -Wall -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers $(FUZZ_SAN) \
+	-fsanitize=fuzzer-no-link -I$(BUILD)/gen -Ilibmini -I$(FUZZ)/deps/include
+FUZZ_SRCS := $(filter-out libmini/appletlib.c,$(LIB_SRCS)) applets/smtpd/data.c applets/smtpd/access.c \
+	applets/m4lite.c $(wildcard applets/m4lite/*.c)
+FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ)/obj/%.o)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/*.c))
+
+.PHONY: fuzz
+fuzz: $(FUZZ_TARGETS)
+
+$(FUZZ)/deps/stamp:
+	mkdir -p $(FUZZ)/deps/src
+	if [ -d $(DEPS)/src ]; then cp -p $(DEPS)/src/* $(FUZZ)/deps/src/; fi
+	sh scripts/deps.sh $(FUZZ)/deps $(FUZZ_CC) ar "-g -O1"
+
+$(FUZZ)/obj/%.o: %.c | $(GEN) $(FUZZ)/deps/stamp
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ)/obj/applets/m4lite/cfdata.o: configs/cf/cf.m4
+
+$(FUZZ)/libmini.a: $(FUZZ_OBJS)
+	rm -f $@; ar rcs $@ $(FUZZ_OBJS)
+
+# Wrapped for m4 (tests/fuzz/fuzz.h, m4.c): fork, exit, mkstemp, fopen,
+# and m4_lookup, which bounds a run, and the allocator, which frees it.
+$(FUZZ)/m4: FUZZ_WRAP := -Wl,--wrap=m4_lookup,--wrap=malloc,--wrap=calloc \
+	-Wl,--wrap=realloc,--wrap=free
+$(FUZZ)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ)/libmini.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-Wl,--wrap=fork,--wrap=exit,--wrap=mkstemp,--wrap=fopen \
+		$(FUZZ_WRAP) -o $@ $< $(FUZZ)/libmini.a \
+		-L$(FUZZ)/deps/lib -lbearssl -lcdb
+
+-include $(FUZZ_OBJS:.o=.d)

@@ -1,0 +1,17 @@
+dnl eval: operators, precedence, radix, width, errors; where parsing
+dnl resumes after a short-circuit skipped an error.
+eval(1+2*3) eval((1+2)*3) eval(-7/2) eval(-7%2) eval(7%-2)
+eval(2**10) eval(2**0) eval(0**0) eval(-2**3) eval(2**3**2)
+eval(1<<4) eval(-16>>2) eval(5&3) eval(5|3) eval(5^3) eval(~0) eval(!5)
+eval(1&&0) eval(1||0) eval(0||0) eval(3==3) eval(3!=3) eval(2<3<4)
+eval(1 < 2) eval(2 <= 2) eval(3 > 2) eval(3 >= 4)
+eval(0x1F) eval(0X10) eval(017) eval(0b101) eval(0r36:zz) eval(0r2:101)
+eval(2147483647+1) eval(-2147483648-1) eval(65536*65536)
+eval(255, 16) eval(255, 2) eval(255, 36) eval(35, 36, 4) eval(-255, 16, 6)
+eval(5, 1) eval(0, 1, 3) eval(7, 10, 5) eval(10, 3)
+eval(1/0) eval(1%0) eval(2**-1) eval(0 && 1/0) eval(1 || 1/0)
+eval(1+) eval(()) eval((1) eval(1 2) eval(a) eval(1 = 1) eval(++1)
+eval(1 +=2) eval(10, 37) eval(10, 0) eval(10, 10, -1) eval(`')
+eval( 1 + 2 ) eval(1,,) eval(1,`',3)
+eval(0r37:1) eval(0r:1) eval(0x) eval(09) eval(1e3)
+eval(0 && 1/0 || 1) eval(1 || 1/0 && 0) eval(0 && (1/0) + 3) eval(0 && 1/0 == 0) eval(1 || 2 % 0 | 4) eval(2 ** 3 ** 0 * 2) eval(0 == 0 == 1) eval(1 - 2 - 3 * 4 ** 2 / 5 % 3 << 1 >> 1 < 9 == 1 & 3 ^ 1 | 8)
