@@ -44,7 +44,7 @@ case $JOBS in ''|*[!0-9]*|0) JOBS=1 ;; esac
 # The longest files first (as measured; a stale list only costs time), so
 # that the last ones to start are short; then the others by name.  The
 # unit tests always run; TESTS picks among the files.
-LONG="configs testssl smtpd m4 build mail unit pop3d smtpd-tls tls lab"
+LONG="configs fuzz testssl smtpd m4 build mail unit pop3d smtpd-tls tls lab"
 order=
 for name in $LONG unit $(ls tests/*.test | sed 's,.*/,,; s,\.test$,,'); do
 	case " $order " in *" $name "*) continue ;; esac
