@@ -42,7 +42,7 @@
 //config:	  A macro processor compatible with GNU m4, able to run the
 //config:	  sendmail-cf package that turns sendmail.mc into sendmail.cf.
 //config:config M4LITE_CF
-//config:	bool "built-in cf macros when sendmail-cf is absent (14 KB)"
+//config:	bool "built-in cf macros when sendmail-cf is absent (15 KB)"
 //config:	default y
 //config:	depends on M4LITE
 //config:	help
