@@ -1681,7 +1681,7 @@ static void skip_line(struct mail *m, char *name, char *p)
 
 int mail_command(struct mail *m, char *line)
 {
-	char *w[MAX_WORDS], *p = line, name[32];
+	char *w[MAX_WORDS], *p = line, name[32], rest[MAIL_LINE_MAX];
 	struct cmd_args a = { NULL, w, 0, NULL, NULL };
 	int ret;
 
@@ -1699,6 +1699,10 @@ int mail_command(struct mail *m, char *line)
 	}
 	if (a.cmd && a.cmd->arg == A_RAW)
 		return a.cmd->run(m, &a);
+	/* the words are split in place: rest keeps the text (pipe's
+	 * command after its message list) */
+	str_lcpy(rest, p, sizeof rest);
+	a.rest = rest;
 	a.n = mail_words(p, w, MAX_WORDS);
 	if (!a.cmd)
 		return c_default(m, &a);
