@@ -91,6 +91,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1066,13 +1067,15 @@ static void session_loop(struct pop3 *s)
 /* Root: the login child speaks to the client as DefaultUser, this
  * process checks passwords, then becomes the mailbox owner and serves
  * the mailbox (privsep.h).  1 in the child, 0 in this process when the
- * session is over, -1 when nothing forked. */
-static int split(struct pop3 *s)
+ * session is over, with the child's exit status in *RC (EX_SOFTWARE,
+ * logged, when a signal killed it, as smtpd -i reports its session's),
+ * -1 when nothing forked. */
+static int split(struct pop3 *s, int *rc)
 {
 	char user[AUTH_USER_MAX], how[16];
 	struct privsep_checks k = { s, s->host, s->client, lookup,
 		check_pass, s->stamp[0] ? check_apop : NULL, delay_left };
-	int r = privsep_split(&s->ps);
+	int r = privsep_split(&s->ps), st;
 
 	if (r != 0)
 		return r;
@@ -1092,7 +1095,12 @@ static int split(struct pop3 *s)
 			mailbox_close(&s->mb);	/* no QUIT */
 	}
 	explicit_bzero(user, sizeof user);
-	privsep_end(&s->ps, s->body, sizeof s->body);
+	st = privsep_end(&s->ps, s->body, sizeof s->body);
+	*rc = WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
+	if (WIFSIGNALED(st))
+		log_msg(LOG_ERR, "%s: the login child (pid %ld) was killed by "
+			"signal %d (%s)", s->client, (long)s->ps.child,
+			WTERMSIG(st), strsignal(WTERMSIG(st)));
 	return 0;
 }
 
@@ -1151,13 +1159,13 @@ static int session(struct ctx *c, const struct net_listener *l)
 	/* as root: a login child that parses everything the client says,
 	 * and this process, which checks passwords and switches users */
 	if (c->root) {
-		int r = split(s);
+		int rc = 0, r = split(s, &rc);
 
 		if (r <= 0) {
 			free(s->rd);
 			free(s->stage);
 			free(s);
-			return r < 0 ? EX_OSERR : 0;
+			return r < 0 ? EX_OSERR : rc;
 		}
 	}
 	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
@@ -1234,6 +1242,17 @@ static int reload(void *arg, struct net_server *srv, const struct cf *fresh,
 	return 0;
 }
 
+/* Says which user the login children run as (the start-up log line,
+ * as smtpd's for its sessions; README.md "Security"). */
+static void log_login_user(void *arg)
+{
+	struct ctx *c = arg;
+
+	net_log_user("login children", c->root, c->pre_uid, c->pre_gid,
+		"DefaultUser", c->cf->opt.default_user ?
+		c->cf->opt.default_user : "");
+}
+
 /* After a reload, with the new cf in place: the login child's user. */
 static void reloaded(void *arg)
 {
@@ -1241,6 +1260,7 @@ static void reloaded(void *arg)
 
 	if (c->root)
 		local_default_user(c->cf, &c->pre_uid, &c->pre_gid);
+	log_login_user(c);
 }
 
 /* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
@@ -1273,6 +1293,8 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 		return EX_CONFIG;
 	}
 	d.session = net_session;
+	d.busy = "-ERR [SYS/TEMP] Too many connections\r\n";
+	d.started = log_login_user;
 	d.reload = reload;
 	d.reloaded = reloaded;
 	return net_daemon(&d, background, pidfile);

@@ -5,8 +5,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +405,22 @@ static int add_kid(struct net_server *s, pid_t pid, const struct net_peer *p)
 	return 0;
 }
 
+/* A connection over a limit: the protocol's LINE in one non-blocking
+ * send, then the close; no fork, no wait.  What the client sent already
+ * is read first (as much as is there), so that the close ends with a FIN
+ * after the line rather than a reset that could discard it. */
+static void refuse(int c, const char *line)
+{
+	char junk[512];
+
+	if (line)
+		(void)!send(c, line, strlen(line), MSG_DONTWAIT |
+			MSG_NOSIGNAL);
+	shutdown(c, SHUT_WR);
+	(void)!recv(c, junk, sizeof junk, MSG_DONTWAIT);
+	close(c);
+}
+
 /* One connection accepted on listener LI: check the caps, fork. */
 static void handle(struct net_server *s, size_t li, int c, const sigset_t *old)
 {
@@ -412,6 +430,17 @@ static void handle(struct net_server *s, size_t li, int c, const sigset_t *old)
 	unsigned cap;
 	pid_t pid;
 
+	/* MaxDaemonChildren: an answer at once rather than a client left
+	 * waiting in the backlog for its own timeout; logged once until
+	 * a slot frees (net_serve) */
+	if (s->max_children && s->n_kids >= s->max_children) {
+		if (!s->n_busy++)
+			log_msg(LOG_NOTICE, "%s: MaxDaemonChildren (%u) "
+				"reached: refusing connections",
+				s->l[li].name, s->max_children);
+		refuse(c, s->busy);
+		return;
+	}
 	memset(&p, 0, sizeof p);
 	if (getpeername(c, (struct sockaddr *)&ss, &len) < 0 ||
 			sa_text(&ss, p.ip, sizeof p.ip, &p.port, &p.family,
@@ -427,9 +456,7 @@ static void handle(struct net_server *s, size_t li, int c, const sigset_t *old)
 	if (cap && count_ip(s, &p) >= cap) {
 		log_msg(LOG_NOTICE, "%s: too many connections from %s (%u)",
 			s->l[li].name, p.ip, cap);
-		if (s->refuse)
-			s->refuse(s->ctx, c, &p);
-		close(c);
+		refuse(c, s->busy_ip);
 		return;
 	}
 	/* Room in the table first: a child we cannot count breaks the caps. */
@@ -529,7 +556,14 @@ int net_serve(struct net_server *s)
 			r = NET_RELOAD;
 			break;
 		}
-		full = s->max_children && s->n_kids >= s->max_children;
+		if (s->n_busy && (!s->max_children ||
+				s->n_kids < s->max_children)) {
+			log_msg(LOG_NOTICE, "below MaxDaemonChildren again: "
+				"%lu connection%s refused", s->n_busy,
+				s->n_busy == 1 ? "" : "s");
+			s->n_busy = 0;
+		}
+		full = 0;
 		if (s->conn_rate) {
 			time_t now = time(NULL);
 
@@ -626,6 +660,30 @@ void net_detach(const char *pidfile)
 	}
 }
 
+void net_log_user(const char *who, int root, uid_t uid, gid_t gid,
+	const char *option, const char *spec)
+{
+	struct passwd *pw;
+	struct group *gr;
+	int dflt;
+
+	if (!root) {
+		log_msg(LOG_INFO, "%s run as uid %u (not started as root: no "
+			"privilege change)", who, (unsigned)getuid());
+		return;
+	}
+	pw = getpwuid(uid);
+	gr = getgrgid(gid);
+	// cf.c fills an unset DefaultUser in as sendmail does
+	dflt = !strcmp(option, "DefaultUser") && (!strcmp(spec, "mailnull") ||
+		!strcmp(spec, "1:1"));
+	log_msg(LOG_INFO, "%s run as uid %u (%s), gid %u (%s): %s=%s%s", who,
+		(unsigned)uid, pw ? pw->pw_name : "no passwd entry",
+		(unsigned)gid, gr ? gr->gr_name : "no group entry", option,
+		spec, dflt ? " (the default when unset: mailnull, else 1:1)" :
+		"");
+}
+
 const struct cf_daemon *net_needs_tls(const struct cf_daemon *d, size_t n)
 {
 	size_t i;
@@ -705,7 +763,8 @@ int net_daemon(const struct net_daemon *d, int background,
 	daemon_limits(&srv, *d->cf);
 	srv.session = d->session;
 	srv.ip_limit = d->ip_limit;
-	srv.refuse = d->refuse;
+	srv.busy = d->busy;
+	srv.busy_ip = d->busy_ip;
 	srv.reaped = d->reaped;
 	srv.ctx = d->ctx;
 	if (d->start)

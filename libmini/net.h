@@ -70,9 +70,9 @@ struct net_server {
 	size_t n;
 	/* Limits; 0 = none.  Set before net_serve, may change between calls
 	 * (after a SIGHUP reload). */
-	unsigned max_children;	/* MaxDaemonChildren: accept no more while
-				   this many sessions run (they wait in the
-				   kernel's backlog) */
+	unsigned max_children;	/* MaxDaemonChildren: while this many
+				   sessions run, a new connection gets
+				   busy and is closed at once */
 	unsigned conn_rate;	/* ConnectionRateThrottle: accept at most
 				   this many connections per second; the
 				   rest wait for the next second */
@@ -80,10 +80,14 @@ struct net_server {
 	 * (0 = none), asked once per connection in the listener.  NULL: no
 	 * cap. */
 	unsigned (*ip_limit)(void *ctx, const struct net_peer *p);
-	/* Called in the listener for a connection refused by ip_limit, with
-	 * the socket (nonblocking, an empty send buffer) so the protocol can
-	 * say why ("421 4.7.0 Too many connections").  NULL: just close. */
-	void (*refuse)(void *ctx, int fd, const struct net_peer *p);
+	/* The protocol's refusals, one line each with its CRLF: busy over
+	 * max_children (smtpd "421 4.3.2 Too many connections"), busy_ip
+	 * over ip_limit.  The listener accepts, writes the line with one
+	 * non-blocking send (a client that does not read loses it; the
+	 * listener never waits), closes, and forks nothing.  NULL: just
+	 * the close. */
+	const char *busy;
+	const char *busy_ip;
 	/* Runs in the child with the connection on fds 0/1, the listening
 	 * sockets closed and the signals back to default; its return value
 	 * is the child's exit status. */
@@ -98,9 +102,11 @@ struct net_server {
 	 * caller forked itself, e.g. smtpd's delivery agent) when it is
 	 * reaped.  NULL: none. */
 	void (*reaped)(void *ctx, pid_t pid, int status);
-	/* net.c's state: the running children, kept across net_serve calls */
+	/* net.c's state: the running children, kept across net_serve calls;
+	 * the connections refused since max_children was reached */
 	struct net_child *kids;
 	size_t n_kids, cap_kids;
+	unsigned long n_busy;
 };
 
 /* Binds one listening socket per daemon spec (SO_REUSEADDR; IPV6_V6ONLY
@@ -160,10 +166,12 @@ struct net_daemon {
 	struct cf **cf;			/* the running cf, replaced on reload */
 	const char *cfpath;		/* -C; NULL: CF_PATH */
 	void *ctx;			/* the hooks' first argument */
-	/* the session and the per-address cap: as in struct net_server */
+	/* the session, the per-address cap and the refusals: as in
+	 * struct net_server */
 	int (*session)(void *ctx, const struct net_listener *l);
 	unsigned (*ip_limit)(void *ctx, const struct net_peer *p);
-	void (*refuse)(void *ctx, int fd, const struct net_peer *p);
+	const char *busy;
+	const char *busy_ip;
 	void (*reaped)(void *ctx, pid_t pid, int status);
 	/* Before detaching (stderr still open): -1 (why warned) stops it. */
 	int (*setup)(void *ctx, struct net_server *srv);
@@ -193,6 +201,14 @@ void net_daemon_init(struct net_daemon *d, const char *tag, void *ctx,
  * setup fails or net_serve fails. */
 int net_daemon(const struct net_daemon *d, int background,
 	const char *pidfile);
+
+/* The start-up line that says who WHO ("sessions", "login children")
+ * run as, for README.md "Security": "WHO run as uid U (NAME), gid G
+ * (NAME): OPTION=SPEC", with a note when SPEC is what an unset
+ * DefaultUser becomes (mailnull, else 1:1); not started as root (ROOT
+ * 0), "WHO run as uid U (not started as root: no privilege change)". */
+void net_log_user(const char *who, int root, uid_t uid, gid_t gid,
+	const char *option, const char *spec);
 
 /* The first of D[0..N) with M=s (implicit TLS: it needs a certificate),
  * or NULL when none has it. */

@@ -438,10 +438,10 @@ int privsep_serve(struct privsep *ps, const struct privsep_checks *k,
 	return logins;
 }
 
-void privsep_end(struct privsep *ps, char *buf, size_t max)
+int privsep_end(struct privsep *ps, char *buf, size_t max)
 {
 	struct pollfd pf = { ps->chan, POLLIN, 0 };
-	int st;
+	int st = 0;
 
 	free(ps->pre);
 	ps->pre = NULL;
@@ -457,4 +457,5 @@ void privsep_end(struct privsep *ps, char *buf, size_t max)
 	close(ps->chan);
 	while (waitpid(ps->child, &st, 0) < 0 && errno == EINTR)
 		;
+	return st;
 }

@@ -178,7 +178,8 @@ int privsep_serve(struct privsep *ps, const struct privsep_checks *k,
 	char *buf, size_t max);
 
 /* Monitor: the session is over.  Ends its side, drains what the child
- * still sends (BUF of MAX bytes), closes and waits for the child. */
-void privsep_end(struct privsep *ps, char *buf, size_t max);
+ * still sends (BUF of MAX bytes), closes and waits for the child: its
+ * wait status (a signal that killed it is the caller's to report). */
+int privsep_end(struct privsep *ps, char *buf, size_t max);
 
 #endif

@@ -113,15 +113,6 @@ static unsigned ip_limit(void *arg, const struct net_peer *p)
 	return (unsigned)n;
 }
 
-static void refuse(void *arg, int fd, const struct net_peer *p)
-{
-	static const char msg[] = "421 4.7.0 Too many concurrent SMTP "
-		"connections from your address; please try again later\r\n";
-
-	if (send(fd, msg, sizeof msg - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		return;
-}
-
 static int net_session(void *arg, const struct net_listener *l)
 {
 	struct ctx *c = arg;
@@ -207,28 +198,11 @@ group:
 static void log_session_user(const struct ctx *c)
 {
 	const struct cf_opts *o = &c->cf->opt;
-	const char *spec;
-	struct passwd *pw;
-	struct group *gr;
-	int run_as;
+	int run_as = o->run_as_user && *o->run_as_user;
 
-	if (!c->drop) {
-		log_msg(LOG_INFO, "sessions run as uid %u (not started as "
-			"root: no privilege change)", (unsigned)getuid());
-		return;
-	}
-	pw = getpwuid(c->uid);
-	gr = getgrgid(c->gid);
-	run_as = o->run_as_user && *o->run_as_user;
-	spec = run_as ? o->run_as_user : o->default_user ?
-		o->default_user : "";
-	// cf.c fills an unset DefaultUser in as sendmail does
-	log_msg(LOG_INFO, "sessions run as uid %u (%s), gid %u (%s): "
-		"%s=%s%s", (unsigned)c->uid, pw ? pw->pw_name : "no passwd "
-		"entry", (unsigned)c->gid, gr ? gr->gr_name : "no group entry",
-		run_as ? "RunAsUser" : "DefaultUser", spec, !run_as &&
-		(!strcmp(spec, "mailnull") || !strcmp(spec, "1:1")) ?
-		" (the default when unset: mailnull, else 1:1)" : "");
+	net_log_user("sessions", c->drop, c->uid, c->gid, run_as ?
+		"RunAsUser" : "DefaultUser", run_as ? o->run_as_user :
+		o->default_user ? o->default_user : "");
 }
 
 /* -i: one session on fds 0/1, as the session user, under a privileged
@@ -407,7 +381,11 @@ int smtpd_daemon(struct ctx *c, int background, const char *pidfile)
 	d.n = c->cf->n_daemons;
 	d.session = net_session;
 	d.ip_limit = ip_limit;
-	d.refuse = refuse;
+	/* no reply text of sendmail's for MaxDaemonChildren (it stops
+	 * accepting); ClientConn: is FEATURE(conncontrol)'s with
+	 * "terminate" */
+	d.busy = "421 4.3.2 Too many connections\r\n";
+	d.busy_ip = "421 4.3.2 Too many open connections.\r\n";
 	d.reaped = reaped;
 	d.setup = d_setup;
 	d.start = d_start;
