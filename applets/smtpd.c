@@ -34,6 +34,7 @@
  * Limits: a command line of 2048 octets (RFC 5321 4.5.3.1.4's 512 plus
  * the parameters), text lines of 1000, MaxRecipientsPerMessage (100 when
  * unset: 452 beyond), MaxMessageSize (SIZE= and mid-DATA), MaxHopCount,
+ * MinFreeBlocks on the queue file system (SIZE=, or DATA without it),
  * Timeout.command per command and Timeout.datablock per read of DATA;
  * after 5 protocol errors a second of delay each, after 10 a 421.  The
  * listener: MaxDaemonChildren (no accept while full), ConnectionRateThrottle
@@ -238,12 +239,40 @@ static int write_received(struct smtpd *s, struct queue_new *q)
 	return r;
 }
 
+/* sendmail's MinFreeBlocks: whether the queue's file system keeps that
+ * many blocks free (for an unprivileged user) once SIZE more octets are
+ * in it.  A statvfs that fails answers yes: the write will tell. */
+static int space_ok(const struct smtpd *s, unsigned long size)
+{
+	struct statvfs fs;
+	unsigned long bs, need;
+	long min = s->cf->opt.min_free_blocks;
+
+	if (min <= 0 && size == 0)
+		return 1;
+	if (statvfs(s->cf->opt.queue_dir, &fs) < 0)
+		return 1;
+	bs = fs.f_frsize ? fs.f_frsize : fs.f_bsize;
+	if (!bs)
+		return 1;
+	need = size / bs + (min > 0 ? (unsigned long)min : 0);
+	return (unsigned long)fs.f_bavail >= need;
+}
+
+#define NO_SPACE	"452 4.3.1 Insufficient system storage"
+
 /* Opens the queue entry and its machine for DATA or the first BDAT.
  * NULL, or the reply that refuses. */
 static const char *data_open(struct smtpd *s)
 {
 	struct txn *t = s->txn;
 
+	/* no SIZE= given: at least MinFreeBlocks must be free now */
+	if (!t->size_decl && !space_ok(s, 0)) {
+		log_msg(LOG_NOTICE, "[%s]: %s: below MinFreeBlocks",
+			s->peer.ip, s->cf->opt.queue_dir);
+		return NO_SPACE;
+	}
 	t->q = calloc(1, sizeof *t->q);
 	t->ds = calloc(1, sizeof *t->ds);
 	if (!t->q || !t->ds) {
@@ -591,6 +620,15 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 				snprintf(why, sizeof why, "552 5.3.4 Message "
 					"size exceeds fixed maximum message "
 					"size (%lu)", max);
+				goto refuse;
+			}
+			/* sendmail's enoughdiskspace(): MinFreeBlocks
+			 * left after the message */
+			if (!space_ok(s, sz)) {
+				log_msg(LOG_NOTICE, "[%s]: %s: SIZE=%lu "
+					"leaves less than MinFreeBlocks",
+					s->peer.ip, s->cf->opt.queue_dir, sz);
+				snprintf(why, sizeof why, NO_SPACE);
 				goto refuse;
 			}
 			t->size_decl = sz;

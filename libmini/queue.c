@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* sendmail's QueueIdChars: 60 symbols in ASCII order, so IDs sort. */
@@ -1095,6 +1096,35 @@ int queue_peek(const char *dir, const char *id, struct queue_env *e,
 	return read_env(qf, e, err, errmax);
 }
 
+/* Whether another process holds a lock on the data file PATH. */
+static int data_locked(const char *path)
+{
+	struct flock fl;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		r = 1;
+	close(fd);
+	return r;
+}
+
+/* "2026-12-08 01:50:53 UTC", for the log (a static buffer). */
+static const char *stamp(time_t t)
+{
+	static char buf[32];
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, sizeof buf, "%lld", (long long)t);
+	return buf;
+}
+
 int queue_clean(const char *dir, time_t now, time_t age)
 {
 	char path[1100], qf[1100];
@@ -1130,8 +1160,17 @@ int queue_clean(const char *dir, time_t now, time_t age)
 		    lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
 		    st.st_mtime > now - age)
 			continue;
-		if (unlink(path) == 0)
+		/* a submitter still writing it holds its lock (a session
+		 * in a DATA that outlived every timeout, a sendmail reading
+		 * a slow pipe): it is not an orphan yet */
+		if (orphan && data_locked(path))
+			continue;
+		if (unlink(path) == 0) {
 			removed++;
+			if (orphan)
+				log_msg(LOG_WARNING, "%s: removed: no envelope "
+					"since %s", name, stamp(st.st_mtime));
+		}
 	}
 	closedir(dp);
 	if (removed)

@@ -14,7 +14,8 @@
  * submission in progress; the submitter holds the data file's lock until
  * the envelope beside it is complete and on disk) and ".qfID.*.tmp"
  * (file_atomic's, an envelope update); a crash leaves at worst such a
- * file, and queue_clean removes them by age.
+ * file, and queue_clean removes them by age (a data file only when no
+ * process holds its lock).
  * A qfID that cannot be parsed is renamed QfID (sendmail's "lost" queue
  * file) so no runner loops on it.
  *
@@ -241,8 +242,10 @@ int queue_list_lost(const char *dir, char (**ids)[QUEUE_ID_LEN + 1],
 int queue_peek(const char *dir, const char *id, struct queue_env *e,
 	int *locked, char *err, size_t errmax);
 /* Removes what crashes leave behind in DIR: temporaries and data files
- * without an envelope (qfID or a QfID set aside), when older than AGE
- * seconds.  Returns the number removed. */
+ * without an envelope (qfID or a QfID set aside), when not written for
+ * AGE seconds; a data file some process still holds locked (its
+ * submitter, alive) stays.  Each data file removed is logged ("dfID:
+ * removed: no envelope since ...").  Returns the number removed. */
 int queue_clean(const char *dir, time_t now, time_t age);
 
 #endif

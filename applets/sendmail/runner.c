@@ -870,15 +870,27 @@ void sm_run_reports(struct sm *sm)
 
 #define RUN_BATCH 64	/* entries locked at once by a queue run */
 
+/* How long a data file without an envelope waits before a run removes it
+ * (README, "The mail flow"): a session killed in DATA (or a crash) leaves
+ * one, and its submitter's lock is gone with it; a live one still holds
+ * the lock and stays anyway.  The bound is the longest a DATA can take
+ * (Timeout.datablock, Timeout.datafinal) plus a quarter of an hour. */
+static time_t orphan_age(const struct cf *cf)
+{
+	long t = cf->opt.to_datablock;
+
+	if (cf->opt.to_datafinal > t)
+		t = cf->opt.to_datafinal;
+	return (time_t)t + 15 * 60;
+}
+
 int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 {
 	char (*ids)[QUEUE_ID_LEN + 1];
 	size_t n, i, k;
 	int rc = 0;
 
-	/* A crash's leftovers go after a day: far longer than any commit
-	 * or envelope update takes. */
-	queue_clean(sm->qdir, time(NULL), 86400);
+	queue_clean(sm->qdir, time(NULL), orphan_age(&sm->cf));
 	if (queue_list(sm->qdir, &ids, &n) < 0) {
 		log_msg(LOG_ERR, "%s: %s", sm->qdir, strerror(errno));
 		return -1;
