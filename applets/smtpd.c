@@ -35,7 +35,10 @@
  * the parameters), text lines of 1000, MaxRecipientsPerMessage (100 when
  * unset: 452 beyond), MaxMessageSize (SIZE= and mid-DATA), MaxHopCount,
  * MinFreeBlocks on the queue file system (SIZE=, or DATA without it),
- * Timeout.command per command and Timeout.datablock per read of DATA;
+ * Timeout.command per command and Timeout.datablock per read of DATA
+ * (3m), PostboxDataDeadline over a whole DATA or BDAT chunk (30m) and
+ * PostboxSessionDeadline over the session (2h), so that a trickle of a
+ * byte a read ends too;
  * after 5 protocol errors a second of delay each, after 10 a 421.  The
  * listener: MaxDaemonChildren (no accept while full), ConnectionRateThrottle
  * (per second), and sendmail's ClientConn:ADDR / ClientConn: access
@@ -155,6 +158,54 @@ static void bad(struct smtpd *s)
 	}
 }
 /* --- transactions --------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The wait for the next read: PER ms (0: none) cut to what is left of
+ * the DATA and session deadlines (Postfix's smtpd_per_record_deadline:
+ * a client trickling a byte a read never outlives them).  0 when one
+ * has passed. */
+static unsigned long wait_ms(const struct smtpd *s, unsigned long per)
+{
+	long long end = s->data_end, now;
+
+	if (s->session_end && (!end || s->session_end < end))
+		end = s->session_end;
+	if (!end)
+		return per;
+	now = now_ms();
+	if (end <= now)
+		return 0;
+	if (!per || (unsigned long long)(end - now) < per)
+		return (unsigned long)(end - now);
+	return per;
+}
+
+/* The 421 for a read that timed out: which limit it was. */
+static void timeout_reply(struct smtpd *s, const char *what)
+{
+	long long now = now_ms();
+
+	if (s->session_end && now >= s->session_end) {
+		reply(s, "421 4.4.2 %s Session too long "
+			"(PostboxSessionDeadline); timeout", s->j);
+		log_msg(LOG_NOTICE, "[%s]: session deadline passed",
+			s->peer.ip);
+	} else if (s->data_end && now >= s->data_end) {
+		reply(s, "421 4.4.2 %s DATA too long "
+			"(PostboxDataDeadline); timeout", s->j);
+		log_msg(LOG_NOTICE, "[%s]: DATA deadline passed",
+			s->peer.ip);
+	} else {
+		reply(s, "421 4.4.2 %s Timeout waiting for %s", s->j, what);
+	}
+}
 
 static void txn_free(struct smtpd *s)
 {
@@ -400,19 +451,24 @@ static void data_finish(struct smtpd *s)
 static int data_read(struct smtpd *s)
 {
 	struct dstate *d = s->txn->ds;
-	unsigned long ms = s->cf->opt.to_datablock * 1000UL;
+	unsigned long ms = s->cf->opt.to_datablock * 1000UL, w;
 	unsigned char c;
 	ssize_t r;
 
 	for (;;) {
-		/* RFC 5321 4.5.3.2.5: a timeout per block, not per message */
-		if (io_pending(&s->in) == 0)
-			io_deadline(&s->in, ms);
+		/* RFC 5321 4.5.3.2.5: a timeout per block, and the DATA
+		 * and session deadlines over all of them */
+		if (io_pending(&s->in) == 0) {
+			if ((w = wait_ms(s, ms)) == 0) {
+				timeout_reply(s, "data");
+				return -1;
+			}
+			io_deadline(&s->in, w);
+		}
 		r = io_read(&s->in, &c, 1);
 		if (r <= 0) {
 			if (r < 0 && errno == ETIMEDOUT)
-				reply(s, "421 4.4.2 %s Timeout waiting for "
-					"data", s->j);
+				timeout_reply(s, "data");
 			log_msg(LOG_NOTICE, "[%s]: lost input channel during "
 				"DATA", s->peer.ip);
 			return -1;
@@ -796,6 +852,7 @@ static void cmd_rcpt(struct smtpd *s, const char *arg)
 static void cmd_data(struct smtpd *s, const char *arg)
 {
 	const char *why;
+	int r;
 
 	if (!s->txn) {
 		reply(s, "503 5.0.0 Need MAIL command");
@@ -822,7 +879,11 @@ static void cmd_data(struct smtpd *s, const char *arg)
 		return;
 	}
 	reply(s, "354 Enter mail, end with \".\" on a line by itself");
-	if (data_read(s) < 0) {
+	if (s->cf->opt.data_deadline > 0)
+		s->data_end = now_ms() + s->cf->opt.data_deadline * 1000LL;
+	r = data_read(s);
+	s->data_end = 0;
+	if (r < 0) {
 		txn_free(s);
 		s->quit = 1;
 		return;
@@ -866,18 +927,22 @@ static void cmd_bdat(struct smtpd *s, const char *arg)
 		why = "451 4.3.0 Queue not available, try again later";
 	else if (!t->q && (why = data_open(s)) != NULL)
 		t->bdat_failed = 1;
+	if (s->cf->opt.data_deadline > 0)
+		s->data_end = now_ms() + s->cf->opt.data_deadline * 1000LL;
 	for (left = size; left > 0; ) {
 		char chunk[4096];
 		size_t want = left < sizeof chunk ? left : sizeof chunk;
+		unsigned long w = 1;
 		ssize_t r, i;
 
-		if (io_pending(&s->in) == 0)
-			io_deadline(&s->in, s->cf->opt.to_datablock * 1000UL);
-		r = io_read(&s->in, chunk, want);
+		if (io_pending(&s->in) == 0 && (w = wait_ms(s,
+		    s->cf->opt.to_datablock * 1000UL)) != 0)
+			io_deadline(&s->in, w);
+		r = w ? io_read(&s->in, chunk, want) : -1;
 		if (r <= 0) {
-			if (r < 0 && errno == ETIMEDOUT)
-				reply(s, "421 4.4.2 %s Timeout waiting for "
-					"data", s->j);
+			if (!w || (r < 0 && errno == ETIMEDOUT))
+				timeout_reply(s, "data");
+			s->data_end = 0;
 			txn_free(s);
 			s->quit = 1;
 			return;
@@ -886,6 +951,7 @@ static void cmd_bdat(struct smtpd *s, const char *arg)
 		for (i = 0; !why && i < r; i++)
 			smtpd_ds_byte(t->ds, (unsigned char)chunk[i], 0);
 	}
+	s->data_end = 0;
 	if (why) {
 		reply(s, "%s", why);
 		if (t && last)
@@ -1110,15 +1176,18 @@ static void cmd_auth(struct smtpd *s, char *arg)
 			client);
 	while (r == AUTH_CONTINUE) {
 		size_t len = 0;
+		unsigned long w;
 		int g;
 
 		reply(s, "334 %s", a.out);
 		/* RFC 5321 4.5.3.2.7's command timeout, per response */
-		io_deadline(&s->in, s->cf->opt.to_command * 1000UL);
-		g = io_getline(&s->in, s->line, sizeof s->line, &len);
+		w = wait_ms(s, s->cf->opt.to_command * 1000UL);
+		if (w)
+			io_deadline(&s->in, w);
+		g = w ? io_getline(&s->in, s->line, sizeof s->line, &len) :
+			IO_TIMEOUT;
 		if (g == IO_TIMEOUT) {
-			reply(s, "421 4.4.2 %s Timeout waiting for input",
-				s->j);
+			timeout_reply(s, "input");
 			s->quit = 1;
 			goto out;
 		}
@@ -1317,6 +1386,7 @@ static void session_loop(struct smtpd *s)
 	greet(s);
 	while (!s->quit) {
 		size_t len = 0;
+		unsigned long w;
 		int r;
 
 		if (s->errors >= HARD_ERRORS) {
@@ -1327,12 +1397,15 @@ static void session_loop(struct smtpd *s)
 		}
 		/* RFC 5321 4.5.3.2.7: the server's wait for a command; the
 		 * replies to it get as long to leave */
-		io_deadline(&s->in, ms);
-		io_deadline(&s->out, ms);
-		r = io_getline(&s->in, s->line, sizeof s->line, &len);
+		w = wait_ms(s, ms);
+		if (w) {
+			io_deadline(&s->in, w);
+			io_deadline(&s->out, w);
+		}
+		r = w ? io_getline(&s->in, s->line, sizeof s->line, &len) :
+			IO_TIMEOUT;
 		if (r == IO_TIMEOUT) {
-			reply(s, "421 4.4.2 %s Timeout waiting for input",
-				s->j);
+			timeout_reply(s, "input");
 			log_msg(LOG_NOTICE, "[%s]: timeout waiting for input",
 				s->peer.ip);
 			break;
@@ -1482,6 +1555,9 @@ int smtpd_session(struct ctx *c, const struct net_listener *l)
 	/* RFC 2920: replies to a pipelined group leave in one write */
 	io_pair(&s->in, &s->out);
 	io_deadline(&s->out, s->cf->opt.to_command * 1000UL);
+	if (s->cf->opt.session_deadline > 0)
+		s->session_end = now_ms() +
+			s->cf->opt.session_deadline * 1000LL;
 	smtpd_check_connect(s);
 	if (s->verbose)
 		log_msg(LOG_DEBUG, "connection from [%s]%s", s->peer.ip,
