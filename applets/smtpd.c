@@ -44,6 +44,9 @@
  * (per second), and sendmail's ClientConn:ADDR / ClientConn: access
  * entries as the per-address cap.  GreetPause:ADDR waits that many
  * milliseconds before the greeting, to catch clients that talk first.
+ * On a socket, input sent ahead where the client must wait (the message
+ * before the 354; any command after HELO) gets 554 and the end
+ * (Postfix's reject_unauth_pipelining).
  *
  * TLS and AUTH: STARTTLS (RFC 3207) is offered after EHLO when
  * ServerCertFile is set, until the session is encrypted; commands that
@@ -205,6 +208,32 @@ static void timeout_reply(struct smtpd *s, const char *what)
 	} else {
 		reply(s, "421 4.4.2 %s Timeout waiting for %s", s->j, what);
 	}
+}
+
+/* Whether the client has sent more than the command being answered: bytes
+ * buffered, or waiting on the socket (peeked, so that a client that
+ * shut its sending side down is not counted). */
+static int input_waiting(const struct smtpd *s)
+{
+	char c;
+
+	if (io_pending(&s->in) > 0)
+		return 1;
+	return recv(s->in.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* Postfix's reject_unauth_pipelining (README "smtpd"): input waiting
+ * where the client had to wait for our reply, on a network connection
+ * (a pipe, as with sendmail -bs, is a local program's whole script). */
+static int unauth_pipelining(struct smtpd *s, const char *where)
+{
+	if (!s->sock || !input_waiting(s))
+		return 0;
+	reply(s, "554 5.5.0 Error: improper use of SMTP command pipelining");
+	log_msg(LOG_NOTICE, "[%s]: improper use of SMTP command pipelining "
+		"%s: closing", s->peer.ip, where);
+	s->quit = 1;
+	return 1;
 }
 
 static void txn_free(struct smtpd *s)
@@ -874,6 +903,11 @@ static void cmd_data(struct smtpd *s, const char *arg)
 		bad(s);
 		return;
 	}
+	/* RFC 2920 3.1: DATA ends a group; the message waits for 354 */
+	if (unauth_pipelining(s, "after DATA")) {
+		txn_free(s);
+		return;
+	}
 	if ((why = data_open(s)) != NULL) {
 		reply(s, "%s", why);
 		return;
@@ -1447,6 +1481,10 @@ static void session_loop(struct smtpd *s)
 			log_msg(LOG_DEBUG, "<<< %.*s%s", n, s->line,
 				s->line[n] ? " ..." : "");
 		}
+		/* after HELO no PIPELINING was offered (RFC 2920 3.1) */
+		if (s->helo[0] && !s->esmtp &&
+				unauth_pipelining(s, "after HELO"))
+			break;
 		command(s, s->line);
 	}
 	io_flush(&s->out);
@@ -1500,6 +1538,7 @@ static int split(struct smtpd *s)
 int smtpd_session(struct ctx *c, const struct net_listener *l)
 {
 	struct smtpd *s;
+	struct stat st;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1550,6 +1589,7 @@ int smtpd_session(struct ctx *c, const struct net_listener *l)
 			return EX_OSERR;
 		return EX_OSERR;
 	}
+	s->sock = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
 	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
 	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf);
 	/* RFC 2920: replies to a pipelined group leave in one write */
