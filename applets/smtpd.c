@@ -713,8 +713,10 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 				log_msg(LOG_NOTICE, "[%s]: %s: SIZE=%lu "
 					"leaves less than MinFreeBlocks",
 					s->peer.ip, s->cf->opt.queue_dir, sz);
-				snprintf(why, sizeof why, NO_SPACE);
-				goto refuse;
+				/* temporary: no protocol error (bad()) */
+				free(t);
+				reply(s, NO_SPACE);
+				return;
 			}
 			t->size_decl = sz;
 		} else if (str_ieq(param, "BODY") && v) {
