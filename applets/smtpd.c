@@ -35,12 +35,18 @@
  * the parameters), text lines of 1000, MaxRecipientsPerMessage (100 when
  * unset: 452 beyond), MaxMessageSize (SIZE= and mid-DATA), MaxHopCount,
  * MinFreeBlocks on the queue file system (SIZE=, or DATA without it),
- * Timeout.command per command and Timeout.datablock per read of DATA;
+ * Timeout.command per command and Timeout.datablock per read of DATA
+ * (3m), PostboxDataDeadline over a whole DATA or BDAT chunk (30m) and
+ * PostboxSessionDeadline over the session (2h), so that a trickle of a
+ * byte a read ends too;
  * after 5 protocol errors a second of delay each, after 10 a 421.  The
  * listener: MaxDaemonChildren (no accept while full), ConnectionRateThrottle
  * (per second), and sendmail's ClientConn:ADDR / ClientConn: access
  * entries as the per-address cap.  GreetPause:ADDR waits that many
  * milliseconds before the greeting, to catch clients that talk first.
+ * On a socket, input sent ahead where the client must wait (the message
+ * before the 354; any command after HELO) gets 554 and the end
+ * (Postfix's reject_unauth_pipelining).
  *
  * TLS and AUTH: STARTTLS (RFC 3207) is offered after EHLO when
  * ServerCertFile is set, until the session is encrypted; commands that
@@ -155,6 +161,80 @@ static void bad(struct smtpd *s)
 	}
 }
 /* --- transactions --------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The wait for the next read: PER ms (0: none) cut to what is left of
+ * the DATA and session deadlines (Postfix's smtpd_per_record_deadline:
+ * a client trickling a byte a read never outlives them).  0 when one
+ * has passed. */
+static unsigned long wait_ms(const struct smtpd *s, unsigned long per)
+{
+	long long end = s->data_end, now;
+
+	if (s->session_end && (!end || s->session_end < end))
+		end = s->session_end;
+	if (!end)
+		return per;
+	now = now_ms();
+	if (end <= now)
+		return 0;
+	if (!per || (unsigned long long)(end - now) < per)
+		return (unsigned long)(end - now);
+	return per;
+}
+
+/* The 421 for a read that timed out: which limit it was. */
+static void timeout_reply(struct smtpd *s, const char *what)
+{
+	long long now = now_ms();
+
+	if (s->session_end && now >= s->session_end) {
+		reply(s, "421 4.4.2 %s Session too long "
+			"(PostboxSessionDeadline); timeout", s->j);
+		log_msg(LOG_NOTICE, "[%s]: session deadline passed",
+			s->peer.ip);
+	} else if (s->data_end && now >= s->data_end) {
+		reply(s, "421 4.4.2 %s DATA too long "
+			"(PostboxDataDeadline); timeout", s->j);
+		log_msg(LOG_NOTICE, "[%s]: DATA deadline passed",
+			s->peer.ip);
+	} else {
+		reply(s, "421 4.4.2 %s Timeout waiting for %s", s->j, what);
+	}
+}
+
+/* Whether the client has sent more than the command being answered: bytes
+ * buffered, or waiting on the socket (peeked, so that a client that
+ * shut its sending side down is not counted). */
+static int input_waiting(const struct smtpd *s)
+{
+	char c;
+
+	if (io_pending(&s->in) > 0)
+		return 1;
+	return recv(s->in.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* Postfix's reject_unauth_pipelining (README "smtpd"): input waiting
+ * where the client had to wait for our reply, on a network connection
+ * (a pipe, as with sendmail -bs, is a local program's whole script). */
+static int unauth_pipelining(struct smtpd *s, const char *where)
+{
+	if (!s->sock || !input_waiting(s))
+		return 0;
+	reply(s, "554 5.5.0 Error: improper use of SMTP command pipelining");
+	log_msg(LOG_NOTICE, "[%s]: improper use of SMTP command pipelining "
+		"%s: closing", s->peer.ip, where);
+	s->quit = 1;
+	return 1;
+}
 
 static void txn_free(struct smtpd *s)
 {
@@ -400,19 +480,24 @@ static void data_finish(struct smtpd *s)
 static int data_read(struct smtpd *s)
 {
 	struct dstate *d = s->txn->ds;
-	unsigned long ms = s->cf->opt.to_datablock * 1000UL;
+	unsigned long ms = s->cf->opt.to_datablock * 1000UL, w;
 	unsigned char c;
 	ssize_t r;
 
 	for (;;) {
-		/* RFC 5321 4.5.3.2.5: a timeout per block, not per message */
-		if (io_pending(&s->in) == 0)
-			io_deadline(&s->in, ms);
+		/* RFC 5321 4.5.3.2.5: a timeout per block, and the DATA
+		 * and session deadlines over all of them */
+		if (io_pending(&s->in) == 0) {
+			if ((w = wait_ms(s, ms)) == 0) {
+				timeout_reply(s, "data");
+				return -1;
+			}
+			io_deadline(&s->in, w);
+		}
 		r = io_read(&s->in, &c, 1);
 		if (r <= 0) {
 			if (r < 0 && errno == ETIMEDOUT)
-				reply(s, "421 4.4.2 %s Timeout waiting for "
-					"data", s->j);
+				timeout_reply(s, "data");
 			log_msg(LOG_NOTICE, "[%s]: lost input channel during "
 				"DATA", s->peer.ip);
 			return -1;
@@ -628,8 +713,10 @@ static void cmd_mail(struct smtpd *s, const char *arg)
 				log_msg(LOG_NOTICE, "[%s]: %s: SIZE=%lu "
 					"leaves less than MinFreeBlocks",
 					s->peer.ip, s->cf->opt.queue_dir, sz);
-				snprintf(why, sizeof why, NO_SPACE);
-				goto refuse;
+				/* temporary: no protocol error (bad()) */
+				free(t);
+				reply(s, NO_SPACE);
+				return;
 			}
 			t->size_decl = sz;
 		} else if (str_ieq(param, "BODY") && v) {
@@ -796,6 +883,7 @@ static void cmd_rcpt(struct smtpd *s, const char *arg)
 static void cmd_data(struct smtpd *s, const char *arg)
 {
 	const char *why;
+	int r;
 
 	if (!s->txn) {
 		reply(s, "503 5.0.0 Need MAIL command");
@@ -817,12 +905,21 @@ static void cmd_data(struct smtpd *s, const char *arg)
 		bad(s);
 		return;
 	}
+	/* RFC 2920 3.1: DATA ends a group; the message waits for 354 */
+	if (unauth_pipelining(s, "after DATA")) {
+		txn_free(s);
+		return;
+	}
 	if ((why = data_open(s)) != NULL) {
 		reply(s, "%s", why);
 		return;
 	}
 	reply(s, "354 Enter mail, end with \".\" on a line by itself");
-	if (data_read(s) < 0) {
+	if (s->cf->opt.data_deadline > 0)
+		s->data_end = now_ms() + s->cf->opt.data_deadline * 1000LL;
+	r = data_read(s);
+	s->data_end = 0;
+	if (r < 0) {
 		txn_free(s);
 		s->quit = 1;
 		return;
@@ -866,18 +963,22 @@ static void cmd_bdat(struct smtpd *s, const char *arg)
 		why = "451 4.3.0 Queue not available, try again later";
 	else if (!t->q && (why = data_open(s)) != NULL)
 		t->bdat_failed = 1;
+	if (s->cf->opt.data_deadline > 0)
+		s->data_end = now_ms() + s->cf->opt.data_deadline * 1000LL;
 	for (left = size; left > 0; ) {
 		char chunk[4096];
 		size_t want = left < sizeof chunk ? left : sizeof chunk;
+		unsigned long w = 1;
 		ssize_t r, i;
 
-		if (io_pending(&s->in) == 0)
-			io_deadline(&s->in, s->cf->opt.to_datablock * 1000UL);
-		r = io_read(&s->in, chunk, want);
+		if (io_pending(&s->in) == 0 && (w = wait_ms(s,
+		    s->cf->opt.to_datablock * 1000UL)) != 0)
+			io_deadline(&s->in, w);
+		r = w ? io_read(&s->in, chunk, want) : -1;
 		if (r <= 0) {
-			if (r < 0 && errno == ETIMEDOUT)
-				reply(s, "421 4.4.2 %s Timeout waiting for "
-					"data", s->j);
+			if (!w || (r < 0 && errno == ETIMEDOUT))
+				timeout_reply(s, "data");
+			s->data_end = 0;
 			txn_free(s);
 			s->quit = 1;
 			return;
@@ -886,6 +987,7 @@ static void cmd_bdat(struct smtpd *s, const char *arg)
 		for (i = 0; !why && i < r; i++)
 			smtpd_ds_byte(t->ds, (unsigned char)chunk[i], 0);
 	}
+	s->data_end = 0;
 	if (why) {
 		reply(s, "%s", why);
 		if (t && last)
@@ -1110,15 +1212,18 @@ static void cmd_auth(struct smtpd *s, char *arg)
 			client);
 	while (r == AUTH_CONTINUE) {
 		size_t len = 0;
+		unsigned long w;
 		int g;
 
 		reply(s, "334 %s", a.out);
 		/* RFC 5321 4.5.3.2.7's command timeout, per response */
-		io_deadline(&s->in, s->cf->opt.to_command * 1000UL);
-		g = io_getline(&s->in, s->line, sizeof s->line, &len);
+		w = wait_ms(s, s->cf->opt.to_command * 1000UL);
+		if (w)
+			io_deadline(&s->in, w);
+		g = w ? io_getline(&s->in, s->line, sizeof s->line, &len) :
+			IO_TIMEOUT;
 		if (g == IO_TIMEOUT) {
-			reply(s, "421 4.4.2 %s Timeout waiting for input",
-				s->j);
+			timeout_reply(s, "input");
 			s->quit = 1;
 			goto out;
 		}
@@ -1317,6 +1422,7 @@ static void session_loop(struct smtpd *s)
 	greet(s);
 	while (!s->quit) {
 		size_t len = 0;
+		unsigned long w;
 		int r;
 
 		if (s->errors >= HARD_ERRORS) {
@@ -1327,12 +1433,15 @@ static void session_loop(struct smtpd *s)
 		}
 		/* RFC 5321 4.5.3.2.7: the server's wait for a command; the
 		 * replies to it get as long to leave */
-		io_deadline(&s->in, ms);
-		io_deadline(&s->out, ms);
-		r = io_getline(&s->in, s->line, sizeof s->line, &len);
+		w = wait_ms(s, ms);
+		if (w) {
+			io_deadline(&s->in, w);
+			io_deadline(&s->out, w);
+		}
+		r = w ? io_getline(&s->in, s->line, sizeof s->line, &len) :
+			IO_TIMEOUT;
 		if (r == IO_TIMEOUT) {
-			reply(s, "421 4.4.2 %s Timeout waiting for input",
-				s->j);
+			timeout_reply(s, "input");
 			log_msg(LOG_NOTICE, "[%s]: timeout waiting for input",
 				s->peer.ip);
 			break;
@@ -1374,6 +1483,10 @@ static void session_loop(struct smtpd *s)
 			log_msg(LOG_DEBUG, "<<< %.*s%s", n, s->line,
 				s->line[n] ? " ..." : "");
 		}
+		/* after HELO no PIPELINING was offered (RFC 2920 3.1) */
+		if (s->helo[0] && !s->esmtp &&
+				unauth_pipelining(s, "after HELO"))
+			break;
 		command(s, s->line);
 	}
 	io_flush(&s->out);
@@ -1427,6 +1540,7 @@ static int split(struct smtpd *s)
 int smtpd_session(struct ctx *c, const struct net_listener *l)
 {
 	struct smtpd *s;
+	struct stat st;
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1477,11 +1591,15 @@ int smtpd_session(struct ctx *c, const struct net_listener *l)
 			return EX_OSERR;
 		return EX_OSERR;
 	}
+	s->sock = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
 	io_init(&s->in, 0, s->inbuf, sizeof s->inbuf);
 	io_init(&s->out, 1, s->outbuf, sizeof s->outbuf);
 	/* RFC 2920: replies to a pipelined group leave in one write */
 	io_pair(&s->in, &s->out);
 	io_deadline(&s->out, s->cf->opt.to_command * 1000UL);
+	if (s->cf->opt.session_deadline > 0)
+		s->session_end = now_ms() +
+			s->cf->opt.session_deadline * 1000LL;
 	smtpd_check_connect(s);
 	if (s->verbose)
 		log_msg(LOG_DEBUG, "connection from [%s]%s", s->peer.ip,

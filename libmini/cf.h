@@ -134,7 +134,8 @@ struct cf_opts {
 					 * 'm', 'w', 'e' (added by cf) */
 	/* Timeouts, seconds */
 	/* Timeout.*: sendmail's defaults initial 5m, helo 5m, mail 10m,
-	 * rcpt 1h, datainit 5m, datablock 1h, datafinal 1h, command 1h,
+	 * rcpt 1h, datainit 5m, command 1h, and RFC 5321 4.5.3.2's
+	 * datablock 3m, datafinal 10m (sendmail: 1h each),
 	 * connect 0 and iconnect 0 (the kernel's), rset 5m, quit 2m,
 	 * misc 2m */
 	long to_initial, to_helo, to_mail, to_rcpt, to_datainit,
@@ -181,6 +182,11 @@ struct cf_opts {
 	 * after each client error past the fifth.  Both 1 by default; 0
 	 * (tests): no wait. */
 	long auth_fail_delay, error_delay;
+	/* PostboxDataDeadline (30m): smtpd's whole DATA, from the 354 to
+	 * the final dot (a BDAT chunk: from its command to its last octet),
+	 * however the client trickles; PostboxSessionDeadline (2h): the
+	 * whole session.  0: none (Postfix's smtpd_per_record_deadline) */
+	long data_deadline, session_deadline;
 	/* PostboxPop3Timeout: pop3d's autologout timer, seconds (a
 	 * sendmail time), 600 (RFC 1939 3: at least 10 minutes) */
 	long pop3_timeout;

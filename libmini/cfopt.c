@@ -59,8 +59,10 @@ int opts_init(struct cf *cf)
 	o->to_mail = 10 * 60;
 	o->to_rcpt = 60 * 60;
 	o->to_datainit = 5 * 60;
-	o->to_datablock = 60 * 60;
-	o->to_datafinal = 60 * 60;
+	/* RFC 5321 4.5.3.2.5, 4.5.3.2.6 rather than sendmail's hour each:
+	 * smtpd's wait per read of DATA, the client's for the final reply */
+	o->to_datablock = 3 * 60;
+	o->to_datafinal = 10 * 60;
 	o->to_command = 60 * 60;
 	o->to_rset = 5 * 60;
 	o->to_quit = 2 * 60;
@@ -69,6 +71,8 @@ int opts_init(struct cf *cf)
 	o->to_queuereturn = 5 * 86400;
 	o->auth_fail_delay = 1;
 	o->error_delay = 1;
+	o->data_deadline = 30 * 60;
+	o->session_deadline = 2 * 3600;
 	o->pop3_timeout = 10 * 60;
 	/* Safer than sendmail's empty default: no address harvesting. */
 	o->privacy = strdup("authwarnings,noexpn,novrfy");
@@ -481,6 +485,8 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPT("PostboxPop3LoginDelay", 0, OT_SECS, pop3_login_delay),
 	OPT("PostboxAuthFailDelay", 0, OT_SECS, auth_fail_delay),
 	OPT("PostboxErrorDelay", 0, OT_SECS, error_delay),
+	OPT("PostboxDataDeadline", 0, OT_SECS, data_deadline),
+	OPT("PostboxSessionDeadline", 0, OT_SECS, session_deadline),
 	OPT("PostboxPop3Timeout", 0, OT_SECS, pop3_timeout),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),

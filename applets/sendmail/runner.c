@@ -874,13 +874,16 @@ void sm_run_reports(struct sm *sm)
  * (README, "The mail flow"): a session killed in DATA (or a crash) leaves
  * one, and its submitter's lock is gone with it; a live one still holds
  * the lock and stays anyway.  The bound is the longest a DATA can take
- * (Timeout.datablock, Timeout.datafinal) plus a quarter of an hour. */
+ * (Timeout.datablock, Timeout.datafinal, PostboxDataDeadline) plus a
+ * quarter of an hour. */
 static time_t orphan_age(const struct cf *cf)
 {
 	long t = cf->opt.to_datablock;
 
 	if (cf->opt.to_datafinal > t)
 		t = cf->opt.to_datafinal;
+	if (cf->opt.data_deadline > t)
+		t = cf->opt.data_deadline;
 	return (time_t)t + 15 * 60;
 }
 

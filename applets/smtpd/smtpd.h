@@ -123,6 +123,10 @@ struct smtpd {
 	int client_discard;	/* Connect: DISCARD */
 	char nullserver[300];	/* set: every command gets this reply */
 	unsigned errors;
+	/* CLOCK_MONOTONIC ms, 0 none: PostboxSessionDeadline's end, and
+	 * PostboxDataDeadline's while DATA or a BDAT chunk is read */
+	long long session_end, data_end;
+	int sock;		/* fd 0 is a socket: a network client */
 	struct txn *txn;
 	struct decide rt;	/* the maps; the RCPT decision (decide.h) */
 	struct privsep ps;	/* AUTH's monitor (privsep.h), chan -1: none */
