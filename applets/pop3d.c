@@ -141,12 +141,13 @@ struct pop3 {
 };
 
 /* RFC 1939 3: the autologout timer, at least 10 minutes
- * (PostboxPop3Timeout; only tests set it shorter), at most a day. */
+ * (PostboxPop3Timeout; only tests set it shorter; 0 is the 10 minutes),
+ * at most a day. */
 static unsigned long timeout_ms(const struct pop3 *s)
 {
 	long t = s->cf->opt.pop3_timeout;
 
-	return (t < 1 ? 1 : t > 86400 ? 86400 : t) * 1000UL;
+	return (t < 1 ? 600 : t > 86400 ? 86400 : t) * 1000UL;
 }
 
 static void reply(struct pop3 *s, const char *fmt, ...)
