@@ -50,10 +50,12 @@ static void open_spec(struct decide_map *dm, const struct map_spec *s,
 		set_err(dm, err);
 }
 
-void decide_map_open(struct decide_map *dm, const struct cf *cf,
-	const char *name)
+/* DM's fields reset, LABEL set, then the map that KIND (a K line) or
+ * ALIAS (an AliasFile) names is opened through map_spec: absent and
+ * optional leaves state 0, a failure state -1 with its reason. */
+static void map_open_as(struct decide_map *dm, const char *label,
+	const struct cf_map *k, const char *alias)
 {
-	const struct cf_map *k = cf_map(cf, name);
 	struct map_spec *s;
 	char err[300];
 	int r;
@@ -61,18 +63,19 @@ void decide_map_open(struct decide_map *dm, const struct cf *cf,
 	dm->state = 0;
 	dm->m.fd = -1;
 	dm->path = dm->err = NULL;
-	dm->label = name;
-	if (!k)
+	dm->label = label;
+	if (!k && !alias)
 		return;
 	if (!(s = malloc(sizeof *s))) {
 		dm->state = -1;
 		set_err(dm, "out of memory");
 		return;
 	}
-	r = map_spec_k(s, k->type, k->path, k->flags, k->optional, err,
-		sizeof err);
+	r = alias ? map_spec_alias(s, alias, err, sizeof err) :
+		map_spec_k(s, k->type, k->path, k->flags, k->optional, err,
+			sizeof err);
 	if (r > 0)
-		open_spec(dm, s, 0);
+		open_spec(dm, s, alias != NULL);
 	else {
 		dm->state = r < 0 ? -1 : 0;
 		set_err(dm, err);
@@ -80,29 +83,15 @@ void decide_map_open(struct decide_map *dm, const struct cf *cf,
 	free(s);
 }
 
+void decide_map_open(struct decide_map *dm, const struct cf *cf,
+	const char *name)
+{
+	map_open_as(dm, name, cf_map(cf, name), NULL);
+}
+
 void decide_alias_open(struct decide_map *dm, const char *spec)
 {
-	struct map_spec *s;
-	char err[300];
-	int r;
-
-	dm->state = 0;
-	dm->m.fd = -1;
-	dm->path = dm->err = NULL;
-	dm->label = "aliases";
-	if (!(s = malloc(sizeof *s))) {
-		dm->state = -1;
-		set_err(dm, "out of memory");
-		return;
-	}
-	r = map_spec_alias(s, spec, err, sizeof err);
-	if (r > 0)
-		open_spec(dm, s, 1);
-	else {
-		dm->state = r < 0 ? -1 : 0;
-		set_err(dm, err);
-	}
-	free(s);
+	map_open_as(dm, "aliases", NULL, spec);
 }
 
 void decide_map_close(struct decide_map *dm)

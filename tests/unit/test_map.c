@@ -736,15 +736,6 @@ int main(void)
 	test_text();
 	test_fuzz();
 	test_spec();
-	if (!unit_failed) {
-		char cmd[300];
-
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (fork() == 0) {
-			execl("/bin/sh", "sh", "-c", cmd, (char *)0);
-			_exit(127);
-		}
-		wait(NULL);
-	}
+	unit_rmdir(dir);
 	return unit_done();
 }

@@ -8,6 +8,8 @@
 #define UNIT_H
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int unit_failed;
 
@@ -24,6 +26,22 @@ static int unit_failed;
 		(name), __FILE__, __LINE__, g_ ? g_ : "(null)", \
 		w_ ? w_ : "(null)"); unit_failed++; } \
 } while (0)
+
+/* Removes the scratch folder DIR (rm -rf), unless a check failed: then
+ * it stays for a look. */
+static inline void unit_rmdir(const char *dir)
+{
+	char cmd[300];
+
+	if (unit_failed)
+		return;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (fork() == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)0);
+		_exit(127);
+	}
+	wait(NULL);
+}
 
 static int unit_done(void)
 {
