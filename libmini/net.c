@@ -316,6 +316,16 @@ size_t net_children(const struct net_server *s)
 	return s->n_kids;
 }
 
+static void killed(const struct net_child *k, int st)
+{
+	char ip[NET_IP_MAX];
+
+	if (!inet_ntop(k->family, k->addr, ip, sizeof ip))
+		str_lcpy(ip, "?", sizeof ip);
+	log_msg(LOG_ERR, "session pid %ld killed by signal %d (%s), client "
+		"%s", (long)k->pid, WTERMSIG(st), strsignal(WTERMSIG(st)), ip);
+}
+
 static void reap(struct net_server *s)
 {
 	pid_t pid;
@@ -328,6 +338,10 @@ static void reap(struct net_server *s)
 
 		for (i = 0; i < s->n_kids && !session; i++)
 			if (s->kids[i].pid == pid) {
+				/* a session ends by itself; a signal (a
+				 * crash, the OOM killer, kill -9) is news */
+				if (WIFSIGNALED(st))
+					killed(&s->kids[i], st);
 				s->kids[i] = s->kids[--s->n_kids];
 				session = 1;
 			}

@@ -122,9 +122,11 @@ int net_listen(struct net_server *s, const struct cf_daemon *d, size_t n,
 #define NET_RELOAD	1	/* SIGHUP: re-read the configuration and call
 				   net_serve again (listeners stay open) */
 
-/* The accept loop.  Reaps children on SIGCHLD; on SIGTERM/SIGINT stops
- * accepting, closes the listeners and waits for the running sessions (a
- * second SIGTERM passes SIGTERM on to them); returns NET_STOP, NET_RELOAD
+/* The accept loop.  Reaps children on SIGCHLD (a session killed by a
+ * signal is logged: "session pid N killed by signal S (name), client
+ * IP"); on SIGTERM/SIGINT stops accepting, closes the listeners and
+ * waits for the running sessions (a second SIGTERM passes SIGTERM on to
+ * them); returns NET_STOP, NET_RELOAD
  * on SIGHUP, or -1 with errno on a fatal error (poll, fork failing are
  * logged and retried, not fatal).  After NET_RELOAD, SIGCHLD, SIGTERM,
  * SIGINT and SIGHUP stay blocked (they are taken by the next call); after
