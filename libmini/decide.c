@@ -104,6 +104,50 @@ void decide_map_close(struct decide_map *dm)
 	dm->path = dm->err = NULL;
 }
 
+int decide_tagged_ip(struct decide_map *dm, const char *tag, const char *ip,
+	char *val, size_t max)
+{
+	char key[MAP_KEY_MAX];
+	int r, sep = strchr(ip, ':') ? ':' : '.';
+	char *cut;
+
+	if (dm->state <= 0)
+		return dm->state;
+	snprintf(key, sizeof key, "%s:%s%s", tag, sep == ':' ? "IPv6:" : "",
+		ip);
+	for (;;) {
+		if ((r = map_lookup(&dm->m, key, val, max)) != 0)
+			return r;
+		cut = strrchr(key + strlen(tag) + 1, sep);
+		if (!cut)
+			break;
+		*cut = 0;
+	}
+	snprintf(key, sizeof key, "%s:", tag);
+	return map_lookup(&dm->m, key, val, max);
+}
+
+unsigned decide_client_conn(struct decide_map *access, const struct cf *cf,
+	const char *ip)
+{
+	char val[64];
+	unsigned long n;
+
+	/* a map rebuilt by makemap since: read the new one */
+	if (access->state == 1 && access->path &&
+			map_changed(&access->m, access->path)) {
+		decide_map_close(access);
+		decide_map_open(access, cf, "access");
+		if (access->state < 0)
+			log_msg(LOG_ERR, "%s", access->err ? access->err :
+				"access");
+	}
+	if (decide_tagged_ip(access, "ClientConn", ip, val, sizeof val) <= 0 ||
+			str_toul(val, 100000, &n) < 0)
+		return 0;
+	return (unsigned)n;
+}
+
 int decide_map_get(struct decide_map *dm, const char *key, char *val,
 	size_t max)
 {

@@ -83,6 +83,19 @@ void decide_map_close(struct decide_map *dm);
 int decide_map_get(struct decide_map *dm, const char *key, char *val,
 	size_t max);
 
+/* TAG:ip, TAG:ip-prefix ..., then TAG: alone in DM (an access map):
+ * sendmail's tagged-only walk for ClientConn: and GreetPause:
+ * (FEATURE(conncontrol), FEATURE(greet_pause)); IPv6 addresses as
+ * "TAG:IPv6:...".  1 with the value in VAL, 0 none, -1 error. */
+int decide_tagged_ip(struct decide_map *dm, const char *tag, const char *ip,
+	char *val, size_t max);
+/* A listener's per-address cap (README "smtpd", "pop3d and the
+ * mailboxes"): the ClientConn: value for IP in ACCESS, the K line
+ * "access" of CF, read again first when makemap has rebuilt it since (a
+ * failure logged); 0 when none or not a number. */
+unsigned decide_client_conn(struct decide_map *access, const struct cf *cf,
+	const char *ip);
+
 /* Zeroes D and opens access, virtuser, mailertable and every AliasFile
  * of CF; the PostboxVirtualUsers file is the caller's to read (it may
  * need root).  0, or -1 with ENOMEM.  Failed maps make the decisions

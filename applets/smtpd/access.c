@@ -36,30 +36,11 @@ void smtpd_maps_open(struct smtpd *s)
 			log_msg(LOG_ERR, "%s", d->aliases[i].err);
 }
 
-/* TAG:ip, TAG:ip-prefix ..., then TAG: alone: sendmail's tagged-only
- * walk for ClientConn: and GreetPause: (FEATURE(conncontrol),
- * FEATURE(greet_pause)).  1 with the value, 0 none, -1 error. */
+/* TAG:ip, its prefixes, then TAG: (decide.h). */
 int smtpd_tagged_ip(struct decide_map *sm, const char *tag, const char *ip,
 	char *val, size_t max)
 {
-	char key[MAP_KEY_MAX];
-	int r, sep = strchr(ip, ':') ? ':' : '.';
-	char *cut;
-
-	if (sm->state <= 0)
-		return sm->state;
-	snprintf(key, sizeof key, "%s:%s%s", tag, sep == ':' ? "IPv6:" : "",
-		ip);
-	for (;;) {
-		if ((r = map_lookup(&sm->m, key, val, max)) != 0)
-			return r;
-		cut = strrchr(key + strlen(tag) + 1, sep);
-		if (!cut)
-			break;
-		*cut = 0;
-	}
-	snprintf(key, sizeof key, "%s:", tag);
-	return map_lookup(&sm->m, key, val, max);
+	return decide_tagged_ip(sm, tag, ip, val, max);
 }
 
 /* --- addresses ------------------------------------------------------------ */

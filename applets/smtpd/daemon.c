@@ -97,20 +97,9 @@ static void reaped(void *arg, pid_t pid, int st)
 static unsigned ip_limit(void *arg, const struct net_peer *p)
 {
 	struct ctx *c = arg;
-	char val[64];
-	unsigned long n;
 
-	/* a map rebuilt by makemap since: read the new one */
-	if (c->access.state == 1 && c->access.path &&
-			map_changed(&c->access.m, c->access.path)) {
-		smtpd_map_close(&c->access);
-		smtpd_map_open(&c->access, c->cf, "access");
-	}
 	/* FEATURE(conncontrol): ClientConn:ip N, ClientConn: N */
-	if (smtpd_tagged_ip(&c->access, "ClientConn", p->ip, val,
-			sizeof val) <= 0 || str_toul(val, 100000, &n) < 0)
-		return 0;
-	return (unsigned)n;
+	return decide_client_conn(&c->access, c->cf, p->ip);
 }
 
 static int net_session(void *arg, const struct net_listener *l)
