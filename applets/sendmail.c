@@ -15,7 +15,8 @@
  * to smtpd.  Logs go to syslog (facility mail) in sendmail's key=value
  * style, to stderr with -v or when running as a foreground queue runner.
  * With no queue folder, root makes one and anyone else's message is kept
- * in ~/dead.letter (README.md, "The mail flow").
+ * in ~/dead.letter; below MinFreeBlocks it is refused with EX_TEMPFAIL and
+ * printed on stderr (README.md, "The mail flow").
  *
  * Mail for other domains goes out over SMTP (applets/sendmail/smtp.c:
  * mailertable, smart host or MX; STARTTLS, AUTH from authinfo; RFC 5321,
@@ -896,7 +897,7 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	char sender[SM_MAX_ADDR + 80], err[300], gen_msgid[200] = "";
 	unsigned long long size;
 	unsigned long maxsize = sm->cf.opt.max_message_size;
-	int i, first, body_rc, qerr = 0;
+	int i, first, body_rc, qerr = 0, noroom = 0, dst;
 	long maxhops = sm->cf.opt.max_hops ? sm->cf.opt.max_hops : 25;
 
 	queue_env_init(&env);
@@ -944,15 +945,27 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 			"queued", h.hops, maxhops);
 	/* Validated: now the queue.  One that cannot take it: the message
 	 * is read whole (an ID of the queue's shape names it in Received:)
-	 * for dead_letter. */
-	if (queue_open(&q, sm->qdir) < 0) {
+	 * for dead_letter.  One below MinFreeBlocks takes nothing: the
+	 * refusal, then the message streamed to stderr, for cron or the
+	 * MUA to keep, and EX_TEMPFAIL (README "Security"). */
+	if (!queue_space_ok(sm->qdir, sm->cf.opt.min_free_blocks, 0)) {
+		noroom = 1;
+		xwarn("Insufficient disk space; try again later");
+		xwarn("queue directory %s: fewer than MinFreeBlocks=%ld "
+			"blocks free; the message was not queued; here it is:",
+			sm->qdir, sm->cf.opt.min_free_blocks);
+		fflush(stderr);
+	} else if (queue_open(&q, sm->qdir) < 0) {
 		qerr = errno;
 		if (!queue_unusable(qerr))
 			queue_die(sm->qdir, qerr);
+	}
+	if (qerr || noroom) {
 		queue_id_new(q.id, time(NULL));
 		q.fd = -1;
 		q.tmp[0] = 0;
 	}
+	dst = noroom ? 2 : q.fd;
 	buf_init(&out, qerr ? DEAD_MAX : HDR_MAX_TOTAL * 2);
 	complete_header(sm, o, &h, &env, q.id, &out, gen_msgid,
 		sizeof gen_msgid);
@@ -963,7 +976,7 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	body_rc = first == -2 ? 0 : 1;
 	while (body_rc) {
 		if (!qerr && out.len >= BODY_CHUNK) {
-			if (file_write_all(q.fd, out.p, out.len) < 0)
+			if (file_write_all(dst, out.p, out.len) < 0)
 				goto ioerr;
 			buf_reset(&out);
 		}
@@ -987,8 +1000,10 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	}
 	if (qerr)
 		dead_letter(&env, &out, sm->qdir, qerr);
-	if (file_write_all(q.fd, out.p, out.len) < 0)
+	if (file_write_all(dst, out.p, out.len) < 0)
 		goto ioerr;
+	if (noroom)
+		exit(EX_TEMPFAIL);
 	/* The envelope. */
 	{
 		char *msgid = NULL;

@@ -324,19 +324,8 @@ static int write_received(struct smtpd *s, struct queue_new *q)
  * in it.  A statvfs that fails answers yes: the write will tell. */
 static int space_ok(const struct smtpd *s, unsigned long size)
 {
-	struct statvfs fs;
-	unsigned long bs, need;
-	long min = s->cf->opt.min_free_blocks;
-
-	if (min <= 0 && size == 0)
-		return 1;
-	if (statvfs(s->cf->opt.queue_dir, &fs) < 0)
-		return 1;
-	bs = fs.f_frsize ? fs.f_frsize : fs.f_bsize;
-	if (!bs)
-		return 1;
-	need = size / bs + (min > 0 ? (unsigned long)min : 0);
-	return (unsigned long)fs.f_bavail >= need;
+	return queue_space_ok(s->cf->opt.queue_dir,
+		s->cf->opt.min_free_blocks, size);
 }
 
 #define NO_SPACE	"452 4.3.1 Insufficient system storage"

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -641,6 +642,22 @@ static int qpath(char *dst, size_t max, const char *dir, const char *pfx,
 }
 
 /* --- submission ----------------------------------------------------- */
+
+int queue_space_ok(const char *dir, long min_blocks, unsigned long size)
+{
+	struct statvfs fs;
+	unsigned long bs, need;
+
+	if (min_blocks <= 0 && size == 0)
+		return 1;
+	if (statvfs(dir, &fs) < 0)
+		return 1;
+	bs = fs.f_frsize ? fs.f_frsize : fs.f_bsize;
+	if (!bs)
+		return 1;
+	need = size / bs + (min_blocks > 0 ? (unsigned long)min_blocks : 0);
+	return (unsigned long)fs.f_bavail >= need;
+}
 
 int queue_open(struct queue_new *q, const char *dir)
 {

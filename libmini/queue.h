@@ -174,6 +174,11 @@ struct queue_new {
 	int fd;			/* write the message here */
 	char tmp[1100];		/* dfID, until the envelope names it */
 };
+/* sendmail's MinFreeBlocks (its enoughdiskspace()): whether the file
+ * system of DIR keeps MIN_BLOCKS blocks free to an unprivileged user
+ * once SIZE more octets are in it.  MIN_BLOCKS <= 0 with SIZE 0 needs
+ * nothing.  A statvfs that fails answers 1: the write will tell. */
+int queue_space_ok(const char *dir, long min_blocks, unsigned long size);
 /* Creates a new entry's data file dfID in DIR (O_EXCL, mode QUEUE_MODE;
  * invisible to runners until the envelope exists) and picks its queue
  * ID.  0, or -1 with errno. */
