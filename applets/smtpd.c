@@ -45,8 +45,9 @@
  * entries as the per-address cap.  GreetPause:ADDR waits that many
  * milliseconds before the greeting, to catch clients that talk first.
  * On a socket, input sent ahead where the client must wait (the message
- * before the 354; any command after HELO) gets 554 and the end
- * (Postfix's reject_unauth_pipelining).
+ * before the 354; anything behind EHLO or HELO before its reply; any
+ * command after HELO), plaintext held in the TLS engine included, gets
+ * 554 and the end (Postfix's reject_unauth_pipelining).
  *
  * TLS and AUTH: STARTTLS (RFC 3207) is offered after EHLO when
  * ServerCertFile is set, until the session is encrypted; commands that
@@ -211,13 +212,15 @@ static void timeout_reply(struct smtpd *s, const char *what)
 }
 
 /* Whether the client has sent more than the command being answered: bytes
- * buffered, or waiting on the socket (peeked, so that a client that
- * shut its sending side down is not counted). */
+ * buffered, in the TLS engine too, or waiting on the socket (peeked, so
+ * that a client that shut its sending side down is not counted). */
 static int input_waiting(const struct smtpd *s)
 {
 	char c;
 
 	if (io_pending(&s->in) > 0)
+		return 1;
+	if (CFG_TLS && s->tls && tls_pending(s->tls) > 0)
 		return 1;
 	return recv(s->in.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
@@ -556,6 +559,10 @@ static void cmd_helo(struct smtpd *s, const char *arg, int esmtp)
 {
 	const char *p;
 
+	/* RFC 2920 3.1: EHLO and HELO end a group; before their reply the
+	 * client cannot know that PIPELINING is offered */
+	if (unauth_pipelining(s, esmtp ? "behind EHLO" : "behind HELO"))
+		return;
 	if (!*arg) {
 		reply(s, "501 5.0.0 %s requires domain address",
 			esmtp ? "EHLO" : "HELO");

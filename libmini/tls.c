@@ -1483,6 +1483,15 @@ fail:
 	return NULL;
 }
 
+size_t tls_pending(const struct tls *t)
+{
+	size_t len = 0;
+
+	if (t && (br_ssl_engine_current_state(t->eng) & BR_SSL_RECVAPP))
+		br_ssl_engine_recvapp_buf(t->eng, &len);
+	return len;
+}
+
 const char *tls_version(const struct tls *t)
 {
 	switch (br_ssl_engine_get_version(t->eng)) {

@@ -137,6 +137,12 @@ struct tls *tls_client_start(struct io *reader, struct io *writer,
 	const struct tls_client_config *cfg, const char *host, int flags,
 	unsigned long ms, int *verify, char *err, size_t errmax);
 
+/* Plaintext that arrived and that the engine holds, not yet handed to
+ * the reader (a record larger than the room in the reader's buffer):
+ * with io_pending(reader), what the client has sent beyond what was
+ * read (smtpd's pipelining checks, README "smtpd").  0 for T NULL. */
+size_t tls_pending(const struct tls *t);
+
 /* "TLSv1.2": the protocol version, as OpenSSL names it (for Received:
  * and the log). */
 const char *tls_version(const struct tls *t);
