@@ -170,11 +170,66 @@ static void test_rcpt(void)
 	cf_free(&cf);
 }
 
+/* ClientConn: (FEATURE(conncontrol)), the listeners' per-address cap:
+ * the address, its prefixes, the bare tag; a map rebuilt is read again */
+static void test_client_conn(void)
+{
+	static const char *const access[] = {
+		"ClientConn:127.0.0.3", "1",
+		"ClientConn:10.1", "5",
+		"ClientConn:IPv6:2001:db8", "7",
+		"ClientConn:192.0.2.9", "many",
+		"ClientConn:", "50",
+		NULL };
+	static const char *const rebuilt[] = {
+		"ClientConn:127.0.0.3", "2",
+		NULL };
+	static const struct {
+		const char *ip;
+		unsigned cap;
+	} v[] = {
+		{ "127.0.0.3", 1 }, { "10.1.2.3", 5 }, { "10.10.2.3", 50 },
+		{ "2001:db8::1", 7 }, { "192.0.2.9", 0 }, { "192.0.2.1", 50 },
+	};
+	char cfpath[300], text[600], err[300], name[128], val[64];
+	struct decide_map m;
+	struct cf cf;
+	size_t i;
+
+	mkmap("ccaccess", access);
+	snprintf(text, sizeof text, "Kaccess hash -o %s/ccaccess\n", dir);
+	put("cccf", text);
+	snprintf(cfpath, sizeof cfpath, "%s/cccf", dir);
+	cf_init(&cf);
+	if (cf_load(&cf, cfpath, err, sizeof err) < 0) {
+		printf("FAIL: cf_load: %s\n", err);
+		cf_free(&cf);
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	decide_map_open(&m, &cf, "access");
+	CHECK(m.state == 1, "ClientConn: the access map opens");
+	for (i = 0; i < sizeof v / sizeof *v; i++) {
+		snprintf(name, sizeof name, "ClientConn: %s caps at %u",
+			v[i].ip, v[i].cap);
+		CHECK(decide_client_conn(&m, &cf, v[i].ip) == v[i].cap, name);
+	}
+	CHECK(decide_tagged_ip(&m, "GreetPause", "127.0.0.3", val,
+		sizeof val) == 0, "tagged walk: another tag finds nothing");
+	mkmap("ccaccess", rebuilt);
+	CHECK(decide_client_conn(&m, &cf, "127.0.0.3") == 2 &&
+		decide_client_conn(&m, &cf, "10.1.2.3") == 0,
+		"ClientConn: a map makemap rebuilt is read again");
+	decide_map_close(&m);
+	cf_free(&cf);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_decide.%ld", (long)getpid());
 	mkdir(dir, 0755);
 	test_rcpt();
+	test_client_conn();
 	unit_rmdir(dir);
 	return unit_done();
 }

@@ -414,6 +414,23 @@ static void test_aside(void)
 	}
 }
 
+/* sendmail's MinFreeBlocks: more blocks than any disk has is short,
+ * none needed is fine, a folder that cannot be looked at is "the write
+ * will tell" */
+static void test_space(void)
+{
+	CHECK(queue_space_ok("/tmp", 0, 0) == 1,
+		"space: MinFreeBlocks=0, nothing declared: room");
+	CHECK(queue_space_ok("/tmp", 1, 0) == 1,
+		"space: one block free in /tmp");
+	CHECK(queue_space_ok("/tmp", 0x7fffffffL, 0) == 0,
+		"space: 2^31 blocks are never free here");
+	CHECK(queue_space_ok("/tmp", 0, (unsigned long)-1) == 0,
+		"space: a declared size larger than the disk");
+	CHECK(queue_space_ok("/nonexistent/queue", 100, 0) == 1,
+		"space: statvfs fails: the write will tell");
+}
+
 int main(void)
 {
 	test_roundtrip();
@@ -423,5 +440,6 @@ int main(void)
 	test_aside();
 	test_cycle();
 	test_mutations();
+	test_space();
 	return unit_done();
 }
