@@ -157,8 +157,9 @@ bench: all
 size:
 	@sh scripts/size.sh
 
-bloatcheck: all
-	@sh scripts/bloatcheck.sh $(BUILD)/postbox.unstripped
+BLOAT_CONFIG ?= defconfig
+bloatcheck:
+	@sh scripts/bloatcheck.sh $(BLOAT_CONFIG)
 
 # The manual pages: postbox(8) and one per applet in the configuration,
 # from the applets' //man: and //usage: lines.
