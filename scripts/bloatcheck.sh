@@ -9,7 +9,8 @@
 #   - the biggest symbols (nm --size-sort) with the object they come from;
 #   - what grew or shrank against a saved baseline of the same configuration
 #     (build/bloat/NAME, saved on the first run or with BASELINE=1).
-# ROWS=N rows per table (default 40, 0 for all).  The whole per-object table
+# WHY="sym ..." adds the functions that still use each symbol once unused
+# sections are gone.  ROWS=N rows per table (default 40, 0 for all).  The whole per-object table
 # is kept in build/cfg/NAME/objects and the map in build/cfg/NAME/postbox.map;
 # `grep -A1 'libc.a(NAME.lo)' build/cfg/NAME/postbox.map` and the map's
 # cross-reference table say who else uses a member.
@@ -41,7 +42,8 @@ hex='function hex(s,  i, n) { n = 0; s = tolower(s); sub(/^0x/, "", s)
 	return n }'
 unstripped=$dir/postbox.unstripped
 
-# One row per contributing input section: class, address, size, object.
+# One row per contributing input section: class, address, size, object,
+# section.
 # Output sections that strip removes (.comment, .note, debug) and the
 # discarded ones are not counted.  Archive members are "lib.a(member)".
 awk '
@@ -59,9 +61,9 @@ part != "map" { next }
 /^ \*fill\*/ || /^ \*\(/ { next }
 /^ [.A-Za-z_]/ && NF == 1 { pending = $1; next }
 /^ [.A-Za-z_]/ && NF >= 4 && $2 ~ /^0x/ && $3 ~ /^0x/ {
-	if (!skip) print class, $2, $3, $4; pending = ""; next }
+	if (!skip) print class, $2, $3, $4, $1; pending = ""; next }
 /^  +0x/ && NF >= 3 && $2 ~ /^0x/ && pending != "" {
-	if (!skip) print class, $1, $2, $3; pending = ""; next }
+	if (!skip) print class, $1, $2, $3, pending; pending = ""; next }
 ' "$map" > "$dir/sections"
 
 short() { sed -e "s|$dir/obj/||g" -e 's|[^ ]*/\([^/ ]*\.a(\)|\1|g' \
@@ -96,22 +98,37 @@ echo
 echo "Biggest symbols (nm --size-sort; T/t code, R/r read-only, D/d data, B/b bss):"
 printf '%8s %s  %-32s %s\n' bytes t symbol object
 # Each symbol's object: the input section whose range holds its address.
-{ sort -k2,2 "$dir/sections" | awk '$1 != "why" { print "S", $2, $3, $4 }'
+# Merged constants and strings (.rodata.str1.1) overlap in the map: left out.
+{ sort -k2,2 "$dir/sections" |
+	awk '$1 != "why" && $5 !~ /\.(str|cst)[0-9]/ { print "S", $2, $3, $4 }'
   nm -S --size-sort "$unstripped" | awk 'NF == 4 { print "Y", "0x" $1, "0x" $2, $3, $4 }'
 } | awk "$hex"'
 $1 == "S" { a = hex($2); if (!hex($3)) next; lo[++ns] = a; hi[ns] = a + hex($3); ob[ns] = $4; next }
 { a = hex($2); l = 1; h = ns; o = "?"
   while (l <= h) { m = int((l + h) / 2)
 	if (a < lo[m]) h = m - 1; else if (a >= hi[m]) l = m + 1; else { o = ob[m]; break } }
-  printf "%d %s %s %s\n", hex($3), $4, $5, o }
-' | sort -k1,1nr | short > "$dir/symbols"
+  printf "%d %s %s %s %s\n", hex($3), $4, $5, o, $2 }
+' | sort -k1,1nr -k3 | short > "$dir/symbols"
 awk -v rows="$rows" 'rows && NR > rows { exit }
 	{ printf "%8d %s  %-32s %s\n", $1, $2, $3, $4 }' "$dir/symbols"
+
+# WHY="sym ...": the functions of the linked binary that call or load each
+# symbol (after section GC, unlike the map's cross references).
+for sym in ${WHY:-}; do
+	echo
+	echo "Who uses $sym in the linked binary:"
+	objdump -d --no-show-raw-insn "$unstripped" | awk -v s="<$sym>" '
+		/^[0-9a-f]+ <.*>:$/ { f = substr($2, 2, length($2) - 3); next }
+		index($0, s) && !(f in seen) { seen[f] = 1; print "  " f }'
+done
 
 # Against the baseline: the symbols that grew or shrank.
 mkdir -p build/bloat
 base=build/bloat/$name
-awk '{ print $3, $1 }' "$dir/symbols" | sort > "$dir/symbols.sorted"
+# Keyed by object and name (static names such as t0_codeblock repeat);
+# an alias (vfscanf and __isoc99_vfscanf) counts once.
+awk '!seen[$5]++ { s[$4 ":" $3] += $1 } END { for (k in s) print k, s[k] }' "$dir/symbols" |
+	sort > "$dir/symbols.sorted"
 if [ ! -f "$base" ] || [ -n "${BASELINE:-}" ]; then
 	cp "$dir/symbols.sorted" "$base"
 	echo
