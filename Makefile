@@ -91,9 +91,11 @@ $(OUT): $(BUILD)/postbox.unstripped
 	$(STRIP) -s -R .comment -R .note -o $@ $<
 	@echo "  built $@: $$(wc -c < $@) bytes"
 
+# -z norelro: only a dynamic loader applies RELRO, and musl's static start
+# does not; the page alignment it asks for costs up to 4 KiB of padding.
 $(BUILD)/postbox.unstripped: $(OBJS) $(DEPSTAMP)
-	$(CC) -static -Wl,--gc-sections -Wl,-z,noseparate-code $(LDFLAGS) \
-		-o $@ $(OBJS) $(DEPLIBS)
+	$(CC) -static -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro \
+		$(LDFLAGS) -o $@ $(OBJS) $(DEPLIBS)
 
 $(BUILD)/libmini.a: $(LIB_OBJS)
 	rm -f $@; $(AR) rcs $@ $(LIB_OBJS)
