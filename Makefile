@@ -65,8 +65,16 @@ DEPFLAGS := $(sort -I$(BEARSSL_DIR)/include -I$(CDB_DIR)/include) \
 	-I$(XCRYPT_DIR)/include
 DEPLIBS := $(sort -L$(BEARSSL_DIR)/lib -L$(CDB_DIR)/lib) \
 	-L$(XCRYPT_DIR)/lib -lbearssl -lcdb -lcrypt
+# The libraries' flags: no unwind tables (C only, nothing unwinds; they
+# were 12 KB of .eh_frame in BearSSL).  The stamps record the flags, and
+# scripts/deps.sh runs again when they differ.
+DEPS_CFLAGS := -Os -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
 ifeq ($(BEARSSL_DIR)$(CDB_DIR)$(XCRYPT_DIR),$(DEPS)$(DEPS)$(XDEPS))
   DEPSTAMP := $(XDEPS)/stamp
+  ifneq ($(shell cut -d'|' -f3 $(DEPS)/stamp $(DEPSTAMP) 2>/dev/null | sort -u),$(DEPS_CFLAGS))
+    $(DEPSTAMP): FORCE
+  endif
 endif
 
 LIB_SRCS := $(sort $(wildcard libmini/*.c))
@@ -112,8 +120,8 @@ $(GEN) &: $(CONFIG) $(APPLET_SRCS) scripts/gen.sh FORCE
 	@sh scripts/gen.sh $(BUILD)/gen $(CONFIG) $(APPLET_SRCS)
 
 $(DEPSTAMP):
-	sh scripts/deps.sh $(DEPS) "$(CC)" "$(AR)" \
-		"-Os -ffunction-sections -fdata-sections" "$(XCRYPT_HASHES)"
+	sh scripts/deps.sh $(DEPS) "$(CC)" "$(AR)" "$(DEPS_CFLAGS)" \
+		"$(XCRYPT_HASHES)"
 deps: $(DEPSTAMP)
 
 # The compiler and linker flags of the libraries, for the test programs.
