@@ -5,15 +5,18 @@
 #   - per library: postbox's own objects, musl, BearSSL, tinycdb, libxcrypt;
 #   - per object: the bytes each .o or archive member puts in the binary
 #     (text and read-only data, data, bss), and for an archive member the
-#     object and symbol that pulled it in (the map's first reference);
+#     object and symbol that pulled it in (the map's first reference, seen
+#     before unused sections go: that code may be gone; WHY= below says
+#     who still uses a symbol);
 #   - the biggest symbols (nm --size-sort) with the object they come from;
 #   - what grew or shrank against a saved baseline of the same configuration
 #     (build/bloat/NAME, saved on the first run or with BASELINE=1).
 # WHY="sym ..." adds the functions that still use each symbol once unused
-# sections are gone.  ROWS=N rows per table (default 40, 0 for all).  The whole per-object table
-# is kept in build/cfg/NAME/objects and the map in build/cfg/NAME/postbox.map;
-# `grep -A1 'libc.a(NAME.lo)' build/cfg/NAME/postbox.map` and the map's
-# cross-reference table say who else uses a member.
+# sections are gone.  ROWS=N rows per table (default 40, 0 for all).  The
+# whole tables are kept in build/cfg/NAME/objects and symbols, the map in
+# build/cfg/NAME/postbox.map (its cross-reference table names every
+# object that refers to a symbol).  The stripped size is a little more
+# than the objects' sum: ELF headers and alignment.
 set -eu
 cd "$(dirname "$0")/.."
 cfg=${1:-defconfig}
@@ -89,7 +92,7 @@ lib < "$dir/objects" | awk '{ t[$1] += $2; b[$1] += $3; n[$1]++ }
 	END { for (l in t) printf "%9d %7d %4d  %s\n", t[l], b[l], n[l], l }' |
 	sort -k1,1nr | awk 'BEGIN { printf "%9s %7s %4s  %s\n", "bytes", "bss", "objs", "library" } { print }'
 echo
-echo "Per object (biggest first; an archive member with the object and symbol that pulled it in):"
+echo "Per object (biggest first; an archive member with the first reference that pulled it in):"
 printf '%8s %6s %6s  %-34s %s\n' bytes data bss object "pulled in by"
 awk -v rows="$rows" 'rows && NR > rows { exit }
 	{ why = ""; for (i = 5; i <= NF; i++) why = why " " $i
