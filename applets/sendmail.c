@@ -1571,6 +1571,9 @@ int sendmail_main(int argc, char **argv)
 	}
 	ensure_queue_dir(sm.qdir);
 	if (o.mode == 'Q') {
+		/* smtpd's agent, nothing without smtpd (the linker drops it) */
+		if (!CFG_SMTPD)
+			xdie(EX_USAGE, "-bQ: this postbox has no smtpd");
 		/* the rights of -qI<ID>: root, or the queue's owner */
 		if (!may_run_queue(&sm))
 			xdie(EX_NOPERM, "-bQ: only root or the queue's owner "

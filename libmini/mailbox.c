@@ -620,7 +620,7 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		}
 		mb->uids_dirty = 1;
 	}
-	if (sscanf(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) != 2 ||
+	if (str_scan(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) != 2 ||
 	    !v || !nx || v > 0xffffffffUL || nx > 0xffffffffUL)
 		goto bad;
 	p = strchr(data, '\n');
@@ -641,7 +641,7 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 			u = e;
 		}
 		e = &u[n];
-		if (sscanf(p, "%lu %255s %lld%n", &uid, e->key, &size,
+		if (str_scan(p, "%lu %255s %lld%n", &uid, e->key, &size,
 		    &used) != 3 || p[used] || !uid || uid >= nx ||
 		    size < 0 || (n && uid <= u[n - 1].uid))
 			goto bad;
@@ -1314,7 +1314,7 @@ static int journal_read(int jfd, struct journal *j)
 		return -1;
 	}
 	h[r] = 0;
-	if (r == JOURNAL_HDR && sscanf(h, "postbox-rewrite 1\ndev %llu ino "
+	if (r == JOURNAL_HDR && str_scan(h, "postbox-rewrite 1\ndev %llu ino "
 	    "%llu\nstart %lld old %lld len %lld\nstale %70s\n", &j->dev,
 	    &j->ino, &start, &old, &len, s2) == 6 && strlen(s2) == 64 &&
 	    (p = strstr(h, "\npath ")) && (e = strstr(p + 6, "\nend\n")) &&

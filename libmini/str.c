@@ -1,8 +1,10 @@
 /* str: bounded string helpers. */
 #include "libmini.h"
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -164,4 +166,80 @@ void str_seterr(char *err, size_t max, const char *fmt, ...)
 		va_end(ap);
 	}
 	errno = e;
+}
+
+/* One conversion of str_scan at *s: 1 stored, 0 none (%n), -1 mismatch. */
+static int scan_one(const char **sp, const char *in, const char **fp,
+	va_list *ap)
+{
+	const char *f = *fp, *s = *sp;
+	char *end;
+	unsigned long n = 0;
+	int longs = 0;
+
+	while (*f >= '0' && *f <= '9')
+		n = n * 10 + (unsigned long)(*f++ - '0');
+	while (*f == 'l')
+		longs++, f++;
+	*fp = f + 1;
+	if (*f == 'n' && !n && !longs) {
+		*va_arg(*ap, int *) = (int)(s - in);
+		return 0;
+	}
+	if (*f == 's' && n && !longs) {
+		char *dst = va_arg(*ap, char *);
+		size_t k = 0;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		while (*s && !isspace((unsigned char)*s) && k < n)
+			dst[k++] = *s++;
+		dst[k] = 0;
+		*sp = s;
+		return k ? 1 : -1;
+	}
+	if ((*f != 'u' && *f != 'd') || n || !longs || longs > 2)
+		return -1;
+	errno = 0;
+	if (*f == 'u' && longs == 1)
+		*va_arg(*ap, unsigned long *) = strtoul(s, &end, 10);
+	else if (*f == 'u')
+		*va_arg(*ap, unsigned long long *) = strtoull(s, &end, 10);
+	else if (longs == 1)
+		*va_arg(*ap, long *) = strtol(s, &end, 10);
+	else
+		*va_arg(*ap, long long *) = strtoll(s, &end, 10);
+	if (end == s || errno == ERANGE)
+		return -1;
+	*sp = end;
+	return 1;
+}
+
+int str_scan(const char *s, const char *fmt, ...)
+{
+	const char *in = s;
+	va_list ap;
+	int stored = 0, r;
+
+	va_start(ap, fmt);
+	while (*fmt) {
+		if (isspace((unsigned char)*fmt)) {
+			while (isspace((unsigned char)*fmt))
+				fmt++;
+			while (isspace((unsigned char)*s))
+				s++;
+		} else if (*fmt != '%' || fmt[1] == '%') {
+			fmt += *fmt == '%';
+			if (*s != *fmt)
+				break;
+			s++, fmt++;
+		} else {
+			fmt++;
+			if ((r = scan_one(&s, in, &fmt, &ap)) < 0)
+				break;
+			stored += r;
+		}
+	}
+	va_end(ap);
+	return stored;
 }

@@ -33,6 +33,16 @@ int str_hexval(int c);
  * fit) with control characters and DEL as '?', so that input can never
  * forge a line on a terminal or in a log.  Returns dst; dst may be arg. */
 const char *str_shown(const char *arg, char *dst, size_t max);
+/* sscanf for integers and words: blanks in fmt match any run of white
+ * space (none too), "%%" and other characters themselves; %lu, %llu, %ld
+ * and %lld read a decimal number (white space first, as sscanf; out of
+ * range, unlike sscanf, stops the scan), %Ns a
+ * word of at most N bytes (N is required; the buffer holds N + 1), %n
+ * stores the bytes read so far (an int).  Returns the number of fields
+ * stored before the input stopped matching (%n not counted), as sscanf.
+ * No floating point: musl's sscanf links its float scanner, ~11 KB. */
+int str_scan(const char *s, const char *fmt, ...)
+	__attribute__((format(scanf, 2, 3)));
 /* vsnprintf into err (max bytes) for a caller's "why" buffer; nothing
  * when err is NULL or max is 0.  errno is kept as it was. */
 void str_seterr(char *err, size_t max, const char *fmt, ...)

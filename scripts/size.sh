@@ -1,7 +1,8 @@
 #!/bin/sh
 # size.sh: "make size".  The stripped size of allnoconfig, defconfig,
-# allyesconfig and of one configuration per applet (allnoconfig plus that
-# applet), in bytes and KiB, with each applet's share over allnoconfig.
+# allyesconfig, each configs/NAME_defconfig and one configuration per
+# applet (allnoconfig plus that applet), in bytes and KiB, with each
+# one's share over allnoconfig.
 set -eu
 cd "$(dirname "$0")/.."
 row() { printf '%-24s %9s %8s %s\n' "$1" "$2" "$3" "$4"; }
@@ -10,7 +11,7 @@ kib() { awk "BEGIN { printf \"%.1f\", $1 / 1024 }"; }
 row configuration bytes KiB "over allnoconfig"
 base=$(sz "$(sh scripts/buildcfg.sh allnoconfig allnoconfig)")
 row allnoconfig "$base" "$(kib "$base")" ""
-for k in defconfig allyesconfig; do
+for k in defconfig allyesconfig $(cd configs && ls *_defconfig); do
 	s=$(sz "$(sh scripts/buildcfg.sh "$k" "$k")")
 	row "$k" "$s" "$(kib "$s")" "+$((s - base))"
 done

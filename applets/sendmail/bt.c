@@ -199,13 +199,20 @@ int sm_verify_remote(struct sm *sm, const char *addr)
 	return rc;
 }
 
-/* "/map NAME KEY": one key in one of the maps. */
-static void bt_map(struct decide *d, const char *args)
+/* "/map NAME KEY": one key in one of the maps.  The two words are cut
+ * in place (no sscanf: it would link musl's floating-point scanner). */
+static void bt_map(struct decide *d, char *args)
 {
-	char name[64], key[1024], val[MAP_VALUE_MAX];
+	char val[MAP_VALUE_MAX], *name, *key;
 	struct decide_map *dm = NULL;
 
-	if (sscanf(args, "%63s %1023s", name, key) != 2) {
+	name = args + strspn(args, " \t");
+	key = name + strcspn(name, " \t");
+	if (*key)
+		*key++ = 0;
+	key += strspn(key, " \t");
+	key[strcspn(key, " \t")] = 0;
+	if (!*name || !*key) {
 		printf("usage: /map NAME KEY\n");
 		return;
 	}

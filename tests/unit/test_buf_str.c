@@ -21,6 +21,56 @@ static void test_buf(void)
 	CHECK(b.len == 0 && buf_str(&b)[0] == 0, "buf free empties");
 }
 
+/* str_scan against the sscanf it stands in for (mailbox.c's formats). */
+static void test_scan(void)
+{
+	static const char *const in[] = {
+		"postbox-uidlist 1 V17 N42\n", "postbox-uidlist 1 V17\n",
+		"postbox-uidlist 2 V17 N42", "postbox-uidlist 1 V N4", "",
+		"postbox-uidlist  1\tV-3 N+4",
+	};
+	static const char *const lines[] = {
+		"12 abc 345", "12 abc 345 more", "7 \t x  -9", "1 ab", "1",
+		"18446744073709551615 k 9223372036854775807",
+		"x 1 2",
+	};
+	unsigned long a1, a2, b1, b2;
+	unsigned long long u1, u2;
+	long long l1, l2;
+	char k1[8], k2[8], w1[4], w2[4];
+	int r1, r2, n1, n2;
+	size_t i;
+
+	for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+		a1 = a2 = b1 = b2 = 0;
+		r1 = str_scan(in[i], "postbox-uidlist 1 V%lu N%lu", &a1, &b1);
+		r2 = sscanf(in[i], "postbox-uidlist 1 V%lu N%lu", &a2, &b2);
+		CHECK(r1 == (r2 < 0 ? 0 : r2) && a1 == a2 && b1 == b2,
+			"scan header as sscanf");
+	}
+	for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		a1 = a2 = 0, l1 = l2 = 0, n1 = n2 = -1;
+		k1[0] = k2[0] = 0;
+		r1 = str_scan(lines[i], "%lu %7s %lld%n", &a1, k1, &l1, &n1);
+		r2 = sscanf(lines[i], "%lu %7s %lld%n", &a2, k2, &l2, &n2);
+		CHECK(r1 == (r2 < 0 ? 0 : r2) && a1 == a2 && l1 == l2 &&
+			n1 == n2 && strcmp(k1, k2) == 0, "scan line as sscanf");
+	}
+	/* out of range stops the scan (sscanf wraps or clamps) */
+	CHECK(str_scan("18446744073709551616 k 1", "%lu %7s %lld", &a1, k1,
+		&l1) == 0, "scan: %lu out of range");
+	CHECK(str_scan("1 k 9223372036854775808", "%lu %7s %lld", &a1, k1,
+		&l1) == 2, "scan: %lld out of range");
+	/* a word longer than its width: the rest is left to the next field */
+	r1 = str_scan("abcdef 5", "%3s%3s %llu", w1, w2, &u1);
+	r2 = sscanf("abcdef 5", "%3s%3s %llu", k1, k2, &u2);
+	CHECK(r1 == 3 && r1 == r2 && u1 == u2 && strcmp(w1, k1) == 0 &&
+		strcmp(w2, k2) == 0, "scan width as sscanf");
+	CHECK(str_scan("50% x", "%lu%% %3s", &a1, w1) == 2 && a1 == 50 &&
+		strcmp(w1, "x") == 0, "scan %%");
+	CHECK(str_scan("1 2", "%lu %d", &a1, &r1) == 1, "scan: %d unsupported");
+}
+
 static void test_str(void)
 {
 	char d[8], t[32];
@@ -46,6 +96,7 @@ static void test_str(void)
 	CHECK(str_toul("12x", 100, &v) == -1, "toul junk");
 	CHECK(str_toul("", 100, &v) == -1, "toul empty");
 	CHECK(str_toul("100", 100, &v) == 0 && v == 100, "toul at max");
+	test_scan();
 	for (i = 0; i < sizeof utf8 / sizeof utf8[0]; i++) {
 		char name[64];
 
