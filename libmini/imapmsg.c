@@ -1240,3 +1240,303 @@ int imapmsg_bodystructure(struct buf *out, const char *p, size_t n, int ext)
 
 	return put_body(out, p, n, 0, 0, ext, &budget);
 }
+
+/* --- BODY[section] (RFC 3501 6.4.5, 9) --- */
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 3501 9: ATOM-CHAR, and ASTRING-CHAR when BRACKET (']' too). */
+static int is_atom_char(int c, int bracket)
+{
+	if (c <= 32 || c >= 127)
+		return 0;
+	if (c == ']')
+		return bracket;
+	return !strchr("(){%*\"\\", c);
+}
+
+/* Whether the N bytes at S, ASCII case ignored, are keyword KW. */
+static int kw_is(const char *s, size_t n, const char *kw)
+{
+	return n == strlen(kw) && strncasecmp(s, kw, n) == 0;
+}
+
+/* An astring at *I of SPEC (N bytes) into S->names: 0, or -1. */
+static int parse_astring(struct imapmsg_section *s, const char *spec,
+	size_t n, size_t *ip, size_t *used)
+{
+	size_t i = *ip, k, len = 0, o = *used;
+	unsigned long lit;
+	char *dst = s->names;
+	size_t max = sizeof s->names;
+
+	if (i < n && spec[i] == '"') {
+		/* quoted: TEXT-CHARs, '\' before '"' and '\' only */
+		for (i++; i < n && spec[i] != '"'; i++) {
+			unsigned char c = spec[i];
+
+			if (c == '\\') {
+				if (++i >= n || (spec[i] != '"' &&
+						spec[i] != '\\'))
+					return -1;
+				c = spec[i];
+			} else if (c == 0 || c == '\r' || c == '\n' ||
+					c >= 0x80) {
+				return -1;
+			}
+			if (o + 1 >= max)
+				return -1;
+			dst[o++] = c;
+		}
+		if (i >= n)
+			return -1;
+		i++;
+	} else if (i < n && spec[i] == '{') {
+		/* literal "{N}" or LITERAL+ "{N+}", CRLF, N bytes */
+		for (lit = 0, k = ++i; i < n && is_digit(spec[i]) &&
+				lit < 100000; i++)
+			lit = lit * 10 + (spec[i] - '0');
+		if (i == k || lit >= 100000)
+			return -1;
+		if (i < n && spec[i] == '+')
+			i++;
+		if (i + 3 > n || memcmp(spec + i, "}\r\n", 3) != 0)
+			return -1;
+		i += 3;
+		if (lit > n - i || o + lit + 1 > max ||
+				memchr(spec + i, 0, lit))
+			return -1;
+		memcpy(dst + o, spec + i, lit);
+		o += lit;
+		i += lit;
+	} else {
+		for (k = i; i < n && is_atom_char(spec[i], 1); i++)
+			;
+		len = i - k;
+		if (!len || o + len + 1 > max)
+			return -1;
+		memcpy(dst + o, spec + k, len);
+		o += len;
+	}
+	dst[o++] = 0;
+	*used = o;
+	*ip = i;
+	return 0;
+}
+
+int imapmsg_section_parse(struct imapmsg_section *s, const char *spec,
+	size_t n)
+{
+	size_t i = 0, k, used = 0;
+	unsigned long v;
+
+	memset(s, 0, offsetof(struct imapmsg_section, names));
+	s->names[0] = 0;
+	/* section-part = nz-number *("." nz-number) */
+	while (i < n && is_digit(spec[i])) {
+		if (spec[i] == '0' || s->npart == IMAPMSG_PART_DEPTH)
+			goto bad;
+		for (v = 0; i < n && is_digit(spec[i]); i++) {
+			v = v * 10 + (spec[i] - '0');
+			if (v > 0xffffffffUL)
+				goto bad;
+		}
+		s->part[s->npart++] = (unsigned)v;
+		if (i == n)
+			return 0;
+		if (spec[i] != '.' || ++i == n)
+			goto bad;
+	}
+	if (i == n) {
+		s->text = IMAPMSG_ALL;
+		return 0;
+	}
+	for (k = i; k < n && spec[k] != ' '; k++)
+		;
+	if (k == n) {
+		if (kw_is(spec + i, n - i, "HEADER"))
+			s->text = IMAPMSG_HEADER;
+		else if (kw_is(spec + i, n - i, "TEXT"))
+			s->text = IMAPMSG_TEXT;
+		else if (s->npart && kw_is(spec + i, n - i, "MIME"))
+			s->text = IMAPMSG_MIME;
+		else
+			goto bad;
+		return 0;
+	}
+	/* "HEADER.FIELDS" [".NOT"] SP header-list */
+	if (kw_is(spec + i, k - i, "HEADER.FIELDS"))
+		s->text = IMAPMSG_FIELDS;
+	else if (kw_is(spec + i, k - i, "HEADER.FIELDS.NOT"))
+		s->text = IMAPMSG_FIELDS_NOT;
+	else
+		goto bad;
+	i = k + 1;
+	if (i >= n || spec[i] != '(')
+		goto bad;
+	for (i++;;) {
+		if (s->nfields == IMAPMSG_FIELDS_MAX)
+			goto bad;
+		s->field[s->nfields++] = (unsigned short)used;
+		if (parse_astring(s, spec, n, &i, &used) < 0)
+			goto bad;
+		if (i < n && spec[i] == ' ') {
+			i++;
+			continue;
+		}
+		if (i + 1 == n && spec[i] == ')')
+			return 0;
+		goto bad;
+	}
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int imapmsg_section_format(struct buf *out, const struct imapmsg_section *s)
+{
+	static const char *const kw[] = { "", "HEADER", "HEADER.FIELDS",
+		"HEADER.FIELDS.NOT", "TEXT", "MIME" };
+	size_t i, j, start;
+	const char *name;
+	int atom;
+
+	for (i = 0; i < s->npart; i++)
+		if (buf_printf(out, i ? ".%u" : "%u", s->part[i]) < 0)
+			return -1;
+	if (s->text == IMAPMSG_ALL)
+		return 0;
+	if ((s->npart && buf_addc(out, '.') < 0) ||
+			buf_adds(out, kw[s->text]) < 0)
+		return -1;
+	if (s->text != IMAPMSG_FIELDS && s->text != IMAPMSG_FIELDS_NOT)
+		return 0;
+	if (buf_adds(out, " (") < 0)
+		return -1;
+	for (i = 0; i < s->nfields; i++) {
+		name = s->names + s->field[i];
+		if (i && buf_addc(out, ' ') < 0)
+			return -1;
+		start = out->len;
+		if (buf_adds(out, name) < 0)
+			return -1;
+		atom = out->len > start;
+		for (j = start; j < out->len; j++) {
+			if (out->p[j] >= 'a' && out->p[j] <= 'z')
+				out->p[j] -= 32;
+			/* no ']' in what stands inside the brackets */
+			atom &= is_atom_char((unsigned char)out->p[j], 0);
+		}
+		if (!atom && fix_str(out, start) < 0)
+			return -1;
+	}
+	return buf_addc(out, ')');
+}
+
+/* Whether field F is one of the names of S. */
+static int sect_has(const struct imapmsg_section *s, const struct fld *f)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (name_is(f, s->names + s->field[i],
+				strlen(s->names + s->field[i])))
+			return 1;
+	return 0;
+}
+
+/* HEADER.FIELDS (NOT 0) or HEADER.FIELDS.NOT (NOT 1) of header H: the
+ * fields whole, each ending with CRLF, then the blank line. */
+static int put_fields(struct buf *out, const char *h, size_t hlen,
+	const struct imapmsg_section *s, int not)
+{
+	struct fld f;
+	size_t pos = 0;
+
+	while (fld_next(h, hlen, &pos, &f)) {
+		if (f.nlen == 0 ? !not : sect_has(s, &f) == not)
+			continue;
+		if (buf_add(out, f.raw, f.rawlen) < 0)
+			return -1;
+		if (f.raw[f.rawlen - 1] != '\n' && buf_adds(out, "\r\n") < 0)
+			return -1;
+	}
+	return buf_adds(out, "\r\n");
+}
+
+/*
+ * Finds the entity that the part numbers of S name (RFC 3501 6.4.5): a
+ * multipart's N is its Nth part; a message/rfc822 part's numbers are
+ * those of the message inside; anything else has just part 1, itself
+ * (so "1" of a message that is not multipart is the message).  1 with E
+ * set, 0 when there is no such part.
+ */
+static int sect_find(const char *p, size_t n,
+	const struct imapmsg_section *s, struct ent *e)
+{
+	struct mp m;
+	const char *cp = NULL;
+	size_t i, cn = 0;
+	unsigned k, j;
+	int depth = 0, digest;
+
+	ent_parse(e, p, n, 0);
+	for (i = 0; i < s->npart; i++) {
+		k = s->part[i];
+		if (i > 0 && e->kind == K_MSG) {
+			if (depth >= MSG_DEPTH_MAX)
+				return 0;
+			ent_parse(e, e->body, e->blen, 0);
+			depth++;
+		}
+		if (e->kind != K_MULTI) {
+			if (k != 1)
+				return 0;
+			continue;
+		}
+		if (depth >= MSG_DEPTH_MAX)
+			return 0;
+		mp_init(&m, e);
+		for (j = 0; j < k; j++)
+			if (!mp_next(&m, &cp, &cn))
+				return 0;
+		digest = e->digest;
+		ent_parse(e, cp, cn, digest);
+		depth++;
+	}
+	return 1;
+}
+
+int imapmsg_section(struct buf *out, const char *p, size_t n,
+	const struct imapmsg_section *s)
+{
+	struct ent e, m;
+
+	if (!sect_find(p, n, s, &e))
+		return 0;
+	if (s->text == IMAPMSG_ALL)
+		return s->npart ? buf_add(out, e.body, e.blen) :
+			buf_add(out, p, n);
+	if (s->text == IMAPMSG_MIME)
+		return buf_add(out, e.p, e.hlen);
+	/* HEADER, TEXT: of the message, or of a message/rfc822 part's */
+	if (s->npart) {
+		if (e.kind != K_MSG)
+			return 0;
+		ent_parse(&m, e.body, e.blen, 0);
+	} else {
+		m = e;
+	}
+	switch (s->text) {
+	case IMAPMSG_HEADER:
+		return buf_add(out, m.p, m.hlen);
+	case IMAPMSG_TEXT:
+		return buf_add(out, m.body, m.blen);
+	default:
+		return put_fields(out, m.p, m.hlen, s,
+			s->text == IMAPMSG_FIELDS_NOT);
+	}
+}
