@@ -789,31 +789,28 @@ static int add_prm_val(struct buf *out, const struct prm *m)
 	return buf_add(out, m->val, m->vlen);
 }
 
-/* RFC 2231 7 attribute-char, else %XX, for a plain section joined to
- * extended ones. */
+/* A plain section's value joined to extended ones: unquoted, each byte
+ * but an RFC 2231 7 attribute-char as %XX. */
 static int add_pct(struct buf *out, const struct prm *m)
 {
-	size_t start = out->len, i, end;
+	size_t i;
 	unsigned char c;
+	int r;
 
-	if (add_prm_val(out, m) < 0)
-		return -1;
-	end = out->len;
-	for (i = start; i < end; i++) {
-		c = out->p[i];
+	for (i = 0; i < m->vlen; i++) {
+		c = m->val[i];
+		if (m->quoted && c == '\\' && i + 1 < m->vlen)
+			c = m->val[++i];
+		if (c == '\r' || c == '\n')
+			continue;
 		if (c > 32 && c < 127 && c != '*' && c != '\'' && c != '%' &&
 				!is_tspecial(c))
-			continue;
-		if (buf_reserve(out, 2) < 0)
+			r = buf_addc(out, c);
+		else
+			r = buf_printf(out, "%%%02X", c);
+		if (r < 0)
 			return -1;
-		memmove(out->p + i + 3, out->p + i + 1, out->len - i - 1);
-		out->len += 2;
-		end += 2;
-		snprintf(out->p + i, 4, "%%%02X", c);
-		out->p[i + 3] = i + 3 < out->len ? out->p[i + 3] : 0;
-		i += 2;
 	}
-	out->p[out->len] = 0;
 	return 0;
 }
 
