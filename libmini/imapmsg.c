@@ -370,11 +370,13 @@ static int put_comment(struct buf *out, const char *c, size_t n)
 {
 	size_t start = out->len;
 
+	if (!c)
+		n = 0;
 	while (n && is_ws(*c))
 		c++, n--;
 	while (n && is_ws(c[n - 1]))
 		n--;
-	if (!c || !n)
+	if (!n)
 		return buf_adds(out, "NIL");
 	if (add_unquoted(out, c, n) < 0)
 		return -1;
@@ -468,6 +470,7 @@ static int put_addrs(struct buf *out, const char *v, size_t vlen)
 		return -1;
 	for (;;) {
 		l.cmt = NULL;
+		l.clen = 0;
 		l0 = l;
 		lex_next(&l, &t);
 		if (t.type == T_END)

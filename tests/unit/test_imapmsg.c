@@ -557,6 +557,25 @@ static void test_structure(void)
 	buf_free(&b);
 }
 
+/* the comment of one address is not another's (a fuzzer's find: a
+ * stale comment length with no comment crashed) */
+static void test_comments(void)
+{
+	static const char m[] = "From: a@b (x), c@d, e (y), f\r\n\r\n";
+	struct buf b = BUF_INIT(4096);
+
+	CHECK(imapmsg_envelope(&b, m, strlen(m)) == 0, "comments");
+	CHECK_STR(buf_str(&b), "(NIL NIL ((\"x\" NIL \"a\" \"b\")"
+		"(NIL NIL \"c\" \"d\")(\"y\" NIL \"e\" \"MISSING_DOMAIN\")"
+		"(NIL NIL \"f\" \"MISSING_DOMAIN\")) ((\"x\" NIL \"a\" \"b\")"
+		"(NIL NIL \"c\" \"d\")(\"y\" NIL \"e\" \"MISSING_DOMAIN\")"
+		"(NIL NIL \"f\" \"MISSING_DOMAIN\")) ((\"x\" NIL \"a\" \"b\")"
+		"(NIL NIL \"c\" \"d\")(\"y\" NIL \"e\" \"MISSING_DOMAIN\")"
+		"(NIL NIL \"f\" \"MISSING_DOMAIN\")) NIL NIL NIL NIL NIL)",
+		"comments: each address its own");
+	buf_free(&b);
+}
+
 static void test_sections(void)
 {
 	struct buf b = BUF_INIT(1 << 20);
@@ -949,6 +968,7 @@ static void test_hostile(void)
 int main(void)
 {
 	test_structure();
+	test_comments();
 	test_sections();
 	test_section_parse();
 	test_search();
