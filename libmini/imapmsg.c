@@ -1661,6 +1661,7 @@ static int fold_add(struct buf *out, const char *s, size_t n)
 struct srch {
 	struct buf key, dec, utf, fold;
 	unsigned budget;
+	int text;		/* TEXT: the headers of inner messages too */
 };
 
 static void srch_init(struct srch *s, size_t n)
@@ -1672,6 +1673,7 @@ static void srch_init(struct srch *s, size_t n)
 	buf_init(&s->utf, 4 * n + 1024);
 	buf_init(&s->fold, 4 * n + 1024);
 	s->budget = IMAPMSG_PARTS_MAX;
+	s->text = 0;
 }
 
 static void srch_free(struct srch *s)
@@ -1764,8 +1766,9 @@ static int srch_leaf(struct srch *s, const struct ent *e)
 	return srch_text(s, buf_str(&s->utf), s->utf.len);
 }
 
-/* The text parts of entity P (N bytes) and the headers of the messages
- * inside it, depth first: 1 at the first match, 0, or -1. */
+/* The text parts of entity P (N bytes), and for TEXT the headers of the
+ * messages inside it (BODY leaves them out, as Dovecot does), depth
+ * first: 1 at the first match, 0, or -1. */
 static int srch_ent(struct srch *s, const char *p, size_t n, int digest,
 	int depth)
 {
@@ -1789,7 +1792,7 @@ static int srch_ent(struct srch *s, const char *p, size_t n, int digest,
 	if (e.kind == K_MSG) {
 		size_t hl = hdr_size(e.body, e.blen);
 
-		if ((r = srch_hdr(s, e.body, hl, NULL)))
+		if (s->text && (r = srch_hdr(s, e.body, hl, NULL)))
 			return r;
 		if (depth >= MSG_DEPTH_MAX || !s->budget)
 			return 0;
@@ -1836,6 +1839,7 @@ int imapmsg_search_body(const char *p, size_t n, const char *key, int text)
 		return srch_done(&s, -1);
 	if (!s.key.len)
 		return srch_done(&s, 1);
+	s.text = text;
 	if (text)
 		r = srch_hdr(&s, p, hdr_size(p, n), NULL);
 	if (!r)

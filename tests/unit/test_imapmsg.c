@@ -727,7 +727,11 @@ static const struct {
 	{ M_M02, "<B>X</B>", 0, 1 },
 	{ M_M02, "AAAA", 0, 0 },	/* not a text part */
 	{ M_M02, "preamble", 0, 0 },
-	{ M_M02, "Subject: INNER", 0, 1 },	/* the message inside */
+	/* the header of the message inside is TEXT, not BODY (Dovecot) */
+	{ M_M02, "Subject: INNER", 0, 0 },
+	{ M_M02, "Subject: INNER", 1, 1 },
+	{ M_M12, "to: someone", 0, 0 },
+	{ M_M12, "to: someone", 1, 1 },
 	{ M_M12, "H\xc3\x89LLO W\xc3\x96RLD", 0, 1 },	/* 8bit UTF-8 */
 	{ M_M12, "<p>h\xc3\xa9llo", 0, 1 },	/* QP UTF-8 */
 	{ M_M12, "forwarded body", 0, 1 },
