@@ -513,7 +513,8 @@ static int put_addrs(struct buf *out, const char *v, size_t vlen)
 			}
 			/* "a@b (Name)": the comment names the mailbox */
 			if (buf_addc(out, '(') < 0 ||
-					put_comment(out, peek.cmt, peek.clen) < 0 ||
+					put_comment(out, peek.cmt,
+					peek.clen) < 0 ||
 					buf_adds(out, " NIL ") < 0 ||
 					put_words(out, l0, lend, 0,
 					MISSING_MAILBOX) < 0 ||
@@ -531,7 +532,8 @@ static int put_addrs(struct buf *out, const char *v, size_t vlen)
 					buf_adds(out, " NIL ") < 0 ||
 					put_words(out, l0, t.s, 0,
 					MISSING_MAILBOX) < 0 ||
-					buf_adds(out, " \"" MISSING_DOMAIN "\")") < 0)
+					buf_adds(out, " \"" MISSING_DOMAIN
+					"\")") < 0)
 				return -1;
 			count++;
 			/* the ';' or the end is looked at again */
@@ -842,7 +844,8 @@ static int put_params(struct buf *out, const char *v, size_t n, size_t i,
 		if (prm_named(&pm[k], "charset"))
 			charset = 0;
 		if ((count++ && buf_addc(out, ' ') < 0) ||
-				imapmsg_quote(out, pm[k].name, pm[k].nlen) < 0 ||
+				imapmsg_quote(out, pm[k].name,
+				pm[k].nlen) < 0 ||
 				buf_addc(out, ' ') < 0)
 			return -1;
 		start = out->len;
@@ -862,7 +865,8 @@ static int put_params(struct buf *out, const char *v, size_t n, size_t i,
 		start = out->len;
 		if (buf_add(out, pm[k].name, pm[k].blen) < 0 ||
 				(ext && buf_addc(out, '*') < 0) ||
-				fix_str(out, start) < 0 || buf_addc(out, ' ') < 0)
+				fix_str(out, start) < 0 ||
+				buf_addc(out, ' ') < 0)
 			return -1;
 		start = out->len;
 		/* sections 0, 1, 2... up to the first one missing */
@@ -1185,7 +1189,8 @@ static int put_leaf(struct buf *out, const struct ent *e, int depth,
 	if (r < 0 || buf_addc(out, ' ') < 0 ||
 			put_field(out, e->p, e->hlen, "Content-ID") < 0 ||
 			buf_addc(out, ' ') < 0 ||
-			put_field(out, e->p, e->hlen, "Content-Description") < 0 ||
+			put_field(out, e->p, e->hlen,
+			"Content-Description") < 0 ||
 			buf_addc(out, ' ') < 0)
 		return -1;
 	/* RFC 2045 6.1: 7bit when absent; as sent otherwise */

@@ -704,7 +704,7 @@ static const struct {
 	{ M_M01, "To", "john", 0 },
 	{ M_M01, "Cc", "bee", 1 },
 	{ M_M01, "X-None", "", 0 },
-	{ M_M01, "Subject", "", 1 },		/* empty key: the field is there */
+	{ M_M01, "Subject", "", 1 },	/* empty key: the field is there */
 	{ M_M01, NULL, "message-id: <ID1@", 1 },
 	{ M_M01, NULL, "second line", 0 },	/* body, not header */
 	{ M_M06, "Subject", "\xc3\x89", 1 },	/* raw UTF-8 */
@@ -757,14 +757,16 @@ static void test_search(void)
 	for (i = 0; i < sizeof bodysearch / sizeof bodysearch[0]; i++) {
 		m = msgs[bodysearch[i].msg].msg;
 		snprintf(name, sizeof name, "search m%02d %s \"%s\"",
-			bodysearch[i].msg + 1, bodysearch[i].text ? "TEXT" : "BODY",
+			bodysearch[i].msg + 1,
+			bodysearch[i].text ? "TEXT" : "BODY",
 			bodysearch[i].key);
 		CHECK(imapmsg_search_body(m, strlen(m), bodysearch[i].key,
 			bodysearch[i].text) == bodysearch[i].want, name);
 	}
 	/* Greek, Cyrillic, Latin Extended-A folding; base64 KOI8-R */
 	{
-		static const char msg[] = "Subject: =?utf-8?b?zqPOn86mzpnOkQ==?="
+		static const char msg[] =
+			"Subject: =?utf-8?b?zqPOn86mzpnOkQ==?="
 			" \xc5\x81\xc3\xb3" "d\xc5\xba\r\n"
 			"Content-Type: text/plain; charset=koi8-r\r\n"
 			"Content-Transfer-Encoding: base64\r\n\r\n"
@@ -776,9 +778,9 @@ static void test_search(void)
 		CHECK(imapmsg_search_header(msg, strlen(msg), "subject",
 			"\xc5\x82\xc3\x93\x44\xc5\xb9") == 1,
 			"search: Latin Extended-A case folding");
-		CHECK(imapmsg_search_body(msg, strlen(msg),
-			"\xd0\x9f\xd0\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2", 0) ==
-			1, "search: base64 KOI8-R body, Cyrillic folding");
+		CHECK(imapmsg_search_body(msg, strlen(msg), "\xd0\x9f\xd0"
+			"\xa0\xd0\x98\xd0\x92\xd0\x95\xd0\xa2", 0) == 1,
+			"search: base64 KOI8-R body, Cyrillic folding");
 	}
 }
 
@@ -855,7 +857,8 @@ static void test_dates(void)
 				strlen(idates[i].s), &t, idates[i].with_time) ==
 				0 && (long long)t == idates[i].t, name);
 	}
-	CHECK(imapmsg_date_format(837596665, d, sizeof d) == 26, "INTERNALDATE");
+	CHECK(imapmsg_date_format(837596665, d, sizeof d) == 26,
+		"INTERNALDATE");
 	CHECK_STR(d, "17-Jul-1996 09:44:25 +0000", "INTERNALDATE");
 	CHECK(imapmsg_date_format(0, d, sizeof d) == 26 &&
 		strcmp(d, "01-Jan-1970 00:00:00 +0000") == 0, "INTERNALDATE 0");
