@@ -408,9 +408,11 @@ static int put_angle(struct buf *out, struct lex *l, struct lex ph,
 	if (is_spec(&t, '@')) {
 		struct lex k = *l;
 
+		/* only "@", "," and domains: one scan per '<' at most */
 		for (;;) {
 			lex_next(&k, &t);
-			if (t.type == T_END || is_spec(&t, '>'))
+			if (!is_word(&t) && !is_spec(&t, '@') &&
+					!is_spec(&t, ',') && !is_spec(&t, ':'))
 				break;
 			if (is_spec(&t, ':')) {
 				rend = t.s;

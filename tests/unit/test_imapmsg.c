@@ -962,6 +962,16 @@ static void test_hostile(void)
 	buf_reset(&b);
 	CHECK(imapmsg_bodystructure(&b, m.p, m.len, 1) == 0 &&
 		syn_check(b.p, b.len, 1, 0) == 0, "hostile: long parameter");
+	/* obs-route look-alikes: one scan per '<' (this took minutes when
+	 * each '<' looked for the route's ':' up to the end) */
+	buf_reset(&m);
+	buf_adds(&m, "From: ");
+	for (i = 0; i < 100000; i++)
+		buf_adds(&m, "<@a,");
+	buf_adds(&m, "\r\n\r\n");
+	buf_reset(&b);
+	CHECK(imapmsg_envelope(&b, m.p, m.len) == 0 &&
+		syn_check(b.p, b.len, 0, 1) == 0, "hostile: '<@a,' 100000 times");
 	/* the caller's buf is full: -1, E2BIG */
 	b.max = 10;
 	buf_reset(&b);
