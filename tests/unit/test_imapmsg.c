@@ -1,6 +1,6 @@
 /* test_imapmsg: ENVELOPE, BODY, BODYSTRUCTURE, BODY[section], SEARCH
  * matching, dates and strings of imapmsg.c.  The expected ENVELOPE, BODY,
- * BODYSTRUCTURE and section bytes of the sample messages below are what
+ * BODYSTRUCTURE and section bytes of the 17 sample messages below are what
  * Dovecot 2.3.19 returned for the same messages (FETCH run once by hand,
  * not in make check), but where noted:
  *  - Dovecot sends strings holding '"', '\' or a tab as literals; we send
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 
 enum { M_M01, M_M02, M_M03, M_M04, M_M05, M_M06, M_M07, M_M08, M_M09,
-	M_M10, M_M11, M_M12, M_M13, M_M14, M_M15, M_M16 };
+	M_M10, M_M11, M_M12, M_M13, M_M14, M_M15, M_M16, M_M17 };
 
 /* message, ENVELOPE, BODY, BODYSTRUCTURE */
 static const struct {
@@ -414,6 +414,83 @@ static const struct {
 		"ii\" \"name*\" \"iso-8859-1'en'%E9t%E9\") NIL NIL \"7bit\" "
 		"1 0 NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"a\") "
 		"NIL NIL NIL)" },
+	{ /* m17: as Thunderbird writes one */
+		"From: Thunder Bird <tb@example.org>\r\n"
+		"To: \"Recipient (work)\" <r@example.net>\r\n"
+		"Subject: Re: =?UTF-8?Q?=C3=A9t=C3=A9?=\r\n"
+		"Date: Mon, 7 Dec 2026 10:11:12 +0100\r\n"
+		"Message-ID: <a1b2c3@example.org>\r\n"
+		"In-Reply-To: <x@y>\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: MULTIPART/MIXED;\r\n"
+		" boundary=\"------------abc123\"\r\n"
+		"Content-Language: en-US\r\n"
+		"\r\n"
+		"This is a multi-part message in MIME format.\r\n"
+		"--------------abc123\r\n"
+		"Content-Type: multipart/related;\r\n"
+		" boundary=\"------------rel456\"\r\n"
+		"\r\n"
+		"--------------rel456\r\n"
+		"Content-Type: multipart/alternative;\r\n"
+		" boundary=\"------------alt789\"\r\n"
+		"\r\n"
+		"--------------alt789\r\n"
+		"Content-Type: text/plain; charset=UTF-8; format=flowed\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n"
+		"\r\n"
+		"Hi\r\n"
+		"\r\n"
+		"--------------alt789\r\n"
+		"Content-Type: text/html; charset=UTF-8\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n"
+		"\r\n"
+		"<html><body><img src=\"cid:part1.x@y\"></body></html>\r\n"
+		"\r\n"
+		"--------------alt789--\r\n"
+		"--------------rel456\r\n"
+		"Content-Type: image/png; name=\"=?UTF-8?B?w6kucG5n?=\"\r\n"
+		"Content-Disposition: inline; filename*=UTF-8''%C3%A9.png\r\n"
+		"Content-Id: <part1.x@y>\r\n"
+		"Content-Transfer-Encoding: base64\r\n"
+		"\r\n"
+		"iVBORw0KGgo=\r\n"
+		"--------------rel456--\r\n"
+		"--------------abc123\r\n"
+		"Content-Type: text/plain; charset=UTF-8; name=\"notes.txt\"\r"
+		"\n"
+		"Content-Disposition: attachment; filename=\"notes.txt\"\r\n"
+		"Content-Transfer-Encoding: base64\r\n"
+		"\r\n"
+		"aGVsbG8K\r\n"
+		"\r\n"
+		"--------------abc123--\r\n",
+		"(\"Mon, 7 Dec 2026 10:11:12 +0100\" \"Re: =?UTF-8?Q?=C3=A9t="
+		"C3=A9?=\" ((\"Thunder Bird\" NIL \"tb\" \"example.org\")) "
+		"((\"Thunder Bird\" NIL \"tb\" \"example.org\")) ((\"Thunder "
+		"Bird\" NIL \"tb\" \"example.org\")) ((\"Recipient (work)\" "
+		"NIL \"r\" \"example.net\")) NIL NIL \"<x@y>\" \"<a1b2c3@exam"
+		"ple.org>\")",
+		"((((\"text\" \"plain\" (\"charset\" \"UTF-8\" \"format\" "
+		"\"flowed\") NIL NIL \"8bit\" 4 1)(\"text\" \"html\" (\"chars"
+		"et\" \"UTF-8\") NIL NIL \"8bit\" 53 1) \"alternative\")(\"im"
+		"age\" \"png\" (\"name\" \"=?UTF-8?B?w6kucG5n?=\") \"<part1.x"
+		"@y>\" NIL \"base64\" 12) \"related\")(\"text\" \"plain\" "
+		"(\"charset\" \"UTF-8\" \"name\" \"notes.txt\") NIL NIL "
+		"\"base64\" 10 1) \"MIXED\")",
+		"((((\"text\" \"plain\" (\"charset\" \"UTF-8\" \"format\" "
+		"\"flowed\") NIL NIL \"8bit\" 4 1 NIL NIL NIL NIL)(\"text\" "
+		"\"html\" (\"charset\" \"UTF-8\") NIL NIL \"8bit\" 53 1 "
+		"NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"-----------"
+		"-alt789\") NIL NIL NIL)(\"image\" \"png\" (\"name\" \"=?UTF-"
+		"8?B?w6kucG5n?=\") \"<part1.x@y>\" NIL \"base64\" 12 NIL "
+		"(\"inline\" (\"filename*\" \"UTF-8''%C3%A9.png\")) NIL "
+		"NIL) \"related\" (\"boundary\" \"------------rel456\") "
+		"NIL NIL NIL)(\"text\" \"plain\" (\"charset\" \"UTF-8\" "
+		"\"name\" \"notes.txt\") NIL NIL \"base64\" 10 1 NIL (\"attac"
+		"hment\" (\"filename\" \"notes.txt\")) NIL NIL) \"MIXED\" "
+		"(\"boundary\" \"------------abc123\") NIL (\"en-US\") "
+		"NIL)" },
 };
 
 /* message, section-spec, the section's bytes */
@@ -971,7 +1048,8 @@ static void test_hostile(void)
 	buf_adds(&m, "\r\n\r\n");
 	buf_reset(&b);
 	CHECK(imapmsg_envelope(&b, m.p, m.len) == 0 &&
-		syn_check(b.p, b.len, 0, 1) == 0, "hostile: '<@a,' 100000 times");
+		syn_check(b.p, b.len, 0, 1) == 0,
+		"hostile: '<@a,' 100000 times");
 	/* the caller's buf is full: -1, E2BIG */
 	b.max = 10;
 	buf_reset(&b);
