@@ -466,9 +466,12 @@ int folder_path(struct folder_store *fs, const char *name, char *dst,
 		return 0;
 	if (check_links(fs, canon) < 0)
 		return -1;
-	if (lstat(dst, &st) < 0)
-		return fail(fs, errno, errno == ENOENT ? "no such folder" :
-			"%s: %s", dst, strerror(errno));
+	if (lstat(dst, &st) < 0) {
+		/* a level above that is a file: no such folder either */
+		if (errno == ENOENT || errno == ENOTDIR)
+			return fail(fs, ENOENT, "no such folder");
+		return fail(fs, errno, "%s: %s", dst, strerror(errno));
+	}
 	if (fs->kind == LOCAL_MBOX && S_ISDIR(st.st_mode))
 		return fail(fs, EISDIR, "the folder only holds folders "
 			"(\\Noselect)");
@@ -548,6 +551,7 @@ struct tree {
 	struct node *v;
 	size_t n, cap;
 	int cut;		/* FOLDER_LIST_MAX reached */
+	size_t seen;		/* directory entries read */
 	dev_t inbox_dev;	/* the inbox, when it lies in the tree */
 	ino_t inbox_ino;
 };
@@ -691,6 +695,12 @@ static int walk_mbox(struct tree *t, int dfd, char *name, size_t len,
 	}
 	while (!t->cut && (de = readdir(d))) {
 		const char *e = de->d_name;
+
+		/* a root full of other files (a home) costs bounded work */
+		if (++t->seen > 4 * FOLDER_LIST_MAX) {
+			t->cut = 1;
+			break;
+		}
 		size_t n = strlen(e), nl = len;
 		int fd;
 
@@ -777,6 +787,10 @@ static int walk_maildir(struct tree *t)
 	if (!(d = opendir(t->fs->root)))
 		return errno == ENOENT ? 0 : -1;
 	while (!t->cut && (de = readdir(d))) {
+		if (++t->seen > 4 * FOLDER_LIST_MAX) {
+			t->cut = 1;
+			break;
+		}
 		if (maildir_name(t->fs, de->d_name, name) < 0)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st,
@@ -1612,7 +1626,7 @@ int folder_rename(struct folder_store *fs, const char *old, const char *new)
 		return -1;
 	if (strcmp(to, "INBOX") == 0 || strcmp(from, to) == 0)
 		return fail(fs, EEXIST, "the folder %s exists", to);
-	if (is_below(to, from))
+	if (strcmp(from, "INBOX") && is_below(to, from))
 		return fail(fs, EINVAL, "a folder cannot move below itself");
 	if (check_links(fs, to) < 0)
 		return -1;
@@ -1737,13 +1751,18 @@ int folder_special(struct folder_store *fs, const char *const names[5])
 		if (folder_path(fs, canon, path, sizeof path, NULL) == 0 ||
 		    errno != ENOENT)
 			continue;
-		if (create_canon(fs, canon, 0) < 0 && errno != EEXIST &&
-		    !rc) {
-			rc = -1;
-			e = errno;
-			snprintf(keep, sizeof keep, "%.100s: %.150s", canon,
-				fs->err);
+		if (create_canon(fs, canon, 0) < 0) {
+			if (errno != EEXIST && !rc) {
+				rc = -1;
+				e = errno;
+				snprintf(keep, sizeof keep, "%.100s: %.150s",
+					canon, fs->err);
+			}
+			continue;
 		}
+		/* made here: subscribed, or clients that show only
+		 * subscribed folders (Thunderbird's default) never see it */
+		folder_subscribe(fs, canon, 1);
 	}
 	if (rc < 0) {
 		str_lcpy(fs->err, keep, sizeof fs->err);
