@@ -556,15 +556,60 @@ struct tree {
 	ino_t inbox_ino;
 };
 
+/* The order: INBOX and its inferiors first, then bytewise with '/' lowest,
+ * so that a folder's inferiors follow it. */
+static int node_cmp(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)
+		((const struct node *)a)->name;
+	const unsigned char *y = (const unsigned char *)
+		((const struct node *)b)->name;
+	int ix = strncmp((const char *)x, "INBOX", 5) == 0 &&
+		(x[5] == 0 || x[5] == '/');
+	int iy = strncmp((const char *)y, "INBOX", 5) == 0 &&
+		(y[5] == 0 || y[5] == '/');
+
+	if (ix != iy)
+		return iy - ix;
+	for (; *x && *x == *y; x++, y++)
+		;
+	return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
+}
+
+/* Sorts and merges duplicates (a name found again, or as the level
+ * above others). */
+static void tree_merge(struct tree *t)
+{
+	size_t i, o;
+
+	if (!t->n)
+		return;
+	qsort(t->v, t->n, sizeof *t->v, node_cmp);
+	for (o = 0, i = 1; i < t->n; i++) {
+		if (strcmp(t->v[o].name, t->v[i].name) == 0) {
+			t->v[o].bits |= t->v[i].bits;
+			free(t->v[i].name);
+		} else {
+			t->v[++o] = t->v[i];
+		}
+	}
+	t->n = o + 1;
+}
+
 static int tree_add1(struct tree *t, const char *name, size_t len,
 	unsigned bits)
 {
 	struct node *v;
 
-	if (t->n >= FOLDER_LIST_MAX) {
-		t->cut = 1;
-		return 0;
+	/* FOLDER_LIST_MAX different names: the duplicates merged when
+	 * twice as many are held */
+	if (t->n >= 2 * FOLDER_LIST_MAX) {
+		tree_merge(t);
+		if (t->n >= FOLDER_LIST_MAX)
+			t->cut = 1;
 	}
+	if (t->cut)
+		return 0;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 
@@ -605,26 +650,6 @@ static void tree_free(struct tree *t)
 	t->n = t->cap = 0;
 }
 
-/* The order: INBOX and its inferiors first, then bytewise with '/' lowest,
- * so that a folder's inferiors follow it. */
-static int node_cmp(const void *a, const void *b)
-{
-	const unsigned char *x = (const unsigned char *)
-		((const struct node *)a)->name;
-	const unsigned char *y = (const unsigned char *)
-		((const struct node *)b)->name;
-	int ix = strncmp((const char *)x, "INBOX", 5) == 0 &&
-		(x[5] == 0 || x[5] == '/');
-	int iy = strncmp((const char *)y, "INBOX", 5) == 0 &&
-		(y[5] == 0 || y[5] == '/');
-
-	if (ix != iy)
-		return iy - ix;
-	for (; *x && *x == *y; x++, y++)
-		;
-	return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
-}
-
 static int is_below(const char *child, const char *parent)
 {
 	size_t n = strlen(parent);
@@ -632,23 +657,19 @@ static int is_below(const char *child, const char *parent)
 	return strncmp(child, parent, n) == 0 && child[n] == '/';
 }
 
-/* Sorts, merges duplicates, and marks which have inferiors. */
+/* Sorts, merges duplicates, keeps the first FOLDER_LIST_MAX, and marks
+ * which have inferiors. */
 static void tree_sort(struct tree *t)
 {
-	size_t i, j, o;
+	size_t i, j;
 
-	if (!t->n)
-		return;
-	qsort(t->v, t->n, sizeof *t->v, node_cmp);
-	for (o = 0, i = 1; i < t->n; i++) {
-		if (strcmp(t->v[o].name, t->v[i].name) == 0) {
-			t->v[o].bits |= t->v[i].bits;
+	tree_merge(t);
+	if (t->n > FOLDER_LIST_MAX) {
+		for (i = FOLDER_LIST_MAX; i < t->n; i++)
 			free(t->v[i].name);
-		} else {
-			t->v[++o] = t->v[i];
-		}
+		t->n = FOLDER_LIST_MAX;
+		t->cut = 1;
 	}
-	t->n = o + 1;
 	for (i = 0; i < t->n; i++)
 		for (j = i + 1; j < t->n && is_below(t->v[j].name,
 				t->v[i].name); j++) {
@@ -721,12 +742,11 @@ static int walk_mbox(struct tree *t, int dfd, char *name, size_t len,
 		if (name_push(t->fs, name, &nl, e, n) < 0)
 			continue;
 		if (S_ISREG(st.st_mode)) {
-			if (tree_add(t, name, B_SEL | B_FILE | B_TREE,
-					B_TREE) < 0)
+			if (tree_add1(t, name, nl, B_SEL | B_FILE | B_TREE) < 0)
 				rc = -1;
 		} else {
-			if (strcmp(name, "INBOX") != 0 && tree_add(t, name,
-					B_DIR | B_TREE, B_TREE) < 0)
+			if (strcmp(name, "INBOX") != 0 && tree_add1(t, name,
+					nl, B_DIR | B_TREE) < 0)
 				rc = -1;
 			if (rc == 0 && depth + 1 < FOLDER_DEPTH_MAX &&
 			    (fd = openat(dirfd(d), e, O_RDONLY | O_DIRECTORY |

@@ -658,6 +658,33 @@ static void test_maildir(void)
 		"Maildir: LSUB");
 }
 
+static int counter(void *arg, const char *name, unsigned a)
+{
+	++*(int *)arg;
+	return 0;
+}
+
+/* Many folders: a listing gives FOLDER_LIST_MAX and says so. */
+static void test_bounds(void)
+{
+	struct folder_store fs;
+	char d[64];
+	int i, n = 0;
+
+	maildir_make(at("Many"));
+	for (i = 0; i < FOLDER_LIST_MAX + 5; i++) {
+		snprintf(d, sizeof d, "Many/.f%05d", i);
+		mkdir(at(d), 0700);
+	}
+	folder_init(&fs, LOCAL_MAILDIR, at("Many"), NULL);
+	CHECK(folder_list(&fs, "", "*", 0, counter, &n) == FOLDER_LIST_MAX &&
+		n == FOLDER_LIST_MAX && strstr(fs.err, "left out"),
+		"a listing is bounded and says so");
+	n = 0;
+	CHECK(folder_list(&fs, "", "f0000%", 0, counter, &n) == 10 &&
+		n == 10 && fs.err[0], "a bounded listing still matches");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_folder.%ld", (long)getpid());
@@ -667,6 +694,7 @@ int main(void)
 	test_match();
 	test_mbox();
 	test_maildir();
+	test_bounds();
 	unit_rmdir(dir);
 	return unit_done();
 }
