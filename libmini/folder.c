@@ -1492,9 +1492,13 @@ static int copy_msg(struct folder_store *fs, struct mailbox *mb, size_t i,
 	time_t when;
 	ssize_t k;
 
-	if (mailbox_msg_open(mb, i, r) < 0)
+	if (mailbox_msg_open(mb, i, r) < 0) {
+		/* removed behind our back: nothing to move */
+		if (errno == ENOENT)
+			return 0;
 		return fail(fs, errno, "INBOX message %zu: %s", i + 1,
 			strerror(errno));
+	}
 	if (fs->kind == LOCAL_MBOX) {
 		if (mailbox_from_line(mb, i, line, sizeof line) < 0)
 			line[0] = 0;
