@@ -1105,8 +1105,13 @@ static int create_canon(struct folder_store *fs, const char *name, int dir)
 	if (name_path(fs, name, path, sizeof path) < 0 ||
 	    check_links(fs, name) < 0)
 		return -1;
-	if (lstat(path, &st) == 0)
+	if (lstat(path, &st) == 0) {
+		if (fs->kind == LOCAL_MBOX && S_ISDIR(st.st_mode) && !dir)
+			return fail(fs, EEXIST, "the folder exists, holding "
+				"folders (\\Noselect): an mbox folder holds "
+				"messages or folders, not both");
 		return fail(fs, EEXIST, "the folder exists");
+	}
 	if (make_above(fs, name) < 0)
 		return -1;
 	if (fs->kind == LOCAL_MAILDIR)
