@@ -14,6 +14,21 @@
 
 static char dir[256];
 
+/* link(2) as a file system without hard links has it, while link_fails
+ * is set (the static link takes this one over the C library's): RENAME
+ * INBOX of a Maildir then copies the messages instead of linking them. */
+static int link_fails, link_failed;
+
+int link(const char *from, const char *to)
+{
+	if (link_fails) {
+		link_failed++;
+		errno = EPERM;
+		return -1;
+	}
+	return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
 static const char *at(const char *name)
 {
 	static char p[4][1024];
@@ -647,6 +662,27 @@ static void test_maildir(void)
 		sizeof got) == 1 && strcmp(got, "Subject: 3\n\n3\n") == 0 &&
 		messages(at("Maildir"), LOCAL_MAILDIR, got, sizeof got) == 0,
 		"Maildir: rename INBOX to an inferior of its own");
+	/* again where files cannot be linked: copied, flags kept */
+	maildir_deliver_open(&d, at("Maildir"));
+	maildir_deliver_write(&d, "Subject: 4\n\n4\n", 14);
+	maildir_deliver_commit(&d, name, sizeof name);
+	snprintf(a, sizeof a, "Maildir/new/%s", name);
+	snprintf(b, sizeof b, "Maildir/cur/%s:2,RS", name);
+	rename(at(a), at(b));
+	maildir_deliver_open(&d, at("Maildir"));
+	maildir_deliver_write(&d, "Subject: 5\n\n5\n", 14);
+	maildir_deliver_commit(&d, name, sizeof name);
+	link_fails = 1;
+	CHECK(folder_rename(&fs, "INBOX", "Copied") == 0 &&
+		messages(at("Maildir/.Copied"), LOCAL_MAILDIR, got,
+		sizeof got) == 2 && strstr(got, "Subject: 4\n\n4\n") &&
+		strstr(got, "Subject: 5\n\n5\n") &&
+		count_suffix(at("Maildir/.Copied/cur"), ":2,RS") == 1 &&
+		count_suffix(at("Maildir/.Copied/new"), "") == 1 &&
+		messages(at("Maildir"), LOCAL_MAILDIR, got, sizeof got) == 0,
+		"Maildir: rename INBOX without hard links copies");
+	CHECK(link_failed >= 4, "Maildir: links were refused");
+	link_fails = 0;
 
 	CHECK(!exists("Maildir/subscriptions"),
 		"Maildir: no subscriptions file made by a rename");
