@@ -814,7 +814,8 @@ static int walk_maildir(struct tree *t)
 		if (maildir_name(t->fs, de->d_name, name) < 0)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st,
-				AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+				AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		if ((rc = tree_add(t, name, B_SEL | B_TREE, B_TREE)) < 0)
 			break;

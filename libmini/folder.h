@@ -170,9 +170,10 @@ int folder_delete(struct folder_store *fs, const char *name);
  * name and flags, copied with maildir_deliver where links fail; NEW's
  * folders synced; then the messages removed from INBOX by
  * mailbox_commit, mail that arrived meanwhile staying in INBOX); a
- * crash in between leaves them in both, never in neither.  0, or -1: ENOENT no OLD, EEXIST NEW (or an
- * inferior's new name) exists, EINVAL bad name or NEW inside OLD,
- * EWOULDBLOCK another session holds INBOX, others from the system. */
+ * crash in between leaves them in both, never in neither.  0, or -1:
+ * ENOENT no OLD, EEXIST NEW (or an inferior's new name) exists, EINVAL
+ * bad name or NEW inside OLD, EWOULDBLOCK another session holds INBOX,
+ * others from the system. */
 int folder_rename(struct folder_store *fs, const char *old,
 	const char *new);
 

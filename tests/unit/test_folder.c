@@ -274,7 +274,7 @@ static void test_match(void)
 	CHECK(folder_match(pat, big) == 0, "match: *a*a*a... against 500 a");
 }
 
-/* --- listing helper --------------------------------------------------------- */
+/* --- listing helper ------------------------------------------------------- */
 
 static int collect(void *arg, const char *name, unsigned a)
 {
@@ -341,7 +341,7 @@ static int messages(const char *path, int kind, char *out, size_t max)
 	return count;
 }
 
-/* --- mbox ------------------------------------------------------------------- */
+/* --- mbox ----------------------------------------------------------------- */
 
 static void test_mbox(void)
 {
@@ -496,7 +496,8 @@ static void test_mbox(void)
 	put("mail/.subscriptions", "V\t2\n\nArchive\t2024\n../x\n"
 		"a//b\n\x01\n.x\n\n&AGE-\nINBOX\r\n");
 	CHECK_STR(list(&fs, "", "*", FOLDER_LIST_LSUB), "INBOX[CS] "
-		"Archive/2024[NCS]", "mbox: a Dovecot list, bad lines left out");
+		"Archive/2024[NCS]",
+		"mbox: a Dovecot list, bad lines left out");
 	put("mail/.subscriptions", "Archive/2024/Sent\nINBOX\n");
 
 	/* special use */
@@ -556,7 +557,7 @@ static int count_suffix(const char *d, const char *suffix)
 	return n;
 }
 
-/* --- Maildir ---------------------------------------------------------------- */
+/* --- Maildir -------------------------------------------------------------- */
 
 static void test_maildir(void)
 {
