@@ -701,6 +701,32 @@ static int counter(void *arg, const char *name, unsigned a)
 	return 0;
 }
 
+/* RFC 3501's examples of DELETE (6.3.4) and RENAME (6.3.5), on a
+ * Maildir (on mbox "foo" would be a file, which holds no folders). */
+static void test_rfc(void)
+{
+	struct folder_store fs;
+
+	maildir_make(at("Rfc"));
+	folder_init(&fs, LOCAL_MAILDIR, at("Rfc"), NULL);
+	CHECK(folder_create(&fs, "blurdybloop") == 0 &&
+		folder_create(&fs, "foo") == 0 &&
+		folder_create(&fs, "foo/bar") == 0 &&
+		folder_delete(&fs, "blurdybloop") == 0 &&
+		folder_delete(&fs, "foo") == 0, "RFC 3501 6.3.4: DELETEs");
+	CHECK_STR(list(&fs, "", "foo", 0), "foo[NCX]",
+		"RFC 3501 6.3.4: foo is \\Noselect");
+	CHECK(folder_delete(&fs, "foo") == -1 && errno == ENOTEMPTY,
+		"RFC 3501 6.3.4: DELETE foo again fails");
+	CHECK(folder_delete(&fs, "foo/bar") == 0 &&
+		!exists("Rfc/.foo.bar"), "RFC 3501 6.3.4: DELETE foo/bar");
+	CHECK(folder_create(&fs, "foo/bar/zap") == 0 &&
+		folder_rename(&fs, "foo", "zowie") == 0,
+		"RFC 3501 6.3.5: RENAME foo zowie");
+	CHECK_STR(list(&fs, "", "*", 0), "INBOX[c] zowie[C] zowie/bar[C] "
+		"zowie/bar/zap[c]", "RFC 3501 6.3.5: the inferiors moved");
+}
+
 /* Many folders: a listing gives FOLDER_LIST_MAX and says so. */
 static void test_bounds(void)
 {
@@ -731,6 +757,7 @@ int main(void)
 	test_match();
 	test_mbox();
 	test_maildir();
+	test_rfc();
 	test_bounds();
 	unit_rmdir(dir);
 	return unit_done();
