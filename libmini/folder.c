@@ -1434,7 +1434,8 @@ static void from_line_parse(const char *line, char *dst, size_t max,
 	static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	const char *s = line + 5, *e;
 	struct tm tm;
-	char m[4];
+	char wd[4], m[4];
+	long v[5];
 	int i, n = 0;
 	time_t t;
 
@@ -1449,16 +1450,21 @@ static void from_line_parse(const char *line, char *dst, size_t max,
 		dst[e - s] = 0;
 	}
 	memset(&tm, 0, sizeof tm);
-	if (sscanf(e, " %*3s %3s %d %d:%d:%d %d%n", m, &tm.tm_mday,
-			&tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tm.tm_year,
-			&n) < 6 || !n)
+	if (str_scan(e, " %3s %3s %ld %ld:%ld:%ld %ld%n", wd, m, &v[0],
+			&v[1], &v[2], &v[3], &v[4], &n) < 7 || !n)
 		return;
 	for (i = 0; i < 12 && strncmp(mon + 3 * i, m, 3); i++)
 		;
-	if (i == 12 || tm.tm_year < 1970 || tm.tm_year > 9999)
+	if (i == 12 || v[0] < 1 || v[0] > 31 || v[1] < 0 || v[1] > 23 ||
+			v[2] < 0 || v[2] > 59 || v[3] < 0 || v[3] > 60 ||
+			v[4] < 1970 || v[4] > 9999)
 		return;
+	tm.tm_mday = (int)v[0];
+	tm.tm_hour = (int)v[1];
+	tm.tm_min = (int)v[2];
+	tm.tm_sec = (int)v[3];
 	tm.tm_mon = i;
-	tm.tm_year -= 1900;
+	tm.tm_year = (int)v[4] - 1900;
 	tm.tm_isdst = -1;
 	if ((t = mktime(&tm)) != (time_t)-1)
 		*when = t;
