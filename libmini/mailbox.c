@@ -10,6 +10,7 @@
 #define _GNU_SOURCE	/* fallocate */
 #include "libmini.h"
 #include <bearssl.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +222,10 @@ static time_t from_date(const char *p, size_t n)
 	/* the last "Mmm dd hh:mm:ss ... yyyy" of the line: a sender may
 	 * look like a date, the date is at the end */
 	for (q = line + 5; (q = strchr(q, ' ')); q++) {
+		/* " Mmm d": most words stop here */
+		if (!isalpha((unsigned char)q[1]) || !q[2] || !q[3] ||
+		    q[4] != ' ' || (q[5] != ' ' && !isdigit((unsigned char)q[5])))
+			continue;
 		if (sscanf(q, " %3[A-Za-z] %d %d:%d:%d %d", mon, &d, &H, &M,
 		    &S, &Y) != 6 && sscanf(q, " %3[A-Za-z] %d %d:%d:%d %*s %d",
 		    mon, &d, &H, &M, &S, &Y) != 6)

@@ -543,6 +543,20 @@ static void test_shared(int kind)
 		ok &= !c.msg[i].recent;
 	CHECK(ok, T("nothing recent twice"));
 
+	/* EXAMINE: reads, claims nothing, writes nothing */
+	deliver_to(path, kind, "Subject: 7\n\nseven\n");
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED | MAILBOX_RDONLY,
+		err, sizeof err) == 0 && a.n == 5 && !a.msg[4].recent,
+		T("read-only shared open"));
+	a.msg[0].flags |= MAILBOX_ANSWERED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		!(a.msg[0].flags & MAILBOX_ANSWERED),
+		T("read-only: nothing written"));
+	mailbox_close(&a);
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
+		c.msg[4].recent && !(c.msg[0].flags & MAILBOX_ANSWERED),
+		T("read-only: the new one still recent for the next"));
+
 	/* a pop3d-style session: shared calls wait, then EWOULDBLOCK */
 	CHECK(mailbox_open(&b, path, kind, 0, err, sizeof err) == 0,
 		T("exclusive open beside a shared session"));
@@ -563,7 +577,7 @@ static void test_shared(int kind)
 	b.msg[1].flags |= MAILBOX_DELETED;
 	u2 = b.msg[1].uid;
 	CHECK(mailbox_commit(&b, err, sizeof err) == 0, T("exclusive commit"));
-	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 3 &&
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
 		(c.msg[0].flags & MAILBOX_DRAFT) && c.msg[0].modseq > ms &&
 		by_uid(&c, u2) == (size_t)-1,
 		T("pop3d's changes seen with a new modseq"));
@@ -588,12 +602,12 @@ static void test_shared(int kind)
 	waitpid(pid, &r, 0);
 	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0, T("child process"));
 	ms = c.msg[0].modseq;
-	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
 		(c.msg[0].flags & MAILBOX_SEEN) && c.msg[0].modseq > ms,
 		T("another process's changes seen"));
 	/* nothing changed: cheap and the same */
 	hm = c.highestmodseq;
-	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
 		c.highestmodseq == hm, T("sync with nothing new"));
 	mailbox_close(&c);
 #undef T
