@@ -70,7 +70,11 @@
  *	either, its folder not the user's to write: ~/.postbox/PATH.uidlist
  *	(read from beside the mailbox while it does not exist yet)
  * Format 2: a first line "postbox-uidlist 2 V<validity> N<nextuid>
- * M<highestmodseq> R<recent>", then one line per message
+ * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites>" (an mbox: its
+ * first END bytes hold the messages listed, when its inode is INODE, -1
+ * unknown; W counts postbox's rewrites of it: a sync or APPEND that
+ * finds both as it left them scans only the mail past the end), then
+ * one line per message
  * "<uid> <key> <size> <modseq> <flags> <keywords> <date>" (flags and
  * keywords in hex, flags as MAILBOX_* without DELETED and OLD, date the
  * INTERNALDATE in seconds).  Format 1 ("postbox-uidlist 1 V<validity>
@@ -204,6 +208,9 @@ struct mailbox {
 	} snap[3], rsnap;	/* file or cur/, new/, uidlist; readers' */
 	int snap_ok;		/* snap may be trusted */
 	int rsnap_ok;
+	off_t uid_end;		/* mbox: bytes the uidlist covers, -1 ? */
+	unsigned long long uid_ino;	/* ... of this file */
+	unsigned rewrites;	/* mbox rewrites by postbox so far */
 	char path[4096];
 	char uidlist[4096];
 };
