@@ -227,7 +227,7 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 /* With MAILBOX_SHARED in FLAGS, the same, but no lock is kept after it
  * returns; the new messages past the uidlist's R are claimed as
  * \Recent.  EWOULDBLOCK: an exclusive session (pop3d, mail) held the
- * mailbox for MAILBOX_SHARED_WAIT.  MAILBOX_SHARED | MAILBOX_RDONLY
+ * mailbox for mailbox_wait_ms.  MAILBOX_SHARED | MAILBOX_RDONLY
  * (EXAMINE) writes nothing and claims nothing; its mailbox_sync only
  * reads.  mailbox_commit of a shared mailbox is mailbox_sync (without
  * expunge) then mailbox_close. */
@@ -242,18 +242,19 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
  * others are dropped from mb->msg, new ones (delivery, APPEND, COPY)
  * added with their UIDs (and \Recent when ours to claim), flags, kw and
  * modseq changed by others read; keyword names made by others appear in
- * kwname.  After it flags0 == flags and kw0 == kw, mb->msg is in
- * ascending UID order and indexes from before are void: callers keep
- * UIDs, and diff them before and after for EXPUNGE, EXISTS and FETCH.
- * Cheap when nothing changed (a few stat calls; no rescan of the mbox).
+ * kwname.  After it flags0 == flags (but a pending MAILBOX_DELETED) and
+ * kw0 == kw, mb->msg is in ascending UID order and indexes from before
+ * are void: callers keep UIDs, and diff them before and after for
+ * EXPUNGE, EXISTS and FETCH.  Cheap when nothing changed (a few stat
+ * calls); an mbox that only grew is scanned past its old end only.
  * 0, or -1 with errno and ERR: EWOULDBLOCK locked by an exclusive
- * session or a reader past MAILBOX_SHARED_WAIT, EAGAIN the delivery lock
+ * session or a reader past mailbox_wait_ms, EAGAIN the delivery lock
  * timed out, others from the system; then mb is as before the call, our
  * changes still pending, nothing lost.  A new mb->validity after it
  * (the uidlist was lost) means every UID is new and nothing pending was
- * kept.  Also for exclusive sessions (no
- * lock to take, nothing to read from others: writes as mailbox_commit
- * would, keeping the session open). */
+ * kept.  An exclusive session may call it too: it writes as
+ * mailbox_commit would and reads the mail delivered since, keeping the
+ * session. */
 int mailbox_sync(struct mailbox *mb, unsigned how, char *err,
 	size_t errmax);
 
