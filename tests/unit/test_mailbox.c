@@ -610,6 +610,26 @@ static void test_shared(int kind)
 	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
 		c.highestmodseq == hm, T("sync with nothing new"));
 	mailbox_close(&c);
+
+	/* an exclusive session may sync too: writes, reads new mail */
+	CHECK(mailbox_open(&a, path, kind, 0, err, sizeof err) == 0,
+		T("exclusive open"));
+	i = a.n;
+	ok = a.msg[0].flags & MAILBOX_FLAGGED;
+	a.msg[0].flags ^= MAILBOX_FLAGGED;
+	deliver_to(path, kind, "Subject: 8\n\neight\n");
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == i + 1 &&
+		a.msg[0].flags == a.msg[0].flags0 && (ok ? !(a.msg[0].flags &
+		MAILBOX_FLAGGED) : (a.msg[0].flags & MAILBOX_FLAGGED) != 0),
+		T("exclusive sync"));
+	CHECK_STR(msg(&a, i), "Subject: 8\n\neight\n",
+		T("exclusive sync: the new one read"));
+	mailbox_close(&a);
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == i + 1 && (ok ? !(a.msg[0].flags &
+		MAILBOX_FLAGGED) : (a.msg[0].flags & MAILBOX_FLAGGED) != 0),
+		T("exclusive sync: written"));
+	mailbox_close(&a);
 #undef T
 }
 
