@@ -707,6 +707,53 @@ static void test_shared_race(int kind)
 #undef T
 }
 
+/* A shared sync killed in the middle of its mbox rewrite: the next
+ * shared open finishes (or drops) it through the journal, every message
+ * is there and reads whole. */
+static void test_shared_kill(void)
+{
+	static const char *const at[] = { "journal", "40", "end" };
+	struct mailbox mb;
+	char err[256], path[300], name[64];
+	unsigned i;
+	int st, ok;
+	pid_t pid;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "kill-%u", i);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		put(name, mbox1);
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			if (mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED,
+			    err, sizeof err) < 0)
+				_exit(1);
+			mb.msg[0].flags |= MAILBOX_FLAGGED;
+			setenv("POSTBOX_TEST_KILL_REWRITE", at[i], 1);
+			mailbox_sync(&mb, 0, err, sizeof err);
+			_exit(2);
+		}
+		waitpid(pid, &st, 0);
+		snprintf(name, sizeof name, "shared kill at %s", at[i]);
+		CHECK(WIFSIGNALED(st), name);
+		ok = mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+			sizeof err) == 0 && mb.n == 3 &&
+			/* a rewrite ends the last line */
+			strcmp(msg(&mb, 2), i ? "Subject: three\n\nno newline "
+			"at the end\n" : "Subject: three\n\nno newline at "
+			"the end") == 0 && strcmp(msg(&mb, 0), i ?
+			"Subject: one\nStatus: O\nX-Status: F\n\nFrom the "
+			"start\n..dots\n" : "Subject: one\n\nFrom the start\n"
+			"..dots\n") == 0 && !(mb.msg[0].flags &
+			MAILBOX_FLAGGED) == !i;
+		snprintf(name, sizeof name, "shared kill at %s: recovered",
+			at[i]);
+		CHECK(ok, name);
+		mailbox_close(&mb);
+	}
+}
+
 /* A uidlist of format 1 gives its UIDs, and is written as format 2. */
 static void test_uidlist1(int kind)
 {
@@ -783,6 +830,7 @@ int main(void)
 	test_shared(LOCAL_MAILDIR);
 	test_shared_race(LOCAL_MBOX);
 	test_shared_race(LOCAL_MAILDIR);
+	test_shared_kill();
 	test_uidlist1(LOCAL_MBOX);
 	test_uidlist1(LOCAL_MAILDIR);
 	rc = unit_done();
