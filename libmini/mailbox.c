@@ -3214,10 +3214,14 @@ static int append_maildir(struct mailbox *nb, const char *text, size_t len,
 	if (load_index(nb, NULL, 0, err, errmax) < 0 ||
 	    kw_bits(nb, kw, nkw, &bits) < 0)
 		goto undo;
-	for (i = 0; i < nb->n; i++)
-		if (strncmp(strchr(nb->msg[i].name, '/') + 1, name,
-		    strlen(name)) == 0)
+	for (i = 0; i < nb->n; i++) {
+		const char *base = strchr(nb->msg[i].name, '/') + 1;
+		size_t k = strlen(name);
+
+		if (strncmp(base, name, k) == 0 && (!base[k] ||
+		    base[k] == ':'))
 			break;
+	}
 	if (i == nb->n) {
 		errno = ENOENT;
 		goto undo;
