@@ -770,8 +770,9 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		    (n && uid <= u[n - 1].uid))
 			goto bad;
 		if (fmt == 2) {
+			/* never below a modseq given out */
 			if (ms > hm)
-				goto bad;
+				hm = ms;
 			e->v2 = 1;
 			e->modseq = ms;
 			e->flags = (unsigned)fl & STORED_FLAGS;
