@@ -224,7 +224,8 @@ static time_t from_date(const char *p, size_t n)
 	for (q = line + 5; (q = strchr(q, ' ')); q++) {
 		/* " Mmm d": most words stop here */
 		if (!isalpha((unsigned char)q[1]) || !q[2] || !q[3] ||
-		    q[4] != ' ' || (q[5] != ' ' && !isdigit((unsigned char)q[5])))
+		    q[4] != ' ' || (q[5] != ' ' &&
+		    !isdigit((unsigned char)q[5])))
 			continue;
 		if (sscanf(q, " %3[A-Za-z] %d %d:%d:%d %d", mon, &d, &H, &M,
 		    &S, &Y) != 6 && sscanf(q, " %3[A-Za-z] %d %d:%d:%d %*s %d",
@@ -867,7 +868,8 @@ static int uidlist_save(struct mailbox *mb)
 		n = snprintf(line, sizeof line, "%u %s %lld %llu %x %x %lld\n",
 			mb->msg[i].uid, key, (long long)mb->msg[i].size,
 			(unsigned long long)mb->msg[i].modseq,
-			mb->msg[i].flags & STORED_FLAGS, (unsigned)mb->msg[i].kw,
+			mb->msg[i].flags & STORED_FLAGS,
+			(unsigned)mb->msg[i].kw,
 			(long long)mb->msg[i].date);
 		if (buf_add(&b, line, n) < 0)
 			goto fail;

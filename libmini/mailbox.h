@@ -24,18 +24,7 @@
  *
  * Locking.  The session lock is flock(2) on the mbox file or on the
  * Maildir folder itself: exclusive (a second writer gets EWOULDBLOCK, POP3
- * "[IN-USE]"), shared with MAILBOX_RDONLY.  A MAILBOX_SHARED session
- * holds it only inside a call, shared, waiting for it at most
- * mailbox_wait_ms milliseconds (then EWOULDBLOCK: a pop3d or mail
- * session has the mailbox; IMAP's NO [INUSE]); an exclusive open waits
- * a fifth of that, so that a shared call in progress does not turn away
- * a POP3 login.  Shared sessions exclude each other while they
- * change the mailbox or its uidlist with a second lock: for an mbox the
- * delivery write lock (fcntl + dotlock, below), for a Maildir flock on
- * its cur/ folder.  Rewriting an mbox (flags, expunge) takes the session
- * lock exclusively for that moment, and a shared reader holds it shared
- * from mailbox_msg_open to mailbox_msg_close, so a reader never sees a
- * rewrite half done (close readers before calling mailbox_sync).  It is independent of the
+ * "[IN-USE]"), shared with MAILBOX_RDONLY.  It is independent of the
  * delivery locks (fcntl + dotlock, mbox_lock), so mail keeps arriving
  * during a session.  An mbox is scanned under the fcntl read lock; the
  * commit takes both delivery locks, scans what arrived past the old end,
@@ -47,6 +36,21 @@
  * need not be writable (Debian's /var/mail, 2775 root:mail).  The dotlock
  * is taken when the folder allows it; when not, the fcntl lock alone
  * serializes (README "pop3d and the mailboxes").
+ *
+ * A MAILBOX_SHARED session holds the session lock only inside a call,
+ * shared, waiting for it at most mailbox_wait_ms milliseconds (then
+ * EWOULDBLOCK: a pop3d or mail session has the mailbox; IMAP's NO
+ * [INUSE]); an exclusive open waits a fifth of that, so that a shared
+ * call in progress does not turn away a POP3 login.  Shared sessions
+ * take turns to change the mailbox or its state files with a second
+ * lock, always taken after the session lock: for an mbox the delivery
+ * write lock (which also keeps delivery out while it is read), for a
+ * Maildir flock on its cur/ folder.  Rewriting an mbox (flags, expunge)
+ * takes the session lock exclusively for that moment, and a shared
+ * reader holds it shared from mailbox_msg_open to mailbox_msg_close, so
+ * no reader sees a rewrite half done (close readers before calling
+ * mailbox_sync).  A rewrite by a shared session goes through the same
+ * journal, and is finished by the next open or sync of anyone.
  *
  * State files (the uidlist, the keyword names, the rewrite journal,
  * pop3d's login record):

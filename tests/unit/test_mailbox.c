@@ -363,7 +363,7 @@ static void test_fuzz(void)
 }
 
 
-/* --- shared (IMAP) sessions ------------------------------------------------ */
+/* --- shared (IMAP) sessions --------------------------------------------- */
 
 static size_t by_uid(const struct mailbox *mb, unsigned uid)
 {
@@ -793,7 +793,8 @@ static void test_uidlist1(int kind)
 		sizeof err) == 0 && mb.n == 1 && mb.validity == 77 &&
 		mb.msg[0].uid == 41 && mb.next_uid == 42 &&
 		!mb.msg[0].recent, kind == LOCAL_MAILDIR ?
-		"maildir: format 1 uidlist read" : "mbox: format 1 uidlist read");
+		"maildir: format 1 uidlist read" :
+		"mbox: format 1 uidlist read");
 	mailbox_close(&mb);
 	s = slurp(ul + strlen(dir) + 1);
 	CHECK(s && strncmp(s, "postbox-uidlist 2 V77 N42 M", 27) == 0,
