@@ -754,6 +754,51 @@ static void test_shared_kill(void)
 	}
 }
 
+/* A reader of one shared session holds off another process's rewrite
+ * of the mbox until it closes; the reader gets the message whole. */
+static void test_shared_reader(void)
+{
+	struct mailbox a, b;
+	struct mailbox_reader *r = malloc(sizeof *r);
+	char err[256], path[300], out[200];
+	ssize_t k;
+	size_t n = 0;
+	int st;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/reader", dir);
+	put("reader", mbox1);
+	CHECK(mailbox_open(&a, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mailbox_open(&b, path, LOCAL_MBOX,
+		MAILBOX_SHARED, err, sizeof err) == 0, "reader: two sessions");
+	CHECK(mailbox_msg_open(&a, 2, r) == 0, "reader: open");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* another process: its rewrite waits for the reader */
+		b.msg[0].flags |= MAILBOX_SEEN;
+		_exit(mailbox_sync(&b, 0, err, sizeof err) < 0 &&
+			errno == EWOULDBLOCK ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"reader: a rewrite waits, then EWOULDBLOCK");
+	while ((k = mailbox_msg_read(r, out + n, sizeof out - 1 - n)) > 0)
+		n += (size_t)k;
+	out[n] = 0;
+	mailbox_msg_close(r);
+	CHECK_STR(out, "Subject: three\n\nno newline at the end",
+		"reader: the message whole");
+	b.msg[0].flags |= MAILBOX_SEEN;
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0,
+		"reader: closed, the rewrite goes");
+	CHECK_STR(msg(&a, 2), "Subject: three\n\nno newline at the end\n",
+		"reader: found again after the rewrite");
+	free(r);
+	mailbox_close(&a);
+	mailbox_close(&b);
+}
+
 /* A uidlist of format 1 gives its UIDs, and is written as format 2. */
 static void test_uidlist1(int kind)
 {
@@ -832,6 +877,7 @@ int main(void)
 	test_shared_race(LOCAL_MBOX);
 	test_shared_race(LOCAL_MAILDIR);
 	test_shared_kill();
+	test_shared_reader();
 	test_uidlist1(LOCAL_MBOX);
 	test_uidlist1(LOCAL_MAILDIR);
 	rc = unit_done();
