@@ -30,6 +30,7 @@
 #define SCAN_BUF	65536
 #define QUOTE_WINDOW	256	/* bytes looked at for ^>+From  */
 #define UIDLIST_LINE	1024
+#define UIDLIST_HDR	160	/* its first line, padded: rewritten in place */
 #define UIDLIST_MAX	(256UL << 20)
 #define FNV_OFF		0xcbf29ce484222325ULL
 #define FNV_PRIME	0x100000001b3ULL
@@ -767,9 +768,15 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		    sscanf(p, "%lu %255s %lld%n", &uid, e->key, &size,
 		    &used) != 3)
 			goto bad;
-		if (p[used] || !uid || uid >= nx || size < 0 ||
-		    (n && uid <= u[n - 1].uid))
+		if (p[used] || !uid || size < 0 || (n && uid <= u[n - 1].uid))
 			goto bad;
+		if (uid >= nx) {
+			/* an APPEND's line whose first line was not yet
+			 * rewritten (uidlist_add) */
+			if (fmt != 2 || uid >= 0xffffffffUL)
+				goto bad;
+			nx = uid + 1;
+		}
 		if (fmt == 2) {
 			/* never below a modseq given out */
 			if (ms > hm)
@@ -842,6 +849,21 @@ static void msg_key(const struct mailbox *mb, const struct mailbox_msg *m,
 	}
 }
 
+/* The first line of a format 2 uidlist, padded with blanks to
+ * UIDLIST_HDR bytes (its newline the last), into DST. */
+static void uidlist_hdr(char *dst, unsigned long v, unsigned long nx,
+	unsigned long long hm, unsigned long rc, long long end,
+	unsigned long long ino, unsigned w)
+{
+	int n = snprintf(dst, UIDLIST_HDR, "postbox-uidlist 2 V%lu N%lu M%llu "
+		"R%lu E%lld I%llu W%u", v, nx, hm, rc, end, ino, w);
+
+	if (n < 0 || n > UIDLIST_HDR - 1)
+		n = UIDLIST_HDR - 1;
+	memset(dst + n, ' ', (size_t)(UIDLIST_HDR - 1 - n));
+	dst[UIDLIST_HDR - 1] = '\n';
+}
+
 static int uidlist_save(struct mailbox *mb)
 {
 	struct file_atomic a;
@@ -855,11 +877,11 @@ static int uidlist_save(struct mailbox *mb)
 	if (make_parents(mb->uidlist) < 0 ||
 	    file_atomic_open(&a, mb->uidlist, 0600) < 0)
 		return -1;
-	n = snprintf(line, sizeof line, "postbox-uidlist 2 V%u N%u M%llu "
-		"R%u E%lld I%llu W%u\n", mb->validity, mb->next_uid,
-		(unsigned long long)mb->highestmodseq, mb->recent_uid,
-		mb->kind == LOCAL_MBOX ? (long long)mb->uid_end : 0LL,
+	uidlist_hdr(line, mb->validity, mb->next_uid, mb->highestmodseq,
+		mb->recent_uid, mb->kind == LOCAL_MBOX ?
+		(long long)mb->uid_end : 0LL,
 		mb->kind == LOCAL_MBOX ? mb->uid_ino : 0ULL, mb->rewrites);
+	n = UIDLIST_HDR;
 	buf_init(&b, UIDLIST_MAX);
 	if (buf_add(&b, line, n) < 0)
 		goto fail;
@@ -3089,6 +3111,141 @@ static int kw_bits(struct mailbox *nb, const char *const *kw, size_t nkw,
 	return 0;
 }
 
+/* APPEND's short way, under the locks: the new entry goes at the end of
+ * the uidlist and its first line is rewritten in place; no scan, no new
+ * copy of the list.  Only for a format 2 list with its first line
+ * padded, and for an mbox only when the list covers all of it (nothing
+ * delivered since).  A crash between the two writes leaves a line past
+ * N, which the loader accepts. */
+struct uladd {
+	int fd;
+	off_t fsize;
+	unsigned long v, nx, rc;
+	unsigned long long hm, ino;
+	long long end;
+	unsigned w;
+};
+
+/* Whether the short way is open (A ready for uladd_finish): 1, or 0. */
+static int uladd_begin(struct mailbox *nb, struct uladd *a, off_t size,
+	unsigned long long ino)
+{
+	char hdr[UIDLIST_HDR + 1], last;
+	struct stat st;
+
+	a->fd = open(nb->uidlist, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (a->fd < 0)
+		return 0;
+	if (pread(a->fd, hdr, UIDLIST_HDR, 0) != UIDLIST_HDR ||
+	    hdr[UIDLIST_HDR - 1] != '\n' ||
+	    memchr(hdr, '\n', UIDLIST_HDR - 1) || fstat(a->fd, &st) < 0 ||
+	    pread(a->fd, &last, 1, st.st_size - 1) != 1 || last != '\n')
+		goto no;
+	hdr[UIDLIST_HDR] = 0;
+	if (sscanf(hdr, "postbox-uidlist 2 V%lu N%lu M%llu R%lu E%lld I%llu "
+	    "W%u", &a->v, &a->nx, &a->hm, &a->rc, &a->end, &a->ino,
+	    &a->w) != 7 || !a->v || a->nx >= 0xffffffffUL ||
+	    (nb->kind == LOCAL_MBOX && (a->end != size || a->ino != ino)))
+		goto no;
+	a->fsize = st.st_size;
+	return 1;
+no:
+	close(a->fd);
+	a->fd = -1;
+	return 0;
+}
+
+/* Adds M (its key, size, flags, kw, date set) with the next UID and
+ * modseq, the mbox then covering END bytes.  0, or -1 with errno (the
+ * list as it was). */
+static int uladd_finish(struct mailbox *nb, struct uladd *a,
+	struct mailbox_msg *m, long long end)
+{
+	char hdr[UIDLIST_HDR], line[UIDLIST_LINE], key[MAILDIR_NAME_MAX];
+	int n, e;
+
+	m->uid = (unsigned)a->nx;
+	m->modseq = a->hm + 1;
+	msg_key(nb, m, key, sizeof key);
+	n = snprintf(line, sizeof line, "%u %s %lld %llu %x %x %lld\n",
+		m->uid, key, (long long)m->size,
+		(unsigned long long)m->modseq, m->flags & STORED_FLAGS,
+		(unsigned)m->kw, (long long)m->date);
+	uidlist_hdr(hdr, a->v, a->nx + 1, a->hm + 1, a->rc,
+		nb->kind == LOCAL_MBOX ? end : 0, a->ino, a->w);
+	if (n < 0 || n >= (int)sizeof line ||
+	    pwrite(a->fd, line, (size_t)n, a->fsize) != n ||
+	    pwrite(a->fd, hdr, UIDLIST_HDR, 0) != UIDLIST_HDR ||
+	    fsync(a->fd) < 0) {
+		e = errno ? errno : EIO;
+		if (ftruncate(a->fd, a->fsize) < 0)
+			log_msg(LOG_WARNING, "%s: %s", nb->uidlist,
+				strerror(errno));
+		errno = e;
+		return -1;
+	}
+	nb->validity = (unsigned)a->v;
+	return 0;
+}
+
+static void uladd_end(struct uladd *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}
+
+/* The short way of an mbox APPEND (the locks held, MA open): 1 done
+ * (committed, *UID given), 0 not open (nothing written), -1 failed. */
+static int append_mbox_short(struct mailbox *nb, struct mbox_append *ma,
+	const char *text, size_t len, unsigned flags, const char *const *kw,
+	size_t nkw, time_t date, unsigned *uid, char *err, size_t errmax)
+{
+	struct mailbox_msg m;
+	struct uladd a;
+	struct stat st;
+	char fl[600];
+	int flen;
+
+	if (fstat(nb->fd, &st) < 0 || !uladd_begin(nb, &a, st.st_size,
+	    (unsigned long long)st.st_ino))
+		return 0;
+	nb->dev = st.st_dev;
+	nb->ino = st.st_ino;
+	memset(&m, 0, sizeof m);
+	flen = mbox_from_line(fl, sizeof fl, "MAILER-DAEMON", date);
+	if (kw_load(nb) < 0 || kw_bits(nb, kw, nkw, &m.kw) < 0 || flen < 0) {
+		seterr(err, errmax, "%s: keywords: %s", nb->path,
+			strerror(errno));
+		goto fail;
+	}
+	m.key = mailbox_key(fl, (size_t)flen, text, len);
+	m.size = mailbox_sent_size(text, len, 0);
+	m.flags = flags;
+	m.date = date;
+	if (mbox_append_from(ma, "MAILER-DAEMON", date) < 0 ||
+	    mbox_append_write(ma, text, len) < 0 ||
+	    mbox_append_end(ma) < 0 || fstat(ma->fd, &st) < 0 ||
+	    uladd_finish(nb, &a, &m, st.st_size + (off_t)ma->n) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		goto fail;
+	}
+	uladd_end(&a);
+	/* should this fail, the uidlist's entry and end are past the
+	 * mbox: the next scan drops the entry */
+	if (mbox_append_commit(ma) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		mbox_append_abort(ma);
+		return -1;
+	}
+	*uid = m.uid;
+	return 1;
+fail:
+	uladd_end(&a);
+	mbox_append_abort(ma);
+	return -1;
+}
+
 static int append_mbox(struct mailbox *nb, const char *text, size_t len,
 	unsigned flags, const char *const *kw, size_t nkw, time_t date,
 	unsigned *uid, char *err, size_t errmax)
@@ -3117,6 +3274,14 @@ static int append_mbox(struct mailbox *nb, const char *text, size_t len,
 	 * file drops a process's fcntl locks) */
 	if (mbox_append_open(&ma, nb->path, 0, 0) < 0) {
 		lock_error(nb, err, errmax);
+		goto fail;
+	}
+	switch (append_mbox_short(nb, &ma, text, len, flags, kw, nkw, date,
+	    uid, err, errmax)) {
+	case 1:
+		release(nb, &h);
+		return 0;
+	case -1:
 		goto fail;
 	}
 	/* the messages before it get their UIDs first */
@@ -3213,6 +3378,31 @@ static int append_maildir(struct mailbox *nb, const char *text, size_t len,
 		if (rename(from, to) < 0)
 			goto undo;
 		str_lcpy(from, to, sizeof from);
+	}
+	{
+		/* the short way: one line added to the uidlist */
+		struct mailbox_msg m;
+		struct uladd a;
+		char mname[MAILDIR_NAME_MAX + 8];
+
+		if (uladd_begin(nb, &a, 0, 0)) {
+			memset(&m, 0, sizeof m);
+			snprintf(mname, sizeof mname, "new/%s", name);
+			m.name = mname;
+			m.size = mailbox_sent_size(text, len, 0);
+			m.flags = flags;
+			m.date = date;
+			if (kw_load(nb) < 0 ||
+			    kw_bits(nb, kw, nkw, &m.kw) < 0 ||
+			    uladd_finish(nb, &a, &m, 0) < 0) {
+				uladd_end(&a);
+				goto undo;
+			}
+			uladd_end(&a);
+			*uid = m.uid;
+			release(nb, &h);
+			return 0;
+		}
 	}
 	if (load_index(nb, NULL, 0, err, errmax) < 0 ||
 	    kw_bits(nb, kw, nkw, &bits) < 0)

@@ -799,6 +799,51 @@ static void test_shared_reader(void)
 	mailbox_close(&b);
 }
 
+/* APPEND adds one line to the uidlist and rewrites its first line in
+ * place; a crash between the two leaves a line past N: still read. */
+static void test_append_line(int kind)
+{
+	struct mailbox mb;
+	char err[256], path[300], ul[600], t[160];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	unsigned v, u, n;
+	char *p;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/line-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	deliver_to(path, kind, "Subject: 1\n\none\n");
+	mailbox_uidlist_path(path, kind, ul, sizeof ul);
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1, T("line: open"));
+	mailbox_close(&mb);
+	CHECK(mailbox_append(path, kind, "S: 2\r\n\r\n2\r\n", 11, 0, NULL, 0,
+		0, &v, &u, err, sizeof err) == 0, T("line: append"));
+	/* the first line as it was before the append */
+	if (file_read_all(ul, 1 << 20, &p, &len) == 0 && (n = (unsigned)
+	    strtoul(strstr(p, " N") + 2, NULL, 10)) == u + 1) {
+		char *q = strstr(p, " N") + 2, num[16];
+		int w = snprintf(num, sizeof num, "%u", u);
+
+		memcpy(q, num, (size_t)w);
+		if ((unsigned)snprintf(num, sizeof num, "%u", n) > (unsigned)w)
+			q[w] = ' ';
+		fd = open(ul, O_WRONLY | O_TRUNC);
+		file_write_all(fd, p, len);
+		close(fd);
+	}
+	free(p);
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 2 && mb.msg[1].uid == u &&
+		mb.next_uid == u + 1 && mb.validity == v,
+		T("line: past N, still read"));
+	mailbox_close(&mb);
+#undef T
+}
+
 /* A uidlist of format 1 gives its UIDs, and is written as format 2. */
 static void test_uidlist1(int kind)
 {
@@ -876,6 +921,8 @@ int main(void)
 	test_shared(LOCAL_MAILDIR);
 	test_shared_race(LOCAL_MBOX);
 	test_shared_race(LOCAL_MAILDIR);
+	test_append_line(LOCAL_MBOX);
+	test_append_line(LOCAL_MAILDIR);
 	test_shared_kill();
 	test_shared_reader();
 	test_uidlist1(LOCAL_MBOX);
