@@ -77,13 +77,16 @@
  * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites>" (an mbox: its
  * first END bytes hold the messages listed, when its inode is INODE, -1
  * unknown; W counts postbox's rewrites of it: a sync or APPEND that
- * finds both as it left them scans only the mail past the end), then
- * one line per message
+ * finds both as it left them scans only the mail past the end), padded
+ * with blanks to 160 bytes, then one line per message
  * "<uid> <key> <size> <modseq> <flags> <keywords> <date>" (flags and
  * keywords in hex, flags as MAILBOX_* without DELETED and OLD, date the
  * INTERNALDATE in seconds).  Format 1 ("postbox-uidlist 1 V<validity>
  * N<nextuid>", lines "<uid> <key> <size>") is still read, and written
- * over as format 2.  The key is the Maildir base
+ * over as format 2.  The list is written whole by rename, but for
+ * mailbox_append: it adds its line at the end and rewrites the padded
+ * first line in place (a line past N, left by a crash between the two,
+ * is read as it stands).  The key is the Maildir base
  * name (the part before ':'), or for an mbox 16 hex digits of a 64-bit
  * FNV-1a hash of the From_ line and the header lines other than Status,
  * X-Status, X-Keywords, X-UID, X-IMAP, X-IMAPbase, Content-Length and
