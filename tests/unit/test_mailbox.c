@@ -844,6 +844,39 @@ static void test_append_line(int kind)
 #undef T
 }
 
+/* Mailboxes that do not exist yet: a shared session sees the first
+ * delivery; APPEND makes the mbox file (0600) or the Maildir. */
+static void test_shared_new(void)
+{
+	struct mailbox mb;
+	struct stat st;
+	char err[256], path[300], md[300];
+	unsigned v, u;
+
+	snprintf(path, sizeof path, "%s/new-mbox", dir);
+	snprintf(md, sizeof md, "%s/new-maildir", dir);
+	CHECK(mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 0, "no mbox yet: empty");
+	deliver_to(path, LOCAL_MBOX, "Subject: 1\n\none\n");
+	CHECK(mailbox_sync(&mb, 0, err, sizeof err) == 0 && mb.n == 1 &&
+		mb.msg[0].recent && mb.msg[0].uid == 1,
+		"no mbox yet: the first delivery seen");
+	CHECK_STR(msg(&mb, 0), "Subject: 1\n\none\n",
+		"no mbox yet: read");
+	mailbox_close(&mb);
+	unlink(path);
+	CHECK(mailbox_append(path, LOCAL_MBOX, "S: a\r\n\r\na\r\n", 11, 0,
+		NULL, 0, 0, &v, &u, err, sizeof err) == 0 &&
+		stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+		"append makes the mbox");
+	CHECK(mailbox_append(md, LOCAL_MAILDIR, "S: a\r\n\r\na\r\n", 11, 0,
+		NULL, 0, 0, &v, &u, err, sizeof err) == 0 && u == 1 &&
+		mailbox_open(&mb, md, LOCAL_MAILDIR, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1 && mb.msg[0].uid == 1 &&
+		mb.validity == v, "append makes the Maildir");
+	mailbox_close(&mb);
+}
+
 /* A uidlist of format 1 gives its UIDs, and is written as format 2. */
 static void test_uidlist1(int kind)
 {
@@ -923,6 +956,7 @@ int main(void)
 	test_shared_race(LOCAL_MAILDIR);
 	test_append_line(LOCAL_MBOX);
 	test_append_line(LOCAL_MAILDIR);
+	test_shared_new();
 	test_shared_kill();
 	test_shared_reader();
 	test_uidlist1(LOCAL_MBOX);
