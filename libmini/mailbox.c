@@ -3518,7 +3518,7 @@ int mailbox_append(const char *path, int kind, const char *data, size_t n,
 {
 	struct mailbox *nb = calloc(1, sizeof *nb);
 	char *text = NULL;
-	size_t len;
+	size_t len, i;
 	int rc = -1;
 
 	if (!nb || !(text = append_text(data, n, kind == LOCAL_MBOX,
@@ -3536,6 +3536,13 @@ int mailbox_append(const char *path, int kind, const char *data, size_t n,
 		seterr(err, errmax, "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	for (i = 0; i < nkw; i++)
+		if (!kw_valid(kw[i])) {
+			errno = EINVAL;
+			seterr(err, errmax, "%s: not a keyword: %.100s", path,
+				kw[i]);
+			goto out;
+		}
 	if (!date)
 		date = time(NULL);
 	flags &= STORED_FLAGS;

@@ -509,6 +509,14 @@ static void test_shared(int kind)
 			&v, &ua, err, sizeof err);
 	}
 	CHECK(r == 0 && v == a.validity && ua == un + 1, T("append's UID"));
+	{
+		const char *bad[] = { "no good" };
+
+		errno = 0;
+		CHECK(mailbox_append(path, kind, "S: x\r\n\r\nx\r\n", 11, 0,
+			bad, 1, 0, &v, &u1, err, sizeof err) < 0 &&
+			errno == EINVAL, T("append: a bad keyword refused"));
+	}
 	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 4 &&
 		a.msg[3].uid == ua, T("A sees the appended"));
 	bit = mailbox_keyword(&a, "$Forwarded", 0);
