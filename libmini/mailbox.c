@@ -2493,7 +2493,8 @@ static struct uident **by_idx(struct uident *u, size_t nu)
 }
 
 /* Whether message M of the mbox FD still starts where the index says,
- * with the same key (no rewrite moved it). */
+ * with the same key (no rewrite moved it).  A header past 16 KiB is
+ * not looked at whole: "no", the caller reads the mbox again. */
 static int msg_intact(int fd, const struct mailbox_msg *m)
 {
 	off_t want = m->off + m->len - m->from, hl = m->off - m->from;
@@ -2501,8 +2502,8 @@ static int msg_intact(int fd, const struct mailbox_msg *m)
 	ssize_t r;
 	int ok;
 
-	if (want > 65536)
-		want = 65536;
+	if (want > 16384)
+		want = 16384;
 	if (hl > want || !(b = malloc((size_t)want + 1)))
 		return 0;
 	r = pread(fd, b, (size_t)want, m->from);
@@ -2997,7 +2998,11 @@ static int shared_msg_open(struct mailbox *mb, size_t i,
 		goto fail;
 	memset(&now, 0, sizeof now);
 	snap_of(&now, &st);
-	if (!mb->rsnap_ok || memcmp(&now, &mb->rsnap, sizeof now) != 0) {
+	m = &mb->msg[i];
+	/* changed since the last look, or maybe within its clock tick:
+	 * the message checked where it should be first */
+	if (memcmp(&now, &mb->rsnap, sizeof now) != 0 || (!mb->rsnap_ok &&
+	    (m->from < 0 || !msg_intact(fd, m)))) {
 		if (mbox_refind(mb, fd) < 0)
 			goto fail;
 		mb->rsnap = now;
