@@ -1141,35 +1141,6 @@ static int maildir_cmp(const void *a, const void *b)
 	return natural_cmp(strchr(x->name, '/'), strchr(y->name, '/'));
 }
 
-static int maildir_load(struct mailbox *mb, char *err, size_t errmax);
-
-static int maildir_open(struct mailbox *mb, int flags, char *err,
-	size_t errmax)
-{
-
-	if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
-		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
-		return -1;
-	}
-	mb->lockfd = open(mb->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (mb->lockfd < 0) {
-		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
-		return -1;
-	}
-	if (lock_wait(mb->lockfd, mb->rdonly ? LOCK_SH : LOCK_EX,
-	    EXCL_WAIT) < 0) {
-		seterr(err, errmax, "%s: in use by another session",
-			mb->path);
-		return -1;
-	}
-	if (maildir_load(mb, err, errmax) < 0)
-		return -1;
-	if (uidlist_save(mb) < 0)
-		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
-			strerror(errno));
-	return 0;
-}
-
 /* Reads the Maildir MB (locked) into its empty index: the uidlist, cur/
  * and new/, UIDs.  0, or -1 with ERR. */
 static int maildir_load(struct mailbox *mb, char *err, size_t errmax)
@@ -1209,6 +1180,33 @@ static int maildir_load(struct mailbox *mb, char *err, size_t errmax)
 			mb->msg[i].modseq = ++mb->highestmodseq;
 		}
 	free(u);
+	return 0;
+}
+
+static int maildir_open(struct mailbox *mb, int flags, char *err,
+	size_t errmax)
+{
+
+	if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	mb->lockfd = open(mb->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mb->lockfd < 0) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	if (lock_wait(mb->lockfd, mb->rdonly ? LOCK_SH : LOCK_EX,
+	    EXCL_WAIT) < 0) {
+		seterr(err, errmax, "%s: in use by another session",
+			mb->path);
+		return -1;
+	}
+	if (maildir_load(mb, err, errmax) < 0)
+		return -1;
+	if (uidlist_save(mb) < 0)
+		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
+			strerror(errno));
 	return 0;
 }
 
