@@ -1186,7 +1186,6 @@ static int maildir_load(struct mailbox *mb, char *err, size_t errmax)
 static int maildir_open(struct mailbox *mb, int flags, char *err,
 	size_t errmax)
 {
-
 	if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
 		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
 		return -1;
