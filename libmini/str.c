@@ -1,6 +1,7 @@
 /* str: bounded string helpers. */
 #include "libmini.h"
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -198,9 +199,34 @@ static int scan_one(const char **sp, const char *in, const char **fp,
 		*sp = s;
 		return k ? 1 : -1;
 	}
-	if ((*f != 'u' && *f != 'd') || n || !longs || longs > 2)
+	if ((*f != 'u' && *f != 'd' && *f != 'x') || n || longs > 2)
 		return -1;
 	errno = 0;
+	if (*f == 'x' || (*f == 'u' && !longs)) {
+		unsigned long long v = strtoull(s, &end, *f == 'x' ? 16 : 10);
+
+		if (end == s || errno == ERANGE ||
+		    (longs == 0 && v > UINT_MAX) ||
+		    (longs == 1 && v > ULONG_MAX))
+			return -1;
+		if (!longs)
+			*va_arg(*ap, unsigned *) = (unsigned)v;
+		else if (longs == 1)
+			*va_arg(*ap, unsigned long *) = (unsigned long)v;
+		else
+			*va_arg(*ap, unsigned long long *) = v;
+		*sp = end;
+		return 1;
+	}
+	if (!longs) {
+		long v = strtol(s, &end, 10);
+
+		if (end == s || errno == ERANGE || v > INT_MAX || v < INT_MIN)
+			return -1;
+		*va_arg(*ap, int *) = (int)v;
+		*sp = end;
+		return 1;
+	}
 	if (*f == 'u' && longs == 1)
 		*va_arg(*ap, unsigned long *) = strtoul(s, &end, 10);
 	else if (*f == 'u')

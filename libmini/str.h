@@ -34,9 +34,10 @@ int str_hexval(int c);
  * forge a line on a terminal or in a log.  Returns dst; dst may be arg. */
 const char *str_shown(const char *arg, char *dst, size_t max);
 /* sscanf for integers and words: blanks in fmt match any run of white
- * space (none too), "%%" and other characters themselves; %lu, %llu, %ld
- * and %lld read a decimal number (white space first, as sscanf; out of
- * range, unlike sscanf, stops the scan), %Ns a
+ * space (none too), "%%" and other characters themselves; %d, %u, %lu,
+ * %llu, %ld and %lld read a decimal number, %x, %lx and %llx a hex one
+ * (white space first, as sscanf; out of range, unlike sscanf, stops the
+ * scan), %Ns a
  * word of at most N bytes (N is required; the buffer holds N + 1), %n
  * stores the bytes read so far (an int).  Returns the number of fields
  * stored before the input stopped matching (%n not counted), as sscanf.

@@ -68,7 +68,25 @@ static void test_scan(void)
 		strcmp(w2, k2) == 0, "scan width as sscanf");
 	CHECK(str_scan("50% x", "%lu%% %3s", &a1, w1) == 2 && a1 == 50 &&
 		strcmp(w1, "x") == 0, "scan %%");
-	CHECK(str_scan("1 2", "%lu %d", &a1, &r1) == 1, "scan: %d unsupported");
+	{
+		/* the uidlist's format 2 line and a From_ date */
+		const char *l = "12 0123abc 300 77 1f ffffffff -5";
+		unsigned long f1, f2;
+		unsigned k3, k4;
+		int d1, d2;
+
+		r1 = str_scan(l, "%lu %7s %lld %llu %lx %x %d", &a1, k1, &l1,
+			&u1, &f1, &k3, &d1);
+		r2 = sscanf(l, "%lu %7s %lld %llu %lx %x %d", &a2, k2, &l2,
+			&u2, &f2, &k4, &d2);
+		CHECK(r1 == 7 && r1 == r2 && a1 == a2 && l1 == l2 &&
+			u1 == u2 && f1 == f2 && k3 == k4 && d1 == d2 &&
+			strcmp(k1, k2) == 0, "scan %x %lx %d as sscanf");
+		CHECK(str_scan("1 4294967296", "%lu %u", &a1, &k3) == 1,
+			"scan: %u out of range");
+		CHECK(str_scan("2147483648", "%d", &d1) == 0,
+			"scan: %d out of range");
+	}
 }
 
 static void test_str(void)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -185,7 +186,7 @@ static void test_mbox(void)
 		"separator restored");
 	free(s);
 	s = slurp(".m1.uidlist");
-	CHECK(s && strncmp(s, "postbox-uidlist 1 V", 19) == 0, "uidlist");
+	CHECK(s && strncmp(s, "postbox-uidlist 2 V", 19) == 0, "uidlist");
 	free(s);
 
 	/* a dropped session changes nothing */
@@ -298,7 +299,7 @@ static void test_maildir(void)
 	CHECK(mailbox_commit(&mb, err, sizeof err) == 0,
 		"commit with a vanished message");
 	s = slurp("Maildir/postbox-uidlist");
-	CHECK(s && strncmp(s, "postbox-uidlist 1 V", 19) == 0, "uidlist");
+	CHECK(s && strncmp(s, "postbox-uidlist 2 V", 19) == 0, "uidlist");
 	free(s);
 	/* a broken uidlist: new UIDs, nothing lost */
 	put("Maildir/postbox-uidlist", "garbage\n");
@@ -361,6 +362,583 @@ static void test_fuzz(void)
 	CHECK(bad == 0, "fuzz: 3000 hostile mboxes, sizes agree");
 }
 
+
+/* --- shared (IMAP) sessions --------------------------------------------- */
+
+static size_t by_uid(const struct mailbox *mb, unsigned uid)
+{
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		if (mb->msg[i].uid == uid)
+			return i;
+	return (size_t)-1;
+}
+
+/* A message as the MTA delivers it, into the mailbox at PATH. */
+static void deliver_to(const char *path, int kind, const char *text)
+{
+	struct mbox_append ap;
+
+	if (kind == LOCAL_MAILDIR) {
+		deliver(path, text);
+		return;
+	}
+	mbox_append_open(&ap, path, 0, MBOX_CREATE);
+	mbox_append_from(&ap, "x@example.org", 1700000000);
+	mbox_append_write(&ap, text, strlen(text));
+	mbox_append_commit(&ap);
+}
+
+static void test_shared(int kind)
+{
+	struct mailbox a, b, c;
+	char err[256], path[300], t[160];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	const char *kws[] = { "$Forwarded" };
+	unsigned u1, u2, u3, un, v, ua;
+	uint64_t ms, hm;
+	size_t i;
+	int bit, r, ok;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/shared-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	deliver_to(path, kind, "Subject: 1\n\none\n");
+	usleep(2000);
+	deliver_to(path, kind, "Subject: 2\n\ntwo\n");
+	usleep(2000);
+	deliver_to(path, kind, "Subject: 3\n\nthree\n");
+
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 3, T("shared open"));
+	CHECK(mailbox_open(&b, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && b.n == 3, T("a second shared open"));
+	CHECK(a.msg[0].recent && a.msg[2].recent && !b.msg[0].recent &&
+		!b.msg[2].recent, T("\\Recent: the first session only"));
+	u1 = a.msg[0].uid;
+	u2 = a.msg[1].uid;
+	u3 = a.msg[2].uid;
+	CHECK(u1 < u2 && u2 < u3 && b.msg[1].uid == u2 &&
+		a.validity == b.validity, T("same UIDs in both"));
+	CHECK(a.msg[0].modseq > 0 && a.highestmodseq >= a.msg[2].modseq,
+		T("modseqs given"));
+	if (kind == LOCAL_MBOX)
+		CHECK(a.msg[0].date == 1700000000, T("INTERNALDATE of From_"));
+
+	/* A stores a flag; B syncs and sees it with a higher modseq */
+	ms = b.msg[1].modseq;
+	hm = b.highestmodseq;
+	a.msg[1].flags |= MAILBOX_FLAGGED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0, T("sync A"));
+	CHECK(a.msg[1].flags0 & MAILBOX_FLAGGED && a.msg[1].modseq > ms,
+		T("A: written, new modseq"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0, T("sync B"));
+	i = by_uid(&b, u2);
+	CHECK(i != (size_t)-1 && (b.msg[i].flags & MAILBOX_FLAGGED) &&
+		b.msg[i].modseq > ms && b.highestmodseq > hm &&
+		b.msg[i].modseq == a.msg[1].modseq, T("B sees the flag"));
+	CHECK_STR(msg(&b, 2), "Subject: 3\n\nthree\n",
+		T("B reads after the rewrite"));
+
+	/* both change different flags of one message: both kept */
+	a.msg[0].flags |= MAILBOX_SEEN;
+	b.msg[0].flags |= MAILBOX_ANSWERED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		mailbox_sync(&b, 0, err, sizeof err) == 0 &&
+		mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		(a.msg[0].flags & (MAILBOX_SEEN | MAILBOX_ANSWERED)) ==
+		(MAILBOX_SEEN | MAILBOX_ANSWERED) && (b.msg[0].flags &
+		(MAILBOX_SEEN | MAILBOX_ANSWERED)) == (MAILBOX_SEEN |
+		MAILBOX_ANSWERED), T("concurrent stores merge"));
+
+	/* keywords: made, stored, seen by the other, kept */
+	bit = mailbox_keyword(&a, "$Junk", 1);
+	CHECK(bit >= 0 && mailbox_keyword(&a, "$junk", 0) == bit,
+		T("keyword made, found without case"));
+	CHECK(mailbox_keyword(&a, "bad name", 1) < 0 && errno == EINVAL &&
+		mailbox_keyword(&a, "\\Seen", 1) < 0 &&
+		mailbox_keyword(&a, "Unknown", 0) < 0 && errno == ENOENT,
+		T("bad keywords refused"));
+	CHECK(mailbox_keyword(&b, "$JUNK", 1) == bit,
+		T("the other session finds its bit"));
+	ms = a.msg[2].modseq;
+	a.msg[2].kw |= 1u << bit;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		a.msg[2].modseq > ms && a.msg[2].kw0 == 1u << bit,
+		T("keyword stored"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 &&
+		b.msg[by_uid(&b, u3)].kw == 1u << bit,
+		T("B sees the keyword"));
+
+	/* A expunges message 1; B's reader finds it gone, sync drops it */
+	a.msg[0].flags |= MAILBOX_TRASHED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 3,
+		T("\\Deleted set, not expunged"));
+	a.msg[0].flags |= MAILBOX_DELETED;
+	hm = a.highestmodseq;
+	CHECK(mailbox_sync(&a, MAILBOX_SYNC_EXPUNGE, err, sizeof err) == 0 &&
+		a.n == 2 && by_uid(&a, u1) == (size_t)-1 &&
+		a.highestmodseq > hm, T("expunged"));
+	CHECK_STR(msg(&b, 0), "(open failed)", T("B: expunged message gone"));
+	CHECK(errno == ENOENT, T("... ENOENT"));
+	CHECK_STR(msg(&b, 2), "Subject: 3\n\nthree\n",
+		T("B: the others found again"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 && b.n == 2 &&
+		by_uid(&b, u1) == (size_t)-1 && b.msg[0].uid == u2,
+		T("B sees the UID gone"));
+
+	/* delivery while both are open: a new UID, \Recent in one only */
+	deliver_to(path, kind, "Subject: 4\n\nfour\n");
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 && b.n == 3 &&
+		b.msg[2].uid > u3 && b.msg[2].recent, T("B gets the new one"));
+	un = b.msg[2].uid;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 3 &&
+		a.msg[2].uid == un && !a.msg[2].recent,
+		T("A: same UID, not recent"));
+
+	/* APPEND: the next UID at once, flags, keywords, date */
+	{
+		static const char m5[] = "Subject: 5\r\nStatus: RO\r\n\r\n"
+			"From me\r\nfive\r\n";
+
+		r = mailbox_append(path, kind, m5, sizeof m5 - 1,
+			MAILBOX_SEEN | MAILBOX_FLAGGED, kws, 1, 1600000000,
+			&v, &ua, err, sizeof err);
+	}
+	CHECK(r == 0 && v == a.validity && ua == un + 1, T("append's UID"));
+	{
+		const char *bad[] = { "no good" };
+
+		errno = 0;
+		CHECK(mailbox_append(path, kind, "S: x\r\n\r\nx\r\n", 11, 0,
+			bad, 1, 0, &v, &u1, err, sizeof err) < 0 &&
+			errno == EINVAL, T("append: a bad keyword refused"));
+	}
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 4 &&
+		a.msg[3].uid == ua, T("A sees the appended"));
+	bit = mailbox_keyword(&a, "$Forwarded", 0);
+	CHECK(bit >= 0 && a.msg[3].kw == 1u << bit &&
+		(a.msg[3].flags & (MAILBOX_SEEN | MAILBOX_FLAGGED)) ==
+		(MAILBOX_SEEN | MAILBOX_FLAGGED) &&
+		a.msg[3].date == 1600000000 && a.msg[3].recent,
+		T("appended: flags, keyword, date"));
+	CHECK_STR(msg(&a, 3), kind == LOCAL_MBOX ? "Subject: 5\nStatus: RO\n"
+		"X-Status: F\n\nFrom me\nfive\n" : "Subject: 5\n\nFrom me\n"
+		"five\n", T("appended: LF ends, quoting undone"));
+	CHECK(a.msg[3].size == (kind == LOCAL_MBOX ? 54 : 29),
+		T("appended: size in CRLF"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 && b.n == 4 &&
+		b.msg[3].uid == ua && !b.msg[3].recent,
+		T("B: the appended, recent in A only"));
+
+	/* modseqs, keywords, \Recent kept across close and open */
+	ms = a.msg[3].modseq;
+	hm = a.highestmodseq;
+	mailbox_close(&a);
+	mailbox_close(&b);
+	CHECK(mailbox_open(&c, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && c.n == 4, T("reopen"));
+	CHECK(c.highestmodseq == hm && c.msg[3].modseq == ms,
+		T("modseqs kept"));
+	bit = mailbox_keyword(&c, "$junk", 0);
+	CHECK(bit >= 0 && c.msg[by_uid(&c, u3)].kw == 1u << bit,
+		T("keywords kept"));
+	ok = 1;
+	for (i = 0; i < c.n; i++)
+		ok &= !c.msg[i].recent;
+	CHECK(ok, T("nothing recent twice"));
+
+	/* EXAMINE: reads, claims nothing, writes nothing */
+	deliver_to(path, kind, "Subject: 7\n\nseven\n");
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED | MAILBOX_RDONLY,
+		err, sizeof err) == 0 && a.n == 5 && !a.msg[4].recent,
+		T("read-only shared open"));
+	a.msg[0].flags |= MAILBOX_ANSWERED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		!(a.msg[0].flags & MAILBOX_ANSWERED),
+		T("read-only: nothing written"));
+	mailbox_close(&a);
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
+		c.msg[4].recent && !(c.msg[0].flags & MAILBOX_ANSWERED),
+		T("read-only: the new one still recent for the next"));
+
+	/* a pop3d-style session: shared calls wait, then EWOULDBLOCK */
+	CHECK(mailbox_open(&b, path, kind, 0, err, sizeof err) == 0,
+		T("exclusive open beside a shared session"));
+	errno = 0;
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) < 0 &&
+		errno == EWOULDBLOCK, T("shared sync: EWOULDBLOCK"));
+	errno = 0;
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) < 0 && errno == EWOULDBLOCK,
+		T("shared open: EWOULDBLOCK"));
+	errno = 0;
+	CHECK(mailbox_append(path, kind, "S: x\r\n\r\nx\r\n", 11, 0, NULL, 0,
+		0, &v, &ua, err, sizeof err) < 0 && errno == EWOULDBLOCK,
+		T("append: EWOULDBLOCK"));
+	/* its changes get modseqs too */
+	ms = b.msg[0].modseq;
+	b.msg[0].flags |= MAILBOX_DRAFT;
+	b.msg[1].flags |= MAILBOX_DELETED;
+	u2 = b.msg[1].uid;
+	CHECK(mailbox_commit(&b, err, sizeof err) == 0, T("exclusive commit"));
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
+		(c.msg[0].flags & MAILBOX_DRAFT) && c.msg[0].modseq > ms &&
+		by_uid(&c, u2) == (size_t)-1,
+		T("pop3d's changes seen with a new modseq"));
+
+	/* another process: stores a flag and appends */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct mailbox d;
+
+		if (mailbox_open(&d, path, kind, MAILBOX_SHARED, err,
+		    sizeof err) < 0)
+			_exit(1);
+		d.msg[0].flags |= MAILBOX_SEEN;
+		if (mailbox_sync(&d, 0, err, sizeof err) < 0 ||
+		    mailbox_append(path, kind, "S: 6\r\n\r\n6\r\n", 11, 0,
+		    NULL, 0, 0, &v, &ua, err, sizeof err) < 0)
+			_exit(2);
+		mailbox_close(&d);
+		_exit(0);
+	}
+	waitpid(pid, &r, 0);
+	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0, T("child process"));
+	ms = c.msg[0].modseq;
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
+		(c.msg[0].flags & MAILBOX_SEEN) && c.msg[0].modseq > ms,
+		T("another process's changes seen"));
+	/* nothing changed: cheap and the same */
+	hm = c.highestmodseq;
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
+		c.highestmodseq == hm, T("sync with nothing new"));
+	mailbox_close(&c);
+
+	/* an exclusive session may sync too: writes, reads new mail */
+	CHECK(mailbox_open(&a, path, kind, 0, err, sizeof err) == 0,
+		T("exclusive open"));
+	i = a.n;
+	ok = a.msg[0].flags & MAILBOX_FLAGGED;
+	a.msg[0].flags ^= MAILBOX_FLAGGED;
+	deliver_to(path, kind, "Subject: 8\n\neight\n");
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == i + 1 &&
+		a.msg[0].flags == a.msg[0].flags0 && (ok ? !(a.msg[0].flags &
+		MAILBOX_FLAGGED) : (a.msg[0].flags & MAILBOX_FLAGGED) != 0),
+		T("exclusive sync"));
+	CHECK_STR(msg(&a, i), "Subject: 8\n\neight\n",
+		T("exclusive sync: the new one read"));
+	mailbox_close(&a);
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == i + 1 && (ok ? !(a.msg[0].flags &
+		MAILBOX_FLAGGED) : (a.msg[0].flags & MAILBOX_FLAGGED) != 0),
+		T("exclusive sync: written"));
+	mailbox_close(&a);
+#undef T
+}
+
+/* Two processes store flags, expunge, append and sync at once while
+ * mail is delivered: every call succeeds (or waits its turn), no message
+ * is lost or doubled, and all agree on UIDs and flags at the end. */
+static void test_shared_race(int kind)
+{
+	struct mailbox a, b;
+	char err[256], path[300], t[160];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	unsigned v, ua;
+	int p, st, bad = 0, i;
+	pid_t pid[2];
+	size_t j;
+
+	snprintf(path, sizeof path, "%s/race-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	for (i = 0; i < 5; i++)
+		deliver_to(path, kind, "Subject: r\n\nr\n");
+	/* the wait a server has: a turn can take a while on a busy disk */
+	mailbox_wait_ms = MAILBOX_SHARED_WAIT;
+	fflush(stdout);
+	for (p = 0; p < 2; p++) {
+		if ((pid[p] = fork()) != 0)
+			continue;
+		if (mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		    sizeof err) < 0)
+			_exit(1);
+		for (i = 0; i < 25; i++) {
+			if (a.n) {
+				j = (size_t)(i * 7 + p) % a.n;
+				a.msg[j].flags ^= p ? MAILBOX_FLAGGED :
+					MAILBOX_SEEN;
+			}
+			if (i % 10 == 9 && mailbox_append(path, kind,
+			    "S: a\r\n\r\na\r\n", 11, 0, NULL, 0, 0, &v, &ua,
+			    err, sizeof err) < 0) {
+				fprintf(stderr, "append: %s\n", err);
+				_exit(2);
+			}
+			/* each expunges one message once */
+			if (i == 12 + p && a.n)
+				a.msg[p].flags |= MAILBOX_DELETED;
+			if (mailbox_sync(&a, i == 12 + p ?
+			    MAILBOX_SYNC_EXPUNGE : 0, err, sizeof err) < 0) {
+				fprintf(stderr, "sync: %s\n", err);
+				_exit(3);
+			}
+		}
+		mailbox_close(&a);
+		_exit(0);
+	}
+	for (i = 0; i < 6; i++) {
+		deliver_to(path, kind, "Subject: d\n\nd\n");
+		usleep(3000);
+	}
+	for (p = 0; p < 2; p++) {
+		waitpid(pid[p], &st, 0);
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+	}
+	mailbox_wait_ms = 250;
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	CHECK(!bad, T("race: every call succeeded"));
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mailbox_open(&b, path, kind,
+		MAILBOX_SHARED | MAILBOX_RDONLY, err, sizeof err) == 0,
+		T("race: open after"));
+	CHECK(a.n == 5 + 6 + 2 * 2 - 2 && b.n == a.n,
+		T("race: nothing lost, two expunged"));
+	for (j = 0; j < a.n && j < b.n; j++)
+		bad |= a.msg[j].uid != b.msg[j].uid || (j && a.msg[j].uid <=
+			a.msg[j - 1].uid) || a.msg[j].flags != b.msg[j].flags ||
+			a.msg[j].modseq != b.msg[j].modseq ||
+			a.msg[j].modseq > a.highestmodseq;
+	CHECK(!bad, T("race: UIDs, flags, modseqs agree"));
+	mailbox_close(&a);
+	mailbox_close(&b);
+#undef T
+}
+
+/* A shared sync killed in the middle of its mbox rewrite: the next
+ * shared open finishes (or drops) it through the journal, every message
+ * is there and reads whole. */
+static void test_shared_kill(void)
+{
+	static const char *const at[] = { "journal", "40", "end" };
+	struct mailbox mb;
+	char err[256], path[300], name[64];
+	unsigned i;
+	int st, ok;
+	pid_t pid;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "kill-%u", i);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		put(name, mbox1);
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			if (mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED,
+			    err, sizeof err) < 0)
+				_exit(1);
+			mb.msg[0].flags |= MAILBOX_FLAGGED;
+			setenv("POSTBOX_TEST_KILL_REWRITE", at[i], 1);
+			mailbox_sync(&mb, 0, err, sizeof err);
+			_exit(2);
+		}
+		waitpid(pid, &st, 0);
+		snprintf(name, sizeof name, "shared kill at %s", at[i]);
+		CHECK(WIFSIGNALED(st), name);
+		ok = mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+			sizeof err) == 0 && mb.n == 3 &&
+			/* a rewrite ends the last line */
+			strcmp(msg(&mb, 2), i ? "Subject: three\n\nno newline "
+			"at the end\n" : "Subject: three\n\nno newline at "
+			"the end") == 0 && strcmp(msg(&mb, 0), i ?
+			"Subject: one\nStatus: O\nX-Status: F\n\nFrom the "
+			"start\n..dots\n" : "Subject: one\n\nFrom the start\n"
+			"..dots\n") == 0 && !(mb.msg[0].flags &
+			MAILBOX_FLAGGED) == !i;
+		snprintf(name, sizeof name, "shared kill at %s: recovered",
+			at[i]);
+		CHECK(ok, name);
+		mailbox_close(&mb);
+	}
+}
+
+/* A reader of one shared session holds off another process's rewrite
+ * of the mbox until it closes; the reader gets the message whole. */
+static void test_shared_reader(void)
+{
+	struct mailbox a, b;
+	struct mailbox_reader *r = malloc(sizeof *r);
+	char err[256], path[300], out[200];
+	ssize_t k;
+	size_t n = 0;
+	int st;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/reader", dir);
+	put("reader", mbox1);
+	CHECK(mailbox_open(&a, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mailbox_open(&b, path, LOCAL_MBOX,
+		MAILBOX_SHARED, err, sizeof err) == 0, "reader: two sessions");
+	CHECK(mailbox_msg_open(&a, 2, r) == 0, "reader: open");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* another process: its rewrite waits for the reader */
+		b.msg[0].flags |= MAILBOX_SEEN;
+		_exit(mailbox_sync(&b, 0, err, sizeof err) < 0 &&
+			errno == EWOULDBLOCK ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"reader: a rewrite waits, then EWOULDBLOCK");
+	while ((k = mailbox_msg_read(r, out + n, sizeof out - 1 - n)) > 0)
+		n += (size_t)k;
+	out[n] = 0;
+	mailbox_msg_close(r);
+	CHECK_STR(out, "Subject: three\n\nno newline at the end",
+		"reader: the message whole");
+	b.msg[0].flags |= MAILBOX_SEEN;
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0,
+		"reader: closed, the rewrite goes");
+	CHECK_STR(msg(&a, 2), "Subject: three\n\nno newline at the end\n",
+		"reader: found again after the rewrite");
+	free(r);
+	mailbox_close(&a);
+	mailbox_close(&b);
+}
+
+/* APPEND adds one line to the uidlist and rewrites its first line in
+ * place; a crash between the two leaves a line past N: still read. */
+static void test_append_line(int kind)
+{
+	struct mailbox mb;
+	char err[256], path[300], ul[600], t[160];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	unsigned v, u, n;
+	char *p;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/line-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	deliver_to(path, kind, "Subject: 1\n\none\n");
+	mailbox_uidlist_path(path, kind, ul, sizeof ul);
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1, T("line: open"));
+	mailbox_close(&mb);
+	CHECK(mailbox_append(path, kind, "S: 2\r\n\r\n2\r\n", 11, 0, NULL, 0,
+		0, &v, &u, err, sizeof err) == 0, T("line: append"));
+	/* the first line as it was before the append */
+	if (file_read_all(ul, 1 << 20, &p, &len) == 0 && (n = (unsigned)
+	    strtoul(strstr(p, " N") + 2, NULL, 10)) == u + 1) {
+		char *q = strstr(p, " N") + 2, num[16];
+		int w = snprintf(num, sizeof num, "%u", u);
+
+		memcpy(q, num, (size_t)w);
+		if ((unsigned)snprintf(num, sizeof num, "%u", n) > (unsigned)w)
+			q[w] = ' ';
+		fd = open(ul, O_WRONLY | O_TRUNC);
+		file_write_all(fd, p, len);
+		close(fd);
+	}
+	free(p);
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 2 && mb.msg[1].uid == u &&
+		mb.next_uid == u + 1 && mb.validity == v,
+		T("line: past N, still read"));
+	mailbox_close(&mb);
+#undef T
+}
+
+/* Mailboxes that do not exist yet: a shared session sees the first
+ * delivery; APPEND makes the mbox file (0600) or the Maildir. */
+static void test_shared_new(void)
+{
+	struct mailbox mb;
+	struct stat st;
+	char err[256], path[300], md[300];
+	unsigned v, u;
+
+	snprintf(path, sizeof path, "%s/new-mbox", dir);
+	snprintf(md, sizeof md, "%s/new-maildir", dir);
+	CHECK(mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 0, "no mbox yet: empty");
+	deliver_to(path, LOCAL_MBOX, "Subject: 1\n\none\n");
+	CHECK(mailbox_sync(&mb, 0, err, sizeof err) == 0 && mb.n == 1 &&
+		mb.msg[0].recent && mb.msg[0].uid == 1,
+		"no mbox yet: the first delivery seen");
+	CHECK_STR(msg(&mb, 0), "Subject: 1\n\none\n",
+		"no mbox yet: read");
+	mailbox_close(&mb);
+	unlink(path);
+	CHECK(mailbox_append(path, LOCAL_MBOX, "S: a\r\n\r\na\r\n", 11, 0,
+		NULL, 0, 0, &v, &u, err, sizeof err) == 0 &&
+		stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+		"append makes the mbox");
+	CHECK(mailbox_append(md, LOCAL_MAILDIR, "S: a\r\n\r\na\r\n", 11, 0,
+		NULL, 0, 0, &v, &u, err, sizeof err) == 0 && u == 1 &&
+		mailbox_open(&mb, md, LOCAL_MAILDIR, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1 && mb.msg[0].uid == 1 &&
+		mb.validity == v, "append makes the Maildir");
+	mailbox_close(&mb);
+}
+
+/* A uidlist of format 1 gives its UIDs, and is written as format 2. */
+static void test_uidlist1(int kind)
+{
+	struct mailbox mb;
+	char err[256], path[300], line[200], name[100], ul[400];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	char *s;
+
+	snprintf(path, sizeof path, "%s/v1-%s", dir, k);
+	if (kind == LOCAL_MAILDIR) {
+		maildir_make(path);
+		snprintf(ul, sizeof ul, "%s/postbox-uidlist", path);
+		snprintf(name, sizeof name, "%s/new/1700000000.a.host", path);
+		put(name + strlen(dir) + 1, "Subject: a\n\na\n");
+		snprintf(line, sizeof line, "postbox-uidlist 1 V77 N42\n"
+			"41 1700000000.a.host 16\n");
+	} else {
+		struct mailbox tmp;
+
+		put("v1-mbox", "From a Mon Nov 23 10:00:00 2026\nSubject: a\n"
+			"\na\n");
+		/* the key as this code computes it */
+		mailbox_open(&tmp, path, kind, MAILBOX_RDONLY, err,
+			sizeof err);
+		snprintf(line, sizeof line, "postbox-uidlist 1 V77 N42\n"
+			"41 %016llx 16\n", (unsigned long long)tmp.msg[0].key);
+		mailbox_close(&tmp);
+		snprintf(ul, sizeof ul, "%s/.v1-mbox.uidlist", dir);
+	}
+	{
+		int fd = open(ul, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		file_write_all(fd, line, strlen(line));
+		close(fd);
+	}
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1 && mb.validity == 77 &&
+		mb.msg[0].uid == 41 && mb.next_uid == 42 &&
+		!mb.msg[0].recent, kind == LOCAL_MAILDIR ?
+		"maildir: format 1 uidlist read" :
+		"mbox: format 1 uidlist read");
+	mailbox_close(&mb);
+	s = slurp(ul + strlen(dir) + 1);
+	CHECK(s && strncmp(s, "postbox-uidlist 2 V77 N42 M", 27) == 0,
+		kind == LOCAL_MAILDIR ? "maildir: written as format 2" :
+		"mbox: written as format 2");
+	free(s);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int type,
 	struct FTW *ftw)
 {
@@ -379,11 +957,23 @@ int main(void)
 	snprintf(dir, sizeof dir, "%s/test_mailbox.%d", cwd, (int)getpid());
 	mkdir(dir, 0700);
 	log_open("test", 0);
+	mailbox_wait_ms = 250;	/* the EWOULDBLOCK checks, quickly */
 	test_sizes();
 	test_mbox();
 	test_mbox_bad();
 	test_maildir();
 	test_fuzz();
+	test_shared(LOCAL_MBOX);
+	test_shared(LOCAL_MAILDIR);
+	test_shared_race(LOCAL_MBOX);
+	test_shared_race(LOCAL_MAILDIR);
+	test_append_line(LOCAL_MBOX);
+	test_append_line(LOCAL_MAILDIR);
+	test_shared_new();
+	test_shared_kill();
+	test_shared_reader();
+	test_uidlist1(LOCAL_MBOX);
+	test_uidlist1(LOCAL_MAILDIR);
 	rc = unit_done();
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
