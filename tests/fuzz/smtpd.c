@@ -19,7 +19,8 @@
  * rest is the client's stream.  The replies are checked: each line
  * "DDD" then ' ' or '-', at most 512 octets with its CRLF (RFC 5321
  * 4.5.3.1.5), until a STARTTLS handshake starts; with FUZZ_REPLIES set
- * in the environment they are also copied to stderr. */
+ * in the environment they are also copied to stderr.  The queue is
+ * checked too: what was committed reads back (check_queue). */
 #include "fuzz.h"
 #include "../../applets/smtpd/smtpd.h"
 #include <sys/mman.h>
@@ -166,11 +167,12 @@ static int rm_entry(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
-/* The replies, while they are SMTP's. */
-static void check_replies(int fd)
+/* The replies, while they are SMTP's.  The number of messages the
+ * session said it accepted. */
+static size_t check_replies(int fd)
 {
 	off_t n = lseek(fd, 0, SEEK_END);
-	size_t i, start;
+	size_t i, start, accepted = 0;
 
 	if (n < 0)
 		abort();
@@ -195,10 +197,44 @@ static void check_replies(int fd)
 		    l[2] < '0' || l[2] > '9' || (l[3] != ' ' && l[3] != '-') ||
 		    i + 1 - start > 512 || memchr(l, 0, i - start))
 			abort();
+		if (i - start > 10 + QUEUE_ID_LEN && !memcmp(l, "250 2.0.0 ", 10) &&
+		    !memcmp(l + 10 + QUEUE_ID_LEN, " Message accepted", 17))
+			accepted++;
 		if (i - start == 29 && !memcmp(l, "220 2.0.0 Ready to start TLS",
 				28))
 			break;
 	}
+	return accepted;
+}
+
+/* What was committed: every entry's envelope reads back with a
+ * recipient (the edge let nothing through that breaks the format), no
+ * entry was set aside, and there are no more entries than 250s (fewer
+ * when DISCARD dropped some). */
+static void check_queue(size_t accepted)
+{
+	char (*ids)[QUEUE_ID_LEN + 1] = NULL, err[256];
+	struct queue_env e;
+	size_t n = 0, i;
+	int locked;
+
+	if (queue_list_lost(queue, &ids, &n) < 0 || n)
+		abort();
+	free(ids);
+	if (queue_list(queue, &ids, &n) < 0 || n > accepted)
+		abort();
+	if (getenv("FUZZ_REPLIES"))
+		fprintf(stderr, "(%zu accepted, %zu queued)\n", accepted, n);
+	for (i = 0; i < n; i++) {
+		queue_env_init(&e);
+		if (queue_peek(queue, ids[i], &e, &locked, err,
+		    sizeof err) < 0 || e.n == 0) {
+			fprintf(stderr, "%s: %s\n", ids[i], err);
+			abort();
+		}
+		queue_env_free(&e);
+	}
+	free(ids);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -244,7 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(in);
 	if (sv[1] >= 0)
 		close(sv[1]);
-	check_replies(outfd);
+	check_queue(check_replies(outfd));
 	nftw(queue, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return 0;
 }
