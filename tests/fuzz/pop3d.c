@@ -16,7 +16,8 @@
  * from the input: bytes 1-2 (big-endian) its length, then the mailbox
  * (the mbox, or one Maildir message beside the usual ones).  The rest is
  * the client's stream.  The replies are checked: the greeting first,
- * every LF after a CR, until a TLS handshake starts; with FUZZ_REPLIES
+ * every LF after a CR, RETR's octets exact (check_octets), until a TLS
+ * handshake starts; with FUZZ_REPLIES
  * set in the environment they are also copied to stderr. */
 #include "fuzz.h"
 #include "../../applets/pop3d.c"
@@ -173,6 +174,38 @@ static void fresh(int variant, const uint8_t *mb, size_t mblen, int delay)
 	}
 }
 
+/* RETR's "+OK N octets" is what the client keeps: the lines up to the
+ * "." with their CRLFs, a dot-stuffed line's first dot removed
+ * ("exact octet counts", README "pop3d and the mailboxes"). */
+static void check_octets(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n, *l, *e;
+	unsigned long want = 0, got;
+	char tail[16];
+
+	for (l = p; l < end; l = e + 2) {
+		e = memmem(l, (size_t)(end - l), "\r\n", 2);
+		if (!e)
+			return;
+		if (e - l > 40 || sscanf((const char *)l, "+OK %lu octet%15s",
+		    &want, tail) != 2 || memcmp(e - 7, " octets", 7))
+			continue;
+		for (got = 0, l = e + 2; l < end; l = e + 2) {
+			e = memmem(l, (size_t)(end - l), "\r\n", 2);
+			if (!e)
+				return;	/* cut short: the session ended */
+			if (e - l == 1 && *l == '.')
+				break;
+			got += (unsigned long)(e - l) + 2 - (*l == '.');
+		}
+		if (l < end && got != want) {
+			fprintf(stderr, "RETR said %lu octets, sent %lu\n",
+				want, got);
+			abort();
+		}
+	}
+}
+
 /* The replies, while they are POP3's. */
 static void check_replies(int fd, int implicit)
 {
@@ -204,6 +237,7 @@ static void check_replies(int fd, int implicit)
 	for (i = 0; i < end; i++)
 		if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r'))
 			abort();
+	check_octets(out, end);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
