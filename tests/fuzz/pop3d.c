@@ -17,8 +17,8 @@
  * (the mbox, or one Maildir message beside the usual ones).  The rest is
  * the client's stream.  The replies are checked: the greeting first,
  * every LF after a CR, RETR's octets exact (check_octets), until a TLS
- * handshake starts; with FUZZ_REPLIES
- * set in the environment they are also copied to stderr. */
+ * handshake starts; with FUZZ_REPLIES set in the environment they are
+ * also copied to stderr. */
 #include "fuzz.h"
 #include "../../applets/pop3d.c"
 #include <sys/mman.h>
@@ -83,8 +83,9 @@ static void setup(void)
 			i == 1 ? "maildir" : "mbox", i == 1 ? md : mail);
 
 		if (i == 0 || i == 3)
-			snprintf(text + n, sizeof text - n, "O AuthOptions=y\n%s",
-				i == 3 ? "O PostboxPop3LoginDelay=1h\n" : "");
+			snprintf(text + n, sizeof text - n,
+				"O AuthOptions=y\n%s", i == 3 ?
+				"O PostboxPop3LoginDelay=1h\n" : "");
 		else if (i == 1)
 			snprintf(text + n, sizeof text - n, "O AuthOptions=y\n"
 				"O PostboxPop3Apop=true\n");
@@ -99,8 +100,9 @@ static void setup(void)
 			abort();
 		ctx[i].cf = &cfs[i];
 		if (i == 2 && cert) {
-			ctx[i].tls = tls_server_config_new(cfs[i].opt.server_cert,
-				cfs[i].opt.server_key, text, sizeof text);
+			ctx[i].tls = tls_server_config_new(
+				cfs[i].opt.server_cert, cfs[i].opt.server_key,
+				text, sizeof text);
 			if (!ctx[i].tls)
 				abort();
 		}
@@ -193,7 +195,7 @@ static void check_octets(const uint8_t *p, size_t n)
 		for (got = 0, l = e + 2; l < end; l = e + 2) {
 			e = memmem(l, (size_t)(end - l), "\r\n", 2);
 			if (!e)
-				return;	/* cut short: the session ended */
+				return;	/* cut short: the session ends */
 			if (e - l == 1 && *l == '.')
 				break;
 			got += (unsigned long)(e - l) + 2 - (*l == '.');

@@ -197,11 +197,12 @@ static size_t check_replies(int fd)
 		    l[2] < '0' || l[2] > '9' || (l[3] != ' ' && l[3] != '-') ||
 		    i + 1 - start > 512 || memchr(l, 0, i - start))
 			abort();
-		if (i - start > 10 + QUEUE_ID_LEN && !memcmp(l, "250 2.0.0 ", 10) &&
+		if (i - start > 10 + QUEUE_ID_LEN &&
+		    !memcmp(l, "250 2.0.0 ", 10) &&
 		    !memcmp(l + 10 + QUEUE_ID_LEN, " Message accepted", 17))
 			accepted++;
-		if (i - start == 29 && !memcmp(l, "220 2.0.0 Ready to start TLS",
-				28))
+		if (i - start == 29 &&
+		    !memcmp(l, "220 2.0.0 Ready to start TLS", 28))
 			break;
 	}
 	return accepted;
