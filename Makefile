@@ -222,6 +222,8 @@ $(FUZZ)/libmini.a: $(FUZZ_OBJS)
 # and m4_lookup, which bounds a run, and the allocator, which frees it.
 $(FUZZ)/m4: FUZZ_WRAP := -Wl,--wrap=m4_lookup,--wrap=malloc,--wrap=calloc \
 	-Wl,--wrap=realloc,--wrap=free
+# The smtpd target feeds the client's turns when the session polls.
+$(FUZZ)/smtpd: FUZZ_WRAP := -Wl,--wrap=poll
 # pop3d's session is static: its target includes applets/pop3d.c.
 $(FUZZ)/pop3d: applets/pop3d.c
 $(FUZZ)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ)/libmini.a

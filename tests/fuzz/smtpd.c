@@ -13,16 +13,21 @@
  * goaway, a 300-octet MaxMessageSize, BareLineEnds normalize, AUTH only
  * under TLS; 2 with ServerCertFile, when openssl could make one at
  * start; 3 a listener with M=a, AUTH before MAIL), bit 2 fd 0 a
- * socketpair (network rules: pipelining is refused) rather than a file,
- * bits 3-5 the client's address (loopback, or TCPREMOTEIP with no
+ * socketpair (network rules: input sent ahead is refused) rather than a
+ * file, bits 3-5 the client's address (loopback, or TCPREMOTEIP with no
  * entry, RELAY, DISCARD, REJECT, a 421 ERROR, OK, IPv6), bit 6 -v.  The
- * rest is the client's stream.  The replies are checked: each line
- * "DDD" then ' ' or '-', at most 512 octets with its CRLF (RFC 5321
- * 4.5.3.1.5), until a STARTTLS handshake starts; with FUZZ_REPLIES set
- * in the environment they are also copied to stderr.  The queue is
+ * rest is the client's stream.  On the socketpair it comes in turns, cut
+ * at each NUL byte: the first is there before the greeting (a client
+ * that talks first), each next one is sent when the session waits for
+ * input (poll is wrapped: a client that waits for the replies), and
+ * after the last the client shuts its side.  The replies are checked:
+ * each line "DDD" then ' ' or '-', at most 512 octets with its CRLF (RFC
+ * 5321 4.5.3.1.5), until a STARTTLS handshake starts; with FUZZ_REPLIES
+ * set in the environment they are also copied to stderr.  The queue is
  * checked too: what was committed reads back (check_queue). */
 #include "fuzz.h"
 #include "../../applets/smtpd/smtpd.h"
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -238,6 +243,45 @@ static void check_queue(size_t accepted)
 	free(ids);
 }
 
+/* The client's turns not yet sent (socketpair mode), and its end. */
+static const uint8_t *turns;
+static size_t turns_left;
+static int client = -1;
+
+/* Sends the next turn (up to a NUL byte, which is dropped), or at the
+ * end shuts the client's side.  Empty turns are skipped: a client that
+ * sends nothing while the session waits would only make it wait for
+ * its timeout (an hour). */
+static void send_turn(void)
+{
+	const uint8_t *nul;
+	size_t n;
+
+	while (turns_left && *turns == 0)
+		turns++, turns_left--;
+	nul = memchr(turns, 0, turns_left);
+	n = nul ? (size_t)(nul - turns) : turns_left;
+	if (n && write(client, turns, n) != (ssize_t)n)
+		abort();
+	turns += n, turns_left -= n;
+	if (nul) {
+		turns++, turns_left--;
+	} else {
+		shutdown(client, SHUT_WR);
+		client = -1;
+	}
+}
+
+int __real_poll(struct pollfd *p, nfds_t n, int ms);
+int __wrap_poll(struct pollfd *p, nfds_t n, int ms)
+{
+	/* the session waits (not a mere look, ms 0) for the client */
+	if (client >= 0 && ms != 0 && n == 1 && p->fd == 0 &&
+	    (p->events & POLLIN))
+		send_turn();
+	return __real_poll(p, n, ms);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int f, in, sv[2] = { -1, -1 };
@@ -253,9 +297,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the whole stream waits in the socket, sent and shut */
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 			abort();
-		if (size && write(sv[1], data, size) != (ssize_t)size)
-			abort();
-		shutdown(sv[1], SHUT_WR);
+		turns = data, turns_left = size, client = sv[1];
+		if (turns_left && *turns == 0)
+			turns++, turns_left--;	/* waits for the greeting */
+		else
+			send_turn();
 		in = sv[0];
 	} else {
 		in = memfd_create("smtpd-in", 0);
@@ -279,6 +325,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dup2(saved0, 0) < 0 || dup2(saved1, 1) < 0)
 		abort();
 	close(in);
+	client = -1;
 	if (sv[1] >= 0)
 		close(sv[1]);
 	check_queue(check_replies(outfd));
