@@ -213,10 +213,28 @@ static size_t check_replies(int fd)
 	return accepted;
 }
 
+/* A committed message as the queue stores it (ARCHITECTURE.md, "The
+ * queue"): LF line ends, so no CR (CRLF became LF; a bare CR is refused
+ * or, normalised, a line end), no NUL (refused), and a last LF. */
+static void check_data(const char *id)
+{
+	char path[600];
+	char *p = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "%s/df%s", queue, id);
+	if (file_read_all(path, 1 << 24, &p, &n) < 0 || n == 0 ||
+	    p[n - 1] != '\n' || memchr(p, '\r', n) || memchr(p, 0, n)) {
+		fprintf(stderr, "%s: not a stored message\n", path);
+		abort();
+	}
+	free(p);
+}
+
 /* What was committed: every entry's envelope reads back with a
- * recipient (the edge let nothing through that breaks the format), no
- * entry was set aside, and there are no more entries than 250s (fewer
- * when DISCARD dropped some). */
+ * recipient (the edge let nothing through that breaks the format), its
+ * message is stored as the queue says, no entry was set aside, and there
+ * are no more entries than 250s (fewer when DISCARD dropped some). */
 static void check_queue(size_t accepted)
 {
 	char (*ids)[QUEUE_ID_LEN + 1] = NULL, err[256];
@@ -239,6 +257,7 @@ static void check_queue(size_t accepted)
 			abort();
 		}
 		queue_env_free(&e);
+		check_data(ids[i]);
 	}
 	free(ids);
 }
