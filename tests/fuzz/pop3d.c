@@ -30,7 +30,7 @@ static struct cf cfs[VARIANTS];
 static char mail[512], md[512], record[4096];
 static int saved0 = -1, saved1 = -1, outfd = -1;
 static uint8_t *out;
-static size_t outcap;
+static size_t outcap, outlen;
 
 static const char mbox[] =
 	"From a@example.org Mon Nov 23 10:00:00 2026\n"
@@ -226,6 +226,7 @@ static void check_replies(int fd, int implicit)
 	}
 	if (n && pread(fd, out, (size_t)n, 0) != n)
 		abort();
+	outlen = (size_t)n;
 	if (getenv("FUZZ_REPLIES") && n)
 		fwrite(out, 1, (size_t)n, stderr);
 	if (implicit)
@@ -240,6 +241,51 @@ static void check_replies(int fd, int implicit)
 		if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r'))
 			abort();
 	check_octets(out, end);
+}
+
+/* QUIT's UPDATE (RFC 1939 6) as the next session sees it: "+OK Logging
+ * out, N messages left" is what the mailbox then holds.  The reply does
+ * not say whose mailbox: one of the users with ids has N (a missing
+ * mailbox holds 0). */
+static void check_left(int v)
+{
+	static const char *users[] = { "alice", "bob", "carol" };
+	static const char said[] = "+OK Logging out, ";
+	const uint8_t *p = memmem(out, outlen, said, sizeof said - 1);
+	char path[4096], err[MAILBOX_ERR_MAX];
+	struct mailbox mb;
+	unsigned long left;
+	size_t i, n;
+	int kind;
+
+	if (!p || sscanf((const char *)p + sizeof said - 1, "%lu", &left) != 1)
+		return;
+	for (i = 0; i < sizeof users / sizeof *users; i++) {
+		kind = local_mailbox(&cfs[v], users[i], fuzz_tmp(), path,
+			sizeof path);
+		if (kind < 0)
+			abort();
+		memset(&mb, 0, sizeof mb);
+		mb.fd = mb.lockfd = -1;
+		n = 0;
+		if (mailbox_open(&mb, path, kind, MAILBOX_RDONLY, err,
+		    sizeof err) == 0) {
+			n = mailbox_count(&mb, NULL);
+			mailbox_close(&mb);
+		} else if (errno != ENOENT) {
+			fprintf(stderr, "%s: %s\n", path, err);
+			abort();
+		}
+		if (n == left) {
+			if (getenv("FUZZ_REPLIES"))
+				fprintf(stderr, "(%s: %zu left)\n", users[i],
+					n);
+			return;
+		}
+	}
+	fprintf(stderr, "QUIT said %lu messages left, the mailboxes "
+		"disagree\n", left);
+	abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -283,5 +329,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	close(in);
 	check_replies(outfd, ctx[v].implicit);
+	check_left(v);
 	return 0;
 }
