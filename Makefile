@@ -204,12 +204,12 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/*.c))
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS)
 
-$(FUZZ)/deps/stamp:
+$(FUZZ)/deps/stamp $(FUZZ_XDEPS)/stamp:
 	mkdir -p $(FUZZ)/deps/src
 	if [ -d $(DEPS)/src ]; then cp -p $(DEPS)/src/* $(FUZZ)/deps/src/; fi
 	sh scripts/deps.sh $(FUZZ)/deps $(FUZZ_CC) ar "-g -O1" "$(XCRYPT_HASHES)"
 
-$(FUZZ)/obj/%.o: %.c | $(GEN) $(FUZZ)/deps/stamp
+$(FUZZ)/obj/%.o: %.c | $(GEN) $(FUZZ)/deps/stamp $(FUZZ_XDEPS)/stamp
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
