@@ -250,7 +250,7 @@ static void check_replies(int fd, int implicit)
 static void check_left(int v)
 {
 	static const char *users[] = { "alice", "bob", "carol" };
-	static const char said[] = "+OK Logging out, ";
+	static const char said[] = "\r\n+OK Logging out, ";	/* a line */
 	const uint8_t *p = memmem(out, outlen, said, sizeof said - 1);
 	char path[4096], err[MAILBOX_ERR_MAX];
 	struct mailbox mb;
