@@ -209,7 +209,7 @@ static void check_octets(const uint8_t *p, size_t n)
 }
 
 /* The replies, while they are POP3's. */
-static void check_replies(int fd, int implicit)
+static void check_replies(int fd, int implicit, int octets)
 {
 	static const char tls[] = "+OK Begin TLS negotiation now\r\n";
 	off_t n = lseek(fd, 0, SEEK_END);
@@ -240,7 +240,8 @@ static void check_replies(int fd, int implicit)
 	for (i = 0; i < end; i++)
 		if (out[i] == '\n' && (i == 0 || out[i - 1] != '\r'))
 			abort();
-	check_octets(out, end);
+	if (octets)
+		check_octets(out, end);
 }
 
 /* QUIT's UPDATE (RFC 1939 6) as the next session sees it: "+OK Logging
@@ -250,15 +251,21 @@ static void check_replies(int fd, int implicit)
 static void check_left(int v)
 {
 	static const char *users[] = { "alice", "bob", "carol" };
-	static const char said[] = "\r\n+OK Logging out, ";	/* a line */
-	const uint8_t *p = memmem(out, outlen, said, sizeof said - 1);
+	static const char said[] = "+OK Logging out, ";
 	char path[4096], err[MAILBOX_ERR_MAX];
 	struct mailbox mb;
 	unsigned long left;
-	size_t i, n;
+	size_t i, n, last;
 	int kind;
 
-	if (!p || sscanf((const char *)p + sizeof said - 1, "%lu", &left) != 1)
+	/* QUIT ends the session: its reply is the last line */
+	if (outlen < 2)
+		return;
+	for (last = outlen - 2; last > 0 && out[last - 1] != '\n'; last--)
+		;
+	if (outlen - last < sizeof said || memcmp(out + last, said,
+	    sizeof said - 1) || sscanf((const char *)out + last +
+	    sizeof said - 1, "%lu", &left) != 1)
 		return;
 	for (i = 0; i < sizeof users / sizeof *users; i++) {
 		kind = local_mailbox(&cfs[v], users[i], fuzz_tmp(), path,
@@ -328,7 +335,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dup2(saved0, 0) < 0 || dup2(saved1, 1) < 0)
 		abort();
 	close(in);
-	check_replies(outfd, ctx[v].implicit);
+	/* a message line "+OK N octets" (TOP sends it as it is) would
+	 * look like RETR's reply */
+	check_replies(outfd, ctx[v].implicit,
+		!mb || !memmem(mb, mblen, "+OK", 3));
 	check_left(v);
 	return 0;
 }
