@@ -202,10 +202,14 @@ FORCE:
 FUZZ_CC ?= clang
 FUZZ := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_XDEPS := $(FUZZ)/deps/xcrypt-$(subst $(comma),-,$(XCRYPT_HASHES))
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE= -Wall -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers $(FUZZ_SAN) \
-	-fsanitize=fuzzer-no-link -I$(BUILD)/gen -Ilibmini -I$(FUZZ)/deps/include
-FUZZ_SRCS := $(filter-out libmini/appletlib.c,$(LIB_SRCS)) applets/smtpd/data.c applets/smtpd/access.c \
+	-fsanitize=fuzzer-no-link -I$(BUILD)/gen -Ilibmini -I$(FUZZ)/deps/include \
+	-I$(FUZZ_XDEPS)/include
+FUZZ_SRCS := $(filter-out libmini/appletlib.c,$(LIB_SRCS)) applets/smtpd.c \
+	applets/smtpd/data.c applets/smtpd/access.c applets/smtpd/agent.c \
+	applets/smtpd/daemon.c \
 	applets/m4lite.c $(wildcard applets/m4lite/*.c)
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ)/obj/%.o)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/*.c))
@@ -213,12 +217,12 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/*.c))
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS)
 
-$(FUZZ)/deps/stamp:
+$(FUZZ)/deps/stamp $(FUZZ_XDEPS)/stamp:
 	mkdir -p $(FUZZ)/deps/src
 	if [ -d $(DEPS)/src ]; then cp -p $(DEPS)/src/* $(FUZZ)/deps/src/; fi
-	sh scripts/deps.sh $(FUZZ)/deps $(FUZZ_CC) ar "-g -O1"
+	sh scripts/deps.sh $(FUZZ)/deps $(FUZZ_CC) ar "-g -O1" "$(XCRYPT_HASHES)"
 
-$(FUZZ)/obj/%.o: %.c | $(GEN) $(FUZZ)/deps/stamp
+$(FUZZ)/obj/%.o: %.c | $(GEN) $(FUZZ)/deps/stamp $(FUZZ_XDEPS)/stamp
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -231,10 +235,14 @@ $(FUZZ)/libmini.a: $(FUZZ_OBJS)
 # and m4_lookup, which bounds a run, and the allocator, which frees it.
 $(FUZZ)/m4: FUZZ_WRAP := -Wl,--wrap=m4_lookup,--wrap=malloc,--wrap=calloc \
 	-Wl,--wrap=realloc,--wrap=free
+# The smtpd target feeds the client's turns when the session polls.
+$(FUZZ)/smtpd: FUZZ_WRAP := -Wl,--wrap=poll
+# pop3d's session is static: its target includes applets/pop3d.c.
+$(FUZZ)/pop3d: applets/pop3d.c
 $(FUZZ)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ)/libmini.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-Wl,--wrap=fork,--wrap=exit,--wrap=mkstemp,--wrap=fopen \
 		$(FUZZ_WRAP) -o $@ $< $(FUZZ)/libmini.a \
-		-L$(FUZZ)/deps/lib -lbearssl -lcdb
+		-L$(FUZZ)/deps/lib -L$(FUZZ_XDEPS)/lib -lbearssl -lcdb -lcrypt
 
 -include $(FUZZ_OBJS:.o=.d)

@@ -391,9 +391,10 @@ static void do_login(struct pop3 *s, const char *user, const char *how)
 	if (s->cf->opt.pop3_login_delay > 0 &&
 	    login_record(path, kind, record, sizeof record) == 0 &&
 	    (wait = login_wait(s, record)) > 0) {
-		delayed(s, wait);
+		/* before delayed(), which empties s->user (USER may be it) */
 		log_msg(LOG_INFO, "%s: %s: login refused: LOGIN-DELAY, %ld "
 			"seconds left", s->client, user, wait);
+		delayed(s, wait);
 		s->quit = s->ps.root;
 		return;
 	}

@@ -35,8 +35,9 @@ int applet_run(const char *name, int argc, char **argv)
 	return -1;
 }
 
-/* The target's own scratch folder in /tmp, made once and removed at
- * exit (a crash leaves it behind). */
+/* The target's own scratch folder, made once and removed at exit (a
+ * crash leaves it behind): in /dev/shm when there is one, since the
+ * queue and the mailboxes fsync what they write, else in /tmp. */
 static char fuzz_dir[256];
 
 static int fuzz_rm(const char *path, const struct stat *st, int type,
@@ -56,7 +57,11 @@ __attribute__((unused))
 static const char *fuzz_tmp(void)
 {
 	if (!fuzz_dir[0]) {
-		snprintf(fuzz_dir, sizeof fuzz_dir, "/tmp/postbox-fuzz.XXXXXX");
+		struct stat st;
+
+		snprintf(fuzz_dir, sizeof fuzz_dir, "%s/postbox-fuzz.XXXXXX",
+			stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+			access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (!mkdtemp(fuzz_dir))
 			abort();
 		atexit(fuzz_rmdir);
