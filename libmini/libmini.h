@@ -42,6 +42,7 @@
 #include "queue.h"
 #include "qp.h"
 #include "msg.h"
+#include "imapmsg.h"
 #include "tls.h"
 #include "b64.h"
 #include "pwhash.h"
