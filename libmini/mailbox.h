@@ -11,9 +11,31 @@
  *	mailbox_commit()	apply, unlock, free  (or mailbox_close():
  *				nothing changes, as a dropped POP3 session)
  *
+ * Life of a shared (IMAP) session, MAILBOX_SHARED: no lock is held
+ * between calls, so several sessions (and delivery) work on one mailbox
+ * at once:
+ *	mailbox_open(MAILBOX_SHARED)	scan, claim \Recent, unlock
+ *	mb->msg[i].flags / .kw changed ...	pending, in memory only
+ *	mailbox_sync()		write ours (new modseqs), expunge on
+ *				request, read what others did; again
+ *				and again (each command, IDLE)
+ *	mailbox_close()		pending changes not synced are dropped
+ *	mailbox_append()	a new message with its UID (APPEND, COPY)
+ *
  * Locking.  The session lock is flock(2) on the mbox file or on the
  * Maildir folder itself: exclusive (a second writer gets EWOULDBLOCK, POP3
- * "[IN-USE]"), shared with MAILBOX_RDONLY.  It is independent of the
+ * "[IN-USE]"), shared with MAILBOX_RDONLY.  A MAILBOX_SHARED session
+ * holds it only inside a call, shared, waiting for it at most
+ * MAILBOX_SHARED_WAIT milliseconds (then EWOULDBLOCK: a pop3d or mail
+ * session has the mailbox; IMAP's NO [INUSE]); an exclusive open waits
+ * the same short time, so that a shared call in progress does not turn
+ * away a POP3 login.  Shared sessions exclude each other while they
+ * change the mailbox or its uidlist with a second lock: for an mbox the
+ * delivery write lock (fcntl + dotlock, below), for a Maildir flock on
+ * its cur/ folder.  Rewriting an mbox (flags, expunge) takes the session
+ * lock exclusively for that moment, and a shared reader holds it shared
+ * from mailbox_msg_open to mailbox_msg_close, so a reader never sees a
+ * rewrite half done (close readers before calling mailbox_sync).  It is independent of the
  * delivery locks (fcntl + dotlock, mbox_lock), so mail keeps arriving
  * during a session.  An mbox is scanned under the fcntl read lock; the
  * commit takes both delivery locks, scans what arrived past the old end,
@@ -46,8 +68,14 @@
  *	Maildir DIR:	DIR/postbox-uidlist
  *	either, its folder not the user's to write: ~/.postbox/PATH.uidlist
  *	(read from beside the mailbox while it does not exist yet)
- * Format: a first line "postbox-uidlist 1 V<validity> N<nextuid>", then
- * one line per message "<uid> <key> <size>", where key is the Maildir base
+ * Format 2: a first line "postbox-uidlist 2 V<validity> N<nextuid>
+ * M<highestmodseq> R<recent>", a line "K" followed by the keyword names
+ * (" name" each, bit 0 first), then one line per message
+ * "<uid> <key> <size> <modseq> <flags> <keywords> <date>" (flags and
+ * keywords in hex, flags as MAILBOX_* without DELETED and OLD, date the
+ * INTERNALDATE in seconds).  Format 1 ("postbox-uidlist 1 V<validity>
+ * N<nextuid>", lines "<uid> <key> <size>") is still read, and written
+ * over as format 2.  The key is the Maildir base
  * name (the part before ':'), or for an mbox 16 hex digits of a 64-bit
  * FNV-1a hash of the From_ line and the header lines other than Status,
  * X-Status, X-Keywords, X-UID, X-IMAP, X-IMAPbase, Content-Length and
@@ -59,7 +87,33 @@
  *
  * Flags: Maildir info ":2," letters D F R S T (new/ moves to cur/ at
  * commit); mbox Status: R (seen) O (old), X-Status: A F T D, rewritten
- * into the header of a message whose flags changed.
+ * into the header of a message whose flags changed.  So pop3d, mail and
+ * other MUAs see the flags IMAP sets, and IMAP theirs.
+ *
+ * Keywords (IMAP's non-system flags), modseqs (RFC 7162 CONDSTORE) and
+ * \Recent live in the uidlist only, for both formats: a keyword change
+ * costs no mbox rewrite and no Maildir rename, and other programs keep
+ * neither anyway.  Keyword names are atoms, at most MAILBOX_KW_MAX per
+ * mailbox, compared without case; bit B of msg[i].kw is
+ * mb->kwname[B].  A name, once made, keeps its bit for good.
+ *
+ * Modseqs: every change gets the next value of the mailbox's
+ * highestmodseq: flags or keywords written by a sync, flags changed by
+ * pop3d or mail (mailbox_commit), by another program (the flags found
+ * differ from those the uidlist recorded), a new message, an expunge
+ * (highestmodseq only).  Kept across sessions and restarts in the
+ * uidlist; a new UIDVALIDITY starts them again.
+ *
+ * \Recent (RFC 3501 2.3.2): the uidlist's R is the first UID no shared
+ * session has seen.  The shared session whose open or sync first finds a
+ * message at or past it claims it (msg[i].recent = 1 there, for the life
+ * of that session) and moves R past it, under the lock: exactly one
+ * session sees a message as recent, even across restarts.  pop3d and
+ * mail claim nothing.
+ *
+ * INTERNALDATE (msg[i].date): the date of the mbox From_ line (local
+ * time, as delivery writes it), the mtime of a Maildir file when first
+ * seen (kept in the uidlist after that); 0 when unknown.
  *
  * Limits and bad input: offsets are 64-bit and files are streamed (a 2 GB
  * mbox costs one pass and about 80 bytes of index per message), at most
@@ -83,6 +137,14 @@
 /* mailbox_open flags */
 #define MAILBOX_RDONLY	1	/* shared session lock, nothing written */
 #define MAILBOX_CREATE	2	/* Maildir: create it when missing */
+#define MAILBOX_SHARED	4	/* no lock between calls: mailbox_sync */
+
+#define MAILBOX_SHARED_WAIT	5000	/* ms a shared call waits for locks */
+#define MAILBOX_KW_MAX		32	/* keyword names per mailbox */
+#define MAILBOX_KW_LEN		100	/* bytes of a keyword name, NUL too */
+
+/* mailbox_sync how */
+#define MAILBOX_SYNC_EXPUNGE	1	/* remove MAILBOX_DELETED messages */
 
 /* message flags */
 #define MAILBOX_SEEN	0x01	/* S, Status: R */
@@ -103,7 +165,12 @@ struct mailbox_msg {
 	char *name;		/* Maildir: "new/BASE" or "cur/BASE:2,FL" */
 	unsigned uid;
 	unsigned flags;		/* MAILBOX_*; change freely */
-	unsigned flags0;	/* as found */
+	unsigned flags0;	/* as found (as last synced) */
+	uint64_t modseq;	/* of the last change (RFC 7162) */
+	uint32_t kw;		/* keyword bits (kwname); change freely */
+	uint32_t kw0;		/* as found (as last synced) */
+	time_t date;		/* INTERNALDATE, 0 unknown */
+	unsigned recent;	/* \Recent in this session */
 };
 
 struct mailbox {
@@ -118,6 +185,20 @@ struct mailbox {
 	size_t n, cap;
 	unsigned validity, next_uid;
 	int uids_dirty;		/* the uidlist needs writing */
+	int shared;		/* MAILBOX_SHARED */
+	uint64_t highestmodseq;
+	unsigned recent_uid;	/* the uidlist's R: first UID unclaimed */
+	unsigned nkw;		/* keyword names in kwname */
+	char kwname[MAILBOX_KW_MAX][MAILBOX_KW_LEN];
+	/* what the last scan or sync saw (mailbox_sync's cheap test) */
+	struct mailbox_snap {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		long long mtime, ctime;	/* nanoseconds */
+	} snap[3], rsnap;	/* file or cur/, new/, uidlist; readers' */
+	int snap_ok;		/* snap may be trusted */
+	int rsnap_ok;
 	char path[4096];
 	char uidlist[4096];
 };
@@ -131,6 +212,63 @@ struct mailbox {
  * the system.  Nothing is held after a failure. */
 int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 	char *err, size_t errmax);
+/* With MAILBOX_SHARED in FLAGS, the same, but no lock is kept after it
+ * returns; the new messages past the uidlist's R are claimed as
+ * \Recent.  EWOULDBLOCK: an exclusive session (pop3d, mail) held the
+ * mailbox for MAILBOX_SHARED_WAIT.  MAILBOX_SHARED | MAILBOX_RDONLY
+ * (EXAMINE) writes nothing and claims nothing; its mailbox_sync only
+ * reads.  mailbox_commit of a shared mailbox is mailbox_sync (without
+ * expunge) then mailbox_close. */
+
+/* Shared sessions: brings the index up to date, under the locks.
+ * First our changes: every message whose flags or kw differ from flags0
+ * and kw0 is written (what we added and what we removed, applied to what
+ * is stored now: another session's change to other flags stays) with a
+ * new modseq; with MAILBOX_SYNC_EXPUNGE in HOW the messages marked
+ * MAILBOX_DELETED are removed (without it, MAILBOX_DELETED stays pending
+ * and nothing is removed).  Then what others did: messages removed by
+ * others are dropped from mb->msg, new ones (delivery, APPEND, COPY)
+ * added with their UIDs (and \Recent when ours to claim), flags, kw and
+ * modseq changed by others read; keyword names made by others appear in
+ * kwname.  After it flags0 == flags and kw0 == kw, mb->msg is in
+ * ascending UID order and indexes from before are void: callers keep
+ * UIDs, and diff them before and after for EXPUNGE, EXISTS and FETCH.
+ * Cheap when nothing changed (a few stat calls; no rescan of the mbox).
+ * 0, or -1 with errno and ERR: EWOULDBLOCK locked by an exclusive
+ * session or a reader past MAILBOX_SHARED_WAIT, EAGAIN the delivery lock
+ * timed out, others from the system; then mb is as before the call, our
+ * changes still pending, nothing lost.  Also for exclusive sessions (no
+ * lock to take, nothing to read from others: writes as mailbox_commit
+ * would, keeping the session open). */
+int mailbox_sync(struct mailbox *mb, unsigned how, char *err,
+	size_t errmax);
+
+/* The bit of keyword NAME (compared without case) in mb->msg[i].kw, or
+ * -1.  With CREATE a missing name is made, and for a shared session
+ * saved in the uidlist at once (under the locks; a name another session
+ * made meanwhile is found and its bit given); -1 with errno EINVAL for a
+ * name that is not an IMAP atom or starts with '\\', ENOSPC when
+ * MAILBOX_KW_MAX names exist, EWOULDBLOCK as mailbox_sync.  Without
+ * CREATE, -1 with ENOENT when unknown. */
+int mailbox_keyword(struct mailbox *mb, const char *name, int create);
+
+/* Stores a new message in the mailbox at PATH of KIND (created when
+ * missing: an mbox file 0600, a Maildir) without opening a session: DATA
+ * is the whole message, N bytes, with CRLF (or LF) line ends; stored with
+ * LF ends.  mbox: a "From MAILER-DAEMON DATE" line, mboxrd quoting,
+ * Status/X-Status written from FLAGS (any in DATA's header dropped),
+ * under the delivery locks, fsynced.  Maildir: tmp/ then new/ (no flags)
+ * or cur/NAME:2,FLAGS, mtime DATE.  FLAGS: MAILBOX_SEEN ... TRASHED; KW:
+ * NKW keyword names (made as needed, as mailbox_keyword); DATE: the
+ * INTERNALDATE (0: now).  The UID is given at once, under the locks (the
+ * messages delivered before it get theirs first): *VALIDITY and *UID for
+ * UIDPLUS's APPENDUID; the message gets a modseq and is \Recent for the
+ * next shared session to look.  0, or -1 with errno and ERR: EWOULDBLOCK
+ * as mailbox_sync, EINVAL a bad keyword, EAGAIN, ENOSPC, EDQUOT...;
+ * nothing is stored after a failure. */
+int mailbox_append(const char *path, int kind, const char *data, size_t n,
+	unsigned flags, const char *const *kw, size_t nkw, time_t date,
+	unsigned *validity, unsigned *uid, char *err, size_t errmax);
 
 /* Applies the changes (deleted messages removed, changed flags written,
  * new UIDs saved), then closes as mailbox_close.  0, or -1 with errno and
@@ -160,7 +298,11 @@ struct mailbox_reader {
 
 /* Opens message I for reading.  0, or -1 with errno: ENOENT when it was
  * removed behind our back (a Maildir file no longer found under any
- * flags), ESTALE when the mbox changed under it. */
+ * flags; a shared mbox session's message expunged by another), ESTALE
+ * when the mbox changed under it (exclusive sessions).  A shared mbox
+ * session holds the session lock shared until mailbox_msg_close (wait
+ * and EWOULDBLOCK as mailbox_sync), and finds the message again when
+ * another session rewrote the mbox since the last sync. */
 int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r);
 /* Up to N bytes of the message into DST.  The count, 0 at its end, -1
  * with errno. */
