@@ -35,6 +35,10 @@
 
 #define seterr str_seterr
 
+/* the flags a mailbox stores (and a uidlist records) */
+#define STORED_FLAGS	(MAILBOX_SEEN | MAILBOX_ANSWERED | MAILBOX_FLAGGED | \
+			MAILBOX_DRAFT | MAILBOX_TRASHED)
+
 static uint64_t fnv(uint64_t h, const char *p, size_t n)
 {
 	while (n--) {
@@ -199,6 +203,49 @@ static unsigned status_flags(const char *p, size_t n, int x)
 	return f;
 }
 
+/* The date of a From_ line ("From SENDER Www Mmm dd hh:mm:ss [ZONE]
+ * yyyy", local time) at P (N bytes, maybe cut short), 0 when none. */
+static time_t from_date(const char *p, size_t n)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char line[256], mon[4];
+	const char *q;
+	struct tm tm;
+	time_t t = 0;
+	int d, H, M, S, Y, k;
+
+	if (n >= sizeof line)
+		n = sizeof line - 1;
+	memcpy(line, p, n);
+	line[n] = 0;
+	/* the last "Mmm dd hh:mm:ss ... yyyy" of the line: a sender may
+	 * look like a date, the date is at the end */
+	for (q = line + 5; (q = strchr(q, ' ')); q++) {
+		if (sscanf(q, " %3[A-Za-z] %d %d:%d:%d %d", mon, &d, &H, &M,
+		    &S, &Y) != 6 && sscanf(q, " %3[A-Za-z] %d %d:%d:%d %*s %d",
+		    mon, &d, &H, &M, &S, &Y) != 6)
+			continue;
+		for (k = 0; k < 12; k++)
+			if (strncasecmp(months + 3 * k, mon, 3) == 0)
+				break;
+		if (k == 12 || strlen(mon) != 3 || d < 1 || d > 31 ||
+		    H > 23 || M > 59 || S > 60 || Y < 1970 || Y > 9999)
+			continue;
+		memset(&tm, 0, sizeof tm);
+		tm.tm_year = Y - 1900;
+		tm.tm_mon = k;
+		tm.tm_mday = d;
+		tm.tm_hour = H;
+		tm.tm_min = M;
+		tm.tm_sec = S;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+		if (t == (time_t)-1)
+			t = 0;
+	}
+	return t;
+}
+
 /* The mbox scanner's state between lines. */
 struct mscan {
 	struct mailbox_msg *m;	/* the message being read, NULL before */
@@ -282,6 +329,7 @@ static int mbox_scan(struct mailbox *mb, off_t from, int tail, char *err,
 			}
 			st.m->from = off;
 			st.m->off = off + (off_t)len;
+			st.m->date = from_date(p, len);
 			st.h = fnv(FNV_OFF, p, len);
 			st.in_from = !lf;
 			st.in_header = 1;
@@ -549,6 +597,11 @@ struct uident {
 	off_t size;
 	size_t idx;		/* position in the file */
 	int used;
+	int v2;			/* a format 2 line: the fields below known */
+	unsigned flags;		/* STORED_FLAGS as last written */
+	uint32_t kw;
+	uint64_t modseq;
+	long long date;
 	char key[MAILDIR_NAME_MAX];
 };
 
@@ -598,11 +651,15 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 	struct uident *u = NULL;
 	char *data = NULL, *p, *nl, path[4096];
 	size_t len, n = 0, cap = 0, line = 1;
-	unsigned long v, nx;
+	unsigned long v, nx, rc;
+	unsigned long long hm;
+	int fmt = 1;
 
 	*count = 0;
 	mb->validity = (unsigned)time(NULL);
 	mb->next_uid = 1;
+	mb->highestmodseq = 0;
+	mb->recent_uid = 1;
 	if (file_read_all(mb->uidlist, UIDLIST_MAX, &data, &len) < 0) {
 		/* none in the state folder yet: the one a process that
 		 * could write beside the mailbox left there (pop3d with
@@ -620,14 +677,26 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		}
 		mb->uids_dirty = 1;
 	}
-	if (sscanf(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) != 2 ||
-	    !v || !nx || v > 0xffffffffUL || nx > 0xffffffffUL)
+	if (sscanf(data, "postbox-uidlist 2 V%lu N%lu M%llu R%lu", &v, &nx,
+	    &hm, &rc) == 4) {
+		fmt = 2;
+	} else if (sscanf(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) == 2) {
+		/* format 1: nothing was claimed as recent by IMAP */
+		hm = 0;
+		rc = nx;
+	} else {
+		goto bad;
+	}
+	if (!v || !nx || v > 0xffffffffUL || nx > 0xffffffffUL ||
+	    rc > nx || !rc)
 		goto bad;
 	p = strchr(data, '\n');
 	for (p = p ? p + 1 : data + len; *p; p = nl + 1) {
 		struct uident *e;
-		unsigned long uid;
-		long long size;
+		unsigned long uid, fl;
+		unsigned long long ms;
+		long long size, date;
+		unsigned kw;
 		int used = 0;
 
 		line++;
@@ -641,10 +710,24 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 			u = e;
 		}
 		e = &u[n];
-		if (sscanf(p, "%lu %255s %lld%n", &uid, e->key, &size,
-		    &used) != 3 || p[used] || !uid || uid >= nx ||
-		    size < 0 || (n && uid <= u[n - 1].uid))
+		memset(e, 0, sizeof *e);
+		if (fmt == 2 ? sscanf(p, "%lu %255s %lld %llu %lx %x %lld%n",
+		    &uid, e->key, &size, &ms, &fl, &kw, &date, &used) != 7 :
+		    sscanf(p, "%lu %255s %lld%n", &uid, e->key, &size,
+		    &used) != 3)
 			goto bad;
+		if (p[used] || !uid || uid >= nx || size < 0 ||
+		    (n && uid <= u[n - 1].uid))
+			goto bad;
+		if (fmt == 2) {
+			if (ms > hm)
+				goto bad;
+			e->v2 = 1;
+			e->modseq = ms;
+			e->flags = (unsigned)fl & STORED_FLAGS;
+			e->kw = kw;
+			e->date = date;
+		}
 		e->uid = uid;
 		e->size = size;
 		e->idx = n++;
@@ -653,6 +736,10 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 	free(data);
 	mb->validity = v;
 	mb->next_uid = nx;
+	mb->highestmodseq = hm;
+	mb->recent_uid = rc;
+	if (fmt == 1)
+		mb->uids_dirty = 1;	/* written over as format 2 */
 	if (n > 1 && sort_by_key(&u, n) < 0)
 		goto bad;
 	*count = n;
@@ -716,15 +803,19 @@ static int uidlist_save(struct mailbox *mb)
 	if (make_parents(mb->uidlist) < 0 ||
 	    file_atomic_open(&a, mb->uidlist, 0600) < 0)
 		return -1;
-	n = snprintf(line, sizeof line, "postbox-uidlist 1 V%u N%u\n",
-		mb->validity, mb->next_uid);
+	n = snprintf(line, sizeof line, "postbox-uidlist 2 V%u N%u M%llu "
+		"R%u\n", mb->validity, mb->next_uid,
+		(unsigned long long)mb->highestmodseq, mb->recent_uid);
 	buf_init(&b, UIDLIST_MAX);
 	if (buf_add(&b, line, n) < 0)
 		goto fail;
 	for (i = 0; i < mb->n; i++) {
 		msg_key(mb, &mb->msg[i], key, sizeof key);
-		n = snprintf(line, sizeof line, "%u %s %lld\n",
-			mb->msg[i].uid, key, (long long)mb->msg[i].size);
+		n = snprintf(line, sizeof line, "%u %s %lld %llu %x %x %lld\n",
+			mb->msg[i].uid, key, (long long)mb->msg[i].size,
+			(unsigned long long)mb->msg[i].modseq,
+			mb->msg[i].flags & STORED_FLAGS, (unsigned)mb->msg[i].kw,
+			(long long)mb->msg[i].date);
 		if (buf_add(&b, line, n) < 0)
 			goto fail;
 	}
@@ -740,6 +831,22 @@ fail2:
 	buf_free(&b);
 	errno = n;
 	return -1;
+}
+
+/* Message M is the one of uidlist entry E: its modseq and keywords, and
+ * a new modseq when its flags are not the ones the uidlist recorded
+ * (changed by another program, or an entry of format 1). */
+static void entry_apply(struct mailbox *mb, struct mailbox_msg *m,
+	const struct uident *e)
+{
+	m->kw = m->kw0 = e->kw;
+	m->modseq = e->modseq;
+	if (mb->kind == LOCAL_MAILDIR && e->date)
+		m->date = (time_t)e->date;
+	if (!e->v2 || !e->modseq || (m->flags & STORED_FLAGS) != e->flags) {
+		m->modseq = ++mb->highestmodseq;
+		mb->uids_dirty = 1;
+	}
 }
 
 /* Gives messages FIRST.. their UIDs: the uidlist's when the key matches
@@ -762,8 +869,10 @@ static void assign_uids(struct mailbox *mb, struct uident *u, size_t nu,
 			e->used = 1;
 			m->uid = e->uid;
 			pos = e->idx + 1;
+			entry_apply(mb, m, e);
 		} else {
 			m->uid = mb->next_uid++;
+			m->modseq = ++mb->highestmodseq;
 			mb->uids_dirty = 1;
 		}
 		last = m->uid;
@@ -795,17 +904,21 @@ static unsigned info_flags(const char *name)
 	return f;
 }
 
-static int file_sent_size(int dirfd, const char *name, off_t *size)
+static int file_sent_size(int dirfd, const char *name, off_t *size,
+	time_t *mtime)
 {
 	struct scan s;
 	const char *p;
 	size_t len;
 	off_t off, total = 0;
 	int fd, lf = 1, r, last_cr = 0;
+	struct stat st;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) == 0)
+		*mtime = st.st_mtime;
 	if (scan_init(&s, fd, 0, -1) < 0) {
 		close(fd);
 		return -1;
@@ -871,7 +984,12 @@ static int maildir_scan_sub(struct mailbox *mb, const char *sub,
 		e = u ? uident_find(u, nu, key, 0) : NULL;
 		if (e && e->size > 0) {
 			m->size = e->size;
-		} else if (file_sent_size(dfd, d->d_name, &m->size) < 0) {
+			/* INTERNALDATE: the mtime, looked at once */
+			if (!e->date && fstatat(dfd, d->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				m->date = st.st_mtime;
+		} else if (file_sent_size(dfd, d->d_name, &m->size,
+		    &m->date) < 0) {
 			/* gone while we looked: not there */
 			free(m->name);
 			mb->n--;
@@ -969,6 +1087,7 @@ static int maildir_open(struct mailbox *mb, int flags, char *err,
 		if (e) {
 			e->used = 1;
 			mb->msg[i].uid = e->uid;
+			entry_apply(mb, &mb->msg[i], e);
 		} else {
 			mb->uids_dirty = 1;
 		}
@@ -979,8 +1098,10 @@ static int maildir_open(struct mailbox *mb, int flags, char *err,
 	if (mb->n)
 		qsort(mb->msg, mb->n, sizeof *mb->msg, maildir_cmp);
 	for (i = 0; i < mb->n; i++)
-		if (!mb->msg[i].uid)
+		if (!mb->msg[i].uid) {
 			mb->msg[i].uid = mb->next_uid++;
+			mb->msg[i].modseq = ++mb->highestmodseq;
+		}
 	free(u);
 	if (uidlist_save(mb) < 0)
 		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
@@ -1026,21 +1147,74 @@ static int maildir_refind(struct mailbox *mb, struct mailbox_msg *m)
 	return -1;
 }
 
-static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
+/* New modseqs for the messages whose stored flags or keywords changed
+ * (pop3d's and mail's changes too, so IMAP clients see them), and for an
+ * expunge; the uidlist then needs writing. */
+static void bump_modseqs(struct mailbox *mb)
 {
-	char from[4200], to[4200], info[16];
+	size_t i;
+
+	for (i = 0; i < mb->n; i++) {
+		struct mailbox_msg *m = &mb->msg[i];
+
+		if (m->flags & MAILBOX_DELETED) {
+			mb->highestmodseq++;
+			mb->uids_dirty = 1;
+		} else if (((m->flags ^ m->flags0) & STORED_FLAGS) ||
+		    m->kw != m->kw0) {
+			m->modseq = ++mb->highestmodseq;
+			mb->uids_dirty = 1;
+		}
+	}
+}
+
+/* Drops the messages marked MAILBOX_DELETED from the index. */
+static void drop_deleted(struct mailbox *mb)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < mb->n; i++) {
+		if (mb->msg[i].flags & MAILBOX_DELETED)
+			free(mb->msg[i].name);
+		else
+			mb->msg[k++] = mb->msg[i];
+	}
+	mb->n = k;
+}
+
+/* The Maildir info letters of flags F (DFRST, in ASCII order) into DST
+ * (8 bytes). */
+static void info_letters(unsigned f, char *dst)
+{
 	static const char letters[] = "DFRST";
 	static const unsigned bits[] = { MAILBOX_DRAFT, MAILBOX_FLAGGED,
 		MAILBOX_ANSWERED, MAILBOX_SEEN, MAILBOX_TRASHED };
-	size_t i, k, j;
+	size_t k, j;
+
+	for (k = j = 0; k < 5; k++)
+		if (f & bits[k])
+			dst[j++] = letters[k];
+	dst[j] = 0;
+}
+
+/* Writes the changed flags of MB's messages as renames, removes the
+ * deleted ones; ALL: every message in new/ moves to cur/ too (a POP3 or
+ * mail session ends).  m->name follows a rename; a message gone behind
+ * our back is marked MAILBOX_DELETED.  0, or -1 with ERR (the others
+ * were done). */
+static int maildir_apply(struct mailbox *mb, int all, char *err,
+	size_t errmax)
+{
+	char from[4200], to[4200], info[16];
+	size_t i;
 	int rc = 0, moved = 0, tries, r;
 
 	for (i = 0; i < mb->n; i++) {
 		struct mailbox_msg *m = &mb->msg[i];
 		unsigned f = m->flags;
 
-		if (!(f & MAILBOX_DELETED) && m->name[0] == 'c' &&
-		    f == m->flags0)
+		if (!(f & MAILBOX_DELETED) && (all ? m->name[0] == 'c' &&
+		    f == m->flags0 : !((f ^ m->flags0) & STORED_FLAGS)))
 			continue;
 		for (tries = 0; tries < 2; tries++) {
 			const char *base = strchr(m->name, '/') + 1;
@@ -1050,10 +1224,7 @@ static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
 			if (f & MAILBOX_DELETED) {
 				r = unlink(from);
 			} else {
-				for (k = j = 0; k < 5; k++)
-					if (f & bits[k])
-						info[j++] = letters[k];
-				info[j] = 0;
+				info_letters(f, info);
 				snprintf(to, sizeof to, "%s/cur/%.*s:2,%s",
 					mb->path, (int)strcspn(base, ":"),
 					base, info);
@@ -1066,7 +1237,16 @@ static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
 			    maildir_refind(mb, m) < 0)
 				break;
 		}
-		if (r < 0 && errno != ENOENT) {
+		if (r == 0 && !(f & MAILBOX_DELETED)) {
+			char *name = strdup(to + strlen(mb->path) + 1);
+
+			if (name) {
+				free(m->name);
+				m->name = name;
+			}
+		} else if (r < 0 && errno == ENOENT) {
+			m->flags |= MAILBOX_DELETED;
+		} else if (r < 0) {
 			seterr(err, errmax, "%s: %s", from, strerror(errno));
 			rc = -1;
 		}
@@ -1077,6 +1257,18 @@ static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
 	}
 	snprintf(to, sizeof to, "%s/new", mb->path);
 	file_fsync_dir(to, 1);
+	return rc;
+}
+
+static int maildir_commit(struct mailbox *mb, char *err, size_t errmax)
+{
+	int rc = maildir_apply(mb, 1, err, errmax);
+
+	/* the modseqs of the changes, the deleted out of the list */
+	bump_modseqs(mb);
+	drop_deleted(mb);
+	if (uidlist_save(mb) < 0)
+		log_msg(LOG_WARNING, "%s: %s", mb->uidlist, strerror(errno));
 	return rc;
 }
 
@@ -1832,9 +2024,7 @@ static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
 		rc = -1;
 		goto out;
 	}
-	for (i = 0; i < mb->n; i++)
-		if (mb->msg[i].flags & MAILBOX_DELETED)
-			mb->uids_dirty = 1;
+	bump_modseqs(mb);
 	if (mb->uids_dirty) {
 		/* the saved list, without the deleted */
 		size_t k = 0;
