@@ -1240,3 +1240,867 @@ int imapmsg_bodystructure(struct buf *out, const char *p, size_t n, int ext)
 
 	return put_body(out, p, n, 0, 0, ext, &budget);
 }
+
+/* --- BODY[section] (RFC 3501 6.4.5, 9) --- */
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 3501 9: ATOM-CHAR, and ASTRING-CHAR when BRACKET (']' too). */
+static int is_atom_char(int c, int bracket)
+{
+	if (c <= 32 || c >= 127)
+		return 0;
+	if (c == ']')
+		return bracket;
+	return !strchr("(){%*\"\\", c);
+}
+
+/* Whether the N bytes at S, ASCII case ignored, are keyword KW. */
+static int kw_is(const char *s, size_t n, const char *kw)
+{
+	return n == strlen(kw) && strncasecmp(s, kw, n) == 0;
+}
+
+/* An astring at *I of SPEC (N bytes) into S->names: 0, or -1. */
+static int parse_astring(struct imapmsg_section *s, const char *spec,
+	size_t n, size_t *ip, size_t *used)
+{
+	size_t i = *ip, k, len = 0, o = *used;
+	unsigned long lit;
+	char *dst = s->names;
+	size_t max = sizeof s->names;
+
+	if (i < n && spec[i] == '"') {
+		/* quoted: TEXT-CHARs, '\' before '"' and '\' only */
+		for (i++; i < n && spec[i] != '"'; i++) {
+			unsigned char c = spec[i];
+
+			if (c == '\\') {
+				if (++i >= n || (spec[i] != '"' &&
+						spec[i] != '\\'))
+					return -1;
+				c = spec[i];
+			} else if (c == 0 || c == '\r' || c == '\n' ||
+					c >= 0x80) {
+				return -1;
+			}
+			if (o + 1 >= max)
+				return -1;
+			dst[o++] = c;
+		}
+		if (i >= n)
+			return -1;
+		i++;
+	} else if (i < n && spec[i] == '{') {
+		/* literal "{N}" or LITERAL+ "{N+}", CRLF, N bytes */
+		for (lit = 0, k = ++i; i < n && is_digit(spec[i]) &&
+				lit < 100000; i++)
+			lit = lit * 10 + (spec[i] - '0');
+		if (i == k || lit >= 100000)
+			return -1;
+		if (i < n && spec[i] == '+')
+			i++;
+		if (i + 3 > n || memcmp(spec + i, "}\r\n", 3) != 0)
+			return -1;
+		i += 3;
+		if (lit > n - i || o + lit + 1 > max ||
+				memchr(spec + i, 0, lit))
+			return -1;
+		memcpy(dst + o, spec + i, lit);
+		o += lit;
+		i += lit;
+	} else {
+		for (k = i; i < n && is_atom_char(spec[i], 1); i++)
+			;
+		len = i - k;
+		if (!len || o + len + 1 > max)
+			return -1;
+		memcpy(dst + o, spec + k, len);
+		o += len;
+	}
+	dst[o++] = 0;
+	*used = o;
+	*ip = i;
+	return 0;
+}
+
+int imapmsg_section_parse(struct imapmsg_section *s, const char *spec,
+	size_t n)
+{
+	size_t i = 0, k, used = 0;
+	unsigned long v;
+
+	memset(s, 0, offsetof(struct imapmsg_section, names));
+	s->names[0] = 0;
+	/* section-part = nz-number *("." nz-number) */
+	while (i < n && is_digit(spec[i])) {
+		if (spec[i] == '0' || s->npart == IMAPMSG_PART_DEPTH)
+			goto bad;
+		for (v = 0; i < n && is_digit(spec[i]); i++) {
+			v = v * 10 + (spec[i] - '0');
+			if (v > 0xffffffffUL)
+				goto bad;
+		}
+		s->part[s->npart++] = (unsigned)v;
+		if (i == n)
+			return 0;
+		if (spec[i] != '.' || ++i == n)
+			goto bad;
+	}
+	if (i == n) {
+		s->text = IMAPMSG_ALL;
+		return 0;
+	}
+	for (k = i; k < n && spec[k] != ' '; k++)
+		;
+	if (k == n) {
+		if (kw_is(spec + i, n - i, "HEADER"))
+			s->text = IMAPMSG_HEADER;
+		else if (kw_is(spec + i, n - i, "TEXT"))
+			s->text = IMAPMSG_TEXT;
+		else if (s->npart && kw_is(spec + i, n - i, "MIME"))
+			s->text = IMAPMSG_MIME;
+		else
+			goto bad;
+		return 0;
+	}
+	/* "HEADER.FIELDS" [".NOT"] SP header-list */
+	if (kw_is(spec + i, k - i, "HEADER.FIELDS"))
+		s->text = IMAPMSG_FIELDS;
+	else if (kw_is(spec + i, k - i, "HEADER.FIELDS.NOT"))
+		s->text = IMAPMSG_FIELDS_NOT;
+	else
+		goto bad;
+	i = k + 1;
+	if (i >= n || spec[i] != '(')
+		goto bad;
+	for (i++;;) {
+		if (s->nfields == IMAPMSG_FIELDS_MAX)
+			goto bad;
+		s->field[s->nfields++] = (unsigned short)used;
+		if (parse_astring(s, spec, n, &i, &used) < 0)
+			goto bad;
+		if (i < n && spec[i] == ' ') {
+			i++;
+			continue;
+		}
+		if (i + 1 == n && spec[i] == ')')
+			return 0;
+		goto bad;
+	}
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int imapmsg_section_format(struct buf *out, const struct imapmsg_section *s)
+{
+	static const char *const kw[] = { "", "HEADER", "HEADER.FIELDS",
+		"HEADER.FIELDS.NOT", "TEXT", "MIME" };
+	size_t i, j, start;
+	const char *name;
+	int atom;
+
+	for (i = 0; i < s->npart; i++)
+		if (buf_printf(out, i ? ".%u" : "%u", s->part[i]) < 0)
+			return -1;
+	if (s->text == IMAPMSG_ALL)
+		return 0;
+	if ((s->npart && buf_addc(out, '.') < 0) ||
+			buf_adds(out, kw[s->text]) < 0)
+		return -1;
+	if (s->text != IMAPMSG_FIELDS && s->text != IMAPMSG_FIELDS_NOT)
+		return 0;
+	if (buf_adds(out, " (") < 0)
+		return -1;
+	for (i = 0; i < s->nfields; i++) {
+		name = s->names + s->field[i];
+		if (i && buf_addc(out, ' ') < 0)
+			return -1;
+		start = out->len;
+		if (buf_adds(out, name) < 0)
+			return -1;
+		atom = out->len > start;
+		for (j = start; j < out->len; j++) {
+			if (out->p[j] >= 'a' && out->p[j] <= 'z')
+				out->p[j] -= 32;
+			/* no ']' in what stands inside the brackets */
+			atom &= is_atom_char((unsigned char)out->p[j], 0);
+		}
+		if (!atom && fix_str(out, start) < 0)
+			return -1;
+	}
+	return buf_addc(out, ')');
+}
+
+/* Whether field F is one of the names of S. */
+static int sect_has(const struct imapmsg_section *s, const struct fld *f)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (name_is(f, s->names + s->field[i],
+				strlen(s->names + s->field[i])))
+			return 1;
+	return 0;
+}
+
+/* HEADER.FIELDS (NOT 0) or HEADER.FIELDS.NOT (NOT 1) of header H: the
+ * fields whole, each ending with CRLF, then the blank line. */
+static int put_fields(struct buf *out, const char *h, size_t hlen,
+	const struct imapmsg_section *s, int not)
+{
+	struct fld f;
+	size_t pos = 0;
+
+	while (fld_next(h, hlen, &pos, &f)) {
+		if (f.nlen == 0 ? !not : sect_has(s, &f) == not)
+			continue;
+		if (buf_add(out, f.raw, f.rawlen) < 0)
+			return -1;
+		if (f.raw[f.rawlen - 1] != '\n' && buf_adds(out, "\r\n") < 0)
+			return -1;
+	}
+	return buf_adds(out, "\r\n");
+}
+
+/*
+ * Finds the entity that the part numbers of S name (RFC 3501 6.4.5): a
+ * multipart's N is its Nth part; a message/rfc822 part's numbers are
+ * those of the message inside; anything else has just part 1, itself
+ * (so "1" of a message that is not multipart is the message).  1 with E
+ * set, 0 when there is no such part.
+ */
+static int sect_find(const char *p, size_t n,
+	const struct imapmsg_section *s, struct ent *e)
+{
+	struct mp m;
+	const char *cp = NULL;
+	size_t i, cn = 0;
+	unsigned k, j;
+	int depth = 0, digest;
+
+	ent_parse(e, p, n, 0);
+	for (i = 0; i < s->npart; i++) {
+		k = s->part[i];
+		if (i > 0 && e->kind == K_MSG) {
+			if (depth >= MSG_DEPTH_MAX)
+				return 0;
+			ent_parse(e, e->body, e->blen, 0);
+			depth++;
+		}
+		if (e->kind != K_MULTI) {
+			if (k != 1)
+				return 0;
+			continue;
+		}
+		if (depth >= MSG_DEPTH_MAX)
+			return 0;
+		mp_init(&m, e);
+		for (j = 0; j < k; j++)
+			if (!mp_next(&m, &cp, &cn))
+				return 0;
+		digest = e->digest;
+		ent_parse(e, cp, cn, digest);
+		depth++;
+	}
+	return 1;
+}
+
+int imapmsg_section(struct buf *out, const char *p, size_t n,
+	const struct imapmsg_section *s)
+{
+	struct ent e, m;
+
+	if (!sect_find(p, n, s, &e))
+		return 0;
+	if (s->text == IMAPMSG_ALL)
+		return s->npart ? buf_add(out, e.body, e.blen) :
+			buf_add(out, p, n);
+	if (s->text == IMAPMSG_MIME)
+		return buf_add(out, e.p, e.hlen);
+	/* HEADER, TEXT: of the message, or of a message/rfc822 part's */
+	if (s->npart) {
+		if (e.kind != K_MSG)
+			return 0;
+		ent_parse(&m, e.body, e.blen, 0);
+	} else {
+		m = e;
+	}
+	switch (s->text) {
+	case IMAPMSG_HEADER:
+		return buf_add(out, m.p, m.hlen);
+	case IMAPMSG_TEXT:
+		return buf_add(out, m.body, m.blen);
+	default:
+		return put_fields(out, m.p, m.hlen, s,
+			s->text == IMAPMSG_FIELDS_NOT);
+	}
+}
+
+/* --- SEARCH (RFC 3501 6.4.4) --- */
+
+/* The simple case folding (Unicode CaseFolding.txt, status C and S) of
+ * Latin, Greek, Cyrillic and Armenian letters and fullwidth ASCII. */
+static unsigned fold_cp(unsigned c)
+{
+	if (c < 0x80)
+		return c >= 'A' && c <= 'Z' ? c + 32 : c;
+	if (c < 0x100)
+		return c >= 0xc0 && c <= 0xde && c != 0xd7 ? c + 32 :
+			c == 0xb5 ? 0x3bc : c;
+	if (c < 0x180) {
+		if (c == 0x130)
+			return 'i';
+		if (c == 0x178)
+			return 0xff;
+		if (c == 0x17f)
+			return 's';
+		if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+			return c & 1 ? c + 1 : c;
+		if (c != 0x138 && c != 0x149)
+			return c & 1 ? c : c + 1;
+		return c;
+	}
+	if (c >= 0x391 && c <= 0x3ab && c != 0x3a2)
+		return c + 32;
+	if (c == 0x386)
+		return 0x3ac;
+	if (c >= 0x388 && c <= 0x38a)
+		return c + 37;
+	if (c == 0x38c)
+		return 0x3cc;
+	if (c == 0x38e || c == 0x38f)
+		return c + 63;
+	if (c == 0x3c2)
+		return 0x3c3;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 80;
+	if (c >= 0x410 && c <= 0x42f)
+		return c + 32;
+	if ((c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf) ||
+			(c >= 0x4d0 && c <= 0x52f))
+		return c & 1 ? c : c + 1;
+	if (c >= 0x531 && c <= 0x556)
+		return c + 48;
+	if ((c >= 0x1e00 && c <= 0x1e95) || (c >= 0x1ea0 && c <= 0x1eff))
+		return c & 1 ? c : c + 1;
+	if (c == 0x1e9e)
+		return 0xdf;
+	if (c == 0x212a)
+		return 'k';
+	if (c == 0x212b)
+		return 0xe5;
+	if (c >= 0xff21 && c <= 0xff3a)
+		return c + 32;
+	return c;
+}
+
+/* Appends the N bytes at S case folded; bytes that are not UTF-8 are
+ * kept as they are.  The result is never longer than S. */
+static int fold_add(struct buf *out, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+	unsigned c, min;
+	char *o;
+
+	if (buf_reserve(out, n) < 0)
+		return -1;
+	o = out->p + out->len;
+	while (i < n) {
+		c = u[i];
+		len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 :
+			(c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (len > 1 && i + len <= n) {
+			size_t k;
+
+			min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+			c &= 0x3f >> (len - 1);
+			for (k = 1; k < len && (u[i + k] & 0xc0) == 0x80; k++)
+				c = c << 6 | (u[i + k] & 0x3f);
+			if (k < len || c < min || c > 0x10ffff)
+				len = 0;
+		}
+		if (len == 1) {
+			*o++ = (char)fold_cp(c);
+		} else if (len > 1 && i + len <= n) {
+			c = fold_cp(c);
+			/* folding never makes a character longer */
+			if (c < 0x80) {
+				*o++ = (char)c;
+			} else if (c < 0x800) {
+				*o++ = (char)(0xc0 | c >> 6);
+				*o++ = (char)(0x80 | (c & 0x3f));
+			} else if (c < 0x10000) {
+				*o++ = (char)(0xe0 | c >> 12);
+				*o++ = (char)(0x80 | (c >> 6 & 0x3f));
+				*o++ = (char)(0x80 | (c & 0x3f));
+			} else {
+				*o++ = (char)(0xf0 | c >> 18);
+				*o++ = (char)(0x80 | (c >> 12 & 0x3f));
+				*o++ = (char)(0x80 | (c >> 6 & 0x3f));
+				*o++ = (char)(0x80 | (c & 0x3f));
+			}
+		} else {
+			len = 1;
+			*o++ = s[i];
+		}
+		i += len;
+	}
+	out->len = (size_t)(o - out->p);
+	out->p[out->len] = 0;
+	return 0;
+}
+
+/* Scratch of one search: the folded key and the buffers a text goes
+ * through (decoded, in UTF-8, folded), capped by the message's size. */
+struct srch {
+	struct buf key, dec, utf, fold;
+	unsigned budget;
+};
+
+static void srch_init(struct srch *s, size_t n)
+{
+	buf_init(&s->key, 16 * 1024 * 1024);
+	/* base64/QP decoding shrinks; a charset to UTF-8 at most triples,
+	 * and RFC 2047 words with their names removed do no worse */
+	buf_init(&s->dec, n + 1024);
+	buf_init(&s->utf, 4 * n + 1024);
+	buf_init(&s->fold, 4 * n + 1024);
+	s->budget = IMAPMSG_PARTS_MAX;
+}
+
+static void srch_free(struct srch *s)
+{
+	buf_free(&s->key);
+	buf_free(&s->dec);
+	buf_free(&s->utf);
+	buf_free(&s->fold);
+}
+
+/* Whether the N bytes of UTF-8 text at T hold the key: 1, 0, -1. */
+static int srch_text(struct srch *s, const char *t, size_t n)
+{
+	buf_reset(&s->fold);
+	if (fold_add(&s->fold, t, n) < 0)
+		return -1;
+	return memmem(buf_str(&s->fold), s->fold.len, buf_str(&s->key),
+		s->key.len) != NULL;
+}
+
+/* The fields of header H named FIELD (NULL: all of them, each as
+ * "Name: value"), unfolded and RFC 2047 decoded: 1 when one holds the
+ * key, 0, or -1.  An empty key matches any such field. */
+static int srch_hdr(struct srch *s, const char *h, size_t hlen,
+	const char *field)
+{
+	struct fld f;
+	size_t pos = 0, flen = field ? strlen(field) : 0;
+	int r;
+
+	while (fld_next(h, hlen, &pos, &f)) {
+		if (field && !name_is(&f, field, flen))
+			continue;
+		if (!s->key.len)
+			return 1;
+		buf_reset(&s->dec);
+		buf_reset(&s->utf);
+		if (!field && f.nlen && (buf_add(&s->dec, f.name, f.nlen) < 0 ||
+				buf_adds(&s->dec, ": ") < 0))
+			return -1;
+		if (add_unfolded(&s->dec, f.val, f.vlen) < 0 ||
+				msg_decode_header(&s->utf, buf_str(&s->dec),
+				s->dec.len, NULL) < 0)
+			return -1;
+		if ((r = srch_text(s, buf_str(&s->utf), s->utf.len)))
+			return r;
+	}
+	return 0;
+}
+
+/* The text of leaf E: decoded, converted to UTF-8, searched. */
+static int srch_leaf(struct srch *s, const struct ent *e)
+{
+	struct msg_part part;
+	struct fld f;
+	char cs[64] = "", enc[24] = "";
+	size_t i, te;
+
+	memset(&part, 0, sizeof part);
+	part.body = e->body;
+	part.blen = e->blen;
+	if (fld_find(e->p, e->hlen, "Content-Transfer-Encoding", &f)) {
+		i = skip_cfws(f.val, f.vlen, 0);
+		te = token_end(f.val, f.vlen, i);
+		if (te - i < sizeof enc) {
+			memcpy(enc, f.val + i, te - i);
+			enc[te - i] = 0;
+		}
+	}
+	part.encoding = strcasecmp(enc, "base64") == 0 ? MSG_BASE64 :
+		strcasecmp(enc, "quoted-printable") == 0 ? MSG_QP : MSG_8BIT;
+	if (e->ct)
+		prm_get(e->ct, e->ctlen, e->prm, "charset", cs, sizeof cs);
+	buf_reset(&s->dec);
+	buf_reset(&s->utf);
+	if (msg_part_decode(&s->dec, &part) < 0)
+		return -1;
+	/* text without a charset that is UTF-8 is taken as it is */
+	if (!cs[0] || strcasecmp(cs, "us-ascii") == 0 ||
+			strcasecmp(cs, "utf-8") == 0 ||
+			strcasecmp(cs, "utf8") == 0) {
+		if (cs[0] && strcasecmp(cs, "us-ascii") != 0)
+			return srch_text(s, buf_str(&s->dec), s->dec.len);
+		if (str_utf8_valid(buf_str(&s->dec), s->dec.len))
+			return srch_text(s, buf_str(&s->dec), s->dec.len);
+	}
+	if (msg_conv(&s->utf, "utf-8", cs[0] ? cs : "iso-8859-1",
+			buf_str(&s->dec), s->dec.len) < 0)
+		return -1;
+	return srch_text(s, buf_str(&s->utf), s->utf.len);
+}
+
+/* The text parts of entity P (N bytes) and the headers of the messages
+ * inside it, depth first: 1 at the first match, 0, or -1. */
+static int srch_ent(struct srch *s, const char *p, size_t n, int digest,
+	int depth)
+{
+	struct ent e;
+	struct mp m;
+	const char *cp;
+	size_t cn;
+	int r;
+
+	ent_parse(&e, p, n, digest);
+	if (e.kind == K_MULTI) {
+		mp_init(&m, &e);
+		while (depth < MSG_DEPTH_MAX && s->budget &&
+				mp_next(&m, &cp, &cn)) {
+			s->budget--;
+			if ((r = srch_ent(s, cp, cn, e.digest, depth + 1)))
+				return r;
+		}
+		return 0;
+	}
+	if (e.kind == K_MSG) {
+		size_t hl = hdr_size(e.body, e.blen);
+
+		if ((r = srch_hdr(s, e.body, hl, NULL)))
+			return r;
+		if (depth >= MSG_DEPTH_MAX || !s->budget)
+			return 0;
+		s->budget--;
+		return srch_ent(s, e.body, e.blen, 0, depth + 1);
+	}
+	return e.text ? srch_leaf(s, &e) : 0;
+}
+
+static int srch_key(struct srch *s, const char *key)
+{
+	if (fold_add(&s->key, key, strlen(key)) < 0)
+		return -1;
+	return 0;
+}
+
+static int srch_done(struct srch *s, int r)
+{
+	srch_free(s);
+	if (r < 0)
+		errno = ENOMEM;
+	return r;
+}
+
+int imapmsg_search_header(const char *p, size_t n, const char *field,
+	const char *key)
+{
+	struct srch s;
+	size_t hlen = hdr_size(p, n);
+
+	srch_init(&s, hlen * 4);
+	if (srch_key(&s, key) < 0)
+		return srch_done(&s, -1);
+	return srch_done(&s, srch_hdr(&s, p, hlen, field));
+}
+
+int imapmsg_search_body(const char *p, size_t n, const char *key, int text)
+{
+	struct srch s;
+	int r = 0;
+
+	srch_init(&s, n);
+	if (srch_key(&s, key) < 0)
+		return srch_done(&s, -1);
+	if (!s.key.len)
+		return srch_done(&s, 1);
+	if (text)
+		r = srch_hdr(&s, p, hdr_size(p, n), NULL);
+	if (!r)
+		r = srch_ent(&s, p, n, 0, 0);
+	return srch_done(&s, r);
+}
+
+/* --- dates --- */
+
+static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* The month (0-11) named by the 3 letters at S, any case, or -1. */
+static int month_of(const char *s, size_t n)
+{
+	int m;
+
+	if (n < 3)
+		return -1;
+	for (m = 0; m < 12; m++)
+		if (strncasecmp(s, month_names + 3 * m, 3) == 0)
+			return m;
+	return -1;
+}
+
+static int leap(long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(long y, int m)
+{
+	static const unsigned char d[] = { 31, 28, 31, 30, 31, 30, 31, 31,
+		30, 31, 30, 31 };
+
+	return d[m] + (m == 1 && leap(y));
+}
+
+/* Days from 1970-01-01 to Y-M-D (M 1-12), the proleptic Gregorian
+ * calendar's civil-from-days inverse. */
+static long long days_from_civil(long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Y-M-D h:m:s at ZONE seconds east of UTC as a time; -1 when out of
+ * range.  M is 0-11. */
+static time_t mktime_utc(long y, int m, int d, int hh, int mm, int ss,
+	long zone)
+{
+	long long t;
+
+	if (y < 1000 || y > 9999 || m < 0 || m > 11 || d < 1 ||
+			d > month_days(y, m) || hh > 23 || mm > 59 || ss > 60)
+		return -1;
+	if (ss == 60)
+		ss = 59;
+	t = days_from_civil(y, m + 1, d) * 86400LL + hh * 3600 + mm * 60 +
+		ss - zone;
+	if ((time_t)t != t)
+		return -1;
+	return (time_t)t;
+}
+
+/* A number of 1 to MAXD digits at *I of S: its value, or -1. */
+static long num_at(const char *s, size_t n, size_t *i, int maxd)
+{
+	long v = 0;
+	int d = 0;
+
+	while (*i < n && is_digit(s[*i]) && d < maxd) {
+		v = v * 10 + (s[(*i)++] - '0');
+		d++;
+	}
+	if (!d || (*i < n && is_digit(s[*i])))
+		return -1;
+	return v;
+}
+
+/* RFC 5322 4.3 obsolete zone names; the military letters are unknown
+ * (their sign was reversed in RFC 822) and count as +0000. */
+static int zone_name(const char *s, size_t n, long *zone)
+{
+	static const struct { char name[4]; signed char h; } zones[] = {
+		{ "UT", 0 }, { "UTC", 0 }, { "GMT", 0 }, { "Z", 0 },
+		{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
+		{ "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof zones / sizeof zones[0]; k++)
+		if (kw_is(s, n, zones[k].name)) {
+			*zone = zones[k].h * 3600L;
+			return 0;
+		}
+	if (n == 1 && ((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z')) {
+		*zone = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/* RFC 5322 3.3 date-time in V (N bytes, comments already removed). */
+static time_t parse_date(const char *v, size_t n, int *tzoff)
+{
+	size_t i = 0, k;
+	long day, year, hh, mm, ss = 0, zone = 0, z;
+	int mon;
+
+#define SKIP_SEP() while (i < n && (is_ws(v[i]) || v[i] == ',')) i++
+	SKIP_SEP();
+	/* [day-of-week ","] */
+	if (i < n && !is_digit(v[i])) {
+		for (k = i; i < n && ((v[i] | 0x20) >= 'a' &&
+				(v[i] | 0x20) <= 'z'); i++)
+			;
+		if (i - k < 3)
+			return -1;
+		SKIP_SEP();
+	}
+	if ((day = num_at(v, n, &i, 2)) < 0)
+		return -1;
+	SKIP_SEP();
+	for (k = i; i < n && ((v[i] | 0x20) >= 'a' && (v[i] | 0x20) <= 'z');
+			i++)
+		;
+	if ((mon = month_of(v + k, i - k)) < 0)
+		return -1;
+	SKIP_SEP();
+	k = i;
+	if ((year = num_at(v, n, &i, 4)) < 0)
+		return -1;
+	/* 4.3: two digits are 1950-2049, three are from 1900 */
+	if (i - k == 2)
+		year += year < 50 ? 2000 : 1900;
+	else if (i - k == 3)
+		year += 1900;
+	SKIP_SEP();
+	if ((hh = num_at(v, n, &i, 2)) < 0 || i >= n || v[i++] != ':' ||
+			(mm = num_at(v, n, &i, 2)) < 0)
+		return -1;
+	if (i < n && v[i] == ':') {
+		i++;
+		if ((ss = num_at(v, n, &i, 2)) < 0)
+			return -1;
+	}
+	SKIP_SEP();
+	if (i < n && (v[i] == '+' || v[i] == '-')) {
+		k = i++;
+		if ((z = num_at(v, n, &i, 4)) < 0 || i - k != 5 ||
+				z % 100 > 59)
+			return -1;
+		zone = (z / 100 * 3600 + z % 100 * 60) * (v[k] == '-' ? -1 : 1);
+	} else if (i < n) {
+		for (k = i; i < n && !is_ws(v[i]); i++)
+			;
+		if (zone_name(v + k, i - k, &zone) < 0)
+			return -1;
+	}
+#undef SKIP_SEP
+	if (tzoff)
+		*tzoff = (int)zone;
+	return mktime_utc(year, mon, (int)day, (int)hh, (int)mm, (int)ss,
+		zone);
+}
+
+time_t imapmsg_date(const char *p, size_t n, int *tzoff)
+{
+	struct fld f;
+	char v[256];
+	size_t i, o = 0, depth = 0;
+
+	if (!fld_find(p, hdr_size(p, n), "Date", &f))
+		return -1;
+	/* the value without its comments ("+0100 (CET)") */
+	for (i = 0; i < f.vlen && o + 1 < sizeof v; i++) {
+		if (f.val[i] == '\\' && depth && i + 1 < f.vlen)
+			i++;
+		else if (f.val[i] == '(')
+			depth++;
+		else if (f.val[i] == ')' && depth)
+			depth--;
+		else if (!depth)
+			v[o++] = f.val[i];
+	}
+	return parse_date(v, o, tzoff);
+}
+
+int imapmsg_date_parse(const char *s, size_t n, time_t *t, int with_time)
+{
+	size_t i = 0, k;
+	long day, year, hh = 0, mm = 0, ss = 0, z, zone = 0;
+	int mon;
+	time_t r;
+
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	/* date-day-fixed = (SP DIGIT) / 2DIGIT; date-day = 1*2DIGIT */
+	if (with_time && n && s[0] == ' ')
+		i++;
+	if ((day = num_at(s, n, &i, 2)) < 0 || i >= n || s[i++] != '-' ||
+			i + 3 > n || (mon = month_of(s + i, 3)) < 0)
+		goto bad;
+	i += 3;
+	k = i + 1;
+	if (i >= n || s[i++] != '-' || (year = num_at(s, n, &i, 4)) < 0 ||
+			i - k != 4)
+		goto bad;
+	if (with_time) {
+		/* SP time SP zone: "02:44:25 -0700" */
+		if (i + 15 != n || s[i] != ' ' || s[i + 3] != ':' ||
+				s[i + 6] != ':' || s[i + 9] != ' ' ||
+				(s[i + 10] != '+' && s[i + 10] != '-'))
+			goto bad;
+		k = i + 1;
+		if ((hh = num_at(s, n, &k, 2)) < 0 || k != i + 3)
+			goto bad;
+		k++;
+		if ((mm = num_at(s, n, &k, 2)) < 0 || k != i + 6)
+			goto bad;
+		k++;
+		if ((ss = num_at(s, n, &k, 2)) < 0 || k != i + 9)
+			goto bad;
+		k += 2;
+		if ((z = num_at(s, n, &k, 4)) < 0 || k != n || z % 100 > 59)
+			goto bad;
+		zone = (z / 100 * 3600 + z % 100 * 60) *
+			(s[i + 10] == '-' ? -1 : 1);
+		i = n;
+	}
+	if (i != n)
+		goto bad;
+	if ((r = mktime_utc(year, mon, (int)day, (int)hh, (int)mm, (int)ss,
+			zone)) == (time_t)-1 && !(year == 1969 && mon == 11))
+		goto bad;
+	*t = r;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+size_t imapmsg_date_format(time_t t, char *dst, size_t max)
+{
+	struct tm tm;
+	int len;
+
+	if (max)
+		dst[0] = 0;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 ||
+			tm.tm_year + 1900 < 1000)
+		return 0;
+	len = snprintf(dst, max, "%02d-%.3s-%04d %02d:%02d:%02d +0000",
+		tm.tm_mday, month_names + 3 * tm.tm_mon, tm.tm_year + 1900,
+		tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (len < 0 || (size_t)len >= max) {
+		if (max)
+			dst[0] = 0;
+		return 0;
+	}
+	return (size_t)len;
+}
