@@ -835,7 +835,10 @@ static int subs_read(struct folder_store *fs,
 		for (q = s; *q; q++)
 			if (*q == '\t')
 				*q = '/';
-		if (!*s || folder_canon(NULL, s, 0, name, sizeof name) < 0)
+		if (!*s || (size_t)(nl - s) > FOLDER_NAME_MAX)
+			continue;
+		memcpy(name, s, (size_t)(nl - s) + 1);
+		if (check_name(NULL, fs->kind, name, strlen(name)) < 0)
 			continue;
 		count++;
 		if ((rc = each(arg, name)) < 0)
@@ -1302,6 +1305,7 @@ static int subs_keep(void *arg, const char *name)
 	if (e->from) {
 		fl = strlen(e->from);
 		if (strcmp(name, e->from) == 0 || is_below(name, e->from)) {
+			e->found = 1;
 			if (snprintf(moved, sizeof moved, "%s%s", e->to,
 					name + fl) > FOLDER_NAME_MAX)
 				return 0;	/* too long now: dropped */
@@ -1341,7 +1345,7 @@ static int subs_edit(struct folder_store *fs, struct subs_edit *e)
 		fail(fs, ENOSPC, "too many subscriptions");
 		goto out;
 	}
-	if (e->name && e->found == e->on) {
+	if (e->name ? e->found == e->on : !e->found) {
 		rc = 0;			/* nothing changes */
 		goto out;
 	}

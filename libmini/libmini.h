@@ -36,6 +36,7 @@
 #include "mbox.h"
 #include "maildir.h"
 #include "mailbox.h"
+#include "folder.h"
 #include "vusers.h"
 #include "local.h"
 #include "decide.h"
