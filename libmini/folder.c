@@ -466,9 +466,12 @@ int folder_path(struct folder_store *fs, const char *name, char *dst,
 		return 0;
 	if (check_links(fs, canon) < 0)
 		return -1;
-	if (lstat(dst, &st) < 0)
-		return fail(fs, errno, errno == ENOENT ? "no such folder" :
-			"%s: %s", dst, strerror(errno));
+	if (lstat(dst, &st) < 0) {
+		/* a level above that is a file: no such folder either */
+		if (errno == ENOENT || errno == ENOTDIR)
+			return fail(fs, ENOENT, "no such folder");
+		return fail(fs, errno, "%s: %s", dst, strerror(errno));
+	}
 	if (fs->kind == LOCAL_MBOX && S_ISDIR(st.st_mode))
 		return fail(fs, EISDIR, "the folder only holds folders "
 			"(\\Noselect)");
@@ -548,19 +551,65 @@ struct tree {
 	struct node *v;
 	size_t n, cap;
 	int cut;		/* FOLDER_LIST_MAX reached */
+	size_t seen;		/* directory entries read */
 	dev_t inbox_dev;	/* the inbox, when it lies in the tree */
 	ino_t inbox_ino;
 };
+
+/* The order: INBOX and its inferiors first, then bytewise with '/' lowest,
+ * so that a folder's inferiors follow it. */
+static int node_cmp(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)
+		((const struct node *)a)->name;
+	const unsigned char *y = (const unsigned char *)
+		((const struct node *)b)->name;
+	int ix = strncmp((const char *)x, "INBOX", 5) == 0 &&
+		(x[5] == 0 || x[5] == '/');
+	int iy = strncmp((const char *)y, "INBOX", 5) == 0 &&
+		(y[5] == 0 || y[5] == '/');
+
+	if (ix != iy)
+		return iy - ix;
+	for (; *x && *x == *y; x++, y++)
+		;
+	return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
+}
+
+/* Sorts and merges duplicates (a name found again, or as the level
+ * above others). */
+static void tree_merge(struct tree *t)
+{
+	size_t i, o;
+
+	if (!t->n)
+		return;
+	qsort(t->v, t->n, sizeof *t->v, node_cmp);
+	for (o = 0, i = 1; i < t->n; i++) {
+		if (strcmp(t->v[o].name, t->v[i].name) == 0) {
+			t->v[o].bits |= t->v[i].bits;
+			free(t->v[i].name);
+		} else {
+			t->v[++o] = t->v[i];
+		}
+	}
+	t->n = o + 1;
+}
 
 static int tree_add1(struct tree *t, const char *name, size_t len,
 	unsigned bits)
 {
 	struct node *v;
 
-	if (t->n >= FOLDER_LIST_MAX) {
-		t->cut = 1;
-		return 0;
+	/* FOLDER_LIST_MAX different names: the duplicates merged when
+	 * twice as many are held */
+	if (t->n >= 2 * FOLDER_LIST_MAX) {
+		tree_merge(t);
+		if (t->n >= FOLDER_LIST_MAX)
+			t->cut = 1;
 	}
+	if (t->cut)
+		return 0;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 
@@ -601,26 +650,6 @@ static void tree_free(struct tree *t)
 	t->n = t->cap = 0;
 }
 
-/* The order: INBOX and its inferiors first, then bytewise with '/' lowest,
- * so that a folder's inferiors follow it. */
-static int node_cmp(const void *a, const void *b)
-{
-	const unsigned char *x = (const unsigned char *)
-		((const struct node *)a)->name;
-	const unsigned char *y = (const unsigned char *)
-		((const struct node *)b)->name;
-	int ix = strncmp((const char *)x, "INBOX", 5) == 0 &&
-		(x[5] == 0 || x[5] == '/');
-	int iy = strncmp((const char *)y, "INBOX", 5) == 0 &&
-		(y[5] == 0 || y[5] == '/');
-
-	if (ix != iy)
-		return iy - ix;
-	for (; *x && *x == *y; x++, y++)
-		;
-	return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
-}
-
 static int is_below(const char *child, const char *parent)
 {
 	size_t n = strlen(parent);
@@ -628,23 +657,19 @@ static int is_below(const char *child, const char *parent)
 	return strncmp(child, parent, n) == 0 && child[n] == '/';
 }
 
-/* Sorts, merges duplicates, and marks which have inferiors. */
+/* Sorts, merges duplicates, keeps the first FOLDER_LIST_MAX, and marks
+ * which have inferiors. */
 static void tree_sort(struct tree *t)
 {
-	size_t i, j, o;
+	size_t i, j;
 
-	if (!t->n)
-		return;
-	qsort(t->v, t->n, sizeof *t->v, node_cmp);
-	for (o = 0, i = 1; i < t->n; i++) {
-		if (strcmp(t->v[o].name, t->v[i].name) == 0) {
-			t->v[o].bits |= t->v[i].bits;
+	tree_merge(t);
+	if (t->n > FOLDER_LIST_MAX) {
+		for (i = FOLDER_LIST_MAX; i < t->n; i++)
 			free(t->v[i].name);
-		} else {
-			t->v[++o] = t->v[i];
-		}
+		t->n = FOLDER_LIST_MAX;
+		t->cut = 1;
 	}
-	t->n = o + 1;
 	for (i = 0; i < t->n; i++)
 		for (j = i + 1; j < t->n && is_below(t->v[j].name,
 				t->v[i].name); j++) {
@@ -691,6 +716,12 @@ static int walk_mbox(struct tree *t, int dfd, char *name, size_t len,
 	}
 	while (!t->cut && (de = readdir(d))) {
 		const char *e = de->d_name;
+
+		/* a root full of other files (a home) costs bounded work */
+		if (++t->seen > 4 * FOLDER_LIST_MAX) {
+			t->cut = 1;
+			break;
+		}
 		size_t n = strlen(e), nl = len;
 		int fd;
 
@@ -711,12 +742,11 @@ static int walk_mbox(struct tree *t, int dfd, char *name, size_t len,
 		if (name_push(t->fs, name, &nl, e, n) < 0)
 			continue;
 		if (S_ISREG(st.st_mode)) {
-			if (tree_add(t, name, B_SEL | B_FILE | B_TREE,
-					B_TREE) < 0)
+			if (tree_add1(t, name, nl, B_SEL | B_FILE | B_TREE) < 0)
 				rc = -1;
 		} else {
-			if (strcmp(name, "INBOX") != 0 && tree_add(t, name,
-					B_DIR | B_TREE, B_TREE) < 0)
+			if (strcmp(name, "INBOX") != 0 && tree_add1(t, name,
+					nl, B_DIR | B_TREE) < 0)
 				rc = -1;
 			if (rc == 0 && depth + 1 < FOLDER_DEPTH_MAX &&
 			    (fd = openat(dirfd(d), e, O_RDONLY | O_DIRECTORY |
@@ -777,6 +807,10 @@ static int walk_maildir(struct tree *t)
 	if (!(d = opendir(t->fs->root)))
 		return errno == ENOENT ? 0 : -1;
 	while (!t->cut && (de = readdir(d))) {
+		if (++t->seen > 4 * FOLDER_LIST_MAX) {
+			t->cut = 1;
+			break;
+		}
 		if (maildir_name(t->fs, de->d_name, name) < 0)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st,
@@ -1071,8 +1105,13 @@ static int create_canon(struct folder_store *fs, const char *name, int dir)
 	if (name_path(fs, name, path, sizeof path) < 0 ||
 	    check_links(fs, name) < 0)
 		return -1;
-	if (lstat(path, &st) == 0)
+	if (lstat(path, &st) == 0) {
+		if (fs->kind == LOCAL_MBOX && S_ISDIR(st.st_mode) && !dir)
+			return fail(fs, EEXIST, "the folder exists, holding "
+				"folders (\\Noselect): an mbox folder holds "
+				"messages or folders, not both");
 		return fail(fs, EEXIST, "the folder exists");
+	}
 	if (make_above(fs, name) < 0)
 		return -1;
 	if (fs->kind == LOCAL_MAILDIR)
@@ -1458,9 +1497,13 @@ static int copy_msg(struct folder_store *fs, struct mailbox *mb, size_t i,
 	time_t when;
 	ssize_t k;
 
-	if (mailbox_msg_open(mb, i, r) < 0)
+	if (mailbox_msg_open(mb, i, r) < 0) {
+		/* removed behind our back: nothing to move */
+		if (errno == ENOENT)
+			return 0;
 		return fail(fs, errno, "INBOX message %zu: %s", i + 1,
 			strerror(errno));
+	}
 	if (fs->kind == LOCAL_MBOX) {
 		if (mailbox_from_line(mb, i, line, sizeof line) < 0)
 			line[0] = 0;
@@ -1612,7 +1655,7 @@ int folder_rename(struct folder_store *fs, const char *old, const char *new)
 		return -1;
 	if (strcmp(to, "INBOX") == 0 || strcmp(from, to) == 0)
 		return fail(fs, EEXIST, "the folder %s exists", to);
-	if (is_below(to, from))
+	if (strcmp(from, "INBOX") && is_below(to, from))
 		return fail(fs, EINVAL, "a folder cannot move below itself");
 	if (check_links(fs, to) < 0)
 		return -1;
@@ -1737,13 +1780,18 @@ int folder_special(struct folder_store *fs, const char *const names[5])
 		if (folder_path(fs, canon, path, sizeof path, NULL) == 0 ||
 		    errno != ENOENT)
 			continue;
-		if (create_canon(fs, canon, 0) < 0 && errno != EEXIST &&
-		    !rc) {
-			rc = -1;
-			e = errno;
-			snprintf(keep, sizeof keep, "%.100s: %.150s", canon,
-				fs->err);
+		if (create_canon(fs, canon, 0) < 0) {
+			if (errno != EEXIST && !rc) {
+				rc = -1;
+				e = errno;
+				snprintf(keep, sizeof keep, "%.100s: %.150s",
+					canon, fs->err);
+			}
+			continue;
 		}
+		/* made here: subscribed, or clients that show only
+		 * subscribed folders (Thunderbird's default) never see it */
+		folder_subscribe(fs, canon, 1);
 	}
 	if (rc < 0) {
 		str_lcpy(fs->err, keep, sizeof fs->err);

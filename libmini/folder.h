@@ -115,8 +115,9 @@ int folder_canon(struct folder_store *fs, const char *name, int trailing,
 /* The path of the existing, selectable folder NAME into DST (MAX bytes)
  * and its kind into *KIND (NULL: not wanted), for mailbox_open.  INBOX
  * is always there (an mbox inbox may not exist yet: empty).  0, or -1:
- * EINVAL bad name, ENOENT no such folder, EISDIR an mbox folder that only
- * holds folders (\Noselect), ELOOP a symbolic link on the way. */
+ * EINVAL bad name, ENOENT no such folder (also below an mbox file),
+ * EISDIR an mbox folder that only holds folders (\Noselect), ELOOP a
+ * symbolic link on the way. */
 int folder_path(struct folder_store *fs, const char *name, char *dst,
 	size_t max, int *kind);
 
@@ -162,7 +163,8 @@ int folder_delete(struct folder_store *fs, const char *name);
  * its inferiors') renamed too, and the state files (the uidlist: UIDs
  * and UIDVALIDITY) moved along.  Renaming INBOX creates NEW and moves
  * INBOX's messages into it, flags kept, leaving INBOX empty and its
- * inferiors where they are: done here, under the same locks as a POP3
+ * inferiors where they are (NEW may be one of them: "INBOX/old"): done
+ * here, under the same locks as a POP3
  * session and delivery (mailbox_open's session lock, then NEW written
  * with mbox_append / maildir_deliver, then the messages removed from
  * INBOX by mailbox_commit); a crash in between leaves them in both,
@@ -182,7 +184,9 @@ int folder_subscribe(struct folder_store *fs, const char *name, int on);
 
 /* The special-use folders (RFC 6154): NAMES[FOLDER_USE_DRAFTS..ARCHIVE]
  * (mUTF-7 names, NULL or "" for none, from imapd's option) are
- * remembered for folder_list's attributes and created when missing.  0,
+ * remembered for folder_list's attributes, and created and subscribed
+ * when missing (an mbox level of folders with that name is left as it
+ * is, \Noselect).  0,
  * or -1 with the first error (the others are still made and
  * remembered). */
 int folder_special(struct folder_store *fs, const char *const names[5]);

@@ -370,11 +370,13 @@ static int put_comment(struct buf *out, const char *c, size_t n)
 {
 	size_t start = out->len;
 
+	if (!c)
+		n = 0;
 	while (n && is_ws(*c))
 		c++, n--;
 	while (n && is_ws(c[n - 1]))
 		n--;
-	if (!c || !n)
+	if (!n)
 		return buf_adds(out, "NIL");
 	if (add_unquoted(out, c, n) < 0)
 		return -1;
@@ -406,9 +408,11 @@ static int put_angle(struct buf *out, struct lex *l, struct lex ph,
 	if (is_spec(&t, '@')) {
 		struct lex k = *l;
 
+		/* only "@", "," and domains: one scan per '<' at most */
 		for (;;) {
 			lex_next(&k, &t);
-			if (t.type == T_END || is_spec(&t, '>'))
+			if (!is_word(&t) && !is_spec(&t, '@') &&
+					!is_spec(&t, ',') && !is_spec(&t, ':'))
 				break;
 			if (is_spec(&t, ':')) {
 				rend = t.s;
@@ -468,6 +472,7 @@ static int put_addrs(struct buf *out, const char *v, size_t vlen)
 		return -1;
 	for (;;) {
 		l.cmt = NULL;
+		l.clen = 0;
 		l0 = l;
 		lex_next(&l, &t);
 		if (t.type == T_END)
@@ -510,7 +515,8 @@ static int put_addrs(struct buf *out, const char *v, size_t vlen)
 			}
 			/* "a@b (Name)": the comment names the mailbox */
 			if (buf_addc(out, '(') < 0 ||
-					put_comment(out, peek.cmt, peek.clen) < 0 ||
+					put_comment(out, peek.cmt,
+					peek.clen) < 0 ||
 					buf_adds(out, " NIL ") < 0 ||
 					put_words(out, l0, lend, 0,
 					MISSING_MAILBOX) < 0 ||
@@ -528,7 +534,8 @@ static int put_addrs(struct buf *out, const char *v, size_t vlen)
 					buf_adds(out, " NIL ") < 0 ||
 					put_words(out, l0, t.s, 0,
 					MISSING_MAILBOX) < 0 ||
-					buf_adds(out, " \"" MISSING_DOMAIN "\")") < 0)
+					buf_adds(out, " \"" MISSING_DOMAIN
+					"\")") < 0)
 				return -1;
 			count++;
 			/* the ';' or the end is looked at again */
@@ -789,31 +796,28 @@ static int add_prm_val(struct buf *out, const struct prm *m)
 	return buf_add(out, m->val, m->vlen);
 }
 
-/* RFC 2231 7 attribute-char, else %XX, for a plain section joined to
- * extended ones. */
+/* A plain section's value joined to extended ones: unquoted, each byte
+ * but an RFC 2231 7 attribute-char as %XX. */
 static int add_pct(struct buf *out, const struct prm *m)
 {
-	size_t start = out->len, i, end;
+	size_t i;
 	unsigned char c;
+	int r;
 
-	if (add_prm_val(out, m) < 0)
-		return -1;
-	end = out->len;
-	for (i = start; i < end; i++) {
-		c = out->p[i];
+	for (i = 0; i < m->vlen; i++) {
+		c = m->val[i];
+		if (m->quoted && c == '\\' && i + 1 < m->vlen)
+			c = m->val[++i];
+		if (c == '\r' || c == '\n')
+			continue;
 		if (c > 32 && c < 127 && c != '*' && c != '\'' && c != '%' &&
 				!is_tspecial(c))
-			continue;
-		if (buf_reserve(out, 2) < 0)
+			r = buf_addc(out, c);
+		else
+			r = buf_printf(out, "%%%02X", c);
+		if (r < 0)
 			return -1;
-		memmove(out->p + i + 3, out->p + i + 1, out->len - i - 1);
-		out->len += 2;
-		end += 2;
-		snprintf(out->p + i, 4, "%%%02X", c);
-		out->p[i + 3] = i + 3 < out->len ? out->p[i + 3] : 0;
-		i += 2;
 	}
-	out->p[out->len] = 0;
 	return 0;
 }
 
@@ -842,7 +846,8 @@ static int put_params(struct buf *out, const char *v, size_t n, size_t i,
 		if (prm_named(&pm[k], "charset"))
 			charset = 0;
 		if ((count++ && buf_addc(out, ' ') < 0) ||
-				imapmsg_quote(out, pm[k].name, pm[k].nlen) < 0 ||
+				imapmsg_quote(out, pm[k].name,
+				pm[k].nlen) < 0 ||
 				buf_addc(out, ' ') < 0)
 			return -1;
 		start = out->len;
@@ -862,7 +867,8 @@ static int put_params(struct buf *out, const char *v, size_t n, size_t i,
 		start = out->len;
 		if (buf_add(out, pm[k].name, pm[k].blen) < 0 ||
 				(ext && buf_addc(out, '*') < 0) ||
-				fix_str(out, start) < 0 || buf_addc(out, ' ') < 0)
+				fix_str(out, start) < 0 ||
+				buf_addc(out, ' ') < 0)
 			return -1;
 		start = out->len;
 		/* sections 0, 1, 2... up to the first one missing */
@@ -1185,7 +1191,8 @@ static int put_leaf(struct buf *out, const struct ent *e, int depth,
 	if (r < 0 || buf_addc(out, ' ') < 0 ||
 			put_field(out, e->p, e->hlen, "Content-ID") < 0 ||
 			buf_addc(out, ' ') < 0 ||
-			put_field(out, e->p, e->hlen, "Content-Description") < 0 ||
+			put_field(out, e->p, e->hlen,
+			"Content-Description") < 0 ||
 			buf_addc(out, ' ') < 0)
 		return -1;
 	/* RFC 2045 6.1: 7bit when absent; as sent otherwise */
@@ -1661,6 +1668,7 @@ static int fold_add(struct buf *out, const char *s, size_t n)
 struct srch {
 	struct buf key, dec, utf, fold;
 	unsigned budget;
+	int text;		/* TEXT: the headers of inner messages too */
 };
 
 static void srch_init(struct srch *s, size_t n)
@@ -1672,6 +1680,7 @@ static void srch_init(struct srch *s, size_t n)
 	buf_init(&s->utf, 4 * n + 1024);
 	buf_init(&s->fold, 4 * n + 1024);
 	s->budget = IMAPMSG_PARTS_MAX;
+	s->text = 0;
 }
 
 static void srch_free(struct srch *s)
@@ -1764,8 +1773,9 @@ static int srch_leaf(struct srch *s, const struct ent *e)
 	return srch_text(s, buf_str(&s->utf), s->utf.len);
 }
 
-/* The text parts of entity P (N bytes) and the headers of the messages
- * inside it, depth first: 1 at the first match, 0, or -1. */
+/* The text parts of entity P (N bytes), and for TEXT the headers of the
+ * messages inside it (BODY leaves them out, as Dovecot does), depth
+ * first: 1 at the first match, 0, or -1. */
 static int srch_ent(struct srch *s, const char *p, size_t n, int digest,
 	int depth)
 {
@@ -1789,7 +1799,7 @@ static int srch_ent(struct srch *s, const char *p, size_t n, int digest,
 	if (e.kind == K_MSG) {
 		size_t hl = hdr_size(e.body, e.blen);
 
-		if ((r = srch_hdr(s, e.body, hl, NULL)))
+		if (s->text && (r = srch_hdr(s, e.body, hl, NULL)))
 			return r;
 		if (depth >= MSG_DEPTH_MAX || !s->budget)
 			return 0;
@@ -1836,6 +1846,7 @@ int imapmsg_search_body(const char *p, size_t n, const char *key, int text)
 		return srch_done(&s, -1);
 	if (!s.key.len)
 		return srch_done(&s, 1);
+	s.text = text;
 	if (text)
 		r = srch_hdr(&s, p, hdr_size(p, n), NULL);
 	if (!r)

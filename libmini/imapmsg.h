@@ -117,11 +117,12 @@ int imapmsg_search_header(const char *p, size_t n, const char *field,
 	const char *key);
 
 /*
- * SEARCH BODY (TEXT 0) and TEXT (TEXT 1: the header too): 1 when KEY
- * occurs in the text of the message: every text/ part (and the headers
- * of messages inside message/rfc822 parts) decoded (base64,
- * quoted-printable) and converted from its charset to UTF-8 with
- * msg_conv, case folded as above.  Other parts are not searched.  0 when
+ * SEARCH BODY (TEXT 0) and TEXT (TEXT 1: the headers too, the
+ * message's and those of messages inside message/rfc822 parts): 1 when
+ * KEY occurs in the text of the message: every text/ part decoded
+ * (base64, quoted-printable) and converted from its charset to UTF-8
+ * with msg_conv, case folded as above, as Dovecot searches without a
+ * full-text index.  Other parts are not searched.  0 when
  * not found, -1 with errno ENOMEM when scratch memory (bounded by a few
  * times N) cannot be had.  Work is linear in N times the nesting depth.
  */

@@ -393,6 +393,8 @@ static void test_mbox(void)
 		errno == EISDIR, "mbox: a level of folders is not selectable");
 	CHECK(folder_path(&fs, "Nope", path, sizeof path, NULL) == -1 &&
 		errno == ENOENT, "mbox: no such folder");
+	CHECK(folder_path(&fs, "Sent/x", path, sizeof path, NULL) == -1 &&
+		errno == ENOENT, "mbox: no such folder below a file");
 	CHECK(folder_path(&fs, "evil/passwd", path, sizeof path, NULL) == -1 &&
 		errno == ELOOP, "mbox: no path through a link");
 	CHECK(folder_path(&fs, "evilfile", path, sizeof path, NULL) == -1 &&
@@ -487,7 +489,7 @@ static void test_mbox(void)
 		exists("mail/Trash") && exists("mail/Sent") &&
 		is_dir("mail/Archive"), "mbox: special-use folders made");
 	CHECK_STR(list(&fs, "", "%", 0), "INBOX[CS] Archive[NCs5] Box[Nc] "
-		"Box2[I] Drafts[I1] Junk[I4] Sent[I2] Trash[I3]",
+		"Box2[I] Drafts[IS1] Junk[IS4] Sent[IS2] Trash[IS3]",
 		"mbox: special-use attributes");
 
 	/* RENAME INBOX while a POP3 session holds it: nothing changes */
@@ -637,6 +639,14 @@ static void test_maildir(void)
 	CHECK(messages(at("Maildir"), LOCAL_MAILDIR, got, sizeof got) == 0,
 		"Maildir: INBOX left empty");
 	CHECK(is_dir("Maildir/.INBOX.kid"), "Maildir: INBOX's inferiors stay");
+	maildir_deliver_open(&d, at("Maildir"));
+	maildir_deliver_write(&d, "Subject: 3\n\n3\n", 14);
+	maildir_deliver_commit(&d, name, sizeof name);
+	CHECK(folder_rename(&fs, "INBOX", "inbox/old") == 0 &&
+		messages(at("Maildir/.INBOX.old"), LOCAL_MAILDIR, got,
+		sizeof got) == 1 && strcmp(got, "Subject: 3\n\n3\n") == 0 &&
+		messages(at("Maildir"), LOCAL_MAILDIR, got, sizeof got) == 0,
+		"Maildir: rename INBOX to an inferior of its own");
 
 	CHECK(!exists("Maildir/subscriptions"),
 		"Maildir: no subscriptions file made by a rename");
@@ -648,6 +658,33 @@ static void test_maildir(void)
 		"Maildir: LSUB");
 }
 
+static int counter(void *arg, const char *name, unsigned a)
+{
+	++*(int *)arg;
+	return 0;
+}
+
+/* Many folders: a listing gives FOLDER_LIST_MAX and says so. */
+static void test_bounds(void)
+{
+	struct folder_store fs;
+	char d[64];
+	int i, n = 0;
+
+	maildir_make(at("Many"));
+	for (i = 0; i < FOLDER_LIST_MAX + 5; i++) {
+		snprintf(d, sizeof d, "Many/.f%05d", i);
+		mkdir(at(d), 0700);
+	}
+	folder_init(&fs, LOCAL_MAILDIR, at("Many"), NULL);
+	CHECK(folder_list(&fs, "", "*", 0, counter, &n) == FOLDER_LIST_MAX &&
+		n == FOLDER_LIST_MAX && strstr(fs.err, "left out"),
+		"a listing is bounded and says so");
+	n = 0;
+	CHECK(folder_list(&fs, "", "f0000%", 0, counter, &n) == 10 &&
+		n == 10 && fs.err[0], "a bounded listing still matches");
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/test_folder.%ld", (long)getpid());
@@ -657,6 +694,7 @@ int main(void)
 	test_match();
 	test_mbox();
 	test_maildir();
+	test_bounds();
 	unit_rmdir(dir);
 	return unit_done();
 }
