@@ -590,6 +590,36 @@ static int make_parents(const char *path)
 	return 0;
 }
 
+/* --- locks ---------------------------------------------------------------- */
+
+unsigned mailbox_wait_ms = MAILBOX_SHARED_WAIT;
+
+/* ms an exclusive or read-only open waits: a shared call in progress
+ * is short */
+#define EXCL_WAIT	((int)(mailbox_wait_ms / 5))
+
+/* flock OP (LOCK_SH, LOCK_EX) on FD, waiting up to MS milliseconds: 0,
+ * or -1 with errno (EWOULDBLOCK when still held). */
+static int lock_wait(int fd, int op, int ms)
+{
+	int waited = 0, step = 1;
+
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (waited >= ms) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		usleep((useconds_t)step * 1000);
+		waited += step;
+		if (step < 64)
+			step *= 2;
+	}
+}
+
 /* --- the uidlist ---------------------------------------------------------- */
 
 struct uident {
@@ -1051,12 +1081,11 @@ static int maildir_cmp(const void *a, const void *b)
 	return natural_cmp(strchr(x->name, '/'), strchr(y->name, '/'));
 }
 
+static int maildir_load(struct mailbox *mb, char *err, size_t errmax);
+
 static int maildir_open(struct mailbox *mb, int flags, char *err,
 	size_t errmax)
 {
-	struct uident *u;
-	size_t nu, i;
-	char key[MAILDIR_NAME_MAX];
 
 	if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
 		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
@@ -1067,11 +1096,28 @@ static int maildir_open(struct mailbox *mb, int flags, char *err,
 		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
 		return -1;
 	}
-	if (flock(mb->lockfd, (mb->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+	if (lock_wait(mb->lockfd, mb->rdonly ? LOCK_SH : LOCK_EX,
+	    EXCL_WAIT) < 0) {
 		seterr(err, errmax, "%s: in use by another session",
 			mb->path);
 		return -1;
 	}
+	if (maildir_load(mb, err, errmax) < 0)
+		return -1;
+	if (uidlist_save(mb) < 0)
+		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
+			strerror(errno));
+	return 0;
+}
+
+/* Reads the Maildir MB (locked) into its empty index: the uidlist, cur/
+ * and new/, UIDs.  0, or -1 with ERR. */
+static int maildir_load(struct mailbox *mb, char *err, size_t errmax)
+{
+	struct uident *u;
+	size_t nu, i;
+	char key[MAILDIR_NAME_MAX];
+
 	u = uidlist_load(mb, &nu);
 	if (maildir_scan_sub(mb, "cur", u, nu, err, errmax) < 0 ||
 	    maildir_scan_sub(mb, "new", u, nu, err, errmax) < 0) {
@@ -1103,9 +1149,6 @@ static int maildir_open(struct mailbox *mb, int flags, char *err,
 			mb->msg[i].modseq = ++mb->highestmodseq;
 		}
 	free(u);
-	if (uidlist_save(mb) < 0)
-		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
-			strerror(errno));
 	return 0;
 }
 
@@ -1944,7 +1987,7 @@ static int mbox_open_scan(struct mailbox *mb, char *err, size_t errmax)
 		return -1;
 	}
 	mb->lockfd = mb->fd;
-	if (flock(mb->fd, (mb->rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+	if (lock_wait(mb->fd, mb->rdonly ? LOCK_SH : LOCK_EX, EXCL_WAIT) < 0) {
 		seterr(err, errmax, "%s: in use by another session",
 			mb->path);
 		return -1;
@@ -1987,7 +2030,16 @@ static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
 	for (i = 0; i < mb->n; i++)
 		if (mb->msg[i].flags != mb->msg[i].flags0)
 			change = 1;
-	if (!change)
+		else if (mb->msg[i].kw != mb->msg[i].kw0)
+			change |= 2;
+	if (change == 2) {
+		/* keywords only: the uidlist, not the mbox */
+		bump_modseqs(mb);
+		if (uidlist_save(mb) < 0)
+			log_msg(LOG_WARNING, "%s: %s", mb->uidlist,
+				strerror(errno));
+	}
+	if (!(change & 1))
 		return 0;
 	if (mbox_lock(mb->fd, mb->path, F_WRLCK, 0, &dot) < 0) {
 		lock_error(mb, err, errmax);
@@ -2042,7 +2094,1040 @@ out:
 	return rc;
 }
 
+/* --- shared sessions (MAILBOX_SHARED) -------------------------------------
+ *
+ * No lock is held between calls.  Each call takes the session lock
+ * shared (exclusive while it rewrites an mbox), then the second lock
+ * that makes shared writers take turns (mbox: the delivery write lock;
+ * Maildir: flock on cur/), reads the mailbox into a new index, applies
+ * our pending changes to it, writes, saves the uidlist, and only then
+ * puts the new index in place of the old: a failure leaves the session
+ * as it was.
+ */
+
+static void in_use(struct mailbox *mb, char *err, size_t errmax)
+{
+	int e = errno;
+
+	if (e == EWOULDBLOCK)
+		seterr(err, errmax, "%s: in use by another session",
+			mb->path);
+	else
+		seterr(err, errmax, "%s: cannot lock: %s", mb->path,
+			strerror(e));
+	errno = e;
+}
+
+static long long ns_of(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static void snap_of(struct mailbox_snap *s, const struct stat *st)
+{
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->size = st->st_size;
+	s->mtime = ns_of(&st->st_mtim);
+	s->ctime = ns_of(&st->st_ctim);
+}
+
+/* Whether a file last changed at NS may be trusted not to change again
+ * without its times moving: a change within the same tick of the file
+ * system's clock leaves them as they were, so a file changed in the last
+ * second is looked at again next time. */
+static int settled(long long ns)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return ns_of(&now) - ns > 1000000000LL;
+}
+
+/* What the mailbox looks like now, into SNAP[3]: the mbox file (or the
+ * Maildir's cur/), new/, the uidlist; a missing one all zero.  Whether
+ * that picture may be trusted (settled). */
+static int snap_now(const struct mailbox *mb, struct mailbox_snap *snap)
+{
+	char path[4200];
+	struct stat st;
+	long long newest = 0;
+	int i;
+
+	memset(snap, 0, 3 * sizeof *snap);
+	for (i = 0; i < 3; i++) {
+		if (i == 2)
+			str_lcpy(path, mb->uidlist, sizeof path);
+		else if (mb->kind == LOCAL_MAILDIR)
+			snprintf(path, sizeof path, "%s/%s", mb->path,
+				i ? "new" : "cur");
+		else if (i == 0)
+			str_lcpy(path, mb->path, sizeof path);
+		else
+			continue;
+		if (stat(path, &st) < 0)
+			continue;
+		snap_of(&snap[i], &st);
+		if (snap[i].mtime > newest)
+			newest = snap[i].mtime;
+		if (snap[i].ctime > newest)
+			newest = snap[i].ctime;
+	}
+	return settled(newest);
+}
+
+/* --- keyword names: the state file "keywords", one a line, bit 0 first */
+
+#define KW_FILE_MAX	(MAILBOX_KW_MAX * (MAILBOX_KW_LEN + 1))
+
+/* RFC 3501 9: flag-keyword = atom; no system flag ("\Seen"). */
+static int kw_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (!n || n >= MAILBOX_KW_LEN)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c))
+			return 0;
+	}
+	return 1;
+}
+
+static int kw_find(const struct mailbox *mb, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < mb->nkw; i++)
+		if (mb->kwname[i][0] && strcasecmp(mb->kwname[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Reads the names into mb->kwname.  A line that is not a name keeps its
+ * bit, unnamed; a last line without its newline (a writer that died) is
+ * not one.  No file: no names.  0 or -1. */
+static int kw_load(struct mailbox *mb)
+{
+	char path[4096], *data, *p, *nl;
+	size_t len;
+
+	mb->nkw = 0;
+	if (mailbox_state_path(mb->path, mb->kind, "keywords", path,
+	    sizeof path) < 0)
+		return -1;
+	if (file_read_all(path, KW_FILE_MAX, &data, &len) < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (p = data; (nl = strchr(p, '\n')) && mb->nkw < MAILBOX_KW_MAX;
+	    p = nl + 1) {
+		*nl = 0;
+		str_lcpy(mb->kwname[mb->nkw++], kw_valid(p) ? p : "",
+			MAILBOX_KW_LEN);
+	}
+	free(data);
+	return 0;
+}
+
+/* Adds NAME to the file (the caller holds the locks that make writers
+ * take turns, and has just loaded the names) and to mb->kwname: its bit,
+ * or -1 with errno. */
+static int kw_add(struct mailbox *mb, const char *name)
+{
+	char path[4096], line[MAILBOX_KW_LEN + 1], *old = NULL;
+	ssize_t got;
+	off_t keep;
+	int fd, n, e;
+
+	if (mb->nkw >= MAILBOX_KW_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (mailbox_state_path(mb->path, mb->kind, "keywords", path,
+	    sizeof path) < 0 || make_parents(path) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !(old = malloc(KW_FILE_MAX + 1)))
+		goto fail;
+	/* a line cut short by a writer that died goes first */
+	got = pread(fd, old, KW_FILE_MAX + 1, 0);
+	if (got < 0)
+		goto fail;
+	for (keep = got; keep > 0 && old[keep - 1] != '\n'; keep--)
+		;
+	if ((keep < got && ftruncate(fd, keep) < 0))
+		goto fail;
+	n = snprintf(line, sizeof line, "%s\n", name);
+	if (pwrite(fd, line, (size_t)n, keep) != n || fsync(fd) < 0) {
+		e = errno;
+		if (ftruncate(fd, keep) < 0)
+			log_msg(LOG_WARNING, "%s: %s", path, strerror(errno));
+		errno = e;
+		goto fail;
+	}
+	free(old);
+	close(fd);
+	str_lcpy(mb->kwname[mb->nkw], name, MAILBOX_KW_LEN);
+	return (int)mb->nkw++;
+fail:
+	e = errno;
+	free(old);
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
+/* --- the locks of a shared call ------------------------------------------- */
+
+struct held {
+	int session;		/* LOCK_SH or LOCK_EX on mb->lockfd, 0 none */
+	int fcntl, dot;		/* mbox: the delivery lock (F_WRLCK) */
+	int cur;		/* Maildir: flock on cur/ (mb->fd) */
+};
+
+/* Shared sessions: the mbox file as it is now (it may have appeared,
+ * gone, or been replaced since): mb->fd, -1 when none. */
+static int mbox_reopen(struct mailbox *mb, char *err, size_t errmax)
+{
+	struct stat st, cur;
+	int fd;
+
+	if (stat(mb->path, &cur) < 0 && errno != ENOENT) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	if (errno != ENOENT && mb->fd >= 0 && fstat(mb->fd, &st) == 0 &&
+	    st.st_ino == cur.st_ino && st.st_dev == cur.st_dev)
+		return 0;
+	fd = file_open_safe(mb->path, mb->rdonly ? O_RDONLY : O_RDWR, 0, 0,
+		0);
+	if (fd < 0 && errno != ENOENT) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	if (mb->fd >= 0)
+		close(mb->fd);
+	mb->fd = mb->lockfd = fd;
+	return 0;
+}
+
+/* The session lock: OP for a shared session (an exclusive one has it). */
+static int hold_session(struct mailbox *mb, int op, struct held *h,
+	char *err, size_t errmax)
+{
+	if (!mb->shared || mb->lockfd < 0 || h->session == op)
+		return 0;
+	if (lock_wait(mb->lockfd, op, (int)mailbox_wait_ms) < 0) {
+		in_use(mb, err, errmax);
+		return -1;
+	}
+	h->session = op;
+	return 0;
+}
+
+/* The lock that makes writers take turns, and for an mbox keeps
+ * delivery out while it is read.  A journal left by a rewrite that died
+ * is finished first. */
+static int hold_writers(struct mailbox *mb, struct held *h, char *err,
+	size_t errmax)
+{
+	if (mb->kind == LOCAL_MBOX) {
+		if (mb->fd < 0)
+			return 0;
+		if (mb->shared && mbox_recover_at_open(mb, err, errmax) < 0)
+			return -1;
+		if (mbox_lock(mb->fd, mb->path, mb->rdonly ? F_RDLCK : F_WRLCK,
+		    0, &h->dot) < 0) {
+			lock_error(mb, err, errmax);
+			return -1;
+		}
+		h->fcntl = 1;
+		return 0;
+	}
+	if (!mb->shared || mb->rdonly || mb->fd < 0)
+		return 0;
+	if (lock_wait(mb->fd, LOCK_EX, (int)mailbox_wait_ms) < 0) {
+		in_use(mb, err, errmax);
+		return -1;
+	}
+	h->cur = 1;
+	return 0;
+}
+
+static void release(struct mailbox *mb, struct held *h)
+{
+	int e = errno;
+
+	if (h->fcntl)
+		mbox_unlock(mb->fd, mb->path, mb->rdonly ? 0 : h->dot);
+	if (h->cur)
+		flock(mb->fd, LOCK_UN);
+	if (h->session)
+		flock(mb->lockfd, LOCK_UN);
+	memset(h, 0, sizeof *h);
+	errno = e;
+}
+
+/* --- the sync ------------------------------------------------------------- */
+
+/* What our pending changes need: 0 nothing, 1 the uidlist (keywords),
+ * 2 the mailbox too (flags, an expunge). */
+static int pending(const struct mailbox *mb, unsigned how)
+{
+	size_t i;
+	int r = 0;
+
+	if (mb->rdonly)
+		return 0;
+	for (i = 0; i < mb->n; i++) {
+		const struct mailbox_msg *m = &mb->msg[i];
+
+		if (((m->flags ^ m->flags0) & STORED_FLAGS) ||
+		    ((how & MAILBOX_SYNC_EXPUNGE) &&
+		    (m->flags & MAILBOX_DELETED)))
+			return 2;
+		if (m->kw != m->kw0)
+			r = 1;
+	}
+	return r;
+}
+
+static void free_index(struct mailbox *mb)
+{
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		free(mb->msg[i].name);
+	free(mb->msg);
+	mb->msg = NULL;
+	mb->n = mb->cap = 0;
+}
+
+/* Reads the mailbox (the locks held) into the empty index of NB: scan,
+ * uidlist, keyword names.  0, or -1 with ERR. */
+static int load_index(struct mailbox *nb, char *err, size_t errmax)
+{
+	struct uident *u;
+	struct stat st;
+	size_t nu;
+
+	if (kw_load(nb) < 0)
+		log_msg(LOG_WARNING, "%s: keywords: %s", nb->path,
+			strerror(errno));
+	if (nb->kind == LOCAL_MAILDIR)
+		return maildir_load(nb, err, errmax);
+	if (nb->fd >= 0) {
+		if (fstat(nb->fd, &st) < 0 ||
+		    mbox_scan(nb, 0, 0, err, errmax) < 0) {
+			if (errno != EINVAL)
+				seterr(err, errmax, "%s: %s", nb->path,
+					strerror(errno));
+			return -1;
+		}
+		nb->dev = st.st_dev;
+		nb->ino = st.st_ino;
+	}
+	u = uidlist_load(nb, &nu);
+	assign_uids(nb, u, nu, 0);
+	free(u);
+	return 0;
+}
+
+/* Our pending changes (MB) applied to the index just read (NB), both in
+ * ascending UID order: what we added and what we removed, on what is
+ * stored now, each change with a new modseq.  *EXPUNGED counts the
+ * messages to remove.  Whether the mailbox must be written. */
+static int merge(struct mailbox *nb, const struct mailbox *mb, unsigned how,
+	size_t *expunged)
+{
+	size_t i = 0, j = 0;
+	int write = 0;
+
+	*expunged = 0;
+	/* a new UIDVALIDITY (the uidlist lost): nothing of ours matches */
+	if (nb->validity != mb->validity)
+		return 0;
+	while (i < nb->n && j < mb->n) {
+		struct mailbox_msg *m = &nb->msg[i];
+		const struct mailbox_msg *o = &mb->msg[j];
+		unsigned add, del, nf;
+		uint32_t nk;
+
+		if (m->uid != o->uid) {
+			if (m->uid < o->uid)
+				i++;
+			else
+				j++;
+			continue;
+		}
+		i++;
+		j++;
+		m->recent = o->recent;
+		if (mb->rdonly)
+			continue;
+		add = o->flags & ~o->flags0 & STORED_FLAGS;
+		del = o->flags0 & ~o->flags & STORED_FLAGS;
+		nf = (m->flags | add) & ~del;
+		nk = (m->kw | (o->kw & ~o->kw0)) & ~(o->kw0 & ~o->kw);
+		if (nf != m->flags || nk != m->kw) {
+			m->flags = nf;
+			m->kw = nk;
+			m->modseq = ++nb->highestmodseq;
+			nb->uids_dirty = 1;
+		}
+		if ((how & MAILBOX_SYNC_EXPUNGE) &&
+		    (o->flags & MAILBOX_DELETED)) {
+			m->flags |= MAILBOX_DELETED;
+			(*expunged)++;
+		}
+		if ((m->flags ^ m->flags0) & (STORED_FLAGS | MAILBOX_DELETED))
+			write = 1;
+	}
+	return write;
+}
+
+/* MAILBOX_DELETED marks not expunged (no MAILBOX_SYNC_EXPUNGE) stay
+ * pending in the new index. */
+static void keep_marks(struct mailbox *nb, const struct mailbox *mb)
+{
+	size_t i = 0, j = 0;
+
+	while (i < nb->n && j < mb->n) {
+		if (nb->msg[i].uid < mb->msg[j].uid) {
+			i++;
+		} else if (nb->msg[i].uid > mb->msg[j].uid) {
+			j++;
+		} else {
+			nb->msg[i].flags |= mb->msg[j].flags &
+				MAILBOX_DELETED;
+			i++;
+			j++;
+		}
+	}
+}
+
+/* Rewrites the locked mbox of NB from its first changed message (the
+ * journal of mbox_rewrite), then reads that tail again for its new
+ * offsets: NB then holds the kept messages only.  0, or -1 with ERR. */
+static int mbox_write(struct mailbox *nb, char *err, size_t errmax)
+{
+	struct mailbox_msg *tail = NULL;
+	struct stat st;
+	size_t first, i, k = 0;
+	off_t start;
+	char jpath[4096];
+
+	for (first = 0; first < nb->n; first++)
+		if ((nb->msg[first].flags ^ nb->msg[first].flags0) &
+		    (STORED_FLAGS | MAILBOX_DELETED))
+			break;
+	if (first == nb->n)
+		return 0;
+	start = nb->msg[first].from;
+	if (fstat(nb->fd, &st) < 0 || mailbox_state_path(nb->path,
+	    LOCAL_MBOX, "rewrite", jpath, sizeof jpath) < 0 ||
+	    mbox_rewrite(nb, first, st.st_size, jpath) < 0) {
+		seterr(err, errmax, "%s: cannot rewrite: %s", nb->path,
+			strerror(errno));
+		return -1;
+	}
+	if (!(tail = malloc((nb->n - first) * sizeof *tail)))
+		goto fail;
+	for (i = first; i < nb->n; i++)
+		if (!(nb->msg[i].flags & MAILBOX_DELETED))
+			tail[k++] = nb->msg[i];
+	nb->n = first;
+	if (mbox_scan(nb, start, 0, err, errmax) < 0)
+		goto fail;
+	/* under the write lock: exactly what we wrote, in order */
+	if (nb->n - first != k) {
+		errno = ESTALE;
+		goto fail;
+	}
+	for (i = 0; i < k; i++) {
+		struct mailbox_msg *m = &nb->msg[first + i];
+
+		if (m->key != tail[i].key) {
+			errno = ESTALE;
+			goto fail;
+		}
+		m->uid = tail[i].uid;
+		m->modseq = tail[i].modseq;
+		m->kw = tail[i].kw;
+		m->recent = tail[i].recent;
+	}
+	free(tail);
+	return 0;
+fail:
+	seterr(err, errmax, "%s: after the rewrite: %s", nb->path,
+		strerror(errno));
+	free(tail);
+	return -1;
+}
+
+static int do_sync(struct mailbox *mb, unsigned how, char *err,
+	size_t errmax)
+{
+	struct mailbox *nb = NULL;
+	struct mailbox_snap snap[3];
+	struct held h;
+	size_t i, expunged;
+	int need, trusted, rc = -1;
+
+	memset(&h, 0, sizeof h);
+	need = pending(mb, how);
+	if (mb->kind == LOCAL_MBOX && mb->shared &&
+	    mbox_reopen(mb, err, errmax) < 0)
+		return -1;
+	/* a rewrite takes the session lock exclusively: readers finish */
+	if (hold_session(mb, need == 2 && mb->kind == LOCAL_MBOX ?
+	    LOCK_EX : LOCK_SH, &h, err, errmax) < 0)
+		return -1;
+	trusted = snap_now(mb, snap);
+	if (!need && mb->snap_ok && memcmp(snap, mb->snap, sizeof snap) == 0) {
+		release(mb, &h);
+		return 0;
+	}
+	if (hold_writers(mb, &h, err, errmax) < 0)
+		goto out;
+	if (!(nb = calloc(1, sizeof *nb))) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		goto out;
+	}
+	nb->kind = mb->kind;
+	nb->rdonly = mb->rdonly;
+	nb->shared = mb->shared;
+	nb->fd = mb->fd;
+	nb->lockfd = mb->lockfd;
+	memcpy(nb->path, mb->path, sizeof nb->path);
+	memcpy(nb->uidlist, mb->uidlist, sizeof nb->uidlist);
+	if (load_index(nb, err, errmax) < 0)
+		goto out;
+	if (merge(nb, mb, how, &expunged)) {
+		if (mb->kind == LOCAL_MAILDIR) {
+			if (maildir_apply(nb, 0, err, errmax) < 0)
+				goto out;
+		} else if (hold_session(mb, LOCK_EX, &h, err, errmax) < 0 ||
+		    mbox_write(nb, err, errmax) < 0) {
+			goto out;
+		}
+	}
+	if (expunged) {
+		nb->highestmodseq++;
+		nb->uids_dirty = 1;
+	}
+	drop_deleted(nb);
+	/* RFC 3501 2.3.2: the first session to see a message has it as
+	 * \Recent; the uidlist's R says which were seen */
+	if (mb->shared && !mb->rdonly) {
+		for (i = 0; i < nb->n; i++)
+			if (nb->msg[i].uid >= nb->recent_uid)
+				nb->msg[i].recent = 1;
+		if (nb->recent_uid != nb->next_uid) {
+			nb->recent_uid = nb->next_uid;
+			nb->uids_dirty = 1;
+		}
+	}
+	for (i = 0; i < nb->n; i++) {
+		nb->msg[i].flags0 = nb->msg[i].flags;
+		nb->msg[i].kw0 = nb->msg[i].kw;
+	}
+	if (uidlist_save(nb) < 0) {
+		seterr(err, errmax, "%s: %s", nb->uidlist, strerror(errno));
+		goto out;
+	}
+	/* the picture taken before the locks go: later changes show */
+	trusted = snap_now(nb, nb->snap);
+	if (!(how & MAILBOX_SYNC_EXPUNGE))
+		keep_marks(nb, mb);
+	rc = 0;
+	free_index(mb);
+	mb->msg = nb->msg;
+	mb->n = nb->n;
+	mb->cap = nb->cap;
+	nb->msg = NULL;
+	nb->n = 0;
+	mb->validity = nb->validity;
+	mb->next_uid = nb->next_uid;
+	mb->highestmodseq = nb->highestmodseq;
+	mb->recent_uid = nb->recent_uid;
+	mb->nkw = nb->nkw;
+	memcpy(mb->kwname, nb->kwname, sizeof mb->kwname);
+	memcpy(mb->snap, nb->snap, sizeof mb->snap);
+	mb->snap_ok = trusted;
+	mb->rsnap = nb->snap[0];
+	mb->rsnap_ok = trusted;
+	mb->end = nb->end;
+	mb->dev = nb->dev;
+	mb->ino = nb->ino;
+	mb->uids_dirty = 0;
+out:
+	release(mb, &h);
+	if (nb) {
+		int e = errno;
+
+		free_index(nb);
+		free(nb);
+		errno = e;
+	}
+	return rc;
+}
+
+/* --- reading under a shared session --------------------------------------- */
+
+/* The mbox changed since the last sync (another session rewrote it, mail
+ * arrived): the messages of MB found again in the file FD by their keys,
+ * in order; one no longer there gets from = -1.  0 or -1. */
+static int mbox_refind(struct mailbox *mb, int fd)
+{
+	struct mailbox *nb = calloc(1, sizeof *nb);
+	struct uident *u = NULL, *e;
+	char err[MAILBOX_ERR_MAX];
+	size_t i, pos = 0;
+	int dot, rc = -1;
+
+	if (!nb)
+		return -1;
+	nb->kind = LOCAL_MBOX;
+	nb->fd = fd;
+	memcpy(nb->path, mb->path, sizeof nb->path);
+	if (mbox_lock(fd, mb->path, F_RDLCK, 0, &dot) < 0)
+		goto out;
+	i = mbox_scan(nb, 0, 0, err, sizeof err) < 0;
+	mbox_unlock(fd, mb->path, 0);
+	if (i || (nb->n && !(u = malloc(nb->n * sizeof *u))))
+		goto out;
+	for (i = 0; i < nb->n; i++) {
+		memset(&u[i], 0, offsetof(struct uident, key));
+		msg_key(nb, &nb->msg[i], u[i].key, sizeof u[i].key);
+		u[i].idx = i;
+	}
+	if (nb->n > 1 && sort_by_key(&u, nb->n) < 0)
+		goto out;
+	for (i = 0; i < mb->n; i++) {
+		struct mailbox_msg *m = &mb->msg[i];
+		char key[MAILDIR_NAME_MAX];
+
+		msg_key(mb, m, key, sizeof key);
+		e = u ? uident_find(u, nb->n, key, pos) : NULL;
+		if (!e) {
+			m->from = -1;
+			continue;
+		}
+		e->used = 1;
+		pos = e->idx + 1;
+		m->from = nb->msg[e->idx].from;
+		m->off = nb->msg[e->idx].off;
+		m->len = nb->msg[e->idx].len;
+	}
+	rc = 0;
+out:
+	free(u);
+	free_index(nb);
+	free(nb);
+	return rc;
+}
+
+/* mailbox_msg_open of a shared mbox session: its own descriptor, locked
+ * shared until mailbox_msg_close, so no rewrite runs under the reader. */
+static int shared_msg_open(struct mailbox *mb, size_t i,
+	struct mailbox_reader *r)
+{
+	struct mailbox_snap now;
+	struct mailbox_msg *m;
+	struct stat st;
+	int fd, e;
+
+	fd = file_open_safe(mb->path, O_RDONLY, 0, 0, 0);
+	if (fd < 0)
+		return -1;
+	if (lock_wait(fd, LOCK_SH, (int)mailbox_wait_ms) < 0 ||
+	    fstat(fd, &st) < 0)
+		goto fail;
+	memset(&now, 0, sizeof now);
+	snap_of(&now, &st);
+	if (!mb->rsnap_ok || memcmp(&now, &mb->rsnap, sizeof now) != 0) {
+		if (mbox_refind(mb, fd) < 0)
+			goto fail;
+		mb->rsnap = now;
+		mb->rsnap_ok = settled(now.mtime > now.ctime ? now.mtime :
+			now.ctime);
+	}
+	m = &mb->msg[i];
+	if (m->from < 0) {
+		errno = ENOENT;
+		goto fail;
+	}
+	if (st.st_size < m->off + m->len) {
+		errno = ESTALE;
+		goto fail;
+	}
+	r->fd = fd;
+	r->own = 1;
+	r->pos = m->off;
+	r->end = m->off + m->len;
+	r->quoted = 1;
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/* --- appending ------------------------------------------------------------ */
+
+/* DATA (N bytes, CRLF or LF ends) as stored: LF ends, the header's
+ * Status and X-Status fields (and their folded lines) left out, and for
+ * an mbox the ones of FLAGS put at the header's end.  A new buffer, its
+ * length in *LEN; NULL when out of memory. */
+static char *append_text(const char *data, size_t n, int mbox,
+	unsigned flags, size_t *len)
+{
+	char *out = malloc(n + 64), st[64];
+	size_t i = 0, k = 0, hdr = (size_t)-1, sl = 0;
+	int in_header = 1, skip = 0;
+
+	if (!out)
+		return NULL;
+	while (i < n) {
+		const char *nl = memchr(data + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - data) + 1 : n, body = e - i;
+
+		if (nl) {
+			body--;
+			if (body && data[i + body - 1] == '\r')
+				body--;
+		}
+		if (in_header && nl && body == 0) {
+			in_header = 0;
+			skip = 0;
+			hdr = k;
+		} else if (in_header && data[i] != ' ' && data[i] != '\t') {
+			skip = (body >= 7 && !strncasecmp(data + i, "Status:",
+				7)) || (body >= 9 && !strncasecmp(data + i,
+				"X-Status:", 9));
+		}
+		if (!skip) {
+			memcpy(out + k, data + i, body);
+			k += body;
+			if (nl)
+				out[k++] = '\n';
+		}
+		i = e;
+	}
+	if (hdr == (size_t)-1) {
+		/* all header: its last line gets its newline */
+		if (k && out[k - 1] != '\n')
+			out[k++] = '\n';
+		hdr = k;
+	}
+	if (mbox && (flags & MAILBOX_SEEN))
+		sl = (size_t)snprintf(st, sizeof st, "Status: RO\n");
+	if (mbox && (flags & (MAILBOX_ANSWERED | MAILBOX_FLAGGED |
+	    MAILBOX_DRAFT | MAILBOX_TRASHED)))
+		sl += (size_t)snprintf(st + sl, sizeof st - sl,
+			"X-Status: %s%s%s%s\n",
+			flags & MAILBOX_ANSWERED ? "A" : "",
+			flags & MAILBOX_FLAGGED ? "F" : "",
+			flags & MAILBOX_DRAFT ? "T" : "",
+			flags & MAILBOX_TRASHED ? "D" : "");
+	memmove(out + hdr + sl, out + hdr, k - hdr);
+	memcpy(out + hdr, st, sl);
+	*len = k + sl;
+	return out;
+}
+
+/* The bits of the NKW keyword names KW in NB (the locks held), made as
+ * needed: 0, or -1 with errno (EINVAL, ENOSPC). */
+static int kw_bits(struct mailbox *nb, const char *const *kw, size_t nkw,
+	uint32_t *bits)
+{
+	size_t i;
+	int b;
+
+	*bits = 0;
+	for (i = 0; i < nkw; i++) {
+		if (!kw_valid(kw[i])) {
+			errno = EINVAL;
+			return -1;
+		}
+		b = kw_find(nb, kw[i]);
+		if (b < 0 && (b = kw_add(nb, kw[i])) < 0)
+			return -1;
+		*bits |= (uint32_t)1 << b;
+	}
+	return 0;
+}
+
+static int append_mbox(struct mailbox *nb, const char *text, size_t len,
+	unsigned flags, const char *const *kw, size_t nkw, time_t date,
+	unsigned *uid, char *err, size_t errmax)
+{
+	struct mbox_append ma;
+	struct mailbox_msg *m;
+	struct held h;
+	char fl[600];
+	uint32_t bits;
+	int flen;
+
+	memset(&h, 0, sizeof h);
+	nb->fd = nb->lockfd = file_open_safe(nb->path, O_RDWR | O_CREAT,
+		0600, 0, 0);
+	if (nb->fd < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		return -1;
+	}
+	if (hold_session(nb, LOCK_SH, &h, err, errmax) < 0)
+		return -1;
+	if (mbox_recover_at_open(nb, err, errmax) < 0)
+		goto fail;
+	/* the delivery locks on a descriptor of its own; nb->fd stays
+	 * open until they are released (closing any descriptor of the
+	 * file drops a process's fcntl locks) */
+	if (mbox_append_open(&ma, nb->path, 0, 0) < 0) {
+		lock_error(nb, err, errmax);
+		goto fail;
+	}
+	/* the messages before it get their UIDs first */
+	if (load_index(nb, err, errmax) < 0)
+		goto abort;
+	if (kw_bits(nb, kw, nkw, &bits) < 0) {
+		seterr(err, errmax, "%s: keywords: %s", nb->path,
+			strerror(errno));
+		goto abort;
+	}
+	flen = mbox_from_line(fl, sizeof fl, "MAILER-DAEMON", date);
+	if (flen < 0 || !(m = msg_add(nb))) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		goto abort;
+	}
+	m->key = mailbox_key(fl, (size_t)flen, text, len);
+	m->size = mailbox_sent_size(text, len, 0);
+	m->flags = m->flags0 = flags;
+	m->kw = m->kw0 = bits;
+	m->date = date;
+	m->uid = nb->next_uid++;
+	m->modseq = ++nb->highestmodseq;
+	*uid = m->uid;
+	nb->uids_dirty = 1;
+	/* the UID saved first: should the append fail, the entry of a
+	 * message not there goes at the next scan */
+	if (uidlist_save(nb) < 0) {
+		seterr(err, errmax, "%s: %s", nb->uidlist, strerror(errno));
+		goto abort;
+	}
+	if (mbox_append_from(&ma, "MAILER-DAEMON", date) < 0 ||
+	    mbox_append_write(&ma, text, len) < 0 ||
+	    mbox_append_commit(&ma) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		mbox_append_abort(&ma);
+		goto fail;
+	}
+	release(nb, &h);
+	return 0;
+abort:
+	mbox_append_abort(&ma);
+fail:
+	release(nb, &h);
+	return -1;
+}
+
+static int append_maildir(struct mailbox *nb, const char *text, size_t len,
+	unsigned flags, const char *const *kw, size_t nkw, time_t date,
+	unsigned *uid, char *err, size_t errmax)
+{
+	struct maildir_deliver d;
+	struct timespec ts[2];
+	struct held h;
+	char name[MAILDIR_NAME_MAX], from[4400], to[4400], info[16];
+	uint32_t bits;
+	size_t i;
+
+	memset(&h, 0, sizeof h);
+	snprintf(from, sizeof from, "%s/cur", nb->path);
+	if (maildir_make(nb->path) < 0 ||
+	    (nb->lockfd = open(nb->path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 ||
+	    (nb->fd = open(from, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		return -1;
+	}
+	if (hold_session(nb, LOCK_SH, &h, err, errmax) < 0 ||
+	    hold_writers(nb, &h, err, errmax) < 0)
+		goto fail;
+	ts[0].tv_sec = ts[1].tv_sec = date;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	if (maildir_deliver_open(&d, nb->path) < 0)
+		goto sys;
+	if (maildir_deliver_write(&d, text, len) < 0 ||
+	    futimens(d.fd, ts) < 0) {
+		maildir_deliver_abort(&d);
+		goto sys;
+	}
+	if (maildir_deliver_commit(&d, name, sizeof name) < 0)
+		goto sys;
+	snprintf(from, sizeof from, "%s/new/%s", nb->path, name);
+	if (flags) {
+		/* with its flags: straight on to cur/ */
+		info_letters(flags, info);
+		snprintf(to, sizeof to, "%s/cur/%s:2,%s", nb->path, name,
+			info);
+		if (rename(from, to) < 0)
+			goto undo;
+		str_lcpy(from, to, sizeof from);
+	}
+	if (load_index(nb, err, errmax) < 0 ||
+	    kw_bits(nb, kw, nkw, &bits) < 0)
+		goto undo;
+	for (i = 0; i < nb->n; i++)
+		if (strncmp(strchr(nb->msg[i].name, '/') + 1, name,
+		    strlen(name)) == 0)
+			break;
+	if (i == nb->n) {
+		errno = ENOENT;
+		goto undo;
+	}
+	nb->msg[i].kw = nb->msg[i].kw0 = bits;
+	nb->msg[i].date = date;
+	nb->uids_dirty = 1;
+	if (uidlist_save(nb) < 0)
+		goto undo;
+	*uid = nb->msg[i].uid;
+	release(nb, &h);
+	return 0;
+undo:
+	/* nothing stored after a failure */
+	seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+	unlink(from);
+	goto fail;
+sys:
+	seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+fail:
+	release(nb, &h);
+	return -1;
+}
+
 /* --- the interface -------------------------------------------------------- */
+
+static int shared_open(struct mailbox *mb, int flags, char *err,
+	size_t errmax)
+{
+	char cur[4200];
+
+	if (mb->kind == LOCAL_MAILDIR) {
+		if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
+			seterr(err, errmax, "%s: %s", mb->path,
+				strerror(errno));
+			return -1;
+		}
+		snprintf(cur, sizeof cur, "%s/cur", mb->path);
+		mb->lockfd = open(mb->path, O_RDONLY | O_DIRECTORY |
+			O_CLOEXEC);
+		mb->fd = mb->lockfd < 0 ? -1 : open(cur, O_RDONLY |
+			O_DIRECTORY | O_CLOEXEC);
+		if (mb->fd < 0) {
+			seterr(err, errmax, "%s: %s", mb->path,
+				strerror(errno));
+			return -1;
+		}
+	}
+	return do_sync(mb, 0, err, errmax);
+}
+
+int mailbox_sync(struct mailbox *mb, unsigned how, char *err,
+	size_t errmax)
+{
+	return do_sync(mb, how, err, errmax);
+}
+
+int mailbox_keyword(struct mailbox *mb, const char *name, int create)
+{
+	char err[MAILBOX_ERR_MAX];
+	struct held h;
+	int b = kw_find(mb, name);
+
+	if (b >= 0)
+		return b;
+	if (!create) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (!kw_valid(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (mb->rdonly) {
+		/* EXAMINE: known in this session only */
+		if (mb->nkw >= MAILBOX_KW_MAX) {
+			errno = ENOSPC;
+			return -1;
+		}
+		str_lcpy(mb->kwname[mb->nkw], name, MAILBOX_KW_LEN);
+		return (int)mb->nkw++;
+	}
+	/* saved at once, under the locks, so that a name keeps its bit:
+	 * one another session made meanwhile is found */
+	memset(&h, 0, sizeof h);
+	if ((mb->kind == LOCAL_MBOX && mb->shared &&
+	    mbox_reopen(mb, err, sizeof err) < 0) ||
+	    hold_session(mb, LOCK_SH, &h, err, sizeof err) < 0 ||
+	    hold_writers(mb, &h, err, sizeof err) < 0)
+		return -1;
+	if (kw_load(mb) < 0 || ((b = kw_find(mb, name)) < 0 &&
+	    (b = kw_add(mb, name)) < 0))
+		b = -1;
+	release(mb, &h);
+	return b;
+}
+
+int mailbox_append(const char *path, int kind, const char *data, size_t n,
+	unsigned flags, const char *const *kw, size_t nkw, time_t date,
+	unsigned *validity, unsigned *uid, char *err, size_t errmax)
+{
+	struct mailbox *nb = calloc(1, sizeof *nb);
+	char *text = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (!nb || !(text = append_text(data, n, kind == LOCAL_MBOX,
+	    flags & STORED_FLAGS, &len))) {
+		seterr(err, errmax, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	nb->kind = kind;
+	nb->shared = 1;
+	nb->fd = nb->lockfd = -1;
+	if (str_lcpy(nb->path, path, sizeof nb->path) >= sizeof nb->path ||
+	    mailbox_uidlist_path(path, kind, nb->uidlist,
+	    sizeof nb->uidlist) < 0) {
+		errno = ENAMETOOLONG;
+		seterr(err, errmax, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!date)
+		date = time(NULL);
+	flags &= STORED_FLAGS;
+	rc = kind == LOCAL_MAILDIR ?
+		append_maildir(nb, text, len, flags, kw, nkw, date, uid, err,
+			errmax) :
+		append_mbox(nb, text, len, flags, kw, nkw, date, uid, err,
+			errmax);
+	if (rc == 0)
+		*validity = nb->validity;
+out:
+	if (nb) {
+		int e = errno;
+
+		mailbox_close(nb);
+		free(nb);
+		errno = e;
+	}
+	free(text);
+	return rc;
+}
 
 int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 	char *err, size_t errmax)
@@ -2053,6 +3138,7 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 	mb->fd = mb->lockfd = -1;
 	mb->kind = kind;
 	mb->rdonly = flags & MAILBOX_RDONLY;
+	mb->shared = (flags & MAILBOX_SHARED) != 0;
 	if (str_lcpy(mb->path, path, sizeof mb->path) >= sizeof mb->path ||
 	    mailbox_uidlist_path(path, kind, mb->uidlist,
 	    sizeof mb->uidlist) < 0) {
@@ -2060,7 +3146,9 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 		seterr(err, errmax, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (kind == LOCAL_MAILDIR)
+	if (mb->shared)
+		rc = shared_open(mb, flags, err, errmax);
+	else if (kind == LOCAL_MAILDIR)
 		rc = maildir_open(mb, flags, err, errmax);
 	else
 		rc = mbox_open_scan(mb, err, errmax);
@@ -2093,7 +3181,9 @@ int mailbox_commit(struct mailbox *mb, char *err, size_t errmax)
 {
 	int rc = 0, e;
 
-	if (!mb->rdonly)
+	if (mb->shared)
+		rc = do_sync(mb, 0, err, errmax);
+	else if (!mb->rdonly)
 		rc = mb->kind == LOCAL_MAILDIR ?
 			maildir_commit(mb, err, errmax) :
 			mbox_commit(mb, err, errmax);
@@ -2126,6 +3216,8 @@ int mailbox_msg_open(struct mailbox *mb, size_t i, struct mailbox_reader *r)
 
 	memset(r, 0, offsetof(struct mailbox_reader, buf));
 	r->bol = 1;
+	if (mb->kind == LOCAL_MBOX && mb->shared)
+		return shared_msg_open(mb, i, r);
 	if (mb->kind == LOCAL_MBOX) {
 		if (mb->fd < 0) {
 			errno = ESTALE;

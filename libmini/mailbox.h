@@ -26,10 +26,10 @@
  * Maildir folder itself: exclusive (a second writer gets EWOULDBLOCK, POP3
  * "[IN-USE]"), shared with MAILBOX_RDONLY.  A MAILBOX_SHARED session
  * holds it only inside a call, shared, waiting for it at most
- * MAILBOX_SHARED_WAIT milliseconds (then EWOULDBLOCK: a pop3d or mail
+ * mailbox_wait_ms milliseconds (then EWOULDBLOCK: a pop3d or mail
  * session has the mailbox; IMAP's NO [INUSE]); an exclusive open waits
- * the same short time, so that a shared call in progress does not turn
- * away a POP3 login.  Shared sessions exclude each other while they
+ * a fifth of that, so that a shared call in progress does not turn away
+ * a POP3 login.  Shared sessions exclude each other while they
  * change the mailbox or its uidlist with a second lock: for an mbox the
  * delivery write lock (fcntl + dotlock, below), for a Maildir flock on
  * its cur/ folder.  Rewriting an mbox (flags, expunge) takes the session
@@ -140,6 +140,9 @@
 #define MAILBOX_SHARED	4	/* no lock between calls: mailbox_sync */
 
 #define MAILBOX_SHARED_WAIT	5000	/* ms a shared call waits for locks */
+/* The wait of a shared call for a lock, in ms (MAILBOX_SHARED_WAIT; an
+ * exclusive open waits a fifth of it); a server may set it once. */
+extern unsigned mailbox_wait_ms;
 #define MAILBOX_KW_MAX		32	/* keyword names per mailbox */
 #define MAILBOX_KW_LEN		100	/* bytes of a keyword name, NUL too */
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -185,7 +186,7 @@ static void test_mbox(void)
 		"separator restored");
 	free(s);
 	s = slurp(".m1.uidlist");
-	CHECK(s && strncmp(s, "postbox-uidlist 1 V", 19) == 0, "uidlist");
+	CHECK(s && strncmp(s, "postbox-uidlist 2 V", 19) == 0, "uidlist");
 	free(s);
 
 	/* a dropped session changes nothing */
@@ -298,7 +299,7 @@ static void test_maildir(void)
 	CHECK(mailbox_commit(&mb, err, sizeof err) == 0,
 		"commit with a vanished message");
 	s = slurp("Maildir/postbox-uidlist");
-	CHECK(s && strncmp(s, "postbox-uidlist 1 V", 19) == 0, "uidlist");
+	CHECK(s && strncmp(s, "postbox-uidlist 2 V", 19) == 0, "uidlist");
 	free(s);
 	/* a broken uidlist: new UIDs, nothing lost */
 	put("Maildir/postbox-uidlist", "garbage\n");
@@ -361,6 +362,291 @@ static void test_fuzz(void)
 	CHECK(bad == 0, "fuzz: 3000 hostile mboxes, sizes agree");
 }
 
+
+/* --- shared (IMAP) sessions ------------------------------------------------ */
+
+static size_t by_uid(const struct mailbox *mb, unsigned uid)
+{
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		if (mb->msg[i].uid == uid)
+			return i;
+	return (size_t)-1;
+}
+
+/* A message as the MTA delivers it, into the mailbox at PATH. */
+static void deliver_to(const char *path, int kind, const char *text)
+{
+	struct mbox_append ap;
+
+	if (kind == LOCAL_MAILDIR) {
+		deliver(path, text);
+		return;
+	}
+	mbox_append_open(&ap, path, 0, MBOX_CREATE);
+	mbox_append_from(&ap, "x@example.org", 1700000000);
+	mbox_append_write(&ap, text, strlen(text));
+	mbox_append_commit(&ap);
+}
+
+static void test_shared(int kind)
+{
+	struct mailbox a, b, c;
+	char err[256], path[300], t[160];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	const char *kws[] = { "$Forwarded" };
+	unsigned u1, u2, u3, un, v, ua;
+	uint64_t ms, hm;
+	size_t i;
+	int bit, r, ok;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/shared-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	deliver_to(path, kind, "Subject: 1\n\none\n");
+	usleep(2000);
+	deliver_to(path, kind, "Subject: 2\n\ntwo\n");
+	usleep(2000);
+	deliver_to(path, kind, "Subject: 3\n\nthree\n");
+
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 3, T("shared open"));
+	CHECK(mailbox_open(&b, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && b.n == 3, T("a second shared open"));
+	CHECK(a.msg[0].recent && a.msg[2].recent && !b.msg[0].recent &&
+		!b.msg[2].recent, T("\\Recent: the first session only"));
+	u1 = a.msg[0].uid;
+	u2 = a.msg[1].uid;
+	u3 = a.msg[2].uid;
+	CHECK(u1 < u2 && u2 < u3 && b.msg[1].uid == u2 &&
+		a.validity == b.validity, T("same UIDs in both"));
+	CHECK(a.msg[0].modseq > 0 && a.highestmodseq >= a.msg[2].modseq,
+		T("modseqs given"));
+	if (kind == LOCAL_MBOX)
+		CHECK(a.msg[0].date == 1700000000, T("INTERNALDATE of From_"));
+
+	/* A stores a flag; B syncs and sees it with a higher modseq */
+	ms = b.msg[1].modseq;
+	hm = b.highestmodseq;
+	a.msg[1].flags |= MAILBOX_FLAGGED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0, T("sync A"));
+	CHECK(a.msg[1].flags0 & MAILBOX_FLAGGED && a.msg[1].modseq > ms,
+		T("A: written, new modseq"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0, T("sync B"));
+	i = by_uid(&b, u2);
+	CHECK(i != (size_t)-1 && (b.msg[i].flags & MAILBOX_FLAGGED) &&
+		b.msg[i].modseq > ms && b.highestmodseq > hm &&
+		b.msg[i].modseq == a.msg[1].modseq, T("B sees the flag"));
+	CHECK_STR(msg(&b, 2), "Subject: 3\n\nthree\n",
+		T("B reads after the rewrite"));
+
+	/* both change different flags of one message: both kept */
+	a.msg[0].flags |= MAILBOX_SEEN;
+	b.msg[0].flags |= MAILBOX_ANSWERED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		mailbox_sync(&b, 0, err, sizeof err) == 0 &&
+		mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		(a.msg[0].flags & (MAILBOX_SEEN | MAILBOX_ANSWERED)) ==
+		(MAILBOX_SEEN | MAILBOX_ANSWERED) && (b.msg[0].flags &
+		(MAILBOX_SEEN | MAILBOX_ANSWERED)) == (MAILBOX_SEEN |
+		MAILBOX_ANSWERED), T("concurrent stores merge"));
+
+	/* keywords: made, stored, seen by the other, kept */
+	bit = mailbox_keyword(&a, "$Junk", 1);
+	CHECK(bit >= 0 && mailbox_keyword(&a, "$junk", 0) == bit,
+		T("keyword made, found without case"));
+	CHECK(mailbox_keyword(&a, "bad name", 1) < 0 && errno == EINVAL &&
+		mailbox_keyword(&a, "\\Seen", 1) < 0 &&
+		mailbox_keyword(&a, "Unknown", 0) < 0 && errno == ENOENT,
+		T("bad keywords refused"));
+	CHECK(mailbox_keyword(&b, "$JUNK", 1) == bit,
+		T("the other session finds its bit"));
+	ms = a.msg[2].modseq;
+	a.msg[2].kw |= 1u << bit;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		a.msg[2].modseq > ms && a.msg[2].kw0 == 1u << bit,
+		T("keyword stored"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 &&
+		b.msg[by_uid(&b, u3)].kw == 1u << bit,
+		T("B sees the keyword"));
+
+	/* A expunges message 1; B's reader finds it gone, sync drops it */
+	a.msg[0].flags |= MAILBOX_TRASHED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 3,
+		T("\\Deleted set, not expunged"));
+	a.msg[0].flags |= MAILBOX_DELETED;
+	hm = a.highestmodseq;
+	CHECK(mailbox_sync(&a, MAILBOX_SYNC_EXPUNGE, err, sizeof err) == 0 &&
+		a.n == 2 && by_uid(&a, u1) == (size_t)-1 &&
+		a.highestmodseq > hm, T("expunged"));
+	CHECK_STR(msg(&b, 0), "(open failed)", T("B: expunged message gone"));
+	CHECK(errno == ENOENT, T("... ENOENT"));
+	CHECK_STR(msg(&b, 2), "Subject: 3\n\nthree\n",
+		T("B: the others found again"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 && b.n == 2 &&
+		by_uid(&b, u1) == (size_t)-1 && b.msg[0].uid == u2,
+		T("B sees the UID gone"));
+
+	/* delivery while both are open: a new UID, \Recent in one only */
+	deliver_to(path, kind, "Subject: 4\n\nfour\n");
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 && b.n == 3 &&
+		b.msg[2].uid > u3 && b.msg[2].recent, T("B gets the new one"));
+	un = b.msg[2].uid;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 3 &&
+		a.msg[2].uid == un && !a.msg[2].recent,
+		T("A: same UID, not recent"));
+
+	/* APPEND: the next UID at once, flags, keywords, date */
+	{
+		static const char m5[] = "Subject: 5\r\nStatus: RO\r\n\r\n"
+			"From me\r\nfive\r\n";
+
+		r = mailbox_append(path, kind, m5, sizeof m5 - 1,
+			MAILBOX_SEEN | MAILBOX_FLAGGED, kws, 1, 1600000000,
+			&v, &ua, err, sizeof err);
+	}
+	CHECK(r == 0 && v == a.validity && ua == un + 1, T("append's UID"));
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 4 &&
+		a.msg[3].uid == ua, T("A sees the appended"));
+	bit = mailbox_keyword(&a, "$Forwarded", 0);
+	CHECK(bit >= 0 && a.msg[3].kw == 1u << bit &&
+		(a.msg[3].flags & (MAILBOX_SEEN | MAILBOX_FLAGGED)) ==
+		(MAILBOX_SEEN | MAILBOX_FLAGGED) &&
+		a.msg[3].date == 1600000000 && a.msg[3].recent,
+		T("appended: flags, keyword, date"));
+	CHECK_STR(msg(&a, 3), kind == LOCAL_MBOX ? "Subject: 5\nStatus: RO\n"
+		"X-Status: F\n\nFrom me\nfive\n" : "Subject: 5\n\nFrom me\n"
+		"five\n", T("appended: LF ends, quoting undone"));
+	CHECK(a.msg[3].size == (kind == LOCAL_MBOX ? 54 : 29),
+		T("appended: size in CRLF"));
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0 && b.n == 4 &&
+		b.msg[3].uid == ua && !b.msg[3].recent,
+		T("B: the appended, recent in A only"));
+
+	/* modseqs, keywords, \Recent kept across close and open */
+	ms = a.msg[3].modseq;
+	hm = a.highestmodseq;
+	mailbox_close(&a);
+	mailbox_close(&b);
+	CHECK(mailbox_open(&c, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && c.n == 4, T("reopen"));
+	CHECK(c.highestmodseq == hm && c.msg[3].modseq == ms,
+		T("modseqs kept"));
+	bit = mailbox_keyword(&c, "$junk", 0);
+	CHECK(bit >= 0 && c.msg[by_uid(&c, u3)].kw == 1u << bit,
+		T("keywords kept"));
+	ok = 1;
+	for (i = 0; i < c.n; i++)
+		ok &= !c.msg[i].recent;
+	CHECK(ok, T("nothing recent twice"));
+
+	/* a pop3d-style session: shared calls wait, then EWOULDBLOCK */
+	CHECK(mailbox_open(&b, path, kind, 0, err, sizeof err) == 0,
+		T("exclusive open beside a shared session"));
+	errno = 0;
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) < 0 &&
+		errno == EWOULDBLOCK, T("shared sync: EWOULDBLOCK"));
+	errno = 0;
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) < 0 && errno == EWOULDBLOCK,
+		T("shared open: EWOULDBLOCK"));
+	errno = 0;
+	CHECK(mailbox_append(path, kind, "S: x\r\n\r\nx\r\n", 11, 0, NULL, 0,
+		0, &v, &ua, err, sizeof err) < 0 && errno == EWOULDBLOCK,
+		T("append: EWOULDBLOCK"));
+	/* its changes get modseqs too */
+	ms = b.msg[0].modseq;
+	b.msg[0].flags |= MAILBOX_DRAFT;
+	b.msg[1].flags |= MAILBOX_DELETED;
+	u2 = b.msg[1].uid;
+	CHECK(mailbox_commit(&b, err, sizeof err) == 0, T("exclusive commit"));
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 3 &&
+		(c.msg[0].flags & MAILBOX_DRAFT) && c.msg[0].modseq > ms &&
+		by_uid(&c, u2) == (size_t)-1,
+		T("pop3d's changes seen with a new modseq"));
+
+	/* another process: stores a flag and appends */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct mailbox d;
+
+		if (mailbox_open(&d, path, kind, MAILBOX_SHARED, err,
+		    sizeof err) < 0)
+			_exit(1);
+		d.msg[0].flags |= MAILBOX_SEEN;
+		if (mailbox_sync(&d, 0, err, sizeof err) < 0 ||
+		    mailbox_append(path, kind, "S: 6\r\n\r\n6\r\n", 11, 0,
+		    NULL, 0, 0, &v, &ua, err, sizeof err) < 0)
+			_exit(2);
+		mailbox_close(&d);
+		_exit(0);
+	}
+	waitpid(pid, &r, 0);
+	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0, T("child process"));
+	ms = c.msg[0].modseq;
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
+		(c.msg[0].flags & MAILBOX_SEEN) && c.msg[0].modseq > ms,
+		T("another process's changes seen"));
+	/* nothing changed: cheap and the same */
+	hm = c.highestmodseq;
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
+		c.highestmodseq == hm, T("sync with nothing new"));
+	mailbox_close(&c);
+#undef T
+}
+
+/* A uidlist of format 1 gives its UIDs, and is written as format 2. */
+static void test_uidlist1(int kind)
+{
+	struct mailbox mb;
+	char err[256], path[300], line[200], name[100], ul[400];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	char *s;
+
+	snprintf(path, sizeof path, "%s/v1-%s", dir, k);
+	if (kind == LOCAL_MAILDIR) {
+		maildir_make(path);
+		snprintf(ul, sizeof ul, "%s/postbox-uidlist", path);
+		snprintf(name, sizeof name, "%s/new/1700000000.a.host", path);
+		put(name + strlen(dir) + 1, "Subject: a\n\na\n");
+		snprintf(line, sizeof line, "postbox-uidlist 1 V77 N42\n"
+			"41 1700000000.a.host 16\n");
+	} else {
+		struct mailbox tmp;
+
+		put("v1-mbox", "From a Mon Nov 23 10:00:00 2026\nSubject: a\n"
+			"\na\n");
+		/* the key as this code computes it */
+		mailbox_open(&tmp, path, kind, MAILBOX_RDONLY, err,
+			sizeof err);
+		snprintf(line, sizeof line, "postbox-uidlist 1 V77 N42\n"
+			"41 %016llx 16\n", (unsigned long long)tmp.msg[0].key);
+		mailbox_close(&tmp);
+		snprintf(ul, sizeof ul, "%s/.v1-mbox.uidlist", dir);
+	}
+	{
+		int fd = open(ul, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		file_write_all(fd, line, strlen(line));
+		close(fd);
+	}
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1 && mb.validity == 77 &&
+		mb.msg[0].uid == 41 && mb.next_uid == 42 &&
+		!mb.msg[0].recent, kind == LOCAL_MAILDIR ?
+		"maildir: format 1 uidlist read" : "mbox: format 1 uidlist read");
+	mailbox_close(&mb);
+	s = slurp(ul + strlen(dir) + 1);
+	CHECK(s && strncmp(s, "postbox-uidlist 2 V77 N42 M", 27) == 0,
+		kind == LOCAL_MAILDIR ? "maildir: written as format 2" :
+		"mbox: written as format 2");
+	free(s);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int type,
 	struct FTW *ftw)
 {
@@ -379,11 +665,16 @@ int main(void)
 	snprintf(dir, sizeof dir, "%s/test_mailbox.%d", cwd, (int)getpid());
 	mkdir(dir, 0700);
 	log_open("test", 0);
+	mailbox_wait_ms = 250;	/* the EWOULDBLOCK checks, quickly */
 	test_sizes();
 	test_mbox();
 	test_mbox_bad();
 	test_maildir();
 	test_fuzz();
+	test_shared(LOCAL_MBOX);
+	test_shared(LOCAL_MAILDIR);
+	test_uidlist1(LOCAL_MBOX);
+	test_uidlist1(LOCAL_MAILDIR);
 	rc = unit_done();
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
