@@ -99,13 +99,19 @@ void tagged(struct imap *s, const char *fmt, ...)
 	char pre[IMAP_TAG_MAX + 2];
 	va_list ap;
 
+	/* RFC 3501 7.4.1: EXPUNGEs found during a command that may have
+	 * them go before its end */
+	if (s->expunge_ok) {
+		s->expunge_ok = 0;
+		sel_tell(s);
+	}
 	snprintf(pre, sizeof pre, "%s ", s->tag);
 	va_start(ap, fmt);
 	vreply(s, pre, fmt, ap);
 	va_end(ap);
 }
 
-/* --- privileges (pop3d's, privsep.h) ------------------------------------- */
+/* --- privileges (pop3d's, privsep.h) -------------------------------------- */
 
 /* PostboxVirtualUsers, then the system accounts (auth.h). */
 static int lookup(void *arg, const char *user, char *secret, size_t max)
@@ -181,7 +187,7 @@ static int check_pass(void *arg, const char *user, const char *pass)
 	return r == AUTH_SUCCESS ? AUTH_SUCCESS : AUTH_FAIL;
 }
 
-/* --- capabilities -------------------------------------------------------- */
+/* --- capabilities --------------------------------------------------------- */
 
 static int plaintext_ok(struct imap *s)
 {
@@ -216,13 +222,16 @@ void capabilities(struct imap *s, char *dst, size_t max)
 		for (w = strtok(list, " "); m && w; w = strtok(NULL, " "))
 			buf_printf(&b, " AUTH=%s", w);
 	} else {
-		buf_adds(&b, " NAMESPACE");
+		buf_printf(&b, " IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
+			"CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
+			"CONDSTORE ESEARCH APPENDLIMIT=%lu",
+			(unsigned long)IMAP_APPEND_MAX);
 	}
 	str_lcpy(dst, b.len ? b.p : "IMAP4rev1", max);
 	buf_free(&b);
 }
 
-/* --- login --------------------------------------------------------------- */
+/* --- login ---------------------------------------------------------------- */
 
 static void failed(struct imap *s, const char *text)
 {
@@ -272,6 +281,7 @@ static void do_login(struct imap *s, const char *user, const char *how)
 	}
 	str_lcpy(s->login, user, sizeof s->login);
 	s->state = ST_AUTH;
+	folders_init(s, home);
 	if (!strcmp(how, "USER"))
 		how = "LOGIN";	/* privsep's name for a password */
 	log_msg(LOG_INFO, "login: user=<%s>, method=%s, rip=%s%s", user, how,
@@ -298,8 +308,9 @@ static void login_result(struct imap *s, int r, const char *user,
 {
 	switch (r) {
 	case AUTH_SUCCESS:
+		/* split: the monitor takes the session and answers */
 		if (s->ps.chan >= 0)
-			s->handoff = s->quit = 1;	/* the monitor answers */
+			s->handoff = s->quit = 1;
 		else
 			do_login(s, user, how);
 		break;
@@ -544,12 +555,13 @@ bad:
 	s->errors++;
 }
 
-/* --- authenticated state ------------------------------------------------- */
+/* --- authenticated state -------------------------------------------------- */
 
 /* RFC 5161: ENABLE capability...; what is not known is ignored. */
 static void cmd_enable(struct imap *s, struct cur *c)
 {
-	char word[64], on[128] = "";
+	char word[64];
+	int condstore = 0;
 
 	if (p_peek(c, '\r')) {
 		tagged(s, "BAD Usage: ENABLE capability ...");
@@ -562,9 +574,13 @@ static void cmd_enable(struct imap *s, struct cur *c)
 			s->errors++;
 			return;
 		}
-		(void)on;
+		if (!strcasecmp(word, "CONDSTORE"))
+			condstore = 1;
 	}
-	reply(s, "* ENABLED%s", on);
+	/* RFC 7162 3.1.8: CONDSTORE is enabled by ENABLE */
+	if (condstore)
+		s->condstore = 1;
+	reply(s, "* ENABLED%s", condstore ? " CONDSTORE" : "");
 	tagged(s, "OK Enabled");
 }
 
@@ -611,6 +627,28 @@ static const struct command {
 	{ "STARTTLS", S_NOAUTH, cmd_starttls },
 	{ "ENABLE", S_AUTH | S_SEL, cmd_enable },
 	{ "NAMESPACE", S_AUTH | S_SEL, cmd_namespace },
+	{ "SELECT", S_AUTH | S_SEL, cmd_select },
+	{ "EXAMINE", S_AUTH | S_SEL, cmd_examine },
+	{ "CREATE", S_AUTH | S_SEL, cmd_create },
+	{ "DELETE", S_AUTH | S_SEL, cmd_delete },
+	{ "RENAME", S_AUTH | S_SEL, cmd_rename },
+	{ "SUBSCRIBE", S_AUTH | S_SEL, cmd_subscribe },
+	{ "UNSUBSCRIBE", S_AUTH | S_SEL, cmd_unsubscribe },
+	{ "LIST", S_AUTH | S_SEL, cmd_list },
+	{ "LSUB", S_AUTH | S_SEL, cmd_lsub },
+	{ "STATUS", S_AUTH | S_SEL, cmd_status },
+	{ "APPEND", S_AUTH | S_SEL, cmd_append },
+	{ "IDLE", S_AUTH | S_SEL, cmd_idle },
+	{ "CHECK", S_SEL, cmd_check },
+	{ "CLOSE", S_SEL, cmd_close },
+	{ "UNSELECT", S_SEL, cmd_unselect },
+	{ "EXPUNGE", S_SEL, cmd_expunge },
+	{ "SEARCH", S_SEL, cmd_search },
+	{ "FETCH", S_SEL, cmd_fetch },
+	{ "STORE", S_SEL, cmd_store },
+	{ "COPY", S_SEL, cmd_copy },
+	{ "MOVE", S_SEL, cmd_move },
+	{ "UID", S_SEL, cmd_uid },
 };
 
 /* One command in s->cmd: the tag, the name, the table. */
@@ -652,7 +690,14 @@ static void command(struct imap *s)
 		s->errors++;
 		return;
 	}
+	/* what others did since the last command: new messages, flags
+	 * (EXPUNGEs wait for a command that may have them) */
+	if (s->sel)
+		sel_update(s, 0);
+	s->expunge_ok = s->state == ST_SELECTED && strcmp(name, "FETCH") &&
+		strcmp(name, "STORE") && strcmp(name, "SEARCH");
 	commands[i].fn(s, &c);
+	s->expunge_ok = 0;
 }
 
 static void session_loop(struct imap *s)
@@ -751,6 +796,8 @@ static int split(struct imap *s, int *rc)
 
 static void session_free(struct imap *s)
 {
+	sel_close(s);
+	free(s->folders);
 	buf_free(&s->cmd);
 	free(s);
 }

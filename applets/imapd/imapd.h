@@ -80,6 +80,8 @@ struct imap {
 	void *folders;		/* folders.c's: the folder tree */
 	int utf8;		/* ENABLE UTF8=ACCEPT */
 	int condstore;		/* ENABLE CONDSTORE (or a command with it) */
+	int expunge_ok;		/* the command may be answered with EXPUNGE
+				   (RFC 3501 7.4.1: not FETCH, STORE, SEARCH) */
 	char inbuf[IMAP_IN_BUF], outbuf[IMAP_OUT_BUF];
 	char line[IMAP_LINE_MAX + 2];
 };
@@ -121,5 +123,44 @@ void seq_free(struct seqset *set);
 int p_word(struct cur *c, char *dst, size_t max);
 /* IMAP quoted or literal form of S (N bytes) */
 int out_string(struct imap *s, const char *v, size_t n);
+
+/* select.c */
+void cmd_select(struct imap *s, struct cur *c);
+void cmd_examine(struct imap *s, struct cur *c);
+void cmd_fetch(struct imap *s, struct cur *c);
+void cmd_store(struct imap *s, struct cur *c);
+void cmd_search(struct imap *s, struct cur *c);
+void cmd_copy(struct imap *s, struct cur *c);
+void cmd_move(struct imap *s, struct cur *c);
+void cmd_uid(struct imap *s, struct cur *c);
+void cmd_expunge(struct imap *s, struct cur *c);
+void cmd_close(struct imap *s, struct cur *c);
+void cmd_unselect(struct imap *s, struct cur *c);
+void cmd_check(struct imap *s, struct cur *c);
+void cmd_idle(struct imap *s, struct cur *c);
+/* mailbox_sync and the untagged answers; EXPUNGES: EXPUNGE may be sent */
+void sel_update(struct imap *s, int expunges);
+/* what the last sync found, told (before a tagged answer) */
+void sel_tell(struct imap *s);
+void sel_close(struct imap *s);
+void sel_copy(struct imap *s, struct cur *c, int uid, int move);
+/* a flag list (RFC 3501 flag-list, or flags without parentheses) */
+int p_flags(struct cur *c, unsigned *flags, char kw[][MAILBOX_KW_LEN],
+	size_t *nkw);
+/* the path and kind of folder NAME (INBOX: the PostboxMailbox) */
+int folder_find(struct imap *s, const char *name, char *path, size_t max,
+	int *kind);
+
+/* folders.c */
+void folders_init(struct imap *s, const char *home);
+void cmd_create(struct imap *s, struct cur *c);
+void cmd_delete(struct imap *s, struct cur *c);
+void cmd_rename(struct imap *s, struct cur *c);
+void cmd_subscribe(struct imap *s, struct cur *c);
+void cmd_unsubscribe(struct imap *s, struct cur *c);
+void cmd_status(struct imap *s, struct cur *c);
+void cmd_list(struct imap *s, struct cur *c);
+void cmd_lsub(struct imap *s, struct cur *c);
+void cmd_append(struct imap *s, struct cur *c);
 
 #endif

@@ -157,7 +157,7 @@ int read_command(struct imap *s)
 	}
 }
 
-/* --- the parser ---------------------------------------------------------- */
+/* --- the parser ----------------------------------------------------------- */
 
 int p_sp(struct cur *c)
 {
@@ -314,7 +314,7 @@ int p_word(struct cur *c, char *dst, size_t max)
 	return i ? 0 : -1;
 }
 
-/* --- sequence sets ------------------------------------------------------- */
+/* --- sequence sets -------------------------------------------------------- */
 
 static int range_cmp(const void *a, const void *b)
 {
