@@ -778,10 +778,20 @@ static int split(struct imap *s, int *rc)
 			log_msg(LOG_ERR, "%s: the login child sent no tag",
 				s->client);
 		} else {
-			s->line[len - 2] = 0;
-			str_lcpy(s->tag, s->line, sizeof s->tag);
-			do_login(s, user, how);
-			session_loop(s);
+			struct cur c = { s->line, s->line + len - 2 };
+			char *t;
+			size_t n;
+
+			/* the child's word is checked as a client's */
+			if (p_atom(&c, &t, &n, 1) < 0 || c.p != c.end) {
+				log_msg(LOG_ERR, "%s: the login child sent a "
+					"bad tag", s->client);
+			} else {
+				s->line[len - 2] = 0;
+				str_lcpy(s->tag, s->line, sizeof s->tag);
+				do_login(s, user, how);
+				session_loop(s);
+			}
 		}
 	}
 	explicit_bzero(user, sizeof user);

@@ -101,9 +101,11 @@ int read_command(struct imap *s)
 			len--;
 		if (len && s->line[len - 1] == '\r')
 			len--;
-		if (memchr(s->line, 0, len)) {
+		/* a NUL: refused, but a literal announced is still read
+		 * past (below), never taken for the next command */
+		if (!bad && memchr(s->line, 0, len)) {
 			reply(s, "%s BAD NUL in command line", s->tag);
-			return -1;
+			bad = 1;
 		}
 		if (!s->cmd.len) {
 			const char *sp = memchr(s->line, ' ', len);
@@ -113,8 +115,8 @@ int read_command(struct imap *s)
 			    !strncasecmp(sp + 1, "APPEND ", 7))
 				append = 1;
 		}
-		if (buf_add(&s->cmd, s->line, len) < 0 ||
-		    buf_add(&s->cmd, "\r\n", 2) < 0) {
+		if (!bad && (buf_add(&s->cmd, s->line, len) < 0 ||
+		    buf_add(&s->cmd, "\r\n", 2) < 0)) {
 			reply(s, "%s BAD Command too long", s->tag);
 			bad = 1;
 		}

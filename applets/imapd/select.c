@@ -715,8 +715,10 @@ static int parse_set(struct imap *s, struct cur *c, struct seqset *set,
 	if (p_seqset(c, set, star) < 0)
 		return -1;
 	/* RFC 3501 9: a message sequence number past EXISTS is an error
-	 * (a UID that does not exist is not) */
-	if (!uid && ((set->n && set->r[set->n - 1].hi > x->n) || !x->n))
+	 * (a UID that does not exist is not; "1:*" in an empty mailbox is
+	 * nothing, as clients send it right after SELECT) */
+	if (!uid && set->n && (x->n ? set->r[set->n - 1].hi > x->n :
+	    set->r[set->n - 1].lo > 0))
 		return -1;
 	return 0;
 }
