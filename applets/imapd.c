@@ -737,8 +737,12 @@ static void child_handoff(struct imap *s, char *buf, size_t max)
 				timeout_ms(s));
 		return;
 	}
-	if (max > PRIVSEP_INPUT_MAX)
-		max = PRIVSEP_INPUT_MAX;
+	/* all the input buffered (IMAP_IN_BUF) fits behind the tag */
+	max = PRIVSEP_INPUT_MAX;
+	if (!(buf = malloc(max))) {
+		log_msg(LOG_ERR, "%s: out of memory", s->client);
+		return;
+	}
 	memcpy(buf, s->tag, t);
 	memcpy(buf + t, "\r\n", 2);
 	n = t + 2;
@@ -746,6 +750,7 @@ static void child_handoff(struct imap *s, char *buf, size_t max)
 	    (k = io_read(&s->in, buf + n, max - n)) > 0)
 		n += (size_t)k;
 	privsep_send(s->ps.chan, 'I', buf, n);
+	free(buf);
 }
 
 /* Root: the login child speaks to the client as DefaultUser, this

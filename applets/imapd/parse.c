@@ -125,14 +125,18 @@ int read_command(struct imap *s)
 			return bad ? -1 : 1;
 		if (plus)
 			s->literal_plus = 1;
+		/* before a login only LOGIN's and ID's short strings: no
+		 * one gets a large buffer without a password */
 		if (!bad && (++nlit > IMAP_LITERALS_MAX ||
-		    (unsigned long long)lit > (append ? IMAP_APPEND_MAX :
-		    IMAP_CMD_MAX) || buf_reserve(&s->cmd, (size_t)lit) < 0)) {
+		    (unsigned long long)lit > (s->state == ST_NOAUTH ?
+		    IMAP_LINE_MAX : append ? IMAP_APPEND_MAX : IMAP_CMD_MAX) ||
+		    buf_reserve(&s->cmd, (size_t)lit) < 0)) {
 			/* RFC 7888 4: a synchronizing literal refused is
 			 * never sent; a non-synchronizing one is read and
 			 * dropped */
-			reply(s, "%s %s", s->tag, append ? "NO [TOOBIG] "
-				"Message too large" : "BAD Literal too large");
+			reply(s, "%s %s", s->tag, append && s->state !=
+				ST_NOAUTH ? "NO [TOOBIG] Message too large" :
+				"BAD Literal too large");
 			bad = 1;
 		}
 		if (bad && !plus)

@@ -3,7 +3,8 @@
  * {n+} literals, the limits), each command then walked as imapd's
  * commands walk theirs: the tag, the name, then strings, atoms, numbers,
  * sequence sets and lists until the parser refuses.  Nothing may read
- * past a command or loop. */
+ * past a command or loop.  Inputs of odd size are read as after a login
+ * (APPEND's literals may then be large). */
 #include "fuzz.h"
 #include "../../applets/imapd/imapd.h"
 #include "../../applets/imapd/parse.c"
@@ -85,6 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s)
 		abort();
 	s->cf = NULL;
+	/* odd sizes read as after a login: APPEND's large literals */
+	s->state = size & 1 ? ST_AUTH : ST_NOAUTH;
 	buf_init(&s->cmd, IMAP_APPEND_MAX + IMAP_CMD_MAX);
 	io_init(&s->in, fd, s->inbuf, sizeof s->inbuf);
 	io_init(&s->out, null, s->outbuf, sizeof s->outbuf);
