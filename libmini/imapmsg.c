@@ -757,7 +757,7 @@ static size_t prm_parse(const char *v, size_t n, size_t i, struct prm *pm,
 	return np;
 }
 
-/* Whether parameter M's value, unquoted, is VAL (ASCII case ignored). */
+/* Whether M is the plain parameter NAME (ASCII case ignored). */
 static int prm_named(const struct prm *m, const char *name)
 {
 	return m->sect < 0 && m->nlen == strlen(name) &&

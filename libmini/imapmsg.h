@@ -44,13 +44,18 @@ int imapmsg_envelope(struct buf *out, const char *p, size_t n);
  * Appends BODYSTRUCTURE (EXT 1: with the extension data, RFC 3501 7.4.2:
  * MD5, disposition, language, location for a leaf; parameters,
  * disposition, language, location for a multipart) or BODY (EXT 0) of
- * the message: the parenthesized list itself.  Types, subtypes and
- * parameter names are as sent (Content-Type absent or malformed:
- * "text" "plain" ("charset" "us-ascii"), RFC 2045 5.2); sizes are octets
- * of the encoded body, lines are counted for text/ and message/rfc822;
- * message/rfc822 carries the envelope and body of the message inside; a
- * multipart without its close delimiter ends with its parent; a
- * multipart without parts shows one empty text/plain part.
+ * the message: the parenthesized list itself.  Types, subtypes,
+ * encodings and parameter names are as sent (Content-Type absent or
+ * malformed: "text" "plain" ("charset" "us-ascii"), RFC 2045 5.2, or in
+ * a multipart/digest "message" "rfc822"); a text/ part without a charset
+ * gets "charset" "us-ascii" added; RFC 2231 sections are joined ("name",
+ * or "name*" with charset'lang' when one is extended); sizes are octets
+ * of the encoded body, lines (LF count) are given for text/ and
+ * message/rfc822; message/rfc822 carries the envelope and body of the
+ * message inside; a multipart without its close delimiter ends with its
+ * parent; a multipart without parts (or without a boundary) shows one
+ * empty text/plain part.  This is what Dovecot shows (test_imapmsg.c
+ * has the few differences).
  */
 int imapmsg_bodystructure(struct buf *out, const char *p, size_t n,
 	int ext);
@@ -97,8 +102,12 @@ int imapmsg_section_format(struct buf *out, const struct imapmsg_section *s);
  * message/rfc822 part's body is the message inside); a part's MIME
  * header; HEADER, HEADER.FIELDS(.NOT) and TEXT of the message or of a
  * message/rfc822 part (names matched ignoring ASCII case, whole fields
- * with their folding, the blank line included).  A section that does not
- * exist gives no bytes (and 0).  Partial fetches are the caller's.
+ * with their folding, the blank line included).  Part numbers: the Nth
+ * part of a multipart; in a message/rfc822 part, those of the message
+ * inside; any other part has just 1, itself (so "1" of a message that is
+ * not multipart is its body, as RFC 3501 and Dovecot have it).  A
+ * section that does not exist gives no bytes (and 0).  Partial fetches
+ * are the caller's.
  */
 int imapmsg_section(struct buf *out, const char *p, size_t n,
 	const struct imapmsg_section *s);
