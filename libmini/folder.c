@@ -814,7 +814,8 @@ static int walk_maildir(struct tree *t)
 		if (maildir_name(t->fs, de->d_name, name) < 0)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st,
-				AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+				AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		if ((rc = tree_add(t, name, B_SEL | B_TREE, B_TREE)) < 0)
 			break;
@@ -1503,6 +1504,16 @@ static int copy_msg(struct folder_store *fs, struct mailbox *mb, size_t i,
 			return 0;
 		return fail(fs, errno, "INBOX message %zu: %s", i + 1,
 			strerror(errno));
+	}
+	/* Maildir: a message file never changes, so a second link to it in
+	 * the new folder is the copy, flags and all (the folders' new/ and
+	 * cur/ are synced once at the end); copied when that fails */
+	if (fs->kind == LOCAL_MAILDIR && mb->msg[i].name &&
+	    snprintf(a, sizeof a, "%s/%s", mb->path, mb->msg[i].name) <
+	    (int)sizeof a && snprintf(b, sizeof b, "%s/%s", path,
+	    mb->msg[i].name) < (int)sizeof b && link(a, b) == 0) {
+		mailbox_msg_close(r);
+		return 0;
 	}
 	if (fs->kind == LOCAL_MBOX) {
 		if (mailbox_from_line(mb, i, line, sizeof line) < 0)

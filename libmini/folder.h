@@ -164,13 +164,16 @@ int folder_delete(struct folder_store *fs, const char *name);
  * and UIDVALIDITY) moved along.  Renaming INBOX creates NEW and moves
  * INBOX's messages into it, flags kept, leaving INBOX empty and its
  * inferiors where they are (NEW may be one of them: "INBOX/old"): done
- * here, under the same locks as a POP3
- * session and delivery (mailbox_open's session lock, then NEW written
- * with mbox_append / maildir_deliver, then the messages removed from
- * INBOX by mailbox_commit); a crash in between leaves them in both,
- * never in neither.  0, or -1: ENOENT no OLD, EEXIST NEW (or an
- * inferior's new name) exists, EINVAL bad name or NEW inside OLD,
- * EWOULDBLOCK another session holds INBOX, others from the system. */
+ * here, under the same locks as a POP3 session and delivery
+ * (mailbox_open's session lock; NEW written with mbox_append, or for a
+ * Maildir each message file linked into NEW's new/ or cur/ under its
+ * name and flags, copied with maildir_deliver where links fail; NEW's
+ * folders synced; then the messages removed from INBOX by
+ * mailbox_commit, mail that arrived meanwhile staying in INBOX); a
+ * crash in between leaves them in both, never in neither.  0, or -1:
+ * ENOENT no OLD, EEXIST NEW (or an inferior's new name) exists, EINVAL
+ * bad name or NEW inside OLD, EWOULDBLOCK another session holds INBOX,
+ * others from the system. */
 int folder_rename(struct folder_store *fs, const char *old,
 	const char *new);
 

@@ -14,6 +14,21 @@
 
 static char dir[256];
 
+/* link(2) as a file system without hard links has it, while link_fails
+ * is set (the static link takes this one over the C library's): RENAME
+ * INBOX of a Maildir then copies the messages instead of linking them. */
+static int link_fails, link_failed;
+
+int link(const char *from, const char *to)
+{
+	if (link_fails) {
+		link_failed++;
+		errno = EPERM;
+		return -1;
+	}
+	return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
 static const char *at(const char *name)
 {
 	static char p[4][1024];
@@ -259,7 +274,7 @@ static void test_match(void)
 	CHECK(folder_match(pat, big) == 0, "match: *a*a*a... against 500 a");
 }
 
-/* --- listing helper --------------------------------------------------------- */
+/* --- listing helper ------------------------------------------------------- */
 
 static int collect(void *arg, const char *name, unsigned a)
 {
@@ -326,7 +341,7 @@ static int messages(const char *path, int kind, char *out, size_t max)
 	return count;
 }
 
-/* --- mbox ------------------------------------------------------------------- */
+/* --- mbox ----------------------------------------------------------------- */
 
 static void test_mbox(void)
 {
@@ -481,7 +496,8 @@ static void test_mbox(void)
 	put("mail/.subscriptions", "V\t2\n\nArchive\t2024\n../x\n"
 		"a//b\n\x01\n.x\n\n&AGE-\nINBOX\r\n");
 	CHECK_STR(list(&fs, "", "*", FOLDER_LIST_LSUB), "INBOX[CS] "
-		"Archive/2024[NCS]", "mbox: a Dovecot list, bad lines left out");
+		"Archive/2024[NCS]",
+		"mbox: a Dovecot list, bad lines left out");
 	put("mail/.subscriptions", "Archive/2024/Sent\nINBOX\n");
 
 	/* special use */
@@ -541,7 +557,7 @@ static int count_suffix(const char *d, const char *suffix)
 	return n;
 }
 
-/* --- Maildir ---------------------------------------------------------------- */
+/* --- Maildir -------------------------------------------------------------- */
 
 static void test_maildir(void)
 {
@@ -647,6 +663,27 @@ static void test_maildir(void)
 		sizeof got) == 1 && strcmp(got, "Subject: 3\n\n3\n") == 0 &&
 		messages(at("Maildir"), LOCAL_MAILDIR, got, sizeof got) == 0,
 		"Maildir: rename INBOX to an inferior of its own");
+	/* again where files cannot be linked: copied, flags kept */
+	maildir_deliver_open(&d, at("Maildir"));
+	maildir_deliver_write(&d, "Subject: 4\n\n4\n", 14);
+	maildir_deliver_commit(&d, name, sizeof name);
+	snprintf(a, sizeof a, "Maildir/new/%s", name);
+	snprintf(b, sizeof b, "Maildir/cur/%s:2,RS", name);
+	rename(at(a), at(b));
+	maildir_deliver_open(&d, at("Maildir"));
+	maildir_deliver_write(&d, "Subject: 5\n\n5\n", 14);
+	maildir_deliver_commit(&d, name, sizeof name);
+	link_fails = 1;
+	CHECK(folder_rename(&fs, "INBOX", "Copied") == 0 &&
+		messages(at("Maildir/.Copied"), LOCAL_MAILDIR, got,
+		sizeof got) == 2 && strstr(got, "Subject: 4\n\n4\n") &&
+		strstr(got, "Subject: 5\n\n5\n") &&
+		count_suffix(at("Maildir/.Copied/cur"), ":2,RS") == 1 &&
+		count_suffix(at("Maildir/.Copied/new"), "") == 1 &&
+		messages(at("Maildir"), LOCAL_MAILDIR, got, sizeof got) == 0,
+		"Maildir: rename INBOX without hard links copies");
+	CHECK(link_failed >= 4, "Maildir: links were refused");
+	link_fails = 0;
 
 	CHECK(!exists("Maildir/subscriptions"),
 		"Maildir: no subscriptions file made by a rename");
@@ -662,6 +699,32 @@ static int counter(void *arg, const char *name, unsigned a)
 {
 	++*(int *)arg;
 	return 0;
+}
+
+/* RFC 3501's examples of DELETE (6.3.4) and RENAME (6.3.5), on a
+ * Maildir (on mbox "foo" would be a file, which holds no folders). */
+static void test_rfc(void)
+{
+	struct folder_store fs;
+
+	maildir_make(at("Rfc"));
+	folder_init(&fs, LOCAL_MAILDIR, at("Rfc"), NULL);
+	CHECK(folder_create(&fs, "blurdybloop") == 0 &&
+		folder_create(&fs, "foo") == 0 &&
+		folder_create(&fs, "foo/bar") == 0 &&
+		folder_delete(&fs, "blurdybloop") == 0 &&
+		folder_delete(&fs, "foo") == 0, "RFC 3501 6.3.4: DELETEs");
+	CHECK_STR(list(&fs, "", "foo", 0), "foo[NCX]",
+		"RFC 3501 6.3.4: foo is \\Noselect");
+	CHECK(folder_delete(&fs, "foo") == -1 && errno == ENOTEMPTY,
+		"RFC 3501 6.3.4: DELETE foo again fails");
+	CHECK(folder_delete(&fs, "foo/bar") == 0 &&
+		!exists("Rfc/.foo.bar"), "RFC 3501 6.3.4: DELETE foo/bar");
+	CHECK(folder_create(&fs, "foo/bar/zap") == 0 &&
+		folder_rename(&fs, "foo", "zowie") == 0,
+		"RFC 3501 6.3.5: RENAME foo zowie");
+	CHECK_STR(list(&fs, "", "*", 0), "INBOX[c] zowie[C] zowie/bar[C] "
+		"zowie/bar/zap[c]", "RFC 3501 6.3.5: the inferiors moved");
 }
 
 /* Many folders: a listing gives FOLDER_LIST_MAX and says so. */
@@ -694,6 +757,7 @@ int main(void)
 	test_match();
 	test_mbox();
 	test_maildir();
+	test_rfc();
 	test_bounds();
 	unit_rmdir(dir);
 	return unit_done();
