@@ -10,6 +10,7 @@
 #define _GNU_SOURCE	/* fallocate */
 #include "libmini.h"
 #include <bearssl.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +222,10 @@ static time_t from_date(const char *p, size_t n)
 	/* the last "Mmm dd hh:mm:ss ... yyyy" of the line: a sender may
 	 * look like a date, the date is at the end */
 	for (q = line + 5; (q = strchr(q, ' ')); q++) {
+		/* " Mmm d": most words stop here */
+		if (!isalpha((unsigned char)q[1]) || !q[2] || !q[3] ||
+		    q[4] != ' ' || (q[5] != ' ' && !isdigit((unsigned char)q[5])))
+			continue;
 		if (sscanf(q, " %3[A-Za-z] %d %d:%d:%d %d", mon, &d, &H, &M,
 		    &S, &Y) != 6 && sscanf(q, " %3[A-Za-z] %d %d:%d:%d %*s %d",
 		    mon, &d, &H, &M, &S, &Y) != 6)
@@ -679,7 +684,7 @@ static int sort_by_key(struct uident **u, size_t n)
 static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 {
 	struct uident *u = NULL;
-	char *data = NULL, *p, *nl, path[4096];
+	char *data = NULL, *p, *q, *nl, path[4096];
 	size_t len, n = 0, cap = 0, line = 1;
 	unsigned long v, nx, rc;
 	unsigned long long hm;
@@ -707,9 +712,24 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		}
 		mb->uids_dirty = 1;
 	}
+	mb->uid_end = -1;
+	mb->uid_ino = 0;
+	mb->rewrites = 0;
 	if (sscanf(data, "postbox-uidlist 2 V%lu N%lu M%llu R%lu", &v, &nx,
 	    &hm, &rc) == 4) {
+		long long e;
+		unsigned long long ino;
+		unsigned w;
+
 		fmt = 2;
+		p = strchr(data, '\n');
+		q = strstr(data, " E");
+		if (q && (!p || q < p) && sscanf(q, " E%lld I%llu W%u", &e,
+		    &ino, &w) == 3) {
+			mb->uid_end = e;
+			mb->uid_ino = ino;
+			mb->rewrites = w;
+		}
 	} else if (sscanf(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) == 2) {
 		/* format 1: nothing was claimed as recent by IMAP */
 		hm = 0;
@@ -834,8 +854,10 @@ static int uidlist_save(struct mailbox *mb)
 	    file_atomic_open(&a, mb->uidlist, 0600) < 0)
 		return -1;
 	n = snprintf(line, sizeof line, "postbox-uidlist 2 V%u N%u M%llu "
-		"R%u\n", mb->validity, mb->next_uid,
-		(unsigned long long)mb->highestmodseq, mb->recent_uid);
+		"R%u E%lld I%llu W%u\n", mb->validity, mb->next_uid,
+		(unsigned long long)mb->highestmodseq, mb->recent_uid,
+		mb->kind == LOCAL_MBOX ? (long long)mb->uid_end : 0LL,
+		mb->kind == LOCAL_MBOX ? mb->uid_ino : 0ULL, mb->rewrites);
 	buf_init(&b, UIDLIST_MAX);
 	if (buf_add(&b, line, n) < 0)
 		goto fail;
@@ -877,6 +899,19 @@ static void entry_apply(struct mailbox *mb, struct mailbox_msg *m,
 		m->modseq = ++mb->highestmodseq;
 		mb->uids_dirty = 1;
 	}
+}
+
+/* The uidlist will cover the mbox as scanned (mb->end bytes of mb->ino),
+ * every message in it having its UID. */
+static void cover(struct mailbox *mb)
+{
+	if (mb->kind != LOCAL_MBOX || mb->fd < 0)
+		return;
+	if (mb->uid_end != mb->end ||
+	    mb->uid_ino != (unsigned long long)mb->ino)
+		mb->uids_dirty = 1;
+	mb->uid_end = mb->end;
+	mb->uid_ino = (unsigned long long)mb->ino;
 }
 
 /* Gives messages FIRST.. their UIDs: the uidlist's when the key matches
@@ -2012,6 +2047,7 @@ static int mbox_open_scan(struct mailbox *mb, char *err, size_t errmax)
 	u = uidlist_load(mb, &nu);
 	assign_uids(mb, u, nu, 0);
 	free(u);
+	cover(mb);
 	if (uidlist_save(mb) < 0)
 		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
 			strerror(errno));
@@ -2077,6 +2113,9 @@ static int mbox_commit(struct mailbox *mb, char *err, size_t errmax)
 		goto out;
 	}
 	bump_modseqs(mb);
+	mb->uid_end = -1;
+	mb->rewrites++;
+	mb->uids_dirty = 1;
 	if (mb->uids_dirty) {
 		/* the saved list, without the deleted */
 		size_t k = 0;
@@ -2405,34 +2444,214 @@ static void free_index(struct mailbox *mb)
 	mb->n = mb->cap = 0;
 }
 
+static int idx_pcmp(const void *a, const void *b)
+{
+	const struct uident *x = *(const struct uident *const *)a;
+	const struct uident *y = *(const struct uident *const *)b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The NU entries of U (sorted by key) in file order, that is by UID: a
+ * new array of pointers, or NULL. */
+static struct uident **by_idx(struct uident *u, size_t nu)
+{
+	struct uident **p = malloc((nu ? nu : 1) * sizeof *p);
+	size_t i;
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < nu; i++)
+		p[i] = &u[i];
+	qsort(p, nu, sizeof *p, idx_pcmp);
+	return p;
+}
+
+/* Whether message M of the mbox FD still starts where the index says,
+ * with the same key (no rewrite moved it). */
+static int msg_intact(int fd, const struct mailbox_msg *m)
+{
+	off_t want = m->off + m->len - m->from, hl = m->off - m->from;
+	char *b;
+	ssize_t r;
+	int ok;
+
+	if (want > 65536)
+		want = 65536;
+	if (hl > want || !(b = malloc((size_t)want + 1)))
+		return 0;
+	r = pread(fd, b, (size_t)want, m->from);
+	ok = r == want && mailbox_key(b, (size_t)hl, b + hl,
+		(size_t)(r - hl)) == m->key;
+	free(b);
+	return ok;
+}
+
+/* Scans the mail past the first END bytes of the mbox into NB (after
+ * OLD_N messages known) and gives it UIDs.  1 done, 0 when what is
+ * there is not mail appended (NB emptied: scan it all), -1 error. */
+static int scan_past(struct mailbox *nb, off_t end, off_t size,
+	struct uident *u, size_t nu, size_t old_n, char *err, size_t errmax)
+{
+	nb->end = end;
+	if (size > end && mbox_scan(nb, end, 1, err, errmax) < 0) {
+		if (errno != EINVAL)
+			return -1;
+		free_index(nb);
+		return 0;
+	}
+	assign_uids(nb, u, nu, old_n);
+	return 1;
+}
+
+/* An mbox that only grew since the session's last sync (MB: the same
+ * file and rewrite count, the uidlist covering at least what MB
+ * scanned): MB's index, refreshed from the uidlist (keywords and
+ * modseqs other sessions wrote), then the mail past MB's end.  1, 0 not
+ * possible, -1 error. */
+static int tail_of_index(struct mailbox *nb, const struct mailbox *mb,
+	struct uident *u, size_t nu, const struct stat *st, char *err,
+	size_t errmax)
+{
+	struct uident **ord;
+	size_t i;
+
+	if (!mb || !mb->end || mb->validity != nb->validity ||
+	    nb->uid_end < mb->end || st->st_size < nb->uid_end ||
+	    nb->uid_ino != (unsigned long long)st->st_ino ||
+	    mb->ino != st->st_ino || mb->dev != st->st_dev ||
+	    nb->rewrites != mb->rewrites ||
+	    (mb->n && !msg_intact(nb->fd, &mb->msg[mb->n - 1])))
+		return 0;
+	if (!(ord = by_idx(u, nu)))
+		return -1;
+	for (i = 0; i < mb->n; i++) {
+		const struct mailbox_msg *o = &mb->msg[i];
+		struct mailbox_msg *m = msg_add(nb);
+		size_t lo = 0, hi = nu;
+
+		if (!m) {
+			free(ord);
+			seterr(err, errmax, "%s: %s", nb->path,
+				strerror(errno));
+			return -1;
+		}
+		*m = *o;
+		m->name = NULL;
+		m->flags = m->flags0 = o->flags0 & ~MAILBOX_DELETED;
+		m->kw = m->kw0 = o->kw0;
+		m->recent = 0;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+
+			if (ord[mid]->uid < m->uid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < nu && ord[lo]->uid == m->uid && !ord[lo]->used) {
+			ord[lo]->used = 1;
+			entry_apply(nb, m, ord[lo]);
+		} else {
+			nb->uids_dirty = 1;
+		}
+	}
+	free(ord);
+	return scan_past(nb, mb->end, st->st_size, u, nu, mb->n, err,
+		errmax);
+}
+
+/* For an APPEND, with no index yet: the uidlist's entries stand for the
+ * first E bytes (they have no offsets: this index only lists UIDs), then
+ * the mail past them.  1, 0 not possible, -1 error. */
+static int tail_of_uidlist(struct mailbox *nb, struct uident *u, size_t nu,
+	const struct stat *st, char *err, size_t errmax)
+{
+	struct uident **ord;
+	size_t i;
+
+	if (nb->uid_end < 0 || st->st_size < nb->uid_end ||
+	    nb->uid_ino != (unsigned long long)st->st_ino)
+		return 0;
+	for (i = 0; i < nu; i++)
+		if (!u[i].v2)
+			return 0;
+	if (!(ord = by_idx(u, nu)))
+		return -1;
+	for (i = 0; i < nu; i++) {
+		struct mailbox_msg *m = msg_add(nb);
+		struct uident *e = ord[i];
+
+		if (!m) {
+			free(ord);
+			seterr(err, errmax, "%s: %s", nb->path,
+				strerror(errno));
+			return -1;
+		}
+		e->used = 1;
+		m->key = strtoull(e->key, NULL, 16);
+		m->size = e->size;
+		m->uid = e->uid;
+		m->flags = m->flags0 = e->flags;
+		m->date = (time_t)e->date;
+		entry_apply(nb, m, e);
+	}
+	free(ord);
+	return scan_past(nb, nb->uid_end, st->st_size, u, nu, nb->n, err,
+		errmax);
+}
+
 /* Reads the mailbox (the locks held) into the empty index of NB: scan,
- * uidlist, keyword names.  0, or -1 with ERR. */
-static int load_index(struct mailbox *nb, char *err, size_t errmax)
+ * uidlist, keyword names.  MB: the session's index so far, when it has
+ * one (an mbox that only grew is then scanned past its old end only);
+ * NULL for an APPEND (the uidlist alone stands for what it covers).  0,
+ * or -1 with ERR. */
+static int load_index(struct mailbox *nb, const struct mailbox *mb,
+	int append, char *err, size_t errmax)
 {
 	struct uident *u;
 	struct stat st;
 	size_t nu;
+	int r = 0;
 
 	if (kw_load(nb) < 0)
 		log_msg(LOG_WARNING, "%s: keywords: %s", nb->path,
 			strerror(errno));
 	if (nb->kind == LOCAL_MAILDIR)
 		return maildir_load(nb, err, errmax);
+	if (nb->fd >= 0 && fstat(nb->fd, &st) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		return -1;
+	}
+	u = uidlist_load(nb, &nu);
 	if (nb->fd >= 0) {
-		if (fstat(nb->fd, &st) < 0 ||
-		    mbox_scan(nb, 0, 0, err, errmax) < 0) {
+		if (append)
+			r = tail_of_uidlist(nb, u, nu, &st, err, errmax);
+		else if (mb)
+			r = tail_of_index(nb, mb, u, nu, &st, err, errmax);
+		if (r == 0) {
+			/* a whole scan: the entries all free again */
+			size_t i;
+
+			for (i = 0; i < nu; i++)
+				u[i].used = 0;
+		}
+		if (r == 0 && mbox_scan(nb, 0, 0, err, errmax) < 0) {
 			if (errno != EINVAL)
 				seterr(err, errmax, "%s: %s", nb->path,
 					strerror(errno));
-			return -1;
+			r = -1;
+		} else if (r == 0) {
+			assign_uids(nb, u, nu, 0);
 		}
 		nb->dev = st.st_dev;
 		nb->ino = st.st_ino;
+		cover(nb);
+	} else {
+		assign_uids(nb, u, nu, 0);
 	}
-	u = uidlist_load(nb, &nu);
-	assign_uids(nb, u, nu, 0);
 	free(u);
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* Our pending changes (MB) applied to the index just read (NB), both in
@@ -2559,6 +2778,8 @@ static int mbox_write(struct mailbox *nb, char *err, size_t errmax)
 		m->recent = tail[i].recent;
 	}
 	free(tail);
+	nb->rewrites++;
+	cover(nb);
 	return 0;
 fail:
 	seterr(err, errmax, "%s: after the rewrite: %s", nb->path,
@@ -2603,7 +2824,7 @@ static int do_sync(struct mailbox *mb, unsigned how, char *err,
 	nb->lockfd = mb->lockfd;
 	memcpy(nb->path, mb->path, sizeof nb->path);
 	memcpy(nb->uidlist, mb->uidlist, sizeof nb->uidlist);
-	if (load_index(nb, err, errmax) < 0)
+	if (load_index(nb, mb, 0, err, errmax) < 0)
 		goto out;
 	if (merge(nb, mb, how, &expunged)) {
 		if (mb->kind == LOCAL_MAILDIR) {
@@ -2662,6 +2883,9 @@ static int do_sync(struct mailbox *mb, unsigned how, char *err,
 	mb->end = nb->end;
 	mb->dev = nb->dev;
 	mb->ino = nb->ino;
+	mb->uid_end = nb->uid_end;
+	mb->uid_ino = nb->uid_ino;
+	mb->rewrites = nb->rewrites;
 	mb->uids_dirty = 0;
 out:
 	release(mb, &h);
@@ -2868,6 +3092,7 @@ static int append_mbox(struct mailbox *nb, const char *text, size_t len,
 {
 	struct mbox_append ma;
 	struct mailbox_msg *m;
+	struct stat st;
 	struct held h;
 	char fl[600];
 	uint32_t bits;
@@ -2892,7 +3117,7 @@ static int append_mbox(struct mailbox *nb, const char *text, size_t len,
 		goto fail;
 	}
 	/* the messages before it get their UIDs first */
-	if (load_index(nb, err, errmax) < 0)
+	if (load_index(nb, NULL, 1, err, errmax) < 0)
 		goto abort;
 	if (kw_bits(nb, kw, nkw, &bits) < 0) {
 		seterr(err, errmax, "%s: keywords: %s", nb->path,
@@ -2913,15 +3138,22 @@ static int append_mbox(struct mailbox *nb, const char *text, size_t len,
 	m->modseq = ++nb->highestmodseq;
 	*uid = m->uid;
 	nb->uids_dirty = 1;
-	/* the UID saved first: should the append fail, the entry of a
-	 * message not there goes at the next scan */
+	if (mbox_append_from(&ma, "MAILER-DAEMON", date) < 0 ||
+	    mbox_append_write(&ma, text, len) < 0 ||
+	    mbox_append_end(&ma) < 0 || fstat(ma.fd, &st) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		goto abort;
+	}
+	/* the UID saved first, covering the mbox with the message (the
+	 * bytes still buffered too): should the commit fail, the entry of
+	 * a message not there goes at the next scan */
+	nb->end = st.st_size + (off_t)ma.n;
+	cover(nb);
 	if (uidlist_save(nb) < 0) {
 		seterr(err, errmax, "%s: %s", nb->uidlist, strerror(errno));
 		goto abort;
 	}
-	if (mbox_append_from(&ma, "MAILER-DAEMON", date) < 0 ||
-	    mbox_append_write(&ma, text, len) < 0 ||
-	    mbox_append_commit(&ma) < 0) {
+	if (mbox_append_commit(&ma) < 0) {
 		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
 		mbox_append_abort(&ma);
 		goto fail;
@@ -2979,7 +3211,7 @@ static int append_maildir(struct mailbox *nb, const char *text, size_t len,
 			goto undo;
 		str_lcpy(from, to, sizeof from);
 	}
-	if (load_index(nb, err, errmax) < 0 ||
+	if (load_index(nb, NULL, 0, err, errmax) < 0 ||
 	    kw_bits(nb, kw, nkw, &bits) < 0)
 		goto undo;
 	for (i = 0; i < nb->n; i++)

@@ -48,7 +48,8 @@
  * is taken when the folder allows it; when not, the fcntl lock alone
  * serializes (README "pop3d and the mailboxes").
  *
- * State files (the uidlist, the rewrite journal, pop3d's login record):
+ * State files (the uidlist, the keyword names, the rewrite journal,
+ * pop3d's login record):
  * beside the mailbox when the user may create files in its folder on its
  * own rights (owner, its groups in the group file, others: not a group
  * the process merely holds, so pop3d and mail agree), else in the state
@@ -69,8 +70,11 @@
  *	either, its folder not the user's to write: ~/.postbox/PATH.uidlist
  *	(read from beside the mailbox while it does not exist yet)
  * Format 2: a first line "postbox-uidlist 2 V<validity> N<nextuid>
- * M<highestmodseq> R<recent>", a line "K" followed by the keyword names
- * (" name" each, bit 0 first), then one line per message
+ * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites>" (an mbox: its
+ * first END bytes hold the messages listed, when its inode is INODE, -1
+ * unknown; W counts postbox's rewrites of it: a sync or APPEND that
+ * finds both as it left them scans only the mail past the end), then
+ * one line per message
  * "<uid> <key> <size> <modseq> <flags> <keywords> <date>" (flags and
  * keywords in hex, flags as MAILBOX_* without DELETED and OLD, date the
  * INTERNALDATE in seconds).  Format 1 ("postbox-uidlist 1 V<validity>
@@ -91,11 +95,13 @@
  * other MUAs see the flags IMAP sets, and IMAP theirs.
  *
  * Keywords (IMAP's non-system flags), modseqs (RFC 7162 CONDSTORE) and
- * \Recent live in the uidlist only, for both formats: a keyword change
- * costs no mbox rewrite and no Maildir rename, and other programs keep
- * neither anyway.  Keyword names are atoms, at most MAILBOX_KW_MAX per
- * mailbox, compared without case; bit B of msg[i].kw is
- * mb->kwname[B].  A name, once made, keeps its bit for good.
+ * \Recent live in postbox's state files only, for both formats: a
+ * keyword change costs no mbox rewrite and no Maildir rename, and other
+ * programs keep neither anyway.  Keyword names are atoms, at most
+ * MAILBOX_KW_MAX per mailbox, compared without case, in the state file
+ * "keywords" (one a line, appended under the locks, never rewritten):
+ * bit B of msg[i].kw is line B, mb->kwname[B], so a name once made keeps
+ * its bit for good and the uidlist stores the bits.
  *
  * Modseqs: every change gets the next value of the mailbox's
  * highestmodseq: flags or keywords written by a sync, flags changed by
@@ -202,6 +208,9 @@ struct mailbox {
 	} snap[3], rsnap;	/* file or cur/, new/, uidlist; readers' */
 	int snap_ok;		/* snap may be trusted */
 	int rsnap_ok;
+	off_t uid_end;		/* mbox: bytes the uidlist covers, -1 ? */
+	unsigned long long uid_ino;	/* ... of this file */
+	unsigned rewrites;	/* mbox rewrites by postbox so far */
 	char path[4096];
 	char uidlist[4096];
 };
@@ -240,7 +249,9 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
  * 0, or -1 with errno and ERR: EWOULDBLOCK locked by an exclusive
  * session or a reader past MAILBOX_SHARED_WAIT, EAGAIN the delivery lock
  * timed out, others from the system; then mb is as before the call, our
- * changes still pending, nothing lost.  Also for exclusive sessions (no
+ * changes still pending, nothing lost.  A new mb->validity after it
+ * (the uidlist was lost) means every UID is new and nothing pending was
+ * kept.  Also for exclusive sessions (no
  * lock to take, nothing to read from others: writes as mailbox_commit
  * would, keeping the session open). */
 int mailbox_sync(struct mailbox *mb, unsigned how, char *err,
@@ -320,7 +331,8 @@ int mailbox_from_line(struct mailbox *mb, size_t i, char *dst, size_t max);
 
 #define MAILBOX_STATE_DIR	".postbox"
 
-/* The path of the state file WHAT ("uidlist", "rewrite", "pop3-login")
+/* The path of the state file WHAT ("uidlist", "keywords", "rewrite",
+ * "pop3-login")
  * of the mailbox at PATH of KIND into DST (MAX bytes), beside it or in
  * the state folder as above; the folders of the state folder are made
  * by whoever writes the file.  0, or -1 (ENAMETOOLONG). */

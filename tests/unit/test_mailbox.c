@@ -543,6 +543,20 @@ static void test_shared(int kind)
 		ok &= !c.msg[i].recent;
 	CHECK(ok, T("nothing recent twice"));
 
+	/* EXAMINE: reads, claims nothing, writes nothing */
+	deliver_to(path, kind, "Subject: 7\n\nseven\n");
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED | MAILBOX_RDONLY,
+		err, sizeof err) == 0 && a.n == 5 && !a.msg[4].recent,
+		T("read-only shared open"));
+	a.msg[0].flags |= MAILBOX_ANSWERED;
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 &&
+		!(a.msg[0].flags & MAILBOX_ANSWERED),
+		T("read-only: nothing written"));
+	mailbox_close(&a);
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
+		c.msg[4].recent && !(c.msg[0].flags & MAILBOX_ANSWERED),
+		T("read-only: the new one still recent for the next"));
+
 	/* a pop3d-style session: shared calls wait, then EWOULDBLOCK */
 	CHECK(mailbox_open(&b, path, kind, 0, err, sizeof err) == 0,
 		T("exclusive open beside a shared session"));
@@ -563,7 +577,7 @@ static void test_shared(int kind)
 	b.msg[1].flags |= MAILBOX_DELETED;
 	u2 = b.msg[1].uid;
 	CHECK(mailbox_commit(&b, err, sizeof err) == 0, T("exclusive commit"));
-	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 3 &&
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
 		(c.msg[0].flags & MAILBOX_DRAFT) && c.msg[0].modseq > ms &&
 		by_uid(&c, u2) == (size_t)-1,
 		T("pop3d's changes seen with a new modseq"));
@@ -588,14 +602,88 @@ static void test_shared(int kind)
 	waitpid(pid, &r, 0);
 	CHECK(WIFEXITED(r) && WEXITSTATUS(r) == 0, T("child process"));
 	ms = c.msg[0].modseq;
-	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
 		(c.msg[0].flags & MAILBOX_SEEN) && c.msg[0].modseq > ms,
 		T("another process's changes seen"));
 	/* nothing changed: cheap and the same */
 	hm = c.highestmodseq;
-	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 4 &&
+	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
 		c.highestmodseq == hm, T("sync with nothing new"));
 	mailbox_close(&c);
+#undef T
+}
+
+/* Two processes store flags, expunge, append and sync at once while
+ * mail is delivered: every call succeeds (or waits its turn), no message
+ * is lost or doubled, and all agree on UIDs and flags at the end. */
+static void test_shared_race(int kind)
+{
+	struct mailbox a, b;
+	char err[256], path[300], t[160];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	unsigned v, ua;
+	int p, st, bad = 0, i;
+	pid_t pid[2];
+	size_t j;
+
+	snprintf(path, sizeof path, "%s/race-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	for (i = 0; i < 5; i++)
+		deliver_to(path, kind, "Subject: r\n\nr\n");
+	/* the wait a server has: a turn can take a while on a busy disk */
+	mailbox_wait_ms = MAILBOX_SHARED_WAIT;
+	fflush(stdout);
+	for (p = 0; p < 2; p++) {
+		if ((pid[p] = fork()) != 0)
+			continue;
+		if (mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		    sizeof err) < 0)
+			_exit(1);
+		for (i = 0; i < 25; i++) {
+			if (a.n) {
+				j = (size_t)(i * 7 + p) % a.n;
+				a.msg[j].flags ^= p ? MAILBOX_FLAGGED :
+					MAILBOX_SEEN;
+			}
+			if (i % 10 == 9 && mailbox_append(path, kind,
+			    "S: a\r\n\r\na\r\n", 11, 0, NULL, 0, 0, &v, &ua,
+			    err, sizeof err) < 0) {
+				fprintf(stderr, "append: %s\n", err);
+				_exit(2);
+			}
+			if (mailbox_sync(&a, 0, err, sizeof err) < 0) {
+				fprintf(stderr, "sync: %s\n", err);
+				_exit(3);
+			}
+		}
+		mailbox_close(&a);
+		_exit(0);
+	}
+	for (i = 0; i < 6; i++) {
+		deliver_to(path, kind, "Subject: d\n\nd\n");
+		usleep(3000);
+	}
+	for (p = 0; p < 2; p++) {
+		waitpid(pid[p], &st, 0);
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+	}
+	mailbox_wait_ms = 250;
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	CHECK(!bad, T("race: every call succeeded"));
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mailbox_open(&b, path, kind,
+		MAILBOX_SHARED | MAILBOX_RDONLY, err, sizeof err) == 0,
+		T("race: open after"));
+	CHECK(a.n == 5 + 6 + 2 * 2 && b.n == a.n, T("race: nothing lost"));
+	for (j = 0; j < a.n && j < b.n; j++)
+		bad |= a.msg[j].uid != b.msg[j].uid || (j && a.msg[j].uid <=
+			a.msg[j - 1].uid) || a.msg[j].flags != b.msg[j].flags ||
+			a.msg[j].modseq != b.msg[j].modseq ||
+			a.msg[j].modseq > a.highestmodseq;
+	CHECK(!bad, T("race: UIDs, flags, modseqs agree"));
+	mailbox_close(&a);
+	mailbox_close(&b);
 #undef T
 }
 
@@ -673,6 +761,8 @@ int main(void)
 	test_fuzz();
 	test_shared(LOCAL_MBOX);
 	test_shared(LOCAL_MAILDIR);
+	test_shared_race(LOCAL_MBOX);
+	test_shared_race(LOCAL_MAILDIR);
 	test_uidlist1(LOCAL_MBOX);
 	test_uidlist1(LOCAL_MAILDIR);
 	rc = unit_done();
