@@ -692,8 +692,16 @@ static void command(struct imap *s)
 	}
 	/* what others did since the last command: new messages, flags
 	 * (EXPUNGEs wait for a command that may have them) */
-	if (s->sel)
-		sel_update(s, 0);
+	if (s->sel && sel_update(s, 0) < 0 && errno == EWOULDBLOCK &&
+	    (!strcmp(name, "FETCH") || !strcmp(name, "STORE") ||
+	    !strcmp(name, "SEARCH") || !strcmp(name, "COPY") ||
+	    !strcmp(name, "MOVE") || !strcmp(name, "UID") ||
+	    !strcmp(name, "EXPUNGE"))) {
+		/* RFC 5530 INUSE: a POP3 session (or mail) has it */
+		tagged(s, "NO [INUSE] Mailbox is locked by a POP3 session or "
+			"another program, try again");
+		return;
+	}
 	s->expunge_ok = s->state == ST_SELECTED && strcmp(name, "FETCH") &&
 		strcmp(name, "STORE") && strcmp(name, "SEARCH");
 	commands[i].fn(s, &c);

@@ -138,8 +138,9 @@ void cmd_close(struct imap *s, struct cur *c);
 void cmd_unselect(struct imap *s, struct cur *c);
 void cmd_check(struct imap *s, struct cur *c);
 void cmd_idle(struct imap *s, struct cur *c);
-/* mailbox_sync and the untagged answers; EXPUNGES: EXPUNGE may be sent */
-void sel_update(struct imap *s, int expunges);
+/* mailbox_sync and the untagged answers; EXPUNGES: EXPUNGE may be sent.
+ * 0, or -1 with errno (EWOULDBLOCK: a POP3 session has the mailbox) */
+int sel_update(struct imap *s, int expunges);
 /* what the last sync found, told (before a tagged answer) */
 void sel_tell(struct imap *s);
 void sel_close(struct imap *s);

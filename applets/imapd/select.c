@@ -210,10 +210,9 @@ static int sync_tell(struct imap *s, unsigned how, int expunges)
 }
 
 /* Between commands (imapd.c): what others did. */
-void sel_update(struct imap *s, int expunges)
+int sel_update(struct imap *s, int expunges)
 {
-	if (s->sel)
-		sync_tell(s, 0, expunges);
+	return s->sel ? sync_tell(s, 0, expunges) : 0;
 }
 
 void sel_tell(struct imap *s)
@@ -737,6 +736,7 @@ static void do_fetch(struct imap *s, struct cur *c, int uid)
 	struct seqset set = { 0 };
 	struct fatt *a = NULL;
 	int na, cs = 0, gone = 0, changed = 0, has_since = 0, i, flags;
+	int inuse = 0;
 	int modseq;
 	uint64_t since = 0;
 	size_t seq;
@@ -789,8 +789,15 @@ static void do_fetch(struct imap *s, struct cur *c, int uid)
 		if (has_since && x->mb.msg[k].modseq <= since)
 			continue;
 		before = x->mb.msg[k].flags;
-		if (fetch_one(s, seq, k, a, na, uid) < 0)
+		if (fetch_one(s, seq, k, a, na, uid) < 0) {
+			/* a POP3 session took the mailbox: no 5 s wait per
+			 * message */
+			if (errno == EWOULDBLOCK) {
+				inuse = 1;
+				break;
+			}
 			gone = 1;
+		}
 		else if (x->mb.msg[k].flags != before)
 			changed = 1;
 		if (s->out.err)
@@ -799,7 +806,10 @@ static void do_fetch(struct imap *s, struct cur *c, int uid)
 	if (changed && sync_tell(s, 0, uid) < 0)
 		log_msg(LOG_WARNING, "%s: %s: \\Seen not saved", s->client,
 			s->login);
-	if (gone)
+	if (inuse)
+		tagged(s, "NO [INUSE] Mailbox is locked by a POP3 session or "
+			"another program, try again");
+	else if (gone)
 		tagged(s, "NO [EXPUNGEISSUED] Some messages were expunged "
 			"or could not be read");
 	else
@@ -1502,7 +1512,9 @@ static void do_search(struct imap *s, struct cur *c, int uid)
 		if (k < 0)
 			continue;
 		if ((r = s_match(s, &q, root, seq, k)) < 0) {
-			err = 1;
+			err = errno == EWOULDBLOCK ? 2 : 1;
+			if (err == 2)
+				break;
 			continue;
 		}
 		if (!r)
@@ -1537,7 +1549,10 @@ static void do_search(struct imap *s, struct cur *c, int uid)
 			(unsigned long long)maxmod);
 	}
 	io_puts(&s->out, "\r\n");
-	if (err)
+	if (err == 2)
+		tagged(s, "NO [INUSE] Mailbox is locked by a POP3 session or "
+			"another program, try again");
+	else if (err)
 		tagged(s, "NO [EXPUNGEISSUED] Some messages could not be "
 			"read");
 	else
@@ -1600,6 +1615,10 @@ void sel_copy(struct imap *s, struct cur *c, int uid, int move)
 		struct mailbox_msg *m;
 
 		if (k < 0 || load(x, (size_t)k) < 0) {
+			if (k >= 0 && errno == EWOULDBLOCK) {
+				fail = 2;
+				break;
+			}
 			fail = 1;
 			continue;
 		}
