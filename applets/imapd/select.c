@@ -41,6 +41,7 @@ struct sel {
 	int rdonly;			/* EXAMINE */
 	struct seen *view;		/* sequence number i + 1 */
 	size_t n, cap;
+	unsigned nkw;			/* keyword names told in FLAGS */
 	uint32_t cached;		/* UID in msg, 0 none */
 	struct buf msg;			/* a message in CRLF form */
 	struct buf tmp;			/* sections, envelopes */
@@ -129,8 +130,16 @@ static void tell(struct imap *s, int expunges)
 	struct sel *x = SEL(s);
 	struct mailbox *mb = &x->mb;
 	size_t i, j, old = x->n, recent = 0;
-	int flagsnew = 0;
 	long k;
+
+	/* RFC 3501 7.2.6: a keyword made (here or by another session)
+	 * changes FLAGS */
+	if (mb->nkw != x->nkw) {
+		x->nkw = mb->nkw;
+		all_flags(s, x, 0);
+		if (!x->rdonly)
+			all_flags(s, x, 1);
+	}
 
 	if (expunges) {
 		for (i = x->n; i-- > 0;)
@@ -179,12 +188,8 @@ static void tell(struct imap *s, int expunges)
 			m->uid >= mb->recent_uid);
 		x->view[x->n].modseq = m->modseq;
 		x->n++;
-		if (mb->nkw)
-			flagsnew = 1;
 	}
 	if (x->n != old) {
-		if (flagsnew)
-			all_flags(s, x, 0);
 		for (i = 0; i < x->n; i++)
 			recent += x->view[i].recent != 0;
 		reply(s, "* %zu EXISTS", x->n);
@@ -330,6 +335,7 @@ static void do_select(struct imap *s, struct cur *c, int examine)
 	}
 	s->sel = x;
 	s->state = ST_SELECTED;
+	x->nkw = x->mb.nkw;
 	all_flags(s, x, 0);
 	if (examine)
 		reply(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox");
