@@ -72,13 +72,11 @@ struct imap {
 	char login[AUTH_USER_MAX];
 	char tag[IMAP_TAG_MAX + 1];	/* the command being answered */
 	struct buf cmd;		/* the command, literals included, raw */
-	int literal_plus;	/* the command had non-synchronizing ones */
 	/* after login */
 	int kind;		/* LOCAL_MBOX, LOCAL_MAILDIR */
 	char inbox[4096];	/* the PostboxMailbox */
 	void *sel;		/* select.c's: the selected mailbox, or NULL */
 	void *folders;		/* folders.c's: the folder tree */
-	int utf8;		/* ENABLE UTF8=ACCEPT */
 	int condstore;		/* ENABLE CONDSTORE (or a command with it) */
 	int expunge_ok;		/* the command may be answered with EXPUNGE
 				   (RFC 3501 7.4.1: not FETCH, STORE, SEARCH) */

@@ -76,7 +76,6 @@ int read_command(struct imap *s)
 	long long lit;
 
 	buf_reset(&s->cmd);
-	s->literal_plus = 0;
 	str_lcpy(s->tag, "*", sizeof s->tag);
 	for (;;) {
 		io_deadline(&s->in, timeout_ms(s));
@@ -123,8 +122,6 @@ int read_command(struct imap *s)
 		lit = literal_at_end(s->line, len, &plus);
 		if (lit < 0 || r == IO_EOF)
 			return bad ? -1 : 1;
-		if (plus)
-			s->literal_plus = 1;
 		/* before a login only LOGIN's and ID's short strings: no
 		 * one gets a large buffer without a password */
 		if (!bad && (++nlit > IMAP_LITERALS_MAX ||
@@ -422,8 +419,7 @@ int out_string(struct imap *s, const char *v, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)v[i];
 
-		if (ch == 0 || ch == '\r' || ch == '\n' ||
-		    (ch >= 0x80 && !s->utf8))
+		if (ch == 0 || ch == '\r' || ch == '\n' || ch >= 0x80)
 			break;
 	}
 	if (i < n || n > 1024) {
