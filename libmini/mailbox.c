@@ -30,6 +30,7 @@
 #define SCAN_BUF	65536
 #define QUOTE_WINDOW	256	/* bytes looked at for ^>+From  */
 #define UIDLIST_LINE	1024
+#define UIDLIST_HDR	160	/* its first line, padded: rewritten in place */
 #define UIDLIST_MAX	(256UL << 20)
 #define FNV_OFF		0xcbf29ce484222325ULL
 #define FNV_PRIME	0x100000001b3ULL
@@ -224,7 +225,8 @@ static time_t from_date(const char *p, size_t n)
 	for (q = line + 5; (q = strchr(q, ' ')); q++) {
 		/* " Mmm d": most words stop here */
 		if (!isalpha((unsigned char)q[1]) || !q[2] || !q[3] ||
-		    q[4] != ' ' || (q[5] != ' ' && !isdigit((unsigned char)q[5])))
+		    q[4] != ' ' || (q[5] != ' ' &&
+		    !isdigit((unsigned char)q[5])))
 			continue;
 		if (sscanf(q, " %3[A-Za-z] %d %d:%d:%d %d", mon, &d, &H, &M,
 		    &S, &Y) != 6 && sscanf(q, " %3[A-Za-z] %d %d:%d:%d %*s %d",
@@ -766,12 +768,19 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		    sscanf(p, "%lu %255s %lld%n", &uid, e->key, &size,
 		    &used) != 3)
 			goto bad;
-		if (p[used] || !uid || uid >= nx || size < 0 ||
-		    (n && uid <= u[n - 1].uid))
+		if (p[used] || !uid || size < 0 || (n && uid <= u[n - 1].uid))
 			goto bad;
-		if (fmt == 2) {
-			if (ms > hm)
+		if (uid >= nx) {
+			/* an APPEND's line whose first line was not yet
+			 * rewritten (uidlist_add) */
+			if (fmt != 2 || uid >= 0xffffffffUL)
 				goto bad;
+			nx = uid + 1;
+		}
+		if (fmt == 2) {
+			/* never below a modseq given out */
+			if (ms > hm)
+				hm = ms;
 			e->v2 = 1;
 			e->modseq = ms;
 			e->flags = (unsigned)fl & STORED_FLAGS;
@@ -840,6 +849,21 @@ static void msg_key(const struct mailbox *mb, const struct mailbox_msg *m,
 	}
 }
 
+/* The first line of a format 2 uidlist, padded with blanks to
+ * UIDLIST_HDR bytes (its newline the last), into DST. */
+static void uidlist_hdr(char *dst, unsigned long v, unsigned long nx,
+	unsigned long long hm, unsigned long rc, long long end,
+	unsigned long long ino, unsigned w)
+{
+	int n = snprintf(dst, UIDLIST_HDR, "postbox-uidlist 2 V%lu N%lu M%llu "
+		"R%lu E%lld I%llu W%u", v, nx, hm, rc, end, ino, w);
+
+	if (n < 0 || n > UIDLIST_HDR - 1)
+		n = UIDLIST_HDR - 1;
+	memset(dst + n, ' ', (size_t)(UIDLIST_HDR - 1 - n));
+	dst[UIDLIST_HDR - 1] = '\n';
+}
+
 static int uidlist_save(struct mailbox *mb)
 {
 	struct file_atomic a;
@@ -853,11 +877,11 @@ static int uidlist_save(struct mailbox *mb)
 	if (make_parents(mb->uidlist) < 0 ||
 	    file_atomic_open(&a, mb->uidlist, 0600) < 0)
 		return -1;
-	n = snprintf(line, sizeof line, "postbox-uidlist 2 V%u N%u M%llu "
-		"R%u E%lld I%llu W%u\n", mb->validity, mb->next_uid,
-		(unsigned long long)mb->highestmodseq, mb->recent_uid,
-		mb->kind == LOCAL_MBOX ? (long long)mb->uid_end : 0LL,
+	uidlist_hdr(line, mb->validity, mb->next_uid, mb->highestmodseq,
+		mb->recent_uid, mb->kind == LOCAL_MBOX ?
+		(long long)mb->uid_end : 0LL,
 		mb->kind == LOCAL_MBOX ? mb->uid_ino : 0ULL, mb->rewrites);
+	n = UIDLIST_HDR;
 	buf_init(&b, UIDLIST_MAX);
 	if (buf_add(&b, line, n) < 0)
 		goto fail;
@@ -866,7 +890,8 @@ static int uidlist_save(struct mailbox *mb)
 		n = snprintf(line, sizeof line, "%u %s %lld %llu %x %x %lld\n",
 			mb->msg[i].uid, key, (long long)mb->msg[i].size,
 			(unsigned long long)mb->msg[i].modseq,
-			mb->msg[i].flags & STORED_FLAGS, (unsigned)mb->msg[i].kw,
+			mb->msg[i].flags & STORED_FLAGS,
+			(unsigned)mb->msg[i].kw,
 			(long long)mb->msg[i].date);
 		if (buf_add(&b, line, n) < 0)
 			goto fail;
@@ -1116,35 +1141,6 @@ static int maildir_cmp(const void *a, const void *b)
 	return natural_cmp(strchr(x->name, '/'), strchr(y->name, '/'));
 }
 
-static int maildir_load(struct mailbox *mb, char *err, size_t errmax);
-
-static int maildir_open(struct mailbox *mb, int flags, char *err,
-	size_t errmax)
-{
-
-	if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
-		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
-		return -1;
-	}
-	mb->lockfd = open(mb->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (mb->lockfd < 0) {
-		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
-		return -1;
-	}
-	if (lock_wait(mb->lockfd, mb->rdonly ? LOCK_SH : LOCK_EX,
-	    EXCL_WAIT) < 0) {
-		seterr(err, errmax, "%s: in use by another session",
-			mb->path);
-		return -1;
-	}
-	if (maildir_load(mb, err, errmax) < 0)
-		return -1;
-	if (uidlist_save(mb) < 0)
-		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
-			strerror(errno));
-	return 0;
-}
-
 /* Reads the Maildir MB (locked) into its empty index: the uidlist, cur/
  * and new/, UIDs.  0, or -1 with ERR. */
 static int maildir_load(struct mailbox *mb, char *err, size_t errmax)
@@ -1184,6 +1180,32 @@ static int maildir_load(struct mailbox *mb, char *err, size_t errmax)
 			mb->msg[i].modseq = ++mb->highestmodseq;
 		}
 	free(u);
+	return 0;
+}
+
+static int maildir_open(struct mailbox *mb, int flags, char *err,
+	size_t errmax)
+{
+	if ((flags & MAILBOX_CREATE) && maildir_make(mb->path) < 0) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	mb->lockfd = open(mb->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mb->lockfd < 0) {
+		seterr(err, errmax, "%s: %s", mb->path, strerror(errno));
+		return -1;
+	}
+	if (lock_wait(mb->lockfd, mb->rdonly ? LOCK_SH : LOCK_EX,
+	    EXCL_WAIT) < 0) {
+		seterr(err, errmax, "%s: in use by another session",
+			mb->path);
+		return -1;
+	}
+	if (maildir_load(mb, err, errmax) < 0)
+		return -1;
+	if (uidlist_save(mb) < 0)
+		log_msg(LOG_WARNING, "%s: %s: UIDs not saved", mb->uidlist,
+			strerror(errno));
 	return 0;
 }
 
@@ -2468,7 +2490,8 @@ static struct uident **by_idx(struct uident *u, size_t nu)
 }
 
 /* Whether message M of the mbox FD still starts where the index says,
- * with the same key (no rewrite moved it). */
+ * with the same key (no rewrite moved it).  A header past 16 KiB is
+ * not looked at whole: "no", the caller reads the mbox again. */
 static int msg_intact(int fd, const struct mailbox_msg *m)
 {
 	off_t want = m->off + m->len - m->from, hl = m->off - m->from;
@@ -2476,8 +2499,8 @@ static int msg_intact(int fd, const struct mailbox_msg *m)
 	ssize_t r;
 	int ok;
 
-	if (want > 65536)
-		want = 65536;
+	if (want > 16384)
+		want = 16384;
 	if (hl > want || !(b = malloc((size_t)want + 1)))
 		return 0;
 	r = pread(fd, b, (size_t)want, m->from);
@@ -2972,7 +2995,11 @@ static int shared_msg_open(struct mailbox *mb, size_t i,
 		goto fail;
 	memset(&now, 0, sizeof now);
 	snap_of(&now, &st);
-	if (!mb->rsnap_ok || memcmp(&now, &mb->rsnap, sizeof now) != 0) {
+	m = &mb->msg[i];
+	/* changed since the last look, or maybe within its clock tick:
+	 * the message checked where it should be first */
+	if (memcmp(&now, &mb->rsnap, sizeof now) != 0 || (!mb->rsnap_ok &&
+	    (m->from < 0 || !msg_intact(fd, m)))) {
 		if (mbox_refind(mb, fd) < 0)
 			goto fail;
 		mb->rsnap = now;
@@ -3086,6 +3113,141 @@ static int kw_bits(struct mailbox *nb, const char *const *kw, size_t nkw,
 	return 0;
 }
 
+/* APPEND's short way, under the locks: the new entry goes at the end of
+ * the uidlist and its first line is rewritten in place; no scan, no new
+ * copy of the list.  Only for a format 2 list with its first line
+ * padded, and for an mbox only when the list covers all of it (nothing
+ * delivered since).  A crash between the two writes leaves a line past
+ * N, which the loader accepts. */
+struct uladd {
+	int fd;
+	off_t fsize;
+	unsigned long v, nx, rc;
+	unsigned long long hm, ino;
+	long long end;
+	unsigned w;
+};
+
+/* Whether the short way is open (A ready for uladd_finish): 1, or 0. */
+static int uladd_begin(struct mailbox *nb, struct uladd *a, off_t size,
+	unsigned long long ino)
+{
+	char hdr[UIDLIST_HDR + 1], last;
+	struct stat st;
+
+	a->fd = open(nb->uidlist, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (a->fd < 0)
+		return 0;
+	if (pread(a->fd, hdr, UIDLIST_HDR, 0) != UIDLIST_HDR ||
+	    hdr[UIDLIST_HDR - 1] != '\n' ||
+	    memchr(hdr, '\n', UIDLIST_HDR - 1) || fstat(a->fd, &st) < 0 ||
+	    pread(a->fd, &last, 1, st.st_size - 1) != 1 || last != '\n')
+		goto no;
+	hdr[UIDLIST_HDR] = 0;
+	if (sscanf(hdr, "postbox-uidlist 2 V%lu N%lu M%llu R%lu E%lld I%llu "
+	    "W%u", &a->v, &a->nx, &a->hm, &a->rc, &a->end, &a->ino,
+	    &a->w) != 7 || !a->v || a->nx >= 0xffffffffUL ||
+	    (nb->kind == LOCAL_MBOX && (a->end != size || a->ino != ino)))
+		goto no;
+	a->fsize = st.st_size;
+	return 1;
+no:
+	close(a->fd);
+	a->fd = -1;
+	return 0;
+}
+
+/* Adds M (its key, size, flags, kw, date set) with the next UID and
+ * modseq, the mbox then covering END bytes.  0, or -1 with errno (the
+ * list as it was). */
+static int uladd_finish(struct mailbox *nb, struct uladd *a,
+	struct mailbox_msg *m, long long end)
+{
+	char hdr[UIDLIST_HDR], line[UIDLIST_LINE], key[MAILDIR_NAME_MAX];
+	int n, e;
+
+	m->uid = (unsigned)a->nx;
+	m->modseq = a->hm + 1;
+	msg_key(nb, m, key, sizeof key);
+	n = snprintf(line, sizeof line, "%u %s %lld %llu %x %x %lld\n",
+		m->uid, key, (long long)m->size,
+		(unsigned long long)m->modseq, m->flags & STORED_FLAGS,
+		(unsigned)m->kw, (long long)m->date);
+	uidlist_hdr(hdr, a->v, a->nx + 1, a->hm + 1, a->rc,
+		nb->kind == LOCAL_MBOX ? end : 0, a->ino, a->w);
+	if (n < 0 || n >= (int)sizeof line ||
+	    pwrite(a->fd, line, (size_t)n, a->fsize) != n ||
+	    pwrite(a->fd, hdr, UIDLIST_HDR, 0) != UIDLIST_HDR ||
+	    fsync(a->fd) < 0) {
+		e = errno ? errno : EIO;
+		if (ftruncate(a->fd, a->fsize) < 0)
+			log_msg(LOG_WARNING, "%s: %s", nb->uidlist,
+				strerror(errno));
+		errno = e;
+		return -1;
+	}
+	nb->validity = (unsigned)a->v;
+	return 0;
+}
+
+static void uladd_end(struct uladd *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}
+
+/* The short way of an mbox APPEND (the locks held, MA open): 1 done
+ * (committed, *UID given), 0 not open (nothing written), -1 failed. */
+static int append_mbox_short(struct mailbox *nb, struct mbox_append *ma,
+	const char *text, size_t len, unsigned flags, const char *const *kw,
+	size_t nkw, time_t date, unsigned *uid, char *err, size_t errmax)
+{
+	struct mailbox_msg m;
+	struct uladd a;
+	struct stat st;
+	char fl[600];
+	int flen;
+
+	if (fstat(nb->fd, &st) < 0 || !uladd_begin(nb, &a, st.st_size,
+	    (unsigned long long)st.st_ino))
+		return 0;
+	nb->dev = st.st_dev;
+	nb->ino = st.st_ino;
+	memset(&m, 0, sizeof m);
+	flen = mbox_from_line(fl, sizeof fl, "MAILER-DAEMON", date);
+	if (kw_load(nb) < 0 || kw_bits(nb, kw, nkw, &m.kw) < 0 || flen < 0) {
+		seterr(err, errmax, "%s: keywords: %s", nb->path,
+			strerror(errno));
+		goto fail;
+	}
+	m.key = mailbox_key(fl, (size_t)flen, text, len);
+	m.size = mailbox_sent_size(text, len, 0);
+	m.flags = flags;
+	m.date = date;
+	if (mbox_append_from(ma, "MAILER-DAEMON", date) < 0 ||
+	    mbox_append_write(ma, text, len) < 0 ||
+	    mbox_append_end(ma) < 0 || fstat(ma->fd, &st) < 0 ||
+	    uladd_finish(nb, &a, &m, st.st_size + (off_t)ma->n) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		goto fail;
+	}
+	uladd_end(&a);
+	/* should this fail, the uidlist's entry and end are past the
+	 * mbox: the next scan drops the entry */
+	if (mbox_append_commit(ma) < 0) {
+		seterr(err, errmax, "%s: %s", nb->path, strerror(errno));
+		mbox_append_abort(ma);
+		return -1;
+	}
+	*uid = m.uid;
+	return 1;
+fail:
+	uladd_end(&a);
+	mbox_append_abort(ma);
+	return -1;
+}
+
 static int append_mbox(struct mailbox *nb, const char *text, size_t len,
 	unsigned flags, const char *const *kw, size_t nkw, time_t date,
 	unsigned *uid, char *err, size_t errmax)
@@ -3114,6 +3276,14 @@ static int append_mbox(struct mailbox *nb, const char *text, size_t len,
 	 * file drops a process's fcntl locks) */
 	if (mbox_append_open(&ma, nb->path, 0, 0) < 0) {
 		lock_error(nb, err, errmax);
+		goto fail;
+	}
+	switch (append_mbox_short(nb, &ma, text, len, flags, kw, nkw, date,
+	    uid, err, errmax)) {
+	case 1:
+		release(nb, &h);
+		return 0;
+	case -1:
 		goto fail;
 	}
 	/* the messages before it get their UIDs first */
@@ -3211,13 +3381,42 @@ static int append_maildir(struct mailbox *nb, const char *text, size_t len,
 			goto undo;
 		str_lcpy(from, to, sizeof from);
 	}
+	{
+		/* the short way: one line added to the uidlist */
+		struct mailbox_msg m;
+		struct uladd a;
+		char mname[MAILDIR_NAME_MAX + 8];
+
+		if (uladd_begin(nb, &a, 0, 0)) {
+			memset(&m, 0, sizeof m);
+			snprintf(mname, sizeof mname, "new/%s", name);
+			m.name = mname;
+			m.size = mailbox_sent_size(text, len, 0);
+			m.flags = flags;
+			m.date = date;
+			if (kw_load(nb) < 0 ||
+			    kw_bits(nb, kw, nkw, &m.kw) < 0 ||
+			    uladd_finish(nb, &a, &m, 0) < 0) {
+				uladd_end(&a);
+				goto undo;
+			}
+			uladd_end(&a);
+			*uid = m.uid;
+			release(nb, &h);
+			return 0;
+		}
+	}
 	if (load_index(nb, NULL, 0, err, errmax) < 0 ||
 	    kw_bits(nb, kw, nkw, &bits) < 0)
 		goto undo;
-	for (i = 0; i < nb->n; i++)
-		if (strncmp(strchr(nb->msg[i].name, '/') + 1, name,
-		    strlen(name)) == 0)
+	for (i = 0; i < nb->n; i++) {
+		const char *base = strchr(nb->msg[i].name, '/') + 1;
+		size_t k = strlen(name);
+
+		if (strncmp(base, name, k) == 0 && (!base[k] ||
+		    base[k] == ':'))
 			break;
+	}
 	if (i == nb->n) {
 		errno = ENOENT;
 		goto undo;
@@ -3321,7 +3520,7 @@ int mailbox_append(const char *path, int kind, const char *data, size_t n,
 {
 	struct mailbox *nb = calloc(1, sizeof *nb);
 	char *text = NULL;
-	size_t len;
+	size_t len, i;
 	int rc = -1;
 
 	if (!nb || !(text = append_text(data, n, kind == LOCAL_MBOX,
@@ -3339,6 +3538,13 @@ int mailbox_append(const char *path, int kind, const char *data, size_t n,
 		seterr(err, errmax, "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	for (i = 0; i < nkw; i++)
+		if (!kw_valid(kw[i])) {
+			errno = EINVAL;
+			seterr(err, errmax, "%s: not a keyword: %.100s", path,
+				kw[i]);
+			goto out;
+		}
 	if (!date)
 		date = time(NULL);
 	flags &= STORED_FLAGS;

@@ -24,18 +24,7 @@
  *
  * Locking.  The session lock is flock(2) on the mbox file or on the
  * Maildir folder itself: exclusive (a second writer gets EWOULDBLOCK, POP3
- * "[IN-USE]"), shared with MAILBOX_RDONLY.  A MAILBOX_SHARED session
- * holds it only inside a call, shared, waiting for it at most
- * mailbox_wait_ms milliseconds (then EWOULDBLOCK: a pop3d or mail
- * session has the mailbox; IMAP's NO [INUSE]); an exclusive open waits
- * a fifth of that, so that a shared call in progress does not turn away
- * a POP3 login.  Shared sessions exclude each other while they
- * change the mailbox or its uidlist with a second lock: for an mbox the
- * delivery write lock (fcntl + dotlock, below), for a Maildir flock on
- * its cur/ folder.  Rewriting an mbox (flags, expunge) takes the session
- * lock exclusively for that moment, and a shared reader holds it shared
- * from mailbox_msg_open to mailbox_msg_close, so a reader never sees a
- * rewrite half done (close readers before calling mailbox_sync).  It is independent of the
+ * "[IN-USE]"), shared with MAILBOX_RDONLY.  It is independent of the
  * delivery locks (fcntl + dotlock, mbox_lock), so mail keeps arriving
  * during a session.  An mbox is scanned under the fcntl read lock; the
  * commit takes both delivery locks, scans what arrived past the old end,
@@ -47,6 +36,21 @@
  * need not be writable (Debian's /var/mail, 2775 root:mail).  The dotlock
  * is taken when the folder allows it; when not, the fcntl lock alone
  * serializes (README "pop3d and the mailboxes").
+ *
+ * A MAILBOX_SHARED session holds the session lock only inside a call,
+ * shared, waiting for it at most mailbox_wait_ms milliseconds (then
+ * EWOULDBLOCK: a pop3d or mail session has the mailbox; IMAP's NO
+ * [INUSE]); an exclusive open waits a fifth of that, so that a shared
+ * call in progress does not turn away a POP3 login.  Shared sessions
+ * take turns to change the mailbox or its state files with a second
+ * lock, always taken after the session lock: for an mbox the delivery
+ * write lock (which also keeps delivery out while it is read), for a
+ * Maildir flock on its cur/ folder.  Rewriting an mbox (flags, expunge)
+ * takes the session lock exclusively for that moment, and a shared
+ * reader holds it shared from mailbox_msg_open to mailbox_msg_close, so
+ * no reader sees a rewrite half done (close readers before calling
+ * mailbox_sync).  A rewrite by a shared session goes through the same
+ * journal, and is finished by the next open or sync of anyone.
  *
  * State files (the uidlist, the keyword names, the rewrite journal,
  * pop3d's login record):
@@ -73,13 +77,16 @@
  * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites>" (an mbox: its
  * first END bytes hold the messages listed, when its inode is INODE, -1
  * unknown; W counts postbox's rewrites of it: a sync or APPEND that
- * finds both as it left them scans only the mail past the end), then
- * one line per message
+ * finds both as it left them scans only the mail past the end), padded
+ * with blanks to 160 bytes, then one line per message
  * "<uid> <key> <size> <modseq> <flags> <keywords> <date>" (flags and
  * keywords in hex, flags as MAILBOX_* without DELETED and OLD, date the
  * INTERNALDATE in seconds).  Format 1 ("postbox-uidlist 1 V<validity>
  * N<nextuid>", lines "<uid> <key> <size>") is still read, and written
- * over as format 2.  The key is the Maildir base
+ * over as format 2.  The list is written whole by rename, but for
+ * mailbox_append: it adds its line at the end and rewrites the padded
+ * first line in place (a line past N, left by a crash between the two,
+ * is read as it stands).  The key is the Maildir base
  * name (the part before ':'), or for an mbox 16 hex digits of a 64-bit
  * FNV-1a hash of the From_ line and the header lines other than Status,
  * X-Status, X-Keywords, X-UID, X-IMAP, X-IMAPbase, Content-Length and
@@ -227,7 +234,7 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 /* With MAILBOX_SHARED in FLAGS, the same, but no lock is kept after it
  * returns; the new messages past the uidlist's R are claimed as
  * \Recent.  EWOULDBLOCK: an exclusive session (pop3d, mail) held the
- * mailbox for MAILBOX_SHARED_WAIT.  MAILBOX_SHARED | MAILBOX_RDONLY
+ * mailbox for mailbox_wait_ms.  MAILBOX_SHARED | MAILBOX_RDONLY
  * (EXAMINE) writes nothing and claims nothing; its mailbox_sync only
  * reads.  mailbox_commit of a shared mailbox is mailbox_sync (without
  * expunge) then mailbox_close. */
@@ -242,18 +249,19 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
  * others are dropped from mb->msg, new ones (delivery, APPEND, COPY)
  * added with their UIDs (and \Recent when ours to claim), flags, kw and
  * modseq changed by others read; keyword names made by others appear in
- * kwname.  After it flags0 == flags and kw0 == kw, mb->msg is in
- * ascending UID order and indexes from before are void: callers keep
- * UIDs, and diff them before and after for EXPUNGE, EXISTS and FETCH.
- * Cheap when nothing changed (a few stat calls; no rescan of the mbox).
+ * kwname.  After it flags0 == flags (but a pending MAILBOX_DELETED) and
+ * kw0 == kw, mb->msg is in ascending UID order and indexes from before
+ * are void: callers keep UIDs, and diff them before and after for
+ * EXPUNGE, EXISTS and FETCH.  Cheap when nothing changed (a few stat
+ * calls); an mbox that only grew is scanned past its old end only.
  * 0, or -1 with errno and ERR: EWOULDBLOCK locked by an exclusive
- * session or a reader past MAILBOX_SHARED_WAIT, EAGAIN the delivery lock
+ * session or a reader past mailbox_wait_ms, EAGAIN the delivery lock
  * timed out, others from the system; then mb is as before the call, our
  * changes still pending, nothing lost.  A new mb->validity after it
  * (the uidlist was lost) means every UID is new and nothing pending was
- * kept.  Also for exclusive sessions (no
- * lock to take, nothing to read from others: writes as mailbox_commit
- * would, keeping the session open). */
+ * kept.  An exclusive session may call it too: it writes as
+ * mailbox_commit would and reads the mail delivered since, keeping the
+ * session. */
 int mailbox_sync(struct mailbox *mb, unsigned how, char *err,
 	size_t errmax);
 

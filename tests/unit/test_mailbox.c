@@ -363,7 +363,7 @@ static void test_fuzz(void)
 }
 
 
-/* --- shared (IMAP) sessions ------------------------------------------------ */
+/* --- shared (IMAP) sessions --------------------------------------------- */
 
 static size_t by_uid(const struct mailbox *mb, unsigned uid)
 {
@@ -509,6 +509,14 @@ static void test_shared(int kind)
 			&v, &ua, err, sizeof err);
 	}
 	CHECK(r == 0 && v == a.validity && ua == un + 1, T("append's UID"));
+	{
+		const char *bad[] = { "no good" };
+
+		errno = 0;
+		CHECK(mailbox_append(path, kind, "S: x\r\n\r\nx\r\n", 11, 0,
+			bad, 1, 0, &v, &u1, err, sizeof err) < 0 &&
+			errno == EINVAL, T("append: a bad keyword refused"));
+	}
 	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 4 &&
 		a.msg[3].uid == ua, T("A sees the appended"));
 	bit = mailbox_keyword(&a, "$Forwarded", 0);
@@ -610,6 +618,26 @@ static void test_shared(int kind)
 	CHECK(mailbox_sync(&c, 0, err, sizeof err) == 0 && c.n == 5 &&
 		c.highestmodseq == hm, T("sync with nothing new"));
 	mailbox_close(&c);
+
+	/* an exclusive session may sync too: writes, reads new mail */
+	CHECK(mailbox_open(&a, path, kind, 0, err, sizeof err) == 0,
+		T("exclusive open"));
+	i = a.n;
+	ok = a.msg[0].flags & MAILBOX_FLAGGED;
+	a.msg[0].flags ^= MAILBOX_FLAGGED;
+	deliver_to(path, kind, "Subject: 8\n\neight\n");
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == i + 1 &&
+		a.msg[0].flags == a.msg[0].flags0 && (ok ? !(a.msg[0].flags &
+		MAILBOX_FLAGGED) : (a.msg[0].flags & MAILBOX_FLAGGED) != 0),
+		T("exclusive sync"));
+	CHECK_STR(msg(&a, i), "Subject: 8\n\neight\n",
+		T("exclusive sync: the new one read"));
+	mailbox_close(&a);
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == i + 1 && (ok ? !(a.msg[0].flags &
+		MAILBOX_FLAGGED) : (a.msg[0].flags & MAILBOX_FLAGGED) != 0),
+		T("exclusive sync: written"));
+	mailbox_close(&a);
 #undef T
 }
 
@@ -652,7 +680,11 @@ static void test_shared_race(int kind)
 				fprintf(stderr, "append: %s\n", err);
 				_exit(2);
 			}
-			if (mailbox_sync(&a, 0, err, sizeof err) < 0) {
+			/* each expunges one message once */
+			if (i == 12 + p && a.n)
+				a.msg[p].flags |= MAILBOX_DELETED;
+			if (mailbox_sync(&a, i == 12 + p ?
+			    MAILBOX_SYNC_EXPUNGE : 0, err, sizeof err) < 0) {
 				fprintf(stderr, "sync: %s\n", err);
 				_exit(3);
 			}
@@ -675,7 +707,8 @@ static void test_shared_race(int kind)
 		sizeof err) == 0 && mailbox_open(&b, path, kind,
 		MAILBOX_SHARED | MAILBOX_RDONLY, err, sizeof err) == 0,
 		T("race: open after"));
-	CHECK(a.n == 5 + 6 + 2 * 2 && b.n == a.n, T("race: nothing lost"));
+	CHECK(a.n == 5 + 6 + 2 * 2 - 2 && b.n == a.n,
+		T("race: nothing lost, two expunged"));
 	for (j = 0; j < a.n && j < b.n; j++)
 		bad |= a.msg[j].uid != b.msg[j].uid || (j && a.msg[j].uid <=
 			a.msg[j - 1].uid) || a.msg[j].flags != b.msg[j].flags ||
@@ -685,6 +718,176 @@ static void test_shared_race(int kind)
 	mailbox_close(&a);
 	mailbox_close(&b);
 #undef T
+}
+
+/* A shared sync killed in the middle of its mbox rewrite: the next
+ * shared open finishes (or drops) it through the journal, every message
+ * is there and reads whole. */
+static void test_shared_kill(void)
+{
+	static const char *const at[] = { "journal", "40", "end" };
+	struct mailbox mb;
+	char err[256], path[300], name[64];
+	unsigned i;
+	int st, ok;
+	pid_t pid;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof name, "kill-%u", i);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		put(name, mbox1);
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			if (mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED,
+			    err, sizeof err) < 0)
+				_exit(1);
+			mb.msg[0].flags |= MAILBOX_FLAGGED;
+			setenv("POSTBOX_TEST_KILL_REWRITE", at[i], 1);
+			mailbox_sync(&mb, 0, err, sizeof err);
+			_exit(2);
+		}
+		waitpid(pid, &st, 0);
+		snprintf(name, sizeof name, "shared kill at %s", at[i]);
+		CHECK(WIFSIGNALED(st), name);
+		ok = mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+			sizeof err) == 0 && mb.n == 3 &&
+			/* a rewrite ends the last line */
+			strcmp(msg(&mb, 2), i ? "Subject: three\n\nno newline "
+			"at the end\n" : "Subject: three\n\nno newline at "
+			"the end") == 0 && strcmp(msg(&mb, 0), i ?
+			"Subject: one\nStatus: O\nX-Status: F\n\nFrom the "
+			"start\n..dots\n" : "Subject: one\n\nFrom the start\n"
+			"..dots\n") == 0 && !(mb.msg[0].flags &
+			MAILBOX_FLAGGED) == !i;
+		snprintf(name, sizeof name, "shared kill at %s: recovered",
+			at[i]);
+		CHECK(ok, name);
+		mailbox_close(&mb);
+	}
+}
+
+/* A reader of one shared session holds off another process's rewrite
+ * of the mbox until it closes; the reader gets the message whole. */
+static void test_shared_reader(void)
+{
+	struct mailbox a, b;
+	struct mailbox_reader *r = malloc(sizeof *r);
+	char err[256], path[300], out[200];
+	ssize_t k;
+	size_t n = 0;
+	int st;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/reader", dir);
+	put("reader", mbox1);
+	CHECK(mailbox_open(&a, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mailbox_open(&b, path, LOCAL_MBOX,
+		MAILBOX_SHARED, err, sizeof err) == 0, "reader: two sessions");
+	CHECK(mailbox_msg_open(&a, 2, r) == 0, "reader: open");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* another process: its rewrite waits for the reader */
+		b.msg[0].flags |= MAILBOX_SEEN;
+		_exit(mailbox_sync(&b, 0, err, sizeof err) < 0 &&
+			errno == EWOULDBLOCK ? 0 : 1);
+	}
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"reader: a rewrite waits, then EWOULDBLOCK");
+	while ((k = mailbox_msg_read(r, out + n, sizeof out - 1 - n)) > 0)
+		n += (size_t)k;
+	out[n] = 0;
+	mailbox_msg_close(r);
+	CHECK_STR(out, "Subject: three\n\nno newline at the end",
+		"reader: the message whole");
+	b.msg[0].flags |= MAILBOX_SEEN;
+	CHECK(mailbox_sync(&b, 0, err, sizeof err) == 0,
+		"reader: closed, the rewrite goes");
+	CHECK_STR(msg(&a, 2), "Subject: three\n\nno newline at the end\n",
+		"reader: found again after the rewrite");
+	free(r);
+	mailbox_close(&a);
+	mailbox_close(&b);
+}
+
+/* APPEND adds one line to the uidlist and rewrites its first line in
+ * place; a crash between the two leaves a line past N: still read. */
+static void test_append_line(int kind)
+{
+	struct mailbox mb;
+	char err[256], path[300], ul[600], t[160];
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	unsigned v, u, n;
+	char *p;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/line-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	deliver_to(path, kind, "Subject: 1\n\none\n");
+	mailbox_uidlist_path(path, kind, ul, sizeof ul);
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1, T("line: open"));
+	mailbox_close(&mb);
+	CHECK(mailbox_append(path, kind, "S: 2\r\n\r\n2\r\n", 11, 0, NULL, 0,
+		0, &v, &u, err, sizeof err) == 0, T("line: append"));
+	/* the first line as it was before the append */
+	if (file_read_all(ul, 1 << 20, &p, &len) == 0 && (n = (unsigned)
+	    strtoul(strstr(p, " N") + 2, NULL, 10)) == u + 1) {
+		char *q = strstr(p, " N") + 2, num[16];
+		int w = snprintf(num, sizeof num, "%u", u);
+
+		memcpy(q, num, (size_t)w);
+		if ((unsigned)snprintf(num, sizeof num, "%u", n) > (unsigned)w)
+			q[w] = ' ';
+		fd = open(ul, O_WRONLY | O_TRUNC);
+		file_write_all(fd, p, len);
+		close(fd);
+	}
+	free(p);
+	CHECK(mailbox_open(&mb, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 2 && mb.msg[1].uid == u &&
+		mb.next_uid == u + 1 && mb.validity == v,
+		T("line: past N, still read"));
+	mailbox_close(&mb);
+#undef T
+}
+
+/* Mailboxes that do not exist yet: a shared session sees the first
+ * delivery; APPEND makes the mbox file (0600) or the Maildir. */
+static void test_shared_new(void)
+{
+	struct mailbox mb;
+	struct stat st;
+	char err[256], path[300], md[300];
+	unsigned v, u;
+
+	snprintf(path, sizeof path, "%s/new-mbox", dir);
+	snprintf(md, sizeof md, "%s/new-maildir", dir);
+	CHECK(mailbox_open(&mb, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 0, "no mbox yet: empty");
+	deliver_to(path, LOCAL_MBOX, "Subject: 1\n\none\n");
+	CHECK(mailbox_sync(&mb, 0, err, sizeof err) == 0 && mb.n == 1 &&
+		mb.msg[0].recent && mb.msg[0].uid == 1,
+		"no mbox yet: the first delivery seen");
+	CHECK_STR(msg(&mb, 0), "Subject: 1\n\none\n",
+		"no mbox yet: read");
+	mailbox_close(&mb);
+	unlink(path);
+	CHECK(mailbox_append(path, LOCAL_MBOX, "S: a\r\n\r\na\r\n", 11, 0,
+		NULL, 0, 0, &v, &u, err, sizeof err) == 0 &&
+		stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+		"append makes the mbox");
+	CHECK(mailbox_append(md, LOCAL_MAILDIR, "S: a\r\n\r\na\r\n", 11, 0,
+		NULL, 0, 0, &v, &u, err, sizeof err) == 0 && u == 1 &&
+		mailbox_open(&mb, md, LOCAL_MAILDIR, MAILBOX_SHARED, err,
+		sizeof err) == 0 && mb.n == 1 && mb.msg[0].uid == 1 &&
+		mb.validity == v, "append makes the Maildir");
+	mailbox_close(&mb);
 }
 
 /* A uidlist of format 1 gives its UIDs, and is written as format 2. */
@@ -726,7 +929,8 @@ static void test_uidlist1(int kind)
 		sizeof err) == 0 && mb.n == 1 && mb.validity == 77 &&
 		mb.msg[0].uid == 41 && mb.next_uid == 42 &&
 		!mb.msg[0].recent, kind == LOCAL_MAILDIR ?
-		"maildir: format 1 uidlist read" : "mbox: format 1 uidlist read");
+		"maildir: format 1 uidlist read" :
+		"mbox: format 1 uidlist read");
 	mailbox_close(&mb);
 	s = slurp(ul + strlen(dir) + 1);
 	CHECK(s && strncmp(s, "postbox-uidlist 2 V77 N42 M", 27) == 0,
@@ -763,6 +967,11 @@ int main(void)
 	test_shared(LOCAL_MAILDIR);
 	test_shared_race(LOCAL_MBOX);
 	test_shared_race(LOCAL_MAILDIR);
+	test_append_line(LOCAL_MBOX);
+	test_append_line(LOCAL_MAILDIR);
+	test_shared_new();
+	test_shared_kill();
+	test_shared_reader();
 	test_uidlist1(LOCAL_MBOX);
 	test_uidlist1(LOCAL_MAILDIR);
 	rc = unit_done();
