@@ -373,9 +373,87 @@ void cmd_examine(struct imap *s, struct cur *c)
 
 /* --- reading messages ----------------------------------------------------- */
 
+/* RFC 3501 2.3: a message never changes.  An mbox keeps flags in the
+ * header (Status:, X-Status:, rewritten when they change; X-Keywords,
+ * X-UID, X-IMAP, X-IMAPbase from other programs), so those fields are
+ * left out of what IMAP shows, as Dovecot does: RFC822.SIZE and the
+ * bytes stay the same whatever the flags. */
+static int hidden_field(const char *p, size_t n)
+{
+	static const char *const names[] = { "Status", "X-Status",
+		"X-Keywords", "X-UID", "X-IMAP", "X-IMAPbase" };
+	size_t i, len;
+
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		len = strlen(names[i]);
+		if (n > len && p[len] == ':' && !strncasecmp(p, names[i], len))
+			return 1;
+	}
+	return 0;
+}
+
+/* The bytes of the header lines of P (N bytes, any line ends) that
+ * hidden_field leaves out, counted as sent (CRLF ends); *END (may be
+ * NULL) says whether the header's end was seen. */
+static size_t hidden_bytes(const char *p, size_t n, int *end)
+{
+	size_t hid = 0, i = 0;
+	int hiding = 0;
+
+	if (end)
+		*end = 0;
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (p + i)) : n - i;
+
+		if (!nl)
+			break;
+		if (len && p[i + len - 1] == '\r')
+			len--;
+		if (!len) {
+			if (end)
+				*end = 1;
+			break;
+		}
+		if (p[i] != ' ' && p[i] != '\t')
+			hiding = hidden_field(p + i, len);
+		if (hiding)
+			hid += len + 2;
+		i = (size_t)(nl - p) + 1;
+	}
+	return hid;
+}
+
+/* The header of x->msg without the hidden fields, in place. */
+static void hide_fields(struct sel *x)
+{
+	char *p = x->msg.p, *o = p;
+	size_t i = 0, n = x->msg.len;
+	int hiding = 0;
+
+	while (i < n) {
+		char *nl = memchr(p + i, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - (p + i)) + 1 : n - i;
+
+		if (len <= 2 && (p[i] == '\r' || p[i] == '\n'))
+			break;
+		if (p[i] != ' ' && p[i] != '\t')
+			hiding = hidden_field(p + i, len);
+		if (!hiding) {
+			memmove(o, p + i, len);
+			o += len;
+		}
+		i += len;
+	}
+	memmove(o, p + i, n - i);
+	x->msg.len = (size_t)(o - p) + (n - i);
+	p[x->msg.len] = 0;
+}
+
 /* Message K of the index into x->msg, CRLF line ends (ARCHITECTURE.md:
- * its size is then msg[k].size).  0, or -1 with errno (ENOENT: expunged
- * by another session). */
+ * its size is then msg[k].size), an mbox's flag fields left out (its
+ * size then visible_size's).  0, or -1 with errno (ENOENT: expunged by
+ * another session). */
 static int load(struct sel *x, size_t k)
 {
 	char chunk[16384];
@@ -414,11 +492,47 @@ static int load(struct sel *x, size_t k)
 		return -1;
 	if (!x->msg.p && buf_add(&x->msg, "", 0) < 0)
 		return -1;
+	if (x->mb.kind == LOCAL_MBOX && x->msg.p)
+		hide_fields(x);
 	x->cached = x->mb.msg[k].uid;
 	return 0;
 fail:
 	mailbox_msg_close(&x->rd);
 	return -1;
+}
+
+/* RFC822.SIZE of message K: the size as sent less the hidden fields
+ * (an mbox: its header read, at most 64 KB of it).  -1 when it cannot
+ * be read. */
+static long long visible_size(struct sel *x, size_t k)
+{
+	const struct mailbox_msg *m = &x->mb.msg[k];
+	char *h;
+	size_t n = 0, max = 65536;
+	ssize_t r;
+	int end = 0;
+	long long size;
+
+	if (x->mb.kind != LOCAL_MBOX)
+		return (long long)m->size;
+	if (x->cached == m->uid)
+		return (long long)x->msg.len;
+	if (!(h = malloc(max)))
+		return -1;
+	if (mailbox_msg_open(&x->mb, k, &x->rd) < 0) {
+		free(h);
+		return -1;
+	}
+	while (n < max && (r = mailbox_msg_read(&x->rd, h + n, max - n)) > 0) {
+		n += (size_t)r;
+		hidden_bytes(h, n, &end);
+		if (end)
+			break;
+	}
+	mailbox_msg_close(&x->rd);
+	size = (long long)m->size - (long long)hidden_bytes(h, n, NULL);
+	free(h);
+	return size;
 }
 
 /* --- FETCH ---------------------------------------------------------------- */
@@ -659,7 +773,7 @@ static int fetch_one(struct imap *s, size_t seq, long k, struct fatt *a,
 			break;
 		case F_SIZE:
 			io_printf(&s->out, "RFC822.SIZE %lld",
-				(long long)m->size);
+				visible_size(x, (size_t)k));
 			break;
 		case F_ENVELOPE:
 		case F_BODY:
@@ -1384,6 +1498,7 @@ static int s_match(struct imap *s, struct search *q, int i, size_t seq,
 	struct sel *x = SEL(s);
 	struct mailbox_msg *m = &x->mb.msg[k];
 	struct snode *nd = &q->n[i];
+	long long size;
 	int r, tz = 0;
 	time_t t;
 
@@ -1417,9 +1532,11 @@ static int s_match(struct imap *s, struct search *q, int i, size_t seq,
 	case K_RECENT:
 		return m->recent != 0;
 	case K_LARGER:
-		return (uint64_t)m->size > nd->num;
 	case K_SMALLER:
-		return (uint64_t)m->size < nd->num;
+		if ((size = visible_size(x, (size_t)k)) < 0)
+			return -1;
+		return nd->op == K_LARGER ? (uint64_t)size > nd->num :
+			(uint64_t)size < nd->num;
 	case K_MODSEQ:
 		return m->modseq >= nd->num;
 	case K_BEFORE:
