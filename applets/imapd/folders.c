@@ -300,7 +300,8 @@ static int status(struct imap *s, const char *name, unsigned what)
 	}
 	if (what & ST_HIGHESTMODSEQ) {
 		io_printf(&s->out, "%sHIGHESTMODSEQ %llu", sp,
-			(unsigned long long)mb.highestmodseq);
+			(unsigned long long)(mb.highestmodseq ?
+			mb.highestmodseq : 1));
 		sp = " ";
 	}
 	if (what & ST_SIZE)

@@ -355,8 +355,11 @@ static void do_select(struct imap *s, struct cur *c, int examine)
 		reply(s, "* OK [UNSEEN %zu] First unseen", unseen);
 	reply(s, "* OK [UIDVALIDITY %u] UIDs valid", x->mb.validity);
 	reply(s, "* OK [UIDNEXT %u] Predicted next UID", x->mb.next_uid);
+	/* RFC 7162 7: a mod-sequence is positive (an empty, new mailbox
+	 * has none yet) */
 	reply(s, "* OK [HIGHESTMODSEQ %llu] Highest",
-		(unsigned long long)x->mb.highestmodseq);
+		(unsigned long long)(x->mb.highestmodseq ?
+		x->mb.highestmodseq : 1));
 	tagged(s, "OK [%s] %s completed", examine ? "READ-ONLY" :
 		"READ-WRITE", examine ? "EXAMINE" : "SELECT");
 }
