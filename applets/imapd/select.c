@@ -747,7 +747,7 @@ static int fetch_one(struct imap *s, size_t seq, long k, struct fatt *a,
 	}
 	if (flags) {
 		io_puts(&s->out, sp++ ? " FLAGS " : "FLAGS ");
-		flag_list(s, &x->mb, m->flags & FLAGS_IMAP, m->kw, m->recent);
+		flag_list(s, &x->mb, m->flags & FLAGS_IMAP, m->kw, v->recent);
 		v->flags = m->flags & FLAGS_IMAP;
 		v->kw = m->kw;
 	}
@@ -1528,12 +1528,13 @@ static int s_match(struct imap *s, struct search *q, int i, size_t seq,
 		return (m->kw & nd->num) != 0;
 	case K_UNKW:
 		return !(m->kw & nd->num);
+	/* \Recent as this session shows it (EXAMINE claims nothing) */
 	case K_NEW:
-		return m->recent && !(m->flags & MAILBOX_SEEN);
+		return x->view[seq - 1].recent && !(m->flags & MAILBOX_SEEN);
 	case K_OLD:
-		return !m->recent;
+		return !x->view[seq - 1].recent;
 	case K_RECENT:
-		return m->recent != 0;
+		return x->view[seq - 1].recent != 0;
 	case K_LARGER:
 	case K_SMALLER:
 		if ((size = visible_size(x, (size_t)k)) < 0)
