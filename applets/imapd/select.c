@@ -1719,7 +1719,7 @@ void sel_copy(struct imap *s, struct cur *c, int uid, int move)
 	const char *kw[MAILBOX_KW_MAX];
 	unsigned validity = 0, nuid;
 	size_t seq, nkw, b, done = 0;
-	int kind, fail = 0;
+	int kind, fail = 0, inuse = 0;
 
 	if (p_sp(c) < 0 || parse_set(s, c, &set, uid) < 0 || p_sp(c) < 0 ||
 	    p_cstring(c, name, sizeof name, 0) < 0 || !p_eol(c)) {
@@ -1744,6 +1744,7 @@ void sel_copy(struct imap *s, struct cur *c, int uid, int move)
 		if (k < 0 || load(x, (size_t)k) < 0) {
 			if (k >= 0 && errno == EWOULDBLOCK) {
 				fail = 2;
+				inuse = 1;
 				break;
 			}
 			fail = 1;
@@ -1756,6 +1757,7 @@ void sel_copy(struct imap *s, struct cur *c, int uid, int move)
 		if (mailbox_append(path, kind, x->msg.p, x->msg.len,
 		    m->flags & FLAGS_IMAP, kw, nkw, m->date, &validity, &nuid,
 		    err, sizeof err) < 0) {
+			inuse = errno == EWOULDBLOCK;
 			log_msg(LOG_WARNING, "%s: %s: %s: %s", s->client,
 				s->login, move ? "MOVE" : "COPY", err);
 			fail = 2;
@@ -1773,8 +1775,8 @@ void sel_copy(struct imap *s, struct cur *c, int uid, int move)
 
 		for (i = 0; i < x->mb.n; i++)
 			x->mb.msg[i].flags = x->mb.msg[i].flags0;
-		tagged(s, "NO [UNAVAILABLE] %s failed, try again",
-			move ? "MOVE" : "COPY");
+		tagged(s, "NO [%s] %s failed, try again", inuse ? "INUSE" :
+			"UNAVAILABLE", move ? "MOVE" : "COPY");
 		goto out;
 	}
 	if (move && done) {
