@@ -111,7 +111,6 @@ struct ctx {
 	uid_t pre_uid;		/* DefaultUser, before the login */
 	gid_t pre_gid;
 	struct tls_server_config *tls;
-	struct decide_map access;	/* the listener's, for ClientConn: */
 };
 
 enum { ST_AUTH, ST_TRANS };
@@ -1215,8 +1214,6 @@ static int net_session(void *arg, const struct net_listener *l)
 {
 	struct ctx *c = arg;
 
-	/* the listener's map is not the session's business */
-	decide_map_close(&c->access);
 	return session(c, l);
 }
 
@@ -1262,37 +1259,7 @@ static void log_login_user(void *arg)
 		c->cf->opt.default_user : "");
 }
 
-/* The access map's ClientConn: entries, smtpd's (README "pop3d and the
- * mailboxes"): opened by the listener, as root, before any session. */
-static void access_open(struct ctx *c)
-{
-	decide_map_open(&c->access, c->cf, "access");
-	if (c->access.state < 0)
-		log_msg(LOG_ERR, "%s", c->access.err ? c->access.err :
-			"access");
-}
-
-static void start(void *arg, struct net_server *srv)
-{
-	access_open(arg);
-}
-
-static void stop(void *arg)
-{
-	struct ctx *c = arg;
-
-	decide_map_close(&c->access);
-}
-
-static unsigned ip_limit(void *arg, const struct net_peer *p)
-{
-	struct ctx *c = arg;
-
-	return decide_client_conn(&c->access, c->cf, p->ip);
-}
-
-/* After a reload, with the new cf in place: the login child's user, the
- * access map the new cf names. */
+/* After a reload, with the new cf in place: the login child's user. */
 static void reloaded(void *arg)
 {
 	struct ctx *c = arg;
@@ -1300,8 +1267,6 @@ static void reloaded(void *arg)
 	if (c->root)
 		local_default_user(c->cf, &c->pre_uid, &c->pre_gid);
 	log_login_user(c);
-	decide_map_close(&c->access);
-	access_open(c);
 }
 
 /* The listeners: PostboxPop3PortOptions, else 127.0.0.1 110 and, with a
@@ -1335,14 +1300,12 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	}
 	d.session = net_session;
 	d.busy = "-ERR [SYS/TEMP] Too many connections\r\n";
-	d.ip_limit = ip_limit;
+	d.client_conn = 1;
 	d.busy_ip = "-ERR [SYS/TEMP] Too many connections from your "
 		"address\r\n";
-	d.start = start;
 	d.started = log_login_user;
 	d.reload = reload;
 	d.reloaded = reloaded;
-	d.stop = stop;
 	return net_daemon(&d, background, pidfile);
 }
 

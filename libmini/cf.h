@@ -190,6 +190,19 @@ struct cf_opts {
 	/* PostboxPop3Timeout: pop3d's autologout timer, seconds (a
 	 * sendmail time), 600 (RFC 1939 3: at least 10 minutes) */
 	long pop3_timeout;
+	/* PostboxImapFolders: where an mbox user's folders other than INBOX
+	 * live, "~" the home, "%u" the user (Dovecot's mbox:~/mail); default
+	 * "~/mail".  A Maildir user's folders are Maildir++ inside the
+	 * Maildir.  (added by imapd) */
+	char *imap_folders;
+	/* PostboxImapSpecialUse: the names of the Drafts, Sent, Trash, Junk
+	 * and Archive folders (RFC 6154), comma separated in that order,
+	 * made at a user's first login; default
+	 * "Drafts,Sent,Trash,Junk,Archive"; "" none */
+	struct cf_list imap_special;
+	/* PostboxImapTimeout: imapd's autologout timer, seconds (RFC 3501
+	 * 5.4: at least 30 minutes; IDLE clients re-IDLE within 29) */
+	long imap_timeout;
 };
 
 struct cf {
@@ -202,6 +215,11 @@ struct cf {
 	 * certificate).  (added by pop3d) */
 	struct cf_daemon pop3_daemons[CF_MAX_DAEMONS];
 	size_t n_pop3_daemons;
+	/* PostboxImapPortOptions, the same syntax (Name default "IMAP");
+	 * none given: imapd's built-in 127.0.0.1 143 (and 993 with a
+	 * certificate).  (added by imapd) */
+	struct cf_daemon imap_daemons[CF_MAX_DAEMONS];
+	size_t n_imap_daemons;
 	struct cf_map maps[CF_MAX_MAPS];
 	size_t n_maps;
 	struct cf_mailer mailers[CF_MAX_MAILERS];

@@ -74,12 +74,16 @@ int opts_init(struct cf *cf)
 	o->data_deadline = 30 * 60;
 	o->session_deadline = 2 * 3600;
 	o->pop3_timeout = 10 * 60;
+	o->imap_timeout = 30 * 60;
 	/* Safer than sendmail's empty default: no address harvesting. */
 	o->privacy = strdup("authwarnings,noexpn,novrfy");
 	o->greeting = strdup("$j Sendmail $v/$Z; $b");
 	o->default_user = strdup(default_user());
 	o->mailbox = strdup("mbox:/var/mail/%u");
-	if (!o->privacy || !o->greeting || !o->default_user || !o->mailbox)
+	o->imap_folders = strdup("~/mail");
+	if (!o->privacy || !o->greeting || !o->default_user || !o->mailbox ||
+	    !o->imap_folders || list_split(&o->imap_special,
+	    "Drafts,Sent,Trash,Junk,Archive", ",") < 0)
 		return -1;
 	return 0;
 }
@@ -94,7 +98,7 @@ void opts_free(struct cf *cf)
 		&o->ca_file, &o->ca_path, &o->client_cert, &o->client_key,
 		&o->greeting, &o->default_user, &o->run_as_user,
 		&o->trusted_user, &o->mailbox, &o->virtual_users,
-		&o->bare_line_ends,
+		&o->bare_line_ends, &o->imap_folders,
 	};
 	size_t i;
 
@@ -102,7 +106,9 @@ void opts_free(struct cf *cf)
 		daemon_free(&cf->daemons[i]);
 	for (i = 0; i < cf->n_pop3_daemons; i++)
 		daemon_free(&cf->pop3_daemons[i]);
-	cf->n_daemons = cf->n_pop3_daemons = 0;
+	for (i = 0; i < cf->n_imap_daemons; i++)
+		daemon_free(&cf->imap_daemons[i]);
+	cf->n_daemons = cf->n_pop3_daemons = cf->n_imap_daemons = 0;
 	for (i = 0; i < sizeof strs / sizeof *strs; i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;
@@ -110,6 +116,7 @@ void opts_free(struct cf *cf)
 	list_free(&o->alias_files);
 	list_free(&o->forward_path);
 	list_free(&o->auth_mechs);
+	list_free(&o->imap_special);
 }
 
 /* ---- times and numbers -------------------------------------------------- */
@@ -152,8 +159,9 @@ int cf_parse_time(const char *s, int unit, long *secs)
 /* ---- options ------------------------------------------------------------ */
 
 /* DaemonPortOptions' Port=: a number or a service name (smtp,
- * submission, smtps, submissions, lmtp; PostboxPop3PortOptions also
- * pop3, pop3s, imap, imaps). */
+ * submission, smtps, submissions, lmtp; PostboxPop3PortOptions and
+ * PostboxImapPortOptions also pop3, pop3s, imap, imaps).  POP3: 0 the
+ * MTA's, 1 POP3's, 2 IMAP's. */
 static int daemon_port(struct cf_reader *r, struct cf_daemon *d,
 	const char *v, int pop3)
 {
@@ -234,30 +242,33 @@ static int daemon_key(struct cf_reader *r, struct cf_daemon *d,
 
 /* Puts the parsed daemon d in its list (it is the list's then): the
  * first DaemonPortOptions line replaces the built-in one, later ones
- * add to it; PostboxPop3PortOptions has no built-in lines.  On error d
- * is freed. */
+ * add to it; PostboxPop3PortOptions and PostboxImapPortOptions (POP3 1
+ * and 2) have no built-in lines.  On error d is freed. */
 static int daemon_add(struct cf_reader *r, struct cf_daemon *d, int pop3)
 {
 	struct cf *cf = r->cf;
 	struct cf_priv *p = cf->priv;
+	struct cf_daemon *list = pop3 == 2 ? cf->imap_daemons :
+		cf->pop3_daemons;
+	size_t *n = pop3 == 2 ? &cf->n_imap_daemons : &cf->n_pop3_daemons;
 	size_t i;
 
 	if (pop3) {
-		/* PostboxPop3PortOptions: no built-in lines to replace */
-		if (cf->n_pop3_daemons >= CF_MAX_DAEMONS) {
-			rd_err(r, "too many PostboxPop3PortOptions (%d max)",
-				CF_MAX_DAEMONS);
+		/* no built-in lines to replace */
+		if (*n >= CF_MAX_DAEMONS) {
+			rd_err(r, "too many Postbox%sPortOptions (%d max)",
+				pop3 == 2 ? "Imap" : "Pop3", CF_MAX_DAEMONS);
 			daemon_free(d);
 			return -1;
 		}
 		if (!strcmp(d->name, "MTA")) {
 			free(d->name);
-			if (!(d->name = strdup("POP3"))) {
+			if (!(d->name = strdup(pop3 == 2 ? "IMAP" : "POP3"))) {
 				daemon_free(d);
 				return oom(r);
 			}
 		}
-		cf->pop3_daemons[cf->n_pop3_daemons++] = *d;
+		list[(*n)++] = *d;
 		return 0;
 	}
 	if (!p->daemons_set) {
@@ -285,7 +296,7 @@ static int opt_daemon(struct cf_reader *r, const char *val, int pop3)
 	if (!copy)
 		return oom(r);
 	memset(&d, 0, sizeof d);
-	d.port = pop3 ? 110 : 25;
+	d.port = pop3 == 2 ? 143 : pop3 ? 110 : 25;
 	d.family = AF_INET;
 	for (s = copy; s; s = next) {
 		char *key, *v, *eq;
@@ -427,8 +438,8 @@ static int opt_readtimeout(struct cf_reader *r, const char *val)
 
 enum {
 	OT_STR, OT_SIZE, OT_UINT, OT_LONG, OT_MODE, OT_EMODE, OT_ALIAS,
-	OT_LIST, OT_PRIV, OT_DAEMON, OT_POP3D, OT_RTIMEOUT, OT_QTIMEOUT,
-	OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_BOOL, OT_SECS, OT_IGNORE,
+	OT_LIST, OT_PRIV, OT_DAEMON, OT_POP3D, OT_IMAPD, OT_RTIMEOUT,
+	OT_QTIMEOUT, OT_MINFREE, OT_MACRO, OT_MAILBOX, OT_USER, OT_BOOL, OT_SECS, OT_IGNORE,
 };
 
 struct cf_optdef {
@@ -488,6 +499,10 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPT("PostboxDataDeadline", 0, OT_SECS, data_deadline),
 	OPT("PostboxSessionDeadline", 0, OT_SECS, session_deadline),
 	OPT("PostboxPop3Timeout", 0, OT_SECS, pop3_timeout),
+	OPTX("PostboxImapPortOptions", 0, OT_IMAPD),
+	OPTD("PostboxImapFolders", 0, imap_folders, "~/mail"),
+	OPTL("PostboxImapSpecialUse", 0, OT_LIST, imap_special, ","),
+	OPT("PostboxImapTimeout", 0, OT_SECS, imap_timeout),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),
@@ -671,6 +686,8 @@ static int opt_apply(struct cf_reader *r, const struct cf_optdef *def,
 		return opt_daemon(r, v, 0);
 	case OT_POP3D:
 		return opt_daemon(r, v, 1);
+	case OT_IMAPD:
+		return opt_daemon(r, v, 2);
 	case OT_RTIMEOUT:
 		return opt_readtimeout(r, v);
 	case OT_QTIMEOUT:

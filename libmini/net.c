@@ -295,6 +295,27 @@ int net_listen(struct net_server *s, const struct cf_daemon *d, size_t n,
 /* --- the accept loop ---------------------------------------------------- */
 
 static volatile sig_atomic_t got_chld, got_term, got_hup;
+/* client_conn: the access map the running cf names, opened by the
+ * listener (as root, before any session) and after each reload; one
+ * daemon per process. */
+static struct decide_map daemon_access;
+static struct cf **daemon_cf;
+
+static void access_reopen(void)
+{
+	decide_map_close(&daemon_access);
+	decide_map_open(&daemon_access, *daemon_cf, "access");
+	if (daemon_access.state < 0)
+		log_msg(LOG_ERR, "%s", daemon_access.err ?
+			daemon_access.err : "access");
+}
+
+static unsigned access_limit(void *ctx, const struct net_peer *p)
+{
+	(void)ctx;
+	return decide_client_conn(&daemon_access, *daemon_cf, p->ip);
+}
+
 /* The caller's signal mask, kept from the first net_serve call to the
  * NET_STOP return: across a NET_RELOAD the signals stay blocked and
  * handled, so a SIGTERM during the reload waits for the next call. */
@@ -404,6 +425,9 @@ static void child(struct net_server *s, size_t li, int c,
 		close(c);
 	child_env(p);
 	s->l[li].fd = -1;
+	/* the listener's access map is not the session's business */
+	if (s->ip_limit == access_limit)
+		decide_map_close(&daemon_access);
 	exit(s->session(s->ctx, &s->l[li]));
 }
 
@@ -739,6 +763,8 @@ static void daemon_reload(const struct net_daemon *d, struct net_server *srv)
 	cf_free(*d->cf);
 	free(*d->cf);
 	*d->cf = fresh;
+	if (d->client_conn && !d->ip_limit)
+		access_reopen();
 	if (d->reloaded)
 		d->reloaded(d->ctx);
 	daemon_limits(srv, fresh);
@@ -777,6 +803,11 @@ int net_daemon(const struct net_daemon *d, int background,
 	daemon_limits(&srv, *d->cf);
 	srv.session = d->session;
 	srv.ip_limit = d->ip_limit;
+	if (d->client_conn && !d->ip_limit) {
+		daemon_cf = d->cf;
+		access_reopen();
+		srv.ip_limit = access_limit;
+	}
 	srv.busy = d->busy;
 	srv.busy_ip = d->busy_ip;
 	srv.reaped = d->reaped;
@@ -794,6 +825,8 @@ int net_daemon(const struct net_daemon *d, int background,
 	net_close(&srv);
 	if (d->stop)
 		d->stop(d->ctx);
+	if (srv.ip_limit == access_limit)
+		decide_map_close(&daemon_access);
 	if (background)
 		unlink(pidfile);
 	return r < 0 ? EX_OSERR : EX_OK;

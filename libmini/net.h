@@ -174,6 +174,10 @@ struct net_daemon {
 	unsigned (*ip_limit)(void *ctx, const struct net_peer *p);
 	const char *busy;
 	const char *busy_ip;
+	/* Without ip_limit: the per-address cap is the access map's
+	 * ClientConn: entries (decide_client_conn), the map opened by the
+	 * listener at start and after each reload (pop3d, imapd). */
+	int client_conn;
 	void (*reaped)(void *ctx, pid_t pid, int status);
 	/* Before detaching (stderr still open): -1 (why warned) stops it. */
 	int (*setup)(void *ctx, struct net_server *srv);

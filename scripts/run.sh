@@ -7,7 +7,8 @@
 #      delivered by the queue runner;
 #   2. the mail system: smtpd on 127.0.0.1:2525 and a queue runner, in the
 #      foreground until Ctrl-C (or RUN_SECONDS=N), with a message sent to
-#      demo over SMTP and shown in its mailbox.
+#      demo over SMTP and shown in its mailbox, read back over POP3 and
+#      IMAP.
 set -eu
 cd "$(dirname "$0")/.."
 bin=$(pwd)/postbox
@@ -17,6 +18,8 @@ smtp_port=${SMTP_PORT:-2525}
 submission_port=${SUBMISSION_PORT:-2587}
 pop3_port=${POP3_PORT:-2110}
 pop3s_port=${POP3S_PORT:-2995}
+imap_port=${IMAP_PORT:-2143}
+imaps_port=${IMAPS_PORT:-2993}
 user=$(id -un)
 has() { "$bin" --list | grep -qx "$1"; }
 show() { sed "s|$root|build/run|g"; }
@@ -40,9 +43,9 @@ else
 fi
 echo "demo:{PLAIN}demo:$duid:$dgid::$root/home/demo" > "$root/users"
 
-# A self-signed certificate for the TLS services (pop3d's STLS and 995).
+# A self-signed certificate for the TLS services (STLS/STARTTLS, 995, 993).
 tls=
-if has pop3d || has smtpd; then
+if has pop3d || has smtpd || has imapd; then
 	if ! command -v openssl >/dev/null && [ "$(id -u)" = 0 ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl >/dev/null 2>&1 || true
 	fi
@@ -70,12 +73,15 @@ O DefaultUser=nobody
 O SmtpGreetingMessage=\$j postbox demo; \$b
 Kaccess hash -o $root/access
 O PostboxPop3PortOptions=Port=$pop3_port, Addr=127.0.0.1, Name=POP3
+O PostboxImapPortOptions=Port=$imap_port, Addr=127.0.0.1, Name=IMAP
+O PostboxImapFolders=$root/home/%u/mail
 EOF
 if [ -n "$tls" ]; then
 	cat >> "$root/sendmail.cf" <<EOF
 O ServerCertFile=$root/cert.pem
 O ServerKeyFile=$root/key.pem
 O PostboxPop3PortOptions=Port=$pop3s_port, Addr=127.0.0.1, Name=POP3S, M=s
+O PostboxImapPortOptions=Port=$imaps_port, Addr=127.0.0.1, Name=IMAPS, M=s
 O DaemonPortOptions=Port=$submission_port,Addr=127.0.0.1,Name=MSA,M=Ea
 EOF
 else
@@ -129,6 +135,10 @@ echo $! > "$root/queue.pid"
 if has pop3d; then
 	"$bin" pop3d -C "$root/sendmail.cf" 2>>"$root/pop3d.log" &
 	echo $! > "$root/pop3d.pid"
+fi
+if has imapd; then
+	"$bin" imapd -C "$root/sendmail.cf" 2>>"$root/imapd.log" &
+	echo $! > "$root/imapd.pid"
 fi
 stop() {
 	for p in "$root"/*.pid; do
@@ -202,6 +212,31 @@ for line in p.top(n, 0)[1]:
 p.quit()
 EOF
 fi
+if has imapd; then
+	/usr/bin/python3 - "$imap_port" "$root/cert.pem" "$tls" <<'EOF' || echo "(the IMAP demo failed: see build/run/imapd.log)"
+import imaplib, ssl, sys, time
+port, cert, tls = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for i in range(50):
+    try:
+        c = imaplib.IMAP4("127.0.0.1", port, timeout=10)
+        break
+    except OSError:
+        time.sleep(0.1)
+print("$ IMAP on 127.0.0.1:%d as demo/demo%s (Python imaplib)" %
+      (port, " after STARTTLS" if tls else ""))
+if tls:
+    ctx = ssl.create_default_context(cafile=cert)
+    ctx.check_hostname = False
+    c.starttls(ctx)
+c.login("demo", "demo")
+typ, d = c.select("INBOX")
+print("  SELECT INBOX: %s messages" % d[0].decode())
+typ, d = c.fetch(d[0], "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+print("  the last one: %s" % d[0][1].decode().strip())
+print("  folders: %s" % " ".join(l.decode().split('"/" ')[1] for l in c.list()[1]))
+c.logout()
+EOF
+fi
 
 cat <<EOF
 
@@ -214,7 +249,9 @@ postbox is running (smtpd pid $(cat "$root/smtpd.pid"), queue runner pid $(cat "
   curl --ssl-reqd -k --user demo:demo pop3://127.0.0.1:$pop3_port/1     POP3 with STLS
   curl -k --user demo:demo pop3s://127.0.0.1:$pop3s_port/           POP3 over TLS
   Thunderbird/Evolution: POP3 server 127.0.0.1, port $pop3s_port (SSL/TLS) or $pop3_port (STARTTLS), user demo, password demo
-  build/run/smtpd.log, build/run/queue.log      the daemons' logs
+  curl --ssl-reqd -k --user demo:demo imap://127.0.0.1:$imap_port/INBOX     IMAP with STARTTLS
+  Thunderbird/K-9/mutt: IMAP server 127.0.0.1, port $imaps_port (SSL/TLS) or $imap_port (STARTTLS), user demo, password demo
+  build/run/smtpd.log, build/run/queue.log, build/run/imapd.log      the daemons' logs
 Ctrl-C stops it.
 EOF
 if [ -n "${RUN_SECONDS:-}" ]; then
