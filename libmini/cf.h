@@ -190,6 +190,13 @@ struct cf_opts {
 	/* PostboxPop3Timeout: pop3d's autologout timer, seconds (a
 	 * sendmail time), 600 (RFC 1939 3: at least 10 minutes) */
 	long pop3_timeout;
+	/* PostboxTlsSessionTimeout (a sendmail time, 5m): how long the TLS
+	 * servers (smtpd, pop3d, imapd) keep a session for resumption;
+	 * PostboxTlsSessionCacheSize (1024): how many, in memory shared by
+	 * the listener's sessions.  Either 0: no resumption (README.md
+	 * "TLS session resumption") */
+	long tls_session_timeout;
+	unsigned tls_session_cache;
 };
 
 struct cf {
