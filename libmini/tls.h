@@ -21,7 +21,8 @@
  * its certificate checker) from the heap: BearSSL's engine, a full
  * 16 KB + 325 input buffer, which TLS requires, and a 4 KB + 85 output
  * buffer (records we send carry at most 4 KB of data).  Nothing is
- * static.
+ * static but the list of the session caches the process mapped
+ * (tls_server_caches_drop).
  */
 #ifndef LIBMINI_TLS_H
 #define LIBMINI_TLS_H
