@@ -58,11 +58,11 @@ struct keypair {
 
 /* The server's session cache (README.md "TLS session resumption"): one
  * anonymous shared mapping made by the listener before it forks, so that
- * every session process finds the sessions of the others.  NWAYS-way
- * buckets chosen by the session ID (random, 32 bytes, made by BearSSL),
- * the least recently used entry of a full bucket evicted.  Never on
- * disk: locked in memory when the process may (root), kept out of core
- * dumps, scrubbed by its maker when freed. */
+ * every session process finds the sessions of the others.  Buckets of
+ * SC_WAYS entries chosen by the session ID (random, 32 bytes, made by
+ * BearSSL), the least recently used entry of a full bucket evicted.
+ * Never on disk: locked in memory when the process may (root), kept out
+ * of core dumps, scrubbed when its config is freed. */
 #define SC_WAYS		4
 #define SC_MAX		(1U << 20)	/* entries */
 
@@ -86,7 +86,6 @@ struct tls_server_config {
 	struct keypair kp;
 	struct scache *cache;		/* NULL: no resumption */
 	size_t cache_size;		/* the mapping's bytes */
-	pid_t cache_owner;		/* the process that made it */
 	struct tls_server_config *next;	/* configs_with_cache */
 };
 
@@ -627,14 +626,15 @@ static long long mono_secs(void)
 	return (long long)ts.tv_sec + 1;	/* never 0 (empty) */
 }
 
-static void cache_unmap(struct tls_server_config *cfg)
+/* Unmaps CFG's cache; WIPE: scrubs it first, for every process. */
+static void cache_unmap(struct tls_server_config *cfg, int wipe)
 {
 	struct tls_server_config **pp;
 
 	if (!cfg->cache)
 		return;
-	if (cfg->cache_owner == getpid()) {
-		/* others may still run on it: wipe under the lock */
+	if (wipe) {
+		/* sessions may still run on it: under the lock */
 		if (pthread_mutex_lock(&cfg->cache->lock) == EOWNERDEAD)
 			pthread_mutex_consistent(&cfg->cache->lock);
 		memset(cfg->cache->e, 0, (size_t)cfg->cache->nbuckets *
@@ -658,7 +658,7 @@ int tls_server_config_cache(struct tls_server_config *cfg, unsigned entries,
 	unsigned nb;
 	size_t size;
 
-	cache_unmap(cfg);
+	cache_unmap(cfg, 1);
 	if (entries == 0 || timeout <= 0)
 		return 0;
 	if (entries > SC_MAX)
@@ -689,7 +689,6 @@ int tls_server_config_cache(struct tls_server_config *cfg, unsigned entries,
 	c->nbuckets = nb;
 	cfg->cache = c;
 	cfg->cache_size = size;
-	cfg->cache_owner = getpid();
 	cfg->next = configs_with_cache;
 	configs_with_cache = cfg;
 	return 0;
@@ -698,7 +697,7 @@ int tls_server_config_cache(struct tls_server_config *cfg, unsigned entries,
 void tls_server_caches_drop(void)
 {
 	while (configs_with_cache)
-		cache_unmap(configs_with_cache);
+		cache_unmap(configs_with_cache, 0);
 }
 
 /* Takes the cache's lock; a session that died holding it may have left
@@ -825,7 +824,7 @@ void tls_server_config_free(struct tls_server_config *cfg)
 {
 	if (!cfg)
 		return;
-	cache_unmap(cfg);
+	cache_unmap(cfg, 1);
 	keypair_free(&cfg->kp);
 	free(cfg);
 }

@@ -62,7 +62,9 @@ void tls_server_config_free(struct tls_server_config *cfg);
  * tls_server_config_cache replaces it by one of ENTRIES sessions kept
  * TIMEOUT seconds (PostboxTlsSessionCacheSize, PostboxTlsSessionTimeout);
  * either 0: none.  Call both before the sessions fork.  0, or -1 with
- * why in ERR (the config then has no cache).
+ * why in ERR (the config then has no cache).  tls_server_config_free
+ * (and tls_server_config_cache) wipes the cache for every process that
+ * shares it: the listener's business, never a session's.
  */
 #define TLS_CACHE_ENTRIES 1024
 #define TLS_CACHE_TIMEOUT 300
