@@ -64,7 +64,7 @@ struct keypair {
  * Never on disk: locked in memory when the process may (root), kept out
  * of core dumps, scrubbed when its config is freed. */
 #define SC_WAYS		4
-#define SC_MAX		(1U << 20)	/* entries */
+#define SC_MAX		(1U << 18)	/* entries (25 MB) */
 
 struct sc_entry {
 	unsigned char id[32];
