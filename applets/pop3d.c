@@ -1235,6 +1235,11 @@ static int reload(void *arg, struct net_server *srv, const struct cf *fresh,
 			errmax);
 		if (!tls)
 			return -1;
+		if (tls_server_config_cache(tls, o->tls_session_cache,
+				o->tls_session_timeout, err, errmax) < 0) {
+			tls_server_config_free(tls);
+			return -1;
+		}
 	}
 	for (i = 0; i < srv->n; i++)
 		if (strchr(srv->l[i].modifiers, 's') && !tls) {
@@ -1349,6 +1354,13 @@ int pop3d_main(int argc, char **argv)
 
 		c.tls = tls_server_config_new(c.cf->opt.server_cert, key, err,
 			sizeof err);
+		if (c.tls && tls_server_config_cache(c.tls,
+				c.cf->opt.tls_session_cache,
+				c.cf->opt.tls_session_timeout, err,
+				sizeof err) < 0) {
+			tls_server_config_free(c.tls);
+			c.tls = NULL;
+		}
 		if (!c.tls) {
 			xwarn("%s", err);
 			if (!inetd)

@@ -1065,10 +1065,11 @@ static void session_reset(struct smtpd *s)
 static void tls_log(struct smtpd *s)
 {
 	log_msg(LOG_INFO, "STARTTLS=server, relay=%s%s[%s], version=%s, "
-		"verify=NOT, cipher=%s, bits=%d/%d", s->peer.host,
+		"verify=NOT, cipher=%s, bits=%d/%d%s", s->peer.host,
 		s->peer.host[0] ? " " : "", s->peer.ip, tls_version(s->tls),
 		tls_cipher(s->tls), tls_cipher_bits(s->tls),
-		tls_cipher_bits(s->tls));
+		tls_cipher_bits(s->tls), tls_resumed(s->tls) ? ", resumed" :
+		"");
 }
 
 /* The handshake, for STARTTLS and M=s.  0, or -1 (logged) when the

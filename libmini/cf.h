@@ -203,6 +203,13 @@ struct cf_opts {
 	/* PostboxImapTimeout: imapd's autologout timer, seconds (RFC 3501
 	 * 5.4: at least 30 minutes; IDLE clients re-IDLE within 29) */
 	long imap_timeout;
+	/* PostboxTlsSessionTimeout (a sendmail time, 5m): how long the TLS
+	 * servers (smtpd, pop3d, imapd) keep a session for resumption;
+	 * PostboxTlsSessionCacheSize (1024): how many, in memory shared by
+	 * the listener's sessions.  Either 0: no resumption (README.md
+	 * "TLS session resumption") */
+	long tls_session_timeout;
+	unsigned tls_session_cache;
 };
 
 struct cf {

@@ -75,6 +75,8 @@ int opts_init(struct cf *cf)
 	o->session_deadline = 2 * 3600;
 	o->pop3_timeout = 10 * 60;
 	o->imap_timeout = 30 * 60;
+	o->tls_session_timeout = 5 * 60;
+	o->tls_session_cache = 1024;
 	/* Safer than sendmail's empty default: no address harvesting. */
 	o->privacy = strdup("authwarnings,noexpn,novrfy");
 	o->greeting = strdup("$j Sendmail $v/$Z; $b");
@@ -503,6 +505,8 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTD("PostboxImapFolders", 0, imap_folders, "~/mail"),
 	OPTL("PostboxImapSpecialUse", 0, OT_LIST, imap_special, ","),
 	OPT("PostboxImapTimeout", 0, OT_SECS, imap_timeout),
+	OPT("PostboxTlsSessionTimeout", 0, OT_SECS, tls_session_timeout),
+	OPT("PostboxTlsSessionCacheSize", 0, OT_UINT, tls_session_cache),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),

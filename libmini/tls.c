@@ -7,9 +7,13 @@
 #include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #define PEM_FILE_MAX	(1UL << 20)	/* a certificate chain or a key */
@@ -52,14 +56,67 @@ struct keypair {
 	unsigned char *keymem;		/* the key's numbers */
 };
 
+/* The server's session cache (README.md "TLS session resumption"): one
+ * anonymous shared mapping made by the listener before it forks, so that
+ * every session process finds the sessions of the others.  Buckets of
+ * SC_WAYS entries chosen by the session ID (random, 32 bytes, made by
+ * BearSSL), the least recently used entry of a full bucket evicted.
+ * Never on disk: locked in memory when the process may (root), kept out
+ * of core dumps, scrubbed when its config is freed. */
+#define SC_WAYS		4
+#define SC_MAX		(1U << 18)	/* entries (25 MB) */
+
+struct sc_entry {
+	unsigned char id[32];
+	unsigned char secret[48];
+	uint16_t version, suite;
+	uint32_t used;			/* sc->tick of the last use */
+	long long born;			/* CLOCK_MONOTONIC s; 0: empty */
+};
+
+struct scache {
+	pthread_mutex_t lock;		/* robust, process-shared */
+	long timeout;			/* seconds */
+	unsigned nbuckets;
+	uint32_t tick;
+	struct sc_entry e[];		/* nbuckets * SC_WAYS */
+};
+
 struct tls_server_config {
 	struct keypair kp;
+	struct scache *cache;		/* NULL: no resumption */
+	size_t cache_size;		/* the mapping's bytes */
+	struct tls_server_config *next;	/* configs_with_cache */
+};
+
+/* This process's configs that have a cache (tls_server_caches_drop). */
+static struct tls_server_config *configs_with_cache;
+
+/* The client's sessions, per destination (host name, or address, and
+ * port), in the run's own memory. */
+#define CC_ENTRIES	32
+#define CC_KEY		(256 + 8)
+
+struct cc_entry {
+	char key[CC_KEY];		/* "" empty */
+	br_ssl_session_parameters p;
+	int verify;			/* the full handshake's verdict */
+	long long born;
 };
 
 struct tls_client_config {
 	br_x509_trust_anchor *ta;
 	size_t nta, cap;
 	struct keypair *kp;		/* client certificate, or NULL */
+	struct cc_entry *cc;		/* CC_ENTRIES, or NULL: none yet */
+	uint32_t cc_tick;
+};
+
+/* A server session's handle on the shared cache: BearSSL's vtable. */
+struct sc_ref {
+	const br_ssl_session_cache_class *vtable;
+	struct scache *c;
+	int loaded, saved;
 };
 
 /* The client's certificate check: BearSSL's minimal X.509 engine, wrapped
@@ -90,6 +147,8 @@ struct tls {
 	int truncated;			/* end of file without close_notify */
 	struct verifier *xv;
 	unsigned char *ibuf, *obuf;
+	struct sc_ref sc;		/* server: the session cache */
+	int resumed;
 };
 
 /* --- messages ------------------------------------------------------ */
@@ -559,6 +618,180 @@ fail:
 	return -1;
 }
 
+static long long mono_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec + 1;	/* never 0 (empty) */
+}
+
+/* Unmaps CFG's cache; WIPE: scrubs it first, for every process. */
+static void cache_unmap(struct tls_server_config *cfg, int wipe)
+{
+	struct tls_server_config **pp;
+
+	if (!cfg->cache)
+		return;
+	if (wipe) {
+		/* sessions may still run on it: under the lock */
+		if (pthread_mutex_lock(&cfg->cache->lock) == EOWNERDEAD)
+			pthread_mutex_consistent(&cfg->cache->lock);
+		memset(cfg->cache->e, 0, (size_t)cfg->cache->nbuckets *
+			SC_WAYS * sizeof(struct sc_entry));
+		pthread_mutex_unlock(&cfg->cache->lock);
+	}
+	munmap(cfg->cache, cfg->cache_size);
+	cfg->cache = NULL;
+	for (pp = &configs_with_cache; *pp; pp = &(*pp)->next)
+		if (*pp == cfg) {
+			*pp = cfg->next;
+			break;
+		}
+}
+
+int tls_server_config_cache(struct tls_server_config *cfg, unsigned entries,
+	long timeout, char *err, size_t errmax)
+{
+	pthread_mutexattr_t ma;
+	struct scache *c;
+	unsigned nb;
+	size_t size;
+
+	cache_unmap(cfg, 1);
+	if (entries == 0 || timeout <= 0)
+		return 0;
+	if (entries > SC_MAX)
+		entries = SC_MAX;
+	nb = (entries + SC_WAYS - 1) / SC_WAYS;
+	size = sizeof *c + (size_t)nb * SC_WAYS * sizeof(struct sc_entry);
+	c = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED |
+		MAP_ANONYMOUS, -1, 0);
+	if (c == MAP_FAILED) {
+		snprintf(err, errmax, "TLS session cache: mmap: %s",
+			strerror(errno));
+		return -1;
+	}
+	/* the master secrets never go to swap (when allowed) or cores */
+	(void)mlock(c, size);
+	(void)madvise(c, size, MADV_DONTDUMP);
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	if (pthread_mutex_init(&c->lock, &ma) != 0) {
+		pthread_mutexattr_destroy(&ma);
+		munmap(c, size);
+		snprintf(err, errmax, "TLS session cache: no shared lock");
+		return -1;
+	}
+	pthread_mutexattr_destroy(&ma);
+	c->timeout = timeout;
+	c->nbuckets = nb;
+	cfg->cache = c;
+	cfg->cache_size = size;
+	cfg->next = configs_with_cache;
+	configs_with_cache = cfg;
+	return 0;
+}
+
+void tls_server_caches_drop(void)
+{
+	while (configs_with_cache)
+		cache_unmap(configs_with_cache, 0);
+}
+
+/* Takes the cache's lock; a session that died holding it may have left
+ * a half-written entry: all are forgotten then.  0, or -1. */
+static int sc_lock(struct scache *c)
+{
+	int r = pthread_mutex_lock(&c->lock);
+
+	if (r == EOWNERDEAD) {
+		memset(c->e, 0, (size_t)c->nbuckets * SC_WAYS *
+			sizeof c->e[0]);
+		pthread_mutex_consistent(&c->lock);
+		return 0;
+	}
+	return r == 0 ? 0 : -1;
+}
+
+static struct sc_entry *sc_bucket(struct scache *c, const unsigned char *id)
+{
+	uint32_t h = (uint32_t)id[0] | (uint32_t)id[1] << 8 |
+		(uint32_t)id[2] << 16 | (uint32_t)id[3] << 24;
+
+	return &c->e[(size_t)(h % c->nbuckets) * SC_WAYS];
+}
+
+static void sc_save(const br_ssl_session_cache_class **ctx,
+	br_ssl_server_context *server, const br_ssl_session_parameters *p)
+{
+	struct sc_ref *ref = (struct sc_ref *)(void *)ctx;
+	struct scache *c = ref->c;
+	struct sc_entry *b, *e;
+	long long now = mono_secs();
+	size_t i;
+
+	(void)server;
+	ref->saved = 1;
+	if (p->session_id_len != 32 || sc_lock(c) < 0)
+		return;
+	b = sc_bucket(c, p->session_id);
+	e = &b[0];
+	for (i = 0; i < SC_WAYS; i++) {
+		if (!b[i].born || now - b[i].born >= c->timeout) {
+			e = &b[i];	/* empty or expired */
+			break;
+		}
+		if (b[i].used - e->used > UINT32_MAX / 2)
+			e = &b[i];	/* used longer ago (wraps) */
+	}
+	memcpy(e->id, p->session_id, 32);
+	memcpy(e->secret, p->master_secret, 48);
+	e->version = p->version;
+	e->suite = p->cipher_suite;
+	e->born = now;
+	e->used = ++c->tick;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int sc_load(const br_ssl_session_cache_class **ctx,
+	br_ssl_server_context *server, br_ssl_session_parameters *p)
+{
+	struct sc_ref *ref = (struct sc_ref *)(void *)ctx;
+	struct scache *c = ref->c;
+	struct sc_entry *b;
+	long long now = mono_secs();
+	size_t i;
+	int found = 0;
+
+	(void)server;
+	if (p->session_id_len != 32 || sc_lock(c) < 0)
+		return 0;
+	b = sc_bucket(c, p->session_id);
+	for (i = 0; i < SC_WAYS; i++) {
+		if (!b[i].born || memcmp(b[i].id, p->session_id, 32) != 0)
+			continue;
+		if (now - b[i].born >= c->timeout) {
+			memset(&b[i], 0, sizeof b[i]);	/* expired */
+			break;
+		}
+		memcpy(p->master_secret, b[i].secret, 48);
+		p->version = b[i].version;
+		p->cipher_suite = b[i].suite;
+		b[i].used = ++c->tick;
+		found = 1;
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	ref->loaded = found;
+	return found;
+}
+
+static const br_ssl_session_cache_class sc_vtable = {
+	sizeof(struct sc_ref), sc_save, sc_load
+};
+
 struct tls_server_config *tls_server_config_new(const char *certfile,
 	const char *keyfile, char *err, size_t errmax)
 {
@@ -579,6 +812,11 @@ struct tls_server_config *tls_server_config_new(const char *certfile,
 		free(cfg);
 		return NULL;
 	}
+	if (tls_server_config_cache(cfg, TLS_CACHE_ENTRIES, TLS_CACHE_TIMEOUT,
+			err, errmax) < 0) {
+		tls_server_config_free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 
@@ -586,6 +824,7 @@ void tls_server_config_free(struct tls_server_config *cfg)
 {
 	if (!cfg)
 		return;
+	cache_unmap(cfg, 1);
 	keypair_free(&cfg->kp);
 	free(cfg);
 }
@@ -962,6 +1201,10 @@ void tls_client_config_free(struct tls_client_config *cfg)
 
 	if (!cfg)
 		return;
+	if (cfg->cc) {
+		memset(cfg->cc, 0, CC_ENTRIES * sizeof *cfg->cc);
+		free(cfg->cc);
+	}
 	for (i = 0; i < cfg->nta; i++)
 		free(cfg->ta[i].dn.data);	/* the key shares the block */
 	free(cfg->ta);
@@ -1357,6 +1600,11 @@ struct tls *tls_server_start(struct io *reader, struct io *writer,
 			br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
 	br_ssl_engine_set_buffers_bidi(t->eng, t->ibuf, BR_SSL_BUFSIZE_INPUT,
 		t->obuf, OUT_PAYLOAD + 85);
+	if (cfg->cache) {
+		t->sc.vtable = &sc_vtable;
+		t->sc.c = cfg->cache;
+		br_ssl_server_set_cache(&t->u.s, &t->sc.vtable);
+	}
 	if (seed(t->eng) < 0) {
 		snprintf(err, errmax, "getentropy: %s", strerror(errno));
 		goto fail;
@@ -1368,10 +1616,97 @@ struct tls *tls_server_start(struct io *reader, struct io *writer,
 	}
 	if (handshake(t, ms, err, errmax) < 0)
 		goto fail;
+	/* BearSSL saves after a full handshake only; a loaded session
+	 * can still be declined (its suite no longer offered) */
+	t->resumed = t->sc.loaded && !t->sc.saved;
 	return t;
 fail:
 	session_free(t);
 	return NULL;
+}
+
+/* The client cache's key of a connection: HOST (or the peer's address)
+ * and the peer's port; 0, or -1 when the socket says nothing. */
+static int cc_key(int fd, const char *host, char *key, size_t max)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char ip[64];
+	unsigned port;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+		port = ntohs(a->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+		port = ntohs(a->sin6_port);
+	} else {
+		return -1;
+	}
+	if ((size_t)snprintf(key, max, "%s %u", host && *host ? host : ip,
+			port) >= max)
+		return -1;
+	return 0;
+}
+
+/* The entry for KEY, or NULL; expired ones are dropped. */
+static struct cc_entry *cc_find(struct tls_client_config *cfg,
+	const char *key)
+{
+	long long now = mono_secs();
+	size_t i;
+
+	for (i = 0; cfg->cc && key[0] && i < CC_ENTRIES; i++) {
+		struct cc_entry *e = &cfg->cc[i];
+
+		if (strcmp(e->key, key) != 0)
+			continue;
+		if (now - e->born >= TLS_CACHE_TIMEOUT) {
+			memset(e, 0, sizeof *e);
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+/* Remembers the session of T for KEY (the oldest entry makes room). */
+static void cc_store(struct tls_client_config *cfg, const char *key,
+	const struct tls *t)
+{
+	struct cc_entry *e = cc_find(cfg, key), *old;
+	size_t i;
+
+	if (!key[0])
+		return;
+	if (!cfg->cc && !(cfg->cc = calloc(CC_ENTRIES, sizeof *cfg->cc)))
+		return;
+	if (!e) {
+		old = e = &cfg->cc[0];
+		for (i = 0; i < CC_ENTRIES; i++) {
+			if (!cfg->cc[i].key[0]) {
+				e = &cfg->cc[i];
+				break;
+			}
+			if (cfg->cc[i].born < old->born)
+				old = e = &cfg->cc[i];
+		}
+	}
+	str_lcpy(e->key, key, sizeof e->key);
+	br_ssl_engine_get_session_parameters(t->eng, &e->p);
+	if (e->p.session_id_len == 0) {
+		memset(e, 0, sizeof *e);	/* nothing to resume */
+		return;
+	}
+	if (!t->resumed)
+		e->verify = t->verify;
+	e->born = t->resumed ? e->born : mono_secs();
 }
 
 /* "192.0.2.1", "2001:db8::1", "[192.0.2.1]", "[IPv6:2001:db8::1]" */
@@ -1391,13 +1726,16 @@ static int ip_literal(const char *host)
 }
 
 struct tls *tls_client_start(struct io *reader, struct io *writer,
-	const struct tls_client_config *cfg, const char *host, int flags,
+	struct tls_client_config *cfg, const char *host, int flags,
 	unsigned long ms, int *verify, char *err, size_t errmax)
 {
 	struct tls *t;
 	struct verifier *v;
 	br_ssl_client_context *cc;
 	const struct keypair *kp = cfg->kp;
+	struct cc_entry *ce = NULL;
+	char key[CC_KEY];
+	unsigned char offered[32];
 	int e;
 
 	if (verify)
@@ -1459,21 +1797,44 @@ struct tls *tls_client_start(struct io *reader, struct io *writer,
 		snprintf(err, errmax, "getentropy: %s", strerror(errno));
 		goto fail;
 	}
-	if (!br_ssl_client_reset(cc, host && *host ? host : NULL, 0)) {
+	/* the last session with this destination, unless it was not
+	 * verified and this handshake must be */
+	if (cc_key(writer->fd, host, key, sizeof key) < 0)
+		key[0] = 0;
+	ce = cc_find(cfg, key);
+	if (ce && ce->verify != TLS_VERIFY_OK &&
+			!(flags & TLS_OPPORTUNISTIC))
+		ce = NULL;
+	if (ce) {
+		br_ssl_engine_set_session_parameters(t->eng, &ce->p);
+		memcpy(offered, ce->p.session_id, 32);
+	}
+	if (!br_ssl_client_reset(cc, host && *host ? host : NULL, ce != NULL)) {
 		engine_reason(br_ssl_engine_last_error(t->eng), err, errmax);
 		errno = EPROTO;
 		goto fail;
 	}
 	if (handshake(t, ms, err, errmax) < 0)
 		goto fail;
-	if (v->err == 0)
+	if (ce && ce->p.session_id_len == 32 &&
+			t->eng->session.session_id_len == 32 &&
+			memcmp(t->eng->session.session_id, offered, 32) == 0) {
+		/* the server took it: no certificate was sent, the
+		 * verdict is that of the session's full handshake */
+		t->resumed = 1;
+		t->verify = ce->verify;
+	} else if (v->err == 0) {
 		t->verify = TLS_VERIFY_OK;
-	else
+	} else {
 		t->verify = v->anchors ? TLS_VERIFY_FAIL : TLS_VERIFY_NONE;
+	}
 	if (verify)
 		*verify = t->verify;
+	cc_store(cfg, key, t);
 	return t;
 fail:
+	if (ce)
+		memset(ce, 0, sizeof *ce);	/* not again */
 	/* a verification failure names its reason, not the alert we sent */
 	e = v->err;
 	if (e && e != BR_ERR_X509_OK && !v->opportunistic)
@@ -1527,6 +1888,11 @@ int tls_cipher_bits(const struct tls *t)
 	const struct suite *s = suite_of(t);
 
 	return s ? s->bits : 0;
+}
+
+int tls_resumed(const struct tls *t)
+{
+	return t->resumed;
 }
 
 int tls_truncated(const struct tls *t)

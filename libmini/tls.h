@@ -21,7 +21,8 @@
  * its certificate checker) from the heap: BearSSL's engine, a full
  * 16 KB + 325 input buffer, which TLS requires, and a 4 KB + 85 output
  * buffer (records we send carry at most 4 KB of data).  Nothing is
- * static.
+ * static but the list of the session caches the process mapped
+ * (tls_server_caches_drop).
  */
 #ifndef LIBMINI_TLS_H
 #define LIBMINI_TLS_H
@@ -48,6 +49,30 @@ struct tls_client_config;
 struct tls_server_config *tls_server_config_new(const char *certfile,
 	const char *keyfile, char *err, size_t errmax);
 void tls_server_config_free(struct tls_server_config *cfg);
+
+/*
+ * Session resumption (RFC 5246 7.3's session IDs; README.md "TLS
+ * session resumption").  A resumed handshake skips the key exchange and
+ * the certificate: no EC or RSA work.  BearSSL 0.6 has no RFC 5077
+ * session tickets, so the server keeps the sessions: tls_server_config_new
+ * gives CFG a cache of TLS_CACHE_ENTRIES sessions kept TLS_CACHE_TIMEOUT
+ * seconds, in an anonymous shared mapping that the sessions forked after
+ * it all use (a robust process-shared lock; the least recently used of a
+ * full bucket of 4 goes).  It is never written to disk.
+ * tls_server_config_cache replaces it by one of ENTRIES sessions kept
+ * TIMEOUT seconds (PostboxTlsSessionCacheSize, PostboxTlsSessionTimeout);
+ * either 0: none.  Call both before the sessions fork.  0, or -1 with
+ * why in ERR (the config then has no cache).  tls_server_config_free
+ * (and tls_server_config_cache) wipes the cache for every process that
+ * shares it: the listener's business, never a session's.
+ */
+#define TLS_CACHE_ENTRIES 1024
+#define TLS_CACHE_TIMEOUT 300
+int tls_server_config_cache(struct tls_server_config *cfg, unsigned entries,
+	long timeout, char *err, size_t errmax);
+/* In a child that runs no TLS server (smtpd's delivery agent and queue
+ * runner): unmaps the session caches this process made or inherited. */
+void tls_server_caches_drop(void);
 
 /* Loads the client's trust anchors: every certificate of the PEM bundle
  * CAFILE and of the files named HASH.N (c_rehash's form; else *.pem and
@@ -132,9 +157,14 @@ enum {
  * "[IPv6:...]") cannot be verified (BearSSL checks DNS names only):
  * without TLS_OPPORTUNISTIC that fails (EINVAL) before any byte is sent;
  * with it, no SNI is sent (RFC 6066 3).  Otherwise as tls_server_start.
+ * CFG remembers the session per destination (HOST, else the peer's
+ * address, and the peer's port; 32 of them, TLS_CACHE_TIMEOUT seconds)
+ * and offers it to the next handshake with the same one: a resumed
+ * session keeps the verdict of its full handshake, and one that was not
+ * verified is not offered without TLS_OPPORTUNISTIC.
  */
 struct tls *tls_client_start(struct io *reader, struct io *writer,
-	const struct tls_client_config *cfg, const char *host, int flags,
+	struct tls_client_config *cfg, const char *host, int flags,
 	unsigned long ms, int *verify, char *err, size_t errmax);
 
 /* Plaintext that arrived and that the engine holds, not yet handed to
@@ -153,6 +183,8 @@ const char *tls_cipher(const struct tls *t);
 int tls_cipher_bits(const struct tls *t);
 /* TLS_VERIFY_*: the client's verdict on the server (servers: NONE). */
 int tls_verify(const struct tls *t);
+/* 1 when the handshake resumed an earlier session, else 0. */
+int tls_resumed(const struct tls *t);
 /* 1 when the peer ended the connection without close_notify (RFC 5246
  * 7.2.1: a reader's end of file may then be a truncation), 0 when it
  * sent one or has not closed. */

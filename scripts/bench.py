@@ -750,18 +750,26 @@ def smtp_reply(s, buf):
 
 
 def tls_worker(args):
-    """n full STARTTLS handshakes (EHLO, STARTTLS, handshake, QUIT), each
-    on a new connection, no session reuse.  Returns the protocol and
-    cipher of the last one."""
+    """n STARTTLS handshakes (EHLO, STARTTLS, handshake, QUIT), each on a
+    new connection: full ones, or with `resume` each offering the session
+    of one full handshake made first (not counted; TLS 1.2, as BearSSL
+    has no 1.3).  Returns the protocol and cipher of the last one, with
+    "(resumed K)" when resuming."""
     import socket
     import ssl
-    port, n = args
+    port, n = args[:2]
+    resume = len(args) > 2 and args[2]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    last = None
-    for _ in range(n):
+    if resume:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    last, sess, reused = None, None, 0
+    for i in range(n + (1 if resume else 0)):
         s = socket.create_connection(("127.0.0.1", port), 10)
+        # the client's Finished ends a resumed handshake: without this,
+        # the QUIT behind it waits for the server's delayed ACK (40 ms)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         buf = [b""]
         smtp_reply(s, buf)
         s.sendall(b"EHLO bench.localdomain\r\n")
@@ -769,20 +777,24 @@ def tls_worker(args):
         s.sendall(b"STARTTLS\r\n")
         if smtp_reply(s, buf) != 220:
             raise RuntimeError("STARTTLS refused")
-        t = ctx.wrap_socket(s, server_hostname="localhost")
+        t = ctx.wrap_socket(s, server_hostname="localhost", session=sess)
         last = "%s %s" % (t.version(), t.cipher()[0])
+        if resume and i == 0:
+            sess = t.session
+        elif t.session_reused:
+            reused += 1
         t.sendall(b"QUIT\r\n")
         smtp_reply(t, [b""])
         t.close()
-    return last
+    return last + (" (resumed %d)" % reused if resume else "")
 
 
-def tls_rate(port, n, workers):
+def tls_rate(port, n, workers, resume=False):
     """Handshakes per second of n handshakes over `workers` processes."""
     import multiprocessing
     with multiprocessing.Pool(workers) as pool:
         t0 = time.perf_counter()
-        last = pool.map(tls_worker, [(port, n // workers)] * workers)
+        last = pool.map(tls_worker, [(port, n // workers, resume)] * workers)
         t = time.perf_counter() - t0
     return (n // workers) * workers / t, last[0]
 
@@ -851,11 +863,13 @@ def bench_tls():
     if os.geteuid() != 0:
         print("tls: needs root (private daemons, privilege drop)")
         return
-    if not shutil.which("smtp-source"):
+    # BENCH_TLS_POSTFIX=0: postbox alone, Postfix neither installed nor run
+    want_pf = os.environ.get("BENCH_TLS_POSTFIX", "1") != "0"
+    if want_pf and not shutil.which("smtp-source"):
         pd = tempfile.mkdtemp(prefix="bench-pf-")
         postfix_private(pd)
         shutil.rmtree(pd, ignore_errors=True)
-    have_pf = bool(shutil.which("smtp-source")) and \
+    have_pf = want_pf and bool(shutil.which("smtp-source")) and \
         os.path.exists("/etc/postfix/master.cf")
     n = int(os.environ.get("BENCH_TLS_N", "400"))
     workers = int(os.environ.get("BENCH_TLS_WORKERS", "4"))
@@ -864,8 +878,8 @@ def bench_tls():
     cd = tempfile.mkdtemp(prefix="bench-tls-certs-")
     os.chmod(cd, 0o755)
     certs = tls_certs(cd)
-    print("tls: STARTTLS handshakes/s (%d, %d client processes, no session "
-          "reuse; median of %d rounds, the servers taking turns) and accept "
+    print("tls: STARTTLS handshakes/s (%d, %d client processes, full and "
+          "resumed (the session of one full handshake per client process); median of %d rounds, the servers taking turns) and accept "
           "latency (%d sequential smtplib sessions with starttls(), 1 KiB)"
           % (n, workers, rounds, lat_n))
     for name, (crt, key) in certs.items():
@@ -884,9 +898,16 @@ def bench_tls():
             p, _ = postbox_smtpd(d, port, postbox_tls(crt, key))
             stops.append(lambda p=p: (p.terminate(), p.wait(30)))
             servers["postbox"] = port
+            # Postfix with its session cache (and TLS 1.2 tickets), for
+            # the resumed handshakes
             for who, extra in (("postfix", ""), ("postfix/1.2",
                                "smtpd_tls_protocols = >=TLSv1.2, "
-                               "<=TLSv1.2\n")):
+                               "<=TLSv1.2\n"), ("postfix/1.2+cache",
+                               "smtpd_tls_protocols = >=TLSv1.2, "
+                               "<=TLSv1.2\nsmtpd_tls_session_cache_"
+                               "database = btree:${data_directory}/"
+                               "smtpd_scache\nsmtpd_tls_session_cache_"
+                               "timeout = 300s\n")):
                 if not have_pf:
                     break
                 d2 = tempfile.mkdtemp(prefix="bench-tls-pf-")
@@ -900,20 +921,47 @@ def bench_tls():
                     continue
                 stops.append(lambda cfg=cfg: stop_postfix(cfg))
                 servers[who] = port2
-            rates, proto, lat = {}, {}, {}
+            rates, proto, lat, rrates, rproto = {}, {}, {}, {}, {}
+            cpu = {}    # postbox's CPU ms per handshake, full and resumed
+
+            def timed(who, port, resume):
+                c0 = tree_cpu(p.pid) if who == "postbox" else 0
+                r = tls_rate(port, n, workers, resume)
+                if who == "postbox":
+                    time.sleep(0.3)     # the last sessions reaped
+                    cpu.setdefault(resume, []).append(
+                        (tree_cpu(p.pid) - c0) * 1e3 / n)
+                return r
             for _ in range(rounds):
                 for who, port in servers.items():
-                    r, proto[who] = tls_rate(port, n, workers)
-                    rates.setdefault(who, []).append(r)
+                    if who != "postfix/1.2+cache":
+                        r, proto[who] = timed(who, port, False)
+                        rates.setdefault(who, []).append(r)
+                    if who in ("postbox", "postfix/1.2+cache"):
+                        r, rproto[who] = timed(who, port, True)
+                        rrates.setdefault(who, []).append(r)
             for who, port in servers.items():
-                lat[who] = tls_latency(port, lat_n)
+                if who != "postfix/1.2+cache":
+                    lat[who] = tls_latency(port, lat_n)
         finally:
             for stop in stops:
                 stop()
             for d in dirs:
                 shutil.rmtree(d, ignore_errors=True)
         rate = {who: statistics.median(v) for who, v in rates.items()}
-        for who in servers:
+        rrate = {who: statistics.median(v) for who, v in rrates.items()}
+        print("  postbox     %-11s CPU per handshake: full %.2f ms, "
+              "resumed %.2f ms (the daemon's tree)" % (
+                  name, statistics.median(cpu[False]),
+                  statistics.median(cpu[True])))
+        for who in rrate:
+            print("  %-17s %-11s %5.0f resumed handshakes/s  (%s)" % (
+                who, name, rrate[who], rproto[who]))
+        if "postfix/1.2+cache" in rrate:
+            print("  ratio postbox/(postfix TLS 1.2, session cache) %s: "
+                  "resumed handshakes %.2fx" % (name, rrate["postbox"] /
+                                                rrate["postfix/1.2+cache"]))
+        for who in lat:
             print("  %-11s %-11s %5.0f handshakes/s  latency p50 %6.2f ms "
                   "p90 %6.2f ms  (%s)" % (who, name, rate[who],
                                           pct(lat[who], .5) * 1e3,

@@ -816,7 +816,8 @@ static struct conn *session(struct sm *sm, struct smtp *st, const char *host,
 					"none", tls_verify_name(c->verify),
 					c->tls ? tls_cipher(c->tls) : "none",
 					c->tls ? tls_cipher_bits(c->tls) : 0,
-					c->tls ? "" : ", error=",
+					c->tls ? (tls_resumed(c->tls) ?
+					", resumed" : "") : ", error=",
 					c->tls ? "" : err);
 				if (!c->tls) {
 					/* The connection is unusable now;

@@ -15,6 +15,8 @@ void smtpd_child_sendmail(int argc, char **argv)
 {
 	sigset_t none;
 
+	if (CFG_TLS)
+		tls_server_caches_drop();	/* the sessions' only */
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
@@ -278,7 +280,10 @@ int smtpd_load_secrets(struct ctx *c, const struct cf *cf)
 		tlscfg = tls_server_config_new(o->server_cert,
 			o->server_key && *o->server_key ? o->server_key :
 			NULL, err, sizeof err);
-		if (!tlscfg) {
+		if (!tlscfg || tls_server_config_cache(tlscfg,
+				o->tls_session_cache, o->tls_session_timeout,
+				err, sizeof err) < 0) {
+			tls_server_config_free(tlscfg);
 			xwarn("%s", err);
 			return -1;
 		}
