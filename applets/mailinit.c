@@ -38,8 +38,9 @@
 //config:	depends on SMTPD && SENDMAIL
 //config:	help
 //config:	  The entry point of a FROM scratch image: starts smtpd,
-//config:	  sendmail -q15m, pop3d and imapd, restarts them, reaps orphans,
-//config:	  stops them on SIGTERM; "mailinit -c" is a health check.
+//config:	  sendmail -q15m, pop3d and imapd, restarts them, reaps
+//config:	  orphans, stops them on SIGTERM; "mailinit -c" is a health
+//config:	  check.
 //usage:usage: mailinit [-C FILE] [-q TIME] [-P] [-I]
 //usage:       mailinit -c [[ADDR:]PORT]...
 //usage:
