@@ -3,8 +3,8 @@
  * runs as PID 1 (initscripts/docker/Dockerfile) and starts the mail
  * system's daemons as its children, each in the foreground logging to
  * stderr (what the container engine keeps): smtpd, the queue runner
- * (sendmail -q15m) and pop3d.  As PID 1 it also reaps every orphan that
- * the kernel hands it.
+ * (sendmail -q15m), pop3d and imapd.  As PID 1 it also reaps every orphan
+ * that the kernel hands it.
  *
  * A daemon that exits is started again after a second; one that exits
  * three times in a row within 10 s of its start (a bad cf, a missing
@@ -12,20 +12,22 @@
  * with that daemon's status, so the engine shows the error and its
  * restart policy decides.  SIGTERM and SIGINT stop the daemons (SIGTERM,
  * then SIGKILL after 30 s) and exit 0.  SIGHUP goes to smtpd, which
- * reads the cf and maps again; pop3d, which reads its cf only at start,
- * is stopped and started again instead (its sessions go on).
+ * reads the cf and maps again, and to imapd, which reads the cf and the
+ * certificate again for its next sessions; pop3d is stopped and started
+ * again instead (its sessions go on).
  *
  * "mailinit -c" is the image's HEALTHCHECK: it connects to each port
- * given (default 127.0.0.1 25, and 110 when pop3d is built in), wants
- * the greeting ("220" for SMTP, "+OK" for POP3) within 10 s, says QUIT,
- * and exits 0, else 1 with the reason.  No shell is needed for either.
+ * given (default 127.0.0.1 25, 110 when pop3d is built in, 143 when
+ * imapd is), wants the greeting ("220" for SMTP, "+OK" for POP3, "* OK"
+ * for IMAP) within 10 s, says QUIT (IMAP: LOGOUT), and exits 0, else 1
+ * with the reason.  No shell is needed for either.
  *
- * Left out: more daemons than these three, per-daemon options (they read
+ * Left out: more daemons than these four, per-daemon options (they read
  * the cf, as they do under any other init system), privilege changes
  * (each daemon drops its own).
  */
 //applet:mailinit usr/sbin drop
-//man:entry point of a mail container: smtpd, the queue runner and pop3d
+//man:entry point of a mail container: smtpd, the queue runner, pop3d, imapd
 //man:As PID 1 it also reaps the orphans the kernel hands it.  A daemon that
 //man:exits is started again after a second; one that exits three times in a
 //man:row within 10 seconds of its start makes mailinit stop the others and
@@ -36,19 +38,22 @@
 //config:	depends on SMTPD && SENDMAIL
 //config:	help
 //config:	  The entry point of a FROM scratch image: starts smtpd,
-//config:	  sendmail -q15m and pop3d, restarts them, reaps orphans,
-//config:	  stops them on SIGTERM; "mailinit -c" is a health check.
-//usage:usage: mailinit [-C FILE] [-q TIME] [-P]
+//config:	  sendmail -q15m, pop3d and imapd, restarts them, reaps
+//config:	  orphans, stops them on SIGTERM; "mailinit -c" is a health
+//config:	  check.
+//usage:usage: mailinit [-C FILE] [-q TIME] [-P] [-I]
 //usage:       mailinit -c [[ADDR:]PORT]...
 //usage:
-//usage:Runs smtpd, the queue runner (sendmail -qTIME) and pop3d as its
+//usage:Runs smtpd, the queue runner (sendmail -qTIME), pop3d and imapd as its
 //usage:children in the foreground, for a container's PID 1; SIGTERM stops
-//usage:them, SIGHUP makes smtpd re-read the cf and restarts pop3d.
+//usage:them, SIGHUP makes smtpd and imapd re-read the cf and restarts pop3d.
 //usage:-C FILE	configuration (default /etc/mail/sendmail.cf), for each daemon
 //usage:-q TIME	the queue runner's interval (default 15m)
 //usage:-P	no pop3d
-//usage:-c	health check: each [ADDR:]PORT (default 127.0.0.1, ports 25
-//usage:	and 110) must greet with 220 or +OK within 10 s; exit 0 or 1
+//usage:-I	no imapd
+//usage:-c	health check: each [ADDR:]PORT (default 127.0.0.1, ports 25,
+//usage:	110 and 143) must greet with 220, +OK or * OK within 10 s;
+//usage:	exit 0 or 1
 #include "libmini.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,7 +68,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SVC 3
+#define MAX_SVC 4
 #define QUICK_SECS 10		/* an exit this soon after start is "quick" */
 #define QUICK_LIMIT 3		/* quick exits in a row before giving up */
 #define STOP_SECS 30		/* SIGTERM, then SIGKILL after this long */
@@ -327,7 +332,7 @@ static int check_one(const char *spec)
 	struct sockaddr_in sa;
 	unsigned port;
 	time_t deadline = now() + CHECK_SECS;
-	int fd, ok;
+	int fd, ok, imap;
 
 	if (colon && (size_t)(colon - spec) < sizeof addr) {
 		memcpy(addr, spec, colon - spec);
@@ -353,11 +358,18 @@ static int check_one(const char *spec)
 		close(fd);
 		return -1;
 	}
-	ok = str_starts(line, "220") || str_starts(line, "+OK");
+	imap = str_starts(line, "* OK");
+	ok = imap || str_starts(line, "220") || str_starts(line, "+OK");
 	printf("%s:%u: %s%s\n", addr, port, ok ? "" : "unexpected: ", line);
-	/* a polite end: smtpd and pop3d log a dropped session otherwise */
-	if (write(fd, "QUIT\r\n", 6) == 6)
+	/* a polite end: the daemons log a dropped session otherwise */
+	if (imap) {
+		if (write(fd, "a LOGOUT\r\n", 10) == 10)
+			while (read_line(fd, line, sizeof line, deadline) >
+			    0 && !str_starts(line, "a "))
+				;
+	} else if (write(fd, "QUIT\r\n", 6) == 6) {
 		read_line(fd, line, sizeof line, deadline);
+	}
 	close(fd);
 	return ok ? 0 : -1;
 }
@@ -370,6 +382,8 @@ static int health_check(int argc, char **argv)
 		bad |= check_one("25");
 		if (applet_exists("pop3d"))
 			bad |= check_one("110");
+		if (applet_exists("imapd"))
+			bad |= check_one("143");
 	}
 	for (i = 0; i < argc; i++)
 		bad |= check_one(argv[i]);
@@ -393,15 +407,16 @@ int mailinit_main(int argc, char **argv)
 	struct init in;
 	char qopt[32];
 	const char *cf = "/etc/mail/sendmail.cf", *interval = "15m";
-	int opt, check = 0, pop3 = 1;
+	int opt, check = 0, pop3 = 1, imap = 1;
 
 	memset(&in, 0, sizeof in);
 
-	while ((opt = getopt(argc, argv, "C:q:Pc")) != -1) {
+	while ((opt = getopt(argc, argv, "C:q:PIc")) != -1) {
 		switch (opt) {
 		case 'C': cf = optarg; break;
 		case 'q': interval = optarg; break;
 		case 'P': pop3 = 0; break;
+		case 'I': imap = 0; break;
 		case 'c': check = 1; break;
 		default: applet_usage();
 		}
@@ -417,6 +432,8 @@ int mailinit_main(int argc, char **argv)
 	svc_add(&in, "sendmail", cf, qopt, HUP_NONE);
 	if (pop3 && applet_exists("pop3d"))
 		svc_add(&in, "pop3d", cf, NULL, HUP_RESTART);
+	if (imap && applet_exists("imapd"))
+		svc_add(&in, "imapd", cf, NULL, HUP_SIGNAL);
 	if (getpid() != 1)
 		log_msg(LOG_INFO, "not PID 1: orphans are reaped by init");
 	return supervise(&in);

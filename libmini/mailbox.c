@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -564,7 +565,66 @@ static int state_path_of(const char *path, int kind, const char *what,
 int mailbox_state_path(const char *path, int kind, const char *what,
 	char *dst, size_t max)
 {
-	return state_path_of(path, kind, what, geteuid(), dst, max);
+	struct stat st;
+	uid_t uid = geteuid();
+
+	/* root on another user's mailbox: that user's files (as_owner) */
+	if (uid == 0 && stat(path, &st) == 0)
+		uid = st.st_uid;
+	return state_path_of(path, kind, what, uid, dst, max);
+}
+
+/* Root working on another user's mailbox (the admin's "mail -f
+ * /var/mail/alice"): the state files are the owner's, where the owner's
+ * own pop3d, imapd and mail find them (mailbox_state_path), and the call
+ * opens, makes and replaces files with the owner's rights, as the
+ * owner's pop3d would: the file system uid becomes the owner's, the group
+ * that of a group-writable mbox folder (which pop3d keeps for the
+ * dotlock), else the owner's.  So a file made belongs to the owner with
+ * the mode the owner's own would have, and a symbolic link the owner
+ * placed leads nowhere the owner could not go.  1 when switched (as_self
+ * switches back), else 0. */
+static int as_owner(const char *path, int kind)
+{
+	const char *slash = strrchr(path, '/');
+	struct passwd *pw;
+	struct stat st, dir;
+	char d[4096];
+	gid_t gid;
+
+	if (geteuid() != 0 || stat(path, &st) < 0 || st.st_uid == 0)
+		return 0;
+	pw = getpwuid(st.st_uid);
+	gid = pw ? pw->pw_gid : st.st_gid;
+	if (kind == LOCAL_MBOX) {
+		if (slash)
+			snprintf(d, sizeof d, "%.*s", slash == path ? 1 :
+				(int)(slash - path), path);
+		else
+			str_lcpy(d, ".", sizeof d);
+		if (stat(d, &dir) == 0 && (dir.st_mode & 020))
+			gid = dir.st_gid;
+	}
+	setfsgid(gid);
+	setfsuid(st.st_uid);
+	if ((uid_t)setfsuid((uid_t)-1) != st.st_uid ||
+	    (gid_t)setfsgid((gid_t)-1) != gid) {
+		setfsuid(geteuid());
+		setfsgid(getegid());
+		return 0;
+	}
+	return 1;
+}
+
+static void as_self(int switched)
+{
+	int e = errno;
+
+	if (switched) {
+		setfsuid(geteuid());
+		setfsgid(getegid());
+	}
+	errno = e;
 }
 
 int mailbox_uidlist_path(const char *path, int kind, char *dst, size_t max)
@@ -687,6 +747,7 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 {
 	struct uident *u = NULL;
 	char *data = NULL, *p, *q, *nl, path[4096];
+	const char *which = mb->uidlist;
 	size_t len, n = 0, cap = 0, line = 1;
 	unsigned long v, nx, rc;
 	unsigned long long hm;
@@ -705,10 +766,13 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		if (errno != ENOENT || beside_path(mb->path, mb->kind,
 		    "uidlist", path, sizeof path) < 0 ||
 		    strcmp(path, mb->uidlist) == 0 ||
-		    file_read_all(path, UIDLIST_MAX, &data, &len) < 0) {
+		    file_read_all((which = path), UIDLIST_MAX, &data,
+		    &len) < 0) {
+			/* one that is there but cannot be read (another
+			 * user's) is said, not passed over in silence */
 			if (errno != ENOENT)
-				log_msg(LOG_WARNING, "%s: %s: new UIDs",
-					mb->uidlist, strerror(errno));
+				log_msg(LOG_WARNING, "%s: cannot read it: %s: "
+					"new UIDs", which, strerror(errno));
 			mb->uids_dirty = 1;
 			return NULL;
 		}
@@ -3521,7 +3585,7 @@ int mailbox_append(const char *path, int kind, const char *data, size_t n,
 	struct mailbox *nb = calloc(1, sizeof *nb);
 	char *text = NULL;
 	size_t len, i;
-	int rc = -1;
+	int rc = -1, fs;
 
 	if (!nb || !(text = append_text(data, n, kind == LOCAL_MBOX,
 	    flags & STORED_FLAGS, &len))) {
@@ -3548,11 +3612,13 @@ int mailbox_append(const char *path, int kind, const char *data, size_t n,
 	if (!date)
 		date = time(NULL);
 	flags &= STORED_FLAGS;
+	fs = as_owner(path, kind);
 	rc = kind == LOCAL_MAILDIR ?
 		append_maildir(nb, text, len, flags, kw, nkw, date, uid, err,
 			errmax) :
 		append_mbox(nb, text, len, flags, kw, nkw, date, uid, err,
 			errmax);
+	as_self(fs);
 	if (rc == 0)
 		*validity = nb->validity;
 out:
@@ -3570,7 +3636,7 @@ out:
 int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 	char *err, size_t errmax)
 {
-	int rc;
+	int rc, fs;
 
 	memset(mb, 0, sizeof *mb);
 	mb->fd = mb->lockfd = -1;
@@ -3584,12 +3650,14 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 		seterr(err, errmax, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	fs = as_owner(path, kind);
 	if (mb->shared)
 		rc = shared_open(mb, flags, err, errmax);
 	else if (kind == LOCAL_MAILDIR)
 		rc = maildir_open(mb, flags, err, errmax);
 	else
 		rc = mbox_open_scan(mb, err, errmax);
+	as_self(fs);
 	if (rc < 0) {
 		int e = errno;
 
@@ -3617,7 +3685,7 @@ void mailbox_close(struct mailbox *mb)
 
 int mailbox_commit(struct mailbox *mb, char *err, size_t errmax)
 {
-	int rc = 0, e;
+	int rc = 0, e, fs = as_owner(mb->path, mb->kind);
 
 	if (mb->shared)
 		rc = do_sync(mb, 0, err, errmax);
@@ -3625,6 +3693,7 @@ int mailbox_commit(struct mailbox *mb, char *err, size_t errmax)
 		rc = mb->kind == LOCAL_MAILDIR ?
 			maildir_commit(mb, err, errmax) :
 			mbox_commit(mb, err, errmax);
+	as_self(fs);
 	e = errno;
 	mailbox_close(mb);
 	errno = e;

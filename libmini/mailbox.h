@@ -58,7 +58,10 @@
  * own rights (owner, its groups in the group file, others: not a group
  * the process merely holds, so pop3d and mail agree), else in the state
  * folder MAILBOX_STATE_DIR of the home of the effective uid, under the
- * mailbox's absolute path: ~/.postbox/var/mail/USER.uidlist.
+ * mailbox's absolute path: ~/.postbox/var/mail/USER.uidlist.  Root on
+ * another user's mailbox uses that user's state files, and opens, makes
+ * and replaces files with that user's rights (mailbox_open, _commit,
+ * _append; README "pop3d and the mailboxes").
  *
  * Sizes.  msg[i].size is the message as a network protocol sends it: the
  * From_ line left out, one '>' removed from ^>+From  lines (mboxrd), every

@@ -27,7 +27,7 @@ D=$1
 ca=/etc/ssl/certs/ca-certificates.crt
 [ -s "$ca" ] ||
 	{ echo "mkrootfs.sh: no $ca: install ca-certificates" >&2; exit 66; }
-for a in smtpd sendmail pop3d mailinit m4 newaliases; do
+for a in smtpd sendmail pop3d imapd mailinit m4 newaliases; do
 	"$bin" --list | grep -qx "$a" ||
 		{ echo "mkrootfs.sh: $bin lacks the $a applet" >&2; exit 78; }
 done

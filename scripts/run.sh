@@ -238,9 +238,13 @@ c.logout()
 EOF
 fi
 
+pids="smtpd pid $(cat "$root/smtpd.pid"), queue runner pid $(cat "$root/queue.pid")"
+for d in pop3d imapd; do
+	[ -f "$root/$d.pid" ] && pids="$pids, $d pid $(cat "$root/$d.pid")"
+done
 cat <<EOF
 
-postbox is running (smtpd pid $(cat "$root/smtpd.pid"), queue runner pid $(cat "$root/queue.pid")):
+postbox is running ($pids):
   telnet 127.0.0.1 $smtp_port                      talk SMTP by hand
   swaks --server 127.0.0.1:$smtp_port --to demo@example.test
   swaks --server 127.0.0.1:$submission_port --tls --auth PLAIN --auth-user demo --auth-password demo --to someone@example.org
@@ -250,8 +254,9 @@ postbox is running (smtpd pid $(cat "$root/smtpd.pid"), queue runner pid $(cat "
   curl -k --user demo:demo pop3s://127.0.0.1:$pop3s_port/           POP3 over TLS
   Thunderbird/Evolution: POP3 server 127.0.0.1, port $pop3s_port (SSL/TLS) or $pop3_port (STARTTLS), user demo, password demo
   curl --ssl-reqd -k --user demo:demo imap://127.0.0.1:$imap_port/INBOX     IMAP with STARTTLS
+  curl -k --user demo:demo 'imaps://127.0.0.1:$imaps_port/INBOX;UID=1'    IMAP over TLS: the first message
   Thunderbird/K-9/mutt: IMAP server 127.0.0.1, port $imaps_port (SSL/TLS) or $imap_port (STARTTLS), user demo, password demo
-  build/run/smtpd.log, build/run/queue.log, build/run/imapd.log      the daemons' logs
+  build/run/smtpd.log, build/run/queue.log, build/run/pop3d.log, build/run/imapd.log      the daemons' logs
 Ctrl-C stops it.
 EOF
 if [ -n "${RUN_SECONDS:-}" ]; then
