@@ -939,6 +939,125 @@ static void test_uidlist1(int kind)
 	free(s);
 }
 
+/* QRESYNC's record: expunges by a shared session, by an exclusive one
+ * (pop3d, mail) and by another program, each with a modseq above what a
+ * session saw; a uidlist from before the record covers nothing older;
+ * the record stays bounded. */
+static void test_expunged(int kind)
+{
+	struct mailbox a, b, p;
+	char err[256], path[300], t[160], ul[400], *s, *x;
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	unsigned *u, u2, u4, u5;
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	uint64_t hm0;
+	size_t n, i;
+	int r, fd;
+
+	snprintf(path, sizeof path, "%s/exp-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	for (i = 0; i < 6; i++) {
+		char m[64];
+
+		snprintf(m, sizeof m, "Subject: %zu\n\nbody %zu\n", i, i);
+		deliver_to(path, kind, m);
+		usleep(2000);
+	}
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 6, T("expunged: open A"));
+	hm0 = a.highestmodseq;
+	u2 = a.msg[1].uid;
+	u4 = a.msg[3].uid;
+	u5 = a.msg[4].uid;
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 1 && n == 0, T("expunged: none yet"));
+	free(u);
+
+	/* a shared session expunges one */
+	CHECK(mailbox_open(&b, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0, T("expunged: open B"));
+	b.msg[1].flags |= MAILBOX_DELETED;
+	CHECK(mailbox_sync(&b, MAILBOX_SYNC_EXPUNGE, err, sizeof err) == 0 &&
+		b.n == 5, T("expunged: B expunges"));
+	mailbox_close(&b);
+	/* an exclusive session (pop3d) deletes another */
+	CHECK(mailbox_open(&p, path, kind, 0, err, sizeof err) == 0 &&
+		p.n == 5, T("expunged: exclusive open"));
+	p.msg[2].flags |= MAILBOX_DELETED;
+	CHECK(mailbox_commit(&p, err, sizeof err) == 0,
+		T("expunged: exclusive commit"));
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 4 &&
+		a.highestmodseq > hm0, T("expunged: A sees both gone"));
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 1 && n == 2 && u[0] == u2 && u[1] == u4,
+		T("expunged: both recorded"));
+	free(u);
+	r = mailbox_expunged(&a, a.highestmodseq, &u, &n);
+	CHECK(r == 1 && n == 0, T("expunged: none since the newest"));
+	free(u);
+
+	/* a format 2 uidlist from before the record (no X): nothing
+	 * older than its highest modseq is covered */
+	mailbox_uidlist_path(path, kind, ul, sizeof ul);
+	s = slurp(ul + strlen(dir) + 1);
+	x = s ? strstr(s, " X") : NULL;
+	if (x) {
+		memset(x, ' ', strcspn(x + 1, " \n") + 1);
+		fd = open(ul, O_WRONLY | O_TRUNC);
+		file_write_all(fd, s, strlen(s));
+		close(fd);
+	}
+	free(s);
+	mailbox_close(&a);
+	{
+		char ep[400];
+
+		mailbox_state_path(path, kind, "expunged", ep, sizeof ep);
+		unlink(ep);
+	}
+	CHECK(x && mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 4, T("expunged: old uidlist read"));
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 0, T("expunged: old uidlist covers nothing older"));
+	free(u);
+	r = mailbox_expunged(&a, a.highestmodseq, &u, &n);
+	CHECK(r == 1 && n == 0, T("expunged: old uidlist covers from now"));
+	free(u);
+
+	/* another program removes a message: recorded when next seen */
+	hm0 = a.highestmodseq;
+	if (kind == LOCAL_MBOX) {
+		/* the mbox without its third message (U5) */
+		s = slurp(strrchr(path, '/') + 1);
+		x = s;
+		for (i = 0; x && i < 2; i++)
+			x = strstr(x + 1, "\nFrom ");
+		if (x) {
+			char *e = strstr(x + 1, "\nFrom ");
+
+			memmove(x, e, strlen(e) + 1);
+			fd = open(path, O_WRONLY | O_TRUNC);
+			file_write_all(fd, s, strlen(s));
+			close(fd);
+		}
+		free(s);
+	} else {
+		char f[600];
+
+		snprintf(f, sizeof f, "%s/%s", path, a.msg[2].name);
+		unlink(f);
+	}
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 3,
+		T("expunged: removed by another program"));
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 1 && n == 1 && u[0] == u5,
+		T("expunged: another program's removal recorded"));
+	free(u);
+	mailbox_close(&a);
+#undef T
+}
+
 static int rm_entry(const char *path, const struct stat *st, int type,
 	struct FTW *ftw)
 {
@@ -974,6 +1093,8 @@ int main(void)
 	test_shared_reader();
 	test_uidlist1(LOCAL_MBOX);
 	test_uidlist1(LOCAL_MAILDIR);
+	test_expunged(LOCAL_MBOX);
+	test_expunged(LOCAL_MAILDIR);
 	rc = unit_done();
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
