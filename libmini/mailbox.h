@@ -74,7 +74,8 @@
  *	either, its folder not the user's to write: ~/.postbox/PATH.uidlist
  *	(read from beside the mailbox while it does not exist yet)
  * Format 2: a first line "postbox-uidlist 2 V<validity> N<nextuid>
- * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites>" (an mbox: its
+ * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites> X<low>" (X:
+ * expunges above modseq LOW are in the record, mailbox_expunged; an mbox: its
  * first END bytes hold the messages listed, when its inode is INODE, -1
  * unknown; W counts postbox's rewrites of it: a sync or APPEND that
  * finds both as it left them scans only the mail past the end), padded
