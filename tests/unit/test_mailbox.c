@@ -1058,6 +1058,57 @@ static void test_expunged(int kind)
 #undef T
 }
 
+/* The record stays bounded: past twice MAILBOX_EXP_KEEP it keeps the
+ * newest lines, and what it dropped is no longer claimed as covered. */
+static void test_expunged_bound(void)
+{
+	struct mailbox a, b;
+	char err[256], path[300], ep[400], line[64];
+	unsigned *u, u1;
+	size_t n, i;
+	struct stat st;
+	int fd, r;
+
+	snprintf(path, sizeof path, "%s/expbound", dir);
+	deliver_to(path, LOCAL_MBOX, "Subject: 1\n\none\n");
+	deliver_to(path, LOCAL_MBOX, "Subject: 2\n\ntwo\n");
+	CHECK(mailbox_open(&a, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 2, "expunged bound: open");
+	u1 = a.msg[0].uid;
+	mailbox_state_path(path, LOCAL_MBOX, "expunged", ep, sizeof ep);
+	fd = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	snprintf(line, sizeof line, "postbox-expunged 1 V%u L0\n", a.validity);
+	file_write_all(fd, line, strlen(line));
+	/* old entries at modseq 1, past twice the bound once one more
+	 * line comes */
+	for (i = 0; i < 2 * MAILBOX_EXP_KEEP / 8; i++) {
+		snprintf(line, sizeof line, "1 %zu\n", 1000000 + i);
+		file_write_all(fd, line, strlen(line));
+	}
+	close(fd);
+	r = mailbox_expunged(&a, 0, &u, &n);
+	CHECK(r == 1 && n > 10000, "expunged bound: the old entries read");
+	free(u);
+	CHECK(mailbox_open(&b, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0, "expunged bound: open B");
+	b.msg[0].flags |= MAILBOX_DELETED;
+	CHECK(mailbox_sync(&b, MAILBOX_SYNC_EXPUNGE, err, sizeof err) == 0,
+		"expunged bound: B expunges");
+	mailbox_close(&b);
+	CHECK(stat(ep, &st) == 0 && st.st_size <= MAILBOX_EXP_KEEP + 200,
+		"expunged bound: the record cut to its newest part");
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 1,
+		"expunged bound: A syncs");
+	r = mailbox_expunged(&a, 0, &u, &n);
+	CHECK(r == 0, "expunged bound: older modseqs no longer covered");
+	free(u);
+	r = mailbox_expunged(&a, 1, &u, &n);
+	CHECK(r == 1 && n == 1 && u[0] == u1,
+		"expunged bound: the newest expunge kept");
+	free(u);
+	mailbox_close(&a);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int type,
 	struct FTW *ftw)
 {
@@ -1095,6 +1146,7 @@ int main(void)
 	test_uidlist1(LOCAL_MAILDIR);
 	test_expunged(LOCAL_MBOX);
 	test_expunged(LOCAL_MAILDIR);
+	test_expunged_bound();
 	rc = unit_done();
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
