@@ -1400,6 +1400,20 @@ void cmd_store(struct imap *s, struct cur *c)
 
 /* --- EXPUNGE, CLOSE, UNSELECT, CHECK -------------------------------------- */
 
+/* RFC 7162 3.2.7, 3.2.8: with QRESYNC on, the tagged OK of EXPUNGE and
+ * CLOSE names the new HIGHESTMODSEQ ("[HIGHESTMODSEQ n] " into DST). */
+static const char *hms(struct imap *s, char *dst, size_t max)
+{
+	struct sel *x = SEL(s);
+
+	if (!s->qresync || !x)
+		return "";
+	snprintf(dst, max, "[HIGHESTMODSEQ %llu] ",
+		(unsigned long long)(x->mb.highestmodseq ?
+		x->mb.highestmodseq : 1));
+	return dst;
+}
+
 /* The \Deleted messages (in SET of UIDs when not NULL) are removed. */
 static int expunge(struct imap *s, const struct seqset *set)
 {
@@ -1424,6 +1438,8 @@ static int expunge(struct imap *s, const struct seqset *set)
 
 void cmd_expunge(struct imap *s, struct cur *c)
 {
+	char hm[48];
+
 	if (!p_eol(c)) {
 		tagged(s, "BAD Usage: EXPUNGE");
 		s->errors++;
@@ -1434,12 +1450,14 @@ void cmd_expunge(struct imap *s, struct cur *c)
 	else if (expunge(s, NULL) < 0)
 		tagged(s, "NO [INUSE] Cannot expunge now, try again");
 	else
-		tagged(s, "OK EXPUNGE completed");
+		tagged(s, "OK %sEXPUNGE completed", hms(s, hm, sizeof hm));
 }
 
 /* RFC 4315 2.1: UID EXPUNGE sequence-set. */
 static void uid_expunge(struct imap *s, struct cur *c)
 {
+	char hm[48];
+
 	struct seqset set = { 0 };
 
 	if (p_sp(c) < 0 || parse_set(s, c, &set, 1) < 0 || !p_eol(c)) {
@@ -1450,7 +1468,8 @@ static void uid_expunge(struct imap *s, struct cur *c)
 	} else if (expunge(s, &set) < 0) {
 		tagged(s, "NO [INUSE] Cannot expunge now, try again");
 	} else {
-		tagged(s, "OK UID EXPUNGE completed");
+		tagged(s, "OK %sUID EXPUNGE completed", hms(s, hm,
+			sizeof hm));
 	}
 	seq_free(&set);
 }
@@ -1459,7 +1478,7 @@ static void uid_expunge(struct imap *s, struct cur *c)
 static void do_close(struct imap *s, struct cur *c, int expunges)
 {
 	struct sel *x = SEL(s);
-	char err[MAILBOX_ERR_MAX];
+	char err[MAILBOX_ERR_MAX], hm[48] = "";
 	size_t i;
 
 	if (!p_eol(c)) {
@@ -1476,8 +1495,10 @@ static void do_close(struct imap *s, struct cur *c, int expunges)
 			log_msg(LOG_WARNING, "%s: %s: CLOSE: %s", s->client,
 				s->login, err);
 	}
+	if (expunges)
+		hms(s, hm, sizeof hm);
 	sel_close(s);
-	tagged(s, "OK %s completed", expunges ? "CLOSE" : "UNSELECT");
+	tagged(s, "OK %s%s completed", hm, expunges ? "CLOSE" : "UNSELECT");
 }
 
 void cmd_close(struct imap *s, struct cur *c)
