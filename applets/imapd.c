@@ -224,7 +224,7 @@ void capabilities(struct imap *s, char *dst, size_t max)
 	} else {
 		buf_printf(&b, " IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
 			"CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE "
-			"CONDSTORE ESEARCH APPENDLIMIT=%lu",
+			"CONDSTORE QRESYNC ESEARCH APPENDLIMIT=%lu",
 			(unsigned long)IMAP_APPEND_MAX);
 	}
 	str_lcpy(dst, b.len ? b.p : "IMAP4rev1", max);
@@ -561,7 +561,7 @@ bad:
 static void cmd_enable(struct imap *s, struct cur *c)
 {
 	char word[64];
-	int condstore = 0;
+	int condstore = 0, qresync = 0;
 
 	if (p_peek(c, '\r')) {
 		tagged(s, "BAD Usage: ENABLE capability ...");
@@ -576,11 +576,17 @@ static void cmd_enable(struct imap *s, struct cur *c)
 		}
 		if (!strcasecmp(word, "CONDSTORE"))
 			condstore = 1;
+		else if (!strcasecmp(word, "QRESYNC"))
+			qresync = 1;
 	}
-	/* RFC 7162 3.1.8: CONDSTORE is enabled by ENABLE */
-	if (condstore)
+	/* RFC 7162 3.1.8: CONDSTORE is enabled by ENABLE; 3.2.3: QRESYNC
+	 * too, and turns it on */
+	if (condstore || qresync)
 		s->condstore = 1;
-	reply(s, "* ENABLED%s", condstore ? " CONDSTORE" : "");
+	if (qresync)
+		s->qresync = 1;
+	reply(s, "* ENABLED%s%s", condstore ? " CONDSTORE" : "",
+		qresync ? " QRESYNC" : "");
 	tagged(s, "OK Enabled");
 }
 

@@ -750,14 +750,19 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 	const char *which = mb->uidlist;
 	size_t len, n = 0, cap = 0, line = 1;
 	unsigned long v, nx, rc;
-	unsigned long long hm;
-	int fmt = 1;
+	unsigned long long hm, xl = 0;
+	unsigned *ul = NULL;
+	int fmt = 1, has_x = 0;
 
 	*count = 0;
 	mb->validity = (unsigned)time(NULL);
 	mb->next_uid = 1;
 	mb->highestmodseq = 0;
 	mb->recent_uid = 1;
+	mb->exp_low = 0;
+	free(mb->ul_uid);
+	mb->ul_uid = NULL;
+	mb->ul_n = 0;
 	if (file_read_all(mb->uidlist, UIDLIST_MAX, &data, &len) < 0) {
 		/* none in the state folder yet: the one a process that
 		 * could write beside the mailbox left there (pop3d with
@@ -796,6 +801,11 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 			mb->uid_ino = ino;
 			mb->rewrites = w;
 		}
+		/* X: expunges above it are in the state file "expunged";
+		 * a list from before it existed records none so far */
+		q = strstr(data, " X");
+		if (q && (!p || q < p) && str_scan(q, " X%llu", &xl) == 1)
+			has_x = 1;
 	} else if (str_scan(data, "postbox-uidlist 1 V%lu N%lu", &v, &nx) == 2) {
 		/* format 1: nothing was claimed as recent by IMAP */
 		hm = 0;
@@ -820,10 +830,15 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 			goto bad;
 		*nl = 0;
 		if (n == cap) {
+			unsigned *nu;
+
 			cap = cap ? cap * 2 : 256;
 			if (!(e = realloc(u, cap * sizeof *u)))
 				goto bad;
 			u = e;
+			if (!(nu = realloc(ul, cap * sizeof *ul)))
+				goto bad;
+			ul = nu;
 		}
 		e = &u[n];
 		memset(e, 0, sizeof *e);
@@ -853,6 +868,7 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 		}
 		e->uid = uid;
 		e->size = size;
+		ul[n] = (unsigned)uid;
 		e->idx = n++;
 		e->used = 0;
 	}
@@ -861,6 +877,10 @@ static struct uident *uidlist_load(struct mailbox *mb, size_t *count)
 	mb->next_uid = nx;
 	mb->highestmodseq = hm;
 	mb->recent_uid = rc;
+	mb->exp_low = has_x && xl < hm ? xl : hm;
+	mb->ul_uid = ul;
+	mb->ul_n = n;
+	ul = NULL;
 	if (fmt == 1)
 		mb->uids_dirty = 1;	/* written over as format 2 */
 	if (n > 1 && sort_by_key(&u, n) < 0)
@@ -872,6 +892,7 @@ bad:
 		line);
 	free(data);
 	free(u);
+	free(ul);
 	mb->uids_dirty = 1;
 	return NULL;
 }
@@ -917,15 +938,271 @@ static void msg_key(const struct mailbox *mb, const struct mailbox_msg *m,
  * UIDLIST_HDR bytes (its newline the last), into DST. */
 static void uidlist_hdr(char *dst, unsigned long v, unsigned long nx,
 	unsigned long long hm, unsigned long rc, long long end,
-	unsigned long long ino, unsigned w)
+	unsigned long long ino, unsigned w, unsigned long long x)
 {
 	int n = snprintf(dst, UIDLIST_HDR, "postbox-uidlist 2 V%lu N%lu M%llu "
-		"R%lu E%lld I%llu W%u", v, nx, hm, rc, end, ino, w);
+		"R%lu E%lld I%llu W%u X%llu", v, nx, hm, rc, end, ino, w, x);
 
 	if (n < 0 || n > UIDLIST_HDR - 1)
 		n = UIDLIST_HDR - 1;
 	memset(dst + n, ' ', (size_t)(UIDLIST_HDR - 1 - n));
 	dst[UIDLIST_HDR - 1] = '\n';
+}
+
+/* --- the expunge record (QRESYNC) ----------------------------------------
+ *
+ * The state file "expunged": a first line "postbox-expunged 1 V<validity>
+ * L<low>", then lines "<modseq> <uid-set>" (IMAP's syntax: "3,5:7"),
+ * appended under the locks by whoever saves the uidlist and finds UIDs
+ * of the file's list gone.  Past 2 * MAILBOX_EXP_KEEP bytes it is written
+ * anew with its newest MAILBOX_EXP_KEEP bytes, L the modseq of the
+ * newest line dropped.
+ */
+
+#define EXP_READ_MAX	(4 * MAILBOX_EXP_KEEP + 4096)
+
+static int uint_cmp(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Appends to B the lines of the N ascending UIDS with MODSEQ. */
+static int exp_lines(struct buf *b, const unsigned *uids, size_t n,
+	unsigned long long modseq)
+{
+	char tmp[48];
+	size_t i = 0, j, start = b->len;
+	int k;
+
+	while (i < n) {
+		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
+			;
+		if (b->len == start || b->len - start > 900) {
+			if (b->len != start && buf_add(b, "\n", 1) < 0)
+				return -1;
+			start = b->len;
+			k = snprintf(tmp, sizeof tmp, "%llu ", modseq);
+		} else {
+			k = snprintf(tmp, sizeof tmp, ",");
+		}
+		if (buf_add(b, tmp, (size_t)k) < 0)
+			return -1;
+		k = i == j ? snprintf(tmp, sizeof tmp, "%u", uids[i]) :
+			snprintf(tmp, sizeof tmp, "%u:%u", uids[i], uids[j]);
+		if (buf_add(b, tmp, (size_t)k) < 0)
+			return -1;
+		i = j + 1;
+	}
+	return buf_add(b, "\n", 1);
+}
+
+/* The record's header in DATA: 1 (V, L set), or 0. */
+static int exp_hdr(const char *data, unsigned long *v,
+	unsigned long long *low)
+{
+	return str_scan(data, "postbox-expunged 1 V%lu L%llu", v, low) == 2 &&
+		strchr(data, '\n');
+}
+
+/* Keeps the newest MAILBOX_EXP_KEEP bytes of the record PATH (the locks
+ * held); MB->exp_low rises to the newest modseq dropped. */
+static int exp_trim(struct mailbox *mb, const char *path)
+{
+	struct file_atomic a;
+	char *data = NULL, *p, *keep, hdr[96];
+	unsigned long v;
+	unsigned long long low, ms;
+	size_t len;
+	int n, rc = -1;
+
+	if (file_read_all(path, EXP_READ_MAX, &data, &len) < 0)
+		return -1;
+	if (!exp_hdr(data, &v, &low))
+		goto out;
+	keep = data + len - MAILBOX_EXP_KEEP;
+	while (keep < data + len && keep[-1] != '\n')
+		keep++;
+	/* the lines before KEEP are dropped: the newest of them */
+	for (p = strchr(data, '\n') + 1; p < keep; p = strchr(p, '\n') + 1)
+		if (str_scan(p, "%llu", &ms) == 1 && ms > low)
+			low = ms;
+	if (low > mb->exp_low)
+		mb->exp_low = low;
+	n = snprintf(hdr, sizeof hdr, "postbox-expunged 1 V%lu L%llu\n", v,
+		low);
+	if (file_atomic_open(&a, path, 0600) < 0)
+		goto out;
+	if (file_write_all(a.fd, hdr, (size_t)n) < 0 ||
+	    file_write_all(a.fd, keep, (size_t)(data + len - keep)) < 0) {
+		file_atomic_abort(&a);
+		goto out;
+	}
+	rc = file_atomic_commit(&a);
+out:
+	free(data);
+	return rc;
+}
+
+/* Records the N ascending UIDS as expunged at MODSEQ (the locks held).
+ * 0, or -1 with errno. */
+static int exp_record(struct mailbox *mb, const unsigned *uids, size_t n,
+	uint64_t modseq)
+{
+	char path[4096], hdr[96];
+	unsigned long v;
+	unsigned long long low;
+	struct buf b;
+	struct stat st;
+	ssize_t got;
+	int fd, k, rc = -1, e;
+
+	if (mailbox_state_path(mb->path, mb->kind, "expunged", path,
+	    sizeof path) < 0 || make_parents(path) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		0600);
+	if (fd < 0)
+		return -1;
+	buf_init(&b, UIDLIST_LINE * 4 + (size_t)n * 24);
+	got = pread(fd, hdr, sizeof hdr - 1, 0);
+	hdr[got > 0 ? got : 0] = 0;
+	if (got < 0 || !exp_hdr(hdr, &v, &low) || v != mb->validity) {
+		/* new, or of an older UIDVALIDITY: started anew */
+		k = snprintf(hdr, sizeof hdr, "postbox-expunged 1 V%u L%llu\n",
+			mb->validity, (unsigned long long)mb->exp_low);
+		if (ftruncate(fd, 0) < 0 || buf_add(&b, hdr, (size_t)k) < 0)
+			goto out;
+	}
+	if (exp_lines(&b, uids, n, (unsigned long long)modseq) < 0 ||
+	    file_write_all(fd, b.p, b.len) < 0 || fsync(fd) < 0 ||
+	    fstat(fd, &st) < 0)
+		goto out;
+	rc = 0;
+	if (st.st_size > 2 * MAILBOX_EXP_KEEP && exp_trim(mb, path) < 0)
+		rc = -1;
+out:
+	e = errno;
+	buf_free(&b);
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* Before the uidlist is written: the UIDs it will list (ascending,
+ * malloc'ed; NULL with errno), and those of the file's list gone
+ * recorded as expunged, with a new modseq.  A record not written moves
+ * exp_low up: clients older than it resync in full. */
+static unsigned *expunges(struct mailbox *mb)
+{
+	unsigned *cur = malloc((mb->n ? mb->n : 1) * sizeof *cur), *gone;
+	size_t i, j, ng = 0;
+	int sorted = 1;
+
+	if (!cur)
+		return NULL;
+	for (i = 0; i < mb->n; i++) {
+		cur[i] = mb->msg[i].uid;
+		if (i && cur[i] <= cur[i - 1])
+			sorted = 0;
+	}
+	if (!sorted)
+		qsort(cur, mb->n, sizeof *cur, uint_cmp);
+	if (!mb->ul_n)
+		return cur;
+	if (!(gone = malloc(mb->ul_n * sizeof *gone))) {
+		free(cur);
+		return NULL;
+	}
+	for (i = 0, j = 0; i < mb->ul_n; i++) {
+		while (j < mb->n && cur[j] < mb->ul_uid[i])
+			j++;
+		if (j == mb->n || cur[j] != mb->ul_uid[i])
+			gone[ng++] = mb->ul_uid[i];
+	}
+	if (ng) {
+		uint64_t ms = ++mb->highestmodseq;
+
+		if (exp_record(mb, gone, ng, ms) < 0) {
+			log_msg(LOG_WARNING, "%s: expunge record: %s",
+				mb->path, strerror(errno));
+			mb->exp_low = ms;
+		}
+	}
+	free(gone);
+	return cur;
+}
+
+int mailbox_expunged(struct mailbox *mb, uint64_t since, unsigned **uids,
+	size_t *count)
+{
+	char path[4096], *data = NULL, *p, *nl;
+	unsigned long v;
+	unsigned long long low, ms;
+	unsigned *u = NULL;
+	size_t len, n = 0, cap = 0, i, k;
+	int covered;
+
+	*uids = NULL;
+	*count = 0;
+	covered = since >= mb->exp_low;
+	if (mailbox_state_path(mb->path, mb->kind, "expunged", path,
+	    sizeof path) < 0)
+		return -1;
+	if (file_read_all(path, EXP_READ_MAX, &data, &len) < 0)
+		return errno == ENOENT ? covered : -1;
+	if (!exp_hdr(data, &v, &low) || v != mb->validity) {
+		free(data);
+		return covered;
+	}
+	if (since < low)
+		covered = 0;
+	for (p = strchr(data, '\n') + 1; (nl = strchr(p, '\n')); p = nl + 1) {
+		char *q;
+
+		*nl = 0;
+		if (str_scan(p, "%llu", &ms) != 1 || ms <= since ||
+		    !(q = strchr(p, ' ')))
+			continue;
+		while (*q && n <= MAILBOX_MAX_MSGS) {
+			unsigned long lo, hi;
+			char *end;
+
+			lo = strtoul(q + 1, &end, 10);
+			hi = lo;
+			if (*end == ':')
+				hi = strtoul(end + 1, &end, 10);
+			if (!lo || hi < lo || (*end && *end != ',') ||
+			    hi > 0xffffffffUL || hi - lo > MAILBOX_MAX_MSGS)
+				break;
+			for (; lo <= hi; lo++) {
+				if (n == cap) {
+					unsigned *nu;
+
+					cap = cap ? cap * 2 : 256;
+					if (!(nu = realloc(u, cap *
+					    sizeof *u))) {
+						free(u);
+						free(data);
+						return -1;
+					}
+					u = nu;
+				}
+				u[n++] = (unsigned)lo;
+			}
+			q = end;
+		}
+	}
+	free(data);
+	if (n > 1)
+		qsort(u, n, sizeof *u, uint_cmp);
+	for (i = 0, k = 0; i < n; i++)
+		if (!k || u[i] != u[k - 1])
+			u[k++] = u[i];
+	*uids = u;
+	*count = k;
+	return covered;
 }
 
 static int uidlist_save(struct mailbox *mb)
@@ -936,15 +1213,21 @@ static int uidlist_save(struct mailbox *mb)
 	size_t i;
 	int n;
 
+	unsigned *cur;
+
 	if (mb->rdonly || !mb->uids_dirty)
 		return 0;
-	if (make_parents(mb->uidlist) < 0 ||
-	    file_atomic_open(&a, mb->uidlist, 0600) < 0)
+	if (make_parents(mb->uidlist) < 0 || !(cur = expunges(mb)))
 		return -1;
+	if (file_atomic_open(&a, mb->uidlist, 0600) < 0) {
+		free(cur);
+		return -1;
+	}
 	uidlist_hdr(line, mb->validity, mb->next_uid, mb->highestmodseq,
 		mb->recent_uid, mb->kind == LOCAL_MBOX ?
 		(long long)mb->uid_end : 0LL,
-		mb->kind == LOCAL_MBOX ? mb->uid_ino : 0ULL, mb->rewrites);
+		mb->kind == LOCAL_MBOX ? mb->uid_ino : 0ULL, mb->rewrites,
+		(unsigned long long)mb->exp_low);
 	n = UIDLIST_HDR;
 	buf_init(&b, UIDLIST_MAX);
 	if (buf_add(&b, line, n) < 0)
@@ -964,12 +1247,16 @@ static int uidlist_save(struct mailbox *mb)
 		goto fail2;
 	buf_free(&b);
 	mb->uids_dirty = 0;
+	free(mb->ul_uid);
+	mb->ul_uid = cur;
+	mb->ul_n = mb->n;
 	return 0;
 fail:
 	file_atomic_abort(&a);
 fail2:
 	n = errno;
 	buf_free(&b);
+	free(cur);
 	errno = n;
 	return -1;
 }
@@ -2528,6 +2815,9 @@ static void free_index(struct mailbox *mb)
 	free(mb->msg);
 	mb->msg = NULL;
 	mb->n = mb->cap = 0;
+	free(mb->ul_uid);
+	mb->ul_uid = NULL;
+	mb->ul_n = 0;
 }
 
 static int idx_pcmp(const void *a, const void *b)
@@ -2957,6 +3247,11 @@ static int do_sync(struct mailbox *mb, unsigned how, char *err,
 	mb->cap = nb->cap;
 	nb->msg = NULL;
 	nb->n = 0;
+	mb->ul_uid = nb->ul_uid;
+	mb->ul_n = nb->ul_n;
+	nb->ul_uid = NULL;
+	nb->ul_n = 0;
+	mb->exp_low = nb->exp_low;
 	mb->validity = nb->validity;
 	mb->next_uid = nb->next_uid;
 	mb->highestmodseq = nb->highestmodseq;
@@ -3187,7 +3482,7 @@ struct uladd {
 	int fd;
 	off_t fsize;
 	unsigned long v, nx, rc;
-	unsigned long long hm, ino;
+	unsigned long long hm, ino, x;
 	long long end;
 	unsigned w;
 };
@@ -3213,6 +3508,12 @@ static int uladd_begin(struct mailbox *nb, struct uladd *a, off_t size,
 	    &a->w) != 7 || !a->v || a->nx >= 0xffffffffUL ||
 	    (nb->kind == LOCAL_MBOX && (a->end != size || a->ino != ino)))
 		goto no;
+	{
+		const char *q = strstr(hdr, " X");
+
+		if (!q || str_scan(q, " X%llu", &a->x) != 1 || a->x > a->hm)
+			a->x = a->hm;
+	}
 	a->fsize = st.st_size;
 	return 1;
 no:
@@ -3238,7 +3539,7 @@ static int uladd_finish(struct mailbox *nb, struct uladd *a,
 		(unsigned long long)m->modseq, m->flags & STORED_FLAGS,
 		(unsigned)m->kw, (long long)m->date);
 	uidlist_hdr(hdr, a->v, a->nx + 1, a->hm + 1, a->rc,
-		nb->kind == LOCAL_MBOX ? end : 0, a->ino, a->w);
+		nb->kind == LOCAL_MBOX ? end : 0, a->ino, a->w, a->x);
 	if (n < 0 || n >= (int)sizeof line ||
 	    pwrite(a->fd, line, (size_t)n, a->fsize) != n ||
 	    pwrite(a->fd, hdr, UIDLIST_HDR, 0) != UIDLIST_HDR ||
@@ -3676,6 +3977,9 @@ void mailbox_close(struct mailbox *mb)
 	free(mb->msg);
 	mb->msg = NULL;
 	mb->n = mb->cap = 0;
+	free(mb->ul_uid);
+	mb->ul_uid = NULL;
+	mb->ul_n = 0;
 	if (mb->lockfd >= 0 && mb->lockfd != mb->fd)
 		close(mb->lockfd);
 	if (mb->fd >= 0)

@@ -77,7 +77,8 @@
  *	either, its folder not the user's to write: ~/.postbox/PATH.uidlist
  *	(read from beside the mailbox while it does not exist yet)
  * Format 2: a first line "postbox-uidlist 2 V<validity> N<nextuid>
- * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites>" (an mbox: its
+ * M<highestmodseq> R<recent> E<end> I<inode> W<rewrites> X<low>" (X:
+ * expunges above modseq LOW are in the record, mailbox_expunged; an mbox: its
  * first END bytes hold the messages listed, when its inode is INODE, -1
  * unknown; W counts postbox's rewrites of it: a sync or APPEND that
  * finds both as it left them scans only the mail past the end), padded
@@ -221,6 +222,9 @@ struct mailbox {
 	off_t uid_end;		/* mbox: bytes the uidlist covers, -1 ? */
 	unsigned long long uid_ino;	/* ... of this file */
 	unsigned rewrites;	/* mbox rewrites by postbox so far */
+	uint64_t exp_low;	/* expunges above this modseq recorded */
+	unsigned *ul_uid;	/* the UIDs the uidlist file lists */
+	size_t ul_n;
 	char path[4096];
 	char uidlist[4096];
 };
@@ -303,6 +307,21 @@ int mailbox_append(const char *path, int kind, const char *data, size_t n,
 int mailbox_commit(struct mailbox *mb, char *err, size_t errmax);
 /* Drops the session lock and frees the index; nothing is written. */
 void mailbox_close(struct mailbox *mb);
+
+/* QRESYNC (RFC 7162): the UIDs expunged with a modseq above SINCE, from
+ * the state file "expunged", into *UIDS (malloc'ed, ascending, NULL when
+ * none) and *N.  Every expunge is recorded there (imapd's, pop3d's and
+ * mail's, messages another program removed, when next seen), under the
+ * locks, by whoever saves the uidlist, with a modseq of its own; the
+ * record keeps about the newest MAILBOX_EXP_KEEP bytes, and the
+ * uidlist's X (and the record's L) says up to which modseq older
+ * entries were dropped.  1 when the record covers SINCE; 0 when it does
+ * not (SINCE older than what is kept, or than the record itself: a
+ * client must then take every UID not in the mailbox as expunged); -1
+ * with errno.  The caller ignores UIDs still in its view. */
+int mailbox_expunged(struct mailbox *mb, uint64_t since, unsigned **uids,
+	size_t *n);
+#define MAILBOX_EXP_KEEP	(64 * 1024)
 
 /* The number of messages not marked deleted and their total size. */
 size_t mailbox_count(const struct mailbox *mb, off_t *total);

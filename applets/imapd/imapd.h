@@ -78,6 +78,7 @@ struct imap {
 	void *sel;		/* select.c's: the selected mailbox, or NULL */
 	void *folders;		/* folders.c's: the folder tree */
 	int condstore;		/* ENABLE CONDSTORE (or a command with it) */
+	int qresync;		/* ENABLE QRESYNC: VANISHED, not EXPUNGE */
 	int expunge_ok;		/* the command may be answered with EXPUNGE
 				   (RFC 3501 7.4.1: not FETCH, STORE, SEARCH) */
 	char inbuf[IMAP_IN_BUF], outbuf[IMAP_OUT_BUF];

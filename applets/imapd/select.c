@@ -121,6 +121,125 @@ static void all_flags(struct imap *s, struct sel *x, int permanent)
 
 /* --- keeping the client up to date ---------------------------------------- */
 
+/* A UID set being written (RFC 3501 sequence-set, for VANISHED): ranges
+ * added in ascending order, neighbours merged. */
+struct uset {
+	struct buf b;
+	uint32_t lo, hi;
+	int have;
+};
+#define USET_MAX	(16UL << 20)
+
+static void uset_flush(struct uset *u)
+{
+	if (!u->have)
+		return;
+	if (u->b.len)
+		buf_adds(&u->b, ",");
+	if (u->lo == u->hi)
+		buf_printf(&u->b, "%u", u->lo);
+	else
+		buf_printf(&u->b, "%u:%u", u->lo, u->hi);
+	u->have = 0;
+}
+
+static void uset_add(struct uset *u, uint32_t lo, uint32_t hi)
+{
+	if (u->have && lo == u->hi + 1ULL) {
+		u->hi = hi;
+		return;
+	}
+	uset_flush(u);
+	u->lo = lo;
+	u->hi = hi;
+	u->have = 1;
+}
+
+/* "* VANISHED [(EARLIER) ]set" when the set is not empty; frees it. */
+static void uset_send(struct imap *s, struct uset *u, int earlier)
+{
+	uset_flush(u);
+	if (u->b.len) {
+		io_puts(&s->out, earlier ? "* VANISHED (EARLIER) " :
+			"* VANISHED ");
+		io_write(&s->out, u->b.p, u->b.len);
+		io_puts(&s->out, "\r\n");
+	}
+	buf_free(&u->b);
+}
+
+/* Whether UID is in the client's view (ascending UIDs). */
+static int in_view(const struct sel *x, uint32_t uid)
+{
+	size_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->view[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->n && x->view[lo].uid == uid;
+}
+
+/* RFC 7162 3.2.5.1, 3.2.6: VANISHED (EARLIER) for the UIDs (of KNOWN,
+ * NULL all) expunged since modseq SINCE and not in the view: from the
+ * mailbox's expunge record, or, when that does not reach back to SINCE,
+ * every UID below UIDNEXT not in the view (the RFC lets a server name
+ * UIDs the client never had). */
+static void vanished_earlier(struct imap *s, const struct seqset *known,
+	uint64_t since)
+{
+	struct sel *x = SEL(s);
+	struct uset v;
+	unsigned *u = NULL;
+	size_t n = 0, i, j;
+	uint32_t last = x->mb.next_uid ? x->mb.next_uid - 1 : 0;
+	int r = mailbox_expunged(&x->mb, since, &u, &n);
+
+	memset(&v, 0, sizeof v);
+	buf_init(&v.b, USET_MAX);
+	if (r < 0)
+		log_msg(LOG_WARNING, "%s: %s: expunge record: %s", s->client,
+			s->login, strerror(errno));
+	if (r > 0) {
+		for (i = 0; i < n; i++)
+			if ((!known || seq_has(known, u[i])) &&
+			    !in_view(x, u[i]))
+				uset_add(&v, u[i], u[i]);
+	} else {
+		struct range all = { 1, last };
+		const struct range *rg = known ? known->r : &all;
+		size_t nr = known ? known->n : last ? 1 : 0;
+
+		for (i = 0, j = 0; i < nr; i++) {
+			uint32_t lo = rg[i].lo, hi = rg[i].hi < last ?
+				rg[i].hi : last;
+
+			while (lo && lo <= hi) {
+				uint32_t w;
+
+				while (j < x->n && x->view[j].uid < lo)
+					j++;
+				if (j == x->n || x->view[j].uid > hi) {
+					uset_add(&v, lo, hi);
+					break;
+				}
+				w = x->view[j].uid;
+				if (w > lo)
+					uset_add(&v, lo, w - 1);
+				if (w == hi)
+					break;
+				lo = w + 1;
+			}
+		}
+	}
+	free(u);
+	uset_send(s, &v, 1);
+}
+
 /* After mailbox_sync: tells the client what changed.  EXPUNGE only when
  * EXPUNGES (RFC 3501 7.4.1), in descending order so that every number
  * sent is still right when it arrives; flags changed by others as FETCH;
@@ -141,10 +260,22 @@ static void tell(struct imap *s, int expunges)
 			all_flags(s, x, 1);
 	}
 
-	if (expunges) {
+	if (expunges && s->qresync) {
+		/* RFC 7162 3.2.10: VANISHED instead of EXPUNGE */
+		struct uset v;
+
+		memset(&v, 0, sizeof v);
+		buf_init(&v.b, USET_MAX);
+		for (i = 0; i < x->n; i++)
+			if (find_uid(mb, x->view[i].uid) < 0)
+				uset_add(&v, x->view[i].uid, x->view[i].uid);
+		uset_send(s, &v, 0);
+	} else if (expunges) {
 		for (i = x->n; i-- > 0;)
 			if (find_uid(mb, x->view[i].uid) < 0)
 				reply(s, "* %zu EXPUNGE", i + 1);
+	}
+	if (expunges) {
 		for (i = 0, j = 0; i < x->n; i++)
 			if (find_uid(mb, x->view[i].uid) >= 0)
 				x->view[j++] = x->view[i];
@@ -261,8 +392,81 @@ int folder_find(struct imap *s, const char *name, char *path, size_t max,
 	return folder_path(s->folders, name, path, max, kind);
 }
 
+/* SELECT's QRESYNC parameter (RFC 7162 3.2.5). */
+struct qr {
+	int on;
+	uint32_t validity;
+	uint64_t modseq;
+	struct seqset known;
+	int has_known;
+};
+
+/* RFC 7162 3.1.8, 3.2.5: "(CONDSTORE)", "(QRESYNC (uidvalidity modseq
+ * [known-uids [(seq-match uid-match)]]))", or both; QRESYNC only after
+ * ENABLE QRESYNC.  0, or -1. */
+static int select_params(struct imap *s, struct cur *c, struct qr *q)
+{
+	char word[32];
+
+	if (!p_peek(c, '('))
+		return -1;
+	c->p++;
+	for (;;) {
+		if (p_word(c, word, sizeof word) < 0)
+			return -1;
+		if (!strcmp(word, "CONDSTORE")) {
+			s->condstore = 1;
+		} else if (!strcmp(word, "QRESYNC") && s->qresync && !q->on) {
+			if (p_sp(c) < 0 || !p_peek(c, '('))
+				return -1;
+			c->p++;
+			if (p_number(c, &q->validity) < 0 || p_sp(c) < 0 ||
+			    p_number64(c, &q->modseq) < 0 || !q->validity ||
+			    !q->modseq)
+				return -1;
+			if (p_sp(c) == 0) {
+				if (p_seqset(c, &q->known, 0xffffffffU) < 0)
+					return -1;
+				q->has_known = 1;
+				if (p_sp(c) == 0) {
+					/* seq-match-data: the known UIDs
+					 * cover what is asked here */
+					struct seqset a = { 0 };
+					int bad;
+
+					bad = !p_peek(c, '(');
+					if (!bad)
+						c->p++;
+					bad = bad || p_seqset(c, &a,
+						0xffffffffU) < 0 ||
+						p_sp(c) < 0 || p_seqset(c,
+						&a, 0xffffffffU) < 0 ||
+						!p_peek(c, ')');
+					seq_free(&a);
+					if (bad)
+						return -1;
+					c->p++;
+				}
+			}
+			if (!p_peek(c, ')'))
+				return -1;
+			c->p++;
+			q->on = 1;
+		} else {
+			return -1;
+		}
+		if (p_peek(c, ')')) {
+			c->p++;
+			return 0;
+		}
+		if (p_sp(c) < 0)
+			return -1;
+	}
+}
+
 static void do_select(struct imap *s, struct cur *c, int examine)
 {
+	struct qr q = { 0 };
 	char name[FOLDER_NAME_MAX + 1], path[4096], err[MAILBOX_ERR_MAX];
 	struct sel *x;
 	size_t i, unseen = 0;
@@ -274,24 +478,17 @@ static void do_select(struct imap *s, struct cur *c, int examine)
 		s->errors++;
 		return;
 	}
-	if (p_sp(c) == 0) {
-		/* RFC 7162 3.1.8: SELECT mailbox (CONDSTORE) */
-		char word[32];
-
-		if (!p_peek(c, '(') || (c->p++, p_word(c, word,
-		    sizeof word) < 0) || strcmp(word, "CONDSTORE") ||
-		    !p_peek(c, ')')) {
-			tagged(s, "BAD Unknown SELECT parameter");
-			s->errors++;
-			return;
-		}
-		c->p++;
-		s->condstore = 1;
+	if (p_sp(c) == 0 && select_params(s, c, &q) < 0) {
+		tagged(s, "BAD Unknown or bad SELECT parameter");
+		s->errors++;
+		seq_free(&q.known);
+		return;
 	}
 	if (!p_eol(c)) {
 		tagged(s, "BAD Usage: %s mailbox", examine ? "EXAMINE" :
 			"SELECT");
 		s->errors++;
+		seq_free(&q.known);
 		return;
 	}
 	/* RFC 3501 6.3.1: a SELECT first deselects */
@@ -300,6 +497,7 @@ static void do_select(struct imap *s, struct cur *c, int examine)
 		reply(s, "* OK [CLOSED] Previous mailbox closed");
 	}
 	if (folder_find(s, name, path, sizeof path, &kind) < 0) {
+		seq_free(&q.known);
 		tagged(s, errno == EINVAL ? "NO Invalid mailbox name" :
 			errno == EISDIR ? "NO Mailbox cannot be selected" :
 			"NO [NONEXISTENT] Mailbox does not exist");
@@ -307,6 +505,7 @@ static void do_select(struct imap *s, struct cur *c, int examine)
 	}
 	x = calloc(1, sizeof *x);
 	if (!x) {
+		seq_free(&q.known);
 		tagged(s, "NO [SERVERBUG] Out of memory");
 		return;
 	}
@@ -320,6 +519,7 @@ static void do_select(struct imap *s, struct cur *c, int examine)
 		int e = errno;
 
 		free(x);
+		seq_free(&q.known);
 		if (e == EWOULDBLOCK)
 			tagged(s, "NO [INUSE] Mailbox is locked by a POP3 "
 				"session or another program");
@@ -360,6 +560,23 @@ static void do_select(struct imap *s, struct cur *c, int examine)
 	reply(s, "* OK [HIGHESTMODSEQ %llu] Highest",
 		(unsigned long long)(x->mb.highestmodseq ?
 		x->mb.highestmodseq : 1));
+	/* RFC 7162 3.2.5.1: what changed since the client's modseq */
+	if (q.on && q.validity == x->mb.validity) {
+		vanished_earlier(s, q.has_known ? &q.known : NULL, q.modseq);
+		for (i = 0; i < x->n; i++) {
+			const struct seen *v = &x->view[i];
+
+			if (v->modseq <= q.modseq || (q.has_known &&
+			    !seq_has(&q.known, v->uid)))
+				continue;
+			io_printf(&s->out, "* %zu FETCH (UID %u FLAGS ",
+				i + 1, v->uid);
+			flag_list(s, &x->mb, v->flags, v->kw, v->recent);
+			io_printf(&s->out, " MODSEQ (%llu))\r\n",
+				(unsigned long long)v->modseq);
+		}
+	}
+	seq_free(&q.known);
 	tagged(s, "OK [%s] %s completed", examine ? "READ-ONLY" :
 		"READ-WRITE", examine ? "EXAMINE" : "SELECT");
 }
@@ -859,7 +1076,7 @@ static void do_fetch(struct imap *s, struct cur *c, int uid)
 	struct seqset set = { 0 };
 	struct fatt *a = NULL;
 	int na, cs = 0, gone = 0, changed = 0, has_since = 0, i, flags;
-	int inuse = 0;
+	int inuse = 0, vanished = 0;
 	int modseq;
 	uint64_t since = 0;
 	size_t seq;
@@ -871,18 +1088,35 @@ static void do_fetch(struct imap *s, struct cur *c, int uid)
 		goto bad;
 	}
 	if (p_sp(c) == 0) {
-		/* RFC 7162 3.1.4: (CHANGEDSINCE modseq) */
+		/* RFC 7162 3.1.4: (CHANGEDSINCE modseq); 3.2.6: UID FETCH
+		 * also (CHANGEDSINCE modseq VANISHED) after ENABLE QRESYNC */
 		char word[16];
+		int bad = !p_peek(c, '(');
 
-		if (!p_peek(c, '(') || (c->p++, p_word(c, word, sizeof word)) <
-		    0 || strcmp(word, "CHANGEDSINCE") || p_sp(c) < 0 ||
-		    p_number64(c, &since) < 0 || !p_peek(c, ')')) {
+		if (!bad)
+			c->p++;
+		while (!bad) {
+			if (p_word(c, word, sizeof word) < 0)
+				bad = 1;
+			else if (!strcmp(word, "CHANGEDSINCE") && !has_since)
+				bad = p_sp(c) < 0 ||
+					p_number64(c, &since) < 0 ||
+					!(has_since = 1);
+			else if (!strcmp(word, "VANISHED") && uid &&
+			    s->qresync && !vanished)
+				vanished = 1;
+			else
+				bad = 1;
+			if (bad || p_peek(c, ')'))
+				break;
+			bad = p_sp(c) < 0;
+		}
+		if (bad || !p_peek(c, ')') || (vanished && !has_since)) {
 			tagged(s, "BAD Unknown FETCH modifier");
 			goto bad;
 		}
 		c->p++;
 		cs = 1;
-		has_since = 1;
 	}
 	if (!p_eol(c)) {
 		tagged(s, "BAD Usage: FETCH sequence-set items");
@@ -901,6 +1135,8 @@ static void do_fetch(struct imap *s, struct cur *c, int uid)
 		memset(&a[na], 0, offsetof(struct fatt, sec));
 		a[na++].kind = F_MODSEQ;
 	}
+	if (vanished)
+		vanished_earlier(s, &set, since);
 	EACH(x, &set, uid, seq) {
 		long k = find_uid(&x->mb, x->view[seq - 1].uid);
 		unsigned before;
@@ -1164,6 +1400,20 @@ void cmd_store(struct imap *s, struct cur *c)
 
 /* --- EXPUNGE, CLOSE, UNSELECT, CHECK -------------------------------------- */
 
+/* RFC 7162 3.2.7, 3.2.8: with QRESYNC on, the tagged OK of EXPUNGE and
+ * CLOSE names the new HIGHESTMODSEQ ("[HIGHESTMODSEQ n] " into DST). */
+static const char *hms(struct imap *s, char *dst, size_t max)
+{
+	struct sel *x = SEL(s);
+
+	if (!s->qresync || !x)
+		return "";
+	snprintf(dst, max, "[HIGHESTMODSEQ %llu] ",
+		(unsigned long long)(x->mb.highestmodseq ?
+		x->mb.highestmodseq : 1));
+	return dst;
+}
+
 /* The \Deleted messages (in SET of UIDs when not NULL) are removed. */
 static int expunge(struct imap *s, const struct seqset *set)
 {
@@ -1188,6 +1438,8 @@ static int expunge(struct imap *s, const struct seqset *set)
 
 void cmd_expunge(struct imap *s, struct cur *c)
 {
+	char hm[48];
+
 	if (!p_eol(c)) {
 		tagged(s, "BAD Usage: EXPUNGE");
 		s->errors++;
@@ -1198,12 +1450,14 @@ void cmd_expunge(struct imap *s, struct cur *c)
 	else if (expunge(s, NULL) < 0)
 		tagged(s, "NO [INUSE] Cannot expunge now, try again");
 	else
-		tagged(s, "OK EXPUNGE completed");
+		tagged(s, "OK %sEXPUNGE completed", hms(s, hm, sizeof hm));
 }
 
 /* RFC 4315 2.1: UID EXPUNGE sequence-set. */
 static void uid_expunge(struct imap *s, struct cur *c)
 {
+	char hm[48];
+
 	struct seqset set = { 0 };
 
 	if (p_sp(c) < 0 || parse_set(s, c, &set, 1) < 0 || !p_eol(c)) {
@@ -1214,7 +1468,8 @@ static void uid_expunge(struct imap *s, struct cur *c)
 	} else if (expunge(s, &set) < 0) {
 		tagged(s, "NO [INUSE] Cannot expunge now, try again");
 	} else {
-		tagged(s, "OK UID EXPUNGE completed");
+		tagged(s, "OK %sUID EXPUNGE completed", hms(s, hm,
+			sizeof hm));
 	}
 	seq_free(&set);
 }
@@ -1223,7 +1478,7 @@ static void uid_expunge(struct imap *s, struct cur *c)
 static void do_close(struct imap *s, struct cur *c, int expunges)
 {
 	struct sel *x = SEL(s);
-	char err[MAILBOX_ERR_MAX];
+	char err[MAILBOX_ERR_MAX], hm[48] = "";
 	size_t i;
 
 	if (!p_eol(c)) {
@@ -1240,8 +1495,10 @@ static void do_close(struct imap *s, struct cur *c, int expunges)
 			log_msg(LOG_WARNING, "%s: %s: CLOSE: %s", s->client,
 				s->login, err);
 	}
+	if (expunges)
+		hms(s, hm, sizeof hm);
 	sel_close(s);
-	tagged(s, "OK %s completed", expunges ? "CLOSE" : "UNSELECT");
+	tagged(s, "OK %s%s completed", hm, expunges ? "CLOSE" : "UNSELECT");
 }
 
 void cmd_close(struct imap *s, struct cur *c)

@@ -939,6 +939,176 @@ static void test_uidlist1(int kind)
 	free(s);
 }
 
+/* QRESYNC's record: expunges by a shared session, by an exclusive one
+ * (pop3d, mail) and by another program, each with a modseq above what a
+ * session saw; a uidlist from before the record covers nothing older;
+ * the record stays bounded. */
+static void test_expunged(int kind)
+{
+	struct mailbox a, b, p;
+	char err[256], path[300], t[160], ul[400], *s, *x;
+	const char *k = kind == LOCAL_MAILDIR ? "maildir" : "mbox";
+	unsigned *u, u2, u4, u5;
+#define T(name) (snprintf(t, sizeof t, "%s: %s", k, name), t)
+	uint64_t hm0;
+	size_t n, i;
+	int r, fd;
+
+	snprintf(path, sizeof path, "%s/exp-%s", dir, k);
+	if (kind == LOCAL_MAILDIR)
+		maildir_make(path);
+	for (i = 0; i < 6; i++) {
+		char m[64];
+
+		snprintf(m, sizeof m, "Subject: %zu\n\nbody %zu\n", i, i);
+		deliver_to(path, kind, m);
+		usleep(2000);
+	}
+	CHECK(mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 6, T("expunged: open A"));
+	hm0 = a.highestmodseq;
+	u2 = a.msg[1].uid;
+	u4 = a.msg[3].uid;
+	u5 = a.msg[4].uid;
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 1 && n == 0, T("expunged: none yet"));
+	free(u);
+
+	/* a shared session expunges one */
+	CHECK(mailbox_open(&b, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0, T("expunged: open B"));
+	b.msg[1].flags |= MAILBOX_DELETED;
+	CHECK(mailbox_sync(&b, MAILBOX_SYNC_EXPUNGE, err, sizeof err) == 0 &&
+		b.n == 5, T("expunged: B expunges"));
+	mailbox_close(&b);
+	/* an exclusive session (pop3d) deletes another */
+	CHECK(mailbox_open(&p, path, kind, 0, err, sizeof err) == 0 &&
+		p.n == 5, T("expunged: exclusive open"));
+	p.msg[2].flags |= MAILBOX_DELETED;
+	CHECK(mailbox_commit(&p, err, sizeof err) == 0,
+		T("expunged: exclusive commit"));
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 4 &&
+		a.highestmodseq > hm0, T("expunged: A sees both gone"));
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 1 && n == 2 && u[0] == u2 && u[1] == u4,
+		T("expunged: both recorded"));
+	free(u);
+	r = mailbox_expunged(&a, a.highestmodseq, &u, &n);
+	CHECK(r == 1 && n == 0, T("expunged: none since the newest"));
+	free(u);
+
+	/* a format 2 uidlist from before the record (no X): nothing
+	 * older than its highest modseq is covered */
+	mailbox_uidlist_path(path, kind, ul, sizeof ul);
+	s = slurp(ul + strlen(dir) + 1);
+	x = s ? strstr(s, " X") : NULL;
+	if (x) {
+		memset(x, ' ', strcspn(x + 1, " \n") + 1);
+		fd = open(ul, O_WRONLY | O_TRUNC);
+		file_write_all(fd, s, strlen(s));
+		close(fd);
+	}
+	free(s);
+	mailbox_close(&a);
+	{
+		char ep[400];
+
+		mailbox_state_path(path, kind, "expunged", ep, sizeof ep);
+		unlink(ep);
+	}
+	CHECK(x && mailbox_open(&a, path, kind, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 4, T("expunged: old uidlist read"));
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 0, T("expunged: old uidlist covers nothing older"));
+	free(u);
+	r = mailbox_expunged(&a, a.highestmodseq, &u, &n);
+	CHECK(r == 1 && n == 0, T("expunged: old uidlist covers from now"));
+	free(u);
+
+	/* another program removes a message: recorded when next seen */
+	hm0 = a.highestmodseq;
+	if (kind == LOCAL_MBOX) {
+		/* the mbox without its third message (U5) */
+		s = slurp(strrchr(path, '/') + 1);
+		x = s;
+		for (i = 0; x && i < 2; i++)
+			x = strstr(x + 1, "\nFrom ");
+		if (x) {
+			char *e = strstr(x + 1, "\nFrom ");
+
+			memmove(x, e, strlen(e) + 1);
+			fd = open(path, O_WRONLY | O_TRUNC);
+			file_write_all(fd, s, strlen(s));
+			close(fd);
+		}
+		free(s);
+	} else {
+		char f[600];
+
+		snprintf(f, sizeof f, "%s/%s", path, a.msg[2].name);
+		unlink(f);
+	}
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 3,
+		T("expunged: removed by another program"));
+	r = mailbox_expunged(&a, hm0, &u, &n);
+	CHECK(r == 1 && n == 1 && u[0] == u5,
+		T("expunged: another program's removal recorded"));
+	free(u);
+	mailbox_close(&a);
+#undef T
+}
+
+/* The record stays bounded: past twice MAILBOX_EXP_KEEP it keeps the
+ * newest lines, and what it dropped is no longer claimed as covered. */
+static void test_expunged_bound(void)
+{
+	struct mailbox a, b;
+	char err[256], path[300], ep[400], line[64];
+	unsigned *u, u1;
+	size_t n, i;
+	struct stat st;
+	int fd, r;
+
+	snprintf(path, sizeof path, "%s/expbound", dir);
+	deliver_to(path, LOCAL_MBOX, "Subject: 1\n\none\n");
+	deliver_to(path, LOCAL_MBOX, "Subject: 2\n\ntwo\n");
+	CHECK(mailbox_open(&a, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0 && a.n == 2, "expunged bound: open");
+	u1 = a.msg[0].uid;
+	mailbox_state_path(path, LOCAL_MBOX, "expunged", ep, sizeof ep);
+	fd = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	snprintf(line, sizeof line, "postbox-expunged 1 V%u L0\n", a.validity);
+	file_write_all(fd, line, strlen(line));
+	/* old entries at modseq 1, past twice the bound once one more
+	 * line comes */
+	for (i = 0; i < 2 * MAILBOX_EXP_KEEP / 8; i++) {
+		snprintf(line, sizeof line, "1 %zu\n", 1000000 + i);
+		file_write_all(fd, line, strlen(line));
+	}
+	close(fd);
+	r = mailbox_expunged(&a, 0, &u, &n);
+	CHECK(r == 1 && n > 10000, "expunged bound: the old entries read");
+	free(u);
+	CHECK(mailbox_open(&b, path, LOCAL_MBOX, MAILBOX_SHARED, err,
+		sizeof err) == 0, "expunged bound: open B");
+	b.msg[0].flags |= MAILBOX_DELETED;
+	CHECK(mailbox_sync(&b, MAILBOX_SYNC_EXPUNGE, err, sizeof err) == 0,
+		"expunged bound: B expunges");
+	mailbox_close(&b);
+	CHECK(stat(ep, &st) == 0 && st.st_size <= MAILBOX_EXP_KEEP + 200,
+		"expunged bound: the record cut to its newest part");
+	CHECK(mailbox_sync(&a, 0, err, sizeof err) == 0 && a.n == 1,
+		"expunged bound: A syncs");
+	r = mailbox_expunged(&a, 0, &u, &n);
+	CHECK(r == 0, "expunged bound: older modseqs no longer covered");
+	free(u);
+	r = mailbox_expunged(&a, 1, &u, &n);
+	CHECK(r == 1 && n == 1 && u[0] == u1,
+		"expunged bound: the newest expunge kept");
+	free(u);
+	mailbox_close(&a);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int type,
 	struct FTW *ftw)
 {
@@ -974,6 +1144,9 @@ int main(void)
 	test_shared_reader();
 	test_uidlist1(LOCAL_MBOX);
 	test_uidlist1(LOCAL_MAILDIR);
+	test_expunged(LOCAL_MBOX);
+	test_expunged(LOCAL_MAILDIR);
+	test_expunged_bound();
 	rc = unit_done();
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
