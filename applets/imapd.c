@@ -37,13 +37,13 @@
 //config:	  The IMAP server on the mailboxes the MTA delivers to:
 //config:	  ports 143/993 or inetd mode (-i), STARTTLS, SASL.
 //config:config IMAPD_COMPRESS
-//config:	bool "imapd: COMPRESS=DEFLATE (RFC 4978, zlib, +25 KB)"
+//config:	bool "imapd: COMPRESS=DEFLATE (RFC 4978, zlib, +28 KB)"
 //config:	default y
 //config:	depends on IMAPD
 //config:	help
 //config:	  Compressed sessions (Thunderbird, iOS, mbsync and mutt ask
 //config:	  for it when offered), with zlib built from its Debian
-//config:	  source package (or ZLIB_DIR=).  About 100 KB of memory a
+//config:	  source package (or ZLIB_DIR=).  About 140 KB of memory a
 //config:	  compressed session.
 //usage:usage: imapd [-C FILE] [-b] [-i [-s]] [-v] [-p PIDFILE]
 //usage:

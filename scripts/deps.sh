@@ -67,7 +67,7 @@ XOUT=$OUT/xcrypt-$(echo "$HASHES" | tr , -)
 ZOUT=$OUT/zlib
 key="$ccver|$AR|$CFLAGS|$BEARSSL_VER|$TINYCDB_VER"
 xkey="$ccver|$AR|$CFLAGS|$XCRYPT_VER|$HASHES"
-zkey="$ccver|$AR|$CFLAGS|$ZLIB_VER"
+zkey="$ccver|$AR|$CFLAGS|$ZLIB_VER NO_GZIP"
 have_main=0 have_xcrypt=0 have_zlib=1
 [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$key" ] &&
 	[ -f "$OUT/lib/libbearssl.a" ] && [ -f "$OUT/lib/libcdb.a" ] &&
@@ -262,7 +262,9 @@ build_xcrypt() {
 
 # zlib: the orig tarball plus Debian's patches (they touch only minizip,
 # which is not built), its own configure (--static), and only the
-# library target.
+# library target, with NO_GZIP (zlib's own switch): imapd's raw deflate
+# needs no gzip wrapper, and without it deflate and inflate do not link
+# crc32's 9 KB of tables.
 build_zlib() {
 	fetch zlib "$ZLIB_VER"
 	W=$ZOUT.work
@@ -280,7 +282,7 @@ build_zlib() {
 		done
 	fi
 	say "building zlib with $CC"
-	(cd "$W" && CC="$CC" CFLAGS="$CFLAGS" ./configure --static) \
+	(cd "$W" && CC="$CC" CFLAGS="$CFLAGS -DNO_GZIP" ./configure --static) \
 		> "$W/configure.out" 2>&1 ||
 		{ tail -n 20 "$W/configure.out" >&2; die "zlib configure failed"; }
 	make -s -C "$W" libz.a AR="$AR" ARFLAGS=rcs RANLIB=: >&2 ||
