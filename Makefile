@@ -7,9 +7,9 @@
 #   make savedefconfig | NAME_defconfig
 #   make size | bloatcheck | install DESTDIR= PREFIX= [MANDIR=] | man | clean | distclean
 #
-# Embedded builds: CROSS_COMPILE=, CC=, BEARSSL_DIR=, CDB_DIR=, XCRYPT_DIR=
-# (each DIR holding include/ and lib/) are honoured, and then nothing is
-# fetched.
+# Embedded builds: CROSS_COMPILE=, CC=, BEARSSL_DIR=, CDB_DIR=, XCRYPT_DIR=,
+# ZLIB_DIR= (each DIR holding include/ and lib/) are honoured, and then
+# nothing is fetched.
 # BUILD= and CONFIG= select a build folder and a .config (the test of the
 # configuration matrix builds several side by side).
 
@@ -53,6 +53,10 @@ ifeq ($(XCRYPT_HASHES),)
   XCRYPT_HASHES := yescrypt,sha512crypt,sha256crypt,md5crypt,bcrypt,bcrypt_a,bcrypt_y
 endif
 XDEPS := $(DEPS)/xcrypt-$(subst $(comma),-,$(XCRYPT_HASHES))
+# zlib (imapd's COMPRESS=DEFLATE) only when CONFIG_IMAPD_COMPRESS is on
+# (as in defconfig, which a missing .config becomes), into build/deps/zlib.
+ZLIB := $(shell [ ! -f $(CONFIG) ] || grep -qx 'CONFIG_IMAPD_COMPRESS=y' $(CONFIG) && echo 1)
+ZDEPS := $(DEPS)/zlib
 ifneq ($(BEARSSL_DIR)$(CDB_DIR)$(XCRYPT_DIR),)
   BEARSSL_DIR ?= $(DEPS)
   CDB_DIR ?= $(DEPS)
@@ -61,17 +65,19 @@ endif
 BEARSSL_DIR ?= $(DEPS)
 CDB_DIR ?= $(DEPS)
 XCRYPT_DIR ?= $(XDEPS)
+ZLIB_DIR ?= $(ZDEPS)
 DEPFLAGS := $(sort -I$(BEARSSL_DIR)/include -I$(CDB_DIR)/include) \
-	-I$(XCRYPT_DIR)/include
+	-I$(XCRYPT_DIR)/include $(if $(ZLIB),-I$(ZLIB_DIR)/include)
 DEPLIBS := $(sort -L$(BEARSSL_DIR)/lib -L$(CDB_DIR)/lib) \
-	-L$(XCRYPT_DIR)/lib -lbearssl -lcdb -lcrypt
+	-L$(XCRYPT_DIR)/lib $(if $(ZLIB),-L$(ZLIB_DIR)/lib) \
+	-lbearssl -lcdb -lcrypt $(if $(ZLIB),-lz)
 # The libraries' flags: no unwind tables (C only, nothing unwinds; they
 # were 12 KB of .eh_frame in BearSSL).  The stamps record the flags, and
 # scripts/deps.sh runs again when they differ.
 DEPS_CFLAGS := -Os -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables
-ifeq ($(BEARSSL_DIR)$(CDB_DIR)$(XCRYPT_DIR),$(DEPS)$(DEPS)$(XDEPS))
-  DEPSTAMP := $(XDEPS)/stamp
+ifeq ($(BEARSSL_DIR)$(CDB_DIR)$(XCRYPT_DIR)$(if $(ZLIB),$(ZLIB_DIR)),$(DEPS)$(DEPS)$(XDEPS)$(if $(ZLIB),$(ZDEPS)))
+  DEPSTAMP := $(XDEPS)/stamp $(if $(ZLIB),$(ZDEPS)/stamp)
   ifneq ($(shell cut -d'|' -f3 $(DEPS)/stamp $(DEPSTAMP) 2>/dev/null | sort -u),$(DEPS_CFLAGS))
     $(DEPSTAMP): FORCE
   endif
@@ -121,9 +127,9 @@ $(BUILD)/obj/applets/m4lite/cfdata.o: configs/cf/cf.m4
 $(GEN) &: $(CONFIG) $(APPLET_SRCS) scripts/gen.sh FORCE
 	@sh scripts/gen.sh $(BUILD)/gen $(CONFIG) $(APPLET_SRCS)
 
-$(DEPSTAMP):
+$(DEPSTAMP) &:
 	sh scripts/deps.sh $(DEPS) "$(CC)" "$(AR)" "$(DEPS_CFLAGS)" \
-		"$(XCRYPT_HASHES)"
+		"$(XCRYPT_HASHES)" "$(ZLIB)"
 deps: $(DEPSTAMP)
 
 # The compiler and linker flags of the libraries, for the test programs.

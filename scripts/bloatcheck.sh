@@ -2,7 +2,8 @@
 # bloatcheck.sh [CONFIG]: "make bloatcheck".  Builds CONFIG (defconfig,
 # allnoconfig, NAME_defconfig, or a .config file) into build/cfg/NAME with a
 # linker map, then prints where the bytes of the static binary go:
-#   - per library: postbox's own objects, musl, BearSSL, tinycdb, libxcrypt;
+#   - per library: postbox's own objects, musl, BearSSL, tinycdb, libxcrypt,
+#     zlib;
 #   - per object: the bytes each .o or archive member puts in the binary
 #     (text and read-only data, data, bss), and for an archive member the
 #     object and symbol that pulled it in (the map's first reference, seen

@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps.sh OUT CC AR CFLAGS [HASHES]
+# deps.sh OUT CC AR CFLAGS [HASHES [ZLIB]]
 #
 # Builds the third-party libraries postbox links, BearSSL and tinycdb, from
 # their Debian source packages, with the given compiler, into OUT/include
@@ -7,22 +7,26 @@
 # /etc/shadow hashes) with the hash methods HASHES (its configure's
 # --enable-hashes list, e.g. "yescrypt,sha512crypt") into
 # OUT/xcrypt-HASHES/include and lib, one folder per list, so that
-# configurations with different lists can share OUT.  Nothing third-party
-# is kept in the repository
+# configurations with different lists can share OUT; and, when ZLIB is 1
+# (imapd's COMPRESS=DEFLATE), zlib into OUT/zlib/include and lib.  Nothing
+# third-party is kept in the repository
 # and no archive host is named here: the deb-src entries are derived at run
 # time from the machine's own configured deb sources, and apt runs with a
 # private state folder (OUT/apt) so the system's apt setup is never touched.
 #
-# The result is cached: OUT/stamp and OUT/xcrypt-HASHES/stamp record the
+# The result is cached: OUT/stamp, OUT/xcrypt-HASHES/stamp and
+# OUT/zlib/stamp record the
 # compiler's version and the flags, and a second run with the same key
 # does nothing.
 set -eu
 
 OUT=$1 CC=$2 AR=${3:-ar} CFLAGS=${4:--Os}
 HASHES=${5:-yescrypt,sha512crypt,sha256crypt,md5crypt,bcrypt,bcrypt_a,bcrypt_y}
+ZLIB=${6:-0}
 BEARSSL_VER=0.6+dfsg.1-3
 TINYCDB_VER=0.78
 XCRYPT_VER=1:4.4.33-2
+ZLIB_VER=1:1.2.13.dfsg-1
 
 say() { echo "deps: $*" >&2; }
 die() { echo "deps: error: $*" >&2; exit 1; }
@@ -60,15 +64,28 @@ case $HASHES in
 *[!a-z0-9_,]*|'') die "bad hash method list '$HASHES'" ;;
 esac
 XOUT=$OUT/xcrypt-$(echo "$HASHES" | tr , -)
+ZOUT=$OUT/zlib
 key="$ccver|$AR|$CFLAGS|$BEARSSL_VER|$TINYCDB_VER"
 xkey="$ccver|$AR|$CFLAGS|$XCRYPT_VER|$HASHES"
-have_main=0 have_xcrypt=0
+zkey="$ccver|$AR|$CFLAGS|$ZLIB_VER NO_GZIP"
+have_main=0 have_xcrypt=0 have_zlib=1
 [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$key" ] &&
 	[ -f "$OUT/lib/libbearssl.a" ] && [ -f "$OUT/lib/libcdb.a" ] &&
 	have_main=1
 [ -f "$XOUT/stamp" ] && [ "$(cat "$XOUT/stamp")" = "$xkey" ] &&
 	[ -f "$XOUT/lib/libcrypt.a" ] && have_xcrypt=1
-[ $have_main = 1 ] && [ $have_xcrypt = 1 ] && exit 0
+if [ "$ZLIB" = 1 ]; then
+	[ -f "$ZOUT/stamp" ] && [ "$(cat "$ZOUT/stamp")" = "$zkey" ] &&
+		[ -f "$ZOUT/lib/libz.a" ] || have_zlib=0
+fi
+[ $have_main = 1 ] && [ $have_xcrypt = 1 ] && [ $have_zlib = 1 ] && exit 0
+if [ $have_zlib = 0 ]; then	# zlib's orig tarball is .tar.bz2
+	need=
+	command -v bzip2 >/dev/null || need="$need bzip2"
+	command -v patch >/dev/null || need="$need patch"
+	# shellcheck disable=SC2086
+	install $need
+fi
 
 # libxcrypt's tarball has no configure: autoreconf makes it.  Its yescrypt
 # code includes <linux/mman.h>, from the kernel headers.
@@ -139,7 +156,7 @@ aptopt() {
 fetch() {	# fetch PKG VERSION: the source files into $SRC
 	pkg=$1 ver=$2
 	ls "$SRC/${pkg}_"*.dsc >/dev/null 2>&1 && return 0
-	command -v apt-get >/dev/null || die "apt-get is missing: set BEARSSL_DIR, CDB_DIR and XCRYPT_DIR to prebuilt libraries"
+	command -v apt-get >/dev/null || die "apt-get is missing: set BEARSSL_DIR, CDB_DIR, XCRYPT_DIR (and ZLIB_DIR) to prebuilt libraries"
 	if [ ! -f "$APT/updated" ]; then
 		say "updating the private apt lists (sources only)"
 		# shellcheck disable=SC2046
@@ -243,5 +260,41 @@ build_xcrypt() {
 	say "libxcrypt ready in $XOUT"
 }
 
+# zlib: the orig tarball plus Debian's patches (they touch only minizip,
+# which is not built), its own configure (--static), and only the
+# library target, with NO_GZIP (zlib's own switch): imapd's raw deflate
+# needs no gzip wrapper, and without it deflate and inflate do not link
+# crc32's 9 KB of tables.
+build_zlib() {
+	fetch zlib "$ZLIB_VER"
+	W=$ZOUT.work
+	rm -rf "$W" "$ZOUT"
+	mkdir -p "$W"
+	tz=$(ls "$SRC"/zlib_*.orig.tar.* | head -n 1)
+	tar -xf "$tz" -C "$W" --strip-components=1
+	td=$(ls "$SRC"/zlib_*.debian.tar.* | head -n 1)
+	tar -xf "$td" -C "$W"
+	if [ -f "$W/debian/patches/series" ]; then
+		sed 's/#.*//' "$W/debian/patches/series" | while read -r p _; do
+			[ -n "$p" ] || continue
+			patch -s -p1 -d "$W" < "$W/debian/patches/$p" ||
+				die "zlib: Debian patch $p does not apply"
+		done
+	fi
+	say "building zlib with $CC"
+	(cd "$W" && CC="$CC" CFLAGS="$CFLAGS -DNO_GZIP" ./configure --static) \
+		> "$W/configure.out" 2>&1 ||
+		{ tail -n 20 "$W/configure.out" >&2; die "zlib configure failed"; }
+	make -s -C "$W" libz.a AR="$AR" ARFLAGS=rcs RANLIB=: >&2 ||
+		die "zlib build failed"
+	mkdir -p "$ZOUT/include" "$ZOUT/lib"
+	cp "$W/libz.a" "$ZOUT/lib/"
+	cp "$W/zlib.h" "$W/zconf.h" "$ZOUT/include/"
+	rm -rf "$W"
+	printf '%s' "$zkey" > "$ZOUT/stamp"
+	say "zlib ready in $ZOUT"
+}
+
 [ $have_main = 1 ] || build_main
 [ $have_xcrypt = 1 ] || build_xcrypt
+[ $have_zlib = 1 ] || build_zlib

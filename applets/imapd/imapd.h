@@ -79,6 +79,7 @@ struct imap {
 	void *folders;		/* folders.c's: the folder tree */
 	int condstore;		/* ENABLE CONDSTORE (or a command with it) */
 	int qresync;		/* ENABLE QRESYNC: VANISHED, not EXPUNGE */
+	struct zio *z;		/* COMPRESS DEFLATE is on (compress.c) */
 	int expunge_ok;		/* the command may be answered with EXPUNGE
 				   (RFC 3501 7.4.1: not FETCH, STORE, SEARCH) */
 	char inbuf[IMAP_IN_BUF], outbuf[IMAP_OUT_BUF];
@@ -150,6 +151,21 @@ int p_flags(struct cur *c, unsigned *flags, char kw[][MAILBOX_KW_LEN],
 /* the path and kind of folder NAME (INBOX: the PostboxMailbox) */
 int folder_find(struct imap *s, const char *name, char *path, size_t max,
 	int *kind);
+
+/* compress.c: RFC 4978 DEFLATE under the session's ios (over TLS too).
+ * zio_new: the state, before the OK, for the reader IN (its buffered
+ * bytes are the first compressed ones); LIMIT the inflated bytes a
+ * command may take.  NULL with errno (ENOSYS when not built in).
+ * zio_start: after the OK is flushed, IN and OUT deflate from now on.
+ * zio_mark: a new command, the count starts again.  zio_over: the limit
+ * ended the reader.  zio_end: flush, back to the transports underneath,
+ * free (NULL does nothing). */
+struct zio;
+struct zio *zio_new(struct io *in, unsigned long long limit);
+int zio_start(struct zio *z, struct io *in, struct io *out);
+void zio_mark(struct zio *z);
+int zio_over(const struct zio *z);
+void zio_end(struct zio *z);
 
 /* folders.c */
 void folders_init(struct imap *s, const char *home);
