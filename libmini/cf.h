@@ -190,6 +190,12 @@ struct cf_opts {
 	/* PostboxPop3Timeout: pop3d's autologout timer, seconds (a
 	 * sendmail time), 600 (RFC 1939 3: at least 10 minutes) */
 	long pop3_timeout;
+	/* PostboxDKIMKeyTable, PostboxDKIMSigningTable: OpenDKIM's KeyTable
+	 * and SigningTable ("refile:PATH", "file:PATH" or "/PATH"); both
+	 * set: submissions are signed (libmini/dkim.h).
+	 * PostboxDKIMCanonicalization: OpenDKIM's Canonicalization
+	 * ("relaxed/relaxed", the default; "simple", "relaxed/simple"...) */
+	char *dkim_keytable, *dkim_signtable, *dkim_canon;
 };
 
 struct cf {

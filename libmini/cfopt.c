@@ -94,7 +94,8 @@ void opts_free(struct cf *cf)
 		&o->ca_file, &o->ca_path, &o->client_cert, &o->client_key,
 		&o->greeting, &o->default_user, &o->run_as_user,
 		&o->trusted_user, &o->mailbox, &o->virtual_users,
-		&o->bare_line_ends,
+		&o->bare_line_ends, &o->dkim_keytable, &o->dkim_signtable,
+		&o->dkim_canon,
 	};
 	size_t i;
 
@@ -488,6 +489,9 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPT("PostboxDataDeadline", 0, OT_SECS, data_deadline),
 	OPT("PostboxSessionDeadline", 0, OT_SECS, session_deadline),
 	OPT("PostboxPop3Timeout", 0, OT_SECS, pop3_timeout),
+	OPT("PostboxDKIMKeyTable", 0, OT_STR, dkim_keytable),
+	OPT("PostboxDKIMSigningTable", 0, OT_STR, dkim_signtable),
+	OPT("PostboxDKIMCanonicalization", 0, OT_STR, dkim_canon),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),
