@@ -847,7 +847,7 @@ static int build(struct sig *sg, int fd, const char *h, size_t hlen,
 	if (b64_encode(b64, sizeof b64, sigbin, sl) < 0)
 		goto big;
 	/* folded: b= ignores white space (3.5) */
-	for (k2 = 0; b64[k2]; k2 += 72) {
+	for (k2 = 0, sl = strlen(b64); k2 < sl; k2 += 72) {
 		if (k2 && buf_printf(&sg->text, "\n\t ") < 0)
 			goto big;
 		if (buf_add(&sg->text, b64 + k2, strnlen(b64 + k2, 72)) < 0)
@@ -935,4 +935,50 @@ out:
 	free(fv);
 	free(h);
 	return r;
+}
+
+static int canon_word(const char *s, size_t n, enum dkim_canon *c)
+{
+	if (n == 6 && strncasecmp(s, "simple", 6) == 0)
+		*c = DKIM_SIMPLE;
+	else if (n == 7 && strncasecmp(s, "relaxed", 7) == 0)
+		*c = DKIM_RELAXED;
+	else
+		return -1;
+	return 0;
+}
+
+int dkim_canon_parse(const char *s, enum dkim_canon *hc,
+	enum dkim_canon *bc)
+{
+	const char *slash;
+
+	*hc = *bc = DKIM_RELAXED;
+	if (!s || !*s)
+		return 0;
+	/* RFC 6376 3.5 c=: "header/body", body simple when left out */
+	if (!(slash = strchr(s, '/'))) {
+		*bc = DKIM_SIMPLE;
+		return canon_word(s, strlen(s), hc);
+	}
+	if (canon_word(s, (size_t)(slash - s), hc) < 0)
+		return -1;
+	return canon_word(slash + 1, strlen(slash + 1), bc);
+}
+
+int dkim_sign_queued(const struct cf_opts *o, int fd, char *err,
+	size_t errmax)
+{
+	enum dkim_canon hc, bc;
+
+	if (!CFG_DKIM || !o->dkim_keytable || !o->dkim_signtable)
+		return 0;
+	if (dkim_canon_parse(o->dkim_canon, &hc, &bc) < 0) {
+		snprintf(err, errmax, "PostboxDKIMCanonicalization=%s: not "
+			"simple or relaxed, or two of them with a /",
+			o->dkim_canon);
+		return -1;
+	}
+	return dkim_sign_fd(fd, o->dkim_keytable, o->dkim_signtable, hc, bc,
+		time(NULL), err, errmax);
 }

@@ -88,4 +88,16 @@ int dkim_sign_fd(int fd, const char *keytable, const char *signtable,
 	enum dkim_canon hcanon, enum dkim_canon bcanon, time_t now,
 	char *err, size_t errmax);
 
+/* OpenDKIM's Canonicalization value ("relaxed", "simple/relaxed"...;
+ * NULL is relaxed/relaxed).  0, or -1 for a bad value. */
+int dkim_canon_parse(const char *s, enum dkim_canon *hc,
+	enum dkim_canon *bc);
+struct cf_opts;
+/* Signs the queue data file FD as O says: when PostboxDKIMKeyTable and
+ * PostboxDKIMSigningTable are both set (and CFG_DKIM).  1 signed, 0 not
+ * (not configured, no signer for the From), -1 error in ERR: the caller
+ * refuses the message as a temporary failure. */
+int dkim_sign_queued(const struct cf_opts *o, int fd, char *err,
+	size_t errmax);
+
 #endif
