@@ -161,13 +161,27 @@ int dkim_from_addr(char *dst, size_t max, const char *v, size_t len)
 		}
 	}
 	if (!angle) {
-		/* addr-spec alone: its non-blank run with an "@" */
-		for (start = 0; start < len && (IS_WSP(v[start]) ||
-				v[start] == '\n' || v[start] == '\r'); start++)
-			;
-		for (end = start; end < len && !isspace((unsigned char)v[end])
-				&& v[end] != ',' && v[end] != '('; end++)
-			;
+		/* addr-spec alone: the first run of other characters than
+		 * blanks, commas and comments, which holds an "@" */
+		for (i = 0, depth = 0; i < len; i = end) {
+			if (v[i] == '(')
+				depth++;
+			else if (v[i] == ')' && depth)
+				depth--;
+			end = i + 1;
+			if (depth || v[i] == ')' || isspace((unsigned char)v[i])
+					|| v[i] == ',')
+				continue;
+			for (end = i; end < len &&
+					!isspace((unsigned char)v[end]) &&
+					v[end] != ',' && v[end] != '('; end++)
+				;
+			if (memchr(v + i, '@', end - i))
+				break;
+		}
+		if (i >= len)
+			return -1;
+		start = i;
 	} else if (!end) {
 		return -1;
 	}
