@@ -18,9 +18,9 @@
 //usage:usage: dkimkey [-rtv] [-b BITS] [-d DOMAIN] [-D DIR] [-s SELECTOR]
 //usage:
 //usage:-b BITS	key size, 1024 to 4096 (default 2048)
-//usage:-d DOMAIN	the signing domain, for the record's comment (example.com)
+//usage:-d DOMAIN	the domain, for the record's comment (example.com)
 //usage:-D DIR	where the files go (default .)
-//usage:-s SELECTOR	the selector, and the files' names (default "default")
+//usage:-s SELECTOR	the selector and file names (default "default")
 //usage:-r	restricted: the key signs mail only (s=email)
 //usage:-t	testing mode (t=y)
 //usage:-v	say what is done

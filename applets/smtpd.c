@@ -448,10 +448,12 @@ static void data_finish(struct smtpd *s)
 		}
 		r->notify = t->rcpt[i].notify;
 	}
-	/* an authenticated client's message is signed before the commit
-	 * (README.md, "DKIM signing"); a failure is temporary */
-	if (CFG_DKIM && ok && s->authenticated && dkim_sign_queued(
-			&s->cf->opt, t->q->fd, err, sizeof err) < 0) {
+	/* an authenticated client's message, or a local program's
+	 * (sendmail -bs), is signed before the commit (README.md, "DKIM
+	 * signing"); a failure is temporary */
+	if (CFG_DKIM && ok && (s->authenticated || s->peer.local) &&
+			dkim_sign_queued(&s->cf->opt, t->q->fd, err,
+				sizeof err) < 0) {
 		log_msg(LOG_ERR, "%s: DKIM signing: %s", qid, err);
 		queue_env_free(&e);
 		reply(s, "451 4.3.0 Error signing the message, try again "

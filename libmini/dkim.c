@@ -700,7 +700,7 @@ struct sig {
 static int hash_field(struct sig *sg, const char *f, size_t len,
 	enum dkim_canon canon, int crlf)
 {
-	long n = dkim_header_canon(sg->canon, DKIM_HEADER_MAX + 2048, f, len,
+	long n = dkim_header_canon(sg->canon, 2 * DKIM_HEADER_MAX + 16, f, len,
 		canon);
 
 	if (n < 0)
@@ -836,7 +836,7 @@ static int build(struct sig *sg, int fd, const char *h, size_t hlen,
 			col += sl + 1;
 			first = 0;
 			if (c >= count[k2])
-				continue;	/* over-signed: the null string */
+				continue;	/* over-signed: null */
 			/* the c-th instance counted from the bottom */
 			for (i = nf - 1, seen = 0; i >= 0; i--)
 				if (fv[i].which == (int)k2 && seen++ == c)
@@ -896,7 +896,7 @@ int dkim_sign_fd(int fd, const char *keytable, const char *signtable,
 		goto out;
 	if (!(fv = malloc(MAX_FIELDS * sizeof *fv)) ||
 			!(chunk = malloc(CHUNK)) ||
-			!(sg.canon = malloc(DKIM_HEADER_MAX + 2048))) {
+			!(sg.canon = malloc(2 * DKIM_HEADER_MAX + 16))) {
 		snprintf(err, errmax, "out of memory");
 		goto out;
 	}
