@@ -190,7 +190,9 @@ int dkim_from_addr(char *dst, size_t max, const char *v, size_t len)
 	while (end > start && isspace((unsigned char)v[end - 1]))
 		end--;
 	for (i = start; i < end; i++) {
-		if (o + 1 >= max || v[i] == '\n' || v[i] == '\r')
+		/* no control characters (NUL among them) in an address */
+		if (o + 1 >= max || (unsigned char)v[i] < 0x20 ||
+				v[i] == 0x7f)
 			return -1;
 		if (v[i] == '@')
 			at = (int)o;

@@ -27,12 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dkim_body_init(&b, DKIM_SIMPLE);
 	dkim_body_update(&b, (const char *)data, size);
 	dkim_body_final(&b, h);
-	canon = malloc(2 * size + 3);
+	canon = malloc(2 * size + 4);
 	if (!canon)
 		return 0;
-	if (dkim_header_canon(canon, 2 * size + 3, (const char *)data, size,
+	if (dkim_header_canon(canon, 2 * size + 4, (const char *)data, size,
 			DKIM_RELAXED) < 0 || dkim_header_canon(canon,
-			2 * size + 3, (const char *)data, size,
+			2 * size + 4, (const char *)data, size,
 			DKIM_SIMPLE) < 0)
 		abort();	/* twice the input always fits */
 	free(canon);

@@ -63,6 +63,7 @@ static const struct {
 	{ "<unterminated@x.y", NULL },
 	{ "<@x.y>", NULL },
 	{ "", NULL },
+	{ "\"a\" <x\001y@e.f>", NULL },	/* control characters */
 };
 
 static void put(const char *dir, const char *name, const char *text)
