@@ -489,9 +489,6 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPT("PostboxDataDeadline", 0, OT_SECS, data_deadline),
 	OPT("PostboxSessionDeadline", 0, OT_SECS, session_deadline),
 	OPT("PostboxPop3Timeout", 0, OT_SECS, pop3_timeout),
-	OPT("PostboxDKIMKeyTable", 0, OT_STR, dkim_keytable),
-	OPT("PostboxDKIMSigningTable", 0, OT_STR, dkim_signtable),
-	OPT("PostboxDKIMCanonicalization", 0, OT_STR, dkim_canon),
 	/* one-letter names of options postbox ignores: noted by name */
 	OPTX("AliasWait", 'a', OT_IGNORE), OPTX("BlankSub", 'B', OT_IGNORE),
 	OPTX("CheckpointInterval", 'C', OT_IGNORE),
@@ -526,6 +523,10 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("RetryFactor", 'Z', OT_IGNORE),
 	OPTX("SevenBitInput", '7', OT_IGNORE),
 	OPTX("EightBitMode", '8', OT_IGNORE),
+	/* DKIM signing (libmini/dkim.h) */
+	OPT("PostboxDKIMKeyTable", 0, OT_STR, dkim_keytable),
+	OPT("PostboxDKIMSigningTable", 0, OT_STR, dkim_signtable),
+	OPT("PostboxDKIMCanonicalization", 0, OT_STR, dkim_canon),
 };
 
 /* PrivacyOptions: sendmail ORs the flags of every line together; kept
