@@ -1029,6 +1029,14 @@ static void submit(struct sm *sm, struct opts *o, char qid[QUEUE_ID_LEN + 1])
 	if (!env.msgid[0] && queue_set(&env.msgid, gen_msgid) < 0)
 		xdie(EX_OSERR, "out of memory");
 	str_lcpy(qid, q.id, QUEUE_ID_LEN + 1);
+	/* signed once, before the commit: every try sends the same
+	 * signature (README.md, "DKIM signing") */
+	if (CFG_DKIM && dkim_sign_queued(&sm->cf.opt, q.fd, err,
+			sizeof err) < 0) {
+		queue_abort(&q);
+		xdie(EX_TEMPFAIL, "DKIM signing: %s (nothing was queued)",
+			err);
+	}
 	if (queue_commit(&q, &env) < 0)
 		queue_die(sm->qdir, errno);
 	log_msg(LOG_INFO, "%s: from=<%s>, size=%lu, class=0, nrcpts=%zu, "

@@ -407,7 +407,7 @@ static void data_finish(struct smtpd *s)
 	struct dstate *d = t->ds;
 	const char *why;
 	struct queue_env e;
-	char qid[QUEUE_ID_LEN + 1];
+	char qid[QUEUE_ID_LEN + 1], err[1500];
 	size_t i;
 	int ok = 1;
 
@@ -447,6 +447,19 @@ static void data_finish(struct smtpd *s)
 			break;
 		}
 		r->notify = t->rcpt[i].notify;
+	}
+	/* an authenticated client's message, or a local program's
+	 * (sendmail -bs), is signed before the commit (README.md, "DKIM
+	 * signing"); a failure is temporary */
+	if (CFG_DKIM && ok && (s->authenticated || s->peer.local) &&
+			dkim_sign_queued(&s->cf->opt, t->q->fd, err,
+				sizeof err) < 0) {
+		log_msg(LOG_ERR, "%s: DKIM signing: %s", qid, err);
+		queue_env_free(&e);
+		reply(s, "451 4.3.0 Error signing the message, try again "
+			"later");
+		txn_free(s);
+		return;
 	}
 	/* nothing is acknowledged before it is on disk (ARCHITECTURE.md,
 	 * "The queue") */

@@ -210,6 +210,12 @@ struct cf_opts {
 	 * "TLS session resumption") */
 	long tls_session_timeout;
 	unsigned tls_session_cache;
+	/* PostboxDKIMKeyTable, PostboxDKIMSigningTable: OpenDKIM's KeyTable
+	 * and SigningTable ("refile:PATH", "file:PATH" or "/PATH"); both
+	 * set: submissions are signed (libmini/dkim.h).
+	 * PostboxDKIMCanonicalization: OpenDKIM's Canonicalization
+	 * ("relaxed/relaxed", the default; "simple", "relaxed/simple"...) */
+	char *dkim_keytable, *dkim_signtable, *dkim_canon;
 };
 
 struct cf {

@@ -100,7 +100,8 @@ void opts_free(struct cf *cf)
 		&o->ca_file, &o->ca_path, &o->client_cert, &o->client_key,
 		&o->greeting, &o->default_user, &o->run_as_user,
 		&o->trusted_user, &o->mailbox, &o->virtual_users,
-		&o->bare_line_ends, &o->imap_folders,
+		&o->bare_line_ends, &o->imap_folders, &o->dkim_keytable,
+		&o->dkim_signtable, &o->dkim_canon,
 	};
 	size_t i;
 
@@ -541,6 +542,10 @@ static const struct cf_optdef cf_optdefs[] = {
 	OPTX("RetryFactor", 'Z', OT_IGNORE),
 	OPTX("SevenBitInput", '7', OT_IGNORE),
 	OPTX("EightBitMode", '8', OT_IGNORE),
+	/* DKIM signing (libmini/dkim.h) */
+	OPT("PostboxDKIMKeyTable", 0, OT_STR, dkim_keytable),
+	OPT("PostboxDKIMSigningTable", 0, OT_STR, dkim_signtable),
+	OPT("PostboxDKIMCanonicalization", 0, OT_STR, dkim_canon),
 };
 
 /* PrivacyOptions: sendmail ORs the flags of every line together; kept

@@ -50,5 +50,6 @@
 #include "auth.h"
 #include "privsep.h"
 #include "dns.h"
+#include "dkim.h"
 
 #endif

@@ -23,3 +23,15 @@ done
 # The maps pair of a router image (README "Size").
 s=$(sz "$(sh scripts/buildcfg.sh only-maps single MAKEMAP,NEWALIASES)")
 row "makemap+newaliases" "$s" "$(kib "$s")" "+$((s - base))"
+# DKIM signing's share: defconfig with CONFIG_DKIM off (README "DKIM
+# signing"; router_defconfig leaves it out).
+d=build/cfg/no-dkim
+mkdir -p "$d"
+make -s defconfig CONFIG="$d/.config" >/dev/null
+sed -i 's/^CONFIG_DKIM=y$/# CONFIG_DKIM is not set/' "$d/.config"
+make -s olddefconfig CONFIG="$d/.config" >/dev/null
+make -s BUILD="$d" CONFIG="$d/.config" OUT="$d/postbox" >"$d/build.log" 2>&1 ||
+	{ cat "$d/build.log" >&2; exit 1; }
+s=$(sz "$d/postbox")
+full=$(sz build/cfg/defconfig/postbox)
+row "defconfig without DKIM" "$s" "$(kib "$s")" "+$((s - base)) (DKIM: $((full - s)))"
