@@ -11,6 +11,10 @@
  * -a (the record names the domain in its comment always).
  */
 //applet:dkimkey usr/sbin drop
+//man:make a DKIM key pair and its DNS TXT record
+//man:dkimkey writes SELECTOR.private (an RSA key, PKCS#1 PEM, mode 0600)
+//man:and SELECTOR.txt (the v=DKIM1 TXT record in zone syntax), with the
+//man:flags and files of opendkim-genkey; see PostboxDKIMKeyTable.
 //config:config DKIMKEY
 //config:	bool "dkimkey: make a DKIM key pair and DNS record"
 //config:	default y
