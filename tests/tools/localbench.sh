@@ -68,5 +68,6 @@ done
 t1=$(now)
 echo "-odi, one process each: $N in $(echo "$t1 - $t0" | bc) s," \
 	"$(echo "$N / ($t1 - $t0)" | bc) msg/s"
-echo "left in the queue: $(ls "$B/q" | wc -l)"
+echo "left in the queue: $(ls "$B/q" | wc -l); in the mailboxes:" \
+	"$(cat "$B"/mail/u? | grep -c '^From ') of $((N * 3 + M * 6))"
 rm -rf "$B"
