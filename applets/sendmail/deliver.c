@@ -776,8 +776,9 @@ static int as_user(const struct local_creds *c, gid_t extra, struct ids *o)
 		return -1;
 	if (setresgid((gid_t)-1, c->gid, (gid_t)-1) < 0 ||
 	    setresuid((uid_t)-1, c->uid, (uid_t)-1) < 0 ||
-	    !ids_are(o->ruid, o->suid, c->uid, c->gid)) {
-		int err = errno ? errno : EPERM;
+	    (!ids_are(o->ruid, o->suid, c->uid, c->gid) &&
+	     (errno = EPERM))) {
+		int err = errno;
 
 		setresuid((uid_t)-1, o->euid, (uid_t)-1);
 		setresgid((gid_t)-1, o->egid, (gid_t)-1);
@@ -1144,7 +1145,7 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 /* A batch for one mbox, as its user (in_process): every message not
  * seen before appended under one lock, one fsync for all, then each
  * result. */
-static void batch_child(struct job *j, const struct local_msg *const *msgs,
+static void batch_work(struct job *j, const struct local_msg *const *msgs,
 	size_t n, struct local_result *res)
 {
 	struct mbox_append m;
@@ -1232,6 +1233,6 @@ void local_deliver_batch(const struct cf *cf, const struct local_target *t,
 			local_deliver(cf, t, msgs[k], &res[k]);
 		return;
 	}
-	in_process(j, msgs, n, res, batch_child);
+	in_process(j, msgs, n, res, batch_work);
 	free(j);
 }
