@@ -3,21 +3,18 @@
  * in sendmail.h).  Mailboxes (mbox, Maildir) and /files are written in
  * this process with its effective and file-system ids switched to the
  * target user for the delivery, root's kept as the real and saved ids
- * (as_user, README "The mail flow"); |programs and external MDAs run in
- * a child that becomes the user for good.
+ * (local_as_user, README "The mail flow"); |programs and external MDAs
+ * run in a child that becomes the user for good.
  */
-#define _GNU_SOURCE	/* setresuid, getresuid */
 #include "sendmail.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -717,95 +714,9 @@ static void mbox_prepare(const char *path, const struct local_creds *c,
 typedef void (*job_work)(struct job *j, const struct local_msg *const *msgs,
 	size_t n, struct local_result *res);
 
-#define LOCAL_MAX_GROUPS 256	/* supplementary groups kept, at most */
-
-/* The ids as_user changed, to go back to. */
-struct ids {
-	uid_t ruid, suid, euid;
-	gid_t egid;
-	gid_t groups[LOCAL_MAX_GROUPS];
-	int ngroups;
-};
-
-/* Whether the ids are now: real uid RUID, saved uid SUID, effective and
- * file-system uid EUID, effective and file-system gid EGID. */
-static int ids_are(uid_t ruid, uid_t suid, uid_t euid, gid_t egid)
-{
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-
-	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
-		return 0;
-	/* setfsuid(-1) changes nothing and answers the current one */
-	return ru == ruid && su == suid && eu == euid && eg == egid &&
-		(uid_t)setfsuid((uid_t)-1) == euid &&
-		(gid_t)setfsgid((gid_t)-1) == egid;
-}
-
-/* Root's process takes C's ids for one mailbox delivery: groups (the
- * user's own from the group file for passwd users, else the primary one;
- * EXTRA added when not -1, as local_become), effective gid and uid.  The
- * real and saved uid stay root's, so as_root can come back, and the user
- * can neither signal nor trace us; the kernel clears the effective
- * capabilities with the effective uid, so the user's quota and the file
- * system's reserved blocks bind as they would for the user.  Every id is
- * read back.  0, or -1 with errno and root's ids as they were. */
-static int as_user(const struct local_creds *c, gid_t extra, struct ids *o)
-{
-	gid_t groups[LOCAL_MAX_GROUPS];
-	int n = 0;
-
-	if (getresuid(&o->ruid, &o->euid, &o->suid) < 0)
-		return -1;
-	o->egid = getegid();
-	o->ngroups = getgroups(LOCAL_MAX_GROUPS, o->groups);
-	if (o->ngroups < 0)
-		return -1;
-	if (c->system && extra == (gid_t)-1) {
-		n = LOCAL_MAX_GROUPS;
-		if (getgrouplist(c->user, c->gid, groups, &n) < 0)
-			n = 0;
-	}
-	if (n <= 0) {
-		n = 0;
-		groups[n++] = c->gid;
-		if (extra != (gid_t)-1 && extra != c->gid)
-			groups[n++] = extra;
-	}
-	if (setgroups(n, groups) < 0)
-		return -1;
-	if (setresgid((gid_t)-1, c->gid, (gid_t)-1) < 0 ||
-	    setresuid((uid_t)-1, c->uid, (uid_t)-1) < 0 ||
-	    (!ids_are(o->ruid, o->suid, c->uid, c->gid) &&
-	     (errno = EPERM))) {
-		int err = errno;
-
-		setresuid((uid_t)-1, o->euid, (uid_t)-1);
-		setresgid((gid_t)-1, o->egid, (gid_t)-1);
-		setgroups(o->ngroups, o->groups);
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
-/* Back to the ids as_user saved in O.  A root that cannot be root again
- * must not go on delivering as whoever it is now: it ends. */
-static void as_root(const struct ids *o)
-{
-	if (setresuid((uid_t)-1, o->euid, (uid_t)-1) < 0 ||
-	    setresgid((gid_t)-1, o->egid, (gid_t)-1) < 0 ||
-	    setgroups(o->ngroups, o->groups) < 0 ||
-	    !ids_are(o->ruid, o->suid, o->euid, o->egid)) {
-		log_msg(LOG_ERR, "cannot take back root's ids after a "
-			"delivery: %s", strerror(errno));
-		_exit(EX_OSERR);
-	}
-}
-
 /* Runs WORK on the N messages in this process, as in_child does in a
- * child: as J's user when root (as_user), the stop signals held until
- * the messages are in or out (only SIGKILL or a crash can leave half a
+ * child: as J's user when root (local_as_user), the stop signals held
+ * until the messages are in or out (only SIGKILL or a crash can leave half a
  * message, which the queue entry, still there, delivers again), each
  * message's done hook called once root again. */
 static void in_process(struct job *j, const struct local_msg *const *msgs,
@@ -813,7 +724,7 @@ static void in_process(struct job *j, const struct local_msg *const *msgs,
 {
 	struct sigaction ign, old_pipe, old_xfsz;
 	sigset_t stops, old_mask;
-	struct ids ids;
+	struct local_ids ids;
 	gid_t extra = (gid_t)-1;
 	int root = geteuid() == 0;
 	size_t k;
@@ -832,7 +743,7 @@ static void in_process(struct job *j, const struct local_msg *const *msgs,
 	sigaction(SIGXFSZ, &ign, &old_xfsz);
 	if (j->mode == JOB_MBOX && root)
 		mbox_prepare(j->path, &j->c, &extra);
-	if (root && as_user(&j->c, extra, &ids) < 0) {
+	if (root && local_as_user(&j->c, extra, &ids) < 0) {
 		int err = errno;
 
 		log_msg(LOG_ERR, "cannot deliver as %s (uid %ld): %s",
@@ -844,7 +755,7 @@ static void in_process(struct job *j, const struct local_msg *const *msgs,
 	} else {
 		work(j, msgs, n, res);
 		if (root)
-			as_root(&ids);
+			local_as_root(&ids);
 	}
 	for (k = 0; k < n; k++) {
 		res[k].dsn[sizeof res[k].dsn - 1] = 0;
