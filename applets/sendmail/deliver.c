@@ -1,10 +1,11 @@
 /*
  * sendmail's local delivery of a message to one final target (contracts
- * in sendmail.h).  Mailboxes (mbox, Maildir) and /files are written in
- * this process with its effective and file-system ids switched to the
- * target user for the delivery, root's kept as the real and saved ids
- * (local_as_user, README "The mail flow"); |programs and external MDAs
- * run in a child that becomes the user for good.
+ * in sendmail.h).  Mailboxes (mbox, Maildir) and /files are written by
+ * the delivery process (dp_serve, one per queue run) with its effective
+ * and file-system ids switched to the target user for the delivery,
+ * root's kept as the real and saved ids (local_as_user, README "The mail
+ * flow"); |programs and external MDAs run in a child that becomes the
+ * user for good.
  */
 #include "sendmail.h"
 #include <errno.h>
@@ -1064,8 +1065,9 @@ lost:
 	}
 }
 
-/* Runs WORK on the N messages in this process, as in_child does in a
- * child: as J's user when root (local_as_user), the stop signals held
+/* Runs WORK on the N messages: a queue run's (done hooks) in the
+ * delivery process (dp_call); there, or without done hooks, in this
+ * process: as J's user when root (local_as_user), the stop signals held
  * until the messages are in or out (only SIGKILL or a crash can leave half a
  * message, which the queue entry, still there, delivers again), each
  * message's done hook called once root again. */
