@@ -5,12 +5,14 @@
  * use these; sendmail's expansion (applets/sendmail/expand.c) and delivery
  * (applets/sendmail/deliver.c) build on them.
  */
+#define _GNU_SOURCE	/* setresuid, getresuid */
 #include "libmini.h"
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <unistd.h>
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -188,6 +190,84 @@ int local_become(const struct local_creds *c, gid_t extra)
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether the ids are now: real uid RUID, saved uid SUID, effective and
+ * file-system uid EUID, effective and file-system gid EGID. */
+static int ids_are(uid_t ruid, uid_t suid, uid_t euid, gid_t egid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return 0;
+	/* setfsuid(-1) changes nothing and answers the current one */
+	return ru == ruid && su == suid && eu == euid && eg == egid &&
+		(uid_t)setfsuid((uid_t)-1) == euid &&
+		(gid_t)setfsgid((gid_t)-1) == egid;
+}
+
+/* Root's process takes C's ids for one delivery or read (local.h):
+ * groups (the user's own from the group file for passwd users, else the
+ * primary one; EXTRA added when not -1, as local_become), effective gid
+ * and uid.  The real and saved uid stay root's, so local_as_root can
+ * come back, and the user can neither signal nor trace us; the kernel
+ * clears the effective
+ * capabilities with the effective uid, so the user's quota and the file
+ * system's reserved blocks bind as they would for the user.  Every id is
+ * read back.  0, or -1 with errno and root's ids as they were. */
+int local_as_user(const struct local_creds *c, gid_t extra,
+	struct local_ids *o)
+{
+	gid_t groups[LOCAL_MAX_GROUPS];
+	int n = 0;
+
+	if (getresuid(&o->ruid, &o->euid, &o->suid) < 0)
+		return -1;
+	o->egid = getegid();
+	o->ngroups = getgroups(LOCAL_MAX_GROUPS, o->groups);
+	if (o->ngroups < 0)
+		return -1;
+	if (c->system && extra == (gid_t)-1) {
+		n = LOCAL_MAX_GROUPS;
+		if (getgrouplist(c->user, c->gid, groups, &n) < 0)
+			n = 0;
+	}
+	if (n <= 0) {
+		n = 0;
+		groups[n++] = c->gid;
+		if (extra != (gid_t)-1 && extra != c->gid)
+			groups[n++] = extra;
+	}
+	if (setgroups(n, groups) < 0)
+		return -1;
+	if (setresgid((gid_t)-1, c->gid, (gid_t)-1) < 0 ||
+	    setresuid((uid_t)-1, c->uid, (uid_t)-1) < 0 ||
+	    (!ids_are(o->ruid, o->suid, c->uid, c->gid) &&
+	     (errno = EPERM))) {
+		int err = errno;
+
+		setresuid((uid_t)-1, o->euid, (uid_t)-1);
+		setresgid((gid_t)-1, o->egid, (gid_t)-1);
+		setgroups(o->ngroups, o->groups);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Back to the ids local_as_user saved in O.  A root that cannot be root again
+ * must not go on delivering as whoever it is now: it ends. */
+void local_as_root(const struct local_ids *o)
+{
+	if (setresuid((uid_t)-1, o->euid, (uid_t)-1) < 0 ||
+	    setresgid((gid_t)-1, o->egid, (gid_t)-1) < 0 ||
+	    setgroups(o->ngroups, o->groups) < 0 ||
+	    !ids_are(o->ruid, o->suid, o->euid, o->egid)) {
+		log_msg(LOG_ERR, "cannot take back root's ids after a "
+			"delivery: %s", strerror(errno));
+		_exit(EX_OSERR);
+	}
 }
 
 /* ---- local_is_local ------------------------------------------------- */

@@ -84,4 +84,21 @@ void local_default_creds(const struct cf *cf, struct local_creds *c);
  * EPERM.  0, or -1 with errno (also when root could be regained). */
 int local_become(const struct local_creds *c, gid_t extra);
 
+/* Root's process takes C's ids for a while (README "Security"): groups
+ * (the user's own from the group file for passwd users, else the primary
+ * one; EXTRA added when not -1), effective gid and uid, so the file-system
+ * ids too; real and saved uid kept; every id read back.  0, or -1 with
+ * errno and the ids as they were.  local_as_root goes back, or exits
+ * EX_OSERR when it cannot. */
+#define LOCAL_MAX_GROUPS 256	/* supplementary groups kept, at most */
+struct local_ids {
+	uid_t ruid, suid, euid;
+	gid_t egid;
+	gid_t groups[LOCAL_MAX_GROUPS];
+	int ngroups;
+};
+int local_as_user(const struct local_creds *c, gid_t extra,
+	struct local_ids *o);
+void local_as_root(const struct local_ids *o);
+
 #endif

@@ -838,14 +838,18 @@ void queue_journal(struct queue_entry *q)
 
 int queue_note_fd(struct queue_entry *q, size_t i, int fd)
 {
-	const struct queue_rcpt *r = &q->env.rcpt[i];
-	struct buf line = BUF_INIT(8192);
-	int rc = -1;
-
 	if (i >= q->env.n) {
 		errno = EINVAL;
 		return -1;
 	}
+	return queue_note_rcpt(&q->env.rcpt[i], i, fd);
+}
+
+int queue_note_rcpt(const struct queue_rcpt *r, size_t i, int fd)
+{
+	struct buf line = BUF_INIT(8192);
+	int rc = -1;
+
 	if (!field_ok(r->reason, 1) || !field_ok(r->status, 1)) {
 		errno = EINVAL;
 		return -1;

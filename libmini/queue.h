@@ -216,6 +216,9 @@ int queue_note(struct queue_entry *q, size_t i);
  * queue_journal_open (O_APPEND; a delivery process that has given up
  * root's rights keeps it open to record its own result).  0 or -1. */
 int queue_note_fd(struct queue_entry *q, size_t i, int fd);
+/* The same record for R, recipient I of its entry, without the entry (a
+ * delivery process that has only a copy of R's fields).  0 or -1. */
+int queue_note_rcpt(const struct queue_rcpt *r, size_t i, int fd);
 /* Opens q's envelope qfID for appending journal records: an fd (which a
  * delivery flocks while it may still write: queue_lock refuses the
  * entry meanwhile), or -1. */

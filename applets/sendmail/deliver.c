@@ -1,8 +1,11 @@
 /*
  * sendmail's local delivery of a message to one final target (contracts
- * in sendmail.h).  Delivery forks when running as root and becomes the
- * target user (setgroups, setgid, setuid) before it opens any of the
- * user's files.
+ * in sendmail.h).  Mailboxes (mbox, Maildir) and /files are written by
+ * the delivery process (dp_serve, one per queue run) with its effective
+ * and file-system ids switched to the target user for the delivery,
+ * root's kept as the real and saved ids (local_as_user, README "The mail
+ * flow"); |programs and external MDAs run in a child that becomes the
+ * user for good.
  */
 #include "sendmail.h"
 #include <errno.h>
@@ -13,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -712,6 +717,416 @@ static void mbox_prepare(const char *path, const struct local_creds *c,
 typedef void (*job_work)(struct job *j, const struct local_msg *const *msgs,
 	size_t n, struct local_result *res);
 
+/* ---- the delivery process ------------------------------------------- */
+
+/* Mailboxes and /files are written by one delivery process per process
+ * that delivers (a queue run, smtpd's delivery agent), forked at the
+ * first such delivery and fed a batch at a time over a socket: root's
+ * real and saved ids, each user's effective ids for the writes
+ * (local_as_user), each message's done hook (the journal line) run there
+ * too.  A runner killed meanwhile does not cut a write from its journal
+ * line: the delivery process finishes the batch it has, then sees the
+ * socket's end and exits (README "The mail flow"). */
+
+#define DP_MAX_DONE 1024	/* a done hook's data, at most */
+
+struct dp_head {
+	struct local_target t;
+	int batch;		/* local_deliver_batch, else local_deliver */
+	size_t n;
+};
+
+struct dp_msg {
+	char sender[SM_MAX_ADDR + 1];
+	char rcpt[SM_MAX_ADDR + 200];
+	char qid[64];
+	time_t arrived;
+	int (*done)(void *arg, int done_fd, struct local_result *res);
+	size_t done_len;
+	int has_done_fd;
+	unsigned char done_arg[DP_MAX_DONE];
+};
+
+static struct {
+	int fd;			/* the runner's end of the socket, -1 none */
+	pid_t pid;
+	int serving;		/* this is the delivery process */
+	const struct cf *cf;
+} dp = { -1, -1, 0, NULL };
+
+static void batch_work(struct job *j, const struct local_msg *const *msgs,
+	size_t n, struct local_result *res);
+
+/* One packet, with up to 2 fds.  0 or -1. */
+static int dp_send(int s, const void *p, size_t len, const int *fds,
+	int nfd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec iov = { (void *)p, len };
+	struct msghdr mh;
+	ssize_t r;
+
+	memset(&mh, 0, sizeof mh);
+	memset(&u, 0, sizeof u);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfd > 0) {
+		mh.msg_control = u.b;
+		mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
+		u.h.cmsg_level = SOL_SOCKET;
+		u.h.cmsg_type = SCM_RIGHTS;
+		u.h.cmsg_len = CMSG_LEN(nfd * sizeof(int));
+		memcpy(CMSG_DATA(&u.h), fds, nfd * sizeof(int));
+	}
+	while ((r = sendmsg(s, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return r == (ssize_t)len ? 0 : -1;
+}
+
+/* One packet of exactly LEN bytes into P, its fds (up to 2, the rest
+ * closed) into fds[], their number into *nfd.  0, or -1 (the socket's
+ * end, an error, a packet of another size). */
+static int dp_recv(int s, void *p, size_t len, int *fds, int *nfd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	struct iovec iov = { p, len };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t r;
+	int got = 0;
+
+	memset(&mh, 0, sizeof mh);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.b;
+	mh.msg_controllen = sizeof u.b;
+	while ((r = recvmsg(s, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	for (c = r >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		size_t k, m;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		m = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < m; k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof fd);
+			if (fds && got < 2)
+				fds[got++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (nfd)
+		*nfd = got;
+	if (r != (ssize_t)len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		while (got > 0)
+			close(fds[--got]);
+		if (nfd)
+			*nfd = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* The delivery process: batches in, each one delivered (in_process, as
+ * ever) and its results out, until the runner's end closes.  A stop
+ * signal waits for that; SIGKILL alone can cut a delivery short. */
+static void dp_serve(int s)
+{
+	struct dp_head h;
+	struct dp_msg *m = NULL;
+	struct local_msg *lm = NULL;
+	const struct local_msg **pm = NULL;
+	struct local_result *res = NULL;
+	int *fds = NULL;
+	sigset_t stops;
+	size_t k, got;
+	long fd, max = sysconf(_SC_OPEN_MAX);
+
+	dp.serving = 1;
+	/* Nothing of the runner's kept open (a queue entry's flock would
+	 * stay held with it), but the standard fds and the socket. */
+	closelog();
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++)
+		if (fd != s)
+			close((int)fd);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stops, NULL);
+	for (;;) {
+		if (dp_recv(s, &h, sizeof h, NULL, NULL) < 0 || h.n == 0 ||
+		    h.n > QUEUE_MAX_RCPTS + 100000)
+			_exit(0);
+		h.t.user[sizeof h.t.user - 1] = 0;
+		h.t.path[sizeof h.t.path - 1] = 0;
+		h.t.home[sizeof h.t.home - 1] = 0;
+		h.t.status[sizeof h.t.status - 1] = 0;
+		h.t.text[sizeof h.t.text - 1] = 0;
+		h.t.owner[sizeof h.t.owner - 1] = 0;
+		m = calloc(h.n, sizeof *m);
+		lm = calloc(h.n, sizeof *lm);
+		pm = calloc(h.n, sizeof *pm);
+		res = calloc(h.n, sizeof *res);
+		fds = malloc(h.n * 2 * sizeof *fds);
+		if (!m || !lm || !pm || !res || !fds)
+			_exit(EX_OSERR);	/* the runner: "died" */
+		for (got = 0; got < h.n; got++) {
+			int nfd, *f = &fds[2 * got];
+
+			f[0] = f[1] = -1;
+			if (dp_recv(s, &m[got], sizeof m[got], f, &nfd) < 0 ||
+			    nfd < 1 || (m[got].has_done_fd && nfd < 2) ||
+			    m[got].done_len > DP_MAX_DONE)
+				_exit(0);	/* cut short: nothing begun */
+			m[got].sender[sizeof m[got].sender - 1] = 0;
+			m[got].rcpt[sizeof m[got].rcpt - 1] = 0;
+			m[got].qid[sizeof m[got].qid - 1] = 0;
+			lm[got].fd = f[0];
+			lm[got].sender = m[got].sender;
+			lm[got].rcpt = m[got].rcpt;
+			lm[got].qid = m[got].qid;
+			lm[got].arrived = m[got].arrived;
+			lm[got].done = m[got].done;
+			lm[got].done_arg = m[got].done_arg;
+			lm[got].done_len = m[got].done_len;
+			lm[got].done_fd = m[got].has_done_fd ? f[1] : -1;
+			pm[got] = &lm[got];
+		}
+		if (h.batch)
+			local_deliver_batch(dp.cf, &h.t, pm, h.n, res);
+		else
+			local_deliver(dp.cf, &h.t, pm[0], res);
+		fflush(stdout);
+		/* the runner may be gone: the results are journaled */
+		for (k = 0; k < h.n; k++) {
+			dp_send(s, &res[k], sizeof res[k], NULL, 0);
+			close(fds[2 * k]);
+			if (fds[2 * k + 1] >= 0)
+				close(fds[2 * k + 1]);
+		}
+		free(m);
+		free(lm);
+		free(pm);
+		free(res);
+		free(fds);
+	}
+}
+
+/* The delivery process started when not yet (or no longer) there.  0, or
+ * -1 with errno. */
+static int dp_start(const struct cf *cf)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (dp.fd >= 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	/* nothing buffered may be written twice */
+	fflush(stdout);
+	dp.cf = cf;
+	pid = fork();
+	if (pid < 0) {
+		int err = errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		errno = err;
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		dp_serve(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	dp.fd = sv[0];
+	dp.pid = pid;
+	return 0;
+}
+
+/* The delivery process gone (its results missing): forgotten, reaped, so
+ * that the next delivery starts another. */
+static void dp_lost(void)
+{
+	close(dp.fd);
+	dp.fd = -1;
+	if (dp.pid > 0)
+		while (waitpid(dp.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	dp.pid = -1;
+}
+
+void local_deliver_end(void)
+{
+	if (dp.fd >= 0 && !dp.serving)
+		dp_lost();
+}
+
+/* Whether the N messages can go to the delivery process: each done
+ * hook's data fits, and the strings do. */
+static int dp_fits(const struct local_msg *const *msgs, size_t n)
+{
+	struct dp_msg *m = NULL;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (msgs[k]->done_len > DP_MAX_DONE ||
+		    strlen(msgs[k]->sender) >= sizeof m->sender ||
+		    strlen(msgs[k]->rcpt) >= sizeof m->rcpt ||
+		    strlen(msgs[k]->qid) >= sizeof m->qid)
+			return 0;
+	return 1;
+}
+
+/* J's N messages delivered by the delivery process (started if need
+ * be): results in res[N]; those that do not come back are "delivery
+ * process died" (res.died: what its done hook journaled is the truth). */
+static void dp_call(struct job *j, const struct local_msg *const *msgs,
+	size_t n, struct local_result *res, int batch)
+{
+	struct dp_head h;
+	struct dp_msg *m;
+	size_t k, got = 0;
+	int err = 0;
+
+	memset(res, 0, n * sizeof *res);
+	m = calloc(1, sizeof *m);
+	if (!m || dp_start(j->cf) < 0) {
+		err = errno;
+		free(m);
+		for (k = 0; k < n; k++)
+			result(&res[k], EX_TEMPFAIL, "4.3.0", "cannot start "
+				"the delivery process: %s", strerror(err));
+		return;
+	}
+	memset(&h, 0, sizeof h);
+	h.t = *j->t;
+	h.batch = batch;
+	h.n = n;
+	if (dp_send(dp.fd, &h, sizeof h, NULL, 0) < 0)
+		goto lost;
+	for (k = 0; k < n; k++) {
+		int fds[2];
+
+		memset(m, 0, sizeof *m);
+		str_lcpy(m->sender, msgs[k]->sender, sizeof m->sender);
+		str_lcpy(m->rcpt, msgs[k]->rcpt, sizeof m->rcpt);
+		str_lcpy(m->qid, msgs[k]->qid, sizeof m->qid);
+		m->arrived = msgs[k]->arrived;
+		m->done = msgs[k]->done;
+		if (m->done && msgs[k]->done_len) {
+			m->done_len = msgs[k]->done_len;
+			memcpy(m->done_arg, msgs[k]->done_arg, m->done_len);
+		}
+		m->has_done_fd = m->done && msgs[k]->done_fd >= 0;
+		fds[0] = msgs[k]->fd;
+		fds[1] = msgs[k]->done_fd;
+		if (dp_send(dp.fd, m, sizeof *m, fds,
+		    m->has_done_fd ? 2 : 1) < 0)
+			goto lost;
+	}
+	for (got = 0; got < n; got++)
+		if (dp_recv(dp.fd, &res[got], sizeof res[got], NULL,
+		    NULL) < 0)
+			goto lost;
+	free(m);
+	for (k = 0; k < n; k++) {
+		res[k].dsn[sizeof res[k].dsn - 1] = 0;
+		res[k].text[sizeof res[k].text - 1] = 0;
+	}
+	return;
+lost:
+	log_msg(LOG_ERR, "the delivery process (pid %ld) ended",
+		(long)dp.pid);
+	free(m);
+	dp_lost();
+	for (k = got; k < n; k++) {
+		memset(&res[k], 0, sizeof res[k]);
+		result(&res[k], EX_TEMPFAIL, "4.3.0",
+			"delivery process died");
+		res[k].died = 1;
+	}
+}
+
+/* Runs WORK on the N messages: a queue run's (done hooks) in the
+ * delivery process (dp_call); there, or without done hooks, in this
+ * process: as J's user when root (local_as_user), the stop signals held
+ * until the messages are in or out (only SIGKILL or a crash can leave half a
+ * message, which the queue entry, still there, delivers again), each
+ * message's done hook called once root again. */
+static void in_process(struct job *j, const struct local_msg *const *msgs,
+	size_t n, struct local_result *res, job_work work)
+{
+	struct sigaction ign, old_pipe, old_xfsz;
+	sigset_t stops, old_mask;
+	struct local_ids ids;
+	gid_t extra = (gid_t)-1;
+	int root = geteuid() == 0;
+	size_t k;
+
+	/* A queue run's deliveries (a done hook to journal them) go to
+	 * the delivery process, which outlives the runner's death. */
+	if (!dp.serving && n && msgs[0]->done && dp_fits(msgs, n)) {
+		dp_call(j, msgs, n, res, work == batch_work);
+		return;
+	}
+	memset(res, 0, n * sizeof *res);
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	sigaddset(&stops, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stops, &old_mask);
+	/* EFBIG past RLIMIT_FSIZE (the mbox cut back) rather than death */
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	sigaction(SIGXFSZ, &ign, &old_xfsz);
+	if (j->mode == JOB_MBOX && root)
+		mbox_prepare(j->path, &j->c, &extra);
+	if (root && local_as_user(&j->c, extra, &ids) < 0) {
+		int err = errno;
+
+		log_msg(LOG_ERR, "cannot deliver as %s (uid %ld): %s",
+			j->c.user, (long)j->c.uid, strerror(err));
+		for (k = 0; k < n; k++)
+			result(&res[k], EX_TEMPFAIL, "4.3.0", "cannot "
+				"become %s (uid %ld): %s", j->c.user,
+				(long)j->c.uid, strerror(err));
+	} else {
+		work(j, msgs, n, res);
+		if (root)
+			local_as_root(&ids);
+	}
+	for (k = 0; k < n; k++) {
+		res[k].dsn[sizeof res[k].dsn - 1] = 0;
+		res[k].text[sizeof res[k].text - 1] = 0;
+		if (msgs[k]->done && msgs[k]->done(msgs[k]->done_arg,
+		    msgs[k]->done_fd, &res[k]) == 0)
+			res[k].recorded = 1;
+	}
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	sigaction(SIGXFSZ, &old_xfsz, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+}
+
 /* Runs WORK on the N messages in a child that becomes J's user, root or
  * not (a caller killed meanwhile does not cut a mailbox write short),
  * calls each message's done hook there, and brings the N results back;
@@ -767,8 +1182,9 @@ static void in_child(struct job *j, const struct local_msg *const *msgs,
 			work(j, msgs, n, res);
 		}
 		for (k = 0; k < n; k++)
-			if (msgs[k]->done &&
-			    msgs[k]->done(msgs[k]->done_arg, &res[k]) == 0)
+			if (msgs[k]->done && msgs[k]->done(
+			    msgs[k]->done_arg, msgs[k]->done_fd,
+			    &res[k]) == 0)
 				res[k].recorded = 1;
 		file_write_all(p[1], res, n * sizeof *res);
 		_exit(0);
@@ -818,7 +1234,10 @@ static void run_job(struct job *j, struct local_result *res)
 		return;
 	}
 	one[0] = j->msg;
-	in_child(j, one, 1, res, one_job);
+	if (j->mode == JOB_PROGRAM || j->mode == JOB_MDA)
+		in_child(j, one, 1, res, one_job);
+	else
+		in_process(j, one, 1, res, one_job);
 }
 
 /* Postfix's loop check: the header already holds the Delivered-To line
@@ -993,10 +1412,10 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 	return res->status;
 }
 
-/* The batch's child: becomes the user, appends every message not seen
- * before under one lock, one fsync for all, then each result (and the
- * done hooks). */
-static void batch_child(struct job *j, const struct local_msg *const *msgs,
+/* A batch for one mbox, as its user (in_process): every message not
+ * seen before appended under one lock, one fsync for all, then each
+ * result. */
+static void batch_work(struct job *j, const struct local_msg *const *msgs,
 	size_t n, struct local_result *res)
 {
 	struct mbox_append m;
@@ -1084,6 +1503,6 @@ void local_deliver_batch(const struct cf *cf, const struct local_target *t,
 			local_deliver(cf, t, msgs[k], &res[k]);
 		return;
 	}
-	in_child(j, msgs, n, res, batch_child);
+	in_process(j, msgs, n, res, batch_work);
 	free(j);
 }

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* A set of strings: the strings back to back in a capped buf, found
@@ -382,98 +381,35 @@ static int list_read(const char *path, int kind, uid_t reader,
 	return 1;
 }
 
-/* What a reading child sends back before the file's bytes. */
-struct list_reply {
-	int rc;
-	struct stat st;
-	size_t len;
-	char why[200];
-};
-
-/* Reads a list file as the user AS: in a child that becomes AS when we
- * are root and AS is not, so a user can never make us read a file of
- * someone else's (a hard link to /etc/shadow as ~/.forward). */
+/* Reads a list file as the user AS: with this process's ids switched to
+ * AS (local_as_user) when we are root and AS is not, so a user can never
+ * make us read a file of someone else's (a hard link to /etc/shadow as
+ * ~/.forward). */
 static int list_read_as(const struct local_creds *as, const char *path,
 	int kind, struct buf *out, struct stat *st, char *why, size_t max)
 {
-	struct list_reply rep;
-	int p[2], status;
-	size_t got;
-	ssize_t r;
-	pid_t pid;
+	struct local_ids ids;
+	int rc;
 
 	if (geteuid() != 0 || as->uid == 0)
 		return list_read(path, kind, as->uid, out, st, why, max);
 	/* Most users have no .forward: root's look at the name alone
-	 * (nothing is read) spares the reading child. */
+	 * (nothing is read) spares the switch. */
 	if (kind == LIST_FORWARD && lstat(path, st) < 0 &&
 	    (errno == ENOENT || errno == ENOTDIR)) {
 		why[0] = 0;
 		return 0;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		seterr(why, max, "pipe: %s", strerror(errno));
+	if (local_as_user(as, (gid_t)-1, &ids) < 0) {
+		seterr(why, max, "cannot become %s: %s", as->user,
+			strerror(errno));
 		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		seterr(why, max, "fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		memset(&rep, 0, sizeof rep);
-		if (local_become(as, (gid_t)-1) < 0) {
-			rep.rc = -1;
-			seterr(rep.why, sizeof rep.why, "cannot become %s",
-				as->user);
-		} else
-			rep.rc = list_read(path, kind, as->uid, out, &rep.st,
-				rep.why, sizeof rep.why);
-		rep.len = rep.rc > 0 ? out->len : 0;
-		if (file_write_all(p[1], &rep, sizeof rep) == 0 && rep.len)
-			file_write_all(p[1], out->p, rep.len);
-		_exit(0);
-	}
-	close(p[1]);
-	got = 0;
-	while (got < sizeof rep &&
-	       (r = read(p[0], (char *)&rep + got, sizeof rep - got)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		got += r;
-	}
-	buf_reset(out);
-	if (got == sizeof rep && rep.rc > 0 && rep.len <= LOCAL_MAX_LISTFILE &&
-	    buf_reserve(out, rep.len + 1) == 0) {
-		got = 0;
-		while (got < rep.len &&
-		       (r = read(p[0], out->p + got, rep.len - got)) != 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				break;
-			got += r;
-		}
-		if (got == rep.len) {
-			out->len = got;
-			out->p[got] = 0;
-		} else
-			rep.rc = -1;
-	} else if (got != sizeof rep)
-		rep.rc = -1, rep.why[0] = 0;
-	close(p[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rep.rc < 0 && !rep.why[0])
-		seterr(rep.why, sizeof rep.why, "%s: reader failed", path);
-	str_lcpy(why, rep.why, max);
-	*st = rep.st;
-	return rep.rc;
+	rc = list_read(path, kind, as->uid, out, st, why, max);
+	local_as_root(&ids);
+	if (rc < 0 && !why[0])
+		seterr(why, max, "%s: reader failed", path);
+	return rc;
 }
 
 /* ---- expansion ------------------------------------------------------ */

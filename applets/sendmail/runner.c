@@ -79,66 +79,107 @@ static void set_result(struct queue_entry *q, size_t i,
 		r->state = QUEUE_FAILED;
 }
 
+/* Logs a recipient's result sendmail's way (and prints it with -v): entry
+ * ID, made CREATED, address ADDR, now in STATE. */
+static void log_line(int verbose, const char *id, time_t created,
+	const char *addr, enum queue_state state, const char *mailer,
+	const struct local_result *res, time_t started)
+{
+	char delay[32], xdelay[32];
+	const char *stat = state == QUEUE_SENT ? "Sent" :
+		state == QUEUE_PENDING ? "Deferred" : "failed";
+	time_t now = time(NULL);
+
+	sm_fmt_delay((long)(now - created), delay, sizeof delay);
+	sm_fmt_delay((long)(now - started), xdelay, sizeof xdelay);
+	if (res->status == 0)
+		log_msg(LOG_INFO, "%s: to=%s, delay=%s, xdelay=%s, mailer=%s, "
+			"dsn=%s, stat=Sent", id, addr, delay, xdelay,
+			mailer, res->dsn);
+	else
+		log_msg(LOG_INFO, "%s: to=%s, delay=%s, xdelay=%s, mailer=%s, "
+			"dsn=%s, stat=%s: %s", id, addr, delay, xdelay,
+			mailer, res->dsn, stat, res->text);
+	if (verbose) {
+		if (res->status == 0)
+			printf("%s... Sent\n", addr);
+		else
+			printf("%s... %s: %s\n", addr, stat, res->text);
+		fflush(stdout);
+	}
+}
+
 /* Logs recipient I's result sendmail's way (and prints it with -v). */
 static void log_result(struct sm *sm, struct queue_entry *q, size_t i,
 	const char *mailer, const struct local_result *res, time_t started)
 {
 	struct queue_rcpt *r = &q->env.rcpt[i];
-	char delay[32], xdelay[32];
-	const char *stat = r->state == QUEUE_SENT ? "Sent" :
-		r->state == QUEUE_PENDING ? "Deferred" : "failed";
-	time_t now = time(NULL);
 
-	sm_fmt_delay((long)(now - q->env.created), delay, sizeof delay);
-	sm_fmt_delay((long)(now - started), xdelay, sizeof xdelay);
-	if (res->status == 0)
-		log_msg(LOG_INFO, "%s: to=%s, delay=%s, xdelay=%s, mailer=%s, "
-			"dsn=%s, stat=Sent", q->id, r->addr, delay, xdelay,
-			mailer, res->dsn);
-	else
-		log_msg(LOG_INFO, "%s: to=%s, delay=%s, xdelay=%s, mailer=%s, "
-			"dsn=%s, stat=%s: %s", q->id, r->addr, delay, xdelay,
-			mailer, res->dsn, stat, res->text);
-	if (sm->verbose) {
-		if (res->status == 0)
-			printf("%s... Sent\n", r->addr);
-		else
-			printf("%s... %s: %s\n", r->addr, stat, res->text);
-		fflush(stdout);
-	}
+	log_line(sm->verbose, q->id, q->env.created, r->addr, r->state,
+		mailer, res, started);
 }
 
 /* --- transports ------------------------------------------------------- */
 
-/* What the delivering process needs to record its own result. */
+/* What the delivering process needs to record its own result: plain
+ * data, copied to the delivery process (README "The mail flow"), which
+ * has the journal's fd as local_msg.done_fd. */
 struct note {
-	struct sm *sm;
-	struct queue_entry *q;
 	size_t i;
-	int jfd;		/* the journal, open and flocked */
-	time_t started;
+	int verbose;
+	int dsn_sent;
+	time_t created, started;
+	char id[QUEUE_ID_LEN + 1];
+	char mailer[16];
+	char addr[SM_MAX_ADDR + 200];
 };
 
-/* Runs in the process that delivered (local_msg.done), as the user when
- * local delivery became one: the result goes into the journal through
- * the fd opened as root, and into the log, before the runner hears of
- * it, as Postfix's delivery agents mark their recipients done
- * themselves: when the runner is killed in the middle, the delivery
- * finishes and is recorded all the same. */
-static int note_result(void *arg, struct local_result *res)
+/* Fills N for recipient I of Q, started now. */
+static void note_init(struct note *n, struct sm *sm, struct queue_entry *q,
+	size_t i)
 {
-	struct note *n = arg;
+	memset(n, 0, sizeof *n);
+	n->i = i;
+	n->verbose = sm->verbose;
+	n->dsn_sent = q->env.rcpt[i].dsn_sent;
+	n->created = q->env.created;
+	n->started = time(NULL);
+	str_lcpy(n->id, q->id, sizeof n->id);
+	str_lcpy(n->mailer, sm->local.name, sizeof n->mailer);
+	str_lcpy(n->addr, q->env.rcpt[i].addr, sizeof n->addr);
+}
 
-	set_result(n->q, n->i, res);
-	log_result(n->sm, n->q, n->i, n->sm->local.name, res, n->started);
-	if (n->q->env.rcpt[n->i].state == QUEUE_PENDING)
+/* Runs in the process that delivered (local_msg.done), as root again:
+ * the result goes into the journal through JFD (opened and flocked by
+ * the runner), and into the log, before the runner hears of it, as
+ * Postfix's delivery agents mark their recipients done themselves: when
+ * the runner is killed in the middle, the delivery finishes and is
+ * recorded all the same. */
+static int note_result(void *arg, int jfd, struct local_result *res)
+{
+	const struct note *n = arg;
+	struct queue_rcpt r;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	r.dsn_sent = n->dsn_sent;
+	str_lcpy(r.status, res->dsn, sizeof r.status);
+	r.reason = res->text;
+	if (res->status == 0)
+		r.state = QUEUE_SENT;
+	else if (res->status == EX_TEMPFAIL || res->dsn[0] == '4')
+		r.state = QUEUE_PENDING;
+	else
+		r.state = QUEUE_FAILED;
+	log_line(n->verbose, n->id, n->created, n->addr, r.state, n->mailer,
+		res, n->started);
+	if (r.state == QUEUE_PENDING)
 		return 0;	/* nothing to keep: tried again anyway */
-	if (queue_note_fd(n->q, n->i, n->jfd) < 0) {
+	rc = queue_note_rcpt(&r, n->i, jfd);
+	if (rc < 0)
 		log_msg(LOG_ERR, "%s: cannot record the result: %s",
-			n->q->id, strerror(errno));
-		return -1;
-	}
-	return 0;
+			n->id, strerror(errno));
+	return rc;
 }
 
 static int local_transport(struct sm *sm, struct queue_entry *q,
@@ -146,11 +187,13 @@ static int local_transport(struct sm *sm, struct queue_entry *q,
 {
 	struct queue_rcpt *r = &q->env.rcpt[idx[0]];
 	struct local_msg msg;
-	struct note note = { sm, q, idx[0], -1, time(NULL) };
+	struct note note;
+	int jfd;
 	char rcpt[SM_MAX_ADDR + 80];
 	int rc;
 
 	memset(res, 0, sizeof *res);
+	note_init(&note, sm, q, idx[0]);
 	/* Delivered-To names the address as submitted, qualified. */
 	sm_qualify(sm, q->env.rcpt[top_of(&q->env, idx[0])].addr, rcpt,
 		sizeof rcpt);
@@ -164,10 +207,10 @@ static int local_transport(struct sm *sm, struct queue_entry *q,
 	 * it: queue_lock refuses the entry meanwhile, so a runner started
 	 * after this one was killed waits for the result instead of
 	 * delivering a second time. */
-	note.jfd = queue_journal_open(q);
-	if (note.jfd < 0 || flock(note.jfd, LOCK_EX) < 0) {
-		if (note.jfd >= 0)
-			close(note.jfd);
+	jfd = queue_journal_open(q);
+	if (jfd < 0 || flock(jfd, LOCK_EX) < 0) {
+		if (jfd >= 0)
+			close(jfd);
 		log_msg(LOG_ERR, "%s: journal: %s", q->id, strerror(errno));
 		res->status = EX_TEMPFAIL;
 		str_lcpy(res->dsn, "4.3.0", sizeof res->dsn);
@@ -177,12 +220,14 @@ static int local_transport(struct sm *sm, struct queue_entry *q,
 	}
 	msg.done = note_result;
 	msg.done_arg = &note;
+	msg.done_len = sizeof note;
+	msg.done_fd = jfd;
 	if (sm->verbose)
 		printf("%s... Connecting to local...\n", r->addr);
 	/* nothing buffered may be written twice by the delivery child */
 	fflush(stdout);
 	rc = local_deliver(&sm->cf, r->target, &msg, res);
-	close(note.jfd);
+	close(jfd);
 	return rc;
 }
 
@@ -656,6 +701,7 @@ int sm_run_entry(struct sm *sm, const char *id)
 struct bitem {
 	struct queue_entry q;
 	struct note note;
+	int jfd;		/* its journal, flocked for the delivery */
 	struct local_msg msg;
 	char rcpt[SM_MAX_ADDR + 80];
 	int group;		/* index of the first item of its mailbox */
@@ -764,16 +810,13 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 				continue;
 			sm_qualify(sm, b->q.env.rcpt[0].addr, b->rcpt,
 				sizeof b->rcpt);
-			b->note.sm = sm;
-			b->note.q = &b->q;
-			b->note.i = 0;
-			b->note.started = time(NULL);
-			b->note.jfd = queue_journal_open(&b->q);
-			if (b->note.jfd < 0 || flock(b->note.jfd, LOCK_EX) < 0) {
+			note_init(&b->note, sm, &b->q, 0);
+			b->jfd = queue_journal_open(&b->q);
+			if (b->jfd < 0 || flock(b->jfd, LOCK_EX) < 0) {
 				/* left pending: tried again */
-				if (b->note.jfd >= 0)
-					close(b->note.jfd);
-				b->note.jfd = -1;
+				if (b->jfd >= 0)
+					close(b->jfd);
+				b->jfd = -1;
 				log_msg(LOG_ERR, "%s: journal: %s", b->q.id,
 					strerror(errno));
 				continue;
@@ -786,6 +829,8 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 			b->msg.arrived = b->q.env.created;
 			b->msg.done = note_result;
 			b->msg.done_arg = &b->note;
+			b->msg.done_len = sizeof b->note;
+			b->msg.done_fd = b->jfd;
 			msgs[m++] = &b->msg;
 			if (sm->verbose)
 				printf("%s... Connecting to local...\n",
@@ -801,10 +846,10 @@ int sm_run_batch(struct sm *sm, char (*ids)[QUEUE_ID_LEN + 1], size_t n)
 		for (k = i; k < n; k++) {
 			struct bitem *b = &it[k];
 
-			if (b->group != (int)i || b->note.jfd < 0)
+			if (b->group != (int)i || b->jfd < 0)
 				continue;
-			close(b->note.jfd);
-			b->note.jfd = -1;
+			close(b->jfd);
+			b->jfd = -1;
 			record_result(sm, &b->q, 0, sm->local.name, &res[m],
 				b->note.started, 0);
 			m++;
@@ -920,5 +965,6 @@ int sm_run_queue(struct sm *sm, const struct sm_select *sel)
 				"(mailq lists it)", ids[i], sm->qdir, ids[i]);
 		free(ids);
 	}
+	local_deliver_end();
 	return rc;
 }

@@ -119,13 +119,17 @@ struct local_msg {
 	const char *rcpt;	/* the original recipient (Delivered-To) */
 	const char *qid;	/* queue ID, for logs */
 	time_t arrived;		/* for the mbox "From " line */
-	/* Called with the result in the process that delivered (the user's,
-	 * when local_deliver forked one), before it reports back: a queue
-	 * runner records the result there, so a runner killed meanwhile
-	 * loses nothing.  Returns 0 when recorded (res->recorded is then
-	 * set for the caller).  NULL: none. */
-	int (*done)(void *arg, struct local_result *res);
+	/* Called with the result in the process that delivered (the
+	 * delivery process, or a |program's child), with DONE_FD (an fd it
+	 * records into, -1 none), before it reports back: a queue runner
+	 * records the result there, so a runner killed meanwhile loses
+	 * nothing.  Returns 0 when recorded (res->recorded is then set for
+	 * the caller).  NULL: none.  DONE_ARG is DONE_LEN bytes of plain
+	 * data (no pointers: the delivery process gets a copy). */
+	int (*done)(void *arg, int done_fd, struct local_result *res);
 	void *done_arg;
+	size_t done_len;
+	int done_fd;
 };
 
 /* Whether Mlocal's P=, when it names an external MDA, is a file that
@@ -176,6 +180,10 @@ int local_deliver(const struct cf *cf, const struct local_target *t,
 void local_deliver_batch(const struct cf *cf, const struct local_target *t,
 	const struct local_msg *const *msgs, size_t n,
 	struct local_result *res);
+
+/* The delivery process (README "The mail flow"), if started, told to
+ * end and waited for: at the end of a queue run. */
+void local_deliver_end(void);
 
 /* Queue-run selection: -qR, -qS, -qI substrings, "!" negates. */
 struct sm_select {

@@ -1,10 +1,65 @@
 /* Unit tests of local: local_is_local and the expansion of raw
  * addresses (no aliases, no users needed). */
 /* links: applets/sendmail/expand.c */
+#define _GNU_SOURCE	/* getresuid */
 #include "../../applets/sendmail/sendmail.h"
 #include "unit.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/fsuid.h>
 #include <unistd.h>
+
+/* local_as_user and back, as root: a user's ids with root's real and
+ * saved uid, root's own 0600 file out of reach, then root again. */
+static void as_user_and_back(void)
+{
+	struct local_creds c;
+	struct local_ids ids;
+	char path[64];
+	uid_t r = 1, e = 1, s = 1;
+	int fd;
+
+	snprintf(path, sizeof path, "/tmp/test_local.%ld.root", (long)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0, "root's 0600 file made");
+	if (fd < 0)
+		return;
+	close(fd);
+	memset(&c, 0, sizeof c);
+	str_lcpy(c.user, "#54321", sizeof c.user);
+	c.uid = 54321;
+	c.gid = 54322;
+	CHECK(local_as_user(&c, 54323, &ids) == 0, "local_as_user");
+	getresuid(&r, &e, &s);
+	CHECK(r == 0 && e == 54321 && s == 0, "the user's effective uid, "
+		"root's real and saved");
+	CHECK(getegid() == 54322 && (gid_t)setfsgid((gid_t)-1) == 54322,
+		"the user's gid, file-system gid too");
+	CHECK((uid_t)setfsuid((uid_t)-1) == 54321, "file-system uid");
+	{
+		gid_t g[4];
+		int n = getgroups(4, g);
+
+		CHECK(n == 2 && g[0] == 54322 && g[1] == 54323,
+			"groups: the user's and the extra one");
+	}
+	errno = 0;
+	fd = open(path, O_WRONLY);
+	CHECK(fd < 0 && errno == EACCES, "root's 0600 file not writable "
+		"(no capability left)");
+	if (fd >= 0)
+		close(fd);
+	local_as_root(&ids);
+	getresuid(&r, &e, &s);
+	CHECK(r == 0 && e == 0 && s == 0 &&
+		(uid_t)setfsuid((uid_t)-1) == 0, "root again");
+	fd = open(path, O_WRONLY);
+	CHECK(fd >= 0, "root's file writable again");
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
 
 static int collect(void *ctx, const struct local_target *t)
 {
@@ -84,5 +139,7 @@ int main(void)
 	}
 	cf_free(cf);
 	free(cf);
+	if (geteuid() == 0 && getuid() == 0)
+		as_user_and_back();
 	return unit_done();
 }
