@@ -978,32 +978,8 @@ static int reload(void *arg, struct net_server *srv, const struct cf *fresh,
 	char *err, size_t errmax)
 {
 	struct ctx *c = arg;
-	struct tls_server_config *tls = NULL;
-	const struct cf_opts *o = &fresh->opt;
-	size_t i;
 
-	if (CFG_TLS && o->server_cert && *o->server_cert) {
-		tls = tls_server_config_new(o->server_cert, o->server_key &&
-			*o->server_key ? o->server_key : o->server_cert, err,
-			errmax);
-		if (!tls)
-			return -1;
-		if (tls_server_config_cache(tls, o->tls_session_cache,
-				o->tls_session_timeout, err, errmax) < 0) {
-			tls_server_config_free(tls);
-			return -1;
-		}
-	}
-	for (i = 0; i < srv->n; i++)
-		if (strchr(srv->l[i].modifiers, 's') && !tls) {
-			snprintf(err, errmax, "%s: M=s needs "
-				"ServerCertFile", srv->l[i].name);
-			return -1;
-		}
-	if (c->tls)
-		tls_server_config_free(c->tls);
-	c->tls = tls;
-	return 0;
+	return net_tls_reload(srv, fresh, &c->tls, err, errmax);
 }
 
 static void log_login_user(void *arg)
@@ -1096,22 +1072,10 @@ int imapd_main(int argc, char **argv)
 	if (c.root)
 		local_default_user(c.cf, &c.pre_uid, &c.pre_gid);
 	/* the key is root's: read it before any session starts */
-	if (CFG_TLS && c.cf->opt.server_cert && *c.cf->opt.server_cert) {
+	{
 		char err[512];
-		const char *key = c.cf->opt.server_key &&
-			*c.cf->opt.server_key ? c.cf->opt.server_key :
-			c.cf->opt.server_cert;
 
-		c.tls = tls_server_config_new(c.cf->opt.server_cert, key, err,
-			sizeof err);
-		if (c.tls && tls_server_config_cache(c.tls,
-				c.cf->opt.tls_session_cache,
-				c.cf->opt.tls_session_timeout, err,
-				sizeof err) < 0) {
-			tls_server_config_free(c.tls);
-			c.tls = NULL;
-		}
-		if (!c.tls) {
+		if (net_tls_server(c.cf, &c.tls, err, sizeof err) < 0) {
 			xwarn("%s", err);
 			if (!inetd)
 				return EX_CONFIG;

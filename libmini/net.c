@@ -732,6 +732,47 @@ const struct cf_daemon *net_needs_tls(const struct cf_daemon *d, size_t n)
 	return NULL;
 }
 
+int net_tls_server(const struct cf *cf, struct tls_server_config **out,
+	char *err, size_t errmax)
+{
+	const struct cf_opts *o = &cf->opt;
+
+	*out = NULL;
+	if (!CFG_TLS || !o->server_cert || !*o->server_cert)
+		return 0;
+	*out = tls_server_config_new(o->server_cert, o->server_key &&
+		*o->server_key ? o->server_key : o->server_cert, err, errmax);
+	if (!*out)
+		return -1;
+	if (tls_server_config_cache(*out, o->tls_session_cache,
+			o->tls_session_timeout, err, errmax) < 0) {
+		tls_server_config_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int net_tls_reload(const struct net_server *srv, const struct cf *fresh,
+	struct tls_server_config **tls, char *err, size_t errmax)
+{
+	struct tls_server_config *t;
+	size_t i;
+
+	if (net_tls_server(fresh, &t, err, errmax) < 0)
+		return -1;
+	for (i = 0; i < srv->n; i++)
+		if (strchr(srv->l[i].modifiers, 's') && !t) {
+			snprintf(err, errmax, "%s: M=s needs "
+				"ServerCertFile", srv->l[i].name);
+			return -1;
+		}
+	if (*tls)
+		tls_server_config_free(*tls);
+	*tls = t;
+	return 0;
+}
+
 static void daemon_limits(struct net_server *srv, const struct cf *cf)
 {
 	srv->max_children = cf->opt.max_children;

@@ -220,4 +220,18 @@ void net_log_user(const char *who, int root, uid_t uid, gid_t gid,
  * or NULL when none has it. */
 const struct cf_daemon *net_needs_tls(const struct cf_daemon *d, size_t n);
 
+struct tls_server_config;
+/* The TLS server configuration CF names (ServerCertFile; ServerKeyFile,
+ * else the key in the certificate's file; PostboxTlsSessionTimeout and
+ * PostboxTlsSessionCacheSize) into *OUT: NULL when no certificate is
+ * set.  0, or -1 with why in ERR (pop3d, imapd). */
+int net_tls_server(const struct cf *cf, struct tls_server_config **out,
+	char *err, size_t errmax);
+/* A reload hook's TLS part: the configuration FRESH names, built aside
+ * and refused when a listener of SRV has M=s and FRESH no certificate,
+ * then in place of *TLS.  0, or -1 with why in ERR and *TLS unchanged:
+ * the old configuration stays whole. */
+int net_tls_reload(const struct net_server *srv, const struct cf *fresh,
+	struct tls_server_config **tls, char *err, size_t errmax);
+
 #endif
