@@ -1365,6 +1365,9 @@ static void agent_reload(struct sm *sm, const struct opts *o)
 		cf_free(&fresh);
 		return;
 	}
+	/* the delivery process keeps the cf it was forked with: the next
+	 * local delivery starts one that has the new cf */
+	local_deliver_end();
 	cf_free(&sm->cf);
 	sm->cf = fresh;
 	sm->cf.note = note_ignored;
