@@ -70,9 +70,21 @@ static void track_free_all(void)
 	tracked = 0;
 }
 
+/* One block of the run may be at most this big: past it the allocation
+ * fails as on a machine with less memory, and m4 says "memory exhausted"
+ * (an eval(2147483647, 1) would otherwise grow its output to GNU's 1 GiB
+ * bound, over the fuzzer's RSS limit). */
+#define BLOCK_MAX	((size_t)16 << 20)
+
 void *__wrap_malloc(size_t n)
 {
-	void *p = __real_malloc(n);
+	void *p;
+
+	if (mine() && n > BLOCK_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __real_malloc(n);
 
 	if (mine())
 		track_add(p);
@@ -81,7 +93,13 @@ void *__wrap_malloc(size_t n)
 
 void *__wrap_calloc(size_t k, size_t n)
 {
-	void *p = __real_calloc(k, n);
+	void *p;
+
+	if (mine() && n && k > BLOCK_MAX / n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __real_calloc(k, n);
 
 	if (mine())
 		track_add(p);
@@ -90,7 +108,13 @@ void *__wrap_calloc(size_t k, size_t n)
 
 void *__wrap_realloc(void *old, size_t n)
 {
-	void *p = __real_realloc(old, n);
+	void *p;
+
+	if (mine() && n > BLOCK_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = __real_realloc(old, n);
 
 	if (mine() && p) {
 		track_del(old);
