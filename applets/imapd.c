@@ -1012,17 +1012,9 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	d.d = c->cf->imap_daemons;
 	d.n = c->cf->n_imap_daemons;
 	if (!d.n) {
-		memset(def, 0, sizeof def);
-		def[0].name = "IMAP";
-		def[0].addr = "127.0.0.1";
-		def[0].port = 143;
-		def[0].family = AF_INET;
-		def[1] = def[0];
-		def[1].name = "IMAPS";
-		def[1].port = 993;
-		str_lcpy(def[1].modifiers, "s", sizeof def[1].modifiers);
+		d.n = net_default_listeners(def, "IMAP", 143, "IMAPS", 993,
+			c->tls != NULL);
 		d.d = def;
-		d.n = c->tls ? 2 : 1;
 	}
 	if (!c->tls && (tls = net_needs_tls(d.d, d.n))) {
 		xwarn("PostboxImapPortOptions Name=%s: M=s needs "

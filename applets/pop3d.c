@@ -1262,17 +1262,9 @@ static int daemon_mode(struct ctx *c, int background, const char *pidfile)
 	d.d = c->cf->pop3_daemons;
 	d.n = c->cf->n_pop3_daemons;
 	if (!d.n) {
-		memset(def, 0, sizeof def);
-		def[0].name = "POP3";
-		def[0].addr = "127.0.0.1";
-		def[0].port = 110;
-		def[0].family = AF_INET;
-		def[1] = def[0];
-		def[1].name = "POP3S";
-		def[1].port = 995;
-		str_lcpy(def[1].modifiers, "s", sizeof def[1].modifiers);
+		d.n = net_default_listeners(def, "POP3", 110, "POP3S", 995,
+			c->tls != NULL);
 		d.d = def;
-		d.n = c->tls ? 2 : 1;
 	}
 	if (!c->tls && (tls = net_needs_tls(d.d, d.n))) {
 		xwarn("PostboxPop3PortOptions Name=%s: M=s needs "

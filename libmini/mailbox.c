@@ -3970,16 +3970,7 @@ int mailbox_open(struct mailbox *mb, const char *path, int kind, int flags,
 
 void mailbox_close(struct mailbox *mb)
 {
-	size_t i;
-
-	for (i = 0; i < mb->n; i++)
-		free(mb->msg[i].name);
-	free(mb->msg);
-	mb->msg = NULL;
-	mb->n = mb->cap = 0;
-	free(mb->ul_uid);
-	mb->ul_uid = NULL;
-	mb->ul_n = 0;
+	free_index(mb);
 	if (mb->lockfd >= 0 && mb->lockfd != mb->fd)
 		close(mb->lockfd);
 	if (mb->fd >= 0)

@@ -732,6 +732,21 @@ const struct cf_daemon *net_needs_tls(const struct cf_daemon *d, size_t n)
 	return NULL;
 }
 
+size_t net_default_listeners(struct cf_daemon def[2], char *name,
+	unsigned port, char *tls_name, unsigned tls_port, int tls)
+{
+	memset(def, 0, 2 * sizeof *def);
+	def[0].name = name;
+	def[0].addr = "127.0.0.1";
+	def[0].port = port;
+	def[0].family = AF_INET;
+	def[1] = def[0];
+	def[1].name = tls_name;
+	def[1].port = tls_port;
+	str_lcpy(def[1].modifiers, "s", sizeof def[1].modifiers);
+	return tls ? 2 : 1;
+}
+
 int net_tls_server(const struct cf *cf, struct tls_server_config **out,
 	char *err, size_t errmax)
 {

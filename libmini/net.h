@@ -220,6 +220,11 @@ void net_log_user(const char *who, int root, uid_t uid, gid_t gid,
  * or NULL when none has it. */
 const struct cf_daemon *net_needs_tls(const struct cf_daemon *d, size_t n);
 
+/* The listeners of a login server whose cf names none (pop3d, imapd):
+ * NAME on 127.0.0.1 PORT and, when TLS (a certificate is set), TLS_NAME
+ * on 127.0.0.1 TLS_PORT with M=s, into DEF; their count. */
+size_t net_default_listeners(struct cf_daemon def[2], char *name,
+	unsigned port, char *tls_name, unsigned tls_port, int tls);
 struct tls_server_config;
 /* The TLS server configuration CF names (ServerCertFile; ServerKeyFile,
  * else the key in the certificate's file; PostboxTlsSessionTimeout and
